@@ -1,0 +1,52 @@
+// The wire format between nodes: one msgpack array per ZeroMQ frame,
+//   [magic "SCPW", version, kind, body]
+// where body is the message's fields as a msgpack array. The magic and version
+// let a node refuse a frame from a foreign or incompatible sender with an
+// error value (and a clear log line at the caller) instead of crashing; every
+// decoder checks sizes against limits before it allocates.
+//
+// Free functions, no shared state: any thread may call them.
+#ifndef SCOREPIPE_PROTO_CODEC_H_
+#define SCOREPIPE_PROTO_CODEC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "proto/messages.h"
+#include "proto/status.h"
+
+namespace scorepipe {
+
+inline constexpr std::string_view kWireMagic = "SCPW";
+inline constexpr uint32_t kWireVersion = 1;
+// Frames larger than this are refused before decoding.
+inline constexpr size_t kMaxFrameBytes = 64u << 20;
+// Batches with more transactions or results than this are refused.
+inline constexpr size_t kMaxBatchItems = 1u << 20;
+
+enum class MessageKind : uint8_t {
+  kTransactionBatch = 1,
+  kResultBatch = 2,
+  kHeartbeat = 3,
+};
+
+const char* MessageKindName(MessageKind kind);
+
+std::string Encode(const TransactionBatch& batch);
+std::string Encode(const ResultBatch& batch);
+std::string Encode(const Heartbeat& heartbeat);
+
+// Reads only the envelope: magic, version and kind.
+Result<MessageKind> PeekKind(std::string_view frame);
+
+// Each decoder fails (never throws) on a frame that is truncated, not msgpack,
+// foreign (wrong magic), of another version, of another kind, or over limits.
+Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame);
+Result<ResultBatch> DecodeResultBatch(std::string_view frame);
+Result<Heartbeat> DecodeHeartbeat(std::string_view frame);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_PROTO_CODEC_H_
