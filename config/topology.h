@@ -1,10 +1,20 @@
 // The cluster's shape: one YAML file describes every node (see
-// config/local.yaml). LoadTopologyFile() reads it, rejects unknown keys and
-// bad values with "file:line:column: key: what is wrong; allowed: ...", and
-// resolves relative paths against the file's own directory, so a node finds
-// its model wherever it is started from.
+// config/local.yaml and config/cluster.example.yaml). LoadTopologyFile()
+// reads it, rejects unknown keys and bad values with one line
+// "file:line:column: dotted.key: what is wrong; allowed: ...", and resolves
+// relative model paths against the file's own directory, so a node finds its
+// model wherever it is started from.
+//
+// The YAML keys mirror these structs, with two exceptions: each Endpoint is
+// spelled as two flat keys (ventilator.bind/connect -> VentilatorConfig.workers,
+// ventilator.intake_bind/intake_connect -> intake, sink.bind/connect ->
+// SinkConfig.results, sink.publish_bind/publish_connect -> publish), and enums
+// are spelled as in their comments (redis-list; xgboost, linear). Every key is
+// optional except model.path and model.features. The ranges in the comments
+// below are what ValidateTopology() enforces.
 //
 // Value types, loaded once at start and then read-only; any thread may read.
+// The loader functions keep no state and may be called from any thread.
 #ifndef SCOREPIPE_CONFIG_TOPOLOGY_H_
 #define SCOREPIPE_CONFIG_TOPOLOGY_H_
 
@@ -20,7 +30,7 @@ enum class QueueKind {
 };
 
 struct RedisConfig {
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";      // name or address, non-empty, no whitespace
   int port = 6379;                    // 1..65535
   int db = 0;                         // 0..15
   int connect_timeout_ms = 2000;      // 1..600000
@@ -29,9 +39,10 @@ struct RedisConfig {
 struct QueueConfig {
   QueueKind kind = QueueKind::kRedisList;
   RedisConfig redis;
-  std::string input = "transactions_queue";     // non-empty
-  std::string output = "results_queue";         // non-empty
-  std::string dead_letter = "transactions_dead";  // non-empty, differs from input
+  // Redis list names: non-empty, no whitespace, all three different.
+  std::string input = "transactions_queue";
+  std::string output = "results_queue";
+  std::string dead_letter = "transactions_dead";
 };
 
 struct BridgeConfig {
@@ -43,6 +54,11 @@ struct BridgeConfig {
 
 // A ZeroMQ endpoint seen from both ends: the server binds `bind`
 // ("tcp://*:5557"), clients connect to `connect` ("tcp://head:5557").
+// bind: tcp://host:port, tcp://*:port, ipc://path or inproc://name.
+// connect: the same transport as bind; tcp needs a concrete host (not *), and
+// ipc/inproc must name exactly what bind names. Ports are 1..65535. The
+// endpoints of different roles never coincide (nor do two tcp binds share a
+// port on the same interface).
 struct Endpoint {
   std::string bind;
   std::string connect;
@@ -56,7 +72,8 @@ struct VentilatorConfig {
 
 struct SinkConfig {
   Endpoint results{"tcp://*:5558", "tcp://127.0.0.1:5558"};  // PULL from workers
-  Endpoint publish{"tcp://*:5559", "tcp://127.0.0.1:5559"};  // PUB of live results
+  // PUB of live results; both strings empty means "no live feed".
+  Endpoint publish{"tcp://*:5559", "tcp://127.0.0.1:5559"};
 };
 
 struct WorkersConfig {
@@ -68,12 +85,16 @@ enum class ModelFormat {
   kLinear,   // a logistic-regression YAML (weights, bias), scored with Eigen
 };
 
+// The loader resolves relative paths against the YAML file's directory and
+// normalises them, but does not check that the files exist: the worker opens
+// them and says what is wrong with them.
 struct ModelConfig {
-  std::string path;            // model file; absolute after loading
+  std::string path;            // model file, required; absolute after loading
   ModelFormat format = ModelFormat::kXgboost;
-  std::string features;        // features.yaml; absolute after loading
+  std::string features;        // features.yaml, required; absolute after loading
   double threshold = 0.5;      // is_fraudulent when P(fraud) >= threshold, [0, 1]
-  std::string version;         // reported with results; default: model file name
+  std::string version;         // reported with results, non-empty; the loader's
+                               // default is the model file's name without extension
 };
 
 struct LoggingConfig {
@@ -81,7 +102,7 @@ struct LoggingConfig {
 };
 
 struct Topology {
-  std::string source;  // the file it was loaded from, for messages
+  std::string source;  // the file it was loaded from, for messages; may be empty
   QueueConfig queue;
   BridgeConfig bridge;
   VentilatorConfig ventilator;
@@ -91,12 +112,20 @@ struct Topology {
   LoggingConfig logging;
 };
 
-// Loads and validates a topology file.
+// Loads and validates a topology file. `path` is used as given in messages
+// and as Topology::source.
 Result<Topology> LoadTopologyFile(const std::string& path);
 // Same, from text; `name` stands for the file in messages and `base_dir`
-// anchors relative paths.
+// anchors relative paths (itself taken relative to the working directory).
 Result<Topology> LoadTopologyString(const std::string& text, const std::string& name,
                                     const std::string& base_dir);
+
+// Checks every value of a topology, loaded or built in code, against the
+// ranges above and the cross-field rules (distinct queues and endpoints).
+// The first problem comes back as "dotted.key: what is wrong; allowed: ...",
+// prefixed with "source: " when `topology.source` is set; the loaders report
+// the same problems with the file's line and column instead.
+Status ValidateTopology(const Topology& topology);
 
 }  // namespace scorepipe
 

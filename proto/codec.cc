@@ -1,1 +1,591 @@
 #include "proto/codec.h"
+
+#include <exception>
+#include <limits>
+#include <new>
+#include <string>
+#include <utility>
+
+#include <msgpack.hpp>
+
+namespace scorepipe {
+namespace {
+
+// Fields per message body and per vector item; a frame with any other count is refused.
+constexpr uint32_t kTransactionBatchFields = 3;
+constexpr uint32_t kTransactionFields = 7;
+constexpr uint32_t kResultBatchFields = 5;
+constexpr uint32_t kScoreResultFields = 5;
+constexpr uint32_t kHeartbeatFields = 7;
+
+// Decoding limits handed to msgpack::unpack, checked before it allocates. The
+// body sits at depth 1, a vector at 2, a vector item at 3; one more level lets
+// an array in a scalar's place fail with a field-named type error.
+constexpr size_t kMaxStringBytes = 1u << 20;
+constexpr size_t kMaxMapEntries = 16;
+constexpr size_t kMaxDepth = 4;
+
+// ---------------------------------------------------------------------------
+// Encoding
+
+// A msgpack::packer stream that appends to a std::string, so Encode returns
+// the packed bytes without a copy out of an intermediate buffer.
+class StringSink {
+ public:
+  explicit StringSink(std::string* out) : out_(out) {}
+  void write(const char* data, size_t size) { out_->append(data, size); }
+
+ private:
+  std::string* out_;
+};
+
+using Packer = msgpack::packer<StringSink>;
+
+void PackString(Packer& packer, std::string_view s) {
+  packer.pack_str(static_cast<uint32_t>(s.size()));
+  packer.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+void PackBody(Packer& p, const TransactionBatch& batch) {
+  p.pack_array(kTransactionBatchFields);
+  p.pack_uint64(batch.batch_id);
+  p.pack_int64(batch.created_at_us);
+  p.pack_array(static_cast<uint32_t>(batch.transactions.size()));
+  for (const Transaction& t : batch.transactions) {
+    p.pack_array(kTransactionFields);
+    p.pack_int64(t.id);
+    p.pack_int64(t.customer_id);
+    p.pack_int64(t.vendor_id);
+    p.pack_double(t.amount);
+    PackString(p, t.timestamp);
+    p.pack_double(t.timestamp_unix_s);
+    PackString(p, t.status);
+  }
+}
+
+void PackBody(Packer& p, const ResultBatch& batch) {
+  p.pack_array(kResultBatchFields);
+  p.pack_uint64(batch.batch_id);
+  PackString(p, batch.worker_id);
+  PackString(p, batch.model_version);
+  p.pack_int64(batch.scored_at_us);
+  p.pack_array(static_cast<uint32_t>(batch.results.size()));
+  for (const ScoreResult& s : batch.results) {
+    p.pack_array(kScoreResultFields);
+    p.pack_int64(s.transaction_id);
+    p.pack_double(s.fraud_probability);
+    p.pack_int32(s.is_fraudulent);
+    p.pack_double(s.confidence);
+    PackString(p, s.error);
+  }
+}
+
+void PackBody(Packer& p, const Heartbeat& heartbeat) {
+  p.pack_array(kHeartbeatFields);
+  PackString(p, heartbeat.worker_id);
+  PackString(p, heartbeat.host);
+  p.pack_int64(heartbeat.pid);
+  p.pack_uint64(heartbeat.sequence);
+  p.pack_uint64(heartbeat.batches_scored);
+  p.pack_uint64(heartbeat.transactions_scored);
+  p.pack_int64(heartbeat.sent_at_us);
+}
+
+// Packs the envelope and then `message` as the body, into a string reserved
+// to `size_hint` bytes (a guess that saves regrowing it).
+template <typename Message>
+std::string EncodeFrame(MessageKind kind, size_t size_hint, const Message& message) {
+  std::string out;
+  out.reserve(size_hint);
+  StringSink sink(&out);
+  Packer packer(sink);
+  packer.pack_array(4);
+  PackString(packer, kWireMagic);
+  packer.pack_uint32(kWireVersion);
+  packer.pack_uint8(static_cast<uint8_t>(kind));
+  PackBody(packer, message);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// The envelope, read straight from the bytes so that PeekKind costs a few
+// byte comparisons and a foreign frame is refused before anything is unpacked.
+
+class ByteCursor {
+ public:
+  explicit ByteCursor(std::string_view bytes) : bytes_(bytes) {}
+
+  size_t offset() const { return offset_; }
+  bool AtEnd() const { return offset_ >= bytes_.size(); }
+  // Both require !AtEnd().
+  uint8_t PeekByte() const { return static_cast<uint8_t>(bytes_[offset_]); }
+  void SkipByte() { ++offset_; }
+
+  // Reads a big-endian unsigned integer of `width` bytes; false if truncated.
+  bool ReadBigEndian(size_t width, uint64_t* out) {
+    if (bytes_.size() - offset_ < width) return false;
+    uint64_t value = 0;
+    for (size_t i = 0; i < width; ++i) {
+      value = (value << 8) | static_cast<uint8_t>(bytes_[offset_ + i]);
+    }
+    offset_ += width;
+    *out = value;
+    return true;
+  }
+
+  bool ReadBytes(size_t size, std::string_view* out) {
+    if (bytes_.size() - offset_ < size) return false;
+    *out = bytes_.substr(offset_, size);
+    offset_ += size;
+    return true;
+  }
+
+ private:
+  std::string_view bytes_;
+  size_t offset_ = 0;
+};
+
+// What a header read found: the value, a header of another msgpack type, or
+// the end of the bytes.
+enum class HeaderRead { kOk, kOtherType, kTruncated };
+
+HeaderRead ReadArrayHeader(ByteCursor& cursor, uint64_t* size) {
+  if (cursor.AtEnd()) return HeaderRead::kTruncated;
+  const uint8_t tag = cursor.PeekByte();
+  if ((tag & 0xf0u) == 0x90u) {
+    cursor.SkipByte();
+    *size = tag & 0x0fu;
+    return HeaderRead::kOk;
+  }
+  if (tag != 0xdc && tag != 0xdd) return HeaderRead::kOtherType;
+  cursor.SkipByte();
+  return cursor.ReadBigEndian(tag == 0xdc ? 2 : 4, size) ? HeaderRead::kOk : HeaderRead::kTruncated;
+}
+
+HeaderRead ReadStringHeader(ByteCursor& cursor, uint64_t* size) {
+  if (cursor.AtEnd()) return HeaderRead::kTruncated;
+  const uint8_t tag = cursor.PeekByte();
+  if ((tag & 0xe0u) == 0xa0u) {
+    cursor.SkipByte();
+    *size = tag & 0x1fu;
+    return HeaderRead::kOk;
+  }
+  if (tag < 0xd9 || tag > 0xdb) return HeaderRead::kOtherType;
+  cursor.SkipByte();
+  const size_t width = size_t{1} << (tag - 0xd9);  // str8, str16, str32
+  return cursor.ReadBigEndian(width, size) ? HeaderRead::kOk : HeaderRead::kTruncated;
+}
+
+// Reads a non-negative integer in any msgpack integer format; a negative
+// value counts as another type.
+HeaderRead ReadUnsigned(ByteCursor& cursor, uint64_t* value) {
+  if (cursor.AtEnd()) return HeaderRead::kTruncated;
+  const uint8_t tag = cursor.PeekByte();
+  if (tag <= 0x7f) {
+    cursor.SkipByte();
+    *value = tag;
+    return HeaderRead::kOk;
+  }
+  // uint8..uint64 are 0xcc..0xcf, int8..int64 are 0xd0..0xd3.
+  if (tag < 0xcc || tag > 0xd3) return HeaderRead::kOtherType;
+  const bool is_signed = tag >= 0xd0;
+  const size_t width = size_t{1} << (tag - (is_signed ? 0xd0 : 0xcc));
+  cursor.SkipByte();
+  uint64_t raw = 0;
+  if (!cursor.ReadBigEndian(width, &raw)) return HeaderRead::kTruncated;
+  // The sign bit of a signed format marks a negative value.
+  if (is_signed && (raw >> (width * 8 - 1)) != 0) return HeaderRead::kOtherType;
+  *value = raw;
+  return HeaderRead::kOk;
+}
+
+Status NotOurs(std::string_view why) {
+  return Status::Error("frame is not a scorepipe message: " + std::string(why));
+}
+
+Status Truncated() { return Status::Error("truncated frame"); }
+
+// Turns a header read into a Status; `other_type` says why another type is not ours.
+Status CheckRead(HeaderRead read, std::string_view other_type) {
+  switch (read) {
+    case HeaderRead::kOk:
+      return Status::Ok();
+    case HeaderRead::kTruncated:
+      return Truncated();
+    case HeaderRead::kOtherType:
+      break;
+  }
+  return NotOurs(other_type);
+}
+
+struct Envelope {
+  MessageKind kind;
+  size_t body_offset;  // where the body array starts in the frame
+};
+
+Result<Envelope> ReadEnvelope(std::string_view frame) {
+  if (frame.empty()) return Status::Error("empty frame");
+  if (frame.size() > kMaxFrameBytes) {
+    return Status::Error("frame is " + std::to_string(frame.size()) + " bytes; limit " +
+                         std::to_string(kMaxFrameBytes));
+  }
+  ByteCursor cursor(frame);
+  uint64_t value = 0;
+
+  Status status = CheckRead(ReadArrayHeader(cursor, &value), "not a msgpack array");
+  if (!status.ok()) return status;
+  if (value != 4) return NotOurs("an array of " + std::to_string(value) + " elements, not 4");
+
+  status = CheckRead(ReadStringHeader(cursor, &value), "bad magic");
+  if (!status.ok()) return status;
+  if (value != kWireMagic.size()) return NotOurs("bad magic");
+  std::string_view magic;
+  if (!cursor.ReadBytes(kWireMagic.size(), &magic)) return Truncated();
+  if (magic != kWireMagic) return NotOurs("bad magic");
+
+  status = CheckRead(ReadUnsigned(cursor, &value), "version is not an unsigned integer");
+  if (!status.ok()) return status;
+  if (value != kWireVersion) {
+    return Status::Error("wire version " + std::to_string(value) +
+                         " not supported (this node speaks " + std::to_string(kWireVersion) + ")");
+  }
+
+  status = CheckRead(ReadUnsigned(cursor, &value), "kind is not an unsigned integer");
+  if (!status.ok()) return status;
+  if (value < static_cast<uint64_t>(MessageKind::kTransactionBatch) ||
+      value > static_cast<uint64_t>(MessageKind::kHeartbeat)) {
+    return Status::Error("unknown message kind " + std::to_string(value));
+  }
+  return Envelope{static_cast<MessageKind>(value), cursor.offset()};
+}
+
+// ---------------------------------------------------------------------------
+// The body, unpacked by msgpack into an object tree that borrows the frame's
+// bytes, then checked and copied out field by field.
+
+const char* TypeName(const msgpack::object& o) {
+  switch (o.type) {
+    case msgpack::type::NIL:
+      return "nil";
+    case msgpack::type::BOOLEAN:
+      return "a boolean";
+    case msgpack::type::POSITIVE_INTEGER:
+    case msgpack::type::NEGATIVE_INTEGER:
+      return "an integer";
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64:
+      return "a float";
+    case msgpack::type::STR:
+      return "a string";
+    case msgpack::type::BIN:
+      return "binary data";
+    case msgpack::type::ARRAY:
+      return "an array";
+    case msgpack::type::MAP:
+      return "a map";
+    case msgpack::type::EXT:
+      return "an ext value";
+  }
+  return "an unknown msgpack type";
+}
+
+// What a value that failed a field's check was: integers by value (they fail
+// by range), everything else by type.
+std::string Describe(const msgpack::object& o) {
+  if (o.type == msgpack::type::POSITIVE_INTEGER) return std::to_string(o.via.u64);
+  if (o.type == msgpack::type::NEGATIVE_INTEGER) return std::to_string(o.via.i64);
+  return TypeName(o);
+}
+
+bool AsInt64(const msgpack::object& o, int64_t* out) {
+  if (o.type == msgpack::type::NEGATIVE_INTEGER) {
+    *out = o.via.i64;
+    return true;
+  }
+  if (o.type == msgpack::type::POSITIVE_INTEGER &&
+      o.via.u64 <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    *out = static_cast<int64_t>(o.via.u64);
+    return true;
+  }
+  return false;
+}
+
+bool AsUint64(const msgpack::object& o, uint64_t* out) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) return false;
+  *out = o.via.u64;
+  return true;
+}
+
+bool AsInt32(const msgpack::object& o, int32_t* out) {
+  int64_t wide = 0;
+  if (!AsInt64(o, &wide) || wide < std::numeric_limits<int32_t>::min() ||
+      wide > std::numeric_limits<int32_t>::max()) {
+    return false;
+  }
+  *out = static_cast<int32_t>(wide);
+  return true;
+}
+
+// msgpack-c packs an integral double as an integer, so integers are numbers too.
+bool AsDouble(const msgpack::object& o, double* out) {
+  switch (o.type) {
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64:
+      *out = o.via.f64;
+      return true;
+    case msgpack::type::POSITIVE_INTEGER:
+      *out = static_cast<double>(o.via.u64);
+      return true;
+    case msgpack::type::NEGATIVE_INTEGER:
+      *out = static_cast<double>(o.via.i64);
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool AsString(const msgpack::object& o, std::string* out) {
+  if (o.type != msgpack::type::STR) return false;
+  out->assign(o.via.str.ptr, o.via.str.size);
+  return true;
+}
+
+// Reads the elements of one msgpack array as named fields, in order. The first
+// failure is kept, later reads do nothing, and status() reports it with the
+// field's path ("transactions[3].amount"). Paths are only built on failure.
+class FieldReader {
+ public:
+  // `vector` and `index` name the vector item this array is ("transactions",
+  // 3); a null `vector` means the message body itself.
+  FieldReader(const msgpack::object& array, uint32_t expected_fields, const char* vector,
+              size_t index)
+      : vector_(vector), index_(index) {
+    if (array.type != msgpack::type::ARRAY) {
+      Fail(nullptr, "expected an array of " + std::to_string(expected_fields) + " fields, got " +
+                        TypeName(array));
+    } else if (array.via.array.size != expected_fields) {
+      Fail(nullptr, "expected an array of " + std::to_string(expected_fields) + " fields, got " +
+                        std::to_string(array.via.array.size));
+    } else {
+      next_ = array.via.array.ptr;
+    }
+  }
+
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+
+  void Read(const char* name, int64_t* out) { Take(name, "an int64", AsInt64, out); }
+  void Read(const char* name, uint64_t* out) { Take(name, "a uint64", AsUint64, out); }
+  void Read(const char* name, int32_t* out) { Take(name, "an int32", AsInt32, out); }
+  void Read(const char* name, double* out) { Take(name, "a number", AsDouble, out); }
+  void Read(const char* name, std::string* out) { Take(name, "a string", AsString, out); }
+
+  // Returns the items of an array field, or null (with the error kept).
+  const msgpack::object_array* ReadArray(const char* name) {
+    const msgpack::object* field = Next();
+    if (field == nullptr) return nullptr;
+    if (field->type != msgpack::type::ARRAY) {
+      Fail(name, std::string("expected an array, got ") + TypeName(*field));
+      return nullptr;
+    }
+    return &field->via.array;
+  }
+
+ private:
+  template <typename T>
+  void Take(const char* name, const char* expected, bool (*convert)(const msgpack::object&, T*),
+            T* out) {
+    const msgpack::object* field = Next();
+    if (field != nullptr && !convert(*field, out)) {
+      Fail(name, std::string("expected ") + expected + ", got " + Describe(*field));
+    }
+  }
+
+  const msgpack::object* Next() { return ok() ? next_++ : nullptr; }
+
+  void Fail(const char* name, const std::string& why) {
+    std::string path;
+    if (vector_ != nullptr) path = std::string(vector_) + "[" + std::to_string(index_) + "]";
+    if (name != nullptr) {
+      if (!path.empty()) path += '.';
+      path += name;
+    }
+    status_ = Status::Error(path.empty() ? "message body: " + why : "field '" + path + "': " + why);
+  }
+
+  const char* vector_;
+  size_t index_;
+  const msgpack::object* next_ = nullptr;
+  Status status_;
+};
+
+// Strings, bins and exts point into the frame instead of being copied into the zone.
+bool BorrowFromFrame(msgpack::type::object_type /*type*/, size_t /*length*/, void* /*user*/) {
+  return true;
+}
+
+Status DecodeTransaction(const msgpack::object& o, size_t index, Transaction* t) {
+  FieldReader r(o, kTransactionFields, "transactions", index);
+  r.Read("id", &t->id);
+  r.Read("customer_id", &t->customer_id);
+  r.Read("vendor_id", &t->vendor_id);
+  r.Read("amount", &t->amount);
+  r.Read("timestamp", &t->timestamp);
+  r.Read("timestamp_unix_s", &t->timestamp_unix_s);
+  r.Read("status", &t->status);
+  return r.status();
+}
+
+Status DecodeScoreResult(const msgpack::object& o, size_t index, ScoreResult* s) {
+  FieldReader r(o, kScoreResultFields, "results", index);
+  r.Read("transaction_id", &s->transaction_id);
+  r.Read("fraud_probability", &s->fraud_probability);
+  r.Read("is_fraudulent", &s->is_fraudulent);
+  r.Read("confidence", &s->confidence);
+  r.Read("error", &s->error);
+  return r.status();
+}
+
+// Decodes every item of `items` with `decode_item` into `out`.
+template <typename T, typename DecodeItem>
+Status DecodeVector(const msgpack::object_array& items, DecodeItem decode_item,
+                    std::vector<T>* out) {
+  out->resize(items.size);
+  for (uint32_t i = 0; i < items.size; ++i) {
+    Status status = decode_item(items.ptr[i], i, &(*out)[i]);
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
+  FieldReader r(body, kTransactionBatchFields, nullptr, 0);
+  r.Read("batch_id", &batch->batch_id);
+  r.Read("created_at_us", &batch->created_at_us);
+  const msgpack::object_array* items = r.ReadArray("transactions");
+  if (!r.ok()) return r.status();
+  return DecodeVector(*items, DecodeTransaction, &batch->transactions);
+}
+
+Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
+  FieldReader r(body, kResultBatchFields, nullptr, 0);
+  r.Read("batch_id", &batch->batch_id);
+  r.Read("worker_id", &batch->worker_id);
+  r.Read("model_version", &batch->model_version);
+  r.Read("scored_at_us", &batch->scored_at_us);
+  const msgpack::object_array* items = r.ReadArray("results");
+  if (!r.ok()) return r.status();
+  return DecodeVector(*items, DecodeScoreResult, &batch->results);
+}
+
+Status DecodeBody(const msgpack::object& body, Heartbeat* heartbeat) {
+  FieldReader r(body, kHeartbeatFields, nullptr, 0);
+  r.Read("worker_id", &heartbeat->worker_id);
+  r.Read("host", &heartbeat->host);
+  r.Read("pid", &heartbeat->pid);
+  r.Read("sequence", &heartbeat->sequence);
+  r.Read("batches_scored", &heartbeat->batches_scored);
+  r.Read("transactions_scored", &heartbeat->transactions_scored);
+  r.Read("sent_at_us", &heartbeat->sent_at_us);
+  return r.status();
+}
+
+// Checks the envelope and kind, unpacks the body and decodes it into a T with
+// DecodeBody, turning every msgpack exception into an error value.
+template <typename T>
+Result<T> DecodeFrame(std::string_view frame, MessageKind expected) {
+  Result<Envelope> envelope = ReadEnvelope(frame);
+  if (!envelope.ok()) return envelope.status();
+  if (envelope->kind != expected) {
+    return Status::Error(std::string("expected a ") + MessageKindName(expected) + ", got a " +
+                         MessageKindName(envelope->kind));
+  }
+  const msgpack::unpack_limit limits(/*array=*/kMaxBatchItems, /*map=*/kMaxMapEntries,
+                                     /*str=*/kMaxStringBytes, /*bin=*/kMaxStringBytes,
+                                     /*ext=*/kMaxStringBytes, /*depth=*/kMaxDepth);
+  try {
+    size_t offset = envelope->body_offset;
+    const msgpack::object_handle body =
+        msgpack::unpack(frame.data(), frame.size(), offset, BorrowFromFrame, nullptr, limits);
+    if (offset != frame.size()) {
+      return Status::Error("frame has " + std::to_string(frame.size() - offset) +
+                           " bytes after the message");
+    }
+    T message;
+    Status status = DecodeBody(body.get(), &message);
+    if (!status.ok()) return status;
+    return message;
+  } catch (const msgpack::insufficient_bytes&) {
+    return Truncated();
+  } catch (const msgpack::array_size_overflow&) {
+    return Status::Error("frame declares an array of more than " + std::to_string(kMaxBatchItems) +
+                         " items");
+  } catch (const msgpack::str_size_overflow&) {
+    return Status::Error("frame declares a string of more than " + std::to_string(kMaxStringBytes) +
+                         " bytes");
+  } catch (const msgpack::depth_size_overflow&) {
+    return Status::Error("frame nests arrays or maps more than " + std::to_string(kMaxDepth) +
+                         " deep");
+  } catch (const msgpack::size_overflow&) {
+    return Status::Error("frame declares a map, bin or ext value larger than the decoder allows");
+  } catch (const msgpack::unpack_error& e) {
+    return Status::Error(std::string("frame is not valid msgpack: ") + e.what());
+  } catch (const msgpack::type_error&) {
+    return Status::Error("frame has a value of an unexpected msgpack type");
+  } catch (const std::bad_alloc&) {
+    return Status::Error("out of memory decoding a frame of " + std::to_string(frame.size()) +
+                         " bytes");
+  } catch (const std::exception& e) {
+    return Status::Error(std::string("frame could not be decoded: ") + e.what());
+  }
+}
+
+}  // namespace
+
+const char* MessageKindName(MessageKind kind) {
+  switch (kind) {
+    case MessageKind::kTransactionBatch:
+      return "TransactionBatch";
+    case MessageKind::kResultBatch:
+      return "ResultBatch";
+    case MessageKind::kHeartbeat:
+      return "Heartbeat";
+  }
+  return "unknown message kind";
+}
+
+// The size hints are rough upper estimates of the packed bytes.
+std::string Encode(const TransactionBatch& batch) {
+  return EncodeFrame(MessageKind::kTransactionBatch, 32 + 80 * batch.transactions.size(), batch);
+}
+
+std::string Encode(const ResultBatch& batch) {
+  return EncodeFrame(
+      MessageKind::kResultBatch,
+      64 + batch.worker_id.size() + batch.model_version.size() + 40 * batch.results.size(), batch);
+}
+
+std::string Encode(const Heartbeat& heartbeat) {
+  return EncodeFrame(MessageKind::kHeartbeat,
+                     64 + heartbeat.worker_id.size() + heartbeat.host.size(), heartbeat);
+}
+
+Result<MessageKind> PeekKind(std::string_view frame) {
+  Result<Envelope> envelope = ReadEnvelope(frame);
+  if (!envelope.ok()) return envelope.status();
+  return envelope->kind;
+}
+
+Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame) {
+  return DecodeFrame<TransactionBatch>(frame, MessageKind::kTransactionBatch);
+}
+
+Result<ResultBatch> DecodeResultBatch(std::string_view frame) {
+  return DecodeFrame<ResultBatch>(frame, MessageKind::kResultBatch);
+}
+
+Result<Heartbeat> DecodeHeartbeat(std::string_view frame) {
+  return DecodeFrame<Heartbeat>(frame, MessageKind::kHeartbeat);
+}
+
+}  // namespace scorepipe

@@ -42,7 +42,11 @@ std::string Encode(const Heartbeat& heartbeat);
 Result<MessageKind> PeekKind(std::string_view frame);
 
 // Each decoder fails (never throws) on a frame that is truncated, not msgpack,
-// foreign (wrong magic), of another version, of another kind, or over limits.
+// foreign (wrong magic), of another version, of another kind, or over limits,
+// or whose fields have the wrong count or type; the message names the field
+// ("field 'transactions[3].amount': expected a number, got a string").
+// Limits: kMaxFrameBytes, kMaxBatchItems per array, 1 MiB per string. Encode
+// does not check them, so a sender keeps its batches and strings within them.
 Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame);
 Result<ResultBatch> DecodeResultBatch(std::string_view frame);
 Result<Heartbeat> DecodeHeartbeat(std::string_view frame);

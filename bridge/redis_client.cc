@@ -1,0 +1,115 @@
+#include "bridge/redis_client.h"
+
+#include <sys/time.h>
+
+#include <utility>
+
+namespace scorepipe {
+namespace {
+
+timeval ToTimeval(int ms) {
+  timeval tv{};
+  tv.tv_sec = ms / 1000;
+  tv.tv_usec = (ms % 1000) * 1000;
+  return tv;
+}
+
+void AppendArgv(redisContext* context, const std::vector<std::string_view>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (std::string_view arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data());
+}
+
+}  // namespace
+
+RedisClient::RedisClient(RedisConfig config) : config_(std::move(config)) {}
+
+RedisClient::~RedisClient() {
+  if (context_ != nullptr) redisFree(context_);
+}
+
+std::string RedisClient::Address() const {
+  return "redis://" + config_.host + ":" + std::to_string(config_.port) + "/" +
+         std::to_string(config_.db);
+}
+
+void RedisClient::SetReadTimeoutMs(int timeout_ms) {
+  read_timeout_ms_ = timeout_ms;
+  if (context_ != nullptr) redisSetTimeout(context_, ToTimeval(timeout_ms));
+}
+
+Status RedisClient::Connect() { return EnsureConnected(); }
+
+Status RedisClient::Broken(const char* what) {
+  std::string reason = context_ != nullptr && context_->err != 0 ? context_->errstr : "connection lost";
+  if (context_ != nullptr) {
+    redisFree(context_);
+    context_ = nullptr;
+  }
+  return Status::Error(std::string(what) + " " + Address() + ": " + reason);
+}
+
+Status RedisClient::EnsureConnected() {
+  if (context_ != nullptr && context_->err == 0) return Status::Ok();
+  if (context_ != nullptr) {
+    redisFree(context_);
+    context_ = nullptr;
+  }
+  context_ = redisConnectWithTimeout(config_.host.c_str(), config_.port,
+                                     ToTimeval(config_.connect_timeout_ms));
+  if (context_ == nullptr) return Status::Error("cannot allocate a Redis context");
+  if (context_->err != 0) return Broken("cannot connect to");
+  if (read_timeout_ms_ > 0) redisSetTimeout(context_, ToTimeval(read_timeout_ms_));
+  if (config_.db != 0) {
+    std::string db = std::to_string(config_.db);
+    auto* raw = static_cast<redisReply*>(redisCommand(context_, "SELECT %s", db.c_str()));
+    RedisReply reply(raw);
+    if (!reply) return Broken("lost connection to");
+    if (reply->type == REDIS_REPLY_ERROR) {
+      return Status::Error("SELECT " + db + " on " + Address() + ": " + std::string(ReplyText(raw)));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<RedisReply> RedisClient::Command(const std::vector<std::string_view>& args) {
+  auto replies = Pipeline({args});
+  if (!replies.ok()) return replies.status();
+  return std::move(replies.value().front());
+}
+
+Result<std::vector<RedisReply>> RedisClient::Pipeline(
+    const std::vector<std::vector<std::string_view>>& commands) {
+  if (Status s = EnsureConnected(); !s.ok()) return s;
+  for (const auto& args : commands) AppendArgv(context_, args);
+  std::vector<RedisReply> replies;
+  replies.reserve(commands.size());
+  std::string first_error;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+      return Broken("lost connection to");
+    }
+    RedisReply reply(static_cast<redisReply*>(raw));
+    if (reply->type == REDIS_REPLY_ERROR && first_error.empty()) {
+      first_error = std::string(commands[i].front()) + " on " + Address() + ": " +
+                    std::string(ReplyText(reply.get()));
+    }
+    replies.push_back(std::move(reply));
+  }
+  if (!first_error.empty()) return Status::Error(first_error);
+  return replies;
+}
+
+std::string_view ReplyText(const redisReply* reply) {
+  if (reply == nullptr || reply->str == nullptr) return {};
+  return std::string_view(reply->str, reply->len);
+}
+
+}  // namespace scorepipe

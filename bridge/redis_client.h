@@ -1,0 +1,67 @@
+// RedisClient: one synchronous hiredis connection with errors as values.
+//
+// Used by everything that talks to the external queue (the bridge takes, the
+// sink publishes). A broken connection is noticed by the next call, which
+// reconnects once before it gives up with an error; callers retry with
+// backoff (see RetryBackoff), so a restarted Redis is picked up again.
+//
+// Owns its connection; not thread-safe: one thread uses one client.
+#ifndef SCOREPIPE_BRIDGE_REDIS_CLIENT_H_
+#define SCOREPIPE_BRIDGE_REDIS_CLIENT_H_
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/topology.h"
+#include "proto/status.h"
+
+namespace scorepipe {
+
+struct RedisReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
+
+class RedisClient {
+ public:
+  explicit RedisClient(RedisConfig config);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  // Connects now (a later call would connect lazily anyway); fails with the
+  // address and hiredis' reason.
+  Status Connect();
+
+  // Runs one command. A Redis error reply ("-ERR ...") is an error value too.
+  Result<RedisReply> Command(const std::vector<std::string_view>& args);
+
+  // Sends all commands in one round trip and reads every reply; fails on the
+  // first I/O error or error reply (after reading all replies).
+  Result<std::vector<RedisReply>> Pipeline(
+      const std::vector<std::vector<std::string_view>>& commands);
+
+  // Sets how long a single reply may take (for BRPOP: more than its timeout).
+  void SetReadTimeoutMs(int timeout_ms);
+
+  std::string Address() const;
+
+ private:
+  Status EnsureConnected();
+  Status Broken(const char* what);  // drops the connection, returns the error
+
+  RedisConfig config_;
+  redisContext* context_ = nullptr;
+  int read_timeout_ms_ = 0;  // 0 = no limit
+};
+
+// The text of a string/status reply, or an empty view.
+std::string_view ReplyText(const redisReply* reply);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_BRIDGE_REDIS_CLIENT_H_

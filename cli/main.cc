@@ -1,0 +1,135 @@
+// scorepipe: the one command for people. `up` runs a cluster on this host,
+// `demo` runs one on a private Redis with synthetic data, `push` feeds
+// synthetic transactions; `bridge|ventilator|worker|sink|train-demo` run the
+// role programs that sit beside this one (as `git <command>` does).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <filesystem>
+#include <spdlog/spdlog.h>
+
+#include "bench/synthetic.h"
+#include "bridge/redis_client.h"
+#include "cli/demo.h"
+#include "cli/supervisor.h"
+#include "cli/synthetic_push.h"
+#include "config/node_setup.h"
+#include "proto/node.h"
+#include "worker/model.h"
+
+namespace {
+
+std::string BinDir() {
+  std::error_code error;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? std::string(".") : self.parent_path().string();
+}
+
+// `scorepipe worker ...` runs `scorepipe-worker ...`.
+int ExecRole(const std::string& role, int argc, char** argv) {
+  std::string program = BinDir() + "/scorepipe-" + role;
+  std::vector<char*> args = {program.data()};
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  execv(program.c_str(), args.data());
+  fprintf(stderr, "scorepipe: cannot run %s: %s\n", program.c_str(), std::strerror(errno));
+  return 127;
+}
+
+int Up(const std::string& config_path, const std::string& log_dir, const std::string& log_level) {
+  auto topology = scorepipe::SetUpNode("up", scorepipe::HostName(), config_path, log_level);
+  if (!topology.ok()) {
+    fprintf(stderr, "scorepipe up: %s\n", topology.status().message().c_str());
+    return 2;
+  }
+  // A model that cannot load would only make every worker fail: say so now.
+  if (auto scorer = scorepipe::LoadScorer(topology->model); !scorer.ok()) {
+    spdlog::critical("cannot load the model: {}", scorer.status().message());
+    return 1;
+  }
+  if (!log_dir.empty()) std::filesystem::create_directories(log_dir);
+  scorepipe::SupervisorOptions options{std::filesystem::absolute(config_path).string(), BinDir(), log_dir,
+                                       log_level};
+  scorepipe::Supervisor supervisor(options, *topology);
+  scorepipe::Status status = supervisor.Run();
+  if (!status.ok()) spdlog::critical("{}", status.message());
+  return status.ok() ? 0 : 1;
+}
+
+int Push(const std::string& config_path, size_t count, uint64_t seed, int64_t first_id) {
+  auto topology = scorepipe::LoadTopologyFile(config_path);
+  if (!topology.ok()) {
+    fprintf(stderr, "scorepipe push: %s\n", topology.status().message().c_str());
+    return 2;
+  }
+  scorepipe::RedisClient redis(topology->queue.redis);
+  scorepipe::SyntheticTransactions generator(seed, first_id);
+  scorepipe::Status s = scorepipe::PushSynthetic(redis, topology->queue.input, generator, count);
+  if (!s.ok()) {
+    fprintf(stderr, "scorepipe push: %s\n", s.message().c_str());
+    return 1;
+  }
+  printf("pushed %zu transactions (ids %lld..%lld) to %s on %s\n", count, static_cast<long long>(first_id),
+         static_cast<long long>(first_id + static_cast<int64_t>(count) - 1), topology->queue.input.c_str(),
+         redis.Address().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (const char* role : {"bridge", "ventilator", "worker", "sink", "train-demo"}) {
+    if (argc >= 2 && std::strcmp(argv[1], role) == 0) return ExecRole(role, argc, argv);
+  }
+  CLI::App app{"scorepipe: real-time fraud scoring of payment transactions on a ZeroMQ cluster.\n"
+               "Node programs (each also runs alone, e.g. on another host):\n"
+               "  scorepipe bridge|ventilator|worker|sink -c FILE   (see `scorepipe worker --help`)\n"
+               "  scorepipe train-demo --out DIR                    (fit the demo XGBoost model)"};
+  app.require_subcommand(1);
+
+  std::string config_path;
+  std::string log_dir;
+  std::string log_level;
+  CLI::App* up = app.add_subcommand("up", "run bridge, ventilator, sink and workers.count workers on this host; "
+                                          "restarts a node that dies; Ctrl-C stops all cleanly");
+  up->add_option("-c,--config", config_path, "topology YAML")->required()->check(CLI::ExistingFile);
+  up->add_option("--log-dir", log_dir, "write each node's log to DIR/<node>.log (default: this terminal)");
+  up->add_option("--log-level", log_level, "overrides logging.level for every node");
+
+  scorepipe::DemoOptions demo_options;
+  demo_options.config_path = "config/local.yaml";
+  CLI::App* demo = app.add_subcommand("demo", "start a private Redis and a local cluster, push synthetic "
+                                              "transactions, show results and throughput, stop everything");
+  demo->add_option("-c,--config", demo_options.config_path, "topology to start from")
+      ->capture_default_str()->check(CLI::ExistingFile);
+  demo->add_option("-n,--transactions", demo_options.transactions, "synthetic transactions to push")
+      ->capture_default_str()->check(CLI::Range(1, 100000000));
+  demo->add_option("-w,--workers", demo_options.workers, "workers to start (default: the topology's count)")
+      ->check(CLI::Range(1, 256));
+  demo->add_option("--seed", demo_options.seed, "seed of the synthetic stream")->capture_default_str();
+  demo->add_option("--timeout", demo_options.timeout_s, "seconds to wait for all results")->capture_default_str();
+  demo->add_flag("--keep", demo_options.keep_dir, "keep the temporary directory with the logs");
+
+  size_t push_count = 1000;
+  uint64_t push_seed = 1;
+  int64_t push_first_id = 1;
+  CLI::App* push = app.add_subcommand("push", "push synthetic upstream transactions into queue.input");
+  push->add_option("-c,--config", config_path, "topology YAML (for the queue)")->required()->check(CLI::ExistingFile);
+  push->add_option("-n,--count", push_count, "how many")->capture_default_str()->check(CLI::Range(1, 100000000));
+  push->add_option("--seed", push_seed, "seed of the synthetic stream")->capture_default_str();
+  push->add_option("--first-id", push_first_id, "id of the first transaction")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  CLI11_PARSE(app, argc, argv);
+  if (up->parsed()) return Up(config_path, log_dir, log_level);
+  if (push->parsed()) return Push(config_path, push_count, push_seed, push_first_id);
+  demo_options.bin_dir = BinDir();
+  scorepipe::InstallStopSignalHandlers();
+  scorepipe::Status s = scorepipe::RunDemo(demo_options);
+  if (!s.ok()) {
+    fprintf(stderr, "scorepipe demo: %s\n", s.message().c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,710 @@
+// Loading and validating the topology (see topology.h).
+//
+// VisitFields() below is the schema: every YAML key, the field it fills and
+// the rule for its value, listed once. The loader walks it to know the keys
+// and to read values; ValidateTopology() walks it to check them. Type errors
+// (a list where a number belongs) can only happen while reading YAML, so they
+// live in the reader; every check of a value lives in FindProblem(), which the
+// loader runs after reading and which places its message at the value's line.
+#include "config/topology.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One thing wrong with a topology, before it is given a place in a file.
+struct Problem {
+  std::string key;      // dotted YAML key ("queue.redis.port"); empty for the whole file
+  std::string what;     // "70000 is out of range"
+  std::string allowed;  // "1..65535"
+};
+
+std::string Format(const Problem& problem) {
+  std::string out = problem.key.empty() ? "" : problem.key + ": ";
+  return out + problem.what + "; allowed: " + problem.allowed;
+}
+
+// ---------------------------------------------------------------------------
+// Rules: what a field accepts. `allowed` is quoted in every message about it.
+
+struct IntRule {
+  int min;
+  int max;
+};
+
+struct DoubleRule {
+  double min;
+  double max;
+};
+
+struct StringRule {
+  const char* allowed;
+  // What is wrong with the value ("is empty"), or nothing.
+  std::optional<std::string> (*check)(const std::string& value);
+};
+
+template <typename E>
+struct EnumName {
+  std::string_view name;
+  E value;
+};
+
+// Whether a key may be left out of the file.
+enum class Presence {
+  kOptional,  // left out: the struct's default stands
+  kRequired,  // left out: an error
+};
+
+constexpr EnumName<QueueKind> kQueueKinds[] = {
+    {"redis-list", QueueKind::kRedisList},
+};
+constexpr EnumName<ModelFormat> kModelFormats[] = {
+    {"xgboost", ModelFormat::kXgboost},
+    {"linear", ModelFormat::kLinear},
+};
+
+template <typename E, size_t N>
+std::span<const EnumName<E>> Names(const EnumName<E> (&names)[N]) {
+  return names;
+}
+
+std::string DoubleText(double value) {
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return ec == std::errc() ? std::string(buffer, end) : "?";
+}
+
+std::string Allowed(IntRule rule) { return std::to_string(rule.min) + ".." + std::to_string(rule.max); }
+std::string Allowed(DoubleRule rule) { return DoubleText(rule.min) + ".." + DoubleText(rule.max); }
+template <typename E>
+std::string Allowed(std::span<const EnumName<E>> names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + std::string(name.name);
+  return out;
+}
+
+bool HasWhitespace(std::string_view text) {
+  return text.find_first_of(" \t\r\n\v\f") != std::string_view::npos;
+}
+
+std::optional<std::string> CheckWord(const std::string& value) {
+  if (value.empty()) return "is empty";
+  if (HasWhitespace(value)) return "contains whitespace";
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckNonEmpty(const std::string& value) {
+  if (value.empty()) return "is empty";
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckFilePath(const std::string& value) {
+  if (value.empty()) return "is empty";
+  if (!fs::path(value).has_filename()) return "names a directory, not a file";
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckLogLevel(const std::string& value) {
+  for (std::string_view level : {"trace", "debug", "info", "warn", "error", "off"}) {
+    if (value == level) return std::nullopt;
+  }
+  return "is not a log level";
+}
+
+// A ZeroMQ endpoint taken apart.
+struct EndpointParts {
+  std::string_view transport;  // "tcp", "ipc" or "inproc"
+  std::string_view host;       // tcp only; "*" is every interface
+  int port = 0;                // tcp only
+};
+
+// Fills `parts` from `endpoint`, or says what is wrong with it.
+std::optional<std::string> SplitEndpoint(std::string_view endpoint, EndpointParts* parts) {
+  if (endpoint.empty()) return "is empty";
+  const size_t scheme_end = endpoint.find("://");
+  if (scheme_end == std::string_view::npos) return "is not an endpoint";
+  if (HasWhitespace(endpoint)) return "contains whitespace";
+  parts->transport = endpoint.substr(0, scheme_end);
+  const std::string_view address = endpoint.substr(scheme_end + 3);
+  if (parts->transport == "ipc" || parts->transport == "inproc") {
+    if (address.empty()) return "names no " + std::string(parts->transport == "ipc" ? "path" : "name");
+    return std::nullopt;
+  }
+  if (parts->transport != "tcp") return "uses transport '" + std::string(parts->transport) + "'";
+  const size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) return "has no port";
+  parts->host = address.substr(0, colon);
+  if (parts->host.empty()) return "has no host";
+  const std::string_view port = address.substr(colon + 1);
+  long long number = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (port.empty() || end != port.data() + port.size() ||
+      (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+    return "has port '" + std::string(port) + "', not a number";
+  }
+  if (ec != std::errc() || number < 1 || number > 65535) {
+    return "has port " + std::string(port) + ", out of range";
+  }
+  parts->port = static_cast<int>(number);
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckBind(const std::string& value) {
+  EndpointParts parts;
+  return SplitEndpoint(value, &parts);
+}
+
+std::optional<std::string> CheckConnect(const std::string& value) {
+  EndpointParts parts;
+  if (auto what = SplitEndpoint(value, &parts)) return what;
+  if (parts.host == "*") return "has host '*', which only a bind may use";
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckOptionalBind(const std::string& value) {
+  return value.empty() ? std::nullopt : CheckBind(value);
+}
+
+std::optional<std::string> CheckOptionalConnect(const std::string& value) {
+  return value.empty() ? std::nullopt : CheckConnect(value);
+}
+
+constexpr StringRule kHostRule{"a host name or address, non-empty, no whitespace", CheckWord};
+constexpr StringRule kQueueNameRule{"a Redis list name, non-empty, no whitespace", CheckWord};
+constexpr StringRule kBindRule{
+    "tcp://host:port, tcp://*:port, ipc://path or inproc://name, port 1..65535", CheckBind};
+constexpr StringRule kConnectRule{
+    "tcp://host:port with a concrete host (not *), ipc://path or inproc://name, port 1..65535",
+    CheckConnect};
+constexpr StringRule kOptionalBindRule{
+    "tcp://host:port, tcp://*:port, ipc://path or inproc://name, port 1..65535; "
+    "or '' for no live feed",
+    CheckOptionalBind};
+constexpr StringRule kOptionalConnectRule{
+    "tcp://host:port with a concrete host (not *), ipc://path or inproc://name, port 1..65535; "
+    "or '' for no live feed",
+    CheckOptionalConnect};
+constexpr StringRule kModelFileRule{"a file path, absolute or relative to this file's directory",
+                                    CheckFilePath};
+constexpr StringRule kVersionRule{"a non-empty version label", CheckNonEmpty};
+constexpr StringRule kLogLevelRule{"trace, debug, info, warn, error, off", CheckLogLevel};
+
+// ---------------------------------------------------------------------------
+// The schema. `TopologyT` is Topology for the reader and const Topology for
+// the checks, so both walk the same list. Keys are in the order of
+// config/local.yaml, which is also the order of the "allowed:" key lists.
+
+template <typename TopologyT, typename Visitor>
+void VisitFields(TopologyT& t, Visitor& v) {
+  v.Enum("queue.kind", t.queue.kind, Names(kQueueKinds));
+  v.String("queue.redis.host", t.queue.redis.host, kHostRule);
+  v.Int("queue.redis.port", t.queue.redis.port, IntRule{1, 65535});
+  v.Int("queue.redis.db", t.queue.redis.db, IntRule{0, 15});
+  v.Int("queue.redis.connect_timeout_ms", t.queue.redis.connect_timeout_ms, IntRule{1, 600000});
+  v.String("queue.input", t.queue.input, kQueueNameRule);
+  v.String("queue.output", t.queue.output, kQueueNameRule);
+  v.String("queue.dead_letter", t.queue.dead_letter, kQueueNameRule);
+
+  v.Int("bridge.batch_size", t.bridge.batch_size, IntRule{1, 65536});
+  v.Int("bridge.linger_ms", t.bridge.linger_ms, IntRule{0, 60000});
+  v.Int("bridge.block_timeout_ms", t.bridge.block_timeout_ms, IntRule{1, 60000});
+  v.Int("bridge.max_message_bytes", t.bridge.max_message_bytes, IntRule{64, 16777216});
+
+  v.String("ventilator.bind", t.ventilator.workers.bind, kBindRule);
+  v.String("ventilator.connect", t.ventilator.workers.connect, kConnectRule);
+  v.String("ventilator.intake_bind", t.ventilator.intake.bind, kBindRule);
+  v.String("ventilator.intake_connect", t.ventilator.intake.connect, kConnectRule);
+  v.Int("ventilator.send_hwm", t.ventilator.send_hwm, IntRule{1, 100000});
+
+  v.String("sink.bind", t.sink.results.bind, kBindRule);
+  v.String("sink.connect", t.sink.results.connect, kConnectRule);
+  v.String("sink.publish_bind", t.sink.publish.bind, kOptionalBindRule);
+  v.String("sink.publish_connect", t.sink.publish.connect, kOptionalConnectRule);
+
+  v.Int("workers.count", t.workers.count, IntRule{0, 256});
+
+  v.String("model.path", t.model.path, kModelFileRule, Presence::kRequired);
+  v.Enum("model.format", t.model.format, Names(kModelFormats));
+  v.String("model.features", t.model.features, kModelFileRule, Presence::kRequired);
+  v.Double("model.threshold", t.model.threshold, DoubleRule{0.0, 1.0});
+  v.String("model.version", t.model.version, kVersionRule);
+
+  v.String("logging.level", t.logging.level, kLogLevelRule);
+}
+
+// ---------------------------------------------------------------------------
+// Checks of values, for loaded and code-built topologies alike.
+
+// Runs each field's own rule; stops at the first problem.
+class RuleChecker {
+ public:
+  void Int(std::string_view key, int value, IntRule rule) {
+    if (problem_ || (value >= rule.min && value <= rule.max)) return;
+    problem_ = Problem{std::string(key), std::to_string(value) + " is out of range", Allowed(rule)};
+  }
+  void Double(std::string_view key, double value, DoubleRule rule) {
+    if (problem_ || (value >= rule.min && value <= rule.max)) return;  // false for NaN
+    problem_ = Problem{std::string(key), DoubleText(value) + " is out of range", Allowed(rule)};
+  }
+  void String(std::string_view key, const std::string& value, const StringRule& rule,
+              Presence /*presence*/ = Presence::kOptional) {
+    if (problem_) return;
+    if (auto what = rule.check(value)) {
+      problem_ = Problem{std::string(key), "'" + value + "' " + *what, rule.allowed};
+    }
+  }
+  template <typename E>
+  void Enum(std::string_view key, E value, std::span<const EnumName<E>> names) {
+    if (problem_) return;
+    for (const auto& name : names) {
+      if (name.value == value) return;
+    }
+    problem_ = Problem{std::string(key),
+                       std::to_string(static_cast<int>(value)) + " is not a known value",
+                       Allowed(names)};
+  }
+
+  const std::optional<Problem>& problem() const { return problem_; }
+
+ private:
+  std::optional<Problem> problem_;
+};
+
+// Says whether the file being loaded set a key. A problem between two keys is
+// reported at the one the file set, so the line shown is one the user wrote.
+using InFile = std::function<bool(const std::string& key)>;
+
+struct NamedValue {
+  std::string key;
+  std::string value;
+};
+
+// A problem between two keys: "'<its value>' <relation> <other key>
+// ('<other value>')", named at the later key unless only the earlier one comes
+// from the file.
+Problem Conflict(const NamedValue& earlier, const NamedValue& later, std::string_view relation,
+                 std::string allowed, const InFile& in_file) {
+  const bool later_blamed = in_file(later.key) || !in_file(earlier.key);
+  const NamedValue& blamed = later_blamed ? later : earlier;
+  const NamedValue& other = later_blamed ? earlier : later;
+  return Problem{blamed.key,
+                 "'" + blamed.value + "' " + std::string(relation) + " " + other.key + " ('" +
+                     other.value + "')",
+                 std::move(allowed)};
+}
+
+// Two binds on one host that ZeroMQ cannot both hold.
+bool BindsCollide(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  EndpointParts pa, pb;
+  if (SplitEndpoint(a, &pa) || SplitEndpoint(b, &pb)) return false;
+  return pa.transport == "tcp" && pb.transport == "tcp" && pa.port == pb.port &&
+         (pa.host == pb.host || pa.host == "*" || pb.host == "*");
+}
+
+// The first problem with `t`, or nothing. Field rules come first, then the
+// rules between fields.
+std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
+  RuleChecker checker;
+  VisitFields(t, checker);
+  if (checker.problem()) return checker.problem();
+
+  const NamedValue queues[] = {{"queue.input", t.queue.input},
+                               {"queue.output", t.queue.output},
+                               {"queue.dead_letter", t.queue.dead_letter}};
+  for (size_t j = 1; j < std::size(queues); ++j) {
+    for (size_t i = 0; i < j; ++i) {
+      if (queues[i].value != queues[j].value) continue;
+      return Conflict(queues[i], queues[j], "is also",
+                      "three different names for queue.input, queue.output and queue.dead_letter",
+                      in_file);
+    }
+  }
+
+  struct EndpointKeys {
+    std::string bind_key;
+    std::string connect_key;
+    const Endpoint& endpoint;
+  };
+  const EndpointKeys endpoints[] = {
+      {"ventilator.bind", "ventilator.connect", t.ventilator.workers},
+      {"ventilator.intake_bind", "ventilator.intake_connect", t.ventilator.intake},
+      {"sink.bind", "sink.connect", t.sink.results},
+      {"sink.publish_bind", "sink.publish_connect", t.sink.publish},
+  };
+  for (const auto& e : endpoints) {
+    const NamedValue bind{e.bind_key, e.endpoint.bind};
+    const NamedValue connect{e.connect_key, e.endpoint.connect};
+    if (bind.value.empty() != connect.value.empty()) {  // only the live feed may be off
+      return Conflict(bind, connect, "does not pair with",
+                      "both empty (no live feed) or both set", in_file);
+    }
+    if (bind.value.empty()) continue;
+    EndpointParts bind_parts, connect_parts;
+    SplitEndpoint(bind.value, &bind_parts);  // both passed the field rules
+    SplitEndpoint(connect.value, &connect_parts);
+    if (bind_parts.transport != connect_parts.transport) {
+      return Conflict(bind, connect, "uses another transport than",
+                      "one transport for " + bind.key + " and " + connect.key, in_file);
+    }
+    if (bind_parts.transport != "tcp" && bind.value != connect.value) {
+      return Conflict(bind, connect, "is not the address of",
+                      "for ipc and inproc, one endpoint for " + bind.key + " and " + connect.key,
+                      in_file);
+    }
+  }
+
+  for (size_t j = 1; j < std::size(endpoints); ++j) {
+    for (size_t i = 0; i < j; ++i) {
+      const NamedValue earlier_bind{endpoints[i].bind_key, endpoints[i].endpoint.bind};
+      const NamedValue later_bind{endpoints[j].bind_key, endpoints[j].endpoint.bind};
+      if (!earlier_bind.value.empty() && !later_bind.value.empty() &&
+          BindsCollide(earlier_bind.value, later_bind.value)) {
+        return Conflict(earlier_bind, later_bind, "collides with",
+                        "an endpoint (a tcp port) that no other role binds", in_file);
+      }
+      const NamedValue earlier_connect{endpoints[i].connect_key, endpoints[i].endpoint.connect};
+      const NamedValue later_connect{endpoints[j].connect_key, endpoints[j].endpoint.connect};
+      if (!earlier_connect.value.empty() && earlier_connect.value == later_connect.value) {
+        return Conflict(earlier_connect, later_connect, "is also",
+                        "an endpoint that no other role connects to", in_file);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------
+// Reading YAML.
+
+std::string Join(const std::string& section, std::string_view name) {
+  return section.empty() ? std::string(name) : section + "." + std::string(name);
+}
+
+std::string Parent(const std::string& key) {
+  const size_t dot = key.rfind('.');
+  return dot == std::string::npos ? "" : key.substr(0, dot);
+}
+
+// The keys VisitFields() names and the sections ("queue", "queue.redis")
+// that hold them.
+class Schema {
+ public:
+  Schema() {
+    const Topology defaults;
+    VisitFields(defaults, *this);
+  }
+
+  bool IsLeaf(const std::string& key) const { return leaves_.contains(key); }
+  bool IsSection(const std::string& key) const { return children_.contains(key) && !key.empty(); }
+  // "kind, redis, input, output, dead_letter" for "queue".
+  std::string Children(const std::string& section) const {
+    std::string out;
+    for (const auto& child : children_.at(section)) out += (out.empty() ? "" : ", ") + child;
+    return out;
+  }
+
+  // The visitor interface, used by the constructor only.
+  void Int(std::string_view key, int, IntRule) { Add(std::string(key)); }
+  void Double(std::string_view key, double, DoubleRule) { Add(std::string(key)); }
+  void String(std::string_view key, const std::string&, const StringRule&,
+              Presence = Presence::kOptional) {
+    Add(std::string(key));
+  }
+  template <typename E>
+  void Enum(std::string_view key, E, std::span<const EnumName<E>>) {
+    Add(std::string(key));
+  }
+
+ private:
+  void Add(const std::string& key) {
+    leaves_.insert(key);
+    // Registers `key` with its section and each section with its parent.
+    for (std::string child = key; !child.empty(); child = Parent(child)) {
+      auto& siblings = children_[Parent(child)];
+      const std::string name = child.substr(child.rfind('.') + 1);
+      bool known = false;
+      for (const auto& sibling : siblings) known = known || sibling == name;
+      if (!known) siblings.push_back(name);
+    }
+  }
+
+  std::set<std::string> leaves_;
+  std::map<std::string, std::vector<std::string>> children_;  // by section; "" is the top
+};
+
+// A place in a file, 0-based as yaml-cpp gives it.
+std::string Place(const std::string& name, const YAML::Mark& mark) {
+  if (mark.is_null()) return name;
+  return name + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+// How a node looks in a message: "'abc'", "a list", "a map".
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    default:
+      return "nothing";
+  }
+}
+
+// "'abc' is not an integer", or "the value is missing" for `port:`.
+std::string IsNot(const YAML::Node& node, std::string_view expected) {
+  if (node.IsNull()) return "the value is missing";
+  if (node.IsScalar() && node.Tag() == "!") {  // "!" marks a quoted scalar
+    return "'" + node.Scalar() + "' is quoted, so a string, not " + std::string(expected);
+  }
+  return Describe(node) + " is not " + std::string(expected);
+}
+
+// A key found in the file.
+struct Entry {
+  YAML::Node value;
+  YAML::Mark mark;  // of the value, or of the key when the value is empty
+};
+
+// One load: walks the document against the schema, reads the values into a
+// Topology and places every problem at its line.
+class Loader {
+ public:
+  explicit Loader(std::string name, fs::path base_dir) : name_(std::move(name)), base_dir_(std::move(base_dir)) {}
+
+  Result<Topology> Load(const std::string& text) {
+    std::vector<YAML::Node> documents;
+    try {
+      documents = YAML::LoadAll(text);
+    } catch (const YAML::Exception& e) {
+      return Status::Error(Place(name_, e.mark) + ": syntax error: " + e.msg);
+    }
+    const std::string sections = "a map of " + schema_.Children("");
+    if (documents.empty() || documents[0].IsNull()) {
+      return Status::Error(Place(name_, YAML::Mark()) + ": the file is empty; allowed: " + sections);
+    }
+    if (documents.size() > 1) {
+      return Status::Error(Place(name_, documents[1].Mark()) +
+                           ": a second YAML document; allowed: one document");
+    }
+    const YAML::Node& root = documents[0];
+    if (!root.IsMap()) {
+      return Status::Error(Place(name_, root.Mark()) + ": " + Describe(root) +
+                           " is not a map; allowed: " + sections);
+    }
+    if (Status status = Walk(root, ""); !status.ok()) return status;
+
+    Topology topology;
+    topology.source = name_;
+    VisitFields(topology, *this);
+    if (problem_) return At(*problem_);
+
+    topology.model.path = Resolve(topology.model.path);
+    topology.model.features = Resolve(topology.model.features);
+    if (!entries_.contains("model.version")) {
+      topology.model.version = fs::path(topology.model.path).stem().string();
+    }
+    const InFile in_file = [this](const std::string& key) { return entries_.contains(key); };
+    if (auto problem = FindProblem(topology, in_file)) return At(*problem);
+    return topology;
+  }
+
+  // The visitor interface: reads each key the file sets into its field.
+  void Int(std::string_view key, int& value, IntRule rule) {
+    const Entry* entry = Find(key);
+    if (!entry) return;
+    const YAML::Node& node = entry->value;
+    long long number = 0;
+    const std::string& text = node.Scalar();
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (!IsPlainScalar(node) || text.empty() || end != text.data() + text.size() ||
+        (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+      Fail(key, IsNot(node, "an integer"), Allowed(rule));
+    } else if (ec != std::errc() || number < std::numeric_limits<int>::min() ||
+               number > std::numeric_limits<int>::max()) {
+      Fail(key, Describe(node) + " is out of range", Allowed(rule));
+    } else {
+      value = static_cast<int>(number);
+    }
+  }
+  void Double(std::string_view key, double& value, DoubleRule rule) {
+    const Entry* entry = Find(key);
+    if (!entry) return;
+    const YAML::Node& node = entry->value;
+    double number = 0;
+    const std::string& text = node.Scalar();
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (!IsPlainScalar(node) || text.empty() || end != text.data() + text.size() ||
+        ec != std::errc()) {
+      Fail(key, IsNot(node, "a number"), Allowed(rule));
+    } else {
+      value = number;
+    }
+  }
+  void String(std::string_view key, std::string& value, const StringRule& rule,
+              Presence presence = Presence::kOptional) {
+    const Entry* entry = Find(key);
+    if (!entry) {
+      if (presence == Presence::kRequired) Fail(key, "required key is missing", rule.allowed);
+      return;
+    }
+    if (!entry->value.IsScalar()) {
+      Fail(key, IsNot(entry->value, "a string"), rule.allowed);
+    } else {
+      value = entry->value.Scalar();
+    }
+  }
+  template <typename E>
+  void Enum(std::string_view key, E& value, std::span<const EnumName<E>> names) {
+    const Entry* entry = Find(key);
+    if (!entry) return;
+    if (!entry->value.IsScalar()) {
+      Fail(key, IsNot(entry->value, "a name"), Allowed(names));
+      return;
+    }
+    for (const auto& name : names) {
+      if (entry->value.Scalar() == name.name) {
+        value = name.value;
+        return;
+      }
+    }
+    Fail(key, Describe(entry->value) + " is not supported", Allowed(names));
+  }
+
+ private:
+  // Checks that `map` (the section `section`) holds only known keys, each
+  // once, and that subsections are maps; records every key it finds.
+  Status Walk(const YAML::Node& map, const std::string& section) {
+    std::set<std::string> seen;
+    for (const auto& item : map) {
+      const YAML::Node& key_node = item.first;
+      const YAML::Node& value = item.second;
+      const std::string name = key_node.IsScalar() ? key_node.Scalar() : Describe(key_node);
+      const std::string key = Join(section, name);
+      if (!key_node.IsScalar() || (!schema_.IsLeaf(key) && !schema_.IsSection(key))) {
+        return At(key_node.Mark(), Problem{key, "unknown key", schema_.Children(section)});
+      }
+      if (!seen.insert(name).second) {
+        return At(key_node.Mark(), Problem{key, "duplicate key", "each key once"});
+      }
+      key_marks_[key] = key_node.Mark();
+      if (schema_.IsLeaf(key)) {
+        entries_[key] = Entry{value, value.IsNull() ? key_node.Mark() : value.Mark()};
+        continue;
+      }
+      if (value.IsNull()) continue;  // an empty section: all defaults
+      if (!value.IsMap()) {
+        return At(value.Mark(), Problem{key, Describe(value) + " is not a map",
+                                        "a map of " + schema_.Children(key)});
+      }
+      if (Status status = Walk(value, key); !status.ok()) return status;
+    }
+    return Status::Ok();
+  }
+
+  const Entry* Find(std::string_view key) const {
+    if (problem_) return nullptr;  // report the first problem only
+    auto it = entries_.find(std::string(key));
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+
+  static bool IsPlainScalar(const YAML::Node& node) {
+    return node.IsScalar() && node.Tag() != "!";  // "!" marks a quoted scalar
+  }
+
+  void Fail(std::string_view key, std::string what, std::string allowed) {
+    if (!problem_) problem_ = Problem{std::string(key), std::move(what), std::move(allowed)};
+  }
+
+  // A problem found after reading, placed at its key's value, else at the
+  // nearest enclosing section the file has, else at the top of the file.
+  Status At(const Problem& problem) const {
+    if (auto it = entries_.find(problem.key); it != entries_.end()) return At(it->second.mark, problem);
+    for (std::string section = Parent(problem.key); !section.empty(); section = Parent(section)) {
+      if (auto it = key_marks_.find(section); it != key_marks_.end()) return At(it->second, problem);
+    }
+    return At(YAML::Mark(), problem);
+  }
+  Status At(const YAML::Mark& mark, const Problem& problem) const {
+    return Status::Error(Place(name_, mark) + ": " + Format(problem));
+  }
+
+  // Absolute and normalised; relative paths start at the file's directory.
+  std::string Resolve(const std::string& path) const {
+    if (path.empty()) return path;
+    const fs::path full = base_dir_ / fs::path(path);  // an absolute `path` replaces the base
+    std::error_code error;
+    const fs::path canonical = fs::weakly_canonical(full, error);
+    return (error ? full.lexically_normal() : canonical).string();
+  }
+
+  const std::string name_;
+  const fs::path base_dir_;
+  const Schema schema_;
+  std::map<std::string, Entry> entries_;         // leaf keys the file sets
+  std::map<std::string, YAML::Mark> key_marks_;  // every key the file sets, at its key
+  std::optional<Problem> problem_;               // the first problem while reading values
+};
+
+fs::path AbsoluteDir(const std::string& dir) {
+  std::error_code error;
+  fs::path absolute = dir.empty() ? fs::current_path(error) : fs::absolute(dir, error);
+  return error ? fs::path(dir) : absolute;
+}
+
+}  // namespace
+
+Status ValidateTopology(const Topology& topology) {
+  const auto problem = FindProblem(topology, [](const std::string&) { return false; });
+  if (!problem) return Status::Ok();
+  const std::string message = Format(*problem);
+  return Status::Error(topology.source.empty() ? message : topology.source + ": " + message);
+}
+
+Result<Topology> LoadTopologyString(const std::string& text, const std::string& name,
+                                    const std::string& base_dir) {
+  try {
+    return Loader(name, AbsoluteDir(base_dir)).Load(text);
+  } catch (const YAML::Exception& e) {  // not expected past parsing; kept at the boundary
+    return Status::Error(Place(name, e.mark) + ": " + e.msg);
+  }
+}
+
+Result<Topology> LoadTopologyFile(const std::string& path) {
+  const auto fail = [&path](int error) {
+    return Status::Error("cannot read topology '" + path + "': " +
+                         std::generic_category().message(error));
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) return fail(errno);
+  std::string text;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  if (std::ferror(file.get())) return fail(errno);
+  return LoadTopologyString(text, path, fs::path(path).parent_path().string());
+}
+
+}  // namespace scorepipe

@@ -1,0 +1,85 @@
+#include "config/topology_writer.h"
+
+#include <yaml-cpp/yaml.h>
+
+namespace scorepipe {
+namespace {
+
+const char* QueueKindName(QueueKind kind) {
+  switch (kind) {
+    case QueueKind::kRedisList:
+      return "redis-list";
+  }
+  return "?";
+}
+
+const char* ModelFormatName(ModelFormat format) {
+  switch (format) {
+    case ModelFormat::kXgboost:
+      return "xgboost";
+    case ModelFormat::kLinear:
+      return "linear";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string TopologyToYaml(const Topology& t) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "queue" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "kind" << YAML::Value << QueueKindName(t.queue.kind);
+  out << YAML::Key << "redis" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "host" << YAML::Value << t.queue.redis.host;
+  out << YAML::Key << "port" << YAML::Value << t.queue.redis.port;
+  out << YAML::Key << "db" << YAML::Value << t.queue.redis.db;
+  out << YAML::Key << "connect_timeout_ms" << YAML::Value << t.queue.redis.connect_timeout_ms;
+  out << YAML::EndMap;
+  out << YAML::Key << "input" << YAML::Value << t.queue.input;
+  out << YAML::Key << "output" << YAML::Value << t.queue.output;
+  out << YAML::Key << "dead_letter" << YAML::Value << t.queue.dead_letter;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "bridge" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "batch_size" << YAML::Value << t.bridge.batch_size;
+  out << YAML::Key << "linger_ms" << YAML::Value << t.bridge.linger_ms;
+  out << YAML::Key << "block_timeout_ms" << YAML::Value << t.bridge.block_timeout_ms;
+  out << YAML::Key << "max_message_bytes" << YAML::Value << t.bridge.max_message_bytes;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "ventilator" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "bind" << YAML::Value << t.ventilator.workers.bind;
+  out << YAML::Key << "connect" << YAML::Value << t.ventilator.workers.connect;
+  out << YAML::Key << "intake_bind" << YAML::Value << t.ventilator.intake.bind;
+  out << YAML::Key << "intake_connect" << YAML::Value << t.ventilator.intake.connect;
+  out << YAML::Key << "send_hwm" << YAML::Value << t.ventilator.send_hwm;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "sink" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "bind" << YAML::Value << t.sink.results.bind;
+  out << YAML::Key << "connect" << YAML::Value << t.sink.results.connect;
+  out << YAML::Key << "publish_bind" << YAML::Value << t.sink.publish.bind;
+  out << YAML::Key << "publish_connect" << YAML::Value << t.sink.publish.connect;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "workers" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "count" << YAML::Value << t.workers.count;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "model" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "path" << YAML::Value << t.model.path;
+  out << YAML::Key << "format" << YAML::Value << ModelFormatName(t.model.format);
+  out << YAML::Key << "features" << YAML::Value << t.model.features;
+  out << YAML::Key << "threshold" << YAML::Value << t.model.threshold;
+  out << YAML::Key << "version" << YAML::Value << t.model.version;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "level" << YAML::Value << t.logging.level;
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace scorepipe

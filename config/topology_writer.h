@@ -1,0 +1,20 @@
+// Writes a Topology back as YAML that LoadTopologyString reads to an equal
+// Topology (model paths are written as they are: absolute after loading).
+// `scorepipe demo` and the tests use it to derive a topology with private
+// ports and endpoints from a shipped one.
+//
+// A free function; any thread.
+#ifndef SCOREPIPE_CONFIG_TOPOLOGY_WRITER_H_
+#define SCOREPIPE_CONFIG_TOPOLOGY_WRITER_H_
+
+#include <string>
+
+#include "config/topology.h"
+
+namespace scorepipe {
+
+std::string TopologyToYaml(const Topology& topology);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_CONFIG_TOPOLOGY_WRITER_H_

@@ -1,0 +1,111 @@
+#include "proto/node.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+namespace scorepipe {
+namespace {
+
+std::atomic<int> g_stop_signals{0};
+
+void OnStopSignal(int /*signal*/) {
+  if (g_stop_signals.fetch_add(1) >= 1) _exit(130);  // second Ctrl-C: give up draining
+}
+
+constexpr int kPollSliceMs = 50;  // how often waiting code looks at the stop flag
+
+}  // namespace
+
+void InstallStopSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+bool StopRequested() { return g_stop_signals.load(std::memory_order_relaxed) > 0; }
+void RequestStop() { g_stop_signals.fetch_add(1); }
+
+void SleepUnlessStopped(int ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!StopRequested()) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= until) return;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        until - now, std::chrono::milliseconds(kPollSliceMs)));
+  }
+}
+
+Status InitLogging(std::string_view role, std::string_view id, std::string_view level) {
+  spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
+  if (parsed == spdlog::level::off && level != "off") {
+    return Status::Error("log level '" + std::string(level) +
+                         "' is not known; allowed: trace, debug, info, warn, error, off");
+  }
+  auto logger = spdlog::stderr_logger_mt(std::string(role) + "-" + std::string(id));
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e " + std::string(role) + "[" + std::string(id) + "] %l %v");
+  logger->set_level(parsed);
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  return Status::Ok();
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "unknown";
+  return name;
+}
+
+int64_t NowUnixMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int Backoff::NextDelayMs() {
+  ++attempts_;
+  next_ms_ = next_ms_ == 0 ? initial_ms_ : std::min(max_ms_, next_ms_ * 2);
+  return next_ms_;
+}
+
+bool RateLimitedLog::ShouldLog(uint64_t* suppressed) {
+  auto now = std::chrono::steady_clock::now();
+  if (logged_once_ && now - last_ < interval_) {
+    ++held_back_;
+    return false;
+  }
+  logged_once_ = true;
+  last_ = now;
+  *suppressed = held_back_;
+  held_back_ = 0;
+  return true;
+}
+
+bool SendFrame(zmq::socket_t& socket, zmq::message_t& frame,
+               std::optional<std::chrono::steady_clock::time_point> deadline) {
+  while (true) {
+    if (socket.send(frame, zmq::send_flags::dontwait)) return true;
+    if (deadline ? std::chrono::steady_clock::now() >= *deadline : StopRequested()) return false;
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLOUT, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(kPollSliceMs));
+  }
+}
+
+std::optional<zmq::message_t> ReceiveFor(zmq::socket_t& socket, int timeout_ms) {
+  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms));
+  zmq::message_t frame;
+  if (!socket.recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
+  return frame;
+}
+
+}  // namespace scorepipe

@@ -1,0 +1,78 @@
+// What every scorepipe node process shares besides the wire format: the stop
+// request raised by SIGINT/SIGTERM, log set-up with the node's role and id,
+// retry back-off, rate-limited logging, clocks, and ZeroMQ send/receive that
+// keep a node responsive to a stop request while it waits.
+//
+// The stop flag is process-wide and async-signal-safe; the other types are
+// owned by the one thread that uses them.
+#ifndef SCOREPIPE_PROTO_NODE_H_
+#define SCOREPIPE_PROTO_NODE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <zmq.hpp>
+
+#include "proto/status.h"
+
+namespace scorepipe {
+
+// SIGINT and SIGTERM set the stop flag; a second one exits at once.
+void InstallStopSignalHandlers();
+bool StopRequested();
+void RequestStop();
+// Sleeps for `ms`, returning early when a stop is requested.
+void SleepUnlessStopped(int ms);
+
+// Configures the default spdlog logger: "<time> <role>[<id>] <level> <message>"
+// on stderr. `level` is one of trace|debug|info|warn|error|off.
+Status InitLogging(std::string_view role, std::string_view id, std::string_view level);
+
+std::string HostName();
+int64_t NowUnixMicros();
+
+// Exponential back-off between retries of a failing dependency (Redis).
+class Backoff {
+ public:
+  explicit Backoff(int initial_ms = 50, int max_ms = 2000) : initial_ms_(initial_ms), max_ms_(max_ms) {}
+  int NextDelayMs();  // initial, doubled each call, capped at max
+  void Reset() { next_ms_ = 0; }
+  int attempts() const { return attempts_; }
+
+ private:
+  int initial_ms_;
+  int max_ms_;
+  int next_ms_ = 0;
+  int attempts_ = 0;
+};
+
+// Lets one log line through per interval; counts the ones it held back, so a
+// flood of bad messages costs one line a second, not one per message.
+class RateLimitedLog {
+ public:
+  explicit RateLimitedLog(std::chrono::milliseconds interval = std::chrono::seconds(1))
+      : interval_(interval) {}
+  // True when this event should be logged; `suppressed` then says how many
+  // were held back since the last logged one.
+  bool ShouldLog(uint64_t* suppressed);
+
+ private:
+  std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point last_{};
+  uint64_t held_back_ = 0;
+  bool logged_once_ = false;
+};
+
+// Sends `frame`, waiting while the peers are full (back-pressure). Without a
+// deadline it gives up (false) when a stop is requested; with one, used while
+// draining after a stop, it gives up only when the deadline passes.
+bool SendFrame(zmq::socket_t& socket, zmq::message_t& frame,
+               std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+// Receives one frame within `timeout_ms`; nullopt when none came.
+std::optional<zmq::message_t> ReceiveFor(zmq::socket_t& socket, int timeout_ms);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_PROTO_NODE_H_

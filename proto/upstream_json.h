@@ -1,0 +1,92 @@
+// The upstream JSON formats (docs in /work/shared/UPSTREAM.md): the transaction
+// message that producers LPUSH onto `transactions_queue`, the result that goes
+// to `results_queue`, and scorepipe's dead-letter entry. The bridge parses
+// transactions with TransactionParser; the sink writes results and dead letters
+// with the Append/DeadLetter functions.
+//
+// TransactionParser owns its simdjson parser and buffer: one per thread. The
+// free functions keep no state: any thread may call them.
+#ifndef SCOREPIPE_PROTO_UPSTREAM_JSON_H_
+#define SCOREPIPE_PROTO_UPSTREAM_JSON_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "proto/messages.h"
+#include "proto/status.h"
+
+namespace simdjson::dom {
+class parser;
+}  // namespace simdjson::dom
+
+namespace scorepipe {
+
+// Parses and validates one upstream transaction message (the JSON text that
+// sits in the Redis list) against the upstream rules:
+//   - the message is one JSON object and nothing after it;
+//   - `id`, `customer_id`, `vendor_id`: JSON integer literals in [1, 2^63-1];
+//   - `amount`: a number literal >= 0;
+//   - `timestamp`: a string ParseIso8601 accepts;
+//   - `status`: exactly "accepted", "rejected" or "pending".
+// Other keys are ignored, and of a repeated key the last one counts, as the
+// upstream's Python json.loads + pydantic model do.
+//
+// Owns a simdjson DOM parser and a padded copy buffer, both reused from one
+// message to the next; one per thread; not copyable.
+class TransactionParser {
+ public:
+  explicit TransactionParser(size_t max_message_bytes);
+  ~TransactionParser();
+  TransactionParser(const TransactionParser&) = delete;
+  TransactionParser& operator=(const TransactionParser&) = delete;
+
+  // On failure the Status message is the dead-letter reason: one short line
+  // naming the field, the bad value (shortened) and what is allowed, e.g.
+  // "field 'amount': expected a number >= 0, got -5" or "missing field 'id'".
+  Result<Transaction> Parse(std::string_view text);
+
+ private:
+  size_t max_message_bytes_;
+  std::unique_ptr<char[]> buffer_;                 // max_message_bytes_ + simdjson padding
+  std::unique_ptr<simdjson::dom::parser> parser_;  // behind a pointer: simdjson.h is huge
+};
+
+// ISO-8601 date-time -> Unix seconds (UTC). Accepts YYYY-MM-DDTHH:MM:SS with
+// 'T' or ' ' between date and time, an optional fraction of 1 to 9 digits
+// after '.', and an optional zone Z, z, +HH:MM, -HH:MM, +HHMM, -HHMM, +HH or
+// -HH (no zone means UTC). Years 0001-9999; second 60 (a leap second) counts
+// as the first second of the next minute. Anything else is an error whose
+// message says what is wrong and where, without repeating the text.
+Result<double> ParseIso8601(std::string_view text);
+
+// Unix microseconds -> "2026-01-01T12:00:00.123Z": UTC, milliseconds rounded
+// down. Instants before year 0001 or after 9999 are written as the first or
+// last millisecond of that range.
+std::string FormatIso8601Millis(int64_t unix_us);
+
+// Appends the upstream result JSON for `result`, e.g.
+//   {"transaction_id":1,"timestamp":"...","is_fraudulent":0,"confidence":0.95}
+// `confidence` is written in the shortest form that parses back to the same
+// double (std::to_chars; it may use an exponent, e.g. 1e-07). A NaN or
+// infinite confidence, which JSON cannot express, is written as null; callers
+// route such a result to the dead-letter queue instead.
+void AppendResultJson(const ScoreResult& result, std::string_view timestamp, std::string* out);
+
+// A dead-letter entry:
+//   {"reason":"...","stage":"bridge","failed_at":"<ISO ms>","message":"<original>"}
+// The original text goes in as a JSON string; if it is not valid UTF-8 it goes
+// as "message_base64" (standard alphabet, padded) instead, byte for byte.
+std::string DeadLetterJson(std::string_view reason, std::string_view stage,
+                           std::string_view original, int64_t failed_at_us);
+
+// Appends `s` as a JSON string literal: quotes, '"' and '\' escaped, \b \f \n
+// \r \t in their short form, other control characters as \u00XX. Bytes that
+// are not valid UTF-8 become \ufffd, so the output is always valid JSON.
+void AppendJsonString(std::string_view s, std::string* out);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_PROTO_UPSTREAM_JSON_H_

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds everything (warnings are errors) and runs every test with ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh -DSCOREPIPE_WERROR=ON
+cd build
+ctest --output-on-failure -j 2 --timeout 600

@@ -1,0 +1,71 @@
+// Sink: gathers results from every worker and publishes them.
+//
+// PULLs ResultBatches (workers connect and PUSH), writes each batch's results
+// to the output queue in the upstream's result format, in batch order and in
+// one round trip, and routes transactions a worker could not score to the
+// dead-letter queue with the worker's reason. Each accepted batch is also
+// re-sent as is on a PUB socket for live subscribers (slow subscribers lose
+// messages there, never the queue). While the queue is unreachable the sink
+// retries with back-off and reads nothing more: back-pressure to the workers.
+//
+// Run() is called once, on the thread that built the Sink.
+#ifndef SCOREPIPE_SINK_SINK_H_
+#define SCOREPIPE_SINK_SINK_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "bridge/queue.h"
+#include "config/topology.h"
+#include "proto/messages.h"
+#include "proto/node.h"
+#include "proto/status.h"
+
+namespace scorepipe {
+
+struct SinkStats {
+  uint64_t batches = 0;
+  uint64_t results = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t frames_refused = 0;
+};
+
+// Turns a ResultBatch into upstream result JSON texts and dead-letter entries.
+void FormatResultBatch(const ResultBatch& batch, std::vector<std::string>* results,
+                       std::vector<std::string>* dead_letters);
+
+class Sink {
+ public:
+  Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Queue> queue);
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  // Binds the results and publish endpoints.
+  Status Bind();
+  // Runs until a stop is requested, then writes what is still arriving.
+  Status Run();
+
+  const SinkStats& stats() const { return stats_; }
+
+ private:
+  // Writes one frame's results; false if it gave up (stop during an outage).
+  bool Handle(zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
+
+  const SinkConfig config_;
+  std::unique_ptr<Queue> queue_;
+  zmq::socket_t results_;
+  std::optional<zmq::socket_t> publish_;
+  std::vector<std::string> result_texts_;
+  std::vector<std::string> dead_letters_;
+  SinkStats stats_;
+  RateLimitedLog refused_log_;
+  RateLimitedLog queue_error_log_;
+};
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_SINK_SINK_H_

@@ -1,0 +1,746 @@
+// Tests of config/topology.h: the shipped files, the defaults, the mapping of
+// every key, and one test per way a topology can be wrong, each checking the
+// whole one-line message (file:line:column, key, what is wrong, allowed).
+#include "config/topology.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSourceDir = SCOREPIPE_SOURCE_DIR;
+
+// The required keys, appended after a test's own lines so that its line
+// numbers stay as written.
+const std::string kModel = "model: {path: m.json, features: f.yaml}\n";
+
+Result<Topology> Load(const std::string& text) {
+  return LoadTopologyString(text, "t.yaml", "/base");
+}
+
+Result<Topology> LoadWithModel(const std::string& text) { return Load(text + kModel); }
+
+std::string ErrorOf(const Result<Topology>& result) {
+  return result.ok() ? "(loaded without error)" : result.status().message();
+}
+
+std::string Canonical(const fs::path& path) { return fs::weakly_canonical(path).string(); }
+
+// Every field outside `model` and `source`, one per line, so that whole
+// topologies compare with one EXPECT_EQ and a readable diff.
+std::string Summary(const Topology& t) {
+  std::ostringstream out;
+  out << "queue.kind " << static_cast<int>(t.queue.kind) << "\nredis " << t.queue.redis.host << " "
+      << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms
+      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter
+      << "\nbridge " << t.bridge.batch_size << " " << t.bridge.linger_ms << " "
+      << t.bridge.block_timeout_ms << " " << t.bridge.max_message_bytes << "\nventilator "
+      << t.ventilator.workers.bind << " " << t.ventilator.workers.connect << " "
+      << t.ventilator.intake.bind << " " << t.ventilator.intake.connect << " "
+      << t.ventilator.send_hwm << "\nsink " << t.sink.results.bind << " " << t.sink.results.connect
+      << " " << t.sink.publish.bind << " " << t.sink.publish.connect << "\nworkers "
+      << t.workers.count << "\nlogging " << t.logging.level << "\n";
+  return out.str();
+}
+
+// A topology built in code that passes validation.
+Topology ValidTopology() {
+  Topology t;
+  t.model.path = "/models/m.json";
+  t.model.features = "/models/f.yaml";
+  t.model.version = "m";
+  return t;
+}
+
+// --- The shipped files --------------------------------------------------
+
+TEST(ShippedTopology, LocalYamlLoadsTheDemoModel) {
+  const std::string file = kSourceDir + "/config/local.yaml";
+  auto topology = LoadTopologyFile(file);
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->source, file);
+  EXPECT_EQ(topology->model.path, Canonical(kSourceDir + "/models/demo/model.json"));
+  EXPECT_EQ(topology->model.features, Canonical(kSourceDir + "/models/demo/features.yaml"));
+  EXPECT_EQ(topology->model.format, ModelFormat::kXgboost);
+  EXPECT_EQ(topology->model.threshold, 0.5);
+  EXPECT_EQ(topology->model.version, "model");
+  EXPECT_EQ(topology->workers.count, 2);
+}
+
+TEST(ShippedTopology, LocalYamlSpellsOutTheDefaults) {
+  auto topology = LoadTopologyFile(kSourceDir + "/config/local.yaml");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  const Topology defaults;  // named: GCC 12 -O2 warns falsely about a temporary's strings
+  EXPECT_EQ(Summary(*topology), Summary(defaults));
+}
+
+TEST(ShippedTopology, ClusterExampleBindsOnTheHeadAndConnectsToIt) {
+  auto topology = LoadTopologyFile(kSourceDir + "/config/cluster.example.yaml");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->queue.redis.host, "10.0.0.10");
+  EXPECT_EQ(topology->ventilator.workers.bind, "tcp://*:5557");
+  EXPECT_EQ(topology->ventilator.workers.connect, "tcp://10.0.0.10:5557");
+  EXPECT_EQ(topology->ventilator.intake.bind, "tcp://*:5556");
+  EXPECT_EQ(topology->ventilator.intake.connect, "tcp://10.0.0.10:5556");
+  EXPECT_EQ(topology->sink.results.bind, "tcp://*:5558");
+  EXPECT_EQ(topology->sink.results.connect, "tcp://10.0.0.10:5558");
+  EXPECT_EQ(topology->sink.publish.bind, "tcp://*:5559");
+  EXPECT_EQ(topology->sink.publish.connect, "tcp://10.0.0.10:5559");
+  EXPECT_EQ(topology->model.path, Canonical(kSourceDir + "/models/demo/model.json"));
+  EXPECT_EQ(topology->model.version, "demo-1");
+}
+
+// --- What loads ---------------------------------------------------------
+
+TEST(LoadTopology, OnlyTheModelKeysGiveTheDefaults) {
+  auto topology = LoadWithModel("");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  const Topology defaults;  // named: GCC 12 -O2 warns falsely about a temporary's strings
+  EXPECT_EQ(Summary(*topology), Summary(defaults));
+  EXPECT_EQ(topology->source, "t.yaml");
+  EXPECT_EQ(topology->model.format, ModelFormat::kXgboost);
+  EXPECT_EQ(topology->model.threshold, 0.5);
+}
+
+TEST(LoadTopology, EmptySectionsKeepTheDefaults) {
+  auto topology = LoadWithModel("queue:\n  redis:\nbridge:\nlogging:\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  const Topology defaults;  // named: GCC 12 -O2 warns falsely about a temporary's strings
+  EXPECT_EQ(Summary(*topology), Summary(defaults));
+}
+
+TEST(LoadTopology, ReadsEveryKeyIntoItsField) {
+  auto topology = Load(R"(
+queue:
+  kind: redis-list
+  redis: {host: redis.example, port: 6380, db: 3, connect_timeout_ms: 100}
+  input: in
+  output: out
+  dead_letter: dead
+bridge: {batch_size: 7, linger_ms: 0, block_timeout_ms: 9, max_message_bytes: 64}
+ventilator:
+  bind: "tcp://*:6001"
+  connect: "tcp://head:6001"
+  intake_bind: "tcp://*:6002"
+  intake_connect: "tcp://head:6002"
+  send_hwm: 5
+sink:
+  bind: "tcp://*:6003"
+  connect: "tcp://head:6003"
+  publish_bind: "tcp://*:6004"
+  publish_connect: "tcp://head:6004"
+workers: {count: 0}
+model:
+  path: /m/model.yaml
+  format: linear
+  features: /m/features.yaml
+  threshold: 1
+  version: v7
+logging: {level: debug}
+)");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  const Topology& t = *topology;
+  EXPECT_EQ(t.queue.kind, QueueKind::kRedisList);
+  EXPECT_EQ(t.queue.redis.host, "redis.example");
+  EXPECT_EQ(t.queue.redis.port, 6380);
+  EXPECT_EQ(t.queue.redis.db, 3);
+  EXPECT_EQ(t.queue.redis.connect_timeout_ms, 100);
+  EXPECT_EQ(t.queue.input, "in");
+  EXPECT_EQ(t.queue.output, "out");
+  EXPECT_EQ(t.queue.dead_letter, "dead");
+  EXPECT_EQ(t.bridge.batch_size, 7);
+  EXPECT_EQ(t.bridge.linger_ms, 0);
+  EXPECT_EQ(t.bridge.block_timeout_ms, 9);
+  EXPECT_EQ(t.bridge.max_message_bytes, 64);
+  EXPECT_EQ(t.ventilator.workers.bind, "tcp://*:6001");
+  EXPECT_EQ(t.ventilator.workers.connect, "tcp://head:6001");
+  EXPECT_EQ(t.ventilator.intake.bind, "tcp://*:6002");
+  EXPECT_EQ(t.ventilator.intake.connect, "tcp://head:6002");
+  EXPECT_EQ(t.ventilator.send_hwm, 5);
+  EXPECT_EQ(t.sink.results.bind, "tcp://*:6003");
+  EXPECT_EQ(t.sink.results.connect, "tcp://head:6003");
+  EXPECT_EQ(t.sink.publish.bind, "tcp://*:6004");
+  EXPECT_EQ(t.sink.publish.connect, "tcp://head:6004");
+  EXPECT_EQ(t.workers.count, 0);
+  EXPECT_EQ(t.model.path, "/m/model.yaml");
+  EXPECT_EQ(t.model.format, ModelFormat::kLinear);
+  EXPECT_EQ(t.model.features, "/m/features.yaml");
+  EXPECT_EQ(t.model.threshold, 1.0);
+  EXPECT_EQ(t.model.version, "v7");
+  EXPECT_EQ(t.logging.level, "debug");
+}
+
+TEST(LoadTopology, RangeEndsAreAccepted) {
+  auto low = Load(
+      "queue: {redis: {port: 1, db: 0, connect_timeout_ms: 1}}\n"
+      "bridge: {batch_size: 1, linger_ms: 0, block_timeout_ms: 1, max_message_bytes: 64}\n"
+      "ventilator: {send_hwm: 1}\nworkers: {count: 0}\n"
+      "model: {path: m.json, features: f.yaml, threshold: 0}\n");
+  EXPECT_TRUE(low.ok()) << ErrorOf(low);
+  auto high = Load(
+      "queue: {redis: {port: 65535, db: 15, connect_timeout_ms: 600000}}\n"
+      "bridge: {batch_size: 65536, linger_ms: 60000, block_timeout_ms: 60000,"
+      " max_message_bytes: 16777216}\n"
+      "ventilator: {send_hwm: 100000}\nworkers: {count: 256}\n"
+      "model: {path: m.json, features: f.yaml, threshold: 1.0}\n");
+  EXPECT_TRUE(high.ok()) << ErrorOf(high);
+}
+
+TEST(LoadTopology, VersionDefaultsToTheModelFileName) {
+  auto topology = Load("model: {path: models/fraud-v3.json, features: f.yaml}\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->model.version, "fraud-v3");
+}
+
+TEST(LoadTopology, RelativeModelPathsResolveAgainstTheBaseDir) {
+  auto topology = Load("model: {path: ../models/m.json, features: sub/./f.yaml}\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->model.path, "/models/m.json");
+  EXPECT_EQ(topology->model.features, "/base/sub/f.yaml");
+}
+
+TEST(LoadTopology, AbsoluteModelPathsAreNormalised) {
+  auto topology = Load("model: {path: /opt/x/../m.json, features: /opt//f.yaml}\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->model.path, "/opt/m.json");
+  EXPECT_EQ(topology->model.features, "/opt/f.yaml");
+}
+
+TEST(LoadTopology, LiveFeedCanBeTurnedOff) {
+  auto topology = LoadWithModel("sink: {publish_bind: \"\", publish_connect: \"\"}\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->sink.publish.bind, "");
+  EXPECT_EQ(topology->sink.publish.connect, "");
+}
+
+TEST(LoadTopology, IpcAndInprocEndpointsAreAccepted) {
+  auto topology = LoadWithModel(
+      "ventilator:\n"
+      "  bind: ipc:///tmp/scorepipe-workers\n"
+      "  connect: ipc:///tmp/scorepipe-workers\n"
+      "  intake_bind: inproc://intake\n"
+      "  intake_connect: inproc://intake\n");
+  EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
+}
+
+TEST(LoadTopology, OneInterfaceMayReuseAPortAnotherInterfaceBinds) {
+  auto topology = LoadWithModel(
+      "ventilator:\n"
+      "  bind: tcp://10.0.0.1:5557\n"
+      "  connect: tcp://10.0.0.1:5557\n"
+      "  intake_bind: tcp://10.0.0.2:5557\n"
+      "  intake_connect: tcp://10.0.0.2:5557\n");
+  EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
+}
+
+// --- Files --------------------------------------------------------------
+
+class LoadTopologyFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "config_test_XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes `text` to `name` under the test's directory; returns its path.
+  std::string Write(const std::string& name, const std::string& text) {
+    const fs::path path = dir_ / name;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(LoadTopologyFileTest, RelativePathsResolveAgainstTheFilesDirectory) {
+  const std::string file = Write("conf/t.yaml", "model: {path: ../m.json, features: f.yaml}\n");
+  auto topology = LoadTopologyFile(file);
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->model.path, Canonical(dir_ / "m.json"));
+  EXPECT_EQ(topology->model.features, Canonical(dir_ / "conf/f.yaml"));
+}
+
+TEST_F(LoadTopologyFileTest, ErrorsNameTheFileAsGiven) {
+  const std::string file = Write("t.yaml", "queue:\n  redis:\n    port: 70000\n" + kModel);
+  EXPECT_EQ(ErrorOf(LoadTopologyFile(file)),
+            file + ":3:11: queue.redis.port: 70000 is out of range; allowed: 1..65535");
+}
+
+TEST_F(LoadTopologyFileTest, MissingFileNamesTheFileAndTheReason) {
+  const std::string file = (dir_ / "x.yaml").string();
+  EXPECT_EQ(ErrorOf(LoadTopologyFile(file)),
+            "cannot read topology '" + file + "': No such file or directory");
+}
+
+TEST_F(LoadTopologyFileTest, DirectoryIsNotATopology) {
+  EXPECT_EQ(ErrorOf(LoadTopologyFile(dir_.string())),
+            "cannot read topology '" + dir_.string() + "': Is a directory");
+}
+
+// --- The file as a whole ------------------------------------------------
+
+constexpr char kSections[] = "queue, bridge, ventilator, sink, workers, model, logging";
+
+TEST(LoadTopology, EmptyFileIsRejected) {
+  EXPECT_EQ(ErrorOf(Load("")),
+            std::string("t.yaml:1:1: the file is empty; allowed: a map of ") + kSections);
+}
+
+TEST(LoadTopology, FileWithOnlyCommentsIsEmpty) {
+  EXPECT_EQ(ErrorOf(Load("# nothing yet\n")),
+            std::string("t.yaml:1:1: the file is empty; allowed: a map of ") + kSections);
+}
+
+TEST(LoadTopology, TopLevelListIsRejected) {
+  EXPECT_EQ(ErrorOf(Load("- queue\n")),
+            std::string("t.yaml:1:1: a list is not a map; allowed: a map of ") + kSections);
+}
+
+TEST(LoadTopology, SecondDocumentIsRejected) {
+  EXPECT_EQ(ErrorOf(Load(kModel + "---\n" + kModel)),
+            "t.yaml:3:1: a second YAML document; allowed: one document");
+}
+
+TEST(LoadTopology, SyntaxErrorHasLineAndColumn) {
+  const std::string error = ErrorOf(Load("workers: {count: 2}\nqueue: [a, b\n"));
+  EXPECT_EQ(error.rfind("t.yaml:3:1: syntax error: ", 0), 0u) << error;
+}
+
+TEST(LoadTopology, DuplicateKeyIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("workers: {count: 1, count: 2}\n")),
+            "t.yaml:1:21: workers.count: duplicate key; allowed: each key once");
+}
+
+// --- Unknown keys, at every level ---------------------------------------
+
+struct Case {
+  std::string name;
+  std::string yaml;
+  std::string message;
+};
+
+std::string CaseName(const ::testing::TestParamInfo<Case>& info) { return info.param.name; }
+
+class UnknownKeyTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(UnknownKeyTest, IsRejectedWithTheKeysAllowedThere) {
+  EXPECT_EQ(ErrorOf(LoadWithModel(GetParam().yaml)), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LoadTopology, UnknownKeyTest,
+    ::testing::Values(
+        Case{"TopLevel", "quue: {}\n",
+             std::string("t.yaml:1:1: quue: unknown key; allowed: ") + kSections},
+        Case{"Queue", "queue:\n  kidn: x\n",
+             "t.yaml:2:3: queue.kidn: unknown key; allowed: kind, redis, input, output, "
+             "dead_letter"},
+        Case{"Redis", "queue:\n  redis:\n    prot: 1\n",
+             "t.yaml:3:5: queue.redis.prot: unknown key; allowed: host, port, db, "
+             "connect_timeout_ms"},
+        Case{"Bridge", "bridge: {batch: 1}\n",
+             "t.yaml:1:10: bridge.batch: unknown key; allowed: batch_size, linger_ms, "
+             "block_timeout_ms, max_message_bytes"},
+        Case{"Ventilator", "ventilator:\n  workers_bind: x\n",
+             "t.yaml:2:3: ventilator.workers_bind: unknown key; allowed: bind, connect, "
+             "intake_bind, intake_connect, send_hwm"},
+        Case{"Sink", "sink:\n  publish: x\n",
+             "t.yaml:2:3: sink.publish: unknown key; allowed: bind, connect, publish_bind, "
+             "publish_connect"},
+        Case{"Workers", "workers: {cnt: 1}\n",
+             "t.yaml:1:11: workers.cnt: unknown key; allowed: count"},
+        Case{"Model", "model:\n  treshold: 0.4\n",
+             "t.yaml:2:3: model.treshold: unknown key; allowed: path, format, features, "
+             "threshold, version"},
+        Case{"Logging", "logging: {lvl: x}\n",
+             "t.yaml:1:11: logging.lvl: unknown key; allowed: level"}),
+    CaseName);
+
+// --- Shapes and types ---------------------------------------------------
+
+TEST(LoadTopology, SectionThatIsAScalarIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue: redis\n")),
+            "t.yaml:1:8: queue: 'redis' is not a map; allowed: a map of kind, redis, input, "
+            "output, dead_letter");
+}
+
+TEST(LoadTopology, SectionThatIsAListIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("bridge: [1, 2]\n")),
+            "t.yaml:1:9: bridge: a list is not a map; allowed: a map of batch_size, linger_ms, "
+            "block_timeout_ms, max_message_bytes");
+}
+
+TEST(LoadTopology, NestedSectionThatIsNotAMapIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  redis: 127.0.0.1\n")),
+            "t.yaml:2:10: queue.redis: '127.0.0.1' is not a map; allowed: a map of host, port, "
+            "db, connect_timeout_ms");
+}
+
+TEST(LoadTopology, WordWhereAnIntegerBelongsIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  redis:\n    port: abc\n")),
+            "t.yaml:3:11: queue.redis.port: 'abc' is not an integer; allowed: 1..65535");
+}
+
+TEST(LoadTopology, FloatWhereAnIntegerBelongsIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("bridge:\n  batch_size: 1.5\n")),
+            "t.yaml:2:15: bridge.batch_size: '1.5' is not an integer; allowed: 1..65536");
+}
+
+TEST(LoadTopology, QuotedNumberIsNotAnInteger) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("workers:\n  count: \"3\"\n")),
+            "t.yaml:2:10: workers.count: '3' is quoted, so a string, not an integer; "
+            "allowed: 0..256");
+}
+
+TEST(LoadTopology, IntegerBeyondIntIsOutOfRange) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("bridge:\n  linger_ms: 99999999999\n")),
+            "t.yaml:2:14: bridge.linger_ms: '99999999999' is out of range; allowed: 0..60000");
+}
+
+TEST(LoadTopology, KeyWithoutValueIsRejectedAtTheKey) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  redis:\n    port:\n")),
+            "t.yaml:3:5: queue.redis.port: the value is missing; allowed: 1..65535");
+}
+
+TEST(LoadTopology, ListWhereAStringBelongsIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: [a]\n")),
+            "t.yaml:2:10: queue.input: a list is not a string; allowed: a Redis list name, "
+            "non-empty, no whitespace");
+}
+
+TEST(LoadTopology, ThresholdThatIsNotANumberIsRejected) {
+  EXPECT_EQ(ErrorOf(Load("model:\n  path: m.json\n  features: f.yaml\n  threshold: high\n")),
+            "t.yaml:4:14: model.threshold: 'high' is not a number; allowed: 0..1");
+}
+
+TEST(LoadTopology, UnsupportedQueueKindIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  kind: kafka\n")),
+            "t.yaml:2:9: queue.kind: 'kafka' is not supported; allowed: redis-list");
+}
+
+TEST(LoadTopology, UnsupportedModelFormatIsRejected) {
+  EXPECT_EQ(ErrorOf(Load("model:\n  path: m.json\n  format: onnx\n  features: f.yaml\n")),
+            "t.yaml:3:11: model.format: 'onnx' is not supported; allowed: xgboost, linear");
+}
+
+// --- Required keys ------------------------------------------------------
+
+constexpr char kModelFileAllowed[] = "a file path, absolute or relative to this file's directory";
+
+TEST(LoadTopology, MissingModelPathIsReportedAtTheModelSection) {
+  EXPECT_EQ(ErrorOf(Load("workers: {count: 1}\nmodel:\n  features: f.yaml\n")),
+            std::string("t.yaml:2:1: model.path: required key is missing; allowed: ") +
+                kModelFileAllowed);
+}
+
+TEST(LoadTopology, MissingModelFeaturesIsRejected) {
+  EXPECT_EQ(ErrorOf(Load("model: {path: m.json}\n")),
+            std::string("t.yaml:1:1: model.features: required key is missing; allowed: ") +
+                kModelFileAllowed);
+}
+
+TEST(LoadTopology, MissingModelSectionIsReportedAtTheTop) {
+  EXPECT_EQ(ErrorOf(Load("workers: {count: 1}\n")),
+            std::string("t.yaml:1:1: model.path: required key is missing; allowed: ") +
+                kModelFileAllowed);
+}
+
+// --- Ranges -------------------------------------------------------------
+
+class OutOfRangeTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(OutOfRangeTest, IsRejectedAtTheValue) {
+  const Case& c = GetParam();
+  const bool has_model = c.yaml.find("model:") != std::string::npos;
+  EXPECT_EQ(ErrorOf(has_model ? Load(c.yaml) : LoadWithModel(c.yaml)), c.message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LoadTopology, OutOfRangeTest,
+    ::testing::Values(
+        Case{"RedisPortZero", "queue:\n  redis:\n    port: 0\n",
+             "t.yaml:3:11: queue.redis.port: 0 is out of range; allowed: 1..65535"},
+        Case{"RedisPortAbove65535", "queue:\n  redis:\n    port: 70000\n",
+             "t.yaml:3:11: queue.redis.port: 70000 is out of range; allowed: 1..65535"},
+        Case{"RedisDbAbove15", "queue:\n  redis:\n    db: 16\n",
+             "t.yaml:3:9: queue.redis.db: 16 is out of range; allowed: 0..15"},
+        Case{"RedisDbNegative", "queue:\n  redis:\n    db: -1\n",
+             "t.yaml:3:9: queue.redis.db: -1 is out of range; allowed: 0..15"},
+        Case{"ConnectTimeoutZero", "queue:\n  redis:\n    connect_timeout_ms: 0\n",
+             "t.yaml:3:25: queue.redis.connect_timeout_ms: 0 is out of range; "
+             "allowed: 1..600000"},
+        Case{"BatchSizeZero", "bridge:\n  batch_size: 0\n",
+             "t.yaml:2:15: bridge.batch_size: 0 is out of range; allowed: 1..65536"},
+        Case{"BatchSizeAbove65536", "bridge:\n  batch_size: 65537\n",
+             "t.yaml:2:15: bridge.batch_size: 65537 is out of range; allowed: 1..65536"},
+        Case{"LingerNegative", "bridge:\n  linger_ms: -1\n",
+             "t.yaml:2:14: bridge.linger_ms: -1 is out of range; allowed: 0..60000"},
+        Case{"BlockTimeoutAbove60000", "bridge:\n  block_timeout_ms: 60001\n",
+             "t.yaml:2:21: bridge.block_timeout_ms: 60001 is out of range; allowed: 1..60000"},
+        Case{"MaxMessageBytesBelow64", "bridge:\n  max_message_bytes: 63\n",
+             "t.yaml:2:22: bridge.max_message_bytes: 63 is out of range; "
+             "allowed: 64..16777216"},
+        Case{"SendHwmZero", "ventilator:\n  send_hwm: 0\n",
+             "t.yaml:2:13: ventilator.send_hwm: 0 is out of range; allowed: 1..100000"},
+        Case{"WorkersAbove256", "workers:\n  count: 257\n",
+             "t.yaml:2:10: workers.count: 257 is out of range; allowed: 0..256"},
+        Case{"WorkersNegative", "workers:\n  count: -1\n",
+             "t.yaml:2:10: workers.count: -1 is out of range; allowed: 0..256"},
+        Case{"ThresholdAboveOne", "model:\n  path: m\n  features: f\n  threshold: 1.5\n",
+             "t.yaml:4:14: model.threshold: 1.5 is out of range; allowed: 0..1"},
+        Case{"ThresholdNegative", "model:\n  path: m\n  features: f\n  threshold: -0.1\n",
+             "t.yaml:4:14: model.threshold: -0.1 is out of range; allowed: 0..1"}),
+    CaseName);
+
+// --- Strings ------------------------------------------------------------
+
+constexpr char kQueueNames[] =
+    "three different names for queue.input, queue.output and queue.dead_letter";
+
+TEST(LoadTopology, EmptyQueueNameIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: \"\"\n")),
+            "t.yaml:2:10: queue.input: '' is empty; allowed: a Redis list name, non-empty, "
+            "no whitespace");
+}
+
+TEST(LoadTopology, QueueNameWithWhitespaceIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  output: results queue\n")),
+            "t.yaml:2:11: queue.output: 'results queue' contains whitespace; allowed: a Redis "
+            "list name, non-empty, no whitespace");
+}
+
+TEST(LoadTopology, OutputEqualToInputIsRejectedAtOutput) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: q\n  output: q\n")),
+            std::string("t.yaml:3:11: queue.output: 'q' is also queue.input ('q'); allowed: ") +
+                kQueueNames);
+}
+
+TEST(LoadTopology, DeadLetterEqualToInputIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  dead_letter: transactions_queue\n")),
+            std::string("t.yaml:2:16: queue.dead_letter: 'transactions_queue' is also "
+                        "queue.input ('transactions_queue'); allowed: ") +
+                kQueueNames);
+}
+
+TEST(LoadTopology, ClashWithADefaultIsReportedAtTheKeyTheFileSets) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: results_queue\n")),
+            std::string("t.yaml:2:10: queue.input: 'results_queue' is also queue.output "
+                        "('results_queue'); allowed: ") +
+                kQueueNames);
+}
+
+TEST(LoadTopology, EmptyRedisHostIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  redis:\n    host: \"\"\n")),
+            "t.yaml:3:11: queue.redis.host: '' is empty; allowed: a host name or address, "
+            "non-empty, no whitespace");
+}
+
+TEST(LoadTopology, UnknownLogLevelIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("logging:\n  level: verbose\n")),
+            "t.yaml:2:10: logging.level: 'verbose' is not a log level; allowed: trace, debug, "
+            "info, warn, error, off");
+}
+
+TEST(LoadTopology, EmptyModelPathIsRejected) {
+  EXPECT_EQ(ErrorOf(Load("model:\n  path: \"\"\n  features: f.yaml\n")),
+            std::string("t.yaml:2:9: model.path: '' is empty; allowed: ") + kModelFileAllowed);
+}
+
+TEST(LoadTopology, ModelPathNamingADirectoryIsRejected) {
+  EXPECT_EQ(ErrorOf(Load("model:\n  path: ..\n  features: f.yaml\n")),
+            std::string("t.yaml:2:9: model.path: '/' names a directory, not a file; allowed: ") +
+                kModelFileAllowed);
+}
+
+TEST(LoadTopology, EmptyModelVersionIsRejected) {
+  EXPECT_EQ(ErrorOf(Load("model:\n  path: m.json\n  features: f.yaml\n  version: \"\"\n")),
+            "t.yaml:4:12: model.version: '' is empty; allowed: a non-empty version label");
+}
+
+// --- Endpoints ----------------------------------------------------------
+
+constexpr char kBindAllowed[] =
+    "tcp://host:port, tcp://*:port, ipc://path or inproc://name, port 1..65535";
+constexpr char kConnectAllowed[] =
+    "tcp://host:port with a concrete host (not *), ipc://path or inproc://name, port 1..65535";
+
+class BadEndpointTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(BadEndpointTest, IsRejectedAtTheValue) {
+  EXPECT_EQ(ErrorOf(LoadWithModel(GetParam().yaml)), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LoadTopology, BadEndpointTest,
+    ::testing::Values(
+        Case{"UnsupportedTransport", "ventilator:\n  bind: udp://*:5557\n",
+             std::string("t.yaml:2:9: ventilator.bind: 'udp://*:5557' uses transport 'udp'; "
+                         "allowed: ") +
+                 kBindAllowed},
+        Case{"NoScheme", "sink:\n  bind: localhost:5558\n",
+             std::string("t.yaml:2:9: sink.bind: 'localhost:5558' is not an endpoint; "
+                         "allowed: ") +
+                 kBindAllowed},
+        Case{"NoPort", "sink:\n  bind: tcp://*\n",
+             std::string("t.yaml:2:9: sink.bind: 'tcp://*' has no port; allowed: ") +
+                 kBindAllowed},
+        Case{"NoHost", "sink:\n  bind: \"tcp://:5558\"\n",
+             std::string("t.yaml:2:9: sink.bind: 'tcp://:5558' has no host; allowed: ") +
+                 kBindAllowed},
+        Case{"WildcardPort", "sink:\n  bind: \"tcp://127.0.0.1:*\"\n",
+             std::string("t.yaml:2:9: sink.bind: 'tcp://127.0.0.1:*' has port '*', not a "
+                         "number; allowed: ") +
+                 kBindAllowed},
+        Case{"PortZero", "ventilator:\n  intake_bind: \"tcp://*:0\"\n",
+             std::string("t.yaml:2:16: ventilator.intake_bind: 'tcp://*:0' has port 0, out of "
+                         "range; allowed: ") +
+                 kBindAllowed},
+        Case{"PortAbove65535", "ventilator:\n  bind: \"tcp://*:70000\"\n",
+             std::string("t.yaml:2:9: ventilator.bind: 'tcp://*:70000' has port 70000, out of "
+                         "range; allowed: ") +
+                 kBindAllowed},
+        Case{"Whitespace", "ventilator:\n  bind: \"tcp://head :5557\"\n",
+             std::string("t.yaml:2:9: ventilator.bind: 'tcp://head :5557' contains whitespace; "
+                         "allowed: ") +
+                 kBindAllowed},
+        Case{"IpcWithoutPath", "ventilator:\n  bind: \"ipc://\"\n",
+             std::string("t.yaml:2:9: ventilator.bind: 'ipc://' names no path; allowed: ") +
+                 kBindAllowed},
+        Case{"InprocWithoutName", "ventilator:\n  bind: \"inproc://\"\n",
+             std::string("t.yaml:2:9: ventilator.bind: 'inproc://' names no name; allowed: ") +
+                 kBindAllowed},
+        Case{"ConnectToEveryInterface", "ventilator:\n  connect: \"tcp://*:5557\"\n",
+             std::string("t.yaml:2:12: ventilator.connect: 'tcp://*:5557' has host '*', which "
+                         "only a bind may use; allowed: ") +
+                 kConnectAllowed},
+        Case{"EmptyConnect", "sink:\n  connect: \"\"\n",
+             std::string("t.yaml:2:12: sink.connect: '' is empty; allowed: ") + kConnectAllowed},
+        Case{"EmptyRequiredBind", "sink:\n  bind: \"\"\n",
+             std::string("t.yaml:2:9: sink.bind: '' is empty; allowed: ") + kBindAllowed},
+        Case{"PublishBindWithBadPort", "sink:\n  publish_bind: \"tcp://*:x\"\n",
+             std::string("t.yaml:2:17: sink.publish_bind: 'tcp://*:x' has port 'x', not a "
+                         "number; allowed: ") +
+                 kBindAllowed + "; or '' for no live feed"}),
+    CaseName);
+
+TEST(LoadTopology, BindEqualToAnotherRolesBindIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n  bind: \"tcp://*:5557\"\n")),
+            "t.yaml:2:9: sink.bind: 'tcp://*:5557' collides with ventilator.bind "
+            "('tcp://*:5557'); allowed: an endpoint (a tcp port) that no other role binds");
+}
+
+TEST(LoadTopology, BindOnTheDefaultPortOfALaterRoleIsReportedWhereTheFileSetsIt) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  bind: \"tcp://*:5558\"\n")),
+            "t.yaml:2:9: ventilator.bind: 'tcp://*:5558' collides with sink.bind "
+            "('tcp://*:5558'); allowed: an endpoint (a tcp port) that no other role binds");
+}
+
+TEST(LoadTopology, PortBoundOnEveryInterfaceCannotBeBoundOnOne) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
+                                  "  intake_bind: \"tcp://127.0.0.1:5557\"\n"
+                                  "  intake_connect: \"tcp://127.0.0.1:5557\"\n")),
+            "t.yaml:2:16: ventilator.intake_bind: 'tcp://127.0.0.1:5557' collides with "
+            "ventilator.bind ('tcp://*:5557'); allowed: an endpoint (a tcp port) that no other "
+            "role binds");
+}
+
+TEST(LoadTopology, PublishBindEqualToResultsBindIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n"
+                                  "  publish_bind: \"tcp://*:5558\"\n"
+                                  "  publish_connect: \"tcp://127.0.0.1:5560\"\n")),
+            "t.yaml:2:17: sink.publish_bind: 'tcp://*:5558' collides with sink.bind "
+            "('tcp://*:5558'); allowed: an endpoint (a tcp port) that no other role binds");
+}
+
+TEST(LoadTopology, ConnectEqualToAnotherRolesConnectIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n"
+                                  "  bind: \"tcp://*:6000\"\n"
+                                  "  connect: \"tcp://127.0.0.1:5557\"\n")),
+            "t.yaml:3:12: sink.connect: 'tcp://127.0.0.1:5557' is also ventilator.connect "
+            "('tcp://127.0.0.1:5557'); allowed: an endpoint that no other role connects to");
+}
+
+TEST(LoadTopology, LiveFeedOffOnOneSideOnlyIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n  publish_bind: \"\"\n")),
+            "t.yaml:2:17: sink.publish_bind: '' does not pair with sink.publish_connect "
+            "('tcp://127.0.0.1:5559'); allowed: both empty (no live feed) or both set");
+}
+
+TEST(LoadTopology, BindAndConnectOnDifferentTransportsAreRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  bind: ipc:///tmp/v\n")),
+            "t.yaml:2:9: ventilator.bind: 'ipc:///tmp/v' uses another transport than "
+            "ventilator.connect ('tcp://127.0.0.1:5557'); allowed: one transport for "
+            "ventilator.bind and ventilator.connect");
+}
+
+TEST(LoadTopology, IpcConnectToAnotherPathIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
+                                  "  bind: ipc:///tmp/v\n"
+                                  "  connect: ipc:///tmp/w\n")),
+            "t.yaml:3:12: ventilator.connect: 'ipc:///tmp/w' is not the address of "
+            "ventilator.bind ('ipc:///tmp/v'); allowed: for ipc and inproc, one endpoint for "
+            "ventilator.bind and ventilator.connect");
+}
+
+// --- Topologies built in code -------------------------------------------
+
+TEST(ValidateTopology, CompleteTopologyIsValid) {
+  EXPECT_TRUE(ValidateTopology(ValidTopology()).ok());
+}
+
+TEST(ValidateTopology, DefaultTopologyLacksAModel) {
+  const Topology defaults;  // named: GCC 12 -O2 warns falsely about a temporary's strings
+  EXPECT_EQ(ValidateTopology(defaults).message(),
+            std::string("model.path: '' is empty; allowed: ") + kModelFileAllowed);
+}
+
+TEST(ValidateTopology, NamesKeyValueAndAllowedWithoutAPlace) {
+  Topology t = ValidTopology();
+  t.queue.redis.port = 70000;
+  EXPECT_EQ(ValidateTopology(t).message(),
+            "queue.redis.port: 70000 is out of range; allowed: 1..65535");
+}
+
+TEST(ValidateTopology, PrefixesTheSource) {
+  Topology t = ValidTopology();
+  t.source = "x.yaml";
+  t.workers.count = 300;
+  EXPECT_EQ(ValidateTopology(t).message(),
+            "x.yaml: workers.count: 300 is out of range; allowed: 0..256");
+}
+
+TEST(ValidateTopology, NanThresholdIsRejected) {
+  Topology t = ValidTopology();
+  t.model.threshold = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(ValidateTopology(t).message(), "model.threshold: nan is out of range; allowed: 0..1");
+}
+
+TEST(ValidateTopology, UnknownEnumValueIsRejected) {
+  Topology t = ValidTopology();
+  t.model.format = static_cast<ModelFormat>(7);
+  EXPECT_EQ(ValidateTopology(t).message(),
+            "model.format: 7 is not a known value; allowed: xgboost, linear");
+}
+
+TEST(ValidateTopology, ConflictIsNamedAtTheLaterKey) {
+  Topology t = ValidTopology();
+  t.sink.results.bind = t.ventilator.workers.bind;
+  EXPECT_EQ(ValidateTopology(t).message(),
+            "sink.bind: 'tcp://*:5557' collides with ventilator.bind ('tcp://*:5557'); allowed: "
+            "an endpoint (a tcp port) that no other role binds");
+}
+
+}  // namespace
+}  // namespace scorepipe

@@ -1,0 +1,127 @@
+// The whole pipeline, real end to end: a private redis-server, `scorepipe up`
+// as real processes, transactions pushed with LPUSH as upstream producers do.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <set>
+
+#include "bench/synthetic.h"
+#include "cli/synthetic_push.h"
+#include "tests/integration/result_check.h"
+#include "tests/support/cluster_harness.h"
+
+namespace scorepipe::testing {
+namespace {
+
+using std::chrono::seconds;
+
+std::unique_ptr<ClusterHarness> MakeCluster(int workers) {
+  auto h = ClusterHarness::Create(workers);
+  EXPECT_TRUE(h.ok()) << h.status().message();
+  return h.ok() ? std::move(h.value()) : nullptr;
+}
+
+// Pushes `count` synthetic transactions; returns them as parsed.
+std::vector<Transaction> PushTransactions(ClusterHarness& h, size_t count, int64_t first_id, uint64_t seed) {
+  SyntheticTransactions generator(seed, first_id);
+  std::vector<std::string> messages;
+  std::vector<Transaction> parsed;
+  for (size_t i = 0; i < count; ++i) {
+    LabelledTransaction t = generator.Next();
+    messages.push_back(std::move(t.json));
+    parsed.push_back(std::move(t.parsed));
+  }
+  Status s = PushMessages(h.redis(), h.topology().queue.input, messages);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return parsed;
+}
+
+TEST(PipelineTest, FiftyThousandTransactionsGetExactlyOneCorrectResultEach) {
+  auto h = MakeCluster(2);
+  ASSERT_TRUE(h);
+  constexpr size_t kCount = 50000;
+  std::vector<Transaction> pushed = PushTransactions(*h, kCount, 1, 2026);
+  ASSERT_TRUE(h->StartUp().ok());
+  ASSERT_TRUE(h->WaitForOutputs(kCount, seconds(180))) << h->ReadLog("up");
+
+  std::vector<std::string> results = h->Entries(h->topology().queue.output);
+  EXPECT_EQ(results.size(), kCount);
+  EXPECT_EQ(h->Length(h->topology().queue.dead_letter), 0);
+  EXPECT_EQ(h->Length(h->topology().queue.input), 0);
+  Status check = CheckAgainstModel(results, pushed, h->topology_path());
+  EXPECT_TRUE(check.ok()) << check.message();
+
+  // Both workers took part.
+  EXPECT_NE(h->ReadLog("worker-1").find("worker"), std::string::npos);
+  h->up().Signal(SIGTERM);
+  ASSERT_TRUE(h->up().WaitFor(seconds(60)));
+  EXPECT_EQ(h->up().exit_code(), 0);
+  for (const char* node : {"worker-1", "worker-2"}) {
+    const std::string log = h->ReadLog(node);
+    EXPECT_EQ(log.find("scored 0 transactions"), std::string::npos) << node << " scored nothing:\n" << log;
+  }
+}
+
+TEST(PipelineTest, UpStopsEveryNodeCleanlyOnSigterm) {
+  auto h = MakeCluster(2);
+  ASSERT_TRUE(h);
+  ASSERT_TRUE(h->StartUp().ok());
+  PushTransactions(*h, 2000, 1, 7);
+  ASSERT_TRUE(h->WaitForOutputs(2000, seconds(60))) << h->ReadLog("up");
+  h->up().Signal(SIGTERM);
+  ASSERT_TRUE(h->up().WaitFor(seconds(60)));
+  EXPECT_EQ(h->up().exit_code(), 0);
+  const std::string log = h->ReadLog("up");
+  EXPECT_NE(log.find("all nodes stopped"), std::string::npos) << log;
+  for (const char* node : {"bridge", "ventilator", "worker-1", "worker-2", "sink"}) {
+    EXPECT_NE(h->ReadLog(node).find("stopped"), std::string::npos) << node << ":\n" << h->ReadLog(node);
+  }
+}
+
+TEST(PipelineTest, UpRestartsAWorkerThatDies) {
+  auto h = MakeCluster(1);
+  ASSERT_TRUE(h);
+  ASSERT_TRUE(h->StartUp().ok());
+  PushTransactions(*h, 1000, 1, 3);
+  ASSERT_TRUE(h->WaitForOutputs(1000, seconds(60)));
+  // Find the worker's pid from its own start line and kill it hard.
+  const std::string up_log = h->ReadLog("up");
+  const size_t at = up_log.find("started worker-1 (pid ");
+  ASSERT_NE(at, std::string::npos) << up_log;
+  const pid_t pid = std::stoi(up_log.substr(at + 22));
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  PushTransactions(*h, 1000, 1001, 4);
+  ASSERT_TRUE(h->WaitForOutputs(2000, seconds(60))) << h->ReadLog("up");
+  const std::string after = h->ReadLog("up");
+  EXPECT_NE(after.find("worker-1 (pid " + std::to_string(pid) + ") exited with code 137"), std::string::npos)
+      << after;
+}
+
+TEST(PipelineTest, UpRefusesToStartWithAMissingModel) {
+  auto h = MakeCluster(1);
+  ASSERT_TRUE(h);
+  h->topology().model.path = (h->dir() / "no-such-model.json").string();
+  ASSERT_TRUE(h->StartUp().ok());
+  ASSERT_TRUE(h->up().WaitFor(seconds(30)));
+  EXPECT_NE(h->up().exit_code(), 0);
+  EXPECT_NE(h->ReadLog("up").find("no-such-model.json"), std::string::npos) << h->ReadLog("up");
+}
+
+TEST(PipelineTest, WorkerWithACorruptModelExitsWithAClearMessage) {
+  auto h = MakeCluster(1);
+  ASSERT_TRUE(h);
+  const auto corrupt = h->dir() / "corrupt.json";
+  std::ofstream(corrupt) << "{\"learner\": [not a model";
+  h->topology().model.path = corrupt.string();
+  auto worker = h->StartRole("worker", {}, "corrupt-worker");
+  ASSERT_TRUE(worker.ok()) << worker.status().message();
+  ASSERT_TRUE(worker->WaitFor(seconds(30)));
+  EXPECT_EQ(worker->exit_code(), 1);
+  const std::string log = h->ReadLog("corrupt-worker");
+  EXPECT_NE(log.find("cannot load the model"), std::string::npos) << log;
+  EXPECT_NE(log.find("corrupt.json"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace scorepipe::testing

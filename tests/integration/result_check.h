@@ -1,0 +1,35 @@
+// Checks of what the cluster wrote to Redis, shared by the integration tests:
+// upstream result schema and equality with the model's own prediction.
+#ifndef SCOREPIPE_TESTS_INTEGRATION_RESULT_CHECK_H_
+#define SCOREPIPE_TESTS_INTEGRATION_RESULT_CHECK_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "proto/messages.h"
+#include "proto/status.h"
+
+namespace scorepipe::testing {
+
+struct ParsedResult {
+  int64_t transaction_id = 0;
+  std::string timestamp;
+  int64_t is_fraudulent = 0;
+  double confidence = 0;
+};
+
+// Parses one result and checks it against the upstream result schema: exactly
+// the four keys, is_fraudulent 0 or 1, confidence in [0, 1], an ISO-8601
+// timestamp with milliseconds in UTC.
+Result<ParsedResult> ParseUpstreamResult(const std::string& json);
+
+// Compares each result with the model's direct prediction for its
+// transaction; returns the first mismatch (or duplicate/unknown id) as an error.
+Status CheckAgainstModel(const std::vector<std::string>& results, const std::vector<Transaction>& pushed,
+                         const std::string& config_path);
+
+}  // namespace scorepipe::testing
+
+#endif  // SCOREPIPE_TESTS_INTEGRATION_RESULT_CHECK_H_

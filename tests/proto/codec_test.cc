@@ -1,0 +1,534 @@
+#include "proto/codec.h"
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <msgpack.hpp>
+
+namespace scorepipe {
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+TransactionBatch SampleTransactionBatch() {
+  TransactionBatch batch;
+  batch.batch_id = 42;
+  batch.created_at_us = 1'767'268'800'123'456;
+  batch.transactions.push_back({1, 2, 3, 100, "2023-01-01T12:00:00Z", 1672574400.0, "accepted"});
+  batch.transactions.push_back(
+      {4, 5, 6, 12.75, "2023-01-01T12:00:00.5+01:00", 1672570800.5, "pending"});
+  return batch;
+}
+
+ResultBatch SampleResultBatch() {
+  ResultBatch batch;
+  batch.batch_id = 42;
+  batch.worker_id = "worker-1";
+  batch.model_version = "xgb-2026-01-01";
+  batch.scored_at_us = 1'767'268'800'500'000;
+  batch.results.push_back({1, 0.05, 0, 0.95, ""});
+  batch.results.push_back({4, 0.0, 0, 0.0, "model rejected the features"});
+  return batch;
+}
+
+Heartbeat SampleHeartbeat() {
+  Heartbeat heartbeat;
+  heartbeat.worker_id = "worker-1";
+  heartbeat.host = "node-a";
+  heartbeat.pid = 4242;
+  heartbeat.sequence = 7;
+  heartbeat.batches_scored = 100;
+  heartbeat.transactions_scored = 51'200;
+  heartbeat.sent_at_us = 1'767'268'800'000'000;
+  return heartbeat;
+}
+
+// One valid frame of each kind.
+std::vector<std::string> ValidFrames() {
+  return {Encode(SampleTransactionBatch()), Encode(SampleResultBatch()), Encode(SampleHeartbeat())};
+}
+
+// Succeeds when `text` contains `part`, printing `text` when it does not.
+::testing::AssertionResult Contains(const std::string& text, std::string_view part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << text << "\" lacks \"" << part << "\"";
+}
+
+void PackStr(Packer& p, std::string_view s) {
+  p.pack_str(static_cast<uint32_t>(s.size()));
+  p.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+// A hand-built frame: the envelope with the given values, then whatever
+// `pack_body` packs as the body.
+std::string Frame(const std::function<void(Packer&)>& pack_body, std::string_view magic = "SCPW",
+                  uint64_t version = kWireVersion,
+                  uint64_t kind = static_cast<uint64_t>(MessageKind::kTransactionBatch)) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  p.pack_array(4);
+  PackStr(p, magic);
+  p.pack_uint64(version);
+  p.pack_uint64(kind);
+  pack_body(p);
+  return std::string(buffer.data(), buffer.size());
+}
+
+// A transaction batch body holding one transaction whose fields are packed by `pack_fields`.
+std::string BatchWithOneTransaction(const std::function<void(Packer&)>& pack_fields) {
+  return Frame([&](Packer& p) {
+    p.pack_array(3);
+    p.pack_uint64(1);
+    p.pack_int64(2);
+    p.pack_array(1);
+    pack_fields(p);
+  });
+}
+
+// A result batch body holding `count` results, each packed by `pack_result(p, index)`.
+std::string ResultBatchFrame(int count, const std::function<void(Packer&, int)>& pack_result) {
+  return Frame(
+      [&](Packer& p) {
+        p.pack_array(5);
+        p.pack_uint64(1);
+        PackStr(p, "w");
+        PackStr(p, "m");
+        p.pack_int64(0);
+        p.pack_array(static_cast<uint32_t>(count));
+        for (int i = 0; i < count; ++i) pack_result(p, i);
+      },
+      "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kResultBatch));
+}
+
+// Every decoder, as a function returning the error (empty when it decoded).
+std::vector<std::function<Status(std::string_view)>> AllDecoders() {
+  return {
+      [](std::string_view f) { return DecodeTransactionBatch(f).status(); },
+      [](std::string_view f) { return DecodeResultBatch(f).status(); },
+      [](std::string_view f) { return DecodeHeartbeat(f).status(); },
+      [](std::string_view f) { return PeekKind(f).status(); },
+  };
+}
+
+Result<TransactionBatch> Decode(std::string_view frame, const TransactionBatch*) {
+  return DecodeTransactionBatch(frame);
+}
+Result<ResultBatch> Decode(std::string_view frame, const ResultBatch*) {
+  return DecodeResultBatch(frame);
+}
+Result<Heartbeat> Decode(std::string_view frame, const Heartbeat*) {
+  return DecodeHeartbeat(frame);
+}
+
+// Encodes `message`, decodes it with the matching decoder and expects it back unchanged.
+template <typename Message>
+void ExpectRoundTrip(const Message& message) {
+  Result<Message> decoded = Decode(Encode(message), &message);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_EQ(*decoded, message);
+}
+
+// ---------------------------------------------------------------------------
+// Round trips
+
+TEST(CodecTest, TransactionBatchRoundTrips) { ExpectRoundTrip(SampleTransactionBatch()); }
+
+TEST(CodecTest, EmptyTransactionBatchRoundTrips) {
+  TransactionBatch batch;
+  batch.batch_id = 9;
+  ExpectRoundTrip(batch);
+}
+
+TEST(CodecTest, ResultBatchRoundTrips) { ExpectRoundTrip(SampleResultBatch()); }
+
+TEST(CodecTest, EmptyResultBatchRoundTrips) { ExpectRoundTrip(ResultBatch()); }
+
+TEST(CodecTest, HeartbeatRoundTrips) { ExpectRoundTrip(SampleHeartbeat()); }
+
+TEST(CodecTest, UnicodeAndEmbeddedNulStringsRoundTrip) {
+  Heartbeat heartbeat = SampleHeartbeat();
+  heartbeat.worker_id = "вәркер-😀-工人";
+  heartbeat.host = std::string("a\0b\n\"c\"", 7);
+  ExpectRoundTrip(heartbeat);
+  TransactionBatch batch = SampleTransactionBatch();
+  batch.transactions[0].status = "ñ\xe2\x80\xa8";
+  ExpectRoundTrip(batch);
+}
+
+TEST(CodecTest, ExtremeIntegersAndDoublesRoundTrip) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  TransactionBatch batch;
+  batch.batch_id = std::numeric_limits<uint64_t>::max();
+  batch.created_at_us = kMin;
+  const std::vector<double> doubles = {0.0,
+                                       0.1,
+                                       1e300,
+                                       -1e300,
+                                       std::numeric_limits<double>::max(),
+                                       std::numeric_limits<double>::lowest(),
+                                       std::numeric_limits<double>::denorm_min(),
+                                       std::numeric_limits<double>::infinity(),
+                                       -std::numeric_limits<double>::infinity(),
+                                       9007199254740993.0,
+                                       18446744073709551616.0,
+                                       -9223372036854775808.0};
+  for (size_t i = 0; i < doubles.size(); ++i) {
+    batch.transactions.push_back({i % 2 ? kMin : kMax, kMax, kMin, doubles[i], "", doubles[i], ""});
+  }
+  ExpectRoundTrip(batch);
+
+  Heartbeat heartbeat;
+  heartbeat.pid = kMin;
+  heartbeat.sequence = std::numeric_limits<uint64_t>::max();
+  heartbeat.sent_at_us = kMax;
+  ExpectRoundTrip(heartbeat);
+
+  ResultBatch results;
+  results.results.push_back({kMin, 0, std::numeric_limits<int32_t>::min(), 1, ""});
+  results.results.push_back({kMax, 1, std::numeric_limits<int32_t>::max(), 0, ""});
+  ExpectRoundTrip(results);
+}
+
+TEST(CodecTest, NanSurvivesTheWire) {
+  ResultBatch batch;
+  batch.results.push_back({1, std::nan(""), 1, 0.5, ""});
+  Result<ResultBatch> decoded = DecodeResultBatch(Encode(batch));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_TRUE(std::isnan(decoded->results[0].fraud_probability));
+}
+
+TEST(CodecTest, PeekKindNamesEachKind) {
+  EXPECT_EQ(*PeekKind(Encode(SampleTransactionBatch())), MessageKind::kTransactionBatch);
+  EXPECT_EQ(*PeekKind(Encode(SampleResultBatch())), MessageKind::kResultBatch);
+  EXPECT_EQ(*PeekKind(Encode(SampleHeartbeat())), MessageKind::kHeartbeat);
+}
+
+TEST(CodecTest, EnvelopeInWiderIntegerFormatsIsAccepted) {
+  // Another msgpack implementation may pick wider formats than msgpack-c does.
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  p.pack_array(4);
+  const char magic[] = {'\xd9', 4, 'S', 'C', 'P', 'W'};  // str8
+  buffer.write(magic, sizeof(magic));
+  const char version[] = {'\xd3', 0, 0, 0, 0, 0, 0, 0, 1};  // int64
+  buffer.write(version, sizeof(version));
+  const char kind[] = {'\xcd', 0, 3};  // uint16
+  buffer.write(kind, sizeof(kind));
+  p.pack_array(7);
+  PackStr(p, "w");
+  PackStr(p, "h");
+  for (int i = 0; i < 5; ++i) p.pack_int8(1);
+  Result<Heartbeat> decoded = DecodeHeartbeat(std::string_view(buffer.data(), buffer.size()));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_EQ(decoded->worker_id, "w");
+  EXPECT_EQ(decoded->transactions_scored, 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Rejections: every one an error value, never a crash or an exception.
+
+TEST(CodecTest, EmptyFrameIsRejected) {
+  for (const auto& decode : AllDecoders()) {
+    EXPECT_EQ(decode("").message(), "empty frame");
+  }
+}
+
+TEST(CodecTest, EveryTruncationIsRejected) {
+  for (const std::string& frame : ValidFrames()) {
+    for (size_t length = 1; length < frame.size(); ++length) {
+      const std::string_view cut(frame.data(), length);
+      EXPECT_FALSE(DecodeTransactionBatch(cut).ok()) << length;
+      EXPECT_FALSE(DecodeResultBatch(cut).ok()) << length;
+      EXPECT_FALSE(DecodeHeartbeat(cut).ok()) << length;
+      // PeekKind reads the envelope only (8 bytes as Encode writes it).
+      EXPECT_EQ(PeekKind(cut).ok(), length >= 8) << length;
+    }
+  }
+}
+
+TEST(CodecTest, TruncationIsReportedAsTruncated) {
+  const std::string frame = Encode(SampleTransactionBatch());
+  EXPECT_EQ(DecodeTransactionBatch(frame.substr(0, frame.size() - 1)).status().message(),
+            "truncated frame");
+  EXPECT_EQ(PeekKind(frame.substr(0, 3)).status().message(), "truncated frame");
+  EXPECT_EQ(PeekKind(frame.substr(0, 7)).status().message(), "truncated frame");
+}
+
+TEST(CodecTest, RandomGarbageIsRejected) {
+  std::mt19937 random(20260101);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<size_t> length(1, 300);
+  for (int i = 0; i < 3000; ++i) {
+    std::string garbage(length(random), '\0');
+    for (char& c : garbage) c = static_cast<char>(byte(random));
+    for (const auto& decode : AllDecoders()) {
+      EXPECT_FALSE(decode(garbage).ok()) << "iteration " << i;
+    }
+  }
+}
+
+TEST(CodecTest, RandomlyCorruptedFramesNeverCrash) {
+  std::mt19937 random(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const std::vector<std::string> frames = ValidFrames();
+  for (int i = 0; i < 3000; ++i) {
+    std::string frame = frames[static_cast<size_t>(i) % frames.size()];
+    std::uniform_int_distribution<size_t> position(0, frame.size() - 1);
+    for (int flips = 1 + i % 4; flips > 0; --flips) {
+      frame[position(random)] = static_cast<char>(byte(random));
+    }
+    // A corruption may still decode (e.g. a changed digit); it must not throw or crash.
+    for (const auto& decode : AllDecoders()) (void)decode(frame);
+  }
+}
+
+TEST(CodecTest, WrongMagicIsRejected) {
+  const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "XXXX");
+  for (const auto& decode : AllDecoders()) {
+    EXPECT_EQ(decode(frame).message(), "frame is not a scorepipe message: bad magic");
+  }
+  const std::string longer = Frame([](Packer& p) { p.pack_array(0); }, "SCPWX");
+  EXPECT_EQ(PeekKind(longer).status().message(), "frame is not a scorepipe message: bad magic");
+}
+
+TEST(CodecTest, FrameThatIsNotAnArrayIsRejected) {
+  msgpack::sbuffer buffer;
+  Packer(buffer).pack_uint32(5);
+  for (const auto& decode : AllDecoders()) {
+    EXPECT_EQ(decode(std::string_view(buffer.data(), buffer.size())).message(),
+              "frame is not a scorepipe message: not a msgpack array");
+  }
+}
+
+TEST(CodecTest, EnvelopeOfWrongLengthIsRejected) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  p.pack_array(3);
+  PackStr(p, "SCPW");
+  EXPECT_TRUE(Contains(PeekKind(std::string_view(buffer.data(), buffer.size())).status().message(),
+                       "an array of 3 elements, not 4"));
+}
+
+TEST(CodecTest, WrongVersionIsRejected) {
+  const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "SCPW", 7);
+  for (const auto& decode : AllDecoders()) {
+    EXPECT_EQ(decode(frame).message(), "wire version 7 not supported (this node speaks 1)");
+  }
+}
+
+TEST(CodecTest, UnknownKindIsRejected) {
+  for (uint64_t kind : {0u, 4u, 255u}) {
+    const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "SCPW", 1, kind);
+    for (const auto& decode : AllDecoders()) {
+      EXPECT_EQ(decode(frame).message(), "unknown message kind " + std::to_string(kind));
+    }
+  }
+}
+
+TEST(CodecTest, DecoderRejectsAnotherKind) {
+  EXPECT_EQ(DecodeTransactionBatch(Encode(SampleHeartbeat())).status().message(),
+            "expected a TransactionBatch, got a Heartbeat");
+  EXPECT_EQ(DecodeResultBatch(Encode(SampleTransactionBatch())).status().message(),
+            "expected a ResultBatch, got a TransactionBatch");
+  EXPECT_EQ(DecodeHeartbeat(Encode(SampleResultBatch())).status().message(),
+            "expected a Heartbeat, got a ResultBatch");
+}
+
+TEST(CodecTest, OversizedDeclaredArrayIsRejectedWithoutReadingIt) {
+  // Declares two million transactions and holds none.
+  const std::string frame = Frame([](Packer& p) {
+    p.pack_array(3);
+    p.pack_uint64(1);
+    p.pack_int64(2);
+    p.pack_array(2'000'000);
+  });
+  EXPECT_EQ(DecodeTransactionBatch(frame).status().message(),
+            "frame declares an array of more than 1048576 items");
+  EXPECT_EQ(*PeekKind(frame), MessageKind::kTransactionBatch);
+}
+
+TEST(CodecTest, StringOverTheLimitIsRejected) {
+  Heartbeat heartbeat = SampleHeartbeat();
+  heartbeat.host.assign((1u << 20) + 1, 'h');
+  EXPECT_EQ(DecodeHeartbeat(Encode(heartbeat)).status().message(),
+            "frame declares a string of more than 1048576 bytes");
+  heartbeat.host.resize(1u << 20);
+  EXPECT_TRUE(DecodeHeartbeat(Encode(heartbeat)).ok());
+}
+
+TEST(CodecTest, HugeDeclaredStringWithoutItsBytesIsTruncated) {
+  const std::string frame = Frame(
+      [](Packer& p) {
+        p.pack_array(7);
+        p.pack_str(100u << 20);
+      },
+      "SCPW", 1, 3);
+  EXPECT_EQ(DecodeHeartbeat(frame).status().message(), "truncated frame");
+}
+
+TEST(CodecTest, BatchAtTheItemLimitDecodes) {
+  TransactionBatch batch;
+  batch.transactions.resize(kMaxBatchItems);
+  Result<TransactionBatch> decoded = DecodeTransactionBatch(Encode(batch));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_EQ(decoded->transactions.size(), kMaxBatchItems);
+}
+
+TEST(CodecTest, BatchOverTheItemLimitIsRejected) {
+  TransactionBatch batch;
+  batch.transactions.resize(kMaxBatchItems + 1);
+  EXPECT_EQ(DecodeTransactionBatch(Encode(batch)).status().message(),
+            "frame declares an array of more than 1048576 items");
+}
+
+TEST(CodecTest, FrameOverTheByteLimitIsRejectedBeforeDecoding) {
+  std::string frame = Encode(SampleTransactionBatch());
+  frame.resize(kMaxFrameBytes + 1);
+  for (const auto& decode : AllDecoders()) {
+    EXPECT_EQ(decode(frame).message(), "frame is 67108865 bytes; limit 67108864");
+  }
+}
+
+TEST(CodecTest, DeepNestingIsRejected) {
+  const std::string frame = Frame([](Packer& p) {
+    for (int i = 0; i < 100; ++i) p.pack_array(1);
+    p.pack_nil();
+  });
+  EXPECT_TRUE(Contains(DecodeTransactionBatch(frame).status().message(), "more than 4 deep"));
+}
+
+TEST(CodecTest, TrailingBytesAreRejected) {
+  std::string frame = Encode(SampleHeartbeat());
+  frame.push_back('\xc0');
+  EXPECT_EQ(DecodeHeartbeat(frame).status().message(), "frame has 1 bytes after the message");
+}
+
+TEST(CodecTest, InvalidMsgpackByteIsRejected) {
+  std::string frame = Frame([](Packer& p) { p.pack_array(7); });
+  frame.push_back('\xc1');  // never used by msgpack
+  EXPECT_TRUE(Contains(DecodeTransactionBatch(frame).status().message(), "not valid msgpack"));
+}
+
+TEST(CodecTest, WrongFieldTypeIsNamedWithItsPath) {
+  const std::string frame = BatchWithOneTransaction([](Packer& p) {
+    p.pack_array(7);
+    p.pack_int64(1);
+    p.pack_int64(2);
+    p.pack_int64(3);
+    PackStr(p, "100");  // amount
+    PackStr(p, "2023-01-01T12:00:00Z");
+    p.pack_double(1.0);
+    PackStr(p, "accepted");
+  });
+  EXPECT_EQ(DecodeTransactionBatch(frame).status().message(),
+            "field 'transactions[0].amount': expected a number, got a string");
+}
+
+TEST(CodecTest, PathNamesTheFailingItem) {
+  const std::string frame = ResultBatchFrame(3, [](Packer& p, int i) {
+    p.pack_array(5);
+    if (i == 2) {
+      PackStr(p, "7");  // transaction_id is an int64
+    } else {
+      p.pack_int64(i);
+    }
+    p.pack_double(0.5);
+    p.pack_int32(0);
+    p.pack_double(0.5);
+    PackStr(p, "");
+  });
+  EXPECT_EQ(DecodeResultBatch(frame).status().message(),
+            "field 'results[2].transaction_id': expected an int64, got a string");
+}
+
+TEST(CodecTest, IntegerOutOfFieldRangeIsRejected) {
+  const std::string frame = BatchWithOneTransaction([](Packer& p) {
+    p.pack_array(7);
+    p.pack_uint64(std::numeric_limits<uint64_t>::max());  // id is an int64
+    p.pack_int64(2);
+    p.pack_int64(3);
+    p.pack_double(1.5);
+    PackStr(p, "2023-01-01T12:00:00Z");
+    p.pack_double(1.0);
+    PackStr(p, "accepted");
+  });
+  EXPECT_EQ(DecodeTransactionBatch(frame).status().message(),
+            "field 'transactions[0].id': expected an int64, got 18446744073709551615");
+
+  const std::string negative_batch_id = Frame([](Packer& p) {
+    p.pack_array(3);
+    p.pack_int64(-1);
+    p.pack_int64(0);
+    p.pack_array(0);
+  });
+  EXPECT_EQ(DecodeTransactionBatch(negative_batch_id).status().message(),
+            "field 'batch_id': expected a uint64, got -1");
+
+  const std::string wide_flag = ResultBatchFrame(1, [](Packer& p, int) {
+    p.pack_array(5);
+    p.pack_int64(1);
+    p.pack_double(0.5);
+    p.pack_int64(int64_t{1} << 40);  // is_fraudulent is an int32
+    p.pack_double(0.5);
+    PackStr(p, "");
+  });
+  EXPECT_EQ(DecodeResultBatch(wide_flag).status().message(),
+            "field 'results[0].is_fraudulent': expected an int32, got 1099511627776");
+}
+
+TEST(CodecTest, WrongFieldCountIsRejected) {
+  const std::string short_item = BatchWithOneTransaction([](Packer& p) {
+    p.pack_array(6);
+    for (int i = 0; i < 6; ++i) p.pack_int64(1);
+  });
+  EXPECT_EQ(DecodeTransactionBatch(short_item).status().message(),
+            "field 'transactions[0]': expected an array of 7 fields, got 6");
+
+  const std::string short_body = Frame([](Packer& p) {
+    p.pack_array(2);
+    p.pack_uint64(1);
+    p.pack_int64(2);
+  });
+  EXPECT_EQ(DecodeTransactionBatch(short_body).status().message(),
+            "message body: expected an array of 3 fields, got 2");
+
+  const std::string body_not_array = Frame([](Packer& p) { p.pack_nil(); });
+  EXPECT_EQ(DecodeTransactionBatch(body_not_array).status().message(),
+            "message body: expected an array of 3 fields, got nil");
+}
+
+TEST(CodecTest, MapOrBinaryInPlaceOfAFieldIsATypeError) {
+  const std::string with_map = BatchWithOneTransaction([](Packer& p) { p.pack_map(0); });
+  EXPECT_EQ(DecodeTransactionBatch(with_map).status().message(),
+            "field 'transactions[0]': expected an array of 7 fields, got a map");
+  const std::string with_bin = Frame([](Packer& p) {
+    p.pack_array(3);
+    p.pack_bin(1);
+    p.pack_bin_body("x", 1);
+    p.pack_int64(0);
+    p.pack_array(0);
+  });
+  EXPECT_EQ(DecodeTransactionBatch(with_bin).status().message(),
+            "field 'batch_id': expected a uint64, got binary data");
+}
+
+TEST(CodecTest, VectorFieldOfWrongTypeIsRejected) {
+  const std::string frame = Frame([](Packer& p) {
+    p.pack_array(3);
+    p.pack_uint64(1);
+    p.pack_int64(2);
+    PackStr(p, "none");
+  });
+  EXPECT_EQ(DecodeTransactionBatch(frame).status().message(),
+            "field 'transactions': expected an array, got a string");
+}
+
+}  // namespace
+}  // namespace scorepipe

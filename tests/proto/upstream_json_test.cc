@@ -1,0 +1,540 @@
+#include "proto/upstream_json.h"
+
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+namespace scorepipe {
+namespace {
+
+constexpr size_t kLimit = 65536;
+
+// The transaction example from UPSTREAM.md, byte for byte.
+constexpr std::string_view kUpstreamExample =
+    R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":100})";
+
+::testing::AssertionResult Contains(const std::string& text, std::string_view part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << text << "\" lacks \"" << part << "\"";
+}
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+// The upstream example's keys and raw JSON values, in its order.
+Fields ExampleFields() {
+  return {{"id", "1"},
+          {"customer_id", "1"},
+          {"vendor_id", "1"},
+          {"timestamp", "\"2023-01-01T12:00:00Z\""},
+          {"status", "\"accepted\""},
+          {"amount", "100"}};
+}
+
+std::string ToJson(const Fields& fields) {
+  std::string json = "{";
+  for (const auto& [key, value] : fields) {
+    if (json.size() > 1) json += ',';
+    json += "\"" + key + "\":" + value;
+  }
+  return json + "}";
+}
+
+// The upstream example with `field` set to the raw JSON `value`.
+std::string WithField(std::string_view field, std::string_view value) {
+  Fields fields = ExampleFields();
+  for (auto& [key, old_value] : fields) {
+    if (key == field) old_value = value;
+  }
+  return ToJson(fields);
+}
+
+// The upstream example without `field`.
+std::string WithoutField(std::string_view field) {
+  Fields fields = ExampleFields();
+  std::erase_if(fields, [field](const auto& entry) { return entry.first == field; });
+  return ToJson(fields);
+}
+
+class TransactionParserTest : public ::testing::Test {
+ protected:
+  std::string Reason(std::string_view text) {
+    Result<Transaction> result = parser_.Parse(text);
+    EXPECT_FALSE(result.ok()) << text;
+    return result.ok() ? "" : result.status().message();
+  }
+
+  TransactionParser parser_{kLimit};
+};
+
+TEST_F(TransactionParserTest, ParsesTheUpstreamExample) {
+  Result<Transaction> t = parser_.Parse(kUpstreamExample);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->id, 1);
+  EXPECT_EQ(t->customer_id, 1);
+  EXPECT_EQ(t->vendor_id, 1);
+  EXPECT_EQ(t->amount, 100.0);
+  EXPECT_EQ(t->timestamp, "2023-01-01T12:00:00Z");
+  EXPECT_EQ(t->timestamp_unix_s, 1672574400.0);
+  EXPECT_EQ(t->status, "accepted");
+}
+
+TEST_F(TransactionParserTest, ExampleFieldsAreTheUpstreamExample) {
+  EXPECT_EQ(ToJson(ExampleFields()), kUpstreamExample);
+}
+
+TEST_F(TransactionParserTest, AcceptsEveryStatus) {
+  for (std::string_view status : {"accepted", "rejected", "pending"}) {
+    std::string literal;
+    AppendJsonString(status, &literal);
+    Result<Transaction> t = parser_.Parse(WithField("status", literal));
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_EQ(t->status, status);
+  }
+}
+
+TEST_F(TransactionParserTest, AcceptsIntegerAndFloatAmounts) {
+  for (auto [literal, value] : std::vector<std::pair<std::string, double>>{
+           {"0", 0.0},
+           {"0.0", 0.0},
+           {"12.75", 12.75},
+           {"1e3", 1000.0},
+           {"-0.0", 0.0},
+           {"18446744073709551615", 18446744073709551615.0}}) {
+    Result<Transaction> t = parser_.Parse(WithField("amount", literal));
+    ASSERT_TRUE(t.ok()) << literal << ": " << t.status().message();
+    EXPECT_EQ(t->amount, value) << literal;
+  }
+}
+
+TEST_F(TransactionParserTest, AcceptsTheLargestInt64Id) {
+  Result<Transaction> t = parser_.Parse(WithField("id", "9223372036854775807"));
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->id, std::numeric_limits<int64_t>::max());
+}
+
+TEST_F(TransactionParserTest, IgnoresUnknownFields) {
+  const std::string json =
+      R"({"note":{"a":[1,2,{"b":null}]},"id":3,"customer_id":1,"vendor_id":1,"extra":"x",)"
+      R"("timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":100})";
+  Result<Transaction> t = parser_.Parse(json);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->id, 3);
+}
+
+TEST_F(TransactionParserTest, LastOfARepeatedKeyCounts) {
+  // As Python's json.loads does, which the upstream validates with.
+  const std::string json = R"({"id":"bad","id":7,"customer_id":1,"vendor_id":1,)"
+                           R"("timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})";
+  Result<Transaction> t = parser_.Parse(json);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->id, 7);
+  EXPECT_EQ(Reason(R"({"id":7,"id":0})"), "field 'id': expected an integer >= 1, got 0");
+}
+
+TEST_F(TransactionParserTest, KeysWithEscapesMatch) {
+  const std::string json = WithField("amount", "2");
+  std::string escaped = json;
+  escaped.replace(escaped.find("\"amount\""), 8, R"("\u0061mount")");
+  Result<Transaction> t = parser_.Parse(escaped);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->amount, 2.0);
+}
+
+TEST_F(TransactionParserTest, ParserIsReusableAfterAnError) {
+  EXPECT_FALSE(parser_.Parse("{").ok());
+  EXPECT_FALSE(parser_.Parse(WithField("id", "0")).ok());
+  for (int i = 0; i < 3; ++i) {
+    Result<Transaction> t = parser_.Parse(WithField("id", std::to_string(i + 1)));
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_EQ(t->id, i + 1);
+  }
+}
+
+TEST_F(TransactionParserTest, ReportsEachMissingField) {
+  for (std::string_view field :
+       {"id", "customer_id", "vendor_id", "amount", "timestamp", "status"}) {
+    EXPECT_EQ(Reason(WithoutField(field)), "missing field '" + std::string(field) + "'");
+  }
+}
+
+TEST_F(TransactionParserTest, IntegerFieldsTakeOnlyIntegerLiteralsFromOne) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"1.5", "1.5"},     {"1.0", "1.0"},      {"1e2", "100.0"}, {"\"1\"", "\"1\""},
+      {"true", "true"},   {"null", "null"},    {"0", "0"},       {"-1", "-1"},
+      {"[]", "an array"}, {"{}", "an object"}, {"-0", "0"}};
+  for (std::string_view field : {"id", "customer_id", "vendor_id"}) {
+    for (const auto& [literal, shown] : bad) {
+      EXPECT_EQ(Reason(WithField(field, literal)),
+                "field '" + std::string(field) + "': expected an integer >= 1, got " + shown);
+    }
+  }
+}
+
+TEST_F(TransactionParserTest, IntegersBeyondInt64AreRejected) {
+  EXPECT_EQ(Reason(WithField("vendor_id", "9223372036854775808")),
+            "field 'vendor_id': expected an integer from 1 to 9223372036854775807, got "
+            "9223372036854775808");
+  // Beyond uint64 simdjson refuses the whole document.
+  EXPECT_TRUE(Contains(Reason(WithField("id", "99999999999999999999")), "not valid JSON"));
+}
+
+TEST_F(TransactionParserTest, AmountMustBeANonNegativeNumber) {
+  for (const auto& [literal, shown] :
+       std::vector<std::pair<std::string, std::string>>{{"-1", "-1"},
+                                                        {"-0.01", "-0.01"},
+                                                        {"\"100\"", "\"100\""},
+                                                        {"null", "null"},
+                                                        {"false", "false"},
+                                                        {"[1]", "an array"}}) {
+    EXPECT_EQ(Reason(WithField("amount", literal)),
+              "field 'amount': expected a number >= 0, got " + shown);
+  }
+  EXPECT_TRUE(Contains(Reason(WithField("amount", "1e400")), "not valid JSON"));
+}
+
+TEST_F(TransactionParserTest, TimestampMustBeAnIsoDateTimeString) {
+  EXPECT_EQ(Reason(WithField("timestamp", "1672574400")),
+            "field 'timestamp': expected an ISO-8601 date-time string, got 1672574400");
+  EXPECT_EQ(Reason(WithField("timestamp", R"("2023-02-30T00:00:00Z")")),
+            "field 'timestamp': \"2023-02-30T00:00:00Z\" is not an ISO-8601 date-time: day 30 "
+            "is out of range 01-28 for 2023-02");
+  EXPECT_EQ(Reason(WithField("timestamp", R"("yesterday")")),
+            "field 'timestamp': \"yesterday\" is not an ISO-8601 date-time: expected a 4-digit "
+            "year at position 0");
+}
+
+TEST_F(TransactionParserTest, TimestampKeepsTheOriginalText) {
+  Result<Transaction> t =
+      parser_.Parse(WithField("timestamp", R"("2023-01-01 13:00:00.25+01:00")"));
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->timestamp, "2023-01-01 13:00:00.25+01:00");
+  EXPECT_EQ(t->timestamp_unix_s, 1672574400.25);
+}
+
+TEST_F(TransactionParserTest, StatusMustBeOneOfThree) {
+  for (const auto& [literal, shown] :
+       std::vector<std::pair<std::string, std::string>>{{R"("Accepted")", R"("Accepted")"},
+                                                        {R"("submitted")", R"("submitted")"},
+                                                        {R"("")", R"("")"},
+                                                        {"1", "1"},
+                                                        {"null", "null"}}) {
+    EXPECT_EQ(Reason(WithField("status", literal)),
+              "field 'status': expected one of accepted, rejected, pending; got " + shown);
+  }
+}
+
+TEST_F(TransactionParserTest, MessageMustBeAJsonObject) {
+  EXPECT_EQ(Reason("[1,2]"), "message is not a JSON object, got an array");
+  EXPECT_EQ(Reason("\"text\""), "message is not a JSON object, got \"text\"");
+  EXPECT_EQ(Reason("42"), "message is not a JSON object, got 42");
+  EXPECT_EQ(Reason("null"), "message is not a JSON object, got null");
+}
+
+TEST_F(TransactionParserTest, EmptyOrBrokenJsonIsRejected) {
+  for (std::string_view text :
+       {"", "   ", "{", "{\"id\":1,}", "not json", "{'id':1}", "{\"id\":\"\xff\"}"}) {
+    EXPECT_TRUE(Contains(Reason(text), "not valid JSON: ")) << text;
+  }
+}
+
+TEST_F(TransactionParserTest, TrailingContentIsRejected) {
+  EXPECT_TRUE(Contains(Reason(std::string(kUpstreamExample) + " x"), "not valid JSON"));
+  EXPECT_TRUE(Contains(Reason(std::string(kUpstreamExample) + "{}"), "not valid JSON"));
+  EXPECT_TRUE(parser_.Parse(std::string(kUpstreamExample) + " \n").ok());
+}
+
+TEST_F(TransactionParserTest, OversizedMessageIsRejectedBeforeParsing) {
+  EXPECT_EQ(Reason(std::string(70000, ' ')), "message is 70000 bytes; limit 65536");
+  std::string at_limit(kUpstreamExample);
+  at_limit.resize(kLimit, ' ');
+  EXPECT_TRUE(parser_.Parse(at_limit).ok());
+}
+
+TEST_F(TransactionParserTest, ReasonIsOneShortLineWithoutTheWholeMessage) {
+  const std::string json = WithField(
+      "status", "\"" + std::string("line one\\nline two ") + std::string(10000, 'x') + "\"");
+  const std::string reason = Reason(json);
+  EXPECT_LT(reason.size(), 160u) << reason;
+  EXPECT_EQ(reason.find('\n'), std::string::npos) << reason;
+  EXPECT_TRUE(Contains(reason, R"("line one\nline two xxxxxxxxxxxxxxxxxxxxxx"... (10018 bytes))"));
+}
+
+TEST_F(TransactionParserTest, ShortenedValueKeepsWholeCharacters) {
+  // 39 ASCII bytes then a 4-byte emoji straddling the 40-byte cut.
+  const std::string value = std::string(39, 'a') + "😀" + std::string(20, 'b');
+  const std::string reason = Reason(WithField("status", "\"" + value + "\""));
+  EXPECT_TRUE(simdjson::validate_utf8(reason)) << reason;
+  EXPECT_TRUE(Contains(reason, "\"" + std::string(39, 'a') + "\"..."));
+}
+
+// ---------------------------------------------------------------------------
+
+TEST(ParseIso8601Test, ReadsTheUpstreamExample) {
+  EXPECT_EQ(*ParseIso8601("2023-01-01T12:00:00Z"), 1672574400.0);
+}
+
+TEST(ParseIso8601Test, AcceptsEveryAllowedForm) {
+  const std::vector<std::pair<std::string_view, double>> cases = {
+      {"1970-01-01T00:00:00Z", 0.0},
+      {"1970-01-01T00:00:00", 0.0},
+      {"2023-01-01T12:00:00z", 1672574400.0},
+      {"2023-01-01 12:00:00Z", 1672574400.0},
+      {"2023-01-01T12:00:00.5Z", 1672574400.5},
+      {"2023-01-01T12:00:00.123456789Z", 1672574400.123456789},
+      {"2023-01-01T13:00:00+01:00", 1672574400.0},
+      {"2023-01-01T13:00:00+0100", 1672574400.0},
+      {"2023-01-01T13:00:00+01", 1672574400.0},
+      {"2023-01-01T06:30:00-05:30", 1672574400.0},
+      {"2023-01-01T06:30:00-0530", 1672574400.0},
+      {"2023-01-01T12:00:00-00:00", 1672574400.0},
+      {"2023-01-01T00:00:00+23:59", 1672531200.0 - 86340},
+      {"1969-12-31T23:59:59Z", -1.0},
+      {"0001-01-01T00:00:00Z", -62135596800.0},
+      {"9999-12-31T23:59:59Z", 253402300799.0},
+      {"2016-12-31T23:59:60Z", 1483228800.0},  // leap second: the next minute's first second
+  };
+  for (const auto& [text, expected] : cases) {
+    Result<double> parsed = ParseIso8601(text);
+    ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.status().message();
+    EXPECT_DOUBLE_EQ(*parsed, expected) << text;
+  }
+}
+
+TEST(ParseIso8601Test, KnowsLeapYears) {
+  EXPECT_EQ(*ParseIso8601("2024-02-29T00:00:00Z"), 1709164800.0);
+  EXPECT_TRUE(ParseIso8601("2000-02-29T00:00:00Z").ok());
+  EXPECT_EQ(ParseIso8601("2023-02-29T00:00:00Z").status().message(),
+            "day 29 is out of range 01-28 for 2023-02");
+  EXPECT_EQ(ParseIso8601("1900-02-29T00:00:00Z").status().message(),
+            "day 29 is out of range 01-28 for 1900-02");
+  EXPECT_EQ(ParseIso8601("2023-04-31T00:00:00Z").status().message(),
+            "day 31 is out of range 01-30 for 2023-04");
+}
+
+TEST(ParseIso8601Test, RejectsOutOfRangeFields) {
+  const std::vector<std::pair<std::string_view, std::string_view>> cases = {
+      {"2023-13-01T00:00:00Z", "month 13 is out of range 01-12"},
+      {"2023-00-01T00:00:00Z", "month 0 is out of range 01-12"},
+      {"2023-01-00T00:00:00Z", "day 0 is out of range 01-31 for 2023-01"},
+      {"0000-01-01T00:00:00Z", "year 0 is out of range 0001-9999"},
+      {"2023-01-01T24:00:00Z", "hour 24 is out of range 00-23"},
+      {"2023-01-01T12:60:00Z", "minute 60 is out of range 00-59"},
+      {"2023-01-01T12:00:61Z", "second 61 is out of range 00-60"},
+      {"2023-01-01T12:00:00+24:00", "zone hour 24 is out of range 00-23"},
+      {"2023-01-01T12:00:00+05:60", "zone minute 60 is out of range 00-59"},
+  };
+  for (const auto& [text, reason] : cases) {
+    EXPECT_EQ(ParseIso8601(text).status().message(), reason) << text;
+  }
+}
+
+TEST(ParseIso8601Test, RejectsMalformedText) {
+  const std::vector<std::pair<std::string_view, std::string_view>> cases = {
+      {"", "empty date-time"},
+      {"2023-01-01", "missing the time after the date"},
+      {"2023-01-01T", "expected a 2-digit hour at position 11"},
+      {"2023-01-01T12:00", "expected ':' at position 16"},
+      {"2023-01-01X12:00:00Z", "expected 'T' or ' ' after the date at position 10"},
+      {"2023-1-01T12:00:00Z", "expected a 2-digit month at position 5"},
+      {"2023/01/01T12:00:00Z", "expected '-' at position 4"},
+      {"23-01-01T12:00:00Z", "expected a 4-digit year at position 0"},
+      {"+2023-01-01T12:00:00Z", "expected a 4-digit year at position 0"},
+      {"2023-01-01T12:00:00.Z", "expected digits after '.' at position 20"},
+      {"2023-01-01T12:00:00.1234567891Z", "more than 9 digits in the fraction"},
+      {"2023-01-01T12:00:00ZZ", "expected the end at position 20"},
+      {"2023-01-01T12:00:00Z ", "expected the end at position 20"},
+      {"2023-01-01T12:00:00+1", "expected 2 digits of zone hours at position 20"},
+      {"2023-01-01T12:00:00+01:", "expected 2 digits of zone minutes at position 23"},
+      {"2023-01-01T12:00:00+01:0", "expected 2 digits of zone minutes at position 23"},
+      {"2023-01-01T12:00:00+010", "expected 2 digits of zone minutes at position 22"},
+      {"2023-01-01T12:00:00 UTC",
+       "expected a zone (Z, +HH:MM or -HH:MM) or the end at "
+       "position 19"},
+      {"2023-01-01t12:00:00Z", "expected 'T' or ' ' after the date at position 10"},
+  };
+  for (const auto& [text, reason] : cases) {
+    EXPECT_EQ(ParseIso8601(text).status().message(), reason) << text;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+TEST(FormatIso8601MillisTest, WritesUtcWithMilliseconds) {
+  EXPECT_EQ(FormatIso8601Millis(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601Millis(1'672'574'400'123'456), "2023-01-01T12:00:00.123Z");
+  EXPECT_EQ(FormatIso8601Millis(1'767'268'800'123'000), "2026-01-01T12:00:00.123Z");
+  EXPECT_EQ(FormatIso8601Millis(1'709'164'800'000'000), "2024-02-29T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601Millis(951'868'799'999'999), "2000-02-29T23:59:59.999Z");
+}
+
+TEST(FormatIso8601MillisTest, RoundsDownBeforeAndAfter1970) {
+  EXPECT_EQ(FormatIso8601Millis(999), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601Millis(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatIso8601Millis(-1000), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatIso8601Millis(-1001), "1969-12-31T23:59:59.998Z");
+}
+
+TEST(FormatIso8601MillisTest, SaturatesOutsideYears1To9999) {
+  EXPECT_EQ(FormatIso8601Millis(std::numeric_limits<int64_t>::min()), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601Millis(std::numeric_limits<int64_t>::max()), "9999-12-31T23:59:59.999Z");
+}
+
+TEST(FormatIso8601MillisTest, ParsesBackToTheSameMillisecond) {
+  for (int64_t us : {int64_t{0}, int64_t{1'672'574'400'123'000}, int64_t{-86'400'000'000},
+                     int64_t{253'402'300'799'999'000}, int64_t{-62'135'596'800'000'000}}) {
+    const std::string text = FormatIso8601Millis(us);
+    Result<double> parsed = ParseIso8601(text);
+    ASSERT_TRUE(parsed.ok()) << text;
+    EXPECT_NEAR(*parsed, static_cast<double>(us) / 1e6, 1e-4) << text;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+TEST(AppendResultJsonTest, WritesTheUpstreamResultFormat) {
+  ScoreResult result;
+  result.transaction_id = 1;
+  result.is_fraudulent = 0;
+  result.confidence = 0.95;
+  std::string out;
+  AppendResultJson(result, "2026-01-01T12:00:00.123Z", &out);
+  EXPECT_EQ(out, R"({"transaction_id":1,"timestamp":"2026-01-01T12:00:00.123Z","is_fraudulent":0,)"
+                 R"("confidence":0.95})");
+}
+
+TEST(AppendResultJsonTest, AppendsAfterExistingText) {
+  ScoreResult result;
+  result.transaction_id = 9223372036854775807;
+  result.is_fraudulent = 1;
+  result.confidence = 1;
+  std::string out = "[";
+  AppendResultJson(result, "t", &out);
+  EXPECT_EQ(out, R"([{"transaction_id":9223372036854775807,"timestamp":"t","is_fraudulent":1,)"
+                 R"("confidence":1})");
+}
+
+TEST(AppendResultJsonTest, ConfidenceParsesBackToTheSameDouble) {
+  for (double confidence : {0.1 + 0.2, 1.0 / 3, 2.0 / 3, 0.95, 0.5, 0.0, 1.0, 0.9999999999999999,
+                            1e-7, 5e-324, 0.1234567890123456789}) {
+    ScoreResult result;
+    result.confidence = confidence;
+    std::string out;
+    AppendResultJson(result, "t", &out);
+    const std::string key = "\"confidence\":";
+    const std::string number = out.substr(out.find(key) + key.size());
+    EXPECT_EQ(std::strtod(number.c_str(), nullptr), confidence) << out;
+    simdjson::dom::parser parser;
+    double parsed = -1;
+    ASSERT_EQ(parser.parse(out)["confidence"].get_double().get(parsed), simdjson::SUCCESS) << out;
+    EXPECT_EQ(parsed, confidence) << out;
+  }
+}
+
+TEST(AppendResultJsonTest, NonFiniteConfidenceIsWrittenAsNull) {
+  ScoreResult result;
+  result.confidence = std::numeric_limits<double>::quiet_NaN();
+  std::string out;
+  AppendResultJson(result, "t", &out);
+  EXPECT_EQ(out, R"({"transaction_id":0,"timestamp":"t","is_fraudulent":0,"confidence":null})");
+}
+
+// ---------------------------------------------------------------------------
+
+TEST(AppendJsonStringTest, EscapesWhatJsonRequires) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", R"("")"},
+      {"plain", R"("plain")"},
+      {"say \"hi\"", R"("say \"hi\"")"},
+      {"C:\\dir", R"("C:\\dir")"},
+      {"a\nb\rc\td\be\ff", R"("a\nb\rc\td\be\ff")"},
+      {std::string("nul\0x", 5), R"("nul\u0000x")"},
+      {"\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\""},
+      {"/ stays", R"("/ stays")"},
+      {"é😀工", "\"é😀工\""},
+  };
+  for (const auto& [input, expected] : cases) {
+    std::string out;
+    AppendJsonString(input, &out);
+    EXPECT_EQ(out, expected);
+  }
+}
+
+TEST(AppendJsonStringTest, InvalidUtf8BecomesReplacementCharacters) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"a\xff"
+       "b",
+       R"("a\ufffdb")"},
+      {"\xc3", R"("\ufffd")"},                                // cut sequence
+      {"\xc0\xaf", R"("\ufffd\ufffd")"},                      // overlong '/'
+      {"\xed\xa0\x80", R"("\ufffd\ufffd\ufffd")"},            // surrogate
+      {"\xf4\x90\x80\x80", R"("\ufffd\ufffd\ufffd\ufffd")"},  // beyond U+10FFFF
+  };
+  for (const auto& [input, expected] : cases) {
+    std::string out;
+    AppendJsonString(input, &out);
+    EXPECT_EQ(out, expected);
+    EXPECT_TRUE(simdjson::validate_utf8(out));
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+// Parses a dead-letter entry back, failing the test when it is not valid JSON.
+simdjson::dom::element ParseDeadLetter(simdjson::dom::parser& parser, const std::string& json) {
+  simdjson::dom::element root;
+  EXPECT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+  return root;
+}
+
+TEST(DeadLetterJsonTest, WritesReasonStageTimeAndMessage) {
+  EXPECT_EQ(
+      DeadLetterJson("missing field 'id'", "bridge", R"({"amount":1})", 1'767'268'800'123'000),
+      R"({"reason":"missing field 'id'","stage":"bridge",)"
+      R"("failed_at":"2026-01-01T12:00:00.123Z","message":"{\"amount\":1}"})");
+}
+
+TEST(DeadLetterJsonTest, EmbedsAnyValidUtf8OriginalExactly) {
+  std::string every_control;
+  for (int c = 0; c < 0x20; ++c) every_control.push_back(static_cast<char>(c));
+  const std::vector<std::string> originals = {"quote \" backslash \\ slash /",
+                                              "line\nbreak\r\n\ttab",
+                                              every_control,
+                                              "unicode é 😀 工 \u2028",
+                                              std::string(kUpstreamExample),
+                                              "",
+                                              "{\"a\":\"\\u0000\"}"};
+  simdjson::dom::parser parser;
+  for (const std::string& original : originals) {
+    const std::string json = DeadLetterJson("why \"quoted\"\n", "sink", original, 0);
+    EXPECT_EQ(json.find('\n'), std::string::npos) << json;
+    const simdjson::dom::element root = ParseDeadLetter(parser, json);
+    EXPECT_EQ(std::string_view(root["message"]), original);
+    EXPECT_EQ(std::string_view(root["reason"]), "why \"quoted\"\n");
+    EXPECT_EQ(std::string_view(root["stage"]), "sink");
+    EXPECT_EQ(std::string_view(root["failed_at"]), "1970-01-01T00:00:00.000Z");
+  }
+}
+
+TEST(DeadLetterJsonTest, NonUtf8OriginalGoesAsBase64) {
+  const std::vector<std::pair<std::string, std::string_view>> cases = {
+      {"\xff", "/w=="},
+      {"\xff\xfe", "//4="},
+      {"\xff\xfe\xfd", "//79"},
+      {"ab\xc3", "YWLD"},
+      {std::string("{\"id\":1}\xff\x00", 10), "eyJpZCI6MX3/AA=="}};
+  simdjson::dom::parser parser;
+  for (const auto& [original, base64] : cases) {
+    const std::string json = DeadLetterJson("not valid JSON", "bridge", original, 0);
+    const simdjson::dom::element root = ParseDeadLetter(parser, json);
+    EXPECT_EQ(std::string_view(root["message_base64"]), base64) << json;
+    EXPECT_EQ(root["message"].error(), simdjson::NO_SUCH_FIELD) << json;
+  }
+}
+
+}  // namespace
+}  // namespace scorepipe

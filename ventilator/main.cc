@@ -1,0 +1,29 @@
+// scorepipe-ventilator: spreads batches from the bridge over the workers.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "config/node_setup.h"
+#include "ventilator/ventilator.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"scorepipe ventilator: receives transaction batches from the bridge and spreads\n"
+               "them over every connected worker (workers may join at any time)."};
+  std::string config_path;
+  std::string log_level;
+  app.add_option("-c,--config", config_path, "topology YAML (see config/local.yaml)")->required();
+  app.add_option("--log-level", log_level, "overrides logging.level: trace|debug|info|warn|error|off");
+  CLI11_PARSE(app, argc, argv);
+
+  auto topology = scorepipe::SetUpNode("ventilator", scorepipe::HostName(), config_path, log_level);
+  if (!topology.ok()) {
+    fprintf(stderr, "scorepipe-ventilator: %s\n", topology.status().message().c_str());
+    return 2;
+  }
+  zmq::context_t context;
+  scorepipe::Ventilator ventilator(*topology, context);
+  if (auto s = ventilator.Bind(); !s.ok()) {
+    spdlog::critical("{}", s.message());
+    return 1;
+  }
+  return ventilator.Run().ok() ? 0 : 1;
+}

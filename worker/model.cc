@@ -1,0 +1,72 @@
+#include "worker/model.h"
+
+#include <cmath>
+#include <filesystem>
+#include <utility>
+
+#include "worker/linear_model.h"
+#include "worker/xgboost_model.h"
+
+namespace scorepipe {
+
+Result<std::unique_ptr<Model>> LoadModel(const ModelConfig& cfg, size_t expected_features) {
+  if (cfg.path.empty()) return Status::Error("model: no model path given");
+  std::string version = cfg.version;
+  if (version.empty()) version = std::filesystem::path(cfg.path).filename().string();
+  switch (cfg.format) {
+    case ModelFormat::kXgboost:
+      return LoadXgboostModel(cfg.path, std::move(version), expected_features);
+    case ModelFormat::kLinear:
+      return LoadLinearModel(cfg.path, std::move(version), expected_features);
+  }
+  return Status::Error(cfg.path + ": unknown model format " +
+                       std::to_string(static_cast<int>(cfg.format)));
+}
+
+Scorer::Scorer(FeatureExtractor features, std::unique_ptr<Model> model, double threshold)
+    : features_(std::move(features)), model_(std::move(model)), threshold_(threshold) {}
+
+Status Scorer::Score(const std::vector<Transaction>& txs, std::vector<ScoreResult>* out) {
+  features_.Extract(txs, &rows_);
+  if (Status s = model_->PredictProba(rows_.data(), txs.size(), &p_fraud_); !s.ok()) return s;
+  if (p_fraud_.size() != txs.size()) {
+    return Status::Error("model " + model_->version() + " returned " +
+                         std::to_string(p_fraud_.size()) + " probabilities for " +
+                         std::to_string(txs.size()) + " transactions");
+  }
+  out->resize(txs.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    ScoreResult& r = (*out)[i];
+    const double p = p_fraud_[i];
+    r.transaction_id = txs[i].id;
+    if (std::isfinite(p) && p >= 0.0 && p <= 1.0) {
+      r.fraud_probability = p;
+      r.is_fraudulent = p >= threshold_ ? 1 : 0;
+      r.confidence = r.is_fraudulent ? p : 1.0 - p;
+      r.error.clear();
+    } else {
+      r.fraud_probability = 0;
+      r.is_fraudulent = 0;
+      r.confidence = 0;
+      r.error = "model " + model_->version() + " gave a probability of " + std::to_string(p) +
+                ", not a number in [0, 1]";
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Scorer> LoadScorer(const ModelConfig& cfg) {
+  if (!(cfg.threshold >= 0.0 && cfg.threshold <= 1.0)) {
+    return Status::Error("model.threshold: " + std::to_string(cfg.threshold) +
+                         " is out of range; allowed: [0, 1]");
+  }
+  if (cfg.features.empty()) return Status::Error("model.features: no feature spec path given");
+  Result<FeatureSpec> spec = LoadFeatureSpecFile(cfg.features);
+  if (!spec.ok()) return spec.status();
+  FeatureExtractor features(std::move(spec).value());
+  Result<std::unique_ptr<Model>> model = LoadModel(cfg, features.width());
+  if (!model.ok()) return model.status();
+  return Scorer(std::move(features), std::move(model).value(), cfg.threshold);
+}
+
+}  // namespace scorepipe
