@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <thread>
@@ -20,6 +21,17 @@ void OnStopSignal(int /*signal*/) {
 }
 
 constexpr int kPollSliceMs = 50;  // how often waiting code looks at the stop flag
+
+// Waits up to `ms` for `events` on `socket`. A signal (the stop request)
+// interrupting the wait is an ordinary wake-up, not an error.
+void PollFor(zmq::socket_t& socket, short events, int ms) {
+  zmq::pollitem_t item{socket.handle(), 0, events, 0};
+  try {
+    zmq::poll(&item, 1, std::chrono::milliseconds(ms));
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
+}
 
 }  // namespace
 
@@ -95,14 +107,12 @@ bool SendFrame(zmq::socket_t& socket, zmq::message_t& frame,
   while (true) {
     if (socket.send(frame, zmq::send_flags::dontwait)) return true;
     if (deadline ? std::chrono::steady_clock::now() >= *deadline : StopRequested()) return false;
-    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLOUT, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(kPollSliceMs));
+    PollFor(socket, ZMQ_POLLOUT, kPollSliceMs);
   }
 }
 
 std::optional<zmq::message_t> ReceiveFor(zmq::socket_t& socket, int timeout_ms) {
-  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-  zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms));
+  PollFor(socket, ZMQ_POLLIN, timeout_ms);
   zmq::message_t frame;
   if (!socket.recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
   return frame;
