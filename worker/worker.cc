@@ -33,7 +33,7 @@ Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer,
   from_ventilator_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
   to_sink_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
   result_.worker_id = id_;
-  result_.model_version = topology_.model.version;
+  result_.model_version = scorer_.model().version();
 }
 
 Status Worker::Connect() {
@@ -82,7 +82,7 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
 }
 
 Status Worker::Run() {
-  spdlog::info("worker {} scoring with model {} ({}): {} -> {}", id_, topology_.model.version,
+  spdlog::info("worker {} scoring with model {} ({}): {} -> {}", id_, scorer_.model().version(),
                topology_.model.path, topology_.ventilator.workers.connect, topology_.sink.results.connect);
   while (!StopRequested()) {
     std::optional<zmq::message_t> frame = ReceiveFor(from_ventilator_, kReceiveSliceMs);

@@ -72,7 +72,7 @@ TEST(ShippedTopology, LocalYamlLoadsTheDemoModel) {
   EXPECT_EQ(topology->model.features, Canonical(kSourceDir + "/models/demo/features.yaml"));
   EXPECT_EQ(topology->model.format, ModelFormat::kXgboost);
   EXPECT_EQ(topology->model.threshold, 0.5);
-  EXPECT_EQ(topology->model.version, "model");
+  EXPECT_EQ(topology->model.version, "demo-1");
   EXPECT_EQ(topology->workers.count, 2);
 }
 
