@@ -1,5 +1,6 @@
 #include "cli/demo.h"
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -130,13 +131,21 @@ Status RunDemo(const DemoOptions& options) {
     printf("pushing %s synthetic transactions and %zu invalid messages into '%s' ...\n",
            WithThousands(static_cast<long long>(total)).c_str(), kInvalidMessages.size(), input.c_str());
     const auto start = Clock::now();
-    status = PushMessages(redis, input, kInvalidMessages);
-    if (status.ok()) status = PushSynthetic(redis, input, generator, total - 1);
+    // Producers push on their own connection while this thread watches the results arrive.
+    Status pushed = Status::Ok();
+    std::atomic<bool> push_done{false};
+    std::thread producer([&] {
+      RedisClient producer_redis(redis_config);
+      pushed = PushMessages(producer_redis, input, kInvalidMessages);
+      if (pushed.ok()) pushed = PushSynthetic(producer_redis, input, generator, total - 1);
+      push_done.store(true, std::memory_order_release);
+    });
     const long long expected = static_cast<long long>(total + kInvalidMessages.size());
     auto last_print = Clock::now();
     long long results = 0;
     long long dead_letters = 0;
     while (status.ok() && !StopRequested()) {
+      if (push_done.load(std::memory_order_acquire) && !pushed.ok()) break;
       auto r = ListLength(redis, output);
       auto d = ListLength(redis, dead);
       if (!r.ok() || !d.ok()) {
@@ -147,7 +156,7 @@ Status RunDemo(const DemoOptions& options) {
       dead_letters = d.value();
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
       const bool done = results + dead_letters >= expected;
-      if (done || Clock::now() - last_print >= std::chrono::milliseconds(500)) {
+      if (done || Clock::now() - last_print >= std::chrono::milliseconds(250)) {
         printf("  %6.2f s  results %11s / %s   dead letters %lld   %10s tx/s\n", seconds,
                WithThousands(results).c_str(), WithThousands(static_cast<long long>(total)).c_str(), dead_letters,
                WithThousands(static_cast<long long>((results - 1) / std::max(seconds, 1e-3))).c_str());
@@ -164,6 +173,8 @@ Status RunDemo(const DemoOptions& options) {
       if (seconds > options.timeout_s) status = Status::Error("results still missing after the timeout");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    producer.join();
+    if (status.ok() && !pushed.ok()) status = pushed;
     if (status.ok()) {
       printf("first results in '%s':\n", output.c_str());
       for (const std::string& r : Oldest(redis, output, 3)) printf("  %s\n", r.c_str());
