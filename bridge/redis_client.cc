@@ -1,5 +1,6 @@
 #include "bridge/redis_client.h"
 
+#include <poll.h>
 #include <sys/time.h>
 
 #include <utility>
@@ -24,6 +25,14 @@ void AppendArgv(redisContext* context, const std::vector<std::string_view>& args
     lengths.push_back(arg.size());
   }
   redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data());
+}
+
+// Between calls nothing is due from the server, so a readable connection is
+// one the server closed (a restart, a client timeout). Sending on it would
+// fail; reconnecting first is safe, since nothing has been sent yet.
+bool ClosedByServer(const redisContext* context) {
+  pollfd idle{context->fd, POLLIN, 0};
+  return poll(&idle, 1, 0) != 0;
 }
 
 }  // namespace
@@ -56,7 +65,7 @@ Status RedisClient::Broken(const char* what) {
 }
 
 Status RedisClient::EnsureConnected() {
-  if (context_ != nullptr && context_->err == 0) return Status::Ok();
+  if (context_ != nullptr && context_->err == 0 && !ClosedByServer(context_)) return Status::Ok();
   if (context_ != nullptr) {
     redisFree(context_);
     context_ = nullptr;

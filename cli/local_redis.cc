@@ -19,13 +19,17 @@ namespace {
 constexpr int kStartAttempts = 5;
 constexpr auto kReadyTimeout = std::chrono::seconds(10);
 
-bool Answers(int port) {
+// True when the server on `port` answers PING and is the process `pid`: a
+// port taken by another server before ours could bind it answers too.
+bool Answers(int port, pid_t pid) {
   RedisConfig config;
   config.port = port;
   config.connect_timeout_ms = 200;
   RedisClient client(config);
-  auto reply = client.Command({"PING"});
-  return reply.ok();
+  auto replies = client.Pipeline({{"PING"}, {"INFO", "server"}});
+  if (!replies.ok()) return false;
+  const std::string own = "\nprocess_id:" + std::to_string(pid) + "\r\n";
+  return ReplyText(replies.value()[1].get()).find(own) != std::string_view::npos;
 }
 
 }  // namespace
@@ -84,7 +88,9 @@ Result<std::unique_ptr<LocalRedis>> LocalRedis::Start(const LocalRedisOptions& o
     if (!child.ok()) return child.status();
     const auto until = std::chrono::steady_clock::now() + kReadyTimeout;
     while (child->Running() && std::chrono::steady_clock::now() < until) {
-      if (Answers(port)) return std::unique_ptr<LocalRedis>(new LocalRedis(std::move(child.value()), port));
+      if (Answers(port, child->pid())) {
+        return std::unique_ptr<LocalRedis>(new LocalRedis(std::move(child.value()), port));
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     last_error = "redis-server on port " + std::to_string(port) + " did not come up (see " + options.dir +

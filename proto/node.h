@@ -38,8 +38,12 @@ class Backoff {
  public:
   explicit Backoff(int initial_ms = 50, int max_ms = 2000) : initial_ms_(initial_ms), max_ms_(max_ms) {}
   int NextDelayMs();  // initial, doubled each call, capped at max
-  void Reset() { next_ms_ = 0; }
-  int attempts() const { return attempts_; }
+  // After a success: the next delay is the initial one and attempts() is 0.
+  void Reset() {
+    next_ms_ = 0;
+    attempts_ = 0;
+  }
+  int attempts() const { return attempts_; }  // NextDelayMs() calls since the last Reset()
 
  private:
   int initial_ms_;

@@ -1,0 +1,235 @@
+// Tests of bridge/redis_client.h on a real redis-server: replies, errors as
+// values naming the command and the address, and picking a restarted server
+// up again.
+#include "bridge/redis_client.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/local_redis.h"
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string MakeTempDir() {
+  std::string pattern = (fs::temp_directory_path() / "redis_client_test_XXXXXX").string();
+  return mkdtemp(pattern.data()) != nullptr ? pattern : "";
+}
+
+RedisConfig ConfigFor(int port) {
+  RedisConfig config;
+  config.port = port;
+  return config;
+}
+
+std::string AddressOf(int port) { return "redis://127.0.0.1:" + std::to_string(port) + "/0"; }
+
+class RedisClientTest : public ::testing::Test {
+ protected:
+  // One redis-server for the suite; each test gets a fresh client and an
+  // empty database.
+  static void SetUpTestSuite() {
+    dir_ = MakeTempDir();
+    LocalRedisOptions options;
+    options.dir = dir_;
+    auto server = LocalRedis::Start(options);
+    if (server.ok()) {
+      server_ = std::move(server.value());
+    } else {
+      start_error_ = server.status().message();
+    }
+  }
+  static void TearDownTestSuite() {
+    server_.reset();
+    std::error_code ignored;
+    if (!dir_.empty()) fs::remove_all(dir_, ignored);
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr) << "cannot start redis-server: " << start_error_;
+    client_ = std::make_unique<RedisClient>(ConfigFor(server_->port()));
+    auto flushed = client_->Command({"FLUSHALL"});
+    ASSERT_TRUE(flushed.ok()) << flushed.status().message();
+  }
+
+  // Runs a command that must succeed; returns its reply.
+  RedisReply Ok(const std::vector<std::string_view>& args) {
+    auto reply = client_->Command(args);
+    EXPECT_TRUE(reply.ok()) << reply.status().message();
+    return reply.ok() ? std::move(reply.value()) : nullptr;
+  }
+
+  // Starts a second server on `port`, for the tests that stop one.
+  Result<std::unique_ptr<LocalRedis>> StartServerOn(int port) {
+    LocalRedisOptions options;
+    options.dir = dir_;
+    options.port = port;
+    return LocalRedis::Start(options);
+  }
+
+  static inline std::string dir_;
+  static inline std::unique_ptr<LocalRedis> server_;
+  static inline std::string start_error_;
+  std::unique_ptr<RedisClient> client_;
+};
+
+TEST_F(RedisClientTest, CommandReturnsTheReply) {
+  RedisReply set = Ok({"SET", "k", "v"});
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->type, REDIS_REPLY_STATUS);
+  EXPECT_EQ(ReplyText(set.get()), "OK");
+  RedisReply get = Ok({"GET", "k"});
+  ASSERT_NE(get, nullptr);
+  EXPECT_EQ(get->type, REDIS_REPLY_STRING);
+  EXPECT_EQ(ReplyText(get.get()), "v");
+}
+
+TEST_F(RedisClientTest, ArgumentsAreBinarySafe) {
+  const std::string value("a\0b c\r\n", 7);
+  Ok({"SET", "k", value});
+  RedisReply get = Ok({"GET", "k"});
+  ASSERT_NE(get, nullptr);
+  EXPECT_EQ(ReplyText(get.get()), value);
+}
+
+TEST_F(RedisClientTest, MissingKeyIsANilReplyNotAnError) {
+  RedisReply get = Ok({"GET", "nothing"});
+  ASSERT_NE(get, nullptr);
+  EXPECT_EQ(get->type, REDIS_REPLY_NIL);
+  EXPECT_EQ(ReplyText(get.get()), "");
+}
+
+TEST_F(RedisClientTest, PipelineReturnsEveryReplyInOrder) {
+  auto replies = client_->Pipeline({{"RPUSH", "l", "a", "b"}, {"LLEN", "l"}, {"LRANGE", "l", "0", "-1"}});
+  ASSERT_TRUE(replies.ok()) << replies.status().message();
+  ASSERT_EQ(replies->size(), 3u);
+  EXPECT_EQ((*replies)[0]->type, REDIS_REPLY_INTEGER);
+  EXPECT_EQ((*replies)[0]->integer, 2);
+  EXPECT_EQ((*replies)[1]->integer, 2);
+  const redisReply* range = (*replies)[2].get();
+  ASSERT_EQ(range->type, REDIS_REPLY_ARRAY);
+  ASSERT_EQ(range->elements, 2u);
+  EXPECT_EQ(ReplyText(range->element[0]), "a");
+  EXPECT_EQ(ReplyText(range->element[1]), "b");
+}
+
+TEST_F(RedisClientTest, ErrorReplyIsAnErrorValueNamingTheCommandAndTheAddress) {
+  Ok({"SET", "s", "text"});
+  auto reply = client_->Command({"LPUSH", "s", "x"});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_THAT(reply.status().message(), StartsWith("LPUSH on " + AddressOf(server_->port()) + ": WRONGTYPE"));
+}
+
+TEST_F(RedisClientTest, UnknownCommandIsAnErrorValue) {
+  auto reply = client_->Command({"NOSUCHCOMMAND", "x"});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_THAT(reply.status().message(),
+              StartsWith("NOSUCHCOMMAND on " + AddressOf(server_->port()) + ": ERR"));
+}
+
+TEST_F(RedisClientTest, PipelineRunsEveryCommandAndReportsTheFirstError) {
+  Ok({"SET", "s", "text"});
+  auto replies =
+      client_->Pipeline({{"SET", "a", "1"}, {"INCR", "s"}, {"LPUSH", "s", "x"}, {"SET", "b", "2"}});
+  ASSERT_FALSE(replies.ok());
+  EXPECT_THAT(replies.status().message(), StartsWith("INCR on "));
+  RedisReply b = Ok({"GET", "b"});
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(ReplyText(b.get()), "2") << "the commands after the error ran too";
+}
+
+TEST_F(RedisClientTest, ConnectionStaysUsableAfterAnErrorReply) {
+  ASSERT_FALSE(client_->Command({"NOSUCHCOMMAND"}).ok());
+  RedisReply pong = Ok({"PING"});
+  ASSERT_NE(pong, nullptr);
+  EXPECT_EQ(ReplyText(pong.get()), "PONG");
+}
+
+TEST_F(RedisClientTest, NonZeroDbIsSelectedOnConnect) {
+  RedisConfig config = ConfigFor(server_->port());
+  config.db = 5;
+  RedisClient db5(config);
+  ASSERT_TRUE(db5.Command({"SET", "k", "in5"}).ok());
+  RedisReply in0 = Ok({"GET", "k"});
+  ASSERT_NE(in0, nullptr);
+  EXPECT_EQ(in0->type, REDIS_REPLY_NIL);
+  EXPECT_EQ(db5.Address(), "redis://127.0.0.1:" + std::to_string(server_->port()) + "/5");
+}
+
+TEST_F(RedisClientTest, ConnectToNoServerIsAnErrorNamingTheAddress) {
+  Result<int> port = FindFreePort();
+  ASSERT_TRUE(port.ok()) << port.status().message();
+  RedisClient nowhere(ConfigFor(port.value()));
+  Status s = nowhere.Connect();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), StartsWith("cannot connect to " + AddressOf(port.value()) + ": "));
+  auto reply = nowhere.Command({"PING"});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_THAT(reply.status().message(), HasSubstr(AddressOf(port.value())));
+}
+
+TEST_F(RedisClientTest, ConnectsOnceTheServerIsUp) {
+  Result<int> port = FindFreePort();
+  ASSERT_TRUE(port.ok()) << port.status().message();
+  RedisClient client(ConfigFor(port.value()));
+  ASSERT_FALSE(client.Command({"PING"}).ok());
+  auto server = StartServerOn(port.value());
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  auto reply = client.Command({"PING"});
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_EQ(ReplyText(reply.value().get()), "PONG");
+}
+
+// A restarted Redis closed the old connection; the next call notices and
+// reconnects instead of failing.
+TEST_F(RedisClientTest, NextCommandAfterAServerRestartReconnects) {
+  Result<int> port = FindFreePort();
+  ASSERT_TRUE(port.ok()) << port.status().message();
+  auto server = StartServerOn(port.value());
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  RedisClient client(ConfigFor(port.value()));
+  ASSERT_TRUE(client.Command({"SET", "k", "v"}).ok());
+
+  server.value()->Stop();
+  server.value().reset();
+  auto reply = client.Command({"PING"});
+  ASSERT_FALSE(reply.ok()) << "answered with the server down";
+  EXPECT_THAT(reply.status().message(), HasSubstr(AddressOf(port.value())));
+
+  auto restarted = StartServerOn(port.value());
+  ASSERT_TRUE(restarted.ok()) << restarted.status().message();
+  reply = client.Command({"PING"});
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_EQ(ReplyText(reply.value().get()), "PONG");
+}
+
+TEST_F(RedisClientTest, NextCommandAfterARestartWhileConnectedReconnects) {
+  Result<int> port = FindFreePort();
+  ASSERT_TRUE(port.ok()) << port.status().message();
+  auto server = StartServerOn(port.value());
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  RedisClient client(ConfigFor(port.value()));
+  ASSERT_TRUE(client.Command({"PING"}).ok());
+
+  // Stopped and started again between two calls: the client never saw it down.
+  server.value().reset();
+  auto restarted = StartServerOn(port.value());
+  ASSERT_TRUE(restarted.ok()) << restarted.status().message();
+  auto reply = client.Command({"PING"});
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_EQ(ReplyText(reply.value().get()), "PONG");
+}
+
+}  // namespace
+}  // namespace scorepipe

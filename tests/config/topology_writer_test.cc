@@ -1,0 +1,195 @@
+// Tests of config/topology_writer.h (the YAML written loads back to the same
+// topology) and config/node_setup.h. SetUpNode installs signal handlers and
+// spdlog's default logger, which a process can do only once: its success path
+// runs in death-test subprocesses.
+#include "config/topology_writer.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "config/node_setup.h"
+#include "config/topology.h"
+#include "proto/node.h"
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kLocalYaml = std::string(SCOREPIPE_SOURCE_DIR) + "/config/local.yaml";
+
+std::string ErrorOf(const Result<Topology>& result) {
+  return result.ok() ? "(loaded without error)" : result.status().message();
+}
+
+// Every field but `source`, one per line, so that topologies compare with one
+// EXPECT_EQ and a readable diff.
+std::string Describe(const Topology& t) {
+  std::ostringstream out;
+  out << std::setprecision(std::numeric_limits<double>::max_digits10);
+  out << "queue.kind " << static_cast<int>(t.queue.kind) << "\nredis " << t.queue.redis.host << " "
+      << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms
+      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << "\nbridge "
+      << t.bridge.batch_size << " " << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " "
+      << t.bridge.max_message_bytes << "\nventilator [" << t.ventilator.workers.bind << "] ["
+      << t.ventilator.workers.connect << "] [" << t.ventilator.intake.bind << "] ["
+      << t.ventilator.intake.connect << "] " << t.ventilator.send_hwm << "\nsink [" << t.sink.results.bind
+      << "] [" << t.sink.results.connect << "] [" << t.sink.publish.bind << "] [" << t.sink.publish.connect
+      << "]\nworkers " << t.workers.count << "\nmodel [" << t.model.path << "] "
+      << static_cast<int>(t.model.format) << " [" << t.model.features << "] " << t.model.threshold << " ["
+      << t.model.version << "]\nlogging " << t.logging.level << "\n";
+  return out.str();
+}
+
+// Writes `topology` and loads the YAML back (from another base directory:
+// the written model paths are absolute).
+Result<Topology> RoundTrip(const Topology& topology) {
+  return LoadTopologyString(TopologyToYaml(topology), "written.yaml", "/somewhere/else");
+}
+
+Topology LocalTopology() {
+  auto local = LoadTopologyFile(kLocalYaml);
+  EXPECT_TRUE(local.ok()) << ErrorOf(local);
+  return local.ok() ? local.value() : Topology{};
+}
+
+// A valid topology with every field changed from local.yaml's value.
+Topology EveryFieldChanged() {
+  Topology t = LocalTopology();
+  t.queue.redis = {"redis.internal", 6380, 7, 1500};
+  t.queue.input = "in_q";
+  t.queue.output = "out_q";
+  t.queue.dead_letter = "dead_q";
+  t.bridge = {1000, 0, 250, 1 << 20};
+  t.ventilator.workers = {"ipc:///run/scorepipe/workers.ipc", "ipc:///run/scorepipe/workers.ipc"};
+  t.ventilator.intake = {"ipc:///run/scorepipe/intake.ipc", "ipc:///run/scorepipe/intake.ipc"};
+  t.ventilator.send_hwm = 3;
+  t.sink.results = {"tcp://10.1.2.3:6000", "tcp://10.1.2.3:6000"};
+  t.sink.publish = {"", ""};
+  t.workers.count = 0;
+  t.model.path = "/models/lr/weights.yaml";
+  t.model.format = ModelFormat::kLinear;
+  t.model.features = "/models/lr/features.yaml";
+  t.model.threshold = 0.1;
+  t.model.version = "lr-2024.06";
+  t.logging.level = "debug";
+  return t;
+}
+
+// --- TopologyToYaml -----------------------------------------------------------
+
+TEST(TopologyToYaml, LocalYamlWritesYamlThatLoadsBackAndWritesTheSame) {
+  const std::string written = TopologyToYaml(LocalTopology());
+  auto loaded = LoadTopologyString(written, "written.yaml", "/somewhere/else");
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded) << "\n" << written;
+  EXPECT_EQ(TopologyToYaml(loaded.value()), written);
+  EXPECT_EQ(Describe(loaded.value()), Describe(LocalTopology()));
+}
+
+TEST(TopologyToYaml, EveryChangedFieldSurvivesTheRoundTrip) {
+  const Topology changed = EveryFieldChanged();
+  ASSERT_TRUE(ValidateTopology(changed).ok()) << ValidateTopology(changed).message();
+  ASSERT_NE(Describe(changed), Describe(LocalTopology()));
+  auto loaded = RoundTrip(changed);
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded) << "\n" << TopologyToYaml(changed);
+  EXPECT_EQ(Describe(loaded.value()), Describe(changed));
+}
+
+TEST(TopologyToYaml, ThresholdKeepsEveryBit) {
+  Topology t = LocalTopology();
+  for (double threshold : {0.1, 0.0, 1.0, 1.0 / 3.0, 0.7000000000000001, 0.9999999999999999}) {
+    t.model.threshold = threshold;
+    auto loaded = RoundTrip(t);
+    ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+    EXPECT_EQ(loaded->model.threshold, threshold);
+  }
+}
+
+TEST(TopologyToYaml, EndsWithANewline) {
+  const std::string written = TopologyToYaml(LocalTopology());
+  ASSERT_FALSE(written.empty());
+  EXPECT_EQ(written.back(), '\n');
+}
+
+// Strings that YAML would read as another type, or that need quoting.
+class TopologyToYamlStringTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TopologyToYamlStringTest, VersionComesBackAsTheSameString) {
+  Topology t = LocalTopology();
+  t.model.version = GetParam();
+  auto loaded = RoundTrip(t);
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded) << "\n" << TopologyToYaml(t);
+  EXPECT_EQ(loaded->model.version, GetParam());
+}
+
+TEST_P(TopologyToYamlStringTest, ModelPathComesBackAsTheSamePath) {
+  Topology t = LocalTopology();
+  t.model.path = "/models/" + GetParam() + "/m.json";
+  auto loaded = RoundTrip(t);
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded) << "\n" << TopologyToYaml(t);
+  EXPECT_EQ(loaded->model.path, t.model.path);
+}
+
+INSTANTIATE_TEST_SUITE_P(TrickyStrings, TopologyToYamlStringTest,
+                         ::testing::Values("null", "~", "true", "1.0", "007", "#hash", "a: b", "[x]", "*star",
+                                           "!tag", "'single'", "\"double\"", " leading", "trailing ",
+                                           "caf\xc3\xa9"));
+
+// --- SetUpNode ------------------------------------------------------------------
+
+TEST(SetUpNode, MissingFileReturnsTheLoadersError) {
+  const std::string missing = (fs::temp_directory_path() / "scorepipe-no-such-topology.yaml").string();
+  auto set_up = SetUpNode("worker", "w1", missing, "");
+  ASSERT_FALSE(set_up.ok());
+  EXPECT_EQ(set_up.status().message(), LoadTopologyFile(missing).status().message());
+}
+
+TEST(SetUpNode, UnknownLogLevelOverrideIsAnErrorNamingTheFlag) {
+  // InitLogging rejects the level before it creates a logger, so this call
+  // leaves the process as it was.
+  auto set_up = SetUpNode("worker", "w1", kLocalYaml, "loud");
+  ASSERT_FALSE(set_up.ok());
+  EXPECT_EQ(set_up.status().message(),
+            "--log-level: log level 'loud' is not known; allowed: trace, debug, info, warn, error, off");
+}
+
+class SetUpNodeDeathTest : public ::testing::Test {
+ protected:
+  // Each death test re-runs the binary, so its child starts without a logger.
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+// Exit codes that say which check failed in the subprocess.
+enum Check : int { kPassed = 0, kNotLoaded, kWrongTopology, kWrongLogger, kWrongLevel, kNoStopHandler };
+
+int SetUpAndCheck(const std::string& level_override, spdlog::level::level_enum expected_level) {
+  auto set_up = SetUpNode("bridge", "b7", kLocalYaml, level_override);
+  if (!set_up.ok()) return kNotLoaded;
+  auto loaded = LoadTopologyFile(kLocalYaml);
+  if (!loaded.ok() || Describe(set_up.value()) != Describe(loaded.value()) || set_up->source != kLocalYaml) {
+    return kWrongTopology;
+  }
+  if (spdlog::default_logger()->name() != "bridge-b7") return kWrongLogger;
+  if (spdlog::default_logger()->level() != expected_level) return kWrongLevel;
+  std::raise(SIGTERM);  // with the handlers installed: a stop request, not death
+  return StopRequested() ? kPassed : kNoStopHandler;
+}
+
+TEST_F(SetUpNodeDeathTest, LoadsTheTopologyNamesTheLoggerAndInstallsTheStopHandlers) {
+  EXPECT_EXIT(std::_Exit(SetUpAndCheck("", spdlog::level::info)), ::testing::ExitedWithCode(kPassed), "");
+}
+
+TEST_F(SetUpNodeDeathTest, LogLevelOverrideWinsOverTheTopology) {
+  EXPECT_EXIT(std::_Exit(SetUpAndCheck("warn", spdlog::level::warn)), ::testing::ExitedWithCode(kPassed), "");
+}
+
+}  // namespace
+}  // namespace scorepipe

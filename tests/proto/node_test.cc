@@ -1,0 +1,331 @@
+// Tests of proto/node.h: back-off, rate-limited logging, and the ZeroMQ
+// send/receive helpers. The stop flag is process-wide and never resets, so
+// every test that raises it runs in a death-test subprocess (the
+// StopRequestDeathTest suite); the other tests rely on it staying down.
+#include "proto/node.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+namespace scorepipe {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Generous: the machine may be loaded; these bound waits that should be short.
+constexpr auto kSlack = std::chrono::seconds(3);
+
+// --- Backoff ----------------------------------------------------------------
+
+TEST(Backoff, DoublesFromTheInitialDelayUpToTheCap) {
+  Backoff backoff(50, 1000);
+  for (int expected : {50, 100, 200, 400, 800, 1000, 1000}) EXPECT_EQ(backoff.NextDelayMs(), expected);
+}
+
+TEST(Backoff, CapThatIsNotAPowerOfTwoOfTheInitialIsReachedExactly) {
+  Backoff backoff(30, 100);
+  for (int expected : {30, 60, 100, 100}) EXPECT_EQ(backoff.NextDelayMs(), expected);
+}
+
+TEST(Backoff, DefaultsStartAt50AndCapAt2000) {
+  Backoff backoff;
+  EXPECT_EQ(backoff.NextDelayMs(), 50);
+  for (int i = 0; i < 20; ++i) backoff.NextDelayMs();
+  EXPECT_EQ(backoff.NextDelayMs(), 2000);
+}
+
+TEST(Backoff, CountsAttempts) {
+  Backoff backoff;
+  EXPECT_EQ(backoff.attempts(), 0);
+  backoff.NextDelayMs();
+  backoff.NextDelayMs();
+  EXPECT_EQ(backoff.attempts(), 2);
+}
+
+TEST(Backoff, ResetStartsOverFromTheInitialDelayWithNoAttempts) {
+  Backoff backoff(50, 1000);
+  for (int i = 0; i < 4; ++i) backoff.NextDelayMs();
+  backoff.Reset();
+  EXPECT_EQ(backoff.attempts(), 0) << "callers log 'reachable again' while attempts() > 0";
+  EXPECT_EQ(backoff.NextDelayMs(), 50);
+  EXPECT_EQ(backoff.NextDelayMs(), 100);
+}
+
+// --- RateLimitedLog -----------------------------------------------------------
+
+TEST(RateLimitedLog, FirstEventIsLoggedWithNothingHeldBack) {
+  RateLimitedLog log(std::chrono::hours(1));
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(log.ShouldLog(&suppressed));
+  EXPECT_EQ(suppressed, 0u);
+}
+
+TEST(RateLimitedLog, EventsWithinTheIntervalAreHeldBack) {
+  RateLimitedLog log(std::chrono::hours(1));
+  uint64_t suppressed = 0;
+  ASSERT_TRUE(log.ShouldLog(&suppressed));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(log.ShouldLog(&suppressed));
+}
+
+TEST(RateLimitedLog, NextLoggedEventComesAfterTheIntervalAndCountsTheHeldBackOnes) {
+  const milliseconds interval(200);
+  RateLimitedLog log(interval);
+  uint64_t suppressed = 0;
+  ASSERT_TRUE(log.ShouldLog(&suppressed));
+  const auto first = Clock::now();
+  uint64_t held_back = 0;
+  while (!log.ShouldLog(&suppressed)) {
+    ++held_back;
+    ASSERT_LT(Clock::now() - first, interval + kSlack) << "nothing logged after the interval";
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_GE(Clock::now() - first, interval);
+  EXPECT_GT(held_back, 0u);
+  EXPECT_EQ(suppressed, held_back);
+}
+
+TEST(RateLimitedLog, CountStartsAgainAfterEachLoggedEvent) {
+  RateLimitedLog log(milliseconds(0));
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(log.ShouldLog(&suppressed));
+  EXPECT_TRUE(log.ShouldLog(&suppressed));
+  EXPECT_EQ(suppressed, 0u);
+}
+
+// --- SleepUnlessStopped -------------------------------------------------------
+
+TEST(SleepUnlessStopped, SleepsForTheGivenTime) {
+  ASSERT_FALSE(StopRequested());
+  const auto start = Clock::now();
+  SleepUnlessStopped(200);
+  const auto slept = Clock::now() - start;
+  EXPECT_GE(slept, milliseconds(200));
+  EXPECT_LT(slept, milliseconds(200) + kSlack);
+}
+
+TEST(SleepUnlessStopped, ZeroDoesNotSleep) {
+  const auto start = Clock::now();
+  SleepUnlessStopped(0);
+  EXPECT_LT(Clock::now() - start, kSlack);
+}
+
+// --- SendFrame and ReceiveFor (inproc) ------------------------------------------
+
+class SendReceiveTest : public ::testing::Test {
+ protected:
+  // A socket that never blocks the context's shutdown with unsent frames.
+  zmq::socket_t Socket(zmq::socket_type type) {
+    zmq::socket_t socket(context_, type);
+    socket.set(zmq::sockopt::linger, 0);
+    return socket;
+  }
+  static zmq::message_t Frame(const std::string& text) { return {text.data(), text.size()}; }
+  static Clock::time_point In(milliseconds ms) { return Clock::now() + ms; }
+
+  zmq::context_t context_;
+};
+
+TEST_F(SendReceiveTest, SendFrameGivesUpAtItsDeadlineWhenNoPeerCanTakeTheFrame) {
+  zmq::socket_t push = Socket(zmq::socket_type::push);
+  push.bind("inproc://nobody");
+  zmq::message_t frame = Frame("stuck");
+  const auto start = Clock::now();
+  EXPECT_FALSE(SendFrame(push, frame, start + milliseconds(200)));
+  const auto waited = Clock::now() - start;
+  EXPECT_GE(waited, milliseconds(200));
+  EXPECT_LT(waited, milliseconds(200) + kSlack);
+}
+
+TEST_F(SendReceiveTest, SendFrameDeliversToAConnectedPeer) {
+  zmq::socket_t push = Socket(zmq::socket_type::push);
+  push.bind("inproc://pipe");
+  zmq::socket_t pull = Socket(zmq::socket_type::pull);
+  pull.connect("inproc://pipe");
+  zmq::message_t frame = Frame("hello");
+  ASSERT_TRUE(SendFrame(push, frame, In(milliseconds(10000))));
+  auto received = ReceiveFor(pull, 10000);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->to_string(), "hello");
+}
+
+TEST_F(SendReceiveTest, SendFrameWithoutDeadlineSendsWhileNoStopIsRequested) {
+  zmq::socket_t push = Socket(zmq::socket_type::push);
+  push.bind("inproc://pipe");
+  zmq::socket_t pull = Socket(zmq::socket_type::pull);
+  pull.connect("inproc://pipe");
+  zmq::message_t frame = Frame("hello");
+  ASSERT_TRUE(SendFrame(push, frame));
+  auto received = ReceiveFor(pull, 10000);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->to_string(), "hello");
+}
+
+TEST_F(SendReceiveTest, SendFrameWaitsForAPeerThatConnectsLater) {
+  zmq::socket_t push = Socket(zmq::socket_type::push);
+  push.bind("inproc://late");
+  zmq::message_t frame = Frame("patient");
+  bool sent = false;
+  std::thread sender([&] { sent = SendFrame(push, frame, In(milliseconds(10000))); });
+  zmq::socket_t pull = Socket(zmq::socket_type::pull);
+  pull.connect("inproc://late");
+  auto received = ReceiveFor(pull, 10000);
+  sender.join();
+  EXPECT_TRUE(sent);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->to_string(), "patient");
+}
+
+TEST_F(SendReceiveTest, ReceiveForReturnsNothingAfterTheTimeout) {
+  zmq::socket_t pull = Socket(zmq::socket_type::pull);
+  pull.bind("inproc://silent");
+  const auto start = Clock::now();
+  EXPECT_FALSE(ReceiveFor(pull, 200).has_value());
+  const auto waited = Clock::now() - start;
+  EXPECT_GE(waited, milliseconds(100));
+  EXPECT_LT(waited, milliseconds(200) + kSlack);
+}
+
+TEST_F(SendReceiveTest, ReceiveForReturnsAFrameAlreadyWaitingAtOnce) {
+  zmq::socket_t pull = Socket(zmq::socket_type::pull);
+  pull.bind("inproc://ready");
+  zmq::socket_t push = Socket(zmq::socket_type::push);
+  push.connect("inproc://ready");
+  ASSERT_TRUE(push.send(Frame("waiting"), zmq::send_flags::none));
+  auto received = ReceiveFor(pull, 10000);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->to_string(), "waiting");
+}
+
+// --- The stop request (each test in its own subprocess) --------------------------
+
+// Exit codes that say which check failed in the subprocess.
+constexpr int kPassed = 0;
+constexpr int kFailed = 1;
+
+class StopRequestDeathTest : public ::testing::Test {
+ protected:
+  // "threadsafe" re-runs the test binary for each death test, so the child
+  // starts clean even when earlier tests started threads (ZeroMQ's).
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(StopRequestDeathTest, RequestStopIsSeenByStopRequested) {
+  EXPECT_FALSE(StopRequested());
+  EXPECT_EXIT(
+      {
+        RequestStop();
+        std::_Exit(StopRequested() ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+TEST_F(StopRequestDeathTest, SendFrameWithoutDeadlineGivesUpOnceAStopIsRequested) {
+  EXPECT_EXIT(
+      {
+        zmq::context_t context;
+        zmq::socket_t push(context, zmq::socket_type::push);
+        push.set(zmq::sockopt::linger, 0);
+        push.bind("inproc://nobody");
+        zmq::message_t frame(std::string("stuck"));
+        RequestStop();
+        const auto start = Clock::now();
+        const bool sent = SendFrame(push, frame);
+        std::_Exit(!sent && Clock::now() - start < kSlack ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+TEST_F(StopRequestDeathTest, SendFrameWithoutDeadlineGivesUpWhenAStopComesWhileItWaits) {
+  EXPECT_EXIT(
+      {
+        zmq::context_t context;
+        zmq::socket_t push(context, zmq::socket_type::push);
+        push.set(zmq::sockopt::linger, 0);
+        push.bind("inproc://nobody");
+        zmq::message_t frame(std::string("stuck"));
+        bool sent = true;
+        std::thread sender([&] { sent = SendFrame(push, frame); });
+        RequestStop();
+        sender.join();
+        std::_Exit(sent ? kFailed : kPassed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+TEST_F(StopRequestDeathTest, SendFrameWithDeadlineKeepsTryingAfterAStopToDrain) {
+  EXPECT_EXIT(
+      {
+        zmq::context_t context;
+        zmq::socket_t push(context, zmq::socket_type::push);
+        push.set(zmq::sockopt::linger, 0);
+        push.bind("inproc://drain");
+        zmq::message_t stuck(std::string("stuck"));
+        RequestStop();
+        const auto start = Clock::now();
+        if (SendFrame(push, stuck, start + milliseconds(200))) std::_Exit(10);
+        if (Clock::now() - start < milliseconds(200)) std::_Exit(11);  // gave up before its deadline
+        zmq::socket_t pull(context, zmq::socket_type::pull);
+        pull.set(zmq::sockopt::linger, 0);
+        pull.connect("inproc://drain");
+        zmq::message_t frame(std::string("drained"));
+        if (!SendFrame(push, frame, Clock::now() + std::chrono::seconds(10))) std::_Exit(12);
+        auto received = ReceiveFor(pull, 10000);
+        std::_Exit(received && received->to_string() == "drained" ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+TEST_F(StopRequestDeathTest, SleepUnlessStoppedReturnsAtOnceAfterAStop) {
+  EXPECT_EXIT(
+      {
+        RequestStop();
+        const auto start = Clock::now();
+        SleepUnlessStopped(60000);
+        std::_Exit(Clock::now() - start < kSlack ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+TEST_F(StopRequestDeathTest, SleepUnlessStoppedWakesUpWhenAStopComesWhileItSleeps) {
+  EXPECT_EXIT(
+      {
+        const auto start = Clock::now();
+        std::thread sleeper([] { SleepUnlessStopped(60000); });
+        RequestStop();
+        sleeper.join();
+        std::_Exit(Clock::now() - start < kSlack ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+TEST_F(StopRequestDeathTest, SigtermRequestsAStopAndASecondOneExitsAt130) {
+  EXPECT_EXIT(
+      {
+        InstallStopSignalHandlers();
+        std::raise(SIGTERM);
+        if (!StopRequested()) std::_Exit(kFailed);
+        std::raise(SIGTERM);
+        std::_Exit(kFailed);
+      },
+      ::testing::ExitedWithCode(130), "");
+}
+
+TEST_F(StopRequestDeathTest, SigintRequestsAStop) {
+  EXPECT_EXIT(
+      {
+        InstallStopSignalHandlers();
+        std::raise(SIGINT);
+        std::_Exit(StopRequested() ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+}  // namespace
+}  // namespace scorepipe
