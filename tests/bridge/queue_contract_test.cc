@@ -20,6 +20,7 @@
 #include "bridge/queue.h"
 #include "bridge/redis_client.h"
 #include "cli/local_redis.h"
+#include "tests/support/suite_redis.h"
 
 namespace scorepipe {
 namespace {
@@ -61,11 +62,6 @@ QueueKindCase RedisListKind() {
           }};
 }
 
-std::string MakeTempDir() {
-  std::string pattern = (fs::temp_directory_path() / "queue_contract_test_XXXXXX").string();
-  return mkdtemp(pattern.data()) != nullptr ? pattern : "";
-}
-
 // Generous: the machine may be loaded; these bound waits that should be short.
 constexpr auto kSlack = std::chrono::seconds(3);
 
@@ -73,29 +69,15 @@ class QueueContractTest : public ::testing::TestWithParam<QueueKindCase> {
  protected:
   // One redis-server in one temporary directory for the whole suite; each
   // test starts from an empty database.
-  static void SetUpTestSuite() {
-    dir_ = MakeTempDir();
-    LocalRedisOptions options;
-    options.dir = dir_;
-    auto server = LocalRedis::Start(options);
-    if (server.ok()) {
-      server_ = std::move(server.value());
-    } else {
-      start_error_ = server.status().message();
-    }
-  }
-  static void TearDownTestSuite() {
-    server_.reset();
-    std::error_code ignored;
-    if (!dir_.empty()) fs::remove_all(dir_, ignored);
-  }
+  static void SetUpTestSuite() { suite_.Start(); }
+  static void TearDownTestSuite() { suite_.Stop(); }
 
   void SetUp() override {
-    ASSERT_NE(server_, nullptr) << "cannot start redis-server: " << start_error_;
-    upstream_ = std::make_unique<RedisClient>(Config(server_->port()).redis);
+    ASSERT_NE(suite_.server(), nullptr) << "cannot start redis-server: " << suite_.error();
+    upstream_ = std::make_unique<RedisClient>(Config(suite_.server()->port()).redis);
     auto flushed = upstream_->Command({"FLUSHALL"});
     ASSERT_TRUE(flushed.ok()) << flushed.status().message();
-    queue_ = Open(server_->port());
+    queue_ = Open(suite_.server()->port());
   }
 
   [[nodiscard]] QueueConfig Config(int port) const {
@@ -160,9 +142,7 @@ class QueueContractTest : public ::testing::TestWithParam<QueueKindCase> {
     return false;
   }
 
-  static inline std::string dir_;
-  static inline std::unique_ptr<LocalRedis> server_;
-  static inline std::string start_error_;
+  static inline testing::SuiteRedis suite_;
   std::unique_ptr<RedisClient> upstream_;
   std::unique_ptr<Queue> queue_;
 };
@@ -326,7 +306,7 @@ TEST_P(QueueContractTest, QueueWithoutRedisReturnsErrorsNamingTheAddressThenWork
   EXPECT_THAT(give_back.message(), HasSubstr(address));
 
   LocalRedisOptions options;
-  options.dir = dir_;
+  options.dir = suite_.dir();
   options.port = port.value();
   auto late_server = LocalRedis::Start(options);
   ASSERT_TRUE(late_server.ok()) << late_server.status().message();

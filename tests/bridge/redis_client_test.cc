@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/local_redis.h"
+#include "tests/support/suite_redis.h"
 
 namespace scorepipe {
 namespace {
@@ -21,11 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-std::string MakeTempDir() {
-  std::string pattern = (fs::temp_directory_path() / "redis_client_test_XXXXXX").string();
-  return mkdtemp(pattern.data()) != nullptr ? pattern : "";
-}
 
 RedisConfig ConfigFor(int port) {
   RedisConfig config;
@@ -39,26 +35,12 @@ class RedisClientTest : public ::testing::Test {
  protected:
   // One redis-server for the suite; each test gets a fresh client and an
   // empty database.
-  static void SetUpTestSuite() {
-    dir_ = MakeTempDir();
-    LocalRedisOptions options;
-    options.dir = dir_;
-    auto server = LocalRedis::Start(options);
-    if (server.ok()) {
-      server_ = std::move(server.value());
-    } else {
-      start_error_ = server.status().message();
-    }
-  }
-  static void TearDownTestSuite() {
-    server_.reset();
-    std::error_code ignored;
-    if (!dir_.empty()) fs::remove_all(dir_, ignored);
-  }
+  static void SetUpTestSuite() { suite_.Start(); }
+  static void TearDownTestSuite() { suite_.Stop(); }
 
   void SetUp() override {
-    ASSERT_NE(server_, nullptr) << "cannot start redis-server: " << start_error_;
-    client_ = std::make_unique<RedisClient>(ConfigFor(server_->port()));
+    ASSERT_NE(suite_.server(), nullptr) << "cannot start redis-server: " << suite_.error();
+    client_ = std::make_unique<RedisClient>(ConfigFor(suite_.server()->port()));
     auto flushed = client_->Command({"FLUSHALL"});
     ASSERT_TRUE(flushed.ok()) << flushed.status().message();
   }
@@ -73,14 +55,12 @@ class RedisClientTest : public ::testing::Test {
   // Starts a second server on `port`, for the tests that stop one.
   Result<std::unique_ptr<LocalRedis>> StartServerOn(int port) {
     LocalRedisOptions options;
-    options.dir = dir_;
+    options.dir = suite_.dir();
     options.port = port;
     return LocalRedis::Start(options);
   }
 
-  static inline std::string dir_;
-  static inline std::unique_ptr<LocalRedis> server_;
-  static inline std::string start_error_;
+  static inline testing::SuiteRedis suite_;
   std::unique_ptr<RedisClient> client_;
 };
 
@@ -128,14 +108,14 @@ TEST_F(RedisClientTest, ErrorReplyIsAnErrorValueNamingTheCommandAndTheAddress) {
   Ok({"SET", "s", "text"});
   auto reply = client_->Command({"LPUSH", "s", "x"});
   ASSERT_FALSE(reply.ok());
-  EXPECT_THAT(reply.status().message(), StartsWith("LPUSH on " + AddressOf(server_->port()) + ": WRONGTYPE"));
+  EXPECT_THAT(reply.status().message(), StartsWith("LPUSH on " + AddressOf(suite_.server()->port()) + ": WRONGTYPE"));
 }
 
 TEST_F(RedisClientTest, UnknownCommandIsAnErrorValue) {
   auto reply = client_->Command({"NOSUCHCOMMAND", "x"});
   ASSERT_FALSE(reply.ok());
   EXPECT_THAT(reply.status().message(),
-              StartsWith("NOSUCHCOMMAND on " + AddressOf(server_->port()) + ": ERR"));
+              StartsWith("NOSUCHCOMMAND on " + AddressOf(suite_.server()->port()) + ": ERR"));
 }
 
 TEST_F(RedisClientTest, PipelineRunsEveryCommandAndReportsTheFirstError) {
@@ -157,14 +137,14 @@ TEST_F(RedisClientTest, ConnectionStaysUsableAfterAnErrorReply) {
 }
 
 TEST_F(RedisClientTest, NonZeroDbIsSelectedOnConnect) {
-  RedisConfig config = ConfigFor(server_->port());
+  RedisConfig config = ConfigFor(suite_.server()->port());
   config.db = 5;
   RedisClient db5(config);
   ASSERT_TRUE(db5.Command({"SET", "k", "in5"}).ok());
   RedisReply in0 = Ok({"GET", "k"});
   ASSERT_NE(in0, nullptr);
   EXPECT_EQ(in0->type, REDIS_REPLY_NIL);
-  EXPECT_EQ(db5.Address(), "redis://127.0.0.1:" + std::to_string(server_->port()) + "/5");
+  EXPECT_EQ(db5.Address(), "redis://127.0.0.1:" + std::to_string(suite_.server()->port()) + "/5");
 }
 
 TEST_F(RedisClientTest, ConnectToNoServerIsAnErrorNamingTheAddress) {
