@@ -67,7 +67,9 @@ struct Endpoint {
 struct VentilatorConfig {
   Endpoint workers{"tcp://*:5557", "tcp://127.0.0.1:5557"};  // PUSH to workers
   Endpoint intake{"tcp://*:5556", "tcp://127.0.0.1:5556"};   // PULL from the bridge
-  int send_hwm = 64;  // batches queued per worker pipe, 1..100000
+  // Batches queued per worker pipe, 1..100000. Small, so that a worker that
+  // joins late is not starved behind a deep queue of an earlier one.
+  int send_hwm = 4;
 };
 
 struct SinkConfig {

@@ -15,7 +15,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kReceiveSliceMs = 100;
 // Batches waiting in this worker's pipe; small, so that work spreads evenly
 // and a worker that joins gets its share at once.
-constexpr int kReceiveHwm = 4;
+constexpr int kReceiveHwm = 2;
 constexpr int kDrainQuietMs = 300;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 
