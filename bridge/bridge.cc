@@ -29,12 +29,12 @@ Bridge::Bridge(const Topology& topology, zmq::context_t& context, std::unique_pt
     : config_(topology.bridge),
       queue_(std::move(queue)),
       intake_(context, zmq::socket_type::push),
+      intake_endpoint_(topology.ventilator.intake.connect),
       parser_(static_cast<size_t>(topology.bridge.max_message_bytes)),
       batch_id_base_(BatchIdBase()) {
   intake_.set(zmq::sockopt::sndhwm, kIntakeSendHwm);
   // Frames still queued at close get the drain time to leave.
   intake_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
-  intake_.connect(topology.ventilator.intake.connect);
   pending_.transactions.reserve(static_cast<size_t>(config_.batch_size));
 }
 
@@ -80,6 +80,8 @@ bool Bridge::SendBatch(std::optional<Clock::time_point> deadline) {
   pending_raw_.clear();
   return true;
 }
+
+Status Bridge::Connect() { return ConnectSocket(intake_, intake_endpoint_); }
 
 Status Bridge::Run() {
   spdlog::info("bridge taking from {} in batches of up to {} (linger {} ms)", queue_->Describe(),

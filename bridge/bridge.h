@@ -41,6 +41,9 @@ class Bridge {
   Bridge(const Bridge&) = delete;
   Bridge& operator=(const Bridge&) = delete;
 
+  // Connects to the ventilator's intake (ZeroMQ reconnects by itself when the
+  // ventilator is not up yet or restarts).
+  Status Connect();
   // Runs until a stop is requested; then sends or gives back what it holds.
   Status Run();
 
@@ -55,6 +58,7 @@ class Bridge {
   const BridgeConfig config_;
   std::unique_ptr<Queue> queue_;
   zmq::socket_t intake_;
+  const std::string intake_endpoint_;
   TransactionParser parser_;
   const uint64_t batch_id_base_;
   uint64_t next_batch_ = 0;

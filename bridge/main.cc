@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   }
   zmq::context_t context;
   scorepipe::Bridge bridge(*topology, context, std::move(queue.value()));
+  if (auto s = bridge.Connect(); !s.ok()) {
+    spdlog::critical("{}", s.message());
+    return 1;
+  }
   scorepipe::Status status = bridge.Run();
   if (!status.ok()) spdlog::error("{}", status.message());
   return status.ok() ? 0 : 1;

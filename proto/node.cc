@@ -102,6 +102,24 @@ bool RateLimitedLog::ShouldLog(uint64_t* suppressed) {
   return true;
 }
 
+Status BindSocket(zmq::socket_t& socket, const std::string& endpoint) {
+  try {
+    socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Error("cannot bind " + endpoint + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint) {
+  try {
+    socket.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Error("cannot connect to " + endpoint + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
 bool SendFrame(zmq::socket_t& socket, zmq::message_t& frame,
                std::optional<std::chrono::steady_clock::time_point> deadline) {
   while (true) {

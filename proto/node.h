@@ -69,6 +69,11 @@ class RateLimitedLog {
   bool logged_once_ = false;
 };
 
+// Binds or connects `socket`; ZeroMQ's exception becomes an error value
+// naming the endpoint.
+Status BindSocket(zmq::socket_t& socket, const std::string& endpoint);
+Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint);
+
 // Sends `frame`, waiting while the peers are full (back-pressure). Without a
 // deadline it gives up (false) when a stop is requested; with one, used while
 // draining after a stop, it gives up only when the deadline passes.

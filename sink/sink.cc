@@ -45,19 +45,8 @@ Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Qu
 }
 
 Status Sink::Bind() {
-  try {
-    results_.bind(config_.results.bind);
-  } catch (const zmq::error_t& e) {
-    return Status::Error("cannot bind " + config_.results.bind + ": " + e.what());
-  }
-  if (publish_) {
-    try {
-      publish_->bind(config_.publish.bind);
-    } catch (const zmq::error_t& e) {
-      return Status::Error("cannot bind " + config_.publish.bind + ": " + e.what());
-    }
-  }
-  return Status::Ok();
+  if (Status s = BindSocket(results_, config_.results.bind); !s.ok()) return s;
+  return publish_ ? BindSocket(*publish_, config_.publish.bind) : Status::Ok();
 }
 
 bool Sink::Handle(zmq::message_t& frame, std::optional<Clock::time_point> deadline) {

@@ -27,15 +27,8 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
 }
 
 Status Ventilator::Bind() {
-  for (auto [socket, endpoint] : {std::pair{&intake_, &config_.intake.bind},
-                                  std::pair{&workers_, &config_.workers.bind}}) {
-    try {
-      socket->bind(*endpoint);
-    } catch (const zmq::error_t& e) {
-      return Status::Error("cannot bind " + *endpoint + ": " + e.what());
-    }
-  }
-  return Status::Ok();
+  if (Status s = BindSocket(intake_, config_.intake.bind); !s.ok()) return s;
+  return BindSocket(workers_, config_.workers.bind);
 }
 
 bool Ventilator::Forward(zmq::message_t& frame, std::optional<Clock::time_point> deadline) {

@@ -37,15 +37,8 @@ Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer,
 }
 
 Status Worker::Connect() {
-  for (auto [socket, endpoint] : {std::pair{&from_ventilator_, &topology_.ventilator.workers.connect},
-                                  std::pair{&to_sink_, &topology_.sink.results.connect}}) {
-    try {
-      socket->connect(*endpoint);
-    } catch (const zmq::error_t& e) {
-      return Status::Error("cannot connect to " + *endpoint + ": " + e.what());
-    }
-  }
-  return Status::Ok();
+  if (Status s = ConnectSocket(from_ventilator_, topology_.ventilator.workers.connect); !s.ok()) return s;
+  return ConnectSocket(to_sink_, topology_.sink.results.connect);
 }
 
 bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
