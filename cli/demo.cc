@@ -59,23 +59,27 @@ std::string WithThousands(long long n) {
 Result<Topology> DeriveTopology(const DemoOptions& options, int redis_port, const fs::path& dir) {
   Result<Topology> loaded = LoadTopologyFile(options.config_path);
   if (!loaded.ok()) return loaded.status();
-  Topology t = loaded.value();
-  t.queue.redis.host = "127.0.0.1";
-  t.queue.redis.port = redis_port;
-  t.queue.redis.db = 0;
-  auto ipc = [&](const char* name) {
-    std::string endpoint = "ipc://" + (dir / name).string();
-    return Endpoint{endpoint, endpoint};
-  };
-  t.ventilator.workers = ipc("workers.ipc");
-  t.ventilator.intake = ipc("intake.ipc");
-  t.sink.results = ipc("results.ipc");
-  t.sink.publish = ipc("live.ipc");
+  Topology t = PrivateTopology(loaded.value(), redis_port, dir.string());
   if (options.workers > 0) t.workers.count = options.workers;
   return t;
 }
 
 }  // namespace
+
+Topology PrivateTopology(Topology base, int redis_port, const std::string& dir) {
+  base.queue.redis.host = "127.0.0.1";
+  base.queue.redis.port = redis_port;
+  base.queue.redis.db = 0;
+  auto ipc = [&](const char* name) {
+    std::string endpoint = "ipc://" + (fs::path(dir) / name).string();
+    return Endpoint{endpoint, endpoint};
+  };
+  base.ventilator.workers = ipc("workers.ipc");
+  base.ventilator.intake = ipc("intake.ipc");
+  base.sink.results = ipc("results.ipc");
+  base.sink.publish = ipc("live.ipc");
+  return base;
+}
 
 Status RunDemo(const DemoOptions& options) {
   char pattern[] = "/tmp/scorepipe-demo-XXXXXX";

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "config/topology.h"
 #include "proto/status.h"
 
 namespace scorepipe {
@@ -29,6 +30,11 @@ struct DemoOptions {
 };
 
 Status RunDemo(const DemoOptions& options);
+
+// `base` made private to this host: Redis at 127.0.0.1:`redis_port`, db 0, and
+// every ZeroMQ endpoint an ipc:// socket in `dir`, so that it runs beside any
+// other cluster without a port clash. The demo and the integration tests use it.
+Topology PrivateTopology(Topology base, int redis_port, const std::string& dir);
 
 }  // namespace scorepipe
 

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/demo.h"
 #include "config/topology_writer.h"
 
 namespace scorepipe::testing {
@@ -28,16 +29,7 @@ Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(int workers) {
 
   auto loaded = LoadTopologyFile(SourceDir() + "/config/local.yaml");
   if (!loaded.ok()) return loaded.status();
-  h->topology_ = loaded.value();
-  h->topology_.queue.redis.port = h->redis_server_->port();
-  auto ipc = [&](const char* name) {
-    std::string endpoint = "ipc://" + (h->dir_ / name).string();
-    return Endpoint{endpoint, endpoint};
-  };
-  h->topology_.ventilator.workers = ipc("workers.ipc");
-  h->topology_.ventilator.intake = ipc("intake.ipc");
-  h->topology_.sink.results = ipc("results.ipc");
-  h->topology_.sink.publish = ipc("live.ipc");
+  h->topology_ = PrivateTopology(loaded.value(), h->redis_server_->port(), h->dir_.string());
   h->topology_.workers.count = workers;
   h->redis_ = std::make_unique<RedisClient>(h->topology_.queue.redis);
   return h;
