@@ -13,20 +13,24 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // How long a stopping bridge tries to hand its last batch to the ventilator
-// before it gives the messages back to the queue instead.
+// before it releases the lease instead.
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 constexpr int kIntakeSendHwm = 4;  // batches; small, so a full cluster stops the taking
 
-// Batch ids are unique across bridge runs: the start second in the high bits,
-// a counter in the low 32.
-uint64_t BatchIdBase() {
-  return static_cast<uint64_t>(NowUnixMicros() / 1000000) << 32;
+// Batch ids are unique in the cluster: a random base per bridge run in the
+// high 32 bits, a counter in the low 32.
+uint64_t BatchIdBase() { return NewSession() & 0xffffffff00000000ull; }
+
+// How often to look for stale leases: a quarter of the timeout, within bounds.
+std::chrono::milliseconds ReclaimPeriod(int inflight_timeout_ms) {
+  return std::chrono::milliseconds(std::clamp(inflight_timeout_ms / 4, 50, 5000));
 }
 
 }  // namespace
 
 Bridge::Bridge(const Topology& topology, zmq::context_t& context, std::unique_ptr<Queue> queue)
-    : config_(topology.bridge),
+    : queue_config_(topology.queue),
+      config_(topology.bridge),
       queue_(std::move(queue)),
       intake_(context, zmq::socket_type::push),
       intake_endpoint_(topology.ventilator.intake.connect),
@@ -35,85 +39,151 @@ Bridge::Bridge(const Topology& topology, zmq::context_t& context, std::unique_pt
   intake_.set(zmq::sockopt::sndhwm, kIntakeSendHwm);
   // Frames still queued at close get the drain time to leave.
   intake_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
-  pending_.transactions.reserve(static_cast<size_t>(config_.batch_size));
+  StartBatch();
 }
 
-void Bridge::Ingest(std::vector<std::string>& messages) {
-  stats_.messages_taken += messages.size();
-  for (std::string& message : messages) {
-    Result<Transaction> parsed = parser_.Parse(message);
-    if (!parsed.ok()) {
-      uint64_t held_back = 0;
-      if (bad_input_log_.ShouldLog(&held_back)) {
-        spdlog::warn("dead-lettering a message: {} ({} more since the last report)",
-                     parsed.status().message(), held_back);
-      }
-      dead_letters_.push_back(
-          DeadLetterJson(parsed.status().message(), "bridge", message, NowUnixMicros()));
+void Bridge::StartBatch() {
+  lease_ = Lease{};
+  parsed_ = 0;
+  batch_ = TransactionBatch{};
+  batch_.transactions.reserve(static_cast<size_t>(config_.batch_size));
+}
+
+namespace {
+
+// Parses `messages[from..]` into `batch`: transactions, or rejects at their
+// lease positions with the reason.
+void ParseInto(TransactionParser& parser, const std::vector<std::string>& messages, size_t from,
+               TransactionBatch* batch, RateLimitedLog& log) {
+  for (size_t i = from; i < messages.size(); ++i) {
+    Result<Transaction> parsed = parser.Parse(messages[i]);
+    if (parsed.ok()) {
+      batch->transactions.push_back(std::move(parsed.value()));
       continue;
     }
-    if (pending_.transactions.empty()) pending_since_ = Clock::now();
-    pending_.transactions.push_back(std::move(parsed.value()));
-    pending_raw_.push_back(std::move(message));
+    uint64_t held_back = 0;
+    if (log.ShouldLog(&held_back)) {
+      spdlog::warn("dead-lettering a message: {} ({} more since the last report)", parsed.status().message(),
+                   held_back);
+    }
+    batch->rejects.push_back(
+        Reject{static_cast<uint32_t>(i),
+               DeadLetterJson(parsed.status().message(), "bridge", messages[i], NowUnixMicros())});
   }
 }
 
-Status Bridge::FlushDeadLetters() {
-  if (dead_letters_.empty()) return Status::Ok();
-  if (Status s = queue_->Publish({}, dead_letters_); !s.ok()) return s;
-  stats_.dead_lettered += dead_letters_.size();
-  dead_letters_.clear();
-  return Status::Ok();
+}  // namespace
+
+void Bridge::Ingest() {
+  if (parsed_ == 0 && !lease_.messages.empty()) batch_since_ = Clock::now();
+  stats_.messages_taken += lease_.messages.size() - parsed_;
+  ParseInto(parser_, lease_.messages, parsed_, &batch_, bad_input_log_);
+  parsed_ = lease_.messages.size();
 }
 
-bool Bridge::SendBatch(std::optional<Clock::time_point> deadline) {
-  if (pending_.transactions.empty()) return true;
-  pending_.batch_id = batch_id_base_ + next_batch_;
-  pending_.created_at_us = NowUnixMicros();
-  std::string encoded = Encode(pending_);
+namespace {
+
+bool SendEncoded(zmq::socket_t& socket, const TransactionBatch& batch,
+                 std::optional<Clock::time_point> deadline) {
+  std::string encoded = Encode(batch);
   zmq::message_t frame(encoded.data(), encoded.size());
-  if (!SendFrame(intake_, frame, deadline)) return false;
+  return SendFrame(socket, frame, deadline);
+}
+
+}  // namespace
+
+bool Bridge::SendBatch(std::optional<Clock::time_point> deadline) {
+  if (lease_.messages.empty()) return true;
+  batch_.batch_id = batch_id_base_ + next_batch_;
+  batch_.created_at_us = NowUnixMicros();
+  batch_.lease = lease_.id;
+  if (!SendEncoded(intake_, batch_, deadline)) return false;
   ++next_batch_;
   ++stats_.batches_sent;
-  stats_.transactions_sent += pending_.transactions.size();
-  pending_.transactions.clear();
-  pending_raw_.clear();
+  stats_.transactions_sent += batch_.transactions.size();
+  stats_.rejected += batch_.rejects.size();
+  StartBatch();
   return true;
+}
+
+Status Bridge::ReclaimStale() {
+  Lease stale;
+  if (Status s =
+          queue_->Reclaim(queue_config_.inflight_timeout_ms, static_cast<size_t>(config_.batch_size), &stale);
+      !s.ok()) {
+    return s.WithContext("reclaiming stale leases");
+  }
+  if (stale.messages.empty()) return Status::Ok();
+  spdlog::warn(
+      "reclaimed {} messages held in flight for over {} ms (their batch was lost with a node); "
+      "sending them again",
+      stale.messages.size(), queue_config_.inflight_timeout_ms);
+  TransactionBatch batch;
+  ParseInto(parser_, stale.messages, 0, &batch, bad_input_log_);
+  batch.batch_id = batch_id_base_ + next_batch_;
+  batch.created_at_us = NowUnixMicros();
+  batch.lease = stale.id;
+  // Unsent at a stop, it stays in flight and is reclaimed again later.
+  if (!SendEncoded(intake_, batch, std::nullopt)) return Status::Ok();
+  ++next_batch_;
+  ++stats_.batches_sent;
+  stats_.reclaimed += stale.messages.size();
+  stats_.transactions_sent += batch.transactions.size();
+  stats_.rejected += batch.rejects.size();
+  return Status::Ok();
 }
 
 Status Bridge::Connect() { return ConnectSocket(intake_, intake_endpoint_); }
 
 Status Bridge::Run() {
-  spdlog::info("bridge taking from {} in batches of up to {} (linger {} ms)", queue_->Describe(),
-               config_.batch_size, config_.linger_ms);
+  spdlog::info(
+      "bridge taking from {} in batches of up to {} (linger {} ms); leases older than {} ms are "
+      "reclaimed",
+      queue_->Describe(), config_.batch_size, config_.linger_ms, queue_config_.inflight_timeout_ms);
   Backoff backoff;
-  std::vector<std::string> taken;
   const auto linger = std::chrono::milliseconds(config_.linger_ms);
+  const auto reclaim_period = ReclaimPeriod(queue_config_.inflight_timeout_ms);
+  next_reclaim_ = Clock::now();  // at start, then periodically
   while (!StopRequested()) {
+    Status s = Status::Ok();
+    if (Clock::now() >= next_reclaim_) {
+      s = ReclaimStale();
+      if (s.ok()) next_reclaim_ = Clock::now() + reclaim_period;
+    }
     // A batch that is full, or old enough, goes first.
-    const bool full = pending_.transactions.size() >= static_cast<size_t>(config_.batch_size);
-    const bool ripe = !pending_.transactions.empty() && Clock::now() - pending_since_ >= linger;
-    if (full || ripe) {
+    const bool full = lease_.messages.size() >= static_cast<size_t>(config_.batch_size);
+    const bool ripe = !lease_.messages.empty() && Clock::now() - batch_since_ >= linger;
+    if (s.ok() && (full || ripe)) {
       if (!SendBatch(std::nullopt)) break;  // stop requested while the cluster was full
       continue;
     }
-    int block_ms = config_.block_timeout_ms;
-    if (!pending_.transactions.empty()) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(pending_since_ + linger - Clock::now());
-      block_ms = std::max<int>(1, static_cast<int>(left.count()));
-    }
-    taken.clear();
-    size_t room = static_cast<size_t>(config_.batch_size) - pending_.transactions.size();
-    Status s = queue_->Take(room, block_ms, &taken);
     if (s.ok()) {
-      Ingest(taken);
-      s = FlushDeadLetters();
+      int block_ms = config_.block_timeout_ms;
+      if (!lease_.messages.empty()) {
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(batch_since_ + linger - Clock::now());
+        block_ms = std::max<int>(1, static_cast<int>(left.count()));
+      }
+      block_ms = std::min<int>(block_ms, static_cast<int>(reclaim_period.count()));
+      const size_t room = static_cast<size_t>(config_.batch_size) - lease_.messages.size();
+      s = queue_->Take(room, block_ms, &lease_);
+      if (s.ok()) {
+        Ingest();
+      } else if (lease_.id.empty() && parsed_ > 0) {
+        // The queue ended the open lease (this bridge stalled past the
+        // in-flight timeout and it was reclaimed): its messages are someone
+        // else's now, so the open batch is void.
+        spdlog::warn(
+            "the open batch's lease was reclaimed ({}); dropping its {} messages here, they go "
+            "round again under another lease",
+            s.message(), parsed_);
+        StartBatch();
+      }
     }
     if (!s.ok()) {
       uint64_t held_back = 0;
-      if (queue_error_log_.ShouldLog(&held_back)) {
+      if (queue_error_log_.ShouldLog(&held_back))
         spdlog::error("queue unavailable, retrying: {}", s.message());
-      }
       SleepUnlessStopped(backoff.NextDelayMs());
       continue;
     }
@@ -126,19 +196,22 @@ Status Bridge::Run() {
 Status Bridge::Drain() {
   const auto deadline = Clock::now() + kDrainTimeout;
   Status status = Status::Ok();
-  if (!SendBatch(deadline)) {
-    // The cluster did not take it: the messages go back to the queue, in order.
-    Status back = queue_->GiveBack(pending_raw_);
+  const size_t held = lease_.messages.size();
+  if (!SendBatch(deadline) || (held == 0 && !lease_.id.empty())) {
+    // Not taken by the cluster (or an empty open lease): the messages go back
+    // to the queue, to be taken first.
+    Status back = queue_->Release(lease_);
     if (back.ok()) {
-      stats_.given_back += pending_raw_.size();
+      stats_.released += lease_.messages.size();
     } else {
-      status = back.WithContext("giving back " + std::to_string(pending_raw_.size()) + " messages at stop");
+      status =
+          back.WithContext("releasing " + std::to_string(lease_.messages.size()) +
+                           " messages at stop (their lease brings them back after the in-flight timeout)");
     }
   }
-  if (Status dl = FlushDeadLetters(); !dl.ok() && status.ok()) status = dl;
-  spdlog::info("bridge stopped: taken={} sent={} in {} batches, dead-lettered={}, given back={}",
-               stats_.messages_taken, stats_.transactions_sent, stats_.batches_sent,
-               stats_.dead_lettered, stats_.given_back);
+  spdlog::info("bridge stopped: taken={} sent={} in {} batches, rejected={}, reclaimed={}, released={}",
+               stats_.messages_taken, stats_.transactions_sent, stats_.batches_sent, stats_.rejected,
+               stats_.reclaimed, stats_.released);
   return status;
 }
 

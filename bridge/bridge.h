@@ -1,11 +1,19 @@
 // Bridge: drains the external queue into the cluster.
 //
-// Takes input messages in batches (one round trip for many; a blocking wait
-// only while the queue is empty), parses and validates each against the
-// upstream transaction schema, sends valid ones as TransactionBatches to the
-// ventilator's intake (PUSH; a full pipe stops the taking: back-pressure up
-// to Redis) and routes invalid ones to the dead-letter queue with the reason
-// and the original text. One bad message never stops it.
+// Takes input messages into a lease (bridge/queue.h: taken and recorded in
+// flight in one atomic step; one round trip for many messages, a blocking
+// wait only while the queue is empty), parses and validates each against the
+// upstream transaction schema, and sends the lease as one TransactionBatch to
+// the ventilator's intake (PUSH; a full pipe stops the taking: back-pressure
+// up to the queue). Messages that fail validation travel in the same batch
+// as rejects with their reason, so the sink settles the whole lease at once.
+// A batch is sealed when it is full or `linger_ms` after its first message.
+//
+// The bridge also reclaims leases that stayed in flight longer than
+// `queue.inflight_timeout_ms` (their batch was lost with a node that died),
+// at start and then periodically, and sends them again as new batches. On a
+// stop it sends its open batch or, if the cluster does not take it in time,
+// releases the lease so the messages are taken again first.
 //
 // Run() is called once, on the thread that built the Bridge; it owns its
 // sockets and its queue connection.
@@ -15,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -31,8 +40,9 @@ struct BridgeStats {
   uint64_t messages_taken = 0;
   uint64_t transactions_sent = 0;
   uint64_t batches_sent = 0;
-  uint64_t dead_lettered = 0;
-  uint64_t given_back = 0;  // handed back to the queue at stop
+  uint64_t rejected = 0;   // messages sent as rejects (to be dead-lettered)
+  uint64_t reclaimed = 0;  // messages of stale leases sent again
+  uint64_t released = 0;   // messages handed back to the queue at stop
 };
 
 class Bridge {
@@ -44,17 +54,23 @@ class Bridge {
   // Connects to the ventilator's intake (ZeroMQ reconnects by itself when the
   // ventilator is not up yet or restarts).
   Status Connect();
-  // Runs until a stop is requested; then sends or gives back what it holds.
+  // Runs until a stop is requested; then sends or releases what it holds.
   Status Run();
 
   const BridgeStats& stats() const { return stats_; }
 
  private:
-  void Ingest(std::vector<std::string>& messages);
-  Status FlushDeadLetters();
+  // Parses the lease's messages from `parsed_` on into the open batch.
+  void Ingest();
+  // Seals the open batch and sends it; false when it could not be sent
+  // before the deadline (or a stop, without one).
   bool SendBatch(std::optional<std::chrono::steady_clock::time_point> deadline);
+  // Reclaims one stale lease, if any, and sends it; false on a queue error.
+  Status ReclaimStale();
+  void StartBatch();
   Status Drain();
 
+  const QueueConfig queue_config_;
   const BridgeConfig config_;
   std::unique_ptr<Queue> queue_;
   zmq::socket_t intake_;
@@ -63,11 +79,12 @@ class Bridge {
   const uint64_t batch_id_base_;
   uint64_t next_batch_ = 0;
 
-  // The batch being filled, with the original messages for a give-back.
-  TransactionBatch pending_;
-  std::vector<std::string> pending_raw_;
-  std::chrono::steady_clock::time_point pending_since_;
-  std::vector<std::string> dead_letters_;
+  // The open batch and its lease.
+  Lease lease_;
+  size_t parsed_ = 0;  // messages of lease_ already in batch_
+  TransactionBatch batch_;
+  std::chrono::steady_clock::time_point batch_since_;
+  std::chrono::steady_clock::time_point next_reclaim_;
 
   BridgeStats stats_;
   RateLimitedLog bad_input_log_;

@@ -1,13 +1,25 @@
-// Queue: the external message queue that scorepipe drains and answers on.
+// Queue: the external message queue that scorepipe drains and answers on,
+// with an exactly-once effect.
 //
-// The bridge takes transactions from it; the sink publishes results and
-// dead-letter entries to it. One implementation per `queue.kind`; all of them
-// pass the same contract tests (tests/bridge/queue_contract_test.cc).
+// Every message taken from the input is, atomically with the taking, held in
+// flight in the queue itself under a lease. Settling a lease publishes its
+// outcomes (results and dead-letter entries) and ends the lease, again
+// atomically, and only for messages still held by that lease: a duplicate
+// (a batch re-dispatched after its worker looked dead, which the slow worker
+// also finished) publishes nothing. A lease nobody settles (its holder died,
+// stalled, or lost the batch) is reclaimed by any bridge after the in-flight
+// timeout and its messages go round again under a new lease. So whatever
+// process dies, every message ends as exactly one result or one dead-letter
+// entry, as long as the queue itself keeps its data (Redis persistence).
+//
+// One implementation per `queue.kind`; all of them pass the same contract
+// tests (tests/bridge/queue_contract_test.cc).
 //
 // An instance owns its connection; one thread uses one instance.
 #ifndef SCOREPIPE_BRIDGE_QUEUE_H_
 #define SCOREPIPE_BRIDGE_QUEUE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,24 +29,75 @@
 
 namespace scorepipe {
 
+// Messages held in flight. `id` is opaque outside the implementation and
+// travels with the batch (TransactionBatch::lease); empty until the first
+// Take opens the lease.
+struct Lease {
+  std::string id;
+  std::vector<std::string> messages;  // oldest first
+};
+
+// What became of one leased message.
+struct Outcome {
+  enum class Route : uint8_t { kResult, kDeadLetter };
+  Route route = Route::kResult;
+  std::string text;  // the result JSON or the dead-letter entry JSON
+};
+
+struct Settlement {
+  size_t published = 0;   // outcomes written to the output / dead-letter queue
+  size_t duplicates = 0;  // outcomes dropped: their messages were no longer held by the lease
+  // Non-empty when the outcomes cannot settle the lease at all (not one per
+  // message, or not a lease of this queue): says why. Nothing was published;
+  // a retry would fail the same way, and the lease (if any) comes back after
+  // the in-flight timeout.
+  std::string refused;
+};
+
+struct QueueDepth {
+  int64_t waiting = 0;    // input messages not yet taken
+  int64_t in_flight = 0;  // messages held by leases
+};
+
 class Queue {
  public:
   virtual ~Queue() = default;
 
-  // Appends up to `max` input messages to `out`, oldest first, in one round
-  // trip. When the input is empty, waits up to `block_ms` for one (0: does
-  // not wait). Nothing appended means nothing arrived in time.
-  virtual Status Take(size_t max, int block_ms, std::vector<std::string>* out) = 0;
+  // What an upstream producer does: appends messages to the input, in order
+  // (the first is taken first). Used by `scorepipe push` and the tests.
+  virtual Status Push(const std::vector<std::string>& messages) = 0;
 
-  // Puts messages back so that they are taken next, in their order; used when
-  // a node stops holding messages it could not hand on.
-  virtual Status GiveBack(const std::vector<std::string>& messages) = 0;
+  // Takes up to `max` more input messages into `lease` (opening it when its id
+  // is empty), oldest first, recording them as in flight in the same atomic
+  // step. When the input is empty, waits up to `block_ms` for one (0: does
+  // not wait). Nothing appended means nothing arrived in time. When the
+  // lease is no longer held (the caller stalled past the in-flight timeout
+  // and it was reclaimed), Take clears `lease` (id and messages) and fails:
+  // those messages are someone else's now.
+  virtual Status Take(size_t max, int block_ms, Lease* lease) = 0;
 
-  // Appends results to the output and entries to the dead-letter queue,
-  // atomically and in one round trip; each list keeps the given order
-  // (the first element is consumed first).
-  virtual Status Publish(const std::vector<std::string>& results,
-                         const std::vector<std::string>& dead_letters) = 0;
+  // Publishes the outcome of every message of the lease `lease_id` (one per
+  // message, in lease order) and ends the lease, atomically; outcomes of
+  // messages the lease no longer holds are dropped and counted as
+  // duplicates. Each output keeps the given order (the first is consumed
+  // first). Safe to retry after an error: a retry of a settlement that did
+  // take effect reports duplicates. Outcomes that cannot fit the lease are
+  // not an error but a Settlement with `refused` set, so that callers retry
+  // only what may succeed later.
+  virtual Result<Settlement> Settle(const std::string& lease_id,
+                                    const std::vector<Outcome>& outcomes) = 0;
+
+  // Ends a lease that will not be settled (a stopping bridge's unsent batch)
+  // so its messages are taken again as soon as possible, in their order.
+  virtual Status Release(const Lease& lease) = 0;
+
+  // Takes over up to `max` messages held by leases older than
+  // `older_than_ms` (their holder died, stalled or lost them) into a new
+  // lease `out` (empty when there are none); their old leases settle nothing
+  // from then on.
+  virtual Status Reclaim(int older_than_ms, size_t max, Lease* out) = 0;
+
+  virtual Result<QueueDepth> Depth() = 0;
 
   // Where the queue lives, for log lines.
   virtual std::string Describe() const = 0;

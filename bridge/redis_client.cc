@@ -44,11 +44,11 @@ RedisClient::~RedisClient() {
 }
 
 std::string RedisClient::Address() const {
-  return "redis://" + config_.host + ":" + std::to_string(config_.port) + "/" +
-         std::to_string(config_.db);
+  return "redis://" + config_.host + ":" + std::to_string(config_.port) + "/" + std::to_string(config_.db);
 }
 
 void RedisClient::SetReadTimeoutMs(int timeout_ms) {
+  if (timeout_ms == read_timeout_ms_) return;  // a connection has it already
   read_timeout_ms_ = timeout_ms;
   if (context_ != nullptr) redisSetTimeout(context_, ToTimeval(timeout_ms));
 }
@@ -70,8 +70,8 @@ Status RedisClient::EnsureConnected() {
     redisFree(context_);
     context_ = nullptr;
   }
-  context_ = redisConnectWithTimeout(config_.host.c_str(), config_.port,
-                                     ToTimeval(config_.connect_timeout_ms));
+  context_ =
+      redisConnectWithTimeout(config_.host.c_str(), config_.port, ToTimeval(config_.connect_timeout_ms));
   if (context_ == nullptr) return Status::Error("cannot allocate a Redis context");
   if (context_->err != 0) return Broken("cannot connect to");
   if (read_timeout_ms_ > 0) redisSetTimeout(context_, ToTimeval(read_timeout_ms_));
@@ -93,27 +93,62 @@ Result<RedisReply> RedisClient::Command(const std::vector<std::string_view>& arg
   return std::move(replies.value().front());
 }
 
-Result<std::vector<RedisReply>> RedisClient::Pipeline(
+Result<std::vector<RedisReply>> RedisClient::Exchange(
     const std::vector<std::vector<std::string_view>>& commands) {
   if (Status s = EnsureConnected(); !s.ok()) return s;
   for (const auto& args : commands) AppendArgv(context_, args);
   std::vector<RedisReply> replies;
   replies.reserve(commands.size());
-  std::string first_error;
   for (size_t i = 0; i < commands.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
       return Broken("lost connection to");
     }
-    RedisReply reply(static_cast<redisReply*>(raw));
-    if (reply->type == REDIS_REPLY_ERROR && first_error.empty()) {
-      first_error = std::string(commands[i].front()) + " on " + Address() + ": " +
-                    std::string(ReplyText(reply.get()));
-    }
-    replies.push_back(std::move(reply));
+    replies.emplace_back(static_cast<redisReply*>(raw));
   }
-  if (!first_error.empty()) return Status::Error(first_error);
   return replies;
+}
+
+Status RedisClient::ReplyError(std::string_view command, const redisReply* reply) const {
+  return Status::Error(std::string(command) + " on " + Address() + ": " + std::string(ReplyText(reply)));
+}
+
+Result<std::vector<RedisReply>> RedisClient::Pipeline(
+    const std::vector<std::vector<std::string_view>>& commands) {
+  auto replies = Exchange(commands);
+  if (!replies.ok()) return replies.status();
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const redisReply* reply = replies.value()[i].get();
+    if (reply->type == REDIS_REPLY_ERROR) return ReplyError(commands[i].front(), reply);
+  }
+  return replies;
+}
+
+Result<RedisReply> RedisClient::Eval(RedisScript* script, size_t num_keys,
+                                     const std::vector<std::string_view>& keys_and_args) {
+  const std::string keys = std::to_string(num_keys);
+  std::vector<std::string_view> call;
+  call.reserve(keys_and_args.size() + 3);
+  call.emplace_back("EVALSHA");
+  call.emplace_back(script->sha_);
+  call.push_back(keys);
+  call.insert(call.end(), keys_and_args.begin(), keys_and_args.end());
+  if (!script->sha_.empty()) {
+    auto replies = Exchange({call});
+    if (!replies.ok()) return replies.status();
+    RedisReply& reply = replies.value().front();
+    // NOSCRIPT: the script did not run, so sending it again is safe.
+    if (reply->type != REDIS_REPLY_ERROR || !ReplyText(reply.get()).starts_with("NOSCRIPT")) {
+      if (reply->type == REDIS_REPLY_ERROR) return ReplyError("EVALSHA", reply.get());
+      return std::move(reply);
+    }
+  }
+  call[0] = "EVAL";
+  call[1] = script->body_;
+  auto replies = Pipeline({{"SCRIPT", "LOAD", script->body_}, call});
+  if (!replies.ok()) return replies.status();
+  script->sha_ = ReplyText(replies.value()[0].get());
+  return std::move(replies.value()[1]);
 }
 
 std::string_view ReplyText(const redisReply* reply) {

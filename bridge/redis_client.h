@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/topology.h"
@@ -25,6 +26,22 @@ struct RedisReplyDeleter {
   void operator()(redisReply* reply) const { freeReplyObject(reply); }
 };
 using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
+
+// A Lua script that RedisClient::Eval runs by its digest (EVALSHA), so that a
+// call sends the arguments, not the script. The digest is learnt from the
+// server the first time; a server that lost its script cache (a restart,
+// SCRIPT FLUSH) answers NOSCRIPT and the script is sent again.
+//
+// A value owned by the code that runs it; one thread uses it.
+class RedisScript {
+ public:
+  explicit RedisScript(std::string body) : body_(std::move(body)) {}
+
+ private:
+  friend class RedisClient;
+  std::string body_;
+  std::string sha_;  // empty until the server told us
+};
 
 class RedisClient {
  public:
@@ -42,8 +59,23 @@ class RedisClient {
 
   // Sends all commands in one round trip and reads every reply; fails on the
   // first I/O error or error reply (after reading all replies).
-  Result<std::vector<RedisReply>> Pipeline(
-      const std::vector<std::vector<std::string_view>>& commands);
+  Result<std::vector<RedisReply>> Pipeline(const std::vector<std::vector<std::string_view>>& commands);
+
+  // Like Pipeline, but error replies come back as replies (type
+  // REDIS_REPLY_ERROR) for the caller to inspect (NOGROUP, BUSYGROUP); only
+  // an I/O failure is an error value.
+  Result<std::vector<RedisReply>> Exchange(const std::vector<std::vector<std::string_view>>& commands);
+
+  // The error value Command/Pipeline make of the error reply `reply` to `command`.
+  Status ReplyError(std::string_view command, const redisReply* reply) const;
+
+  // Runs `script`, `keys_and_args` holding `num_keys` keys first, in one
+  // round trip: EVALSHA, or on the first call EVAL with SCRIPT LOAD beside it
+  // to learn the digest. A server that lost its script cache answers
+  // NOSCRIPT without running anything, and a second round trip sends the
+  // script again. An error reply of the script is an error value.
+  Result<RedisReply> Eval(RedisScript* script, size_t num_keys,
+                          const std::vector<std::string_view>& keys_and_args);
 
   // Sets how long a single reply may take (for BRPOP: more than its timeout).
   void SetReadTimeoutMs(int timeout_ms);

@@ -1,101 +1,357 @@
 #include "bridge/redis_list_queue.h"
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
 namespace scorepipe {
 namespace {
 
-// Replies of a blocking command may take this long beyond its own timeout.
+// Replies of a blocking command may take this long beyond its own timeout,
+// and any other reply (a script settling a large batch) this long in all.
 constexpr int kReplyGraceMs = 5000;
+// Values per LPUSH/RPUSH: Lua's unpack() and a single command stay small.
+constexpr size_t kPushChunk = 1000;
 
-std::vector<std::string_view> PushCommand(std::string_view verb, const std::string& key,
-                                          const std::vector<std::string>& values) {
-  std::vector<std::string_view> args;
-  args.reserve(values.size() + 2);
-  args.push_back(verb);
-  args.push_back(key);
-  for (const std::string& v : values) args.push_back(v);
-  return args;
+// Shared by the scripts below. Time comes from the server: bridges on
+// different hosts share no clock.
+constexpr std::string_view kLuaPrelude = R"lua(
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- A new lease id. A counter Redis lost (a restart without persistence)
+-- starts again from the time in microseconds, not from 1: a lease from
+-- before must not name one from after.
+local function next_id(seq)
+  if redis.call('EXISTS', seq) == 0 then redis.call('SET', seq, now_ms() * 1000) end
+  return string.format('%d', redis.call('INCR', seq))
+end
+-- cmd key items[first..last], in chunks: unpack() has a small stack limit.
+local function push(cmd, key, items, first, last)
+  for i = first, last, 1000 do
+    redis.call(cmd, key, unpack(items, i, math.min(i + 999, last)))
+  end
+end
+-- Moves what the list `key` holds to the tail of `input`, so that RPOP takes
+-- it next and in its order; returns how many.
+local function give_back(input, key)
+  local held = redis.call('LRANGE', key, 0, -1)
+  local reversed = {}
+  for i = #held, 1, -1 do reversed[#reversed + 1] = held[i] end
+  push('RPUSH', input, reversed, 1, #reversed)
+  redis.call('DEL', key)
+  return #held
+end
+)lua";
+
+// KEYS: input, inflight, seq. ARGV: lease id ('' opens one), max, lease key
+// prefix, '1' to open and register the lease even when nothing came (a wait
+// into it follows).
+// Returns {0} when the lease is no longer held (its key's late arrivals go
+// back to the input: nobody else would answer them), else {1, id, messages}
+// (id '' when nothing came and no lease was opened).
+constexpr std::string_view kTakeLua = R"lua(
+local id = ARGV[1]
+if id ~= '' and not redis.call('ZSCORE', KEYS[2], id) then
+  give_back(KEYS[1], ARGV[3] .. id)
+  return {0}
+end
+local popped = redis.call('RPOP', KEYS[1], ARGV[2])
+if not popped then
+  popped = {}
+  if id == '' and ARGV[4] ~= '1' then return {1, '', popped} end
+end
+if id == '' then id = next_id(KEYS[3]) end
+push('RPUSH', ARGV[3] .. id, popped, 1, #popped)
+redis.call('ZADD', KEYS[2], now_ms(), id)
+return {1, id, popped}
+)lua";
+
+// After BLMOVE into a lease. KEYS: inflight, lease key, input. ARGV: lease id,
+// '1' when a message was moved in.
+// Nothing moved: ends the lease if it holds nothing (returns 0) or leaves it
+// (1). Moved: 1 if the lease is still held (its time refreshed), else the
+// lease was reclaimed or settled during the wait and what its key holds goes
+// back to the input (2).
+constexpr std::string_view kAfterWaitLua = R"lua(
+if ARGV[2] ~= '1' then
+  if redis.call('LLEN', KEYS[2]) == 0 then
+    redis.call('ZREM', KEYS[1], ARGV[1])
+    return 0
+  end
+  return 1
+end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
+  return 1
+end
+give_back(KEYS[3], KEYS[2])
+return 2
+)lua";
+
+// KEYS: inflight, lease key, output, dead_letter. ARGV: lease id, routes (one
+// byte per outcome: 'r' result, 'd' dead letter), the outcome texts.
+// Returns {published, duplicates}, or {-1, held} when the lease holds `held`
+// messages, not one per outcome (nothing changes then).
+constexpr std::string_view kSettleLua = R"lua(
+local n = #ARGV - 2
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {0, n} end
+local held = redis.call('LLEN', KEYS[2])
+if held ~= n then return {-1, held} end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+local results, dead = {}, {}
+local routes = ARGV[2]
+for i = 1, n do
+  if string.byte(routes, i) == 100 then dead[#dead + 1] = ARGV[i + 2]
+  else results[#results + 1] = ARGV[i + 2] end
+end
+push('LPUSH', KEYS[3], results, 1, #results)
+push('LPUSH', KEYS[4], dead, 1, #dead)
+return {n, 0}
+)lua";
+
+// KEYS: inflight, lease key, input. ARGV: lease id. Returns the number of
+// messages given back (0 when the lease was no longer held).
+constexpr std::string_view kReleaseLua = R"lua(
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+return give_back(KEYS[3], KEYS[2])
+)lua";
+
+// KEYS: inflight, seq. ARGV: older_than_ms, max (>= 1), lease key prefix.
+// Returns {} when no expired lease holds anything, else {new id, messages}.
+// Expired leases holding nothing (their holder died waiting) are dropped on
+// the way, up to 1000 a call.
+constexpr std::string_view kReclaimLua = R"lua(
+local now = now_ms()
+local cutoff = now - tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+for _ = 1, 1000 do
+  local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff, 'WITHSCORES', 'LIMIT', 0, 1)
+  if #oldest == 0 then return {} end
+  local old_id, taken_at = oldest[1], oldest[2]
+  local old_key = ARGV[3] .. old_id
+  local held = redis.call('LLEN', old_key)
+  redis.call('ZREM', KEYS[1], old_id)
+  if held > 0 then
+    local id = next_id(KEYS[2])
+    local key = ARGV[3] .. id
+    if held <= max then
+      redis.call('RENAME', old_key, key)
+    else
+      local first = redis.call('LRANGE', old_key, 0, max - 1)
+      redis.call('LTRIM', old_key, max, -1)
+      push('RPUSH', key, first, 1, #first)
+      local rest = next_id(KEYS[2])
+      redis.call('RENAME', old_key, ARGV[3] .. rest)
+      redis.call('ZADD', KEYS[1], taken_at, rest)
+    end
+    redis.call('ZADD', KEYS[1], now, id)
+    return {id, redis.call('LRANGE', key, 0, -1)}
+  end
+end
+return {}
+)lua";
+
+// KEYS: input, inflight. ARGV: lease key prefix. Returns {waiting, in_flight}.
+constexpr std::string_view kDepthLua = R"lua(
+local in_flight = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  in_flight = in_flight + redis.call('LLEN', ARGV[1] .. id)
+end
+return {redis.call('LLEN', KEYS[1]), in_flight}
+)lua";
+
+RedisScript Script(std::string_view body) {
+  return RedisScript(std::string(kLuaPrelude) + std::string(body));
 }
 
+bool IsArray(const redisReply* reply, size_t elements) {
+  return reply->type == REDIS_REPLY_ARRAY && reply->elements == elements;
+}
+
+bool IsInteger(const redisReply* reply) { return reply->type == REDIS_REPLY_INTEGER; }
+
 void AppendStrings(const redisReply* array, std::vector<std::string>* out) {
-  for (size_t i = 0; i < array->elements; ++i) {
-    const redisReply* item = array->element[i];
-    if (item->type == REDIS_REPLY_STRING) out->emplace_back(item->str, item->len);
-  }
+  if (array->type != REDIS_REPLY_ARRAY) return;
+  out->reserve(out->size() + array->elements);
+  for (size_t i = 0; i < array->elements; ++i) out->emplace_back(ReplyText(array->element[i]));
+}
+
+Status Unexpected(const std::string& context, const char* script) {
+  return Status::Error(context + ": unexpected reply from the " + std::string(script) + " script");
+}
+
+bool IsLeaseId(const std::string& id) {
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
 
 RedisListQueue::RedisListQueue(QueueConfig config)
-    : config_(std::move(config)), client_(config_.redis) {}
+    : config_(std::move(config)),
+      client_(config_.redis),
+      inflight_key_(config_.input + ":scorepipe:inflight"),
+      seq_key_(config_.input + ":scorepipe:seq"),
+      lease_prefix_(config_.input + ":scorepipe:lease:"),
+      take_(Script(kTakeLua)),
+      after_wait_(Script(kAfterWaitLua)),
+      settle_(Script(kSettleLua)),
+      release_(Script(kReleaseLua)),
+      reclaim_(Script(kReclaimLua)),
+      depth_(Script(kDepthLua)) {}
 
 std::string RedisListQueue::Describe() const {
-  return "redis-list " + client_.Address() + " input=" + config_.input +
-         " output=" + config_.output + " dead_letter=" + config_.dead_letter;
+  return "redis-list " + client_.Address() + " input=" + config_.input + " output=" + config_.output +
+         " dead_letter=" + config_.dead_letter;
 }
 
-Status RedisListQueue::Take(size_t max, int block_ms, std::vector<std::string>* out) {
-  if (max == 0) return Status::Ok();
-  client_.SetReadTimeoutMs(block_ms + kReplyGraceMs);
-  std::string count = std::to_string(max);
-  auto popped = client_.Command({"RPOP", config_.input, count});
-  if (!popped.ok()) return popped.status().WithContext("taking from " + config_.input);
-  const redisReply* reply = popped.value().get();
-  if (reply->type == REDIS_REPLY_ARRAY) {
-    AppendStrings(reply, out);
-    return Status::Ok();
+Status RedisListQueue::Push(const std::vector<std::string>& messages) {
+  // LPUSH k a b puts b at the head: a, pushed first, is popped first.
+  std::vector<std::vector<std::string_view>> pushes;
+  for (size_t first = 0; first < messages.size(); first += kPushChunk) {
+    const size_t last = std::min(messages.size(), first + kPushChunk);
+    std::vector<std::string_view>& push = pushes.emplace_back();
+    push.reserve(last - first + 2);
+    push.emplace_back("LPUSH");
+    push.push_back(config_.input);
+    push.insert(push.end(), messages.begin() + static_cast<ptrdiff_t>(first),
+                messages.begin() + static_cast<ptrdiff_t>(last));
   }
-  if (reply->type != REDIS_REPLY_NIL) {
-    return Status::Error("RPOP " + config_.input + " with a count needs Redis >= 6.2; got reply type " +
-                         std::to_string(reply->type));
-  }
-  if (block_ms <= 0) return Status::Ok();
-  // Empty: wait for one message (BRPOP's timeout is in seconds, 0 would mean forever).
-  std::string timeout = std::to_string(block_ms / 1000.0);
-  auto waited = client_.Command({"BRPOP", config_.input, timeout});
-  if (!waited.ok()) return waited.status().WithContext("waiting on " + config_.input);
-  const redisReply* pair = waited.value().get();
-  if (pair->type == REDIS_REPLY_ARRAY && pair->elements == 2 &&
-      pair->element[1]->type == REDIS_REPLY_STRING) {
-    out->emplace_back(pair->element[1]->str, pair->element[1]->len);
-  }
-  return Status::Ok();
-}
-
-Status RedisListQueue::GiveBack(const std::vector<std::string>& messages) {
-  if (messages.empty()) return Status::Ok();
-  // RPUSH puts its last argument at the tail, which RPOP takes first.
-  std::vector<std::string> reversed(messages.rbegin(), messages.rend());
-  auto reply = client_.Command(PushCommand("RPUSH", config_.input, reversed));
-  return reply.ok() ? Status::Ok() : reply.status().WithContext("giving back to " + config_.input);
-}
-
-Status RedisListQueue::Publish(const std::vector<std::string>& results,
-                               const std::vector<std::string>& dead_letters) {
-  std::vector<std::vector<std::string_view>> commands;
-  const bool both = !results.empty() && !dead_letters.empty();
-  if (both) commands.push_back({"MULTI"});
-  if (!results.empty()) commands.push_back(PushCommand("LPUSH", config_.output, results));
-  if (!dead_letters.empty()) commands.push_back(PushCommand("LPUSH", config_.dead_letter, dead_letters));
-  if (both) commands.push_back({"EXEC"});
-  if (commands.empty()) return Status::Ok();
+  if (pushes.empty()) return Status::Ok();
   client_.SetReadTimeoutMs(kReplyGraceMs);
-  auto replies = client_.Pipeline(commands);
-  if (!replies.ok()) return replies.status().WithContext("publishing to " + config_.output);
-  if (both && replies.value().back()->type != REDIS_REPLY_ARRAY) {
-    return Status::Error("publishing to " + config_.output + ": transaction was aborted");
+  auto replies = client_.Pipeline(pushes);
+  return replies.ok() ? Status::Ok() : replies.status().WithContext("pushing to " + config_.input);
+}
+
+Status RedisListQueue::Take(size_t max, int block_ms, Lease* lease) {
+  if (max == 0) return Status::Ok();
+  const std::string context = "taking from " + config_.input;
+  const bool wait = block_ms > 0;
+  const std::string count = std::to_string(max);
+  client_.SetReadTimeoutMs(kReplyGraceMs);
+  auto taken = client_.Eval(
+      &take_, 3, {config_.input, inflight_key_, seq_key_, lease->id, count, lease_prefix_, wait ? "1" : "0"});
+  if (!taken.ok()) return taken.status().WithContext(context);
+  const redisReply* reply = taken.value().get();
+  if (IsArray(reply, 1) && IsInteger(reply->element[0]) && reply->element[0]->integer == 0) {
+    const std::string lost = lease->id;
+    *lease = Lease{};  // its messages are someone else's now
+    return Status::Error(context + ": lease " + lost + " is no longer held (reclaimed or settled)");
+  }
+  if (!IsArray(reply, 3) || !IsInteger(reply->element[0])) return Unexpected(context, "take");
+  lease->id = ReplyText(reply->element[1]);
+  const size_t before = lease->messages.size();
+  AppendStrings(reply->element[2], &lease->messages);
+  if (lease->messages.size() > before || !wait) return Status::Ok();
+
+  // The input is empty and the lease registered: wait for one message to
+  // move straight into it. BLMOVE's timeout is in seconds; 0 would be forever.
+  client_.SetReadTimeoutMs(block_ms + kReplyGraceMs);
+  const std::string timeout = std::to_string(block_ms / 1000.0);
+  auto moved = client_.Command({"BLMOVE", config_.input, LeaseKey(lease->id), "RIGHT", "RIGHT", timeout});
+  if (!moved.ok()) return moved.status().WithContext(context);
+  const bool came = moved.value()->type == REDIS_REPLY_STRING;
+  // Appended before the check: it is in the lease unless the check says the
+  // lease has gone, and so the lease matches what Redis holds even when the
+  // check fails.
+  if (came) lease->messages.emplace_back(ReplyText(moved.value().get()));
+  return AfterWait(came, lease).WithContext(context);
+}
+
+Status RedisListQueue::AfterWait(bool moved, Lease* lease) {
+  if (!moved && !lease->messages.empty()) return Status::Ok();  // the lease stays open as it is
+  client_.SetReadTimeoutMs(kReplyGraceMs);
+  auto checked = client_.Eval(
+      &after_wait_, 3, {inflight_key_, LeaseKey(lease->id), config_.input, lease->id, moved ? "1" : "0"});
+  if (!checked.ok()) return checked.status();
+  const redisReply* reply = checked.value().get();
+  if (!IsInteger(reply)) return Status::Error("unexpected reply from the after-wait script");
+  if (reply->integer == 0) lease->id.clear();  // nothing came: no lease stays open
+  if (reply->integer == 2) {
+    const std::string lost = lease->id;
+    *lease = Lease{};  // its messages are someone else's now
+    return Status::Error("lease " + lost + " was reclaimed while waiting; its new message went back to the input");
   }
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Queue>> OpenQueue(const QueueConfig& config) {
-  switch (config.kind) {
-    case QueueKind::kRedisList:
-      return std::unique_ptr<Queue>(std::make_unique<RedisListQueue>(config));
+Result<Settlement> RedisListQueue::Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) {
+  const std::string context = "settling lease '" + lease_id + "' of " + config_.input;
+  if (lease_id.empty() && outcomes.empty()) return Settlement{};  // a lease never opened
+  if (!IsLeaseId(lease_id)) {
+    Settlement refused;
+    refused.refused = context + ": not a lease id of this queue";
+    return refused;
   }
-  return Status::Error("unknown queue kind");
+  std::string routes;
+  routes.reserve(outcomes.size());
+  for (const Outcome& outcome : outcomes) {
+    routes.push_back(outcome.route == Outcome::Route::kDeadLetter ? 'd' : 'r');
+  }
+  const std::string lease_key = LeaseKey(lease_id);
+  std::vector<std::string_view> args = {inflight_key_,       lease_key, config_.output,
+                                        config_.dead_letter, lease_id,  routes};
+  args.reserve(args.size() + outcomes.size());
+  for (const Outcome& outcome : outcomes) args.push_back(outcome.text);
+  client_.SetReadTimeoutMs(kReplyGraceMs);
+  auto settled = client_.Eval(&settle_, 4, args);
+  if (!settled.ok()) return settled.status().WithContext(context);
+  const redisReply* reply = settled.value().get();
+  if (!IsArray(reply, 2) || !IsInteger(reply->element[0]) || !IsInteger(reply->element[1])) {
+    return Unexpected(context, "settle");
+  }
+  if (reply->element[0]->integer < 0) {
+    Settlement refused;
+    refused.refused = context + ": the lease holds " + std::to_string(reply->element[1]->integer) +
+                      " messages, got " + std::to_string(outcomes.size()) +
+                      " outcomes; nothing published (the lease is reclaimed after the in-flight timeout)";
+    return refused;
+  }
+  return Settlement{static_cast<size_t>(reply->element[0]->integer),
+                    static_cast<size_t>(reply->element[1]->integer)};
+}
+
+Status RedisListQueue::Release(const Lease& lease) {
+  if (lease.id.empty()) return Status::Ok();
+  const std::string context = "releasing lease '" + lease.id + "' of " + config_.input;
+  if (!IsLeaseId(lease.id)) return Status::Error(context + ": not a lease id of this queue");
+  client_.SetReadTimeoutMs(kReplyGraceMs);
+  auto released = client_.Eval(&release_, 3, {inflight_key_, LeaseKey(lease.id), config_.input, lease.id});
+  return released.ok() ? Status::Ok() : released.status().WithContext(context);
+}
+
+Status RedisListQueue::Reclaim(int older_than_ms, size_t max, Lease* out) {
+  *out = Lease{};
+  const std::string context = "reclaiming leases of " + config_.input;
+  if (older_than_ms < 0) {
+    return Status::Error(context + ": older_than_ms is " + std::to_string(older_than_ms) + "; allowed: >= 0");
+  }
+  if (max == 0) return Status::Ok();
+  const std::string older_than = std::to_string(older_than_ms);
+  const std::string count = std::to_string(max);
+  client_.SetReadTimeoutMs(kReplyGraceMs);
+  auto reclaimed = client_.Eval(&reclaim_, 2, {inflight_key_, seq_key_, older_than, count, lease_prefix_});
+  if (!reclaimed.ok()) return reclaimed.status().WithContext(context);
+  const redisReply* reply = reclaimed.value().get();
+  if (IsArray(reply, 0)) return Status::Ok();
+  if (!IsArray(reply, 2)) return Unexpected(context, "reclaim");
+  out->id = ReplyText(reply->element[0]);
+  AppendStrings(reply->element[1], &out->messages);
+  return Status::Ok();
+}
+
+Result<QueueDepth> RedisListQueue::Depth() {
+  const std::string context = "measuring " + config_.input;
+  client_.SetReadTimeoutMs(kReplyGraceMs);
+  auto depth = client_.Eval(&depth_, 2, {config_.input, inflight_key_, lease_prefix_});
+  if (!depth.ok()) return depth.status().WithContext(context);
+  const redisReply* reply = depth.value().get();
+  if (!IsArray(reply, 2) || !IsInteger(reply->element[0]) || !IsInteger(reply->element[1])) {
+    return Unexpected(context, "depth");
+  }
+  return QueueDepth{reply->element[0]->integer, reply->element[1]->integer};
 }
 
 }  // namespace scorepipe

@@ -1,7 +1,41 @@
-// RedisListQueue: the upstream's Redis lists. Producers LPUSH to the input
-// list; we take from its tail with `RPOP key count` (one round trip for many
-// messages) and block with BRPOP only while it is empty; results and dead
-// letters are LPUSHed so that consumers' RPOP sees them in order.
+// RedisListQueue: the upstream's Redis lists, with leases kept in Redis.
+//
+// Producers LPUSH to the input list and consumers of our output and
+// dead-letter lists RPOP, so each list's first pushed is its first popped.
+// Beside the input list `<input>` live:
+//   <input>:scorepipe:inflight  ZSET lease id -> when it was last taken into
+//                               (ms, from Redis TIME: bridges on different
+//                               hosts share no clock)
+//   <input>:scorepipe:lease:<id> LIST the lease's raw messages, oldest first
+//   <input>:scorepipe:seq       INCR counter; a lease id is its decimal value.
+//                               Created at the time in microseconds, so that
+//                               a Redis restarted without its data does not
+//                               hand out the ids of leases still held by
+//                               bridges (their settlements must find nothing)
+// Every step is one Lua script (run by digest, EVALSHA), so each is atomic:
+//   Take     RPOP input <max>, RPUSH the messages to the lease, ZADD the lease
+//            (opening it with INCR when its id is empty). Only when the input
+//            is empty and `block_ms` > 0, the lease is registered before the
+//            wait and `BLMOVE input <lease> RIGHT RIGHT` waits, so a message
+//            lands in the lease as it leaves the input; a second script then
+//            checks that the lease was not reclaimed meanwhile (else the
+//            message goes back to the input). Take never leaves a lease
+//            that holds nothing registered: the id stays empty then.
+//   Settle   only if ZREM removes the lease: DEL it and LPUSH the results
+//            and dead letters, in order. A lease no longer registered
+//            (settled, reclaimed, released) publishes nothing: duplicates. A
+//            wrong number of outcomes is an error and changes nothing (the
+//            lease stays, to be reclaimed after the timeout).
+//   Release  only if ZREM removes the lease: its messages go back to the
+//            input's tail in their order, so the next RPOP takes them.
+//   Reclaim  the oldest lease last taken into before now - older_than_ms is
+//            RENAMEd to a new lease id (its old id unregistered, so its
+//            holder's Settle publishes nothing); one lease per call; a lease
+//            of more than `max` messages is split: the first `max` go to the
+//            new lease, the rest to another new lease that stays expired for
+//            the next call. Expired leases that hold nothing are dropped.
+// The scripts touch lease keys they derive from ids, so they need a
+// standalone Redis (not Redis Cluster).
 //
 // Owns a RedisClient; one thread uses one instance.
 #ifndef SCOREPIPE_BRIDGE_REDIS_LIST_QUEUE_H_
@@ -19,15 +53,33 @@ class RedisListQueue final : public Queue {
  public:
   explicit RedisListQueue(QueueConfig config);
 
-  Status Take(size_t max, int block_ms, std::vector<std::string>* out) override;
-  Status GiveBack(const std::vector<std::string>& messages) override;
-  Status Publish(const std::vector<std::string>& results,
-                 const std::vector<std::string>& dead_letters) override;
+  Status Push(const std::vector<std::string>& messages) override;
+  // A Take into a lease that was reclaimed or settled meanwhile is an error
+  // (its messages belong to another lease now): open a new lease.
+  Status Take(size_t max, int block_ms, Lease* lease) override;
+  Result<Settlement> Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) override;
+  Status Release(const Lease& lease) override;
+  Status Reclaim(int older_than_ms, size_t max, Lease* out) override;
+  // Exact: in_flight sums the lengths of the registered leases.
+  Result<QueueDepth> Depth() override;
   std::string Describe() const override;
 
  private:
+  std::string LeaseKey(const std::string& id) const { return lease_prefix_ + id; }
+  // After BLMOVE: `moved` says whether a message came into the lease.
+  Status AfterWait(bool moved, Lease* lease);
+
   QueueConfig config_;
   RedisClient client_;
+  std::string inflight_key_;
+  std::string seq_key_;
+  std::string lease_prefix_;
+  RedisScript take_;
+  RedisScript after_wait_;
+  RedisScript settle_;
+  RedisScript release_;
+  RedisScript reclaim_;
+  RedisScript depth_;
 };
 
 }  // namespace scorepipe

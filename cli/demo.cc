@@ -76,6 +76,8 @@ Topology PrivateTopology(Topology base, int redis_port, const std::string& dir) 
   };
   base.ventilator.workers = ipc("workers.ipc");
   base.ventilator.intake = ipc("intake.ipc");
+  base.ventilator.heartbeat = ipc("heartbeat.ipc");
+  base.ventilator.status = ipc("status.ipc");
   base.sink.results = ipc("results.ipc");
   base.sink.publish = ipc("live.ipc");
   return base;

@@ -77,6 +77,7 @@ enum class Presence {
 
 constexpr EnumName<QueueKind> kQueueKinds[] = {
     {"redis-list", QueueKind::kRedisList},
+    {"redis-stream", QueueKind::kRedisStream},
 };
 constexpr EnumName<ModelFormat> kModelFormats[] = {
     {"xgboost", ModelFormat::kXgboost},
@@ -190,7 +191,10 @@ std::optional<std::string> CheckOptionalConnect(const std::string& value) {
 }
 
 constexpr StringRule kHostRule{"a host name or address, non-empty, no whitespace", CheckWord};
-constexpr StringRule kQueueNameRule{"a Redis list name, non-empty, no whitespace", CheckWord};
+constexpr StringRule kQueueNameRule{"a Redis key name (a list, or a stream for redis-stream), non-empty, no whitespace",
+                                    CheckWord};
+constexpr StringRule kGroupRule{"a consumer group name, non-empty, no whitespace", CheckWord};
+constexpr StringRule kFieldRule{"a stream entry field name, non-empty, no whitespace", CheckWord};
 constexpr StringRule kBindRule{
     "tcp://host:port, tcp://*:port, ipc://path or inproc://name, port 1..65535", CheckBind};
 constexpr StringRule kConnectRule{
@@ -224,6 +228,9 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("queue.input", t.queue.input, kQueueNameRule);
   v.String("queue.output", t.queue.output, kQueueNameRule);
   v.String("queue.dead_letter", t.queue.dead_letter, kQueueNameRule);
+  v.String("queue.group", t.queue.group, kGroupRule);
+  v.String("queue.stream_field", t.queue.stream_field, kFieldRule);
+  v.Int("queue.inflight_timeout_ms", t.queue.inflight_timeout_ms, IntRule{100, 86400000});
 
   v.Int("bridge.batch_size", t.bridge.batch_size, IntRule{1, 65536});
   v.Int("bridge.linger_ms", t.bridge.linger_ms, IntRule{0, 60000});
@@ -234,7 +241,15 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("ventilator.connect", t.ventilator.workers.connect, kConnectRule);
   v.String("ventilator.intake_bind", t.ventilator.intake.bind, kBindRule);
   v.String("ventilator.intake_connect", t.ventilator.intake.connect, kConnectRule);
+  v.String("ventilator.heartbeat_bind", t.ventilator.heartbeat.bind, kBindRule);
+  v.String("ventilator.heartbeat_connect", t.ventilator.heartbeat.connect, kConnectRule);
+  v.String("ventilator.status_bind", t.ventilator.status.bind, kBindRule);
+  v.String("ventilator.status_connect", t.ventilator.status.connect, kConnectRule);
   v.Int("ventilator.send_hwm", t.ventilator.send_hwm, IntRule{1, 100000});
+  v.Int("ventilator.batch_timeout_ms", t.ventilator.batch_timeout_ms, IntRule{100, 3600000});
+
+  v.Int("heartbeat.interval_ms", t.heartbeat.interval_ms, IntRule{10, 60000});
+  v.Int("heartbeat.liveness", t.heartbeat.liveness, IntRule{1, 100});
 
   v.String("sink.bind", t.sink.results.bind, kBindRule);
   v.String("sink.connect", t.sink.results.connect, kConnectRule);
@@ -242,6 +257,7 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("sink.publish_connect", t.sink.publish.connect, kOptionalConnectRule);
 
   v.Int("workers.count", t.workers.count, IntRule{0, 256});
+  v.Int("workers.credit", t.workers.credit, IntRule{1, 64});
 
   v.String("model.path", t.model.path, kModelFileRule, Presence::kRequired);
   v.Enum("model.format", t.model.format, Names(kModelFormats));
@@ -313,6 +329,19 @@ Problem Conflict(const NamedValue& earlier, const NamedValue& later, std::string
                  std::move(allowed)};
 }
 
+// A broken order between two keys ("a must be below b"), worded from the side
+// it is reported at: `small` unless only `large` comes from the file.
+Problem OrderConflict(const NamedValue& small, std::string_view small_relation, const NamedValue& large,
+                      std::string_view large_relation, std::string allowed, const InFile& in_file) {
+  const bool small_blamed = in_file(small.key) || !in_file(large.key);
+  const NamedValue& blamed = small_blamed ? small : large;
+  const NamedValue& other = small_blamed ? large : small;
+  return Problem{blamed.key,
+                 "'" + blamed.value + "' " + std::string(small_blamed ? small_relation : large_relation) + " " +
+                     other.key + " ('" + other.value + "')",
+                 std::move(allowed)};
+}
+
 // Two binds on one host that ZeroMQ cannot both hold.
 bool BindsCollide(const std::string& a, const std::string& b) {
   if (a == b) return true;
@@ -341,6 +370,19 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
     }
   }
 
+  if (t.bridge.block_timeout_ms * 2 >= t.queue.inflight_timeout_ms) {
+    return OrderConflict({"bridge.block_timeout_ms", std::to_string(t.bridge.block_timeout_ms)},
+                         "is not below half of",
+                         {"queue.inflight_timeout_ms", std::to_string(t.queue.inflight_timeout_ms)},
+                         "is not above twice", "bridge.block_timeout_ms < queue.inflight_timeout_ms / 2",
+                         in_file);
+  }
+  if (t.ventilator.send_hwm < t.workers.credit) {
+    return OrderConflict({"ventilator.send_hwm", std::to_string(t.ventilator.send_hwm)}, "is below",
+                         {"workers.credit", std::to_string(t.workers.credit)}, "is above",
+                         "ventilator.send_hwm >= workers.credit", in_file);
+  }
+
   struct EndpointKeys {
     std::string bind_key;
     std::string connect_key;
@@ -349,6 +391,8 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
   const EndpointKeys endpoints[] = {
       {"ventilator.bind", "ventilator.connect", t.ventilator.workers},
       {"ventilator.intake_bind", "ventilator.intake_connect", t.ventilator.intake},
+      {"ventilator.heartbeat_bind", "ventilator.heartbeat_connect", t.ventilator.heartbeat},
+      {"ventilator.status_bind", "ventilator.status_connect", t.ventilator.status},
       {"sink.bind", "sink.connect", t.sink.results},
       {"sink.publish_bind", "sink.publish_connect", t.sink.publish},
   };

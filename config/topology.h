@@ -7,9 +7,10 @@
 //
 // The YAML keys mirror these structs, with two exceptions: each Endpoint is
 // spelled as two flat keys (ventilator.bind/connect -> VentilatorConfig.workers,
-// ventilator.intake_bind/intake_connect -> intake, sink.bind/connect ->
+// ventilator.intake_bind/intake_connect -> intake, likewise heartbeat_bind/
+// heartbeat_connect and status_bind/status_connect, sink.bind/connect ->
 // SinkConfig.results, sink.publish_bind/publish_connect -> publish), and enums
-// are spelled as in their comments (redis-list; xgboost, linear). Every key is
+// are spelled as in their comments (redis-list, redis-stream; xgboost, linear). Every key is
 // optional except model.path and model.features. The ranges in the comments
 // below are what ValidateTopology() enforces.
 //
@@ -26,7 +27,8 @@
 namespace scorepipe {
 
 enum class QueueKind {
-  kRedisList,  // the upstream's Redis lists: producers LPUSH, we RPOP
+  kRedisList,    // the upstream's Redis lists: producers LPUSH, we RPOP
+  kRedisStream,  // Redis Streams: producers XADD, we XREADGROUP in a consumer group
 };
 
 struct RedisConfig {
@@ -43,12 +45,21 @@ struct QueueConfig {
   std::string input = "transactions_queue";
   std::string output = "results_queue";
   std::string dead_letter = "transactions_dead";
+  // redis-stream: the consumer group, and the entry field that holds a
+  // message (non-empty, no whitespace).
+  std::string group = "scorepipe";
+  std::string stream_field = "message";
+  // A lease older than this is reclaimed: its holder is taken to be dead or
+  // stuck and its messages go round again, 100..86400000. Keep it well above
+  // the time a batch needs end to end, or work is done twice (harmless: the
+  // duplicate publishes nothing) under load.
+  int inflight_timeout_ms = 30000;
 };
 
 struct BridgeConfig {
   int batch_size = 512;            // transactions per batch, 1..65536
   int linger_ms = 2;               // longest wait to fill a batch, 0..60000
-  int block_timeout_ms = 500;      // BRPOP wait on an empty list, 1..60000
+  int block_timeout_ms = 500;      // wait on an empty queue, 1..60000, below queue.inflight_timeout_ms / 2
   int max_message_bytes = 65536;   // larger queue messages are dead-lettered, 64..16777216
 };
 
@@ -65,11 +76,24 @@ struct Endpoint {
 };
 
 struct VentilatorConfig {
-  Endpoint workers{"tcp://*:5557", "tcp://127.0.0.1:5557"};  // PUSH to workers
-  Endpoint intake{"tcp://*:5556", "tcp://127.0.0.1:5556"};   // PULL from the bridge
-  // Batches queued per worker pipe, 1..100000. Small, so that a worker that
-  // joins late is not starved behind a deep queue of an earlier one.
+  Endpoint workers{"tcp://*:5557", "tcp://127.0.0.1:5557"};    // ROUTER: batches to workers, credits back
+  Endpoint intake{"tcp://*:5556", "tcp://127.0.0.1:5556"};     // PULL from the bridge
+  Endpoint heartbeat{"tcp://*:5560", "tcp://127.0.0.1:5560"};  // ROUTER: heartbeats both ways
+  Endpoint status{"tcp://*:5561", "tcp://127.0.0.1:5561"};     // REP: `scorepipe status`
+  // Batches queued per worker pipe, 1..100000; at least workers.credit.
   int send_hwm = 4;
+  // A batch a worker has not finished this long after it was sent goes to
+  // another worker, 100..3600000.
+  int batch_timeout_ms = 10000;
+};
+
+// Liveness between workers and the ventilator (the Paranoid Pirate pattern):
+// each side sends a heartbeat every `interval_ms`; a peer silent for
+// `liveness` intervals is dead (the ventilator re-dispatches the worker's
+// batches; a worker reconnects and announces itself again).
+struct HeartbeatConfig {
+  int interval_ms = 1000;  // 10..60000
+  int liveness = 3;        // 1..100
 };
 
 struct SinkConfig {
@@ -80,6 +104,9 @@ struct SinkConfig {
 
 struct WorkersConfig {
   int count = 2;  // workers `scorepipe up` starts on this host, 0..256
+  // Batches one worker holds at a time (its credit with the ventilator), 1..64:
+  // one being scored and the next one ready.
+  int credit = 2;
 };
 
 enum class ModelFormat {
@@ -108,6 +135,7 @@ struct Topology {
   QueueConfig queue;
   BridgeConfig bridge;
   VentilatorConfig ventilator;
+  HeartbeatConfig heartbeat;
   SinkConfig sink;
   WorkersConfig workers;
   ModelConfig model;

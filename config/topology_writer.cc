@@ -9,6 +9,8 @@ const char* QueueKindName(QueueKind kind) {
   switch (kind) {
     case QueueKind::kRedisList:
       return "redis-list";
+    case QueueKind::kRedisStream:
+      return "redis-stream";
   }
   return "?";
 }
@@ -39,6 +41,9 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "input" << YAML::Value << t.queue.input;
   out << YAML::Key << "output" << YAML::Value << t.queue.output;
   out << YAML::Key << "dead_letter" << YAML::Value << t.queue.dead_letter;
+  out << YAML::Key << "group" << YAML::Value << t.queue.group;
+  out << YAML::Key << "stream_field" << YAML::Value << t.queue.stream_field;
+  out << YAML::Key << "inflight_timeout_ms" << YAML::Value << t.queue.inflight_timeout_ms;
   out << YAML::EndMap;
 
   out << YAML::Key << "bridge" << YAML::Value << YAML::BeginMap;
@@ -53,7 +58,17 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "connect" << YAML::Value << t.ventilator.workers.connect;
   out << YAML::Key << "intake_bind" << YAML::Value << t.ventilator.intake.bind;
   out << YAML::Key << "intake_connect" << YAML::Value << t.ventilator.intake.connect;
+  out << YAML::Key << "heartbeat_bind" << YAML::Value << t.ventilator.heartbeat.bind;
+  out << YAML::Key << "heartbeat_connect" << YAML::Value << t.ventilator.heartbeat.connect;
+  out << YAML::Key << "status_bind" << YAML::Value << t.ventilator.status.bind;
+  out << YAML::Key << "status_connect" << YAML::Value << t.ventilator.status.connect;
   out << YAML::Key << "send_hwm" << YAML::Value << t.ventilator.send_hwm;
+  out << YAML::Key << "batch_timeout_ms" << YAML::Value << t.ventilator.batch_timeout_ms;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "heartbeat" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "interval_ms" << YAML::Value << t.heartbeat.interval_ms;
+  out << YAML::Key << "liveness" << YAML::Value << t.heartbeat.liveness;
   out << YAML::EndMap;
 
   out << YAML::Key << "sink" << YAML::Value << YAML::BeginMap;
@@ -65,6 +80,7 @@ std::string TopologyToYaml(const Topology& t) {
 
   out << YAML::Key << "workers" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "count" << YAML::Value << t.workers.count;
+  out << YAML::Key << "credit" << YAML::Value << t.workers.credit;
   out << YAML::EndMap;
 
   out << YAML::Key << "model" << YAML::Value << YAML::BeginMap;

@@ -2,21 +2,23 @@
 
 #include <exception>
 #include <limits>
+#include <msgpack.hpp>
 #include <new>
 #include <string>
 #include <utility>
-
-#include <msgpack.hpp>
 
 namespace scorepipe {
 namespace {
 
 // Fields per message body and per vector item; a frame with any other count is refused.
-constexpr uint32_t kTransactionBatchFields = 3;
+constexpr uint32_t kTransactionBatchFields = 5;
 constexpr uint32_t kTransactionFields = 7;
-constexpr uint32_t kResultBatchFields = 5;
+constexpr uint32_t kRejectFields = 2;
+constexpr uint32_t kResultBatchFields = 7;
 constexpr uint32_t kScoreResultFields = 5;
-constexpr uint32_t kHeartbeatFields = 7;
+constexpr uint32_t kHeartbeatFields = 10;
+constexpr uint32_t kWorkerReadyFields = 6;
+constexpr uint32_t kBatchDoneFields = 2;
 
 // Decoding limits handed to msgpack::unpack, checked before it allocates. The
 // body sits at depth 1, a vector at 2, a vector item at 3; one more level lets
@@ -46,10 +48,20 @@ void PackString(Packer& packer, std::string_view s) {
   packer.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
+void PackRejects(Packer& p, const std::vector<Reject>& rejects) {
+  p.pack_array(static_cast<uint32_t>(rejects.size()));
+  for (const Reject& r : rejects) {
+    p.pack_array(kRejectFields);
+    p.pack_uint32(r.position);
+    PackString(p, r.dead_letter);
+  }
+}
+
 void PackBody(Packer& p, const TransactionBatch& batch) {
   p.pack_array(kTransactionBatchFields);
   p.pack_uint64(batch.batch_id);
   p.pack_int64(batch.created_at_us);
+  PackString(p, batch.lease);
   p.pack_array(static_cast<uint32_t>(batch.transactions.size()));
   for (const Transaction& t : batch.transactions) {
     p.pack_array(kTransactionFields);
@@ -61,11 +73,13 @@ void PackBody(Packer& p, const TransactionBatch& batch) {
     p.pack_double(t.timestamp_unix_s);
     PackString(p, t.status);
   }
+  PackRejects(p, batch.rejects);
 }
 
 void PackBody(Packer& p, const ResultBatch& batch) {
   p.pack_array(kResultBatchFields);
   p.pack_uint64(batch.batch_id);
+  PackString(p, batch.lease);
   PackString(p, batch.worker_id);
   PackString(p, batch.model_version);
   p.pack_int64(batch.scored_at_us);
@@ -78,17 +92,37 @@ void PackBody(Packer& p, const ResultBatch& batch) {
     p.pack_double(s.confidence);
     PackString(p, s.error);
   }
+  PackRejects(p, batch.rejects);
 }
 
 void PackBody(Packer& p, const Heartbeat& heartbeat) {
   p.pack_array(kHeartbeatFields);
-  PackString(p, heartbeat.worker_id);
+  PackString(p, heartbeat.sender);
   PackString(p, heartbeat.host);
   p.pack_int64(heartbeat.pid);
+  p.pack_uint64(heartbeat.session);
   p.pack_uint64(heartbeat.sequence);
+  p.pack_uint32(heartbeat.batches_held);
   p.pack_uint64(heartbeat.batches_scored);
   p.pack_uint64(heartbeat.transactions_scored);
   p.pack_int64(heartbeat.sent_at_us);
+  p.pack(heartbeat.known);
+}
+
+void PackBody(Packer& p, const WorkerReady& ready) {
+  p.pack_array(kWorkerReadyFields);
+  PackString(p, ready.worker_id);
+  PackString(p, ready.host);
+  p.pack_int64(ready.pid);
+  p.pack_uint64(ready.session);
+  p.pack_uint32(ready.credit);
+  p.pack_uint8(static_cast<uint8_t>(ready.state));
+}
+
+void PackBody(Packer& p, const BatchDone& done) {
+  p.pack_array(kBatchDoneFields);
+  p.pack_uint64(done.batch_id);
+  p.pack_uint64(done.session);
 }
 
 // Packs the envelope and then `message` as the body, into a string reserved
@@ -246,14 +280,14 @@ Result<Envelope> ReadEnvelope(std::string_view frame) {
   status = CheckRead(ReadUnsigned(cursor, &value), "version is not an unsigned integer");
   if (!status.ok()) return status;
   if (value != kWireVersion) {
-    return Status::Error("wire version " + std::to_string(value) +
-                         " not supported (this node speaks " + std::to_string(kWireVersion) + ")");
+    return Status::Error("wire version " + std::to_string(value) + " not supported (this node speaks " +
+                         std::to_string(kWireVersion) + ")");
   }
 
   status = CheckRead(ReadUnsigned(cursor, &value), "kind is not an unsigned integer");
   if (!status.ok()) return status;
   if (value < static_cast<uint64_t>(MessageKind::kTransactionBatch) ||
-      value > static_cast<uint64_t>(MessageKind::kHeartbeat)) {
+      value > static_cast<uint64_t>(MessageKind::kBatchDone)) {
     return Status::Error("unknown message kind " + std::to_string(value));
   }
   return Envelope{static_cast<MessageKind>(value), cursor.offset()};
@@ -344,6 +378,28 @@ bool AsDouble(const msgpack::object& o, double* out) {
   }
 }
 
+bool AsUint32(const msgpack::object& o, uint32_t* out) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > std::numeric_limits<uint32_t>::max()) {
+    return false;
+  }
+  *out = static_cast<uint32_t>(o.via.u64);
+  return true;
+}
+
+bool AsBool(const msgpack::object& o, bool* out) {
+  if (o.type != msgpack::type::BOOLEAN) return false;
+  *out = o.via.boolean;
+  return true;
+}
+
+bool AsWorkerState(const msgpack::object& o, WorkerState* out) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > static_cast<uint64_t>(WorkerState::kLeaving)) {
+    return false;
+  }
+  *out = static_cast<WorkerState>(o.via.u64);
+  return true;
+}
+
 bool AsString(const msgpack::object& o, std::string* out) {
   if (o.type != msgpack::type::STR) return false;
   out->assign(o.via.str.ptr, o.via.str.size);
@@ -357,12 +413,11 @@ class FieldReader {
  public:
   // `vector` and `index` name the vector item this array is ("transactions",
   // 3); a null `vector` means the message body itself.
-  FieldReader(const msgpack::object& array, uint32_t expected_fields, const char* vector,
-              size_t index)
+  FieldReader(const msgpack::object& array, uint32_t expected_fields, const char* vector, size_t index)
       : vector_(vector), index_(index) {
     if (array.type != msgpack::type::ARRAY) {
-      Fail(nullptr, "expected an array of " + std::to_string(expected_fields) + " fields, got " +
-                        TypeName(array));
+      Fail(nullptr,
+           "expected an array of " + std::to_string(expected_fields) + " fields, got " + TypeName(array));
     } else if (array.via.array.size != expected_fields) {
       Fail(nullptr, "expected an array of " + std::to_string(expected_fields) + " fields, got " +
                         std::to_string(array.via.array.size));
@@ -377,6 +432,9 @@ class FieldReader {
   void Read(const char* name, int64_t* out) { Take(name, "an int64", AsInt64, out); }
   void Read(const char* name, uint64_t* out) { Take(name, "a uint64", AsUint64, out); }
   void Read(const char* name, int32_t* out) { Take(name, "an int32", AsInt32, out); }
+  void Read(const char* name, uint32_t* out) { Take(name, "a uint32", AsUint32, out); }
+  void Read(const char* name, bool* out) { Take(name, "a boolean", AsBool, out); }
+  void Read(const char* name, WorkerState* out) { Take(name, "a worker state (0..2)", AsWorkerState, out); }
   void Read(const char* name, double* out) { Take(name, "a number", AsDouble, out); }
   void Read(const char* name, std::string* out) { Take(name, "a string", AsString, out); }
 
@@ -393,8 +451,7 @@ class FieldReader {
 
  private:
   template <typename T>
-  void Take(const char* name, const char* expected, bool (*convert)(const msgpack::object&, T*),
-            T* out) {
+  void Take(const char* name, const char* expected, bool (*convert)(const msgpack::object&, T*), T* out) {
     const msgpack::object* field = Next();
     if (field != nullptr && !convert(*field, out)) {
       Fail(name, std::string("expected ") + expected + ", got " + Describe(*field));
@@ -420,9 +477,7 @@ class FieldReader {
 };
 
 // Strings, bins and exts point into the frame instead of being copied into the zone.
-bool BorrowFromFrame(msgpack::type::object_type /*type*/, size_t /*length*/, void* /*user*/) {
-  return true;
-}
+bool BorrowFromFrame(msgpack::type::object_type /*type*/, size_t /*length*/, void* /*user*/) { return true; }
 
 Status DecodeTransaction(const msgpack::object& o, size_t index, Transaction* t) {
   FieldReader r(o, kTransactionFields, "transactions", index);
@@ -433,6 +488,13 @@ Status DecodeTransaction(const msgpack::object& o, size_t index, Transaction* t)
   r.Read("timestamp", &t->timestamp);
   r.Read("timestamp_unix_s", &t->timestamp_unix_s);
   r.Read("status", &t->status);
+  return r.status();
+}
+
+Status DecodeReject(const msgpack::object& o, size_t index, Reject* reject) {
+  FieldReader r(o, kRejectFields, "rejects", index);
+  r.Read("position", &reject->position);
+  r.Read("dead_letter", &reject->dead_letter);
   return r.status();
 }
 
@@ -448,8 +510,7 @@ Status DecodeScoreResult(const msgpack::object& o, size_t index, ScoreResult* s)
 
 // Decodes every item of `items` with `decode_item` into `out`.
 template <typename T, typename DecodeItem>
-Status DecodeVector(const msgpack::object_array& items, DecodeItem decode_item,
-                    std::vector<T>* out) {
+Status DecodeVector(const msgpack::object_array& items, DecodeItem decode_item, std::vector<T>* out) {
   out->resize(items.size);
   for (uint32_t i = 0; i < items.size; ++i) {
     Status status = decode_item(items.ptr[i], i, &(*out)[i]);
@@ -462,31 +523,58 @@ Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
   FieldReader r(body, kTransactionBatchFields, nullptr, 0);
   r.Read("batch_id", &batch->batch_id);
   r.Read("created_at_us", &batch->created_at_us);
+  r.Read("lease", &batch->lease);
   const msgpack::object_array* items = r.ReadArray("transactions");
+  const msgpack::object_array* rejects = r.ReadArray("rejects");
   if (!r.ok()) return r.status();
-  return DecodeVector(*items, DecodeTransaction, &batch->transactions);
+  if (Status s = DecodeVector(*items, DecodeTransaction, &batch->transactions); !s.ok()) return s;
+  return DecodeVector(*rejects, DecodeReject, &batch->rejects);
 }
 
 Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
   FieldReader r(body, kResultBatchFields, nullptr, 0);
   r.Read("batch_id", &batch->batch_id);
+  r.Read("lease", &batch->lease);
   r.Read("worker_id", &batch->worker_id);
   r.Read("model_version", &batch->model_version);
   r.Read("scored_at_us", &batch->scored_at_us);
   const msgpack::object_array* items = r.ReadArray("results");
+  const msgpack::object_array* rejects = r.ReadArray("rejects");
   if (!r.ok()) return r.status();
-  return DecodeVector(*items, DecodeScoreResult, &batch->results);
+  if (Status s = DecodeVector(*items, DecodeScoreResult, &batch->results); !s.ok()) return s;
+  return DecodeVector(*rejects, DecodeReject, &batch->rejects);
 }
 
 Status DecodeBody(const msgpack::object& body, Heartbeat* heartbeat) {
   FieldReader r(body, kHeartbeatFields, nullptr, 0);
-  r.Read("worker_id", &heartbeat->worker_id);
+  r.Read("sender", &heartbeat->sender);
   r.Read("host", &heartbeat->host);
   r.Read("pid", &heartbeat->pid);
+  r.Read("session", &heartbeat->session);
   r.Read("sequence", &heartbeat->sequence);
+  r.Read("batches_held", &heartbeat->batches_held);
   r.Read("batches_scored", &heartbeat->batches_scored);
   r.Read("transactions_scored", &heartbeat->transactions_scored);
   r.Read("sent_at_us", &heartbeat->sent_at_us);
+  r.Read("known", &heartbeat->known);
+  return r.status();
+}
+
+Status DecodeBody(const msgpack::object& body, WorkerReady* ready) {
+  FieldReader r(body, kWorkerReadyFields, nullptr, 0);
+  r.Read("worker_id", &ready->worker_id);
+  r.Read("host", &ready->host);
+  r.Read("pid", &ready->pid);
+  r.Read("session", &ready->session);
+  r.Read("credit", &ready->credit);
+  r.Read("state", &ready->state);
+  return r.status();
+}
+
+Status DecodeBody(const msgpack::object& body, BatchDone* done) {
+  FieldReader r(body, kBatchDoneFields, nullptr, 0);
+  r.Read("batch_id", &done->batch_id);
+  r.Read("session", &done->session);
   return r.status();
 }
 
@@ -508,8 +596,7 @@ Result<T> DecodeFrame(std::string_view frame, MessageKind expected) {
     const msgpack::object_handle body =
         msgpack::unpack(frame.data(), frame.size(), offset, BorrowFromFrame, nullptr, limits);
     if (offset != frame.size()) {
-      return Status::Error("frame has " + std::to_string(frame.size() - offset) +
-                           " bytes after the message");
+      return Status::Error("frame has " + std::to_string(frame.size() - offset) + " bytes after the message");
     }
     T message;
     Status status = DecodeBody(body.get(), &message);
@@ -518,14 +605,12 @@ Result<T> DecodeFrame(std::string_view frame, MessageKind expected) {
   } catch (const msgpack::insufficient_bytes&) {
     return Truncated();
   } catch (const msgpack::array_size_overflow&) {
-    return Status::Error("frame declares an array of more than " + std::to_string(kMaxBatchItems) +
-                         " items");
+    return Status::Error("frame declares an array of more than " + std::to_string(kMaxBatchItems) + " items");
   } catch (const msgpack::str_size_overflow&) {
     return Status::Error("frame declares a string of more than " + std::to_string(kMaxStringBytes) +
                          " bytes");
   } catch (const msgpack::depth_size_overflow&) {
-    return Status::Error("frame nests arrays or maps more than " + std::to_string(kMaxDepth) +
-                         " deep");
+    return Status::Error("frame nests arrays or maps more than " + std::to_string(kMaxDepth) + " deep");
   } catch (const msgpack::size_overflow&) {
     return Status::Error("frame declares a map, bin or ext value larger than the decoder allows");
   } catch (const msgpack::unpack_error& e) {
@@ -533,8 +618,7 @@ Result<T> DecodeFrame(std::string_view frame, MessageKind expected) {
   } catch (const msgpack::type_error&) {
     return Status::Error("frame has a value of an unexpected msgpack type");
   } catch (const std::bad_alloc&) {
-    return Status::Error("out of memory decoding a frame of " + std::to_string(frame.size()) +
-                         " bytes");
+    return Status::Error("out of memory decoding a frame of " + std::to_string(frame.size()) + " bytes");
   } catch (const std::exception& e) {
     return Status::Error(std::string("frame could not be decoded: ") + e.what());
   }
@@ -550,30 +634,62 @@ const char* MessageKindName(MessageKind kind) {
       return "ResultBatch";
     case MessageKind::kHeartbeat:
       return "Heartbeat";
+    case MessageKind::kWorkerReady:
+      return "WorkerReady";
+    case MessageKind::kBatchDone:
+      return "BatchDone";
   }
   return "unknown message kind";
 }
 
 // The size hints are rough upper estimates of the packed bytes.
 std::string Encode(const TransactionBatch& batch) {
-  return EncodeFrame(MessageKind::kTransactionBatch, 32 + 80 * batch.transactions.size(), batch);
+  return EncodeFrame(MessageKind::kTransactionBatch, 48 + batch.lease.size() + 80 * batch.transactions.size(),
+                     batch);
 }
 
 std::string Encode(const ResultBatch& batch) {
-  return EncodeFrame(
-      MessageKind::kResultBatch,
-      64 + batch.worker_id.size() + batch.model_version.size() + 40 * batch.results.size(), batch);
+  return EncodeFrame(MessageKind::kResultBatch,
+                     64 + batch.lease.size() + batch.worker_id.size() + batch.model_version.size() +
+                         40 * batch.results.size(),
+                     batch);
 }
 
 std::string Encode(const Heartbeat& heartbeat) {
-  return EncodeFrame(MessageKind::kHeartbeat,
-                     64 + heartbeat.worker_id.size() + heartbeat.host.size(), heartbeat);
+  return EncodeFrame(MessageKind::kHeartbeat, 80 + heartbeat.sender.size() + heartbeat.host.size(),
+                     heartbeat);
 }
+
+std::string Encode(const WorkerReady& ready) {
+  return EncodeFrame(MessageKind::kWorkerReady, 64 + ready.worker_id.size() + ready.host.size(), ready);
+}
+
+std::string Encode(const BatchDone& done) { return EncodeFrame(MessageKind::kBatchDone, 32, done); }
 
 Result<MessageKind> PeekKind(std::string_view frame) {
   Result<Envelope> envelope = ReadEnvelope(frame);
   if (!envelope.ok()) return envelope.status();
   return envelope->kind;
+}
+
+Result<uint64_t> PeekBatchId(std::string_view frame) {
+  Result<Envelope> envelope = ReadEnvelope(frame);
+  if (!envelope.ok()) return envelope.status();
+  if (envelope->kind != MessageKind::kTransactionBatch) {
+    return Status::Error(std::string("expected a TransactionBatch, got a ") +
+                         MessageKindName(envelope->kind));
+  }
+  ByteCursor cursor(frame.substr(envelope->body_offset));
+  uint64_t value = 0;
+  Status status = CheckRead(ReadArrayHeader(cursor, &value), "body is not an array");
+  if (!status.ok()) return status;
+  if (value != kTransactionBatchFields) {
+    return Status::Error("message body: expected an array of " + std::to_string(kTransactionBatchFields) +
+                         " fields, got " + std::to_string(value));
+  }
+  status = CheckRead(ReadUnsigned(cursor, &value), "batch_id is not a uint64");
+  if (!status.ok()) return status;
+  return value;
 }
 
 Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame) {
@@ -586,6 +702,14 @@ Result<ResultBatch> DecodeResultBatch(std::string_view frame) {
 
 Result<Heartbeat> DecodeHeartbeat(std::string_view frame) {
   return DecodeFrame<Heartbeat>(frame, MessageKind::kHeartbeat);
+}
+
+Result<WorkerReady> DecodeWorkerReady(std::string_view frame) {
+  return DecodeFrame<WorkerReady>(frame, MessageKind::kWorkerReady);
+}
+
+Result<BatchDone> DecodeBatchDone(std::string_view frame) {
+  return DecodeFrame<BatchDone>(frame, MessageKind::kBatchDone);
 }
 
 }  // namespace scorepipe

@@ -20,7 +20,8 @@
 namespace scorepipe {
 
 inline constexpr std::string_view kWireMagic = "SCPW";
-inline constexpr uint32_t kWireVersion = 1;
+// 2: leases and rejects in batches; the worker/ventilator credit messages.
+inline constexpr uint32_t kWireVersion = 2;
 // Frames larger than this are refused before decoding.
 inline constexpr size_t kMaxFrameBytes = 64u << 20;
 // Batches with more transactions or results than this are refused.
@@ -30,6 +31,8 @@ enum class MessageKind : uint8_t {
   kTransactionBatch = 1,
   kResultBatch = 2,
   kHeartbeat = 3,
+  kWorkerReady = 4,
+  kBatchDone = 5,
 };
 
 const char* MessageKindName(MessageKind kind);
@@ -37,9 +40,14 @@ const char* MessageKindName(MessageKind kind);
 std::string Encode(const TransactionBatch& batch);
 std::string Encode(const ResultBatch& batch);
 std::string Encode(const Heartbeat& heartbeat);
+std::string Encode(const WorkerReady& ready);
+std::string Encode(const BatchDone& done);
 
 // Reads only the envelope: magic, version and kind.
 Result<MessageKind> PeekKind(std::string_view frame);
+// Reads only the envelope and the batch id of a TransactionBatch (the
+// ventilator routes batches without decoding their transactions).
+Result<uint64_t> PeekBatchId(std::string_view frame);
 
 // Each decoder fails (never throws) on a frame that is truncated, not msgpack,
 // foreign (wrong magic), of another version, of another kind, or over limits,
@@ -50,6 +58,8 @@ Result<MessageKind> PeekKind(std::string_view frame);
 Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame);
 Result<ResultBatch> DecodeResultBatch(std::string_view frame);
 Result<Heartbeat> DecodeHeartbeat(std::string_view frame);
+Result<WorkerReady> DecodeWorkerReady(std::string_view frame);
+Result<BatchDone> DecodeBatchDone(std::string_view frame);
 
 }  // namespace scorepipe
 

@@ -2,7 +2,8 @@
 //
 // Plain value types, encoded by proto/codec.h. A TransactionBatch goes
 // bridge -> ventilator -> worker; a ResultBatch goes worker -> sink (and out on
-// the sink's live PUB feed); a Heartbeat goes worker -> ventilator.
+// the sink's live PUB feed); Heartbeats go both ways between worker and
+// ventilator; WorkerReady and BatchDone go worker -> ventilator (credits).
 // Transactions arrive already validated against the upstream schema by the
 // bridge, so every field here is present and within its rules.
 //
@@ -18,21 +19,36 @@ namespace scorepipe {
 
 // One upstream transaction, parsed and validated by the bridge.
 struct Transaction {
-  int64_t id = 0;           // >= 1
-  int64_t customer_id = 0;  // >= 1
-  int64_t vendor_id = 0;    // >= 1
-  double amount = 0;        // >= 0
-  std::string timestamp;    // the original ISO-8601 text
+  int64_t id = 0;               // >= 1
+  int64_t customer_id = 0;      // >= 1
+  int64_t vendor_id = 0;        // >= 1
+  double amount = 0;            // >= 0
+  std::string timestamp;        // the original ISO-8601 text
   double timestamp_unix_s = 0;  // the same instant as Unix seconds (UTC)
-  std::string status;       // accepted | rejected | pending
+  std::string status;           // accepted | rejected | pending
 
   bool operator==(const Transaction&) const = default;
 };
 
+// A queue message the bridge could not turn into a Transaction: it still
+// belongs to the batch's lease, so it travels with the batch and the sink
+// settles it as a dead-letter entry together with the batch's results.
+struct Reject {
+  uint32_t position = 0;    // index of the message in the lease
+  std::string dead_letter;  // the dead-letter entry JSON (reason + original)
+
+  bool operator==(const Reject&) const = default;
+};
+
+// A batch of transactions and the lease that holds their queue messages in
+// flight. The lease's messages are, in order, the transactions and the
+// rejects merged by position (transactions fill the positions rejects leave).
 struct TransactionBatch {
-  uint64_t batch_id = 0;        // unique per bridge run (see bridge/)
-  int64_t created_at_us = 0;    // Unix microseconds when the bridge sealed it
+  uint64_t batch_id = 0;      // unique in the cluster (random bridge base + counter)
+  int64_t created_at_us = 0;  // Unix microseconds when the bridge sealed it
+  std::string lease;          // opaque queue lease (bridge/queue.h)
   std::vector<Transaction> transactions;
+  std::vector<Reject> rejects;  // by increasing position
 
   bool operator==(const TransactionBatch&) const = default;
 };
@@ -51,25 +67,63 @@ struct ScoreResult {
 };
 
 struct ResultBatch {
-  uint64_t batch_id = 0;       // the TransactionBatch it answers
-  std::string worker_id;       // who scored it
-  std::string model_version;   // what scored it
-  int64_t scored_at_us = 0;    // Unix microseconds when scoring finished
+  uint64_t batch_id = 0;             // the TransactionBatch it answers
+  std::string lease;                 // that batch's lease
+  std::string worker_id;             // who scored it
+  std::string model_version;         // what scored it
+  int64_t scored_at_us = 0;          // Unix microseconds when scoring finished
   std::vector<ScoreResult> results;  // same order as the transactions
+  std::vector<Reject> rejects;       // the batch's rejects, passed through
 
   bool operator==(const ResultBatch&) const = default;
 };
 
+// Liveness, both ways on the heartbeat channel: a worker sends one every
+// interval; the ventilator answers each with its own (`known` tells the
+// worker whether the ventilator has its session on record; when not, the
+// worker announces itself again with a WorkerReady).
 struct Heartbeat {
+  std::string sender;  // worker id, or "ventilator"
+  std::string host;
+  int64_t pid = 0;
+  uint64_t session = 0;              // random per process start
+  uint64_t sequence = 0;             // increases by one per heartbeat
+  uint32_t batches_held = 0;         // worker: received and not yet done
+  uint64_t batches_scored = 0;       // since the sender started
+  uint64_t transactions_scored = 0;  // since the sender started
+  int64_t sent_at_us = 0;            // Unix microseconds
+  bool known = true;                 // ventilator -> worker, see above
+
+  bool operator==(const Heartbeat&) const = default;
+};
+
+enum class WorkerState : uint8_t {
+  kActive = 0,    // send me up to `credit` batches
+  kDraining = 1,  // stopping: send nothing more; I finish what I hold
+  kLeaving = 2,   // gone: whatever is still assigned to me goes elsewhere now
+};
+
+// Worker -> ventilator on the work channel: announces the worker (at connect,
+// reconnect, or when the ventilator does not know it) and how many batches
+// it can take now; every later BatchDone gives one more.
+struct WorkerReady {
   std::string worker_id;
   std::string host;
   int64_t pid = 0;
-  uint64_t sequence = 0;            // increases by one per heartbeat
-  uint64_t batches_scored = 0;      // since the worker started
-  uint64_t transactions_scored = 0; // since the worker started
-  int64_t sent_at_us = 0;           // Unix microseconds
+  uint64_t session = 0;
+  uint32_t credit = 0;
+  WorkerState state = WorkerState::kActive;
 
-  bool operator==(const Heartbeat&) const = default;
+  bool operator==(const WorkerReady&) const = default;
+};
+
+// Worker -> ventilator: a batch's results are on their way to the sink; the
+// ventilator forgets the batch and gives the worker one more credit.
+struct BatchDone {
+  uint64_t batch_id = 0;
+  uint64_t session = 0;
+
+  bool operator==(const BatchDone&) const = default;
 };
 
 }  // namespace scorepipe

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <random>
 #include <thread>
 
 namespace scorepipe {
@@ -75,6 +76,13 @@ std::string HostName() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "unknown";
   return name;
+}
+
+uint64_t NewSession() {
+  std::random_device device;
+  uint64_t session = 0;
+  while (session == 0) session = (static_cast<uint64_t>(device()) << 32) ^ device();
+  return session;
 }
 
 int64_t NowUnixMicros() {

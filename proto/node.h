@@ -32,6 +32,8 @@ Status InitLogging(std::string_view role, std::string_view id, std::string_view 
 
 std::string HostName();
 int64_t NowUnixMicros();
+// A random non-zero 64-bit number: tells two starts of one process apart.
+uint64_t NewSession();
 
 // Exponential back-off between retries of a failing dependency (Redis).
 class Backoff {

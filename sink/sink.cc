@@ -19,20 +19,36 @@ constexpr auto kDrainTimeout = std::chrono::seconds(10);
 
 }  // namespace
 
-void FormatResultBatch(const ResultBatch& batch, std::vector<std::string>* results,
-                       std::vector<std::string>* dead_letters) {
+Status FormatOutcomes(const ResultBatch& batch, std::vector<Outcome>* outcomes) {
+  outcomes->clear();
+  const size_t total = batch.results.size() + batch.rejects.size();
+  outcomes->reserve(total);
   const std::string scored_at = FormatIso8601Millis(batch.scored_at_us);
-  for (const ScoreResult& result : batch.results) {
-    if (!result.error.empty()) {
-      std::string original = "{\"id\":" + std::to_string(result.transaction_id) + "}";
-      dead_letters->push_back(DeadLetterJson(result.error, "worker " + batch.worker_id, original,
-                                             batch.scored_at_us));
+  size_t next_result = 0;
+  size_t next_reject = 0;
+  for (size_t position = 0; position < total; ++position) {
+    if (next_reject < batch.rejects.size() && batch.rejects[next_reject].position == position) {
+      outcomes->push_back({Outcome::Route::kDeadLetter, batch.rejects[next_reject].dead_letter});
+      ++next_reject;
       continue;
     }
-    std::string text;
-    AppendResultJson(result, scored_at, &text);
-    results->push_back(std::move(text));
+    if (next_result == batch.results.size()) break;
+    const ScoreResult& result = batch.results[next_result++];
+    Outcome outcome;
+    if (!result.error.empty()) {
+      std::string original = "{\"id\":" + std::to_string(result.transaction_id) + "}";
+      outcome.route = Outcome::Route::kDeadLetter;
+      outcome.text = DeadLetterJson(result.error, "worker " + batch.worker_id, original, batch.scored_at_us);
+    } else {
+      AppendResultJson(result, scored_at, &outcome.text);
+    }
+    outcomes->push_back(std::move(outcome));
   }
+  if (outcomes->size() != total) {
+    return Status::Error("batch " + std::to_string(batch.batch_id) + ": reject positions do not fit its " +
+                         std::to_string(total) + " messages");
+  }
+  return Status::Ok();
 }
 
 Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Queue> queue)
@@ -61,27 +77,55 @@ bool Sink::Handle(zmq::message_t& frame, std::optional<Clock::time_point> deadli
     }
     return true;
   }
-  result_texts_.clear();
-  dead_letters_.clear();
-  FormatResultBatch(batch.value(), &result_texts_, &dead_letters_);
+  if (Status formatted = FormatOutcomes(batch.value(), &outcomes_); !formatted.ok()) {
+    ++stats_.frames_refused;
+    spdlog::error("refusing a result batch: {}", formatted.message());
+    return true;
+  }
   Backoff backoff;
+  Settlement settled;
   while (true) {
-    Status s = queue_->Publish(result_texts_, dead_letters_);
-    if (s.ok()) break;
+    Result<Settlement> s = queue_->Settle(batch->lease, outcomes_);
+    if (s.ok()) {
+      settled = s.value();
+      break;
+    }
     uint64_t held_back = 0;
-    if (queue_error_log_.ShouldLog(&held_back)) spdlog::error("queue unavailable, retrying: {}", s.message());
+    if (queue_error_log_.ShouldLog(&held_back)) {
+      spdlog::error("queue unavailable, retrying: {}", s.status().message());
+    }
     const bool out_of_time = deadline ? Clock::now() >= *deadline : StopRequested();
     if (out_of_time) {
-      spdlog::error("stopping with batch {} unwritten ({} results): {}", batch->batch_id,
-                    result_texts_.size(), s.message());
+      spdlog::error("stopping with batch {} unsettled ({} outcomes; its lease brings it back): {}",
+                    batch->batch_id, outcomes_.size(), s.status().message());
       return false;
     }
     SleepUnlessStopped(backoff.NextDelayMs());
   }
   if (backoff.attempts() > 0) spdlog::info("queue reachable again");
+  if (!settled.refused.empty()) {
+    ++stats_.frames_refused;
+    spdlog::error("refusing result batch {} from {}: {}", batch->batch_id, batch->worker_id, settled.refused);
+    return true;
+  }
   ++stats_.batches;
-  stats_.results += result_texts_.size();
-  stats_.dead_lettered += dead_letters_.size();
+  stats_.duplicates += settled.duplicates;
+  if (settled.duplicates > 0) {
+    spdlog::debug("batch {} from {}: {} duplicate outcomes dropped", batch->batch_id, batch->worker_id,
+                  settled.duplicates);
+  }
+  if (settled.published == 0) return true;
+  if (settled.duplicates > 0) {
+    stats_.results += settled.published;  // a partial settlement (streams): routes not told apart
+  } else {
+    for (const Outcome& o : outcomes_) {
+      if (o.route == Outcome::Route::kResult) {
+        ++stats_.results;
+      } else {
+        ++stats_.dead_lettered;
+      }
+    }
+  }
   if (publish_) publish_->send(frame, zmq::send_flags::dontwait);
   return true;
 }
@@ -104,8 +148,9 @@ Status Sink::Run() {
       break;
     }
   }
-  spdlog::info("sink stopped: {} results in {} batches, dead-lettered {}, refused {} frames", stats_.results,
-               stats_.batches, stats_.dead_lettered, stats_.frames_refused);
+  spdlog::info(
+      "sink stopped: {} results in {} batches, dead-lettered {}, duplicates dropped {}, refused {} frames",
+      stats_.results, stats_.batches, stats_.dead_lettered, stats_.duplicates, stats_.frames_refused);
   return status;
 }
 

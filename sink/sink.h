@@ -1,12 +1,16 @@
 // Sink: gathers results from every worker and publishes them.
 //
-// PULLs ResultBatches (workers connect and PUSH), writes each batch's results
-// to the output queue in the upstream's result format, in batch order and in
-// one round trip, and routes transactions a worker could not score to the
-// dead-letter queue with the worker's reason. Each accepted batch is also
-// re-sent as is on a PUB socket for live subscribers (slow subscribers lose
-// messages there, never the queue). While the queue is unreachable the sink
-// retries with back-off and reads nothing more: back-pressure to the workers.
+// PULLs ResultBatches (workers connect and PUSH) and settles each batch's
+// lease in the queue in one atomic round trip (bridge/queue.h): results in
+// the upstream's result format to the output, the bridge's rejects and the
+// transactions a worker could not score to the dead-letter queue with their
+// reasons, all in lease order. A batch whose lease no longer holds its
+// messages (it was re-dispatched and another worker's copy won, or the lease
+// was reclaimed) publishes nothing: the duplicate is counted, not written.
+// Each batch that published is also re-sent as is on a PUB socket for live
+// subscribers (slow subscribers lose messages there, never the queue). While
+// the queue is unreachable the sink retries with back-off and reads nothing
+// more: back-pressure to the workers.
 //
 // Run() is called once, on the thread that built the Sink.
 #ifndef SCOREPIPE_SINK_SINK_H_
@@ -31,12 +35,15 @@ struct SinkStats {
   uint64_t batches = 0;
   uint64_t results = 0;
   uint64_t dead_lettered = 0;
+  uint64_t duplicates = 0;  // outcomes dropped because their lease had moved on
   uint64_t frames_refused = 0;
 };
 
-// Turns a ResultBatch into upstream result JSON texts and dead-letter entries.
-void FormatResultBatch(const ResultBatch& batch, std::vector<std::string>* results,
-                       std::vector<std::string>* dead_letters);
+// Turns a ResultBatch into the outcomes of its lease, in lease order: the
+// rejects at their positions, the results (upstream result JSON, or a
+// dead-letter entry for an unscored transaction) in the positions between.
+// Fails when the rejects' positions do not fit the batch.
+Status FormatOutcomes(const ResultBatch& batch, std::vector<Outcome>* outcomes);
 
 class Sink {
  public:
@@ -59,8 +66,7 @@ class Sink {
   std::unique_ptr<Queue> queue_;
   zmq::socket_t results_;
   std::optional<zmq::socket_t> publish_;
-  std::vector<std::string> result_texts_;
-  std::vector<std::string> dead_letters_;
+  std::vector<Outcome> outcomes_;
   SinkStats stats_;
   RateLimitedLog refused_log_;
   RateLimitedLog queue_error_log_;

@@ -1,77 +1,367 @@
 #include "ventilator/ventilator.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cinttypes>
+#include <cstdio>
 #include <string_view>
+#include <vector>
 
 #include "proto/codec.h"
+#include "proto/upstream_json.h"
 
 namespace scorepipe {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr int kReceiveSliceMs = 100;
-// A stopping ventilator forwards what reaches it for this long.
+constexpr int kSliceMs = 100;
+// A stopping ventilator keeps handing out and collecting batches this long.
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
+constexpr int kDrainQuietMs = 300;
+constexpr int kControlHwm = 1000;
+
+std::string_view View(const zmq::message_t& m) {
+  return std::string_view(static_cast<const char*>(m.data()), m.size());
+}
+
+const char* StateName(WorkerState state) {
+  switch (state) {
+    case WorkerState::kActive:
+      return "active";
+    case WorkerState::kDraining:
+      return "draining";
+    case WorkerState::kLeaving:
+      return "leaving";
+  }
+  return "?";
+}
+
+void AppendField(std::string* out, const char* key, const std::string& value) {
+  out->push_back('"');
+  out->append(key);
+  out->append("\":");
+  AppendJsonString(value, out);
+  out->push_back(',');
+}
+
+template <typename Number>
+void AppendNumber(std::string* out, const char* key, Number value) {
+  out->push_back('"');
+  out->append(key);
+  out->append("\":");
+  if constexpr (std::is_floating_point_v<Number>) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f", value);
+    out->append(buffer);
+  } else {
+    out->append(std::to_string(value));
+  }
+  out->push_back(',');
+}
+
+void CloseObject(std::string* out) {
+  if (!out->empty() && out->back() == ',') out->pop_back();
+  out->push_back('}');
+}
 
 }  // namespace
 
+std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, int64_t pid, double uptime_s,
+                       SteadyClock::time_point now) {
+  const DispatcherStats& s = dispatcher.stats();
+  const std::vector<WorkerView> workers = dispatcher.Workers();
+  double throughput = 0;
+  for (const WorkerView& w : workers) throughput += w.transactions_per_second;
+  std::string out = "{\"ventilator\":{";
+  AppendField(&out, "host", host);
+  AppendNumber(&out, "pid", pid);
+  AppendNumber(&out, "uptime_s", uptime_s);
+  AppendNumber(&out, "live_workers", dispatcher.live_workers());
+  AppendNumber(&out, "queued_batches", dispatcher.queued());
+  AppendNumber(&out, "in_flight_batches", dispatcher.in_flight());
+  AppendNumber(&out, "batches_received", s.batches_received);
+  AppendNumber(&out, "batches_sent", s.batches_sent);
+  AppendNumber(&out, "batches_done", s.batches_done);
+  AppendNumber(&out, "redispatched", s.redispatched);
+  AppendNumber(&out, "overdue", s.overdue);
+  AppendNumber(&out, "workers_joined", s.workers_joined);
+  AppendNumber(&out, "workers_lost", s.workers_lost);
+  AppendNumber(&out, "transactions_per_second", throughput);
+  CloseObject(&out);
+  out += ",\"workers\":[";
+  for (const WorkerView& w : workers) {
+    out.push_back('{');
+    AppendField(&out, "id", w.worker_id);
+    AppendField(&out, "host", w.host);
+    AppendNumber(&out, "pid", w.pid);
+    AppendField(&out, "state", StateName(w.state));
+    AppendNumber(&out, "last_heartbeat_ms",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_seen).count());
+    AppendNumber(&out, "in_flight_batches", w.in_flight);
+    AppendNumber(&out, "credit", w.credit);
+    AppendNumber(&out, "batches_scored", w.batches_scored);
+    AppendNumber(&out, "transactions_scored", w.transactions_scored);
+    AppendNumber(&out, "transactions_per_second", w.transactions_per_second);
+    CloseObject(&out);
+    out.push_back(',');
+  }
+  if (out.back() == ',') out.pop_back();
+  out += "]}";
+  return out;
+}
+
 Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
-    : config_(topology.ventilator),
+    : topology_(topology),
       intake_(context, zmq::socket_type::pull),
-      workers_(context, zmq::socket_type::push) {
-  intake_.set(zmq::sockopt::rcvhwm, config_.send_hwm);
+      work_(context, zmq::socket_type::router),
+      heartbeat_(context, zmq::socket_type::router),
+      status_(context, zmq::socket_type::rep),
+      dispatcher_(static_cast<uint32_t>(topology.workers.credit),
+                  std::chrono::milliseconds(topology.ventilator.batch_timeout_ms),
+                  std::chrono::milliseconds(static_cast<int64_t>(topology.heartbeat.interval_ms) *
+                                            topology.heartbeat.liveness)),
+      started_(SteadyClock::now()),
+      next_expire_(started_),
+      session_(NewSession()) {
+  intake_.set(zmq::sockopt::rcvhwm, topology.ventilator.send_hwm);
   intake_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
-  workers_.set(zmq::sockopt::sndhwm, config_.send_hwm);
-  workers_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
+  work_.set(zmq::sockopt::sndhwm, topology.ventilator.send_hwm);
+  work_.set(zmq::sockopt::rcvhwm, kControlHwm);
+  work_.set(zmq::sockopt::router_mandatory, true);
+  work_.set(zmq::sockopt::maxmsgsize, int64_t{1} << 16);  // only small control messages come in
+  work_.set(zmq::sockopt::linger, 0);  // whatever is unsent at exit is in the queue's leases
+  heartbeat_.set(zmq::sockopt::router_mandatory, false);
+  heartbeat_.set(zmq::sockopt::maxmsgsize, int64_t{1} << 16);
+  heartbeat_.set(zmq::sockopt::linger, 0);
+  status_.set(zmq::sockopt::maxmsgsize, int64_t{1} << 12);
+  status_.set(zmq::sockopt::linger, 0);
 }
 
 Status Ventilator::Bind() {
-  if (Status s = BindSocket(intake_, config_.intake.bind); !s.ok()) return s;
-  return BindSocket(workers_, config_.workers.bind);
+  const VentilatorConfig& c = topology_.ventilator;
+  if (Status s = BindSocket(intake_, c.intake.bind); !s.ok()) return s;
+  if (Status s = BindSocket(work_, c.workers.bind); !s.ok()) return s;
+  if (Status s = BindSocket(heartbeat_, c.heartbeat.bind); !s.ok()) return s;
+  return BindSocket(status_, c.status.bind);
 }
 
-bool Ventilator::Forward(zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
-  Result<MessageKind> kind =
-      PeekKind(std::string_view(static_cast<const char*>(frame.data()), frame.size()));
-  if (!kind.ok() || kind.value() != MessageKind::kTransactionBatch) {
-    ++stats_.frames_refused;
-    uint64_t held_back = 0;
-    if (refused_log_.ShouldLog(&held_back)) {
-      spdlog::warn("refusing a {}-byte frame on the intake: {} ({} more since the last report)",
-                   frame.size(), kind.ok() ? std::string("not a transaction batch") : kind.status().message(),
-                   held_back);
-    }
-    return true;
+void Ventilator::Refused(const char* where, size_t bytes, const std::string& why) {
+  ++stats_.frames_refused;
+  uint64_t held_back = 0;
+  if (refused_log_.ShouldLog(&held_back)) {
+    spdlog::warn("refusing a {}-byte frame on the {}: {} ({} more since the last report)", bytes, where, why,
+                 held_back);
   }
-  if (!SendFrame(workers_, frame, deadline)) return false;
-  ++stats_.batches_forwarded;
-  return true;
+}
+
+void Ventilator::LogRequeue(const Requeue& r) {
+  if (r.batches == 0 && r.worker_id.empty()) return;
+  if (r.reason.rfind("not done", 0) == 0) {
+    uint64_t held_back = 0;
+    if (!overdue_log_.ShouldLog(&held_back)) return;
+    spdlog::warn("worker {} ({} pid {}): {} batches {}; sending them to other workers", r.worker_id, r.host,
+                 r.pid, r.batches, r.reason);
+    return;
+  }
+  if (r.reason == "left") {
+    spdlog::info("worker {} ({} pid {}) left; {} batches it still held go to other workers", r.worker_id,
+                 r.host, r.pid, r.batches);
+    return;
+  }
+  spdlog::warn("worker {} ({} pid {}) is dead: {}; re-dispatching its {} batches", r.worker_id, r.host, r.pid,
+               r.reason, r.batches);
+}
+
+void Ventilator::ReadIntake() {
+  // A few frames per pass, and only while workers have credit to spare.
+  for (int i = 0; i < 16 && dispatcher_.WantsMore(); ++i) {
+    zmq::message_t frame;
+    if (!intake_.recv(frame, zmq::recv_flags::dontwait)) return;
+    Result<uint64_t> batch_id = PeekBatchId(View(frame));
+    if (!batch_id.ok()) {
+      Refused("intake", frame.size(), batch_id.status().message());
+      continue;
+    }
+    dispatcher_.Enqueue(batch_id.value(), std::move(frame));
+  }
+}
+
+void Ventilator::ReadWork(SteadyClock::time_point now) {
+  for (int i = 0; i < 256; ++i) {
+    zmq::message_t identity;
+    if (!work_.recv(identity, zmq::recv_flags::dontwait)) return;
+    zmq::message_t body;
+    if (!identity.more() || !work_.recv(body, zmq::recv_flags::dontwait)) continue;
+    while (body.more()) {  // a well-behaved worker sends one frame; drop extra parts
+      zmq::message_t extra;
+      if (!work_.recv(extra, zmq::recv_flags::dontwait)) break;
+      body.swap(extra);
+      if (!body.more()) break;
+    }
+    const std::string routing_id(View(identity));
+    Result<MessageKind> kind = PeekKind(View(body));
+    if (!kind.ok()) {
+      Refused("work channel", body.size(), kind.status().message());
+      continue;
+    }
+    if (kind.value() == MessageKind::kBatchDone) {
+      Result<BatchDone> done = DecodeBatchDone(View(body));
+      if (!done.ok()) {
+        Refused("work channel", body.size(), done.status().message());
+        continue;
+      }
+      dispatcher_.OnDone(routing_id, done.value(), now);
+    } else if (kind.value() == MessageKind::kWorkerReady) {
+      Result<WorkerReady> ready = DecodeWorkerReady(View(body));
+      if (!ready.ok()) {
+        Refused("work channel", body.size(), ready.status().message());
+        continue;
+      }
+      const bool known = [&] {
+        for (const WorkerView& w : dispatcher_.Workers()) {
+          if (w.routing_id == routing_id) return true;
+        }
+        return false;
+      }();
+      std::optional<Requeue> requeue = dispatcher_.OnReady(routing_id, ready.value(), now);
+      if (requeue) LogRequeue(*requeue);
+      if (!known && ready->state == WorkerState::kActive) {
+        spdlog::info("worker {} ({} pid {}) joined with credit {}; {} live", ready->worker_id, ready->host,
+                     ready->pid, ready->credit, dispatcher_.live_workers());
+      } else if (ready->state == WorkerState::kDraining) {
+        spdlog::info("worker {} is stopping: no more batches for it", ready->worker_id);
+      }
+    } else {
+      Refused("work channel", body.size(), std::string("unexpected ") + MessageKindName(kind.value()));
+    }
+  }
+}
+
+void Ventilator::ReadHeartbeats(SteadyClock::time_point now) {
+  for (int i = 0; i < 256; ++i) {
+    zmq::message_t identity;
+    if (!heartbeat_.recv(identity, zmq::recv_flags::dontwait)) return;
+    zmq::message_t body;
+    if (!identity.more() || !heartbeat_.recv(body, zmq::recv_flags::dontwait)) continue;
+    Result<Heartbeat> heartbeat = DecodeHeartbeat(View(body));
+    if (!heartbeat.ok()) {
+      Refused("heartbeat channel", body.size(), heartbeat.status().message());
+      continue;
+    }
+    ++stats_.heartbeats;
+    Heartbeat reply;
+    reply.sender = "ventilator";
+    reply.host = HostName();
+    reply.pid = getpid();
+    reply.session = session_;
+    reply.sequence = ++heartbeat_sequence_;
+    reply.sent_at_us = NowUnixMicros();
+    reply.known = dispatcher_.OnHeartbeat(std::string(View(identity)), heartbeat.value(), now);
+    const std::string encoded = Encode(reply);
+    // Best effort: a full or vanished peer just misses this one.
+    heartbeat_.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    heartbeat_.send(zmq::buffer(encoded), zmq::send_flags::dontwait);
+  }
+}
+
+void Ventilator::AnswerStatus(SteadyClock::time_point now) {
+  zmq::message_t request;
+  if (!status_.recv(request, zmq::recv_flags::dontwait)) return;
+  while (request.more()) {
+    if (!status_.recv(request, zmq::recv_flags::dontwait)) break;
+  }
+  const double uptime = std::chrono::duration<double>(now - started_).count();
+  const std::string json = StatusJson(dispatcher_, HostName(), getpid(), uptime, now);
+  status_.send(zmq::buffer(json), zmq::send_flags::dontwait);
+}
+
+void Ventilator::Dispatch(SteadyClock::time_point now) {
+  while (std::optional<Dispatcher::Assignment> a = dispatcher_.Next()) {
+    zmq::message_t copy;
+    copy.copy(const_cast<zmq::message_t&>(*a->frame));  // shares the buffer, no byte copy
+    try {
+      if (!work_.send(zmq::buffer(a->routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        dispatcher_.SendFailed(a->routing_id, /*gone=*/false, now);  // its pipe is full
+        continue;
+      }
+      work_.send(copy, zmq::send_flags::dontwait);
+      dispatcher_.Sent(*a, now);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EHOSTUNREACH) throw;
+      std::optional<Requeue> requeue = dispatcher_.SendFailed(a->routing_id, /*gone=*/true, now);
+      if (requeue) LogRequeue(*requeue);
+    }
+  }
+}
+
+void Ventilator::Expire(SteadyClock::time_point now) {
+  if (now < next_expire_) return;
+  next_expire_ = now + std::chrono::milliseconds(std::min(kSliceMs, topology_.heartbeat.interval_ms));
+  for (const Requeue& r : dispatcher_.Expire(now)) LogRequeue(r);
+}
+
+void Ventilator::Step(int timeout_ms, bool intake) {
+  std::vector<zmq::pollitem_t> items = {
+      {work_.handle(), 0, ZMQ_POLLIN, 0},
+      {heartbeat_.handle(), 0, ZMQ_POLLIN, 0},
+      {status_.handle(), 0, ZMQ_POLLIN, 0},
+  };
+  const bool read_intake = intake && dispatcher_.WantsMore();
+  if (read_intake) items.push_back({intake_.handle(), 0, ZMQ_POLLIN, 0});
+  try {
+    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(timeout_ms));
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
+  const auto now = SteadyClock::now();
+  ReadHeartbeats(now);
+  ReadWork(now);
+  AnswerStatus(now);
+  if (read_intake) ReadIntake();
+  Expire(now);
+  Dispatch(now);
 }
 
 Status Ventilator::Run() {
-  spdlog::info("ventilator: intake {} -> workers {} (send_hwm {})", config_.intake.bind,
-               config_.workers.bind, config_.send_hwm);
-  while (!StopRequested()) {
-    std::optional<zmq::message_t> frame = ReceiveFor(intake_, kReceiveSliceMs);
-    if (frame && !Forward(*frame, std::nullopt)) {
-      // Stopped while every worker was full: the drain below gets one more try.
-      const auto deadline = Clock::now() + kDrainTimeout;
-      if (!Forward(*frame, deadline)) spdlog::error("stopping with an undelivered batch: no worker took it");
+  spdlog::info(
+      "ventilator: intake {} -> workers {} (heartbeats {}, status {}); credit {} per worker, "
+      "dead after {} x {} ms, batch timeout {} ms",
+      topology_.ventilator.intake.bind, topology_.ventilator.workers.bind,
+      topology_.ventilator.heartbeat.bind, topology_.ventilator.status.bind, topology_.workers.credit,
+      topology_.heartbeat.liveness, topology_.heartbeat.interval_ms, topology_.ventilator.batch_timeout_ms);
+  while (!StopRequested()) Step(kSliceMs, /*intake=*/true);
+
+  // Hand out what is queued and what the stopping bridge still sends, and
+  // collect the workers' BatchDones, until all is quiet or time is up.
+  const auto deadline = SteadyClock::now() + kDrainTimeout;
+  auto last_activity = SteadyClock::now();
+  uint64_t seen = dispatcher_.stats().batches_received + dispatcher_.stats().batches_done;
+  while (SteadyClock::now() < deadline) {
+    Step(50, /*intake=*/true);
+    const uint64_t now_seen = dispatcher_.stats().batches_received + dispatcher_.stats().batches_done;
+    if (now_seen != seen) {
+      seen = now_seen;
+      last_activity = SteadyClock::now();
+    }
+    const bool idle = dispatcher_.queued() == 0 && dispatcher_.in_flight() == 0;
+    if (idle && SteadyClock::now() - last_activity > std::chrono::milliseconds(kDrainQuietMs)) break;
+    if (dispatcher_.live_workers() == 0 &&
+        SteadyClock::now() - last_activity > std::chrono::milliseconds(kDrainQuietMs)) {
+      break;  // nobody left to hand anything to
     }
   }
-  // Forward what the bridge sends while it drains.
-  const auto deadline = Clock::now() + kDrainTimeout;
-  while (Clock::now() < deadline) {
-    std::optional<zmq::message_t> frame = ReceiveFor(intake_, kReceiveSliceMs);
-    if (!frame) break;
-    if (!Forward(*frame, deadline)) {
-      spdlog::error("stopping with an undelivered batch: no worker took it");
-      break;
-    }
+  const DispatcherStats& s = dispatcher_.stats();
+  if (dispatcher_.queued() + dispatcher_.in_flight() > 0) {
+    spdlog::warn(
+        "stopping with {} batches queued and {} in flight: their leases bring them back after "
+        "queue.inflight_timeout_ms",
+        dispatcher_.queued(), dispatcher_.in_flight());
   }
-  spdlog::info("ventilator stopped: forwarded {} batches, refused {} frames", stats_.batches_forwarded,
-               stats_.frames_refused);
+  spdlog::info(
+      "ventilator stopped: received {} batches, sent {} ({} re-dispatched), done {}, workers joined {}, "
+      "lost {}, refused {} frames",
+      s.batches_received, s.batches_sent, s.redispatched, s.batches_done, s.workers_joined, s.workers_lost,
+      stats_.frames_refused);
   return Status::Ok();
 }
 

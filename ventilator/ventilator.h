@@ -1,31 +1,38 @@
-// Ventilator: spreads transaction batches over whatever workers are
-// connected.
+// Ventilator: spreads transaction batches over whatever workers are alive.
 //
-// PULLs batches from the bridge on its intake endpoint and PUSHes them to the
-// workers' endpoint, which workers on any host connect to at any time; ZeroMQ
-// round-robins over the connected workers, and a worker that connects later
-// is included from its first batch on. With no worker connected, or all of
-// them full (`send_hwm` batches queued each), it stops reading its intake,
-// which in turn stops the bridge: back-pressure instead of unbounded memory.
-// Frames that are not TransactionBatches of this wire version are refused
-// with a log line.
+// Sockets (all bound; workers on any host connect at any time):
+// - intake (PULL): batches from the bridge. Read only while some worker has
+//   credit to spare, so a cluster without free workers stops the bridge
+//   (back-pressure up to the queue) instead of buffering without bound.
+// - work (ROUTER): batches out to workers that asked for them (WorkerReady
+//   credits), BatchDone back. ZMQ_ROUTER_MANDATORY makes a send to a vanished
+//   worker an error instead of a silent drop.
+// - heartbeat (ROUTER): each worker's heartbeat is answered at once with the
+//   ventilator's own, so both sides see the other alive; a separate socket,
+//   so heartbeats never wait behind batch frames.
+// - status (REP): answers `scorepipe status` with a JSON snapshot.
+// The decisions (who is alive, what is in flight where, what to re-dispatch)
+// are the Dispatcher's (ventilator/dispatcher.h); this class moves frames.
 //
 // Run() is called once, on the thread that built the Ventilator.
 #ifndef SCOREPIPE_VENTILATOR_VENTILATOR_H_
 #define SCOREPIPE_VENTILATOR_VENTILATOR_H_
 
+#include <chrono>
 #include <cstdint>
+#include <string>
 #include <zmq.hpp>
 
 #include "config/topology.h"
 #include "proto/node.h"
 #include "proto/status.h"
+#include "ventilator/dispatcher.h"
 
 namespace scorepipe {
 
 struct VentilatorStats {
-  uint64_t batches_forwarded = 0;
   uint64_t frames_refused = 0;
+  uint64_t heartbeats = 0;
 };
 
 class Ventilator {
@@ -34,22 +41,47 @@ class Ventilator {
   Ventilator(const Ventilator&) = delete;
   Ventilator& operator=(const Ventilator&) = delete;
 
-  // Binds both endpoints; fails with the endpoint and ZeroMQ's reason.
+  // Binds every endpoint; fails with the endpoint and ZeroMQ's reason.
   Status Bind();
-  // Runs until a stop is requested, then forwards what it still holds.
+  // Runs until a stop is requested, then hands out what it still holds and
+  // waits (bounded) for the workers to finish it.
   Status Run();
 
   const VentilatorStats& stats() const { return stats_; }
+  const Dispatcher& dispatcher() const { return dispatcher_; }
 
  private:
-  bool Forward(zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
+  void ReadIntake();
+  void ReadWork(SteadyClock::time_point now);
+  void ReadHeartbeats(SteadyClock::time_point now);
+  void AnswerStatus(SteadyClock::time_point now);
+  void Dispatch(SteadyClock::time_point now);
+  void Expire(SteadyClock::time_point now);
+  void LogRequeue(const Requeue& requeue);
+  void Refused(const char* where, size_t bytes, const std::string& why);
+  // One pass of the loop: waits up to `timeout_ms` on the sockets, then
+  // handles what arrived. `intake` says whether to read the bridge.
+  void Step(int timeout_ms, bool intake);
 
-  const VentilatorConfig config_;
+  const Topology topology_;
   zmq::socket_t intake_;
-  zmq::socket_t workers_;
+  zmq::socket_t work_;
+  zmq::socket_t heartbeat_;
+  zmq::socket_t status_;
+  Dispatcher dispatcher_;
+  const SteadyClock::time_point started_;
+  SteadyClock::time_point next_expire_;
+  uint64_t heartbeat_sequence_ = 0;
+  const uint64_t session_;
   VentilatorStats stats_;
   RateLimitedLog refused_log_;
+  RateLimitedLog overdue_log_;
 };
+
+// The status snapshot `scorepipe status` prints, as one JSON object:
+// {"ventilator":{...},"workers":[{...}, ...]} (see docs/operations.md).
+std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, int64_t pid, double uptime_s,
+                       SteadyClock::time_point now);
 
 }  // namespace scorepipe
 

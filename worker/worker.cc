@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cinttypes>
+#include <cstdio>
 #include <string_view>
 #include <utility>
 
@@ -13,11 +15,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kReceiveSliceMs = 100;
-// Batches waiting in this worker's pipe; small, so that work spreads evenly
-// and a worker that joins gets its share at once.
-constexpr int kReceiveHwm = 2;
 constexpr int kDrainQuietMs = 300;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
+// Control messages (BatchDone, WorkerReady) wait this long to leave at exit.
+constexpr int kWorkLingerMs = 1000;
+
+std::string RoutingId(const std::string& id, uint64_t session) {
+  char suffix[20];
+  std::snprintf(suffix, sizeof suffix, "#%016" PRIx64, session);
+  return id + suffix;
+}
+
+std::string_view View(const zmq::message_t& m) {
+  return std::string_view(static_cast<const char*>(m.data()), m.size());
+}
 
 }  // namespace
 
@@ -25,25 +36,53 @@ std::string DefaultWorkerId() { return HostName() + "-" + std::to_string(getpid(
 
 Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer, std::string id)
     : topology_(topology),
+      context_(context),
       scorer_(std::move(scorer)),
       id_(std::move(id)),
-      from_ventilator_(context, zmq::socket_type::pull),
+      session_(NewSession()),
+      routing_id_(RoutingId(id_, session_)),
       to_sink_(context, zmq::socket_type::push) {
-  from_ventilator_.set(zmq::sockopt::rcvhwm, kReceiveHwm);
-  from_ventilator_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
   to_sink_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
   result_.worker_id = id_;
   result_.model_version = scorer_.model().version();
 }
 
+Worker::~Worker() {
+  heartbeat_stop_ = true;
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+}
+
+Status Worker::OpenWorkChannel() {
+  work_.reset();  // drops what the old channel still queued: the ventilator takes it back
+  work_.emplace(context_, zmq::socket_type::dealer);
+  work_->set(zmq::sockopt::routing_id, zmq::buffer(routing_id_));
+  work_->set(zmq::sockopt::rcvhwm, topology_.workers.credit + 1);
+  work_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
+  work_->set(zmq::sockopt::linger, kWorkLingerMs);
+  if (Status s = ConnectSocket(*work_, topology_.ventilator.workers.connect); !s.ok()) return s;
+  SendReady(WorkerState::kActive, static_cast<uint32_t>(topology_.workers.credit));
+  return Status::Ok();
+}
+
+void Worker::SendReady(WorkerState state, uint32_t credit) {
+  WorkerReady ready;
+  ready.worker_id = id_;
+  ready.host = HostName();
+  ready.pid = getpid();
+  ready.session = session_;
+  ready.credit = credit;
+  ready.state = state;
+  const std::string encoded = Encode(ready);
+  work_->send(zmq::buffer(encoded), zmq::send_flags::dontwait);
+}
+
 Status Worker::Connect() {
-  if (Status s = ConnectSocket(from_ventilator_, topology_.ventilator.workers.connect); !s.ok()) return s;
-  return ConnectSocket(to_sink_, topology_.sink.results.connect);
+  if (Status s = ConnectSocket(to_sink_, topology_.sink.results.connect); !s.ok()) return s;
+  return OpenWorkChannel();
 }
 
 bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
-  Result<TransactionBatch> batch =
-      DecodeTransactionBatch(std::string_view(static_cast<const char*>(frame.data()), frame.size()));
+  Result<TransactionBatch> batch = DecodeTransactionBatch(View(frame));
   if (!batch.ok()) {
     ++stats_.frames_refused;
     uint64_t held_back = 0;
@@ -53,7 +92,10 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
     }
     return true;
   }
+  held_ = 1;
   result_.batch_id = batch->batch_id;
+  result_.lease = std::move(batch->lease);
+  result_.rejects = std::move(batch->rejects);
   Status scored = scorer_.Score(batch->transactions, &result_.results);
   if (!scored.ok()) {
     // The whole batch failed in the model: every transaction goes to the dead
@@ -69,29 +111,114 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   std::string encoded = Encode(result_);
   zmq::message_t out(encoded.data(), encoded.size());
   if (!SendFrame(to_sink_, out, deadline)) return false;
+  const std::string done = Encode(BatchDone{batch->batch_id, session_});
+  work_->send(zmq::buffer(done), zmq::send_flags::dontwait);
+  held_ = 0;
   ++stats_.batches_scored;
   stats_.transactions_scored += batch->transactions.size();
+  batches_scored_ = stats_.batches_scored;
+  transactions_scored_ = stats_.transactions_scored;
   return true;
 }
 
+void Worker::HeartbeatLoop() {
+  const auto interval = std::chrono::milliseconds(topology_.heartbeat.interval_ms);
+  const auto dead_after = interval * topology_.heartbeat.liveness;
+  auto open = [&] {
+    zmq::socket_t socket(context_, zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::routing_id, zmq::buffer(routing_id_));
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::sndhwm, 2);
+    socket.set(zmq::sockopt::maxmsgsize, int64_t{1} << 16);
+    socket.connect(topology_.ventilator.heartbeat.connect);
+    return socket;
+  };
+  zmq::socket_t socket = open();
+  Heartbeat beat;
+  beat.sender = id_;
+  beat.host = HostName();
+  beat.pid = getpid();
+  beat.session = session_;
+  auto last_heard = Clock::now();
+  auto next_send = Clock::now();
+  bool silent_reported = false;
+  while (!heartbeat_stop_) {
+    auto now = Clock::now();
+    if (now >= next_send) {
+      beat.sequence++;
+      beat.batches_held = held_;
+      beat.batches_scored = batches_scored_;
+      beat.transactions_scored = transactions_scored_;
+      beat.sent_at_us = NowUnixMicros();
+      const std::string encoded = Encode(beat);
+      socket.send(zmq::buffer(encoded), zmq::send_flags::dontwait);
+      next_send = now + interval;
+    }
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_send - now);
+    try {
+      zmq::poll(&item, 1, std::min(wait, std::chrono::milliseconds(kReceiveSliceMs)));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    zmq::message_t reply;
+    while (socket.recv(reply, zmq::recv_flags::dontwait)) {
+      Result<Heartbeat> answer = DecodeHeartbeat(View(reply));
+      if (!answer.ok()) continue;
+      last_heard = Clock::now();
+      if (silent_reported) {
+        spdlog::info("ventilator answers again");
+        silent_reported = false;
+      }
+      if (!answer->known) announce_ = true;
+    }
+    now = Clock::now();
+    if (now - last_heard > dead_after) {
+      const auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_heard);
+      spdlog::warn("ventilator silent for {} ms (limit {} x {} ms): connecting again", quiet.count(),
+                   topology_.heartbeat.liveness, topology_.heartbeat.interval_ms);
+      silent_reported = true;
+      socket = open();
+      reconnect_ = true;
+      last_heard = now;
+    }
+  }
+}
+
 Status Worker::Run() {
-  spdlog::info("worker {} scoring with model {} ({}): {} -> {}", id_, scorer_.model().version(),
-               topology_.model.path, topology_.ventilator.workers.connect, topology_.sink.results.connect);
+  spdlog::info("worker {} scoring with model {} ({}): {} -> {}; heartbeat every {} ms", id_,
+               scorer_.model().version(), topology_.model.path, topology_.ventilator.workers.connect,
+               topology_.sink.results.connect, topology_.heartbeat.interval_ms);
+  heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   while (!StopRequested()) {
-    std::optional<zmq::message_t> frame = ReceiveFor(from_ventilator_, kReceiveSliceMs);
+    if (reconnect_.exchange(false)) {
+      ++stats_.reconnects;
+      announce_ = false;
+      if (Status s = OpenWorkChannel(); !s.ok()) spdlog::error("{}", s.message());
+    }
+    if (announce_.exchange(false)) {
+      spdlog::info("the ventilator does not know this worker (it restarted?): announcing again");
+      SendReady(WorkerState::kActive, static_cast<uint32_t>(topology_.workers.credit));
+    }
+    std::optional<zmq::message_t> frame = ReceiveFor(*work_, kReceiveSliceMs);
     if (frame && !Handle(*frame, std::nullopt)) {
       Handle(*frame, Clock::now() + kDrainTimeout);  // stopped while the sink was full
     }
   }
-  // Score what already reached this worker's pipe.
+  // Say so, score what already reached this worker, then leave.
+  SendReady(WorkerState::kDraining, 0);
   const auto deadline = Clock::now() + kDrainTimeout;
   while (Clock::now() < deadline) {
-    std::optional<zmq::message_t> frame = ReceiveFor(from_ventilator_, kDrainQuietMs);
+    std::optional<zmq::message_t> frame = ReceiveFor(*work_, kDrainQuietMs);
     if (!frame) break;
     if (!Handle(*frame, deadline)) break;
   }
-  spdlog::info("worker {} stopped: scored {} transactions in {} batches, refused {} frames", id_,
-               stats_.transactions_scored, stats_.batches_scored, stats_.frames_refused);
+  SendReady(WorkerState::kLeaving, 0);
+  heartbeat_stop_ = true;
+  heartbeat_thread_.join();
+  spdlog::info(
+      "worker {} stopped: scored {} transactions in {} batches, refused {} frames, reconnected {} times", id_,
+      stats_.transactions_scored, stats_.batches_scored, stats_.frames_refused, stats_.reconnects);
   return Status::Ok();
 }
 

@@ -1,18 +1,35 @@
 // Worker: scores transaction batches.
 //
-// PULLs TransactionBatches from the ventilator (connects; any number of
-// workers on any host), turns each batch into the model's feature rows and
-// scores it in one model call (Scorer), and PUSHes the ResultBatch to the
-// sink. A frame that does not decode is counted and logged at a limited rate,
-// never fatal.
+// Connects to the ventilator twice and to the sink once (any number of
+// workers, on any host, at any time):
+// - work channel (DEALER): announces itself with a WorkerReady carrying its
+//   credit (how many batches it may hold), receives batches, and reports each
+//   finished batch with a BatchDone, which gives the credit back;
+// - heartbeat channel (DEALER, its own thread): sends a heartbeat every
+//   interval and reads the ventilator's answers. A ventilator silent for
+//   `liveness` intervals is presumed gone: the worker drops both channels,
+//   connects again and announces itself anew (the ZeroMQ guide's Paranoid
+//   Pirate). An answer saying the ventilator does not know this worker (it
+//   restarted) makes the worker announce itself again too. The heartbeat
+//   runs beside the scoring, so a long batch does not look like a dead worker;
+//   a hung one still does through the ventilator's batch timeout.
+// - results (PUSH to the sink): one ResultBatch per batch, sent before the
+//   BatchDone.
+// Each batch becomes the model's feature rows and one model call (Scorer). A
+// frame that does not decode is counted and logged at a limited rate, never
+// fatal. On a stop it says it is draining, scores what already reached it,
+// and says it leaves, so the ventilator re-dispatches anything else at once.
 //
 // Run() is called once, on the thread that built the Worker; the Worker owns
-// its sockets and its Scorer.
+// its sockets (the heartbeat socket lives on its own thread) and its Scorer.
 #ifndef SCOREPIPE_WORKER_WORKER_H_
 #define SCOREPIPE_WORKER_WORKER_H_
 
+#include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -28,16 +45,18 @@ struct WorkerStats {
   uint64_t batches_scored = 0;
   uint64_t transactions_scored = 0;
   uint64_t frames_refused = 0;
+  uint64_t reconnects = 0;  // the ventilator went silent and the worker connected again
 };
 
 class Worker {
  public:
   Worker(const Topology& topology, zmq::context_t& context, Scorer scorer, std::string id);
+  ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Connects to the ventilator and the sink (ZeroMQ reconnects by itself
-  // when they are not up yet or restart).
+  // Connects to the ventilator and the sink and announces itself (ZeroMQ
+  // reconnects by itself when they are not up yet or restart).
   Status Connect();
   // Runs until a stop is requested, then scores what already reached it.
   Status Run();
@@ -46,18 +65,33 @@ class Worker {
   const std::string& id() const { return id_; }
 
  private:
-  // Scores one frame and sends the result; false if the result could not be
-  // sent before the deadline (or the stop, without one).
+  Status OpenWorkChannel();
+  void SendReady(WorkerState state, uint32_t credit);
+  // Scores one frame and sends the result and the BatchDone; false if the
+  // result could not be sent before the deadline (or the stop, without one).
   bool Handle(const zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
+  void HeartbeatLoop();
 
   const Topology topology_;
+  zmq::context_t& context_;
   Scorer scorer_;
   const std::string id_;
-  zmq::socket_t from_ventilator_;
+  const uint64_t session_;
+  const std::string routing_id_;
+  std::optional<zmq::socket_t> work_;
   zmq::socket_t to_sink_;
   ResultBatch result_;
   WorkerStats stats_;
   RateLimitedLog refused_log_;
+
+  // Shared with the heartbeat thread.
+  std::thread heartbeat_thread_;
+  std::atomic<bool> heartbeat_stop_{false};
+  std::atomic<bool> reconnect_{false};  // the ventilator went silent
+  std::atomic<bool> announce_{false};   // the ventilator does not know us
+  std::atomic<uint32_t> held_{0};
+  std::atomic<uint64_t> batches_scored_{0};
+  std::atomic<uint64_t> transactions_scored_{0};
 };
 
 // "<host>-<pid>": unique per worker process in a cluster.

@@ -1,10 +1,11 @@
 // The Queue contract (bridge/queue.h), written once and run against every
 // queue kind on a real redis-server. A kind is one QueueKindCase: how the
-// upstream's producers add input and how its consumers read what scorepipe
-// published. A new kind (a Redis stream, say) adds one entry to kQueueKinds.
+// upstream's producers add input, how its consumers read what scorepipe
+// published, and the two places where the kinds are allowed to differ.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +30,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using Messages = std::vector<std::string>;
 using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAreArray;
 
 // The upstream's side of one queue kind.
 struct QueueKindCase {
@@ -38,13 +40,20 @@ struct QueueKindCase {
   std::function<Status(RedisClient&, const std::string& key, const Messages&)> produce;
   // Removes and returns everything in `key`, in the order consumers read it.
   std::function<Result<Messages>(RedisClient&, const std::string& key)> consume;
+  // Whether a reclaimed lease's old id settles nothing at once (list), or
+  // only the entries the new lease has settled already (stream: first wins).
+  bool reclaim_revokes_old_lease;
+  // Whether released messages are taken again at once (list), or come back
+  // through Reclaim after the in-flight timeout (stream).
+  bool release_returns_to_input;
 
   friend void PrintTo(const QueueKindCase& c, std::ostream* out) { *out << c.name; }
 };
 
 // Producers LPUSH one message at a time; consumers RPOP until the list is empty.
 QueueKindCase RedisListKind() {
-  return {"RedisList", QueueKind::kRedisList,
+  return {"RedisList",
+          QueueKind::kRedisList,
           [](RedisClient& redis, const std::string& key, const Messages& messages) -> Status {
             std::vector<std::vector<std::string_view>> pushes;
             for (const std::string& m : messages) pushes.push_back({"LPUSH", key, m});
@@ -59,11 +68,68 @@ QueueKindCase RedisListKind() {
               if (reply.value()->type == REDIS_REPLY_NIL) return popped;
               popped.emplace_back(ReplyText(reply.value().get()));
             }
-          }};
+          },
+          /*reclaim_revokes_old_lease=*/true,
+          /*release_returns_to_input=*/true};
+}
+
+// Producers XADD entries with the message in the field "message"; consumers
+// read the stream from its start (and here delete it).
+QueueKindCase RedisStreamKind() {
+  return {"RedisStream",
+          QueueKind::kRedisStream,
+          [](RedisClient& redis, const std::string& key, const Messages& messages) -> Status {
+            std::vector<std::vector<std::string_view>> adds;
+            for (const std::string& m : messages) adds.push_back({"XADD", key, "*", "message", m});
+            auto replies = redis.Pipeline(adds);
+            return replies.ok() ? Status::Ok() : replies.status();
+          },
+          [](RedisClient& redis, const std::string& key) -> Result<Messages> {
+            auto replies = redis.Pipeline({{"XRANGE", key, "-", "+"}, {"DEL", key}});
+            if (!replies.ok()) return replies.status();
+            Messages read;
+            const redisReply* entries = replies.value()[0].get();
+            for (size_t i = 0; i < entries->elements; ++i) {
+              const redisReply* fields = entries->element[i]->element[1];
+              if (fields->elements != 2 || ReplyText(fields->element[0]) != "message") {
+                return Status::Error("entry without exactly the field 'message'");
+              }
+              read.emplace_back(ReplyText(fields->element[1]));
+            }
+            return read;
+          },
+          /*reclaim_revokes_old_lease=*/false,
+          /*release_returns_to_input=*/false};
 }
 
 // Generous: the machine may be loaded; these bound waits that should be short.
 constexpr auto kSlack = std::chrono::seconds(3);
+// An in-flight timeout no test reaches.
+constexpr int kLongAgoMs = 600000;
+
+// The outcomes a worker would produce for `lease`: the result of message m is
+// "r(m)", except that messages starting with "bad" are dead-lettered as "d(m)".
+std::vector<Outcome> OutcomesFor(const Lease& lease) {
+  std::vector<Outcome> outcomes;
+  for (const std::string& m : lease.messages) {
+    const bool bad = m.starts_with("bad");
+    outcomes.push_back(
+        {bad ? Outcome::Route::kDeadLetter : Outcome::Route::kResult, (bad ? "d(" : "r(") + m + ")"});
+  }
+  return outcomes;
+}
+
+Messages Numbered(const std::string& prefix, int n) {
+  Messages messages;
+  for (int i = 0; i < n; ++i) messages.push_back(prefix + std::to_string(i));
+  return messages;
+}
+
+Messages ResultsOf(const Messages& messages) {
+  Messages results;
+  for (const std::string& m : messages) results.push_back("r(" + m + ")");
+  return results;
+}
 
 class QueueContractTest : public ::testing::TestWithParam<QueueKindCase> {
  protected:
@@ -78,6 +144,7 @@ class QueueContractTest : public ::testing::TestWithParam<QueueKindCase> {
     auto flushed = upstream_->Command({"FLUSHALL"});
     ASSERT_TRUE(flushed.ok()) << flushed.status().message();
     queue_ = Open(suite_.server()->port());
+    ASSERT_NE(queue_, nullptr);
   }
 
   [[nodiscard]] QueueConfig Config(int port) const {
@@ -106,12 +173,65 @@ class QueueContractTest : public ::testing::TestWithParam<QueueKindCase> {
   Messages Results() { return Consume(Config(0).output); }
   Messages DeadLetters() { return Consume(Config(0).dead_letter); }
 
-  // Take that must succeed; returns what it took.
-  Messages Take(size_t max, int block_ms = 0) {
-    Messages taken;
-    Status s = queue_->Take(max, block_ms, &taken);
+  // Take into `lease` that must succeed; returns what this call took.
+  Messages TakeInto(Lease* lease, size_t max, int block_ms = 0, Queue* queue = nullptr) {
+    const size_t before = lease->messages.size();
+    Status s = (queue != nullptr ? queue : queue_.get())->Take(max, block_ms, lease);
     EXPECT_TRUE(s.ok()) << s.message();
-    return taken;
+    return Messages(lease->messages.begin() + static_cast<ptrdiff_t>(before), lease->messages.end());
+  }
+  // Take into a new lease.
+  Lease TakeLease(size_t max, int block_ms = 0) {
+    Lease lease;
+    TakeInto(&lease, max, block_ms);
+    return lease;
+  }
+  Messages Take(size_t max, int block_ms = 0) { return TakeLease(max, block_ms).messages; }
+
+  // Settle that must succeed, with OutcomesFor(lease).
+  Settlement SettleAll(const Lease& lease, Queue* queue = nullptr) {
+    auto settled = (queue != nullptr ? queue : queue_.get())->Settle(lease.id, OutcomesFor(lease));
+    EXPECT_TRUE(settled.ok()) << settled.status().message();
+    return settled.ok() ? settled.value() : Settlement{};
+  }
+
+  Lease Reclaim(int older_than_ms, size_t max = 1000) {
+    Lease out;
+    Status s = queue_->Reclaim(older_than_ms, max, &out);
+    EXPECT_TRUE(s.ok()) << s.message();
+    return out;
+  }
+
+  // Polls Reclaim until the leases it handed out hold `count` messages in
+  // all (fewer at the deadline). Stream entries expire one by one, so one
+  // lease may come back as several.
+  std::vector<Lease> ReclaimWithin(int older_than_ms, size_t count, Clock::duration timeout) {
+    std::vector<Lease> leases;
+    size_t held = 0;
+    const auto until = Clock::now() + timeout;
+    while (held < count && Clock::now() < until) {
+      Lease out = Reclaim(older_than_ms);
+      if (out.messages.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      held += out.messages.size();
+      leases.push_back(std::move(out));
+    }
+    return leases;
+  }
+
+  static Messages MessagesOf(const std::vector<Lease>& leases) {
+    Messages messages;
+    for (const Lease& lease : leases)
+      messages.insert(messages.end(), lease.messages.begin(), lease.messages.end());
+    return messages;
+  }
+
+  QueueDepth Depth() {
+    auto depth = queue_->Depth();
+    EXPECT_TRUE(depth.ok()) << depth.status().message();
+    return depth.ok() ? depth.value() : QueueDepth{-1, -1};
   }
 
   // A number from the server's INFO, e.g. ("stats", "total_commands_processed").
@@ -120,16 +240,49 @@ class QueueContractTest : public ::testing::TestWithParam<QueueKindCase> {
     EXPECT_TRUE(reply.ok()) << reply.status().message();
     if (!reply.ok()) return -1;
     const std::string text(ReplyText(reply.value().get()));
-    const size_t at = text.find(field + ":");
-    return at == std::string::npos ? -1 : std::strtoll(text.c_str() + at + field.size() + 1, nullptr, 10);
+    const size_t at = text.find("\n" + field + ":");
+    return at == std::string::npos ? -1 : std::strtoll(text.c_str() + at + field.size() + 2, nullptr, 10);
   }
 
-  // The number of commands the server ran for `action` (the INFO calls around
-  // it are taken off).
-  int64_t CommandsFor(const std::function<void()>& action) {
-    const int64_t before = Info("stats", "total_commands_processed");
+  // The number of connections the server accepted and commands it was sent
+  // (not those scripts ran) for `action`.
+  int64_t CommandsSentFor(const std::function<void()>& action) {
+    auto sent = [&] {
+      int64_t total = 0;
+      auto reply = upstream_->Command({"INFO", "commandstats"});
+      EXPECT_TRUE(reply.ok()) << reply.status().message();
+      if (!reply.ok()) return total;
+      // Scripts' own commands are counted too; count the script calls and
+      // the commands a client sends directly.
+      const std::string text(ReplyText(reply.value().get()));
+      for (const char* command :
+           {"evalsha", "eval", "script|load", "xreadgroup", "blmove", "xgroup|create"}) {
+        const std::string key = std::string("cmdstat_") + command + ":calls=";
+        const size_t at = text.find(key);
+        if (at != std::string::npos) total += std::strtoll(text.c_str() + at + key.size(), nullptr, 10);
+      }
+      return total;
+    };
+    const int64_t before = sent();
     action();
-    return Info("stats", "total_commands_processed") - before - 1;
+    return sent() - before;
+  }
+
+  // Polls until the server's TIME has moved on by a millisecond (a restart
+  // takes longer than that; a FLUSHALL may not).
+  bool WaitForServerClockToTick() {
+    auto now_ms = [&]() -> int64_t {
+      auto reply = upstream_->Command({"TIME"});
+      if (!reply.ok() || reply.value()->elements != 2) return -1;
+      return std::strtoll(reply.value()->element[0]->str, nullptr, 10) * 1000 +
+             std::strtoll(reply.value()->element[1]->str, nullptr, 10) / 1000;
+    };
+    const int64_t start = now_ms();
+    const auto until = Clock::now() + kSlack;
+    while (Clock::now() < until) {
+      if (now_ms() > start) return start >= 0;
+    }
+    return false;
   }
 
   // Polls until some client is blocked waiting on the server.
@@ -147,11 +300,24 @@ class QueueContractTest : public ::testing::TestWithParam<QueueKindCase> {
   std::unique_ptr<Queue> queue_;
 };
 
-// --- Take ----------------------------------------------------------------
+// --- Push and Take -----------------------------------------------------------
 
 TEST_P(QueueContractTest, TakeReturnsMessagesOldestFirst) {
   Produce({"first", "second", "third"});
   EXPECT_EQ(Take(10), (Messages{"first", "second", "third"}));
+}
+
+TEST_P(QueueContractTest, PushedMessagesAreTakenOldestFirst) {
+  ASSERT_TRUE(queue_->Push({"first", "second"}).ok());
+  ASSERT_TRUE(queue_->Push(Numbered("m", 2500)).ok());
+  Messages expected = {"first", "second"};
+  for (const std::string& m : Numbered("m", 2500)) expected.push_back(m);
+  EXPECT_EQ(Take(5000), expected);
+}
+
+TEST_P(QueueContractTest, PushingNothingIsFine) {
+  EXPECT_TRUE(queue_->Push({}).ok());
+  EXPECT_EQ(Take(10), Messages{});
 }
 
 TEST_P(QueueContractTest, TakeReturnsAtMostMaxAndLeavesTheRestForTheNextTake) {
@@ -161,37 +327,61 @@ TEST_P(QueueContractTest, TakeReturnsAtMostMaxAndLeavesTheRestForTheNextTake) {
   EXPECT_EQ(Take(10), Messages{});
 }
 
-TEST_P(QueueContractTest, TakeAppendsToWhatTheVectorHolds) {
-  Produce({"new"});
-  Messages out = {"old"};
-  ASSERT_TRUE(queue_->Take(10, 0, &out).ok());
-  EXPECT_EQ(out, (Messages{"old", "new"}));
+TEST_P(QueueContractTest, TakeAppendsAcrossCallsToOneLease) {
+  Produce({"a", "b"});
+  Lease lease;
+  EXPECT_EQ(TakeInto(&lease, 1), Messages{"a"});
+  EXPECT_FALSE(lease.id.empty()) << "the first Take opens the lease";
+  Produce({"c"});
+  EXPECT_EQ(TakeInto(&lease, 10), (Messages{"b", "c"}));
+  EXPECT_EQ(lease.messages, (Messages{"a", "b", "c"}));
+  EXPECT_EQ(Depth().in_flight, 3);
+
+  Settlement settled = SettleAll(lease);
+  EXPECT_EQ(settled.published, 3u);
+  EXPECT_EQ(settled.duplicates, 0u);
+  EXPECT_EQ(Results(), ResultsOf({"a", "b", "c"}));
 }
 
-TEST_P(QueueContractTest, TakeCostsTheSameCommandsForManyMessagesAsForOne) {
+TEST_P(QueueContractTest, TakeCostsOneRoundTripForManyMessagesAsForOne) {
   Take(1);  // connects, and lets a kind set up what it needs on first use
   Produce({"only"});
-  const int64_t for_one = CommandsFor([&] { EXPECT_EQ(Take(1000).size(), 1u); });
+  const int64_t for_one = CommandsSentFor([&] { EXPECT_EQ(Take(1000).size(), 1u); });
   Produce(Messages(500, "many"));
-  const int64_t for_many = CommandsFor([&] { EXPECT_EQ(Take(1000).size(), 500u); });
-  EXPECT_EQ(for_many, for_one);
+  const int64_t for_many = CommandsSentFor([&] { EXPECT_EQ(Take(1000).size(), 500u); });
+  EXPECT_EQ(for_one, 1) << "one command in one round trip";
   EXPECT_EQ(for_many, 1) << "one command in one round trip";
+}
+
+TEST_P(QueueContractTest, SettleCostsOneRoundTrip) {
+  Produce(Numbered("m", 501));
+  Lease warm_up = TakeLease(1);
+  Lease lease = TakeLease(1000);
+  SettleAll(warm_up);  // the first settlement may send its script
+  const int64_t sent = CommandsSentFor([&] { EXPECT_EQ(SettleAll(lease).published, 500u); });
+  EXPECT_EQ(sent, 1);
 }
 
 TEST_P(QueueContractTest, MessagesKeepEveryByte) {
   const Messages odd = {std::string("nul\0inside", 10), "", "line\nbreak and spaces", "\xff\xfe binary",
                         std::string(100000, 'x')};
   Produce(odd);
-  EXPECT_EQ(Take(10), odd);
+  Lease lease = TakeLease(10);
+  EXPECT_EQ(lease.messages, odd);
+  SettleAll(lease);
+  EXPECT_EQ(Results(), ResultsOf(odd));
 }
 
 TEST_P(QueueContractTest, TakeOnAnEmptyQueueWaitsAboutBlockMsAndReturnsNothing) {
   const int block_ms = 400;
   const auto start = Clock::now();
-  EXPECT_EQ(Take(10, block_ms), Messages{});
+  Lease lease = TakeLease(10, block_ms);
   const auto waited = Clock::now() - start;
+  EXPECT_EQ(lease.messages, Messages{});
   EXPECT_GE(waited, std::chrono::milliseconds(block_ms / 2));
   EXPECT_LT(waited, std::chrono::milliseconds(block_ms) + kSlack);
+  EXPECT_EQ(Depth().in_flight, 0);
+  EXPECT_EQ(Reclaim(0).messages, Messages{}) << "a wait that brought nothing leaves nothing in flight";
 }
 
 TEST_P(QueueContractTest, TakeWithBlockMsZeroDoesNotWait) {
@@ -200,20 +390,50 @@ TEST_P(QueueContractTest, TakeWithBlockMsZeroDoesNotWait) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(1));
 }
 
-TEST_P(QueueContractTest, MessagePushedWhileTakeBlocksIsReturned) {
+TEST_P(QueueContractTest, MessagePushedWhileTakeBlocksIsReturnedInTheLease) {
   Take(1);  // connected, so that the blocked client below is this Take
-  Messages taken;
+  Lease lease;
   Status status;
   const auto start = Clock::now();
-  std::thread taker([&] { status = queue_->Take(10, 20000, &taken); });
+  std::thread taker([&] { status = queue_->Take(10, 20000, &lease); });
   const bool blocked = WaitForBlockedClient(std::chrono::seconds(10));
   Produce({"late"});
   taker.join();
   ASSERT_TRUE(blocked) << "Take never blocked on the server";
   ASSERT_TRUE(status.ok()) << status.message();
-  EXPECT_EQ(taken, Messages{"late"});
+  EXPECT_EQ(lease.messages, Messages{"late"});
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(15))
       << "returned at its timeout, not with the message";
+  EXPECT_EQ(Depth().in_flight, 1);
+  EXPECT_EQ(SettleAll(lease).published, 1u);
+  EXPECT_EQ(Results(), ResultsOf({"late"}));
+}
+
+// A lease that holds nothing while its Take waits looks dead to a Reclaim
+// with a short enough threshold; the message that arrives then is not lost.
+TEST_P(QueueContractTest, MessageArrivingWhileItsWaitingLeaseIsReclaimedIsNotLost) {
+  Take(1);  // connected, so that the blocked client below is this Take
+  Lease lease;
+  Status status;
+  std::thread taker([&] { status = queue_->Take(10, 20000, &lease); });
+  const bool blocked = WaitForBlockedClient(std::chrono::seconds(10));
+  std::unique_ptr<Queue> reclaimer = Open(suite_.server()->port());
+  Lease reclaimed;
+  Status reclaim = reclaimer->Reclaim(0, 10, &reclaimed);
+  Produce({"late"});
+  taker.join();
+  ASSERT_TRUE(blocked) << "Take never blocked on the server";
+  ASSERT_TRUE(reclaim.ok()) << reclaim.message();
+  EXPECT_EQ(reclaimed.messages, Messages{});
+  if (status.ok()) {
+    EXPECT_EQ(lease.messages, Messages{"late"});
+  } else {
+    EXPECT_EQ(lease.messages, Messages{}) << status.message();
+    lease = TakeLease(10);  // the message went back to the input
+  }
+  EXPECT_EQ(SettleAll(lease).published, 1u);
+  EXPECT_EQ(Results(), ResultsOf({"late"}));
+  EXPECT_EQ(Depth().in_flight, 0);
 }
 
 TEST_P(QueueContractTest, TakeWithMaxZeroTakesNothing) {
@@ -222,65 +442,313 @@ TEST_P(QueueContractTest, TakeWithMaxZeroTakesNothing) {
   EXPECT_EQ(Take(10), Messages{"a"});
 }
 
-// --- GiveBack -------------------------------------------------------------
+// --- Settle ------------------------------------------------------------------
 
-TEST_P(QueueContractTest, GivenBackMessagesAreTakenNextInTheirOrder) {
+TEST_P(QueueContractTest, SettlePublishesResultsAndDeadLettersInOrderAndEndsTheLease) {
+  Produce({"m1", "bad1", "m2", "m3", "bad2"});
+  Lease lease = TakeLease(10);
+  Settlement settled = SettleAll(lease);
+  EXPECT_EQ(settled.published, 5u);
+  EXPECT_EQ(settled.duplicates, 0u);
+  EXPECT_EQ(Results(), (Messages{"r(m1)", "r(m2)", "r(m3)"}));
+  EXPECT_EQ(DeadLetters(), (Messages{"d(bad1)", "d(bad2)"}));
+  QueueDepth depth = Depth();
+  EXPECT_EQ(depth.in_flight, 0);
+  EXPECT_EQ(depth.waiting, 0);
+}
+
+TEST_P(QueueContractTest, LaterSettlementsAreConsumedLater) {
+  Produce({"a", "bad-a", "b", "c", "bad-c"});
+  Lease first = TakeLease(2);
+  Lease second = TakeLease(10);
+  SettleAll(first);
+  SettleAll(second);
+  EXPECT_EQ(Results(), ResultsOf({"a", "b", "c"}));
+  EXPECT_EQ(DeadLetters(), (Messages{"d(bad-a)", "d(bad-c)"}));
+}
+
+TEST_P(QueueContractTest, SettlingALeaseTwicePublishesOnce) {
+  Produce({"a", "b", "c"});
+  Lease lease = TakeLease(10);
+  Settlement first = SettleAll(lease);
+  Settlement second = SettleAll(lease);
+  EXPECT_EQ(first.published, 3u);
+  EXPECT_EQ(second.published, 0u);
+  EXPECT_EQ(second.duplicates, 3u);
+  EXPECT_EQ(Results(), ResultsOf({"a", "b", "c"}));
+}
+
+TEST_P(QueueContractTest, SettleWithAWrongOutcomeCountIsRefusedAndPublishesNothing) {
+  Produce({"a", "b", "c"});
+  Lease lease = TakeLease(10);
+  std::vector<Outcome> outcomes = OutcomesFor(lease);
+  outcomes.pop_back();
+  auto settled = queue_->Settle(lease.id, outcomes);
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_THAT(settled->refused, HasSubstr("3 messages, got 2 outcomes"));
+  EXPECT_EQ(settled->published, 0u);
+  EXPECT_EQ(Results(), Messages{});
+  EXPECT_EQ(Depth().in_flight, 3) << "the lease still holds its messages";
+  EXPECT_EQ(SettleAll(lease).published, 3u) << "a correct settlement still works";
+  EXPECT_EQ(Results(), ResultsOf({"a", "b", "c"}));
+}
+
+TEST_P(QueueContractTest, SettlingALeaseThatNeverOpenedPublishesNothing) {
+  auto settled = queue_->Settle("", {});
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_EQ(settled->published, 0u);
+  EXPECT_EQ(settled->duplicates, 0u);
+}
+
+TEST_P(QueueContractTest, SettleOfAForeignLeaseIdIsRefused) {
+  auto settled = queue_->Settle("not a lease", {Outcome{}, Outcome{}, Outcome{}});
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_FALSE(settled->refused.empty());
+  EXPECT_EQ(settled->published, 0u);
+  EXPECT_EQ(Results(), Messages{});
+}
+
+// --- Reclaim -----------------------------------------------------------------
+
+TEST_P(QueueContractTest, ReclaimLeavesYoungLeasesAlone) {
+  Produce({"a", "b"});
+  Lease lease = TakeLease(10);
+  EXPECT_EQ(Reclaim(kLongAgoMs).messages, Messages{});
+  EXPECT_EQ(SettleAll(lease).published, 2u);
+}
+
+TEST_P(QueueContractTest, ReclaimTakesOverALeaseOnceItIsOld) {
+  Produce({"a", "b", "c"});
+  Lease old = TakeLease(10);
+  const int older_than_ms = 500;
+  EXPECT_EQ(Reclaim(older_than_ms).messages, Messages{}) << "too young yet";
+  const std::vector<Lease> reclaimed =
+      ReclaimWithin(older_than_ms, 3, std::chrono::milliseconds(older_than_ms) + kSlack);
+  EXPECT_EQ(MessagesOf(reclaimed), (Messages{"a", "b", "c"}));
+  if (GetParam().reclaim_revokes_old_lease) {
+    ASSERT_EQ(reclaimed.size(), 1u) << "one lease is taken over whole";
+    EXPECT_NE(reclaimed[0].id, old.id);
+  }
+  EXPECT_EQ(Depth().in_flight, 3);
+  EXPECT_EQ(Reclaim(older_than_ms).messages, Messages{}) << "the new lease is young";
+
+  // Whichever lease settles first, every message is published exactly once.
+  Settlement by_old = SettleAll(old);
+  Settlement by_new;
+  for (const Lease& lease : reclaimed) {
+    Settlement settled = SettleAll(lease);
+    by_new.published += settled.published;
+    by_new.duplicates += settled.duplicates;
+  }
+  if (GetParam().reclaim_revokes_old_lease) {
+    EXPECT_EQ(by_old.published, 0u);
+    EXPECT_EQ(by_old.duplicates, 3u);
+    EXPECT_EQ(by_new.published, 3u);
+  } else {
+    EXPECT_EQ(by_old.published + by_new.published, 3u);
+    EXPECT_EQ(by_old.duplicates + by_new.duplicates, 3u);
+  }
+  EXPECT_EQ(Results(), ResultsOf({"a", "b", "c"}));
+  EXPECT_EQ(Depth().in_flight, 0);
+}
+
+TEST_P(QueueContractTest, AReclaimedLeaseSettledFirstLeavesNothingForTheOldOne) {
+  Produce({"a", "bad", "c"});
+  Lease old = TakeLease(10);
+  Lease reclaimed = Reclaim(0);
+  ASSERT_EQ(reclaimed.messages, old.messages);
+  Settlement by_new = SettleAll(reclaimed);
+  Settlement by_old = SettleAll(old);
+  EXPECT_EQ(by_new.published, 3u);
+  EXPECT_EQ(by_old.published, 0u);
+  EXPECT_EQ(by_old.duplicates, 3u);
+  EXPECT_EQ(Results(), ResultsOf({"a", "c"}));
+  EXPECT_EQ(DeadLetters(), Messages{"d(bad)"});
+}
+
+TEST_P(QueueContractTest, ReclaimHandsOutAtMostMaxAtATime) {
+  Produce({"a", "b", "c", "d", "e"});
+  Lease old = TakeLease(10);
+  Lease first = Reclaim(0, 2);
+  EXPECT_EQ(first.messages, (Messages{"a", "b"}));
+  EXPECT_EQ(SettleAll(first).published, 2u);
+  Lease rest = Reclaim(0, 10);
+  EXPECT_EQ(rest.messages, (Messages{"c", "d", "e"}));
+  EXPECT_EQ(SettleAll(rest).published, 3u);
+  EXPECT_EQ(SettleAll(old).published, 0u);
+  EXPECT_EQ(Results(), ResultsOf({"a", "b", "c", "d", "e"}));
+}
+
+TEST_P(QueueContractTest, ReclaimWithNothingInFlightHandsOutNothing) {
+  Produce({"waiting"});
+  Lease out = Reclaim(0);
+  EXPECT_TRUE(out.id.empty());
+  EXPECT_EQ(out.messages, Messages{});
+  EXPECT_EQ(Take(10), Messages{"waiting"});
+}
+
+// Two bridges: one takes and settles, the other reclaims everything it can
+// (older_than 0: every lease looks dead to it) and settles what it took over.
+TEST_P(QueueContractTest, SettlingRacingReclaimingPublishesEveryMessageExactlyOnce) {
+  const Messages messages = Numbered("m", 2000);
+  Produce(messages);
+  std::unique_ptr<Queue> taker_queue = Open(suite_.server()->port());
+  std::unique_ptr<Queue> reclaimer_queue = Open(suite_.server()->port());
+  std::atomic<size_t> published{0};
+  std::atomic<bool> failed{false};
+  const auto until = Clock::now() + std::chrono::seconds(60);
+  auto done = [&] { return published.load() >= messages.size() || failed.load() || Clock::now() > until; };
+  auto settle = [&](Queue& queue, const Lease& lease) {
+    auto settled = queue.Settle(lease.id, OutcomesFor(lease));
+    if (!settled.ok()) {
+      ADD_FAILURE() << settled.status().message();
+      failed = true;
+      return;
+    }
+    EXPECT_EQ(settled->published + settled->duplicates, lease.messages.size());
+    published += settled->published;
+  };
+  // Obtains leases with `obtain` and settles them until done.
+  auto bridge = [&](Queue& queue, const std::function<Status(Lease*)>& obtain) {
+    while (!done()) {
+      Lease lease;
+      if (Status s = obtain(&lease); !s.ok()) {
+        ADD_FAILURE() << s.message();
+        failed = true;
+      }
+      if (!lease.messages.empty()) settle(queue, lease);
+    }
+  };
+  std::thread taker(bridge, std::ref(*taker_queue),
+                    [&](Lease* lease) { return taker_queue->Take(7, 0, lease); });
+  std::thread reclaimer(bridge, std::ref(*reclaimer_queue),
+                        [&](Lease* lease) { return reclaimer_queue->Reclaim(0, 5, lease); });
+  taker.join();
+  reclaimer.join();
+  EXPECT_EQ(published.load(), messages.size());
+  EXPECT_THAT(Results(), UnorderedElementsAreArray(ResultsOf(messages)));
+  QueueDepth depth = Depth();
+  EXPECT_EQ(depth.waiting, 0);
+  EXPECT_EQ(depth.in_flight, 0);
+}
+
+// --- Release -----------------------------------------------------------------
+
+TEST_P(QueueContractTest, ReleasedMessagesAreTakenAgainInTheirOrder) {
   Produce({"a", "b", "c", "d"});
-  ASSERT_EQ(Take(2), (Messages{"a", "b"}));
-  ASSERT_TRUE(queue_->GiveBack({"a", "b"}).ok());
-  EXPECT_EQ(Take(10), (Messages{"a", "b", "c", "d"}));
+  Lease lease = TakeLease(2);
+  ASSERT_TRUE(queue_->Release(lease).ok());
+  if (GetParam().release_returns_to_input) {
+    EXPECT_EQ(Take(10), (Messages{"a", "b", "c", "d"}));
+  } else {
+    Lease later = TakeLease(10);
+    EXPECT_EQ(later.messages, (Messages{"c", "d"}));
+    SettleAll(later);
+    EXPECT_EQ(Reclaim(kLongAgoMs).messages, Messages{}) << "released entries wait for the in-flight timeout";
+    EXPECT_EQ(MessagesOf(ReclaimWithin(50, 2, kSlack)), (Messages{"a", "b"}));
+  }
 }
 
-TEST_P(QueueContractTest, GivenBackMessagesComeBeforeOnesProducedLater) {
-  ASSERT_TRUE(queue_->GiveBack({"x", "y"}).ok());
-  Produce({"z"});
-  EXPECT_EQ(Take(10), (Messages{"x", "y", "z"}));
+TEST_P(QueueContractTest, AReleasedLeaseSettlesNothingWhenItsMessagesWereSettledAgain) {
+  Produce({"a", "b"});
+  Lease lease = TakeLease(10);
+  ASSERT_TRUE(queue_->Release(lease).ok());
+  Lease again = GetParam().release_returns_to_input ? TakeLease(10) : Reclaim(0);
+  ASSERT_EQ(again.messages, (Messages{"a", "b"}));
+  EXPECT_EQ(SettleAll(again).published, 2u);
+  EXPECT_EQ(SettleAll(lease).published, 0u);
+  EXPECT_EQ(Results(), ResultsOf({"a", "b"}));
 }
 
-TEST_P(QueueContractTest, GivingBackNothingIsFine) {
-  EXPECT_TRUE(queue_->GiveBack({}).ok());
+TEST_P(QueueContractTest, ReleasingASettledLeaseChangesNothing) {
+  Produce({"a"});
+  Lease lease = TakeLease(10);
+  SettleAll(lease);
+  ASSERT_TRUE(queue_->Release(lease).ok());
+  EXPECT_TRUE(queue_->Release(Lease{}).ok());
   EXPECT_EQ(Take(10), Messages{});
+  EXPECT_EQ(Reclaim(0).messages, Messages{});
+  EXPECT_EQ(Results(), ResultsOf({"a"}));
 }
 
-// --- Publish --------------------------------------------------------------
+// --- Depth -------------------------------------------------------------------
 
-TEST_P(QueueContractTest, PublishWritesResultsAndDeadLettersForConsumersInOrder) {
-  ASSERT_TRUE(queue_->Publish({"r1", "r2", "r3"}, {"d1", "d2"}).ok());
-  EXPECT_EQ(Results(), (Messages{"r1", "r2", "r3"}));
-  EXPECT_EQ(DeadLetters(), (Messages{"d1", "d2"}));
+TEST_P(QueueContractTest, DepthCountsWaitingAndInFlight) {
+  QueueDepth empty = Depth();
+  EXPECT_EQ(empty.waiting, 0);
+  EXPECT_EQ(empty.in_flight, 0);
+  Produce({"a", "b", "c", "d", "e"});
+  EXPECT_EQ(Depth().waiting, 5);
+  Lease lease = TakeLease(2);
+  QueueDepth taken = Depth();
+  EXPECT_EQ(taken.waiting, 3);
+  EXPECT_EQ(taken.in_flight, 2);
+  SettleAll(lease);
+  QueueDepth settled = Depth();
+  EXPECT_EQ(settled.waiting, 3);
+  EXPECT_EQ(settled.in_flight, 0);
 }
 
-TEST_P(QueueContractTest, LaterPublishesAreConsumedLater) {
-  ASSERT_TRUE(queue_->Publish({"r1"}, {"d1"}).ok());
-  ASSERT_TRUE(queue_->Publish({"r2", "r3"}, {"d2"}).ok());
-  EXPECT_EQ(Results(), (Messages{"r1", "r2", "r3"}));
-  EXPECT_EQ(DeadLetters(), (Messages{"d1", "d2"}));
+// --- Redis going away --------------------------------------------------------
+
+TEST_P(QueueContractTest, ScriptsWorkAfterRedisForgetsThem) {
+  Produce({"a", "b"});
+  Lease lease = TakeLease(1);
+  ASSERT_TRUE(upstream_->Command({"SCRIPT", "FLUSH"}).ok());
+  TakeInto(&lease, 1);
+  ASSERT_TRUE(upstream_->Command({"SCRIPT", "FLUSH"}).ok());
+  EXPECT_EQ(SettleAll(lease).published, 2u);
+  EXPECT_EQ(Results(), ResultsOf({"a", "b"}));
 }
 
-TEST_P(QueueContractTest, PublishWithOnlyResultsWritesNoDeadLetters) {
-  ASSERT_TRUE(queue_->Publish({"r1", "r2"}, {}).ok());
-  EXPECT_EQ(Results(), (Messages{"r1", "r2"}));
-  EXPECT_EQ(DeadLetters(), Messages{});
+// Redis restarted without persistence (here: emptied) has forgotten the
+// lease and the consumer group: settling publishes nothing, even when a new
+// lease of as many messages was taken since, and taking goes on.
+TEST_P(QueueContractTest, AfterRedisLostItsDataALeaseFromBeforeSettlesNothing) {
+  Produce({"a", "b"});
+  Lease before = TakeLease(10);
+  ASSERT_TRUE(upstream_->Command({"FLUSHALL"}).ok());
+  ASSERT_TRUE(WaitForServerClockToTick());
+  Produce({"c", "d"});
+  Lease after = TakeLease(10);
+  ASSERT_EQ(after.messages, (Messages{"c", "d"}));
+  auto settled = queue_->Settle(before.id, OutcomesFor(before));
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_EQ(settled->published, 0u);
+  EXPECT_EQ(settled->duplicates, 2u);
+  EXPECT_EQ(SettleAll(after).published, 2u);
+  EXPECT_EQ(Results(), ResultsOf({"c", "d"}));
 }
 
-TEST_P(QueueContractTest, PublishWithOnlyDeadLettersWritesNoResults) {
-  ASSERT_TRUE(queue_->Publish({}, {"d1", "d2"}).ok());
-  EXPECT_EQ(Results(), Messages{});
-  EXPECT_EQ(DeadLetters(), (Messages{"d1", "d2"}));
-}
+TEST_P(QueueContractTest, ALeaseSurvivesARedisRestartWithPersistence) {
+  const fs::path dir = fs::path(suite_.dir()) / ("aof-" + GetParam().name);
+  fs::create_directories(dir);
+  LocalRedisOptions options;
+  options.dir = dir.string();
+  options.append_only = true;
+  auto server = LocalRedis::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  options.port = server.value()->port();
+  std::unique_ptr<Queue> queue = Open(options.port);
+  RedisClient upstream(Config(options.port).redis);
+  ASSERT_TRUE(GetParam().produce(upstream, Config(0).input, {"a", "bad", "c", "d"}).ok());
+  Lease held;
+  TakeInto(&held, 3, 0, queue.get());
+  ASSERT_EQ(held.messages, (Messages{"a", "bad", "c"}));
 
-TEST_P(QueueContractTest, PublishingNothingIsFine) {
-  EXPECT_TRUE(queue_->Publish({}, {}).ok());
-  EXPECT_EQ(Results(), Messages{});
-}
+  server.value().reset();  // SIGTERM: Redis writes its append-only file out and stops
+  server = LocalRedis::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().message();
 
-TEST_P(QueueContractTest, PublishDoesNotTouchTheInput) {
-  Produce({"in"});
-  ASSERT_TRUE(queue_->Publish({"r"}, {"d"}).ok());
-  EXPECT_EQ(Take(10), Messages{"in"});
+  auto settled = queue->Settle(held.id, OutcomesFor(held));
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_EQ(settled->published, 3u);
+  Lease after;
+  EXPECT_EQ(TakeInto(&after, 10, 0, queue.get()), Messages{"d"});
+  auto results = GetParam().consume(upstream, Config(0).output);
+  ASSERT_TRUE(results.ok()) << results.status().message();
+  EXPECT_EQ(results.value(), ResultsOf({"a", "c"}));
 }
-
-// --- A Redis that is not there --------------------------------------------
 
 TEST_P(QueueContractTest, QueueWithoutRedisReturnsErrorsNamingTheAddressThenWorksOnceRedisStarts) {
   Result<int> port = FindFreePort();
@@ -290,41 +758,54 @@ TEST_P(QueueContractTest, QueueWithoutRedisReturnsErrorsNamingTheAddressThenWork
   ASSERT_NE(queue, nullptr);
   EXPECT_THAT(queue->Describe(), HasSubstr(address));
 
-  Messages taken;
+  Lease lease;
   Status take = Status::Ok();
-  EXPECT_NO_THROW(take = queue->Take(10, 100, &taken));
+  EXPECT_NO_THROW(take = queue->Take(10, 100, &lease));
   EXPECT_FALSE(take.ok());
   EXPECT_THAT(take.message(), HasSubstr(address));
-  EXPECT_EQ(taken, Messages{});
-  Status publish = Status::Ok();
-  EXPECT_NO_THROW(publish = queue->Publish({"r"}, {"d"}));
-  EXPECT_FALSE(publish.ok());
-  EXPECT_THAT(publish.message(), HasSubstr(address));
-  Status give_back = Status::Ok();
-  EXPECT_NO_THROW(give_back = queue->GiveBack({"g"}));
-  EXPECT_FALSE(give_back.ok());
-  EXPECT_THAT(give_back.message(), HasSubstr(address));
+  EXPECT_THAT(take.message(), HasSubstr("taking from " + Config(0).input));
+  EXPECT_EQ(lease.messages, Messages{});
+  Status push = queue->Push({"p"});
+  EXPECT_FALSE(push.ok());
+  EXPECT_THAT(push.message(), HasSubstr(address));
+  Lease reclaimed;
+  Status reclaim = queue->Reclaim(0, 10, &reclaimed);
+  EXPECT_FALSE(reclaim.ok());
+  EXPECT_THAT(reclaim.message(), HasSubstr(address));
+  auto depth = queue->Depth();
+  EXPECT_FALSE(depth.ok());
+  EXPECT_THAT(depth.status().message(), HasSubstr(address));
 
   LocalRedisOptions options;
   options.dir = suite_.dir();
   options.port = port.value();
   auto late_server = LocalRedis::Start(options);
   ASSERT_TRUE(late_server.ok()) << late_server.status().message();
-  RedisConfig late_config = Config(port.value()).redis;
-  RedisClient late_upstream(late_config);
+  RedisClient late_upstream(Config(port.value()).redis);
   ASSERT_TRUE(GetParam().produce(late_upstream, Config(0).input, {"m"}).ok());
 
-  Status retaken = queue->Take(10, 0, &taken);
+  Status retaken = queue->Take(10, 0, &lease);
   ASSERT_TRUE(retaken.ok()) << retaken.message();
-  EXPECT_EQ(taken, Messages{"m"});
-  Status republished = queue->Publish({"r"}, {"d"});
-  ASSERT_TRUE(republished.ok()) << republished.message();
+  EXPECT_EQ(lease.messages, Messages{"m"});
+  auto settled = queue->Settle(lease.id, OutcomesFor(lease));
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_EQ(settled->published, 1u);
   auto results = GetParam().consume(late_upstream, Config(0).output);
   ASSERT_TRUE(results.ok()) << results.status().message();
-  EXPECT_EQ(results.value(), Messages{"r"});
+  EXPECT_EQ(results.value(), ResultsOf({"m"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(AllKinds, QueueContractTest, ::testing::Values(RedisListKind()),
+TEST_P(QueueContractTest, SettleWithoutRedisIsAnErrorNamingTheAddress) {
+  Result<int> port = FindFreePort();
+  ASSERT_TRUE(port.ok()) << port.status().message();
+  std::unique_ptr<Queue> queue = Open(port.value());
+  const std::string lease_id = GetParam().kind == QueueKind::kRedisList ? "1" : "1-0";
+  auto settled = queue->Settle(lease_id, {Outcome{}});
+  ASSERT_FALSE(settled.ok());
+  EXPECT_THAT(settled.status().message(), HasSubstr("127.0.0.1:" + std::to_string(port.value())));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, QueueContractTest, ::testing::Values(RedisListKind(), RedisStreamKind()),
                          [](const ::testing::TestParamInfo<QueueKindCase>& info) { return info.param.name; });
 
 }  // namespace

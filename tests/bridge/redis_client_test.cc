@@ -108,7 +108,8 @@ TEST_F(RedisClientTest, ErrorReplyIsAnErrorValueNamingTheCommandAndTheAddress) {
   Ok({"SET", "s", "text"});
   auto reply = client_->Command({"LPUSH", "s", "x"});
   ASSERT_FALSE(reply.ok());
-  EXPECT_THAT(reply.status().message(), StartsWith("LPUSH on " + AddressOf(suite_.server()->port()) + ": WRONGTYPE"));
+  EXPECT_THAT(reply.status().message(),
+              StartsWith("LPUSH on " + AddressOf(suite_.server()->port()) + ": WRONGTYPE"));
 }
 
 TEST_F(RedisClientTest, UnknownCommandIsAnErrorValue) {
@@ -134,6 +135,63 @@ TEST_F(RedisClientTest, ConnectionStaysUsableAfterAnErrorReply) {
   RedisReply pong = Ok({"PING"});
   ASSERT_NE(pong, nullptr);
   EXPECT_EQ(ReplyText(pong.get()), "PONG");
+}
+
+TEST_F(RedisClientTest, ExchangeReturnsErrorRepliesAsReplies) {
+  Ok({"SET", "s", "text"});
+  auto replies = client_->Exchange({{"INCR", "s"}, {"GET", "s"}});
+  ASSERT_TRUE(replies.ok()) << replies.status().message();
+  ASSERT_EQ(replies->size(), 2u);
+  EXPECT_EQ((*replies)[0]->type, REDIS_REPLY_ERROR);
+  EXPECT_EQ(ReplyText((*replies)[1].get()), "text");
+  Status error = client_->ReplyError("INCR", (*replies)[0].get());
+  EXPECT_THAT(error.message(), StartsWith("INCR on " + AddressOf(suite_.server()->port()) + ": ERR"));
+}
+
+// The number of times the server ran `command` (lower case), from INFO commandstats.
+long long Calls(RedisClient& client, const std::string& command) {
+  auto reply = client.Command({"INFO", "commandstats"});
+  if (!reply.ok()) return -1;
+  const std::string text(ReplyText(reply.value().get()));
+  const std::string key = "cmdstat_" + command + ":calls=";
+  const size_t at = text.find(key);
+  return at == std::string::npos ? 0 : std::strtoll(text.c_str() + at + key.size(), nullptr, 10);
+}
+
+TEST_F(RedisClientTest, EvalRunsTheScriptByItsDigestAfterTheFirstCall) {
+  RedisScript script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  auto first = client_->Eval(&script, 1, {"counter", "2"});
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first.value()->integer, 2);
+  const long long evalsha_before = Calls(*client_, "evalsha");
+  const long long eval_before = Calls(*client_, "eval");
+  auto second = client_->Eval(&script, 1, {"counter", "3"});
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(second.value()->integer, 5);
+  EXPECT_EQ(Calls(*client_, "evalsha"), evalsha_before + 1);
+  EXPECT_EQ(Calls(*client_, "eval"), eval_before);
+}
+
+TEST_F(RedisClientTest, EvalSendsTheScriptAgainWhenTheServerForgotIt) {
+  RedisScript script("return redis.call('INCR', KEYS[1])");
+  ASSERT_TRUE(client_->Eval(&script, 1, {"n"}).ok());
+  Ok({"SCRIPT", "FLUSH"});
+  auto reply = client_->Eval(&script, 1, {"n"});
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_EQ(reply.value()->integer, 2) << "ran exactly once more";
+  reply = client_->Eval(&script, 1, {"n"});
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_EQ(reply.value()->integer, 3);
+}
+
+TEST_F(RedisClientTest, ScriptErrorIsAnErrorValue) {
+  RedisScript script("return redis.error_reply('BROKEN on purpose')");
+  for (int call = 0; call < 2; ++call) {  // sent with EVAL, then with EVALSHA
+    auto reply = client_->Eval(&script, 0, {});
+    ASSERT_FALSE(reply.ok());
+    EXPECT_THAT(reply.status().message(), HasSubstr("BROKEN on purpose"));
+    EXPECT_THAT(reply.status().message(), HasSubstr(AddressOf(suite_.server()->port())));
+  }
 }
 
 TEST_F(RedisClientTest, NonZeroDbIsSelectedOnConnect) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <ostream>
 #include <sstream>
 #include <string>
 
@@ -42,13 +43,18 @@ std::string Summary(const Topology& t) {
   out << "queue.kind " << static_cast<int>(t.queue.kind) << "\nredis " << t.queue.redis.host << " "
       << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms
       << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter
-      << "\nbridge " << t.bridge.batch_size << " " << t.bridge.linger_ms << " "
-      << t.bridge.block_timeout_ms << " " << t.bridge.max_message_bytes << "\nventilator "
-      << t.ventilator.workers.bind << " " << t.ventilator.workers.connect << " "
+      << "\nstream " << t.queue.group << " " << t.queue.stream_field << " "
+      << t.queue.inflight_timeout_ms << "\nbridge " << t.bridge.batch_size << " "
+      << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " " << t.bridge.max_message_bytes
+      << "\nventilator " << t.ventilator.workers.bind << " " << t.ventilator.workers.connect << " "
       << t.ventilator.intake.bind << " " << t.ventilator.intake.connect << " "
-      << t.ventilator.send_hwm << "\nsink " << t.sink.results.bind << " " << t.sink.results.connect
-      << " " << t.sink.publish.bind << " " << t.sink.publish.connect << "\nworkers "
-      << t.workers.count << "\nlogging " << t.logging.level << "\n";
+      << t.ventilator.heartbeat.bind << " " << t.ventilator.heartbeat.connect << " "
+      << t.ventilator.status.bind << " " << t.ventilator.status.connect << " "
+      << t.ventilator.send_hwm << " " << t.ventilator.batch_timeout_ms << "\nheartbeat "
+      << t.heartbeat.interval_ms << " " << t.heartbeat.liveness << "\nsink " << t.sink.results.bind
+      << " " << t.sink.results.connect << " " << t.sink.publish.bind << " "
+      << t.sink.publish.connect << "\nworkers " << t.workers.count << " " << t.workers.credit
+      << "\nlogging " << t.logging.level << "\n";
   return out.str();
 }
 
@@ -91,6 +97,10 @@ TEST(ShippedTopology, ClusterExampleBindsOnTheHeadAndConnectsToIt) {
   EXPECT_EQ(topology->ventilator.workers.connect, "tcp://10.0.0.10:5557");
   EXPECT_EQ(topology->ventilator.intake.bind, "tcp://*:5556");
   EXPECT_EQ(topology->ventilator.intake.connect, "tcp://10.0.0.10:5556");
+  EXPECT_EQ(topology->ventilator.heartbeat.bind, "tcp://*:5560");
+  EXPECT_EQ(topology->ventilator.heartbeat.connect, "tcp://10.0.0.10:5560");
+  EXPECT_EQ(topology->ventilator.status.bind, "tcp://*:5561");
+  EXPECT_EQ(topology->ventilator.status.connect, "tcp://10.0.0.10:5561");
   EXPECT_EQ(topology->sink.results.bind, "tcp://*:5558");
   EXPECT_EQ(topology->sink.results.connect, "tcp://10.0.0.10:5558");
   EXPECT_EQ(topology->sink.publish.bind, "tcp://*:5559");
@@ -121,24 +131,33 @@ TEST(LoadTopology, EmptySectionsKeepTheDefaults) {
 TEST(LoadTopology, ReadsEveryKeyIntoItsField) {
   auto topology = Load(R"(
 queue:
-  kind: redis-list
+  kind: redis-stream
   redis: {host: redis.example, port: 6380, db: 3, connect_timeout_ms: 100}
   input: in
   output: out
   dead_letter: dead
+  group: scorers
+  stream_field: payload
+  inflight_timeout_ms: 45000
 bridge: {batch_size: 7, linger_ms: 0, block_timeout_ms: 9, max_message_bytes: 64}
 ventilator:
   bind: "tcp://*:6001"
   connect: "tcp://head:6001"
   intake_bind: "tcp://*:6002"
   intake_connect: "tcp://head:6002"
+  heartbeat_bind: "tcp://*:6005"
+  heartbeat_connect: "tcp://head:6005"
+  status_bind: "tcp://*:6006"
+  status_connect: "tcp://head:6006"
   send_hwm: 5
+  batch_timeout_ms: 2500
+heartbeat: {interval_ms: 250, liveness: 4}
 sink:
   bind: "tcp://*:6003"
   connect: "tcp://head:6003"
   publish_bind: "tcp://*:6004"
   publish_connect: "tcp://head:6004"
-workers: {count: 0}
+workers: {count: 0, credit: 5}
 model:
   path: /m/model.yaml
   format: linear
@@ -149,7 +168,7 @@ logging: {level: debug}
 )");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   const Topology& t = *topology;
-  EXPECT_EQ(t.queue.kind, QueueKind::kRedisList);
+  EXPECT_EQ(t.queue.kind, QueueKind::kRedisStream);
   EXPECT_EQ(t.queue.redis.host, "redis.example");
   EXPECT_EQ(t.queue.redis.port, 6380);
   EXPECT_EQ(t.queue.redis.db, 3);
@@ -157,6 +176,9 @@ logging: {level: debug}
   EXPECT_EQ(t.queue.input, "in");
   EXPECT_EQ(t.queue.output, "out");
   EXPECT_EQ(t.queue.dead_letter, "dead");
+  EXPECT_EQ(t.queue.group, "scorers");
+  EXPECT_EQ(t.queue.stream_field, "payload");
+  EXPECT_EQ(t.queue.inflight_timeout_ms, 45000);
   EXPECT_EQ(t.bridge.batch_size, 7);
   EXPECT_EQ(t.bridge.linger_ms, 0);
   EXPECT_EQ(t.bridge.block_timeout_ms, 9);
@@ -165,12 +187,20 @@ logging: {level: debug}
   EXPECT_EQ(t.ventilator.workers.connect, "tcp://head:6001");
   EXPECT_EQ(t.ventilator.intake.bind, "tcp://*:6002");
   EXPECT_EQ(t.ventilator.intake.connect, "tcp://head:6002");
+  EXPECT_EQ(t.ventilator.heartbeat.bind, "tcp://*:6005");
+  EXPECT_EQ(t.ventilator.heartbeat.connect, "tcp://head:6005");
+  EXPECT_EQ(t.ventilator.status.bind, "tcp://*:6006");
+  EXPECT_EQ(t.ventilator.status.connect, "tcp://head:6006");
   EXPECT_EQ(t.ventilator.send_hwm, 5);
+  EXPECT_EQ(t.ventilator.batch_timeout_ms, 2500);
+  EXPECT_EQ(t.heartbeat.interval_ms, 250);
+  EXPECT_EQ(t.heartbeat.liveness, 4);
   EXPECT_EQ(t.sink.results.bind, "tcp://*:6003");
   EXPECT_EQ(t.sink.results.connect, "tcp://head:6003");
   EXPECT_EQ(t.sink.publish.bind, "tcp://*:6004");
   EXPECT_EQ(t.sink.publish.connect, "tcp://head:6004");
   EXPECT_EQ(t.workers.count, 0);
+  EXPECT_EQ(t.workers.credit, 5);
   EXPECT_EQ(t.model.path, "/m/model.yaml");
   EXPECT_EQ(t.model.format, ModelFormat::kLinear);
   EXPECT_EQ(t.model.features, "/m/features.yaml");
@@ -179,20 +209,44 @@ logging: {level: debug}
   EXPECT_EQ(t.logging.level, "debug");
 }
 
+// Every key at its low end, then every key at its high end. The cross-field
+// rules hold at both: block_timeout_ms 1 < 100 / 2, send_hwm 1 >= credit 1;
+// 60000 < 86400000 / 2, 100000 >= 64.
 TEST(LoadTopology, RangeEndsAreAccepted) {
   auto low = Load(
-      "queue: {redis: {port: 1, db: 0, connect_timeout_ms: 1}}\n"
+      "queue: {redis: {port: 1, db: 0, connect_timeout_ms: 1}, inflight_timeout_ms: 100}\n"
       "bridge: {batch_size: 1, linger_ms: 0, block_timeout_ms: 1, max_message_bytes: 64}\n"
-      "ventilator: {send_hwm: 1}\nworkers: {count: 0}\n"
+      "ventilator: {send_hwm: 1, batch_timeout_ms: 100}\n"
+      "heartbeat: {interval_ms: 10, liveness: 1}\nworkers: {count: 0, credit: 1}\n"
       "model: {path: m.json, features: f.yaml, threshold: 0}\n");
-  EXPECT_TRUE(low.ok()) << ErrorOf(low);
+  ASSERT_TRUE(low.ok()) << ErrorOf(low);
+  EXPECT_EQ(low->queue.inflight_timeout_ms, 100);
+  EXPECT_EQ(low->ventilator.batch_timeout_ms, 100);
+  EXPECT_EQ(low->heartbeat.interval_ms, 10);
+  EXPECT_EQ(low->heartbeat.liveness, 1);
+  EXPECT_EQ(low->workers.credit, 1);
   auto high = Load(
-      "queue: {redis: {port: 65535, db: 15, connect_timeout_ms: 600000}}\n"
+      "queue: {redis: {port: 65535, db: 15, connect_timeout_ms: 600000},"
+      " inflight_timeout_ms: 86400000}\n"
       "bridge: {batch_size: 65536, linger_ms: 60000, block_timeout_ms: 60000,"
       " max_message_bytes: 16777216}\n"
-      "ventilator: {send_hwm: 100000}\nworkers: {count: 256}\n"
+      "ventilator: {send_hwm: 100000, batch_timeout_ms: 3600000}\n"
+      "heartbeat: {interval_ms: 60000, liveness: 100}\nworkers: {count: 256, credit: 64}\n"
       "model: {path: m.json, features: f.yaml, threshold: 1.0}\n");
-  EXPECT_TRUE(high.ok()) << ErrorOf(high);
+  ASSERT_TRUE(high.ok()) << ErrorOf(high);
+  EXPECT_EQ(high->queue.inflight_timeout_ms, 86400000);
+  EXPECT_EQ(high->ventilator.batch_timeout_ms, 3600000);
+  EXPECT_EQ(high->heartbeat.interval_ms, 60000);
+  EXPECT_EQ(high->heartbeat.liveness, 100);
+  EXPECT_EQ(high->workers.credit, 64);
+}
+
+TEST(LoadTopology, RedisStreamQueueKindIsAccepted) {
+  auto topology = LoadWithModel("queue:\n  kind: redis-stream\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->queue.kind, QueueKind::kRedisStream);
+  EXPECT_EQ(topology->queue.group, "scorepipe");
+  EXPECT_EQ(topology->queue.stream_field, "message");
 }
 
 TEST(LoadTopology, VersionDefaultsToTheModelFileName) {
@@ -228,7 +282,11 @@ TEST(LoadTopology, IpcAndInprocEndpointsAreAccepted) {
       "  bind: ipc:///tmp/scorepipe-workers\n"
       "  connect: ipc:///tmp/scorepipe-workers\n"
       "  intake_bind: inproc://intake\n"
-      "  intake_connect: inproc://intake\n");
+      "  intake_connect: inproc://intake\n"
+      "  heartbeat_bind: ipc:///tmp/scorepipe-heartbeat\n"
+      "  heartbeat_connect: ipc:///tmp/scorepipe-heartbeat\n"
+      "  status_bind: inproc://status\n"
+      "  status_connect: inproc://status\n");
   EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
 }
 
@@ -291,7 +349,8 @@ TEST_F(LoadTopologyFileTest, DirectoryIsNotATopology) {
 
 // --- The file as a whole ------------------------------------------------
 
-constexpr char kSections[] = "queue, bridge, ventilator, sink, workers, model, logging";
+constexpr char kSections[] =
+    "queue, bridge, ventilator, heartbeat, sink, workers, model, logging";
 
 TEST(LoadTopology, EmptyFileIsRejected) {
   EXPECT_EQ(ErrorOf(Load("")),
@@ -333,6 +392,9 @@ struct Case {
 
 std::string CaseName(const ::testing::TestParamInfo<Case>& info) { return info.param.name; }
 
+// For failure messages: the case's name, not the bytes of the struct.
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
+
 class UnknownKeyTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(UnknownKeyTest, IsRejectedWithTheKeysAllowedThere) {
@@ -346,7 +408,7 @@ INSTANTIATE_TEST_SUITE_P(
              std::string("t.yaml:1:1: quue: unknown key; allowed: ") + kSections},
         Case{"Queue", "queue:\n  kidn: x\n",
              "t.yaml:2:3: queue.kidn: unknown key; allowed: kind, redis, input, output, "
-             "dead_letter"},
+             "dead_letter, group, stream_field, inflight_timeout_ms"},
         Case{"Redis", "queue:\n  redis:\n    prot: 1\n",
              "t.yaml:3:5: queue.redis.prot: unknown key; allowed: host, port, db, "
              "connect_timeout_ms"},
@@ -355,12 +417,15 @@ INSTANTIATE_TEST_SUITE_P(
              "block_timeout_ms, max_message_bytes"},
         Case{"Ventilator", "ventilator:\n  workers_bind: x\n",
              "t.yaml:2:3: ventilator.workers_bind: unknown key; allowed: bind, connect, "
-             "intake_bind, intake_connect, send_hwm"},
+             "intake_bind, intake_connect, heartbeat_bind, heartbeat_connect, status_bind, "
+             "status_connect, send_hwm, batch_timeout_ms"},
+        Case{"Heartbeat", "heartbeat:\n  interval: 100\n",
+             "t.yaml:2:3: heartbeat.interval: unknown key; allowed: interval_ms, liveness"},
         Case{"Sink", "sink:\n  publish: x\n",
              "t.yaml:2:3: sink.publish: unknown key; allowed: bind, connect, publish_bind, "
              "publish_connect"},
         Case{"Workers", "workers: {cnt: 1}\n",
-             "t.yaml:1:11: workers.cnt: unknown key; allowed: count"},
+             "t.yaml:1:11: workers.cnt: unknown key; allowed: count, credit"},
         Case{"Model", "model:\n  treshold: 0.4\n",
              "t.yaml:2:3: model.treshold: unknown key; allowed: path, format, features, "
              "threshold, version"},
@@ -373,13 +438,18 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(LoadTopology, SectionThatIsAScalarIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue: redis\n")),
             "t.yaml:1:8: queue: 'redis' is not a map; allowed: a map of kind, redis, input, "
-            "output, dead_letter");
+            "output, dead_letter, group, stream_field, inflight_timeout_ms");
 }
 
 TEST(LoadTopology, SectionThatIsAListIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("bridge: [1, 2]\n")),
             "t.yaml:1:9: bridge: a list is not a map; allowed: a map of batch_size, linger_ms, "
             "block_timeout_ms, max_message_bytes");
+}
+
+TEST(LoadTopology, HeartbeatSectionThatIsAScalarIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("heartbeat: 1000\n")),
+            "t.yaml:1:12: heartbeat: '1000' is not a map; allowed: a map of interval_ms, liveness");
 }
 
 TEST(LoadTopology, NestedSectionThatIsNotAMapIsRejected) {
@@ -416,8 +486,8 @@ TEST(LoadTopology, KeyWithoutValueIsRejectedAtTheKey) {
 
 TEST(LoadTopology, ListWhereAStringBelongsIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: [a]\n")),
-            "t.yaml:2:10: queue.input: a list is not a string; allowed: a Redis list name, "
-            "non-empty, no whitespace");
+            "t.yaml:2:10: queue.input: a list is not a string; allowed: a Redis key name (a list, "
+            "or a stream for redis-stream), non-empty, no whitespace");
 }
 
 TEST(LoadTopology, ThresholdThatIsNotANumberIsRejected) {
@@ -427,7 +497,8 @@ TEST(LoadTopology, ThresholdThatIsNotANumberIsRejected) {
 
 TEST(LoadTopology, UnsupportedQueueKindIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  kind: kafka\n")),
-            "t.yaml:2:9: queue.kind: 'kafka' is not supported; allowed: redis-list");
+            "t.yaml:2:9: queue.kind: 'kafka' is not supported; allowed: redis-list, "
+            "redis-stream");
 }
 
 TEST(LoadTopology, UnsupportedModelFormatIsRejected) {
@@ -494,6 +565,33 @@ INSTANTIATE_TEST_SUITE_P(
              "allowed: 64..16777216"},
         Case{"SendHwmZero", "ventilator:\n  send_hwm: 0\n",
              "t.yaml:2:13: ventilator.send_hwm: 0 is out of range; allowed: 1..100000"},
+        Case{"InflightTimeoutBelow100", "queue:\n  inflight_timeout_ms: 99\n",
+             "t.yaml:2:24: queue.inflight_timeout_ms: 99 is out of range; "
+             "allowed: 100..86400000"},
+        Case{"InflightTimeoutAbove86400000", "queue:\n  inflight_timeout_ms: 86400001\n",
+             "t.yaml:2:24: queue.inflight_timeout_ms: 86400001 is out of range; "
+             "allowed: 100..86400000"},
+        Case{"SendHwmAbove100000", "ventilator:\n  send_hwm: 100001\n",
+             "t.yaml:2:13: ventilator.send_hwm: 100001 is out of range; allowed: 1..100000"},
+        Case{"BatchTimeoutBelow100", "ventilator:\n  batch_timeout_ms: 99\n",
+             "t.yaml:2:21: ventilator.batch_timeout_ms: 99 is out of range; "
+             "allowed: 100..3600000"},
+        Case{"BatchTimeoutAbove3600000", "ventilator:\n  batch_timeout_ms: 3600001\n",
+             "t.yaml:2:21: ventilator.batch_timeout_ms: 3600001 is out of range; "
+             "allowed: 100..3600000"},
+        Case{"HeartbeatIntervalBelow10", "heartbeat:\n  interval_ms: 9\n",
+             "t.yaml:2:16: heartbeat.interval_ms: 9 is out of range; allowed: 10..60000"},
+        Case{"HeartbeatIntervalAbove60000", "heartbeat:\n  interval_ms: 60001\n",
+             "t.yaml:2:16: heartbeat.interval_ms: 60001 is out of range; allowed: 10..60000"},
+        Case{"LivenessZero", "heartbeat:\n  liveness: 0\n",
+             "t.yaml:2:13: heartbeat.liveness: 0 is out of range; allowed: 1..100"},
+        Case{"LivenessAbove100", "heartbeat:\n  liveness: 101\n",
+             "t.yaml:2:13: heartbeat.liveness: 101 is out of range; allowed: 1..100"},
+        Case{"CreditZero", "workers:\n  credit: 0\n",
+             "t.yaml:2:11: workers.credit: 0 is out of range; allowed: 1..64"},
+        // Also above send_hwm; the key's own range is reported first.
+        Case{"CreditAbove64", "workers:\n  credit: 65\n",
+             "t.yaml:2:11: workers.credit: 65 is out of range; allowed: 1..64"},
         Case{"WorkersAbove256", "workers:\n  count: 257\n",
              "t.yaml:2:10: workers.count: 257 is out of range; allowed: 0..256"},
         Case{"WorkersNegative", "workers:\n  count: -1\n",
@@ -511,14 +609,14 @@ constexpr char kQueueNames[] =
 
 TEST(LoadTopology, EmptyQueueNameIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: \"\"\n")),
-            "t.yaml:2:10: queue.input: '' is empty; allowed: a Redis list name, non-empty, "
-            "no whitespace");
+            "t.yaml:2:10: queue.input: '' is empty; allowed: a Redis key name (a list, or a stream "
+            "for redis-stream), non-empty, no whitespace");
 }
 
 TEST(LoadTopology, QueueNameWithWhitespaceIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  output: results queue\n")),
             "t.yaml:2:11: queue.output: 'results queue' contains whitespace; allowed: a Redis "
-            "list name, non-empty, no whitespace");
+            "key name (a list, or a stream for redis-stream), non-empty, no whitespace");
 }
 
 TEST(LoadTopology, OutputEqualToInputIsRejectedAtOutput) {
@@ -539,6 +637,30 @@ TEST(LoadTopology, ClashWithADefaultIsReportedAtTheKeyTheFileSets) {
             std::string("t.yaml:2:10: queue.input: 'results_queue' is also queue.output "
                         "('results_queue'); allowed: ") +
                 kQueueNames);
+}
+
+constexpr char kGroupAllowed[] = "; allowed: a consumer group name, non-empty, no whitespace";
+constexpr char kFieldAllowed[] = "; allowed: a stream entry field name, non-empty, no whitespace";
+
+TEST(LoadTopology, EmptyConsumerGroupIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  group: \"\"\n")),
+            std::string("t.yaml:2:10: queue.group: '' is empty") + kGroupAllowed);
+}
+
+TEST(LoadTopology, ConsumerGroupWithWhitespaceIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  group: score pipe\n")),
+            std::string("t.yaml:2:10: queue.group: 'score pipe' contains whitespace") + kGroupAllowed);
+}
+
+TEST(LoadTopology, EmptyStreamFieldIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  stream_field: \"\"\n")),
+            std::string("t.yaml:2:17: queue.stream_field: '' is empty") + kFieldAllowed);
+}
+
+TEST(LoadTopology, StreamFieldWithWhitespaceIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  stream_field: \"the message\"\n")),
+            std::string("t.yaml:2:17: queue.stream_field: 'the message' contains whitespace") +
+                kFieldAllowed);
 }
 
 TEST(LoadTopology, EmptyRedisHostIsRejected) {
@@ -567,6 +689,66 @@ TEST(LoadTopology, ModelPathNamingADirectoryIsRejected) {
 TEST(LoadTopology, EmptyModelVersionIsRejected) {
   EXPECT_EQ(ErrorOf(Load("model:\n  path: m.json\n  features: f.yaml\n  version: \"\"\n")),
             "t.yaml:4:12: model.version: '' is empty; allowed: a non-empty version label");
+}
+
+// --- Rules between keys -------------------------------------------------
+
+constexpr char kBlockTimeoutRule[] = "bridge.block_timeout_ms < queue.inflight_timeout_ms / 2";
+constexpr char kCreditRule[] = "ventilator.send_hwm >= workers.credit";
+
+TEST(LoadTopology, BlockTimeoutAtHalfTheInflightTimeoutIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  inflight_timeout_ms: 1000\n"
+                                  "bridge:\n  block_timeout_ms: 500\n")),
+            std::string("t.yaml:4:21: bridge.block_timeout_ms: '500' is not below half of "
+                        "queue.inflight_timeout_ms ('1000'); allowed: ") +
+                kBlockTimeoutRule);
+}
+
+TEST(LoadTopology, BlockTimeoutJustBelowHalfTheInflightTimeoutIsAccepted) {
+  auto topology = LoadWithModel("queue:\n  inflight_timeout_ms: 1001\n"
+                                "bridge:\n  block_timeout_ms: 500\n");
+  EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
+}
+
+TEST(LoadTopology, BlockTimeoutAgainstTheDefaultInflightTimeoutIsReportedAtBlockTimeout) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("bridge:\n  block_timeout_ms: 15000\n")),
+            std::string("t.yaml:2:21: bridge.block_timeout_ms: '15000' is not below half of "
+                        "queue.inflight_timeout_ms ('30000'); allowed: ") +
+                kBlockTimeoutRule);
+}
+
+// An order between two keys is worded from the side of the key the file set.
+TEST(LoadTopology, InflightTimeoutAgainstTheDefaultBlockTimeoutIsBlamedOnIt) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  inflight_timeout_ms: 1000\n")),
+            std::string("t.yaml:2:24: queue.inflight_timeout_ms: '1000' is not above twice "
+                        "bridge.block_timeout_ms ('500'); allowed: ") +
+                kBlockTimeoutRule);
+}
+
+TEST(LoadTopology, SendHwmBelowTheDefaultCreditIsRejectedAtSendHwm) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  send_hwm: 1\n")),
+            std::string("t.yaml:2:13: ventilator.send_hwm: '1' is below workers.credit ('2'); "
+                        "allowed: ") +
+                kCreditRule);
+}
+
+TEST(LoadTopology, SendHwmBelowCreditIsRejectedWhenTheFileSetsBoth) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  send_hwm: 3\nworkers:\n  credit: 4\n")),
+            std::string("t.yaml:2:13: ventilator.send_hwm: '3' is below workers.credit ('4'); "
+                        "allowed: ") +
+                kCreditRule);
+}
+
+TEST(LoadTopology, SendHwmEqualToCreditIsAccepted) {
+  auto topology = LoadWithModel("ventilator:\n  send_hwm: 7\nworkers:\n  credit: 7\n");
+  EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
+}
+
+TEST(LoadTopology, CreditAboveTheDefaultSendHwmIsReportedAtCredit) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("workers:\n  credit: 5\n")),
+            std::string("t.yaml:2:11: workers.credit: '5' is above ventilator.send_hwm ('4'); "
+                        "allowed: ") +
+                kCreditRule);
 }
 
 // --- Endpoints ----------------------------------------------------------
@@ -625,6 +807,23 @@ INSTANTIATE_TEST_SUITE_P(
              std::string("t.yaml:2:12: ventilator.connect: 'tcp://*:5557' has host '*', which "
                          "only a bind may use; allowed: ") +
                  kConnectAllowed},
+        Case{"HeartbeatConnectToEveryInterface",
+             "ventilator:\n  heartbeat_connect: \"tcp://*:5560\"\n",
+             std::string("t.yaml:2:22: ventilator.heartbeat_connect: 'tcp://*:5560' has host "
+                         "'*', which only a bind may use; allowed: ") +
+                 kConnectAllowed},
+        Case{"HeartbeatBindWithBadPort", "ventilator:\n  heartbeat_bind: \"tcp://*:hb\"\n",
+             std::string("t.yaml:2:19: ventilator.heartbeat_bind: 'tcp://*:hb' has port 'hb', "
+                         "not a number; allowed: ") +
+                 kBindAllowed},
+        // Unlike the live feed, the status socket cannot be turned off.
+        Case{"EmptyStatusBind", "ventilator:\n  status_bind: \"\"\n",
+             std::string("t.yaml:2:16: ventilator.status_bind: '' is empty; allowed: ") +
+                 kBindAllowed},
+        Case{"StatusConnectWithoutPort", "ventilator:\n  status_connect: tcp://head\n",
+             std::string("t.yaml:2:19: ventilator.status_connect: 'tcp://head' has no port; "
+                         "allowed: ") +
+                 kConnectAllowed},
         Case{"EmptyConnect", "sink:\n  connect: \"\"\n",
              std::string("t.yaml:2:12: sink.connect: '' is empty; allowed: ") + kConnectAllowed},
         Case{"EmptyRequiredBind", "sink:\n  bind: \"\"\n",
@@ -659,9 +858,78 @@ TEST(LoadTopology, PortBoundOnEveryInterfaceCannotBeBoundOnOne) {
 TEST(LoadTopology, PublishBindEqualToResultsBindIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n"
                                   "  publish_bind: \"tcp://*:5558\"\n"
-                                  "  publish_connect: \"tcp://127.0.0.1:5560\"\n")),
+                                  "  publish_connect: \"tcp://127.0.0.1:5562\"\n")),
             "t.yaml:2:17: sink.publish_bind: 'tcp://*:5558' collides with sink.bind "
             "('tcp://*:5558'); allowed: an endpoint (a tcp port) that no other role binds");
+}
+
+constexpr char kBindsApart[] = "an endpoint (a tcp port) that no other role binds";
+constexpr char kConnectsApart[] = "an endpoint that no other role connects to";
+
+TEST(LoadTopology, HeartbeatBindOnTheWorkersPortIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  heartbeat_bind: \"tcp://*:5557\"\n")),
+            std::string("t.yaml:2:19: ventilator.heartbeat_bind: 'tcp://*:5557' collides with "
+                        "ventilator.bind ('tcp://*:5557'); allowed: ") +
+                kBindsApart);
+}
+
+TEST(LoadTopology, StatusBindOnTheDefaultPortOfTheSinkIsReportedWhereTheFileSetsIt) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  status_bind: \"tcp://*:5558\"\n")),
+            std::string("t.yaml:2:16: ventilator.status_bind: 'tcp://*:5558' collides with "
+                        "sink.bind ('tcp://*:5558'); allowed: ") +
+                kBindsApart);
+}
+
+TEST(LoadTopology, StatusBindOnOneInterfaceOfTheHeartbeatPortIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
+                                  "  status_bind: \"tcp://127.0.0.1:5560\"\n"
+                                  "  status_connect: \"tcp://127.0.0.1:5562\"\n")),
+            std::string("t.yaml:2:16: ventilator.status_bind: 'tcp://127.0.0.1:5560' collides "
+                        "with ventilator.heartbeat_bind ('tcp://*:5560'); allowed: ") +
+                kBindsApart);
+}
+
+TEST(LoadTopology, LiveFeedBindOnTheStatusPortIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n"
+                                  "  publish_bind: \"tcp://*:5561\"\n"
+                                  "  publish_connect: \"tcp://127.0.0.1:5562\"\n")),
+            std::string("t.yaml:2:17: sink.publish_bind: 'tcp://*:5561' collides with "
+                        "ventilator.status_bind ('tcp://*:5561'); allowed: ") +
+                kBindsApart);
+}
+
+TEST(LoadTopology, HeartbeatConnectEqualToTheIntakeConnectIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
+                                  "  heartbeat_bind: \"tcp://*:6000\"\n"
+                                  "  heartbeat_connect: \"tcp://127.0.0.1:5556\"\n")),
+            std::string("t.yaml:3:22: ventilator.heartbeat_connect: 'tcp://127.0.0.1:5556' is "
+                        "also ventilator.intake_connect ('tcp://127.0.0.1:5556'); allowed: ") +
+                kConnectsApart);
+}
+
+TEST(LoadTopology, StatusConnectEqualToTheHeartbeatConnectIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
+                                  "  status_bind: \"tcp://*:6000\"\n"
+                                  "  status_connect: \"tcp://127.0.0.1:5560\"\n")),
+            std::string("t.yaml:3:19: ventilator.status_connect: 'tcp://127.0.0.1:5560' is "
+                        "also ventilator.heartbeat_connect ('tcp://127.0.0.1:5560'); allowed: ") +
+                kConnectsApart);
+}
+
+TEST(LoadTopology, HeartbeatBindAndConnectOnDifferentTransportsAreRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  heartbeat_bind: ipc:///tmp/hb\n")),
+            "t.yaml:2:19: ventilator.heartbeat_bind: 'ipc:///tmp/hb' uses another transport "
+            "than ventilator.heartbeat_connect ('tcp://127.0.0.1:5560'); allowed: one transport "
+            "for ventilator.heartbeat_bind and ventilator.heartbeat_connect");
+}
+
+TEST(LoadTopology, StatusIpcConnectToAnotherPathIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
+                                  "  status_bind: ipc:///tmp/s\n"
+                                  "  status_connect: ipc:///tmp/t\n")),
+            "t.yaml:3:19: ventilator.status_connect: 'ipc:///tmp/t' is not the address of "
+            "ventilator.status_bind ('ipc:///tmp/s'); allowed: for ipc and inproc, one endpoint "
+            "for ventilator.status_bind and ventilator.status_connect");
 }
 
 TEST(LoadTopology, ConnectEqualToAnotherRolesConnectIsRejected) {
@@ -732,6 +1000,34 @@ TEST(ValidateTopology, UnknownEnumValueIsRejected) {
   t.model.format = static_cast<ModelFormat>(7);
   EXPECT_EQ(ValidateTopology(t).message(),
             "model.format: 7 is not a known value; allowed: xgboost, linear");
+}
+
+TEST(ValidateTopology, BlockTimeoutNotBelowHalfTheInflightTimeoutIsRejected) {
+  Topology t = ValidTopology();
+  t.queue.inflight_timeout_ms = 1000;
+  t.bridge.block_timeout_ms = 500;
+  EXPECT_EQ(ValidateTopology(t).message(),
+            std::string("bridge.block_timeout_ms: '500' is not below half of "
+                        "queue.inflight_timeout_ms ('1000'); allowed: ") +
+                kBlockTimeoutRule);
+}
+
+TEST(ValidateTopology, SendHwmBelowCreditIsRejected) {
+  Topology t = ValidTopology();
+  t.ventilator.send_hwm = 2;
+  t.workers.credit = 3;
+  EXPECT_EQ(ValidateTopology(t).message(),
+            std::string("ventilator.send_hwm: '2' is below workers.credit ('3'); allowed: ") +
+                kCreditRule);
+}
+
+TEST(ValidateTopology, StatusBindCollidingWithHeartbeatBindIsRejected) {
+  Topology t = ValidTopology();
+  t.ventilator.status.bind = t.ventilator.heartbeat.bind;
+  EXPECT_EQ(ValidateTopology(t).message(),
+            std::string("ventilator.status_bind: 'tcp://*:5560' collides with "
+                        "ventilator.heartbeat_bind ('tcp://*:5560'); allowed: ") +
+                kBindsApart);
 }
 
 TEST(ValidateTopology, ConflictIsNamedAtTheLaterKey) {

@@ -37,15 +37,19 @@ std::string Describe(const Topology& t) {
   out << std::setprecision(std::numeric_limits<double>::max_digits10);
   out << "queue.kind " << static_cast<int>(t.queue.kind) << "\nredis " << t.queue.redis.host << " "
       << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms
-      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << "\nbridge "
+      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << "\nstream ["
+      << t.queue.group << "] [" << t.queue.stream_field << "] " << t.queue.inflight_timeout_ms << "\nbridge "
       << t.bridge.batch_size << " " << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " "
       << t.bridge.max_message_bytes << "\nventilator [" << t.ventilator.workers.bind << "] ["
       << t.ventilator.workers.connect << "] [" << t.ventilator.intake.bind << "] ["
-      << t.ventilator.intake.connect << "] " << t.ventilator.send_hwm << "\nsink [" << t.sink.results.bind
-      << "] [" << t.sink.results.connect << "] [" << t.sink.publish.bind << "] [" << t.sink.publish.connect
-      << "]\nworkers " << t.workers.count << "\nmodel [" << t.model.path << "] "
-      << static_cast<int>(t.model.format) << " [" << t.model.features << "] " << t.model.threshold << " ["
-      << t.model.version << "]\nlogging " << t.logging.level << "\n";
+      << t.ventilator.intake.connect << "] [" << t.ventilator.heartbeat.bind << "] ["
+      << t.ventilator.heartbeat.connect << "] [" << t.ventilator.status.bind << "] ["
+      << t.ventilator.status.connect << "] " << t.ventilator.send_hwm << " " << t.ventilator.batch_timeout_ms
+      << "\nheartbeat " << t.heartbeat.interval_ms << " " << t.heartbeat.liveness << "\nsink ["
+      << t.sink.results.bind << "] [" << t.sink.results.connect << "] [" << t.sink.publish.bind << "] ["
+      << t.sink.publish.connect << "]\nworkers " << t.workers.count << " " << t.workers.credit << "\nmodel ["
+      << t.model.path << "] " << static_cast<int>(t.model.format) << " [" << t.model.features << "] "
+      << t.model.threshold << " [" << t.model.version << "]\nlogging " << t.logging.level << "\n";
   return out.str();
 }
 
@@ -61,20 +65,30 @@ Topology LocalTopology() {
   return local.ok() ? local.value() : Topology{};
 }
 
-// A valid topology with every field changed from local.yaml's value.
+// A valid topology with every field changed from local.yaml's value (the
+// cross-field rules hold: 250 < 1234 / 2, send_hwm 3 >= credit 3).
 Topology EveryFieldChanged() {
   Topology t = LocalTopology();
+  t.queue.kind = QueueKind::kRedisStream;
   t.queue.redis = {"redis.internal", 6380, 7, 1500};
   t.queue.input = "in_q";
   t.queue.output = "out_q";
   t.queue.dead_letter = "dead_q";
+  t.queue.group = "scorers-eu";
+  t.queue.stream_field = "payload";
+  t.queue.inflight_timeout_ms = 1234;
   t.bridge = {1000, 0, 250, 1 << 20};
   t.ventilator.workers = {"ipc:///run/scorepipe/workers.ipc", "ipc:///run/scorepipe/workers.ipc"};
   t.ventilator.intake = {"ipc:///run/scorepipe/intake.ipc", "ipc:///run/scorepipe/intake.ipc"};
+  t.ventilator.heartbeat = {"tcp://10.1.2.3:6001", "tcp://10.1.2.3:6001"};
+  t.ventilator.status = {"inproc://status", "inproc://status"};
   t.ventilator.send_hwm = 3;
+  t.ventilator.batch_timeout_ms = 4321;
+  t.heartbeat = {20, 9};
   t.sink.results = {"tcp://10.1.2.3:6000", "tcp://10.1.2.3:6000"};
   t.sink.publish = {"", ""};
   t.workers.count = 0;
+  t.workers.credit = 3;
   t.model.path = "/models/lr/weights.yaml";
   t.model.format = ModelFormat::kLinear;
   t.model.features = "/models/lr/features.yaml";

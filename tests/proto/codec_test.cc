@@ -20,38 +20,59 @@ TransactionBatch SampleTransactionBatch() {
   TransactionBatch batch;
   batch.batch_id = 42;
   batch.created_at_us = 1'767'268'800'123'456;
+  batch.lease = "17";
   batch.transactions.push_back({1, 2, 3, 100, "2023-01-01T12:00:00Z", 1672574400.0, "accepted"});
   batch.transactions.push_back(
       {4, 5, 6, 12.75, "2023-01-01T12:00:00.5+01:00", 1672570800.5, "pending"});
+  batch.rejects.push_back({1, "{\"reason\":\"bad\"}"});
   return batch;
 }
 
 ResultBatch SampleResultBatch() {
   ResultBatch batch;
   batch.batch_id = 42;
+  batch.lease = "1700000000000-0 1700000000000-1 1700000000001-0";
   batch.worker_id = "worker-1";
   batch.model_version = "xgb-2026-01-01";
   batch.scored_at_us = 1'767'268'800'500'000;
   batch.results.push_back({1, 0.05, 0, 0.95, ""});
   batch.results.push_back({4, 0.0, 0, 0.0, "model rejected the features"});
+  batch.rejects.push_back({2, "{\"reason\":\"bad\"}"});
   return batch;
 }
 
 Heartbeat SampleHeartbeat() {
   Heartbeat heartbeat;
-  heartbeat.worker_id = "worker-1";
+  heartbeat.sender = "worker-1";
   heartbeat.host = "node-a";
   heartbeat.pid = 4242;
+  heartbeat.session = 0xfeedfacecafebeefull;
   heartbeat.sequence = 7;
+  heartbeat.batches_held = 2;
   heartbeat.batches_scored = 100;
   heartbeat.transactions_scored = 51'200;
   heartbeat.sent_at_us = 1'767'268'800'000'000;
+  heartbeat.known = false;
   return heartbeat;
 }
 
+WorkerReady SampleWorkerReady() {
+  WorkerReady ready;
+  ready.worker_id = "worker-1";
+  ready.host = "node-a";
+  ready.pid = 4242;
+  ready.session = 99;
+  ready.credit = 2;
+  ready.state = WorkerState::kDraining;
+  return ready;
+}
+
+BatchDone SampleBatchDone() { return BatchDone{0x1234567800000001ull, 99}; }
+
 // One valid frame of each kind.
 std::vector<std::string> ValidFrames() {
-  return {Encode(SampleTransactionBatch()), Encode(SampleResultBatch()), Encode(SampleHeartbeat())};
+  return {Encode(SampleTransactionBatch()), Encode(SampleResultBatch()), Encode(SampleHeartbeat()),
+          Encode(SampleWorkerReady()), Encode(SampleBatchDone())};
 }
 
 // Succeeds when `text` contains `part`, printing `text` when it does not.
@@ -83,11 +104,13 @@ std::string Frame(const std::function<void(Packer&)>& pack_body, std::string_vie
 // A transaction batch body holding one transaction whose fields are packed by `pack_fields`.
 std::string BatchWithOneTransaction(const std::function<void(Packer&)>& pack_fields) {
   return Frame([&](Packer& p) {
-    p.pack_array(3);
+    p.pack_array(5);
     p.pack_uint64(1);
     p.pack_int64(2);
+    PackStr(p, "lease");
     p.pack_array(1);
     pack_fields(p);
+    p.pack_array(0);
   });
 }
 
@@ -95,13 +118,15 @@ std::string BatchWithOneTransaction(const std::function<void(Packer&)>& pack_fie
 std::string ResultBatchFrame(int count, const std::function<void(Packer&, int)>& pack_result) {
   return Frame(
       [&](Packer& p) {
-        p.pack_array(5);
+        p.pack_array(7);
         p.pack_uint64(1);
+        PackStr(p, "lease");
         PackStr(p, "w");
         PackStr(p, "m");
         p.pack_int64(0);
         p.pack_array(static_cast<uint32_t>(count));
         for (int i = 0; i < count; ++i) pack_result(p, i);
+        p.pack_array(0);
       },
       "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kResultBatch));
 }
@@ -112,6 +137,8 @@ std::vector<std::function<Status(std::string_view)>> AllDecoders() {
       [](std::string_view f) { return DecodeTransactionBatch(f).status(); },
       [](std::string_view f) { return DecodeResultBatch(f).status(); },
       [](std::string_view f) { return DecodeHeartbeat(f).status(); },
+      [](std::string_view f) { return DecodeWorkerReady(f).status(); },
+      [](std::string_view f) { return DecodeBatchDone(f).status(); },
       [](std::string_view f) { return PeekKind(f).status(); },
   };
 }
@@ -125,6 +152,10 @@ Result<ResultBatch> Decode(std::string_view frame, const ResultBatch*) {
 Result<Heartbeat> Decode(std::string_view frame, const Heartbeat*) {
   return DecodeHeartbeat(frame);
 }
+Result<WorkerReady> Decode(std::string_view frame, const WorkerReady*) {
+  return DecodeWorkerReady(frame);
+}
+Result<BatchDone> Decode(std::string_view frame, const BatchDone*) { return DecodeBatchDone(frame); }
 
 // Encodes `message`, decodes it with the matching decoder and expects it back unchanged.
 template <typename Message>
@@ -151,9 +182,49 @@ TEST(CodecTest, EmptyResultBatchRoundTrips) { ExpectRoundTrip(ResultBatch()); }
 
 TEST(CodecTest, HeartbeatRoundTrips) { ExpectRoundTrip(SampleHeartbeat()); }
 
+TEST(CodecTest, WorkerReadyRoundTripsInEveryState) {
+  WorkerReady ready = SampleWorkerReady();
+  for (WorkerState state : {WorkerState::kActive, WorkerState::kDraining, WorkerState::kLeaving}) {
+    ready.state = state;
+    ExpectRoundTrip(ready);
+  }
+}
+
+TEST(CodecTest, BatchDoneRoundTrips) { ExpectRoundTrip(SampleBatchDone()); }
+
+TEST(CodecTest, PeekBatchIdReadsOnlyTheId) {
+  TransactionBatch batch = SampleTransactionBatch();
+  batch.batch_id = 0xabcdef0123456789ull;
+  Result<uint64_t> id = PeekBatchId(Encode(batch));
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  EXPECT_EQ(*id, 0xabcdef0123456789ull);
+  EXPECT_EQ(PeekBatchId(Encode(SampleHeartbeat())).status().message(),
+            "expected a TransactionBatch, got a Heartbeat");
+  const std::string encoded = Encode(batch);
+  for (size_t cut = 0; cut < 16; ++cut) {
+    EXPECT_FALSE(PeekBatchId(encoded.substr(0, cut)).ok()) << cut;
+  }
+}
+
+TEST(CodecTest, UnknownWorkerStateIsRejected) {
+  const std::string frame = Frame(
+      [](Packer& p) {
+        p.pack_array(6);
+        PackStr(p, "w");
+        PackStr(p, "h");
+        p.pack_int64(1);
+        p.pack_uint64(2);
+        p.pack_uint32(3);
+        p.pack_uint8(9);
+      },
+      "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kWorkerReady));
+  EXPECT_EQ(DecodeWorkerReady(frame).status().message(),
+            "field 'state': expected a worker state (0..2), got 9");
+}
+
 TEST(CodecTest, UnicodeAndEmbeddedNulStringsRoundTrip) {
   Heartbeat heartbeat = SampleHeartbeat();
-  heartbeat.worker_id = "вәркер-😀-工人";
+  heartbeat.sender = "вәркер-😀-工人";
   heartbeat.host = std::string("a\0b\n\"c\"", 7);
   ExpectRoundTrip(heartbeat);
   TransactionBatch batch = SampleTransactionBatch();
@@ -217,17 +288,18 @@ TEST(CodecTest, EnvelopeInWiderIntegerFormatsIsAccepted) {
   p.pack_array(4);
   const char magic[] = {'\xd9', 4, 'S', 'C', 'P', 'W'};  // str8
   buffer.write(magic, sizeof(magic));
-  const char version[] = {'\xd3', 0, 0, 0, 0, 0, 0, 0, 1};  // int64
+  const char version[] = {'\xd3', 0, 0, 0, 0, 0, 0, 0, static_cast<char>(kWireVersion)};  // int64
   buffer.write(version, sizeof(version));
   const char kind[] = {'\xcd', 0, 3};  // uint16
   buffer.write(kind, sizeof(kind));
-  p.pack_array(7);
+  p.pack_array(10);
   PackStr(p, "w");
   PackStr(p, "h");
-  for (int i = 0; i < 5; ++i) p.pack_int8(1);
+  for (int i = 0; i < 7; ++i) p.pack_int8(1);
+  p.pack_true();
   Result<Heartbeat> decoded = DecodeHeartbeat(std::string_view(buffer.data(), buffer.size()));
   ASSERT_TRUE(decoded.ok()) << decoded.status().message();
-  EXPECT_EQ(decoded->worker_id, "w");
+  EXPECT_EQ(decoded->sender, "w");
   EXPECT_EQ(decoded->transactions_scored, 1u);
 }
 
@@ -319,13 +391,13 @@ TEST(CodecTest, EnvelopeOfWrongLengthIsRejected) {
 TEST(CodecTest, WrongVersionIsRejected) {
   const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "SCPW", 7);
   for (const auto& decode : AllDecoders()) {
-    EXPECT_EQ(decode(frame).message(), "wire version 7 not supported (this node speaks 1)");
+    EXPECT_EQ(decode(frame).message(), "wire version 7 not supported (this node speaks " + std::to_string(kWireVersion) + ")");
   }
 }
 
 TEST(CodecTest, UnknownKindIsRejected) {
-  for (uint64_t kind : {0u, 4u, 255u}) {
-    const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "SCPW", 1, kind);
+  for (uint64_t kind : {0u, 6u, 255u}) {
+    const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "SCPW", kWireVersion, kind);
     for (const auto& decode : AllDecoders()) {
       EXPECT_EQ(decode(frame).message(), "unknown message kind " + std::to_string(kind));
     }
@@ -344,9 +416,10 @@ TEST(CodecTest, DecoderRejectsAnotherKind) {
 TEST(CodecTest, OversizedDeclaredArrayIsRejectedWithoutReadingIt) {
   // Declares two million transactions and holds none.
   const std::string frame = Frame([](Packer& p) {
-    p.pack_array(3);
+    p.pack_array(5);
     p.pack_uint64(1);
     p.pack_int64(2);
+    PackStr(p, "");
     p.pack_array(2'000'000);
   });
   EXPECT_EQ(DecodeTransactionBatch(frame).status().message(),
@@ -366,10 +439,10 @@ TEST(CodecTest, StringOverTheLimitIsRejected) {
 TEST(CodecTest, HugeDeclaredStringWithoutItsBytesIsTruncated) {
   const std::string frame = Frame(
       [](Packer& p) {
-        p.pack_array(7);
+        p.pack_array(10);
         p.pack_str(100u << 20);
       },
-      "SCPW", 1, 3);
+      "SCPW", kWireVersion, 3);
   EXPECT_EQ(DecodeHeartbeat(frame).status().message(), "truncated frame");
 }
 
@@ -463,9 +536,11 @@ TEST(CodecTest, IntegerOutOfFieldRangeIsRejected) {
             "field 'transactions[0].id': expected an int64, got 18446744073709551615");
 
   const std::string negative_batch_id = Frame([](Packer& p) {
-    p.pack_array(3);
+    p.pack_array(5);
     p.pack_int64(-1);
     p.pack_int64(0);
+    PackStr(p, "");
+    p.pack_array(0);
     p.pack_array(0);
   });
   EXPECT_EQ(DecodeTransactionBatch(negative_batch_id).status().message(),
@@ -497,11 +572,11 @@ TEST(CodecTest, WrongFieldCountIsRejected) {
     p.pack_int64(2);
   });
   EXPECT_EQ(DecodeTransactionBatch(short_body).status().message(),
-            "message body: expected an array of 3 fields, got 2");
+            "message body: expected an array of 5 fields, got 2");
 
   const std::string body_not_array = Frame([](Packer& p) { p.pack_nil(); });
   EXPECT_EQ(DecodeTransactionBatch(body_not_array).status().message(),
-            "message body: expected an array of 3 fields, got nil");
+            "message body: expected an array of 5 fields, got nil");
 }
 
 TEST(CodecTest, MapOrBinaryInPlaceOfAFieldIsATypeError) {
@@ -509,10 +584,12 @@ TEST(CodecTest, MapOrBinaryInPlaceOfAFieldIsATypeError) {
   EXPECT_EQ(DecodeTransactionBatch(with_map).status().message(),
             "field 'transactions[0]': expected an array of 7 fields, got a map");
   const std::string with_bin = Frame([](Packer& p) {
-    p.pack_array(3);
+    p.pack_array(5);
     p.pack_bin(1);
     p.pack_bin_body("x", 1);
     p.pack_int64(0);
+    PackStr(p, "");
+    p.pack_array(0);
     p.pack_array(0);
   });
   EXPECT_EQ(DecodeTransactionBatch(with_bin).status().message(),
@@ -521,10 +598,12 @@ TEST(CodecTest, MapOrBinaryInPlaceOfAFieldIsATypeError) {
 
 TEST(CodecTest, VectorFieldOfWrongTypeIsRejected) {
   const std::string frame = Frame([](Packer& p) {
-    p.pack_array(3);
+    p.pack_array(5);
     p.pack_uint64(1);
     p.pack_int64(2);
+    PackStr(p, "");
     PackStr(p, "none");
+    p.pack_array(0);
   });
   EXPECT_EQ(DecodeTransactionBatch(frame).status().message(),
             "field 'transactions': expected an array, got a string");

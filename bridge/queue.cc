@@ -1,0 +1,18 @@
+#include "bridge/queue.h"
+
+#include "bridge/redis_list_queue.h"
+#include "bridge/redis_stream_queue.h"
+
+namespace scorepipe {
+
+Result<std::unique_ptr<Queue>> OpenQueue(const QueueConfig& config) {
+  switch (config.kind) {
+    case QueueKind::kRedisList:
+      return std::unique_ptr<Queue>(std::make_unique<RedisListQueue>(config));
+    case QueueKind::kRedisStream:
+      return std::unique_ptr<Queue>(std::make_unique<RedisStreamQueue>(config));
+  }
+  return Status::Error("unknown queue kind " + std::to_string(static_cast<int>(config.kind)));
+}
+
+}  // namespace scorepipe

@@ -1,0 +1,88 @@
+// FormatOutcomes: results, worker errors and bridge rejects merged into the
+// lease's order, in the upstream's JSON.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "sink/sink.h"
+
+namespace scorepipe {
+namespace {
+
+ResultBatch Batch() {
+  ResultBatch batch;
+  batch.batch_id = 9;
+  batch.lease = "7";
+  batch.worker_id = "w1";
+  batch.scored_at_us = 1'767'268'800'123'000;  // 2026-01-01T12:00:00.123Z
+  return batch;
+}
+
+TEST(FormatOutcomes, ResultsInOrderInTheUpstreamFormat) {
+  ResultBatch batch = Batch();
+  batch.results.push_back({1, 0.1, 0, 0.9, ""});
+  batch.results.push_back({2, 0.8, 1, 0.8, ""});
+  std::vector<Outcome> outcomes;
+  ASSERT_TRUE(FormatOutcomes(batch, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].route, Outcome::Route::kResult);
+  EXPECT_EQ(outcomes[0].text,
+            "{\"transaction_id\":1,\"timestamp\":\"2026-01-01T12:00:00.123Z\",\"is_fraudulent\":0,"
+            "\"confidence\":0.9}");
+  EXPECT_NE(outcomes[1].text.find("\"transaction_id\":2"), std::string::npos);
+}
+
+TEST(FormatOutcomes, RejectsTakeTheirLeasePositions) {
+  ResultBatch batch = Batch();
+  batch.results.push_back({1, 0.1, 0, 0.9, ""});
+  batch.results.push_back({3, 0.1, 0, 0.9, ""});
+  batch.rejects.push_back({0, "reject-at-0"});
+  batch.rejects.push_back({2, "reject-at-2"});
+  batch.rejects.push_back({4, "reject-at-4"});
+  std::vector<Outcome> outcomes;
+  ASSERT_TRUE(FormatOutcomes(batch, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 5u);
+  EXPECT_EQ(outcomes[0].text, "reject-at-0");
+  EXPECT_EQ(outcomes[0].route, Outcome::Route::kDeadLetter);
+  EXPECT_NE(outcomes[1].text.find("\"transaction_id\":1"), std::string::npos);
+  EXPECT_EQ(outcomes[2].text, "reject-at-2");
+  EXPECT_NE(outcomes[3].text.find("\"transaction_id\":3"), std::string::npos);
+  EXPECT_EQ(outcomes[4].text, "reject-at-4");
+}
+
+TEST(FormatOutcomes, AnUnscoredTransactionBecomesADeadLetterWithTheWorkersReason) {
+  ResultBatch batch = Batch();
+  batch.results.push_back({5, 0, 0, 0, "model failed: boom"});
+  std::vector<Outcome> outcomes;
+  ASSERT_TRUE(FormatOutcomes(batch, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].route, Outcome::Route::kDeadLetter);
+  EXPECT_NE(outcomes[0].text.find("model failed: boom"), std::string::npos);
+  EXPECT_NE(outcomes[0].text.find("worker w1"), std::string::npos);
+  EXPECT_NE(outcomes[0].text.find("{\\\"id\\\":5}"), std::string::npos) << outcomes[0].text;
+}
+
+TEST(FormatOutcomes, OnlyRejectsIsFine) {
+  ResultBatch batch = Batch();
+  batch.rejects.push_back({0, "a"});
+  batch.rejects.push_back({1, "b"});
+  std::vector<Outcome> outcomes;
+  ASSERT_TRUE(FormatOutcomes(batch, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 2u);
+}
+
+TEST(FormatOutcomes, RejectPositionsThatDoNotFitAreAnError) {
+  ResultBatch batch = Batch();
+  batch.results.push_back({1, 0.1, 0, 0.9, ""});
+  batch.rejects.push_back({5, "far away"});
+  std::vector<Outcome> outcomes;
+  Status s = FormatOutcomes(batch, &outcomes);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("reject positions"), std::string::npos);
+  batch.rejects = {{1, "x"}, {0, "out of order"}};
+  EXPECT_FALSE(FormatOutcomes(batch, &outcomes).ok());
+}
+
+}  // namespace
+}  // namespace scorepipe

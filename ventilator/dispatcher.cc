@@ -1,0 +1,217 @@
+#include "ventilator/dispatcher.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace scorepipe {
+namespace {
+
+long long MillisBetween(SteadyClock::time_point from, SteadyClock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(uint32_t credit_cap, std::chrono::milliseconds batch_timeout,
+                       std::chrono::milliseconds dead_after)
+    : credit_cap_(std::max<uint32_t>(credit_cap, 1)),
+      batch_timeout_(batch_timeout),
+      dead_after_(dead_after) {}
+
+void Dispatcher::Enqueue(uint64_t batch_id, zmq::message_t frame) {
+  ++stats_.batches_received;
+  Entry entry;
+  entry.batch_id = batch_id;
+  entry.frame = std::move(frame);
+  queue_.push_back(std::move(entry));
+}
+
+void Dispatcher::RequeueFront(Entry entry) {
+  entry.routing_id.clear();
+  ++stats_.redispatched;
+  queue_.push_front(std::move(entry));
+}
+
+Requeue Dispatcher::DropWorker(const std::string& routing_id, std::string reason) {
+  Requeue requeue;
+  auto it = workers_.find(routing_id);
+  if (it != workers_.end()) {
+    requeue.worker_id = it->second.worker_id;
+    requeue.host = it->second.host;
+    requeue.pid = it->second.pid;
+    workers_.erase(it);
+    ++stats_.workers_lost;
+  }
+  requeue.reason = std::move(reason);
+  for (auto entry = ledger_.begin(); entry != ledger_.end();) {
+    if (entry->second.routing_id != routing_id) {
+      ++entry;
+      continue;
+    }
+    RequeueFront(std::move(entry->second));
+    entry = ledger_.erase(entry);
+    ++requeue.batches;
+  }
+  return requeue;
+}
+
+std::optional<Requeue> Dispatcher::OnReady(const std::string& routing_id, const WorkerReady& ready,
+                                           SteadyClock::time_point now) {
+  std::optional<Requeue> requeue;
+  // An older session of the same worker id is a process that died and came back.
+  for (auto it = workers_.begin(); it != workers_.end(); ++it) {
+    if (it->first != routing_id && it->second.worker_id == ready.worker_id) {
+      requeue = DropWorker(it->first, "replaced by a new session of the same worker id");
+      break;
+    }
+  }
+  if (ready.state == WorkerState::kLeaving) {
+    if (workers_.contains(routing_id)) requeue = DropWorker(routing_id, "left");
+    return requeue;
+  }
+  auto [it, inserted] = workers_.try_emplace(routing_id);
+  WorkerView& w = it->second;
+  if (inserted) {
+    w.routing_id = routing_id;
+    w.joined = now;
+    ++stats_.workers_joined;
+  }
+  w.worker_id = ready.worker_id;
+  w.host = ready.host;
+  w.pid = ready.pid;
+  w.session = ready.session;
+  w.state = ready.state;
+  w.credit = ready.state == WorkerState::kActive ? std::min(ready.credit, credit_cap_) : 0;
+  w.last_seen = now;
+  return requeue;
+}
+
+bool Dispatcher::OnHeartbeat(const std::string& routing_id, const Heartbeat& heartbeat,
+                             SteadyClock::time_point now) {
+  auto it = workers_.find(routing_id);
+  if (it == workers_.end()) return false;
+  WorkerView& w = it->second;
+  const double seconds = std::chrono::duration<double>(now - w.last_seen).count();
+  if (w.transactions_scored > 0 && seconds > 0 && heartbeat.transactions_scored >= w.transactions_scored) {
+    w.transactions_per_second =
+        static_cast<double>(heartbeat.transactions_scored - w.transactions_scored) / seconds;
+  }
+  w.batches_scored = heartbeat.batches_scored;
+  w.transactions_scored = heartbeat.transactions_scored;
+  w.last_seen = now;
+  return true;
+}
+
+void Dispatcher::OnDone(const std::string& routing_id, const BatchDone& done, SteadyClock::time_point now) {
+  auto worker = workers_.find(routing_id);
+  if (worker == workers_.end()) return;  // unknown: its heartbeat reply asks it to announce itself
+  WorkerView& w = worker->second;
+  w.last_seen = now;
+  ++w.batches_done;
+  ++stats_.batches_done;
+  auto entry = ledger_.find(done.batch_id);
+  if (entry != ledger_.end() && entry->second.routing_id == routing_id) {
+    ledger_.erase(entry);
+    if (w.in_flight > 0) --w.in_flight;
+  }
+  // Done with a batch that was taken back meanwhile still frees a slot.
+  if (w.state == WorkerState::kActive) w.credit = std::min(w.credit + 1, credit_cap_);
+}
+
+std::optional<Dispatcher::Assignment> Dispatcher::Next() const {
+  if (queue_.empty()) return std::nullopt;
+  const WorkerView* best = nullptr;
+  for (const auto& [id, w] : workers_) {
+    if (w.credit == 0 || w.state != WorkerState::kActive) continue;
+    if (best == nullptr || w.credit > best->credit ||
+        (w.credit == best->credit && w.last_sent < best->last_sent)) {
+      best = &w;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  return Assignment{best->routing_id, queue_.front().batch_id, &queue_.front().frame};
+}
+
+void Dispatcher::Sent(const Assignment& assignment, SteadyClock::time_point now) {
+  if (queue_.empty() || queue_.front().batch_id != assignment.batch_id) return;
+  Entry entry = std::move(queue_.front());
+  queue_.pop_front();
+  entry.routing_id = assignment.routing_id;
+  entry.deadline = now + batch_timeout_;
+  auto w = workers_.find(assignment.routing_id);
+  if (w != workers_.end()) {
+    if (w->second.credit > 0) --w->second.credit;
+    ++w->second.in_flight;
+    w->second.last_sent = now;
+  }
+  ++stats_.batches_sent;
+  // A batch re-sent while an older copy is still assigned replaces it.
+  auto old = ledger_.find(entry.batch_id);
+  if (old != ledger_.end()) {
+    auto previous = workers_.find(old->second.routing_id);
+    if (previous != workers_.end() && previous->second.in_flight > 0) --previous->second.in_flight;
+    ledger_.erase(old);
+  }
+  ledger_.emplace(entry.batch_id, std::move(entry));
+}
+
+std::optional<Requeue> Dispatcher::SendFailed(const std::string& routing_id, bool gone,
+                                              SteadyClock::time_point /*now*/) {
+  if (gone) return DropWorker(routing_id, "unreachable (its connection is gone)");
+  auto w = workers_.find(routing_id);
+  if (w != workers_.end()) w->second.credit = 0;
+  return std::nullopt;
+}
+
+std::vector<Requeue> Dispatcher::Expire(SteadyClock::time_point now) {
+  std::vector<Requeue> requeues;
+  std::vector<std::string> silent;
+  for (const auto& [id, w] : workers_) {
+    if (now - w.last_seen > dead_after_) silent.push_back(id);
+  }
+  for (const std::string& id : silent) {
+    const long long quiet_ms = MillisBetween(workers_.at(id).last_seen, now);
+    requeues.push_back(DropWorker(id, "silent for " + std::to_string(quiet_ms) + " ms"));
+  }
+  // Overdue batches of workers that still look alive.
+  std::map<std::string, Requeue> overdue;
+  for (auto entry = ledger_.begin(); entry != ledger_.end();) {
+    if (entry->second.deadline > now) {
+      ++entry;
+      continue;
+    }
+    const std::string routing_id = entry->second.routing_id;
+    Requeue& r = overdue[routing_id];
+    auto w = workers_.find(routing_id);
+    if (w != workers_.end()) {
+      r.worker_id = w->second.worker_id;
+      r.host = w->second.host;
+      r.pid = w->second.pid;
+      if (w->second.in_flight > 0) --w->second.in_flight;
+    }
+    r.reason = "not done within " + std::to_string(batch_timeout_.count()) + " ms";
+    ++r.batches;
+    ++stats_.overdue;
+    RequeueFront(std::move(entry->second));
+    entry = ledger_.erase(entry);
+  }
+  for (auto& [id, r] : overdue) requeues.push_back(std::move(r));
+  return requeues;
+}
+
+bool Dispatcher::WantsMore() const {
+  size_t credit = 0;
+  for (const auto& [id, w] : workers_) {
+    if (w.state == WorkerState::kActive) credit += w.credit;
+  }
+  return credit > queue_.size();
+}
+
+std::vector<WorkerView> Dispatcher::Workers() const {
+  std::vector<WorkerView> out;
+  out.reserve(workers_.size());
+  for (const auto& [id, w] : workers_) out.push_back(w);
+  return out;
+}
+
+}  // namespace scorepipe
