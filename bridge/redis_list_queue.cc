@@ -310,7 +310,7 @@ Result<Settlement> RedisListQueue::Settle(const std::string& lease_id, const std
     return refused;
   }
   return Settlement{static_cast<size_t>(reply->element[0]->integer),
-                    static_cast<size_t>(reply->element[1]->integer)};
+                    static_cast<size_t>(reply->element[1]->integer), ""};
 }
 
 Status RedisListQueue::Release(const Lease& lease) {
