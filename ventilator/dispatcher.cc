@@ -13,10 +13,17 @@ long long MillisBetween(SteadyClock::time_point from, SteadyClock::time_point to
 }  // namespace
 
 Dispatcher::Dispatcher(uint32_t credit_cap, std::chrono::milliseconds batch_timeout,
-                       std::chrono::milliseconds dead_after)
+                       std::chrono::milliseconds dead_after, uint32_t max_attempts)
     : credit_cap_(std::max<uint32_t>(credit_cap, 1)),
       batch_timeout_(batch_timeout),
-      dead_after_(dead_after) {}
+      dead_after_(dead_after),
+      max_attempts_(std::max<uint32_t>(max_attempts, 1)) {}
+
+std::vector<Dispatcher::Poisoned> Dispatcher::TakePoisoned() {
+  std::vector<Poisoned> out;
+  out.swap(poisoned_);
+  return out;
+}
 
 void Dispatcher::Enqueue(uint64_t batch_id, zmq::message_t frame) {
   ++stats_.batches_received;
@@ -28,6 +35,11 @@ void Dispatcher::Enqueue(uint64_t batch_id, zmq::message_t frame) {
 
 void Dispatcher::RequeueFront(Entry entry) {
   entry.routing_id.clear();
+  if (entry.attempts >= max_attempts_) {
+    ++stats_.poisoned;
+    poisoned_.push_back(Poisoned{entry.batch_id, std::move(entry.frame), entry.attempts});
+    return;
+  }
   ++stats_.redispatched;
   queue_.push_front(std::move(entry));
 }
@@ -138,6 +150,7 @@ void Dispatcher::Sent(const Assignment& assignment, SteadyClock::time_point now)
   queue_.pop_front();
   entry.routing_id = assignment.routing_id;
   entry.deadline = now + batch_timeout_;
+  ++entry.attempts;
   auto w = workers_.find(assignment.routing_id);
   if (w != workers_.end()) {
     if (w->second.credit > 0) --w->second.credit;

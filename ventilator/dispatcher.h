@@ -16,6 +16,9 @@
 //   pipe, stuck in a hung worker).
 // A worker that finishes a batch after it was re-dispatched only produces a
 // duplicate result, which the queue's lease drops (bridge/queue.h).
+// A batch taken back `max_attempts` times (it kills or hangs every worker
+// that scores it: a poison batch) is not sent again but handed to the caller
+// (TakePoisoned) to be dead-lettered with that reason.
 //
 // Time is passed in, so tests drive it. One thread owns a Dispatcher.
 #ifndef SCOREPIPE_VENTILATOR_DISPATCHER_H_
@@ -63,6 +66,7 @@ struct DispatcherStats {
   uint64_t overdue = 0;       // of which overdue
   uint64_t workers_joined = 0;
   uint64_t workers_lost = 0;  // declared dead, gone or replaced
+  uint64_t poisoned = 0;      // batches given up after max_attempts
 };
 
 // Why batches went back to the queue, for the caller's log line.
@@ -79,7 +83,17 @@ class Dispatcher {
   // `credit_cap`: most batches one worker may hold (topology workers.credit);
   // `dead_after`: heartbeat interval x liveness.
   Dispatcher(uint32_t credit_cap, std::chrono::milliseconds batch_timeout,
-             std::chrono::milliseconds dead_after);
+             std::chrono::milliseconds dead_after, uint32_t max_attempts = kDefaultMaxAttempts);
+
+  static constexpr uint32_t kDefaultMaxAttempts = 5;
+
+  // Batches given up as poison since the last call, with their frames.
+  struct Poisoned {
+    uint64_t batch_id = 0;
+    zmq::message_t frame;
+    uint32_t attempts = 0;
+  };
+  std::vector<Poisoned> TakePoisoned();
 
   // A batch from the bridge, to be sent.
   void Enqueue(uint64_t batch_id, zmq::message_t frame);
@@ -129,6 +143,7 @@ class Dispatcher {
     uint64_t batch_id = 0;
     zmq::message_t frame;
     std::string routing_id;  // empty while queued
+    uint32_t attempts = 0;   // times sent
     SteadyClock::time_point deadline;
   };
 
@@ -140,6 +155,8 @@ class Dispatcher {
   const uint32_t credit_cap_;
   const std::chrono::milliseconds batch_timeout_;
   const std::chrono::milliseconds dead_after_;
+  const uint32_t max_attempts_;
+  std::vector<Poisoned> poisoned_;
   std::map<std::string, WorkerView> workers_;  // by routing id
   std::deque<Entry> queue_;
   std::unordered_map<uint64_t, Entry> ledger_;  // by batch id

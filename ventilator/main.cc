@@ -1,15 +1,17 @@
 // scorepipe-ventilator: spreads batches from the bridge over the workers.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 
 #include "config/node_setup.h"
 #include "ventilator/ventilator.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"scorepipe ventilator: receives transaction batches from the bridge and hands\n"
-               "them to live workers as they ask for them (workers may join at any time).\n"
-               "Tracks every worker by heartbeats and every batch until its worker is done;\n"
-               "a dead worker's batches go to the others. Answers `scorepipe status`."};
+  CLI::App app{
+      "scorepipe ventilator: receives transaction batches from the bridge and hands\n"
+      "them to live workers as they ask for them (workers may join at any time).\n"
+      "Tracks every worker by heartbeats and every batch until its worker is done;\n"
+      "a dead worker's batches go to the others. Answers `scorepipe status`."};
   std::string config_path;
   std::string log_level;
   app.add_option("-c,--config", config_path, "topology YAML (see config/local.yaml)")->required();

@@ -86,6 +86,7 @@ std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, in
   AppendNumber(&out, "overdue", s.overdue);
   AppendNumber(&out, "workers_joined", s.workers_joined);
   AppendNumber(&out, "workers_lost", s.workers_lost);
+  AppendNumber(&out, "poisoned", s.poisoned);
   AppendNumber(&out, "transactions_per_second", throughput);
   CloseObject(&out);
   out += ",\"workers\":[";
@@ -116,6 +117,7 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
       work_(context, zmq::socket_type::router),
       heartbeat_(context, zmq::socket_type::router),
       status_(context, zmq::socket_type::rep),
+      to_sink_(context, zmq::socket_type::push),
       dispatcher_(static_cast<uint32_t>(topology.workers.credit),
                   std::chrono::milliseconds(topology.ventilator.batch_timeout_ms),
                   std::chrono::milliseconds(static_cast<int64_t>(topology.heartbeat.interval_ms) *
@@ -135,6 +137,7 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
   heartbeat_.set(zmq::sockopt::linger, 0);
   status_.set(zmq::sockopt::maxmsgsize, int64_t{1} << 12);
   status_.set(zmq::sockopt::linger, 0);
+  to_sink_.set(zmq::sockopt::linger, 1000);
 }
 
 Status Ventilator::Bind() {
@@ -142,7 +145,8 @@ Status Ventilator::Bind() {
   if (Status s = BindSocket(intake_, c.intake.bind); !s.ok()) return s;
   if (Status s = BindSocket(work_, c.workers.bind); !s.ok()) return s;
   if (Status s = BindSocket(heartbeat_, c.heartbeat.bind); !s.ok()) return s;
-  return BindSocket(status_, c.status.bind);
+  if (Status s = BindSocket(status_, c.status.bind); !s.ok()) return s;
+  return ConnectSocket(to_sink_, topology_.sink.results.connect);
 }
 
 void Ventilator::Refused(const char* where, size_t bytes, const std::string& why) {
@@ -298,6 +302,35 @@ void Ventilator::Expire(SteadyClock::time_point now) {
   if (now < next_expire_) return;
   next_expire_ = now + std::chrono::milliseconds(std::min(kSliceMs, topology_.heartbeat.interval_ms));
   for (const Requeue& r : dispatcher_.Expire(now)) LogRequeue(r);
+  DeadLetterPoisoned();
+}
+
+void Ventilator::DeadLetterPoisoned() {
+  for (Dispatcher::Poisoned& p : dispatcher_.TakePoisoned()) {
+    Result<TransactionBatch> batch = DecodeTransactionBatch(View(p.frame));
+    if (!batch.ok()) continue;  // it decoded when it came in
+    const std::string reason = "given up after " + std::to_string(p.attempts) +
+                               " attempts: every worker that took this batch died or timed out on it";
+    spdlog::error("batch {} ({} transactions) {}; dead-lettering it", p.batch_id, batch->transactions.size(),
+                  reason);
+    ResultBatch result;
+    result.batch_id = batch->batch_id;
+    result.lease = std::move(batch->lease);
+    result.worker_id = "ventilator";
+    result.scored_at_us = NowUnixMicros();
+    result.rejects = std::move(batch->rejects);
+    for (const Transaction& t : batch->transactions) {
+      ScoreResult r;
+      r.transaction_id = t.id;
+      r.error = reason;
+      result.results.push_back(std::move(r));
+    }
+    const std::string encoded = Encode(result);
+    zmq::message_t frame(encoded.data(), encoded.size());
+    if (!SendFrame(to_sink_, frame, SteadyClock::now() + std::chrono::seconds(1))) {
+      spdlog::error("the sink did not take poison batch {}: its lease brings it back later", p.batch_id);
+    }
+  }
 }
 
 void Ventilator::Step(int timeout_ms, bool intake) {

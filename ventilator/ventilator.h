@@ -11,6 +11,10 @@
 //   ventilator's own, so both sides see the other alive; a separate socket,
 //   so heartbeats never wait behind batch frames.
 // - status (REP): answers `scorepipe status` with a JSON snapshot.
+// - to the sink (PUSH, connects to sink.connect): a poison batch (taken back
+//   from workers too often, see Dispatcher) goes there as a ResultBatch whose
+//   every transaction carries the reason, so it is dead-lettered, not retried
+//   forever.
 // The decisions (who is alive, what is in flight where, what to re-dispatch)
 // are the Dispatcher's (ventilator/dispatcher.h); this class moves frames.
 //
@@ -57,6 +61,7 @@ class Ventilator {
   void AnswerStatus(SteadyClock::time_point now);
   void Dispatch(SteadyClock::time_point now);
   void Expire(SteadyClock::time_point now);
+  void DeadLetterPoisoned();
   void LogRequeue(const Requeue& requeue);
   void Refused(const char* where, size_t bytes, const std::string& why);
   // One pass of the loop: waits up to `timeout_ms` on the sockets, then
@@ -68,6 +73,7 @@ class Ventilator {
   zmq::socket_t work_;
   zmq::socket_t heartbeat_;
   zmq::socket_t status_;
+  zmq::socket_t to_sink_;
   Dispatcher dispatcher_;
   const SteadyClock::time_point started_;
   SteadyClock::time_point next_expire_;

@@ -243,6 +243,30 @@ TEST_F(DispatcherTest, ThroughputComesFromSuccessiveHeartbeats) {
   EXPECT_EQ(d.Workers()[0].transactions_scored, 51000u);
 }
 
+TEST_F(DispatcherTest, ABatchThatKillsEveryWorkerIsGivenUpAfterMaxAttempts) {
+  Enqueue(1);
+  for (uint32_t attempt = 1; attempt <= Dispatcher::kDefaultMaxAttempts; ++attempt) {
+    const std::string id = "w" + std::to_string(attempt);
+    Join(id, id);
+    auto sent = SendAll();
+    ASSERT_EQ(sent.size(), 1u) << attempt;
+    EXPECT_EQ(sent[0].second, 1u);
+    std::optional<Requeue> gone = d.SendFailed(id, /*gone=*/true, now);  // it died on the batch
+    ASSERT_TRUE(gone.has_value());
+    if (attempt < Dispatcher::kDefaultMaxAttempts) {
+      EXPECT_TRUE(d.TakePoisoned().empty()) << attempt;
+      EXPECT_EQ(d.queued(), 1u);
+    }
+  }
+  std::vector<Dispatcher::Poisoned> poisoned = d.TakePoisoned();
+  ASSERT_EQ(poisoned.size(), 1u);
+  EXPECT_EQ(poisoned[0].batch_id, 1u);
+  EXPECT_EQ(poisoned[0].attempts, Dispatcher::kDefaultMaxAttempts);
+  EXPECT_EQ(poisoned[0].frame.to_string(), "1");
+  EXPECT_EQ(d.queued(), 0u);
+  EXPECT_EQ(d.stats().poisoned, 1u);
+}
+
 TEST_F(DispatcherTest, EveryBatchIsDoneExactlyOnceUnderChurn) {
   // Workers come and go at random; every batch must end up done by someone.
   std::mt19937 rng(7);
