@@ -1,17 +1,17 @@
 // scorepipe: the one command for people. `up` runs a cluster on this host,
 // `demo` runs one on a private Redis with synthetic data, `push` feeds
-// synthetic transactions; `bridge|ventilator|worker|sink|train-demo` run the
-// role programs that sit beside this one (as `git <command>` does).
+// synthetic transactions, `status` shows what a running cluster is doing;
+// `bridge|ventilator|worker|sink|train-demo` run the role programs that sit
+// beside this one (as `git <command>` does).
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstring>
 #include <filesystem>
-#include <spdlog/spdlog.h>
 
-#include "bench/synthetic.h"
-#include "bridge/redis_client.h"
 #include "cli/demo.h"
+#include "cli/status.h"
 #include "cli/supervisor.h"
 #include "cli/synthetic_push.h"
 #include "config/node_setup.h"
@@ -57,73 +57,106 @@ int Up(const std::string& config_path, const std::string& log_dir, const std::st
   return status.ok() ? 0 : 1;
 }
 
-int Push(const std::string& config_path, size_t count, uint64_t seed, int64_t first_id) {
-  auto topology = scorepipe::LoadTopologyFile(config_path);
-  if (!topology.ok()) {
-    fprintf(stderr, "scorepipe push: %s\n", topology.status().message().c_str());
-    return 2;
-  }
-  scorepipe::RedisClient redis(topology->queue.redis);
-  scorepipe::SyntheticTransactions generator(seed, first_id);
-  scorepipe::Status s = scorepipe::PushSynthetic(redis, topology->queue.input, generator, count);
-  if (!s.ok()) {
-    fprintf(stderr, "scorepipe push: %s\n", s.message().c_str());
-    return 1;
-  }
-  printf("pushed %zu transactions (ids %lld..%lld) to %s on %s\n", count, static_cast<long long>(first_id),
-         static_cast<long long>(first_id + static_cast<int64_t>(count) - 1), topology->queue.input.c_str(),
-         redis.Address().c_str());
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   for (const char* role : {"bridge", "ventilator", "worker", "sink", "train-demo"}) {
     if (argc >= 2 && std::strcmp(argv[1], role) == 0) return ExecRole(role, argc, argv);
   }
-  CLI::App app{"scorepipe: real-time fraud scoring of payment transactions on a ZeroMQ cluster.\n"
-               "Node programs (each also runs alone, e.g. on another host):\n"
-               "  scorepipe bridge|ventilator|worker|sink -c FILE   (see `scorepipe worker --help`)\n"
-               "  scorepipe train-demo --out DIR                    (fit the demo XGBoost model)"};
+  CLI::App app{
+      "scorepipe: real-time fraud scoring of payment transactions on a ZeroMQ cluster.\n"
+      "Node programs (each also runs alone, e.g. on another host):\n"
+      "  scorepipe bridge|ventilator|worker|sink -c FILE   (see `scorepipe worker --help`)\n"
+      "  scorepipe train-demo --out DIR                    (fit the demo XGBoost model)"};
   app.require_subcommand(1);
 
   std::string config_path;
   std::string log_dir;
   std::string log_level;
-  CLI::App* up = app.add_subcommand("up", "run bridge, ventilator, sink and workers.count workers on this host; "
-                                          "restarts a node that dies; Ctrl-C stops all cleanly");
+  CLI::App* up = app.add_subcommand("up",
+                                    "run bridge, ventilator, sink and workers.count workers on this host; "
+                                    "restarts a node that dies; Ctrl-C stops all cleanly");
   up->add_option("-c,--config", config_path, "topology YAML")->required()->check(CLI::ExistingFile);
   up->add_option("--log-dir", log_dir, "write each node's log to DIR/<node>.log (default: this terminal)");
   up->add_option("--log-level", log_level, "overrides logging.level for every node");
 
   scorepipe::DemoOptions demo_options;
   demo_options.config_path = "config/local.yaml";
-  CLI::App* demo = app.add_subcommand("demo", "start a private Redis and a local cluster, push synthetic "
-                                              "transactions, show results and throughput, stop everything");
+  CLI::App* demo = app.add_subcommand("demo",
+                                      "start a private Redis and a local cluster, push synthetic "
+                                      "transactions, show results and throughput, stop everything");
   demo->add_option("-c,--config", demo_options.config_path, "topology to start from")
-      ->capture_default_str()->check(CLI::ExistingFile);
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
   demo->add_option("-n,--transactions", demo_options.transactions, "synthetic transactions to push")
-      ->capture_default_str()->check(CLI::Range(1, 100000000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000000));
   demo->add_option("-w,--workers", demo_options.workers, "workers to start (default: the topology's count)")
       ->check(CLI::Range(1, 256));
   demo->add_option("--seed", demo_options.seed, "seed of the synthetic stream")->capture_default_str();
-  demo->add_option("--timeout", demo_options.timeout_s, "seconds to wait for all results")->capture_default_str();
+  demo->add_option("--timeout", demo_options.timeout_s, "seconds to wait for all results")
+      ->capture_default_str();
   demo->add_flag("--keep", demo_options.keep_dir, "keep the temporary directory with the logs");
 
-  size_t push_count = 1000;
-  uint64_t push_seed = 1;
-  int64_t push_first_id = 1;
+  scorepipe::PushOptions push_options;
   CLI::App* push = app.add_subcommand("push", "push synthetic upstream transactions into queue.input");
-  push->add_option("-c,--config", config_path, "topology YAML (for the queue)")->required()->check(CLI::ExistingFile);
-  push->add_option("-n,--count", push_count, "how many")->capture_default_str()->check(CLI::Range(1, 100000000));
-  push->add_option("--seed", push_seed, "seed of the synthetic stream")->capture_default_str();
-  push->add_option("--first-id", push_first_id, "id of the first transaction")->capture_default_str()
+  push->add_option("-c,--config", push_options.config_path, "topology YAML (its queue: section says where)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  push->add_option("-n,--count", push_options.count, "how many transactions")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000000));
+  push->add_option("--seed", push_options.seed, "seed of the synthetic stream (same seed, same transactions)")
+      ->capture_default_str();
+  push->add_option("--first-id", push_options.first_id, "id of the first transaction; the rest count up")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  push->add_option("--chunk", push_options.chunk, "transactions per round of pushes to the queue")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  push->footer(
+      "Pushes the way the upstream producers do, into whichever queue.kind the topology names:\n"
+      "redis-list (LPUSH onto queue.input) or redis-stream (XADD to queue.input, field\n"
+      "queue.stream_field). A long push prints a line about once a second: seconds so far,\n"
+      "transactions pushed, and the rate. Ctrl-C stops after the current chunk and says how\n"
+      "many went in. Exit code: 0 all pushed, 1 the queue failed or the push was\n"
+      "interrupted, 2 bad usage or a topology that does not load.");
 
-  CLI11_PARSE(app, argc, argv);
+  scorepipe::StatusOptions status_options;
+  CLI::App* status = app.add_subcommand("status",
+                                        "show the ventilator, its workers and the queue's backlog, "
+                                        "on one screen");
+  status
+      ->add_option("-c,--config", status_options.config_path,
+                   "topology YAML (ventilator.status_connect and queue: say where to ask)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  status->add_option("--timeout-ms", status_options.timeout_ms, "wait this long for the ventilator's answer")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600000));
+  status->add_flag("--json", status_options.json,
+                   "print one JSON object (ventilator, workers, queue, errors) instead of the table");
+  status->add_flag("--watch", status_options.watch,
+                   "refresh every second until Ctrl-C (with --json: one object per line)");
+  status->footer(
+      "The first lines are the ventilator (host, pid, uptime, live workers, cluster throughput),\n"
+      "its batches (queued, in flight, re-dispatched after a worker died or ran over time,\n"
+      "workers lost) and the queue (messages waiting, messages in flight under a lease);\n"
+      "then one row per worker: id, host, pid, state, time since its last heartbeat,\n"
+      "batches in flight, transactions scored and its rate.\n"
+      "Exit code: 0 both answered, 1 the ventilator did not answer within --timeout-ms or\n"
+      "the queue is unreachable (what is known is still printed), 2 bad usage or a topology\n"
+      "that does not load.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints the help, or what is wrong with the command line
+    return code == 0 ? 0 : 2;
+  }
   if (up->parsed()) return Up(config_path, log_dir, log_level);
-  if (push->parsed()) return Push(config_path, push_count, push_seed, push_first_id);
+  if (push->parsed()) return scorepipe::RunPush(push_options);
+  if (status->parsed()) return scorepipe::RunStatus(status_options);
   demo_options.bin_dir = BinDir();
   scorepipe::InstallStopSignalHandlers();
   scorepipe::Status s = scorepipe::RunDemo(demo_options);

@@ -9,6 +9,9 @@ packages=(
   libhiredis-dev libxgboost-dev libcli11-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
+  # the fault tests: network namespaces, veth links and tc (iproute2), packet
+  # loss where the kernel has no netem (iptables)
+  iproute2 iptables
 )
 
 missing=()

@@ -13,6 +13,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kReceiveSliceMs = 100;
+constexpr int kResultsHwm = 4;
 // A stopping sink keeps writing results while they still arrive this often.
 constexpr int kDrainQuietMs = 500;
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
@@ -54,6 +55,9 @@ Status FormatOutcomes(const ResultBatch& batch, std::vector<Outcome>* outcomes) 
 Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Queue> queue)
     : config_(topology.sink), queue_(std::move(queue)), results_(context, zmq::socket_type::pull) {
   results_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
+  // Few result batches wait per worker: a slow queue then holds the workers
+  // back (and so the bridge) instead of letting leases pile up unsettled.
+  results_.set(zmq::sockopt::rcvhwm, kResultsHwm);
   if (!config_.publish.bind.empty()) {
     publish_.emplace(context, zmq::socket_type::pub);
     publish_->set(zmq::sockopt::linger, 0);

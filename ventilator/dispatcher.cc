@@ -103,13 +103,16 @@ bool Dispatcher::OnHeartbeat(const std::string& routing_id, const Heartbeat& hea
   auto it = workers_.find(routing_id);
   if (it == workers_.end()) return false;
   WorkerView& w = it->second;
-  const double seconds = std::chrono::duration<double>(now - w.last_seen).count();
-  if (w.transactions_scored > 0 && seconds > 0 && heartbeat.transactions_scored >= w.transactions_scored) {
+  // The rate between two heartbeats (other messages also refresh last_seen).
+  const double seconds = std::chrono::duration<double>(now - w.last_heartbeat).count();
+  if (w.last_heartbeat != SteadyClock::time_point{} && seconds > 0 &&
+      heartbeat.transactions_scored >= w.transactions_scored) {
     w.transactions_per_second =
         static_cast<double>(heartbeat.transactions_scored - w.transactions_scored) / seconds;
   }
   w.batches_scored = heartbeat.batches_scored;
   w.transactions_scored = heartbeat.transactions_scored;
+  w.last_heartbeat = now;
   w.last_seen = now;
   return true;
 }

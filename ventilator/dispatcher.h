@@ -48,8 +48,9 @@ struct WorkerView {
   uint64_t session = 0;
   WorkerState state = WorkerState::kActive;
   uint32_t credit = 0;
-  size_t in_flight = 0;  // batches in the ledger for this worker
-  SteadyClock::time_point last_seen;
+  size_t in_flight = 0;                    // batches in the ledger for this worker
+  SteadyClock::time_point last_seen;       // last message of any kind
+  SteadyClock::time_point last_heartbeat;  // last heartbeat (zero: none yet)
   SteadyClock::time_point joined;
   SteadyClock::time_point last_sent;   // when it was last sent a batch
   uint64_t batches_done = 0;           // BatchDones received from it

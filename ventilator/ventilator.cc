@@ -96,6 +96,7 @@ std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, in
     AppendField(&out, "host", w.host);
     AppendNumber(&out, "pid", w.pid);
     AppendField(&out, "state", StateName(w.state));
+    // Any message proves life; the heartbeat is only the one sent when idle.
     AppendNumber(&out, "last_heartbeat_ms",
                  std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_seen).count());
     AppendNumber(&out, "in_flight_batches", w.in_flight);

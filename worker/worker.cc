@@ -15,6 +15,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kReceiveSliceMs = 100;
+// Result batches queued towards the sink; small, so a slow sink holds the
+// worker back (no BatchDone, no new credit) instead of piling up leases.
+constexpr int kResultsHwm = 4;
 constexpr int kDrainQuietMs = 300;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 // Control messages (BatchDone, WorkerReady) wait this long to leave at exit.
@@ -42,6 +45,7 @@ Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer,
       session_(NewSession()),
       routing_id_(RoutingId(id_, session_)),
       to_sink_(context, zmq::socket_type::push) {
+  to_sink_.set(zmq::sockopt::sndhwm, kResultsHwm);
   to_sink_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
   result_.worker_id = id_;
   result_.model_version = scorer_.model().version();

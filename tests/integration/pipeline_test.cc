@@ -9,8 +9,8 @@
 
 #include "bench/synthetic.h"
 #include "cli/synthetic_push.h"
-#include "tests/integration/result_check.h"
 #include "tests/support/cluster_harness.h"
+#include "tests/support/result_check.h"
 
 namespace scorepipe::testing {
 namespace {

@@ -3,10 +3,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "cli/demo.h"
 #include "config/topology_writer.h"
+#include "tests/support/wait.h"
 
 namespace scorepipe::testing {
 namespace fs = std::filesystem;
@@ -15,22 +15,29 @@ std::string ClusterHarness::BinDir() { return SCOREPIPE_BIN_DIR; }
 std::string ClusterHarness::SourceDir() { return SCOREPIPE_SOURCE_DIR; }
 
 Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(int workers) {
+  ClusterOptions options;
+  options.workers = workers;
+  return Create(options);
+}
+
+Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(const ClusterOptions& options) {
   std::unique_ptr<ClusterHarness> h(new ClusterHarness());
   std::string pattern = (fs::temp_directory_path() / "scorepipe-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) return Status::Error("mkdtemp failed");
   h->dir_ = pattern;
   fs::create_directories(h->dir_ / "logs");
 
-  LocalRedisOptions options;
-  options.dir = h->dir_.string();
-  auto server = LocalRedis::Start(options);
+  h->redis_options_.dir = h->dir_.string();
+  h->redis_options_.append_only = options.append_only;
+  auto server = LocalRedis::Start(h->redis_options_);
   if (!server.ok()) return server.status();
   h->redis_server_ = std::move(server.value());
+  h->redis_options_.port = h->redis_server_->port();  // a restart comes back on the same port
 
   auto loaded = LoadTopologyFile(SourceDir() + "/config/local.yaml");
   if (!loaded.ok()) return loaded.status();
   h->topology_ = PrivateTopology(loaded.value(), h->redis_server_->port(), h->dir_.string());
-  h->topology_.workers.count = workers;
+  h->topology_.workers.count = options.workers;
   h->redis_ = std::make_unique<RedisClient>(h->topology_.queue.redis);
   return h;
 }
@@ -52,26 +59,88 @@ Status ClusterHarness::WriteTopology() {
 }
 
 Status ClusterHarness::StartUp() {
+  if (up_ && up_->Running()) return Status::Error("scorepipe up is still running");
   if (Status s = WriteTopology(); !s.ok()) return s;
-  auto up = ChildProcess::Start({BinDir() + "/scorepipe", "up", "-c", topology_path(), "--log-dir",
-                                 (dir_ / "logs").string()},
-                                (dir_ / "logs" / "up.log").string());
+  auto up = ChildProcess::Start(
+      {BinDir() + "/scorepipe", "up", "-c", topology_path(), "--log-dir", (dir_ / "logs").string()},
+      (dir_ / "logs" / "up.log").string());
   if (!up.ok()) return up.status();
   up_.emplace(std::move(up.value()));
   return Status::Ok();
 }
 
-Result<ChildProcess> ClusterHarness::StartRole(const std::string& role, const std::vector<std::string>& extra_args,
-                                               const std::string& log_name) {
-  if (Status s = WriteTopology(); !s.ok()) return s;
+std::vector<std::string> ClusterHarness::RoleArgv(const std::string& role,
+                                                  const std::vector<std::string>& extra_args) const {
   std::vector<std::string> argv = {BinDir() + "/scorepipe-" + role, "-c", topology_path()};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  return ChildProcess::Start(argv, (dir_ / "logs" / (log_name + ".log")).string());
+  return argv;
+}
+
+Result<ChildProcess> ClusterHarness::StartRole(const std::string& role,
+                                               const std::vector<std::string>& extra_args,
+                                               const std::string& log_name) {
+  if (Status s = WriteTopology(); !s.ok()) return s;
+  return ChildProcess::Start(RoleArgv(role, extra_args), (dir_ / "logs" / (log_name + ".log")).string());
+}
+
+Status ClusterHarness::UseTcpEndpoints(const std::string& address) {
+  auto tcp = [&](Endpoint* endpoint) -> Status {
+    Result<int> port = FindFreePort();
+    if (!port.ok()) return port.status();
+    endpoint->bind = endpoint->connect = "tcp://" + address + ":" + std::to_string(port.value());
+    return Status::Ok();
+  };
+  for (Endpoint* e :
+       {&topology_.ventilator.workers, &topology_.ventilator.intake, &topology_.ventilator.heartbeat,
+        &topology_.ventilator.status, &topology_.sink.results, &topology_.sink.publish}) {
+    if (Status s = tcp(e); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+void ClusterHarness::StopRedis() {
+  if (redis_server_) redis_server_->Stop();
+}
+
+Status ClusterHarness::RestartRedis() {
+  redis_server_.reset();
+  auto server = LocalRedis::Start(redis_options_);
+  if (!server.ok())
+    return server.status().WithContext("restarting redis-server on port " +
+                                       std::to_string(redis_options_.port));
+  redis_server_ = std::move(server.value());
+  return Status::Ok();
+}
+
+pid_t ClusterHarness::NodePid(const std::string& name) const {
+  const std::string log = ReadLog("up");
+  const std::string marker = "started " + name + " (pid ";
+  const size_t at = log.rfind(marker);
+  if (at == std::string::npos) return 0;
+  return static_cast<pid_t>(std::atol(log.c_str() + at + marker.size()));
+}
+
+pid_t ClusterHarness::WaitForNodeStart(const std::string& name, pid_t old_pid,
+                                       std::chrono::milliseconds timeout) const {
+  pid_t pid = 0;
+  WaitUntil(
+      [&] {
+        pid = NodePid(name);
+        return pid != 0 && pid != old_pid;
+      },
+      timeout);
+  return pid != old_pid ? pid : 0;
 }
 
 long long ClusterHarness::Length(const std::string& list) {
   auto reply = redis_->Command({"LLEN", list});
   return reply.ok() ? reply.value()->integer : -1;
+}
+
+long long ClusterHarness::Outputs() {
+  const long long results = Length(topology_.queue.output);
+  const long long dead = Length(topology_.queue.dead_letter);
+  return results < 0 || dead < 0 ? -1 : results + dead;
 }
 
 std::vector<std::string> ClusterHarness::Entries(const std::string& list) {
@@ -82,13 +151,8 @@ std::vector<std::string> ClusterHarness::Entries(const std::string& list) {
   return out;
 }
 
-bool ClusterHarness::WaitForOutputs(long long n, std::chrono::seconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (Length(topology_.queue.output) + Length(topology_.queue.dead_letter) >= n) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+bool ClusterHarness::WaitForOutputs(long long n, std::chrono::milliseconds timeout) {
+  return WaitUntil([&] { return Outputs() >= n; }, timeout);
 }
 
 std::string ClusterHarness::ReadLog(const std::string& name) const {
@@ -96,6 +160,17 @@ std::string ClusterHarness::ReadLog(const std::string& name) const {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::string ClusterHarness::LogTail(const std::string& name, size_t lines) const {
+  const std::string log = ReadLog(name);
+  size_t at = log.size();
+  for (size_t n = 0; n <= lines && at > 0; ++n) {
+    const size_t newline = log.rfind('\n', at - 1);
+    if (newline == std::string::npos) return "--- " + name + ".log\n" + log;
+    at = newline;
+  }
+  return "--- " + name + ".log (last " + std::to_string(lines) + " lines)" + log.substr(at);
 }
 
 }  // namespace scorepipe::testing

@@ -235,8 +235,13 @@ TEST_F(DispatcherTest, AnUnknownWorkersHeartbeatAsksItToAnnounce) {
 
 TEST_F(DispatcherTest, ThroughputComesFromSuccessiveHeartbeats) {
   Join("a", "A");
-  Beat("a", 1000);
+  Beat("a", 0);
   now += milliseconds(1000);
+  Beat("a", 1000);
+  EXPECT_DOUBLE_EQ(d.Workers()[0].transactions_per_second, 1000.0) << "the first rate counts from 0";
+  now += milliseconds(500);
+  d.OnDone("a", BatchDone{77, 1}, now);  // other messages do not shorten the interval
+  now += milliseconds(500);
   Beat("a", 51000);
   ASSERT_EQ(d.Workers().size(), 1u);
   EXPECT_DOUBLE_EQ(d.Workers()[0].transactions_per_second, 50000.0);

@@ -1,4 +1,4 @@
-#include "tests/integration/result_check.h"
+#include "tests/support/result_check.h"
 
 #include <simdjson.h>
 
@@ -26,7 +26,8 @@ Result<ParsedResult> ParseUpstreamResult(const std::string& json) {
       object["confidence"].get_double().get(r.confidence) != simdjson::SUCCESS) {
     // confidence may be written as an integer literal (0 or 1).
     int64_t whole = 0;
-    if (object["confidence"].get_int64().get(whole) != simdjson::SUCCESS) return Status::Error("bad field types: " + json);
+    if (object["confidence"].get_int64().get(whole) != simdjson::SUCCESS)
+      return Status::Error("bad field types: " + json);
     r.confidence = static_cast<double>(whole);
   }
   r.timestamp = std::string(timestamp);
@@ -59,8 +60,8 @@ Status CheckAgainstModel(const std::vector<std::string>& results, const std::vec
     const ScoreResult& want = expected[it->second];
     if (r->is_fraudulent != want.is_fraudulent || std::fabs(r->confidence - want.confidence) > 1e-12) {
       return Status::Error("result differs from the model's prediction (is_fraudulent " +
-                           std::to_string(want.is_fraudulent) + ", confidence " + std::to_string(want.confidence) +
-                           "): " + json);
+                           std::to_string(want.is_fraudulent) + ", confidence " +
+                           std::to_string(want.confidence) + "): " + json);
     }
   }
   return Status::Ok();

@@ -1,7 +1,8 @@
-// Checks of what the cluster wrote to Redis, shared by the integration tests:
-// upstream result schema and equality with the model's own prediction.
-#ifndef SCOREPIPE_TESTS_INTEGRATION_RESULT_CHECK_H_
-#define SCOREPIPE_TESTS_INTEGRATION_RESULT_CHECK_H_
+// Checks of what the cluster wrote to Redis, shared by the integration and
+// fault tests: upstream result schema and equality with the model's own
+// prediction.
+#ifndef SCOREPIPE_TESTS_SUPPORT_RESULT_CHECK_H_
+#define SCOREPIPE_TESTS_SUPPORT_RESULT_CHECK_H_
 
 #include <cstdint>
 #include <map>
@@ -32,4 +33,4 @@ Status CheckAgainstModel(const std::vector<std::string>& results, const std::vec
 
 }  // namespace scorepipe::testing
 
-#endif  // SCOREPIPE_TESTS_INTEGRATION_RESULT_CHECK_H_
+#endif  // SCOREPIPE_TESTS_SUPPORT_RESULT_CHECK_H_

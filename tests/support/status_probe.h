@@ -1,0 +1,61 @@
+// StatusProbe: asks the ventilator's status endpoint (ventilator.status_*)
+// what `scorepipe status` shows: which workers it counts as alive and what
+// each has in flight. Any request text gets the JSON snapshot
+// {"ventilator":{...,"live_workers":N,...},"workers":[{"id","host","pid",...}]}.
+//
+// Owns its ZeroMQ context and REQ socket; one thread uses it.
+#ifndef SCOREPIPE_TESTS_SUPPORT_STATUS_PROBE_H_
+#define SCOREPIPE_TESTS_SUPPORT_STATUS_PROBE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "proto/status.h"
+
+namespace scorepipe::testing {
+
+struct WorkerStatus {
+  std::string id;
+  std::string host;
+  int64_t pid = 0;
+  std::string state;
+  int64_t last_heartbeat_ms = 0;
+  int64_t in_flight_batches = 0;
+  int64_t batches_scored = 0;       // as of its last heartbeat
+  int64_t transactions_scored = 0;  // as of its last heartbeat
+};
+
+struct ClusterStatus {
+  int64_t live_workers = 0;
+  std::vector<WorkerStatus> workers;
+
+  const WorkerStatus* FindId(const std::string& id) const;
+  const WorkerStatus* FindPid(int64_t pid) const;
+};
+
+// Parses the ventilator's status JSON.
+Result<ClusterStatus> ParseClusterStatus(const std::string& json);
+
+class StatusProbe {
+ public:
+  explicit StatusProbe(std::string endpoint);
+  StatusProbe(const StatusProbe&) = delete;
+  StatusProbe& operator=(const StatusProbe&) = delete;
+
+  // One request and its answer; an error when none came within `timeout`
+  // (the next query then starts on a fresh socket).
+  Result<ClusterStatus> Query(std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
+
+ private:
+  const std::string endpoint_;
+  zmq::context_t context_;
+  std::optional<zmq::socket_t> socket_;
+};
+
+}  // namespace scorepipe::testing
+
+#endif  // SCOREPIPE_TESTS_SUPPORT_STATUS_PROBE_H_
