@@ -70,10 +70,14 @@ Requeue Dispatcher::DropWorker(const std::string& routing_id, std::string reason
 std::optional<Requeue> Dispatcher::OnReady(const std::string& routing_id, const WorkerReady& ready,
                                            SteadyClock::time_point now) {
   std::optional<Requeue> requeue;
-  // An older session of the same worker id is a process that died and came back.
+  // Another routing id of the same worker id: a process that died and came
+  // back (new session), or the same process on a new connection after its
+  // old one went silent. Whatever was sent on the old one is lost with it.
   for (auto it = workers_.begin(); it != workers_.end(); ++it) {
     if (it->first != routing_id && it->second.worker_id == ready.worker_id) {
-      requeue = DropWorker(it->first, "replaced by a new session of the same worker id");
+      requeue = DropWorker(it->first, it->second.session == ready.session
+                                          ? "connected again (its old connection went silent)"
+                                          : "replaced by a new process with the same worker id");
       break;
     }
   }

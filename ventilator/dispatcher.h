@@ -11,7 +11,8 @@
 // goes back to the front of the queue, to be sent to a living worker, when
 // - its worker is dead: silent (no heartbeat, no message) for longer than
 //   `dead_after`, gone (a send to it failed), leaving (it said so), or
-//   replaced (the same worker id announced itself with a new session);
+//   replaced (the same worker id announced itself on another connection:
+//   a new process, or the same one connected again);
 // - it is overdue: not done `batch_timeout` after it was sent (lost in a
 //   pipe, stuck in a hung worker).
 // A worker that finishes a batch after it was re-dispatched only produces a

@@ -23,12 +23,6 @@ constexpr auto kDrainTimeout = std::chrono::seconds(5);
 // Control messages (BatchDone, WorkerReady) wait this long to leave at exit.
 constexpr int kWorkLingerMs = 1000;
 
-std::string RoutingId(const std::string& id, uint64_t session) {
-  char suffix[20];
-  std::snprintf(suffix, sizeof suffix, "#%016" PRIx64, session);
-  return id + suffix;
-}
-
 std::string_view View(const zmq::message_t& m) {
   return std::string_view(static_cast<const char*>(m.data()), m.size());
 }
@@ -43,7 +37,6 @@ Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer,
       scorer_(std::move(scorer)),
       id_(std::move(id)),
       session_(NewSession()),
-      routing_id_(RoutingId(id_, session_)),
       to_sink_(context, zmq::socket_type::push) {
   to_sink_.set(zmq::sockopt::sndhwm, kResultsHwm);
   to_sink_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
@@ -56,10 +49,16 @@ Worker::~Worker() {
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
 }
 
+std::string Worker::RoutingId(uint32_t connection) const {
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, "#%016" PRIx64 ".%" PRIu32, session_, connection);
+  return id_ + suffix;
+}
+
 Status Worker::OpenWorkChannel() {
   work_.reset();  // drops what the old channel still queued: the ventilator takes it back
   work_.emplace(context_, zmq::socket_type::dealer);
-  work_->set(zmq::sockopt::routing_id, zmq::buffer(routing_id_));
+  work_->set(zmq::sockopt::routing_id, zmq::buffer(RoutingId(connection_)));
   work_->set(zmq::sockopt::rcvhwm, topology_.workers.credit + 1);
   work_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
   work_->set(zmq::sockopt::linger, kWorkLingerMs);
@@ -130,7 +129,7 @@ void Worker::HeartbeatLoop() {
   const auto dead_after = interval * topology_.heartbeat.liveness;
   auto open = [&] {
     zmq::socket_t socket(context_, zmq::socket_type::dealer);
-    socket.set(zmq::sockopt::routing_id, zmq::buffer(routing_id_));
+    socket.set(zmq::sockopt::routing_id, zmq::buffer(RoutingId(connection_)));
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::sndhwm, 2);
     socket.set(zmq::sockopt::maxmsgsize, int64_t{1} << 16);
@@ -182,6 +181,7 @@ void Worker::HeartbeatLoop() {
       spdlog::warn("ventilator silent for {} ms (limit {} x {} ms): connecting again", quiet.count(),
                    topology_.heartbeat.liveness, topology_.heartbeat.interval_ms);
       silent_reported = true;
+      ++connection_;  // both channels connect again under a new routing id
       socket = open();
       reconnect_ = true;
       last_heard = now;

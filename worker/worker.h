@@ -9,7 +9,11 @@
 //   interval and reads the ventilator's answers. A ventilator silent for
 //   `liveness` intervals is presumed gone: the worker drops both channels,
 //   connects again and announces itself anew (the ZeroMQ guide's Paranoid
-//   Pirate). An answer saying the ventilator does not know this worker (it
+//   Pirate). Each connection has a routing id of its own,
+//   "<id>#<session>.<connection>": a ROUTER ignores a peer that reuses the
+//   routing id of a connection it still holds (a cut link leaves the old TCP
+//   connection open on the ventilator's side for minutes), and a new id tells
+//   the ventilator at once that batches sent on the old one are lost. An answer saying the ventilator does not know this worker (it
 //   restarted) makes the worker announce itself again too. The heartbeat
 //   runs beside the scoring, so a long batch does not look like a dead worker;
 //   a hung one still does through the ventilator's batch timeout.
@@ -65,6 +69,8 @@ class Worker {
   const std::string& id() const { return id_; }
 
  private:
+  // The routing id of connection `connection` of this process.
+  std::string RoutingId(uint32_t connection) const;
   Status OpenWorkChannel();
   void SendReady(WorkerState state, uint32_t credit);
   // Scores one frame and sends the result and the BatchDone; false if the
@@ -77,7 +83,6 @@ class Worker {
   Scorer scorer_;
   const std::string id_;
   const uint64_t session_;
-  const std::string routing_id_;
   std::optional<zmq::socket_t> work_;
   zmq::socket_t to_sink_;
   ResultBatch result_;
@@ -88,6 +93,7 @@ class Worker {
   std::thread heartbeat_thread_;
   std::atomic<bool> heartbeat_stop_{false};
   std::atomic<bool> reconnect_{false};  // the ventilator went silent
+  std::atomic<uint32_t> connection_{0};  // counts the heartbeat thread's connections
   std::atomic<bool> announce_{false};   // the ventilator does not know us
   std::atomic<uint32_t> held_{0};
   std::atomic<uint64_t> batches_scored_{0};

@@ -226,11 +226,10 @@ Result<std::string> NetnsLab::Degrade(size_t host, std::chrono::milliseconds del
   }
   // No netem (a kernel built without sch_netem): a slow link makes frames
   // queue, and iptables drops packets at random.
-  const size_t reason = netem.message().rfind("Error: ");
-  std::string applied = "no tc netem (" +
-                        (reason == std::string::npos ? netem.message() : netem.message().substr(reason + 7)) +
-                        "); instead htb " + kFallbackRate + " both ways";
-  while (!applied.empty() && applied.back() == '\n') applied.pop_back();
+  const size_t error_at = netem.message().rfind("Error: ");
+  std::string reason = error_at == std::string::npos ? netem.message() : netem.message().substr(error_at + 7);
+  reason = reason.substr(0, reason.find('\n'));
+  std::string applied = "no tc netem (" + reason + "); instead htb " + kFallbackRate + " both ways";
   for (const std::vector<std::string>& step : std::vector<std::vector<std::string>>{
            {tc.value(), "qdisc", "replace", "dev", h.head_link, "root", "handle", "1:", "htb", "default",
             "1"},

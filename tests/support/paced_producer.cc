@@ -81,6 +81,7 @@ void PacedProducer::Run() {
     }
     pushed_ += n;
   }
+  finished_at_ = std::chrono::steady_clock::now();
   done_ = true;
 }
 

@@ -48,6 +48,8 @@ class PacedProducer {
   // Transactions pushed so far.
   size_t pushed() const { return pushed_; }
   bool done() const { return done_; }
+  // When the last push returned; valid once done().
+  std::chrono::steady_clock::time_point finished_at() const { return finished_at_; }
   // Every transaction pushed, in order; complete after Join().
   const std::vector<Transaction>& transactions() const { return transactions_; }
 
@@ -61,6 +63,7 @@ class PacedProducer {
   const std::chrono::milliseconds duration_;
   std::vector<Transaction> transactions_;
   std::atomic<size_t> pushed_{0};
+  std::chrono::steady_clock::time_point finished_at_;  // written before done_
   std::atomic<bool> done_{false};
   Status status_ = Status::Ok();
 

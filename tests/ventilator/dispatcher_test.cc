@@ -184,8 +184,27 @@ TEST_F(DispatcherTest, ANewSessionOfTheSameWorkerReplacesTheOld) {
   auto sent = SendAll();
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].first, "a#2");
+  EXPECT_NE(requeue->reason.find("new process"), std::string::npos) << requeue->reason;
 }
 
+TEST_F(DispatcherTest, TheSameWorkerOnANewConnectionGetsItsLostBatchesBackAtOnce) {
+  Join("a#1.0", "A", 2, 1);
+  Enqueue(1);
+  Enqueue(2);
+  ASSERT_EQ(SendAll().size(), 2u);
+  // Its old connection went silent; it connected again, same process.
+  now += milliseconds(500);
+  WorkerReady again{"A", "host", 7, 1, 2, WorkerState::kActive};
+  std::optional<Requeue> requeue = d.OnReady("a#1.1", again, now);
+  ASSERT_TRUE(requeue.has_value());
+  EXPECT_EQ(requeue->batches, 2u);
+  EXPECT_NE(requeue->reason.find("connected again"), std::string::npos) << requeue->reason;
+  EXPECT_EQ(d.live_workers(), 1u);
+  auto sent = SendAll();  // long before the batch timeout
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].first, "a#1.1");
+  EXPECT_EQ(sent[1].first, "a#1.1");
+}
 TEST_F(DispatcherTest, ADrainingWorkerGetsNothingMoreAndALeavingOneHandsBack) {
   Join("a", "A");
   Join("b", "B");
