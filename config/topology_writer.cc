@@ -5,16 +5,6 @@
 namespace scorepipe {
 namespace {
 
-const char* QueueKindName(QueueKind kind) {
-  switch (kind) {
-    case QueueKind::kRedisList:
-      return "redis-list";
-    case QueueKind::kRedisStream:
-      return "redis-stream";
-  }
-  return "?";
-}
-
 const char* ModelFormatName(ModelFormat format) {
   switch (format) {
     case ModelFormat::kXgboost:
@@ -26,6 +16,16 @@ const char* ModelFormatName(ModelFormat format) {
 }
 
 }  // namespace
+
+const char* QueueKindName(QueueKind kind) {
+  switch (kind) {
+    case QueueKind::kRedisList:
+      return "redis-list";
+    case QueueKind::kRedisStream:
+      return "redis-stream";
+  }
+  return "?";
+}
 
 std::string TopologyToYaml(const Topology& t) {
   YAML::Emitter out;

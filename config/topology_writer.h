@@ -15,6 +15,9 @@ namespace scorepipe {
 
 std::string TopologyToYaml(const Topology& topology);
 
+// The YAML spelling of a queue kind: "redis-list", "redis-stream".
+const char* QueueKindName(QueueKind kind);
+
 }  // namespace scorepipe
 
 #endif  // SCOREPIPE_CONFIG_TOPOLOGY_WRITER_H_

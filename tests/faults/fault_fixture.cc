@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "bridge/queue.h"
+#include "config/topology_writer.h"
 #include "tests/support/outcome_audit.h"
 #include "tests/support/wait.h"
 
@@ -69,8 +70,7 @@ void FaultTest::MakeCluster(const ClusterOptions& options) {
 void FaultTest::StartStream(milliseconds per_round) {
   stream_started_ = Clock::now();
   producer_ =
-      std::make_unique<PacedProducer>(cluster().topology().queue.redis, cluster().topology().queue.input,
-                                      /*seed=*/2026, plan_.transactions, per_round * plan_.rounds);
+      std::make_unique<PacedProducer>(cluster().topology().queue, /*seed=*/2026, plan_.transactions, per_round * plan_.rounds);
   producer_->Start();
   Note("pushing " + std::to_string(plan_.transactions) + " transactions over " +
        Seconds(per_round * plan_.rounds));
@@ -166,6 +166,24 @@ void FaultTest::FinishAndCheck(const std::string& scenario, const std::string& n
   EXPECT_EQ(audit.lost, 0u);
   EXPECT_EQ(audit.unknown, 0u) << "e.g. " << audit.first_unknown;
   EXPECT_TRUE(audit.model.ok()) << audit.model.message();
+}
+
+ClusterOptions QueueKindFaultTest::KindOptions() const {
+  ClusterOptions options;
+  options.queue_kind = GetParam();
+  return options;
+}
+
+std::string QueueKindFaultTest::Scenario(const std::string& what) const {
+  return what + " [" + QueueKindName(GetParam()) + "]";
+}
+
+std::string QueueKindTestName(const ::testing::TestParamInfo<QueueKind>& info) {
+  std::string name = QueueKindName(info.param);
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
 }
 
 }  // namespace scorepipe::testing

@@ -98,6 +98,23 @@ class FaultTest : public ::testing::Test {
   Clock::time_point stream_started_ = Clock::now();
 };
 
+// A scenario run once per queue kind (Redis lists and Redis Streams).
+class QueueKindFaultTest : public FaultTest, public ::testing::WithParamInterface<QueueKind> {
+ protected:
+  // Options with queue_kind = GetParam().
+  ClusterOptions KindOptions() const;
+  // "<scenario> [redis-list]".
+  std::string Scenario(const std::string& what) const;
+};
+
+// Test name suffixes: "redis_list", "redis_stream".
+std::string QueueKindTestName(const ::testing::TestParamInfo<QueueKind>& info);
+
+#define SCOREPIPE_FOR_EVERY_QUEUE_KIND(suite)                                                         \
+  INSTANTIATE_TEST_SUITE_P(QueueKinds, suite,                                                         \
+                           ::testing::Values(QueueKind::kRedisList, QueueKind::kRedisStream), \
+                           QueueKindTestName)
+
 }  // namespace scorepipe::testing
 
 #endif  // SCOREPIPE_TESTS_FAULTS_FAULT_FIXTURE_H_

@@ -1,15 +1,16 @@
 // Scenario 2: kill -9 the sink mid-stream, then the bridge, then the
 // ventilator; `scorepipe up` restarts each. What each held in memory is in a
-// lease in Redis and comes back after queue.inflight_timeout_ms.
+// lease in Redis (a lease list, or a stream's pending entries) and comes back
+// after queue.inflight_timeout_ms. Run on both queue kinds.
 #include "tests/faults/fault_fixture.h"
 
 namespace scorepipe::testing {
 namespace {
 
-class NodeKillTest : public FaultTest {};
+class NodeKillTest : public QueueKindFaultTest {};
 
-TEST_F(NodeKillTest, SinkBridgeAndVentilatorKilledMidStreamLoseNothing) {
-  ASSERT_NO_FATAL_FAILURE(MakeCluster(ClusterOptions{}));
+TEST_P(NodeKillTest, SinkBridgeAndVentilatorKilledMidStreamLoseNothing) {
+  ASSERT_NO_FATAL_FAILURE(MakeCluster(KindOptions()));
   ASSERT_TRUE(cluster().StartUp().ok());
   StartStream(seconds(12));
   const std::vector<std::string> victims = {"sink", "bridge", "ventilator"};
@@ -31,8 +32,10 @@ TEST_F(NodeKillTest, SinkBridgeAndVentilatorKilledMidStreamLoseNothing) {
   EXPECT_EQ(Occurrences(up_log, " exited with code 137"), static_cast<size_t>(kills))
       << cluster().LogTail("up");
   EXPECT_EQ(Occurrences(up_log, " exited with code "), static_cast<size_t>(kills)) << cluster().LogTail("up");
-  FinishAndCheck("kill -9 sink, bridge, ventilator in turn", std::to_string(kills) + " nodes killed");
+  FinishAndCheck(Scenario("kill -9 sink, bridge, ventilator in turn"), std::to_string(kills) + " nodes killed");
 }
+
+SCOREPIPE_FOR_EVERY_QUEUE_KIND(NodeKillTest);
 
 }  // namespace
 }  // namespace scorepipe::testing

@@ -1,6 +1,7 @@
 // Scenario 3: stop redis-server mid-stream and start it again on the same
 // port and directory, with AOF persistence. The nodes retry with back-off,
-// keep what they hold, and carry on when it is back.
+// keep what they hold, and carry on when it is back. Run on both queue
+// kinds (a stream's consumer group and pending entries survive in the AOF).
 #include <signal.h>
 
 #include <functional>
@@ -17,7 +18,7 @@ namespace {
 // every node to run into it (the sink with the batches then in flight).
 constexpr auto kOutage = milliseconds(1500);
 
-class RedisRestartTest : public FaultTest {
+class RedisRestartTest : public QueueKindFaultTest {
  protected:
   // A condition: the bridge and the sink have both logged `what` more often
   // than they had by this call.
@@ -31,8 +32,8 @@ class RedisRestartTest : public FaultTest {
   }
 };
 
-TEST_F(RedisRestartTest, RedisStoppedAndRestartedMidStreamLosesNothing) {
-  ClusterOptions options;
+TEST_P(RedisRestartTest, RedisStoppedAndRestartedMidStreamLosesNothing) {
+  ClusterOptions options = KindOptions();
   options.append_only = true;
   ASSERT_NO_FATAL_FAILURE(MakeCluster(options));
   ASSERT_TRUE(cluster().StartUp().ok());
@@ -79,8 +80,10 @@ TEST_F(RedisRestartTest, RedisStoppedAndRestartedMidStreamLosesNothing) {
         << cluster().LogTail("bridge") << cluster().LogTail("sink");
     Note("the bridge and the sink carry on");
   }
-  FinishAndCheck("stop and restart redis-server (AOF)", std::to_string(plan_.rounds) + " restarts");
+  FinishAndCheck(Scenario("stop and restart redis-server (AOF)"), std::to_string(plan_.rounds) + " restarts");
 }
+
+SCOREPIPE_FOR_EVERY_QUEUE_KIND(RedisRestartTest);
 
 }  // namespace
 }  // namespace scorepipe::testing

@@ -2,6 +2,7 @@
 // the stream flows; `scorepipe up` restarts each one. The ventilator gives a
 // dead worker's batches to the living (at once when its replacement
 // announces itself under the same id, else after interval x liveness).
+// Run on both queue kinds.
 #include <signal.h>
 
 #include <map>
@@ -20,7 +21,7 @@ namespace {
 constexpr auto kQuickExit = milliseconds(3500);
 constexpr int kMaxQuickKills = 3;
 
-class WorkerKillTest : public FaultTest {};
+class WorkerKillTest : public QueueKindFaultTest {};
 
 struct Incarnation {
   pid_t pid = 0;
@@ -29,9 +30,9 @@ struct Incarnation {
   int quick_kills = 0;
 };
 
-TEST_F(WorkerKillTest, RandomWorkerKilledEveryFewHundredMillisecondsLosesNothing) {
+TEST_P(WorkerKillTest, RandomWorkerKilledEveryFewHundredMillisecondsLosesNothing) {
   constexpr int kWorkers = 4;
-  ClusterOptions options;
+  ClusterOptions options = KindOptions();
   options.workers = kWorkers;
   ASSERT_NO_FATAL_FAILURE(MakeCluster(options));
   ASSERT_TRUE(cluster().StartUp().ok());
@@ -75,8 +76,10 @@ TEST_F(WorkerKillTest, RandomWorkerKilledEveryFewHundredMillisecondsLosesNothing
       << cluster().LogTail("up");
   EXPECT_EQ(Occurrences(up_log, " exited with code "), static_cast<size_t>(kills)) << cluster().LogTail("up");
   EXPECT_EQ(Occurrences(up_log, "started worker-"), static_cast<size_t>(kWorkers + kills));
-  FinishAndCheck("kill -9 a random worker every 200-500 ms", std::to_string(kills) + " workers killed");
+  FinishAndCheck(Scenario("kill -9 a random worker every 200-500 ms"), std::to_string(kills) + " workers killed");
 }
+
+SCOREPIPE_FOR_EVERY_QUEUE_KIND(WorkerKillTest);
 
 }  // namespace
 }  // namespace scorepipe::testing

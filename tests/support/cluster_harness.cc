@@ -38,6 +38,7 @@ Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(const ClusterOpti
   if (!loaded.ok()) return loaded.status();
   h->topology_ = PrivateTopology(loaded.value(), h->redis_server_->port(), h->dir_.string());
   h->topology_.workers.count = options.workers;
+  h->topology_.queue.kind = options.queue_kind;
   h->redis_ = std::make_unique<RedisClient>(h->topology_.queue.redis);
   return h;
 }
@@ -133,7 +134,8 @@ pid_t ClusterHarness::WaitForNodeStart(const std::string& name, pid_t old_pid,
 }
 
 long long ClusterHarness::Length(const std::string& list) {
-  auto reply = redis_->Command({"LLEN", list});
+  const bool stream = topology_.queue.kind == QueueKind::kRedisStream;
+  auto reply = redis_->Command({stream ? "XLEN" : "LLEN", list});
   return reply.ok() ? reply.value()->integer : -1;
 }
 
@@ -145,6 +147,22 @@ long long ClusterHarness::Outputs() {
 
 std::vector<std::string> ClusterHarness::Entries(const std::string& list) {
   std::vector<std::string> out;
+  if (topology_.queue.kind == QueueKind::kRedisStream) {
+    // Each entry: [id, [field, value, ...]]; the message is the stream_field's value.
+    auto reply = redis_->Command({"XRANGE", list, "-", "+"});
+    if (!reply.ok()) return out;
+    for (size_t i = 0; i < reply.value()->elements; ++i) {
+      const redisReply* entry = reply.value()->element[i];
+      if (entry->elements < 2) continue;
+      const redisReply* fields = entry->element[1];
+      for (size_t f = 0; f + 1 < fields->elements; f += 2) {
+        if (ReplyText(fields->element[f]) == topology_.queue.stream_field) {
+          out.emplace_back(ReplyText(fields->element[f + 1]));
+        }
+      }
+    }
+    return out;
+  }
   auto reply = redis_->Command({"LRANGE", list, "0", "-1"});
   if (!reply.ok()) return out;
   for (size_t i = reply.value()->elements; i-- > 0;) out.emplace_back(ReplyText(reply.value()->element[i]));

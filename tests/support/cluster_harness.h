@@ -31,6 +31,7 @@ namespace scorepipe::testing {
 struct ClusterOptions {
   int workers = 2;           // workers.count: the workers `scorepipe up` starts
   bool append_only = false;  // Redis AOF persistence, so that a restart keeps every list
+  QueueKind queue_kind = QueueKind::kRedisList;  // queue.kind: lists or streams
 };
 
 class ClusterHarness {
@@ -80,10 +81,13 @@ class ClusterHarness {
   // `old_pid`; returns the new pid, or 0 when none came in time.
   pid_t WaitForNodeStart(const std::string& name, pid_t old_pid, std::chrono::milliseconds timeout) const;
 
+  // Length of a list (or stream, when queue.kind is redis-stream); -1 when
+  // Redis does not answer.
   long long Length(const std::string& list);
   // Output plus dead-letter lengths; -1 when Redis does not answer.
   long long Outputs();
-  // Every entry of `list` in the order a consumer would pop them.
+  // Every entry of `list` in the order a consumer would pop them (of a
+  // stream: each entry's queue.stream_field, oldest first).
   std::vector<std::string> Entries(const std::string& list);
   // Waits until output + dead-letter lengths reach `n`; false on timeout.
   bool WaitForOutputs(long long n, std::chrono::milliseconds timeout);

@@ -4,8 +4,7 @@
 #include <utility>
 
 #include "bench/synthetic.h"
-#include "bridge/redis_client.h"
-#include "cli/synthetic_push.h"
+#include "bridge/queue.h"
 
 namespace scorepipe::testing {
 namespace {
@@ -14,9 +13,8 @@ constexpr size_t kChunk = 1000;  // transactions per push
 
 }  // namespace
 
-PacedProducer::PacedProducer(RedisConfig redis, std::string list, uint64_t seed, size_t total,
-                             std::chrono::milliseconds duration)
-    : redis_(std::move(redis)), list_(std::move(list)), seed_(seed), total_(total), duration_(duration) {
+PacedProducer::PacedProducer(QueueConfig queue, uint64_t seed, size_t total, std::chrono::milliseconds duration)
+    : queue_(std::move(queue)), seed_(seed), total_(total), duration_(duration) {
   transactions_.reserve(total);
 }
 
@@ -57,7 +55,13 @@ Status PacedProducer::Join() {
 
 void PacedProducer::Run() {
   SyntheticTransactions generator(seed_, 1);
-  RedisClient client(redis_);
+  Result<std::unique_ptr<Queue>> queue = OpenQueue(queue_);
+  if (!queue.ok()) {
+    status_ = queue.status();
+    finished_at_ = std::chrono::steady_clock::now();
+    done_ = true;
+    return;
+  }
   const size_t chunks = (total_ + kChunk - 1) / kChunk;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> messages;
@@ -74,7 +78,7 @@ void PacedProducer::Run() {
       messages.push_back(std::move(t.json));
       transactions_.push_back(std::move(t.parsed));
     }
-    status_ = PushMessages(client, list_, messages);
+    status_ = queue.value()->Push(messages);
     if (!status_.ok()) {
       transactions_.resize(transactions_.size() - n);
       break;

@@ -1,8 +1,9 @@
 // PacedProducer: an upstream producer that keeps pushing while a cluster
 // runs, so that faults strike a stream that is flowing rather than a backlog
-// that drains in a second. It LPUSHes `total` synthetic transactions (ids
-// 1..total) in chunks spread evenly over `duration`, on a thread and a Redis
-// connection of its own.
+// that drains in a second. It pushes `total` synthetic transactions (ids
+// 1..total) into the input queue (Queue::Push: a Redis list or stream, as
+// `queue` says) in chunks spread evenly over `duration`, on a thread and a
+// Redis connection of its own.
 //
 // Owned by one test. Start, Pause, Resume, Cancel and Join are called from
 // the test's thread; pushed() from any thread. The destructor cancels.
@@ -26,8 +27,7 @@ namespace scorepipe::testing {
 
 class PacedProducer {
  public:
-  PacedProducer(RedisConfig redis, std::string list, uint64_t seed, size_t total,
-                std::chrono::milliseconds duration);
+  PacedProducer(QueueConfig queue, uint64_t seed, size_t total, std::chrono::milliseconds duration);
   ~PacedProducer();
   PacedProducer(const PacedProducer&) = delete;
   PacedProducer& operator=(const PacedProducer&) = delete;
@@ -56,8 +56,7 @@ class PacedProducer {
  private:
   void Run();
 
-  const RedisConfig redis_;
-  const std::string list_;
+  const QueueConfig queue_;
   const uint64_t seed_;
   const size_t total_;
   const std::chrono::milliseconds duration_;
