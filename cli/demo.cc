@@ -11,6 +11,7 @@
 #include "bridge/redis_client.h"
 #include "cli/child_process.h"
 #include "cli/local_redis.h"
+#include "cli/status.h"
 #include "cli/synthetic_push.h"
 #include "config/topology_writer.h"
 #include "proto/node.h"
@@ -43,16 +44,6 @@ std::vector<std::string> Oldest(RedisClient& redis, const std::string& list, int
   auto reply = redis.Command({"LRANGE", list, from, "-1"});
   if (!reply.ok()) return out;
   for (size_t i = reply.value()->elements; i-- > 0;) out.emplace_back(ReplyText(reply.value()->element[i]));
-  return out;
-}
-
-std::string WithThousands(long long n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
   return out;
 }
 

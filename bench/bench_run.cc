@@ -1,0 +1,200 @@
+#include "bench/bench_run.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "bench/ceilings.h"
+#include "bench/pipeline_bench.h"
+#include "bench/synthetic.h"
+#include "cli/demo.h"
+#include "cli/local_redis.h"
+#include "cli/status.h"
+#include "proto/codec.h"
+#include "proto/node.h"
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kQuickTransactions = 50000;
+constexpr double kQuickPacedSeconds = 2;
+
+// Issue 4's targets, checked against this run's figures.
+constexpr double kDrainVsRedisMove = 0.5;
+constexpr double kDrainTps = 250000;
+constexpr double kP99Ms = 2;
+constexpr double kP50Ms = 1;
+constexpr double kScoreOnlyTps = 2000000;
+
+void Progress(const char* what, size_t done, size_t total, double seconds) {
+  std::printf("    %-26s %6.1f s  %11s / %s  %10s tx/s\n", what, seconds,
+              WithThousands(static_cast<int64_t>(done)).c_str(), WithThousands(static_cast<int64_t>(total)).c_str(),
+              WithThousands(static_cast<int64_t>(static_cast<double>(done) / std::max(seconds, 1e-3))).c_str());
+  std::fflush(stdout);
+}
+
+void Announce(int step, int steps, const std::string& what) {
+  std::printf("[%d/%d] %s ...\n", step, steps, what.c_str());
+  std::fflush(stdout);
+}
+
+std::string Verdict(bool met) { return met ? "met" : "NOT met"; }
+
+}  // namespace
+
+Status RunBench(const BenchOptions& options) {
+  const size_t n = options.quick ? kQuickTransactions : options.transactions;
+  const double paced_seconds = options.quick ? kQuickPacedSeconds : options.paced_seconds;
+  const size_t paced_n = std::max<size_t>(1, static_cast<size_t>(options.rate * paced_seconds));
+
+  Result<Topology> loaded = LoadTopologyFile(options.config_path);
+  if (!loaded.ok()) return loaded.status();
+  char pattern[] = "/tmp/scorepipe-bench-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) return Status::Error("cannot create a temporary directory");
+  const fs::path dir = pattern;
+  LocalRedisOptions redis_options;
+  redis_options.dir = dir.string();
+  auto redis_server = LocalRedis::Start(redis_options);
+  if (!redis_server.ok()) return redis_server.status();
+  Topology topology = PrivateTopology(loaded.value(), redis_server.value()->port(), dir.string());
+  topology.workers.count = options.workers;
+  topology.logging.level = "warn";  // no per-batch lines in the way of the figures
+  const size_t batch = static_cast<size_t>(topology.bridge.batch_size);
+
+  std::printf("scorepipe bench%s: %s transactions per run, batches of %zu, %d workers, model %s\n",
+              options.quick ? " --quick" : "", WithThousands(static_cast<int64_t>(n)).c_str(), batch,
+              options.workers, topology.model.version.c_str());
+  std::printf("  private redis-server 127.0.0.1:%d, work directory %s\n", redis_server.value()->port(),
+              dir.c_str());
+
+  // The same messages for every run: synthetic upstream transactions, ids 1..N.
+  std::vector<std::string> messages;
+  std::vector<Transaction> parsed;
+  messages.reserve(n);
+  parsed.reserve(n);
+  SyntheticTransactions generator(2026, 1);
+  for (size_t i = 0; i < n; ++i) {
+    LabelledTransaction t = generator.Next();
+    messages.push_back(std::move(t.json));
+    parsed.push_back(std::move(t.parsed));
+  }
+  std::vector<std::string> paced(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(std::min(n, paced_n)));
+  while (paced.size() < paced_n) paced.push_back(generator.Next().json);
+
+  TransactionBatch sample;
+  sample.batch_id = 1;
+  sample.lease = "lease";
+  sample.transactions.assign(parsed.begin(), parsed.begin() + static_cast<std::ptrdiff_t>(std::min(batch, n)));
+  const size_t frame_bytes = Encode(sample).size();
+
+  std::vector<RunFigures> runs;
+  Status status = Status::Ok();
+  const int steps = options.streams ? 6 : 5;
+  auto keep = [&](Result<RunFigures> run) {
+    if (!run.ok()) {
+      status = run.status();
+      return false;
+    }
+    runs.push_back(std::move(run.value()));
+    return true;
+  };
+  auto progress = [](const char* what) {
+    return [what](size_t done, size_t total, double seconds) { Progress(what, done, total, seconds); };
+  };
+
+  Announce(1, steps, "redis-move: the Redis ceiling");
+  keep(RunRedisMove(topology.queue.redis, redis_server.value()->pid(), topology.queue.input,
+                    topology.queue.output, messages, batch));
+  if (status.ok()) {
+    Announce(2, steps, "zmq-raw: the transport ceiling");
+    keep(RunZmqRaw(dir.string(), frame_bytes, n, batch));
+  }
+  if (status.ok()) {
+    Announce(3, steps, "score-only: the model ceiling");
+    keep(RunScoreOnly(topology.model, parsed, batch));
+  }
+  if (status.ok()) {
+    Announce(4, steps, "pipeline on Redis lists: drain " + WithThousands(static_cast<int64_t>(n)));
+    auto bench = PipelineBench::Start(topology, redis_server.value()->pid(), options.bin_dir, dir.string());
+    if (!bench.ok()) {
+      status = bench.status();
+    } else {
+      if (keep(bench.value()->Drain(messages, progress("drain")))) {
+        char what[96];
+        std::snprintf(what, sizeof what, "pipeline on Redis lists: paced %s/s for %.0f s",
+                      WithThousands(static_cast<int64_t>(options.rate)).c_str(), paced_seconds);
+        Announce(5, steps, what);
+        keep(bench.value()->Paced(paced, options.rate, static_cast<size_t>(options.rate / 2), progress("paced")));
+      }
+      if (Status s = bench.value()->Stop(); status.ok() && !s.ok()) status = s;
+    }
+  }
+  if (status.ok() && options.streams) {
+    Announce(6, steps, "pipeline on Redis Streams: drain " + WithThousands(static_cast<int64_t>(n)));
+    Topology streams = topology;
+    streams.queue.kind = QueueKind::kRedisStream;
+    auto bench = PipelineBench::Start(streams, redis_server.value()->pid(), options.bin_dir, dir.string());
+    if (!bench.ok()) {
+      status = bench.status();
+    } else {
+      keep(bench.value()->Drain(messages, progress("drain")));
+      if (Status s = bench.value()->Stop(); status.ok() && !s.ok()) status = s;
+    }
+  }
+
+  double reference = 0;
+  for (const RunFigures& r : runs) {
+    if (r.name == "redis-move") reference = r.TransactionsPerSecond();
+  }
+  std::printf("\n%s\n", FormatTable(runs, reference).c_str());
+  for (const RunFigures& r : runs) {
+    if (!r.ceiling) std::printf("%s", FormatNodes(r).c_str());
+  }
+
+  // The targets (issue 4), for the full-size run on the reference machine.
+  std::printf("\ntargets%s:\n", options.quick ? " (informational with --quick)" : "");
+  for (const RunFigures& r : runs) {
+    const double tps = r.TransactionsPerSecond();
+    if (r.name == "pipeline drain redis-list" && reference > 0) {
+      std::printf("  drain >= %.0f%% of redis-move and >= %s tx/s: %.2f, %s tx/s: %s\n", kDrainVsRedisMove * 100,
+                  WithThousands(static_cast<int64_t>(kDrainTps)).c_str(), tps / reference,
+                  WithThousands(static_cast<int64_t>(tps)).c_str(),
+                  Verdict(tps / reference >= kDrainVsRedisMove && tps >= kDrainTps).c_str());
+    }
+    if (r.latency) {
+      std::printf("  paced p50 <= %.0f ms and p99 <= %.0f ms: %.3f ms, %.3f ms: %s\n", kP50Ms, kP99Ms,
+                  r.latency->p50_ms, r.latency->p99_ms,
+                  Verdict(r.latency->p50_ms <= kP50Ms && r.latency->p99_ms <= kP99Ms).c_str());
+    }
+    if (r.name == "score-only") {
+      std::printf("  score-only >= %s tx/s on one core: %s tx/s: %s\n",
+                  WithThousands(static_cast<int64_t>(kScoreOnlyTps)).c_str(),
+                  WithThousands(static_cast<int64_t>(tps)).c_str(), Verdict(tps >= kScoreOnlyTps).c_str());
+    }
+  }
+
+  if (!options.json_path.empty()) {
+    std::ofstream json(options.json_path, std::ios::app);
+    const std::string context = std::string("\"quick\":") + (options.quick ? "true" : "false") +
+                                ",\"batch_size\":" + std::to_string(batch) + ",\"workers\":" +
+                                std::to_string(options.workers) + ",\"unix_time\":" + std::to_string(time(nullptr));
+    for (const RunFigures& r : runs) json << JsonLine(r, reference, context) << "\n";
+    if (!json) return Status::Error("cannot write " + options.json_path);
+    std::printf("\n%zu JSON lines appended to %s\n", runs.size(), options.json_path.c_str());
+  }
+
+  redis_server.value()->Stop();
+  if (options.keep_dir || !status.ok()) {
+    std::printf("work directory (logs) kept: %s\n", dir.c_str());
+  } else {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+  }
+  return status;
+}
+
+}  // namespace scorepipe

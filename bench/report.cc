@@ -1,0 +1,122 @@
+#include "bench/report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/status.h"
+#include "proto/upstream_json.h"
+
+namespace scorepipe {
+namespace {
+
+std::string Format(const char* format, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, value);
+  return buffer;
+}
+
+std::string Megabytes(int64_t bytes) { return Format("%.1f", static_cast<double>(bytes) / (1 << 20)); }
+
+// Pads `text` to `width`, right-aligned (numbers) or left-aligned.
+std::string Pad(const std::string& text, size_t width, bool right = true) {
+  if (text.size() >= width) return text;
+  const std::string fill(width - text.size(), ' ');
+  return right ? fill + text : text + fill;
+}
+
+void AppendNumberField(std::string* out, const char* key, double value, const char* format = "%.6g") {
+  *out += ",\"";
+  *out += key;
+  *out += "\":";
+  *out += Format(format, value);
+}
+
+}  // namespace
+
+double RunFigures::TransactionsPerSecond() const {
+  return seconds > 0 ? static_cast<double>(transactions) / seconds : 0;
+}
+
+double RunFigures::CpuSecondsPerMillion() const {
+  double cpu = 0;
+  for (const NodeFigures& n : nodes) cpu += n.cpu_seconds;
+  return transactions > 0 ? cpu * 1e6 / static_cast<double>(transactions) : 0;
+}
+
+int64_t RunFigures::PeakRssBytes() const {
+  int64_t peak = 0;
+  for (const NodeFigures& n : nodes) peak = std::max(peak, n.peak_rss_bytes);
+  return peak;
+}
+
+std::string FormatTable(const std::vector<RunFigures>& runs, double reference_tps) {
+  std::string out = Pad("run", 30, false) + Pad("transactions", 13) + Pad("seconds", 9) + Pad("tx/s", 12) +
+                    Pad("vs redis-move", 15) + Pad("p50 ms", 9) + Pad("p99 ms", 9) + Pad("p99.9 ms", 10) +
+                    Pad("CPU s/M tx", 12) + Pad("peak RSS MB", 13) + "\n";
+  for (const RunFigures& r : runs) {
+    const std::string name = r.ceiling ? r.name + " (ceiling)" : r.name;
+    out += Pad(name, 30, false) + Pad(WithThousands(static_cast<int64_t>(r.transactions)), 13) +
+           Pad(Format("%.2f", r.seconds), 9) +
+           Pad(WithThousands(static_cast<int64_t>(r.TransactionsPerSecond())), 12) +
+           Pad(reference_tps > 0 ? Format("%.2f", r.TransactionsPerSecond() / reference_tps) : "-", 15);
+    if (r.latency) {
+      out += Pad(Format("%.3f", r.latency->p50_ms), 9) + Pad(Format("%.3f", r.latency->p99_ms), 9) +
+             Pad(Format("%.3f", r.latency->p999_ms), 10);
+    } else {
+      out += Pad("-", 9) + Pad("-", 9) + Pad("-", 10);
+    }
+    out += Pad(Format("%.2f", r.CpuSecondsPerMillion()), 12) + Pad(Megabytes(r.PeakRssBytes()), 13) + "\n";
+  }
+  for (const RunFigures& r : runs) {
+    if (!r.detail.empty()) out += "  " + Pad(r.name + ":", 28, false) + r.detail + "\n";
+  }
+  return out;
+}
+
+std::string FormatNodes(const RunFigures& run) {
+  std::string out = "  " + Pad(run.name, 28, false) + Pad("CPU s", 9) + Pad("CPU s/M tx", 12) +
+                    Pad("RSS MB", 9) + Pad("peak RSS MB", 13) + "\n";
+  const double millions = static_cast<double>(run.transactions) / 1e6;
+  for (const NodeFigures& n : run.nodes) {
+    out += "    " + Pad(n.name, 26, false) + Pad(Format("%.2f", n.cpu_seconds), 9) +
+           Pad(millions > 0 ? Format("%.2f", n.cpu_seconds / millions) : "-", 12) + Pad(Megabytes(n.rss_bytes), 9) +
+           Pad(Megabytes(n.peak_rss_bytes), 13) + "\n";
+  }
+  return out;
+}
+
+std::string JsonLine(const RunFigures& run, double reference_tps, const std::string& context) {
+  std::string out = "{\"run\":";
+  AppendJsonString(run.name, &out);
+  out += ",\"detail\":";
+  AppendJsonString(run.detail, &out);
+  out += run.ceiling ? ",\"ceiling\":true" : ",\"ceiling\":false";
+  AppendNumberField(&out, "transactions", static_cast<double>(run.transactions), "%.0f");
+  AppendNumberField(&out, "seconds", run.seconds);
+  AppendNumberField(&out, "tx_per_s", run.TransactionsPerSecond(), "%.0f");
+  if (reference_tps > 0) AppendNumberField(&out, "vs_redis_move", run.TransactionsPerSecond() / reference_tps, "%.3f");
+  if (run.latency) {
+    AppendNumberField(&out, "latency_count", static_cast<double>(run.latency->count), "%.0f");
+    AppendNumberField(&out, "p50_ms", run.latency->p50_ms, "%.4f");
+    AppendNumberField(&out, "p99_ms", run.latency->p99_ms, "%.4f");
+    AppendNumberField(&out, "p999_ms", run.latency->p999_ms, "%.4f");
+    AppendNumberField(&out, "max_ms", run.latency->max_ms, "%.4f");
+  }
+  AppendNumberField(&out, "cpu_s_per_million", run.CpuSecondsPerMillion(), "%.4f");
+  out += ",\"nodes\":[";
+  for (size_t i = 0; i < run.nodes.size(); ++i) {
+    const NodeFigures& n = run.nodes[i];
+    out += i > 0 ? ",{\"name\":" : "{\"name\":";
+    AppendJsonString(n.name, &out);
+    AppendNumberField(&out, "cpu_s", n.cpu_seconds, "%.4f");
+    AppendNumberField(&out, "rss_bytes", static_cast<double>(n.rss_bytes), "%.0f");
+    AppendNumberField(&out, "peak_rss_bytes", static_cast<double>(n.peak_rss_bytes), "%.0f");
+    out += "}";
+  }
+  out += "]";
+  if (!context.empty()) out += "," + context;
+  out += "}";
+  return out;
+}
+
+}  // namespace scorepipe

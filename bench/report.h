@@ -1,0 +1,56 @@
+// The benchmark's figures and how they are shown: one row per run in a
+// table (throughput, ratio to the Redis ceiling, latency percentiles, CPU
+// seconds per million transactions, peak memory), a per-node breakdown, and
+// one machine-readable JSON line per run.
+//
+// Plain data and free functions; any thread.
+#ifndef SCOREPIPE_BENCH_REPORT_H_
+#define SCOREPIPE_BENCH_REPORT_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/latency.h"
+
+namespace scorepipe {
+
+// One process (or thread, for in-process ceilings) of a run.
+struct NodeFigures {
+  std::string name;            // "bridge", "worker-1", "redis-server", "bench (this process)"
+  double cpu_seconds = 0;      // spent during the run
+  int64_t peak_rss_bytes = 0;  // highest resident memory of its life so far
+  int64_t rss_bytes = 0;       // resident at the end of the run
+};
+
+struct RunFigures {
+  std::string name;    // "redis-move", "zmq-raw", "score-only", "pipeline drain", ...
+  std::string detail;  // how it ran: "redis-list, 2 workers, batches of 512"
+  bool ceiling = false;  // a reference ceiling, not the pipeline
+  size_t transactions = 0;
+  double seconds = 0;
+  std::optional<LatencySummary> latency;
+  std::vector<NodeFigures> nodes;
+
+  double TransactionsPerSecond() const;
+  // CPU seconds of every node together per million transactions.
+  double CpuSecondsPerMillion() const;
+  int64_t PeakRssBytes() const;  // of the largest node
+};
+
+// The summary table; `reference_tps` (redis-move's throughput, 0 if not
+// measured) gives the "vs redis-move" column.
+std::string FormatTable(const std::vector<RunFigures>& runs, double reference_tps);
+// The per-node breakdown of one run.
+std::string FormatNodes(const RunFigures& run);
+// One JSON object on one line, with the ratio to `reference_tps` and
+// `context` (a JSON object's members, e.g. "\"quick\":false") merged in.
+std::string JsonLine(const RunFigures& run, double reference_tps, const std::string& context);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_BENCH_REPORT_H_

@@ -1,0 +1,47 @@
+#include "bench/report.h"
+
+#include <gtest/gtest.h>
+
+namespace scorepipe {
+namespace {
+
+RunFigures Sample() {
+  RunFigures run;
+  run.name = "pipeline drain redis-list";
+  run.detail = "2 workers";
+  run.transactions = 2000000;
+  run.seconds = 4;
+  run.nodes = {NodeFigures{"bridge", 1.5, 10 << 20, 8 << 20}, NodeFigures{"worker-1", 2.5, 30 << 20, 20 << 20}};
+  return run;
+}
+
+TEST(RunFiguresTest, RatesAndCostsComeFromTheMeasurements) {
+  const RunFigures run = Sample();
+  EXPECT_DOUBLE_EQ(run.TransactionsPerSecond(), 500000);
+  EXPECT_DOUBLE_EQ(run.CpuSecondsPerMillion(), 2.0);  // 4 CPU s over 2 M
+  EXPECT_EQ(run.PeakRssBytes(), 30 << 20);
+}
+
+TEST(ReportTest, TableShowsTheRatioToTheReference) {
+  const std::string table = FormatTable({Sample()}, 1000000);
+  EXPECT_NE(table.find("500,000"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.50"), std::string::npos) << table;
+  EXPECT_NE(table.find("2.00"), std::string::npos) << table;  // CPU s/M tx
+}
+
+TEST(ReportTest, JsonLineCarriesEveryFigureOnOneLine) {
+  RunFigures run = Sample();
+  run.latency = LatencySummary{10, 0.5, 1.25, 2.5, 3};
+  const std::string json = JsonLine(run, 1000000, "\"quick\":true");
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+  EXPECT_EQ(json.front(), '{');
+  EXPECT_EQ(json.back(), '}');
+  for (const char* part : {"\"run\":\"pipeline drain redis-list\"", "\"tx_per_s\":500000", "\"vs_redis_move\":0.500",
+                           "\"p99_ms\":1.2500", "\"cpu_s_per_million\":2.0000", "\"name\":\"worker-1\"",
+                           "\"quick\":true"}) {
+    EXPECT_NE(json.find(part), std::string::npos) << part << " in " << json;
+  }
+}
+
+}  // namespace
+}  // namespace scorepipe
