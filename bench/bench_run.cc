@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -44,9 +45,24 @@ void Announce(int step, int steps, const std::string& what) {
 
 std::string Verdict(bool met) { return met ? "met" : "NOT met"; }
 
+const std::vector<std::string> kRunNames = {"redis-move", "zmq-raw", "score-only", "drain",
+                                            "paced",      "memory",  "streams"};
+constexpr size_t kQuickMemoryTransactions = 200000;
+constexpr double kMemoryTolerance = 0.05;
+
+
 }  // namespace
 
 Status RunBench(const BenchOptions& options) {
+  for (const std::string& name : options.runs) {
+    if (std::find(kRunNames.begin(), kRunNames.end(), name) == kRunNames.end()) {
+      return Status::Error("no run called '" + name +
+                           "'; allowed: redis-move, zmq-raw, score-only, drain, paced, memory, streams");
+    }
+  }
+  auto wanted = [&](const char* name) {
+    return options.runs.empty() || std::find(options.runs.begin(), options.runs.end(), name) != options.runs.end();
+  };
   const size_t n = options.quick ? kQuickTransactions : options.transactions;
   const double paced_seconds = options.quick ? kQuickPacedSeconds : options.paced_seconds;
   const size_t paced_n = std::max<size_t>(1, static_cast<size_t>(options.rate * paced_seconds));
@@ -93,7 +109,9 @@ Status RunBench(const BenchOptions& options) {
 
   std::vector<RunFigures> runs;
   Status status = Status::Ok();
-  const int steps = options.streams ? 6 : 5;
+  int steps = 0;
+  for (const std::string& name : kRunNames) steps += wanted(name.c_str()) ? 1 : 0;
+  int step = 0;
   auto keep = [&](Result<RunFigures> run) {
     if (!run.ok()) {
       status = run.status();
@@ -106,35 +124,46 @@ Status RunBench(const BenchOptions& options) {
     return [what](size_t done, size_t total, double seconds) { Progress(what, done, total, seconds); };
   };
 
-  Announce(1, steps, "redis-move: the Redis ceiling");
-  keep(RunRedisMove(topology.queue.redis, redis_server.value()->pid(), topology.queue.input,
-                    topology.queue.output, messages, batch));
-  if (status.ok()) {
-    Announce(2, steps, "zmq-raw: the transport ceiling");
+  if (wanted("redis-move")) {
+    Announce(++step, steps, "redis-move: the Redis ceiling");
+    keep(RunRedisMove(topology.queue.redis, redis_server.value()->pid(), topology.queue.input,
+                      topology.queue.output, messages, batch));
+  }
+  if (status.ok() && wanted("zmq-raw")) {
+    Announce(++step, steps, "zmq-raw: the transport ceiling");
     keep(RunZmqRaw(dir.string(), frame_bytes, n, batch));
   }
-  if (status.ok()) {
-    Announce(3, steps, "score-only: the model ceiling");
+  if (status.ok() && wanted("score-only")) {
+    Announce(++step, steps, "score-only: the model ceiling");
     keep(RunScoreOnly(topology.model, parsed, batch));
   }
-  if (status.ok()) {
-    Announce(4, steps, "pipeline on Redis lists: drain " + WithThousands(static_cast<int64_t>(n)));
+  const size_t memory_n = options.quick ? kQuickMemoryTransactions : options.memory_transactions;
+  if (status.ok() && (wanted("drain") || wanted("paced") || wanted("memory"))) {
     auto bench = PipelineBench::Start(topology, redis_server.value()->pid(), options.bin_dir, dir.string());
     if (!bench.ok()) {
       status = bench.status();
     } else {
-      if (keep(bench.value()->Drain(messages, progress("drain")))) {
+      if (wanted("drain")) {
+        Announce(++step, steps, "pipeline on Redis lists: drain " + WithThousands(static_cast<int64_t>(n)));
+        keep(bench.value()->Drain(messages, progress("drain")));
+      }
+      if (status.ok() && wanted("paced")) {
         char what[96];
         std::snprintf(what, sizeof what, "pipeline on Redis lists: paced %s/s for %.0f s",
                       WithThousands(static_cast<int64_t>(options.rate)).c_str(), paced_seconds);
-        Announce(5, steps, what);
+        Announce(++step, steps, what);
         keep(bench.value()->Paced(paced, options.rate, static_cast<size_t>(options.rate / 2), progress("paced")));
+      }
+      if (status.ok() && wanted("memory")) {
+        Announce(++step, steps,
+                 "pipeline on Redis lists: memory over " + WithThousands(static_cast<int64_t>(memory_n)));
+        keep(bench.value()->Memory(messages, memory_n, progress("memory")));
       }
       if (Status s = bench.value()->Stop(); status.ok() && !s.ok()) status = s;
     }
   }
-  if (status.ok() && options.streams) {
-    Announce(6, steps, "pipeline on Redis Streams: drain " + WithThousands(static_cast<int64_t>(n)));
+  if (status.ok() && wanted("streams")) {
+    Announce(++step, steps, "pipeline on Redis Streams: drain " + WithThousands(static_cast<int64_t>(n)));
     Topology streams = topology;
     streams.queue.kind = QueueKind::kRedisStream;
     auto bench = PipelineBench::Start(streams, redis_server.value()->pid(), options.bin_dir, dir.string());
@@ -169,6 +198,13 @@ Status RunBench(const BenchOptions& options) {
       std::printf("  paced p50 <= %.0f ms and p99 <= %.0f ms: %.3f ms, %.3f ms: %s\n", kP50Ms, kP99Ms,
                   r.latency->p50_ms, r.latency->p99_ms,
                   Verdict(r.latency->p50_ms <= kP50Ms && r.latency->p99_ms <= kP99Ms).c_str());
+    }
+    if (r.name.rfind("pipeline memory", 0) == 0) {
+      std::string why;
+      const bool flat = MemoryFlat(r, kMemoryTolerance, &why);
+      std::printf("  memory of every node flat after warm-up over %s transactions (<= %.0f%% or 2 MB): %s%s\n",
+                  WithThousands(static_cast<int64_t>(r.transactions)).c_str(), kMemoryTolerance * 100,
+                  Verdict(flat).c_str(), why.empty() ? "" : (" (" + why + ")").c_str());
     }
     if (r.name == "score-only") {
       std::printf("  score-only >= %s tx/s on one core: %s tx/s: %s\n",

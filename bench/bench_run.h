@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "proto/status.h"
 
@@ -25,8 +26,12 @@ struct BenchOptions {
   double rate = 20000;             // paced run, transactions per second
   double paced_seconds = 10;       // paced run length
   int workers = 2;
-  bool quick = false;              // CI-sized: 50,000 transactions, 2 s paced
-  bool streams = true;             // also the drain on Redis Streams
+  bool quick = false;              // CI-sized: 50,000 transactions, 2 s paced, memory 200,000
+  size_t memory_transactions = 10000000;  // the memory run
+  // Which runs, by name: redis-move, zmq-raw, score-only, drain (lists),
+  // paced (lists), streams (drain on Redis Streams), memory (lists, long).
+  // Empty: all.
+  std::vector<std::string> runs;
   bool keep_dir = false;           // keep the work directory (logs)
 };
 

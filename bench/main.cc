@@ -20,7 +20,6 @@ int main(int argc, char** argv) {
   options.config_path = std::string(SCOREPIPE_SOURCE_DIR) + "/config/local.yaml";
   options.bin_dir = BinDir();
   options.json_path = "bench-results.jsonl";
-  bool no_streams = false;
   CLI::App app{
       "Measures scorepipe against reference ceilings measured in the same run on the same Redis, messages "
       "and batch size: redis-move (only moving the messages through Redis), zmq-raw (the transport alone), "
@@ -41,14 +40,18 @@ int main(int argc, char** argv) {
   app.add_option("--paced-seconds", options.paced_seconds, "paced run: how long")
       ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();
+  app.add_option("--memory-transactions", options.memory_transactions, "memory run: transactions")
+      ->check(CLI::Range(10000, 1000000000))
+      ->capture_default_str();
   app.add_option("-w,--workers", options.workers, "workers in the pipeline")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--json", options.json_path, "append one JSON line per run to this file (\"\": none)")
       ->capture_default_str();
-  app.add_flag("--quick", options.quick, "CI-sized: 50,000 transactions, 2 s paced (a smoke test, not a measurement)");
-  app.add_flag("--no-streams", no_streams, "skip the drain on Redis Streams");
+  app.add_flag("--quick", options.quick, "CI-sized: 50,000 transactions, 2 s paced, 200,000 for memory (a smoke test, not a measurement)");
+  app.add_option("--runs", options.runs,
+                 "only these runs (comma-separated): redis-move, zmq-raw, score-only, drain, paced, memory, streams")
+      ->delimiter(',');
   app.add_flag("--keep", options.keep_dir, "keep the work directory (topologies, node logs)");
   CLI11_PARSE(app, argc, argv);
-  options.streams = !no_streams;
   scorepipe::Status status = scorepipe::RunBench(options);
   if (!status.ok()) {
     std::fprintf(stderr, "scorepipe-bench: %s\n", status.message().c_str());

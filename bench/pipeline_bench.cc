@@ -334,6 +334,101 @@ Result<RunFigures> PipelineBench::Paced(const std::vector<std::string>& messages
   return run;
 }
 
+Result<RunFigures> PipelineBench::Memory(const std::vector<std::string>& messages, size_t total,
+                                        const BenchProgress& progress) {
+  constexpr long long kMaxBacklog = 200000;
+  constexpr const char* kTakeOut = "10000";
+  if (messages.empty()) return Status::Error("memory run: no messages");
+  if (Status s = ClearOutputs(); !s.ok()) return s;
+  std::atomic<bool> stop{false};
+  Status produced = Status::Ok();
+  std::thread producer([&] {
+    RedisClient redis(topology_.queue.redis);
+    Result<std::unique_ptr<Queue>> queue = OpenQueue(topology_.queue);
+    if (!queue.ok()) {
+      produced = queue.status();
+      return;
+    }
+    const char* length = topology_.queue.kind == QueueKind::kRedisStream ? "XLEN" : "LLEN";
+    std::vector<std::string> chunk;
+    size_t pushed = 0;
+    while (pushed < total && !stop) {
+      auto backlog = redis.Command({length, topology_.queue.input});
+      if (!backlog.ok()) {
+        produced = backlog.status();
+        return;
+      }
+      if (backlog.value()->integer > kMaxBacklog) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      chunk.clear();
+      for (size_t i = 0; i < kPushChunk && pushed < total; ++i, ++pushed) chunk.push_back(messages[pushed % messages.size()]);
+      if (Status s = queue.value()->Push(chunk); !s.ok()) {
+        produced = s;
+        return;
+      }
+    }
+  });
+
+  Result<std::vector<NodeFigures>> before = Usage();
+  if (!before.ok()) return before.status();
+  std::vector<NodeFigures> warm;
+  const auto start = Clock::now();
+  size_t done = 0;
+  Status status = Status::Ok();
+  auto next_report = start + std::chrono::seconds(1);
+  const auto deadline = start + std::chrono::seconds(60) + std::chrono::microseconds(static_cast<int64_t>(total * 20));
+  while (status.ok() && done < total) {
+    // Take the results out as they come, so that Redis does not hold millions.
+    auto taken = redis_.Command({"RPOP", topology_.queue.output, kTakeOut});
+    if (!taken.ok()) {
+      status = taken.status();
+      break;
+    }
+    const redisReply* reply = taken.value().get();
+    const size_t got = reply->type == REDIS_REPLY_ARRAY ? reply->elements : 0;
+    done += got;
+    if (got == 0) {
+      auto dead = redis_.Command({"LLEN", topology_.queue.dead_letter});
+      if (dead.ok() && dead.value()->integer > 0) {
+        status = Status::Error(std::to_string(dead.value()->integer) + " dead letters in the memory run; see " + dir_ + "/logs");
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (warm.empty() && done >= total / 10) {
+      Result<std::vector<NodeFigures>> u = Usage();
+      if (!u.ok()) status = u.status();
+      else warm = u.value();
+    }
+    if (Clock::now() >= next_report) {
+      if (progress) progress(done, total, SecondsSince(start));
+      next_report += std::chrono::seconds(1);
+      if (!produced.ok()) status = produced;
+    }
+    if (Clock::now() > deadline) status = Status::Error("memory run: only " + std::to_string(done) + " of " + std::to_string(total) + " results in time");
+  }
+  const double seconds = SecondsSince(start);
+  stop = true;
+  producer.join();
+  if (!status.ok()) return status.WithContext("memory run");
+  if (!produced.ok()) return produced.WithContext("memory run: producer");
+  Result<std::vector<NodeFigures>> after = Usage();
+  if (!after.ok()) return after.status();
+
+  RunFigures run;
+  run.name = "pipeline memory " + std::string(QueueKindName(topology_.queue.kind));
+  run.detail = Describe() + "; " + std::to_string(total) + " transactions, backlog kept under " +
+               std::to_string(kMaxBacklog) + ", results taken out as they come; warm-up = the first tenth";
+  run.transactions = done;
+  run.seconds = seconds;
+  run.nodes = Spent(before.value(), after.value());
+  for (size_t i = 0; i < run.nodes.size() && i < warm.size(); ++i) run.nodes[i].warm_rss_bytes = warm[i].rss_bytes;
+  if (Status s = ClearOutputs(); !s.ok()) return s;
+  return run;
+}
+
 Status PipelineBench::Stop() {
   // Pipeline order: the bridge stops taking, the rest drains behind it.
   std::vector<std::string> failed;

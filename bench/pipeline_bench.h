@@ -51,6 +51,11 @@ class PipelineBench {
   // latencies of the first `warmup` transactions are left out.
   Result<RunFigures> Paced(const std::vector<std::string>& messages, double rate, size_t warmup,
                            const BenchProgress& progress);
+  // A long run for memory: `total` transactions (`messages` over and over,
+  // the input backlog kept below a bound, the results taken out of Redis as
+  // they come), the resident memory of every node read after the first tenth
+  // (warm-up) and at the end.
+  Result<RunFigures> Memory(const std::vector<std::string>& messages, size_t total, const BenchProgress& progress);
   // Stops every node (SIGTERM, in pipeline order); fails if one does not exit 0.
   Status Stop();
 

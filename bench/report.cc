@@ -74,15 +74,32 @@ std::string FormatTable(const std::vector<RunFigures>& runs, double reference_tp
 }
 
 std::string FormatNodes(const RunFigures& run) {
+  const bool warm = std::any_of(run.nodes.begin(), run.nodes.end(),
+                                [](const NodeFigures& n) { return n.warm_rss_bytes > 0; });
   std::string out = "  " + Pad(run.name, 28, false) + Pad("CPU s", 9) + Pad("CPU s/M tx", 12) +
-                    Pad("RSS MB", 9) + Pad("peak RSS MB", 13) + "\n";
+                    (warm ? Pad("warm RSS MB", 13) : "") + Pad("RSS MB", 9) + Pad("peak RSS MB", 13) + "\n";
   const double millions = static_cast<double>(run.transactions) / 1e6;
   for (const NodeFigures& n : run.nodes) {
     out += "    " + Pad(n.name, 26, false) + Pad(Format("%.2f", n.cpu_seconds), 9) +
-           Pad(millions > 0 ? Format("%.2f", n.cpu_seconds / millions) : "-", 12) + Pad(Megabytes(n.rss_bytes), 9) +
+           Pad(millions > 0 ? Format("%.2f", n.cpu_seconds / millions) : "-", 12) +
+           (warm ? Pad(Megabytes(n.warm_rss_bytes), 13) : "") + Pad(Megabytes(n.rss_bytes), 9) +
            Pad(Megabytes(n.peak_rss_bytes), 13) + "\n";
   }
   return out;
+}
+
+bool MemoryFlat(const RunFigures& run, double tolerance, std::string* why) {
+  constexpr int64_t kSlackBytes = 2 << 20;
+  bool flat = true;
+  for (const NodeFigures& n : run.nodes) {
+    if (n.warm_rss_bytes <= 0 || n.name == "redis-server") continue;  // Redis holds the backlog
+    const int64_t allowed = std::max<int64_t>(kSlackBytes, static_cast<int64_t>(tolerance * static_cast<double>(n.warm_rss_bytes)));
+    if (n.rss_bytes - n.warm_rss_bytes > allowed) {
+      flat = false;
+      *why += (why->empty() ? "" : ", ") + n.name + " " + Megabytes(n.warm_rss_bytes) + " -> " + Megabytes(n.rss_bytes) + " MB";
+    }
+  }
+  return flat;
 }
 
 std::string JsonLine(const RunFigures& run, double reference_tps, const std::string& context) {
@@ -111,6 +128,7 @@ std::string JsonLine(const RunFigures& run, double reference_tps, const std::str
     AppendNumberField(&out, "cpu_s", n.cpu_seconds, "%.4f");
     AppendNumberField(&out, "rss_bytes", static_cast<double>(n.rss_bytes), "%.0f");
     AppendNumberField(&out, "peak_rss_bytes", static_cast<double>(n.peak_rss_bytes), "%.0f");
+    if (n.warm_rss_bytes > 0) AppendNumberField(&out, "warm_rss_bytes", static_cast<double>(n.warm_rss_bytes), "%.0f");
     out += "}";
   }
   out += "]";

@@ -25,6 +25,7 @@ struct NodeFigures {
   double cpu_seconds = 0;      // spent during the run
   int64_t peak_rss_bytes = 0;  // highest resident memory of its life so far
   int64_t rss_bytes = 0;       // resident at the end of the run
+  int64_t warm_rss_bytes = 0;  // resident after the warm-up (memory run only, else 0)
 };
 
 struct RunFigures {
@@ -47,6 +48,11 @@ struct RunFigures {
 std::string FormatTable(const std::vector<RunFigures>& runs, double reference_tps);
 // The per-node breakdown of one run.
 std::string FormatNodes(const RunFigures& run);
+// Whether every scorepipe node's memory (not redis-server's, which holds
+// the backlog) stayed flat after the warm-up: it grew by at
+// most `tolerance` (a fraction) or 2 MiB, whichever is more; `why` names
+// the nodes that grew.
+bool MemoryFlat(const RunFigures& run, double tolerance, std::string* why);
 // One JSON object on one line, with the ratio to `reference_tps` and
 // `context` (a JSON object's members, e.g. "\"quick\":false") merged in.
 std::string JsonLine(const RunFigures& run, double reference_tps, const std::string& context);

@@ -69,25 +69,32 @@ return {1, id, popped}
 )lua";
 
 // After BLMOVE into a lease. KEYS: inflight, lease key, input. ARGV: lease id,
-// '1' when a message was moved in.
-// Nothing moved: ends the lease if it holds nothing (returns 0) or leaves it
-// (1). Moved: 1 if the lease is still held (its time refreshed), else the
-// lease was reclaimed or settled during the wait and what its key holds goes
-// back to the input (2).
+// '1' when a message was moved in, how many more to take at once.
+// Nothing moved: ends the lease if it holds nothing (returns {0}) or leaves
+// it ({1}). Moved: {1, more} if the lease is still held (its time refreshed,
+// and up to ARGV[3] more messages taken into it: what arrived together with
+// the one that woke us, so that it rides in the same batch), else the lease
+// was reclaimed or settled during the wait and what its key holds goes back
+// to the input ({2}).
 constexpr std::string_view kAfterWaitLua = R"lua(
 if ARGV[2] ~= '1' then
   if redis.call('LLEN', KEYS[2]) == 0 then
     redis.call('ZREM', KEYS[1], ARGV[1])
-    return 0
+    return {0}
   end
-  return 1
+  return {1}
 end
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
-  return 1
+  local more = {}
+  if tonumber(ARGV[3]) > 0 then
+    more = redis.call('RPOP', KEYS[3], ARGV[3]) or {}
+    push('RPUSH', KEYS[2], more, 1, #more)
+  end
+  return {1, more}
 end
 give_back(KEYS[3], KEYS[2])
-return 2
+return {2}
 )lua";
 
 // KEYS: inflight, lease key, output, dead_letter. ARGV: lease id, routes (one
@@ -101,8 +108,13 @@ local held = redis.call('LLEN', KEYS[2])
 if held ~= n then return {-1, held} end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
-local results, dead = {}, {}
 local routes = ARGV[2]
+if not string.find(routes, 'd', 1, true) then
+  -- All results (the usual case): straight from ARGV, no copies in Lua tables.
+  push('LPUSH', KEYS[3], ARGV, 3, n + 2)
+  return {n, 0}
+end
+local results, dead = {}, {}
 for i = 1, n do
   if string.byte(routes, i) == 100 then dead[#dead + 1] = ARGV[i + 2]
   else results[#results + 1] = ARGV[i + 2] end
@@ -257,19 +269,25 @@ Status RedisListQueue::Take(size_t max, int block_ms, Lease* lease) {
   // lease has gone, and so the lease matches what Redis holds even when the
   // check fails.
   if (came) lease->messages.emplace_back(ReplyText(moved.value().get()));
-  return AfterWait(came, lease).WithContext(context);
+  return AfterWait(came, max - 1, lease).WithContext(context);
 }
 
-Status RedisListQueue::AfterWait(bool moved, Lease* lease) {
+Status RedisListQueue::AfterWait(bool moved, size_t more, Lease* lease) {
   if (!moved && !lease->messages.empty()) return Status::Ok();  // the lease stays open as it is
   client_.SetReadTimeoutMs(kReplyGraceMs);
-  auto checked = client_.Eval(
-      &after_wait_, 3, {inflight_key_, LeaseKey(lease->id), config_.input, lease->id, moved ? "1" : "0"});
+  const std::string more_text = std::to_string(more);
+  auto checked = client_.Eval(&after_wait_, 3,
+                              {inflight_key_, LeaseKey(lease->id), config_.input, lease->id, moved ? "1" : "0",
+                               more_text});
   if (!checked.ok()) return checked.status();
   const redisReply* reply = checked.value().get();
-  if (!IsInteger(reply)) return Status::Error("unexpected reply from the after-wait script");
-  if (reply->integer == 0) lease->id.clear();  // nothing came: no lease stays open
-  if (reply->integer == 2) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 || !IsInteger(reply->element[0])) {
+    return Status::Error("unexpected reply from the after-wait script");
+  }
+  const long long verdict = reply->element[0]->integer;
+  if (verdict == 0) lease->id.clear();  // nothing came: no lease stays open
+  if (verdict == 1 && reply->elements == 2) AppendStrings(reply->element[1], &lease->messages);
+  if (verdict == 2) {
     const std::string lost = lease->id;
     *lease = Lease{};  // its messages are someone else's now
     return Status::Error("lease " + lost + " was reclaimed while waiting; its new message went back to the input");

@@ -66,8 +66,9 @@ class RedisListQueue final : public Queue {
 
  private:
   std::string LeaseKey(const std::string& id) const { return lease_prefix_ + id; }
-  // After BLMOVE: `moved` says whether a message came into the lease.
-  Status AfterWait(bool moved, Lease* lease);
+  // After BLMOVE: `moved` says whether a message came into the lease; if so,
+  // up to `more` messages that arrived with it join the lease at once.
+  Status AfterWait(bool moved, size_t more, Lease* lease);
 
   QueueConfig config_;
   RedisClient client_;

@@ -56,6 +56,9 @@ class RedisStreamQueue final : public Queue {
   const std::string& consumer() const { return consumer_; }
 
  private:
+  // One XREADGROUP of up to `max` new entries into `lease`, waiting up to
+  // `block_ms` (0: not at all).
+  Status Read(size_t max, int block_ms, Lease* lease);
   // Creates the group if it does not exist.
   Status CreateGroup();
   // Runs a group command, creating the group first when it is missing.

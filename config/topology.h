@@ -58,7 +58,11 @@ struct QueueConfig {
 
 struct BridgeConfig {
   int batch_size = 512;            // transactions per batch, 1..65536
-  int linger_ms = 2;               // longest wait to fill a batch, 0..60000
+  // Longest wait to fill a batch, 0..60000. 0 sends what the queue holds at
+  // once: under load batches fill by themselves (messages pile up in the
+  // queue while credit-based back-pressure holds the bridge), so waiting
+  // would only add latency at low rates.
+  int linger_ms = 0;
   int block_timeout_ms = 500;      // wait on an empty queue, 1..60000, below queue.inflight_timeout_ms / 2
   int max_message_bytes = 65536;   // larger queue messages are dead-lettered, 64..16777216
 };

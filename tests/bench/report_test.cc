@@ -45,3 +45,22 @@ TEST(ReportTest, JsonLineCarriesEveryFigureOnOneLine) {
 
 }  // namespace
 }  // namespace scorepipe
+
+namespace scorepipe {
+namespace {
+
+TEST(MemoryFlatTest, GrowthBeyondToleranceOrTwoMegabytesIsNamed) {
+  RunFigures run;
+  run.nodes = {NodeFigures{"bridge", 0, 0, 9 << 20, 8 << 20},          // +1 MB: within 2 MB
+               NodeFigures{"worker-1", 0, 0, 200 << 20, 180 << 20},    // +20 MB of 180: over 5%
+               NodeFigures{"redis-server", 0, 0, 900 << 20, 10 << 20}}; // Redis holds the backlog: ignored
+  std::string why;
+  EXPECT_FALSE(MemoryFlat(run, 0.05, &why));
+  EXPECT_EQ(why, "worker-1 180.0 -> 200.0 MB");
+  run.nodes[1].rss_bytes = 185 << 20;  // +5 MB of 180: under 5% (9 MB)
+  why.clear();
+  EXPECT_TRUE(MemoryFlat(run, 0.05, &why)) << why;
+}
+
+}  // namespace
+}  // namespace scorepipe

@@ -409,6 +409,25 @@ TEST_P(QueueContractTest, MessagePushedWhileTakeBlocksIsReturnedInTheLease) {
   EXPECT_EQ(Results(), ResultsOf({"late"}));
 }
 
+// A producer's pipeline of pushes wakes the waiting Take with its first
+// message; the rest, right behind it, ride in the same lease (one batch, not
+// a batch of one and another of the rest).
+TEST_P(QueueContractTest, MessagesPushedTogetherWhileTakeBlocksComeInOneTake) {
+  Take(1);
+  Lease lease;
+  Status status;
+  std::thread taker([&] { status = queue_->Take(100, 20000, &lease); });
+  const bool blocked = WaitForBlockedClient(std::chrono::seconds(10));
+  Produce({"a", "b", "c", "d", "e"});
+  taker.join();
+  ASSERT_TRUE(blocked) << "Take never blocked on the server";
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(lease.messages, (Messages{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(Depth().in_flight, 5);
+  EXPECT_EQ(SettleAll(lease).published, 5u);
+  EXPECT_EQ(Results(), ResultsOf({"a", "b", "c", "d", "e"}));
+}
+
 // A lease that holds nothing while its Take waits looks dead to a Reclaim
 // with a short enough threshold; the message that arrives then is not lost.
 TEST_P(QueueContractTest, MessageArrivingWhileItsWaitingLeaseIsReclaimedIsNotLost) {
