@@ -12,20 +12,27 @@
 //                               a Redis restarted without its data does not
 //                               hand out the ids of leases still held by
 //                               bridges (their settlements must find nothing)
-// Every step is one Lua script (run by digest, EVALSHA), so each is atomic:
+// Every step is atomic: a Lua script (run by digest, EVALSHA), or for Settle
+// an optimistic transaction:
 //   Take     RPOP input <max>, RPUSH the messages to the lease, ZADD the lease
 //            (opening it with INCR when its id is empty). Only when the input
 //            is empty and `block_ms` > 0, the lease is registered before the
 //            wait and `BLMOVE input <lease> RIGHT RIGHT` waits, so a message
 //            lands in the lease as it leaves the input; a second script then
 //            checks that the lease was not reclaimed meanwhile (else the
-//            message goes back to the input). Take never leaves a lease
-//            that holds nothing registered: the id stays empty then.
-//   Settle   only if ZREM removes the lease: DEL it and LPUSH the results
-//            and dead letters, in order. A lease no longer registered
-//            (settled, reclaimed, released) publishes nothing: duplicates. A
-//            wrong number of outcomes is an error and changes nothing (the
-//            lease stays, to be reclaimed after the timeout).
+//            message goes back to the input) and takes what arrived with
+//            the message into the lease. Take never leaves a lease that
+//            holds nothing registered: the id stays empty then.
+//   Settle   WATCH the lease key, check it is registered (ZSCORE) and holds
+//            one message per outcome (LLEN), then MULTI: ZREM and DEL it,
+//            LPUSH the results and dead letters in order, EXEC. Anything that
+//            ends or moves the lease meanwhile touches its key, so EXEC fails
+//            and the check runs again. (Not a script: Lua would copy every
+//            outcome in and out, most of Redis' time for a large batch.) A
+//            lease no longer registered (settled, reclaimed, released)
+//            publishes nothing: duplicates. A wrong number of outcomes is an
+//            error and changes nothing (the lease stays, to be reclaimed
+//            after the timeout). Two round trips.
 //   Release  only if ZREM removes the lease: its messages go back to the
 //            input's tail in their order, so the next RPOP takes them.
 //   Reclaim  the oldest lease last taken into before now - older_than_ms is
@@ -77,7 +84,6 @@ class RedisListQueue final : public Queue {
   std::string lease_prefix_;
   RedisScript take_;
   RedisScript after_wait_;
-  RedisScript settle_;
   RedisScript release_;
   RedisScript reclaim_;
   RedisScript depth_;
