@@ -5,6 +5,17 @@
 
 namespace scorepipe {
 
+Result<std::vector<Settlement>> Queue::SettleMany(const std::vector<SettleRequest>& requests) {
+  std::vector<Settlement> out;
+  out.reserve(requests.size());
+  for (const SettleRequest& r : requests) {
+    Result<Settlement> settled = Settle(r.lease_id, r.outcomes);
+    if (!settled.ok()) return settled.status();
+    out.push_back(std::move(settled.value()));
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Queue>> OpenQueue(const QueueConfig& config) {
   switch (config.kind) {
     case QueueKind::kRedisList:

@@ -289,60 +289,99 @@ Status RedisListQueue::AfterWait(bool moved, size_t more, Lease* lease) {
 }
 
 Result<Settlement> RedisListQueue::Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) {
-  const std::string context = "settling lease '" + lease_id + "' of " + config_.input;
-  if (lease_id.empty() && outcomes.empty()) return Settlement{};  // a lease never opened
-  if (!IsLeaseId(lease_id)) {
-    Settlement refused;
-    refused.refused = context + ": not a lease id of this queue";
-    return refused;
+  Result<std::vector<Settlement>> settled = SettleMany({SettleRequest{lease_id, outcomes}});
+  if (!settled.ok()) return settled.status();
+  return std::move(settled.value().front());
+}
+
+Result<std::vector<Settlement>> RedisListQueue::SettleMany(const std::vector<SettleRequest>& requests) {
+  auto context = [&](const std::string& lease_id) {
+    return "settling lease '" + lease_id + "' of " + config_.input;
+  };
+  std::vector<Settlement> out(requests.size());
+  std::vector<size_t> open;  // the requests to look up in Redis
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const SettleRequest& r = requests[i];
+    if (r.lease_id.empty() && r.outcomes.empty()) continue;  // a lease never opened
+    if (!IsLeaseId(r.lease_id)) {
+      out[i].refused = context(r.lease_id) + ": not a lease id of this queue";
+      continue;
+    }
+    open.push_back(i);
   }
+  if (open.empty()) return out;
+  std::vector<std::string> keys;
+  keys.reserve(open.size());
+  for (size_t i : open) keys.push_back(LeaseKey(requests[i].lease_id));
+
   // An optimistic transaction instead of a script: a script would copy every
   // outcome into Lua and back (two thirds of Redis' time for a settle of 512
   // in the benchmark), MULTI/EXEC hands them to LPUSH as they are. WATCH on
-  // the lease key makes EXEC fail if anyone touched the lease meanwhile
+  // the lease keys makes EXEC fail if anyone touched a lease meanwhile
   // (another settlement of it, a reclaim renaming it, a release): then the
-  // check runs again and sees the lease gone.
-  const std::string lease_key = LeaseKey(lease_id);
-  const size_t n = outcomes.size();
+  // checks run again and see the lease gone.
+  const std::string what = open.size() == 1 ? context(requests[open[0]].lease_id)
+                                            : "settling " + std::to_string(open.size()) + " leases of " + config_.input;
   for (int attempt = 0; attempt < kSettleAttempts; ++attempt) {
-    client_.SetReadTimeoutMs(kReplyGraceMs);
-    auto checked =
-        client_.Exchange({{"WATCH", lease_key}, {"ZSCORE", inflight_key_, lease_id}, {"LLEN", lease_key}});
-    if (!checked.ok()) return checked.status().WithContext(context);
-    const std::vector<RedisReply>& c = checked.value();
-    if (c[0]->type == REDIS_REPLY_ERROR) return client_.ReplyError("WATCH", c[0].get()).WithContext(context);
-    const bool held = c[1]->type != REDIS_REPLY_NIL;
-    const long long holds = IsInteger(c[2].get()) ? c[2]->integer : -1;
-    if (!held || holds != static_cast<long long>(n)) {
-      if (auto unwatched = client_.Command({"UNWATCH"}); !unwatched.ok()) {
-        return unwatched.status().WithContext(context);
-      }
-      if (!held) return Settlement{0, n, ""};  // settled or reclaimed before: a duplicate
-      Settlement refused;
-      refused.refused = context + ": the lease holds " + std::to_string(holds) + " messages, got " +
-                        std::to_string(n) + " outcomes; nothing published (the lease is reclaimed after the "
-                        "in-flight timeout)";
-      return refused;
+    std::vector<std::vector<std::string_view>> checks;
+    checks.reserve(1 + 2 * open.size());
+    std::vector<std::string_view>& watch = checks.emplace_back();
+    watch.push_back("WATCH");
+    watch.insert(watch.end(), keys.begin(), keys.end());
+    for (size_t k = 0; k < open.size(); ++k) {
+      checks.push_back({"ZSCORE", inflight_key_, requests[open[k]].lease_id});
+      checks.push_back({"LLEN", keys[k]});
     }
-    std::vector<std::vector<std::string_view>> commands = {
-        {"MULTI"}, {"ZREM", inflight_key_, lease_id}, {"DEL", lease_key}};
-    AppendPushes(config_.output, outcomes, Outcome::Route::kResult, &commands);
-    AppendPushes(config_.dead_letter, outcomes, Outcome::Route::kDeadLetter, &commands);
+    client_.SetReadTimeoutMs(kReplyGraceMs);
+    auto checked = client_.Exchange(checks);
+    if (!checked.ok()) return checked.status().WithContext(what);
+    const std::vector<RedisReply>& c = checked.value();
+    if (c[0]->type == REDIS_REPLY_ERROR) return client_.ReplyError("WATCH", c[0].get()).WithContext(what);
+
+    std::vector<std::vector<std::string_view>> commands = {{"MULTI"}};
+    std::vector<size_t> settling;
+    for (size_t k = 0; k < open.size(); ++k) {
+      const size_t i = open[k];
+      const size_t n = requests[i].outcomes.size();
+      const bool held = c[1 + 2 * k]->type != REDIS_REPLY_NIL;
+      const long long holds = IsInteger(c[2 + 2 * k].get()) ? c[2 + 2 * k]->integer : -1;
+      out[i] = Settlement{};
+      if (!held) {
+        out[i].duplicates = n;  // settled or reclaimed before
+        continue;
+      }
+      if (holds != static_cast<long long>(n)) {
+        out[i].refused = context(requests[i].lease_id) + ": the lease holds " + std::to_string(holds) +
+                         " messages, got " + std::to_string(n) +
+                         " outcomes; nothing published (the lease is reclaimed after the in-flight timeout)";
+        continue;
+      }
+      settling.push_back(i);
+      commands.push_back({"ZREM", inflight_key_, requests[i].lease_id});
+      commands.push_back({"DEL", keys[k]});
+      AppendPushes(config_.output, requests[i].outcomes, Outcome::Route::kResult, &commands);
+      AppendPushes(config_.dead_letter, requests[i].outcomes, Outcome::Route::kDeadLetter, &commands);
+    }
+    if (settling.empty()) {
+      if (auto unwatched = client_.Command({"UNWATCH"}); !unwatched.ok()) return unwatched.status().WithContext(what);
+      return out;
+    }
     commands.push_back({"EXEC"});
     auto done = client_.Exchange(commands);
-    if (!done.ok()) return done.status().WithContext(context);
+    if (!done.ok()) return done.status().WithContext(what);
     const redisReply* exec = done.value().back().get();
-    if (exec->type == REDIS_REPLY_NIL) continue;  // the lease changed under us: look again
+    if (exec->type == REDIS_REPLY_NIL) continue;  // a lease changed under us: look again
     if (exec->type != REDIS_REPLY_ARRAY) {
       for (const RedisReply& r : done.value()) {
-        if (r->type == REDIS_REPLY_ERROR) return client_.ReplyError("settle transaction", r.get()).WithContext(context);
+        if (r->type == REDIS_REPLY_ERROR) return client_.ReplyError("settle transaction", r.get()).WithContext(what);
       }
-      return Unexpected(context, "settle transaction");
+      return Unexpected(what, "settle transaction");
     }
-    return Settlement{n, 0, ""};
+    for (size_t i : settling) out[i].published = requests[i].outcomes.size();
+    return out;
   }
-  return Status::Error(context + ": the lease kept changing under " + std::to_string(kSettleAttempts) +
-                       " attempts to settle it");
+  return Status::Error(what + ": the leases kept changing under " + std::to_string(kSettleAttempts) +
+                       " attempts to settle them");
 }
 
 Status RedisListQueue::Release(const Lease& lease) {

@@ -65,6 +65,8 @@ class RedisListQueue final : public Queue {
   // (its messages belong to another lease now): open a new lease.
   Status Take(size_t max, int block_ms, Lease* lease) override;
   Result<Settlement> Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) override;
+  // One WATCH and one transaction for all of them.
+  Result<std::vector<Settlement>> SettleMany(const std::vector<SettleRequest>& requests) override;
   Status Release(const Lease& lease) override;
   Status Reclaim(int older_than_ms, size_t max, Lease* out) override;
   // Exact: in_flight sums the lengths of the registered leases.

@@ -69,29 +69,55 @@ Status Sink::Bind() {
   return publish_ ? BindSocket(*publish_, config_.publish.bind) : Status::Ok();
 }
 
-bool Sink::Handle(zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
-  std::string_view bytes(static_cast<const char*>(frame.data()), frame.size());
-  Result<ResultBatch> batch = DecodeResultBatch(bytes);
-  if (!batch.ok()) {
-    ++stats_.frames_refused;
-    uint64_t held_back = 0;
-    if (refused_log_.ShouldLog(&held_back)) {
-      spdlog::warn("refusing a {}-byte frame from a worker: {} ({} more since the last report)", frame.size(),
-                   batch.status().message(), held_back);
+std::vector<zmq::message_t> Sink::Group(zmq::message_t first) {
+  std::vector<zmq::message_t> frames;
+  frames.push_back(std::move(first));
+  while (frames.size() < kMaxGroup) {
+    zmq::message_t next;
+    if (!results_.recv(next, zmq::recv_flags::dontwait)) break;
+    frames.push_back(std::move(next));
+  }
+  return frames;
+}
+
+bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time_point> deadline) {
+  // Decode and format; what does not decode is refused here and goes no further.
+  requests_.resize(frames.size());
+  std::vector<size_t> frame_of;  // request -> frame
+  std::vector<ResultBatch> batches;
+  size_t used = 0;
+  for (size_t f = 0; f < frames.size(); ++f) {
+    std::string_view bytes(static_cast<const char*>(frames[f].data()), frames[f].size());
+    Result<ResultBatch> batch = DecodeResultBatch(bytes);
+    if (!batch.ok()) {
+      ++stats_.frames_refused;
+      uint64_t held_back = 0;
+      if (refused_log_.ShouldLog(&held_back)) {
+        spdlog::warn("refusing a {}-byte frame from a worker: {} ({} more since the last report)",
+                     frames[f].size(), batch.status().message(), held_back);
+      }
+      continue;
     }
-    return true;
+    SettleRequest& request = requests_[used];
+    if (Status formatted = FormatOutcomes(batch.value(), &request.outcomes); !formatted.ok()) {
+      ++stats_.frames_refused;
+      spdlog::error("refusing a result batch: {}", formatted.message());
+      continue;
+    }
+    request.lease_id = batch->lease;
+    frame_of.push_back(f);
+    batches.push_back(std::move(batch.value()));
+    ++used;
   }
-  if (Status formatted = FormatOutcomes(batch.value(), &outcomes_); !formatted.ok()) {
-    ++stats_.frames_refused;
-    spdlog::error("refusing a result batch: {}", formatted.message());
-    return true;
-  }
+  requests_.resize(used);
+  if (used == 0) return true;
+
   Backoff backoff;
-  Settlement settled;
+  std::vector<Settlement> settled;
   while (true) {
-    Result<Settlement> s = queue_->Settle(batch->lease, outcomes_);
+    Result<std::vector<Settlement>> s = queue_->SettleMany(requests_);
     if (s.ok()) {
-      settled = s.value();
+      settled = std::move(s.value());
       break;
     }
     uint64_t held_back = 0;
@@ -100,37 +126,42 @@ bool Sink::Handle(zmq::message_t& frame, std::optional<Clock::time_point> deadli
     }
     const bool out_of_time = deadline ? Clock::now() >= *deadline : StopRequested();
     if (out_of_time) {
-      spdlog::error("stopping with batch {} unsettled ({} outcomes; its lease brings it back): {}",
-                    batch->batch_id, outcomes_.size(), s.status().message());
+      spdlog::error("stopping with {} batches unsettled (their leases bring them back): {}", used,
+                    s.status().message());
       return false;
     }
     SleepUnlessStopped(backoff.NextDelayMs());
   }
   if (backoff.attempts() > 0) spdlog::info("queue reachable again");
-  if (!settled.refused.empty()) {
-    ++stats_.frames_refused;
-    spdlog::error("refusing result batch {} from {}: {}", batch->batch_id, batch->worker_id, settled.refused);
-    return true;
-  }
-  ++stats_.batches;
-  stats_.duplicates += settled.duplicates;
-  if (settled.duplicates > 0) {
-    spdlog::debug("batch {} from {}: {} duplicate outcomes dropped", batch->batch_id, batch->worker_id,
-                  settled.duplicates);
-  }
-  if (settled.published == 0) return true;
-  if (settled.duplicates > 0) {
-    stats_.results += settled.published;  // a partial settlement (streams): routes not told apart
-  } else {
-    for (const Outcome& o : outcomes_) {
-      if (o.route == Outcome::Route::kResult) {
-        ++stats_.results;
-      } else {
-        ++stats_.dead_lettered;
+
+  for (size_t r = 0; r < used; ++r) {
+    const ResultBatch& batch = batches[r];
+    const Settlement& done = settled[r];
+    if (!done.refused.empty()) {
+      ++stats_.frames_refused;
+      spdlog::error("refusing result batch {} from {}: {}", batch.batch_id, batch.worker_id, done.refused);
+      continue;
+    }
+    ++stats_.batches;
+    stats_.duplicates += done.duplicates;
+    if (done.duplicates > 0) {
+      spdlog::debug("batch {} from {}: {} duplicate outcomes dropped", batch.batch_id, batch.worker_id,
+                    done.duplicates);
+    }
+    if (done.published == 0) continue;
+    if (done.duplicates > 0) {
+      stats_.results += done.published;  // a partial settlement (streams): routes not told apart
+    } else {
+      for (const Outcome& o : requests_[r].outcomes) {
+        if (o.route == Outcome::Route::kResult) {
+          ++stats_.results;
+        } else {
+          ++stats_.dead_lettered;
+        }
       }
     }
+    if (publish_) publish_->send(frames[frame_of[r]], zmq::send_flags::dontwait);
   }
-  if (publish_) publish_->send(frame, zmq::send_flags::dontwait);
   return true;
 }
 
@@ -139,7 +170,9 @@ Status Sink::Run() {
                publish_ ? config_.publish.bind : std::string("off"));
   while (!StopRequested()) {
     std::optional<zmq::message_t> frame = ReceiveFor(results_, kReceiveSliceMs);
-    if (frame) Handle(*frame, std::nullopt);
+    if (!frame) continue;
+    std::vector<zmq::message_t> frames = Group(std::move(*frame));
+    Handle(frames, std::nullopt);
   }
   // Write what the stopping workers still send.
   Status status = Status::Ok();
@@ -147,7 +180,8 @@ Status Sink::Run() {
   while (Clock::now() < deadline) {
     std::optional<zmq::message_t> frame = ReceiveFor(results_, kDrainQuietMs);
     if (!frame) break;
-    if (!Handle(*frame, deadline)) {
+    std::vector<zmq::message_t> frames = Group(std::move(*frame));
+    if (!Handle(frames, deadline)) {
       status = Status::Error("stopped with unwritten results: the queue stayed unreachable");
       break;
     }

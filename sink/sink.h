@@ -1,7 +1,7 @@
 // Sink: gathers results from every worker and publishes them.
 //
 // PULLs ResultBatches (workers connect and PUSH) and settles each batch's
-// lease in the queue in one atomic round trip (bridge/queue.h): results in
+// lease in the queue atomically (bridge/queue.h): results in
 // the upstream's result format to the output, the bridge's rejects and the
 // transactions a worker could not score to the dead-letter queue with their
 // reasons, all in lease order. A batch whose lease no longer holds its
@@ -10,7 +10,10 @@
 // Each batch that published is also re-sent as is on a PUB socket for live
 // subscribers (slow subscribers lose messages there, never the queue). While
 // the queue is unreachable the sink retries with back-off and reads nothing
-// more: back-pressure to the workers.
+// more: back-pressure to the workers. The batches that are waiting when it
+// turns to the queue (up to kMaxGroup) are settled together
+// (Queue::SettleMany: one transaction for lists), so a busy sink pays one
+// round trip per group, not per batch.
 //
 // Run() is called once, on the thread that built the Sink.
 #ifndef SCOREPIPE_SINK_SINK_H_
@@ -59,14 +62,19 @@ class Sink {
   const SinkStats& stats() const { return stats_; }
 
  private:
-  // Writes one frame's results; false if it gave up (stop during an outage).
-  bool Handle(zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
+  // Batches settled together at most.
+  static constexpr size_t kMaxGroup = 8;
+
+  // Writes the results of `frames`; false if it gave up (stop during an outage).
+  bool Handle(std::vector<zmq::message_t>& frames, std::optional<std::chrono::steady_clock::time_point> deadline);
+  // `first` and what else is waiting, up to kMaxGroup frames.
+  std::vector<zmq::message_t> Group(zmq::message_t first);
 
   const SinkConfig config_;
   std::unique_ptr<Queue> queue_;
   zmq::socket_t results_;
   std::optional<zmq::socket_t> publish_;
-  std::vector<Outcome> outcomes_;
+  std::vector<SettleRequest> requests_;
   SinkStats stats_;
   RateLimitedLog refused_log_;
   RateLimitedLog queue_error_log_;

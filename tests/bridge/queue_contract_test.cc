@@ -482,6 +482,29 @@ TEST_P(QueueContractTest, SettlePublishesResultsAndDeadLettersInOrderAndEndsTheL
   EXPECT_EQ(depth.waiting, 0);
 }
 
+TEST_P(QueueContractTest, SettleManySettlesEachLeaseAsSettleWould) {
+  Produce({"a", "b", "c", "d", "e"});
+  Lease first = TakeLease(2);   // a b
+  Lease second = TakeLease(1);  // c
+  Lease third = TakeLease(2);   // d e
+  SettleAll(second);            // settled before: its outcomes are duplicates now
+  std::vector<Outcome> short_by_one = OutcomesFor(third);
+  short_by_one.pop_back();
+  auto settled = queue_->SettleMany({SettleRequest{first.id, OutcomesFor(first)},
+                                     SettleRequest{second.id, OutcomesFor(second)},
+                                     SettleRequest{third.id, short_by_one}});
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  ASSERT_EQ(settled->size(), 3u);
+  EXPECT_EQ((*settled)[0].published, 2u);
+  EXPECT_EQ((*settled)[1].published, 0u);
+  EXPECT_EQ((*settled)[1].duplicates, 1u);
+  EXPECT_FALSE((*settled)[2].refused.empty());
+  EXPECT_EQ(Results(), ResultsOf({"c", "a", "b"}));
+  // The refused lease is still held, and settles once given the right outcomes.
+  EXPECT_EQ(Depth().in_flight, 2);
+  EXPECT_EQ(SettleAll(third).published, 2u);
+}
+
 TEST_P(QueueContractTest, LaterSettlementsAreConsumedLater) {
   Produce({"a", "bad-a", "b", "c", "bad-c"});
   Lease first = TakeLease(2);
