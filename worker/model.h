@@ -35,6 +35,8 @@ class Model {
   virtual size_t num_features() const = 0;
   // Reported with every result (ResultBatch::model_version).
   virtual const std::string& version() const = 0;
+  // One line for the log: the model and how it is evaluated.
+  virtual std::string Describe() const { return "model " + version(); }
 
   // Replaces *p_fraud with n_rows probabilities of class 1 (fraud), one per
   // row of `rows` (n_rows * num_features() floats, row-major). One call per

@@ -1,14 +1,20 @@
 #include "worker/xgboost_model.h"
 
+#include <spdlog/spdlog.h>
 #include <xgboost/c_api.h>
 
 #include <bit>
 #include <cinttypes>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "worker/file_util.h"
+#include "worker/tree_ensemble.h"
 
 namespace scorepipe {
 namespace {
@@ -22,6 +28,14 @@ constexpr const char* kPredictConfig =
 constexpr const char* kFloatTypestr = std::endian::native == std::endian::little ? "<f4" : ">f4";
 
 constexpr const char* kSupportedObjective = "binary:logistic";
+
+// The native evaluator replaces libxgboost only after it gave the same
+// probabilities (within kProbeTolerance) on kProbeRows rows
+// (TreeEnsemble::ProbeRows: thresholds, their neighbours, NaN, infinities,
+// random values), the same rows at every load.
+constexpr size_t kProbeRows = 2000;
+constexpr uint64_t kProbeSeed = 20240607;
+constexpr double kProbeTolerance = 1e-6;
 
 // The objective's name from the booster's JSON configuration, "" if absent.
 std::string ObjectiveName(BoosterHandle handle) {
@@ -38,38 +52,101 @@ std::string ObjectiveName(BoosterHandle handle) {
   return text.substr(start, end - start);
 }
 
+// libxgboost's probabilities for n_rows rows of num_features floats, one
+// in-place prediction; replaces *p.
+Status LibxgboostPredict(BoosterHandle handle, const float* rows, size_t n_rows,
+                         size_t num_features, std::vector<double>* p) {
+  p->clear();
+  if (n_rows == 0) return Status::Ok();
+  // A NumPy-style __array_interface__ describing the caller's buffer; no copy.
+  char array_interface[192];
+  std::snprintf(array_interface, sizeof array_interface,
+                R"({"data":[%)" PRIuPTR R"(,true],"shape":[%zu,%zu],"typestr":"%s","version":3})",
+                reinterpret_cast<uintptr_t>(rows), n_rows, num_features, kFloatTypestr);
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* result = nullptr;
+  if (XGBoosterPredictFromDense(handle, array_interface, kPredictConfig, nullptr, &shape, &dim,
+                                &result) != 0) {
+    return Status::Error("prediction failed: " + XgboostLastError());
+  }
+  bst_ulong total = 1;
+  for (bst_ulong i = 0; i < dim; ++i) total *= shape[i];
+  if (total != n_rows) {
+    return Status::Error("expected " + std::to_string(n_rows) + " predictions, got " +
+                         std::to_string(total));
+  }
+  p->assign(result, result + n_rows);
+  return Status::Ok();
+}
+
+// The native evaluator for the booster's model, checked against libxgboost
+// on the probe rows; or why it cannot be used.
+Result<TreeEnsemble> VerifiedTreeEnsemble(BoosterHandle handle, size_t num_features) {
+  // The model as libxgboost holds it, in its own JSON schema whatever the
+  // version that wrote the file.
+  bst_ulong len = 0;
+  const char* json = nullptr;
+  if (XGBoosterSaveModelToBuffer(handle, R"({"format":"json"})", &len, &json) != 0) {
+    return Status::Error("cannot save the model as JSON: " + XgboostLastError());
+  }
+  Result<TreeEnsemble> ensemble = TreeEnsemble::FromXgboostJson(std::string_view(json, len));
+  if (!ensemble.ok()) return ensemble.status();
+  if (ensemble->num_features() != num_features) {
+    return Status::Error("it reads " + std::to_string(ensemble->num_features()) +
+                         " features, libxgboost " + std::to_string(num_features));
+  }
+  const std::vector<float> rows = ensemble->ProbeRows(kProbeRows, kProbeSeed);
+  std::vector<double> expected;
+  if (Status s = LibxgboostPredict(handle, rows.data(), kProbeRows, num_features, &expected);
+      !s.ok()) {
+    return s.WithContext("libxgboost on the probe rows");
+  }
+  std::vector<double> native(kProbeRows);
+  ensemble->PredictProba(rows.data(), kProbeRows, native.data());
+  for (size_t r = 0; r < kProbeRows; ++r) {
+    const bool both_nan = std::isnan(native[r]) && std::isnan(expected[r]);
+    if (both_nan || std::fabs(native[r] - expected[r]) <= kProbeTolerance) continue;
+    std::string values;
+    char number[32];
+    for (size_t f = 0; f < num_features; ++f) {
+      std::snprintf(number, sizeof number, "%s%.9g", f == 0 ? "" : ", ",
+                    static_cast<double>(rows[r * num_features + f]));
+      values += number;
+    }
+    std::snprintf(number, sizeof number, "%.9g", native[r]);
+    std::string message = "probe row " + std::to_string(r) + " [" + values + "]: native " + number;
+    std::snprintf(number, sizeof number, "%.9g", expected[r]);
+    return Status::Error(message + ", libxgboost " + number);
+  }
+  return ensemble;
+}
+
 class XgboostModel final : public Model {
  public:
-  XgboostModel(BoosterHandle handle, size_t num_features, std::string version)
-      : handle_(handle), num_features_(num_features), version_(std::move(version)) {}
+  // `native`, when set, was verified against the booster's predictions.
+  XgboostModel(BoosterHandle handle, size_t num_features, std::string version,
+               std::optional<TreeEnsemble> native, std::string description)
+      : handle_(handle),
+        num_features_(num_features),
+        version_(std::move(version)),
+        native_(std::move(native)),
+        description_(std::move(description)) {}
   ~XgboostModel() override { XGBoosterFree(handle_); }
 
   size_t num_features() const override { return num_features_; }
   const std::string& version() const override { return version_; }
+  std::string Describe() const override { return description_; }
 
   Status PredictProba(const float* rows, size_t n_rows, std::vector<double>* p_fraud) override {
-    p_fraud->clear();
-    if (n_rows == 0) return Status::Ok();
-    // A NumPy-style __array_interface__ describing the caller's buffer; no copy.
-    char array_interface[192];
-    std::snprintf(array_interface, sizeof array_interface,
-                  R"({"data":[%)" PRIuPTR R"(,true],"shape":[%zu,%zu],"typestr":"%s","version":3})",
-                  reinterpret_cast<uintptr_t>(rows), n_rows, num_features_, kFloatTypestr);
-    const bst_ulong* shape = nullptr;
-    bst_ulong dim = 0;
-    const float* result = nullptr;
-    if (XGBoosterPredictFromDense(handle_, array_interface, kPredictConfig, nullptr, &shape, &dim,
-                                  &result) != 0) {
-      return Status::Error("xgboost model " + version_ +
-                           ": prediction failed: " + XgboostLastError());
+    if (native_.has_value()) {
+      p_fraud->resize(n_rows);
+      native_->PredictProba(rows, n_rows, p_fraud->data());
+      return Status::Ok();
     }
-    bst_ulong total = 1;
-    for (bst_ulong i = 0; i < dim; ++i) total *= shape[i];
-    if (total != n_rows) {
-      return Status::Error("xgboost model " + version_ + ": expected " + std::to_string(n_rows) +
-                           " predictions, got " + std::to_string(total));
+    if (Status s = LibxgboostPredict(handle_, rows, n_rows, num_features_, p_fraud); !s.ok()) {
+      return s.WithContext("xgboost model " + version_);
     }
-    p_fraud->assign(result, result + n_rows);
     return Status::Ok();
   }
 
@@ -77,6 +154,8 @@ class XgboostModel final : public Model {
   BoosterHandle handle_;
   size_t num_features_;
   std::string version_;
+  std::optional<TreeEnsemble> native_;  // scores instead of the booster when set
+  std::string description_;
 };
 
 }  // namespace
@@ -133,9 +212,27 @@ Result<std::unique_ptr<Model>> LoadXgboostModel(const std::string& path, std::st
     return Status::Error(path + ": the model takes " + std::to_string(num_features) +
                          " features but the feature spec has " + std::to_string(expected_features));
   }
+
+  // The native evaluator when it reproduces libxgboost on this model;
+  // libxgboost otherwise, which scores every model it loads.
+  std::optional<TreeEnsemble> native;
+  std::string description = "xgboost model " + version + ": ";
+  Result<TreeEnsemble> ensemble = VerifiedTreeEnsemble(handle, static_cast<size_t>(num_features));
+  if (ensemble.ok()) {
+    description += "native tree evaluator (" + std::to_string(ensemble->num_trees()) +
+                   " trees, depth " + std::to_string(ensemble->max_depth()) +
+                   ", verified against libxgboost on " + std::to_string(kProbeRows) + " rows)";
+    native = std::move(ensemble).value();
+    spdlog::info("{}", description);
+  } else {
+    description += "libxgboost (the native tree evaluator does not take it: " +
+                   ensemble.status().message() + ")";
+    spdlog::warn("{} ({})", description, path);
+  }
   guard.release();
-  return std::unique_ptr<Model>(
-      new XgboostModel(handle, static_cast<size_t>(num_features), std::move(version)));
+  return std::unique_ptr<Model>(new XgboostModel(handle, static_cast<size_t>(num_features),
+                                                 std::move(version), std::move(native),
+                                                 std::move(description)));
 }
 
 }  // namespace scorepipe

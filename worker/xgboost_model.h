@@ -1,7 +1,13 @@
 // An XGBoost binary classifier (objective binary:logistic) loaded from its JSON
-// model file and scored through libxgboost's C API, one in-place prediction
-// per batch, on one thread (nthread = 1: the cluster parallelises by
-// processes).
+// model file through libxgboost's C API, which validates it and is the
+// reference for its predictions. Scored by the native evaluator
+// (worker/tree_ensemble.h: ~0.2 us per row for the demo model against ~1 us
+// in libxgboost, plus libxgboost's fixed ~40 us per call) when the evaluator
+// takes the model and agrees with libxgboost on 2,000 probe rows at load
+// (thresholds, the floats beside them, NaN, infinities); otherwise through
+// libxgboost, one in-place prediction per batch on one thread (nthread = 1:
+// the cluster parallelises by processes). Describe() says which, and the
+// load logs it.
 //
 // The model owns its booster handle; it is used by one thread at a time (the
 // booster keeps its prediction buffer per thread, copied out before return).

@@ -1,5 +1,7 @@
 #include "bench/micro/micro_data.h"
 
+#include <spdlog/spdlog.h>
+
 #include <Eigen/Core>
 #include <cstdio>
 #include <cstdlib>
@@ -60,6 +62,9 @@ FeatureExtractor DemoFeatures() {
 }
 
 std::unique_ptr<Model> DemoXgboostModel() {
+  // The load's info line (which evaluator scores it) would repeat for every
+  // benchmark and bury the table.
+  spdlog::set_level(spdlog::level::warn);
   const ModelConfig cfg = DemoModelConfig();
   Result<std::unique_ptr<Model>> model = LoadModel(cfg, DemoFeatures().width());
   if (!model.ok()) ExitWithError("demo model", model.status().message());
