@@ -67,55 +67,21 @@ end
 )lua";
 
 // KEYS: input, inflight, seq. ARGV: lease id ('' opens one), max, lease key
-// prefix, '1' to open and register the lease even when nothing came (a wait
-// into it follows).
-// Returns {0} when the lease is no longer held (its key's late arrivals go
-// back to the input: nobody else would answer them), else {1, id, messages}
-// (id '' when nothing came and no lease was opened).
+// prefix.
+// Returns {0} when the lease is no longer held, else {1, id, messages} (id
+// '' when nothing came and no lease was opened).
 constexpr std::string_view kTakeLua = R"lua(
 local id = ARGV[1]
-if id ~= '' and not redis.call('ZSCORE', KEYS[2], id) then
-  give_back(KEYS[1], ARGV[3] .. id)
-  return {0}
-end
+if id ~= '' and not redis.call('ZSCORE', KEYS[2], id) then return {0} end
 local popped = redis.call('RPOP', KEYS[1], ARGV[2])
 if not popped then
   popped = {}
-  if id == '' and ARGV[4] ~= '1' then return {1, '', popped} end
+  if id == '' then return {1, '', popped} end
 end
 if id == '' then id = next_id(KEYS[3]) end
 push('RPUSH', ARGV[3] .. id, popped, 1, #popped)
 redis.call('ZADD', KEYS[2], now_ms(), id)
 return {1, id, popped}
-)lua";
-
-// After BLMOVE into a lease. KEYS: inflight, lease key, input. ARGV: lease id,
-// '1' when a message was moved in, how many more to take at once.
-// Nothing moved: ends the lease if it holds nothing (returns {0}) or leaves
-// it ({1}). Moved: {1, more} if the lease is still held (its time refreshed,
-// and up to ARGV[3] more messages taken into it: what arrived together with
-// the one that woke us, so that it rides in the same batch), else the lease
-// was reclaimed or settled during the wait and what its key holds goes back
-// to the input ({2}).
-constexpr std::string_view kAfterWaitLua = R"lua(
-if ARGV[2] ~= '1' then
-  if redis.call('LLEN', KEYS[2]) == 0 then
-    redis.call('ZREM', KEYS[1], ARGV[1])
-    return {0}
-  end
-  return {1}
-end
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
-  local more = {}
-  if tonumber(ARGV[3]) > 0 then
-    more = redis.call('RPOP', KEYS[3], ARGV[3]) or {}
-    push('RPUSH', KEYS[2], more, 1, #more)
-  end
-  return {1, more}
-end
-give_back(KEYS[3], KEYS[2])
-return {2}
 )lua";
 
 // KEYS: inflight, lease key, input. ARGV: lease id. Returns the number of
@@ -202,7 +168,6 @@ RedisListQueue::RedisListQueue(QueueConfig config)
       seq_key_(config_.input + ":scorepipe:seq"),
       lease_prefix_(config_.input + ":scorepipe:lease:"),
       take_(Script(kTakeLua)),
-      after_wait_(Script(kAfterWaitLua)),
       release_(Script(kReleaseLua)),
       reclaim_(Script(kReclaimLua)),
       depth_(Script(kDepthLua)) {}
@@ -233,58 +198,42 @@ Status RedisListQueue::Push(const std::vector<std::string>& messages) {
 Status RedisListQueue::Take(size_t max, int block_ms, Lease* lease) {
   if (max == 0) return Status::Ok();
   const std::string context = "taking from " + config_.input;
-  const bool wait = block_ms > 0;
+  // After a take that emptied the input, the next one waits first: one round
+  // trip less per batch when the producers are slower than the pipeline.
+  if (!drained_ || block_ms <= 0) {
+    const size_t before = lease->messages.size();
+    if (Status s = TakeNow(max, lease); !s.ok()) return s.WithContext(context);
+    if (lease->messages.size() > before || block_ms <= 0) return Status::Ok();
+  }
+  // The input is empty: wait without taking. BLMOVE of the input onto itself
+  // (RIGHT to RIGHT) returns once a message is there and leaves it where it
+  // was; the take script then takes it, and what came with it, into the
+  // lease. Nothing is in flight while waiting, so a bridge killed here loses
+  // nothing. BLMOVE's timeout is in seconds; 0 would be forever.
+  client_.SetReadTimeoutMs(block_ms + kReplyGraceMs);
+  const std::string timeout = std::to_string(block_ms / 1000.0);
+  auto waited = client_.Command({"BLMOVE", config_.input, config_.input, "RIGHT", "RIGHT", timeout});
+  if (!waited.ok()) return waited.status().WithContext(context);
+  if (waited.value()->type != REDIS_REPLY_STRING) return Status::Ok();  // nothing came in time
+  return TakeNow(max, lease).WithContext(context);
+}
+
+Status RedisListQueue::TakeNow(size_t max, Lease* lease) {
   const std::string count = std::to_string(max);
   client_.SetReadTimeoutMs(kReplyGraceMs);
-  auto taken = client_.Eval(
-      &take_, 3, {config_.input, inflight_key_, seq_key_, lease->id, count, lease_prefix_, wait ? "1" : "0"});
-  if (!taken.ok()) return taken.status().WithContext(context);
+  auto taken = client_.Eval(&take_, 3, {config_.input, inflight_key_, seq_key_, lease->id, count, lease_prefix_});
+  if (!taken.ok()) return taken.status();
   const redisReply* reply = taken.value().get();
   if (IsArray(reply, 1) && IsInteger(reply->element[0]) && reply->element[0]->integer == 0) {
     const std::string lost = lease->id;
     *lease = Lease{};  // its messages are someone else's now
-    return Status::Error(context + ": lease " + lost + " is no longer held (reclaimed or settled)");
+    return Status::Error("lease " + lost + " is no longer held (reclaimed or settled)");
   }
-  if (!IsArray(reply, 3) || !IsInteger(reply->element[0])) return Unexpected(context, "take");
+  if (!IsArray(reply, 3) || !IsInteger(reply->element[0])) return Status::Error("unexpected reply from the take script");
   lease->id = ReplyText(reply->element[1]);
-  const size_t before = lease->messages.size();
+  const size_t got = reply->element[2]->type == REDIS_REPLY_ARRAY ? reply->element[2]->elements : 0;
   AppendStrings(reply->element[2], &lease->messages);
-  if (lease->messages.size() > before || !wait) return Status::Ok();
-
-  // The input is empty and the lease registered: wait for one message to
-  // move straight into it. BLMOVE's timeout is in seconds; 0 would be forever.
-  client_.SetReadTimeoutMs(block_ms + kReplyGraceMs);
-  const std::string timeout = std::to_string(block_ms / 1000.0);
-  auto moved = client_.Command({"BLMOVE", config_.input, LeaseKey(lease->id), "RIGHT", "RIGHT", timeout});
-  if (!moved.ok()) return moved.status().WithContext(context);
-  const bool came = moved.value()->type == REDIS_REPLY_STRING;
-  // Appended before the check: it is in the lease unless the check says the
-  // lease has gone, and so the lease matches what Redis holds even when the
-  // check fails.
-  if (came) lease->messages.emplace_back(ReplyText(moved.value().get()));
-  return AfterWait(came, max - 1, lease).WithContext(context);
-}
-
-Status RedisListQueue::AfterWait(bool moved, size_t more, Lease* lease) {
-  if (!moved && !lease->messages.empty()) return Status::Ok();  // the lease stays open as it is
-  client_.SetReadTimeoutMs(kReplyGraceMs);
-  const std::string more_text = std::to_string(more);
-  auto checked = client_.Eval(&after_wait_, 3,
-                              {inflight_key_, LeaseKey(lease->id), config_.input, lease->id, moved ? "1" : "0",
-                               more_text});
-  if (!checked.ok()) return checked.status();
-  const redisReply* reply = checked.value().get();
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 || !IsInteger(reply->element[0])) {
-    return Status::Error("unexpected reply from the after-wait script");
-  }
-  const long long verdict = reply->element[0]->integer;
-  if (verdict == 0) lease->id.clear();  // nothing came: no lease stays open
-  if (verdict == 1 && reply->elements == 2) AppendStrings(reply->element[1], &lease->messages);
-  if (verdict == 2) {
-    const std::string lost = lease->id;
-    *lease = Lease{};  // its messages are someone else's now
-    return Status::Error("lease " + lost + " was reclaimed while waiting; its new message went back to the input");
-  }
+  drained_ = got < max;
   return Status::Ok();
 }
 

@@ -16,12 +16,10 @@
 // an optimistic transaction:
 //   Take     RPOP input <max>, RPUSH the messages to the lease, ZADD the lease
 //            (opening it with INCR when its id is empty). Only when the input
-//            is empty and `block_ms` > 0, the lease is registered before the
-//            wait and `BLMOVE input <lease> RIGHT RIGHT` waits, so a message
-//            lands in the lease as it leaves the input; a second script then
-//            checks that the lease was not reclaimed meanwhile (else the
-//            message goes back to the input) and takes what arrived with
-//            the message into the lease. Take never leaves a lease that
+//            is empty and `block_ms` > 0, `BLMOVE input input RIGHT RIGHT`
+//            waits without taking (the message it returns stays in the input)
+//            and the script runs again for it and what came with it. Nothing
+//            is in flight during the wait. Take never leaves a lease that
 //            holds nothing registered: the id stays empty then.
 //   Settle   WATCH the lease key, check it is registered (ZSCORE) and holds
 //            one message per outcome (LLEN), then MULTI: ZREM and DEL it,
@@ -75,17 +73,16 @@ class RedisListQueue final : public Queue {
 
  private:
   std::string LeaseKey(const std::string& id) const { return lease_prefix_ + id; }
-  // After BLMOVE: `moved` says whether a message came into the lease; if so,
-  // up to `more` messages that arrived with it join the lease at once.
-  Status AfterWait(bool moved, size_t more, Lease* lease);
+  // One take script: up to `max` messages into `lease`, without waiting.
+  Status TakeNow(size_t max, Lease* lease);
 
   QueueConfig config_;
+  bool drained_ = false;  // the last take found fewer than it asked for
   RedisClient client_;
   std::string inflight_key_;
   std::string seq_key_;
   std::string lease_prefix_;
   RedisScript take_;
-  RedisScript after_wait_;
   RedisScript release_;
   RedisScript reclaim_;
   RedisScript depth_;

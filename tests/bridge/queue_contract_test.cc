@@ -415,6 +415,25 @@ TEST_P(QueueContractTest, MessagePushedWhileTakeBlocksIsReturnedInTheLease) {
   EXPECT_EQ(Results(), ResultsOf({"late"}));
 }
 
+// A Take waiting on an empty queue holds nothing: a bridge killed while it
+// waits leaves nothing in flight to be reclaimed.
+TEST_P(QueueContractTest, ATakeThatWaitsInVainLeavesNoLeaseAndNothingInFlight) {
+  Take(1);
+  std::unique_ptr<Queue> taker = Open(suite_.server()->port());
+  Lease lease;
+  Status status;
+  std::thread waiting([&] { status = taker->Take(10, 1500, &lease); });
+  const bool blocked = WaitForBlockedClient(std::chrono::seconds(10));
+  const QueueDepth during = Depth();
+  waiting.join();
+  ASSERT_TRUE(blocked) << "Take never blocked on the server";
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(during.in_flight, 0);
+  EXPECT_EQ(during.waiting, 0);
+  EXPECT_TRUE(lease.messages.empty());
+  EXPECT_TRUE(lease.id.empty()) << "no lease stays open when nothing came";
+}
+
 // A producer's pipeline of pushes wakes the waiting Take with its first
 // message; the rest, right behind it, ride in the same lease (one batch, not
 // a batch of one and another of the rest).
