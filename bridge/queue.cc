@@ -5,7 +5,7 @@
 
 namespace scorepipe {
 
-Result<std::vector<Settlement>> Queue::SettleMany(const std::vector<SettleRequest>& requests) {
+Result<std::vector<Settlement>> Queue::SettleMany(std::span<const SettleRequest> requests) {
   std::vector<Settlement> out;
   out.reserve(requests.size());
   for (const SettleRequest& r : requests) {

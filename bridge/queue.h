@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -98,7 +99,7 @@ class Queue {
   // busy sink does not pay a round trip per batch. One Settlement per
   // request, in order. After an error some may have taken effect: a retry
   // reports those as duplicates. The default settles one by one.
-  virtual Result<std::vector<Settlement>> SettleMany(const std::vector<SettleRequest>& requests);
+  virtual Result<std::vector<Settlement>> SettleMany(std::span<const SettleRequest> requests);
 
   // Ends a lease that will not be settled (a stopping bridge's unsent batch)
   // so its messages are taken again as soon as possible, in their order.

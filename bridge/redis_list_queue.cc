@@ -238,12 +238,13 @@ Status RedisListQueue::TakeNow(size_t max, Lease* lease) {
 }
 
 Result<Settlement> RedisListQueue::Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) {
-  Result<std::vector<Settlement>> settled = SettleMany({SettleRequest{lease_id, outcomes}});
+  const SettleRequest one{lease_id, outcomes};  // a copy; the sink's path, SettleMany, makes none
+  Result<std::vector<Settlement>> settled = SettleMany(std::span<const SettleRequest>(&one, 1));
   if (!settled.ok()) return settled.status();
   return std::move(settled.value().front());
 }
 
-Result<std::vector<Settlement>> RedisListQueue::SettleMany(const std::vector<SettleRequest>& requests) {
+Result<std::vector<Settlement>> RedisListQueue::SettleMany(std::span<const SettleRequest> requests) {
   auto context = [&](const std::string& lease_id) {
     return "settling lease '" + lease_id + "' of " + config_.input;
   };

@@ -46,6 +46,7 @@
 #ifndef SCOREPIPE_BRIDGE_REDIS_LIST_QUEUE_H_
 #define SCOREPIPE_BRIDGE_REDIS_LIST_QUEUE_H_
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,7 @@ class RedisListQueue final : public Queue {
   Status Take(size_t max, int block_ms, Lease* lease) override;
   Result<Settlement> Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) override;
   // One WATCH and one transaction for all of them.
-  Result<std::vector<Settlement>> SettleMany(const std::vector<SettleRequest>& requests) override;
+  Result<std::vector<Settlement>> SettleMany(std::span<const SettleRequest> requests) override;
   Status Release(const Lease& lease) override;
   Status Reclaim(int older_than_ms, size_t max, Lease* out) override;
   // Exact: in_flight sums the lengths of the registered leases.

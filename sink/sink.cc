@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -21,31 +22,38 @@ constexpr auto kDrainTimeout = std::chrono::seconds(10);
 }  // namespace
 
 Status FormatOutcomes(const ResultBatch& batch, std::vector<Outcome>* outcomes) {
-  outcomes->clear();
+  // The outcomes' strings are reused from the previous batch: no allocation
+  // per result once they have grown.
   const size_t total = batch.results.size() + batch.rejects.size();
-  outcomes->reserve(total);
+  outcomes->resize(total);
   const std::string scored_at = FormatIso8601Millis(batch.scored_at_us);
   size_t next_result = 0;
   size_t next_reject = 0;
+  size_t filled = 0;
   for (size_t position = 0; position < total; ++position) {
+    Outcome& outcome = (*outcomes)[filled];
     if (next_reject < batch.rejects.size() && batch.rejects[next_reject].position == position) {
-      outcomes->push_back({Outcome::Route::kDeadLetter, batch.rejects[next_reject].dead_letter});
+      outcome.route = Outcome::Route::kDeadLetter;
+      outcome.text.assign(batch.rejects[next_reject].dead_letter);
       ++next_reject;
+      ++filled;
       continue;
     }
     if (next_result == batch.results.size()) break;
     const ScoreResult& result = batch.results[next_result++];
-    Outcome outcome;
     if (!result.error.empty()) {
       std::string original = "{\"id\":" + std::to_string(result.transaction_id) + "}";
       outcome.route = Outcome::Route::kDeadLetter;
       outcome.text = DeadLetterJson(result.error, "worker " + batch.worker_id, original, batch.scored_at_us);
     } else {
+      outcome.route = Outcome::Route::kResult;
+      outcome.text.clear();
       AppendResultJson(result, scored_at, &outcome.text);
     }
-    outcomes->push_back(std::move(outcome));
+    ++filled;
   }
-  if (outcomes->size() != total) {
+  outcomes->resize(filled);
+  if (filled != total) {
     return Status::Error("batch " + std::to_string(batch.batch_id) + ": reject positions do not fit its " +
                          std::to_string(total) + " messages");
   }
@@ -82,7 +90,7 @@ std::vector<zmq::message_t> Sink::Group(zmq::message_t first) {
 
 bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time_point> deadline) {
   // Decode and format; what does not decode is refused here and goes no further.
-  requests_.resize(frames.size());
+  if (requests_.size() < frames.size()) requests_.resize(frames.size());  // kept: their strings are reused
   std::vector<size_t> frame_of;  // request -> frame
   std::vector<ResultBatch> batches;
   size_t used = 0;
@@ -109,13 +117,13 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     batches.push_back(std::move(batch.value()));
     ++used;
   }
-  requests_.resize(used);
   if (used == 0) return true;
+  const std::span<const SettleRequest> group(requests_.data(), used);
 
   Backoff backoff;
   std::vector<Settlement> settled;
   while (true) {
-    Result<std::vector<Settlement>> s = queue_->SettleMany(requests_);
+    Result<std::vector<Settlement>> s = queue_->SettleMany(group);
     if (s.ok()) {
       settled = std::move(s.value());
       break;

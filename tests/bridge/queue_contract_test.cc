@@ -509,9 +509,10 @@ TEST_P(QueueContractTest, SettleManySettlesEachLeaseAsSettleWould) {
   SettleAll(second);            // settled before: its outcomes are duplicates now
   std::vector<Outcome> short_by_one = OutcomesFor(third);
   short_by_one.pop_back();
-  auto settled = queue_->SettleMany({SettleRequest{first.id, OutcomesFor(first)},
-                                     SettleRequest{second.id, OutcomesFor(second)},
-                                     SettleRequest{third.id, short_by_one}});
+  const std::vector<SettleRequest> requests = {SettleRequest{first.id, OutcomesFor(first)},
+                                               SettleRequest{second.id, OutcomesFor(second)},
+                                               SettleRequest{third.id, short_by_one}};
+  auto settled = queue_->SettleMany(requests);
   ASSERT_TRUE(settled.ok()) << settled.status().message();
   ASSERT_EQ(settled->size(), 3u);
   EXPECT_EQ((*settled)[0].published, 2u);

@@ -51,6 +51,27 @@ TEST(FormatOutcomes, RejectsTakeTheirLeasePositions) {
   EXPECT_EQ(outcomes[4].text, "reject-at-4");
 }
 
+// The sink formats every batch into the same vector (its strings are reused):
+// nothing of the previous batch may show through.
+TEST(FormatOutcomes, AReusedVectorHoldsOnlyTheNewBatch) {
+  ResultBatch big = Batch();
+  for (int64_t id = 1; id <= 5; ++id) big.results.push_back({id, 0.9, 1, 0.9, ""});
+  big.rejects.push_back({1, "old-reject-at-1"});
+  std::vector<Outcome> outcomes;
+  ASSERT_TRUE(FormatOutcomes(big, &outcomes).ok());
+  ASSERT_EQ(outcomes[1].route, Outcome::Route::kDeadLetter);
+  ResultBatch small = big;
+  small.rejects.clear();
+  small.results.assign(1, ScoreResult{42, 0.1, 0, 0.9, ""});
+  small.rejects.push_back({0, "reject-at-0"});
+  ASSERT_TRUE(FormatOutcomes(small, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].route, Outcome::Route::kDeadLetter);
+  EXPECT_EQ(outcomes[0].text, "reject-at-0");
+  EXPECT_EQ(outcomes[1].route, Outcome::Route::kResult);
+  EXPECT_EQ(outcomes[1].text.rfind("{\"transaction_id\":42,", 0), 0u) << outcomes[1].text;
+}
+
 TEST(FormatOutcomes, AnUnscoredTransactionBecomesADeadLetterWithTheWorkersReason) {
   ResultBatch batch = Batch();
   batch.results.push_back({5, 0, 0, 0, "model failed: boom"});
