@@ -24,8 +24,9 @@ int main(int argc, char** argv) {
       "Measures scorepipe against reference ceilings measured in the same run on the same Redis, messages "
       "and batch size: redis-move (only moving the messages through Redis), zmq-raw (the transport alone), "
       "score-only (features + model in one thread); then the whole pipeline (separate processes on a "
-      "private redis-server): drain of N waiting transactions on Redis lists and Streams, and a paced run "
-      "for latency (enqueue to result in Redis). Prints a table (tx/s, ratio to redis-move, p50/p99/p99.9, "
+      "private redis-server): drain of N waiting transactions on Redis lists and Streams, a paced run "
+      "for latency (enqueue to result in Redis), and a long run for memory (each node's RSS after warm-up and "
+      "at the end). Prints a table (tx/s, ratio to redis-move, p50/p99/p99.9, "
       "CPU s per million transactions, peak memory) and appends one JSON line per run.",
       "scorepipe-bench"};
   app.add_option("-c,--config", options.config_path, "topology to start from (batch size, credit, model)")
