@@ -7,6 +7,7 @@
 #include <zmq.hpp>
 
 #include "bench/process_usage.h"
+#include "bridge/queue.h"
 #include "worker/model.h"
 
 namespace scorepipe {
@@ -14,8 +15,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kPreloadKey = "scorepipe-bench:preload";
-constexpr size_t kPreloadChunk = 1000;
+constexpr size_t kPreloadChunk = 10000;  // messages per Queue::Push
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -23,20 +23,24 @@ double SecondsSince(Clock::time_point start) {
 
 }  // namespace
 
-Status PreloadList(RedisClient& redis, const std::string& key, const std::vector<std::string>& messages) {
+Status Preload(const QueueConfig& queue, const std::string& key, const std::vector<std::string>& messages) {
+  QueueConfig target = queue;
+  target.input = key;
+  RedisClient redis(queue.redis);
   if (auto deleted = redis.Command({"DEL", key}); !deleted.ok()) return deleted.status();
-  std::vector<std::vector<std::string_view>> commands;
+  Result<std::unique_ptr<Queue>> loader = OpenQueue(target);
+  if (!loader.ok()) return loader.status();
+  std::vector<std::string> chunk;
   for (size_t at = 0; at < messages.size(); at += kPreloadChunk) {
-    std::vector<std::string_view> push = {"LPUSH", key};
-    const size_t end = std::min(messages.size(), at + kPreloadChunk);
-    for (size_t i = at; i < end; ++i) push.push_back(messages[i]);
-    commands.push_back(std::move(push));
-    if (commands.size() == 16 || end == messages.size()) {
-      if (auto sent = redis.Pipeline(commands); !sent.ok()) {
-        return sent.status().WithContext("loading " + std::to_string(messages.size()) + " messages into " + key);
-      }
-      commands.clear();
+    chunk.assign(messages.begin() + static_cast<std::ptrdiff_t>(at),
+                 messages.begin() + static_cast<std::ptrdiff_t>(std::min(messages.size(), at + kPreloadChunk)));
+    if (Status s = loader.value()->Push(chunk); !s.ok()) {
+      return s.WithContext("loading " + std::to_string(messages.size()) + " messages into " + key);
     }
+  }
+  if (queue.kind == QueueKind::kRedisStream) {
+    auto group = redis.Command({"XGROUP", "CREATE", key, queue.group, "0"});
+    if (!group.ok()) return group.status();
   }
   return Status::Ok();
 }
@@ -47,7 +51,10 @@ Result<RunFigures> RunRedisMove(const RedisConfig& config, pid_t redis_pid, cons
   RedisClient redis(config);
   if (Status s = redis.Connect(); !s.ok()) return s;
   if (auto cleared = redis.Command({"DEL", input, output}); !cleared.ok()) return cleared.status();
-  if (Status s = PreloadList(redis, kPreloadKey, messages); !s.ok()) return s;
+  QueueConfig list;
+  list.kind = QueueKind::kRedisList;
+  list.redis = config;
+  if (Status s = Preload(list, kPreloadKey, messages); !s.ok()) return s;
 
   Result<ProcessUsage> server_before = redis_pid > 0 ? ReadProcessUsage(redis_pid) : ProcessUsage{};
   if (!server_before.ok()) return server_before.status();

@@ -45,9 +45,15 @@ Result<RunFigures> RunZmqRaw(const std::string& dir, size_t frame_bytes, size_t 
 Result<RunFigures> RunScoreOnly(const ModelConfig& model, const std::vector<Transaction>& transactions,
                                 size_t batch_size);
 
-// Loads `messages` into list `key` with pipelined LPUSHes (the first message
-// ends up first out of RPOP), replacing what `key` held.
-Status PreloadList(RedisClient& redis, const std::string& key, const std::vector<std::string>& messages);
+// Where runs load their messages before RENAMEing them into the input at
+// once, so that the clock starts with a full queue.
+inline constexpr const char* kPreloadKey = "scorepipe-bench:preload";
+
+// Loads `messages` into `key` (replacing what it held) the way producers
+// push to a queue of `queue`'s kind (Queue::Push: the first message is the
+// first taken); for a stream, with `queue`'s consumer group on it, which
+// moves with the key when it is renamed.
+Status Preload(const QueueConfig& queue, const std::string& key, const std::vector<std::string>& messages);
 
 }  // namespace scorepipe
 

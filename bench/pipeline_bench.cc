@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "bench/ceilings.h"
 #include "bench/process_usage.h"
 #include "bench/synthetic.h"
 #include "bridge/queue.h"
@@ -19,7 +20,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-constexpr const char* kPreloadKey = "scorepipe-bench:preload";
 constexpr size_t kPushChunk = 10000;
 constexpr auto kReadyTimeout = std::chrono::seconds(60);
 constexpr auto kPoll = std::chrono::milliseconds(5);
@@ -165,22 +165,7 @@ std::vector<NodeFigures> PipelineBench::Spent(const std::vector<NodeFigures>& be
 
 Result<RunFigures> PipelineBench::Drain(const std::vector<std::string>& messages, const BenchProgress& progress) {
   // Load under another key, then RENAME: the pipeline sees all N at once.
-  QueueConfig preload = topology_.queue;
-  preload.input = kPreloadKey;
-  if (auto deleted = redis_.Command({"DEL", kPreloadKey}); !deleted.ok()) return deleted.status();
-  Result<std::unique_ptr<Queue>> loader = OpenQueue(preload);
-  if (!loader.ok()) return loader.status();
-  std::vector<std::string> chunk;
-  for (size_t at = 0; at < messages.size(); at += kPushChunk) {
-    chunk.assign(messages.begin() + static_cast<std::ptrdiff_t>(at),
-                 messages.begin() + static_cast<std::ptrdiff_t>(std::min(messages.size(), at + kPushChunk)));
-    if (Status s = loader.value()->Push(chunk); !s.ok()) return s.WithContext("loading the drain run");
-  }
-  if (topology_.queue.kind == QueueKind::kRedisStream) {
-    // The consumer group lives in the stream key and moves with it.
-    auto group = redis_.Command({"XGROUP", "CREATE", kPreloadKey, topology_.queue.group, "0"});
-    if (!group.ok()) return group.status();
-  }
+  if (Status s = Preload(topology_.queue, kPreloadKey, messages); !s.ok()) return s.WithContext("drain run");
   if (Status s = ClearOutputs(); !s.ok()) return s;
 
   Result<std::vector<NodeFigures>> before = Usage();

@@ -52,12 +52,31 @@ TEST_F(CeilingsTest, RedisMoveMovesEveryMessageInOrderAndCountsTheServersCpu) {
 
 TEST_F(CeilingsTest, PreloadKeepsTheOrderAConsumerPopsIn) {
   RedisClient redis(config_);
-  ASSERT_TRUE(PreloadList(redis, "preloaded", messages_).ok());
+  QueueConfig list;
+  list.redis = config_;
+  ASSERT_TRUE(Preload(list, "preloaded", messages_).ok());
   auto first = redis.Command({"RPOP", "preloaded"});
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(ReplyText(first.value().get()), messages_.front());
   auto length = redis.Command({"LLEN", "preloaded"});
   EXPECT_EQ(length.value()->integer, static_cast<long long>(messages_.size() - 1));
+}
+
+TEST_F(CeilingsTest, PreloadIntoAStreamCarriesTheConsumerGroup) {
+  QueueConfig stream;
+  stream.kind = QueueKind::kRedisStream;
+  stream.redis = config_;
+  ASSERT_TRUE(Preload(stream, "preloaded-stream", messages_).ok());
+  RedisClient redis(config_);
+  auto length = redis.Command({"XLEN", "preloaded-stream"});
+  ASSERT_TRUE(length.ok());
+  EXPECT_EQ(length.value()->integer, static_cast<long long>(messages_.size()));
+  auto groups = redis.Command({"XINFO", "GROUPS", "preloaded-stream"});
+  ASSERT_TRUE(groups.ok()) << groups.status().message();
+  ASSERT_EQ(groups.value()->elements, 1u);
+  const redisReply* group = groups.value()->element[0];
+  ASSERT_GE(group->elements, 2u);
+  EXPECT_EQ(ReplyText(group->element[1]), stream.group);
 }
 
 TEST_F(CeilingsTest, ZmqRawRelaysWholeBatches) {
