@@ -6,6 +6,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "bench/latency.h"
 #include "bench/process_usage.h"
 #include "bridge/queue.h"
 #include "worker/model.h"
@@ -16,10 +17,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kPreloadChunk = 10000;  // messages per Queue::Push
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 }  // namespace
 

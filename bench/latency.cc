@@ -26,4 +26,8 @@ LatencySummary Summarize(std::vector<double>* micros) {
   return s;
 }
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace scorepipe

@@ -1,9 +1,11 @@
-// Latency percentiles from a set of measured latencies.
+// Latency percentiles from a set of measured latencies, and the elapsed
+// time of a run.
 //
-// A free function; any thread.
+// Free functions; any thread.
 #ifndef SCOREPIPE_BENCH_LATENCY_H_
 #define SCOREPIPE_BENCH_LATENCY_H_
 
+#include <chrono>
 #include <cstddef>
 #include <vector>
 
@@ -20,6 +22,9 @@ struct LatencySummary {
 // Nearest-rank percentiles of `micros` (microseconds; reordered in place).
 // All zero when it is empty.
 LatencySummary Summarize(std::vector<double>* micros);
+
+// Seconds from `start` to now on the steady clock.
+double SecondsSince(std::chrono::steady_clock::time_point start);
 
 }  // namespace scorepipe
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bench/ceilings.h"
+#include "bench/latency.h"
 #include "bench/process_usage.h"
 #include "bench/synthetic.h"
 #include "bridge/queue.h"
@@ -25,10 +26,6 @@ constexpr auto kReadyTimeout = std::chrono::seconds(60);
 constexpr auto kPoll = std::chrono::milliseconds(5);
 constexpr auto kStopGrace = std::chrono::seconds(30);
 constexpr int64_t kProbeId = 1000000000000;  // far from the runs' ids 1..N
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 int64_t MicrosSince(Clock::time_point origin) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - origin).count();

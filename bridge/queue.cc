@@ -1,5 +1,7 @@
 #include "bridge/queue.h"
 
+#include <string>
+
 #include "bridge/redis_list_queue.h"
 #include "bridge/redis_stream_queue.h"
 
@@ -14,6 +16,11 @@ Result<std::vector<Settlement>> Queue::SettleMany(std::span<const SettleRequest>
     out.push_back(std::move(settled.value()));
   }
   return out;
+}
+
+Status Queue::CheckReclaimArguments(int older_than_ms, const std::string& context) {
+  if (older_than_ms >= 0) return Status::Ok();
+  return Status::Error(context + ": older_than_ms is " + std::to_string(older_than_ms) + "; allowed: >= 0");
 }
 
 Result<std::unique_ptr<Queue>> OpenQueue(const QueueConfig& config) {

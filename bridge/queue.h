@@ -115,6 +115,11 @@ class Queue {
 
   // Where the queue lives, for log lines.
   virtual std::string Describe() const = 0;
+
+ protected:
+  // The argument check every Reclaim makes: an error naming `context` when
+  // `older_than_ms` is negative.
+  static Status CheckReclaimArguments(int older_than_ms, const std::string& context);
 };
 
 // Opens the queue `config` names (connecting lazily: a Redis that is not up

@@ -346,9 +346,7 @@ Status RedisListQueue::Release(const Lease& lease) {
 Status RedisListQueue::Reclaim(int older_than_ms, size_t max, Lease* out) {
   *out = Lease{};
   const std::string context = "reclaiming leases of " + config_.input;
-  if (older_than_ms < 0) {
-    return Status::Error(context + ": older_than_ms is " + std::to_string(older_than_ms) + "; allowed: >= 0");
-  }
+  if (Status checked = CheckReclaimArguments(older_than_ms, context); !checked.ok()) return checked;
   if (max == 0) return Status::Ok();
   const std::string older_than = std::to_string(older_than_ms);
   const std::string count = std::to_string(max);
