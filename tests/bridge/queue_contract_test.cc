@@ -655,6 +655,17 @@ TEST_P(QueueContractTest, ReclaimWithNothingInFlightHandsOutNothing) {
   EXPECT_EQ(Take(10), Messages{"waiting"});
 }
 
+TEST_P(QueueContractTest, ReclaimRefusesANegativeAgeAndTouchesNothing) {
+  Produce({"a"});
+  Lease held = TakeLease(10);
+  Lease out;
+  Status refused = queue_->Reclaim(-1, 10, &out);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("older_than_ms is -1"), std::string::npos) << refused.message();
+  EXPECT_TRUE(out.id.empty());
+  EXPECT_EQ(SettleAll(held).published, 1u);
+}
+
 // Two bridges: one takes and settles, the other reclaims everything it can
 // (older_than 0: every lease looks dead to it) and settles what it took over.
 TEST_P(QueueContractTest, SettlingRacingReclaimingPublishesEveryMessageExactlyOnce) {
