@@ -181,7 +181,7 @@ Status RunBench(const BenchOptions& options) {
   }
   std::printf("\n%s\n", FormatTable(runs, reference).c_str());
   for (const RunFigures& r : runs) {
-    if (!r.ceiling) std::printf("%s", FormatNodes(r).c_str());
+    if (!r.ceiling || !r.redis_commands.empty()) std::printf("%s", FormatNodes(r).c_str());
   }
 
   // The targets (issue 4), for the full-size run on the reference machine.

@@ -8,6 +8,7 @@
 
 #include "bench/latency.h"
 #include "bench/process_usage.h"
+#include "bench/redis_stats.h"
 #include "bridge/queue.h"
 #include "worker/model.h"
 
@@ -55,6 +56,8 @@ Result<RunFigures> RunRedisMove(const RedisConfig& config, pid_t redis_pid, cons
 
   Result<ProcessUsage> server_before = redis_pid > 0 ? ReadProcessUsage(redis_pid) : ProcessUsage{};
   if (!server_before.ok()) return server_before.status();
+  Result<std::vector<RedisCommandStat>> commands_before = ReadCommandStats(redis);
+  if (!commands_before.ok()) return commands_before.status();
   const double cpu_before = ThreadCpuSeconds();
   const std::string count = std::to_string(batch_size);
   const auto start = Clock::now();
@@ -81,6 +84,9 @@ Result<RunFigures> RunRedisMove(const RedisConfig& config, pid_t redis_pid, cons
   run.transactions = moved;
   run.seconds = SecondsSince(start);
   run.nodes.push_back(NodeFigures{"bench (move loop)", ThreadCpuSeconds() - cpu_before, 0, 0});
+  Result<std::vector<RedisCommandStat>> commands_after = ReadCommandStats(redis);
+  if (!commands_after.ok()) return commands_after.status();
+  run.redis_commands = CommandStatsSpent(commands_before.value(), commands_after.value());
   if (redis_pid > 0) {
     Result<ProcessUsage> after = ReadProcessUsage(redis_pid);
     if (!after.ok()) return after.status();

@@ -11,6 +11,7 @@
 #include "bench/ceilings.h"
 #include "bench/latency.h"
 #include "bench/process_usage.h"
+#include "bench/redis_stats.h"
 #include "bench/synthetic.h"
 #include "bridge/queue.h"
 #include "config/topology_writer.h"
@@ -167,6 +168,8 @@ Result<RunFigures> PipelineBench::Drain(const std::vector<std::string>& messages
 
   Result<std::vector<NodeFigures>> before = Usage();
   if (!before.ok()) return before.status();
+  Result<std::vector<RedisCommandStat>> commands_before = ReadCommandStats(redis_);
+  if (!commands_before.ok()) return commands_before.status();
   const auto start = Clock::now();
   if (auto renamed = redis_.Command({"RENAME", kPreloadKey, topology_.queue.input}); !renamed.ok()) {
     return renamed.status();
@@ -182,6 +185,8 @@ Result<RunFigures> PipelineBench::Drain(const std::vector<std::string>& messages
   if (!waited.ok()) return waited.WithContext("drain run");
   Result<std::vector<NodeFigures>> after = Usage();
   if (!after.ok()) return after.status();
+  Result<std::vector<RedisCommandStat>> commands_after = ReadCommandStats(redis_);
+  if (!commands_after.ok()) return commands_after.status();
 
   RunFigures run;
   run.name = "pipeline drain " + std::string(QueueKindName(topology_.queue.kind));
@@ -189,6 +194,7 @@ Result<RunFigures> PipelineBench::Drain(const std::vector<std::string>& messages
   run.transactions = messages.size();
   run.seconds = seconds;
   run.nodes = Spent(before.value(), after.value());
+  run.redis_commands = CommandStatsSpent(commands_before.value(), commands_after.value());
   if (Status s = ClearOutputs(); !s.ok()) return s;
   return run;
 }
@@ -206,6 +212,8 @@ Result<RunFigures> PipelineBench::Paced(const std::vector<std::string>& messages
 
   Result<std::vector<NodeFigures>> before = Usage();
   if (!before.ok()) return before.status();
+  Result<std::vector<RedisCommandStat>> commands_before = ReadCommandStats(redis_);
+  if (!commands_before.ok()) return commands_before.status();
   const auto origin = Clock::now();
 
   // The reader: blocking pops of the output queue, stamping each result.
@@ -296,6 +304,8 @@ Result<RunFigures> PipelineBench::Paced(const std::vector<std::string>& messages
   if (!waited.ok()) return waited.WithContext("paced run");
   Result<std::vector<NodeFigures>> after = Usage();
   if (!after.ok()) return after.status();
+  Result<std::vector<RedisCommandStat>> commands_after = ReadCommandStats(redis_);
+  if (!commands_after.ok()) return commands_after.status();
 
   std::vector<double> latencies;
   latencies.reserve(total);
@@ -312,6 +322,7 @@ Result<RunFigures> PipelineBench::Paced(const std::vector<std::string>& messages
   run.seconds = seconds;
   run.latency = Summarize(&latencies);
   run.nodes = Spent(before.value(), after.value());
+  run.redis_commands = CommandStatsSpent(commands_before.value(), commands_after.value());
   if (Status s = ClearOutputs(); !s.ok()) return s;
   return run;
 }
@@ -355,6 +366,8 @@ Result<RunFigures> PipelineBench::Memory(const std::vector<std::string>& message
 
   Result<std::vector<NodeFigures>> before = Usage();
   if (!before.ok()) return before.status();
+  Result<std::vector<RedisCommandStat>> commands_before = ReadCommandStats(redis_);
+  if (!commands_before.ok()) return commands_before.status();
   std::vector<NodeFigures> warm;
   const auto start = Clock::now();
   size_t done = 0;
@@ -398,6 +411,8 @@ Result<RunFigures> PipelineBench::Memory(const std::vector<std::string>& message
   if (!produced.ok()) return produced.WithContext("memory run: producer");
   Result<std::vector<NodeFigures>> after = Usage();
   if (!after.ok()) return after.status();
+  Result<std::vector<RedisCommandStat>> commands_after = ReadCommandStats(redis_);
+  if (!commands_after.ok()) return commands_after.status();
 
   RunFigures run;
   run.name = "pipeline memory " + std::string(QueueKindName(topology_.queue.kind));
@@ -406,6 +421,7 @@ Result<RunFigures> PipelineBench::Memory(const std::vector<std::string>& message
   run.transactions = done;
   run.seconds = seconds;
   run.nodes = Spent(before.value(), after.value());
+  run.redis_commands = CommandStatsSpent(commands_before.value(), commands_after.value());
   for (size_t i = 0; i < run.nodes.size() && i < warm.size(); ++i) run.nodes[i].warm_rss_bytes = warm[i].rss_bytes;
   if (Status s = ClearOutputs(); !s.ok()) return s;
   return run;

@@ -15,6 +15,9 @@ std::string Format(const char* format, double value) {
   return buffer;
 }
 
+// Redis commands listed per run: the costliest few.
+constexpr size_t kCommandsShown = 8;
+
 std::string Megabytes(int64_t bytes) { return Format("%.1f", static_cast<double>(bytes) / (1 << 20)); }
 
 // Pads `text` to `width`, right-aligned (numbers) or left-aligned.
@@ -85,6 +88,18 @@ std::string FormatNodes(const RunFigures& run) {
            (warm ? Pad(Megabytes(n.warm_rss_bytes), 13) : "") + Pad(Megabytes(n.rss_bytes), 9) +
            Pad(Megabytes(n.peak_rss_bytes), 13) + "\n";
   }
+  if (run.redis_commands.empty()) return out;
+  out += "    " + Pad("redis-server by command", 26, false) + Pad("calls/M tx", 12) + Pad("CPU s/M tx", 12) +
+         Pad("us/call", 10) + "\n";
+  const size_t shown = std::min(run.redis_commands.size(), kCommandsShown);
+  for (size_t i = 0; i < shown; ++i) {
+    const RedisCommandStat& c = run.redis_commands[i];
+    const double usec = static_cast<double>(c.usec);
+    out += "      " + Pad(c.command, 24, false) +
+           Pad(millions > 0 ? Format("%.0f", static_cast<double>(c.calls) / millions) : "-", 12) +
+           Pad(millions > 0 ? Format("%.3f", usec / 1e6 / millions) : "-", 12) +
+           Pad(c.calls > 0 ? Format("%.1f", usec / static_cast<double>(c.calls)) : "-", 10) + "\n";
+  }
   return out;
 }
 
@@ -132,6 +147,18 @@ std::string JsonLine(const RunFigures& run, double reference_tps, const std::str
     out += "}";
   }
   out += "]";
+  if (!run.redis_commands.empty()) {
+    out += ",\"redis_commands\":[";
+    for (size_t i = 0; i < run.redis_commands.size(); ++i) {
+      const RedisCommandStat& c = run.redis_commands[i];
+      out += i > 0 ? ",{\"command\":" : "{\"command\":";
+      AppendJsonString(c.command, &out);
+      AppendNumberField(&out, "calls", static_cast<double>(c.calls), "%.0f");
+      AppendNumberField(&out, "usec", static_cast<double>(c.usec), "%.0f");
+      out += "}";
+    }
+    out += "]";
+  }
   if (!context.empty()) out += "," + context;
   out += "}";
   return out;

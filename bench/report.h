@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bench/latency.h"
+#include "bench/redis_stats.h"
 
 namespace scorepipe {
 
@@ -36,6 +37,8 @@ struct RunFigures {
   double seconds = 0;
   std::optional<LatencySummary> latency;
   std::vector<NodeFigures> nodes;
+  // What Redis spent by command during the run (empty when not measured).
+  std::vector<RedisCommandStat> redis_commands;
 
   double TransactionsPerSecond() const;
   // CPU seconds of every node together per million transactions.
@@ -46,7 +49,8 @@ struct RunFigures {
 // The summary table; `reference_tps` (redis-move's throughput, 0 if not
 // measured) gives the "vs redis-move" column.
 std::string FormatTable(const std::vector<RunFigures>& runs, double reference_tps);
-// The per-node breakdown of one run.
+// The per-node breakdown of one run, and Redis' time by command (the
+// costliest few) when measured.
 std::string FormatNodes(const RunFigures& run);
 // Whether every scorepipe node's memory (not redis-server's, which holds
 // the backlog) stayed flat after the warm-up: it grew by at

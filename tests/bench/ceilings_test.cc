@@ -43,6 +43,13 @@ TEST_F(CeilingsTest, RedisMoveMovesEveryMessageInOrderAndCountsTheServersCpu) {
   ASSERT_EQ(run->nodes.size(), 2u);
   EXPECT_EQ(run->nodes[1].name, "redis-server");
   EXPECT_GT(run->nodes[1].peak_rss_bytes, 0);
+  // Redis' time by command: one RPOP and one LPUSH per batch of 300.
+  ASSERT_GE(run->redis_commands.size(), 2u);
+  for (const RedisCommandStat& c : run->redis_commands) {
+    if (c.command == "rpop" || c.command == "lpush") {
+      EXPECT_EQ(c.calls, 7) << c.command;  // 2000 / 300, rounded up
+    }
+  }
   // It cleans up after itself: nothing left in either list.
   RedisClient redis(config_);
   auto lengths = redis.Pipeline({{"LLEN", "in"}, {"LLEN", "out"}});

@@ -43,6 +43,21 @@ TEST(ReportTest, JsonLineCarriesEveryFigureOnOneLine) {
   }
 }
 
+TEST(ReportTest, RedisTimeByCommandIsShownPerMillionAndCarriedInTheJsonLine) {
+  RunFigures run = Sample();  // 2 M transactions
+  run.redis_commands = {RedisCommandStat{"evalsha", 4000, 1500000}, RedisCommandStat{"lpush", 4000, 280000}};
+  const std::string nodes = FormatNodes(run);
+  EXPECT_NE(nodes.find("redis-server by command"), std::string::npos) << nodes;
+  EXPECT_NE(nodes.find("evalsha"), std::string::npos) << nodes;
+  EXPECT_NE(nodes.find("0.750"), std::string::npos) << nodes;  // 1.5 s over 2 M
+  EXPECT_NE(nodes.find("375.0"), std::string::npos) << nodes;  // us per call
+  const std::string json = JsonLine(run, 0, "");
+  EXPECT_NE(json.find("\"redis_commands\":[{\"command\":\"evalsha\",\"calls\":4000,\"usec\":1500000}"),
+            std::string::npos)
+      << json;
+  EXPECT_EQ(FormatNodes(Sample()).find("by command"), std::string::npos) << "not measured: not shown";
+}
+
 }  // namespace
 }  // namespace scorepipe
 
