@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "proto/codec.h"
+#include "proto/service_notify.h"
 
 namespace scorepipe {
 namespace {
@@ -145,6 +146,7 @@ Status Bridge::Run() {
   const auto reclaim_period = ReclaimPeriod(queue_config_.inflight_timeout_ms);
   next_reclaim_ = Clock::now();  // at start, then periodically
   while (!StopRequested()) {
+    NotifyAlive();
     Status s = Status::Ok();
     if (Clock::now() >= next_reclaim_) {
       s = ReclaimStale();
@@ -189,7 +191,9 @@ Status Bridge::Run() {
     }
     if (backoff.attempts() > 0) spdlog::info("queue reachable again");
     backoff.Reset();
+    if (!NotifiedReady()) NotifyReady("taking from " + queue_->Describe());
   }
+  NotifyStopping();
   return Drain();
 }
 

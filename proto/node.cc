@@ -12,6 +12,8 @@
 #include <random>
 #include <thread>
 
+#include "proto/service_notify.h"
+
 namespace scorepipe {
 namespace {
 
@@ -53,6 +55,7 @@ void SleepUnlessStopped(int ms) {
   while (!StopRequested()) {
     auto now = std::chrono::steady_clock::now();
     if (now >= until) return;
+    NotifyAlive();  // waiting to retry a dependency is not hung
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
         until - now, std::chrono::milliseconds(kPollSliceMs)));
   }
@@ -133,6 +136,7 @@ bool SendFrame(zmq::socket_t& socket, zmq::message_t& frame,
   while (true) {
     if (socket.send(frame, zmq::send_flags::dontwait)) return true;
     if (deadline ? std::chrono::steady_clock::now() >= *deadline : StopRequested()) return false;
+    NotifyAlive();  // held back by a full peer is not hung
     PollFor(socket, ZMQ_POLLOUT, kPollSliceMs);
   }
 }

@@ -23,7 +23,8 @@ namespace scorepipe {
 void InstallStopSignalHandlers();
 bool StopRequested();
 void RequestStop();
-// Sleeps for `ms`, returning early when a stop is requested.
+// Sleeps for `ms`, returning early when a stop is requested. Pings the
+// service watchdog while it waits (proto/service_notify.h): main thread only.
 void SleepUnlessStopped(int ms);
 
 // Configures the default spdlog logger: "<time> <role>[<id>] <level> <message>"
@@ -76,7 +77,8 @@ class RateLimitedLog {
 Status BindSocket(zmq::socket_t& socket, const std::string& endpoint);
 Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint);
 
-// Sends `frame`, waiting while the peers are full (back-pressure). Without a
+// Sends `frame`, waiting while the peers are full (back-pressure; the
+// service watchdog is pinged meanwhile: main thread only). Without a
 // deadline it gives up (false) when a stop is requested; with one, used while
 // draining after a stop, it gives up only when the deadline passes.
 bool SendFrame(zmq::socket_t& socket, zmq::message_t& frame,

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "proto/codec.h"
+#include "proto/service_notify.h"
 #include "proto/upstream_json.h"
 
 namespace scorepipe {
@@ -176,12 +177,22 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
 Status Sink::Run() {
   spdlog::info("sink: results {} -> {}; live feed {}", config_.results.bind, queue_->Describe(),
                publish_ ? config_.publish.bind : std::string("off"));
+  // Ready for systemd once the queue answers: results could not be written before.
+  Backoff backoff;
+  for (Result<QueueDepth> depth = queue_->Depth(); !depth.ok() && !StopRequested(); depth = queue_->Depth()) {
+    uint64_t held_back = 0;
+    if (queue_error_log_.ShouldLog(&held_back)) spdlog::error("queue unavailable, retrying: {}", depth.status().message());
+    SleepUnlessStopped(backoff.NextDelayMs());
+  }
+  NotifyReady("writing results to " + queue_->Describe());
   while (!StopRequested()) {
+    NotifyAlive();
     std::optional<zmq::message_t> frame = ReceiveFor(results_, kReceiveSliceMs);
     if (!frame) continue;
     std::vector<zmq::message_t> frames = Group(std::move(*frame));
     Handle(frames, std::nullopt);
   }
+  NotifyStopping();
   // Write what the stopping workers still send.
   Status status = Status::Ok();
   const auto deadline = Clock::now() + kDrainTimeout;

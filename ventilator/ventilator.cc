@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proto/codec.h"
+#include "proto/service_notify.h"
 #include "proto/upstream_json.h"
 
 namespace scorepipe {
@@ -363,7 +364,12 @@ Status Ventilator::Run() {
       topology_.ventilator.intake.bind, topology_.ventilator.workers.bind,
       topology_.ventilator.heartbeat.bind, topology_.ventilator.status.bind, topology_.workers.credit,
       topology_.heartbeat.liveness, topology_.heartbeat.interval_ms, topology_.ventilator.batch_timeout_ms);
-  while (!StopRequested()) Step(kSliceMs, /*intake=*/true);
+  NotifyReady("handing batches to workers at " + topology_.ventilator.workers.bind);
+  while (!StopRequested()) {
+    NotifyAlive();
+    Step(kSliceMs, /*intake=*/true);
+  }
+  NotifyStopping();
 
   // Hand out what is queued and what the stopping bridge still sends, and
   // collect the workers' BatchDones, until all is quiet or time is up.

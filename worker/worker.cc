@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "proto/codec.h"
+#include "proto/service_notify.h"
 
 namespace scorepipe {
 namespace {
@@ -194,7 +195,9 @@ Status Worker::Run() {
                scorer_.model().version(), topology_.model.path, topology_.ventilator.workers.connect,
                topology_.sink.results.connect, topology_.heartbeat.interval_ms);
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
+  NotifyReady("scoring with model " + scorer_.model().version());
   while (!StopRequested()) {
+    NotifyAlive();
     if (reconnect_.exchange(false)) {
       ++stats_.reconnects;
       announce_ = false;
@@ -210,6 +213,7 @@ Status Worker::Run() {
     }
   }
   // Say so, score what already reached this worker, then leave.
+  NotifyStopping();
   SendReady(WorkerState::kDraining, 0);
   const auto deadline = Clock::now() + kDrainTimeout;
   while (Clock::now() < deadline) {
