@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "cli/demo.h"
+#include "cli/install.h"
 #include "cli/status.h"
 #include "cli/supervisor.h"
 #include "cli/synthetic_push.h"
@@ -148,6 +149,35 @@ int main(int argc, char** argv) {
       "the queue is unreachable (what is known is still printed), 2 bad usage or a topology\n"
       "that does not load.");
 
+  scorepipe::InstallOptions install_options;
+  std::vector<std::string> install_roles;
+  CLI::App* install = app.add_subcommand(
+      "install", "put this host's part of a cluster in place for systemd: programs, units, topology, models, user");
+  install->add_option("--role", install_roles, "what this host runs: bridge, ventilator, sink, worker, head, all")
+      ->required()
+      ->delimiter(',');
+  install->add_option("-c,--config", install_options.config_path, "the cluster's topology YAML")
+      ->required()
+      ->check(CLI::ExistingFile);
+  install->add_option("--prefix", install_options.prefix, "programs go to PREFIX/bin")->capture_default_str();
+  install->add_option("--root", install_options.root, "stage everything under this folder (like DESTDIR)")
+      ->capture_default_str();
+  install->add_flag("--force", install_options.force, "replace an installed topology that differs (kept as .old)");
+  bool no_user = false;
+  install->add_flag("--no-user", no_user, "do not create the `scorepipe` system user");
+  install->footer(
+      "Writes (under --root):\n"
+      "  PREFIX/bin/scorepipe and scorepipe-<role> for each role\n"
+      "  /etc/systemd/system/scorepipe-<role>.service (the worker as scorepipe-worker@.service),\n"
+      "    scorepipe-.service.d/10-scorepipe.conf (what every node unit shares: Type=notify,\n"
+      "    WatchdogSec, Restart=always, hardening) and scorepipe.target\n"
+      "  /etc/scorepipe/topology.yaml (validated first) and /etc/scorepipe/models/<model folder>/\n"
+      "  PREFIX/share/doc/scorepipe/README.md\n"
+      "and creates the system user `scorepipe` (when --root is /). Then it prints the systemctl\n"
+      "commands that start the roles. Run it again to upgrade: programs and units are replaced\n"
+      "atomically. Exit code: 0 installed, 1 a file could not be written, 2 bad usage or a\n"
+      "topology that does not load.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -157,6 +187,31 @@ int main(int argc, char** argv) {
   if (up->parsed()) return Up(config_path, log_dir, log_level);
   if (push->parsed()) return scorepipe::RunPush(push_options);
   if (status->parsed()) return scorepipe::RunStatus(status_options);
+  if (install->parsed()) {
+    auto roles = scorepipe::ParseInstallRoles(install_roles);
+    if (!roles.ok()) {
+      fprintf(stderr, "scorepipe install: %s\n", roles.status().message().c_str());
+      return 2;
+    }
+    install_options.roles = roles.value();
+    install_options.bin_dir = BinDir();
+    install_options.create_user = !no_user;
+    if (auto topology = scorepipe::LoadTopologyFile(install_options.config_path); !topology.ok()) {
+      fprintf(stderr, "scorepipe install: %s\n", topology.status().message().c_str());
+      return 2;
+    }
+    auto report = scorepipe::Install(install_options);
+    if (!report.ok()) {
+      fprintf(stderr, "scorepipe install: %s\n", report.status().message().c_str());
+      return 1;
+    }
+    printf("installed under %s:\n", install_options.root.c_str());
+    for (const std::string& file : report->written) printf("  %s\n", file.c_str());
+    if (report->user_created) printf("created the system user scorepipe\n");
+    printf("next:\n");
+    for (const std::string& step : report->next_steps) printf("  %s\n", step.c_str());
+    return 0;
+  }
   demo_options.bin_dir = BinDir();
   scorepipe::InstallStopSignalHandlers();
   scorepipe::Status s = scorepipe::RunDemo(demo_options);
