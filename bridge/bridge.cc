@@ -17,6 +17,10 @@ using Clock = std::chrono::steady_clock;
 // before it releases the lease instead.
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 constexpr int kIntakeSendHwm = 4;  // batches; small, so a full cluster stops the taking
+// Metrics follow the stats this often; the queue's depth (a round trip) is
+// read every kDepthEvery-th time.
+constexpr auto kMetricsPeriod = std::chrono::seconds(1);
+constexpr int kDepthEvery = 5;
 
 // Batch ids are unique in the cluster: a random base per bridge run in the
 // high 32 bits, a counter in the low 32.
@@ -36,7 +40,9 @@ Bridge::Bridge(const Topology& topology, zmq::context_t& context, std::unique_pt
       intake_(context, zmq::socket_type::push),
       intake_endpoint_(topology.ventilator.intake.connect),
       parser_(static_cast<size_t>(topology.bridge.max_message_bytes)),
-      batch_id_base_(BatchIdBase()) {
+      batch_id_base_(BatchIdBase()),
+      registry_(std::make_shared<prometheus::Registry>()),
+      metrics_(*registry_) {
   intake_.set(zmq::sockopt::sndhwm, kIntakeSendHwm);
   // Frames still queued at close get the drain time to leave.
   intake_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
@@ -55,13 +61,14 @@ namespace {
 // Parses `messages[from..]` into `batch`: transactions, or rejects at their
 // lease positions with the reason.
 void ParseInto(TransactionParser& parser, const std::vector<std::string>& messages, size_t from,
-               TransactionBatch* batch, RateLimitedLog& log) {
+               TransactionBatch* batch, BridgeStats* stats, RateLimitedLog& log) {
   for (size_t i = from; i < messages.size(); ++i) {
     Result<Transaction> parsed = parser.Parse(messages[i]);
     if (parsed.ok()) {
       batch->transactions.push_back(std::move(parsed.value()));
       continue;
     }
+    ++stats->rejected_by_reason[static_cast<size_t>(ClassifyReject(parsed.status().message()))];
     uint64_t held_back = 0;
     if (log.ShouldLog(&held_back)) {
       spdlog::warn("dead-lettering a message: {} ({} more since the last report)", parsed.status().message(),
@@ -78,7 +85,7 @@ void ParseInto(TransactionParser& parser, const std::vector<std::string>& messag
 void Bridge::Ingest() {
   if (parsed_ == 0 && !lease_.messages.empty()) batch_since_ = Clock::now();
   stats_.messages_taken += lease_.messages.size() - parsed_;
-  ParseInto(parser_, lease_.messages, parsed_, &batch_, bad_input_log_);
+  ParseInto(parser_, lease_.messages, parsed_, &batch_, &stats_, bad_input_log_);
   parsed_ = lease_.messages.size();
 }
 
@@ -120,7 +127,7 @@ Status Bridge::ReclaimStale() {
       "sending them again",
       stale.messages.size(), queue_config_.inflight_timeout_ms);
   TransactionBatch batch;
-  ParseInto(parser_, stale.messages, 0, &batch, bad_input_log_);
+  ParseInto(parser_, stale.messages, 0, &batch, &stats_, bad_input_log_);
   batch.batch_id = batch_id_base_ + next_batch_;
   batch.created_at_us = NowUnixMicros();
   batch.lease = stale.id;
@@ -147,6 +154,7 @@ Status Bridge::Run() {
   next_reclaim_ = Clock::now();  // at start, then periodically
   while (!StopRequested()) {
     NotifyAlive();
+    if (Clock::now() >= next_metrics_) UpdateMetrics();
     Status s = Status::Ok();
     if (Clock::now() >= next_reclaim_) {
       s = ReclaimStale();
@@ -183,6 +191,7 @@ Status Bridge::Run() {
       }
     }
     if (!s.ok()) {
+      ++stats_.queue_errors;
       uint64_t held_back = 0;
       if (queue_error_log_.ShouldLog(&held_back))
         spdlog::error("queue unavailable, retrying: {}", s.message());
@@ -213,10 +222,19 @@ Status Bridge::Drain() {
                            " messages at stop (their lease brings them back after the in-flight timeout)");
     }
   }
+  UpdateMetrics();
   spdlog::info("bridge stopped: taken={} sent={} in {} batches, rejected={}, reclaimed={}, released={}",
                stats_.messages_taken, stats_.transactions_sent, stats_.batches_sent, stats_.rejected,
                stats_.reclaimed, stats_.released);
   return status;
+}
+
+void Bridge::UpdateMetrics() {
+  metrics_.Update(stats_);
+  if (++metrics_updates_ % kDepthEvery == 1) {
+    if (Result<QueueDepth> depth = queue_->Depth(); depth.ok()) metrics_.SetDepth(depth.value());
+  }
+  next_metrics_ = Clock::now() + kMetricsPeriod;
 }
 
 }  // namespace scorepipe

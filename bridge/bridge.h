@@ -28,6 +28,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "bridge/bridge_metrics.h"
 #include "bridge/queue.h"
 #include "config/topology.h"
 #include "proto/messages.h"
@@ -35,15 +36,6 @@
 #include "proto/upstream_json.h"
 
 namespace scorepipe {
-
-struct BridgeStats {
-  uint64_t messages_taken = 0;
-  uint64_t transactions_sent = 0;
-  uint64_t batches_sent = 0;
-  uint64_t rejected = 0;   // messages sent as rejects (to be dead-lettered)
-  uint64_t reclaimed = 0;  // messages of stale leases sent again
-  uint64_t released = 0;   // messages handed back to the queue at stop
-};
 
 class Bridge {
  public:
@@ -58,6 +50,8 @@ class Bridge {
   Status Run();
 
   const BridgeStats& stats() const { return stats_; }
+  // Its metrics, for the node's /metrics endpoint (config/node_setup.h).
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:
   // Parses the lease's messages from `parsed_` on into the open batch.
@@ -69,6 +63,8 @@ class Bridge {
   Status ReclaimStale();
   void StartBatch();
   Status Drain();
+  // Brings the metrics up to date (and the queue's depth, every few seconds).
+  void UpdateMetrics();
 
   const QueueConfig queue_config_;
   const BridgeConfig config_;
@@ -87,6 +83,10 @@ class Bridge {
   std::chrono::steady_clock::time_point next_reclaim_;
 
   BridgeStats stats_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  BridgeMetrics metrics_;
+  std::chrono::steady_clock::time_point next_metrics_;
+  uint64_t metrics_updates_ = 0;
   RateLimitedLog bad_input_log_;
   RateLimitedLog queue_error_log_;
 };

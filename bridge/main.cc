@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   }
   zmq::context_t context;
   scorepipe::Bridge bridge(*topology, context, std::move(queue.value()));
+  scorepipe::ServeNodeMetrics("bridge", *topology, bridge.registry());
   if (auto s = bridge.Connect(); !s.ok()) {
     spdlog::critical("{}", s.message());
     return 1;

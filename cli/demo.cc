@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -71,6 +72,26 @@ Topology PrivateTopology(Topology base, int redis_port, const std::string& dir) 
   base.ventilator.status = ipc("status.ipc");
   base.sink.results = ipc("results.ipc");
   base.sink.publish = ipc("live.ipc");
+  // Metrics on this host only, on ports free now (0, off, when none is
+  // found): the head's roles apart from each other and from the workers' range.
+  base.metrics.address = "127.0.0.1";
+  std::set<int> taken;
+  auto free_port = [&](auto acceptable) {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      Result<int> port = FindFreePort();
+      if (port.ok() && !taken.contains(port.value()) && acceptable(port.value())) {
+        taken.insert(port.value());
+        return port.value();
+      }
+    }
+    return 0;
+  };
+  base.metrics.worker_port = free_port([](int port) { return port <= 65535 - (kWorkerMetricsPorts - 1); });
+  const int workers_first = base.metrics.worker_port;
+  auto outside_workers = [&](int port) { return port < workers_first || port >= workers_first + kWorkerMetricsPorts; };
+  base.metrics.bridge_port = free_port(outside_workers);
+  base.metrics.ventilator_port = free_port(outside_workers);
+  base.metrics.sink_port = free_port(outside_workers);
   return base;
 }
 

@@ -32,8 +32,9 @@ struct DemoOptions {
 Status RunDemo(const DemoOptions& options);
 
 // `base` made private to this host: Redis at 127.0.0.1:`redis_port`, db 0, and
-// every ZeroMQ endpoint an ipc:// socket in `dir`, so that it runs beside any
-// other cluster without a port clash. The demo and the integration tests use it.
+// every ZeroMQ endpoint an ipc:// socket in `dir`, and metrics on 127.0.0.1
+// on free ports, so that it runs beside any other cluster without a port
+// clash. The demo and the integration tests use it.
 Topology PrivateTopology(Topology base, int redis_port, const std::string& dir);
 
 }  // namespace scorepipe

@@ -1,5 +1,8 @@
 #include "config/node_setup.h"
 
+#include <spdlog/spdlog.h>
+
+#include "proto/metrics.h"
 #include "proto/node.h"
 
 namespace scorepipe {
@@ -9,9 +12,39 @@ Result<Topology> SetUpNode(std::string_view role, std::string_view id, const std
   Result<Topology> topology = LoadTopologyFile(config_path);
   if (!topology.ok()) return topology.status();
   const std::string& level = log_level_override.empty() ? topology->logging.level : log_level_override;
-  if (Status s = InitLogging(role, id, level); !s.ok()) return s.WithContext("--log-level");
+  const LogLineFormat format =
+      topology->logging.format == LogFormat::kJson ? LogLineFormat::kJson : LogLineFormat::kText;
+  if (Status s = InitLogging(role, id, level, format); !s.ok()) return s.WithContext("--log-level");
   InstallStopSignalHandlers();
   return topology;
+}
+
+int ServeNodeMetrics(std::string_view role, const Topology& topology,
+                     std::shared_ptr<prometheus::Registry> registry) {
+  const MetricsConfig& m = topology.metrics;
+  const bool worker = role == "worker";
+  const int port = worker                 ? m.worker_port
+                   : role == "bridge"     ? m.bridge_port
+                   : role == "ventilator" ? m.ventilator_port
+                   : role == "sink"       ? m.sink_port
+                                          : 0;
+  if (port == 0) {
+    spdlog::info("metrics off (metrics.{}_port is 0)", role);
+    return 0;
+  }
+  Result<std::unique_ptr<MetricsEndpoint>> endpoint =
+      worker ? MetricsEndpoint::StartInRange(m.address, port, kWorkerMetricsPorts, std::move(registry))
+             : MetricsEndpoint::Start(m.address, port, std::move(registry));
+  if (!endpoint.ok()) {
+    spdlog::error("no metrics: {}", endpoint.status().message());
+    return 0;
+  }
+  spdlog::info("metrics on {}", endpoint.value()->url());
+  const int bound = endpoint.value()->port();
+  // Kept for the process's life and deliberately not destroyed at exit:
+  // the HTTP server's shutdown waits up to two seconds for nothing.
+  (void)endpoint.value().release();
+  return bound;
 }
 
 }  // namespace scorepipe

@@ -6,6 +6,9 @@
 #ifndef SCOREPIPE_CONFIG_NODE_SETUP_H_
 #define SCOREPIPE_CONFIG_NODE_SETUP_H_
 
+#include <prometheus/registry.h>
+
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -17,6 +20,15 @@ namespace scorepipe {
 // `log_level_override`, when not empty, wins over the topology's logging.level.
 Result<Topology> SetUpNode(std::string_view role, std::string_view id, const std::string& config_path,
                            const std::string& log_level_override);
+
+// Serves `registry` as the node's /metrics endpoint on the role's port of
+// topology.metrics ("bridge", "ventilator", "sink"; "worker" takes the first
+// free port of its range), for the rest of the process's life. Logs where
+// ("metrics on http://<address>:<port>/metrics"); a port that cannot be had
+// is logged as an error and the node works on without metrics. Returns the
+// port, or 0 when off or failed.
+int ServeNodeMetrics(std::string_view role, const Topology& topology,
+                     std::shared_ptr<prometheus::Registry> registry);
 
 }  // namespace scorepipe
 

@@ -79,6 +79,10 @@ constexpr EnumName<QueueKind> kQueueKinds[] = {
     {"redis-list", QueueKind::kRedisList},
     {"redis-stream", QueueKind::kRedisStream},
 };
+constexpr EnumName<LogFormat> kLogFormats[] = {
+    {"text", LogFormat::kText},
+    {"json", LogFormat::kJson},
+};
 constexpr EnumName<ModelFormat> kModelFormats[] = {
     {"xgboost", ModelFormat::kXgboost},
     {"linear", ModelFormat::kLinear},
@@ -265,7 +269,14 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.Double("model.threshold", t.model.threshold, DoubleRule{0.0, 1.0});
   v.String("model.version", t.model.version, kVersionRule);
 
+  v.String("metrics.address", t.metrics.address, kHostRule);
+  v.Int("metrics.bridge_port", t.metrics.bridge_port, IntRule{0, 65535});
+  v.Int("metrics.ventilator_port", t.metrics.ventilator_port, IntRule{0, 65535});
+  v.Int("metrics.sink_port", t.metrics.sink_port, IntRule{0, 65535});
+  v.Int("metrics.worker_port", t.metrics.worker_port, IntRule{0, 65535 - (kWorkerMetricsPorts - 1)});
+
   v.String("logging.level", t.logging.level, kLogLevelRule);
+  v.Enum("logging.format", t.logging.format, Names(kLogFormats));
 }
 
 // ---------------------------------------------------------------------------
@@ -381,6 +392,29 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
     return OrderConflict({"ventilator.send_hwm", std::to_string(t.ventilator.send_hwm)}, "is below",
                          {"workers.credit", std::to_string(t.workers.credit)}, "is above",
                          "ventilator.send_hwm >= workers.credit", in_file);
+  }
+
+  // Metrics ports: the head's roles share a host, and workers may share it too.
+  const NamedValue metrics_ports[] = {{"metrics.bridge_port", std::to_string(t.metrics.bridge_port)},
+                                      {"metrics.ventilator_port", std::to_string(t.metrics.ventilator_port)},
+                                      {"metrics.sink_port", std::to_string(t.metrics.sink_port)}};
+  for (size_t j = 0; j < std::size(metrics_ports); ++j) {
+    const int port = std::stoi(metrics_ports[j].value);
+    if (port == 0) continue;
+    for (size_t i = 0; i < j; ++i) {
+      if (metrics_ports[i].value == metrics_ports[j].value) {
+        return Conflict(metrics_ports[i], metrics_ports[j], "is also", "a different port per role (or 0: off)",
+                        in_file);
+      }
+    }
+    if (t.metrics.worker_port != 0 && port >= t.metrics.worker_port &&
+        port < t.metrics.worker_port + kWorkerMetricsPorts) {
+      const std::string range = std::to_string(t.metrics.worker_port) + ".." +
+                                std::to_string(t.metrics.worker_port + kWorkerMetricsPorts - 1);
+      return Problem{metrics_ports[j].key,
+                     "'" + metrics_ports[j].value + "' is in the workers' range " + range + " (metrics.worker_port)",
+                     "a port outside " + range + ", or 0 (off)"};
+    }
   }
 
   struct EndpointKeys {

@@ -130,9 +130,29 @@ struct ModelConfig {
                                // default is the model file's name without extension
 };
 
+enum class LogFormat {
+  kText,  // "<time> <role>[<id>] <level> <message>", for people
+  kJson,  // one JSON object per line (time, level, role, id, message), for log shippers
+};
+
 struct LoggingConfig {
   std::string level = "info";  // trace | debug | info | warn | error | off
+  LogFormat format = LogFormat::kText;
 };
+
+// Every node serves Prometheus metrics over HTTP at
+// http://<address>:<port>/metrics. Ports are per role, 1..65535, or 0 for
+// no endpoint; bridge, ventilator and sink ports differ from each other and
+// from the workers' range. Workers share hosts, so a worker takes the first
+// free port of worker_port .. worker_port + kWorkerMetricsPorts - 1.
+struct MetricsConfig {
+  std::string address = "0.0.0.0";  // listen address: an IP or host name ("0.0.0.0": every interface)
+  int bridge_port = 9101;
+  int ventilator_port = 9102;
+  int sink_port = 9103;
+  int worker_port = 9104;
+};
+constexpr int kWorkerMetricsPorts = 64;
 
 struct Topology {
   std::string source;  // the file it was loaded from, for messages; may be empty
@@ -143,6 +163,7 @@ struct Topology {
   SinkConfig sink;
   WorkersConfig workers;
   ModelConfig model;
+  MetricsConfig metrics;
   LoggingConfig logging;
 };
 

@@ -91,8 +91,17 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "version" << YAML::Value << t.model.version;
   out << YAML::EndMap;
 
+  out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "address" << YAML::Value << t.metrics.address;
+  out << YAML::Key << "bridge_port" << YAML::Value << t.metrics.bridge_port;
+  out << YAML::Key << "ventilator_port" << YAML::Value << t.metrics.ventilator_port;
+  out << YAML::Key << "sink_port" << YAML::Value << t.metrics.sink_port;
+  out << YAML::Key << "worker_port" << YAML::Value << t.metrics.worker_port;
+  out << YAML::EndMap;
+
   out << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "level" << YAML::Value << t.logging.level;
+  out << YAML::Key << "format" << YAML::Value << (t.logging.format == LogFormat::kJson ? "json" : "text");
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

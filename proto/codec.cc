@@ -14,7 +14,9 @@ namespace {
 constexpr uint32_t kTransactionBatchFields = 5;
 constexpr uint32_t kTransactionFields = 7;
 constexpr uint32_t kRejectFields = 2;
-constexpr uint32_t kResultBatchFields = 7;
+constexpr uint32_t kResultBatchFields = 8;
+// A ResultBatch from a worker that predates created_at_us: one field less.
+constexpr uint32_t kResultBatchFieldsBefore = 7;
 constexpr uint32_t kScoreResultFields = 5;
 constexpr uint32_t kHeartbeatFields = 10;
 constexpr uint32_t kWorkerReadyFields = 6;
@@ -93,6 +95,7 @@ void PackBody(Packer& p, const ResultBatch& batch) {
     PackString(p, s.error);
   }
   PackRejects(p, batch.rejects);
+  p.pack_int64(batch.created_at_us);
 }
 
 void PackBody(Packer& p, const Heartbeat& heartbeat) {
@@ -413,18 +416,26 @@ class FieldReader {
  public:
   // `vector` and `index` name the vector item this array is ("transactions",
   // 3); a null `vector` means the message body itself.
-  FieldReader(const msgpack::object& array, uint32_t expected_fields, const char* vector, size_t index)
+  // `fewest_fields` (when not 0) accepts an older sender's array that ends
+  // early; HasMore() then says whether the newer fields are there.
+  FieldReader(const msgpack::object& array, uint32_t expected_fields, const char* vector, size_t index,
+              uint32_t fewest_fields = 0)
       : vector_(vector), index_(index) {
+    const uint32_t fewest = fewest_fields == 0 ? expected_fields : fewest_fields;
+    const std::string expected = fewest == expected_fields
+                                     ? std::to_string(expected_fields)
+                                     : std::to_string(fewest) + " to " + std::to_string(expected_fields);
     if (array.type != msgpack::type::ARRAY) {
-      Fail(nullptr,
-           "expected an array of " + std::to_string(expected_fields) + " fields, got " + TypeName(array));
-    } else if (array.via.array.size != expected_fields) {
-      Fail(nullptr, "expected an array of " + std::to_string(expected_fields) + " fields, got " +
-                        std::to_string(array.via.array.size));
+      Fail(nullptr, "expected an array of " + expected + " fields, got " + TypeName(array));
+    } else if (array.via.array.size < fewest || array.via.array.size > expected_fields) {
+      Fail(nullptr, "expected an array of " + expected + " fields, got " + std::to_string(array.via.array.size));
     } else {
       next_ = array.via.array.ptr;
+      end_ = array.via.array.ptr + array.via.array.size;
     }
   }
+
+  bool HasMore() const { return next_ != nullptr && next_ < end_; }
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
@@ -473,6 +484,7 @@ class FieldReader {
   const char* vector_;
   size_t index_;
   const msgpack::object* next_ = nullptr;
+  const msgpack::object* end_ = nullptr;
   Status status_;
 };
 
@@ -532,7 +544,7 @@ Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
 }
 
 Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
-  FieldReader r(body, kResultBatchFields, nullptr, 0);
+  FieldReader r(body, kResultBatchFields, nullptr, 0, kResultBatchFieldsBefore);
   r.Read("batch_id", &batch->batch_id);
   r.Read("lease", &batch->lease);
   r.Read("worker_id", &batch->worker_id);
@@ -540,6 +552,7 @@ Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
   r.Read("scored_at_us", &batch->scored_at_us);
   const msgpack::object_array* items = r.ReadArray("results");
   const msgpack::object_array* rejects = r.ReadArray("rejects");
+  if (r.HasMore()) r.Read("created_at_us", &batch->created_at_us);
   if (!r.ok()) return r.status();
   if (Status s = DecodeVector(*items, DecodeScoreResult, &batch->results); !s.ok()) return s;
   return DecodeVector(*rejects, DecodeReject, &batch->rejects);

@@ -74,6 +74,9 @@ struct ResultBatch {
   int64_t scored_at_us = 0;          // Unix microseconds when scoring finished
   std::vector<ScoreResult> results;  // same order as the transactions
   std::vector<Reject> rejects;       // the batch's rejects, passed through
+  // The TransactionBatch's created_at_us, passed through (end-to-end
+  // latency at the sink); 0 from a worker that predates the field.
+  int64_t created_at_us = 0;
 
   bool operator==(const ResultBatch&) const = default;
 };

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "proto/service_notify.h"
+#include "proto/upstream_json.h"
 
 namespace scorepipe {
 namespace {
@@ -61,14 +62,58 @@ void SleepUnlessStopped(int ms) {
   }
 }
 
-Status InitLogging(std::string_view role, std::string_view id, std::string_view level) {
+namespace {
+
+// One JSON object per line, for log shippers: every message is escaped,
+// whatever it holds (a dead letter's original message, say).
+class JsonLineFormatter final : public spdlog::formatter {
+ public:
+  JsonLineFormatter(std::string role, std::string id) : role_(std::move(role)), id_(std::move(id)) {}
+
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const int64_t unix_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
+    line_ = "{\"time\":\"" + FormatIso8601Millis(unix_us) + "\",\"level\":";
+    const auto level = spdlog::level::to_string_view(msg.level);
+    AppendJsonString(std::string_view(level.data(), level.size()), &line_);
+    line_ += ",\"role\":";
+    AppendJsonString(role_, &line_);
+    line_ += ",\"id\":";
+    AppendJsonString(id_, &line_);
+    line_ += ",\"message\":";
+    AppendJsonString(std::string_view(msg.payload.data(), msg.payload.size()), &line_);
+    line_ += "}\n";
+    dest.append(line_.data(), line_.data() + line_.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonLineFormatter>(role_, id_);
+  }
+
+ private:
+  std::string role_;
+  std::string id_;
+  std::string line_;  // reused from line to line
+};
+
+}  // namespace
+
+std::unique_ptr<spdlog::formatter> JsonLogFormatter(std::string role, std::string id) {
+  return std::make_unique<JsonLineFormatter>(std::move(role), std::move(id));
+}
+
+Status InitLogging(std::string_view role, std::string_view id, std::string_view level, LogLineFormat format) {
   spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
   if (parsed == spdlog::level::off && level != "off") {
     return Status::Error("log level '" + std::string(level) +
                          "' is not known; allowed: trace, debug, info, warn, error, off");
   }
   auto logger = spdlog::stderr_logger_mt(std::string(role) + "-" + std::string(id));
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e " + std::string(role) + "[" + std::string(id) + "] %l %v");
+  if (format == LogLineFormat::kJson) {
+    logger->set_formatter(JsonLogFormatter(std::string(role), std::string(id)));
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e " + std::string(role) + "[" + std::string(id) + "] %l %v");
+  }
   logger->set_level(parsed);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

@@ -10,9 +10,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <spdlog/formatter.h>
 #include <zmq.hpp>
 
 #include "proto/status.h"
@@ -27,9 +29,18 @@ void RequestStop();
 // service watchdog while it waits (proto/service_notify.h): main thread only.
 void SleepUnlessStopped(int ms);
 
-// Configures the default spdlog logger: "<time> <role>[<id>] <level> <message>"
-// on stderr. `level` is one of trace|debug|info|warn|error|off.
-Status InitLogging(std::string_view role, std::string_view id, std::string_view level);
+// How log lines look (the topology's logging.format).
+enum class LogLineFormat {
+  kText,  // "<time> <role>[<id>] <level> <message>"
+  kJson,  // {"time":"<ISO-8601 UTC>","level":"info","role":"...","id":"...","message":"..."}
+};
+
+// Configures the default spdlog logger on stderr. `level` is one of
+// trace|debug|info|warn|error|off.
+Status InitLogging(std::string_view role, std::string_view id, std::string_view level,
+                   LogLineFormat format = LogLineFormat::kText);
+// The formatter of LogLineFormat::kJson (the message and every field escaped).
+std::unique_ptr<spdlog::formatter> JsonLogFormatter(std::string role, std::string id);
 
 std::string HostName();
 int64_t NowUnixMicros();

@@ -14,6 +14,12 @@
 namespace scorepipe {
 namespace {
 
+// The beginnings of Parse()'s messages, by reason (kBadField: the rest).
+constexpr std::string_view kTooLargePrefix = "message is ";
+constexpr std::string_view kNotJsonPrefix = "not valid JSON: ";
+constexpr std::string_view kNotAnObjectPrefix = "message is not a JSON object";
+constexpr std::string_view kMissingFieldPrefix = "missing field ";
+
 // ---------------------------------------------------------------------------
 // Small writers
 
@@ -250,7 +256,7 @@ class FoundFields {
   // The value of `field`, or an error naming it if the message lacks it.
   Status Get(Field field, simdjson::dom::element* value) const {
     if (!seen_[field]) {
-      return Status::Error("missing field '" + std::string(kFieldNames[field]) + "'");
+      return Status::Error(std::string(kMissingFieldPrefix) + "'" + std::string(kFieldNames[field]) + "'");
     }
     *value = values_[field];
     return Status::Ok();
@@ -338,6 +344,30 @@ Status ReadStatus(const FoundFields& found, std::string* out) {
 
 }  // namespace
 
+const char* RejectReasonName(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kTooLarge:
+      return "too_large";
+    case RejectReason::kNotJson:
+      return "not_json";
+    case RejectReason::kNotAnObject:
+      return "not_an_object";
+    case RejectReason::kMissingField:
+      return "missing_field";
+    case RejectReason::kBadField:
+      return "bad_field";
+  }
+  return "bad_field";
+}
+
+RejectReason ClassifyReject(std::string_view message) {
+  if (message.starts_with(kNotAnObjectPrefix)) return RejectReason::kNotAnObject;
+  if (message.starts_with(kTooLargePrefix)) return RejectReason::kTooLarge;
+  if (message.starts_with(kNotJsonPrefix)) return RejectReason::kNotJson;
+  if (message.starts_with(kMissingFieldPrefix)) return RejectReason::kMissingField;
+  return RejectReason::kBadField;
+}
+
 TransactionParser::TransactionParser(size_t max_message_bytes)
     : max_message_bytes_(max_message_bytes),
       // Zeroed so that simdjson's reads past the end never touch uninitialised memory.
@@ -348,7 +378,7 @@ TransactionParser::~TransactionParser() = default;
 
 Result<Transaction> TransactionParser::Parse(std::string_view text) {
   if (text.size() > max_message_bytes_) {
-    return Status::Error("message is " + std::to_string(text.size()) + " bytes; limit " +
+    return Status::Error(std::string(kTooLargePrefix) + std::to_string(text.size()) + " bytes; limit " +
                          std::to_string(max_message_bytes_));
   }
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; the copy provides them.
@@ -357,11 +387,11 @@ Result<Transaction> TransactionParser::Parse(std::string_view text) {
   if (const simdjson::error_code error =
           parser_->parse(buffer_.get(), text.size(), /*realloc_if_needed=*/false).get(root);
       error != simdjson::SUCCESS) {
-    return Status::Error(std::string("not valid JSON: ") + simdjson::error_message(error));
+    return Status::Error(std::string(kNotJsonPrefix) + simdjson::error_message(error));
   }
   simdjson::dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) {
-    return Status::Error("message is not a JSON object, got " + Describe(root));
+    return Status::Error(std::string(kNotAnObjectPrefix) + ", got " + Describe(root));
   }
 
   const FoundFields found(object);

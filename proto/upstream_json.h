@@ -54,6 +54,20 @@ class TransactionParser {
   std::unique_ptr<simdjson::dom::parser> parser_;  // behind a pointer: simdjson.h is huge
 };
 
+// Why a message was rejected, in a few words for counting (a metric's
+// label); the Status message of Parse() says it in full.
+enum class RejectReason : uint8_t {
+  kTooLarge,      // "too_large": over the message size limit
+  kNotJson,       // "not_json"
+  kNotAnObject,   // "not_an_object": JSON, but not an object
+  kMissingField,  // "missing_field"
+  kBadField,      // "bad_field": a field with a value outside its rule
+};
+constexpr size_t kRejectReasons = 5;
+const char* RejectReasonName(RejectReason reason);
+// The reason of a TransactionParser::Parse() failure, from its message.
+RejectReason ClassifyReject(std::string_view message);
+
 // ISO-8601 date-time -> Unix seconds (UTC). Accepts YYYY-MM-DDTHH:MM:SS with
 // 'T' or ' ' between date and time, an optional fraction of 1 to 9 digits
 // after '.', and an optional zone Z, z, +HH:MM, -HH:MM, +HHMM, -HHMM, +HH or

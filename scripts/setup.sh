@@ -9,6 +9,8 @@ packages=(
   libhiredis-dev libxgboost-dev libcli11-dev libsimdjson-dev
   # sd_notify (Type=notify units) and systemd-analyze (the unit tests)
   libsystemd-dev systemd
+  # every node's /metrics endpoint; the tests scrape it with cpp-httplib
+  prometheus-cpp-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
   # the fault tests: network namespaces, veth links and tc (iproute2), packet

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", s.message());
     return 1;
   }
+  scorepipe::ServeNodeMetrics("sink", *topology, sink.registry());
   scorepipe::Status status = sink.Run();
   if (!status.ok()) spdlog::error("{}", status.message());
   return status.ok() ? 0 : 1;

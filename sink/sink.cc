@@ -62,7 +62,11 @@ Status FormatOutcomes(const ResultBatch& batch, std::vector<Outcome>* outcomes) 
 }
 
 Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Queue> queue)
-    : config_(topology.sink), queue_(std::move(queue)), results_(context, zmq::socket_type::pull) {
+    : config_(topology.sink),
+      queue_(std::move(queue)),
+      results_(context, zmq::socket_type::pull),
+      registry_(std::make_shared<prometheus::Registry>()),
+      metrics_(*registry_) {
   results_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
   // Few result batches wait per worker: a slow queue then holds the workers
   // back (and so the bridge) instead of letting leases pile up unsettled.
@@ -100,6 +104,7 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     Result<ResultBatch> batch = DecodeResultBatch(bytes);
     if (!batch.ok()) {
       ++stats_.frames_refused;
+      metrics_.Refused();
       uint64_t held_back = 0;
       if (refused_log_.ShouldLog(&held_back)) {
         spdlog::warn("refusing a {}-byte frame from a worker: {} ({} more since the last report)",
@@ -110,6 +115,7 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     SettleRequest& request = requests_[used];
     if (Status formatted = FormatOutcomes(batch.value(), &request.outcomes); !formatted.ok()) {
       ++stats_.frames_refused;
+      metrics_.Refused();
       spdlog::error("refusing a result batch: {}", formatted.message());
       continue;
     }
@@ -124,11 +130,14 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
   Backoff backoff;
   std::vector<Settlement> settled;
   while (true) {
+    const auto settle_started = Clock::now();
     Result<std::vector<Settlement>> s = queue_->SettleMany(group);
+    metrics_.SettleCall(std::chrono::duration<double>(Clock::now() - settle_started).count());
     if (s.ok()) {
       settled = std::move(s.value());
       break;
     }
+    metrics_.QueueError();
     uint64_t held_back = 0;
     if (queue_error_log_.ShouldLog(&held_back)) {
       spdlog::error("queue unavailable, retrying: {}", s.status().message());
@@ -148,27 +157,32 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     const Settlement& done = settled[r];
     if (!done.refused.empty()) {
       ++stats_.frames_refused;
+      metrics_.Refused();
       spdlog::error("refusing result batch {} from {}: {}", batch.batch_id, batch.worker_id, done.refused);
       continue;
     }
     ++stats_.batches;
     stats_.duplicates += done.duplicates;
+    metrics_.Duplicates(done.duplicates);
     if (done.duplicates > 0) {
       spdlog::debug("batch {} from {}: {} duplicate outcomes dropped", batch.batch_id, batch.worker_id,
                     done.duplicates);
     }
     if (done.published == 0) continue;
+    uint64_t results = 0;
+    uint64_t dead_letters = 0;
     if (done.duplicates > 0) {
-      stats_.results += done.published;  // a partial settlement (streams): routes not told apart
+      results = done.published;  // a partial settlement (streams): routes not told apart
     } else {
       for (const Outcome& o : requests_[r].outcomes) {
-        if (o.route == Outcome::Route::kResult) {
-          ++stats_.results;
-        } else {
-          ++stats_.dead_lettered;
-        }
+        (o.route == Outcome::Route::kResult ? results : dead_letters) += 1;
       }
     }
+    stats_.results += results;
+    stats_.dead_lettered += dead_letters;
+    const uint64_t from_bridge = std::min<uint64_t>(dead_letters, batch.rejects.size());
+    metrics_.Settled(results, from_bridge, dead_letters - from_bridge, batch.worker_id, batch.created_at_us,
+                     NowUnixMicros());
     if (publish_) publish_->send(frames[frame_of[r]], zmq::send_flags::dontwait);
   }
   return true;

@@ -31,6 +31,7 @@
 #include "proto/messages.h"
 #include "proto/node.h"
 #include "proto/status.h"
+#include "sink/sink_metrics.h"
 
 namespace scorepipe {
 
@@ -60,6 +61,8 @@ class Sink {
   Status Run();
 
   const SinkStats& stats() const { return stats_; }
+  // Its metrics, for the node's /metrics endpoint (config/node_setup.h).
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:
   // Batches settled together at most.
@@ -76,6 +79,8 @@ class Sink {
   std::optional<zmq::socket_t> publish_;
   std::vector<SettleRequest> requests_;
   SinkStats stats_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  SinkMetrics metrics_;
   RateLimitedLog refused_log_;
   RateLimitedLog queue_error_log_;
 };

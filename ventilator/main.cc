@@ -29,5 +29,6 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", s.message());
     return 1;
   }
+  scorepipe::ServeNodeMetrics("ventilator", *topology, ventilator.registry());
   return ventilator.Run().ok() ? 0 : 1;
 }

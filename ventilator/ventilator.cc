@@ -15,6 +15,9 @@
 namespace scorepipe {
 namespace {
 
+// The metrics follow the dispatcher this often.
+constexpr auto kMetricsPeriod = std::chrono::seconds(1);
+
 constexpr int kSliceMs = 100;
 // A stopping ventilator keeps handing out and collecting batches this long.
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
@@ -126,7 +129,9 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
                                             topology.heartbeat.liveness)),
       started_(SteadyClock::now()),
       next_expire_(started_),
-      session_(NewSession()) {
+      session_(NewSession()),
+      registry_(std::make_shared<prometheus::Registry>()),
+      metrics_(*registry_) {
   intake_.set(zmq::sockopt::rcvhwm, topology.ventilator.send_hwm);
   intake_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
   work_.set(zmq::sockopt::sndhwm, topology.ventilator.send_hwm);
@@ -355,6 +360,10 @@ void Ventilator::Step(int timeout_ms, bool intake) {
   if (read_intake) ReadIntake();
   Expire(now);
   Dispatch(now);
+  if (now >= next_metrics_) {
+    metrics_.Update(dispatcher_, stats_, now);
+    next_metrics_ = now + kMetricsPeriod;
+  }
 }
 
 Status Ventilator::Run() {

@@ -31,13 +31,9 @@
 #include "proto/node.h"
 #include "proto/status.h"
 #include "ventilator/dispatcher.h"
+#include "ventilator/ventilator_metrics.h"
 
 namespace scorepipe {
-
-struct VentilatorStats {
-  uint64_t frames_refused = 0;
-  uint64_t heartbeats = 0;
-};
 
 class Ventilator {
  public:
@@ -53,6 +49,8 @@ class Ventilator {
 
   const VentilatorStats& stats() const { return stats_; }
   const Dispatcher& dispatcher() const { return dispatcher_; }
+  // Its metrics, for the node's /metrics endpoint (config/node_setup.h).
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:
   void ReadIntake();
@@ -80,6 +78,9 @@ class Ventilator {
   uint64_t heartbeat_sequence_ = 0;
   const uint64_t session_;
   VentilatorStats stats_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  VentilatorMetrics metrics_;
+  SteadyClock::time_point next_metrics_;
   RateLimitedLog refused_log_;
   RateLimitedLog overdue_log_;
 };

@@ -35,5 +35,6 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", s.message());
     return 1;
   }
+  scorepipe::ServeNodeMetrics("worker", *topology, worker.registry());
   return worker.Run().ok() ? 0 : 1;
 }

@@ -38,7 +38,10 @@ Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer,
       scorer_(std::move(scorer)),
       id_(std::move(id)),
       session_(NewSession()),
-      to_sink_(context, zmq::socket_type::push) {
+      to_sink_(context, zmq::socket_type::push),
+      registry_(std::make_shared<prometheus::Registry>()),
+      metrics_(*registry_, scorer_.model().version(),
+               topology.model.format == ModelFormat::kLinear ? "linear" : "xgboost") {
   to_sink_.set(zmq::sockopt::sndhwm, kResultsHwm);
   to_sink_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
   result_.worker_id = id_;
@@ -89,6 +92,7 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   Result<TransactionBatch> batch = DecodeTransactionBatch(View(frame));
   if (!batch.ok()) {
     ++stats_.frames_refused;
+    metrics_.Refused();
     uint64_t held_back = 0;
     if (refused_log_.ShouldLog(&held_back)) {
       spdlog::warn("refusing a {}-byte frame from the ventilator: {} ({} more since the last report)",
@@ -100,7 +104,10 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   result_.batch_id = batch->batch_id;
   result_.lease = std::move(batch->lease);
   result_.rejects = std::move(batch->rejects);
+  result_.created_at_us = batch->created_at_us;
+  const auto scoring_started = Clock::now();
   Status scored = scorer_.Score(batch->transactions, &result_.results);
+  metrics_.Scored(batch->transactions.size(), std::chrono::duration<double>(Clock::now() - scoring_started).count());
   if (!scored.ok()) {
     // The whole batch failed in the model: every transaction goes to the dead
     // letters with the reason rather than vanish.
@@ -200,6 +207,7 @@ Status Worker::Run() {
     NotifyAlive();
     if (reconnect_.exchange(false)) {
       ++stats_.reconnects;
+      metrics_.Reconnected();
       announce_ = false;
       if (Status s = OpenWorkChannel(); !s.ok()) spdlog::error("{}", s.message());
     }

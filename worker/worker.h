@@ -42,6 +42,7 @@
 #include "proto/node.h"
 #include "proto/status.h"
 #include "worker/model.h"
+#include "worker/worker_metrics.h"
 
 namespace scorepipe {
 
@@ -67,6 +68,8 @@ class Worker {
 
   const WorkerStats& stats() const { return stats_; }
   const std::string& id() const { return id_; }
+  // Its metrics, for the node's /metrics endpoint (config/node_setup.h).
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:
   // The routing id of connection `connection` of this process.
@@ -87,6 +90,8 @@ class Worker {
   zmq::socket_t to_sink_;
   ResultBatch result_;
   WorkerStats stats_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  WorkerMetrics metrics_;
   RateLimitedLog refused_log_;
 
   // Shared with the heartbeat thread.

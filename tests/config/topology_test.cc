@@ -54,7 +54,9 @@ std::string Summary(const Topology& t) {
       << t.heartbeat.interval_ms << " " << t.heartbeat.liveness << "\nsink " << t.sink.results.bind
       << " " << t.sink.results.connect << " " << t.sink.publish.bind << " "
       << t.sink.publish.connect << "\nworkers " << t.workers.count << " " << t.workers.credit
-      << "\nlogging " << t.logging.level << "\n";
+      << "\nmetrics " << t.metrics.address << " " << t.metrics.bridge_port << " " << t.metrics.ventilator_port
+      << " " << t.metrics.sink_port << " " << t.metrics.worker_port << "\nlogging " << t.logging.level << " "
+      << static_cast<int>(t.logging.format) << "\n";
   return out.str();
 }
 
@@ -350,7 +352,7 @@ TEST_F(LoadTopologyFileTest, DirectoryIsNotATopology) {
 // --- The file as a whole ------------------------------------------------
 
 constexpr char kSections[] =
-    "queue, bridge, ventilator, heartbeat, sink, workers, model, logging";
+    "queue, bridge, ventilator, heartbeat, sink, workers, model, metrics, logging";
 
 TEST(LoadTopology, EmptyFileIsRejected) {
   EXPECT_EQ(ErrorOf(Load("")),
@@ -430,7 +432,7 @@ INSTANTIATE_TEST_SUITE_P(
              "t.yaml:2:3: model.treshold: unknown key; allowed: path, format, features, "
              "threshold, version"},
         Case{"Logging", "logging: {lvl: x}\n",
-             "t.yaml:1:11: logging.lvl: unknown key; allowed: level"}),
+             "t.yaml:1:11: logging.lvl: unknown key; allowed: level, format"}),
     CaseName);
 
 // --- Shapes and types ---------------------------------------------------
@@ -1036,6 +1038,45 @@ TEST(ValidateTopology, ConflictIsNamedAtTheLaterKey) {
   EXPECT_EQ(ValidateTopology(t).message(),
             "sink.bind: 'tcp://*:5557' collides with ventilator.bind ('tcp://*:5557'); allowed: "
             "an endpoint (a tcp port) that no other role binds");
+}
+
+TEST(ValidateTopology, MetricsPortsDifferPerRoleUnlessOff) {
+  Topology t = ValidTopology();
+  t.metrics.sink_port = t.metrics.bridge_port;
+  EXPECT_EQ(ValidateTopology(t).message(),
+            "metrics.sink_port: '9101' is also metrics.bridge_port ('9101'); allowed: a different port per role "
+            "(or 0: off)");
+  t.metrics.sink_port = 0;
+  t.metrics.bridge_port = 0;
+  EXPECT_TRUE(ValidateTopology(t).ok()) << ValidateTopology(t).message();
+}
+
+TEST(ValidateTopology, AHeadRolesMetricsPortInTheWorkersRangeIsRejected) {
+  Topology t = ValidTopology();
+  t.metrics.ventilator_port = 9110;  // workers take 9104..9167
+  EXPECT_EQ(ValidateTopology(t).message(),
+            "metrics.ventilator_port: '9110' is in the workers' range 9104..9167 (metrics.worker_port); allowed: a "
+            "port outside 9104..9167, or 0 (off)");
+  t.metrics.worker_port = 0;
+  EXPECT_TRUE(ValidateTopology(t).ok()) << ValidateTopology(t).message();
+}
+
+TEST(LoadTopology, MetricsAndLogFormatKeysLoad) {
+  auto topology = LoadWithModel(
+      "metrics:\n  address: 127.0.0.1\n  bridge_port: 0\n  worker_port: 9200\nlogging:\n  format: json\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->metrics.address, "127.0.0.1");
+  EXPECT_EQ(topology->metrics.bridge_port, 0);
+  EXPECT_EQ(topology->metrics.ventilator_port, 9102);
+  EXPECT_EQ(topology->metrics.worker_port, 9200);
+  EXPECT_EQ(topology->logging.format, LogFormat::kJson);
+  auto bad = LoadWithModel("logging:\n  format: xml\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(ErrorOf(bad).find("logging.format"), std::string::npos) << ErrorOf(bad);
+  EXPECT_NE(ErrorOf(bad).find("text, json"), std::string::npos) << ErrorOf(bad);
+  auto high = LoadWithModel("metrics:\n  worker_port: 65500\n");
+  ASSERT_FALSE(high.ok());
+  EXPECT_NE(ErrorOf(high).find("metrics.worker_port"), std::string::npos) << ErrorOf(high);
 }
 
 }  // namespace

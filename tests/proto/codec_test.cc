@@ -38,6 +38,7 @@ ResultBatch SampleResultBatch() {
   batch.results.push_back({1, 0.05, 0, 0.95, ""});
   batch.results.push_back({4, 0.0, 0, 0.0, "model rejected the features"});
   batch.rejects.push_back({2, "{\"reason\":\"bad\"}"});
+  batch.created_at_us = 1'767'268'800'400'000;
   return batch;
 }
 
@@ -179,6 +180,30 @@ TEST(CodecTest, EmptyTransactionBatchRoundTrips) {
 TEST(CodecTest, ResultBatchRoundTrips) { ExpectRoundTrip(SampleResultBatch()); }
 
 TEST(CodecTest, EmptyResultBatchRoundTrips) { ExpectRoundTrip(ResultBatch()); }
+
+TEST(CodecTest, AResultBatchFromAnOlderWorkerWithoutCreatedAtDecodes) {
+  Result<ResultBatch> older = DecodeResultBatch(ResultBatchFrame(0, [](Packer&, int) {}));  // 7 fields
+  ASSERT_TRUE(older.ok()) << older.status().message();
+  EXPECT_EQ(older->created_at_us, 0);
+  const std::string nine = Frame(
+      [](Packer& p) {
+        p.pack_array(9);
+        p.pack_uint64(1);
+        PackStr(p, "lease");
+        PackStr(p, "w");
+        PackStr(p, "m");
+        p.pack_int64(0);
+        p.pack_array(0);
+        p.pack_array(0);
+        p.pack_int64(5);
+        p.pack_int64(6);
+      },
+      "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kResultBatch));
+  Result<ResultBatch> too_many = DecodeResultBatch(nine);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().message().find("7 to 8 fields, got 9"), std::string::npos)
+      << too_many.status().message();
+}
 
 TEST(CodecTest, HeartbeatRoundTrips) { ExpectRoundTrip(SampleHeartbeat()); }
 

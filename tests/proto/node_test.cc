@@ -5,6 +5,8 @@
 #include "proto/node.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
+#include <spdlog/details/log_msg.h>
 
 #include <chrono>
 #include <csignal>
@@ -21,6 +23,41 @@ using std::chrono::milliseconds;
 
 // Generous: the machine may be loaded; these bound waits that should be short.
 constexpr auto kSlack = std::chrono::seconds(3);
+
+// --- Log line formats ---------------------------------------------------------
+
+TEST(JsonLogFormatter, WritesOneParsableObjectPerLineWithTheMessageEscaped) {
+  std::unique_ptr<spdlog::formatter> formatter = JsonLogFormatter("sink", "head-1");
+  const std::string message = "dead-lettering {\"id\":7}\twith a \"quote\" and a\nnewline";
+  spdlog::details::log_msg msg(spdlog::source_loc{}, "sink-head-1", spdlog::level::warn, message);
+  spdlog::memory_buf_t out;
+  formatter->format(msg, out);
+  const std::string line(out.data(), out.size());
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line: " << line;
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element entry;
+  ASSERT_EQ(parser.parse(line).get(entry), simdjson::SUCCESS) << line;
+  std::string_view value;
+  ASSERT_EQ(entry["message"].get(value), simdjson::SUCCESS);
+  EXPECT_EQ(value, message);
+  ASSERT_EQ(entry["level"].get(value), simdjson::SUCCESS);
+  EXPECT_EQ(value, "warning");
+  ASSERT_EQ(entry["role"].get(value), simdjson::SUCCESS);
+  EXPECT_EQ(value, "sink");
+  ASSERT_EQ(entry["id"].get(value), simdjson::SUCCESS);
+  EXPECT_EQ(value, "head-1");
+  ASSERT_EQ(entry["time"].get(value), simdjson::SUCCESS);
+  EXPECT_EQ(value.size(), std::string_view("2026-01-01T12:00:00.123Z").size()) << value;
+}
+
+TEST(InitLogging, AnUnknownLevelIsAnErrorNamingTheAllowedOnes) {
+  Status s = InitLogging("test", "1", "loud", LogLineFormat::kJson);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("trace, debug, info, warn, error, off"), std::string::npos) << s.message();
+}
 
 // --- Backoff ----------------------------------------------------------------
 

@@ -248,6 +248,22 @@ TEST_F(TransactionParserTest, TrailingContentIsRejected) {
   EXPECT_TRUE(parser_.Parse(std::string(kUpstreamExample) + " \n").ok());
 }
 
+TEST_F(TransactionParserTest, EveryRejectionHasAReasonToCountItBy) {
+  const std::pair<std::string, RejectReason> cases[] = {
+      {std::string(kLimit + 1, ' '), RejectReason::kTooLarge},
+      {"{\"id\":", RejectReason::kNotJson},
+      {"[1,2]", RejectReason::kNotAnObject},
+      {WithoutField("amount"), RejectReason::kMissingField},
+      {WithField("amount", "-5"), RejectReason::kBadField},
+      {WithField("status", "\"lost\""), RejectReason::kBadField},
+  };
+  for (const auto& [text, reason] : cases) {
+    EXPECT_EQ(ClassifyReject(Reason(text)), reason) << text.substr(0, 40);
+  }
+  EXPECT_STREQ(RejectReasonName(RejectReason::kNotJson), "not_json");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kMissingField), "missing_field");
+}
+
 TEST_F(TransactionParserTest, OversizedMessageIsRejectedBeforeParsing) {
   EXPECT_EQ(Reason(std::string(70000, ' ')), "message is 70000 bytes; limit 65536");
   std::string at_limit(kUpstreamExample);

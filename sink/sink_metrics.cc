@@ -1,0 +1,44 @@
+#include "sink/sink_metrics.h"
+
+#include "proto/metrics.h"
+
+namespace scorepipe {
+namespace {
+
+// One family: the registry hands back the same one to each call.
+prometheus::Family<prometheus::Counter>& DeadLetters(prometheus::Registry& registry) {
+  return prometheus::BuildCounter()
+      .Name("scorepipe_sink_dead_letters_total")
+      .Help("Dead-letter entries written, by the stage that gave up on the message")
+      .Register(registry);
+}
+
+}  // namespace
+
+SinkMetrics::SinkMetrics(prometheus::Registry& registry)
+    : results_(AddCounter(registry, "scorepipe_sink_results_total", "Results written to the output queue")),
+      dead_bridge_(DeadLetters(registry).Add({{"stage", "bridge"}})),
+      dead_worker_(DeadLetters(registry).Add({{"stage", "worker"}})),
+      dead_ventilator_(DeadLetters(registry).Add({{"stage", "ventilator"}})),
+      duplicates_(AddCounter(registry, "scorepipe_sink_duplicates_total",
+                             "Outcomes dropped because their lease was settled already (work done twice)")),
+      batches_(AddCounter(registry, "scorepipe_sink_batches_total", "Result batches settled")),
+      refused_(AddCounter(registry, "scorepipe_sink_frames_refused_total",
+                          "Result frames that did not decode or did not fit their lease")),
+      queue_errors_(AddCounter(registry, "scorepipe_sink_queue_errors_total",
+                               "Failed settle calls to the queue (each is retried with back-off)")),
+      settle_(AddLatencyHistogram(registry, "scorepipe_sink_settle_seconds",
+                           "Time of one settle call to the queue (up to 8 batches)")),
+      end_to_end_(AddLatencyHistogram(registry, "scorepipe_sink_end_to_end_seconds",
+                               "From the bridge sealing a batch to its results being in the output queue")) {}
+
+void SinkMetrics::Settled(uint64_t results, uint64_t bridge_dead_letters, uint64_t worker_dead_letters,
+                          std::string_view worker_id, int64_t created_at_us, int64_t now_us) {
+  batches_.Increment();
+  results_.Increment(static_cast<double>(results));
+  dead_bridge_.Increment(static_cast<double>(bridge_dead_letters));
+  (worker_id == "ventilator" ? dead_ventilator_ : dead_worker_).Increment(static_cast<double>(worker_dead_letters));
+  if (created_at_us > 0 && now_us >= created_at_us) end_to_end_.Observe(static_cast<double>(now_us - created_at_us) / 1e6);
+}
+
+}  // namespace scorepipe
