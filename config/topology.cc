@@ -531,6 +531,22 @@ class Schema {
   std::map<std::string, std::vector<std::string>> children_;  // by section; "" is the top
 };
 
+// Lists the keys VisitFields() names, in its order.
+class KeyLister {
+ public:
+  void Int(std::string_view key, int, IntRule) { keys.emplace_back(key); }
+  void Double(std::string_view key, double, DoubleRule) { keys.emplace_back(key); }
+  void String(std::string_view key, const std::string&, const StringRule&, Presence = Presence::kOptional) {
+    keys.emplace_back(key);
+  }
+  template <typename E>
+  void Enum(std::string_view key, E, std::span<const EnumName<E>>) {
+    keys.emplace_back(key);
+  }
+
+  std::vector<std::string> keys;
+};
+
 // A place in a file, 0-based as yaml-cpp gives it.
 std::string Place(const std::string& name, const YAML::Mark& mark) {
   if (mark.is_null()) return name;
@@ -753,6 +769,13 @@ fs::path AbsoluteDir(const std::string& dir) {
 }
 
 }  // namespace
+
+std::vector<std::string> TopologyKeys() {
+  const Topology defaults;
+  KeyLister lister;
+  VisitFields(defaults, lister);
+  return lister.keys;
+}
 
 Status ValidateTopology(const Topology& topology) {
   const auto problem = FindProblem(topology, [](const std::string&) { return false; });

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "proto/status.h"
 
@@ -166,6 +167,10 @@ struct Topology {
   MetricsConfig metrics;
   LoggingConfig logging;
 };
+
+// Every key a topology file may hold, dotted ("queue.redis.port"), in the
+// order of config/local.yaml (docs/configuration.md documents each).
+std::vector<std::string> TopologyKeys();
 
 // Loads and validates a topology file. `path` is used as given in messages
 // and as Topology::source.
