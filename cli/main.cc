@@ -12,6 +12,7 @@
 
 #include "cli/demo.h"
 #include "cli/install.h"
+#include "proto/curve.h"
 #include "cli/status.h"
 #include "cli/supervisor.h"
 #include "cli/synthetic_push.h"
@@ -178,6 +179,16 @@ int main(int argc, char** argv) {
       "atomically. Exit code: 0 installed, 1 a file could not be written, 2 bad usage or a\n"
       "topology that does not load.");
 
+  std::string keygen_prefix;
+  CLI::App* keygen = app.add_subcommand("keygen", "write a CURVE key pair for a node: PREFIX.key and PREFIX.key_secret");
+  keygen->add_option("prefix", keygen_prefix, "path without extension, e.g. /etc/scorepipe/keys/worker-host-1")
+      ->required();
+  keygen->footer(
+      "Writes the public key to PREFIX.key and the secret key to PREFIX.key_secret (mode 0600),\n"
+      "one Z85 line each; refuses to overwrite either. Copy PREFIX.key to the head node's\n"
+      "authorized-keys folder to let this node in (docs/operations.md). Exit code: 0 written,\n"
+      "1 not written (a file exists, or the folder is not writable).");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -187,6 +198,17 @@ int main(int argc, char** argv) {
   if (up->parsed()) return Up(config_path, log_dir, log_level);
   if (push->parsed()) return scorepipe::RunPush(push_options);
   if (status->parsed()) return scorepipe::RunStatus(status_options);
+  if (keygen->parsed()) {
+    auto pair = scorepipe::NewCurveKeyPair();
+    scorepipe::Status written = pair.ok() ? scorepipe::WriteKeyPair(keygen_prefix, pair.value()) : pair.status();
+    if (!written.ok()) {
+      fprintf(stderr, "scorepipe keygen: %s\n", written.message().c_str());
+      return 1;
+    }
+    printf("wrote %s.key (public: %s) and %s.key_secret (secret, mode 0600)\n", keygen_prefix.c_str(),
+           pair->public_key.c_str(), keygen_prefix.c_str());
+    return 0;
+  }
   if (install->parsed()) {
     auto roles = scorepipe::ParseInstallRoles(install_roles);
     if (!roles.ok()) {

@@ -1,0 +1,78 @@
+// ZeroMQ CURVE for the links between nodes: key pairs and their files, the
+// socket options that make a socket a CURVE server or client, and the ZAP
+// authenticator that lets only listed client keys in.
+//
+// Key files hold one Z85 key (40 characters) and a newline: "<name>.key" the
+// public key, "<name>.key_secret" the secret one (mode 0600). A topology
+// names files, never keys. The authorized-keys folder holds one public key
+// file per client ("*.key"); it is read again for every new connection, so
+// adding a worker host's key needs no restart.
+//
+// Free functions: any thread. A ZapAuthenticator runs its own thread on the
+// context it is given and stops when destroyed.
+#ifndef SCOREPIPE_PROTO_CURVE_H_
+#define SCOREPIPE_PROTO_CURVE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "proto/status.h"
+
+namespace scorepipe {
+
+constexpr size_t kCurveKeyChars = 40;  // Z85 of 32 bytes
+
+struct CurveKeyPair {
+  std::string public_key;  // Z85
+  std::string secret_key;  // Z85
+};
+
+Result<CurveKeyPair> NewCurveKeyPair();
+
+// Writes `<prefix>.key` and `<prefix>.key_secret` (0600). Refuses to
+// overwrite either, and says which exists.
+Status WriteKeyPair(const std::string& prefix, const CurveKeyPair& pair);
+// Reads a key file: one Z85 key; an error names the file and what is wrong.
+Result<std::string> ReadKeyFile(const std::string& path);
+// Reads `<prefix>.key_secret` and `<prefix>.key`; the secret file must not be
+// readable by group or others.
+Result<CurveKeyPair> ReadKeyPair(const std::string& secret_path);
+
+// Makes `socket` a CURVE server with `own` keys (before bind), or a client
+// that accepts only the server holding `server_public_key` (before connect).
+Status MakeCurveServer(zmq::socket_t& socket, const CurveKeyPair& own);
+Status MakeCurveClient(zmq::socket_t& socket, const CurveKeyPair& own, const std::string& server_public_key);
+
+// The ZAP handler of a context: accepts a CURVE client whose public key is
+// in one of the `*.key` files of `authorized_dir`, refuses every other
+// (logged, at a limited rate, with its address). Start it before the
+// context's server sockets bind.
+class ZapAuthenticator {
+ public:
+  static Result<std::unique_ptr<ZapAuthenticator>> Start(zmq::context_t& context, std::string authorized_dir);
+  ~ZapAuthenticator();
+  ZapAuthenticator(const ZapAuthenticator&) = delete;
+  ZapAuthenticator& operator=(const ZapAuthenticator&) = delete;
+
+  uint64_t accepted() const { return accepted_; }
+  uint64_t refused() const { return refused_; }
+
+ private:
+  ZapAuthenticator(zmq::context_t& context, std::string authorized_dir);
+  void Loop(zmq::socket_t handler);
+
+  zmq::context_t& context_;
+  const std::string authorized_dir_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> accepted_{0};
+  std::atomic<uint64_t> refused_{0};
+  std::thread thread_;
+};
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_PROTO_CURVE_H_
