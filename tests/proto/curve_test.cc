@@ -57,6 +57,23 @@ class CurveTest : public ::testing::Test {
     return ReceiveFor(pull, wait_ms).has_value();
   }
 
+  // A context with the authenticator (client_ authorized) and a CURVE server PULL.
+  struct Server {
+    explicit Server(CurveTest& test)
+        : auth((test.Authorize(test.client_, "worker-host-1"),
+                ZapAuthenticator::Start(context, (test.dir_ / "authorized").string()))),
+          pull(context, zmq::socket_type::pull),
+          endpoint(test.BindServer(pull)) {}
+    ~Server() {
+      pull.close();
+      if (auth.ok()) auth.value().reset();
+    }
+    zmq::context_t context;
+    Result<std::unique_ptr<ZapAuthenticator>> auth;
+    zmq::socket_t pull;
+    std::string endpoint;
+  };
+
   fs::path dir_;
   CurveKeyPair server_;
   CurveKeyPair client_;
@@ -93,41 +110,29 @@ TEST_F(CurveTest, ASecretOthersCanReadAndAFileWithoutAKeyAreRefused) {
 }
 
 TEST_F(CurveTest, AnAuthorizedClientGetsThroughAndAnUnknownOneGetsNothing) {
-  zmq::context_t context;
-  Authorize(client_, "worker-host-1");
-  auto auth = ZapAuthenticator::Start(context, (dir_ / "authorized").string());
-  ASSERT_TRUE(auth.ok()) << auth.status().message();
-  zmq::socket_t pull(context, zmq::socket_type::pull);
-  const std::string endpoint = BindServer(pull);
+  Server server(*this);
+  ASSERT_TRUE(server.auth.ok()) << server.auth.status().message();
 
-  EXPECT_TRUE(Arrives(context, pull, endpoint, client_, server_.public_key, kArrivesMs));
-  EXPECT_GE(auth.value()->accepted(), 1u);
+  EXPECT_TRUE(Arrives(server.context, server.pull, server.endpoint, client_, server_.public_key, kArrivesMs));
+  EXPECT_GE(server.auth.value()->accepted(), 1u);
 
   auto stranger = NewCurveKeyPair();
   ASSERT_TRUE(stranger.ok());
-  EXPECT_FALSE(Arrives(context, pull, endpoint, stranger.value(), server_.public_key, kQuietMs));
-  EXPECT_GE(auth.value()->refused(), 1u);
+  EXPECT_FALSE(Arrives(server.context, server.pull, server.endpoint, stranger.value(), server_.public_key, kQuietMs));
+  EXPECT_GE(server.auth.value()->refused(), 1u);
 
   // Its key added to the folder, the same client gets in on its next connection: no restart.
   Authorize(stranger.value(), "worker-host-2");
-  EXPECT_TRUE(Arrives(context, pull, endpoint, stranger.value(), server_.public_key, kArrivesMs));
-  pull.close();
-  auth.value().reset();
+  EXPECT_TRUE(Arrives(server.context, server.pull, server.endpoint, stranger.value(), server_.public_key, kArrivesMs));
 }
 
 TEST_F(CurveTest, AClientPinningAnotherServerKeyDoesNotConnect) {
-  zmq::context_t context;
-  Authorize(client_, "worker-host-1");
-  auto auth = ZapAuthenticator::Start(context, (dir_ / "authorized").string());
-  ASSERT_TRUE(auth.ok()) << auth.status().message();
-  zmq::socket_t pull(context, zmq::socket_type::pull);
-  const std::string endpoint = BindServer(pull);
+  Server server(*this);
+  ASSERT_TRUE(server.auth.ok()) << server.auth.status().message();
   auto impostor = NewCurveKeyPair();
   ASSERT_TRUE(impostor.ok());
-  EXPECT_FALSE(Arrives(context, pull, endpoint, client_, impostor->public_key, kQuietMs));
-  EXPECT_EQ(auth.value()->accepted(), 0u);
-  pull.close();
-  auth.value().reset();
+  EXPECT_FALSE(Arrives(server.context, server.pull, server.endpoint, client_, impostor->public_key, kQuietMs));
+  EXPECT_EQ(server.auth.value()->accepted(), 0u);
 }
 
 TEST_F(CurveTest, AMissingAuthorizedFolderIsAnError) {
