@@ -3,6 +3,10 @@
 #include <poll.h>
 #include <sys/time.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <utility>
 
 namespace scorepipe {
@@ -64,6 +68,54 @@ Status RedisClient::Broken(const char* what) {
   return Status::Error(std::string(what) + " " + Address() + ": " + reason);
 }
 
+Result<std::string> RedisPassword(const RedisConfig& config) {
+  if (!config.password_env.empty()) {
+    const char* value = std::getenv(config.password_env.c_str());
+    if (value == nullptr) {
+      return Status::Error("the Redis password's environment variable " + config.password_env +
+                           " (queue.redis.password_env) is not set");
+    }
+    return std::string(value);
+  }
+  if (config.password_file.empty()) return std::string();
+  std::ifstream in(config.password_file);
+  if (!in) {
+    return Status::Error("cannot read the Redis password file " + config.password_file +
+                         " (queue.redis.password_file): " + std::strerror(errno));
+  }
+  std::string password;
+  std::getline(in, password);
+  while (!password.empty() && (password.back() == '\r' || password.back() == ' ')) password.pop_back();
+  if (password.empty()) {
+    return Status::Error("the Redis password file " + config.password_file + " is empty");
+  }
+  return password;
+}
+
+Status RedisClient::Authenticate() {
+  Result<std::string> password = RedisPassword(config_);
+  if (!password.ok()) return password.status();
+  if (password.value().empty()) return Status::Ok();
+  const std::string who = config_.user.empty() ? "" : " as " + config_.user;
+  std::vector<const char*> argv = {"AUTH"};
+  std::vector<size_t> lengths = {4};
+  if (!config_.user.empty()) {
+    argv.push_back(config_.user.c_str());
+    lengths.push_back(config_.user.size());
+  }
+  argv.push_back(password.value().c_str());
+  lengths.push_back(password.value().size());
+  auto* raw = static_cast<redisReply*>(
+      redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  RedisReply reply(raw);
+  if (!reply) return Status::Error("lost connection to " + Address() + " while authenticating" + who);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    // The reply names the problem (WRONGPASS, no password set); the password never appears.
+    return Status::Error("AUTH" + who + " on " + Address() + ": " + std::string(ReplyText(raw)));
+  }
+  return Status::Ok();
+}
+
 Status RedisClient::EnsureConnected() {
   if (context_ != nullptr && context_->err == 0 && !ClosedByServer(context_)) return Status::Ok();
   if (context_ != nullptr) {
@@ -75,6 +127,11 @@ Status RedisClient::EnsureConnected() {
   if (context_ == nullptr) return Status::Error("cannot allocate a Redis context");
   if (context_->err != 0) return Broken("cannot connect to");
   if (read_timeout_ms_ > 0) redisSetTimeout(context_, ToTimeval(read_timeout_ms_));
+  if (Status s = Authenticate(); !s.ok()) {
+    redisFree(context_);
+    context_ = nullptr;
+    return s;
+  }
   if (config_.db != 0) {
     std::string db = std::to_string(config_.db);
     auto* raw = static_cast<redisReply*>(redisCommand(context_, "SELECT %s", db.c_str()));

@@ -43,6 +43,10 @@ class RedisScript {
   std::string sha_;  // empty until the server told us
 };
 
+// The password `config` names (its file's first line, or its environment
+// variable), read now; empty when none is configured.
+Result<std::string> RedisPassword(const RedisConfig& config);
+
 class RedisClient {
  public:
   explicit RedisClient(RedisConfig config);
@@ -84,6 +88,8 @@ class RedisClient {
 
  private:
   Status EnsureConnected();
+  // AUTH with the configured credentials, if any (on a new connection).
+  Status Authenticate();
   Status Broken(const char* what);  // drops the connection, returns the error
 
   RedisConfig config_;

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -21,9 +23,10 @@ constexpr auto kReadyTimeout = std::chrono::seconds(10);
 
 // True when the server on `port` answers PING and is the process `pid`: a
 // port taken by another server before ours could bind it answers too.
-bool Answers(int port, pid_t pid) {
+bool Answers(int port, pid_t pid, const std::string& password_file) {
   RedisConfig config;
   config.port = port;
+  config.password_file = password_file;
   config.connect_timeout_ms = 200;
   RedisClient client(config);
   auto replies = client.Pipeline({{"PING"}, {"INFO", "server"}});
@@ -72,6 +75,12 @@ Result<std::string> FindProgram(const std::string& program) {
 Result<std::unique_ptr<LocalRedis>> LocalRedis::Start(const LocalRedisOptions& options) {
   Result<std::string> server = FindProgram(options.server);
   if (!server.ok()) return server.status();
+  std::string password_file;
+  if (!options.password.empty()) {
+    password_file = options.dir + "/redis.password";
+    std::ofstream(password_file) << options.password << "\n";
+    std::filesystem::permissions(password_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
   std::string last_error = "no attempt made";
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
     int port = options.port;
@@ -84,12 +93,13 @@ Result<std::unique_ptr<LocalRedis>> LocalRedis::Start(const LocalRedisOptions& o
                                      "--dir", options.dir, "--save", "", "--appendonly",
                                      options.append_only ? "yes" : "no", "--daemonize", "no",
                                      "--logfile", "redis-" + std::to_string(port) + ".log"};
+    if (!options.password.empty()) argv.insert(argv.end(), {"--requirepass", options.password});
     Result<ChildProcess> child = ChildProcess::Start(argv);
     if (!child.ok()) return child.status();
     const auto until = std::chrono::steady_clock::now() + kReadyTimeout;
     while (child->Running() && std::chrono::steady_clock::now() < until) {
-      if (Answers(port, child->pid())) {
-        return std::unique_ptr<LocalRedis>(new LocalRedis(std::move(child.value()), port));
+      if (Answers(port, child->pid(), password_file)) {
+        return std::unique_ptr<LocalRedis>(new LocalRedis(std::move(child.value()), port, password_file));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -19,6 +19,9 @@ struct LocalRedisOptions {
   bool append_only = false;               // AOF persistence (for restart tests)
   std::string server = "redis-server";   // looked up on PATH when not a path
   int port = 0;                           // 0: pick a free one
+  // Non-empty: the server requires this password (requirepass); it is also
+  // written to password_file() (mode 0600) for clients to name.
+  std::string password;
 };
 
 class LocalRedis {
@@ -31,13 +34,17 @@ class LocalRedis {
 
   int port() const { return port_; }
   pid_t pid() const { return process_.pid(); }
+  // The file holding the password (empty when none is required).
+  const std::string& password_file() const { return password_file_; }
   // Stops the server (SHUTDOWN semantics via SIGTERM).
   void Stop();
 
  private:
-  LocalRedis(ChildProcess process, int port) : process_(std::move(process)), port_(port) {}
+  LocalRedis(ChildProcess process, int port, std::string password_file)
+      : process_(std::move(process)), port_(port), password_file_(std::move(password_file)) {}
   ChildProcess process_;
   int port_;
+  std::string password_file_;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago.

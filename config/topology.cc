@@ -129,6 +129,23 @@ std::optional<std::string> CheckFilePath(const std::string& value) {
   return std::nullopt;
 }
 
+std::optional<std::string> CheckOptionalWord(const std::string& value) {
+  return value.empty() ? std::nullopt : CheckWord(value);
+}
+
+std::optional<std::string> CheckOptionalFilePath(const std::string& value) {
+  return value.empty() ? std::nullopt : CheckFilePath(value);
+}
+
+std::optional<std::string> CheckEnvName(const std::string& value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return "is not an environment variable name";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> CheckLogLevel(const std::string& value) {
   for (std::string_view level : {"trace", "debug", "info", "warn", "error", "off"}) {
     if (value == level) return std::nullopt;
@@ -212,6 +229,10 @@ constexpr StringRule kOptionalConnectRule{
     "tcp://host:port with a concrete host (not *), ipc://path or inproc://name, port 1..65535; "
     "or '' for no live feed",
     CheckOptionalConnect};
+constexpr StringRule kOptionalWordRule{"a name without whitespace, or '' for none", CheckOptionalWord};
+constexpr StringRule kOptionalFileRule{"a file path, absolute or relative to this file's directory, or '' for none",
+                                       CheckOptionalFilePath};
+constexpr StringRule kEnvNameRule{"an environment variable name (letters, digits, _), or '' for none", CheckEnvName};
 constexpr StringRule kModelFileRule{"a file path, absolute or relative to this file's directory",
                                     CheckFilePath};
 constexpr StringRule kVersionRule{"a non-empty version label", CheckNonEmpty};
@@ -229,6 +250,9 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.Int("queue.redis.port", t.queue.redis.port, IntRule{1, 65535});
   v.Int("queue.redis.db", t.queue.redis.db, IntRule{0, 15});
   v.Int("queue.redis.connect_timeout_ms", t.queue.redis.connect_timeout_ms, IntRule{1, 600000});
+  v.String("queue.redis.user", t.queue.redis.user, kOptionalWordRule);
+  v.String("queue.redis.password_file", t.queue.redis.password_file, kOptionalFileRule);
+  v.String("queue.redis.password_env", t.queue.redis.password_env, kEnvNameRule);
   v.String("queue.input", t.queue.input, kQueueNameRule);
   v.String("queue.output", t.queue.output, kQueueNameRule);
   v.String("queue.dead_letter", t.queue.dead_letter, kQueueNameRule);
@@ -381,6 +405,11 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
     }
   }
 
+  if (!t.queue.redis.password_file.empty() && !t.queue.redis.password_env.empty()) {
+    return Conflict({"queue.redis.password_file", t.queue.redis.password_file},
+                    {"queue.redis.password_env", t.queue.redis.password_env}, "is set beside",
+                    "at most one of queue.redis.password_file and queue.redis.password_env", in_file);
+  }
   if (t.bridge.block_timeout_ms * 2 >= t.queue.inflight_timeout_ms) {
     return OrderConflict({"bridge.block_timeout_ms", std::to_string(t.bridge.block_timeout_ms)},
                          "is not below half of",
@@ -616,6 +645,7 @@ class Loader {
     if (problem_) return At(*problem_);
 
     topology.model.path = Resolve(topology.model.path);
+    topology.queue.redis.password_file = Resolve(topology.queue.redis.password_file);
     topology.model.features = Resolve(topology.model.features);
     if (!entries_.contains("model.version")) {
       topology.model.version = fs::path(topology.model.path).stem().string();

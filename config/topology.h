@@ -37,6 +37,14 @@ struct RedisConfig {
   int port = 6379;                    // 1..65535
   int db = 0;                         // 0..15
   int connect_timeout_ms = 2000;      // 1..600000
+  // Credentials (Redis AUTH), never in the YAML itself: the password is
+  // read, at each connect, from the file `password_file` names (relative to
+  // this file's directory; its first line) or from the environment variable
+  // `password_env` names; at most one of the two. `user` is an ACL user
+  // (Redis 6+); empty: the default user. All empty: no AUTH.
+  std::string user;
+  std::string password_file;
+  std::string password_env;
 };
 
 struct QueueConfig {

@@ -37,6 +37,9 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "port" << YAML::Value << t.queue.redis.port;
   out << YAML::Key << "db" << YAML::Value << t.queue.redis.db;
   out << YAML::Key << "connect_timeout_ms" << YAML::Value << t.queue.redis.connect_timeout_ms;
+  out << YAML::Key << "user" << YAML::Value << t.queue.redis.user;
+  out << YAML::Key << "password_file" << YAML::Value << t.queue.redis.password_file;
+  out << YAML::Key << "password_env" << YAML::Value << t.queue.redis.password_env;
   out << YAML::EndMap;
   out << YAML::Key << "input" << YAML::Value << t.queue.input;
   out << YAML::Key << "output" << YAML::Value << t.queue.output;

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -267,6 +268,98 @@ TEST_F(RedisClientTest, NextCommandAfterARestartWhileConnectedReconnects) {
   auto reply = client.Command({"PING"});
   ASSERT_TRUE(reply.ok()) << reply.status().message();
   EXPECT_EQ(ReplyText(reply.value().get()), "PONG");
+}
+
+}  // namespace
+}  // namespace scorepipe
+
+namespace scorepipe {
+namespace {
+
+// Redis AUTH: the password comes from a file or an environment variable the
+// topology names, never from the YAML; a wrong or missing one is a clear
+// error that never shows the password.
+class RedisAuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/scorepipe-auth-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    LocalRedisOptions options;
+    options.dir = dir_;
+    options.password = "s3cret-pass";
+    auto server = LocalRedis::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status().message();
+    server_ = std::move(server.value());
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Result<RedisReply> Ping(const RedisConfig& config) {
+    RedisClient client(config);
+    return client.Command({"PING"});
+  }
+
+  std::string dir_;
+  std::unique_ptr<LocalRedis> server_;
+};
+
+TEST_F(RedisAuthTest, APasswordFromAFileOrAnEnvironmentVariableGetsIn) {
+  RedisConfig config = ConfigFor(server_->port());
+  config.password_file = server_->password_file();
+  EXPECT_TRUE(Ping(config).ok()) << Ping(config).status().message();
+
+  config.password_file.clear();
+  config.password_env = "SCOREPIPE_TEST_REDIS_PASSWORD";
+  setenv("SCOREPIPE_TEST_REDIS_PASSWORD", "s3cret-pass", 1);
+  EXPECT_TRUE(Ping(config).ok());
+  unsetenv("SCOREPIPE_TEST_REDIS_PASSWORD");
+}
+
+TEST_F(RedisAuthTest, NoWrongOrMissingPasswordIsAClearErrorWithoutThePassword) {
+  RedisConfig config = ConfigFor(server_->port());
+  Result<RedisReply> none = Ping(config);
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.status().message(), HasSubstr("NOAUTH"));
+
+  const std::string wrong_file = dir_ + "/wrong";
+  std::ofstream(wrong_file) << "not-it\n";
+  config.password_file = wrong_file;
+  Result<RedisReply> wrong = Ping(config);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(wrong.status().message(), HasSubstr("AUTH on redis://127.0.0.1"));
+  EXPECT_THAT(wrong.status().message(), ::testing::Not(HasSubstr("not-it")));
+
+  config.password_file = dir_ + "/missing";
+  Result<RedisReply> missing = Ping(config);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr(dir_ + "/missing"));
+  EXPECT_THAT(missing.status().message(), HasSubstr("queue.redis.password_file"));
+
+  config.password_file.clear();
+  config.password_env = "SCOREPIPE_TEST_UNSET_VARIABLE";
+  Result<RedisReply> unset = Ping(config);
+  ASSERT_FALSE(unset.ok());
+  EXPECT_THAT(unset.status().message(), HasSubstr("SCOREPIPE_TEST_UNSET_VARIABLE"));
+}
+
+TEST_F(RedisAuthTest, AnAclUserAuthenticatesWithItsOwnPassword) {
+  RedisConfig admin = ConfigFor(server_->port());
+  admin.password_file = server_->password_file();
+  RedisClient client(admin);
+  ASSERT_TRUE(client.Command({"ACL", "SETUSER", "scorer", "on", ">scorer-pass", "~*", "+@all"}).ok());
+  RedisConfig config = ConfigFor(server_->port());
+  config.user = "scorer";
+  config.password_env = "SCOREPIPE_TEST_REDIS_PASSWORD";
+  setenv("SCOREPIPE_TEST_REDIS_PASSWORD", "scorer-pass", 1);
+  EXPECT_TRUE(Ping(config).ok()) << Ping(config).status().message();
+  setenv("SCOREPIPE_TEST_REDIS_PASSWORD", "s3cret-pass", 1);
+  Result<RedisReply> wrong = Ping(config);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(wrong.status().message(), HasSubstr("AUTH as scorer"));
+  unsetenv("SCOREPIPE_TEST_REDIS_PASSWORD");
 }
 
 }  // namespace

@@ -413,7 +413,7 @@ INSTANTIATE_TEST_SUITE_P(
              "dead_letter, group, stream_field, inflight_timeout_ms"},
         Case{"Redis", "queue:\n  redis:\n    prot: 1\n",
              "t.yaml:3:5: queue.redis.prot: unknown key; allowed: host, port, db, "
-             "connect_timeout_ms"},
+             "connect_timeout_ms, user, password_file, password_env"},
         Case{"Bridge", "bridge: {batch: 1}\n",
              "t.yaml:1:10: bridge.batch: unknown key; allowed: batch_size, linger_ms, "
              "block_timeout_ms, max_message_bytes"},
@@ -457,7 +457,7 @@ TEST(LoadTopology, HeartbeatSectionThatIsAScalarIsRejected) {
 TEST(LoadTopology, NestedSectionThatIsNotAMapIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  redis: 127.0.0.1\n")),
             "t.yaml:2:10: queue.redis: '127.0.0.1' is not a map; allowed: a map of host, port, "
-            "db, connect_timeout_ms");
+            "db, connect_timeout_ms, user, password_file, password_env");
 }
 
 TEST(LoadTopology, WordWhereAnIntegerBelongsIsRejected) {
@@ -1077,6 +1077,26 @@ TEST(LoadTopology, MetricsAndLogFormatKeysLoad) {
   auto high = LoadWithModel("metrics:\n  worker_port: 65500\n");
   ASSERT_FALSE(high.ok());
   EXPECT_NE(ErrorOf(high).find("metrics.worker_port"), std::string::npos) << ErrorOf(high);
+}
+
+TEST(LoadTopology, RedisCredentialsAreNamedNeverGiven) {
+  auto topology = LoadWithModel("queue:\n  redis:\n    user: scorer\n    password_file: secrets/redis.pass\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->queue.redis.user, "scorer");
+  EXPECT_TRUE(fs::path(topology->queue.redis.password_file).is_absolute()) << "relative to the file's folder";
+  EXPECT_TRUE(topology->queue.redis.password_file.ends_with("/secrets/redis.pass"));
+  auto both = LoadWithModel("queue:\n  redis:\n    password_file: p\n    password_env: REDIS_PASSWORD\n");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(ErrorOf(both).find("at most one of queue.redis.password_file and queue.redis.password_env"),
+            std::string::npos)
+      << ErrorOf(both);
+  auto bad_env = LoadWithModel("queue:\n  redis:\n    password_env: 1-BAD\n");
+  ASSERT_FALSE(bad_env.ok());
+  EXPECT_NE(ErrorOf(bad_env).find("queue.redis.password_env"), std::string::npos) << ErrorOf(bad_env);
+  auto inline_password = LoadWithModel("queue:\n  redis:\n    password: hunter2\n");
+  ASSERT_FALSE(inline_password.ok()) << "a password in the YAML itself is an unknown key";
+  EXPECT_NE(ErrorOf(inline_password).find("queue.redis.password: unknown key"), std::string::npos)
+      << ErrorOf(inline_password);
 }
 
 }  // namespace

@@ -36,7 +36,8 @@ std::string Describe(const Topology& t) {
   std::ostringstream out;
   out << std::setprecision(std::numeric_limits<double>::max_digits10);
   out << "queue.kind " << static_cast<int>(t.queue.kind) << "\nredis " << t.queue.redis.host << " "
-      << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms
+      << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms << " ["
+      << t.queue.redis.user << "] [" << t.queue.redis.password_file << "] [" << t.queue.redis.password_env << "]"
       << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << "\nstream ["
       << t.queue.group << "] [" << t.queue.stream_field << "] " << t.queue.inflight_timeout_ms << "\nbridge "
       << t.bridge.batch_size << " " << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " "
@@ -49,7 +50,9 @@ std::string Describe(const Topology& t) {
       << t.sink.results.bind << "] [" << t.sink.results.connect << "] [" << t.sink.publish.bind << "] ["
       << t.sink.publish.connect << "]\nworkers " << t.workers.count << " " << t.workers.credit << "\nmodel ["
       << t.model.path << "] " << static_cast<int>(t.model.format) << " [" << t.model.features << "] "
-      << t.model.threshold << " [" << t.model.version << "]\nlogging " << t.logging.level << "\n";
+      << t.model.threshold << " [" << t.model.version << "]\nmetrics [" << t.metrics.address << "] "
+      << t.metrics.bridge_port << " " << t.metrics.ventilator_port << " " << t.metrics.sink_port << " "
+      << t.metrics.worker_port << "\nlogging " << t.logging.level << " " << static_cast<int>(t.logging.format) << "\n";
   return out.str();
 }
 
@@ -70,7 +73,7 @@ Topology LocalTopology() {
 Topology EveryFieldChanged() {
   Topology t = LocalTopology();
   t.queue.kind = QueueKind::kRedisStream;
-  t.queue.redis = {"redis.internal", 6380, 7, 1500};
+  t.queue.redis = {"redis.internal", 6380, 7, 1500, "scorer", "/etc/scorepipe/redis.password", ""};
   t.queue.input = "in_q";
   t.queue.output = "out_q";
   t.queue.dead_letter = "dead_q";
@@ -94,7 +97,9 @@ Topology EveryFieldChanged() {
   t.model.features = "/models/lr/features.yaml";
   t.model.threshold = 0.1;
   t.model.version = "lr-2024.06";
+  t.metrics = {"10.1.2.3", 0, 9202, 9203, 9300};
   t.logging.level = "debug";
+  t.logging.format = LogFormat::kJson;
   return t;
 }
 

@@ -29,6 +29,7 @@ Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(const ClusterOpti
 
   h->redis_options_.dir = h->dir_.string();
   h->redis_options_.append_only = options.append_only;
+  h->redis_options_.password = options.redis_password;
   auto server = LocalRedis::Start(h->redis_options_);
   if (!server.ok()) return server.status();
   h->redis_server_ = std::move(server.value());
@@ -39,6 +40,7 @@ Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(const ClusterOpti
   h->topology_ = PrivateTopology(loaded.value(), h->redis_server_->port(), h->dir_.string());
   h->topology_.workers.count = options.workers;
   h->topology_.queue.kind = options.queue_kind;
+  h->topology_.queue.redis.password_file = h->redis_server_->password_file();
   h->redis_ = std::make_unique<RedisClient>(h->topology_.queue.redis);
   return h;
 }

@@ -32,6 +32,9 @@ struct ClusterOptions {
   int workers = 2;           // workers.count: the workers `scorepipe up` starts
   bool append_only = false;  // Redis AOF persistence, so that a restart keeps every list
   QueueKind queue_kind = QueueKind::kRedisList;  // queue.kind: lists or streams
+  // Non-empty: Redis requires this password; the topology names its file
+  // (queue.redis.password_file).
+  std::string redis_password;
 };
 
 class ClusterHarness {
