@@ -29,6 +29,8 @@ Result<std::unique_ptr<Queue>> OpenQueue(const QueueConfig& config) {
       return std::unique_ptr<Queue>(std::make_unique<RedisListQueue>(config));
     case QueueKind::kRedisStream:
       return std::unique_ptr<Queue>(std::make_unique<RedisStreamQueue>(config));
+    case QueueKind::kHttpMq:
+      return Status::Error("queue.kind http-mq: not in this build yet");
   }
   return Status::Error("unknown queue kind " + std::to_string(static_cast<int>(config.kind)));
 }

@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config git
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libeigen3-dev libspdlog-dev libyaml-cpp-dev
   libhiredis-dev libxgboost-dev libcli11-dev libsimdjson-dev
+  # queue.kind http-mq: libcurl is its client; cpp-httplib the tests' stand-in server
+  libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
   # the fault tests: network namespaces, veth links and tc (iproute2), packet
