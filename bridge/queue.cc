@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "bridge/http_mq_queue.h"
 #include "bridge/redis_list_queue.h"
 #include "bridge/redis_stream_queue.h"
 
@@ -29,6 +30,9 @@ Result<std::unique_ptr<Queue>> OpenQueue(const QueueConfig& config) {
       return std::unique_ptr<Queue>(std::make_unique<RedisListQueue>(config));
     case QueueKind::kRedisStream:
       return std::unique_ptr<Queue>(std::make_unique<RedisStreamQueue>(config));
+    case QueueKind::kHttpMq:
+      if (config.journal_dir.empty()) return Status::Error("queue.kind http-mq needs queue.journal_dir");
+      return std::unique_ptr<Queue>(std::make_unique<HttpMqQueue>(config));
   }
   return Status::Error("unknown queue kind " + std::to_string(static_cast<int>(config.kind)));
 }

@@ -11,6 +11,8 @@
 // timeout and its messages go round again under a new lease. So whatever
 // process dies, every message ends as exactly one result or one dead-letter
 // entry, as long as the queue itself keeps its data (Redis persistence).
+// (http-mq keeps the leases in a local journal beside a queue that cannot:
+// at-least-once there, see bridge/http_mq_queue.h.)
 //
 // One implementation per `queue.kind`; all of them pass the same contract
 // tests (tests/bridge/queue_contract_test.cc).
@@ -62,8 +64,8 @@ struct SettleRequest {
 };
 
 struct QueueDepth {
-  int64_t waiting = 0;    // input messages not yet taken
-  int64_t in_flight = 0;  // messages held by leases
+  int64_t waiting = 0;    // input messages not yet taken; -1: the kind cannot tell (http-mq)
+  int64_t in_flight = 0;  // messages held by leases (http-mq: pulled and not answered yet)
 };
 
 class Queue {
@@ -77,7 +79,9 @@ class Queue {
   // Takes up to `max` more input messages into `lease` (opening it when its id
   // is empty), oldest first, recording them as in flight in the same atomic
   // step. When the input is empty, waits up to `block_ms` for one (0: does
-  // not wait). Nothing appended means nothing arrived in time. When the
+  // not wait; http-mq: waits for one answer of the service, which on an
+  // empty queue comes after its long-poll wait). Nothing appended means
+  // nothing arrived in time. When the
   // lease is no longer held (the caller stalled past the in-flight timeout
   // and it was reclaimed), Take clears `lease` (id and messages) and fails:
   // those messages are someone else's now.

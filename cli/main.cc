@@ -118,8 +118,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   push->footer(
       "Pushes the way the upstream producers do, into whichever queue.kind the topology names:\n"
-      "redis-list (LPUSH onto queue.input) or redis-stream (XADD to queue.input, field\n"
-      "queue.stream_field). A long push prints a line about once a second: seconds so far,\n"
+      "redis-list (LPUSH onto queue.input), redis-stream (XADD to queue.input, field\n"
+      "queue.stream_field) or http-mq (POST /push-n to queue.url, queue queue.input).\n"
+      "A long push prints a line about once a second: seconds so far,\n"
       "transactions pushed, and the rate. Ctrl-C stops after the current chunk and says how\n"
       "many went in. Exit code: 0 all pushed, 1 the queue failed or the push was\n"
       "interrupted, 2 bad usage or a topology that does not load.");
@@ -143,7 +144,8 @@ int main(int argc, char** argv) {
   status->footer(
       "The first lines are the ventilator (host, pid, uptime, live workers, cluster throughput),\n"
       "its batches (queued, in flight, re-dispatched after a worker died or ran over time,\n"
-      "workers lost) and the queue (messages waiting, messages in flight under a lease);\n"
+      "workers lost) and the queue (messages waiting, messages in flight under a lease;\n"
+      "http-mq cannot tell how many wait: 'unknown', and in flight is its lease journal);\n"
       "then one row per worker: id, host, pid, state, time since its last heartbeat,\n"
       "batches in flight, transactions scored and its rate.\n"
       "Exit code: 0 both answered, 1 the ventilator did not answer within --timeout-ms or\n"

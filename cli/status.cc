@@ -250,8 +250,11 @@ std::string FormatStatusTable(const StatusReport& report) {
   }
   const std::string where = report.queue_description.empty() ? "" : "  (" + report.queue_description + ")";
   if (report.depth) {
-    out += "queue       " + WithThousands(report.depth->waiting) + " waiting, " +
-           WithThousands(report.depth->in_flight) + " in flight" + where + "\n";
+    // A negative count: the queue cannot tell (http-mq has no length to ask).
+    const std::string waiting =
+        report.depth->waiting < 0 ? "unknown" : WithThousands(report.depth->waiting);
+    out += "queue       " + waiting + " waiting, " + WithThousands(report.depth->in_flight) + " in flight" +
+           where + "\n";
   } else {
     out += "queue       unreachable: " + report.queue_error + where + "\n";
   }
@@ -291,7 +294,7 @@ std::string FormatStatusJson(const StatusReport& report) {
   AppendKey(&out, "description");
   AppendJsonString(report.queue_description, &out);
   AppendKey(&out, "waiting");
-  out += report.depth ? std::to_string(report.depth->waiting) : "null";
+  out += report.depth && report.depth->waiting >= 0 ? std::to_string(report.depth->waiting) : "null";
   AppendKey(&out, "in_flight");
   out += report.depth ? std::to_string(report.depth->in_flight) : "null";
   out.push_back('}');

@@ -87,7 +87,8 @@ std::string FormatStatusTable(const StatusReport& report);
 
 // One line of JSON: {"ventilator":{...}|null,"workers":[...],
 // "queue":{"description","waiting","in_flight"},"errors":[...]} with null for
-// what did not answer and the reasons in "errors" (empty when all is well).
+// what did not answer (and for a waiting count the queue cannot tell) and the
+// reasons in "errors" (empty when all is well).
 std::string FormatStatusJson(const StatusReport& report);
 
 // One request to the ventilator's status endpoint on a fresh REQ socket

@@ -17,6 +17,14 @@ constexpr int kMaxQuickFailures = 5;
 constexpr auto kStopGrace = std::chrono::seconds(20);
 constexpr int kTendIntervalMs = 100;
 
+// A bridge on http-mq stops once the answer of its outstanding pull-n is
+// journalled (the service may have popped messages for it): give it that long.
+std::chrono::milliseconds BridgeStopGrace(const QueueConfig& queue) {
+  if (queue.kind != QueueKind::kHttpMq) return kStopGrace;
+  const auto pull = std::chrono::milliseconds(queue.pull_wait_ms + queue.http_timeout_ms);
+  return std::max<std::chrono::milliseconds>(kStopGrace, pull + std::chrono::seconds(5));
+}
+
 std::chrono::milliseconds RestartDelay(int quick_failures) {
   return std::chrono::milliseconds(std::min(5000, 100 << std::min(quick_failures, 6)));
 }
@@ -27,6 +35,7 @@ Supervisor::Supervisor(SupervisorOptions options, const Topology& topology) : op
   auto node = [&](const std::string& name, const std::string& role, std::vector<std::string> extra) {
     Node n;
     n.name = name;
+    n.stop_grace = role == "bridge" ? BridgeStopGrace(topology.queue) : kStopGrace;
     n.argv = {options_.bin_dir + "/scorepipe-" + role, "-c", options_.config_path};
     if (!options_.log_level.empty()) {
       n.argv.push_back("--log-level");
@@ -97,8 +106,8 @@ void Supervisor::StopAll() {
     const bool next_is_worker = i + 1 < order.size() && order[i + 1]->name.rfind("worker-", 0) == 0;
     if (node->name.rfind("worker-", 0) == 0 && next_is_worker) continue;
     for (size_t j = 0; j <= i; ++j) {
-      if (order[j]->process && !order[j]->process->WaitFor(kStopGrace)) {
-        spdlog::error("{} did not stop within {} s; killing it", order[j]->name, kStopGrace.count());
+      if (order[j]->process && !order[j]->process->WaitFor(order[j]->stop_grace)) {
+        spdlog::error("{} did not stop within {} ms; killing it", order[j]->name, order[j]->stop_grace.count());
         order[j]->process->Stop(std::chrono::milliseconds(0));
       }
     }

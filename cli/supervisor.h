@@ -5,7 +5,9 @@
 // restarts a child that dies (with back-off; a child that keeps failing right
 // after its start stops the cluster with an error instead of a restart loop),
 // and on a stop request stops them in the order that drains the pipeline:
-// bridge, ventilator, workers, sink.
+// bridge, ventilator, workers, sink. Each gets a grace period before it is
+// killed; a bridge on http-mq gets at least its pull-n's limit, since it
+// waits for the answer of its outstanding pull (bridge/http_mq_queue.h).
 //
 // Run() is called once, from the main thread.
 #ifndef SCOREPIPE_CLI_SUPERVISOR_H_
@@ -45,6 +47,7 @@ class Supervisor {
     std::chrono::steady_clock::time_point started_at{};
     std::chrono::steady_clock::time_point restart_at{};
     int quick_failures = 0;  // consecutive exits soon after start
+    std::chrono::milliseconds stop_grace{};  // from SIGTERM to SIGKILL
   };
 
   Status StartNode(Node& node);

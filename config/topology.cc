@@ -78,6 +78,7 @@ enum class Presence {
 constexpr EnumName<QueueKind> kQueueKinds[] = {
     {"redis-list", QueueKind::kRedisList},
     {"redis-stream", QueueKind::kRedisStream},
+    {"http-mq", QueueKind::kHttpMq},
 };
 constexpr EnumName<LogFormat> kLogFormats[] = {
     {"text", LogFormat::kText},
@@ -211,9 +212,52 @@ std::optional<std::string> CheckOptionalConnect(const std::string& value) {
   return value.empty() ? std::nullopt : CheckConnect(value);
 }
 
+// An http:// or https:// base URL with a host, optional :port and path.
+std::optional<std::string> CheckHttpUrl(const std::string& value) {
+  if (value.empty()) return "is empty";
+  if (HasWhitespace(value)) return "contains whitespace";
+  std::string_view rest = value;
+  if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else {
+    return "is not an http:// or https:// URL";
+  }
+  if (rest.find_first_of("?#") != std::string_view::npos) return "has a query or fragment";
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  if (authority.find('@') != std::string_view::npos) return "has user info";
+  // The port follows the last ':' outside an IPv6 address's brackets.
+  const size_t bracket = authority.rfind(']');
+  const size_t colon = authority.rfind(':');
+  const bool has_port = colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket);
+  const std::string_view host = has_port ? authority.substr(0, colon) : authority;
+  if (host.empty() || host == "[]") return "has no host";
+  if (!has_port) return std::nullopt;
+  const std::string_view port = authority.substr(colon + 1);
+  int number = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (port.empty() || end != port.data() + port.size() || ec != std::errc() || number < 1 || number > 65535) {
+    return "has port '" + std::string(port) + "', not 1..65535";
+  }
+  return std::nullopt;
+}
+
+// Any path, or '' (the rules between fields say when it is required).
+std::optional<std::string> CheckAnyPath(const std::string& /*value*/) { return std::nullopt; }
+
 constexpr StringRule kHostRule{"a host name or address, non-empty, no whitespace", CheckWord};
-constexpr StringRule kQueueNameRule{"a Redis key name (a list, or a stream for redis-stream), non-empty, no whitespace",
-                                    CheckWord};
+constexpr StringRule kQueueNameRule{
+    "a queue name (a Redis list, a stream for redis-stream, a queue of the service for http-mq), "
+    "non-empty, no whitespace",
+    CheckWord};
+constexpr StringRule kUrlRule{
+    "an http:// or https:// base URL with a host, an optional :port (1..65535) and path, "
+    "no user info, query or fragment",
+    CheckHttpUrl};
+constexpr char kJournalDirAllowed[] =
+    "a directory path, absolute or relative to this file's directory; required for queue.kind http-mq";
+constexpr StringRule kJournalDirRule{kJournalDirAllowed, CheckAnyPath};
 constexpr StringRule kGroupRule{"a consumer group name, non-empty, no whitespace", CheckWord};
 constexpr StringRule kFieldRule{"a stream entry field name, non-empty, no whitespace", CheckWord};
 constexpr StringRule kBindRule{
@@ -259,6 +303,11 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("queue.group", t.queue.group, kGroupRule);
   v.String("queue.stream_field", t.queue.stream_field, kFieldRule);
   v.Int("queue.inflight_timeout_ms", t.queue.inflight_timeout_ms, IntRule{100, 86400000});
+  v.String("queue.url", t.queue.url, kUrlRule);
+  v.String("queue.journal_dir", t.queue.journal_dir, kJournalDirRule);
+  v.Int("queue.pull_wait_ms", t.queue.pull_wait_ms, IntRule{0, 600000});
+  v.Int("queue.http_timeout_ms", t.queue.http_timeout_ms, IntRule{100, 600000});
+  v.Int("queue.push_retry_ms", t.queue.push_retry_ms, IntRule{100, 3600000});
 
   v.Int("bridge.batch_size", t.bridge.batch_size, IntRule{1, 65536});
   v.Int("bridge.linger_ms", t.bridge.linger_ms, IntRule{0, 60000});
@@ -410,6 +459,11 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
                     {"queue.redis.password_env", t.queue.redis.password_env}, "is set beside",
                     "at most one of queue.redis.password_file and queue.redis.password_env", in_file);
   }
+
+  if (t.queue.kind == QueueKind::kHttpMq && t.queue.journal_dir.empty()) {
+    return Problem{"queue.journal_dir", "'' is empty", kJournalDirAllowed};
+  }
+
   if (t.bridge.block_timeout_ms * 2 >= t.queue.inflight_timeout_ms) {
     return OrderConflict({"bridge.block_timeout_ms", std::to_string(t.bridge.block_timeout_ms)},
                          "is not below half of",
@@ -647,6 +701,7 @@ class Loader {
     topology.model.path = Resolve(topology.model.path);
     topology.queue.redis.password_file = Resolve(topology.queue.redis.password_file);
     topology.model.features = Resolve(topology.model.features);
+    topology.queue.journal_dir = Resolve(topology.queue.journal_dir);
     if (!entries_.contains("model.version")) {
       topology.model.version = fs::path(topology.model.path).stem().string();
     }

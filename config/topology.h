@@ -10,9 +10,9 @@
 // ventilator.intake_bind/intake_connect -> intake, likewise heartbeat_bind/
 // heartbeat_connect and status_bind/status_connect, sink.bind/connect ->
 // SinkConfig.results, sink.publish_bind/publish_connect -> publish), and enums
-// are spelled as in their comments (redis-list, redis-stream; xgboost, linear). Every key is
-// optional except model.path and model.features. The ranges in the comments
-// below are what ValidateTopology() enforces.
+// are spelled as in their comments (redis-list, redis-stream, http-mq; xgboost, linear). Every
+// key is optional except model.path and model.features (and queue.journal_dir for http-mq).
+// The ranges in the comments below are what ValidateTopology() enforces.
 //
 // Value types, loaded once at start and then read-only; any thread may read.
 // The loader functions keep no state and may be called from any thread.
@@ -30,6 +30,8 @@ namespace scorepipe {
 enum class QueueKind {
   kRedisList,    // the upstream's Redis lists: producers LPUSH, we RPOP
   kRedisStream,  // Redis Streams: producers XADD, we XREADGROUP in a consumer group
+  kHttpMq,       // the upstream's HTTP message_queue service: GET /pull-n, POST /push-n,
+                 // leases kept in a local journal (bridge/http_mq_queue.h)
 };
 
 struct RedisConfig {
@@ -49,8 +51,9 @@ struct RedisConfig {
 
 struct QueueConfig {
   QueueKind kind = QueueKind::kRedisList;
-  RedisConfig redis;
-  // Redis list names: non-empty, no whitespace, all three different.
+  RedisConfig redis;  // redis-list and redis-stream; ignored for http-mq
+  // Queue names (Redis lists, streams for redis-stream, the service's queues
+  // for http-mq): non-empty, no whitespace, all three different.
   std::string input = "transactions_queue";
   std::string output = "results_queue";
   std::string dead_letter = "transactions_dead";
@@ -63,6 +66,29 @@ struct QueueConfig {
   // the time a batch needs end to end, or work is done twice (harmless: the
   // duplicate publishes nothing) under load.
   int inflight_timeout_ms = 30000;
+
+  // http-mq: the upstream's message_queue service, and where scorepipe keeps
+  // the leases that its pull-n cannot (it removes what it returns).
+  // Base URL: http:// or https://, a host, an optional :port (1..65535) and
+  // path prefix; no user info, query or fragment.
+  std::string url = "http://127.0.0.1:8003";
+  // The lease journal's directory (bridge/lease_journal.h), required for
+  // http-mq; absolute after loading (relative: to the topology file's
+  // directory). The bridge and the sink of one cluster share it, so both run
+  // on one host (the head), on a local file system; workers run anywhere.
+  std::string journal_dir;
+  // How long the service's GET /pull-n waits for a first message (30 s
+  // upstream), 0..600000. A pull is never cut short: the client waits this
+  // plus http_timeout_ms for the answer, and a stopping bridge as long.
+  int pull_wait_ms = 30000;
+  // One HTTP request's limit (connecting included) beyond the service's own
+  // wait, 100..600000.
+  int http_timeout_ms = 10000;
+  // How long one settlement (or push) retries push-n while the service
+  // answers 409 (queue full) or fails, with back-off and jitter, before it
+  // returns an error; the sink then tries again, so nothing is dropped.
+  // 100..3600000.
+  int push_retry_ms = 5000;
 };
 
 struct BridgeConfig {

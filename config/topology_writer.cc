@@ -23,6 +23,8 @@ const char* QueueKindName(QueueKind kind) {
       return "redis-list";
     case QueueKind::kRedisStream:
       return "redis-stream";
+    case QueueKind::kHttpMq:
+      return "http-mq";
   }
   return "?";
 }
@@ -47,6 +49,11 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "group" << YAML::Value << t.queue.group;
   out << YAML::Key << "stream_field" << YAML::Value << t.queue.stream_field;
   out << YAML::Key << "inflight_timeout_ms" << YAML::Value << t.queue.inflight_timeout_ms;
+  out << YAML::Key << "url" << YAML::Value << t.queue.url;
+  out << YAML::Key << "journal_dir" << YAML::Value << t.queue.journal_dir;
+  out << YAML::Key << "pull_wait_ms" << YAML::Value << t.queue.pull_wait_ms;
+  out << YAML::Key << "http_timeout_ms" << YAML::Value << t.queue.http_timeout_ms;
+  out << YAML::Key << "push_retry_ms" << YAML::Value << t.queue.push_retry_ms;
   out << YAML::EndMap;
 
   out << YAML::Key << "bridge" << YAML::Value << YAML::BeginMap;

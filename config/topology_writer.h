@@ -15,7 +15,7 @@ namespace scorepipe {
 
 std::string TopologyToYaml(const Topology& topology);
 
-// The YAML spelling of a queue kind: "redis-list", "redis-stream".
+// The YAML spelling of a queue kind: "redis-list", "redis-stream", "http-mq".
 const char* QueueKindName(QueueKind kind);
 
 }  // namespace scorepipe

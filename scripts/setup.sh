@@ -10,7 +10,10 @@ packages=(
   # sd_notify (Type=notify units) and systemd-analyze (the unit tests)
   libsystemd-dev systemd
   # every node's /metrics endpoint; the tests scrape it with cpp-httplib
-  prometheus-cpp-dev libcpp-httplib-dev
+  prometheus-cpp-dev
+  # queue.kind http-mq: libcurl is its client; cpp-httplib serves the tests'
+  # stand-in for it and scrapes /metrics
+  libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
   # the fault tests: network namespaces, veth links and tc (iproute2), packet

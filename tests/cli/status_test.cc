@@ -226,6 +226,21 @@ TEST(StatusTable, ShowsTheWorkersWhenTheQueueIsUnreachable) {
   EXPECT_FALSE(report.ok());
 }
 
+// http-mq's service has no length to ask: its Depth says -1 waiting.
+TEST(StatusTable, AWaitingCountTheQueueCannotTellIsUnknown) {
+  StatusReport report = GoodReport();
+  report.depth->waiting = -1;
+  report.queue_description = "http-mq http://127.0.0.1:8003 input=transactions_queue";
+  EXPECT_THAT(FormatStatusTable(report),
+              HasSubstr("queue       unknown waiting, 1,024 in flight  (http-mq http://127.0.0.1:8003"));
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const std::string json = FormatStatusJson(report);
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  EXPECT_TRUE(doc["queue"]["waiting"].is_null());
+  EXPECT_EQ(int64_t(doc["queue"]["in_flight"]), 1024);
+}
+
 TEST(StatusTable, FormatsUptimeAndCounts) {
   StatusReport report = GoodReport();
   for (const auto& [seconds, text] : std::vector<std::pair<double, std::string>>{

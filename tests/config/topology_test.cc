@@ -24,6 +24,10 @@ const std::string kSourceDir = SCOREPIPE_SOURCE_DIR;
 // numbers stay as written.
 const std::string kModel = "model: {path: m.json, features: f.yaml}\n";
 
+constexpr char kQueueNameAllowed[] =
+    "a queue name (a Redis list, a stream for redis-stream, a queue of the service for http-mq), "
+    "non-empty, no whitespace";
+
 Result<Topology> Load(const std::string& text) {
   return LoadTopologyString(text, "t.yaml", "/base");
 }
@@ -44,7 +48,8 @@ std::string Summary(const Topology& t) {
       << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms
       << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter
       << "\nstream " << t.queue.group << " " << t.queue.stream_field << " "
-      << t.queue.inflight_timeout_ms << "\nbridge " << t.bridge.batch_size << " "
+      << t.queue.inflight_timeout_ms << "\nhttp-mq " << t.queue.url << " [" << t.queue.journal_dir << "] "
+      << t.queue.pull_wait_ms << " " << t.queue.http_timeout_ms << " " << t.queue.push_retry_ms << "\nbridge " << t.bridge.batch_size << " "
       << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " " << t.bridge.max_message_bytes
       << "\nventilator " << t.ventilator.workers.bind << " " << t.ventilator.workers.connect << " "
       << t.ventilator.intake.bind << " " << t.ventilator.intake.connect << " "
@@ -65,7 +70,9 @@ Topology ValidTopology() {
   Topology t;
   t.model.path = "/models/m.json";
   t.model.features = "/models/f.yaml";
-  t.model.version = "m";
+  // Assigned from a std::string: GCC 12 -O2 warns falsely (-Wrestrict) about
+  // operator=(const char*) of a one-character literal here.
+  t.model.version = std::string("m");
   return t;
 }
 
@@ -410,7 +417,8 @@ INSTANTIATE_TEST_SUITE_P(
              std::string("t.yaml:1:1: quue: unknown key; allowed: ") + kSections},
         Case{"Queue", "queue:\n  kidn: x\n",
              "t.yaml:2:3: queue.kidn: unknown key; allowed: kind, redis, input, output, "
-             "dead_letter, group, stream_field, inflight_timeout_ms"},
+             "dead_letter, group, stream_field, inflight_timeout_ms, url, journal_dir, pull_wait_ms, "
+             "http_timeout_ms, push_retry_ms"},
         Case{"Redis", "queue:\n  redis:\n    prot: 1\n",
              "t.yaml:3:5: queue.redis.prot: unknown key; allowed: host, port, db, "
              "connect_timeout_ms, user, password_file, password_env"},
@@ -440,7 +448,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(LoadTopology, SectionThatIsAScalarIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue: redis\n")),
             "t.yaml:1:8: queue: 'redis' is not a map; allowed: a map of kind, redis, input, "
-            "output, dead_letter, group, stream_field, inflight_timeout_ms");
+            "output, dead_letter, group, stream_field, inflight_timeout_ms, url, journal_dir, "
+            "pull_wait_ms, http_timeout_ms, push_retry_ms");
 }
 
 TEST(LoadTopology, SectionThatIsAListIsRejected) {
@@ -488,8 +497,7 @@ TEST(LoadTopology, KeyWithoutValueIsRejectedAtTheKey) {
 
 TEST(LoadTopology, ListWhereAStringBelongsIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: [a]\n")),
-            "t.yaml:2:10: queue.input: a list is not a string; allowed: a Redis key name (a list, "
-            "or a stream for redis-stream), non-empty, no whitespace");
+            std::string("t.yaml:2:10: queue.input: a list is not a string; allowed: ") + kQueueNameAllowed);
 }
 
 TEST(LoadTopology, ThresholdThatIsNotANumberIsRejected) {
@@ -500,7 +508,7 @@ TEST(LoadTopology, ThresholdThatIsNotANumberIsRejected) {
 TEST(LoadTopology, UnsupportedQueueKindIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  kind: kafka\n")),
             "t.yaml:2:9: queue.kind: 'kafka' is not supported; allowed: redis-list, "
-            "redis-stream");
+            "redis-stream, http-mq");
 }
 
 TEST(LoadTopology, UnsupportedModelFormatIsRejected) {
@@ -543,6 +551,12 @@ TEST_P(OutOfRangeTest, IsRejectedAtTheValue) {
 INSTANTIATE_TEST_SUITE_P(
     LoadTopology, OutOfRangeTest,
     ::testing::Values(
+        Case{"PullWaitNegative", "queue:\n  pull_wait_ms: -1\n",
+             "t.yaml:2:17: queue.pull_wait_ms: -1 is out of range; allowed: 0..600000"},
+        Case{"HttpTimeoutBelow100", "queue:\n  http_timeout_ms: 99\n",
+             "t.yaml:2:20: queue.http_timeout_ms: 99 is out of range; allowed: 100..600000"},
+        Case{"PushRetryAboveAnHour", "queue:\n  push_retry_ms: 3600001\n",
+             "t.yaml:2:18: queue.push_retry_ms: 3600001 is out of range; allowed: 100..3600000"},
         Case{"RedisPortZero", "queue:\n  redis:\n    port: 0\n",
              "t.yaml:3:11: queue.redis.port: 0 is out of range; allowed: 1..65535"},
         Case{"RedisPortAbove65535", "queue:\n  redis:\n    port: 70000\n",
@@ -604,6 +618,86 @@ INSTANTIATE_TEST_SUITE_P(
              "t.yaml:4:14: model.threshold: -0.1 is out of range; allowed: 0..1"}),
     CaseName);
 
+// --- http-mq ------------------------------------------------------------
+
+TEST(LoadTopology, HttpMqKeysAreReadAndTheJournalDirResolvesAgainstTheBaseDir) {
+  auto topology = LoadWithModel(
+      "queue:\n  kind: http-mq\n  url: https://mq.example:8443/api\n  journal_dir: ../var/./journal\n"
+      "  pull_wait_ms: 0\n  http_timeout_ms: 100\n  push_retry_ms: 100\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->queue.kind, QueueKind::kHttpMq);
+  EXPECT_EQ(topology->queue.url, "https://mq.example:8443/api");
+  EXPECT_EQ(topology->queue.journal_dir, "/var/journal");
+  EXPECT_EQ(topology->queue.pull_wait_ms, 0);
+  EXPECT_EQ(topology->queue.http_timeout_ms, 100);
+  EXPECT_EQ(topology->queue.push_retry_ms, 100);
+}
+
+TEST(LoadTopology, HttpMqDefaultsAreTheUpstreamsPortAndWait) {
+  auto topology = LoadWithModel("queue: {kind: http-mq, journal_dir: /var/lib/scorepipe/journal}\n");
+  ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
+  EXPECT_EQ(topology->queue.url, "http://127.0.0.1:8003");
+  EXPECT_EQ(topology->queue.pull_wait_ms, 30000);
+  EXPECT_EQ(topology->queue.http_timeout_ms, 10000);
+  EXPECT_EQ(topology->queue.push_retry_ms, 5000);
+}
+
+constexpr char kJournalDirAllowed[] =
+    "a directory path, absolute or relative to this file's directory; required for queue.kind http-mq";
+
+TEST(LoadTopology, HttpMqWithoutAJournalDirIsRejectedAtTheQueueSection) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  kind: http-mq\n")),
+            std::string("t.yaml:1:1: queue.journal_dir: '' is empty; allowed: ") + kJournalDirAllowed);
+}
+
+TEST(LoadTopology, HttpMqWithAnEmptyJournalDirIsRejectedAtTheKey) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  kind: http-mq\n  journal_dir: \"\"\n")),
+            std::string("t.yaml:3:16: queue.journal_dir: '' is empty; allowed: ") + kJournalDirAllowed);
+}
+
+// The Redis kinds ignore the http-mq keys.
+TEST(LoadTopology, RedisKindsNeedNoJournalDir) {
+  auto topology = LoadWithModel("queue:\n  kind: redis-stream\n  url: http://unused:1\n");
+  EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
+}
+
+TEST(LoadTopology, HttpUrlsWithPortsPathsAndIpv6HostsAreAccepted) {
+  for (const char* url : {"http://mq", "https://mq.example/api/v1/", "http://10.0.0.10:8003",
+                          "http://[::1]:8003", "http://[fe80::1]"}) {
+    auto topology = LoadWithModel(std::string("queue:\n  url: \"") + url + "\"\n");
+    ASSERT_TRUE(topology.ok()) << url << ": " << ErrorOf(topology);
+    EXPECT_EQ(topology->queue.url, url);
+  }
+}
+
+constexpr char kUrlAllowed[] =
+    "an http:// or https:// base URL with a host, an optional :port (1..65535) and path, "
+    "no user info, query or fragment";
+
+class BadUrlTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(BadUrlTest, IsRejectedAtTheValue) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  url: \"" + GetParam().yaml + "\"\n")),
+            "t.yaml:2:8: queue.url: '" + GetParam().yaml + "' " + GetParam().message + "; allowed: " +
+                kUrlAllowed);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LoadTopology, BadUrlTest,
+    ::testing::Values(Case{"Empty", "", "is empty"},
+                      Case{"OtherScheme", "ftp://mq:8003", "is not an http:// or https:// URL"},
+                      Case{"NoScheme", "mq:8003", "is not an http:// or https:// URL"},
+                      Case{"NoHost", "http://", "has no host"},
+                      Case{"OnlyAPort", "http://:8003", "has no host"},
+                      Case{"PortZero", "http://mq:0", "has port '0', not 1..65535"},
+                      Case{"PortTooLarge", "http://mq:70000", "has port '70000', not 1..65535"},
+                      Case{"PortNotANumber", "http://mq:http", "has port 'http', not 1..65535"},
+                      Case{"EmptyPort", "http://mq:/x", "has port '', not 1..65535"},
+                      Case{"UserInfo", "http://user:secret@mq:8003", "has user info"},
+                      Case{"Query", "http://mq:8003/?queue-name=x", "has a query or fragment"},
+                      Case{"Whitespace", "http://mq :8003", "contains whitespace"}),
+    CaseName);
+
 // --- Strings ------------------------------------------------------------
 
 constexpr char kQueueNames[] =
@@ -611,14 +705,13 @@ constexpr char kQueueNames[] =
 
 TEST(LoadTopology, EmptyQueueNameIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: \"\"\n")),
-            "t.yaml:2:10: queue.input: '' is empty; allowed: a Redis key name (a list, or a stream "
-            "for redis-stream), non-empty, no whitespace");
+            std::string("t.yaml:2:10: queue.input: '' is empty; allowed: ") + kQueueNameAllowed);
 }
 
 TEST(LoadTopology, QueueNameWithWhitespaceIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  output: results queue\n")),
-            "t.yaml:2:11: queue.output: 'results queue' contains whitespace; allowed: a Redis "
-            "key name (a list, or a stream for redis-stream), non-empty, no whitespace");
+            std::string("t.yaml:2:11: queue.output: 'results queue' contains whitespace; allowed: ") +
+                kQueueNameAllowed);
 }
 
 TEST(LoadTopology, OutputEqualToInputIsRejectedAtOutput) {

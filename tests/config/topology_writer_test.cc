@@ -39,7 +39,9 @@ std::string Describe(const Topology& t) {
       << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms << " ["
       << t.queue.redis.user << "] [" << t.queue.redis.password_file << "] [" << t.queue.redis.password_env << "]"
       << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << "\nstream ["
-      << t.queue.group << "] [" << t.queue.stream_field << "] " << t.queue.inflight_timeout_ms << "\nbridge "
+      << t.queue.group << "] [" << t.queue.stream_field << "] " << t.queue.inflight_timeout_ms << "\nhttp-mq ["
+      << t.queue.url << "] [" << t.queue.journal_dir << "] " << t.queue.pull_wait_ms << " "
+      << t.queue.http_timeout_ms << " " << t.queue.push_retry_ms << "\nbridge "
       << t.bridge.batch_size << " " << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " "
       << t.bridge.max_message_bytes << "\nventilator [" << t.ventilator.workers.bind << "] ["
       << t.ventilator.workers.connect << "] [" << t.ventilator.intake.bind << "] ["
@@ -69,10 +71,16 @@ Topology LocalTopology() {
 }
 
 // A valid topology with every field changed from local.yaml's value (the
-// cross-field rules hold: 250 < 1234 / 2, send_hwm 3 >= credit 3).
+// cross-field rules hold: 250 < 1234 / 2, send_hwm 3 >= credit 3, 500 + 700 <
+// 1234).
 Topology EveryFieldChanged() {
   Topology t = LocalTopology();
-  t.queue.kind = QueueKind::kRedisStream;
+  t.queue.kind = QueueKind::kHttpMq;
+  t.queue.url = "https://mq.internal:8443/queues";
+  t.queue.journal_dir = "/var/lib/scorepipe/journal";
+  t.queue.pull_wait_ms = 2000;
+  t.queue.http_timeout_ms = 700;
+  t.queue.push_retry_ms = 500;
   t.queue.redis = {"redis.internal", 6380, 7, 1500, "scorer", "/etc/scorepipe/redis.password", ""};
   t.queue.input = "in_q";
   t.queue.output = "out_q";
@@ -120,6 +128,17 @@ TEST(TopologyToYaml, EveryChangedFieldSurvivesTheRoundTrip) {
   auto loaded = RoundTrip(changed);
   ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded) << "\n" << TopologyToYaml(changed);
   EXPECT_EQ(Describe(loaded.value()), Describe(changed));
+}
+
+TEST(TopologyToYaml, EveryQueueKindSurvivesTheRoundTrip) {
+  Topology t = LocalTopology();
+  t.queue.journal_dir = "/var/lib/scorepipe/journal";  // http-mq requires one; the others ignore it
+  for (QueueKind kind : {QueueKind::kRedisList, QueueKind::kRedisStream, QueueKind::kHttpMq}) {
+    t.queue.kind = kind;
+    auto loaded = RoundTrip(t);
+    ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+    EXPECT_EQ(loaded->queue.kind, kind) << QueueKindName(kind);
+  }
 }
 
 TEST(TopologyToYaml, ThresholdKeepsEveryBit) {

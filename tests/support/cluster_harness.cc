@@ -6,6 +6,7 @@
 
 #include "cli/demo.h"
 #include "config/topology_writer.h"
+#include "tests/support/result_check.h"
 #include "tests/support/wait.h"
 
 namespace scorepipe::testing {
@@ -27,21 +28,34 @@ Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(const ClusterOpti
   h->dir_ = pattern;
   fs::create_directories(h->dir_ / "logs");
 
-  h->redis_options_.dir = h->dir_.string();
-  h->redis_options_.append_only = options.append_only;
-  h->redis_options_.password = options.redis_password;
-  auto server = LocalRedis::Start(h->redis_options_);
-  if (!server.ok()) return server.status();
-  h->redis_server_ = std::move(server.value());
-  h->redis_options_.port = h->redis_server_->port();  // a restart comes back on the same port
-
   auto loaded = LoadTopologyFile(SourceDir() + "/config/local.yaml");
   if (!loaded.ok()) return loaded.status();
-  h->topology_ = PrivateTopology(loaded.value(), h->redis_server_->port(), h->dir_.string());
+  if (options.queue_kind == QueueKind::kHttpMq) {
+    HttpMqStandInOptions stand_in;
+    stand_in.queues = {loaded->queue.input, loaded->queue.output, loaded->queue.dead_letter};
+    stand_in.pull_wait = options.http_pull_wait;
+    auto started = HttpMqStandIn::Start(stand_in);
+    if (!started.ok()) return started.status();
+    h->stand_in_ = std::move(started.value());
+    h->topology_ = PrivateTopology(loaded.value(), loaded->queue.redis.port, h->dir_.string());
+    QueueConfig& queue = h->topology_.queue;
+    queue.url = h->stand_in_->url();
+    queue.journal_dir = (h->dir_ / "journal").string();
+    queue.pull_wait_ms = static_cast<int>(options.http_pull_wait.count());
+  } else {
+    h->redis_options_.dir = h->dir_.string();
+    h->redis_options_.append_only = options.append_only;
+    h->redis_options_.password = options.redis_password;
+    auto server = LocalRedis::Start(h->redis_options_);
+    if (!server.ok()) return server.status();
+    h->redis_server_ = std::move(server.value());
+    h->redis_options_.port = h->redis_server_->port();  // a restart comes back on the same port
+    h->topology_ = PrivateTopology(loaded.value(), h->redis_server_->port(), h->dir_.string());
+    h->topology_.queue.redis.password_file = h->redis_server_->password_file();
+    h->redis_ = std::make_unique<RedisClient>(h->topology_.queue.redis);
+  }
   h->topology_.workers.count = options.workers;
   h->topology_.queue.kind = options.queue_kind;
-  h->topology_.queue.redis.password_file = h->redis_server_->password_file();
-  h->redis_ = std::make_unique<RedisClient>(h->topology_.queue.redis);
   return h;
 }
 
@@ -49,6 +63,7 @@ ClusterHarness::~ClusterHarness() {
   if (up_) up_->Stop(std::chrono::seconds(30));
   redis_.reset();
   redis_server_.reset();
+  stand_in_.reset();
   if (std::getenv("SCOREPIPE_KEEP_TEST_DIRS") == nullptr) {
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
@@ -136,6 +151,7 @@ pid_t ClusterHarness::WaitForNodeStart(const std::string& name, pid_t old_pid,
 }
 
 long long ClusterHarness::Length(const std::string& list) {
+  if (stand_in_) return static_cast<long long>(stand_in_->Size(list));
   const bool stream = topology_.queue.kind == QueueKind::kRedisStream;
   auto reply = redis_->Command({stream ? "XLEN" : "LLEN", list});
   return reply.ok() ? reply.value()->integer : -1;
@@ -148,6 +164,7 @@ long long ClusterHarness::Outputs() {
 }
 
 std::vector<std::string> ClusterHarness::Entries(const std::string& list) {
+  if (stand_in_) return stand_in_->Peek(list);
   std::vector<std::string> out;
   if (topology_.queue.kind == QueueKind::kRedisStream) {
     // Each entry: [id, [field, value, ...]]; the message is the stream_field's value.
@@ -169,6 +186,21 @@ std::vector<std::string> ClusterHarness::Entries(const std::string& list) {
   if (!reply.ok()) return out;
   for (size_t i = reply.value()->elements; i-- > 0;) out.emplace_back(ReplyText(reply.value()->element[i]));
   return out;
+}
+
+Status ClusterHarness::CheckOneCorrectResultEach(const std::vector<Transaction>& pushed) {
+  const std::vector<std::string> results = Entries(topology_.queue.output);
+  if (results.size() != pushed.size()) {
+    return Status::Error(std::to_string(results.size()) + " results for " + std::to_string(pushed.size()) +
+                         " transactions");
+  }
+  if (const long long dead = Length(topology_.queue.dead_letter); dead != 0) {
+    return Status::Error(std::to_string(dead) + " dead letters");
+  }
+  if (const long long left = Length(topology_.queue.input); left != 0) {
+    return Status::Error(std::to_string(left) + " transactions left in the input");
+  }
+  return CheckAgainstModel(results, pushed, topology_path());
 }
 
 bool ClusterHarness::WaitForOutputs(long long n, std::chrono::milliseconds timeout) {

@@ -1,5 +1,7 @@
 // ClusterHarness: what the integration and fault tests need to run a real
-// cluster: a temporary directory, a private redis-server on a free port, a
+// cluster: a temporary directory, a private redis-server on a free port (for
+// queue.kind http-mq instead: the stand-in for the upstream's HTTP service,
+// in the test's process, and a lease journal in that directory), a
 // topology derived from config/local.yaml with ipc:// endpoints in that
 // directory (or tcp:// ones, for nodes in other network namespaces), and the
 // real node processes (`scorepipe up`, or single roles by hand). For the
@@ -24,14 +26,19 @@
 #include "cli/child_process.h"
 #include "cli/local_redis.h"
 #include "config/topology.h"
+#include "proto/messages.h"
 #include "proto/status.h"
+#include "tests/support/http_mq_stand_in.h"
 
 namespace scorepipe::testing {
 
 struct ClusterOptions {
   int workers = 2;           // workers.count: the workers `scorepipe up` starts
   bool append_only = false;  // Redis AOF persistence, so that a restart keeps every list
-  QueueKind queue_kind = QueueKind::kRedisList;  // queue.kind: lists or streams
+  QueueKind queue_kind = QueueKind::kRedisList;  // queue.kind: lists, streams or the HTTP service
+  // http-mq: the stand-in's long-poll wait (queue.pull_wait_ms): short, so
+  // that a bridge stops soon.
+  std::chrono::milliseconds http_pull_wait{1000};
   // Non-empty: Redis requires this password; the topology names its file
   // (queue.redis.password_file).
   std::string redis_password;
@@ -49,7 +56,10 @@ class ClusterHarness {
   Topology& topology() { return topology_; }
   const std::filesystem::path& dir() const { return dir_; }
   std::string topology_path() const { return (dir_ / "topology.yaml").string(); }
+  // The Redis kinds' private Redis.
   RedisClient& redis() { return *redis_; }
+  // http-mq's stand-in service.
+  HttpMqStandIn& stand_in() { return *stand_in_; }
 
   // Writes topology() to topology_path(); Start* call it.
   Status WriteTopology();
@@ -84,14 +94,18 @@ class ClusterHarness {
   // `old_pid`; returns the new pid, or 0 when none came in time.
   pid_t WaitForNodeStart(const std::string& name, pid_t old_pid, std::chrono::milliseconds timeout) const;
 
-  // Length of a list (or stream, when queue.kind is redis-stream); -1 when
-  // Redis does not answer.
+  // Length of a list (or stream, when queue.kind is redis-stream; or the
+  // service's queue for http-mq); -1 when Redis does not answer.
   long long Length(const std::string& list);
   // Output plus dead-letter lengths; -1 when Redis does not answer.
   long long Outputs();
   // Every entry of `list` in the order a consumer would pop them (of a
   // stream: each entry's queue.stream_field, oldest first).
   std::vector<std::string> Entries(const std::string& list);
+  // Whether `pushed` ended as one result each, equal to the model's own
+  // prediction: as many results as transactions, no dead letter, nothing
+  // left in the input; else what is wrong.
+  Status CheckOneCorrectResultEach(const std::vector<Transaction>& pushed);
   // Waits until output + dead-letter lengths reach `n`; false on timeout.
   bool WaitForOutputs(long long n, std::chrono::milliseconds timeout);
   std::string ReadLog(const std::string& name) const;
@@ -108,6 +122,7 @@ class ClusterHarness {
   LocalRedisOptions redis_options_;
   std::unique_ptr<LocalRedis> redis_server_;
   std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<HttpMqStandIn> stand_in_;
   Topology topology_;
   std::optional<ChildProcess> up_;
 };

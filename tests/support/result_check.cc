@@ -5,11 +5,25 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "bench/synthetic.h"
 #include "config/topology.h"
 #include "proto/upstream_json.h"
 #include "worker/model.h"
 
 namespace scorepipe::testing {
+
+SyntheticInput MakeSyntheticInput(size_t count, int64_t first_id, uint64_t seed) {
+  SyntheticTransactions generator(seed, first_id);
+  SyntheticInput input;
+  input.messages.reserve(count);
+  input.parsed.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    LabelledTransaction t = generator.Next();
+    input.messages.push_back(std::move(t.json));
+    input.parsed.push_back(std::move(t.parsed));
+  }
+  return input;
+}
 
 Result<ParsedResult> ParseUpstreamResult(const std::string& json) {
   simdjson::dom::parser parser;

@@ -26,6 +26,15 @@ struct ParsedResult {
 // timestamp with milliseconds in UTC.
 Result<ParsedResult> ParseUpstreamResult(const std::string& json);
 
+// `count` synthetic transactions (bench/synthetic.h, from `seed`, ids from
+// `first_id` up): the messages a test pushes, and the same transactions
+// parsed, for CheckAgainstModel.
+struct SyntheticInput {
+  std::vector<std::string> messages;
+  std::vector<Transaction> parsed;
+};
+SyntheticInput MakeSyntheticInput(size_t count, int64_t first_id, uint64_t seed);
+
 // Compares each result with the model's direct prediction for its
 // transaction; returns the first mismatch (or duplicate/unknown id) as an error.
 Status CheckAgainstModel(const std::vector<std::string>& results, const std::vector<Transaction>& pushed,
