@@ -15,6 +15,8 @@ packages=(
   # stand-in for it and scrapes /metrics
   libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizers
+  clang libclang-rt-14-dev
   redis-server
   # the fault tests: network namespaces, veth links and tc (iproute2), packet
   # loss where the kernel has no netem (iptables)

@@ -1,0 +1,20 @@
+// Every msgpack wire decoder on any bytes (what any peer can send to a node).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "proto/codec.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view frame(reinterpret_cast<const char*>(data), size);
+  (void)scorepipe::PeekKind(frame);
+  (void)scorepipe::PeekBatchId(frame);
+  if (auto batch = scorepipe::DecodeTransactionBatch(frame); batch.ok()) {
+    (void)scorepipe::Encode(batch.value());  // what decodes, encodes
+  }
+  if (auto result = scorepipe::DecodeResultBatch(frame); result.ok()) (void)scorepipe::Encode(result.value());
+  (void)scorepipe::DecodeHeartbeat(frame);
+  (void)scorepipe::DecodeWorkerReady(frame);
+  (void)scorepipe::DecodeBatchDone(frame);
+  return 0;
+}
