@@ -6,6 +6,12 @@
 #include "proto/node.h"
 
 namespace scorepipe {
+namespace {
+
+// The node's metrics endpoint, for the process's life (see ServeNodeMetrics).
+MetricsEndpoint* g_metrics_endpoint = nullptr;
+
+}  // namespace
 
 Result<Topology> SetUpNode(std::string_view role, std::string_view id, const std::string& config_path,
                            const std::string& log_level_override) {
@@ -44,8 +50,7 @@ int ServeNodeMetrics(std::string_view role, const Topology& topology,
   // Kept for the process's life and deliberately not destroyed at exit (the
   // HTTP server's shutdown waits up to two seconds for nothing); held by a
   // static pointer, so that it stays reachable (no leak report).
-  static MetricsEndpoint* kept = nullptr;
-  kept = endpoint.value().release();
+  g_metrics_endpoint = endpoint.value().release();
   return bound;
 }
 
