@@ -46,7 +46,10 @@ void Announce(int step, int steps, const std::string& what) {
 std::string Verdict(bool met) { return met ? "met" : "NOT met"; }
 
 const std::vector<std::string> kRunNames = {"redis-move", "zmq-raw", "score-only", "drain",
-                                            "paced",      "memory",  "streams"};
+                                            "plain",      "paced",   "memory",     "streams"};
+// CURVE's price (issue 6): the drain with CURVE links keeps this share of
+// the drain with plain links.
+constexpr double kCurveVsPlain = 0.8;
 constexpr size_t kQuickMemoryTransactions = 200000;
 constexpr double kMemoryTolerance = 0.05;
 
@@ -57,7 +60,7 @@ Status RunBench(const BenchOptions& options) {
   for (const std::string& name : options.runs) {
     if (std::find(kRunNames.begin(), kRunNames.end(), name) == kRunNames.end()) {
       return Status::Error("no run called '" + name +
-                           "'; allowed: redis-move, zmq-raw, score-only, drain, paced, memory, streams");
+                           "'; allowed: redis-move, zmq-raw, score-only, drain, plain, paced, memory, streams");
     }
   }
   auto wanted = [&](const char* name) {
@@ -77,6 +80,10 @@ Status RunBench(const BenchOptions& options) {
   auto redis_server = LocalRedis::Start(redis_options);
   if (!redis_server.ok()) return redis_server.status();
   Topology topology = PrivateTopology(loaded.value(), redis_server.value()->port(), dir.string());
+  // Encrypted links, as a real cluster has them (the "plain" run measures without).
+  Result<SecurityConfig> curve = SingleHostCurve(dir.string());
+  if (!curve.ok()) return curve.status();
+  topology.security = curve.value();
   topology.workers.count = options.workers;
   topology.logging.level = "warn";  // no per-batch lines in the way of the figures
   const size_t batch = static_cast<size_t>(topology.bridge.batch_size);
@@ -144,7 +151,8 @@ Status RunBench(const BenchOptions& options) {
       status = bench.status();
     } else {
       if (wanted("drain")) {
-        Announce(++step, steps, "pipeline on Redis lists: drain " + WithThousands(static_cast<int64_t>(n)));
+        Announce(++step, steps,
+                 "pipeline on Redis lists: drain " + WithThousands(static_cast<int64_t>(n)) + " (CURVE links)");
         keep(bench.value()->Drain(messages, progress("drain")));
       }
       if (status.ok() && wanted("paced")) {
@@ -159,6 +167,22 @@ Status RunBench(const BenchOptions& options) {
                  "pipeline on Redis lists: memory over " + WithThousands(static_cast<int64_t>(memory_n)));
         keep(bench.value()->Memory(messages, memory_n, progress("memory")));
       }
+      if (Status s = bench.value()->Stop(); status.ok() && !s.ok()) status = s;
+    }
+  }
+  if (status.ok() && wanted("plain")) {
+    // The same drain with plain links: the price of CURVE, in the same run.
+    Announce(++step, steps,
+             "pipeline on Redis lists: drain " + WithThousands(static_cast<int64_t>(n)) + " (plain links)");
+    Topology plain = topology;
+    plain.security = SecurityConfig{};
+    auto bench = PipelineBench::Start(plain, redis_server.value()->pid(), options.bin_dir, dir.string());
+    if (!bench.ok()) {
+      status = bench.status();
+    } else {
+      Result<RunFigures> run = bench.value()->Drain(messages, progress("drain"));
+      if (run.ok()) run->name = "pipeline drain plain links";
+      keep(std::move(run));
       if (Status s = bench.value()->Stop(); status.ok() && !s.ok()) status = s;
     }
   }
@@ -193,6 +217,15 @@ Status RunBench(const BenchOptions& options) {
                   WithThousands(static_cast<int64_t>(kDrainTps)).c_str(), tps / reference,
                   WithThousands(static_cast<int64_t>(tps)).c_str(),
                   Verdict(tps / reference >= kDrainVsRedisMove && tps >= kDrainTps).c_str());
+    }
+    if (r.name == "pipeline drain plain links" && tps > 0) {
+      for (const RunFigures& curve : runs) {
+        if (curve.name != "pipeline drain redis-list") continue;
+        const double ratio = curve.TransactionsPerSecond() / tps;
+        std::printf("  CURVE links >= %.0f%% of plain links (drain): %s vs %s tx/s, %.2f: %s\n",
+                    kCurveVsPlain * 100, WithThousands(static_cast<int64_t>(curve.TransactionsPerSecond())).c_str(),
+                    WithThousands(static_cast<int64_t>(tps)).c_str(), ratio, Verdict(ratio >= kCurveVsPlain).c_str());
+      }
     }
     if (r.latency) {
       std::printf("  paced p50 <= %.0f ms and p99 <= %.0f ms: %.3f ms, %.3f ms: %s\n", kP50Ms, kP99Ms,

@@ -28,7 +28,8 @@ struct BenchOptions {
   int workers = 2;
   bool quick = false;              // CI-sized: 50,000 transactions, 2 s paced, memory 200,000
   size_t memory_transactions = 10000000;  // the memory run
-  // Which runs, by name: redis-move, zmq-raw, score-only, drain (lists),
+  // Which runs, by name: redis-move, zmq-raw, score-only, drain (lists,
+  // CURVE links as every pipeline run), plain (the drain with plain links),
   // paced (lists), streams (drain on Redis Streams), memory (lists, long).
   // Empty: all.
   std::vector<std::string> runs;

@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--quick", options.quick, "CI-sized: 50,000 transactions, 2 s paced, 200,000 for memory (a smoke test, not a measurement)");
   app.add_option("--runs", options.runs,
-                 "only these runs (comma-separated): redis-move, zmq-raw, score-only, drain, paced, memory, streams")
+                 "only these runs (comma-separated): redis-move, zmq-raw, score-only, drain, plain (drain\n"
+                 "without CURVE), paced, memory, streams")
       ->delimiter(',');
   app.add_flag("--keep", options.keep_dir, "keep the work directory (topologies, node logs)");
   CLI11_PARSE(app, argc, argv);

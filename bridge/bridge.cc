@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "config/link_security.h"
 #include "proto/codec.h"
 #include "proto/service_notify.h"
 
@@ -39,6 +40,7 @@ Bridge::Bridge(const Topology& topology, zmq::context_t& context, std::unique_pt
       queue_(std::move(queue)),
       intake_(context, zmq::socket_type::push),
       intake_endpoint_(topology.ventilator.intake.connect),
+      security_config_(topology.security),
       parser_(static_cast<size_t>(topology.bridge.max_message_bytes)),
       batch_id_base_(BatchIdBase()),
       registry_(std::make_shared<prometheus::Registry>()),
@@ -141,7 +143,12 @@ Status Bridge::ReclaimStale() {
   return Status::Ok();
 }
 
-Status Bridge::Connect() { return ConnectSocket(intake_, intake_endpoint_); }
+Status Bridge::Connect() {
+  Result<LinkSecurity> security = LinkSecurity::Load(security_config_);
+  if (!security.ok()) return security.status();
+  if (Status s = security->Client(intake_); !s.ok()) return s.WithContext(intake_endpoint_);
+  return ConnectSocket(intake_, intake_endpoint_);
+}
 
 Status Bridge::Run() {
   spdlog::info(

@@ -43,8 +43,9 @@ class Bridge {
   Bridge(const Bridge&) = delete;
   Bridge& operator=(const Bridge&) = delete;
 
-  // Connects to the ventilator's intake (ZeroMQ reconnects by itself when the
-  // ventilator is not up yet or restarts).
+  // Connects to the ventilator's intake, as a CURVE client when
+  // security.mode is curve (ZeroMQ reconnects by itself when the ventilator
+  // is not up yet or restarts). Fails on a bad key file.
   Status Connect();
   // Runs until a stop is requested; then sends or releases what it holds.
   Status Run();
@@ -71,6 +72,7 @@ class Bridge {
   std::unique_ptr<Queue> queue_;
   zmq::socket_t intake_;
   const std::string intake_endpoint_;
+  const SecurityConfig security_config_;
   TransactionParser parser_;
   const uint64_t batch_id_base_;
   uint64_t next_batch_ = 0;

@@ -15,6 +15,7 @@
 #include "cli/status.h"
 #include "cli/synthetic_push.h"
 #include "config/topology_writer.h"
+#include "proto/curve.h"
 #include "proto/node.h"
 
 namespace scorepipe {
@@ -53,6 +54,9 @@ Result<Topology> DeriveTopology(const DemoOptions& options, int redis_port, cons
   if (!loaded.ok()) return loaded.status();
   Topology t = PrivateTopology(loaded.value(), redis_port, dir.string());
   if (options.workers > 0) t.workers.count = options.workers;
+  Result<SecurityConfig> curve = SingleHostCurve(dir.string());
+  if (!curve.ok()) return curve.status();
+  t.security = curve.value();
   return t;
 }
 
@@ -95,6 +99,18 @@ Topology PrivateTopology(Topology base, int redis_port, const std::string& dir) 
   return base;
 }
 
+Result<SecurityConfig> SingleHostCurve(const std::string& dir) {
+  const fs::path keys = fs::path(dir) / "keys";
+  std::error_code error;
+  fs::create_directories(keys / "authorized", error);
+  if (error) return Status::Error("cannot create " + (keys / "authorized").string() + ": " + error.message());
+  Result<CurveKeyPair> pair = NewCurveKeyPair();
+  if (!pair.ok()) return pair.status();
+  const std::string prefix = (keys / "head").string();
+  if (Status s = WriteKeyPair(prefix, pair.value()); !s.ok()) return s;
+  return SecurityConfig{SecurityMode::kCurve, prefix + ".key_secret", prefix + ".key", (keys / "authorized").string()};
+}
+
 Status RunDemo(const DemoOptions& options) {
   char pattern[] = "/tmp/scorepipe-demo-XXXXXX";
   if (mkdtemp(pattern) == nullptr) return Status::Error("cannot create a temporary directory");
@@ -116,6 +132,8 @@ Status RunDemo(const DemoOptions& options) {
   printf("  cluster        bridge, ventilator, sink and %d workers (topology %s, logs in %s)\n",
          topology->workers.count, topology_path.c_str(), (dir / "logs").c_str());
   printf("  model          %s (%s)\n", topology->model.version.c_str(), topology->model.path.c_str());
+  printf("  links          CURVE-encrypted and authenticated (a fresh key pair in %s)\n",
+         fs::path(topology->security.secret_key).parent_path().c_str());
 
   auto up = ChildProcess::Start({options.bin_dir + "/scorepipe", "up", "-c", topology_path.string(), "--log-dir",
                                  (dir / "logs").string()},

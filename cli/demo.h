@@ -37,6 +37,13 @@ Status RunDemo(const DemoOptions& options);
 // clash. The demo and the integration tests use it.
 Topology PrivateTopology(Topology base, int redis_port, const std::string& dir);
 
+// CURVE for a cluster on one host: a fresh key pair in `dir`/keys (head.key,
+// head.key_secret) that every node shares, and an empty authorized-keys
+// folder (the head's own key is always let in). The demo and the
+// integration tests run with it, so their links are encrypted as a real
+// cluster's are.
+Result<SecurityConfig> SingleHostCurve(const std::string& dir);
+
 }  // namespace scorepipe
 
 #endif  // SCOREPIPE_CLI_DEMO_H_

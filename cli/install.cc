@@ -15,6 +15,8 @@
 #include "cli/embedded_files.h"
 #include "config/topology.h"
 #include "config/topology_writer.h"
+#include "proto/curve.h"
+#include "proto/node.h"
 
 namespace scorepipe {
 namespace {
@@ -128,6 +130,58 @@ Status CreateUser(InstallReport* report) {
   return Status::Ok();
 }
 
+// CURVE keys (security.mode curve): this host's pair, made when missing
+// (never replaced), owned by the nodes' user; on a head, also the server's
+// public key (its own) and the authorized-keys folder. What the operator
+// must still copy between hosts goes into the next steps.
+Status SetUpKeys(const SecurityConfig& security, bool head, bool chown_to_user, Writer& writer,
+                 InstallReport* report) {
+  const std::string secret = writer.Under(security.secret_key).string();
+  if (!fs::exists(secret)) {
+    std::error_code error;
+    fs::create_directories(fs::path(secret).parent_path(), error);
+    if (error) return Status::Error("cannot create " + fs::path(secret).parent_path().string() + ": " + error.message());
+    if (!security.secret_key.ends_with(".key_secret")) {
+      return Status::Error("security.secret_key " + security.secret_key +
+                           " does not exist and does not end in .key_secret, so no key pair can be made for it; "
+                           "name it <name>.key_secret, or make it with `scorepipe keygen`");
+    }
+    Result<CurveKeyPair> pair = NewCurveKeyPair();
+    if (!pair.ok()) return pair.status();
+    if (Status s = WriteKeyPair(secret.substr(0, secret.size() - 11), pair.value()); !s.ok()) return s;
+    report->written.push_back(security.secret_key);
+    report->written.push_back(security.secret_key.substr(0, security.secret_key.size() - 7));
+    if (chown_to_user) {
+      const struct passwd* user = getpwnam(kUser);
+      if (user == nullptr || ::chown(secret.c_str(), user->pw_uid, user->pw_gid) != 0) {
+        return Status::Error("cannot give " + secret + " to the user " + kUser + ": " + std::strerror(errno));
+      }
+    }
+  }
+  Result<CurveKeyPair> own = ReadKeyPair(secret);
+  if (!own.ok()) return own.status().WithContext("security.secret_key");
+  const std::string server_key = writer.Under(security.server_key).string();
+  if (head) {
+    if (!fs::exists(server_key)) {
+      if (Status s = writer.Write(security.server_key, own->public_key + "\n", kData); !s.ok()) return s;
+    }
+    std::error_code error;
+    fs::create_directories(writer.Under(security.authorized_keys), error);
+    if (error) return Status::Error("cannot create " + security.authorized_keys + ": " + error.message());
+    report->next_steps.push_back("copy " + security.server_key + " (this head's public key) to " +
+                                 security.server_key + " on every worker host");
+  } else if (!fs::exists(server_key)) {
+    report->next_steps.push_back("copy the head's public key to " + security.server_key);
+  }
+  if (!head) {  // a head's own key is always let in
+    report->next_steps.push_back("authorize this host on the head: copy " +
+                                 security.secret_key.substr(0, security.secret_key.size() - 7) + " to " +
+                                 security.authorized_keys + "/" + HostName() + ".key there (public key " +
+                                 own->public_key + ")");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char* InstallRoleName(InstallRole role) {
@@ -228,8 +282,17 @@ Result<InstallReport> Install(const InstallOptions& options) {
     return s.WithContext("install");
   }
 
-  if (options.create_user && fs::equivalent(options.root, "/")) {
+  const bool system_root = fs::equivalent(options.root, "/");
+  if (options.create_user && system_root) {
     if (Status s = CreateUser(&report); !s.ok()) return s.WithContext("install");
+  }
+  if (topology.security.mode == SecurityMode::kCurve) {
+    const bool head = std::any_of(options.roles.begin(), options.roles.end(),
+                                  [](InstallRole role) { return role != InstallRole::kWorker; });
+    if (Status s = SetUpKeys(topology.security, head, options.create_user && system_root, writer, &report);
+        !s.ok()) {
+      return s.WithContext("install: keys");
+    }
   }
 
   report.next_steps.push_back("systemctl daemon-reload");

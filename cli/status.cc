@@ -310,16 +310,19 @@ std::string FormatStatusJson(const StatusReport& report) {
 }
 
 Result<std::string> QueryVentilator(zmq::context_t& context, const std::string& endpoint,
-                                    std::chrono::milliseconds timeout) {
+                                    std::chrono::milliseconds timeout, const LinkSecurity& security) {
   const auto deadline = Clock::now() + timeout;
-  const std::string no_answer = "the ventilator at " + endpoint + " did not answer within " +
-                                std::to_string(timeout.count()) + " ms \xe2\x80\x94 is it running?";
+  const std::string no_answer =
+      "the ventilator at " + endpoint + " did not answer within " + std::to_string(timeout.count()) +
+      " ms \xe2\x80\x94 is it running?" +
+      (security.curve() ? " Is this host's key (security.secret_key) authorized on the head?" : "");
   try {
     // A fresh socket per request: a REQ socket whose request got no answer
     // cannot send again, and linger 0 drops that request when it closes.
     zmq::socket_t socket(context, zmq::socket_type::req);
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::sndtimeo, static_cast<int>(timeout.count()));
+    if (Status s = security.Client(socket); !s.ok()) return s.WithContext(endpoint);
     socket.connect(endpoint);
     if (!socket.send(zmq::str_buffer("status"), zmq::send_flags::none)) return Status::Error(no_answer);
     zmq::message_t reply;
@@ -341,10 +344,10 @@ Result<std::string> QueryVentilator(zmq::context_t& context, const std::string& 
 }
 
 StatusReport CollectStatus(zmq::context_t& context, const std::string& endpoint,
-                           std::chrono::milliseconds timeout, Queue* queue) {
+                           std::chrono::milliseconds timeout, Queue* queue, const LinkSecurity& security) {
   StatusReport report;
   report.ventilator_endpoint = endpoint;
-  Result<std::string> reply = QueryVentilator(context, endpoint, timeout);
+  Result<std::string> reply = QueryVentilator(context, endpoint, timeout, security);
   if (!reply.ok()) {
     report.ventilator_error = reply.status().message();
   } else if (Result<StatusSnapshot> parsed = ParseStatusJson(reply.value()); !parsed.ok()) {
@@ -382,6 +385,11 @@ int RunStatus(const StatusOptions& options) {
     queue_error = opened.status().message();
   }
 
+  Result<LinkSecurity> security = LinkSecurity::Load(topology->security);
+  if (!security.ok()) {
+    std::fprintf(stderr, "scorepipe status: %s\n", security.status().message().c_str());
+    return 2;
+  }
   if (options.watch) InstallStopSignalHandlers();
   const bool terminal = isatty(STDOUT_FILENO) == 1;
   const std::string& endpoint = topology->ventilator.status.connect;
@@ -390,7 +398,7 @@ int RunStatus(const StatusOptions& options) {
   do {
     const auto started = Clock::now();
     StatusReport report =
-        CollectStatus(context, endpoint, std::chrono::milliseconds(options.timeout_ms), queue.get());
+        CollectStatus(context, endpoint, std::chrono::milliseconds(options.timeout_ms), queue.get(), *security);
     if (!queue) report.queue_error = queue_error;
     if (StopRequested()) break;  // Ctrl-C while waiting: the last screen stays
     code = report.ok() ? 0 : 1;

@@ -23,6 +23,7 @@
 #include <zmq.hpp>
 
 #include "bridge/queue.h"
+#include "config/link_security.h"
 #include "proto/status.h"
 
 namespace scorepipe {
@@ -94,14 +95,15 @@ std::string FormatStatusJson(const StatusReport& report);
 // One request to the ventilator's status endpoint on a fresh REQ socket
 // (linger 0, closed afterwards, so a ventilator that never answers leaves
 // nothing behind): its raw reply, or an error that says the ventilator at
-// `endpoint` did not answer within `timeout`.
+// `endpoint` did not answer within `timeout`. With CURVE `security`, the
+// request goes as its client (the head must authorize this host's key).
 Result<std::string> QueryVentilator(zmq::context_t& context, const std::string& endpoint,
-                                    std::chrono::milliseconds timeout);
+                                    std::chrono::milliseconds timeout, const LinkSecurity& security = {});
 
 // Asks both; `queue` may be null when it could not be opened (the report then
 // carries `queue_error` as given).
 StatusReport CollectStatus(zmq::context_t& context, const std::string& endpoint,
-                           std::chrono::milliseconds timeout, Queue* queue);
+                           std::chrono::milliseconds timeout, Queue* queue, const LinkSecurity& security = {});
 
 struct StatusOptions {
   std::string config_path;  // topology YAML

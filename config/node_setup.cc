@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/link_security.h"
 #include "proto/metrics.h"
 #include "proto/node.h"
 
@@ -22,6 +23,7 @@ Result<Topology> SetUpNode(std::string_view role, std::string_view id, const std
       topology->logging.format == LogFormat::kJson ? LogLineFormat::kJson : LogLineFormat::kText;
   if (Status s = InitLogging(role, id, level, format); !s.ok()) return s.WithContext("--log-level");
   InstallStopSignalHandlers();
+  if (topology->security.mode == SecurityMode::kNone) spdlog::warn("{}", PlainLinksWarning());
   return topology;
 }
 

@@ -84,6 +84,10 @@ constexpr EnumName<LogFormat> kLogFormats[] = {
     {"text", LogFormat::kText},
     {"json", LogFormat::kJson},
 };
+constexpr EnumName<SecurityMode> kSecurityModes[] = {
+    {"curve", SecurityMode::kCurve},
+    {"none", SecurityMode::kNone},
+};
 constexpr EnumName<ModelFormat> kModelFormats[] = {
     {"xgboost", ModelFormat::kXgboost},
     {"linear", ModelFormat::kLinear},
@@ -280,6 +284,12 @@ constexpr StringRule kEnvNameRule{"an environment variable name (letters, digits
 constexpr StringRule kModelFileRule{"a file path, absolute or relative to this file's directory",
                                     CheckFilePath};
 constexpr StringRule kVersionRule{"a non-empty version label", CheckNonEmpty};
+constexpr char kKeyFileAllowed[] =
+    "a key file path, absolute or relative to this file's directory; required for security.mode curve";
+constexpr char kKeyFolderAllowed[] =
+    "a folder path, absolute or relative to this file's directory; required for security.mode curve";
+constexpr StringRule kKeyFileRule{kKeyFileAllowed, CheckAnyPath};
+constexpr StringRule kKeyFolderRule{kKeyFolderAllowed, CheckAnyPath};
 constexpr StringRule kLogLevelRule{"trace, debug, info, warn, error, off", CheckLogLevel};
 
 // ---------------------------------------------------------------------------
@@ -350,6 +360,11 @@ void VisitFields(TopologyT& t, Visitor& v) {
 
   v.String("logging.level", t.logging.level, kLogLevelRule);
   v.Enum("logging.format", t.logging.format, Names(kLogFormats));
+
+  v.Enum("security.mode", t.security.mode, Names(kSecurityModes), Presence::kRequired);
+  v.String("security.secret_key", t.security.secret_key, kKeyFileRule);
+  v.String("security.server_key", t.security.server_key, kKeyFileRule);
+  v.String("security.authorized_keys", t.security.authorized_keys, kKeyFolderRule);
 }
 
 // ---------------------------------------------------------------------------
@@ -374,7 +389,8 @@ class RuleChecker {
     }
   }
   template <typename E>
-  void Enum(std::string_view key, E value, std::span<const EnumName<E>> names) {
+  void Enum(std::string_view key, E value, std::span<const EnumName<E>> names,
+            Presence /*presence*/ = Presence::kOptional) {
     if (problem_) return;
     for (const auto& name : names) {
       if (name.value == value) return;
@@ -462,6 +478,17 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
 
   if (t.queue.kind == QueueKind::kHttpMq && t.queue.journal_dir.empty()) {
     return Problem{"queue.journal_dir", "'' is empty", kJournalDirAllowed};
+  }
+
+  if (t.security.mode == SecurityMode::kCurve) {
+    const NamedValue files[] = {{"security.secret_key", t.security.secret_key},
+                                {"security.server_key", t.security.server_key},
+                                {"security.authorized_keys", t.security.authorized_keys}};
+    for (const auto& file : files) {
+      if (!file.value.empty()) continue;
+      return Problem{file.key, "'' is empty",
+                     file.key == "security.authorized_keys" ? kKeyFolderAllowed : kKeyFileAllowed};
+    }
   }
 
   if (t.bridge.block_timeout_ms * 2 >= t.queue.inflight_timeout_ms) {
@@ -593,7 +620,7 @@ class Schema {
     Add(std::string(key));
   }
   template <typename E>
-  void Enum(std::string_view key, E, std::span<const EnumName<E>>) {
+  void Enum(std::string_view key, E, std::span<const EnumName<E>>, Presence = Presence::kOptional) {
     Add(std::string(key));
   }
 
@@ -614,20 +641,27 @@ class Schema {
   std::map<std::string, std::vector<std::string>> children_;  // by section; "" is the top
 };
 
-// Lists the keys VisitFields() names, in its order.
+// Lists the keys VisitFields() names, in its order, and the required ones.
 class KeyLister {
  public:
   void Int(std::string_view key, int, IntRule) { keys.emplace_back(key); }
   void Double(std::string_view key, double, DoubleRule) { keys.emplace_back(key); }
-  void String(std::string_view key, const std::string&, const StringRule&, Presence = Presence::kOptional) {
-    keys.emplace_back(key);
+  void String(std::string_view key, const std::string&, const StringRule&, Presence presence = Presence::kOptional) {
+    Add(key, presence);
   }
   template <typename E>
-  void Enum(std::string_view key, E, std::span<const EnumName<E>>) {
-    keys.emplace_back(key);
+  void Enum(std::string_view key, E, std::span<const EnumName<E>>, Presence presence = Presence::kOptional) {
+    Add(key, presence);
   }
 
   std::vector<std::string> keys;
+  std::vector<std::string> required;
+
+ private:
+  void Add(std::string_view key, Presence presence) {
+    keys.emplace_back(key);
+    if (presence == Presence::kRequired) required.emplace_back(key);
+  }
 };
 
 // A place in a file, 0-based as yaml-cpp gives it.
@@ -702,6 +736,9 @@ class Loader {
     topology.queue.redis.password_file = Resolve(topology.queue.redis.password_file);
     topology.model.features = Resolve(topology.model.features);
     topology.queue.journal_dir = Resolve(topology.queue.journal_dir);
+    topology.security.secret_key = Resolve(topology.security.secret_key);
+    topology.security.server_key = Resolve(topology.security.server_key);
+    topology.security.authorized_keys = Resolve(topology.security.authorized_keys);
     if (!entries_.contains("model.version")) {
       topology.model.version = fs::path(topology.model.path).stem().string();
     }
@@ -756,9 +793,13 @@ class Loader {
     }
   }
   template <typename E>
-  void Enum(std::string_view key, E& value, std::span<const EnumName<E>> names) {
+  void Enum(std::string_view key, E& value, std::span<const EnumName<E>> names,
+            Presence presence = Presence::kOptional) {
     const Entry* entry = Find(key);
-    if (!entry) return;
+    if (!entry) {
+      if (presence == Presence::kRequired) Fail(key, "required key is missing", Allowed(names));
+      return;
+    }
     if (!entry->value.IsScalar()) {
       Fail(key, IsNot(entry->value, "a name"), Allowed(names));
       return;
@@ -860,6 +901,13 @@ std::vector<std::string> TopologyKeys() {
   KeyLister lister;
   VisitFields(defaults, lister);
   return lister.keys;
+}
+
+std::vector<std::string> RequiredTopologyKeys() {
+  const Topology defaults;
+  KeyLister lister;
+  VisitFields(defaults, lister);
+  return lister.required;
 }
 
 Status ValidateTopology(const Topology& topology) {

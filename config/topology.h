@@ -10,8 +10,9 @@
 // ventilator.intake_bind/intake_connect -> intake, likewise heartbeat_bind/
 // heartbeat_connect and status_bind/status_connect, sink.bind/connect ->
 // SinkConfig.results, sink.publish_bind/publish_connect -> publish), and enums
-// are spelled as in their comments (redis-list, redis-stream, http-mq; xgboost, linear). Every
-// key is optional except model.path and model.features (and queue.journal_dir for http-mq).
+// are spelled as in their comments (redis-list, redis-stream, http-mq; xgboost, linear;
+// curve, none). Every key is optional except model.path, model.features and security.mode
+// (and queue.journal_dir for http-mq, the security files for curve).
 // The ranges in the comments below are what ValidateTopology() enforces.
 //
 // Value types, loaded once at start and then read-only; any thread may read.
@@ -189,6 +190,29 @@ struct MetricsConfig {
 };
 constexpr int kWorkerMetricsPorts = 64;
 
+// How the nodes' ZeroMQ links are secured (proto/curve.h). A topology file
+// must say which (security.mode has no default there); a Topology built in
+// code starts at kNone.
+enum class SecurityMode {
+  kCurve,  // CURVE: encrypted links; servers let in only the listed client keys
+  kNone,   // plain TCP, for a single-host demo; every node warns at start
+};
+
+// The files a CURVE cluster reads (absolute after loading; relative: to the
+// topology file's directory). One topology serves every host, so each host
+// keeps its own key pair at the same path. All three are required for curve.
+struct SecurityConfig {
+  SecurityMode mode = SecurityMode::kNone;
+  // This host's secret key file (`<name>.key_secret`, mode 0600, from
+  // `scorepipe keygen`); its public key `<name>.key` lies beside it.
+  std::string secret_key;
+  // The head's public key file: clients accept only a server holding it.
+  std::string server_key;
+  // The head's folder of client public keys (`*.key`) it lets in, read on
+  // every new connection. The head's own key is always let in.
+  std::string authorized_keys;
+};
+
 struct Topology {
   std::string source;  // the file it was loaded from, for messages; may be empty
   QueueConfig queue;
@@ -200,11 +224,14 @@ struct Topology {
   ModelConfig model;
   MetricsConfig metrics;
   LoggingConfig logging;
+  SecurityConfig security;
 };
 
 // Every key a topology file may hold, dotted ("queue.redis.port"), in the
 // order of config/local.yaml (docs/configuration.md documents each).
 std::vector<std::string> TopologyKeys();
+// The keys a topology file must set (model.path, model.features, security.mode).
+std::vector<std::string> RequiredTopologyKeys();
 
 // Loads and validates a topology file. `path` is used as given in messages
 // and as Topology::source.

@@ -17,6 +17,8 @@ const char* ModelFormatName(ModelFormat format) {
 
 }  // namespace
 
+const char* SecurityModeName(SecurityMode mode) { return mode == SecurityMode::kCurve ? "curve" : "none"; }
+
 const char* QueueKindName(QueueKind kind) {
   switch (kind) {
     case QueueKind::kRedisList:
@@ -112,6 +114,13 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "level" << YAML::Value << t.logging.level;
   out << YAML::Key << "format" << YAML::Value << (t.logging.format == LogFormat::kJson ? "json" : "text");
+  out << YAML::EndMap;
+
+  out << YAML::Key << "security" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "mode" << YAML::Value << SecurityModeName(t.security.mode);
+  out << YAML::Key << "secret_key" << YAML::Value << t.security.secret_key;
+  out << YAML::Key << "server_key" << YAML::Value << t.security.server_key;
+  out << YAML::Key << "authorized_keys" << YAML::Value << t.security.authorized_keys;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

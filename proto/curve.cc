@@ -130,16 +130,19 @@ Status MakeCurveClient(zmq::socket_t& socket, const CurveKeyPair& own, const std
   return SetOption(socket, ZMQ_CURVE_SECRETKEY, own.secret_key.c_str(), kCurveKeyChars + 1, "ZMQ_CURVE_SECRETKEY");
 }
 
-ZapAuthenticator::ZapAuthenticator(zmq::context_t& context, std::string authorized_dir)
-    : context_(context), authorized_dir_(std::move(authorized_dir)) {}
+ZapAuthenticator::ZapAuthenticator(zmq::context_t& context, std::string authorized_dir,
+                                   std::string own_public_key)
+    : context_(context), authorized_dir_(std::move(authorized_dir)), own_public_key_(std::move(own_public_key)) {}
 
 Result<std::unique_ptr<ZapAuthenticator>> ZapAuthenticator::Start(zmq::context_t& context,
-                                                                   std::string authorized_dir) {
+                                                                   std::string authorized_dir,
+                                                                   std::string own_public_key) {
   std::error_code error;
   if (!fs::is_directory(authorized_dir, error)) {
     return Status::Error("authorized keys folder " + authorized_dir + " is not a folder");
   }
-  std::unique_ptr<ZapAuthenticator> auth(new ZapAuthenticator(context, std::move(authorized_dir)));
+  std::unique_ptr<ZapAuthenticator> auth(
+      new ZapAuthenticator(context, std::move(authorized_dir), std::move(own_public_key)));
   zmq::socket_t handler(context, zmq::socket_type::rep);
   handler.set(zmq::sockopt::linger, 0);
   if (Status s = BindSocket(handler, kZapEndpoint); !s.ok()) return s.WithContext("starting the ZAP handler");
@@ -150,6 +153,17 @@ Result<std::unique_ptr<ZapAuthenticator>> ZapAuthenticator::Start(zmq::context_t
 ZapAuthenticator::~ZapAuthenticator() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+}
+
+bool ZapAuthenticator::Authorized(const std::string& client_key) const {
+  if (!own_public_key_.empty() && client_key == own_public_key_) return true;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(authorized_dir_, error)) {
+    if (entry.path().extension() != ".key") continue;
+    Result<std::string> key = ReadKeyFile(entry.path().string());
+    if (key.ok() && key.value() == client_key) return true;
+  }
+  return false;
 }
 
 void ZapAuthenticator::Loop(zmq::socket_t handler) {
@@ -179,22 +193,15 @@ void ZapAuthenticator::Loop(zmq::socket_t handler) {
         request[6].size() == 32) {
       char client[kCurveKeyChars + 1];
       zmq_z85_encode(client, static_cast<const uint8_t*>(request[6].data()), 32);
-      text = "key not authorized";
-      std::error_code error;
-      for (const auto& entry : fs::directory_iterator(authorized_dir_, error)) {
-        if (entry.path().extension() != ".key") continue;
-        Result<std::string> key = ReadKeyFile(entry.path().string());
-        if (key.ok() && key.value() == client) {
-          status = "200";
-          text = "OK";
-          break;
-        }
-      }
-      if (status != "200") {
+      if (Authorized(client)) {
+        status = "200";
+        text = "OK";
+      } else {
+        text = "key not authorized";
         uint64_t held_back = 0;
         if (refused_log.ShouldLog(&held_back)) {
           spdlog::warn("refused a connection from {}: its CURVE key {} is not in {} ({} more since the last report)",
-                       address, client, authorized_dir_, held_back);
+                       address.empty() ? "a local (ipc) peer" : address, client, authorized_dir_, held_back);
         }
       }
     }

@@ -48,12 +48,14 @@ Status MakeCurveServer(zmq::socket_t& socket, const CurveKeyPair& own);
 Status MakeCurveClient(zmq::socket_t& socket, const CurveKeyPair& own, const std::string& server_public_key);
 
 // The ZAP handler of a context: accepts a CURVE client whose public key is
-// in one of the `*.key` files of `authorized_dir`, refuses every other
-// (logged, at a limited rate, with its address). Start it before the
-// context's server sockets bind.
+// `own_public_key` (the server's own, so that the head's nodes reach each
+// other) or is in one of the `*.key` files of `authorized_dir`; refuses every
+// other (logged, at a limited rate, with its address). Start it before the
+// context's server sockets bind; one per context.
 class ZapAuthenticator {
  public:
-  static Result<std::unique_ptr<ZapAuthenticator>> Start(zmq::context_t& context, std::string authorized_dir);
+  static Result<std::unique_ptr<ZapAuthenticator>> Start(zmq::context_t& context, std::string authorized_dir,
+                                                         std::string own_public_key = "");
   ~ZapAuthenticator();
   ZapAuthenticator(const ZapAuthenticator&) = delete;
   ZapAuthenticator& operator=(const ZapAuthenticator&) = delete;
@@ -62,11 +64,13 @@ class ZapAuthenticator {
   uint64_t refused() const { return refused_; }
 
  private:
-  ZapAuthenticator(zmq::context_t& context, std::string authorized_dir);
+  ZapAuthenticator(zmq::context_t& context, std::string authorized_dir, std::string own_public_key);
   void Loop(zmq::socket_t handler);
+  bool Authorized(const std::string& client_key) const;
 
   zmq::context_t& context_;
   const std::string authorized_dir_;
+  const std::string own_public_key_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> refused_{0};

@@ -63,6 +63,8 @@ Status FormatOutcomes(const ResultBatch& batch, std::vector<Outcome>* outcomes) 
 
 Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Queue> queue)
     : config_(topology.sink),
+      security_config_(topology.security),
+      context_(context),
       queue_(std::move(queue)),
       results_(context, zmq::socket_type::pull),
       registry_(std::make_shared<prometheus::Registry>()),
@@ -78,8 +80,17 @@ Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Qu
 }
 
 Status Sink::Bind() {
+  Result<LinkSecurity> security = LinkSecurity::Load(security_config_);
+  if (!security.ok()) return security.status();
+  Result<std::unique_ptr<ZapAuthenticator>> zap = security->Authenticate(context_);
+  if (!zap.ok()) return zap.status();
+  zap_ = std::move(zap.value());
+  if (Status s = security->Server(results_); !s.ok()) return s.WithContext(config_.results.bind);
   if (Status s = BindSocket(results_, config_.results.bind); !s.ok()) return s;
-  return publish_ ? BindSocket(*publish_, config_.publish.bind) : Status::Ok();
+  if (!publish_) return Status::Ok();
+  // Live subscribers are clients like any node: their keys must be authorized.
+  if (Status s = security->Server(*publish_); !s.ok()) return s.WithContext(config_.publish.bind);
+  return BindSocket(*publish_, config_.publish.bind);
 }
 
 std::vector<zmq::message_t> Sink::Group(zmq::message_t first) {

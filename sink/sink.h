@@ -27,6 +27,7 @@
 #include <zmq.hpp>
 
 #include "bridge/queue.h"
+#include "config/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
 #include "proto/node.h"
@@ -55,7 +56,9 @@ class Sink {
   Sink(const Sink&) = delete;
   Sink& operator=(const Sink&) = delete;
 
-  // Binds the results and publish endpoints.
+  // Binds the results and publish endpoints, as CURVE servers with a ZAP
+  // handler when security.mode is curve (subscribers then need an authorized
+  // key too). Fails on a bad key file or an endpoint it cannot bind.
   Status Bind();
   // Runs until a stop is requested, then writes what is still arriving.
   Status Run();
@@ -74,6 +77,9 @@ class Sink {
   std::vector<zmq::message_t> Group(zmq::message_t first);
 
   const SinkConfig config_;
+  const SecurityConfig security_config_;
+  zmq::context_t& context_;
+  std::unique_ptr<ZapAuthenticator> zap_;  // CURVE: lets only authorized workers in
   std::unique_ptr<Queue> queue_;
   zmq::socket_t results_;
   std::optional<zmq::socket_t> publish_;

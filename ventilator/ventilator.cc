@@ -118,6 +118,7 @@ std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, in
 
 Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
     : topology_(topology),
+      context_(context),
       intake_(context, zmq::socket_type::pull),
       work_(context, zmq::socket_type::router),
       heartbeat_(context, zmq::socket_type::router),
@@ -148,11 +149,18 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
 }
 
 Status Ventilator::Bind() {
+  Result<LinkSecurity> security = LinkSecurity::Load(topology_.security);
+  if (!security.ok()) return security.status();
+  Result<std::unique_ptr<ZapAuthenticator>> zap = security->Authenticate(context_);
+  if (!zap.ok()) return zap.status();
+  zap_ = std::move(zap.value());
   const VentilatorConfig& c = topology_.ventilator;
-  if (Status s = BindSocket(intake_, c.intake.bind); !s.ok()) return s;
-  if (Status s = BindSocket(work_, c.workers.bind); !s.ok()) return s;
-  if (Status s = BindSocket(heartbeat_, c.heartbeat.bind); !s.ok()) return s;
-  if (Status s = BindSocket(status_, c.status.bind); !s.ok()) return s;
+  for (auto [socket, endpoint] : {std::pair{&intake_, &c.intake.bind}, std::pair{&work_, &c.workers.bind},
+                                  std::pair{&heartbeat_, &c.heartbeat.bind}, std::pair{&status_, &c.status.bind}}) {
+    if (Status s = security->Server(*socket); !s.ok()) return s.WithContext(*endpoint);
+    if (Status s = BindSocket(*socket, *endpoint); !s.ok()) return s;
+  }
+  if (Status s = security->Client(to_sink_); !s.ok()) return s.WithContext(topology_.sink.results.connect);
   return ConnectSocket(to_sink_, topology_.sink.results.connect);
 }
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "config/link_security.h"
 #include "config/topology.h"
 #include "proto/node.h"
 #include "proto/status.h"
@@ -41,7 +42,8 @@ class Ventilator {
   Ventilator(const Ventilator&) = delete;
   Ventilator& operator=(const Ventilator&) = delete;
 
-  // Binds every endpoint; fails with the endpoint and ZeroMQ's reason.
+  // Secures (security.mode) and binds every endpoint; fails with the
+  // endpoint and ZeroMQ's reason, or with the key file that is wrong.
   Status Bind();
   // Runs until a stop is requested, then hands out what it still holds and
   // waits (bounded) for the workers to finish it.
@@ -67,6 +69,8 @@ class Ventilator {
   void Step(int timeout_ms, bool intake);
 
   const Topology topology_;
+  zmq::context_t& context_;
+  std::unique_ptr<ZapAuthenticator> zap_;  // CURVE: lets only authorized workers in
   zmq::socket_t intake_;
   zmq::socket_t work_;
   zmq::socket_t heartbeat_;

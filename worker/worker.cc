@@ -66,6 +66,7 @@ Status Worker::OpenWorkChannel() {
   work_->set(zmq::sockopt::rcvhwm, topology_.workers.credit + 1);
   work_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
   work_->set(zmq::sockopt::linger, kWorkLingerMs);
+  if (Status s = security_.Client(*work_); !s.ok()) return s.WithContext(topology_.ventilator.workers.connect);
   if (Status s = ConnectSocket(*work_, topology_.ventilator.workers.connect); !s.ok()) return s;
   SendReady(WorkerState::kActive, static_cast<uint32_t>(topology_.workers.credit));
   return Status::Ok();
@@ -84,6 +85,10 @@ void Worker::SendReady(WorkerState state, uint32_t credit) {
 }
 
 Status Worker::Connect() {
+  Result<LinkSecurity> security = LinkSecurity::Load(topology_.security);
+  if (!security.ok()) return security.status();
+  security_ = std::move(security.value());
+  if (Status s = security_.Client(to_sink_); !s.ok()) return s.WithContext(topology_.sink.results.connect);
   if (Status s = ConnectSocket(to_sink_, topology_.sink.results.connect); !s.ok()) return s;
   return OpenWorkChannel();
 }
@@ -141,6 +146,8 @@ void Worker::HeartbeatLoop() {
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::sndhwm, 2);
     socket.set(zmq::sockopt::maxmsgsize, int64_t{1} << 16);
+    // The keys were put on the work channel already: they cannot fail here.
+    if (Status s = security_.Client(socket); !s.ok()) spdlog::error("heartbeat channel: {}", s.message());
     socket.connect(topology_.ventilator.heartbeat.connect);
     return socket;
   };

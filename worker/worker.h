@@ -37,6 +37,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "config/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
 #include "proto/node.h"
@@ -60,8 +61,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Connects to the ventilator and the sink and announces itself (ZeroMQ
-  // reconnects by itself when they are not up yet or restart).
+  // Connects to the ventilator and the sink (as a CURVE client when
+  // security.mode is curve) and announces itself (ZeroMQ reconnects by
+  // itself when they are not up yet or restart). Fails on a bad key file.
   Status Connect();
   // Runs until a stop is requested, then scores what already reached it.
   Status Run();
@@ -86,6 +88,7 @@ class Worker {
   Scorer scorer_;
   const std::string id_;
   const uint64_t session_;
+  LinkSecurity security_;  // set by Connect(), before the heartbeat thread starts
   std::optional<zmq::socket_t> work_;
   zmq::socket_t to_sink_;
   ResultBatch result_;

@@ -12,6 +12,7 @@
 
 #include "cli/child_process.h"
 #include "config/topology.h"
+#include "proto/curve.h"
 #include "tests/support/cluster_harness.h"
 
 namespace scorepipe {
@@ -200,6 +201,46 @@ TEST(InstallCommandTest, PrintsWhatItWroteAndWhatToRunNext) {
   ASSERT_TRUE(bad->WaitFor(std::chrono::seconds(60)));
   EXPECT_EQ(bad->exit_code(), 2) << Read(log);
   fs::remove_all(dir);
+}
+
+// With security.mode curve (config/cluster.example.yaml): each host gets its
+// own key pair, made once and never replaced; the head also gets the
+// server's public key (its own) and the authorized-keys folder; the next
+// steps say what to copy between hosts.
+TEST_F(InstallTest, CurveTopologiesGetAKeyPairPerHostThatIsNeverReplaced) {
+  options_.config_path = ClusterHarness::SourceDir() + "/config/cluster.example.yaml";
+  Result<InstallReport> head = InstallRoles({"head"});
+  ASSERT_TRUE(head.ok()) << head.status().message();
+  const fs::path secret = Under("/etc/scorepipe/keys/node.key_secret");
+  ASSERT_TRUE(fs::exists(secret));
+  EXPECT_EQ(fs::status(secret).permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+  Result<CurveKeyPair> pair = ReadKeyPair(secret.string());
+  ASSERT_TRUE(pair.ok()) << pair.status().message();
+  EXPECT_EQ(ReadKeyFile(Under("/etc/scorepipe/keys/head.key").string()).value(), pair->public_key)
+      << "on the head, the server key is its own";
+  EXPECT_TRUE(fs::is_directory(Under("/etc/scorepipe/keys/authorized")));
+  std::string steps;
+  for (const std::string& step : head->next_steps) steps += step + "\n";
+  EXPECT_NE(steps.find("/etc/scorepipe/keys/head.key"), std::string::npos) << steps;
+
+  // Installing again (an upgrade) keeps the pair: workers hold its public key.
+  options_.force = true;
+  ASSERT_TRUE(InstallRoles({"head"}).ok());
+  EXPECT_EQ(ReadKeyPair(secret.string()).value().secret_key, pair->secret_key);
+
+  // A worker host: its own pair, and the steps to authorize it on the head.
+  fs::remove_all(root_ / "etc");
+  Result<InstallReport> worker = InstallRoles({"worker"});
+  ASSERT_TRUE(worker.ok()) << worker.status().message();
+  Result<CurveKeyPair> worker_pair = ReadKeyPair(secret.string());
+  ASSERT_TRUE(worker_pair.ok());
+  EXPECT_NE(worker_pair->public_key, pair->public_key);
+  EXPECT_FALSE(fs::exists(Under("/etc/scorepipe/keys/head.key"))) << "only the head's own key may be written there";
+  steps.clear();
+  for (const std::string& step : worker->next_steps) steps += step + "\n";
+  EXPECT_NE(steps.find("copy the head's public key to /etc/scorepipe/keys/head.key"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("/etc/scorepipe/keys/authorized/"), std::string::npos) << steps;
+  EXPECT_NE(steps.find(worker_pair->public_key), std::string::npos) << steps;
 }
 
 }  // namespace

@@ -83,9 +83,11 @@ class ScorepipeCommandTest : public ::testing::Test {
     ASSERT_TRUE(h_->StartUp().ok());
     zmq::context_t context;
     const std::string endpoint = h_->topology().ventilator.status.connect;
+    auto security = h_->security();
+    ASSERT_TRUE(security.ok()) << security.status().message();
     const bool joined = WaitUntil(
         [&] {
-          auto reply = QueryVentilator(context, endpoint, milliseconds(500));
+          auto reply = QueryVentilator(context, endpoint, milliseconds(500), security.value());
           if (!reply.ok()) return false;
           auto parsed = ParseStatusJson(reply.value());
           return parsed.ok() && parsed->workers.size() == 1;

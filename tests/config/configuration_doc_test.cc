@@ -71,8 +71,16 @@ TEST(ConfigurationDoc, EachDefaultShownIsTheCodesDefault) {
   std::map<std::string, std::string> defaults;
   const Topology code_defaults;
   Flatten(YAML::Load(TopologyToYaml(code_defaults)), "", &defaults);
+  const std::vector<std::string> required_keys = RequiredTopologyKeys();
+  const std::set<std::string> required(required_keys.begin(), required_keys.end());
   for (const auto& [key, row] : documented) {
     if (!defaults.contains(key)) continue;  // reported by the other test
+    if (required.contains(key) || row.default_cell == "(required)") {
+      EXPECT_TRUE(required.contains(key) && row.default_cell == "(required)")
+          << kDoc << ":" << row.line << ": " << key << " is shown as '" << row.default_cell << "'; the loader "
+          << (required.contains(key) ? "requires it" : "does not require it");
+      continue;
+    }
     const std::string& code = defaults[key];
     if (code.empty()) {  // required, or derived from another key
       EXPECT_EQ(row.default_cell.find('`'), std::string::npos)

@@ -23,13 +23,17 @@ const std::string kSourceDir = SCOREPIPE_SOURCE_DIR;
 // The required keys, appended after a test's own lines so that its line
 // numbers stay as written.
 const std::string kModel = "model: {path: m.json, features: f.yaml}\n";
+// The other required key, appended by Load() to a text that lacks it.
+const std::string kSecurity = "security: {mode: none}\n";
 
 constexpr char kQueueNameAllowed[] =
     "a queue name (a Redis list, a stream for redis-stream, a queue of the service for http-mq), "
     "non-empty, no whitespace";
 
+Result<Topology> LoadRaw(const std::string& text) { return LoadTopologyString(text, "t.yaml", "/base"); }
+
 Result<Topology> Load(const std::string& text) {
-  return LoadTopologyString(text, "t.yaml", "/base");
+  return LoadRaw(text.find("security:") == std::string::npos ? text + kSecurity : text);
 }
 
 Result<Topology> LoadWithModel(const std::string& text) { return Load(text + kModel); }
@@ -332,7 +336,7 @@ class LoadTopologyFileTest : public ::testing::Test {
 };
 
 TEST_F(LoadTopologyFileTest, RelativePathsResolveAgainstTheFilesDirectory) {
-  const std::string file = Write("conf/t.yaml", "model: {path: ../m.json, features: f.yaml}\n");
+  const std::string file = Write("conf/t.yaml", "model: {path: ../m.json, features: f.yaml}\n" + kSecurity);
   auto topology = LoadTopologyFile(file);
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->model.path, Canonical(dir_ / "m.json"));
@@ -340,7 +344,7 @@ TEST_F(LoadTopologyFileTest, RelativePathsResolveAgainstTheFilesDirectory) {
 }
 
 TEST_F(LoadTopologyFileTest, ErrorsNameTheFileAsGiven) {
-  const std::string file = Write("t.yaml", "queue:\n  redis:\n    port: 70000\n" + kModel);
+  const std::string file = Write("t.yaml", "queue:\n  redis:\n    port: 70000\n" + kModel + kSecurity);
   EXPECT_EQ(ErrorOf(LoadTopologyFile(file)),
             file + ":3:11: queue.redis.port: 70000 is out of range; allowed: 1..65535");
 }
@@ -359,20 +363,20 @@ TEST_F(LoadTopologyFileTest, DirectoryIsNotATopology) {
 // --- The file as a whole ------------------------------------------------
 
 constexpr char kSections[] =
-    "queue, bridge, ventilator, heartbeat, sink, workers, model, metrics, logging";
+    "queue, bridge, ventilator, heartbeat, sink, workers, model, metrics, logging, security";
 
 TEST(LoadTopology, EmptyFileIsRejected) {
-  EXPECT_EQ(ErrorOf(Load("")),
+  EXPECT_EQ(ErrorOf(LoadRaw("")),
             std::string("t.yaml:1:1: the file is empty; allowed: a map of ") + kSections);
 }
 
 TEST(LoadTopology, FileWithOnlyCommentsIsEmpty) {
-  EXPECT_EQ(ErrorOf(Load("# nothing yet\n")),
+  EXPECT_EQ(ErrorOf(LoadRaw("# nothing yet\n")),
             std::string("t.yaml:1:1: the file is empty; allowed: a map of ") + kSections);
 }
 
 TEST(LoadTopology, TopLevelListIsRejected) {
-  EXPECT_EQ(ErrorOf(Load("- queue\n")),
+  EXPECT_EQ(ErrorOf(LoadRaw("- queue\n")),
             std::string("t.yaml:1:1: a list is not a map; allowed: a map of ") + kSections);
 }
 
@@ -382,7 +386,7 @@ TEST(LoadTopology, SecondDocumentIsRejected) {
 }
 
 TEST(LoadTopology, SyntaxErrorHasLineAndColumn) {
-  const std::string error = ErrorOf(Load("workers: {count: 2}\nqueue: [a, b\n"));
+  const std::string error = ErrorOf(LoadRaw("workers: {count: 2}\nqueue: [a, b\n"));
   EXPECT_EQ(error.rfind("t.yaml:3:1: syntax error: ", 0), 0u) << error;
 }
 
@@ -1190,6 +1194,52 @@ TEST(LoadTopology, RedisCredentialsAreNamedNeverGiven) {
   ASSERT_FALSE(inline_password.ok()) << "a password in the YAML itself is an unknown key";
   EXPECT_NE(ErrorOf(inline_password).find("queue.redis.password: unknown key"), std::string::npos)
       << ErrorOf(inline_password);
+}
+
+// --- security -------------------------------------------------------------
+
+constexpr char kKeyFileAllowed[] =
+    "a key file path, absolute or relative to this file's directory; required for security.mode curve";
+
+TEST(LoadTopology, SecurityModeMustBeStated) {
+  EXPECT_EQ(ErrorOf(LoadRaw(kModel)), "t.yaml:1:1: security.mode: required key is missing; allowed: curve, none");
+  EXPECT_EQ(ErrorOf(LoadRaw(kModel + "security: {}\n")),
+            "t.yaml:2:1: security.mode: required key is missing; allowed: curve, none");
+  EXPECT_EQ(ErrorOf(LoadRaw(kModel + "security: {mode: tls}\n")),
+            "t.yaml:2:18: security.mode: 'tls' is not supported; allowed: curve, none");
+  EXPECT_EQ(RequiredTopologyKeys(), (std::vector<std::string>{"model.path", "model.features", "security.mode"}));
+  auto plain = LoadRaw(kModel + "security: {mode: none}\n");
+  ASSERT_TRUE(plain.ok()) << ErrorOf(plain);
+  EXPECT_EQ(plain->security.mode, SecurityMode::kNone);
+}
+
+TEST(LoadTopology, CurveNeedsItsThreeFiles) {
+  EXPECT_EQ(ErrorOf(Load(kModel + "security:\n  mode: curve\n")),
+            std::string("t.yaml:2:1: security.secret_key: '' is empty; allowed: ") + kKeyFileAllowed);
+  EXPECT_EQ(ErrorOf(Load(kModel + "security:\n  mode: curve\n  secret_key: k/node.key_secret\n")),
+            std::string("t.yaml:2:1: security.server_key: '' is empty; allowed: ") + kKeyFileAllowed);
+  EXPECT_EQ(ErrorOf(Load(kModel + "security:\n  mode: curve\n  secret_key: a\n  server_key: b\n")),
+            "t.yaml:2:1: security.authorized_keys: '' is empty; allowed: a folder path, absolute or relative "
+            "to this file's directory; required for security.mode curve");
+}
+
+TEST(LoadTopology, CurveFilesResolveAgainstTheBaseDir) {
+  auto t = Load(kModel +
+                "security:\n  mode: curve\n  secret_key: keys/node.key_secret\n  server_key: /etc/k/../head.key\n"
+                "  authorized_keys: keys/authorized\n");
+  ASSERT_TRUE(t.ok()) << ErrorOf(t);
+  EXPECT_EQ(t->security.mode, SecurityMode::kCurve);
+  EXPECT_EQ(t->security.secret_key, "/base/keys/node.key_secret");
+  EXPECT_EQ(t->security.server_key, "/etc/head.key");
+  EXPECT_EQ(t->security.authorized_keys, "/base/keys/authorized");
+}
+
+TEST(ValidateTopology, CodeBuiltTopologiesArePlainUnlessToldAndCurveNeedsFiles) {
+  Topology t = ValidTopology();
+  EXPECT_EQ(t.security.mode, SecurityMode::kNone);
+  t.security.mode = SecurityMode::kCurve;
+  EXPECT_EQ(ValidateTopology(t).message(),
+            std::string("security.secret_key: '' is empty; allowed: ") + kKeyFileAllowed);
 }
 
 }  // namespace

@@ -54,7 +54,9 @@ std::string Describe(const Topology& t) {
       << t.model.path << "] " << static_cast<int>(t.model.format) << " [" << t.model.features << "] "
       << t.model.threshold << " [" << t.model.version << "]\nmetrics [" << t.metrics.address << "] "
       << t.metrics.bridge_port << " " << t.metrics.ventilator_port << " " << t.metrics.sink_port << " "
-      << t.metrics.worker_port << "\nlogging " << t.logging.level << " " << static_cast<int>(t.logging.format) << "\n";
+      << t.metrics.worker_port << "\nlogging " << t.logging.level << " " << static_cast<int>(t.logging.format)
+      << "\nsecurity " << static_cast<int>(t.security.mode) << " [" << t.security.secret_key << "] ["
+      << t.security.server_key << "] [" << t.security.authorized_keys << "]\n";
   return out.str();
 }
 
@@ -108,6 +110,8 @@ Topology EveryFieldChanged() {
   t.metrics = {"10.1.2.3", 0, 9202, 9203, 9300};
   t.logging.level = "debug";
   t.logging.format = LogFormat::kJson;
+  t.security = {SecurityMode::kCurve, "/etc/scorepipe/keys/node.key_secret", "/etc/scorepipe/keys/head.key",
+                "/etc/scorepipe/keys/authorized"};
   return t;
 }
 

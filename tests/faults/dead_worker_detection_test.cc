@@ -34,7 +34,9 @@ class DeadWorkerDetectionTest : public FaultTest {
     interval_ = milliseconds(cluster().topology().heartbeat.interval_ms);
     detection_bound_ = interval_ * cluster().topology().heartbeat.liveness + interval_ + kSlack;
     work_bound_ = interval_ + kSlack;
-    probe_ = std::make_unique<StatusProbe>(cluster().topology().ventilator.status.connect);
+    auto security = cluster().security();
+    ASSERT_TRUE(security.ok()) << security.status().message();
+    probe_ = std::make_unique<StatusProbe>(cluster().topology().ventilator.status.connect, security.value());
   }
 
   ClusterStatus Status() {
@@ -78,6 +80,7 @@ class DeadWorkerDetectionTest : public FaultTest {
     zmq::socket_t feed(context, zmq::socket_type::sub);
     feed.set(zmq::sockopt::subscribe, "");
     feed.set(zmq::sockopt::linger, 0);
+    EXPECT_TRUE(cluster().security()->Client(feed).ok());
     feed.connect(cluster().topology().sink.publish.connect);
     const auto started = Clock::now();
     StartWorker(id);

@@ -53,7 +53,9 @@ TEST_F(NetworkFaultTest, CutAndDegradedWorkerLinksLoseNothing) {
   ASSERT_NO_FATAL_FAILURE(MakeCluster(options));
   ASSERT_TRUE(cluster().UseTcpEndpoints(lab_->head_address()).ok());
   ASSERT_TRUE(cluster().StartUp().ok());
-  probe_ = std::make_unique<StatusProbe>(cluster().topology().ventilator.status.connect);
+  auto security = cluster().security();
+  ASSERT_TRUE(security.ok()) << security.status().message();
+  probe_ = std::make_unique<StatusProbe>(cluster().topology().ventilator.status.connect, security.value());
 
   std::vector<std::string> ids;
   for (size_t host = 0; host < lab_->hosts().size(); ++host) {

@@ -27,6 +27,7 @@ TEST(ScaleOutTest, WorkerStartedByHandAfterTheClusterRunsReceivesWork) {
   zmq::context_t context;
   zmq::socket_t feed(context, zmq::socket_type::sub);
   feed.set(zmq::sockopt::subscribe, "");
+  ASSERT_TRUE(h.security()->Client(feed).ok());
   feed.connect(h.topology().sink.publish.connect);
 
   SyntheticTransactions generator(5, 1);

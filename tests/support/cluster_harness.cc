@@ -56,6 +56,11 @@ Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(const ClusterOpti
   }
   h->topology_.workers.count = options.workers;
   h->topology_.queue.kind = options.queue_kind;
+  if (options.security == SecurityMode::kCurve) {
+    Result<SecurityConfig> curve = SingleHostCurve(h->dir_.string());
+    if (!curve.ok()) return curve.status();
+    h->topology_.security = curve.value();
+  }
   return h;
 }
 
@@ -69,6 +74,8 @@ ClusterHarness::~ClusterHarness() {
     fs::remove_all(dir_, ignored);
   }
 }
+
+Result<LinkSecurity> ClusterHarness::security() const { return LinkSecurity::Load(topology_.security); }
 
 Status ClusterHarness::WriteTopology() {
   std::ofstream out(topology_path());

@@ -25,6 +25,7 @@
 #include "bridge/redis_client.h"
 #include "cli/child_process.h"
 #include "cli/local_redis.h"
+#include "config/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
 #include "proto/status.h"
@@ -42,6 +43,9 @@ struct ClusterOptions {
   // Non-empty: Redis requires this password; the topology names its file
   // (queue.redis.password_file).
   std::string redis_password;
+  // security.mode: curve (the default: a fresh single-host key pair, so the
+  // suites run over CURVE as a real cluster does) or none.
+  SecurityMode security = SecurityMode::kCurve;
 };
 
 class ClusterHarness {
@@ -60,6 +64,10 @@ class ClusterHarness {
   RedisClient& redis() { return *redis_; }
   // http-mq's stand-in service.
   HttpMqStandIn& stand_in() { return *stand_in_; }
+
+  // The links' security as a node of this cluster has it (for test clients:
+  // status probes, live-feed subscribers, hostile peers with a valid key).
+  Result<LinkSecurity> security() const;
 
   // Writes topology() to topology_path(); Start* call it.
   Status WriteTopology();

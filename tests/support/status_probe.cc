@@ -53,13 +53,15 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json) {
   return status;
 }
 
-StatusProbe::StatusProbe(std::string endpoint) : endpoint_(std::move(endpoint)) {}
+StatusProbe::StatusProbe(std::string endpoint, LinkSecurity security)
+    : endpoint_(std::move(endpoint)), security_(std::move(security)) {}
 
 Result<ClusterStatus> StatusProbe::Query(std::chrono::milliseconds timeout) {
   try {
     if (!socket_) {
       socket_.emplace(context_, zmq::socket_type::req);
       socket_->set(zmq::sockopt::linger, 0);
+      if (Status s = security_.Client(*socket_); !s.ok()) return s;
       socket_->connect(endpoint_);
     }
     if (!socket_->send(zmq::str_buffer("status"), zmq::send_flags::dontwait)) {

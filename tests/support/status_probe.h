@@ -14,6 +14,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "config/link_security.h"
 #include "proto/status.h"
 
 namespace scorepipe::testing {
@@ -42,7 +43,8 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json);
 
 class StatusProbe {
  public:
-  explicit StatusProbe(std::string endpoint);
+  // With CURVE `security`, it asks as an authorized client would.
+  explicit StatusProbe(std::string endpoint, LinkSecurity security = {});
   StatusProbe(const StatusProbe&) = delete;
   StatusProbe& operator=(const StatusProbe&) = delete;
 
@@ -52,6 +54,7 @@ class StatusProbe {
 
  private:
   const std::string endpoint_;
+  const LinkSecurity security_;
   zmq::context_t context_;
   std::optional<zmq::socket_t> socket_;
 };

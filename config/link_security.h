@@ -1,0 +1,54 @@
+// How a node secures its ZeroMQ links, from the topology's `security`
+// section: with CURVE, the node's key pair and the head's public key are read
+// once at start and put on each socket before it binds (server) or connects
+// (client); a server node also runs the ZAP handler that lets only the
+// authorized client keys in. With `none`, every call leaves the socket plain.
+//
+// A value type: load it once, then use it from the thread that owns the
+// sockets (the socket calls only read it).
+#ifndef SCOREPIPE_CONFIG_LINK_SECURITY_H_
+#define SCOREPIPE_CONFIG_LINK_SECURITY_H_
+
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+#include "config/topology.h"
+#include "proto/curve.h"
+#include "proto/status.h"
+
+namespace scorepipe {
+
+class LinkSecurity {
+ public:
+  LinkSecurity() = default;  // plain links
+
+  // Reads the key files `config` names (nothing for mode none); an error
+  // names the file and what is wrong with it.
+  static Result<LinkSecurity> Load(const SecurityConfig& config);
+
+  bool curve() const { return curve_; }
+  // This node's public key (empty for plain links).
+  const std::string& public_key() const { return own_.public_key; }
+
+  // Before bind: a CURVE server with this node's keys.
+  Status Server(zmq::socket_t& socket) const;
+  // Before connect: a CURVE client that talks only to the head.
+  Status Client(zmq::socket_t& socket) const;
+  // The ZAP handler of a server node's context (nullptr for plain links).
+  // Call once per context, before the first Server() socket binds.
+  Result<std::unique_ptr<ZapAuthenticator>> Authenticate(zmq::context_t& context) const;
+
+ private:
+  bool curve_ = false;
+  CurveKeyPair own_;
+  std::string server_key_;
+  std::string authorized_dir_;
+};
+
+// The warning a node logs at start when its links are plain.
+const char* PlainLinksWarning();
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_CONFIG_LINK_SECURITY_H_

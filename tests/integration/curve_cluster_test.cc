@@ -1,0 +1,198 @@
+// CURVE between the nodes of a running cluster (security.mode curve), over
+// TCP so that refusals carry an address: a worker host whose key is
+// authorized scores; one whose key is not gets nothing and is logged on the
+// head; a result pushed to the sink without an authorized key never reaches
+// the output; a worker that pins the wrong server key never connects; and a
+// node whose key file is unsafe or missing does not start.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <zmq.hpp>
+
+#include "bench/synthetic.h"
+#include "cli/synthetic_push.h"
+#include "config/topology_writer.h"
+#include "proto/codec.h"
+#include "proto/curve.h"
+#include "tests/support/cluster_harness.h"
+#include "tests/support/status_probe.h"
+#include "tests/support/wait.h"
+
+namespace scorepipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class CurveClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ClusterOptions options;
+    options.workers = 1;  // the head's own worker: the cluster scores whatever the others do
+    auto created = ClusterHarness::Create(options);
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    h_ = std::move(created.value());
+    ASSERT_TRUE(h_->UseTcpEndpoints("127.0.0.1").ok());
+    ASSERT_TRUE(h_->StartUp().ok());
+  }
+
+  // A worker host: its own key pair (authorized on the head or not) and a
+  // topology that names it; `server_key` overrides the head's key it pins.
+  ChildProcess StartWorkerHost(const std::string& name, bool authorized, const std::string& server_key = "") {
+    const fs::path dir = h_->dir() / name;
+    fs::create_directories(dir);
+    auto pair = NewCurveKeyPair();
+    EXPECT_TRUE(pair.ok());
+    const std::string prefix = (dir / "node").string();
+    EXPECT_TRUE(WriteKeyPair(prefix, pair.value()).ok());
+    if (authorized) fs::copy_file(prefix + ".key", fs::path(h_->topology().security.authorized_keys) / (name + ".key"));
+    Topology t = h_->topology();
+    t.security.secret_key = prefix + ".key_secret";
+    if (!server_key.empty()) t.security.server_key = server_key;
+    const std::string path = (dir / "topology.yaml").string();
+    std::ofstream(path) << TopologyToYaml(t);
+    auto started = ChildProcess::Start({ClusterHarness::BinDir() + "/scorepipe-worker", "-c", path, "--id", name},
+                                       (h_->dir() / "logs" / (name + ".log")).string());
+    EXPECT_TRUE(started.ok()) << started.status().message();
+    public_keys_[name] = pair->public_key;
+    return std::move(started.value());
+  }
+
+  // Pushes `n` transactions and waits for their results.
+  void PushAndWait(size_t n) {
+    SyntheticTransactions generator(seed_++, 1);
+    std::vector<std::string> messages;
+    for (size_t i = 0; i < n; ++i) messages.push_back(generator.Next().json);
+    pushed_ += n;
+    ASSERT_TRUE(PushMessages(h_->redis(), h_->topology().queue.input, messages).ok());
+    ASSERT_TRUE(h_->WaitForOutputs(static_cast<long long>(pushed_), seconds(60))) << h_->LogTail("ventilator");
+  }
+
+  std::optional<WorkerStatus> Listed(const std::string& id) {
+    StatusProbe probe(h_->topology().ventilator.status.connect, h_->security().value());
+    auto status = probe.Query(milliseconds(2000));
+    EXPECT_TRUE(status.ok()) << status.status().message();
+    if (!status.ok()) return std::nullopt;
+    for (const WorkerStatus& w : status->workers) {
+      if (w.id == id) return w;
+    }
+    return std::nullopt;
+  }
+
+  std::unique_ptr<ClusterHarness> h_;
+  std::map<std::string, std::string> public_keys_;
+  uint64_t seed_ = 11;
+  size_t pushed_ = 0;
+};
+
+TEST_F(CurveClusterTest, AWorkerHostWithAnAuthorizedKeyScores) {
+  ChildProcess worker = StartWorkerHost("trusted-host", /*authorized=*/true);
+  ASSERT_TRUE(WaitUntil([&] { return Listed("trusted-host").has_value(); }, seconds(20)))
+      << h_->ReadLog("trusted-host");
+  // Enough batches that both workers get some (each holds 2 at a time).
+  for (int wave = 0; wave < 10; ++wave) ASSERT_NO_FATAL_FAILURE(PushAndWait(2000));
+  // The status shows a worker's count as of its last heartbeat.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        auto w = Listed("trusted-host");
+        return w && w->batches_scored > 0;
+      },
+      seconds(5)))
+      << h_->ReadLog("trusted-host");
+  EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
+  EXPECT_EQ(h_->ReadLog("ventilator").find("refused a connection"), std::string::npos);
+}
+
+TEST_F(CurveClusterTest, AWorkerHostWithAnUnknownKeyGetsNothingAndIsLogged) {
+  ChildProcess rogue = StartWorkerHost("rogue-host", /*authorized=*/false);
+  const std::string& key = public_keys_["rogue-host"];
+  ASSERT_TRUE(WaitUntil([&] { return h_->ReadLog("ventilator").find(key) != std::string::npos; }, seconds(20)))
+      << h_->LogTail("ventilator");
+  const std::string log = h_->ReadLog("ventilator");
+  const size_t line = log.find("refused a connection from 127.0.0.1");
+  ASSERT_NE(line, std::string::npos) << log;
+  EXPECT_NE(log.find(key, line), std::string::npos) << "the refusal names the key: " << log;
+
+  for (int wave = 0; wave < 5; ++wave) ASSERT_NO_FATAL_FAILURE(PushAndWait(2000));
+  EXPECT_FALSE(Listed("rogue-host").has_value()) << "the ventilator never heard of it";
+  EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
+  EXPECT_TRUE(rogue.Running()) << "it keeps trying, harmlessly: " << h_->ReadLog("rogue-host");
+  // The sink refused it too (its results channel), so it could not forge results either.
+  EXPECT_NE(h_->ReadLog("sink").find(key), std::string::npos) << h_->LogTail("sink");
+}
+
+TEST_F(CurveClusterTest, AResultPushedToTheSinkWithoutAnAuthorizedKeyNeverReachesTheOutput) {
+  ResultBatch forged;
+  forged.batch_id = 4242;
+  forged.lease = "1 2 3";
+  forged.worker_id = "forger";
+  forged.results.push_back(ScoreResult{987654321, 0.0, 0, 0.0, ""});
+  const std::string frame = Encode(forged);
+  zmq::context_t context;
+  auto unknown = NewCurveKeyPair();
+  ASSERT_TRUE(unknown.ok());
+  const std::string server_key = ReadKeyFile(h_->topology().security.server_key).value();
+  for (bool with_key : {false, true}) {
+    zmq::socket_t push(context, zmq::socket_type::push);
+    push.set(zmq::sockopt::linger, 0);
+    if (with_key) {
+      ASSERT_TRUE(MakeCurveClient(push, unknown.value(), server_key).ok());
+    }
+    push.connect(h_->topology().sink.results.connect);
+    for (int i = 0; i < 20; ++i) push.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+    std::this_thread::sleep_for(milliseconds(500));
+  }
+  ASSERT_NO_FATAL_FAILURE(PushAndWait(1000));
+  for (const std::string& entry : h_->Entries(h_->topology().queue.output)) {
+    ASSERT_EQ(entry.find("987654321"), std::string::npos) << "forged result in the output: " << entry;
+  }
+  EXPECT_EQ(h_->Length(h_->topology().queue.output), 1000);
+  EXPECT_NE(h_->ReadLog("sink").find(unknown->public_key), std::string::npos)
+      << "the unknown key is logged: " << h_->LogTail("sink");
+  EXPECT_EQ(h_->ReadLog("sink").find("refusing a"), std::string::npos)
+      << "no forged frame even reached the decoder: " << h_->LogTail("sink");
+}
+
+TEST_F(CurveClusterTest, AWorkerThatPinsTheWrongServerKeyNeverConnects) {
+  auto impostor = NewCurveKeyPair();  // the key a man in the middle would hold
+  ASSERT_TRUE(impostor.ok());
+  const std::string wrong_pin = (h_->dir() / "impostor.key").string();
+  std::ofstream(wrong_pin) << impostor->public_key << "\n";
+  ChildProcess worker = StartWorkerHost("misled-host", /*authorized=*/true, wrong_pin);
+  for (int wave = 0; wave < 5; ++wave) ASSERT_NO_FATAL_FAILURE(PushAndWait(2000));
+  EXPECT_FALSE(Listed("misled-host").has_value()) << h_->ReadLog("misled-host");
+  EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
+  EXPECT_EQ(h_->ReadLog("misled-host").find("batch"), std::string::npos) << h_->ReadLog("misled-host");
+}
+
+TEST_F(CurveClusterTest, ANodeWithAnUnsafeOrMissingKeyFileDoesNotStart) {
+  Topology t = h_->topology();
+  const fs::path dir = h_->dir() / "bad-host";
+  fs::create_directories(dir);
+  ASSERT_TRUE(WriteKeyPair((dir / "node").string(), NewCurveKeyPair().value()).ok());
+  ASSERT_EQ(::chmod((dir / "node.key_secret").c_str(), 0644), 0);
+  struct Case {
+    std::string secret_key;
+    std::string expected;
+  };
+  for (const Case& c : {Case{(dir / "node.key_secret").string(), "readable by others"},
+                        Case{(dir / "missing.key_secret").string(), "cannot read key file"}}) {
+    t.security.secret_key = c.secret_key;
+    const std::string path = (dir / "topology.yaml").string();
+    std::ofstream(path, std::ios::trunc) << TopologyToYaml(t);
+    const std::string log = (dir / "worker.log").string();
+    auto started = ChildProcess::Start({ClusterHarness::BinDir() + "/scorepipe-worker", "-c", path}, log);
+    ASSERT_TRUE(started.ok());
+    ASSERT_TRUE(started->WaitFor(seconds(10))) << "a worker with a bad key file kept running";
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("security.secret_key"), std::string::npos) << text;
+    EXPECT_NE(text.find(c.expected), std::string::npos) << text;
+  }
+}
+
+}  // namespace
+}  // namespace scorepipe::testing
