@@ -8,6 +8,7 @@
 // loader runs after reading and which places its message at the value's line.
 #include "config/topology.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -693,6 +695,45 @@ std::string IsNot(const YAML::Node& node, std::string_view expected) {
   return Describe(node) + " is not " + std::string(expected);
 }
 
+// Takes a stream's events and keeps only where the last document started.
+class DocumentStart final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { mark_ = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  const YAML::Mark& mark() const { return mark_; }
+
+ private:
+  YAML::Mark mark_;
+};
+
+// Where yaml-cpp's parser stops moving through `text`, if it does. A token
+// that cannot start a value (a ',' where a document's value belongs) is read
+// as an empty document and left unconsumed, so yaml-cpp 0.7's LoadAll()
+// appends empty documents forever until memory runs out (upstream issue
+// 1040). Walked with events only, which build no nodes; each document must
+// start past the previous one. Throws YAML::Exception on syntax errors.
+std::optional<YAML::Mark> FindStall(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStart start;
+  std::optional<int> previous_pos;
+  while (parser.HandleNextDocument(start)) {
+    if (previous_pos == start.mark().pos) return start.mark();
+    previous_pos = start.mark().pos;
+  }
+  return std::nullopt;
+}
+
 // A key found in the file.
 struct Entry {
   YAML::Node value;
@@ -708,6 +749,12 @@ class Loader {
   Result<Topology> Load(const std::string& text) {
     std::vector<YAML::Node> documents;
     try {
+      if (auto stall = FindStall(text)) {
+        const size_t pos = static_cast<size_t>(stall->pos);
+        const char c = pos < text.size() ? text[pos] : '\0';
+        const std::string token = c > ' ' && c < 0x7f ? "'" + std::string(1, c) + "'" : "character";
+        return Status::Error(Place(name_, *stall) + ": syntax error: unexpected " + token);
+      }
       documents = YAML::LoadAll(text);
     } catch (const YAML::Exception& e) {
       return Status::Error(Place(name_, e.mark) + ": syntax error: " + e.msg);
@@ -919,6 +966,10 @@ Status ValidateTopology(const Topology& topology) {
 
 Result<Topology> LoadTopologyString(const std::string& text, const std::string& name,
                                     const std::string& base_dir) {
+  if (text.size() > kMaxTopologyBytes) {
+    const std::string limit = std::to_string(kMaxTopologyBytes) + " bytes";
+    return Status::Error(name + ": the file is larger than " + limit + "; allowed: at most " + limit);
+  }
   try {
     return Loader(name, AbsoluteDir(base_dir)).Load(text);
   } catch (const YAML::Exception& e) {  // not expected past parsing; kept at the boundary
@@ -936,7 +987,10 @@ Result<Topology> LoadTopologyFile(const std::string& path) {
   std::string text;
   char buffer[4096];
   size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  // One byte past the limit is enough to refuse the file (/dev/zero never ends).
+  while (text.size() <= kMaxTopologyBytes && (n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+    text.append(buffer, n);
+  }
   if (std::ferror(file.get())) return fail(errno);
   return LoadTopologyString(text, path, fs::path(path).parent_path().string());
 }

@@ -20,6 +20,7 @@
 #ifndef SCOREPIPE_CONFIG_TOPOLOGY_H_
 #define SCOREPIPE_CONFIG_TOPOLOGY_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -233,8 +234,12 @@ std::vector<std::string> TopologyKeys();
 // The keys a topology file must set (model.path, model.features, security.mode).
 std::vector<std::string> RequiredTopologyKeys();
 
+// The largest topology text the loaders read; a real one is a few KiB.
+inline constexpr size_t kMaxTopologyBytes = 1 << 20;
+
 // Loads and validates a topology file. `path` is used as given in messages
-// and as Topology::source.
+// and as Topology::source. A file above kMaxTopologyBytes is refused unread
+// past that limit.
 Result<Topology> LoadTopologyFile(const std::string& path);
 // Same, from text; `name` stands for the file in messages and `base_dir`
 // anchors relative paths (itself taken relative to the working directory).

@@ -4,10 +4,14 @@
 #include "config/topology.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <ostream>
 #include <sstream>
@@ -1240,6 +1244,76 @@ TEST(ValidateTopology, CodeBuiltTopologiesArePlainUnlessToldAndCurveNeedsFiles) 
   t.security.mode = SecurityMode::kCurve;
   EXPECT_EQ(ValidateTopology(t).message(),
             std::string("security.secret_key: '' is empty; allowed: ") + kKeyFileAllowed);
+}
+
+// --- Hostile texts (found by tests/fuzz/fuzz_topology) -------------------
+
+// In a child process: caps the address space at 1 GiB above what it is now,
+// runs `error_of_load()`, and exits 0 if that gives `expected`. A loader that
+// allocates without end fails quickly (std::bad_alloc) instead of taking the
+// machine's memory.
+[[noreturn]] void ExitWithLoadInBoundedMemory(const std::function<std::string()>& error_of_load,
+                                              const std::string& expected) {
+  long pages = 0;
+  if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
+    std::fclose(statm);
+  }
+  const rlim_t cap = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{1} << 30);
+  const rlimit limit{cap, cap};
+  if (pages == 0 || setrlimit(RLIMIT_AS, &limit) != 0) std::_Exit(2);
+  const std::string error = error_of_load();
+  std::fprintf(stderr, "got:      %s\nexpected: %s\n", error.c_str(), expected.c_str());
+  std::_Exit(error == expected ? 0 : 1);
+}
+
+void ExpectErrorInBoundedMemory(const std::function<std::string()>& error_of_load,
+                                const std::string& expected) {
+  EXPECT_EXIT(ExitWithLoadInBoundedMemory(error_of_load, expected), ::testing::ExitedWithCode(0), "");
+}
+
+// yaml-cpp 0.7 reads a ',' where a document's value belongs as an empty
+// document without consuming it, and its LoadAll() then appended empty
+// documents until memory ran out (the fuzzer's 2 GB finding).
+TEST(LoadTopology, StrayCommaWhereTheDocumentBeginsIsASyntaxError) {
+  ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw(",")); }, "t.yaml:1:1: syntax error: unexpected ','");
+  ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw("# the fuzzer's shape\n,# note\n" + kModel)); },
+                             "t.yaml:2:1: syntax error: unexpected ','");
+  ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw("--- ,\n")); },
+                             "t.yaml:1:5: syntax error: unexpected ','");
+}
+
+TEST(LoadTopology, StrayCommaAfterTheDocumentIsASyntaxError) {
+  ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw("{model: {path: m.json, features: f.yaml}}\n,\n")); },
+                             "t.yaml:2:1: syntax error: unexpected ','");
+  ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw(kModel + "---\n- queue\n,")); },
+                             "t.yaml:4:1: syntax error: unexpected ','");
+}
+
+TEST(LoadTopology, StrayCommaInsideACollectionIsStillAPlainSyntaxError) {
+  EXPECT_EQ(ErrorOf(LoadRaw("workers:\n  ,\n")).rfind("t.yaml:2:3: syntax error: ", 0), 0u);
+  EXPECT_EQ(ErrorOf(LoadRaw("- ,\n")), "t.yaml:1:3: syntax error: end of sequence not found");
+}
+
+TEST(LoadTopology, TextAboveOneMebibyteIsRefusedBeforeParsing) {
+  const std::string padding(kMaxTopologyBytes - kModel.size() - kSecurity.size() - 2, 'x');
+  const std::string largest = kModel + kSecurity + "#" + padding + "\n";
+  ASSERT_EQ(largest.size(), kMaxTopologyBytes);
+  EXPECT_TRUE(LoadRaw(largest).ok()) << ErrorOf(LoadRaw(largest));
+  EXPECT_EQ(ErrorOf(LoadRaw(largest + "\n")),
+            "t.yaml: the file is larger than 1048576 bytes; allowed: at most 1048576 bytes");
+}
+
+TEST_F(LoadTopologyFileTest, FileAboveOneMebibyteIsRefused) {
+  const std::string file = Write("big.yaml", kModel + "#" + std::string(kMaxTopologyBytes, 'x') + "\n");
+  EXPECT_EQ(ErrorOf(LoadTopologyFile(file)),
+            file + ": the file is larger than 1048576 bytes; allowed: at most 1048576 bytes");
+}
+
+TEST_F(LoadTopologyFileTest, EndlessFileIsRefusedAfterOneMebibyte) {
+  ExpectErrorInBoundedMemory(
+      [] { return ErrorOf(LoadTopologyFile("/dev/zero")); },
+      "/dev/zero: the file is larger than 1048576 bytes; allowed: at most 1048576 bytes");
 }
 
 }  // namespace
