@@ -29,7 +29,8 @@ struct BenchOptions {
   bool quick = false;              // CI-sized: 50,000 transactions, 2 s paced, memory 200,000
   size_t memory_transactions = 10000000;  // the memory run
   // Which runs, by name: redis-move, zmq-raw, score-only, drain (lists,
-  // CURVE links as every pipeline run), plain (the drain with plain links),
+  // CURVE links as every pipeline run), plain (the drain with CURVE and with
+  // plain links, alternately, 2 rounds each: the price of CURVE),
   // paced (lists), streams (drain on Redis Streams), memory (lists, long).
   // Empty: all.
   std::vector<std::string> runs;
