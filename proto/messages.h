@@ -66,6 +66,10 @@ struct ScoreResult {
   bool operator==(const ScoreResult&) const = default;
 };
 
+// ResultBatch::worker_id of a batch the ventilator dead-letters itself (a
+// poisoned batch that no worker could finish); also its heartbeats' sender.
+inline constexpr const char* kVentilatorSender = "ventilator";
+
 struct ResultBatch {
   uint64_t batch_id = 0;             // the TransactionBatch it answers
   std::string lease;                 // that batch's lease

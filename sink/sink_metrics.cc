@@ -1,5 +1,6 @@
 #include "sink/sink_metrics.h"
 
+#include "proto/messages.h"
 #include "proto/metrics.h"
 
 namespace scorepipe {
@@ -37,7 +38,7 @@ void SinkMetrics::Settled(uint64_t results, uint64_t bridge_dead_letters, uint64
   batches_.Increment();
   results_.Increment(static_cast<double>(results));
   dead_bridge_.Increment(static_cast<double>(bridge_dead_letters));
-  (worker_id == "ventilator" ? dead_ventilator_ : dead_worker_).Increment(static_cast<double>(worker_dead_letters));
+  (worker_id == kVentilatorSender ? dead_ventilator_ : dead_worker_).Increment(static_cast<double>(worker_dead_letters));
   if (created_at_us > 0 && now_us >= created_at_us) end_to_end_.Observe(static_cast<double>(now_us - created_at_us) / 1e6);
 }
 

@@ -269,7 +269,7 @@ void Ventilator::ReadHeartbeats(SteadyClock::time_point now) {
     }
     ++stats_.heartbeats;
     Heartbeat reply;
-    reply.sender = "ventilator";
+    reply.sender = kVentilatorSender;
     reply.host = HostName();
     reply.pid = getpid();
     reply.session = session_;
@@ -331,7 +331,7 @@ void Ventilator::DeadLetterPoisoned() {
     ResultBatch result;
     result.batch_id = batch->batch_id;
     result.lease = std::move(batch->lease);
-    result.worker_id = "ventilator";
+    result.worker_id = kVentilatorSender;
     result.scored_at_us = NowUnixMicros();
     result.rejects = std::move(batch->rejects);
     for (const Transaction& t : batch->transactions) {
