@@ -6,10 +6,12 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <limits>
 #include <sstream>
@@ -231,6 +233,27 @@ TEST_F(SetUpNodeDeathTest, LoadsTheTopologyNamesTheLoggerAndInstallsTheStopHandl
 
 TEST_F(SetUpNodeDeathTest, LogLevelOverrideWinsOverTheTopology) {
   EXPECT_EXIT(std::_Exit(SetUpAndCheck("warn", spdlog::level::warn)), ::testing::ExitedWithCode(kPassed), "");
+}
+
+// local.yaml says security.mode none: the node warns on stderr at start, and
+// a curve topology does not.
+TEST_F(SetUpNodeDeathTest, PlainLinksAreWarnedAboutAtStart) {
+  EXPECT_EXIT(std::_Exit(SetUpAndCheck("", spdlog::level::info)), ::testing::ExitedWithCode(kPassed),
+              "bridge\\[b7\\] warning security.mode is none: the links between nodes are neither encrypted nor "
+              "authenticated");
+  Topology curve = LocalTopology();
+  curve.security = {SecurityMode::kCurve, "/k/node.key_secret", "/k/head.key", "/k/authorized"};
+  const std::string path = (fs::temp_directory_path() / ("scorepipe-curve-" + std::to_string(getpid()) + ".yaml")).string();
+  std::ofstream(path) << TopologyToYaml(curve);
+  EXPECT_EXIT(
+      {
+        auto set_up = SetUpNode("bridge", "b7", path, "");
+        spdlog::default_logger()->flush();
+        std::fprintf(stderr, "set up %s\n", set_up.ok() ? "ok" : set_up.status().message().c_str());
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "^[^\n]*set up ok\n$");
+  fs::remove(path);
 }
 
 }  // namespace
