@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -214,6 +215,48 @@ void ZapAuthenticator::Loop(zmq::socket_t handler) {
     handler.send(zmq::buffer(std::string()), zmq::send_flags::sndmore);  // user id
     handler.send(zmq::buffer(std::string()), zmq::send_flags::none);     // metadata
   }
+}
+
+Status HandshakeWatch::Watch(zmq::socket_t& socket, std::string peer, std::string own_public_key) {
+  static std::atomic<uint64_t> watches{0};
+  const std::string address = "inproc://scorepipe-handshake-" + std::to_string(++watches);
+  peer_ = std::move(peer);
+  own_public_key_ = std::move(own_public_key);
+  try {
+    init(socket, address,
+         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+  } catch (const zmq::error_t& e) {
+    return Status::Error("cannot watch the handshakes with " + peer_ + ": " + e.what());
+  }
+  watching_ = true;
+  return Status::Ok();
+}
+
+std::optional<std::string> HandshakeWatch::Failure() {
+  if (!watching_) return std::nullopt;
+  while (check_event(0)) {
+  }
+  return failure_;
+}
+
+void HandshakeWatch::on_event_handshake_succeeded(const zmq_event_t&, const char*) { failure_.reset(); }
+
+void HandshakeWatch::on_event_handshake_failed_no_detail(const zmq_event_t&, const char* address) {
+  failure_ = "the CURVE handshake with " + peer_ + " at " + address +
+             " broke off: the server there does not hold the secret half of the key security.server_key names "
+             "(or is not a scorepipe node)";
+}
+
+void HandshakeWatch::on_event_handshake_failed_protocol(const zmq_event_t& event, const char* address) {
+  char code[16];
+  std::snprintf(code, sizeof code, "0x%x", static_cast<unsigned>(event.value));
+  failure_ = "the CURVE handshake with " + peer_ + " at " + address + " failed: ZMTP protocol error " + code;
+}
+
+void HandshakeWatch::on_event_handshake_failed_auth(const zmq_event_t& event, const char* address) {
+  failure_ = peer_ + " at " + address + " refused this host's CURVE key " + own_public_key_ + " (status " +
+             std::to_string(event.value) + "): add it to the head's security.authorized_keys folder";
 }
 
 }  // namespace scorepipe

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <zmq.hpp>
@@ -75,6 +76,39 @@ class ZapAuthenticator {
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> refused_{0};
   std::thread thread_;
+};
+
+// Tells why a CURVE client socket does not get through, so that a node can
+// say more than "the server is silent": it watches the socket's handshakes
+// (a ZeroMQ socket monitor) and remembers the last failure since the last
+// success. A refused key and a server that holds another key than the one
+// pinned then read differently from a server that is down.
+//
+// Owned by the thread that owns the socket. Watch() before connecting; destroy
+// the watch before the socket.
+class HandshakeWatch : private zmq::monitor_t {
+ public:
+  HandshakeWatch() = default;
+  ~HandshakeWatch() override = default;
+  HandshakeWatch(const HandshakeWatch&) = delete;
+  HandshakeWatch& operator=(const HandshakeWatch&) = delete;
+
+  // `peer` names the server in messages ("the ventilator").
+  Status Watch(zmq::socket_t& socket, std::string peer, std::string own_public_key);
+  // Reads the events so far: what went wrong with the last handshake, or
+  // nothing (no failure since the last success, or nothing watched).
+  std::optional<std::string> Failure();
+
+ private:
+  void on_event_handshake_succeeded(const zmq_event_t& event, const char* address) override;
+  void on_event_handshake_failed_no_detail(const zmq_event_t& event, const char* address) override;
+  void on_event_handshake_failed_protocol(const zmq_event_t& event, const char* address) override;
+  void on_event_handshake_failed_auth(const zmq_event_t& event, const char* address) override;
+
+  bool watching_ = false;
+  std::string peer_;
+  std::string own_public_key_;
+  std::optional<std::string> failure_;
 };
 
 }  // namespace scorepipe

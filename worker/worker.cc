@@ -5,10 +5,12 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <optional>
 #include <string_view>
 #include <utility>
 
 #include "proto/codec.h"
+#include "proto/curve.h"
 #include "proto/service_notify.h"
 
 namespace scorepipe {
@@ -152,6 +154,18 @@ void Worker::HeartbeatLoop() {
     return socket;
   };
   zmq::socket_t socket = open();
+  // With CURVE: why the ventilator stays silent, when a handshake is the reason.
+  std::optional<HandshakeWatch> handshakes;
+  auto watch = [&] {
+    handshakes.reset();  // before the socket it watches goes
+    if (!security_.curve()) return;
+    handshakes.emplace();
+    if (Status s = handshakes->Watch(socket, "the ventilator", security_.public_key()); !s.ok()) {
+      spdlog::warn("{}", s.message());
+      handshakes.reset();
+    }
+  };
+  watch();
   Heartbeat beat;
   beat.sender = id_;
   beat.host = HostName();
@@ -193,11 +207,15 @@ void Worker::HeartbeatLoop() {
     now = Clock::now();
     if (now - last_heard > dead_after) {
       const auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_heard);
-      spdlog::warn("ventilator silent for {} ms (limit {} x {} ms): connecting again", quiet.count(),
-                   topology_.heartbeat.liveness, topology_.heartbeat.interval_ms);
+      const std::optional<std::string> refused = handshakes ? handshakes->Failure() : std::nullopt;
+      spdlog::warn("ventilator silent for {} ms (limit {} x {} ms): connecting again{}{}", quiet.count(),
+                   topology_.heartbeat.liveness, topology_.heartbeat.interval_ms, refused ? "; " : "",
+                   refused.value_or(""));
       silent_reported = true;
       ++connection_;  // both channels connect again under a new routing id
+      handshakes.reset();
       socket = open();
+      watch();
       reconnect_ = true;
       last_heard = now;
     }

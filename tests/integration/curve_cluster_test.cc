@@ -1,7 +1,7 @@
 // CURVE between the nodes of a running cluster (security.mode curve), over
 // TCP so that refusals carry an address: a worker host whose key is
 // authorized scores; one whose key is not gets nothing and is logged on the
-// head; a result pushed to the sink without an authorized key never reaches
+// head (and the worker says why); a result pushed to the sink without an authorized key never reaches
 // the output; a worker that pins the wrong server key never connects; and a
 // node whose key file is unsafe or missing does not start.
 #include <gtest/gtest.h>
@@ -122,6 +122,13 @@ TEST_F(CurveClusterTest, AWorkerHostWithAnUnknownKeyGetsNothingAndIsLogged) {
   EXPECT_TRUE(rogue.Running()) << "it keeps trying, harmlessly: " << h_->ReadLog("rogue-host");
   // The sink refused it too (its results channel), so it could not forge results either.
   EXPECT_NE(h_->ReadLog("sink").find(key), std::string::npos) << h_->LogTail("sink");
+  // And the worker says why it gets nothing.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return h_->ReadLog("rogue-host").find("refused this host's CURVE key " + key) != std::string::npos;
+      },
+      seconds(15)))
+      << h_->ReadLog("rogue-host");
 }
 
 TEST_F(CurveClusterTest, AResultPushedToTheSinkWithoutAnAuthorizedKeyNeverReachesTheOutput) {
@@ -166,6 +173,13 @@ TEST_F(CurveClusterTest, AWorkerThatPinsTheWrongServerKeyNeverConnects) {
   EXPECT_FALSE(Listed("misled-host").has_value()) << h_->ReadLog("misled-host");
   EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
   EXPECT_EQ(h_->ReadLog("misled-host").find("batch"), std::string::npos) << h_->ReadLog("misled-host");
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return h_->ReadLog("misled-host").find("does not hold the secret half of the key security.server_key names") !=
+               std::string::npos;
+      },
+      seconds(15)))
+      << h_->ReadLog("misled-host");
 }
 
 TEST_F(CurveClusterTest, ANodeWithAnUnsafeOrMissingKeyFileDoesNotStart) {

@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 
 #include "proto/node.h"
 
@@ -133,6 +136,45 @@ TEST_F(CurveTest, AClientPinningAnotherServerKeyDoesNotConnect) {
   ASSERT_TRUE(impostor.ok());
   EXPECT_FALSE(Arrives(server.context, server.pull, server.endpoint, client_, impostor->public_key, kQuietMs));
   EXPECT_EQ(server.auth.value()->accepted(), 0u);
+}
+
+// What a client's HandshakeWatch says after trying `server_public` with `own`.
+std::optional<std::string> WatchedFailure(zmq::context_t& context, const std::string& endpoint,
+                                          const CurveKeyPair& own, const std::string& server_public) {
+  zmq::socket_t push(context, zmq::socket_type::push);
+  push.set(zmq::sockopt::linger, 0);
+  EXPECT_TRUE(MakeCurveClient(push, own, server_public).ok());
+  std::optional<std::string> failure;
+  {
+    HandshakeWatch watch;
+    EXPECT_TRUE(watch.Watch(push, "the test server", own.public_key).ok());
+    push.connect(endpoint);
+    push.send(zmq::buffer(std::string("card 4111")), zmq::send_flags::dontwait);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kArrivesMs);
+    while (!(failure = watch.Failure()) && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return failure;
+}
+
+TEST_F(CurveTest, AHandshakeWatchTellsARefusedKeyFromAWrongServerKey) {
+  Server server(*this);
+  ASSERT_TRUE(server.auth.ok()) << server.auth.status().message();
+  EXPECT_EQ(WatchedFailure(server.context, server.endpoint, client_, server_.public_key), std::nullopt);
+
+  auto stranger = NewCurveKeyPair();
+  ASSERT_TRUE(stranger.ok());
+  const auto refused = WatchedFailure(server.context, server.endpoint, stranger.value(), server_.public_key);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_NE(refused->find("the test server at " + server.endpoint + " refused this host's CURVE key " +
+                          stranger->public_key + " (status 400)"),
+            std::string::npos)
+      << *refused;
+
+  const auto misled = WatchedFailure(server.context, server.endpoint, client_, stranger->public_key);
+  ASSERT_TRUE(misled.has_value());
+  EXPECT_NE(misled->find("broke off: the server there does not hold the secret half"), std::string::npos) << *misled;
 }
 
 TEST_F(CurveTest, AMissingAuthorizedFolderIsAnError) {
