@@ -44,7 +44,7 @@ void Dispatcher::RequeueFront(Entry entry) {
   queue_.push_front(std::move(entry));
 }
 
-Requeue Dispatcher::DropWorker(const std::string& routing_id, std::string reason) {
+Requeue Dispatcher::DropWorker(std::string routing_id, std::string reason) {
   Requeue requeue;
   auto it = workers_.find(routing_id);
   if (it != workers_.end()) {

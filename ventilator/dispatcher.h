@@ -150,8 +150,9 @@ class Dispatcher {
   };
 
   // Moves every ledger entry of `routing_id` to the front of the queue and
-  // forgets the worker.
-  Requeue DropWorker(const std::string& routing_id, std::string reason);
+  // forgets the worker. `routing_id` by value: callers pass the key of
+  // workers_ that this erases.
+  Requeue DropWorker(std::string routing_id, std::string reason);
   void RequeueFront(Entry entry);
 
   const uint32_t credit_cap_;

@@ -94,7 +94,8 @@ class DeadWorkerDetectionTest : public FaultTest {
                 DecodeResultBatch(std::string_view(static_cast<const char*>(frame.data()), frame.size()));
             if (batch.ok() && batch->worker_id == id && !working) working = Clock::now();
           }
-          const WorkerStatus* w = Status().FindId(id);
+          const ClusterStatus status = Status();  // w points into it
+          const WorkerStatus* w = status.FindId(id);
           if (w != nullptr && !joined) joined = Clock::now();
           if (w != nullptr && !working && (w->in_flight_batches > 0 || w->batches_scored > 0)) {
             working = Clock::now();
