@@ -213,47 +213,55 @@ int main(int argc, char** argv) {
   CLI::App* model_list = model_command("list", "list the models, or NAME's versions with their metrics",
                                        scorepipe::ModelAction::kList);
   model_list->add_option("name", model_options.name, "a model: list its versions");
-  CLI::App* model_show = model_command("show", "show a version's metadata, whether it is live, and its history",
-                                       scorepipe::ModelAction::kShow);
+  CLI::App* model_show =
+      model_command("show", "show a version's metadata, whether it is live, and its history",
+                    scorepipe::ModelAction::kShow);
   model_show->add_option("name", model_options.name, "the model")->required();
   model_show->add_option("version", model_options.version, "the version (default: the live one)");
   CLI::App* model_register = model_command("register", "add a new version (not live until promoted)",
                                            scorepipe::ModelAction::kRegister);
   model_register->add_option("name", model_options.name, "the model, e.g. fraud")->required();
-  model_register->add_option("--model", model_options.model_path, "the model file (.json: xgboost, .yaml: linear)")
+  model_register
+      ->add_option("--model", model_options.model_path, "the model file (.json: xgboost, .yaml: linear)")
       ->required()
       ->check(CLI::ExistingFile);
   model_register->add_option("--features", model_options.features_path, "its features.yaml")
       ->required()
       ->check(CLI::ExistingFile);
-  model_register->add_option("--format", model_options.format, "xgboost or linear (default: by the extension)")
+  model_register
+      ->add_option("--format", model_options.format, "xgboost or linear (default: by the extension)")
       ->check(CLI::IsMember({"xgboost", "linear"}));
   model_register->add_option("--version", model_options.version, "the version's name (default: the next vN)");
-  model_register->add_option("--metrics", model_options.metrics_path,
-                             "YAML map of name: number, e.g. {auc: 0.91}; promote checks auc")
+  model_register
+      ->add_option("--metrics", model_options.metrics_path,
+                   "YAML map of name: number, e.g. {auc: 0.91}; promote checks auc")
       ->check(CLI::ExistingFile);
-  model_register->add_option("--data-summary", model_options.data_summary_path,
-                             "YAML map describing the training data, kept as is")
+  model_register
+      ->add_option("--data-summary", model_options.data_summary_path,
+                   "YAML map describing the training data, kept as is")
       ->check(CLI::ExistingFile);
   model_register->add_option("--note", model_options.note, "a line for the history");
   model_register->footer("Copies the files into <registry>/NAME/VERSION/; never replaces a version.");
-  CLI::App* model_promote = model_command("promote", "put a version live, after checking it",
-                                          scorepipe::ModelAction::kPromote);
+  CLI::App* model_promote =
+      model_command("promote", "put a version live, after checking it", scorepipe::ModelAction::kPromote);
   model_promote->add_option("name", model_options.name, "the model")->required();
   model_promote->add_option("version", model_options.version, "the version to put live")->required();
-  model_promote->add_flag("--force", model_options.force, "promote even when a check fails (the history says so)");
+  model_promote->add_flag("--force", model_options.force,
+                          "promote even when a check fails (the history says so)");
   double min_auc = 0;
-  CLI::Option* min_auc_option = model_promote->add_option("--min-auc", min_auc,
-                            "refuse a version whose metrics.auc is missing or lower "
-                            "(default: min_auc in <registry>/registry.yaml, if any)")
-      ->check(CLI::Range(0.0, 1.0));
+  CLI::Option* min_auc_option = model_promote
+                                    ->add_option("--min-auc", min_auc,
+                                                 "refuse a version whose metrics.auc is missing or lower "
+                                                 "(default: min_auc in <registry>/registry.yaml, if any)")
+                                    ->check(CLI::Range(0.0, 1.0));
   model_promote->add_option("--note", model_options.note, "a line for the history");
   model_promote->footer(
       "Refuses (exit code 1) a version that does not load with its features.yaml through the\n"
       "worker's own loaders (a feature count that differs from the model's, a field the input\n"
       "does not have), or whose auc is below the minimum; --force overrides both.");
-  CLI::App* model_rollback = model_command("rollback", "put back the version that was live before the current one",
-                                           scorepipe::ModelAction::kRollback);
+  CLI::App* model_rollback =
+      model_command("rollback", "put back the version that was live before the current one",
+                    scorepipe::ModelAction::kRollback);
   model_rollback->add_option("name", model_options.name, "the model")->required();
   model_rollback->add_option("--note", model_options.note, "a line for the history");
   CLI::App* model_diff = model_command("diff", "compare two versions: format, features, metrics, model file",

@@ -20,7 +20,8 @@ std::string Metrics(const ModelMeta& meta) {
 }
 
 std::string RecordLine(const HistoryRecord& record) {
-  std::string line = record.at + "  " + HistoryActionName(record.action) + " " + record.version + " by " + record.by;
+  std::string line =
+      record.at + "  " + HistoryActionName(record.action) + " " + record.version + " by " + record.by;
   if (record.action != HistoryAction::kRegister && record.from) line += " (was " + *record.from + ")";
   if (record.forced) line += " FORCED";
   if (!record.note.empty()) line += "  \"" + record.note + "\"";
@@ -73,9 +74,10 @@ int Show(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
     if (!live->has_value()) {
       Result<std::vector<std::string>> versions = registry.ListVersions(options.name);
       if (!versions.ok()) return Fail(err, "show", versions.status());
-      return Fail(err, "show",
-                  Status::Error("model '" + options.name + "' has no live version; name one: scorepipe model show " +
-                                options.name + " VERSION"));
+      return Fail(
+          err, "show",
+          Status::Error("model '" + options.name + "' has no live version; name one: scorepipe model show " +
+                        options.name + " VERSION"));
     }
     version = **live;
   }
@@ -108,7 +110,8 @@ int Show(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
   }
   fprintf(out, "history:\n");
   for (const HistoryRecord& record : *history) {
-    if (record.version == version || record.from == version) fprintf(out, "  %s\n", RecordLine(record).c_str());
+    if (record.version == version || record.from == version)
+      fprintf(out, "  %s\n", RecordLine(record).c_str());
   }
   return 0;
 }
@@ -121,7 +124,8 @@ int Register(const ModelRegistry& registry, const ModelCommandOptions& options, 
   if (!options.format.empty()) {
     request.format = ParseRegistryFormat(options.format);
     if (!request.format) {
-      return Fail(err, "register", Status::Error("--format '" + options.format + "'; allowed: xgboost, linear"));
+      return Fail(err, "register",
+                  Status::Error("--format '" + options.format + "'; allowed: xgboost, linear"));
     }
   }
   request.version = options.version;
@@ -169,8 +173,8 @@ int Diff(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
   const char* b = options.version_b.c_str();
   fprintf(out, "%s: %s -> %s\n", options.name.c_str(), a, b);
   const bool same_format = diff->format_a == diff->format_b;
-  fprintf(out, "format:   %s -> %s%s\n", RegistryFormatName(diff->format_a), RegistryFormatName(diff->format_b),
-          same_format ? " (same)" : "");
+  fprintf(out, "format:   %s -> %s%s\n", RegistryFormatName(diff->format_a),
+          RegistryFormatName(diff->format_b), same_format ? " (same)" : "");
   if (diff->features.empty() && !diff->feature_order_differs) {
     fprintf(out, "features: same\n");
   } else {

@@ -28,17 +28,17 @@ enum class ModelAction {
 struct ModelCommandOptions {
   ModelAction action = ModelAction::kList;
   std::string registry = kDefaultRegistryRoot;  // --registry, else $SCOREPIPE_REGISTRY
-  std::string name;                              // empty only for `list`
-  std::string version;                           // show, register (optional), promote; diff: the first
-  std::string version_b;                         // diff: the second
-  std::string model_path;                        // register
-  std::string features_path;                     // register
-  std::string format;                            // register: xgboost | linear; empty: by extension
-  std::string metrics_path;                      // register: YAML map name: number
-  std::string data_summary_path;                 // register: YAML map, kept as is
-  std::string note;                              // register, promote, rollback
-  bool force = false;                            // promote
-  std::optional<double> min_auc;                 // promote; default: registry.yaml's min_auc
+  std::string name;                             // empty only for `list`
+  std::string version;                          // show, register (optional), promote; diff: the first
+  std::string version_b;                        // diff: the second
+  std::string model_path;                       // register
+  std::string features_path;                    // register
+  std::string format;                           // register: xgboost | linear; empty: by extension
+  std::string metrics_path;                     // register: YAML map name: number
+  std::string data_summary_path;                // register: YAML map, kept as is
+  std::string note;                             // register, promote, rollback
+  bool force = false;                           // promote
+  std::optional<double> min_auc;                // promote; default: registry.yaml's min_auc
 };
 
 int RunModelCommand(const ModelCommandOptions& options, FILE* out = stdout, FILE* err = stderr);

@@ -312,7 +312,8 @@ std::optional<ModelFormat> ParseRegistryFormat(const std::string& name) {
 Status ValidateRegistryName(const std::string& value, const std::string& what) {
   if (value.empty()) return Status::Error(what + " is empty");
   if (value.size() > kMaxNameLength) {
-    return Status::Error(what + " '" + value + "' is longer than " + std::to_string(kMaxNameLength) + " characters");
+    return Status::Error(what + " '" + value + "' is longer than " + std::to_string(kMaxNameLength) +
+                         " characters");
   }
   if (value[0] == '.') return Status::Error(what + " '" + value + "' starts with a dot");
   for (char c : value) {
@@ -335,7 +336,9 @@ std::optional<std::string> ReplayLiveVersion(const std::vector<HistoryRecord>& h
 
 ModelRegistry::ModelRegistry(std::string root) : root_(std::move(root)) {}
 
-std::string ModelRegistry::ModelDir(const std::string& name) const { return (fs::path(root_) / name).string(); }
+std::string ModelRegistry::ModelDir(const std::string& name) const {
+  return (fs::path(root_) / name).string();
+}
 
 std::string ModelRegistry::VersionDir(const std::string& name, const std::string& version) const {
   return (fs::path(root_) / name / version).string();
@@ -381,7 +384,8 @@ Result<ModelMeta> ModelRegistry::ReadMeta(const std::string& name, const std::st
       return it == fields.end() || !it->second.IsScalar() ? std::string() : it->second.Scalar();
     };
     std::optional<ModelFormat> format = ParseRegistryFormat(scalar("format"));
-    if (!format) return YamlErrorAt(path, *root, "format '" + scalar("format") + "'; allowed: xgboost, linear");
+    if (!format)
+      return YamlErrorAt(path, *root, "format '" + scalar("format") + "'; allowed: xgboost, linear");
     meta.format = *format;
     meta.model_file = scalar("model_file");
     if (meta.model_file.empty()) return YamlErrorAt(path, *root, "model_file is missing");
@@ -489,7 +493,8 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
   if (!request.data_summary_path.empty()) {
     Result<YAML::Node> summary = LoadYamlFile(request.data_summary_path);
     if (!summary.ok()) return summary.status();
-    if (!summary->IsMap()) return YamlErrorAt(request.data_summary_path, *summary, "the data summary must be a map");
+    if (!summary->IsMap())
+      return YamlErrorAt(request.data_summary_path, *summary, "the data summary must be a map");
     meta.data_summary = *summary;
   }
   Result<std::string> model_bytes = ReadWholeFile(request.model_path);
@@ -507,9 +512,10 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
   Result<std::vector<std::string>> versions = NamedSubfolders(model_dir);
   if (!versions.ok()) return versions.status();
   if (version.empty()) {
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
     long next = 1;
     for (const std::string& v : *versions) {
-      if (v.size() < 2 || v[0] != 'v' || !std::all_of(v.begin() + 1, v.end(), ::isdigit)) continue;
+      if (v.size() < 2 || v[0] != 'v' || !std::all_of(v.begin() + 1, v.end(), digit)) continue;
       next = std::max(next, std::strtol(v.c_str() + 1, nullptr, 10) + 1);
     }
     version = "v" + std::to_string(next);
@@ -525,8 +531,9 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
   if (!fs::create_directory(temp_dir, error)) {
     return Status::Error(temp_dir + ": cannot create: " + (error ? error.message() : "exists"));
   }
-  for (const auto& [file, bytes] : {std::pair<std::string, const std::string*>{meta.model_file, &model_bytes.value()},
-                                    {kFeaturesFile, &feature_bytes.value()}}) {
+  for (const auto& [file, bytes] :
+       {std::pair<std::string, const std::string*>{meta.model_file, &model_bytes.value()},
+        {kFeaturesFile, &feature_bytes.value()}}) {
     if (Status s = WriteNewFile((fs::path(temp_dir) / file).string(), *bytes); !s.ok()) return s;
   }
   if (Status s = WriteNewFile((fs::path(temp_dir) / kMetaFile).string(), MetaYaml(meta)); !s.ok()) return s;
@@ -538,9 +545,11 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
 
   Result<std::vector<HistoryRecord>> history = History(request.name);
   if (!history.ok()) return history.status();
-  HistoryRecord record{meta.created_at, HistoryAction::kRegister, version, meta.registered_by,
-                       ReplayLiveVersion(*history), false, request.note};
-  if (Status s = AppendLine((fs::path(model_dir) / kHistoryFile).string(), RecordJson(record)); !s.ok()) return s;
+  HistoryRecord record{meta.created_at,    HistoryAction::kRegister,    version,
+                       meta.registered_by, ReplayLiveVersion(*history), false,
+                       request.note};
+  if (Status s = AppendLine((fs::path(model_dir) / kHistoryFile).string(), RecordJson(record)); !s.ok())
+    return s;
   return record;
 }
 
@@ -569,7 +578,8 @@ Result<PromoteResult> ModelRegistry::Promote(const PromoteRequest& request) cons
     if (auc == meta->metrics.end()) {
       failed.push_back("it has no metrics.auc and the minimum is " + NumberText(*min_auc));
     } else if (auc->second < *min_auc) {
-      failed.push_back("its auc " + NumberText(auc->second) + " is below the minimum " + NumberText(*min_auc));
+      failed.push_back("its auc " + NumberText(auc->second) + " is below the minimum " +
+                       NumberText(*min_auc));
     }
   }
   if (!failed.empty() && !request.force) {
@@ -588,10 +598,11 @@ Result<PromoteResult> ModelRegistry::Promote(const PromoteRequest& request) cons
     return Status::Error(request.name + " " + request.version + " is already live");
   }
   PromoteResult result;
-  result.record = HistoryRecord{NowIso8601(), HistoryAction::kPromote, request.version, CurrentUser(), live,
-                                !failed.empty(), request.note};
+  result.record = HistoryRecord{NowIso8601(), HistoryAction::kPromote, request.version, CurrentUser(),
+                                live,         !failed.empty(),         request.note};
   result.overridden = failed;
-  if (Status s = AppendLine((fs::path(ModelDir(request.name)) / kHistoryFile).string(), RecordJson(result.record));
+  if (Status s =
+          AppendLine((fs::path(ModelDir(request.name)) / kHistoryFile).string(), RecordJson(result.record));
       !s.ok()) {
     return s;
   }
@@ -615,9 +626,10 @@ Result<HistoryRecord> ModelRegistry::Rollback(const std::string& name, const std
     return Status::Error("nothing to roll back to: " + name + " " + live.back() +
                          " is live and no version was live before it");
   }
-  HistoryRecord record{NowIso8601(), HistoryAction::kRollback, live[live.size() - 2], CurrentUser(), live.back(),
-                       false, note};
-  if (Status s = AppendLine((fs::path(ModelDir(name)) / kHistoryFile).string(), RecordJson(record)); !s.ok()) {
+  HistoryRecord record{
+      NowIso8601(), HistoryAction::kRollback, live[live.size() - 2], CurrentUser(), live.back(), false, note};
+  if (Status s = AppendLine((fs::path(ModelDir(name)) / kHistoryFile).string(), RecordJson(record));
+      !s.ok()) {
     return s;
   }
   return record;
@@ -633,9 +645,11 @@ Result<ModelDiff> ModelRegistry::Diff(const std::string& name, const std::string
   diff.format_a = a->format;
   diff.format_b = b->format;
 
-  Result<FeatureSpec> spec_a = LoadFeatureSpecFile((fs::path(VersionDir(name, version_a)) / kFeaturesFile).string());
+  Result<FeatureSpec> spec_a =
+      LoadFeatureSpecFile((fs::path(VersionDir(name, version_a)) / kFeaturesFile).string());
   if (!spec_a.ok()) return spec_a.status();
-  Result<FeatureSpec> spec_b = LoadFeatureSpecFile((fs::path(VersionDir(name, version_b)) / kFeaturesFile).string());
+  Result<FeatureSpec> spec_b =
+      LoadFeatureSpecFile((fs::path(VersionDir(name, version_b)) / kFeaturesFile).string());
   if (!spec_b.ok()) return spec_b.status();
   std::map<std::string, const FeatureDef*> by_name_b;
   for (const FeatureDef& def : spec_b->features) by_name_b[def.name] = &def;
@@ -672,9 +686,11 @@ Result<ModelDiff> ModelRegistry::Diff(const std::string& name, const std::string
     diff.metrics.push_back(row);
   }
 
-  Result<std::string> bytes_a = ReadWholeFile((fs::path(VersionDir(name, version_a)) / a->model_file).string());
+  Result<std::string> bytes_a =
+      ReadWholeFile((fs::path(VersionDir(name, version_a)) / a->model_file).string());
   if (!bytes_a.ok()) return bytes_a.status();
-  Result<std::string> bytes_b = ReadWholeFile((fs::path(VersionDir(name, version_b)) / b->model_file).string());
+  Result<std::string> bytes_b =
+      ReadWholeFile((fs::path(VersionDir(name, version_b)) / b->model_file).string());
   if (!bytes_b.ok()) return bytes_b.status();
   diff.model_bytes_a = bytes_a->size();
   diff.model_bytes_b = bytes_b->size();

@@ -55,36 +55,36 @@ std::optional<ModelFormat> ParseRegistryFormat(const std::string& name);
 
 // One line of history.jsonl.
 struct HistoryRecord {
-  std::string at;       // ISO-8601 UTC, seconds ("2026-11-24T00:12:34Z")
+  std::string at;  // ISO-8601 UTC, seconds ("2026-11-24T00:12:34Z")
   HistoryAction action = HistoryAction::kRegister;
-  std::string version;  // registered, promoted, or live again after a rollback
-  std::string by;       // the user who ran the command
+  std::string version;              // registered, promoted, or live again after a rollback
+  std::string by;                   // the user who ran the command
   std::optional<std::string> from;  // the live version before this record, if any
-  bool forced = false;  // a promote whose checks failed, done with --force
+  bool forced = false;              // a promote whose checks failed, done with --force
   std::string note;
 };
 
 // meta.yaml of one version.
 struct ModelMeta {
   ModelFormat format = ModelFormat::kXgboost;
-  std::string model_file;     // name of the model file inside the version folder
-  std::string created_at;     // ISO-8601 UTC
+  std::string model_file;  // name of the model file inside the version folder
+  std::string created_at;  // ISO-8601 UTC
   std::string registered_by;
-  std::string model_source;     // the paths it was registered from (absolute)
+  std::string model_source;  // the paths it was registered from (absolute)
   std::string features_source;
-  YAML::Node data_summary;      // free map, or null
+  YAML::Node data_summary;                // free map, or null
   std::map<std::string, double> metrics;  // e.g. auc
   std::string note;
 };
 
 struct RegisterRequest {
   std::string name;
-  std::string model_path;     // copied into the version folder
-  std::string features_path;  // copied as features.yaml
+  std::string model_path;             // copied into the version folder
+  std::string features_path;          // copied as features.yaml
   std::optional<ModelFormat> format;  // default: .json is xgboost, .yaml/.yml linear
-  std::string version;        // default: the next free vN (v1, v2, ...)
-  std::string metrics_path;   // optional YAML map of name: number
-  std::string data_summary_path;  // optional YAML map, kept as is
+  std::string version;                // default: the next free vN (v1, v2, ...)
+  std::string metrics_path;           // optional YAML map of name: number
+  std::string data_summary_path;      // optional YAML map, kept as is
   std::string note;
 };
 
@@ -105,9 +105,9 @@ struct PromoteResult {
 // Two versions of one model side by side.
 struct ModelDiff {
   struct FeatureChange {
-    char kind = '~';         // '+' only in b, '-' only in a, '~' in both but different
+    char kind = '~';  // '+' only in b, '-' only in a, '~' in both but different
     std::string name;
-    std::string a, b;        // "field transform [values] default", empty where absent
+    std::string a, b;  // "field transform [values] default", empty where absent
   };
   struct MetricRow {
     std::string name;

@@ -18,9 +18,9 @@ namespace scorepipe {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ClusterHarness;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ClusterHarness;
 
 class ModelCommandTest : public ::testing::Test {
  protected:
@@ -36,7 +36,8 @@ class ModelCommandTest : public ::testing::Test {
   }
 
   int Run(const std::vector<std::string>& argv, std::string* out) {
-    return testing::RunCommand(argv, (dir_.path() / ("run-" + std::to_string(++runs_) + ".log")).string(), out);
+    return testing::RunCommand(argv, (dir_.path() / ("run-" + std::to_string(++runs_) + ".log")).string(),
+                               out);
   }
 
   std::string Write(const std::string& name, const std::string& text) {
@@ -47,13 +48,15 @@ class ModelCommandTest : public ::testing::Test {
 
   // Registers the demo model; `extra` adds flags.
   int RegisterDemo(std::vector<std::string> extra, std::string* out) {
-    std::vector<std::string> args = {"register", "fraud", "--model", Demo("model.json"), "--features",
-                                     Demo("features.yaml")};
+    std::vector<std::string> args = {"register",         "fraud",      "--model",
+                                     Demo("model.json"), "--features", Demo("features.yaml")};
     args.insert(args.end(), extra.begin(), extra.end());
     return Model(args, out);
   }
 
-  static std::string Demo(const std::string& file) { return ClusterHarness::SourceDir() + "/models/demo/" + file; }
+  static std::string Demo(const std::string& file) {
+    return ClusterHarness::SourceDir() + "/models/demo/" + file;
+  }
   fs::path registry() const { return dir_.path() / "registry"; }
 
   scorepipe::testing::TempDir dir_{"scorepipe-model-command"};
@@ -67,7 +70,8 @@ TEST_F(ModelCommandTest, RegisterListShowPromoteRollback) {
 
   const std::string metrics = Write("metrics.yaml", "auc: 0.9067\n");
   const std::string summary = Write("summary.yaml", "rows: 200000\nfraud_rate: 0.031\n");
-  ASSERT_EQ(RegisterDemo({"--metrics", metrics, "--data-summary", summary, "--note", "demo"}, &out), 0) << out;
+  ASSERT_EQ(RegisterDemo({"--metrics", metrics, "--data-summary", summary, "--note", "demo"}, &out), 0)
+      << out;
   EXPECT_THAT(out, HasSubstr("registered fraud v1"));
   ASSERT_EQ(RegisterDemo({"--metrics", metrics}, &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("registered fraud v2"));
@@ -108,9 +112,10 @@ TEST_F(ModelCommandTest, PromoteRefusesUnlessForced) {
                                   "  - {name: timestamp, field: timestamp, transform: unix_seconds}\n"
                                   "  - {name: vendor_id, field: vendor_id, transform: number}\n"
                                   "  - {name: amount, field: amount, transform: number}\n");
-  ASSERT_EQ(Model({"register", "fraud", "--model", Demo("model.json"), "--features", three, "--version", "narrow"},
-                  &out),
-            0)
+  ASSERT_EQ(
+      Model({"register", "fraud", "--model", Demo("model.json"), "--features", three, "--version", "narrow"},
+            &out),
+      0)
       << out;
   ASSERT_EQ(Model({"promote", "fraud", "narrow"}, &out), 1) << out;
   EXPECT_THAT(out, HasSubstr("refusing to promote fraud narrow"));
@@ -154,8 +159,9 @@ TEST_F(ModelCommandTest, DiffComparesTwoVersions) {
 TEST_F(ModelCommandTest, BadUsageAndRefusalsHaveTheirExitCodes) {
   std::string out;
   EXPECT_EQ(Model({"register", "fraud", "--model", Demo("model.json")}, &out), 2) << out;  // no --features
-  EXPECT_EQ(Model({"promote", "fraud"}, &out), 2) << out;                                 // no version
-  EXPECT_EQ(Model({"register", ".hidden", "--model", Demo("model.json"), "--features", Demo("features.yaml")}, &out),
+  EXPECT_EQ(Model({"promote", "fraud"}, &out), 2) << out;                                  // no version
+  EXPECT_EQ(Model({"register", ".hidden", "--model", Demo("model.json"), "--features", Demo("features.yaml")},
+                  &out),
             1)
       << out;
   EXPECT_THAT(out, HasSubstr("starts with a dot"));

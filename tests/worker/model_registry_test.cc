@@ -80,11 +80,12 @@ class ModelRegistryTest : public ::testing::Test {
 
   // The demo's features.yaml with `amount` dropped (3 features for a 4-feature model).
   std::string ThreeFeatures() {
-    return Write("three.yaml",
-                 "features:\n"
-                 "  - {name: timestamp, field: timestamp, transform: unix_seconds}\n"
-                 "  - {name: status, field: status, transform: index, values: [submitted, accepted, rejected]}\n"
-                 "  - {name: vendor_id, field: vendor_id, transform: number}\n");
+    return Write(
+        "three.yaml",
+        "features:\n"
+        "  - {name: timestamp, field: timestamp, transform: unix_seconds}\n"
+        "  - {name: status, field: status, transform: index, values: [submitted, accepted, rejected]}\n"
+        "  - {name: vendor_id, field: vendor_id, transform: number}\n");
   }
 
   fs::path root() const { return dir_.path() / "registry"; }
@@ -180,7 +181,8 @@ TEST_F(ModelRegistryTest, PromoteAndRollbackWalkTheChain) {
   Result<std::vector<HistoryRecord>> history = registry_.History("fraud");
   ASSERT_TRUE(history.ok()) << history.status().message();
   std::vector<std::string> actions;
-  for (const HistoryRecord& r : *history) actions.push_back(std::string(HistoryActionName(r.action)) + " " + r.version);
+  for (const HistoryRecord& r : *history)
+    actions.push_back(std::string(HistoryActionName(r.action)) + " " + r.version);
   EXPECT_THAT(actions, ElementsAre("register v1", "register v2", "register v3", "promote v1", "promote v2",
                                    "promote v3", "rollback v2", "rollback v1"));
   EXPECT_EQ((*history)[6].note, "v3 flags too much");
@@ -207,8 +209,9 @@ TEST_F(ModelRegistryTest, HistoryIsAppendOnly) {
 
 TEST_F(ModelRegistryTest, PromoteRefusesAFeatureCountTheModelDoesNotTake) {
   ASSERT_TRUE(RegisterDemo("three", "", ThreeFeatures()).ok());
-  const std::string five = Write("five.yaml", ReadFile(testing::DemoDir() + "/features.yaml") +
-                                                  "  - {name: customer_id, field: customer_id, transform: number}\n");
+  const std::string five =
+      Write("five.yaml", ReadFile(testing::DemoDir() + "/features.yaml") +
+                             "  - {name: customer_id, field: customer_id, transform: number}\n");
   ASSERT_TRUE(RegisterDemo("five", "", five).ok());
   for (const char* version : {"three", "five"}) {
     Result<PromoteResult> refused = Promote(version);
@@ -221,8 +224,10 @@ TEST_F(ModelRegistryTest, PromoteRefusesAFeatureCountTheModelDoesNotTake) {
 }
 
 TEST_F(ModelRegistryTest, PromoteRefusesAFieldTheInputDoesNotHave) {
-  ASSERT_TRUE(RegisterDemo("v1", "", Write("bad.yaml", "features:\n  - {name: x, field: merchant, transform: number}\n"))
-                  .ok());
+  ASSERT_TRUE(
+      RegisterDemo("v1", "",
+                   Write("bad.yaml", "features:\n  - {name: x, field: merchant, transform: number}\n"))
+          .ok());
   Result<PromoteResult> refused = Promote("v1");
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), HasSubstr("merchant"));
