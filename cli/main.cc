@@ -1,6 +1,7 @@
 // scorepipe: the one command for people. `up` runs a cluster on this host,
 // `demo` runs one on a private Redis with synthetic data, `push` feeds
-// synthetic transactions, `status` shows what a running cluster is doing;
+// synthetic transactions, `status` shows what a running cluster is doing,
+// `model` keeps the registry of model versions;
 // `bridge|ventilator|worker|sink|train-demo` run the role programs that sit
 // beside this one (as `git <command>` does).
 #include <spdlog/spdlog.h>
@@ -12,6 +13,7 @@
 
 #include "cli/demo.h"
 #include "cli/install.h"
+#include "cli/model_command.h"
 #include "proto/curve.h"
 #include "cli/status.h"
 #include "cli/supervisor.h"
@@ -191,6 +193,83 @@ int main(int argc, char** argv) {
       "authorized-keys folder to let this node in (docs/operations.md). Exit code: 0 written,\n"
       "1 not written (a file exists, or the folder is not writable).");
 
+  scorepipe::ModelCommandOptions model_options;
+  CLI::App* model = app.add_subcommand(
+      "model", "the model registry: list, show, register, promote, roll back and compare model versions");
+  model->require_subcommand(1);
+  model->footer(
+      "The registry is a folder: <registry>/<name>/<version>/ holds the model file, features.yaml\n"
+      "and meta.yaml; <registry>/<name>/history.jsonl records every register, promote and\n"
+      "rollback, append-only. See docs/models.md. Exit code: 0 done, 1 refused or failed,\n"
+      "2 bad usage.");
+  auto model_command = [&](const char* name, const char* help, scorepipe::ModelAction action) {
+    CLI::App* command = model->add_subcommand(name, help);
+    command->add_option("--registry", model_options.registry, "the registry folder")
+        ->envname("SCOREPIPE_REGISTRY")
+        ->capture_default_str();
+    command->parse_complete_callback([&model_options, action] { model_options.action = action; });
+    return command;
+  };
+  CLI::App* model_list = model_command("list", "list the models, or NAME's versions with their metrics",
+                                       scorepipe::ModelAction::kList);
+  model_list->add_option("name", model_options.name, "a model: list its versions");
+  CLI::App* model_show =
+      model_command("show", "show a version's metadata, whether it is live, and its history",
+                    scorepipe::ModelAction::kShow);
+  model_show->add_option("name", model_options.name, "the model")->required();
+  model_show->add_option("version", model_options.version, "the version (default: the live one)");
+  CLI::App* model_register = model_command("register", "add a new version (not live until promoted)",
+                                           scorepipe::ModelAction::kRegister);
+  model_register->add_option("name", model_options.name, "the model, e.g. fraud")->required();
+  model_register
+      ->add_option("--model", model_options.model_path, "the model file (.json: xgboost, .yaml: linear)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  model_register->add_option("--features", model_options.features_path, "its features.yaml")
+      ->required()
+      ->check(CLI::ExistingFile);
+  model_register
+      ->add_option("--format", model_options.format, "xgboost or linear (default: by the extension)")
+      ->check(CLI::IsMember({"xgboost", "linear"}));
+  model_register->add_option("--version", model_options.version, "the version's name (default: the next vN)");
+  model_register
+      ->add_option("--metrics", model_options.metrics_path,
+                   "YAML map of name: number, e.g. {auc: 0.91}; promote checks auc")
+      ->check(CLI::ExistingFile);
+  model_register
+      ->add_option("--data-summary", model_options.data_summary_path,
+                   "YAML map describing the training data, kept as is")
+      ->check(CLI::ExistingFile);
+  model_register->add_option("--note", model_options.note, "a line for the history");
+  model_register->footer("Copies the files into <registry>/NAME/VERSION/; never replaces a version.");
+  CLI::App* model_promote =
+      model_command("promote", "put a version live, after checking it", scorepipe::ModelAction::kPromote);
+  model_promote->add_option("name", model_options.name, "the model")->required();
+  model_promote->add_option("version", model_options.version, "the version to put live")->required();
+  model_promote->add_flag("--force", model_options.force,
+                          "promote even when a check fails (the history says so)");
+  double min_auc = 0;
+  CLI::Option* min_auc_option = model_promote
+                                    ->add_option("--min-auc", min_auc,
+                                                 "refuse a version whose metrics.auc is missing or lower "
+                                                 "(default: min_auc in <registry>/registry.yaml, if any)")
+                                    ->check(CLI::Range(0.0, 1.0));
+  model_promote->add_option("--note", model_options.note, "a line for the history");
+  model_promote->footer(
+      "Refuses (exit code 1) a version that does not load with its features.yaml through the\n"
+      "worker's own loaders (a feature count that differs from the model's, a field the input\n"
+      "does not have), or whose auc is below the minimum; --force overrides both.");
+  CLI::App* model_rollback =
+      model_command("rollback", "put back the version that was live before the current one",
+                    scorepipe::ModelAction::kRollback);
+  model_rollback->add_option("name", model_options.name, "the model")->required();
+  model_rollback->add_option("--note", model_options.note, "a line for the history");
+  CLI::App* model_diff = model_command("diff", "compare two versions: format, features, metrics, model file",
+                                       scorepipe::ModelAction::kDiff);
+  model_diff->add_option("name", model_options.name, "the model")->required();
+  model_diff->add_option("v1", model_options.version, "the first version")->required();
+  model_diff->add_option("v2", model_options.version_b, "the second version")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -200,6 +279,11 @@ int main(int argc, char** argv) {
   if (up->parsed()) return Up(config_path, log_dir, log_level);
   if (push->parsed()) return scorepipe::RunPush(push_options);
   if (status->parsed()) return scorepipe::RunStatus(status_options);
+  if (model->parsed()) {
+    if (min_auc_option->count() > 0) model_options.min_auc = min_auc;
+    spdlog::set_level(spdlog::level::warn);  // the model loaders' info lines are not for this output
+    return scorepipe::RunModelCommand(model_options);
+  }
   if (keygen->parsed()) {
     auto pair = scorepipe::NewCurveKeyPair();
     scorepipe::Status written = pair.ok() ? scorepipe::WriteKeyPair(keygen_prefix, pair.value()) : pair.status();

@@ -10,6 +10,7 @@
 #include "cli/child_process.h"
 #include "proto/curve.h"
 #include "tests/support/cluster_harness.h"
+#include "tests/support/run_command.h"
 
 namespace scorepipe {
 namespace {
@@ -20,14 +21,7 @@ using testing::ClusterHarness;
 int RunScorepipe(const std::vector<std::string>& args, const std::string& log, std::string* out) {
   std::vector<std::string> argv = {ClusterHarness::BinDir() + "/scorepipe"};
   argv.insert(argv.end(), args.begin(), args.end());
-  Result<ChildProcess> run = ChildProcess::Start(argv, log);
-  if (!run.ok()) return -1;
-  run->WaitFor(std::chrono::seconds(30));
-  std::ifstream in(log);
-  std::ostringstream text;
-  text << in.rdbuf();
-  *out = text.str();
-  return run->exit_code().value_or(-1);
+  return testing::RunCommand(argv, log, out);
 }
 
 TEST(KeygenCommandTest, WritesAReadablePairOnceAndRefusesToOverwrite) {

@@ -1,0 +1,232 @@
+#include "cli/model_command.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+namespace scorepipe {
+namespace {
+
+std::string Metrics(const ModelMeta& meta) {
+  std::string text;
+  for (const auto& [name, value] : meta.metrics) {
+    if (!text.empty()) text += ", ";
+    char number[64];
+    snprintf(number, sizeof number, "%.6g", value);
+    text += name + " " + number;
+  }
+  return text.empty() ? "(none)" : text;
+}
+
+std::string RecordLine(const HistoryRecord& record) {
+  std::string line =
+      record.at + "  " + HistoryActionName(record.action) + " " + record.version + " by " + record.by;
+  if (record.action != HistoryAction::kRegister && record.from) line += " (was " + *record.from + ")";
+  if (record.forced) line += " FORCED";
+  if (!record.note.empty()) line += "  \"" + record.note + "\"";
+  return line;
+}
+
+int Fail(FILE* err, const char* action, const Status& status) {
+  fprintf(err, "scorepipe model %s: %s\n", action, status.message().c_str());
+  return 1;
+}
+
+int List(const ModelRegistry& registry, const ModelCommandOptions& options, FILE* out, FILE* err) {
+  if (options.name.empty()) {
+    Result<std::vector<std::string>> models = registry.ListModels();
+    if (!models.ok()) return Fail(err, "list", models.status());
+    if (models->empty()) {
+      fprintf(out, "no models in %s\n", registry.root().c_str());
+      return 0;
+    }
+    fprintf(out, "%-24s %-9s %s\n", "MODEL", "VERSIONS", "LIVE");
+    for (const std::string& name : *models) {
+      Result<std::vector<std::string>> versions = registry.ListVersions(name);
+      if (!versions.ok()) return Fail(err, "list", versions.status());
+      Result<std::optional<std::string>> live = registry.LiveVersion(name);
+      if (!live.ok()) return Fail(err, "list", live.status());
+      fprintf(out, "%-24s %-9zu %s\n", name.c_str(), versions->size(), live->value_or("-").c_str());
+    }
+    return 0;
+  }
+  Result<std::vector<std::string>> versions = registry.ListVersions(options.name);
+  if (!versions.ok()) return Fail(err, "list", versions.status());
+  Result<std::optional<std::string>> live = registry.LiveVersion(options.name);
+  if (!live.ok()) return Fail(err, "list", live.status());
+  fprintf(out, "%-12s %-8s %-8s %-21s %-12s %s\n", "VERSION", "LIVE", "FORMAT", "CREATED", "BY", "METRICS");
+  for (const std::string& version : *versions) {
+    Result<ModelMeta> meta = registry.ReadMeta(options.name, version);
+    if (!meta.ok()) return Fail(err, "list", meta.status());
+    fprintf(out, "%-12s %-8s %-8s %-21s %-12s %s\n", version.c_str(), *live == version ? "live" : "",
+            RegistryFormatName(meta->format), meta->created_at.c_str(), meta->registered_by.c_str(),
+            Metrics(*meta).c_str());
+  }
+  return 0;
+}
+
+int Show(const ModelRegistry& registry, const ModelCommandOptions& options, FILE* out, FILE* err) {
+  Result<std::optional<std::string>> live = registry.LiveVersion(options.name);
+  if (!live.ok()) return Fail(err, "show", live.status());
+  std::string version = options.version;
+  if (version.empty()) {
+    if (!live->has_value()) {
+      Result<std::vector<std::string>> versions = registry.ListVersions(options.name);
+      if (!versions.ok()) return Fail(err, "show", versions.status());
+      return Fail(
+          err, "show",
+          Status::Error("model '" + options.name + "' has no live version; name one: scorepipe model show " +
+                        options.name + " VERSION"));
+    }
+    version = **live;
+  }
+  Result<ModelMeta> meta = registry.ReadMeta(options.name, version);
+  if (!meta.ok()) return Fail(err, "show", meta.status());
+  Result<std::vector<HistoryRecord>> history = registry.History(options.name);
+  if (!history.ok()) return Fail(err, "show", history.status());
+
+  fprintf(out, "model:         %s\n", options.name.c_str());
+  fprintf(out, "version:       %s (%s)\n", version.c_str(), *live == version ? "live" : "not live");
+  fprintf(out, "folder:        %s\n", registry.VersionDir(options.name, version).c_str());
+  fprintf(out, "format:        %s (%s)\n", RegistryFormatName(meta->format), meta->model_file.c_str());
+  fprintf(out, "created:       %s by %s\n", meta->created_at.c_str(), meta->registered_by.c_str());
+  fprintf(out, "model from:    %s\n", meta->model_source.c_str());
+  fprintf(out, "features from: %s\n", meta->features_source.c_str());
+  fprintf(out, "metrics:       %s\n", Metrics(*meta).c_str());
+  if (!meta->note.empty()) fprintf(out, "note:          %s\n", meta->note.c_str());
+  if (meta->data_summary && !meta->data_summary.IsNull()) {
+    YAML::Emitter summary;
+    summary << meta->data_summary;
+    fprintf(out, "data summary:\n");
+    std::string text = summary.c_str();
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      fprintf(out, "  %s\n", text.substr(start, end - start).c_str());
+      start = end + 1;
+    }
+  }
+  fprintf(out, "history:\n");
+  for (const HistoryRecord& record : *history) {
+    if (record.version == version || record.from == version)
+      fprintf(out, "  %s\n", RecordLine(record).c_str());
+  }
+  return 0;
+}
+
+int Register(const ModelRegistry& registry, const ModelCommandOptions& options, FILE* out, FILE* err) {
+  RegisterRequest request;
+  request.name = options.name;
+  request.model_path = options.model_path;
+  request.features_path = options.features_path;
+  if (!options.format.empty()) {
+    request.format = ParseRegistryFormat(options.format);
+    if (!request.format) {
+      return Fail(err, "register",
+                  Status::Error("--format '" + options.format + "'; allowed: xgboost, linear"));
+    }
+  }
+  request.version = options.version;
+  request.metrics_path = options.metrics_path;
+  request.data_summary_path = options.data_summary_path;
+  request.note = options.note;
+  Result<HistoryRecord> record = registry.Register(request);
+  if (!record.ok()) return Fail(err, "register", record.status());
+  fprintf(out, "registered %s %s in %s\n", options.name.c_str(), record->version.c_str(),
+          registry.VersionDir(options.name, record->version).c_str());
+  fprintf(out, "it is not live; put it live with: scorepipe model promote %s %s\n", options.name.c_str(),
+          record->version.c_str());
+  return 0;
+}
+
+int Promote(const ModelRegistry& registry, const ModelCommandOptions& options, FILE* out, FILE* err) {
+  PromoteRequest request{options.name, options.version, options.force, options.min_auc, options.note};
+  Result<PromoteResult> result = registry.Promote(request);
+  if (!result.ok()) return Fail(err, "promote", result.status());
+  fprintf(out, "promoted %s %s (was %s)\n", options.name.c_str(), options.version.c_str(),
+          result->record.from.value_or("none").c_str());
+  for (const std::string& reason : result->overridden) fprintf(out, "forced past: %s\n", reason.c_str());
+  return 0;
+}
+
+int Rollback(const ModelRegistry& registry, const ModelCommandOptions& options, FILE* out, FILE* err) {
+  Result<HistoryRecord> record = registry.Rollback(options.name, options.note);
+  if (!record.ok()) return Fail(err, "rollback", record.status());
+  fprintf(out, "rolled back %s: %s is live again (was %s)\n", options.name.c_str(), record->version.c_str(),
+          record->from.value_or("none").c_str());
+  return 0;
+}
+
+std::string Number(const std::optional<double>& value) {
+  if (!value) return "-";
+  char text[64];
+  snprintf(text, sizeof text, "%.6g", *value);
+  return text;
+}
+
+int Diff(const ModelRegistry& registry, const ModelCommandOptions& options, FILE* out, FILE* err) {
+  Result<ModelDiff> diff = registry.Diff(options.name, options.version, options.version_b);
+  if (!diff.ok()) return Fail(err, "diff", diff.status());
+  const char* a = options.version.c_str();
+  const char* b = options.version_b.c_str();
+  fprintf(out, "%s: %s -> %s\n", options.name.c_str(), a, b);
+  const bool same_format = diff->format_a == diff->format_b;
+  fprintf(out, "format:   %s -> %s%s\n", RegistryFormatName(diff->format_a),
+          RegistryFormatName(diff->format_b), same_format ? " (same)" : "");
+  if (diff->features.empty() && !diff->feature_order_differs) {
+    fprintf(out, "features: same\n");
+  } else {
+    fprintf(out, "features:\n");
+    for (const ModelDiff::FeatureChange& change : diff->features) {
+      if (change.kind == '+') fprintf(out, "  + %s: %s\n", change.name.c_str(), change.b.c_str());
+      if (change.kind == '-') fprintf(out, "  - %s: %s\n", change.name.c_str(), change.a.c_str());
+      if (change.kind == '~') {
+        fprintf(out, "  ~ %s: %s -> %s\n", change.name.c_str(), change.a.c_str(), change.b.c_str());
+      }
+    }
+    if (diff->feature_order_differs) fprintf(out, "  column order differs\n");
+  }
+  if (diff->metrics.empty()) {
+    fprintf(out, "metrics:  none in either\n");
+  } else {
+    fprintf(out, "metrics:\n  %-16s %-12s %-12s %s\n", "NAME", a, b, "DELTA");
+    for (const ModelDiff::MetricRow& row : diff->metrics) {
+      std::string delta = "-";
+      if (row.a && row.b) {
+        char text[64];
+        snprintf(text, sizeof text, "%+.6g", *row.b - *row.a);
+        delta = text;
+      }
+      fprintf(out, "  %-16s %-12s %-12s %s\n", row.name.c_str(), Number(row.a).c_str(), Number(row.b).c_str(),
+              delta.c_str());
+    }
+  }
+  fprintf(out, "model file: %ju bytes -> %ju bytes, %s\n", diff->model_bytes_a, diff->model_bytes_b,
+          diff->model_files_identical ? "identical" : "different");
+  return 0;
+}
+
+}  // namespace
+
+int RunModelCommand(const ModelCommandOptions& options, FILE* out, FILE* err) {
+  ModelRegistry registry(options.registry);
+  switch (options.action) {
+    case ModelAction::kList:
+      return List(registry, options, out, err);
+    case ModelAction::kShow:
+      return Show(registry, options, out, err);
+    case ModelAction::kRegister:
+      return Register(registry, options, out, err);
+    case ModelAction::kPromote:
+      return Promote(registry, options, out, err);
+    case ModelAction::kRollback:
+      return Rollback(registry, options, out, err);
+    case ModelAction::kDiff:
+      return Diff(registry, options, out, err);
+  }
+  return 1;
+}
+
+}  // namespace scorepipe

@@ -1,0 +1,48 @@
+// `scorepipe model list|show|register|promote|rollback|diff`: the model
+// registry (worker/model_registry.h) for people. main.cc parses the flags into
+// ModelCommandOptions; RunModelCommand does the work, prints what happened
+// and returns the exit code: 0 done, 1 refused or failed (the reason on
+// `err`).
+//
+// A plain function; it uses only the calling thread.
+#ifndef SCOREPIPE_CLI_MODEL_COMMAND_H_
+#define SCOREPIPE_CLI_MODEL_COMMAND_H_
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "worker/model_registry.h"
+
+namespace scorepipe {
+
+enum class ModelAction {
+  kList,      // models, or one model's versions
+  kShow,      // one version (default: the live one), its meta and its history
+  kRegister,  // add a version
+  kPromote,   // put a version live, after its checks
+  kRollback,  // put the previous live version back
+  kDiff,      // two versions side by side
+};
+
+struct ModelCommandOptions {
+  ModelAction action = ModelAction::kList;
+  std::string registry = kDefaultRegistryRoot;  // --registry, else $SCOREPIPE_REGISTRY
+  std::string name;                             // empty only for `list`
+  std::string version;                          // show, register (optional), promote; diff: the first
+  std::string version_b;                        // diff: the second
+  std::string model_path;                       // register
+  std::string features_path;                    // register
+  std::string format;                           // register: xgboost | linear; empty: by extension
+  std::string metrics_path;                     // register: YAML map name: number
+  std::string data_summary_path;                // register: YAML map, kept as is
+  std::string note;                             // register, promote, rollback
+  bool force = false;                           // promote
+  std::optional<double> min_auc;                // promote; default: registry.yaml's min_auc
+};
+
+int RunModelCommand(const ModelCommandOptions& options, FILE* out = stdout, FILE* err = stderr);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_CLI_MODEL_COMMAND_H_

@@ -1,0 +1,190 @@
+// `scorepipe model ...` as a person runs it: the real binary on a temporary
+// registry, its output and its exit codes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/cluster_harness.h"
+#include "tests/support/run_command.h"
+#include "tests/support/temp_dir.h"
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ClusterHarness;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class ModelCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(dir_.ok()); }
+
+  // Runs `scorepipe model <args> --registry <temp>`; *out gets stdout and stderr.
+  int Model(std::vector<std::string> args, std::string* out) {
+    std::vector<std::string> argv = {ClusterHarness::BinDir() + "/scorepipe", "model"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--registry");
+    argv.push_back(registry().string());
+    return Run(argv, out);
+  }
+
+  int Run(const std::vector<std::string>& argv, std::string* out) {
+    return testing::RunCommand(argv, (dir_.path() / ("run-" + std::to_string(++runs_) + ".log")).string(),
+                               out);
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    const fs::path path = dir_.path() / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  // Registers the demo model; `extra` adds flags.
+  int RegisterDemo(std::vector<std::string> extra, std::string* out) {
+    std::vector<std::string> args = {"register",         "fraud",      "--model",
+                                     Demo("model.json"), "--features", Demo("features.yaml")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Model(args, out);
+  }
+
+  static std::string Demo(const std::string& file) {
+    return ClusterHarness::SourceDir() + "/models/demo/" + file;
+  }
+  fs::path registry() const { return dir_.path() / "registry"; }
+
+  scorepipe::testing::TempDir dir_{"scorepipe-model-command"};
+  int runs_ = 0;
+};
+
+TEST_F(ModelCommandTest, RegisterListShowPromoteRollback) {
+  std::string out;
+  ASSERT_EQ(Model({"list"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("no models in"));
+
+  const std::string metrics = Write("metrics.yaml", "auc: 0.9067\n");
+  const std::string summary = Write("summary.yaml", "rows: 200000\nfraud_rate: 0.031\n");
+  ASSERT_EQ(RegisterDemo({"--metrics", metrics, "--data-summary", summary, "--note", "demo"}, &out), 0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("registered fraud v1"));
+  ASSERT_EQ(RegisterDemo({"--metrics", metrics}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("registered fraud v2"));
+
+  ASSERT_EQ(Model({"list"}, &out), 0) << out;
+  EXPECT_THAT(out, ::testing::ContainsRegex("fraud +2 +-"));
+  ASSERT_EQ(Model({"show", "fraud"}, &out), 1) << "nothing live yet: " << out;
+  EXPECT_THAT(out, HasSubstr("no live version"));
+
+  ASSERT_EQ(Model({"promote", "fraud", "v1", "--note", "first"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("promoted fraud v1 (was none)"));
+  ASSERT_EQ(Model({"promote", "fraud", "v2"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("promoted fraud v2 (was v1)"));
+
+  ASSERT_EQ(Model({"list", "fraud"}, &out), 0) << out;
+  EXPECT_THAT(out, ::testing::ContainsRegex("v2 +live +xgboost"));
+  EXPECT_THAT(out, HasSubstr("auc 0.9067"));
+
+  ASSERT_EQ(Model({"show", "fraud", "v1"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("version:       v1 (not live)"));
+  EXPECT_THAT(out, HasSubstr("rows: 200000"));
+  EXPECT_THAT(out, HasSubstr("promote v1 by"));
+  EXPECT_THAT(out, HasSubstr("promote v2 by"));  // v2 replaced it
+
+  ASSERT_EQ(Model({"rollback", "fraud", "--note", "v2 misbehaves"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("rolled back fraud: v1 is live again (was v2)"));
+  ASSERT_EQ(Model({"show", "fraud"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("version:       v1 (live)"));
+  EXPECT_THAT(out, HasSubstr("v2 misbehaves"));
+  ASSERT_EQ(Model({"rollback", "fraud"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("nothing to roll back to"));
+}
+
+TEST_F(ModelCommandTest, PromoteRefusesUnlessForced) {
+  std::string out;
+  const std::string three = Write("three.yaml",
+                                  "features:\n"
+                                  "  - {name: timestamp, field: timestamp, transform: unix_seconds}\n"
+                                  "  - {name: vendor_id, field: vendor_id, transform: number}\n"
+                                  "  - {name: amount, field: amount, transform: number}\n");
+  ASSERT_EQ(
+      Model({"register", "fraud", "--model", Demo("model.json"), "--features", three, "--version", "narrow"},
+            &out),
+      0)
+      << out;
+  ASSERT_EQ(Model({"promote", "fraud", "narrow"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("refusing to promote fraud narrow"));
+  EXPECT_THAT(out, HasSubstr("does not load with its features"));
+
+  ASSERT_EQ(RegisterDemo({"--metrics", Write("low.yaml", "auc: 0.6\n"), "--version", "low"}, &out), 0) << out;
+  ASSERT_EQ(Model({"promote", "fraud", "low", "--min-auc", "0.8"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("below the minimum 0.8"));
+  ASSERT_EQ(Model({"promote", "fraud", "low"}, &out), 0) << "no minimum: " << out;
+
+  ASSERT_EQ(Model({"promote", "fraud", "narrow", "--force"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("forced past: it does not load"));
+  ASSERT_EQ(Model({"show", "fraud"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("promote narrow by"));
+  EXPECT_THAT(out, HasSubstr("FORCED"));
+}
+
+TEST_F(ModelCommandTest, DiffComparesTwoVersions) {
+  std::string out;
+  ASSERT_EQ(RegisterDemo({"--metrics", Write("a.yaml", "auc: 0.90\n")}, &out), 0) << out;
+  const std::string wider = Write("wider.yaml", [] {
+    std::ifstream in(Demo("features.yaml"));
+    std::ostringstream text;
+    text << in.rdbuf() << "  - {name: customer_id, field: customer_id, transform: number}\n";
+    return text.str();
+  }());
+  ASSERT_EQ(Model({"register", "fraud", "--model", Demo("model.json"), "--features", wider, "--metrics",
+                   Write("b.yaml", "auc: 0.95\n")},
+                  &out),
+            0)
+      << out;
+  ASSERT_EQ(Model({"diff", "fraud", "v1", "v2"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("format:   xgboost -> xgboost (same)"));
+  EXPECT_THAT(out, HasSubstr("+ customer_id: customer_id number"));
+  EXPECT_THAT(out, ::testing::ContainsRegex("auc +0.9 +0.95 +\\+0.05"));
+  EXPECT_THAT(out, HasSubstr("identical"));
+  ASSERT_EQ(Model({"diff", "fraud", "v1", "v7"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("no version 'v7'"));
+}
+
+TEST_F(ModelCommandTest, BadUsageAndRefusalsHaveTheirExitCodes) {
+  std::string out;
+  EXPECT_EQ(Model({"register", "fraud", "--model", Demo("model.json")}, &out), 2) << out;  // no --features
+  EXPECT_EQ(Model({"promote", "fraud"}, &out), 2) << out;                                  // no version
+  EXPECT_EQ(Model({"register", ".hidden", "--model", Demo("model.json"), "--features", Demo("features.yaml")},
+                  &out),
+            1)
+      << out;
+  EXPECT_THAT(out, HasSubstr("starts with a dot"));
+  ASSERT_EQ(RegisterDemo({"--version", "v1"}, &out), 0) << out;
+  EXPECT_EQ(RegisterDemo({"--version", "v1"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("never replaced"));
+  EXPECT_EQ(Model({"show", "nope"}, &out), 1) << out;
+
+  std::string help;
+  EXPECT_EQ(Run({ClusterHarness::BinDir() + "/scorepipe", "model", "promote", "--help"}, &help), 0);
+  EXPECT_THAT(help, HasSubstr("--force"));
+  EXPECT_THAT(help, HasSubstr("--min-auc"));
+}
+
+TEST_F(ModelCommandTest, RegistryComesFromTheEnvironmentWithoutTheFlag) {
+  std::string out;
+  ASSERT_EQ(RegisterDemo({}, &out), 0) << out;
+  ASSERT_EQ(setenv("SCOREPIPE_REGISTRY", registry().c_str(), 1), 0);
+  EXPECT_EQ(Run({ClusterHarness::BinDir() + "/scorepipe", "model", "list"}, &out), 0) << out;
+  unsetenv("SCOREPIPE_REGISTRY");
+  EXPECT_THAT(out, HasSubstr("fraud"));
+  EXPECT_THAT(out, Not(HasSubstr("no models")));
+}
+
+}  // namespace
+}  // namespace scorepipe

@@ -1,0 +1,332 @@
+// ModelRegistry: versions on disk that are never replaced, an append-only
+// history, and promote checks that use the worker's own loaders.
+#include "worker/model_registry.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+#include "tests/worker/worker_test_util.h"
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The demo model and its features, as `name`.
+RegisterRequest DemoRequest(const std::string& name) {
+  RegisterRequest request;
+  request.name = name;
+  request.model_path = testing::DemoDir() + "/model.json";
+  request.features_path = testing::DemoDir() + "/features.yaml";
+  return request;
+}
+
+class ModelRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(dir_.ok()); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    const fs::path path = dir_.path() / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  // The demo model with its own features, under `version`; `metrics` is
+  // YAML text for --metrics (empty: none).
+  Result<HistoryRecord> RegisterDemo(const std::string& version, const std::string& metrics = "",
+                                     const std::string& features = "") {
+    RegisterRequest request;
+    request.name = "fraud";
+    request.version = version;
+    request.model_path = testing::DemoDir() + "/model.json";
+    request.features_path = features.empty() ? testing::DemoDir() + "/features.yaml" : features;
+    if (!metrics.empty()) request.metrics_path = Write("metrics-" + version + ".yaml", metrics);
+    return registry_.Register(request);
+  }
+
+  Result<PromoteResult> Promote(const std::string& version, bool force = false,
+                                std::optional<double> min_auc = std::nullopt) {
+    return registry_.Promote(PromoteRequest{"fraud", version, force, min_auc, ""});
+  }
+
+  std::optional<std::string> Live() {
+    Result<std::optional<std::string>> live = registry_.LiveVersion("fraud");
+    EXPECT_TRUE(live.ok()) << live.status().message();
+    return live.ok() ? *live : std::nullopt;
+  }
+
+  // The demo's features.yaml with `amount` dropped (3 features for a 4-feature model).
+  std::string ThreeFeatures() {
+    return Write(
+        "three.yaml",
+        "features:\n"
+        "  - {name: timestamp, field: timestamp, transform: unix_seconds}\n"
+        "  - {name: status, field: status, transform: index, values: [submitted, accepted, rejected]}\n"
+        "  - {name: vendor_id, field: vendor_id, transform: number}\n");
+  }
+
+  fs::path root() const { return dir_.path() / "registry"; }
+
+  scorepipe::testing::TempDir dir_{"scorepipe-registry"};
+  ModelRegistry registry_{(dir_.path() / "registry").string()};
+};
+
+TEST_F(ModelRegistryTest, RegisterCopiesTheFilesAndWritesMeta) {
+  Result<HistoryRecord> record = RegisterDemo("", "auc: 0.91\nlogloss: 0.2\n");
+  ASSERT_TRUE(record.ok()) << record.status().message();
+  EXPECT_EQ(record->version, "v1");
+  EXPECT_EQ(record->action, HistoryAction::kRegister);
+  const fs::path v1 = root() / "fraud" / "v1";
+  EXPECT_EQ(ReadFile(v1 / "model.json"), ReadFile(testing::DemoDir() + "/model.json"));
+  EXPECT_EQ(ReadFile(v1 / "features.yaml"), ReadFile(testing::DemoDir() + "/features.yaml"));
+
+  Result<ModelMeta> meta = registry_.ReadMeta("fraud", "v1");
+  ASSERT_TRUE(meta.ok()) << meta.status().message();
+  EXPECT_EQ(meta->format, ModelFormat::kXgboost);
+  EXPECT_EQ(meta->model_file, "model.json");
+  EXPECT_EQ(meta->metrics.at("auc"), 0.91);
+  EXPECT_EQ(meta->metrics.at("logloss"), 0.2);
+  EXPECT_THAT(meta->created_at, ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"));
+  EXPECT_FALSE(meta->registered_by.empty());
+  EXPECT_EQ(meta->model_source, testing::DemoDir() + "/model.json");
+
+  ASSERT_TRUE(RegisterDemo("").ok());
+  EXPECT_THAT(*registry_.ListVersions("fraud"), ElementsAre("v1", "v2"));
+  EXPECT_THAT(*registry_.ListModels(), ElementsAre("fraud"));
+  EXPECT_EQ(Live(), std::nullopt) << "registering puts nothing live";
+}
+
+TEST_F(ModelRegistryTest, AnExistingVersionIsNeverReplaced) {
+  ASSERT_TRUE(RegisterDemo("2024-06").ok());
+  const std::string before = ReadFile(root() / "fraud" / "2024-06" / "meta.yaml");
+  Result<HistoryRecord> again = RegisterDemo("2024-06", "auc: 0.99\n");
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.status().message(), HasSubstr("already has a version '2024-06'"));
+  EXPECT_EQ(ReadFile(root() / "fraud" / "2024-06" / "meta.yaml"), before);
+}
+
+TEST_F(ModelRegistryTest, BadNamesAndVersionsAreRefused) {
+  for (const char* bad : {"", ".hidden", "a/b", "..", "sp ace", "ü"}) {
+    EXPECT_FALSE(ValidateRegistryName(bad, "model name").ok()) << bad;
+    EXPECT_FALSE(registry_.Register(DemoRequest(bad)).ok()) << bad;
+  }
+  EXPECT_TRUE(ValidateRegistryName("fraud-2.v_1", "model name").ok());
+  Result<HistoryRecord> bad_version = RegisterDemo("../escape");
+  ASSERT_FALSE(bad_version.ok());
+  EXPECT_THAT(bad_version.status().message(), HasSubstr("version '../escape'"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "escape"));
+}
+
+TEST_F(ModelRegistryTest, NonNumericMetricIsRefusedWithItsLine) {
+  Result<HistoryRecord> record = RegisterDemo("v1", "auc: 0.9\nnotes: good\n");
+  ASSERT_FALSE(record.ok());
+  EXPECT_THAT(record.status().message(), HasSubstr(":2:"));
+  EXPECT_THAT(record.status().message(), HasSubstr("metric 'notes' is not a number"));
+  EXPECT_FALSE(fs::exists(root() / "fraud" / "v1"));
+}
+
+TEST_F(ModelRegistryTest, PromoteAndRollbackWalkTheChain) {
+  for (const char* v : {"v1", "v2", "v3"}) ASSERT_TRUE(RegisterDemo(v).ok());
+  Result<HistoryRecord> nothing = registry_.Rollback("fraud", "");
+  ASSERT_FALSE(nothing.ok());
+  EXPECT_THAT(nothing.status().message(), HasSubstr("no live version"));
+
+  ASSERT_TRUE(Promote("v1").ok());
+  Result<HistoryRecord> only_one = registry_.Rollback("fraud", "");
+  ASSERT_FALSE(only_one.ok());
+  EXPECT_THAT(only_one.status().message(), HasSubstr("nothing to roll back to"));
+
+  Result<PromoteResult> v2 = Promote("v2");
+  ASSERT_TRUE(v2.ok()) << v2.status().message();
+  EXPECT_EQ(v2->record.from, "v1");
+  ASSERT_TRUE(Promote("v3").ok());
+  EXPECT_EQ(Live(), "v3");
+  EXPECT_FALSE(Promote("v3").ok()) << "already live";
+
+  Result<HistoryRecord> back = registry_.Rollback("fraud", "v3 flags too much");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->version, "v2");
+  EXPECT_EQ(back->from, "v3");
+  EXPECT_EQ(Live(), "v2");
+  back = registry_.Rollback("fraud", "");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->version, "v1");
+  EXPECT_EQ(Live(), "v1");
+  EXPECT_FALSE(registry_.Rollback("fraud", "").ok()) << "v1 had nothing before it";
+  EXPECT_EQ(Live(), "v1");
+
+  Result<std::vector<HistoryRecord>> history = registry_.History("fraud");
+  ASSERT_TRUE(history.ok()) << history.status().message();
+  std::vector<std::string> actions;
+  for (const HistoryRecord& r : *history)
+    actions.push_back(std::string(HistoryActionName(r.action)) + " " + r.version);
+  EXPECT_THAT(actions, ElementsAre("register v1", "register v2", "register v3", "promote v1", "promote v2",
+                                   "promote v3", "rollback v2", "rollback v1"));
+  EXPECT_EQ((*history)[6].note, "v3 flags too much");
+}
+
+TEST_F(ModelRegistryTest, HistoryIsAppendOnly) {
+  ASSERT_TRUE(RegisterDemo("v1").ok());
+  ASSERT_TRUE(RegisterDemo("v2").ok());
+  const fs::path history = root() / "fraud" / "history.jsonl";
+  std::string before = ReadFile(history);
+  const std::vector<std::function<bool()>> steps = {
+      [this] { return Promote("v1").ok(); }, [this] { return Promote("v2").ok(); },
+      [this] { return registry_.Rollback("fraud", "").ok(); }, [this] { return RegisterDemo("v3").ok(); }};
+  for (const auto& step : steps) {
+    ASSERT_TRUE(step());
+    const std::string after = ReadFile(history);
+    ASSERT_GT(after.size(), before.size());
+    EXPECT_EQ(after.substr(0, before.size()), before) << "earlier records changed";
+    EXPECT_EQ(after.back(), '\n');
+    before = after;
+  }
+  EXPECT_EQ(std::count(before.begin(), before.end(), '\n'), 6);
+}
+
+TEST_F(ModelRegistryTest, PromoteRefusesAFeatureCountTheModelDoesNotTake) {
+  ASSERT_TRUE(RegisterDemo("three", "", ThreeFeatures()).ok());
+  const std::string five =
+      Write("five.yaml", ReadFile(testing::DemoDir() + "/features.yaml") +
+                             "  - {name: customer_id, field: customer_id, transform: number}\n");
+  ASSERT_TRUE(RegisterDemo("five", "", five).ok());
+  for (const char* version : {"three", "five"}) {
+    Result<PromoteResult> refused = Promote(version);
+    ASSERT_FALSE(refused.ok()) << version;
+    EXPECT_THAT(refused.status().message(), HasSubstr("refusing to promote fraud " + std::string(version)));
+    EXPECT_THAT(refused.status().message(), HasSubstr("does not load with its features"));
+  }
+  EXPECT_EQ(Live(), std::nullopt);
+  EXPECT_EQ(registry_.History("fraud")->size(), 2u) << "a refusal records nothing";
+}
+
+TEST_F(ModelRegistryTest, PromoteRefusesAFieldTheInputDoesNotHave) {
+  ASSERT_TRUE(
+      RegisterDemo("v1", "",
+                   Write("bad.yaml", "features:\n  - {name: x, field: merchant, transform: number}\n"))
+          .ok());
+  Result<PromoteResult> refused = Promote("v1");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("merchant"));
+}
+
+TEST_F(ModelRegistryTest, PromoteRefusesAnAucBelowTheMinimum) {
+  ASSERT_TRUE(RegisterDemo("low", "auc: 0.70\n").ok());
+  ASSERT_TRUE(RegisterDemo("none").ok());
+  ASSERT_TRUE(RegisterDemo("good", "auc: 0.91\n").ok());
+  Result<PromoteResult> low = Promote("low", false, 0.8);
+  ASSERT_FALSE(low.ok());
+  EXPECT_THAT(low.status().message(), HasSubstr("auc 0.7 is below the minimum 0.8"));
+  Result<PromoteResult> none = Promote("none", false, 0.8);
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.status().message(), HasSubstr("no metrics.auc"));
+  EXPECT_TRUE(Promote("none").ok()) << "no minimum: no auc needed";
+
+  // The registry's own minimum applies when none is given.
+  std::ofstream(root() / "registry.yaml") << "min_auc: 0.85\n";
+  EXPECT_FALSE(Promote("low").ok());
+  Result<PromoteResult> good = Promote("good");
+  EXPECT_TRUE(good.ok()) << good.status().message();
+  EXPECT_FALSE(good->record.forced);
+}
+
+TEST_F(ModelRegistryTest, ForceOverridesTheChecksAndIsRecorded) {
+  ASSERT_TRUE(RegisterDemo("three", "auc: 0.5\n", ThreeFeatures()).ok());
+  Result<PromoteResult> forced = Promote("three", true, 0.8);
+  ASSERT_TRUE(forced.ok()) << forced.status().message();
+  EXPECT_TRUE(forced->record.forced);
+  EXPECT_EQ(forced->overridden.size(), 2u);
+  EXPECT_EQ(Live(), "three");
+  Result<std::vector<HistoryRecord>> history = registry_.History("fraud");
+  ASSERT_TRUE(history.ok());
+  EXPECT_TRUE(history->back().forced);
+  EXPECT_THAT(ReadFile(root() / "fraud" / "history.jsonl"), HasSubstr("\"forced\":true"));
+}
+
+TEST_F(ModelRegistryTest, ConcurrentRegistersFromThreadsAndProcessesAllLand) {
+  constexpr int kEach = 5;
+  // Another process registers while two threads of this one do.
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    bool ok = true;
+    for (int i = 0; i < kEach; ++i) ok = RegisterDemo("p" + std::to_string(i)).ok() && ok;
+    _exit(ok ? 0 : 1);
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (const char* prefix : {"a", "b"}) {
+    threads.emplace_back([&, prefix] {
+      ModelRegistry own((dir_.path() / "registry").string());
+      for (int i = 0; i < kEach; ++i) {
+        RegisterRequest request = DemoRequest("fraud");
+        request.version = prefix + std::to_string(i);
+        if (!own.Register(request).ok()) ++failures;
+        request.version.clear();  // the next vN: two threads must not take the same one
+        if (!own.Register(request).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int child_status = 0;
+  ASSERT_EQ(waitpid(child, &child_status, 0), child);
+  EXPECT_TRUE(WIFEXITED(child_status) && WEXITSTATUS(child_status) == 0);
+  EXPECT_EQ(failures.load(), 0);
+
+  Result<std::vector<std::string>> versions = registry_.ListVersions("fraud");
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->size(), 5u * kEach);
+  for (int i = 1; i <= 2 * kEach; ++i) {
+    EXPECT_TRUE(fs::exists(root() / "fraud" / ("v" + std::to_string(i)))) << i;
+  }
+  Result<std::vector<HistoryRecord>> history = registry_.History("fraud");
+  ASSERT_TRUE(history.ok()) << history.status().message();
+  EXPECT_EQ(history->size(), 5u * kEach) << "every line whole";
+}
+
+TEST_F(ModelRegistryTest, DiffShowsFeaturesMetricsAndModelFile) {
+  ASSERT_TRUE(RegisterDemo("v1", "auc: 0.90\nlogloss: 0.3\n").ok());
+  ASSERT_TRUE(RegisterDemo("v2", "auc: 0.92\n", ThreeFeatures()).ok());
+  Result<ModelDiff> diff = registry_.Diff("fraud", "v1", "v2");
+  ASSERT_TRUE(diff.ok()) << diff.status().message();
+  ASSERT_EQ(diff->features.size(), 1u);
+  EXPECT_EQ(diff->features[0].kind, '-');
+  EXPECT_EQ(diff->features[0].name, "amount");
+  EXPECT_FALSE(diff->feature_order_differs);
+  ASSERT_EQ(diff->metrics.size(), 2u);
+  EXPECT_EQ(diff->metrics[0].name, "auc");
+  EXPECT_EQ(diff->metrics[0].b, 0.92);
+  EXPECT_EQ(diff->metrics[1].b, std::nullopt);
+  EXPECT_TRUE(diff->model_files_identical);
+
+  Result<ModelDiff> same = registry_.Diff("fraud", "v1", "v1");
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->features.empty());
+  EXPECT_FALSE(registry_.Diff("fraud", "v1", "v9").ok());
+}
+
+}  // namespace
+}  // namespace scorepipe
