@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "config/topology_writer.h"
+
 namespace scorepipe {
 namespace {
 
@@ -60,7 +62,7 @@ int List(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
     Result<ModelMeta> meta = registry.ReadMeta(options.name, version);
     if (!meta.ok()) return Fail(err, "list", meta.status());
     fprintf(out, "%-12s %-8s %-8s %-21s %-12s %s\n", version.c_str(), *live == version ? "live" : "",
-            RegistryFormatName(meta->format), meta->created_at.c_str(), meta->registered_by.c_str(),
+            ModelFormatName(meta->format), meta->created_at.c_str(), meta->registered_by.c_str(),
             Metrics(*meta).c_str());
   }
   return 0;
@@ -89,7 +91,7 @@ int Show(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
   fprintf(out, "model:         %s\n", options.name.c_str());
   fprintf(out, "version:       %s (%s)\n", version.c_str(), *live == version ? "live" : "not live");
   fprintf(out, "folder:        %s\n", registry.VersionDir(options.name, version).c_str());
-  fprintf(out, "format:        %s (%s)\n", RegistryFormatName(meta->format), meta->model_file.c_str());
+  fprintf(out, "format:        %s (%s)\n", ModelFormatName(meta->format), meta->model_file.c_str());
   fprintf(out, "created:       %s by %s\n", meta->created_at.c_str(), meta->registered_by.c_str());
   fprintf(out, "model from:    %s\n", meta->model_source.c_str());
   fprintf(out, "features from: %s\n", meta->features_source.c_str());
@@ -173,8 +175,8 @@ int Diff(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
   const char* b = options.version_b.c_str();
   fprintf(out, "%s: %s -> %s\n", options.name.c_str(), a, b);
   const bool same_format = diff->format_a == diff->format_b;
-  fprintf(out, "format:   %s -> %s%s\n", RegistryFormatName(diff->format_a),
-          RegistryFormatName(diff->format_b), same_format ? " (same)" : "");
+  fprintf(out, "format:   %s -> %s%s\n", ModelFormatName(diff->format_a),
+          ModelFormatName(diff->format_b), same_format ? " (same)" : "");
   if (diff->features.empty() && !diff->feature_order_differs) {
     fprintf(out, "features: same\n");
   } else {

@@ -3,7 +3,6 @@
 #include <yaml-cpp/yaml.h>
 
 namespace scorepipe {
-namespace {
 
 const char* ModelFormatName(ModelFormat format) {
   switch (format) {
@@ -14,8 +13,6 @@ const char* ModelFormatName(ModelFormat format) {
   }
   return "?";
 }
-
-}  // namespace
 
 const char* SecurityModeName(SecurityMode mode) { return mode == SecurityMode::kCurve ? "curve" : "none"; }
 

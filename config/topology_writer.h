@@ -17,6 +17,8 @@ std::string TopologyToYaml(const Topology& topology);
 
 // The YAML spelling of a queue kind: "redis-list", "redis-stream", "http-mq".
 const char* QueueKindName(QueueKind kind);
+// "xgboost" or "linear".
+const char* ModelFormatName(ModelFormat format);
 // "curve" or "none".
 const char* SecurityModeName(SecurityMode mode);
 

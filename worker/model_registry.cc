@@ -18,6 +18,7 @@
 #include <sstream>
 #include <utility>
 
+#include "config/topology_writer.h"
 #include "proto/upstream_json.h"
 #include "worker/feature_spec.h"
 #include "worker/file_util.h"
@@ -257,7 +258,7 @@ Result<std::map<std::string, double>> ReadMetricsFile(const std::string& path) {
 std::string MetaYaml(const ModelMeta& meta) {
   YAML::Emitter out;
   out << YAML::BeginMap;
-  out << YAML::Key << "format" << YAML::Value << RegistryFormatName(meta.format);
+  out << YAML::Key << "format" << YAML::Value << ModelFormatName(meta.format);
   out << YAML::Key << "model_file" << YAML::Value << meta.model_file;
   out << YAML::Key << "created_at" << YAML::Value << meta.created_at;
   out << YAML::Key << "registered_by" << YAML::Value << meta.registered_by;
@@ -297,10 +298,6 @@ const char* HistoryActionName(HistoryAction action) {
       return "rollback";
   }
   return "?";
-}
-
-const char* RegistryFormatName(ModelFormat format) {
-  return format == ModelFormat::kLinear ? "linear" : "xgboost";
 }
 
 std::optional<ModelFormat> ParseRegistryFormat(const std::string& name) {

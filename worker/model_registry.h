@@ -49,8 +49,7 @@ enum class HistoryAction {
 
 const char* HistoryActionName(HistoryAction action);
 
-// "xgboost" | "linear", as in topology files.
-const char* RegistryFormatName(ModelFormat format);
+// "xgboost" | "linear", as in topology files (ModelFormatName() names them).
 std::optional<ModelFormat> ParseRegistryFormat(const std::string& name);
 
 // One line of history.jsonl.

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "config/topology_writer.h"
 #include "proto/codec.h"
 #include "proto/curve.h"
 #include "proto/service_notify.h"
@@ -43,7 +44,7 @@ Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer,
       to_sink_(context, zmq::socket_type::push),
       registry_(std::make_shared<prometheus::Registry>()),
       metrics_(*registry_, scorer_.model().version(),
-               topology.model.format == ModelFormat::kLinear ? "linear" : "xgboost") {
+               ModelFormatName(topology.model.format)) {
   to_sink_.set(zmq::sockopt::sndhwm, kResultsHwm);
   to_sink_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
   result_.worker_id = id_;
