@@ -137,20 +137,23 @@ Status CreateUser(InstallReport* report) {
 Status SetUpKeys(const SecurityConfig& security, bool head, bool chown_to_user, Writer& writer,
                  InstallReport* report) {
   const std::string secret = writer.Under(security.secret_key).string();
+  const std::string public_key = PublicKeyPathOf(security.secret_key);
   if (!fs::exists(secret)) {
-    std::error_code error;
-    fs::create_directories(fs::path(secret).parent_path(), error);
-    if (error) return Status::Error("cannot create " + fs::path(secret).parent_path().string() + ": " + error.message());
-    if (!security.secret_key.ends_with(".key_secret")) {
+    if (!security.secret_key.ends_with(kSecretKeySuffix)) {
       return Status::Error("security.secret_key " + security.secret_key +
                            " does not exist and does not end in .key_secret, so no key pair can be made for it; "
                            "name it <name>.key_secret, or make it with `scorepipe keygen`");
     }
+    std::error_code error;
+    fs::create_directories(fs::path(secret).parent_path(), error);
+    if (error) return Status::Error("cannot create " + fs::path(secret).parent_path().string() + ": " + error.message());
     Result<CurveKeyPair> pair = NewCurveKeyPair();
     if (!pair.ok()) return pair.status();
-    if (Status s = WriteKeyPair(secret.substr(0, secret.size() - 11), pair.value()); !s.ok()) return s;
+    if (Status s = WriteKeyPair(secret.substr(0, secret.size() - kSecretKeySuffix.size()), pair.value()); !s.ok()) {
+      return s;
+    }
     report->written.push_back(security.secret_key);
-    report->written.push_back(security.secret_key.substr(0, security.secret_key.size() - 7));
+    report->written.push_back(public_key);
     if (chown_to_user) {
       const struct passwd* user = getpwnam(kUser);
       if (user == nullptr || ::chown(secret.c_str(), user->pw_uid, user->pw_gid) != 0) {
@@ -170,15 +173,14 @@ Status SetUpKeys(const SecurityConfig& security, bool head, bool chown_to_user, 
     if (error) return Status::Error("cannot create " + security.authorized_keys + ": " + error.message());
     report->next_steps.push_back("copy " + security.server_key + " (this head's public key) to " +
                                  security.server_key + " on every worker host");
-  } else if (!fs::exists(server_key)) {
+    return Status::Ok();  // a head's own key is always let in
+  }
+  if (!fs::exists(server_key)) {
     report->next_steps.push_back("copy the head's public key to " + security.server_key);
   }
-  if (!head) {  // a head's own key is always let in
-    report->next_steps.push_back("authorize this host on the head: copy " +
-                                 security.secret_key.substr(0, security.secret_key.size() - 7) + " to " +
-                                 security.authorized_keys + "/" + HostName() + ".key there (public key " +
-                                 own->public_key + ")");
-  }
+  report->next_steps.push_back("authorize this host on the head: copy " + public_key + " to " +
+                               security.authorized_keys + "/" + HostName() + ".key there (public key " +
+                               own->public_key + ")");
   return Status::Ok();
 }
 

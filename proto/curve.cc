@@ -44,12 +44,6 @@ Status WriteNew(const std::string& path, const std::string& text, mode_t mode) {
   return Status::Ok();
 }
 
-std::string PublicPathOf(const std::string& secret_path) {
-  constexpr std::string_view kSecretSuffix = "_secret";
-  if (secret_path.ends_with(kSecretSuffix)) return secret_path.substr(0, secret_path.size() - kSecretSuffix.size());
-  return secret_path + ".pub";
-}
-
 Status SetOption(zmq::socket_t& socket, int option, const void* value, size_t size, const char* name) {
   if (zmq_setsockopt(socket.handle(), option, value, size) != 0) {
     return Status::Error(std::string("cannot set ") + name + ": " + zmq_strerror(zmq_errno()));
@@ -58,6 +52,11 @@ Status SetOption(zmq::socket_t& socket, int option, const void* value, size_t si
 }
 
 }  // namespace
+
+std::string PublicKeyPathOf(const std::string& secret_path) {
+  if (!secret_path.ends_with(kSecretKeySuffix)) return secret_path + ".pub";
+  return secret_path.substr(0, secret_path.size() - kSecretKeySuffix.size()) + std::string(kPublicKeySuffix);
+}
 
 Result<CurveKeyPair> NewCurveKeyPair() {
   char public_key[kCurveKeyChars + 1];
@@ -69,8 +68,8 @@ Result<CurveKeyPair> NewCurveKeyPair() {
 }
 
 Status WriteKeyPair(const std::string& prefix, const CurveKeyPair& pair) {
-  const std::string public_path = prefix + ".key";
-  const std::string secret_path = prefix + ".key_secret";
+  const std::string public_path = prefix + std::string(kPublicKeySuffix);
+  const std::string secret_path = prefix + std::string(kSecretKeySuffix);
   for (const std::string& path : {public_path, secret_path}) {
     if (fs::exists(path)) return Status::Error(path + " exists; refusing to overwrite a key file");
   }
@@ -101,7 +100,7 @@ Result<CurveKeyPair> ReadKeyPair(const std::string& secret_path) {
   }
   Result<std::string> secret = ReadKeyFile(secret_path);
   if (!secret.ok()) return secret.status();
-  Result<std::string> pub = ReadKeyFile(PublicPathOf(secret_path));
+  Result<std::string> pub = ReadKeyFile(PublicKeyPathOf(secret_path));
   if (!pub.ok()) return pub.status();
   return CurveKeyPair{pub.value(), secret.value()};
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <zmq.hpp>
 
@@ -26,6 +27,9 @@
 namespace scorepipe {
 
 constexpr size_t kCurveKeyChars = 40;  // Z85 of 32 bytes
+// A key pair's files: "<prefix>.key" (public) and "<prefix>.key_secret".
+constexpr std::string_view kPublicKeySuffix = ".key";
+constexpr std::string_view kSecretKeySuffix = ".key_secret";
 
 struct CurveKeyPair {
   std::string public_key;  // Z85
@@ -37,6 +41,9 @@ Result<CurveKeyPair> NewCurveKeyPair();
 // Writes `<prefix>.key` and `<prefix>.key_secret` (0600). Refuses to
 // overwrite either, and says which exists.
 Status WriteKeyPair(const std::string& prefix, const CurveKeyPair& pair);
+// The public key file beside a secret key file: "x.key_secret" -> "x.key"
+// (any other name: "<name>.pub").
+std::string PublicKeyPathOf(const std::string& secret_path);
 // Reads a key file: one Z85 key; an error names the file and what is wrong.
 Result<std::string> ReadKeyFile(const std::string& path);
 // Reads `<prefix>.key_secret` and `<prefix>.key`; the secret file must not be
