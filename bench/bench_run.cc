@@ -175,6 +175,15 @@ Status RunBench(const BenchOptions& options) {
       if (Status s = bench.value()->Stop(); status.ok() && !s.ok()) status = s;
     }
   }
+  // The drain on a cluster of its own, stopped afterwards (a failed stop
+  // fails the run).
+  auto drain_fresh_cluster = [&](const Topology& cluster) -> Result<RunFigures> {
+    auto bench = PipelineBench::Start(cluster, redis_server.value()->pid(), options.bin_dir, dir.string());
+    if (!bench.ok()) return bench.status();
+    Result<RunFigures> run = bench.value()->Drain(messages, progress("drain"));
+    if (Status s = bench.value()->Stop(); run.ok() && !s.ok()) return s;
+    return run;
+  };
   if (status.ok() && wanted("plain")) {
     // The price of CURVE: the same drain with CURVE and with plain links, on
     // fresh clusters, alternately (CURVE, plain, CURVE, plain) so that warm-up
@@ -188,13 +197,7 @@ Status RunBench(const BenchOptions& options) {
                    " of 2");
       Topology links = topology;
       if (!curve) links.security = SecurityConfig{};
-      auto bench = PipelineBench::Start(links, redis_server.value()->pid(), options.bin_dir, dir.string());
-      if (!bench.ok()) {
-        status = bench.status();
-        break;
-      }
-      Result<RunFigures> run = bench.value()->Drain(messages, progress("drain"));
-      if (Status s = bench.value()->Stop(); run.ok() && !s.ok()) run = s;
+      Result<RunFigures> run = drain_fresh_cluster(links);
       if (!run.ok()) {
         status = run.status();
         break;
@@ -213,13 +216,7 @@ Status RunBench(const BenchOptions& options) {
     Announce(++step, steps, "pipeline on Redis Streams: drain " + WithThousands(static_cast<int64_t>(n)));
     Topology streams = topology;
     streams.queue.kind = QueueKind::kRedisStream;
-    auto bench = PipelineBench::Start(streams, redis_server.value()->pid(), options.bin_dir, dir.string());
-    if (!bench.ok()) {
-      status = bench.status();
-    } else {
-      keep(bench.value()->Drain(messages, progress("drain")));
-      if (Status s = bench.value()->Stop(); status.ok() && !s.ok()) status = s;
-    }
+    keep(drain_fresh_cluster(streams));
   }
 
   double reference = 0;
