@@ -95,8 +95,18 @@ class ModelRolloutTest : public ::testing::Test {
     return std::move(scorer.value());
   }
 
-  // Waits until the status shows `workers` workers, each on `version`
-  // (with `error` as its model_error).
+  // Starts the cluster and waits until both workers run v1.
+  void StartOnV1() {
+    ASSERT_TRUE(h_->StartUp().ok());
+    security_ = h_->security();
+    ASSERT_TRUE(security_.ok());
+    probe_ = std::make_unique<StatusProbe>(h_->topology().ventilator.status.connect, security_.value());
+    ClusterStatus status;
+    ASSERT_TRUE(WaitForStatus(*probe_, "v1", "", &status)) << h_->LogTail("worker-1");
+  }
+
+  // Waits until the status shows both workers on `version`, with a
+  // model_error that contains `error_part` (or none, when it is empty).
   bool WaitForStatus(StatusProbe& probe, const std::string& version, const std::string& error_part,
                      ClusterStatus* last) {
     return WaitUntil(
@@ -117,6 +127,8 @@ class ModelRolloutTest : public ::testing::Test {
 
   std::unique_ptr<ClusterHarness> h_;
   std::string registry_;
+  Result<LinkSecurity> security_ = Status::Error("not started");
+  std::unique_ptr<StatusProbe> probe_;
 };
 
 // One batch as the sink's live feed shows it.
@@ -127,19 +139,16 @@ struct FedBatch {
 };
 
 TEST_F(ModelRolloutTest, PromoteAndRollbackMidStreamLoseNothingAndEachResultNamesItsVersion) {
-  ASSERT_TRUE(h_->StartUp().ok());
-  auto security = h_->security();
-  ASSERT_TRUE(security.ok());
-  StatusProbe probe(h_->topology().ventilator.status.connect, security.value());
+  ASSERT_NO_FATAL_FAILURE(StartOnV1());
+  StatusProbe& probe = *probe_;
   ClusterStatus status;
-  ASSERT_TRUE(WaitForStatus(probe, "v1", "", &status)) << h_->LogTail("worker-1");
 
   // The live feed: which worker scored each batch, with which version.
   zmq::context_t context;
   zmq::socket_t feed(context, zmq::socket_type::sub);
   feed.set(zmq::sockopt::subscribe, "");
   feed.set(zmq::sockopt::rcvhwm, 100000);
-  ASSERT_TRUE(security->Client(feed).ok());
+  ASSERT_TRUE(security_->Client(feed).ok());
   feed.connect(h_->topology().sink.publish.connect);
   std::vector<FedBatch> fed;
   auto read_feed = [&](milliseconds for_how_long) {
@@ -259,12 +268,9 @@ TEST_F(ModelRolloutTest, AVersionThatDoesNotLoadLeavesEveryWorkerOnItsVersionAnd
   ASSERT_EQ(Model({"register", "fraud", "--version", "v3", "--model", broken, "--features",
                    ClusterHarness::SourceDir() + "/models/demo/features.yaml"}),
             0);
-  ASSERT_TRUE(h_->StartUp().ok());
-  auto security = h_->security();
-  ASSERT_TRUE(security.ok());
-  StatusProbe probe(h_->topology().ventilator.status.connect, security.value());
+  ASSERT_NO_FATAL_FAILURE(StartOnV1());
+  StatusProbe& probe = *probe_;
   ClusterStatus status;
-  ASSERT_TRUE(WaitForStatus(probe, "v1", "", &status)) << h_->LogTail("worker-1");
 
   ASSERT_EQ(Model({"promote", "fraud", "v3", "--force"}), 0);
   ASSERT_TRUE(WaitForStatus(probe, "v1", "version v3", &status)) << h_->LogTail("worker-1");
