@@ -42,7 +42,9 @@ Result<LoadedModel> LoadModelOf(const ModelConfig& config) {
 
 ModelWatcher::ModelWatcher(ModelConfig config, std::string running_version,
                            std::function<void(const Status&)> on_failure)
-    : config_(std::move(config)), on_failure_(std::move(on_failure)), running_version_(std::move(running_version)) {}
+    : config_(std::move(config)),
+      on_failure_(std::move(on_failure)),
+      running_version_(std::move(running_version)) {}
 
 ModelWatcher::~ModelWatcher() {
   {
@@ -53,7 +55,9 @@ ModelWatcher::~ModelWatcher() {
   if (thread_.joinable()) thread_.join();
 }
 
-void ModelWatcher::Start() { thread_ = std::thread([this] { Loop(); }); }
+void ModelWatcher::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 std::optional<LoadedModel> ModelWatcher::TakeLoaded() {
   std::lock_guard<std::mutex> lock(mu_);

@@ -59,7 +59,8 @@ class ModelWatcher {
   // `config` is the topology's registry model; `running_version` the version
   // the worker runs now. `on_failure` (may be empty) is called on the
   // watcher's thread with each failed load's error.
-  ModelWatcher(ModelConfig config, std::string running_version, std::function<void(const Status&)> on_failure);
+  ModelWatcher(ModelConfig config, std::string running_version,
+               std::function<void(const Status&)> on_failure);
   ~ModelWatcher();  // stops the thread and waits for it (at most one load)
   ModelWatcher(const ModelWatcher&) = delete;
   ModelWatcher& operator=(const ModelWatcher&) = delete;
@@ -85,9 +86,9 @@ class ModelWatcher {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;
-  std::string running_version_;          // what the worker runs, or will once it takes `loaded_`
-  std::optional<LoadedModel> loaded_;    // loaded, not yet taken
-  std::string failed_version_;           // the last version that failed to load
+  std::string running_version_;        // what the worker runs, or will once it takes `loaded_`
+  std::optional<LoadedModel> loaded_;  // loaded, not yet taken
+  std::string failed_version_;         // the last version that failed to load
   std::chrono::steady_clock::time_point failed_at_;
   std::string last_error_;
 };

@@ -248,10 +248,10 @@ void Worker::HeartbeatLoop() {
 }
 
 Status Worker::Run() {
+  const char* following = topology_.model.registry.empty() ? "" : ", following the registry's live version";
   spdlog::info("worker {} scoring with model {} {} ({}{}): {} -> {}; heartbeat every {} ms", id_,
-               topology_.model.name, scorer_.model().version(), topology_.model.path,
-               topology_.model.registry.empty() ? "" : ", following the registry's live version", topology_.ventilator.workers.connect,
-               topology_.sink.results.connect, topology_.heartbeat.interval_ms);
+               topology_.model.name, scorer_.model().version(), topology_.model.path, following,
+               topology_.ventilator.workers.connect, topology_.sink.results.connect, topology_.heartbeat.interval_ms);
   if (!topology_.model.registry.empty()) {
     watcher_ = std::make_unique<ModelWatcher>(topology_.model, scorer_.model().version(),
                                               [this](const Status&) { metrics_.LoadFailed(); });

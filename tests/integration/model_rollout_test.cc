@@ -158,7 +158,8 @@ TEST_F(ModelRolloutTest, PromoteAndRollbackMidStreamLoseNothingAndEachResultName
       zmq::poll(&item, 1, milliseconds(20));
       zmq::message_t frame;
       while (feed.recv(frame, zmq::recv_flags::dontwait)) {
-        auto batch = DecodeResultBatch(std::string_view(static_cast<const char*>(frame.data()), frame.size()));
+        auto batch =
+            DecodeResultBatch(std::string_view(static_cast<const char*>(frame.data()), frame.size()));
         if (batch.ok()) fed.push_back({batch->worker_id, batch->model_version, batch->scored_at_us});
       }
     }
@@ -179,7 +180,8 @@ TEST_F(ModelRolloutTest, PromoteAndRollbackMidStreamLoseNothingAndEachResultName
   while (!producer.done()) read_feed(milliseconds(200));
   ASSERT_TRUE(producer.Join().ok());
   const auto settle_until = Clock::now() + std::chrono::seconds(60);
-  while (h_->Outputs() < static_cast<long long>(kTotal) && Clock::now() < settle_until) read_feed(milliseconds(100));
+  while (h_->Outputs() < static_cast<long long>(kTotal) && Clock::now() < settle_until)
+    read_feed(milliseconds(100));
   read_feed(milliseconds(300));
 
   // Exactly one result per transaction, no dead letter, nothing left over.
@@ -216,7 +218,8 @@ TEST_F(ModelRolloutTest, PromoteAndRollbackMidStreamLoseNothingAndEachResultName
     const int64_t at_us = static_cast<int64_t>(std::llround(*at * 1e6));
     scored_ms.push_back(at_us / 1000);
     if (at_us < promoted_us - 1000 && r->model_version == "v2") ++early_v2;
-    if (at_us > promoted_us + kSwitchWindowUs && at_us < rolled_back_us && r->model_version == "v1") ++late_v1;
+    if (at_us > promoted_us + kSwitchWindowUs && at_us < rolled_back_us && r->model_version == "v1")
+      ++late_v1;
     if (at_us > rolled_back_us + kSwitchWindowUs && r->model_version == "v2") ++after_rollback_v2;
   }
   EXPECT_EQ(early_v2, 0u) << "results scored by v2 before it was promoted";
@@ -280,9 +283,11 @@ TEST_F(ModelRolloutTest, AVersionThatDoesNotLoadLeavesEveryWorkerOnItsVersionAnd
   ASSERT_GT(port, 0);
   auto metrics = ScrapeMetrics("127.0.0.1", port);
   ASSERT_TRUE(metrics.ok());
-  EXPECT_EQ(SampleValue(metrics.value(), "scorepipe_worker_model_load_failures_total"), 1.0) << metrics.value();
-  EXPECT_EQ(SampleValue(metrics.value(), "scorepipe_model_info{format=\"xgboost\",name=\"fraud\",version=\"v1\"}"),
-            1.0);
+  EXPECT_EQ(SampleValue(metrics.value(), "scorepipe_worker_model_load_failures_total"), 1.0)
+      << metrics.value();
+  EXPECT_EQ(
+      SampleValue(metrics.value(), "scorepipe_model_info{format=\"xgboost\",name=\"fraud\",version=\"v1\"}"),
+      1.0);
 
   // The cluster keeps scoring with v1 meanwhile.
   SyntheticInput input = MakeSyntheticInput(2000, 1, 5);

@@ -52,12 +52,15 @@ class ModelWatcherTest : public ::testing::Test {
     ASSERT_TRUE(record.ok()) << record.status().message();
   }
   void Promote(const std::string& version, bool force = false) {
-    Result<PromoteResult> result = registry_.Promote(PromoteRequest{"fraud", version, force, std::nullopt, ""});
+    Result<PromoteResult> result =
+        registry_.Promote(PromoteRequest{"fraud", version, force, std::nullopt, ""});
     ASSERT_TRUE(result.ok()) << result.status().message();
   }
 
   // A linear model on the demo's four features.
-  std::string LinearModel() { return Write("linear.yaml", "format: linear\nweights: [0, 0, 0, 0.001]\nbias: -2\n"); }
+  std::string LinearModel() {
+    return Write("linear.yaml", "format: linear\nweights: [0, 0, 0, 0.001]\nbias: -2\n");
+  }
 
   // Waits for the watcher to offer a loaded version; empty when none came.
   std::optional<LoadedModel> WaitForLoaded(ModelWatcher& watcher) {
