@@ -26,8 +26,7 @@ Status ValidateDemoOptions(const TrainOptions& o) {
 
 }  // namespace
 
-Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
-  if (Status s = ValidateDemoOptions(o); !s.ok()) return s;
+TrainingOptions DemoTrainingOptions(const TrainOptions& o) {
   TrainingOptions training;
   training.algorithm = TrainAlgorithm::kXgboost;
   training.validation_fraction = o.test_fraction;
@@ -37,6 +36,12 @@ Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
   training.xgboost.eta = o.eta;
   training.xgboost.nthread = o.nthread;
   training.progress = o.progress;
+  return training;
+}
+
+Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
+  if (Status s = ValidateDemoOptions(o); !s.ok()) return s;
+  const TrainingOptions training = DemoTrainingOptions(o);
   if (Status s = ValidateTrainingOptions(training); !s.ok()) return s;
   auto progress = [&](const std::string& line) {
     if (o.progress) o.progress(line);

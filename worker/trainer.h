@@ -49,6 +49,11 @@ struct TrainReport {
   std::string metrics_path;     // out_dir/metrics.json
 };
 
+// The TrainModel options the demo trains with: xgboost with options' rounds,
+// depth, eta, seed and threads; test_fraction as the validation fraction; no
+// early stopping.
+TrainingOptions DemoTrainingOptions(const TrainOptions& options);
+
 // Trains through TrainModel (worker/training.h) and writes the three files;
 // an error names what failed.
 Result<TrainReport> TrainDemoModel(const TrainOptions& options);

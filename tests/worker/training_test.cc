@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "bench/synthetic.h"
 #include "tests/worker/worker_test_util.h"
 #include "worker/feature_spec.h"
 #include "worker/linear_model.h"
@@ -22,24 +21,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Synthetic labelled transactions as model rows (the upstream features).
-struct Data {
-  std::vector<Transaction> txs;
-  std::vector<float> rows;
-  std::vector<float> labels;
-};
+using Data = testing::LabelledRows;
 
-Data Synthetic(size_t n, uint64_t seed = 7) {
-  Data data;
-  SyntheticTransactions generator(seed);
-  for (size_t i = 0; i < n; ++i) {
-    LabelledTransaction t = generator.Next();
-    data.txs.push_back(std::move(t.parsed));
-    data.labels.push_back(static_cast<float>(t.label));
-  }
-  FeatureExtractor(UpstreamFeatureSpec()).Extract(data.txs, &data.rows);
-  return data;
-}
+Data Synthetic(size_t n) { return testing::SyntheticRows(n, 7); }
 
 TrainingOptions Options(TrainAlgorithm algorithm) {
   TrainingOptions o;
