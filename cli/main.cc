@@ -1,7 +1,8 @@
 // scorepipe: the one command for people. `up` runs a cluster on this host,
 // `demo` runs one on a private Redis with synthetic data, `push` feeds
 // synthetic transactions, `status` shows what a running cluster is doing,
-// `model` keeps the registry of model versions;
+// `model` keeps the registry of model versions, `dataset` writes a labelled
+// demo file;
 // `bridge|ventilator|worker|sink|train-demo` run the role programs that sit
 // beside this one (as `git <command>` does).
 #include <spdlog/spdlog.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "cli/dataset_command.h"
 #include "cli/demo.h"
 #include "cli/install.h"
 #include "cli/model_command.h"
@@ -20,7 +22,7 @@
 #include "cli/synthetic_push.h"
 #include "config/node_setup.h"
 #include "proto/node.h"
-#include "worker/model.h"
+#include "worker/model_watcher.h"
 
 namespace {
 
@@ -48,8 +50,8 @@ int Up(const std::string& config_path, const std::string& log_dir, const std::st
     return 2;
   }
   // A model that cannot load would only make every worker fail: say so now.
-  if (auto scorer = scorepipe::LoadScorer(topology->model); !scorer.ok()) {
-    spdlog::critical("cannot load the model: {}", scorer.status().message());
+  if (auto model = scorepipe::LoadModelOf(topology->model); !model.ok()) {
+    spdlog::critical("cannot load the model: {}", model.status().message());
     return 1;
   }
   if (!log_dir.empty()) std::filesystem::create_directories(log_dir);
@@ -102,6 +104,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   demo->add_flag("--keep", demo_options.keep_dir, "keep the temporary directory with the logs");
 
+  // --seed and --first-id: which synthetic stream `push` and `dataset` take.
+  const auto add_stream_options = [](CLI::App* command, uint64_t& seed, int64_t& first_id) {
+    command->add_option("--seed", seed, "seed of the synthetic stream (same seed, same transactions)")
+        ->capture_default_str();
+    command->add_option("--first-id", first_id, "id of the first transaction; the rest count up")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+  };
   scorepipe::PushOptions push_options;
   CLI::App* push = app.add_subcommand("push", "push synthetic upstream transactions into queue.input");
   push->add_option("-c,--config", push_options.config_path, "topology YAML (its queue: section says where)")
@@ -110,11 +120,7 @@ int main(int argc, char** argv) {
   push->add_option("-n,--count", push_options.count, "how many transactions")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000000));
-  push->add_option("--seed", push_options.seed, "seed of the synthetic stream (same seed, same transactions)")
-      ->capture_default_str();
-  push->add_option("--first-id", push_options.first_id, "id of the first transaction; the rest count up")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_stream_options(push, push_options.seed, push_options.first_id);
   push->add_option("--chunk", push_options.chunk, "transactions per round of pushes to the queue")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
@@ -270,6 +276,22 @@ int main(int argc, char** argv) {
   model_diff->add_option("v1", model_options.version, "the first version")->required();
   model_diff->add_option("v2", model_options.version_b, "the second version")->required();
 
+  scorepipe::DatasetOptions dataset_options;
+  CLI::App* dataset = app.add_subcommand(
+      "dataset", "write a labelled file of synthetic transactions (CSV or JSON lines) for evaluate and training");
+  dataset->add_option("-n,--rows", dataset_options.rows, "how many transactions")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1000000000}));
+  add_stream_options(dataset, dataset_options.seed, dataset_options.first_id);
+  dataset->add_option("-o,--out", dataset_options.out_path, "the file to write: .csv, .jsonl or .ndjson")
+      ->required();
+  dataset->add_option("--label-column", dataset_options.label_column, "the label's column (CSV) or key (JSON)")
+      ->capture_default_str();
+  dataset->footer(
+      "Rows are the upstream transaction format plus the label (1 fraud, 0 not), drawn by the\n"
+      "same deterministic generator as `push` and train-demo. A long run prints a line per\n"
+      "million rows on stderr. Exit code: 0 written, 1 failed, 2 bad usage.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -284,6 +306,7 @@ int main(int argc, char** argv) {
     spdlog::set_level(spdlog::level::warn);  // the model loaders' info lines are not for this output
     return scorepipe::RunModelCommand(model_options);
   }
+  if (dataset->parsed()) return scorepipe::RunDataset(dataset_options);
   if (keygen->parsed()) {
     auto pair = scorepipe::NewCurveKeyPair();
     scorepipe::Status written = pair.ok() ? scorepipe::WriteKeyPair(keygen_prefix, pair.value()) : pair.status();
