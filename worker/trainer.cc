@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <numeric>
 #include <utility>
 
 #include "bench/synthetic.h"
+#include "worker/evaluation.h"
 #include "worker/feature_spec.h"
 #include "worker/xgboost_model.h"
 
@@ -78,37 +78,6 @@ double PositiveRate(const float* labels, size_t n) {
 }
 
 }  // namespace
-
-Result<double> RocAuc(const std::vector<float>& scores, const std::vector<float>& labels) {
-  if (scores.size() != labels.size()) {
-    return Status::Error("auc: " + std::to_string(scores.size()) + " scores but " +
-                         std::to_string(labels.size()) + " labels");
-  }
-  std::vector<size_t> order(scores.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
-  // Mann-Whitney U: sum of the positives' ranks (1-based, ties averaged).
-  double positive_rank_sum = 0;
-  double positives = 0;
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j < order.size() && scores[order[j]] == scores[order[i]]) ++j;
-    const double mean_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
-    for (size_t k = i; k < j; ++k) {
-      if (labels[order[k]] > 0.5f) {
-        positive_rank_sum += mean_rank;
-        positives += 1;
-      }
-    }
-    i = j;
-  }
-  const double negatives = static_cast<double>(scores.size()) - positives;
-  if (positives == 0 || negatives == 0) {
-    return Status::Error("auc: needs both classes; got " + FormatDouble(positives) +
-                         " positives and " + FormatDouble(negatives) + " negatives");
-  }
-  return (positive_rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives);
-}
 
 Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
   if (Status s = ValidateOptions(o); !s.ok()) return s;

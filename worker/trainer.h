@@ -51,11 +51,6 @@ struct TrainReport {
 // Trains and writes the three files; an error names what failed.
 Result<TrainReport> TrainDemoModel(const TrainOptions& options);
 
-// ROC AUC of `scores` for binary `labels` (the probability that a random
-// positive scores above a random negative, ties counting one half). An error
-// when the sizes differ or one class is absent.
-Result<double> RocAuc(const std::vector<float>& scores, const std::vector<float>& labels);
-
 }  // namespace scorepipe
 
 #endif  // SCOREPIPE_WORKER_TRAINER_H_
