@@ -21,7 +21,7 @@
 #include <string>
 
 #include "proto/status.h"
-#include "worker/training.h"  // RocAuc, for the callers that measure a demo model
+#include "worker/training.h"
 
 namespace scorepipe {
 

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <initializer_list>
 #include <memory>
-#include <numeric>
 #include <utility>
 
+#include "worker/evaluation.h"
 #include "worker/file_util.h"
 #include "worker/linear_model.h"
 #include "worker/xgboost_model.h"
@@ -75,17 +75,14 @@ Result<Split> SplitRows(const std::vector<float>& labels, double validation_frac
 }
 
 // The metrics of a written model's validation scores.
-Status MeasureValidation(const std::vector<float>& scores, const std::vector<float>& truth,
+Status MeasureValidation(const std::vector<double>& scores, const float* labels, size_t n,
                          TrainingReport* report) {
-  Result<double> auc = RocAuc(scores, truth);
-  if (!auc.ok()) return auc.status().WithContext("validation rows");
-  Result<double> pr_auc = PrAuc(scores, truth);
-  if (!pr_auc.ok()) return pr_auc.status().WithContext("validation rows");
-  Result<double> logloss = LogLoss(scores, truth);
-  if (!logloss.ok()) return logloss.status().WithContext("validation rows");
-  report->validation_auc = *auc;
-  report->validation_pr_auc = *pr_auc;
-  report->validation_logloss = *logloss;
+  Result<Evaluation> evaluation = Evaluate(scores, std::vector<float>(labels, labels + n));
+  if (!evaluation.ok()) return evaluation.status().WithContext("validation rows");
+  // SplitRows made sure both classes are there, so both figures are defined.
+  report->validation_auc = evaluation->roc_auc.value_or(0);
+  report->validation_pr_auc = evaluation->average_precision.value_or(0);
+  report->validation_logloss = evaluation->log_loss;
   return Status::Ok();
 }
 
@@ -216,9 +213,10 @@ Status TrainXgboost(const std::vector<float>& rows, size_t width, const std::vec
     return Status::Error("xgboost: " + std::to_string(n_pred) + " predictions for " +
                          std::to_string(split.validation_rows) + " validation rows");
   }
-  const std::vector<float> scores(pred, pred + n_pred);
-  const std::vector<float> truth(validation_labels, validation_labels + split.validation_rows);
-  if (Status s = MeasureValidation(scores, truth, report); !s.ok()) return s;
+  const std::vector<double> scores(pred, pred + n_pred);
+  if (Status s = MeasureValidation(scores, validation_labels, split.validation_rows, report); !s.ok()) {
+    return s;
+  }
   if (XGBoosterSaveModel(final_model, model_path.c_str()) != 0) {
     return XgbError(model_path + ": cannot save the model");
   }
@@ -312,9 +310,9 @@ Status TrainLinear(const std::vector<float>& rows, size_t width, const std::vect
       !s.ok()) {
     return s;
   }
-  const std::vector<float> scores(p_fraud.begin(), p_fraud.end());
-  const std::vector<float> truth(validation_labels, validation_labels + split.validation_rows);
-  if (Status s = MeasureValidation(scores, truth, report); !s.ok()) return s;
+  if (Status s = MeasureValidation(p_fraud, validation_labels, split.validation_rows, report); !s.ok()) {
+    return s;
+  }
 
   std::string text = "format: linear\nweights: [";
   for (Eigen::Index j = 0; j < d; ++j) {
@@ -322,31 +320,6 @@ Status TrainLinear(const std::vector<float>& rows, size_t width, const std::vect
   }
   text += "]\nbias: " + FormatDouble(report->linear_bias, 17) + "\n";
   return WriteWholeFile(model_path, text);
-}
-
-// The rows in descending score order, for the ranking metrics.
-std::vector<size_t> Ranking(const std::vector<float>& scores) {
-  std::vector<size_t> order(scores.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
-  return order;
-}
-
-Status CheckBinaryScores(const std::vector<float>& scores, const std::vector<float>& labels,
-                         const char* metric, double* positives) {
-  if (scores.size() != labels.size()) {
-    return Status::Error(std::string(metric) + ": " + std::to_string(scores.size()) +
-                         " scores but " + std::to_string(labels.size()) + " labels");
-  }
-  *positives = 0;
-  for (float label : labels) *positives += label > 0.5f ? 1 : 0;
-  const double negatives = static_cast<double>(labels.size()) - *positives;
-  if (*positives == 0 || negatives == 0) {
-    return Status::Error(std::string(metric) + ": needs both classes; got " +
-                         FormatDouble(*positives) + " positives and " + FormatDouble(negatives) +
-                         " negatives");
-  }
-  return Status::Ok();
 }
 
 // The value among `values` whose name is `name`.
@@ -459,59 +432,6 @@ Result<TrainingReport> TrainModel(const std::vector<float>& rows, size_t width,
                      FormatDouble(report.validation_logloss, 6) + "; wrote " + model_path);
   }
   return report;
-}
-
-Result<double> RocAuc(const std::vector<float>& scores, const std::vector<float>& labels) {
-  double positives = 0;
-  if (Status s = CheckBinaryScores(scores, labels, "auc", &positives); !s.ok()) return s;
-  // Mann-Whitney U over the descending ranking: each positive beats the
-  // negatives ranked below it and half of those tied with it.
-  const double negatives = static_cast<double>(scores.size()) - positives;
-  const std::vector<size_t> order = Ranking(scores);
-  double wins = 0;
-  double negatives_above = 0;
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    double tied_positives = 0, tied_negatives = 0;
-    for (; j < order.size() && scores[order[j]] == scores[order[i]]; ++j) {
-      (labels[order[j]] > 0.5f ? tied_positives : tied_negatives) += 1;
-    }
-    wins += tied_positives * (negatives - negatives_above - tied_negatives / 2);
-    negatives_above += tied_negatives;
-    i = j;
-  }
-  return wins / (positives * negatives);
-}
-
-Result<double> PrAuc(const std::vector<float>& scores, const std::vector<float>& labels) {
-  double positives = 0;
-  if (Status s = CheckBinaryScores(scores, labels, "pr_auc", &positives); !s.ok()) return s;
-  const std::vector<size_t> order = Ranking(scores);
-  double sum = 0, true_positives = 0;
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    double tied_positives = 0;
-    for (; j < order.size() && scores[order[j]] == scores[order[i]]; ++j) {
-      tied_positives += labels[order[j]] > 0.5f ? 1 : 0;
-    }
-    true_positives += tied_positives;
-    sum += tied_positives * true_positives / static_cast<double>(j);
-    i = j;
-  }
-  return sum / positives;
-}
-
-Result<double> LogLoss(const std::vector<float>& scores, const std::vector<float>& labels) {
-  if (scores.size() != labels.size() || scores.empty()) {
-    return Status::Error("logloss: " + std::to_string(scores.size()) + " scores and " +
-                         std::to_string(labels.size()) + " labels; need as many, at least one");
-  }
-  double sum = 0;
-  for (size_t i = 0; i < scores.size(); ++i) {
-    const double p = std::clamp(static_cast<double>(scores[i]), 1e-15, 1 - 1e-15);
-    sum -= labels[i] > 0.5f ? std::log(p) : std::log(1 - p);
-  }
-  return sum / static_cast<double>(scores.size());
 }
 
 }  // namespace scorepipe

@@ -98,9 +98,10 @@ struct TrainingReport {
   size_t validation_rows = 0;
   double train_fraud_rate = 0;       // share of label 1
   double validation_fraud_rate = 0;
-  // Measured here on the validation rows with the model as written.
+  // On the validation rows with the model as written (worker/evaluation.h's
+  // roc_auc, average_precision and log_loss).
   double validation_auc = 0;
-  double validation_pr_auc = 0;      // average precision
+  double validation_pr_auc = 0;
   double validation_logloss = 0;
   // xgboost: rounds run and the 0-based best round kept (rounds - 1 without
   // early stopping); linear: Newton steps taken, best_iteration = iterations - 1.
@@ -118,19 +119,6 @@ struct TrainingReport {
 Result<TrainingReport> TrainModel(const std::vector<float>& rows, size_t width,
                                   const std::vector<float>& labels,
                                   const TrainingOptions& options, const std::string& model_path);
-
-// ROC AUC of `scores` for binary `labels` (the probability that a random
-// positive scores above a random negative, ties counting one half). An error
-// when the sizes differ or one class is absent.
-Result<double> RocAuc(const std::vector<float>& scores, const std::vector<float>& labels);
-
-// Average precision: the mean, over the positives, of the precision among
-// the rows scoring at least as high (tied rows enter together). Same errors.
-Result<double> PrAuc(const std::vector<float>& scores, const std::vector<float>& labels);
-
-// Mean negative log-likelihood, probabilities clipped to [1e-15, 1 - 1e-15].
-// An error when the sizes differ or there are no rows.
-Result<double> LogLoss(const std::vector<float>& scores, const std::vector<float>& labels);
 
 // `v` with this many significant digits ("%.*g"): 17 round-trips a double
 // (model files), 10 is for messages and reports.

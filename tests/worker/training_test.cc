@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "tests/worker/worker_test_util.h"
+#include "worker/evaluation.h"
 #include "worker/feature_spec.h"
 #include "worker/linear_model.h"
 #include "worker/model.h"
@@ -166,7 +166,7 @@ TEST(TrainModel, LinearModelFileScoresAsTheFit) {
   for (size_t i = 0; i < results.size(); ++i) {
     ASSERT_EQ(results[i].fraud_probability, expected[i]) << "row " << i;
   }
-  const std::vector<float> validation(expected.end() - 2000, expected.end());
+  const std::vector<double> validation(expected.end() - 2000, expected.end());
   EXPECT_NEAR(*RocAuc(validation, LastLabels(data, 2000)), report->validation_auc, 1e-12);
 }
 
@@ -228,22 +228,6 @@ TEST(TrainModel, BadOptionsAndDataAreErrors) {
                   .status()
                   .message(),
               HasSubstr("cannot save the model"));
-}
-
-TEST(PrAuc, AveragesPrecisionAtEachPositive) {
-  // Ranking 0.9(+) 0.8(-) 0.7(+): precisions 1 and 2/3.
-  EXPECT_DOUBLE_EQ(*PrAuc({0.9f, 0.8f, 0.7f}, {1, 0, 1}), (1.0 + 2.0 / 3.0) / 2);
-  EXPECT_DOUBLE_EQ(*PrAuc({0.9f, 0.8f, 0.1f}, {1, 1, 0}), 1.0);
-  // Tied rows enter together.
-  EXPECT_DOUBLE_EQ(*PrAuc({0.5f, 0.5f}, {1, 0}), 0.5);
-  EXPECT_THAT(PrAuc({0.1f}, {0}).status().message(), HasSubstr("needs both classes"));
-}
-
-TEST(LogLoss, MeanNegativeLogLikelihood) {
-  EXPECT_NEAR(*LogLoss({0.5f, 0.5f}, {1, 0}), std::log(2.0), 1e-12);
-  EXPECT_NEAR(*LogLoss({1.0f, 0.0f}, {1, 0}), 1e-15, 1e-14);
-  EXPECT_GT(*LogLoss({0.0f}, {1}), 30);  // clipped, finite
-  EXPECT_THAT(LogLoss({}, {}).status().message(), HasSubstr("at least one"));
 }
 
 TEST(TrainAlgorithm, NamesRoundTrip) {
