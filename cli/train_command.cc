@@ -73,7 +73,9 @@ std::string DataSummaryYaml(const TrainCommandOptions& o, const FeatureSpec& spe
   const TrainingOptions& t = o.training;
   YAML::Emitter out;
   out.SetDoublePrecision(10);  // 0.3, not 0.29999999999999999
-  auto field = [&out](const char* key, const auto& value) { out << YAML::Key << key << YAML::Value << value; };
+  auto field = [&out](const char* key, const auto& value) {
+    out << YAML::Key << key << YAML::Value << value;
+  };
   out << YAML::BeginMap;
   field("file", fs::absolute(o.data_path).string());
   field("label_column", o.label_column);
@@ -81,7 +83,8 @@ std::string DataSummaryYaml(const TrainCommandOptions& o, const FeatureSpec& spe
   field("fraud_rate", fraud_rate);
   field("train_rows", r.train_rows);
   field("validation_rows", r.validation_rows);
-  field("validation", "the last " + FormatDouble(100 * t.validation_fraction) + "% of the rows, in file order");
+  field("validation",
+        "the last " + FormatDouble(100 * t.validation_fraction) + "% of the rows, in file order");
   std::vector<std::string> names;
   for (const FeatureDef& def : spec.features) names.push_back(def.name);
   out << YAML::Key << "features" << YAML::Value << YAML::Flow << names;
@@ -143,24 +146,23 @@ int RunTrainCommand(const TrainCommandOptions& options, FILE* out, FILE* err) {
   std::vector<float> rows;
   extractor.Extract(data->transactions, &rows);
   data->transactions = {};
-  progress(std::to_string(data->labels.size()) + " labelled rows, " +
-           std::to_string(extractor.width()) + " features from " + options.features_path);
+  progress(std::to_string(data->labels.size()) + " labelled rows, " + std::to_string(extractor.width()) +
+           " features from " + options.features_path);
 
   Result<TempFolder> folder = TempFolder::Make();
   if (!folder.ok()) return Fail(err, 1, folder.status());
   TrainingOptions training = options.training;
   training.progress = progress;
   const std::string model_path = folder->File(TrainedModelFileName(training.algorithm));
-  Result<TrainingReport> report =
-      TrainModel(rows, extractor.width(), data->labels, training, model_path);
+  Result<TrainingReport> report = TrainModel(rows, extractor.width(), data->labels, training, model_path);
   if (!report.ok()) return Fail(err, 1, report.status().WithContext(options.data_path));
 
   RegisterRequest request;
   request.name = options.name;
   request.model_path = model_path;
   request.features_path = options.features_path;
-  request.format = training.algorithm == TrainAlgorithm::kXgboost ? ModelFormat::kXgboost
-                                                                  : ModelFormat::kLinear;
+  request.format =
+      training.algorithm == TrainAlgorithm::kXgboost ? ModelFormat::kXgboost : ModelFormat::kLinear;
   request.version = options.version;
   request.metrics_path = folder->File("metrics.yaml");
   request.data_summary_path = folder->File("data_summary.yaml");

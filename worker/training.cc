@@ -28,8 +28,7 @@ Status XgbError(const std::string& what) {
 }
 
 Status OutOfRange(const std::string& field, const std::string& value, const std::string& allowed) {
-  return Status::Error("train options: " + field + ": " + value +
-                       " is out of range; allowed: " + allowed);
+  return Status::Error("train options: " + field + ": " + value + " is out of range; allowed: " + allowed);
 }
 
 Status CheckInt(const char* field, int value, int lo, int hi) {
@@ -60,8 +59,7 @@ Result<Split> SplitRows(const std::vector<float>& labels, double validation_frac
   report->train_rows = split.train_rows;
   report->validation_rows = split.validation_rows;
   report->train_fraud_rate = PositiveRate(labels.data(), split.train_rows);
-  report->validation_fraud_rate =
-      PositiveRate(labels.data() + split.train_rows, split.validation_rows);
+  report->validation_fraud_rate = PositiveRate(labels.data() + split.train_rows, split.validation_rows);
   for (const auto& [what, rate] : {std::pair<const char*, double>{"training", report->train_fraud_rate},
                                    {"validation", report->validation_fraud_rate}}) {
     if (rate == 0 || rate == 1) {
@@ -118,12 +116,10 @@ Status TrainXgboost(const std::vector<float>& rows, size_t width, const std::vec
     if (o.progress) o.progress(line);
   };
   const float* validation_labels = labels.data() + split.train_rows;
-  Result<DMatrixPtr> train =
-      MakeDMatrix(rows.data(), split.train_rows, width, labels.data(), "training");
+  Result<DMatrixPtr> train = MakeDMatrix(rows.data(), split.train_rows, width, labels.data(), "training");
   if (!train.ok()) return train.status();
-  Result<DMatrixPtr> validation = MakeDMatrix(rows.data() + split.train_rows * width,
-                                              split.validation_rows, width, validation_labels,
-                                              "validation");
+  Result<DMatrixPtr> validation = MakeDMatrix(rows.data() + split.train_rows * width, split.validation_rows,
+                                              width, validation_labels, "validation");
   if (!validation.ok()) return validation.status();
 
   DMatrixHandle cache[] = {train->get(), validation->get()};
@@ -163,8 +159,7 @@ Status TrainXgboost(const std::vector<float>& rows, size_t width, const std::vec
     // The training set is evaluated only for the progress line.
     const int first = show ? 0 : 1;
     const char* eval = nullptr;
-    if (XGBoosterEvalOneIter(booster.get(), round, cache + first, names + first, 2 - first, &eval) !=
-        0) {
+    if (XGBoosterEvalOneIter(booster.get(), round, cache + first, names + first, 2 - first, &eval) != 0) {
       return XgbError("evaluating round " + std::to_string(round) + " failed");
     }
     if (show) progress(eval);
@@ -259,8 +254,7 @@ Status TrainLinear(const std::vector<float>& rows, size_t width, const std::vect
   for (int it = 0; it < p.max_iterations && !converged; ++it) {
     const Eigen::VectorXd margin = z * beta;
     const Eigen::ArrayXd prob = (1.0 + (-margin.array()).exp()).inverse();
-    const Eigen::VectorXd gradient =
-        z.transpose() * (prob - y.array()).matrix() + penalty.cwiseProduct(beta);
+    const Eigen::VectorXd gradient = z.transpose() * (prob - y.array()).matrix() + penalty.cwiseProduct(beta);
     const Eigen::ArrayXd curvature = (prob * (1.0 - prob)).max(1e-12);
     Eigen::MatrixXd hessian = z.transpose() * (z.array().colwise() * curvature).matrix();
     hessian.diagonal() += penalty;
@@ -280,8 +274,7 @@ Status TrainLinear(const std::vector<float>& rows, size_t width, const std::vect
     if (converged || (it + 1) % o.progress_every == 0 || it + 1 == p.max_iterations) {
       // Loss at the start of the step: it costs nothing more to report.
       const double loss =
-          ((1.0 + margin.array().exp()).log() - y.array() * margin.array()).sum() /
-          static_cast<double>(n);
+          ((1.0 + margin.array().exp()).log() - y.array() * margin.array()).sum() / static_cast<double>(n);
       if (o.progress) {
         o.progress("[" + std::to_string(it) + "]\ttrain-logloss:" + FormatDouble(loss, 6) +
                    "\tlargest step:" + FormatDouble(step.cwiseAbs().maxCoeff(), 3));
@@ -305,8 +298,7 @@ Status TrainLinear(const std::vector<float>& rows, size_t width, const std::vect
   LinearModel model(report->linear_weights, report->linear_bias, "trained");
   std::vector<double> p_fraud;
   const float* validation_labels = labels.data() + split.train_rows;
-  if (Status s = model.PredictProba(rows.data() + split.train_rows * width, split.validation_rows,
-                                    &p_fraud);
+  if (Status s = model.PredictProba(rows.data() + split.train_rows * width, split.validation_rows, &p_fraud);
       !s.ok()) {
     return s;
   }
@@ -398,13 +390,12 @@ Status ValidateTrainingOptions(const TrainingOptions& o) {
 }
 
 Result<TrainingReport> TrainModel(const std::vector<float>& rows, size_t width,
-                                  const std::vector<float>& labels,
-                                  const TrainingOptions& options, const std::string& model_path) {
+                                  const std::vector<float>& labels, const TrainingOptions& options,
+                                  const std::string& model_path) {
   if (Status s = ValidateTrainingOptions(options); !s.ok()) return s;
   if (width == 0 || rows.size() != labels.size() * width) {
     return Status::Error("training: " + std::to_string(rows.size()) + " values are not " +
-                         std::to_string(labels.size()) + " rows of " + std::to_string(width) +
-                         " features");
+                         std::to_string(labels.size()) + " rows of " + std::to_string(width) + " features");
   }
   for (float label : labels) {
     if (label != 0.0f && label != 1.0f) {
@@ -421,10 +412,9 @@ Result<TrainingReport> TrainModel(const std::vector<float>& rows, size_t width,
                      std::to_string(report.validation_rows) + " (fraud " +
                      FormatDouble(100 * report.validation_fraud_rate, 4) + "%)");
   }
-  const Status trained =
-      options.algorithm == TrainAlgorithm::kXgboost
-          ? TrainXgboost(rows, width, labels, *split, options, model_path, &report)
-          : TrainLinear(rows, width, labels, *split, options, model_path, &report);
+  const Status trained = options.algorithm == TrainAlgorithm::kXgboost
+                             ? TrainXgboost(rows, width, labels, *split, options, model_path, &report)
+                             : TrainLinear(rows, width, labels, *split, options, model_path, &report);
   if (!trained.ok()) return trained;
   if (options.progress) {
     options.progress("validation auc " + FormatDouble(report.validation_auc, 6) + ", pr_auc " +

@@ -61,20 +61,20 @@ std::optional<StoppingMetric> ParseStoppingMetric(const std::string& name);
 struct XgboostTrainParams {
   // The only objective the worker scores (worker/xgboost_model.h).
   std::string objective = "binary:logistic";
-  int rounds = 100;                // most boosting rounds (trees), 1..10000
-  int max_depth = 5;               // per tree, 1..16
-  double eta = 0.3;                // learning rate, (0, 1]
-  double subsample = 1.0;          // rows sampled per tree, (0, 1]
-  double min_child_weight = 1.0;   // least hessian sum in a leaf, >= 0
-  double lambda = 1.0;             // L2 on leaf weights, >= 0
-  int early_stopping_rounds = 0;   // 0: off; else rounds without improvement, 1..10000
-  int nthread = 2;                 // libxgboost threads, 1..256
+  int rounds = 100;               // most boosting rounds (trees), 1..10000
+  int max_depth = 5;              // per tree, 1..16
+  double eta = 0.3;               // learning rate, (0, 1]
+  double subsample = 1.0;         // rows sampled per tree, (0, 1]
+  double min_child_weight = 1.0;  // least hessian sum in a leaf, >= 0
+  double lambda = 1.0;            // L2 on leaf weights, >= 0
+  int early_stopping_rounds = 0;  // 0: off; else rounds without improvement, 1..10000
+  int nthread = 2;                // libxgboost threads, 1..256
 };
 
 struct LinearTrainParams {
-  double l2 = 1.0;            // L2 penalty on the standardised weights (not the bias), >= 0
-  int max_iterations = 100;   // Newton steps, 1..10000
-  double tolerance = 1e-8;    // stop when the largest step is below this, (0, 1)
+  double l2 = 1.0;           // L2 penalty on the standardised weights (not the bias), >= 0
+  int max_iterations = 100;  // Newton steps, 1..10000
+  double tolerance = 1e-8;   // stop when the largest step is below this, (0, 1)
 };
 
 struct TrainingOptions {
@@ -84,7 +84,7 @@ struct TrainingOptions {
   StoppingMetric metric = StoppingMetric::kAuc;
   XgboostTrainParams xgboost;
   LinearTrainParams linear;
-  int progress_every = 10;           // rounds (or Newton steps) between progress lines, >= 1
+  int progress_every = 10;  // rounds (or Newton steps) between progress lines, >= 1
   // One line per progress step: the split, every progress_every rounds the
   // train and validation metric, the result.
   std::function<void(const std::string&)> progress;
@@ -96,7 +96,7 @@ Status ValidateTrainingOptions(const TrainingOptions& options);
 struct TrainingReport {
   size_t train_rows = 0;
   size_t validation_rows = 0;
-  double train_fraud_rate = 0;       // share of label 1
+  double train_fraud_rate = 0;  // share of label 1
   double validation_fraud_rate = 0;
   // On the validation rows with the model as written (worker/evaluation.h's
   // roc_auc, average_precision and log_loss).
@@ -107,7 +107,7 @@ struct TrainingReport {
   // early stopping); linear: Newton steps taken, best_iteration = iterations - 1.
   int iterations = 0;
   int best_iteration = 0;
-  bool stopped_early = false;        // xgboost: early stopping ended it
+  bool stopped_early = false;  // xgboost: early stopping ended it
   // linear: the fitted model on raw features, as written.
   Eigen::VectorXd linear_weights;
   double linear_bias = 0;
@@ -117,8 +117,8 @@ struct TrainingReport {
 // to model_path (replaced). Errors: bad options, a matrix too small to split
 // or a split without both classes, a library failure, a write failure.
 Result<TrainingReport> TrainModel(const std::vector<float>& rows, size_t width,
-                                  const std::vector<float>& labels,
-                                  const TrainingOptions& options, const std::string& model_path);
+                                  const std::vector<float>& labels, const TrainingOptions& options,
+                                  const std::string& model_path);
 
 // `v` with this many significant digits ("%.*g"): 17 round-trips a double
 // (model files), 10 is for messages and reports.

@@ -44,7 +44,7 @@ class TrainCommandTest : public ::testing::Test {
 
   // `scorepipe train --data data --features <demo> --registry <temp> --name fraud <extra>`.
   int Train(const std::string& data, std::vector<std::string> extra, std::string* out) {
-    std::vector<std::string> args = {"train",      "--data",     data, "--features", DemoFeatures(),
+    std::vector<std::string> args = {"train",      "--data",   data,     "--features", DemoFeatures(),
                                      "--registry", registry(), "--name", "fraud"};
     args.insert(args.end(), extra.begin(), extra.end());
     return Scorepipe(args, out);
@@ -66,9 +66,10 @@ class TrainCommandTest : public ::testing::Test {
 TEST_F(TrainCommandTest, XgboostFromCsvIsRegisteredWithItsMetricsAndPromotes) {
   const std::string data = Dataset("demo.csv", 20000);
   std::string out;
-  ASSERT_EQ(Train(data, {"--rounds", "40", "--max-depth", "4", "--early-stopping-rounds", "5", "--note", "first"},
-                  &out),
-            0)
+  ASSERT_EQ(
+      Train(data, {"--rounds", "40", "--max-depth", "4", "--early-stopping-rounds", "5", "--note", "first"},
+            &out),
+      0)
       << out;
   EXPECT_THAT(out, HasSubstr("validation-auc:"));  // progress
   EXPECT_THAT(out, HasSubstr("registered fraud v1 in"));
@@ -95,7 +96,8 @@ TEST_F(TrainCommandTest, XgboostFromCsvIsRegisteredWithItsMetricsAndPromotes) {
   EXPECT_GT(fraud_rate, 0.01);
   EXPECT_LT(fraud_rate, 0.1);
 
-  ASSERT_EQ(Scorepipe({"model", "promote", "fraud", "v1", "--min-auc", "0.8", "--registry", registry()}, &out), 0)
+  ASSERT_EQ(
+      Scorepipe({"model", "promote", "fraud", "v1", "--min-auc", "0.8", "--registry", registry()}, &out), 0)
       << out;
   ASSERT_EQ(Train(data, {"--rounds", "5"}, &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("registered fraud v2 in"));
@@ -124,11 +126,10 @@ TEST_F(TrainCommandTest, BadInputsAreClearErrors) {
   EXPECT_EQ(Train(dir_.path().string() + "/missing.csv", {}, &out), 2) << out;
   EXPECT_THAT(out, HasSubstr("missing.csv"));
 
-  const std::string bad_row =
-      Write("bad.csv",
-            "id,customer_id,vendor_id,timestamp,status,amount,is_fraudulent\n"
-            "1,2,3,2026-01-01T00:00:00Z,accepted,10.5,0\n"
-            "2,2,3,not-a-time,accepted,10.5,1\n");
+  const std::string bad_row = Write("bad.csv",
+                                    "id,customer_id,vendor_id,timestamp,status,amount,is_fraudulent\n"
+                                    "1,2,3,2026-01-01T00:00:00Z,accepted,10.5,0\n"
+                                    "2,2,3,not-a-time,accepted,10.5,1\n");
   EXPECT_EQ(Train(bad_row, {}, &out), 1) << out;
   EXPECT_THAT(out, HasSubstr("bad.csv:3"));
   EXPECT_EQ(Train(data, {"--label-column", "label"}, &out), 1) << out;

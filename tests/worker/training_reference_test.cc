@@ -50,16 +50,14 @@ class ReferenceTest : public ::testing::Test {
  protected:
   void Compare(const TrainingOptions& options, const std::string& reference_args) {
     const size_t width = UpstreamFeatureSpec().features.size();
-    Result<TrainingReport> ours =
-        TrainModel(data_.rows, width, data_.labels, options, dir_.File("model"));
+    Result<TrainingReport> ours = TrainModel(data_.rows, width, data_.labels, options, dir_.File("model"));
     ASSERT_TRUE(ours.ok()) << ours.status().message();
     const size_t n = data_.labels.size();
     ASSERT_TRUE(WriteWholeFile(dir_.File("train.csv"), ToCsv(data_, width, 0, ours->train_rows)).ok());
-    ASSERT_TRUE(
-        WriteWholeFile(dir_.File("validation.csv"), ToCsv(data_, width, ours->train_rows, n)).ok());
+    ASSERT_TRUE(WriteWholeFile(dir_.File("validation.csv"), ToCsv(data_, width, ours->train_rows, n)).ok());
     const std::string command = std::string(SCOREPIPE_PYTHON3) + " " + SCOREPIPE_SOURCE_DIR +
-                                "/tests/worker/training_reference.py " + dir_.File("train.csv") +
-                                " " + dir_.File("validation.csv") + " " + reference_args;
+                                "/tests/worker/training_reference.py " + dir_.File("train.csv") + " " +
+                                dir_.File("validation.csv") + " " + reference_args;
     int exit_code = 0;
     const std::string out = RunForOutput(command, &exit_code);
     ASSERT_EQ(exit_code, 0) << command << " failed (is python3-xgboost installed? "
@@ -81,8 +79,8 @@ class ReferenceTest : public ::testing::Test {
 TEST_F(ReferenceTest, XgboostValidationAucMatchesPythonXgboost) {
   Compare(DemoTrainingOptions(demo_),
           "--algorithm xgboost --rounds " + std::to_string(demo_.rounds) + " --max-depth " +
-              std::to_string(demo_.max_depth) + " --eta " + FormatDouble(demo_.eta, 17) +
-              " --seed " + std::to_string(demo_.seed) + " --nthread " + std::to_string(demo_.nthread));
+              std::to_string(demo_.max_depth) + " --eta " + FormatDouble(demo_.eta, 17) + " --seed " +
+              std::to_string(demo_.seed) + " --nthread " + std::to_string(demo_.nthread));
   EXPECT_GT(ours_auc_, 0.8);
 }
 

@@ -34,8 +34,8 @@ TrainingOptions Options(TrainAlgorithm algorithm) {
 }
 
 // The model as the worker loads it, with its features.yaml beside it.
-Result<std::unique_ptr<Model>> LoadAsWorker(const testing::ScratchDir& dir,
-                                            const std::string& model_path, ModelFormat format) {
+Result<std::unique_ptr<Model>> LoadAsWorker(const testing::ScratchDir& dir, const std::string& model_path,
+                                            ModelFormat format) {
   ModelConfig cfg;
   cfg.path = model_path;
   cfg.format = format;
@@ -74,8 +74,7 @@ TEST(TrainModel, XgboostLearnsTheSyntheticData) {
   EXPECT_FALSE(report->stopped_early);
   EXPECT_THAT(progress, ::testing::Contains(HasSubstr("validation-auc:")));
 
-  Result<std::unique_ptr<Model>> model =
-      LoadAsWorker(dir, dir.File("model.json"), ModelFormat::kXgboost);
+  Result<std::unique_ptr<Model>> model = LoadAsWorker(dir, dir.File("model.json"), ModelFormat::kXgboost);
   ASSERT_TRUE(model.ok()) << model.status().message();
   const std::vector<float> scores = ScoreLast(model->get(), data, 4000);
   EXPECT_NEAR(*RocAuc(scores, LastLabels(data, 4000)), report->validation_auc, 1e-9);
@@ -84,8 +83,8 @@ TEST(TrainModel, XgboostLearnsTheSyntheticData) {
 TEST(TrainModel, LinearLearnsTheSyntheticData) {
   testing::ScratchDir dir;
   const Data data = Synthetic(20000);
-  Result<TrainingReport> report = TrainModel(data.rows, 4, data.labels,
-                                             Options(TrainAlgorithm::kLinear), dir.File("model.yaml"));
+  Result<TrainingReport> report =
+      TrainModel(data.rows, 4, data.labels, Options(TrainAlgorithm::kLinear), dir.File("model.yaml"));
   ASSERT_TRUE(report.ok()) << report.status().message();
   EXPECT_GT(report->validation_auc, 0.6);
   EXPECT_GE(report->iterations, 2);
@@ -104,8 +103,7 @@ TEST(TrainModel, EarlyStoppingKeepsOnlyTheBestRound) {
   o.xgboost.lambda = 0;
   o.xgboost.min_child_weight = 0;
   o.xgboost.early_stopping_rounds = 5;
-  Result<TrainingReport> stopped =
-      TrainModel(data.rows, 4, data.labels, o, dir.File("stopped.json"));
+  Result<TrainingReport> stopped = TrainModel(data.rows, 4, data.labels, o, dir.File("stopped.json"));
   ASSERT_TRUE(stopped.ok()) << stopped.status().message();
   EXPECT_TRUE(stopped->stopped_early);
   EXPECT_LT(stopped->iterations, 300);
@@ -123,8 +121,7 @@ TEST(TrainModel, EarlyStoppingKeepsOnlyTheBestRound) {
   ASSERT_TRUE(a.ok() && b.ok()) << a.status().message() << b.status().message();
   const std::vector<float> scores = ScoreLast(a->get(), data, stopped->validation_rows);
   EXPECT_EQ(scores, ScoreLast(b->get(), data, stopped->validation_rows));
-  EXPECT_NEAR(*RocAuc(scores, LastLabels(data, stopped->validation_rows)),
-              stopped->validation_auc, 1e-9);
+  EXPECT_NEAR(*RocAuc(scores, LastLabels(data, stopped->validation_rows)), stopped->validation_auc, 1e-9);
 }
 
 TEST(TrainModel, EarlyStoppingOnLoglossStopsToo) {
@@ -224,9 +221,7 @@ TEST(TrainModel, BadOptionsAndDataAreErrors) {
   std::fill(no_fraud_late.begin() + 800, no_fraud_late.end(), 0.0f);
   EXPECT_THAT(TrainModel(data.rows, 4, no_fraud_late, o, path).status().message(),
               HasSubstr("the validation rows hold only label 0"));
-  EXPECT_THAT(TrainModel(data.rows, 4, data.labels, o, dir.File("no/such/dir/m.json"))
-                  .status()
-                  .message(),
+  EXPECT_THAT(TrainModel(data.rows, 4, data.labels, o, dir.File("no/such/dir/m.json")).status().message(),
               HasSubstr("cannot save the model"));
 }
 
