@@ -2,7 +2,7 @@
 // `demo` runs one on a private Redis with synthetic data, `push` feeds
 // synthetic transactions, `status` shows what a running cluster is doing,
 // `model` keeps the registry of model versions, `dataset` writes a labelled
-// demo file;
+// demo file, `train` fits a model on one and registers it;
 // `bridge|ventilator|worker|sink|train-demo` run the role programs that sit
 // beside this one (as `git <command>` does).
 #include <spdlog/spdlog.h>
@@ -20,6 +20,7 @@
 #include "cli/status.h"
 #include "cli/supervisor.h"
 #include "cli/synthetic_push.h"
+#include "cli/train_command.h"
 #include "config/node_setup.h"
 #include "proto/node.h"
 #include "worker/model_watcher.h"
@@ -292,6 +293,53 @@ int main(int argc, char** argv) {
       "same deterministic generator as `push` and train-demo. A long run prints a line per\n"
       "million rows on stderr. Exit code: 0 written, 1 failed, 2 bad usage.");
 
+  scorepipe::TrainCommandOptions train_options;
+  scorepipe::XgboostTrainParams& xgb = train_options.training.xgboost;
+  scorepipe::LinearTrainParams& linear = train_options.training.linear;
+  CLI::App* train = app.add_subcommand(
+      "train", "fit a model on a labelled file and register it as a new version (not live)");
+  // A parameter with its default in --help.
+  const auto train_option = [train](const char* flag, auto& value, const char* help) {
+    return train->add_option(flag, value, help)->capture_default_str();
+  };
+  train->add_option("--data", train_options.data_path, "the labelled file: .csv, .jsonl or .ndjson")
+      ->required()
+      ->check(CLI::ExistingFile);
+  train_option("--label-column", train_options.label_column, "the label's column (CSV) or key (JSON)");
+  train->add_option("--features", train_options.features_path, "features.yaml: the model's columns")
+      ->required()
+      ->check(CLI::ExistingFile);
+  std::string algorithm = "xgboost";
+  train_option("--algorithm", algorithm, "xgboost (boosted trees) or linear (logistic regression)")
+      ->check(CLI::IsMember({"xgboost", "linear"}));
+  train_option("--validation-fraction", train_options.training.validation_fraction,
+               "the last rows of the file held out for early stopping and the metrics");
+  train_option("--seed", train_options.training.seed, "xgboost's seed");
+  std::string metric = "auc";
+  train_option("--metric", metric, "validation metric for early stopping and progress: auc or logloss")
+      ->check(CLI::IsMember({"auc", "logloss"}));
+  train_option("--rounds", xgb.rounds, "xgboost: most boosting rounds (trees)");
+  train_option("--max-depth", xgb.max_depth, "xgboost: depth of each tree");
+  train_option("--eta", xgb.eta, "xgboost: learning rate");
+  train_option("--subsample", xgb.subsample, "xgboost: share of rows sampled per tree");
+  train_option("--min-child-weight", xgb.min_child_weight, "xgboost: least hessian sum in a leaf");
+  train_option("--lambda", xgb.lambda, "xgboost: L2 penalty on leaf weights");
+  train_option("--early-stopping-rounds", xgb.early_stopping_rounds,
+               "xgboost: stop after this many rounds without a better validation metric (0: off)");
+  train_option("--nthread", xgb.nthread, "xgboost: training threads");
+  train_option("--l2", linear.l2, "linear: L2 penalty on the standardised weights");
+  train_option("--max-iterations", linear.max_iterations, "linear: most Newton steps");
+  train_option("--tolerance", linear.tolerance, "linear: stop when no weight moves more than this");
+  train_option("--registry", train_options.registry, "the registry folder")->envname("SCOREPIPE_REGISTRY");
+  train->add_option("--name", train_options.name, "the model, e.g. fraud")->required();
+  train->add_option("--version", train_options.version, "the version's name (default: the next vN)");
+  train->add_option("--note", train_options.note, "a line for the history");
+  train->footer(
+      "The last --validation-fraction of the rows (in file order) never train: they pick the\n"
+      "early-stopping round and give the metrics (auc, pr_auc, logloss) registered with the\n"
+      "version, beside a summary of the data and the parameters. Progress goes to stderr. See\n"
+      "docs/models.md. Exit code: 0 registered, 1 failed, 2 bad usage.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -307,6 +355,12 @@ int main(int argc, char** argv) {
     return scorepipe::RunModelCommand(model_options);
   }
   if (dataset->parsed()) return scorepipe::RunDataset(dataset_options);
+  if (train->parsed()) {
+    train_options.training.algorithm = *scorepipe::ParseTrainAlgorithm(algorithm);
+    train_options.training.metric = *scorepipe::ParseStoppingMetric(metric);
+    spdlog::set_level(spdlog::level::warn);
+    return scorepipe::RunTrainCommand(train_options);
+  }
   if (keygen->parsed()) {
     auto pair = scorepipe::NewCurveKeyPair();
     scorepipe::Status written = pair.ok() ? scorepipe::WriteKeyPair(keygen_prefix, pair.value()) : pair.status();

@@ -136,10 +136,7 @@ int Register(const ModelRegistry& registry, const ModelCommandOptions& options, 
   request.note = options.note;
   Result<HistoryRecord> record = registry.Register(request);
   if (!record.ok()) return Fail(err, "register", record.status());
-  fprintf(out, "registered %s %s in %s\n", options.name.c_str(), record->version.c_str(),
-          registry.VersionDir(options.name, record->version).c_str());
-  fprintf(out, "it is not live; put it live with: scorepipe model promote %s %s\n", options.name.c_str(),
-          record->version.c_str());
+  PrintRegistered(registry, options.name, record->version, out);
   return 0;
 }
 
@@ -211,6 +208,14 @@ int Diff(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
 }
 
 }  // namespace
+
+void PrintRegistered(const ModelRegistry& registry, const std::string& name, const std::string& version,
+                     FILE* out) {
+  fprintf(out, "registered %s %s in %s\n", name.c_str(), version.c_str(),
+          registry.VersionDir(name, version).c_str());
+  fprintf(out, "it is not live; put it live with: scorepipe model promote %s %s\n", name.c_str(),
+          version.c_str());
+}
 
 int RunModelCommand(const ModelCommandOptions& options, FILE* out, FILE* err) {
   ModelRegistry registry(options.registry);

@@ -43,6 +43,11 @@ struct ModelCommandOptions {
 
 int RunModelCommand(const ModelCommandOptions& options, FILE* out = stdout, FILE* err = stderr);
 
+// The lines that close a register (`model register`, `train`): where the new
+// version is and how to put it live.
+void PrintRegistered(const ModelRegistry& registry, const std::string& name, const std::string& version,
+                     FILE* out);
+
 }  // namespace scorepipe
 
 #endif  // SCOREPIPE_CLI_MODEL_COMMAND_H_

@@ -16,6 +16,14 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   return std::move(text).str();
 }
 
+Status WriteWholeFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Status::Error(path + ": cannot write: " + std::strerror(errno));
+  return Status::Ok();
+}
+
 Status YamlErrorAt(const std::string& name, const YAML::Mark& mark, const std::string& what) {
   if (mark.is_null() || mark.line < 0) return Status::Error(name + ": " + what);
   return Status::Error(name + ":" + std::to_string(mark.line + 1) + ":" +

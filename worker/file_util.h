@@ -1,4 +1,4 @@
-// Small helpers the worker's loaders share: reading a whole file, and
+// Small helpers the worker's loaders share: reading (and writing) a whole file, and
 // "file:line:column: what" errors located by yaml-cpp marks.
 //
 // Stateless functions; any thread.
@@ -17,6 +17,9 @@ namespace scorepipe {
 
 // The file's bytes, or "path: cannot open: <reason>".
 Result<std::string> ReadWholeFile(const std::string& path);
+
+// Replaces the file's contents with `text`, or "path: cannot write: <reason>".
+Status WriteWholeFile(const std::string& path, const std::string& text);
 
 // "name:line:column: what" (1-based) at `mark`, or "name: what" when the mark
 // is unknown.

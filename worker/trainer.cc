@@ -2,116 +2,47 @@
 
 #include <xgboost/c_api.h>
 
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <memory>
-#include <numeric>
 #include <utility>
+#include <vector>
 
 #include "bench/synthetic.h"
 #include "worker/feature_spec.h"
-#include "worker/xgboost_model.h"
+#include "worker/file_util.h"
+#include "worker/training.h"
 
 namespace scorepipe {
 namespace {
 
-using DMatrixPtr = std::unique_ptr<void, int (*)(DMatrixHandle)>;
-using BoosterPtr = std::unique_ptr<void, int (*)(BoosterHandle)>;
-
-Status XgbError(const std::string& what) {
-  return Status::Error("xgboost: " + what + ": " + XgboostLastError());
-}
-
-std::string FormatDouble(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
-
-Status ValidateOptions(const TrainOptions& o) {
-  auto bad = [](const std::string& field, const std::string& value, const std::string& allowed) {
-    return Status::Error("train options: " + field + ": " + value +
-                         " is out of range; allowed: " + allowed);
-  };
+// What only the demo adds to TrainModel's checks.
+Status ValidateDemoOptions(const TrainOptions& o) {
   if (o.out_dir.empty()) return Status::Error("train options: out_dir: empty; give a directory");
-  if (o.rows < 100) return bad("rows", std::to_string(o.rows), ">= 100");
-  if (o.rounds < 1 || o.rounds > 10000) return bad("rounds", std::to_string(o.rounds), "1..10000");
-  if (o.max_depth < 1 || o.max_depth > 16) {
-    return bad("max_depth", std::to_string(o.max_depth), "1..16");
+  if (o.rows < 100) {
+    return Status::Error("train options: rows: " + std::to_string(o.rows) +
+                         " is out of range; allowed: >= 100");
   }
-  if (!(o.eta > 0 && o.eta <= 1)) return bad("eta", FormatDouble(o.eta), "(0, 1]");
-  if (!(o.test_fraction > 0 && o.test_fraction < 1)) {
-    return bad("test_fraction", FormatDouble(o.test_fraction), "(0, 1)");
-  }
-  if (o.nthread < 1) return bad("nthread", std::to_string(o.nthread), ">= 1");
   return Status::Ok();
-}
-
-Result<DMatrixPtr> MakeDMatrix(const float* rows, size_t n_rows, size_t width, const float* labels,
-                               const char* what) {
-  DMatrixHandle handle = nullptr;
-  if (XGDMatrixCreateFromMat(rows, n_rows, width, std::nanf(""), &handle) != 0) {
-    return XgbError(std::string("cannot build the ") + what + " matrix");
-  }
-  DMatrixPtr matrix(handle, &XGDMatrixFree);
-  if (XGDMatrixSetFloatInfo(handle, "label", labels, n_rows) != 0) {
-    return XgbError(std::string("cannot set the ") + what + " labels");
-  }
-  return matrix;
-}
-
-Status WriteFile(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::Error(path.string() + ": cannot write");
-  return Status::Ok();
-}
-
-double PositiveRate(const float* labels, size_t n) {
-  size_t positives = 0;
-  for (size_t i = 0; i < n; ++i) positives += labels[i] > 0.5f ? 1 : 0;
-  return n == 0 ? 0.0 : static_cast<double>(positives) / static_cast<double>(n);
 }
 
 }  // namespace
 
-Result<double> RocAuc(const std::vector<float>& scores, const std::vector<float>& labels) {
-  if (scores.size() != labels.size()) {
-    return Status::Error("auc: " + std::to_string(scores.size()) + " scores but " +
-                         std::to_string(labels.size()) + " labels");
-  }
-  std::vector<size_t> order(scores.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
-  // Mann-Whitney U: sum of the positives' ranks (1-based, ties averaged).
-  double positive_rank_sum = 0;
-  double positives = 0;
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j < order.size() && scores[order[j]] == scores[order[i]]) ++j;
-    const double mean_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
-    for (size_t k = i; k < j; ++k) {
-      if (labels[order[k]] > 0.5f) {
-        positive_rank_sum += mean_rank;
-        positives += 1;
-      }
-    }
-    i = j;
-  }
-  const double negatives = static_cast<double>(scores.size()) - positives;
-  if (positives == 0 || negatives == 0) {
-    return Status::Error("auc: needs both classes; got " + FormatDouble(positives) +
-                         " positives and " + FormatDouble(negatives) + " negatives");
-  }
-  return (positive_rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives);
+TrainingOptions DemoTrainingOptions(const TrainOptions& o) {
+  TrainingOptions training;
+  training.algorithm = TrainAlgorithm::kXgboost;
+  training.validation_fraction = o.test_fraction;
+  training.seed = o.seed;
+  training.xgboost.rounds = o.rounds;
+  training.xgboost.max_depth = o.max_depth;
+  training.xgboost.eta = o.eta;
+  training.xgboost.nthread = o.nthread;
+  training.progress = o.progress;
+  return training;
 }
 
 Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
-  if (Status s = ValidateOptions(o); !s.ok()) return s;
+  if (Status s = ValidateDemoOptions(o); !s.ok()) return s;
+  const TrainingOptions training = DemoTrainingOptions(o);
+  if (Status s = ValidateTrainingOptions(training); !s.ok()) return s;
   auto progress = [&](const std::string& line) {
     if (o.progress) o.progress(line);
   };
@@ -125,7 +56,6 @@ Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
            std::to_string(o.seed) + ")");
   const FeatureSpec spec = UpstreamFeatureSpec();
   const FeatureExtractor extractor(spec);
-  const size_t width = extractor.width();
   std::vector<Transaction> txs;
   std::vector<float> labels;
   txs.reserve(o.rows);
@@ -141,84 +71,17 @@ Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
   txs = {};
 
   TrainReport report;
-  report.test_rows =
-      static_cast<size_t>(std::llround(static_cast<double>(o.rows) * o.test_fraction));
-  report.test_rows = std::clamp<size_t>(report.test_rows, 1, o.rows - 1);
-  report.train_rows = o.rows - report.test_rows;
-  report.train_fraud_rate = PositiveRate(labels.data(), report.train_rows);
-  const float* test_labels = labels.data() + report.train_rows;
-  const double test_fraud_rate = PositiveRate(test_labels, report.test_rows);
-  progress("train rows " + std::to_string(report.train_rows) + " (fraud " +
-           FormatDouble(100 * report.train_fraud_rate) + "%), test rows " +
-           std::to_string(report.test_rows) + " (fraud " + FormatDouble(100 * test_fraud_rate) +
-           "%)");
-
-  Result<DMatrixPtr> train =
-      MakeDMatrix(x.data(), report.train_rows, width, labels.data(), "training");
-  if (!train.ok()) return train.status();
-  Result<DMatrixPtr> test = MakeDMatrix(x.data() + report.train_rows * width, report.test_rows,
-                                        width, test_labels, "test");
-  if (!test.ok()) return test.status();
-
-  DMatrixHandle cache[] = {train->get(), test->get()};
-  BoosterHandle booster_handle = nullptr;
-  if (XGBoosterCreate(cache, 2, &booster_handle) != 0) {
-    return XgbError("cannot create the booster");
-  }
-  BoosterPtr booster(booster_handle, &XGBoosterFree);
-  const std::pair<const char*, std::string> params[] = {
-      {"objective", "binary:logistic"},
-      {"eval_metric", "auc"},
-      {"tree_method", "hist"},
-      {"max_depth", std::to_string(o.max_depth)},
-      {"eta", FormatDouble(o.eta)},
-      {"nthread", std::to_string(o.nthread)},
-      {"seed", std::to_string(o.seed % 2147483648ULL)},
-      {"verbosity", "1"},
-  };
-  for (const auto& [name, value] : params) {
-    if (XGBoosterSetParam(booster.get(), name, value.c_str()) != 0) {
-      return XgbError(std::string("cannot set ") + name + "=" + value);
-    }
-  }
-
-  const char* eval_names[] = {"train", "test"};
-  for (int round = 0; round < o.rounds; ++round) {
-    if (XGBoosterUpdateOneIter(booster.get(), round, train->get()) != 0) {
-      return XgbError("round " + std::to_string(round) + " failed");
-    }
-    if ((round + 1) % 10 == 0 || round + 1 == o.rounds) {
-      const char* eval = nullptr;
-      if (XGBoosterEvalOneIter(booster.get(), round, cache, eval_names, 2, &eval) != 0) {
-        return XgbError("evaluating round " + std::to_string(round) + " failed");
-      }
-      progress(eval);
-    }
-  }
-
-  bst_ulong n_pred = 0;
-  const float* pred = nullptr;
-  if (XGBoosterPredict(booster.get(), test->get(), 0, 0, 0, &n_pred, &pred) != 0) {
-    return XgbError("predicting the test rows failed");
-  }
-  if (n_pred != report.test_rows) {
-    return Status::Error("xgboost: " + std::to_string(n_pred) + " predictions for " +
-                         std::to_string(report.test_rows) + " test rows");
-  }
-  const std::vector<float> scores(pred, pred + n_pred);
-  const std::vector<float> truth(test_labels, test_labels + report.test_rows);
-  Result<double> auc = RocAuc(scores, truth);
-  if (!auc.ok()) return auc.status().WithContext("test set");
-  report.test_auc = *auc;
-  progress("test AUC " + FormatDouble(report.test_auc));
-
   report.model_path = (dir / "model.json").string();
   report.features_path = (dir / "features.yaml").string();
   report.metrics_path = (dir / "metrics.json").string();
-  if (XGBoosterSaveModel(booster.get(), report.model_path.c_str()) != 0) {
-    return XgbError(report.model_path + ": cannot save the model");
-  }
-  if (Status s = WriteFile(report.features_path, FeatureSpecToYaml(spec)); !s.ok()) return s;
+  Result<TrainingReport> trained =
+      TrainModel(x, extractor.width(), labels, training, report.model_path);
+  if (!trained.ok()) return trained.status();
+  report.train_rows = trained->train_rows;
+  report.test_rows = trained->validation_rows;
+  report.train_fraud_rate = trained->train_fraud_rate;
+  report.test_auc = trained->validation_auc;
+  if (Status s = WriteWholeFile(report.features_path, FeatureSpecToYaml(spec)); !s.ok()) return s;
 
   int major = 0, minor = 0, patch = 0;
   XGBoostVersion(&major, &minor, &patch);
@@ -236,10 +99,11 @@ Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
       {"train_rows", std::to_string(report.train_rows)},
       {"test_rows", std::to_string(report.test_rows)},
       {"train_fraud_rate", FormatDouble(report.train_fraud_rate)},
-      {"test_fraud_rate", FormatDouble(test_fraud_rate)},
+      {"test_fraud_rate", FormatDouble(trained->validation_fraud_rate)},
       {"features", "[" + features_json + "]"},
-      {"params", "{\"objective\": \"binary:logistic\", \"tree_method\": \"hist\", \"rounds\": " +
-                     std::to_string(o.rounds) + ", \"max_depth\": " + std::to_string(o.max_depth) +
+      {"params", "{\"objective\": \"" + training.xgboost.objective +
+                     "\", \"tree_method\": \"hist\", \"rounds\": " + std::to_string(o.rounds) +
+                     ", \"max_depth\": " + std::to_string(o.max_depth) +
                      ", \"eta\": " + FormatDouble(o.eta) +
                      ", \"nthread\": " + std::to_string(o.nthread) + "}"},
       {"xgboost_version", "\"" + std::to_string(major) + "." + std::to_string(minor) + "." +
@@ -252,7 +116,7 @@ Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
     metrics += std::string("  \"") + name + "\": " + value;
   }
   metrics += "\n}\n";
-  if (Status s = WriteFile(report.metrics_path, metrics); !s.ok()) return s;
+  if (Status s = WriteWholeFile(report.metrics_path, metrics); !s.ok()) return s;
   progress("wrote " + report.model_path + ", " + report.features_path + ", " + report.metrics_path);
   return report;
 }

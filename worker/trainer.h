@@ -6,8 +6,9 @@
 //   out_dir/features.yaml  the feature spec (UpstreamFeatureSpec())
 //   out_dir/metrics.json   rows, seed, parameters and the test AUC
 //
-// The first 80% of the generated rows train, the last 20% test. With the same
-// options the files and the AUC are the same on every run.
+// The first 80% of the generated rows train, the last 20% test (TrainModel's
+// validation rows; no early stopping). With the same options the files and
+// the AUC are the same on every run.
 //
 // A plain function; it uses options.nthread threads inside libxgboost and
 // calls `progress` on the calling thread.
@@ -18,9 +19,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <vector>
 
 #include "proto/status.h"
+#include "worker/training.h"
 
 namespace scorepipe {
 
@@ -48,13 +49,14 @@ struct TrainReport {
   std::string metrics_path;     // out_dir/metrics.json
 };
 
-// Trains and writes the three files; an error names what failed.
-Result<TrainReport> TrainDemoModel(const TrainOptions& options);
+// The TrainModel options the demo trains with: xgboost with options' rounds,
+// depth, eta, seed and threads; test_fraction as the validation fraction; no
+// early stopping.
+TrainingOptions DemoTrainingOptions(const TrainOptions& options);
 
-// ROC AUC of `scores` for binary `labels` (the probability that a random
-// positive scores above a random negative, ties counting one half). An error
-// when the sizes differ or one class is absent.
-Result<double> RocAuc(const std::vector<float>& scores, const std::vector<float>& labels);
+// Trains through TrainModel (worker/training.h) and writes the three files;
+// an error names what failed.
+Result<TrainReport> TrainDemoModel(const TrainOptions& options);
 
 }  // namespace scorepipe
 

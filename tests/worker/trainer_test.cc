@@ -105,23 +105,5 @@ TEST(TrainDemoModel, BadOptionsAreErrors) {
   EXPECT_THAT(TrainDemoModel(o).status().message(), HasSubstr("out_dir"));
 }
 
-TEST(RocAuc, PerfectReversedAndTiedRankings) {
-  EXPECT_DOUBLE_EQ(*RocAuc({0.1f, 0.2f, 0.8f, 0.9f}, {0, 0, 1, 1}), 1.0);
-  EXPECT_DOUBLE_EQ(*RocAuc({0.9f, 0.8f, 0.2f, 0.1f}, {0, 0, 1, 1}), 0.0);
-  EXPECT_DOUBLE_EQ(*RocAuc({0.5f, 0.5f, 0.5f, 0.5f}, {0, 1, 0, 1}), 0.5);
-}
-
-TEST(RocAuc, CountsPairsAndHalfTies) {
-  // Positive pairs won: (0.35 > 0.1), (0.8 > 0.1), (0.8 > 0.4): 3 of 4.
-  EXPECT_DOUBLE_EQ(*RocAuc({0.1f, 0.4f, 0.35f, 0.8f}, {0, 0, 1, 1}), 0.75);
-  // A tie between the positive and one negative counts one half: (1 + 0.5) / 2.
-  EXPECT_DOUBLE_EQ(*RocAuc({0.1f, 0.4f, 0.4f}, {0, 0, 1}), 0.75);
-}
-
-TEST(RocAuc, OneClassOrSizeMismatchIsError) {
-  EXPECT_THAT(RocAuc({0.1f, 0.2f}, {1, 1}).status().message(), HasSubstr("needs both classes"));
-  EXPECT_THAT(RocAuc({0.1f}, {1, 0}).status().message(), HasSubstr("1 scores but 2 labels"));
-}
-
 }  // namespace
 }  // namespace scorepipe

@@ -1,5 +1,6 @@
 // Helpers shared by the worker tests: where the committed demo model lives,
-// and a scratch directory that is removed when the test ends.
+// a scratch directory that is removed when the test ends, and labelled
+// synthetic transactions as model rows.
 //
 // Test-only; each test uses its own instances.
 #ifndef SCOREPIPE_TESTS_WORKER_WORKER_TEST_UTIL_H_
@@ -13,8 +14,12 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "bench/synthetic.h"
 #include "config/topology.h"
+#include "worker/feature_spec.h"
 
 namespace scorepipe::testing {
 
@@ -64,6 +69,26 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
+
+// Labelled synthetic transactions (bench/synthetic.h) and their rows under
+// the upstream features (UpstreamFeatureSpec()), as the demo trains on them.
+struct LabelledRows {
+  std::vector<Transaction> txs;
+  std::vector<float> rows;  // txs.size() x 4, row-major
+  std::vector<float> labels;
+};
+
+inline LabelledRows SyntheticRows(size_t n, uint64_t seed) {
+  LabelledRows data;
+  SyntheticTransactions generator(seed);
+  for (size_t i = 0; i < n; ++i) {
+    LabelledTransaction t = generator.Next();
+    data.txs.push_back(std::move(t.parsed));
+    data.labels.push_back(static_cast<float>(t.label));
+  }
+  FeatureExtractor(UpstreamFeatureSpec()).Extract(data.txs, &data.rows);
+  return data;
+}
 
 }  // namespace scorepipe::testing
 

@@ -1,0 +1,186 @@
+#include "cli/train_command.h"
+
+#include <stdlib.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli/model_command.h"
+#include "worker/feature_spec.h"
+#include "worker/file_util.h"
+#include "worker/labelled_data.h"
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+
+int Fail(FILE* err, int code, const Status& status) {
+  fprintf(err, "scorepipe train: %s\n", status.message().c_str());
+  return code;
+}
+
+// A fresh private folder under the system's temp dir, removed with its files.
+class TempFolder {
+ public:
+  static Result<TempFolder> Make() {
+    std::string pattern = (fs::temp_directory_path() / "scorepipe-train-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return Status::Error(pattern + ": cannot create a temporary folder");
+    }
+    return TempFolder(pattern);
+  }
+  TempFolder(TempFolder&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  TempFolder& operator=(TempFolder&&) = delete;
+  ~TempFolder() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  explicit TempFolder(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// The metrics the registry keeps (name: number; promote checks auc).
+std::string MetricsYaml(const TrainingReport& r) {
+  const std::pair<const char*, double> metrics[] = {
+      {"auc", r.validation_auc},
+      {"pr_auc", r.validation_pr_auc},
+      {"logloss", r.validation_logloss},
+      {"best_iteration", r.best_iteration},
+      {"iterations", r.iterations},
+      {"rows", static_cast<double>(r.train_rows + r.validation_rows)},
+      {"train_rows", static_cast<double>(r.train_rows)},
+      {"validation_rows", static_cast<double>(r.validation_rows)},
+  };
+  std::string text;
+  for (const auto& [name, value] : metrics) text += std::string(name) + ": " + FormatDouble(value, 17) + "\n";
+  return text;
+}
+
+// What the version was trained on and how: kept as meta.yaml's data_summary.
+std::string DataSummaryYaml(const TrainCommandOptions& o, const FeatureSpec& spec, const TrainingReport& r) {
+  const size_t rows = r.train_rows + r.validation_rows;
+  const double fraud_rate = (r.train_fraud_rate * static_cast<double>(r.train_rows) +
+                             r.validation_fraud_rate * static_cast<double>(r.validation_rows)) /
+                            static_cast<double>(rows);
+  const TrainingOptions& t = o.training;
+  YAML::Emitter out;
+  out.SetDoublePrecision(10);  // 0.3, not 0.29999999999999999
+  auto field = [&out](const char* key, const auto& value) {
+    out << YAML::Key << key << YAML::Value << value;
+  };
+  out << YAML::BeginMap;
+  field("file", fs::absolute(o.data_path).string());
+  field("label_column", o.label_column);
+  field("rows", rows);
+  field("fraud_rate", fraud_rate);
+  field("train_rows", r.train_rows);
+  field("validation_rows", r.validation_rows);
+  field("validation",
+        "the last " + FormatDouble(100 * t.validation_fraction) + "% of the rows, in file order");
+  std::vector<std::string> names;
+  for (const FeatureDef& def : spec.features) names.push_back(def.name);
+  out << YAML::Key << "features" << YAML::Value << YAML::Flow << names;
+  field("algorithm", TrainAlgorithmName(t.algorithm));
+  out << YAML::Key << "parameters" << YAML::Value << YAML::BeginMap;
+  if (t.algorithm == TrainAlgorithm::kXgboost) {
+    const XgboostTrainParams& p = t.xgboost;
+    field("objective", p.objective);
+    field("rounds", p.rounds);
+    field("max_depth", p.max_depth);
+    field("eta", p.eta);
+    field("subsample", p.subsample);
+    field("min_child_weight", p.min_child_weight);
+    field("lambda", p.lambda);
+    field("early_stopping_rounds", p.early_stopping_rounds);
+    field("metric", StoppingMetricName(t.metric));
+    field("seed", t.seed);
+    field("nthread", p.nthread);
+  } else {
+    field("l2", t.linear.l2);
+    field("max_iterations", t.linear.max_iterations);
+    field("tolerance", t.linear.tolerance);
+  }
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace
+
+int RunTrainCommand(const TrainCommandOptions& options, FILE* out, FILE* err) {
+  // Everything that can be checked before the data is read, is.
+  if (Status s = ValidateTrainingOptions(options.training); !s.ok()) return Fail(err, 2, s);
+  if (Status s = ValidateRegistryName(options.name, "model name"); !s.ok()) return Fail(err, 2, s);
+  const ModelRegistry registry(options.registry);
+  if (!options.version.empty()) {
+    if (Status s = ValidateRegistryName(options.version, "version"); !s.ok()) return Fail(err, 2, s);
+    std::error_code ec;
+    if (fs::exists(registry.VersionDir(options.name, options.version), ec)) {
+      return Fail(err, 1,
+                  Status::Error(options.name + " " + options.version + " exists already in " +
+                                registry.root() + "; versions are never replaced"));
+    }
+  }
+  Result<FeatureSpec> spec = LoadFeatureSpecFile(options.features_path);
+  if (!spec.ok()) return Fail(err, 1, spec.status());
+  LabelledFileOptions file_options;
+  file_options.label_column = options.label_column;
+  if (Status s = file_options.Validate(); !s.ok()) return Fail(err, 2, s);
+
+  auto progress = [err](const std::string& line) {
+    fprintf(err, "%s\n", line.c_str());
+    fflush(err);
+  };
+  progress("reading " + options.data_path);
+  Result<LabelledData> data = ReadLabelledFile(options.data_path, file_options);
+  if (!data.ok()) return Fail(err, 1, data.status());
+  const FeatureExtractor extractor(*spec);
+  std::vector<float> rows;
+  extractor.Extract(data->transactions, &rows);
+  data->transactions = {};
+  progress(std::to_string(data->labels.size()) + " labelled rows, " + std::to_string(extractor.width()) +
+           " features from " + options.features_path);
+
+  Result<TempFolder> folder = TempFolder::Make();
+  if (!folder.ok()) return Fail(err, 1, folder.status());
+  TrainingOptions training = options.training;
+  training.progress = progress;
+  const std::string model_path = folder->File(TrainedModelFileName(training.algorithm));
+  Result<TrainingReport> report = TrainModel(rows, extractor.width(), data->labels, training, model_path);
+  if (!report.ok()) return Fail(err, 1, report.status().WithContext(options.data_path));
+
+  RegisterRequest request;
+  request.name = options.name;
+  request.model_path = model_path;
+  request.features_path = options.features_path;
+  request.format =
+      training.algorithm == TrainAlgorithm::kXgboost ? ModelFormat::kXgboost : ModelFormat::kLinear;
+  request.version = options.version;
+  request.metrics_path = folder->File("metrics.yaml");
+  request.data_summary_path = folder->File("data_summary.yaml");
+  request.note = options.note;
+  if (Status s = WriteWholeFile(request.metrics_path, MetricsYaml(*report)); !s.ok()) {
+    return Fail(err, 1, s);
+  }
+  if (Status s = WriteWholeFile(request.data_summary_path, DataSummaryYaml(options, *spec, *report));
+      !s.ok()) {
+    return Fail(err, 1, s);
+  }
+  Result<HistoryRecord> record = registry.Register(request);
+  if (!record.ok()) return Fail(err, 1, record.status());
+  fprintf(out, "trained %s on %zu rows; validation auc %.4f, pr_auc %.4f, logloss %.4f (%zu rows)\n",
+          TrainAlgorithmName(training.algorithm), report->train_rows, report->validation_auc,
+          report->validation_pr_auc, report->validation_logloss, report->validation_rows);
+  PrintRegistered(registry, options.name, record->version, out);
+  return 0;
+}
+
+}  // namespace scorepipe
