@@ -4,14 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include "tests/support/cluster_harness.h"
-#include "tests/support/run_command.h"
-#include "tests/support/temp_dir.h"
+#include "tests/cli/command_test_fixture.h"
 
 namespace scorepipe {
 namespace {
@@ -19,20 +15,11 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-using testing::ClusterHarness;
 
 constexpr const char* kHeader = "id,customer_id,vendor_id,timestamp,status,amount,is_fraudulent\n";
 
-class EvaluateCommandTest : public ::testing::Test {
+class EvaluateCommandTest : public testing::CommandTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(dir_.ok()); }
-
-  // Runs `scorepipe <args>`; *out gets stdout and stderr.
-  int Scorepipe(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), ClusterHarness::BinDir() + "/scorepipe");
-    return testing::RunCommand(args, (dir_.path() / ("run-" + std::to_string(++runs_) + ".log")).string(), out);
-  }
-
   // `scorepipe evaluate` on the committed demo model's files.
   int EvaluateDemo(std::vector<std::string> args, std::string* out) {
     args.insert(args.begin(), {"evaluate", "--model", Demo("model.json"), "--features", Demo("features.yaml")});
@@ -46,17 +33,6 @@ class EvaluateCommandTest : public ::testing::Test {
     EXPECT_EQ(Scorepipe({"dataset", "--rows", std::to_string(rows), "--seed", "11", "--out", path}, &out), 0) << out;
     return path;
   }
-
-  std::string Write(const std::string& name, const std::string& text) {
-    std::ofstream(File(name)) << text;
-    return File(name);
-  }
-
-  std::string File(const std::string& name) const { return (dir_.path() / name).string(); }
-  static std::string Demo(const std::string& file) { return ClusterHarness::SourceDir() + "/models/demo/" + file; }
-
-  scorepipe::testing::TempDir dir_{"scorepipe-evaluate-command"};
-  int runs_ = 0;
 };
 
 TEST_F(EvaluateCommandTest, DatasetWritesTheSameRowsForTheSameSeedInEitherFormat) {
