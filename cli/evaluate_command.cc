@@ -1,6 +1,7 @@
 #include "cli/evaluate_command.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <utility>
