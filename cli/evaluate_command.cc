@@ -39,7 +39,8 @@ Result<ChosenModel> ChooseModel(const EvaluateOptions& o) {
   }
   ChosenModel chosen;
   if (from_registry) {
-    if (!o.format.empty()) return Status::Error("--format is for --model files; the registry knows the format");
+    if (!o.format.empty())
+      return Status::Error("--format is for --model files; the registry knows the format");
     const ModelRegistry registry(o.registry);
     std::string version = o.version;
     if (version.empty()) {
@@ -114,7 +115,8 @@ Result<ScoredRows> ScoreAll(Scorer& scorer, const LabelledData& data, const Eval
       scored.scores.push_back(r.fraud_probability);
       scored.labels.push_back(data.labels[begin + i]);
     }
-    if (o.progress_every_rows > 0 && end < total && end / o.progress_every_rows > begin / o.progress_every_rows) {
+    if (o.progress_every_rows > 0 && end < total &&
+        end / o.progress_every_rows > begin / o.progress_every_rows) {
       fprintf(err, "evaluate: scored %zu of %zu rows\n", end, total);
     }
   }
@@ -140,17 +142,21 @@ std::string FigureText(const std::optional<double>& value, const std::string& wh
   return text;
 }
 
-void PrintText(const ChosenModel& model, const EvaluateOptions& o, const ScoredRows& scored, const Evaluation& e,
-               FILE* out) {
+void PrintText(const ChosenModel& model, const EvaluateOptions& o, const ScoredRows& scored,
+               const Evaluation& e, FILE* out) {
   const ModelConfig& c = model.config;
   if (model.source == "registry") {
-    fprintf(out, "model:     %s %s (registry %s)\n", model.name.c_str(), c.version.c_str(), o.registry.c_str());
+    fprintf(out, "model:     %s %s (registry %s)\n", model.name.c_str(), c.version.c_str(),
+            o.registry.c_str());
   } else {
-    fprintf(out, "model:     %s (%s), features %s\n", c.path.c_str(), ModelFormatName(c.format), c.features.c_str());
+    fprintf(out, "model:     %s (%s), features %s\n", c.path.c_str(), ModelFormatName(c.format),
+            c.features.c_str());
   }
-  fprintf(out, "data:      %s: %zu rows scored, %zu fraud (%.2f%%), %zu not scored\n", o.data_path.c_str(), e.rows,
-          e.positives, 100.0 * static_cast<double>(e.positives) / static_cast<double>(e.rows), scored.unscored);
-  for (const std::string& example : scored.unscored_examples) fprintf(out, "  not scored: %s\n", example.c_str());
+  fprintf(out, "data:      %s: %zu rows scored, %zu fraud (%.2f%%), %zu not scored\n", o.data_path.c_str(),
+          e.rows, e.positives, 100.0 * static_cast<double>(e.positives) / static_cast<double>(e.rows),
+          scored.unscored);
+  for (const std::string& example : scored.unscored_examples)
+    fprintf(out, "  not scored: %s\n", example.c_str());
   fprintf(out, "threshold: %g (a score >= threshold is fraud)\n\n", e.threshold);
   fprintf(out, "ROC AUC            %s\n", FigureText(e.roc_auc, e.roc_auc_undefined).c_str());
   fprintf(out, "PR AUC             %s  (average precision)\n",
@@ -173,7 +179,8 @@ void PrintText(const ChosenModel& model, const EvaluateOptions& o, const ScoredR
     if (bin.count == 0) {
       fprintf(out, "  %-15s %10zu  %14s  %13s\n", range, bin.count, "-", "-");
     } else {
-      fprintf(out, "  %-15s %10zu  %14.6f  %13.6f\n", range, bin.count, bin.mean_predicted, bin.observed_rate);
+      fprintf(out, "  %-15s %10zu  %14.6f  %13.6f\n", range, bin.count, bin.mean_predicted,
+              bin.observed_rate);
     }
   }
   fprintf(out, "\n%s.\n", kAveragePrecisionNote);
@@ -248,8 +255,8 @@ int RunEvaluate(const EvaluateOptions& o, FILE* out, FILE* err) {
   Result<ScoredRows> scored = ScoreAll(*scorer, *data, o, err);
   if (!scored.ok()) return fail(scored.status());
   if (scored->ids.empty()) {
-    return fail(Status::Error("the model scored none of the " + std::to_string(scored->unscored) + " rows; first: " +
-                              scored->unscored_examples.front()));
+    return fail(Status::Error("the model scored none of the " + std::to_string(scored->unscored) +
+                              " rows; first: " + scored->unscored_examples.front()));
   }
   Result<Evaluation> evaluation = Evaluate(scored->scores, scored->labels, evaluation_options);
   if (!evaluation.ok()) return fail(evaluation.status());

@@ -33,14 +33,14 @@ struct EvaluateOptions {
   std::string features_path;  // --features
   std::string format;         // --format xgboost | linear; empty: by the model file's extension
 
-  std::string data_path;                      // --data: .csv, .jsonl or .ndjson
+  std::string data_path;                       // --data: .csv, .jsonl or .ndjson
   std::string label_column = "is_fraudulent";  // --label-column
-  double threshold = 0.5;                     // --threshold: score >= threshold is fraud
-  int bins = 10;                              // --bins: calibration table
-  bool json = false;                          // --json: one JSON object instead of the text report
-  std::string scores_out;                     // --scores-out: CSV of id,score,label per scored row
-  size_t batch_rows = 4096;                   // transactions per Scorer::Score call, >= 1
-  size_t progress_every_rows = 1000000;       // a progress line on `err` every so many rows
+  double threshold = 0.5;                      // --threshold: score >= threshold is fraud
+  int bins = 10;                               // --bins: calibration table
+  bool json = false;                           // --json: one JSON object instead of the text report
+  std::string scores_out;                      // --scores-out: CSV of id,score,label per scored row
+  size_t batch_rows = 4096;                    // transactions per Scorer::Score call, >= 1
+  size_t progress_every_rows = 1000000;        // a progress line on `err` every so many rows
 };
 
 int RunEvaluate(const EvaluateOptions& options, FILE* out = stdout, FILE* err = stderr);

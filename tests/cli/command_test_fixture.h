@@ -40,7 +40,9 @@ class CommandTest : public ::testing::Test {
   }
 
   std::string File(const std::string& name) const { return (dir_.path() / name).string(); }
-  static std::string Demo(const std::string& file) { return ClusterHarness::SourceDir() + "/models/demo/" + file; }
+  static std::string Demo(const std::string& file) {
+    return ClusterHarness::SourceDir() + "/models/demo/" + file;
+  }
 
  private:
   TempDir dir_{"scorepipe-command"};

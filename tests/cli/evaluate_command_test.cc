@@ -12,6 +12,7 @@
 namespace scorepipe {
 namespace {
 
+using testing::ClusterHarness;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -22,7 +23,8 @@ class EvaluateCommandTest : public testing::CommandTest {
  protected:
   // `scorepipe evaluate` on the committed demo model's files.
   int EvaluateDemo(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), {"evaluate", "--model", Demo("model.json"), "--features", Demo("features.yaml")});
+    args.insert(args.begin(),
+                {"evaluate", "--model", Demo("model.json"), "--features", Demo("features.yaml")});
     return Scorepipe(args, out);
   }
 
@@ -30,7 +32,8 @@ class EvaluateCommandTest : public testing::CommandTest {
   std::string Dataset(const std::string& name, int rows) {
     std::string out;
     const std::string path = File(name);
-    EXPECT_EQ(Scorepipe({"dataset", "--rows", std::to_string(rows), "--seed", "11", "--out", path}, &out), 0) << out;
+    EXPECT_EQ(Scorepipe({"dataset", "--rows", std::to_string(rows), "--seed", "11", "--out", path}, &out), 0)
+        << out;
     return path;
   }
 };
@@ -39,12 +42,15 @@ TEST_F(EvaluateCommandTest, DatasetWritesTheSameRowsForTheSameSeedInEitherFormat
   std::string out;
   ASSERT_EQ(Scorepipe({"dataset", "--rows", "2000", "--seed", "11", "--out", File("a.csv")}, &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("wrote " + File("a.csv") + ": 2000 rows (seed 11)"));
-  ASSERT_EQ(Scorepipe({"dataset", "--rows", "2000", "--seed", "11", "--out", File("a.jsonl")}, &out), 0) << out;
+  ASSERT_EQ(Scorepipe({"dataset", "--rows", "2000", "--seed", "11", "--out", File("a.jsonl")}, &out), 0)
+      << out;
   std::string csv_report;
   std::string jsonl_report;
   ASSERT_EQ(EvaluateDemo({"--data", File("a.csv"), "--json"}, &csv_report), 0) << csv_report;
   ASSERT_EQ(EvaluateDemo({"--data", File("a.jsonl"), "--json"}, &jsonl_report), 0) << jsonl_report;
-  const auto evaluation = [](const std::string& report) { return report.substr(report.find("\"evaluation\"")); };
+  const auto evaluation = [](const std::string& report) {
+    return report.substr(report.find("\"evaluation\""));
+  };
   EXPECT_EQ(evaluation(csv_report), evaluation(jsonl_report));
 
   EXPECT_EQ(Scorepipe({"dataset", "--rows", "5", "--out", File("a.txt")}, &out), 1);
@@ -58,15 +64,15 @@ TEST_F(EvaluateCommandTest, ReportsEveryFigureAsTextAndAsJson) {
   ASSERT_EQ(EvaluateDemo({"--data", data}, &out), 0) << out;
   for (const char* line : {"20000 rows scored", "0 not scored", "threshold: 0.5", "ROC AUC            0.",
                            "PR AUC             0.", "(average precision)", "precision", "recall", "F1",
-                           "log loss", "Brier score", "actual fraud", "predicted not", "calibration (10 uniform bins",
-                           "0.900-1.000", "average_precision_score"}) {
+                           "log loss", "Brier score", "actual fraud", "predicted not",
+                           "calibration (10 uniform bins", "0.900-1.000", "average_precision_score"}) {
     EXPECT_THAT(out, HasSubstr(line));
   }
   ASSERT_EQ(EvaluateDemo({"--data", data, "--json", "--bins", "4", "--threshold", "0.25"}, &out), 0) << out;
   EXPECT_THAT(out, StartsWith("{\"model\":{\"source\":\"files\""));
-  for (const char* key : {"\"scored_rows\":20000", "\"unscored_rows\":0", "\"threshold\":0.25", "\"roc_auc\":0.",
-                          "\"average_precision\":0.", "\"f1\":", "\"log_loss\":", "\"brier\":", "\"true_positives\":",
-                          "\"lower\":0.75,\"upper\":1,"}) {
+  for (const char* key : {"\"scored_rows\":20000", "\"unscored_rows\":0", "\"threshold\":0.25",
+                          "\"roc_auc\":0.", "\"average_precision\":0.", "\"f1\":", "\"log_loss\":",
+                          "\"brier\":", "\"true_positives\":", "\"lower\":0.75,\"upper\":1,"}) {
     EXPECT_THAT(out, HasSubstr(key));
   }
   EXPECT_THAT(out, Not(HasSubstr("\"lower\":0.9")));  // 4 bins, not 10
@@ -83,18 +89,28 @@ TEST_F(EvaluateCommandTest, ModelFromTheRegistryLiveOrNamedVersion) {
       << out;
   ASSERT_EQ(Scorepipe({"evaluate", "--registry", registry, "--name", "fraud", "--data", data}, &out), 1);
   EXPECT_THAT(out, HasSubstr("has no live version; name one with --version"));
-  ASSERT_EQ(Scorepipe({"evaluate", "--registry", registry, "--name", "fraud", "--version", "v1", "--data", data},
-                      &out),
-            0)
+  ASSERT_EQ(
+      Scorepipe({"evaluate", "--registry", registry, "--name", "fraud", "--version", "v1", "--data", data},
+                &out),
+      0)
       << out;
   EXPECT_THAT(out, HasSubstr("model:     fraud v1 (registry " + registry + ")"));
   ASSERT_EQ(Scorepipe({"model", "promote", "fraud", "v1", "--registry", registry}, &out), 0) << out;
-  ASSERT_EQ(Scorepipe({"evaluate", "--registry", registry, "--name", "fraud", "--data", data, "--json"}, &out), 0)
+  ASSERT_EQ(
+      Scorepipe({"evaluate", "--registry", registry, "--name", "fraud", "--data", data, "--json"}, &out), 0)
       << out;
   EXPECT_THAT(out, HasSubstr("\"source\":\"registry\",\"name\":\"fraud\",\"version\":\"v1\""));
-  EXPECT_EQ(Scorepipe({"evaluate", "--registry", registry, "--name", "fraud", "--version", "v9", "--data", data},
-                      &out),
-            1);
+  // Without --registry, SCOREPIPE_REGISTRY names it, as for `scorepipe model`.
+  ASSERT_EQ(Run({"/usr/bin/env", "SCOREPIPE_REGISTRY=" + registry, ClusterHarness::BinDir() + "/scorepipe",
+                 "evaluate", "--name", "fraud", "--data", data},
+                &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("model:     fraud v1 (registry " + registry + ")"));
+  EXPECT_EQ(
+      Scorepipe({"evaluate", "--registry", registry, "--name", "fraud", "--version", "v9", "--data", data},
+                &out),
+      1);
 }
 
 TEST_F(EvaluateCommandTest, RowsTheScorerCannotScoreAreCountedAndNamed) {
@@ -106,21 +122,24 @@ TEST_F(EvaluateCommandTest, RowsTheScorerCannotScoreAreCountedAndNamed) {
                                                 "2,1,1,2023-01-01T12:00:00Z,rejected,1e300,1\n"
                                                 "3,1,1,2023-01-01T12:00:00Z,rejected,5,1\n");
   std::string out;
-  ASSERT_EQ(Scorepipe({"evaluate", "--model", model, "--features", Demo("features.yaml"), "--data", data}, &out), 0)
+  ASSERT_EQ(
+      Scorepipe({"evaluate", "--model", model, "--features", Demo("features.yaml"), "--data", data}, &out), 0)
       << out;
   EXPECT_THAT(out, HasSubstr("2 rows scored, 1 fraud (50.00%), 1 not scored"));
   EXPECT_THAT(out, HasSubstr("not scored: id 2: model linear.yaml gave a probability of nan"));
-  ASSERT_EQ(Scorepipe({"evaluate", "--model", model, "--features", Demo("features.yaml"), "--data", data, "--json"},
-                      &out),
-            0)
+  ASSERT_EQ(
+      Scorepipe({"evaluate", "--model", model, "--features", Demo("features.yaml"), "--data", data, "--json"},
+                &out),
+      0)
       << out;
   EXPECT_THAT(out, HasSubstr("\"scored_rows\":2,\"unscored_rows\":1,\"unscored_examples\":[\"id 2: "));
 }
 
 TEST_F(EvaluateCommandTest, BadFilesAndUsageAreClearErrors) {
   std::string out;
-  const std::string bad = Write("bad.csv", std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,100,0\n" +
-                                               "2,1,1,2023-01-01T12:00:00Z,accepted,100,maybe\n");
+  const std::string bad =
+      Write("bad.csv", std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,100,0\n" +
+                           "2,1,1,2023-01-01T12:00:00Z,accepted,100,maybe\n");
   EXPECT_EQ(EvaluateDemo({"--data", bad}, &out), 1);
   EXPECT_THAT(out, HasSubstr("scorepipe evaluate: " + bad + ":3: label 'is_fraudulent': expected 0, 1"));
   EXPECT_EQ(EvaluateDemo({"--data", Write("empty.jsonl", "")}, &out), 1);
@@ -129,9 +148,12 @@ TEST_F(EvaluateCommandTest, BadFilesAndUsageAreClearErrors) {
   EXPECT_THAT(out, HasSubstr("must end in .csv, .jsonl or .ndjson"));
   EXPECT_EQ(EvaluateDemo({"--data", File("missing.csv")}, &out), 1);
   EXPECT_THAT(out, HasSubstr("cannot open"));
-  const std::string one_class = Write("one.csv", std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,100,0\n");
+  const std::string one_class =
+      Write("one.csv", std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,100,0\n");
   EXPECT_EQ(EvaluateDemo({"--data", one_class}, &out), 0) << out;
-  EXPECT_THAT(out, HasSubstr("ROC AUC            undefined (auc: needs both classes; got 0 positives and 1 negatives)"));
+  EXPECT_THAT(
+      out,
+      HasSubstr("ROC AUC            undefined (auc: needs both classes; got 0 positives and 1 negatives)"));
   EXPECT_EQ(EvaluateDemo({"--data", one_class, "--label-column", "y"}, &out), 1);
   EXPECT_THAT(out, HasSubstr("the header has no column 'y'"));
   EXPECT_EQ(EvaluateDemo({"--data", one_class, "--name", "fraud"}, &out), 1);

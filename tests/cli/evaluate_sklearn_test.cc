@@ -21,8 +21,8 @@
 namespace scorepipe {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ClusterHarness;
+using ::testing::HasSubstr;
 
 constexpr const char* kPython = "/usr/bin/python3";
 
@@ -33,14 +33,15 @@ class EvaluateSklearnTest : public testing::CommandTest {
   void ExpectSklearnAgrees(const std::string& scores_csv, const std::string& report_json) {
     std::string out;
     const int code =
-        Run({kPython, ClusterHarness::SourceDir() + "/tests/cli/sklearn_metrics.py", scores_csv, report_json}, &out);
+        Run({kPython, ClusterHarness::SourceDir() + "/tests/cli/sklearn_metrics.py", scores_csv, report_json},
+            &out);
     EXPECT_EQ(code, 0) << out;
     EXPECT_THAT(out, HasSubstr("0 mismatches")) << out;
   }
 
   // Evaluate() on `scores` and `labels`, then the script on the same numbers.
-  void CheckEdgeCase(const std::string& name, const std::vector<double>& scores, const std::vector<float>& labels,
-                     EvaluationOptions options = {}) {
+  void CheckEdgeCase(const std::string& name, const std::vector<double>& scores,
+                     const std::vector<float>& labels, EvaluationOptions options = {}) {
     SCOPED_TRACE(name);
     Result<Evaluation> evaluation = Evaluate(scores, labels, options);
     ASSERT_TRUE(evaluation.ok()) << evaluation.status().message();
@@ -48,7 +49,8 @@ class EvaluateSklearnTest : public testing::CommandTest {
     FILE* file = fopen(scores_csv.c_str(), "w");
     ASSERT_NE(file, nullptr);
     fprintf(file, "id,score,label\n");
-    for (size_t i = 0; i < scores.size(); ++i) fprintf(file, "%zu,%.17g,%d\n", i + 1, scores[i], labels[i] == 1.0f);
+    for (size_t i = 0; i < scores.size(); ++i)
+      fprintf(file, "%zu,%.17g,%d\n", i + 1, scores[i], labels[i] == 1.0f);
     fclose(file);
     std::ofstream(File(name + ".json")) << EvaluationToJson(*evaluation) << "\n";
     ExpectSklearnAgrees(scores_csv, File(name + ".json"));
@@ -57,11 +59,13 @@ class EvaluateSklearnTest : public testing::CommandTest {
 
 TEST_F(EvaluateSklearnTest, DemoModelOnADemoDatasetMatchesSklearn) {
   std::string out;
-  ASSERT_EQ(Scorepipe({"dataset", "--rows", "30000", "--seed", "5", "--out", File("d.jsonl")}, &out), 0) << out;
+  ASSERT_EQ(Scorepipe({"dataset", "--rows", "30000", "--seed", "5", "--out", File("d.jsonl")}, &out), 0)
+      << out;
   for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{
            {}, {"--threshold", "0.3", "--bins", "7"}, {"--threshold", "0.05", "--bins", "1"}}) {
-    std::vector<std::string> args = {"evaluate", "--model", Demo("model.json"), "--features", Demo("features.yaml"),
-                                     "--data",   File("d.jsonl"), "--json", "--scores-out", File("scores.csv")};
+    std::vector<std::string> args = {
+        "evaluate", "--model",       Demo("model.json"), "--features",   Demo("features.yaml"),
+        "--data",   File("d.jsonl"), "--json",           "--scores-out", File("scores.csv")};
     args.insert(args.end(), extra.begin(), extra.end());
     ASSERT_EQ(Scorepipe(args, &out), 0) << out;
     std::ofstream(File("report.json")) << out;
