@@ -418,23 +418,13 @@ Status LabelledFileWriter::Append(const Transaction& t, float label) {
       row_ += kFieldNames[f];
       row_ += "\":";
     }
-    switch (f) {
-      case kId:
-        AppendNumber(t.id, &row_);
-        break;
-      case kCustomerId:
-        AppendNumber(t.customer_id, &row_);
-        break;
-      case kVendorId:
-        AppendNumber(t.vendor_id, &row_);
-        break;
-      case kAmount:
-        AppendNumber(t.amount, &row_);
-        break;
-      default: {
-        const std::string& text = f == kTimestamp ? t.timestamp : t.status;
-        csv ? AppendCsvField(text, &row_) : AppendJsonString(text, &row_);
-      }
+    if (f == kTimestamp || f == kStatus) {
+      const std::string& text = f == kTimestamp ? t.timestamp : t.status;
+      csv ? AppendCsvField(text, &row_) : AppendJsonString(text, &row_);
+    } else if (f == kAmount) {
+      AppendNumber(t.amount, &row_);
+    } else {
+      AppendNumber(f == kId ? t.id : f == kCustomerId ? t.customer_id : t.vendor_id, &row_);
     }
   }
   if (csv) {
