@@ -1,12 +1,16 @@
 // `scorepipe dataset` and `scorepipe evaluate` as a person runs them: the real
 // binary on temporary files and a temporary registry, its output and exit
-// codes.
+// codes; and RunDataset/RunEvaluate in process for their progress lines.
+#include "cli/evaluate_command.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "cli/dataset_command.h"
 #include "tests/cli/command_test_fixture.h"
 
 namespace scorepipe {
@@ -18,6 +22,14 @@ using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr const char* kHeader = "id,customer_id,vendor_id,timestamp,status,amount,is_fraudulent\n";
+
+// What was written to a tmpfile().
+std::string Contents(FILE* file) {
+  std::string text;
+  rewind(file);
+  for (int c = fgetc(file); c != EOF; c = fgetc(file)) text += static_cast<char>(c);
+  return text;
+}
 
 class EvaluateCommandTest : public testing::CommandTest {
  protected:
@@ -164,6 +176,36 @@ TEST_F(EvaluateCommandTest, BadFilesAndUsageAreClearErrors) {
   EXPECT_EQ(EvaluateDemo({"--data", one_class, "--threshold", "2"}, &out), 2);
   EXPECT_EQ(Scorepipe({"evaluate", "--help"}, &out), 0);
   EXPECT_THAT(out, HasSubstr("average precision"));
+}
+
+TEST_F(EvaluateCommandTest, LongRunsPrintProgress) {
+  FILE* out = tmpfile();
+  FILE* err = tmpfile();
+  ASSERT_TRUE(out != nullptr && err != nullptr);
+  DatasetOptions dataset;
+  dataset.rows = 1000;
+  dataset.out_path = File("p.csv");
+  dataset.progress_every_rows = 400;
+  ASSERT_EQ(RunDataset(dataset, out, err), 0) << Contents(err);
+  EXPECT_EQ(Contents(err), "dataset: 400 of 1000 rows\ndataset: 800 of 1000 rows\n");
+
+  EvaluateOptions evaluate;
+  evaluate.model_path = Demo("model.json");
+  evaluate.features_path = Demo("features.yaml");
+  evaluate.data_path = dataset.out_path;
+  evaluate.batch_rows = 100;
+  evaluate.progress_every_rows = 300;
+  FILE* evaluate_err = tmpfile();
+  ASSERT_TRUE(evaluate_err != nullptr);
+  ASSERT_EQ(RunEvaluate(evaluate, out, evaluate_err), 0) << Contents(evaluate_err);
+  EXPECT_EQ(Contents(evaluate_err),
+            "evaluate: read 1000 rows from " + dataset.out_path +
+                "\nevaluate: scored 300 of 1000 rows\nevaluate: scored 600 of 1000 rows\n"
+                "evaluate: scored 900 of 1000 rows\n");
+  EXPECT_THAT(Contents(out), HasSubstr("1000 rows scored"));
+  fclose(out);
+  fclose(err);
+  fclose(evaluate_err);
 }
 
 }  // namespace
