@@ -239,10 +239,12 @@ Result<InstallReport> Install(const InstallOptions& options) {
     if (Status s = writer.Copy(built, bin + "/" + program, kProgram); !s.ok()) return s.WithContext("install");
   }
 
-  // Model files, and the topology pointing at them.
+  // Model files, and the topology pointing at them. A registry model stays
+  // where the registry is: every host reads it there (shared or synced).
   const std::string model_dir =
       std::string(kConfigDir) + "/models/" + fs::path(topology.model.path).parent_path().filename().string();
   for (std::string* file : {&topology.model.path, &topology.model.features}) {
+    if (!topology.model.registry.empty()) break;
     const std::string installed = model_dir + "/" + fs::path(*file).filename().string();
     if (Status s = writer.Copy(*file, installed, kData); !s.ok()) return s.WithContext("install: model files");
     *file = installed;

@@ -23,7 +23,7 @@
 #include "cli/synthetic_push.h"
 #include "config/node_setup.h"
 #include "proto/node.h"
-#include "worker/model.h"
+#include "worker/model_watcher.h"
 
 namespace {
 
@@ -51,8 +51,8 @@ int Up(const std::string& config_path, const std::string& log_dir, const std::st
     return 2;
   }
   // A model that cannot load would only make every worker fail: say so now.
-  if (auto scorer = scorepipe::LoadScorer(topology->model); !scorer.ok()) {
-    spdlog::critical("cannot load the model: {}", scorer.status().message());
+  if (auto model = scorepipe::LoadModelOf(topology->model); !model.ok()) {
+    spdlog::critical("cannot load the model: {}", model.status().message());
     return 1;
   }
   if (!log_dir.empty()) std::filesystem::create_directories(log_dir);

@@ -39,6 +39,7 @@ template <typename Struct>
 struct Field {
   const char* key;
   std::variant<std::string Struct::*, int64_t Struct::*, double Struct::*> member;
+  bool optional = false;  // a ventilator from before the field leaves it out
 };
 
 const std::vector<Field<VentilatorSnapshot>>& VentilatorFields() {
@@ -75,6 +76,9 @@ const std::vector<Field<WorkerSnapshot>>& WorkerFields() {
       {"batches_scored", &W::batches_scored},
       {"transactions_scored", &W::transactions_scored},
       {"transactions_per_second", &W::transactions_per_second},
+      {"model", &W::model, true},
+      {"model_version", &W::model_version, true},
+      {"model_error", &W::model_error, true},
   };
   return fields;
 }
@@ -90,7 +94,10 @@ std::string ReadFields(simdjson::dom::object object, const std::string& path,
                        const std::vector<Field<Struct>>& fields, Struct* out) {
   for (const Field<Struct>& field : fields) {
     simdjson::dom::element element;
-    if (object[field.key].get(element) != simdjson::SUCCESS) return path + "." + field.key + ": missing";
+    if (object[field.key].get(element) != simdjson::SUCCESS) {
+      if (field.optional) continue;
+      return path + "." + field.key + ": missing";
+    }
     const bool read = std::visit(
         [&](auto member) {
           auto& value = out->*member;
@@ -263,13 +270,21 @@ std::string FormatStatusTable(const StatusReport& report) {
   out += "\n";
   if (report.snapshot->workers.empty()) return out + "no workers connected\n";
   std::vector<std::vector<std::string>> rows = {
-      {"WORKER", "HOST", "PID", "STATE", "HEARTBEAT", "IN FLIGHT", "SCORED TX", "TX/S"}};
+      {"WORKER", "HOST", "PID", "STATE", "MODEL", "HEARTBEAT", "IN FLIGHT", "SCORED TX", "TX/S"}};
+  std::string failures;
   for (const WorkerSnapshot& w : report.snapshot->workers) {
+    std::string model = Printable(w.model, 40) + (w.model.empty() ? "" : " ") + Printable(w.model_version, 40);
+    if (!w.model_error.empty()) {
+      model += " (!)";
+      failures += "(!) " + Printable(w.id) + " keeps " + Printable(w.model_version, 40) +
+                  ": the live version did not load: " + Printable(w.model_error, 300) + "\n";
+    }
     rows.push_back({Printable(w.id), Printable(w.host), std::to_string(w.pid), Printable(w.state),
-                    WithThousands(w.last_heartbeat_ms) + " ms ago", std::to_string(w.in_flight_batches),
-                    WithThousands(w.transactions_scored), WithThousands(Rounded(w.transactions_per_second))});
+                    model.empty() ? "-" : model, WithThousands(w.last_heartbeat_ms) + " ms ago",
+                    std::to_string(w.in_flight_batches), WithThousands(w.transactions_scored),
+                    WithThousands(Rounded(w.transactions_per_second))});
   }
-  return out + Columns(rows, {false, false, true, false, true, true, true, true});
+  return out + Columns(rows, {false, false, true, false, false, true, true, true, true}) + failures;
 }
 
 std::string FormatStatusJson(const StatusReport& report) {

@@ -57,6 +57,12 @@ struct WorkerSnapshot {
   int64_t batches_scored = 0;       // as of its last heartbeat
   int64_t transactions_scored = 0;  // as of its last heartbeat
   double transactions_per_second = 0;
+  // The model it runs, as of its last heartbeat (empty from an older
+  // ventilator or worker), and why a newly live registry version did not
+  // load (empty: none failed).
+  std::string model;
+  std::string model_version;
+  std::string model_error;
 };
 
 struct StatusSnapshot {

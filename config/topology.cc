@@ -75,6 +75,7 @@ struct EnumName {
 enum class Presence {
   kOptional,  // left out: the struct's default stands
   kRequired,  // left out: an error
+  kRequiredWithoutRegistry,  // left out: an error unless model.registry is set
 };
 
 constexpr EnumName<QueueKind> kQueueKinds[] = {
@@ -93,6 +94,10 @@ constexpr EnumName<SecurityMode> kSecurityModes[] = {
 constexpr EnumName<ModelFormat> kModelFormats[] = {
     {"xgboost", ModelFormat::kXgboost},
     {"linear", ModelFormat::kLinear},
+};
+constexpr EnumName<ModelFields> kModelFieldsNames[] = {
+    {"include", ModelFields::kInclude},
+    {"omit", ModelFields::kOmit},
 };
 
 template <typename E, size_t N>
@@ -252,6 +257,11 @@ std::optional<std::string> CheckHttpUrl(const std::string& value) {
 // Any path, or '' (the rules between fields say when it is required).
 std::optional<std::string> CheckAnyPath(const std::string& /*value*/) { return std::nullopt; }
 
+std::optional<std::string> CheckEmpty(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  return "is set beside model.registry";
+}
+
 constexpr StringRule kHostRule{"a host name or address, non-empty, no whitespace", CheckWord};
 constexpr StringRule kQueueNameRule{
     "a queue name (a Redis list, a stream for redis-stream, a queue of the service for http-mq), "
@@ -283,9 +293,18 @@ constexpr StringRule kOptionalWordRule{"a name without whitespace, or '' for non
 constexpr StringRule kOptionalFileRule{"a file path, absolute or relative to this file's directory, or '' for none",
                                        CheckOptionalFilePath};
 constexpr StringRule kEnvNameRule{"an environment variable name (letters, digits, _), or '' for none", CheckEnvName};
-constexpr StringRule kModelFileRule{"a file path, absolute or relative to this file's directory",
-                                    CheckFilePath};
+// Empty passes the rule: FindProblem() requires the files only without a registry.
+constexpr StringRule kModelFileRule{
+    "a file path, absolute or relative to this file's directory; required unless model.registry is set",
+    CheckOptionalFilePath};
 constexpr StringRule kVersionRule{"a non-empty version label", CheckNonEmpty};
+// A registry model's version is the live one, found by the worker.
+constexpr StringRule kRegistryVersionRule{"empty: the registry's live version", CheckEmpty};
+constexpr StringRule kRegistryRule{"a folder path, absolute or relative to this file's directory, or '' for none",
+                                   CheckAnyPath};
+constexpr StringRule kModelNameRule{
+    "a model name without whitespace; required with model.registry; default: the model file's folder name",
+    CheckOptionalWord};
 constexpr char kKeyFileAllowed[] =
     "a key file path, absolute or relative to this file's directory; required for security.mode curve";
 constexpr char kKeyFolderAllowed[] =
@@ -344,15 +363,19 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("sink.connect", t.sink.results.connect, kConnectRule);
   v.String("sink.publish_bind", t.sink.publish.bind, kOptionalBindRule);
   v.String("sink.publish_connect", t.sink.publish.connect, kOptionalConnectRule);
+  v.Enum("sink.model_fields", t.sink.model_fields, Names(kModelFieldsNames));
 
   v.Int("workers.count", t.workers.count, IntRule{0, 256});
   v.Int("workers.credit", t.workers.credit, IntRule{1, 64});
 
-  v.String("model.path", t.model.path, kModelFileRule, Presence::kRequired);
+  v.String("model.path", t.model.path, kModelFileRule, Presence::kRequiredWithoutRegistry);
   v.Enum("model.format", t.model.format, Names(kModelFormats));
-  v.String("model.features", t.model.features, kModelFileRule, Presence::kRequired);
+  v.String("model.features", t.model.features, kModelFileRule, Presence::kRequiredWithoutRegistry);
   v.Double("model.threshold", t.model.threshold, DoubleRule{0.0, 1.0});
-  v.String("model.version", t.model.version, kVersionRule);
+  v.String("model.version", t.model.version, t.model.registry.empty() ? kVersionRule : kRegistryVersionRule);
+  v.String("model.registry", t.model.registry, kRegistryRule);
+  v.String("model.name", t.model.name, kModelNameRule);
+  v.Int("model.watch_ms", t.model.watch_ms, IntRule{100, 3600000});
 
   v.String("metrics.address", t.metrics.address, kHostRule);
   v.Int("metrics.bridge_port", t.metrics.bridge_port, IntRule{0, 65535});
@@ -455,7 +478,32 @@ bool BindsCollide(const std::string& a, const std::string& b) {
 
 // The first problem with `t`, or nothing. Field rules come first, then the
 // rules between fields.
+// Either a model's files or a registry model, not both.
+std::optional<Problem> FindModelProblem(const ModelConfig& m, const InFile& in_file) {
+  if (m.registry.empty()) {
+    if (m.path.empty()) return Problem{"model.path", "'' is empty", kModelFileRule.allowed};
+    if (m.features.empty()) return Problem{"model.features", "'' is empty", kModelFileRule.allowed};
+    return std::nullopt;
+  }
+  if (m.name.empty()) {
+    return Problem{"model.name", "'' is empty", "the model's name in model.registry; required with model.registry"};
+  }
+  const NamedValue files_only[] = {{"model.path", m.path}, {"model.features", m.features}};
+  for (const NamedValue& key : files_only) {
+    if (key.value.empty()) continue;
+    return Conflict(key, {"model.registry", m.registry}, "is set beside",
+                    "either model.path and model.features, or model.registry and model.name", in_file);
+  }
+  if (in_file("model.format")) {
+    return Problem{"model.format", "is set beside model.registry",
+                   "no model.format with model.registry: each version's meta.yaml says its format"};
+  }
+  return std::nullopt;
+}
+
 std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
+  // First, as the version's default comes from the model file.
+  if (auto problem = FindModelProblem(t.model, in_file)) return problem;
   RuleChecker checker;
   VisitFields(t, checker);
   if (checker.problem()) return checker.problem();
@@ -786,8 +834,12 @@ class Loader {
     topology.security.secret_key = Resolve(topology.security.secret_key);
     topology.security.server_key = Resolve(topology.security.server_key);
     topology.security.authorized_keys = Resolve(topology.security.authorized_keys);
-    if (!entries_.contains("model.version")) {
+    topology.model.registry = Resolve(topology.model.registry);
+    if (!entries_.contains("model.version") && topology.model.registry.empty()) {
       topology.model.version = fs::path(topology.model.path).stem().string();
+    }
+    if (topology.model.name.empty() && topology.model.registry.empty()) {
+      topology.model.name = fs::path(topology.model.path).parent_path().filename().string();
     }
     const InFile in_file = [this](const std::string& key) { return entries_.contains(key); };
     if (auto problem = FindProblem(topology, in_file)) return At(*problem);
@@ -830,7 +882,9 @@ class Loader {
               Presence presence = Presence::kOptional) {
     const Entry* entry = Find(key);
     if (!entry) {
-      if (presence == Presence::kRequired) Fail(key, "required key is missing", rule.allowed);
+      const bool required = presence == Presence::kRequired ||
+                            (presence == Presence::kRequiredWithoutRegistry && !entries_.contains("model.registry"));
+      if (required) Fail(key, "required key is missing", rule.allowed);
       return;
     }
     if (!entry->value.IsScalar()) {

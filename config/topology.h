@@ -11,8 +11,9 @@
 // heartbeat_connect and status_bind/status_connect, sink.bind/connect ->
 // SinkConfig.results, sink.publish_bind/publish_connect -> publish), and enums
 // are spelled as in their comments (redis-list, redis-stream, http-mq; xgboost, linear;
-// curve, none). Every key is optional except model.path, model.features and security.mode
-// (and queue.journal_dir for http-mq, the security files for curve).
+// include, omit; curve, none). Every key is optional except security.mode and
+// either model.path and model.features or model.registry and model.name (and
+// queue.journal_dir for http-mq, the security files for curve).
 // The ranges in the comments below are what ValidateTopology() enforces.
 //
 // Value types, loaded once at start and then read-only; any thread may read.
@@ -137,10 +138,18 @@ struct HeartbeatConfig {
   int liveness = 3;        // 1..100
 };
 
+// Whether each result JSON names the model that scored it (an extra
+// "model" and "model_version" field; the upstream schema allows extra fields).
+enum class ModelFields {
+  kInclude,  // {"transaction_id":1,...,"confidence":0.95,"model":"fraud","model_version":"v2"}
+  kOmit,     // exactly the upstream's four fields
+};
+
 struct SinkConfig {
   Endpoint results{"tcp://*:5558", "tcp://127.0.0.1:5558"};  // PULL from workers
   // PUB of live results; both strings empty means "no live feed".
   Endpoint publish{"tcp://*:5559", "tcp://127.0.0.1:5559"};
+  ModelFields model_fields = ModelFields::kInclude;
 };
 
 struct WorkersConfig {
@@ -155,16 +164,32 @@ enum class ModelFormat {
   kLinear,   // a logistic-regression YAML (weights, bias), scored with Eigen
 };
 
+// Which model the workers run: either one model's files (path, features,
+// format, version), or the live version of a model in a registry
+// (registry, name; worker/model_registry.h), which workers follow while they
+// run: a promotion or a roll-back reaches every worker within about
+// watch_ms, without a restart. Not both.
+//
 // The loader resolves relative paths against the YAML file's directory and
 // normalises them, but does not check that the files exist: the worker opens
 // them and says what is wrong with them.
 struct ModelConfig {
-  std::string path;            // model file, required; absolute after loading
-  ModelFormat format = ModelFormat::kXgboost;
-  std::string features;        // features.yaml, required; absolute after loading
+  std::string path;            // model file, required without registry; absolute after loading
+  ModelFormat format = ModelFormat::kXgboost;  // with registry: from the version's meta.yaml
+  std::string features;        // features.yaml, required without registry; absolute after loading
   double threshold = 0.5;      // is_fraudulent when P(fraud) >= threshold, [0, 1]
-  std::string version;         // reported with results, non-empty; the loader's
-                               // default is the model file's name without extension
+  std::string version;         // reported with results; the loader's default is the model file's
+                               // name without extension; with registry: the live version
+  // The registry's root folder; absolute after loading. Workers on other
+  // hosts need it at the same path (a shared or synced folder).
+  std::string registry;
+  // The model's name, reported with results: required with registry (the
+  // model's folder there); else the loader's default is the name of the
+  // folder that holds the model file.
+  std::string name;
+  // With registry: how often a worker looks for a new live version,
+  // 100..3600000.
+  int watch_ms = 1000;
 };
 
 enum class LogFormat {
@@ -231,7 +256,8 @@ struct Topology {
 // Every key a topology file may hold, dotted ("queue.redis.port"), in the
 // order of config/local.yaml (docs/configuration.md documents each).
 std::vector<std::string> TopologyKeys();
-// The keys a topology file must set (model.path, model.features, security.mode).
+// The keys every topology file must set (security.mode); model.path and
+// model.features are required only without model.registry.
 std::vector<std::string> RequiredTopologyKeys();
 
 // The largest topology text the loaders read; a real one is a few KiB.

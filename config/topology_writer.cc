@@ -14,6 +14,8 @@ const char* ModelFormatName(ModelFormat format) {
   return "?";
 }
 
+const char* ModelFieldsName(ModelFields fields) { return fields == ModelFields::kInclude ? "include" : "omit"; }
+
 const char* SecurityModeName(SecurityMode mode) { return mode == SecurityMode::kCurve ? "curve" : "none"; }
 
 const char* QueueKindName(QueueKind kind) {
@@ -85,6 +87,7 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "connect" << YAML::Value << t.sink.results.connect;
   out << YAML::Key << "publish_bind" << YAML::Value << t.sink.publish.bind;
   out << YAML::Key << "publish_connect" << YAML::Value << t.sink.publish.connect;
+  out << YAML::Key << "model_fields" << YAML::Value << ModelFieldsName(t.sink.model_fields);
   out << YAML::EndMap;
 
   out << YAML::Key << "workers" << YAML::Value << YAML::BeginMap;
@@ -93,11 +96,19 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::EndMap;
 
   out << YAML::Key << "model" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "path" << YAML::Value << t.model.path;
-  out << YAML::Key << "format" << YAML::Value << ModelFormatName(t.model.format);
-  out << YAML::Key << "features" << YAML::Value << t.model.features;
+  if (t.model.registry.empty()) {  // the files of one model
+    out << YAML::Key << "path" << YAML::Value << t.model.path;
+    out << YAML::Key << "format" << YAML::Value << ModelFormatName(t.model.format);
+    out << YAML::Key << "features" << YAML::Value << t.model.features;
+  }
   out << YAML::Key << "threshold" << YAML::Value << t.model.threshold;
-  out << YAML::Key << "version" << YAML::Value << t.model.version;
+  if (t.model.registry.empty()) {
+    out << YAML::Key << "version" << YAML::Value << t.model.version;
+  } else {  // the registry's live version, followed
+    out << YAML::Key << "registry" << YAML::Value << t.model.registry;
+  }
+  out << YAML::Key << "name" << YAML::Value << t.model.name;
+  out << YAML::Key << "watch_ms" << YAML::Value << t.model.watch_ms;
   out << YAML::EndMap;
 
   out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;

@@ -21,6 +21,8 @@ const char* QueueKindName(QueueKind kind);
 const char* ModelFormatName(ModelFormat format);
 // "curve" or "none".
 const char* SecurityModeName(SecurityMode mode);
+// "include" | "omit", as in topology files.
+const char* ModelFieldsName(ModelFields fields);
 
 }  // namespace scorepipe
 

@@ -14,11 +14,13 @@ namespace {
 constexpr uint32_t kTransactionBatchFields = 5;
 constexpr uint32_t kTransactionFields = 7;
 constexpr uint32_t kRejectFields = 2;
-constexpr uint32_t kResultBatchFields = 8;
-// A ResultBatch from a worker that predates created_at_us: one field less.
+constexpr uint32_t kResultBatchFields = 9;
+// A ResultBatch from a worker that predates created_at_us and model_name.
 constexpr uint32_t kResultBatchFieldsBefore = 7;
 constexpr uint32_t kScoreResultFields = 5;
-constexpr uint32_t kHeartbeatFields = 10;
+constexpr uint32_t kHeartbeatFields = 13;
+// A Heartbeat from a worker that predates the model fields.
+constexpr uint32_t kHeartbeatFieldsBefore = 10;
 constexpr uint32_t kWorkerReadyFields = 6;
 constexpr uint32_t kBatchDoneFields = 2;
 
@@ -96,6 +98,7 @@ void PackBody(Packer& p, const ResultBatch& batch) {
   }
   PackRejects(p, batch.rejects);
   p.pack_int64(batch.created_at_us);
+  PackString(p, batch.model_name);
 }
 
 void PackBody(Packer& p, const Heartbeat& heartbeat) {
@@ -110,6 +113,9 @@ void PackBody(Packer& p, const Heartbeat& heartbeat) {
   p.pack_uint64(heartbeat.transactions_scored);
   p.pack_int64(heartbeat.sent_at_us);
   p.pack(heartbeat.known);
+  PackString(p, heartbeat.model_name);
+  PackString(p, heartbeat.model_version);
+  PackString(p, heartbeat.model_error);
 }
 
 void PackBody(Packer& p, const WorkerReady& ready) {
@@ -553,13 +559,14 @@ Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
   const msgpack::object_array* items = r.ReadArray("results");
   const msgpack::object_array* rejects = r.ReadArray("rejects");
   if (r.HasMore()) r.Read("created_at_us", &batch->created_at_us);
+  if (r.HasMore()) r.Read("model_name", &batch->model_name);
   if (!r.ok()) return r.status();
   if (Status s = DecodeVector(*items, DecodeScoreResult, &batch->results); !s.ok()) return s;
   return DecodeVector(*rejects, DecodeReject, &batch->rejects);
 }
 
 Status DecodeBody(const msgpack::object& body, Heartbeat* heartbeat) {
-  FieldReader r(body, kHeartbeatFields, nullptr, 0);
+  FieldReader r(body, kHeartbeatFields, nullptr, 0, kHeartbeatFieldsBefore);
   r.Read("sender", &heartbeat->sender);
   r.Read("host", &heartbeat->host);
   r.Read("pid", &heartbeat->pid);
@@ -570,6 +577,9 @@ Status DecodeBody(const msgpack::object& body, Heartbeat* heartbeat) {
   r.Read("transactions_scored", &heartbeat->transactions_scored);
   r.Read("sent_at_us", &heartbeat->sent_at_us);
   r.Read("known", &heartbeat->known);
+  if (r.HasMore()) r.Read("model_name", &heartbeat->model_name);
+  if (r.HasMore()) r.Read("model_version", &heartbeat->model_version);
+  if (r.HasMore()) r.Read("model_error", &heartbeat->model_error);
   return r.status();
 }
 
@@ -663,13 +673,15 @@ std::string Encode(const TransactionBatch& batch) {
 
 std::string Encode(const ResultBatch& batch) {
   return EncodeFrame(MessageKind::kResultBatch,
-                     64 + batch.lease.size() + batch.worker_id.size() + batch.model_version.size() +
-                         40 * batch.results.size(),
+                     72 + batch.lease.size() + batch.worker_id.size() + batch.model_version.size() +
+                         batch.model_name.size() + 40 * batch.results.size(),
                      batch);
 }
 
 std::string Encode(const Heartbeat& heartbeat) {
-  return EncodeFrame(MessageKind::kHeartbeat, 80 + heartbeat.sender.size() + heartbeat.host.size(),
+  return EncodeFrame(MessageKind::kHeartbeat,
+                     96 + heartbeat.sender.size() + heartbeat.host.size() + heartbeat.model_name.size() +
+                         heartbeat.model_version.size() + heartbeat.model_error.size(),
                      heartbeat);
 }
 

@@ -81,6 +81,9 @@ struct ResultBatch {
   // The TransactionBatch's created_at_us, passed through (end-to-end
   // latency at the sink); 0 from a worker that predates the field.
   int64_t created_at_us = 0;
+  // The name of the model that scored it (model_version is its version);
+  // empty from a worker that predates the field.
+  std::string model_name;
 
   bool operator==(const ResultBatch&) const = default;
 };
@@ -100,6 +103,12 @@ struct Heartbeat {
   uint64_t transactions_scored = 0;  // since the sender started
   int64_t sent_at_us = 0;            // Unix microseconds
   bool known = true;                 // ventilator -> worker, see above
+  // Worker -> ventilator, for `scorepipe status` (empty from the ventilator
+  // and from a worker that predates them): the model it scores with, and why
+  // the live version it should run did not load (empty when none failed).
+  std::string model_name;
+  std::string model_version;
+  std::string model_error;
 
   bool operator==(const Heartbeat&) const = default;
 };

@@ -488,7 +488,8 @@ std::string FormatIso8601Millis(int64_t unix_us) {
   return std::string(text, p);
 }
 
-void AppendResultJson(const ScoreResult& result, std::string_view timestamp, std::string* out) {
+void AppendResultJson(const ScoreResult& result, std::string_view timestamp, const ResultModel* model,
+                      std::string* out) {
   out->append("{\"transaction_id\":");
   AppendNumber(result.transaction_id, out);
   out->append(",\"timestamp\":");
@@ -500,6 +501,14 @@ void AppendResultJson(const ScoreResult& result, std::string_view timestamp, std
     AppendNumber(result.confidence, out);
   } else {
     out->append("null");
+  }
+  if (model != nullptr && !model->name.empty()) {
+    out->append(",\"model\":");
+    AppendJsonString(model->name, out);
+  }
+  if (model != nullptr && !model->version.empty()) {
+    out->append(",\"model_version\":");
+    AppendJsonString(model->version, out);
   }
   out->push_back('}');
 }

@@ -87,7 +87,17 @@ std::string FormatIso8601Millis(int64_t unix_us);
 // double (std::to_chars; it may use an exponent, e.g. 1e-07). A NaN or
 // infinite confidence, which JSON cannot express, is written as null; callers
 // route such a result to the dead-letter queue instead.
-void AppendResultJson(const ScoreResult& result, std::string_view timestamp, std::string* out);
+//
+// With a `model`, the result also names the model that scored it, after the
+// upstream's four fields (which the upstream schema allows):
+//   {...,"confidence":0.95,"model":"fraud","model_version":"v2"}
+// An empty name or version is left out.
+struct ResultModel {
+  std::string_view name;
+  std::string_view version;
+};
+void AppendResultJson(const ScoreResult& result, std::string_view timestamp, const ResultModel* model,
+                      std::string* out);
 
 // A dead-letter entry:
 //   {"reason":"...","stage":"bridge","failed_at":"<ISO ms>","message":"<original>"}

@@ -22,12 +22,14 @@ constexpr auto kDrainTimeout = std::chrono::seconds(10);
 
 }  // namespace
 
-Status FormatOutcomes(const ResultBatch& batch, std::vector<Outcome>* outcomes) {
+Status FormatOutcomes(const ResultBatch& batch, ModelFields model_fields, std::vector<Outcome>* outcomes) {
   // The outcomes' strings are reused from the previous batch: no allocation
   // per result once they have grown.
   const size_t total = batch.results.size() + batch.rejects.size();
   outcomes->resize(total);
   const std::string scored_at = FormatIso8601Millis(batch.scored_at_us);
+  const ResultModel model{batch.model_name, batch.model_version};
+  const ResultModel* named = model_fields == ModelFields::kInclude ? &model : nullptr;
   size_t next_result = 0;
   size_t next_reject = 0;
   size_t filled = 0;
@@ -49,7 +51,7 @@ Status FormatOutcomes(const ResultBatch& batch, std::vector<Outcome>* outcomes) 
     } else {
       outcome.route = Outcome::Route::kResult;
       outcome.text.clear();
-      AppendResultJson(result, scored_at, &outcome.text);
+      AppendResultJson(result, scored_at, named, &outcome.text);
     }
     ++filled;
   }
@@ -124,7 +126,7 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
       continue;
     }
     SettleRequest& request = requests_[used];
-    if (Status formatted = FormatOutcomes(batch.value(), &request.outcomes); !formatted.ok()) {
+    if (Status formatted = FormatOutcomes(batch.value(), config_.model_fields, &request.outcomes); !formatted.ok()) {
       ++stats_.frames_refused;
       metrics_.Refused();
       spdlog::error("refusing a result batch: {}", formatted.message());

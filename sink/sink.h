@@ -47,8 +47,9 @@ struct SinkStats {
 // Turns a ResultBatch into the outcomes of its lease, in lease order: the
 // rejects at their positions, the results (upstream result JSON, or a
 // dead-letter entry for an unscored transaction) in the positions between.
+// With ModelFields::kInclude each result also names the batch's model.
 // Fails when the rejects' positions do not fit the batch.
-Status FormatOutcomes(const ResultBatch& batch, std::vector<Outcome>* outcomes);
+Status FormatOutcomes(const ResultBatch& batch, ModelFields model_fields, std::vector<Outcome>* outcomes);
 
 class Sink {
  public:

@@ -116,6 +116,9 @@ bool Dispatcher::OnHeartbeat(const std::string& routing_id, const Heartbeat& hea
   }
   w.batches_scored = heartbeat.batches_scored;
   w.transactions_scored = heartbeat.transactions_scored;
+  w.model_name = heartbeat.model_name;
+  w.model_version = heartbeat.model_version;
+  w.model_error = heartbeat.model_error;
   w.last_heartbeat = now;
   w.last_seen = now;
   return true;

@@ -58,6 +58,9 @@ struct WorkerView {
   uint64_t batches_scored = 0;         // from its last heartbeat
   uint64_t transactions_scored = 0;    // from its last heartbeat
   double transactions_per_second = 0;  // between its last two heartbeats
+  std::string model_name;              // from its last heartbeat: the model it runs
+  std::string model_version;
+  std::string model_error;             // why the live version did not load; empty: none failed
 };
 
 struct DispatcherStats {

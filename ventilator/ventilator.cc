@@ -108,6 +108,9 @@ std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, in
     AppendNumber(&out, "batches_scored", w.batches_scored);
     AppendNumber(&out, "transactions_scored", w.transactions_scored);
     AppendNumber(&out, "transactions_per_second", w.transactions_per_second);
+    AppendField(&out, "model", w.model_name);
+    AppendField(&out, "model_version", w.model_version);
+    AppendField(&out, "model_error", w.model_error);
     CloseObject(&out);
     out.push_back(',');
   }

@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/node_setup.h"
-#include "worker/model.h"
+#include "worker/model_watcher.h"
 #include "worker/worker.h"
 
 int main(int argc, char** argv) {
@@ -24,13 +24,15 @@ int main(int argc, char** argv) {
     fprintf(stderr, "scorepipe-worker: %s\n", topology.status().message().c_str());
     return 2;
   }
-  auto scorer = scorepipe::LoadScorer(topology->model);
-  if (!scorer.ok()) {
-    spdlog::critical("cannot load the model: {}", scorer.status().message());
+  // A registry model: its live version now; the worker follows it from here.
+  auto model = scorepipe::LoadModelOf(topology->model);
+  if (!model.ok()) {
+    spdlog::critical("cannot load the model: {}", model.status().message());
     return 1;
   }
+  topology->model = model->config;
   zmq::context_t context;
-  scorepipe::Worker worker(*topology, context, std::move(scorer.value()), id);
+  scorepipe::Worker worker(*topology, context, std::move(model->scorer), id);
   if (auto s = worker.Connect(); !s.ok()) {
     spdlog::critical("{}", s.message());
     return 1;

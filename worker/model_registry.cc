@@ -414,6 +414,9 @@ Result<std::vector<HistoryRecord>> ModelRegistry::History(const std::string& nam
   if (!fs::exists(path, error)) return std::vector<HistoryRecord>{};
   Result<std::string> text = ReadWholeFile(path);
   if (!text.ok()) return text.status();
+  // A last line without its newline is a record still being appended: a
+  // reader (a worker watching the live version) sees it on its next look.
+  text->erase(text->find_last_of('\n') == std::string::npos ? 0 : text->find_last_of('\n') + 1);
   std::vector<HistoryRecord> history;
   simdjson::dom::parser parser;
   std::istringstream lines(*text);

@@ -43,12 +43,14 @@ Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer,
       session_(NewSession()),
       to_sink_(context, zmq::socket_type::push),
       registry_(std::make_shared<prometheus::Registry>()),
-      metrics_(*registry_, scorer_.model().version(),
-               ModelFormatName(topology.model.format)) {
+      metrics_(*registry_, topology.model.name, scorer_.model().version(),
+               ModelFormatName(topology.model.format)),
+      running_version_(scorer_.model().version()) {
   to_sink_.set(zmq::sockopt::sndhwm, kResultsHwm);
   to_sink_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
   result_.worker_id = id_;
   result_.model_version = scorer_.model().version();
+  result_.model_name = topology_.model.name;
 }
 
 Worker::~Worker() {
@@ -140,6 +142,25 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   return true;
 }
 
+void Worker::SwitchModel(LoadedModel next) {
+  const std::string from = scorer_.model().version();
+  scorer_ = std::move(next.scorer);
+  result_.model_version = scorer_.model().version();
+  {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    running_version_ = result_.model_version;
+  }
+  ++stats_.model_switches;
+  metrics_.ModelSwitched(topology_.model.name, result_.model_version, ModelFormatName(next.config.format));
+  spdlog::info("model {}: switched from version {} to {} between batches ({})", topology_.model.name, from,
+               result_.model_version, scorer_.model().Describe());
+}
+
+std::string Worker::RunningVersion() const {
+  std::lock_guard<std::mutex> lock(model_mu_);
+  return running_version_;
+}
+
 void Worker::HeartbeatLoop() {
   const auto interval = std::chrono::milliseconds(topology_.heartbeat.interval_ms);
   const auto dead_after = interval * topology_.heartbeat.liveness;
@@ -172,6 +193,7 @@ void Worker::HeartbeatLoop() {
   beat.host = HostName();
   beat.pid = getpid();
   beat.session = session_;
+  beat.model_name = topology_.model.name;
   auto last_heard = Clock::now();
   auto next_send = Clock::now();
   bool silent_reported = false;
@@ -183,6 +205,8 @@ void Worker::HeartbeatLoop() {
       beat.batches_scored = batches_scored_;
       beat.transactions_scored = transactions_scored_;
       beat.sent_at_us = NowUnixMicros();
+      beat.model_version = RunningVersion();
+      beat.model_error = watcher_ ? watcher_->LastError() : std::string();
       const std::string encoded = Encode(beat);
       socket.send(zmq::buffer(encoded), zmq::send_flags::dontwait);
       next_send = now + interval;
@@ -224,9 +248,15 @@ void Worker::HeartbeatLoop() {
 }
 
 Status Worker::Run() {
-  spdlog::info("worker {} scoring with model {} ({}): {} -> {}; heartbeat every {} ms", id_,
-               scorer_.model().version(), topology_.model.path, topology_.ventilator.workers.connect,
+  spdlog::info("worker {} scoring with model {} {} ({}{}): {} -> {}; heartbeat every {} ms", id_,
+               topology_.model.name, scorer_.model().version(), topology_.model.path,
+               topology_.model.registry.empty() ? "" : ", following the registry's live version", topology_.ventilator.workers.connect,
                topology_.sink.results.connect, topology_.heartbeat.interval_ms);
+  if (!topology_.model.registry.empty()) {
+    watcher_ = std::make_unique<ModelWatcher>(topology_.model, scorer_.model().version(),
+                                              [this](const Status&) { metrics_.LoadFailed(); });
+    watcher_->Start();
+  }
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   NotifyReady("scoring with model " + scorer_.model().version());
   while (!StopRequested()) {
@@ -240,6 +270,9 @@ Status Worker::Run() {
     if (announce_.exchange(false)) {
       spdlog::info("the ventilator does not know this worker (it restarted?): announcing again");
       SendReady(WorkerState::kActive, static_cast<uint32_t>(topology_.workers.credit));
+    }
+    if (watcher_) {
+      if (std::optional<LoadedModel> next = watcher_->TakeLoaded()) SwitchModel(std::move(*next));
     }
     std::optional<zmq::message_t> frame = ReceiveFor(*work_, kReceiveSliceMs);
     if (frame && !Handle(*frame, std::nullopt)) {
@@ -258,6 +291,7 @@ Status Worker::Run() {
   SendReady(WorkerState::kLeaving, 0);
   heartbeat_stop_ = true;
   heartbeat_thread_.join();
+  watcher_.reset();
   spdlog::info(
       "worker {} stopped: scored {} transactions in {} batches, refused {} frames, reconnected {} times", id_,
       stats_.transactions_scored, stats_.batches_scored, stats_.frames_refused, stats_.reconnects);

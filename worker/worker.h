@@ -20,6 +20,11 @@
 // - results (PUSH to the sink): one ResultBatch per batch, sent before the
 //   BatchDone.
 // Each batch becomes the model's feature rows and one model call (Scorer). A
+// registry model (model.registry) is followed while the worker runs: a
+// ModelWatcher loads each newly live version beside the scoring, and the
+// worker switches to it between two batches (worker/model_watcher.h); the
+// heartbeats tell the ventilator which version runs and why a newly live
+// one did not load, for `scorepipe status`. A
 // frame that does not decode is counted and logged at a limited rate, never
 // fatal. On a stop it says it is draining, scores what already reached it,
 // and says it leaves, so the ventilator re-dispatches anything else at once.
@@ -31,6 +36,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -43,6 +50,7 @@
 #include "proto/node.h"
 #include "proto/status.h"
 #include "worker/model.h"
+#include "worker/model_watcher.h"
 #include "worker/worker_metrics.h"
 
 namespace scorepipe {
@@ -52,10 +60,12 @@ struct WorkerStats {
   uint64_t transactions_scored = 0;
   uint64_t frames_refused = 0;
   uint64_t reconnects = 0;  // the ventilator went silent and the worker connected again
+  uint64_t model_switches = 0;  // newly live registry versions switched to
 };
 
 class Worker {
  public:
+  // `topology.model` is resolved (ResolveModel): `scorer` was loaded from its files.
   Worker(const Topology& topology, zmq::context_t& context, Scorer scorer, std::string id);
   ~Worker();
   Worker(const Worker&) = delete;
@@ -66,6 +76,7 @@ class Worker {
   // itself when they are not up yet or restart). Fails on a bad key file.
   Status Connect();
   // Runs until a stop is requested, then scores what already reached it.
+  // With a registry model, follows its live version meanwhile.
   Status Run();
 
   const WorkerStats& stats() const { return stats_; }
@@ -82,6 +93,10 @@ class Worker {
   // result could not be sent before the deadline (or the stop, without one).
   bool Handle(const zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
   void HeartbeatLoop();
+  // Scores with `next` from the next batch on.
+  void SwitchModel(LoadedModel next);
+  // The running version, for the heartbeat thread.
+  std::string RunningVersion() const;
 
   const Topology topology_;
   zmq::context_t& context_;
@@ -106,6 +121,9 @@ class Worker {
   std::atomic<uint32_t> held_{0};
   std::atomic<uint64_t> batches_scored_{0};
   std::atomic<uint64_t> transactions_scored_{0};
+  std::unique_ptr<ModelWatcher> watcher_;  // a registry model; lives while Run() does
+  mutable std::mutex model_mu_;
+  std::string running_version_;  // scorer_'s version, guarded by model_mu_
 };
 
 // "<host>-<pid>": unique per worker process in a cluster.

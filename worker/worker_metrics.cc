@@ -4,8 +4,8 @@
 
 namespace scorepipe {
 
-WorkerMetrics::WorkerMetrics(prometheus::Registry& registry, const std::string& model_version,
-                             const std::string& model_format)
+WorkerMetrics::WorkerMetrics(prometheus::Registry& registry, const std::string& model_name,
+                             const std::string& model_version, const std::string& model_format)
     : transactions_(AddCounter(registry, "scorepipe_worker_transactions_scored_total", "Transactions scored")),
       batches_(AddCounter(registry, "scorepipe_worker_batches_scored_total", "Batches scored")),
       refused_(AddCounter(registry, "scorepipe_worker_frames_refused_total",
@@ -13,13 +13,26 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry, const std::string& 
       reconnects_(AddCounter(registry, "scorepipe_worker_reconnects_total",
                              "Times the ventilator went silent and the worker connected again")),
       scoring_(AddLatencyHistogram(registry, "scorepipe_worker_scoring_seconds",
-                                   "Time to score one batch: features and model")) {
-  prometheus::BuildGauge()
-      .Name("scorepipe_model_info")
-      .Help("The model this worker scores with (always 1; the labels say which)")
-      .Register(registry)
-      .Add({{"version", model_version}, {"format", model_format}})
-      .Set(1);
+                                   "Time to score one batch: features and model")),
+      switches_(AddCounter(registry, "scorepipe_worker_model_switches_total",
+                           "Times the worker switched to a newly live model version between batches")),
+      load_failures_(AddCounter(registry, "scorepipe_worker_model_load_failures_total",
+                                "Newly live model versions that failed to load (the worker kept its version)")),
+      model_info_(prometheus::BuildGauge()
+                      .Name("scorepipe_model_info")
+                      .Help("The model this worker scores with (always 1; the labels say which)")
+                      .Register(registry)),
+      running_model_(nullptr) {
+  running_model_ = &model_info_.Add({{"name", model_name}, {"version", model_version}, {"format", model_format}});
+  running_model_->Set(1);
+}
+
+void WorkerMetrics::ModelSwitched(const std::string& model_name, const std::string& model_version,
+                                  const std::string& model_format) {
+  model_info_.Remove(running_model_);
+  running_model_ = &model_info_.Add({{"name", model_name}, {"version", model_version}, {"format", model_format}});
+  running_model_->Set(1);
+  switches_.Increment();
 }
 
 void WorkerMetrics::Scored(size_t transactions, double seconds) {

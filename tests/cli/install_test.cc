@@ -107,6 +107,20 @@ TEST_F(InstallTest, AHeadAndWorkerHostGetsProgramsUnitsTopologyAndModels) {
   EXPECT_NE(report->next_steps[2].find("scorepipe-worker@{1..2}"), std::string::npos) << report->next_steps[2];
 }
 
+TEST_F(InstallTest, ARegistryModelStaysInItsRegistry) {
+  const fs::path config = root_ / "registry-topology.yaml";
+  std::ofstream(config) << "model: {registry: /var/lib/scorepipe/models, name: fraud}\nsecurity: {mode: none}\n";
+  options_.config_path = config.string();
+  Result<InstallReport> report = InstallRoles({"worker"});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  Result<Topology> installed = LoadTopologyFile(Under("/etc/scorepipe/topology.yaml").string());
+  ASSERT_TRUE(installed.ok()) << installed.status().message();
+  EXPECT_EQ(installed->model.registry, "/var/lib/scorepipe/models");
+  EXPECT_EQ(installed->model.name, "fraud");
+  EXPECT_EQ(installed->model.path, "");
+  EXPECT_FALSE(fs::exists(Under("/etc/scorepipe/models")));
+}
+
 TEST_F(InstallTest, TheInstalledUnitsPassSystemdAnalyzeVerify) {
   Result<InstallReport> report = InstallRoles({"all"});
   ASSERT_TRUE(report.ok()) << report.status().message();

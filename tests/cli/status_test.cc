@@ -26,7 +26,8 @@ constexpr char kGood[] =
     R"("overdue":0,"workers_joined":3,"workers_lost":1,"transactions_per_second":126976.4},)"
     R"("workers":[{"id":"head-1-worker-1","host":"head-1","pid":4250,"state":"active","last_heartbeat_ms":120,)"
     R"("in_flight_batches":2,"credit":0,"batches_scored":50,"transactions_scored":25600,)"
-    R"("transactions_per_second":63488.2},)"
+    R"("transactions_per_second":63488.2,"model":"fraud","model_version":"v3","model_error":""},)"
+    // The second as a ventilator from before the model fields writes it.
     R"({"id":"gpu-box-worker-17","host":"gpu-box","pid":77,"state":"draining","last_heartbeat_ms":1540,)"
     R"("in_flight_batches":1,"credit":0,"batches_scored":43,"transactions_scored":1234567,)"
     R"("transactions_per_second":0.0}]})";
@@ -179,9 +180,18 @@ TEST(StatusTable, OneAlignedRowPerWorker) {
   const std::string table = FormatStatusTable(GoodReport());
   const std::string rows = table.substr(table.find("WORKER"));
   EXPECT_EQ(rows,
-            "WORKER             HOST      PID  STATE        HEARTBEAT  IN FLIGHT  SCORED TX    TX/S\n"
-            "head-1-worker-1    head-1   4250  active      120 ms ago          2     25,600  63,488\n"
-            "gpu-box-worker-17  gpu-box    77  draining  1,540 ms ago          1  1,234,567       0\n");
+            "WORKER             HOST      PID  STATE     MODEL        HEARTBEAT  IN FLIGHT  SCORED TX    TX/S\n"
+            "head-1-worker-1    head-1   4250  active    fraud v3    120 ms ago          2     25,600  63,488\n"
+            "gpu-box-worker-17  gpu-box    77  draining  -         1,540 ms ago          1  1,234,567       0\n");
+}
+
+TEST(StatusTable, SaysWhichWorkerKeptItsVersionAndWhy) {
+  StatusReport report = GoodReport();
+  report.snapshot->workers[0].model_error = "version v4: model.json: not an XGBoost model";
+  const std::string table = FormatStatusTable(report);
+  EXPECT_THAT(table, HasSubstr("fraud v3 (!)"));
+  EXPECT_THAT(table, HasSubstr("(!) head-1-worker-1 keeps v3: the live version did not load: version v4: "
+                               "model.json: not an XGBoost model\n"));
 }
 
 TEST(StatusTable, ShowsControlCharactersAsQuestionMarks) {

@@ -441,12 +441,12 @@ INSTANTIATE_TEST_SUITE_P(
              "t.yaml:2:3: heartbeat.interval: unknown key; allowed: interval_ms, liveness"},
         Case{"Sink", "sink:\n  publish: x\n",
              "t.yaml:2:3: sink.publish: unknown key; allowed: bind, connect, publish_bind, "
-             "publish_connect"},
+             "publish_connect, model_fields"},
         Case{"Workers", "workers: {cnt: 1}\n",
              "t.yaml:1:11: workers.cnt: unknown key; allowed: count, credit"},
         Case{"Model", "model:\n  treshold: 0.4\n",
              "t.yaml:2:3: model.treshold: unknown key; allowed: path, format, features, "
-             "threshold, version"},
+             "threshold, version, registry, name, watch_ms"},
         Case{"Logging", "logging: {lvl: x}\n",
              "t.yaml:1:11: logging.lvl: unknown key; allowed: level, format"}),
     CaseName);
@@ -526,7 +526,8 @@ TEST(LoadTopology, UnsupportedModelFormatIsRejected) {
 
 // --- Required keys ------------------------------------------------------
 
-constexpr char kModelFileAllowed[] = "a file path, absolute or relative to this file's directory";
+constexpr char kModelFileAllowed[] =
+    "a file path, absolute or relative to this file's directory; required unless model.registry is set";
 
 TEST(LoadTopology, MissingModelPathIsReportedAtTheModelSection) {
   EXPECT_EQ(ErrorOf(Load("workers: {count: 1}\nmodel:\n  features: f.yaml\n")),
@@ -1211,7 +1212,7 @@ TEST(LoadTopology, SecurityModeMustBeStated) {
             "t.yaml:2:1: security.mode: required key is missing; allowed: curve, none");
   EXPECT_EQ(ErrorOf(LoadRaw(kModel + "security: {mode: tls}\n")),
             "t.yaml:2:18: security.mode: 'tls' is not supported; allowed: curve, none");
-  EXPECT_EQ(RequiredTopologyKeys(), (std::vector<std::string>{"model.path", "model.features", "security.mode"}));
+  EXPECT_EQ(RequiredTopologyKeys(), (std::vector<std::string>{"security.mode"}));
   auto plain = LoadRaw(kModel + "security: {mode: none}\n");
   ASSERT_TRUE(plain.ok()) << ErrorOf(plain);
   EXPECT_EQ(plain->security.mode, SecurityMode::kNone);
@@ -1314,6 +1315,59 @@ TEST_F(LoadTopologyFileTest, EndlessFileIsRefusedAfterOneMebibyte) {
   ExpectErrorInBoundedMemory(
       [] { return ErrorOf(LoadTopologyFile("/dev/zero")); },
       "/dev/zero: the file is larger than 1048576 bytes; allowed: at most 1048576 bytes");
+}
+
+// --- A registry model ---------------------------------------------------
+
+TEST(LoadTopology, RegistryModelNeedsNoFilesAndKeepsItsVersionOpen) {
+  auto topology = Load("model: {registry: models, name: fraud, watch_ms: 250}\n");
+  ASSERT_TRUE(topology.ok()) << topology.status().message();
+  EXPECT_EQ(topology->model.registry, "/base/models");
+  EXPECT_EQ(topology->model.name, "fraud");
+  EXPECT_EQ(topology->model.watch_ms, 250);
+  EXPECT_EQ(topology->model.path, "");
+  EXPECT_EQ(topology->model.version, "");  // the live version, found by each worker
+}
+
+TEST(LoadTopology, RegistryModelNeedsAName) {
+  EXPECT_EQ(ErrorOf(Load("model: {registry: models}\n")),
+            "t.yaml:1:1: model.name: '' is empty; allowed: the model's name in model.registry; required with "
+            "model.registry");
+}
+
+TEST(LoadTopology, RegistryAndModelFilesAreNotBothSet) {
+  EXPECT_EQ(ErrorOf(Load("model: {path: m.json, features: f.yaml, registry: models, name: fraud}\n")),
+            "t.yaml:1:51: model.registry: '/base/models' is set beside model.path ('/base/m.json'); allowed: "
+            "either model.path and model.features, or model.registry and model.name");
+  EXPECT_EQ(ErrorOf(Load("model: {registry: models, name: fraud, format: linear}\n")),
+            "t.yaml:1:48: model.format: is set beside model.registry; allowed: no model.format with "
+            "model.registry: each version's meta.yaml says its format");
+  EXPECT_EQ(ErrorOf(Load("model: {registry: models, name: fraud, version: v1}\n")),
+            "t.yaml:1:49: model.version: 'v1' is set beside model.registry; allowed: empty: the registry's live "
+            "version");
+}
+
+TEST(LoadTopology, ModelNameDefaultsToTheModelFilesFolder) {
+  auto topology = Load("model: {path: models/demo/model.json, features: f.yaml}\n");
+  ASSERT_TRUE(topology.ok()) << topology.status().message();
+  EXPECT_EQ(topology->model.name, "demo");
+  auto named = Load("model: {path: models/demo/model.json, features: f.yaml, name: fraud}\n");
+  ASSERT_TRUE(named.ok()) << named.status().message();
+  EXPECT_EQ(named->model.name, "fraud");
+}
+
+TEST(LoadTopology, WatchIntervalIsBounded) {
+  EXPECT_EQ(ErrorOf(Load("model: {registry: models, name: fraud, watch_ms: 50}\n")),
+            "t.yaml:1:50: model.watch_ms: 50 is out of range; allowed: 100..3600000");
+}
+
+TEST(LoadTopology, ResultModelFieldsCanBeOmitted) {
+  auto topology = LoadWithModel("sink: {model_fields: omit}\n");
+  ASSERT_TRUE(topology.ok()) << topology.status().message();
+  EXPECT_EQ(topology->sink.model_fields, ModelFields::kOmit);
+  EXPECT_EQ(LoadWithModel("")->sink.model_fields, ModelFields::kInclude);
+  EXPECT_EQ(ErrorOf(LoadWithModel("sink: {model_fields: yes}\n")),
+            "t.yaml:1:22: sink.model_fields: 'yes' is not supported; allowed: include, omit");
 }
 
 }  // namespace

@@ -52,9 +52,10 @@ std::string Describe(const Topology& t) {
       << t.ventilator.status.connect << "] " << t.ventilator.send_hwm << " " << t.ventilator.batch_timeout_ms
       << "\nheartbeat " << t.heartbeat.interval_ms << " " << t.heartbeat.liveness << "\nsink ["
       << t.sink.results.bind << "] [" << t.sink.results.connect << "] [" << t.sink.publish.bind << "] ["
-      << t.sink.publish.connect << "]\nworkers " << t.workers.count << " " << t.workers.credit << "\nmodel ["
+      << t.sink.publish.connect << "] " << static_cast<int>(t.sink.model_fields) << "\nworkers " << t.workers.count << " " << t.workers.credit << "\nmodel ["
       << t.model.path << "] " << static_cast<int>(t.model.format) << " [" << t.model.features << "] "
-      << t.model.threshold << " [" << t.model.version << "]\nmetrics [" << t.metrics.address << "] "
+      << t.model.threshold << " [" << t.model.version << "] [" << t.model.registry << "] [" << t.model.name
+      << "] " << t.model.watch_ms << "\nmetrics [" << t.metrics.address << "] "
       << t.metrics.bridge_port << " " << t.metrics.ventilator_port << " " << t.metrics.sink_port << " "
       << t.metrics.worker_port << "\nlogging " << t.logging.level << " " << static_cast<int>(t.logging.format)
       << "\nsecurity " << static_cast<int>(t.security.mode) << " [" << t.security.secret_key << "] ["
@@ -102,6 +103,7 @@ Topology EveryFieldChanged() {
   t.heartbeat = {20, 9};
   t.sink.results = {"tcp://10.1.2.3:6000", "tcp://10.1.2.3:6000"};
   t.sink.publish = {"", ""};
+  t.sink.model_fields = ModelFields::kOmit;
   t.workers.count = 0;
   t.workers.credit = 3;
   t.model.path = "/models/lr/weights.yaml";
@@ -109,6 +111,8 @@ Topology EveryFieldChanged() {
   t.model.features = "/models/lr/features.yaml";
   t.model.threshold = 0.1;
   t.model.version = "lr-2024.06";
+  t.model.name = "fraud-lr";
+  t.model.watch_ms = 5000;
   t.metrics = {"10.1.2.3", 0, 9202, 9203, 9300};
   t.logging.level = "debug";
   t.logging.format = LogFormat::kJson;
@@ -134,6 +138,19 @@ TEST(TopologyToYaml, EveryChangedFieldSurvivesTheRoundTrip) {
   auto loaded = RoundTrip(changed);
   ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded) << "\n" << TopologyToYaml(changed);
   EXPECT_EQ(Describe(loaded.value()), Describe(changed));
+}
+
+TEST(TopologyToYaml, RegistryModelSurvivesTheRoundTrip) {
+  Topology t = LocalTopology();
+  t.model = ModelConfig{};
+  t.model.registry = "/var/lib/scorepipe/models";
+  t.model.name = "fraud";
+  t.model.watch_ms = 300;
+  t.model.threshold = 0.7;
+  ASSERT_TRUE(ValidateTopology(t).ok()) << ValidateTopology(t).message();
+  auto loaded = RoundTrip(t);
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded) << "\n" << TopologyToYaml(t);
+  EXPECT_EQ(Describe(loaded.value()), Describe(t));
 }
 
 TEST(TopologyToYaml, EveryQueueKindSurvivesTheRoundTrip) {

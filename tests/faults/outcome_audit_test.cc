@@ -31,7 +31,7 @@ class OutcomeAuditTest : public ::testing::Test {
     ASSERT_TRUE(scorer->Score(pushed_, &scores).ok());
     for (const ScoreResult& score : scores) {
       std::string json;
-      AppendResultJson(score, "2026-01-01T00:00:00.000Z", &json);
+      AppendResultJson(score, "2026-01-01T00:00:00.000Z", nullptr, &json);
       results_.push_back(json);
     }
   }
@@ -76,7 +76,7 @@ TEST_F(OutcomeAuditTest, ScoreThatIsNotTheModelsFailsTheModelCheck) {
   wrong.transaction_id = pushed_[2].id;
   wrong.confidence = 0.123;
   results[2].clear();
-  AppendResultJson(wrong, "2026-01-01T00:00:00.000Z", &results[2]);
+  AppendResultJson(wrong, "2026-01-01T00:00:00.000Z", nullptr, &results[2]);
   const OutcomeAudit audit = Audit(results, {});
   EXPECT_FALSE(audit.Holds());
   EXPECT_FALSE(audit.model.ok());

@@ -85,7 +85,7 @@ TEST(MetricsTest, EveryNodesCountersFollowTheTrafficAndAgreeWithRedis) {
     auto worker = ScrapeMetrics("127.0.0.1", port);
     ASSERT_TRUE(worker.ok()) << worker.status().message();
     scored += Sample(worker.value(), "scorepipe_worker_transactions_scored_total");
-    EXPECT_EQ(Sample(worker.value(), "scorepipe_model_info{format=\"xgboost\",version=\"demo-1\"}"), 1)
+    EXPECT_EQ(Sample(worker.value(), "scorepipe_model_info{format=\"xgboost\",name=\"demo\",version=\"demo-1\"}"), 1)
         << worker.value();
     EXPECT_EQ(Sample(worker.value(), "scorepipe_worker_scoring_seconds_count"),
               Sample(worker.value(), "scorepipe_worker_batches_scored_total"));

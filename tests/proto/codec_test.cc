@@ -39,6 +39,7 @@ ResultBatch SampleResultBatch() {
   batch.results.push_back({4, 0.0, 0, 0.0, "model rejected the features"});
   batch.rejects.push_back({2, "{\"reason\":\"bad\"}"});
   batch.created_at_us = 1'767'268'800'400'000;
+  batch.model_name = "fraud";
   return batch;
 }
 
@@ -54,6 +55,9 @@ Heartbeat SampleHeartbeat() {
   heartbeat.transactions_scored = 51'200;
   heartbeat.sent_at_us = 1'767'268'800'000'000;
   heartbeat.known = false;
+  heartbeat.model_name = "fraud";
+  heartbeat.model_version = "v3";
+  heartbeat.model_error = "v4: model.json: not an XGBoost model";
   return heartbeat;
 }
 
@@ -185,9 +189,10 @@ TEST(CodecTest, AResultBatchFromAnOlderWorkerWithoutCreatedAtDecodes) {
   Result<ResultBatch> older = DecodeResultBatch(ResultBatchFrame(0, [](Packer&, int) {}));  // 7 fields
   ASSERT_TRUE(older.ok()) << older.status().message();
   EXPECT_EQ(older->created_at_us, 0);
-  const std::string nine = Frame(
+  EXPECT_EQ(older->model_name, "");
+  const std::string ten = Frame(
       [](Packer& p) {
-        p.pack_array(9);
+        p.pack_array(10);
         p.pack_uint64(1);
         PackStr(p, "lease");
         PackStr(p, "w");
@@ -196,16 +201,39 @@ TEST(CodecTest, AResultBatchFromAnOlderWorkerWithoutCreatedAtDecodes) {
         p.pack_array(0);
         p.pack_array(0);
         p.pack_int64(5);
+        PackStr(p, "fraud");
         p.pack_int64(6);
       },
       "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kResultBatch));
-  Result<ResultBatch> too_many = DecodeResultBatch(nine);
+  Result<ResultBatch> too_many = DecodeResultBatch(ten);
   ASSERT_FALSE(too_many.ok());
-  EXPECT_NE(too_many.status().message().find("7 to 8 fields, got 9"), std::string::npos)
+  EXPECT_NE(too_many.status().message().find("7 to 9 fields, got 10"), std::string::npos)
       << too_many.status().message();
 }
 
 TEST(CodecTest, HeartbeatRoundTrips) { ExpectRoundTrip(SampleHeartbeat()); }
+
+TEST(CodecTest, AHeartbeatFromAnOlderWorkerWithoutTheModelDecodes) {
+  const std::string older = Frame(
+      [](Packer& p) {
+        p.pack_array(10);
+        PackStr(p, "worker-1");
+        PackStr(p, "node-a");
+        p.pack_int64(4242);
+        p.pack_uint64(1);
+        p.pack_uint64(2);
+        p.pack_uint32(0);
+        p.pack_uint64(3);
+        p.pack_uint64(4);
+        p.pack_int64(5);
+        p.pack(true);
+      },
+      "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kHeartbeat));
+  Result<Heartbeat> decoded = DecodeHeartbeat(older);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_EQ(decoded->transactions_scored, 4u);
+  EXPECT_EQ(decoded->model_version, "");
+}
 
 TEST(CodecTest, WorkerReadyRoundTripsInEveryState) {
   WorkerReady ready = SampleWorkerReady();

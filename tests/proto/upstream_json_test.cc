@@ -418,9 +418,25 @@ TEST(AppendResultJsonTest, WritesTheUpstreamResultFormat) {
   result.is_fraudulent = 0;
   result.confidence = 0.95;
   std::string out;
-  AppendResultJson(result, "2026-01-01T12:00:00.123Z", &out);
+  AppendResultJson(result, "2026-01-01T12:00:00.123Z", nullptr, &out);
   EXPECT_EQ(out, R"({"transaction_id":1,"timestamp":"2026-01-01T12:00:00.123Z","is_fraudulent":0,)"
                  R"("confidence":0.95})");
+}
+
+TEST(AppendResultJsonTest, NamesTheModelAfterTheUpstreamFields) {
+  ScoreResult result;
+  result.transaction_id = 2;
+  result.is_fraudulent = 1;
+  result.confidence = 0.75;
+  const ResultModel model{"fraud \"eu\"", "v10"};
+  std::string out;
+  AppendResultJson(result, "t", &model, &out);
+  EXPECT_EQ(out, R"({"transaction_id":2,"timestamp":"t","is_fraudulent":1,"confidence":0.75,)"
+                 R"("model":"fraud \"eu\"","model_version":"v10"})");
+  const ResultModel unnamed{"", "v1"};  // from a worker that predates model names
+  out.clear();
+  AppendResultJson(result, "t", &unnamed, &out);
+  EXPECT_EQ(out, R"({"transaction_id":2,"timestamp":"t","is_fraudulent":1,"confidence":0.75,"model_version":"v1"})");
 }
 
 TEST(AppendResultJsonTest, AppendsAfterExistingText) {
@@ -429,7 +445,7 @@ TEST(AppendResultJsonTest, AppendsAfterExistingText) {
   result.is_fraudulent = 1;
   result.confidence = 1;
   std::string out = "[";
-  AppendResultJson(result, "t", &out);
+  AppendResultJson(result, "t", nullptr, &out);
   EXPECT_EQ(out, R"([{"transaction_id":9223372036854775807,"timestamp":"t","is_fraudulent":1,)"
                  R"("confidence":1})");
 }
@@ -440,7 +456,7 @@ TEST(AppendResultJsonTest, ConfidenceParsesBackToTheSameDouble) {
     ScoreResult result;
     result.confidence = confidence;
     std::string out;
-    AppendResultJson(result, "t", &out);
+    AppendResultJson(result, "t", nullptr, &out);
     const std::string key = "\"confidence\":";
     const std::string number = out.substr(out.find(key) + key.size());
     EXPECT_EQ(std::strtod(number.c_str(), nullptr), confidence) << out;
@@ -455,7 +471,7 @@ TEST(AppendResultJsonTest, NonFiniteConfidenceIsWrittenAsNull) {
   ScoreResult result;
   result.confidence = std::numeric_limits<double>::quiet_NaN();
   std::string out;
-  AppendResultJson(result, "t", &out);
+  AppendResultJson(result, "t", nullptr, &out);
   EXPECT_EQ(out, R"({"transaction_id":0,"timestamp":"t","is_fraudulent":0,"confidence":null})");
 }
 

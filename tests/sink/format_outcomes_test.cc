@@ -24,13 +24,28 @@ TEST(FormatOutcomes, ResultsInOrderInTheUpstreamFormat) {
   batch.results.push_back({1, 0.1, 0, 0.9, ""});
   batch.results.push_back({2, 0.8, 1, 0.8, ""});
   std::vector<Outcome> outcomes;
-  ASSERT_TRUE(FormatOutcomes(batch, &outcomes).ok());
+  ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].route, Outcome::Route::kResult);
   EXPECT_EQ(outcomes[0].text,
             "{\"transaction_id\":1,\"timestamp\":\"2026-01-01T12:00:00.123Z\",\"is_fraudulent\":0,"
             "\"confidence\":0.9}");
   EXPECT_NE(outcomes[1].text.find("\"transaction_id\":2"), std::string::npos);
+}
+
+TEST(FormatOutcomes, ResultsNameTheirModelUnlessOmitted) {
+  ResultBatch batch = Batch();
+  batch.model_name = "fraud";
+  batch.model_version = "v2";
+  batch.results.push_back({1, 0.1, 0, 0.9, ""});
+  std::vector<Outcome> outcomes;
+  ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kInclude, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].text,
+            "{\"transaction_id\":1,\"timestamp\":\"2026-01-01T12:00:00.123Z\",\"is_fraudulent\":0,"
+            "\"confidence\":0.9,\"model\":\"fraud\",\"model_version\":\"v2\"}");
+  ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
+  EXPECT_EQ(outcomes[0].text.find("model"), std::string::npos) << outcomes[0].text;
 }
 
 TEST(FormatOutcomes, RejectsTakeTheirLeasePositions) {
@@ -41,7 +56,7 @@ TEST(FormatOutcomes, RejectsTakeTheirLeasePositions) {
   batch.rejects.push_back({2, "reject-at-2"});
   batch.rejects.push_back({4, "reject-at-4"});
   std::vector<Outcome> outcomes;
-  ASSERT_TRUE(FormatOutcomes(batch, &outcomes).ok());
+  ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes.size(), 5u);
   EXPECT_EQ(outcomes[0].text, "reject-at-0");
   EXPECT_EQ(outcomes[0].route, Outcome::Route::kDeadLetter);
@@ -58,13 +73,13 @@ TEST(FormatOutcomes, AReusedVectorHoldsOnlyTheNewBatch) {
   for (int64_t id = 1; id <= 5; ++id) big.results.push_back({id, 0.9, 1, 0.9, ""});
   big.rejects.push_back({1, "old-reject-at-1"});
   std::vector<Outcome> outcomes;
-  ASSERT_TRUE(FormatOutcomes(big, &outcomes).ok());
+  ASSERT_TRUE(FormatOutcomes(big, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes[1].route, Outcome::Route::kDeadLetter);
   ResultBatch small = big;
   small.rejects.clear();
   small.results.assign(1, ScoreResult{42, 0.1, 0, 0.9, ""});
   small.rejects.push_back({0, "reject-at-0"});
-  ASSERT_TRUE(FormatOutcomes(small, &outcomes).ok());
+  ASSERT_TRUE(FormatOutcomes(small, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].route, Outcome::Route::kDeadLetter);
   EXPECT_EQ(outcomes[0].text, "reject-at-0");
@@ -76,7 +91,7 @@ TEST(FormatOutcomes, AnUnscoredTransactionBecomesADeadLetterWithTheWorkersReason
   ResultBatch batch = Batch();
   batch.results.push_back({5, 0, 0, 0, "model failed: boom"});
   std::vector<Outcome> outcomes;
-  ASSERT_TRUE(FormatOutcomes(batch, &outcomes).ok());
+  ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_EQ(outcomes[0].route, Outcome::Route::kDeadLetter);
   EXPECT_NE(outcomes[0].text.find("model failed: boom"), std::string::npos);
@@ -89,7 +104,7 @@ TEST(FormatOutcomes, OnlyRejectsIsFine) {
   batch.rejects.push_back({0, "a"});
   batch.rejects.push_back({1, "b"});
   std::vector<Outcome> outcomes;
-  ASSERT_TRUE(FormatOutcomes(batch, &outcomes).ok());
+  ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes.size(), 2u);
 }
 
@@ -98,11 +113,11 @@ TEST(FormatOutcomes, RejectPositionsThatDoNotFitAreAnError) {
   batch.results.push_back({1, 0.1, 0, 0.9, ""});
   batch.rejects.push_back({5, "far away"});
   std::vector<Outcome> outcomes;
-  Status s = FormatOutcomes(batch, &outcomes);
+  Status s = FormatOutcomes(batch, ModelFields::kOmit, &outcomes);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("reject positions"), std::string::npos);
   batch.rejects = {{1, "x"}, {0, "out of order"}};
-  EXPECT_FALSE(FormatOutcomes(batch, &outcomes).ok());
+  EXPECT_FALSE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
 }
 
 }  // namespace

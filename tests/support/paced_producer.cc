@@ -7,14 +7,10 @@
 #include "bridge/queue.h"
 
 namespace scorepipe::testing {
-namespace {
 
-constexpr size_t kChunk = 1000;  // transactions per push
-
-}  // namespace
-
-PacedProducer::PacedProducer(QueueConfig queue, uint64_t seed, size_t total, std::chrono::milliseconds duration)
-    : queue_(std::move(queue)), seed_(seed), total_(total), duration_(duration) {
+PacedProducer::PacedProducer(QueueConfig queue, uint64_t seed, size_t total, std::chrono::milliseconds duration,
+                             size_t chunk)
+    : queue_(std::move(queue)), seed_(seed), total_(total), duration_(duration), chunk_(std::max<size_t>(chunk, 1)) {
   transactions_.reserve(total);
 }
 
@@ -62,7 +58,7 @@ void PacedProducer::Run() {
     done_ = true;
     return;
   }
-  const size_t chunks = (total_ + kChunk - 1) / kChunk;
+  const size_t chunks = (total_ + chunk_ - 1) / chunk_;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> messages;
   for (size_t chunk = 0; chunk < chunks; ++chunk) {
@@ -72,7 +68,7 @@ void PacedProducer::Run() {
     changed_.wait(lock, [&] { return !paused_ || cancelled_; });
     if (cancelled_) break;
     messages.clear();
-    const size_t n = std::min(kChunk, total_ - chunk * kChunk);
+    const size_t n = std::min(chunk_, total_ - chunk * chunk_);
     for (size_t i = 0; i < n; ++i) {
       LabelledTransaction t = generator.Next();
       messages.push_back(std::move(t.json));

@@ -2,8 +2,8 @@
 // runs, so that faults strike a stream that is flowing rather than a backlog
 // that drains in a second. It pushes `total` synthetic transactions (ids
 // 1..total) into the input queue (Queue::Push: a Redis list or stream, as
-// `queue` says) in chunks spread evenly over `duration`, on a thread and a
-// Redis connection of its own.
+// `queue` says) in chunks of `chunk` spread evenly over `duration`, on a
+// thread and a Redis connection of its own.
 //
 // Owned by one test. Start, Pause, Resume, Cancel and Join are called from
 // the test's thread; pushed() from any thread. The destructor cancels.
@@ -27,7 +27,8 @@ namespace scorepipe::testing {
 
 class PacedProducer {
  public:
-  PacedProducer(QueueConfig queue, uint64_t seed, size_t total, std::chrono::milliseconds duration);
+  PacedProducer(QueueConfig queue, uint64_t seed, size_t total, std::chrono::milliseconds duration,
+                size_t chunk = 1000);
   ~PacedProducer();
   PacedProducer(const PacedProducer&) = delete;
   PacedProducer& operator=(const PacedProducer&) = delete;
@@ -60,6 +61,7 @@ class PacedProducer {
   const uint64_t seed_;
   const size_t total_;
   const std::chrono::milliseconds duration_;
+  const size_t chunk_;  // transactions per push
   std::vector<Transaction> transactions_;
   std::atomic<size_t> pushed_{0};
   std::chrono::steady_clock::time_point finished_at_;  // written before done_

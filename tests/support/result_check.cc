@@ -31,8 +31,18 @@ Result<ParsedResult> ParseUpstreamResult(const std::string& json) {
   if (parser.parse(json).get(doc) != simdjson::SUCCESS) return Status::Error("not JSON: " + json);
   simdjson::dom::object object;
   if (doc.get_object().get(object) != simdjson::SUCCESS) return Status::Error("not an object: " + json);
-  if (object.size() != 4) return Status::Error("expected exactly 4 keys: " + json);
   ParsedResult r;
+  if (object.size() == 6) {
+    std::string_view model, version;
+    if (object["model"].get_string().get(model) != simdjson::SUCCESS ||
+        object["model_version"].get_string().get(version) != simdjson::SUCCESS) {
+      return Status::Error("expected the 4 upstream keys, model and model_version: " + json);
+    }
+    r.model = std::string(model);
+    r.model_version = std::string(version);
+  } else if (object.size() != 4) {
+    return Status::Error("expected the 4 upstream keys (and model, model_version): " + json);
+  }
   std::string_view timestamp;
   if (object["transaction_id"].get_int64().get(r.transaction_id) != simdjson::SUCCESS ||
       object["timestamp"].get_string().get(timestamp) != simdjson::SUCCESS ||

@@ -19,11 +19,14 @@ struct ParsedResult {
   std::string timestamp;
   int64_t is_fraudulent = 0;
   double confidence = 0;
+  std::string model;          // empty when the result does not name it
+  std::string model_version;  // likewise
 };
 
-// Parses one result and checks it against the upstream result schema: exactly
-// the four keys, is_fraudulent 0 or 1, confidence in [0, 1], an ISO-8601
-// timestamp with milliseconds in UTC.
+// Parses one result and checks it against the upstream result schema: the
+// four keys (and, from a sink with sink.model_fields include, the strings
+// "model" and "model_version", nothing else), is_fraudulent 0 or 1,
+// confidence in [0, 1], an ISO-8601 timestamp with milliseconds in UTC.
 Result<ParsedResult> ParseUpstreamResult(const std::string& json);
 
 // `count` synthetic transactions (bench/synthetic.h, from `seed`, ids from

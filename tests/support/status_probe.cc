@@ -35,6 +35,8 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json) {
     std::string_view id;
     std::string_view host;
     std::string_view state;
+    std::string_view model_version;
+    std::string_view model_error;
     if (w["id"].get_string().get(id) != simdjson::SUCCESS ||
         w["host"].get_string().get(host) != simdjson::SUCCESS ||
         w["state"].get_string().get(state) != simdjson::SUCCESS ||
@@ -42,12 +44,16 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json) {
         w["last_heartbeat_ms"].get_int64().get(s.last_heartbeat_ms) != simdjson::SUCCESS ||
         w["in_flight_batches"].get_int64().get(s.in_flight_batches) != simdjson::SUCCESS ||
         w["batches_scored"].get_int64().get(s.batches_scored) != simdjson::SUCCESS ||
-        w["transactions_scored"].get_int64().get(s.transactions_scored) != simdjson::SUCCESS) {
+        w["transactions_scored"].get_int64().get(s.transactions_scored) != simdjson::SUCCESS ||
+        w["model_version"].get_string().get(model_version) != simdjson::SUCCESS ||
+        w["model_error"].get_string().get(model_error) != simdjson::SUCCESS) {
       return Status::Error("a worker entry lacks a field: " + json);
     }
     s.id = id;
     s.host = host;
     s.state = state;
+    s.model_version = model_version;
+    s.model_error = model_error;
     status.workers.push_back(std::move(s));
   }
   return status;

@@ -28,6 +28,8 @@ struct WorkerStatus {
   int64_t in_flight_batches = 0;
   int64_t batches_scored = 0;       // as of its last heartbeat
   int64_t transactions_scored = 0;  // as of its last heartbeat
+  std::string model_version;        // as of its last heartbeat
+  std::string model_error;          // why the live version did not load; empty: none failed
 };
 
 struct ClusterStatus {

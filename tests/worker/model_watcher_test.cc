@@ -1,0 +1,148 @@
+// ResolveModel and ModelWatcher: a worker's model from a registry, followed
+// through promotions, failed loads and roll-backs.
+#include "worker/model_watcher.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
+#include "tests/worker/worker_test_util.h"
+#include "worker/model_registry.h"
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::WaitUntil;
+
+constexpr auto kWait = std::chrono::seconds(10);
+
+class ModelWatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok());
+    config_.registry = (dir_.path() / "registry").string();
+    config_.name = "fraud";
+    config_.watch_ms = 100;
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    const fs::path path = dir_.path() / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  // `version` of "fraud" from `model_path` (the demo's features).
+  void Register(const std::string& version, const std::string& model_path) {
+    RegisterRequest request;
+    request.name = "fraud";
+    request.version = version;
+    request.model_path = model_path;
+    request.features_path = testing::DemoDir() + "/features.yaml";
+    Result<HistoryRecord> record = registry_.Register(request);
+    ASSERT_TRUE(record.ok()) << record.status().message();
+  }
+  void Promote(const std::string& version, bool force = false) {
+    Result<PromoteResult> result = registry_.Promote(PromoteRequest{"fraud", version, force, std::nullopt, ""});
+    ASSERT_TRUE(result.ok()) << result.status().message();
+  }
+
+  // A linear model on the demo's four features.
+  std::string LinearModel() { return Write("linear.yaml", "format: linear\nweights: [0, 0, 0, 0.001]\nbias: -2\n"); }
+
+  // Waits for the watcher to offer a loaded version; empty when none came.
+  std::optional<LoadedModel> WaitForLoaded(ModelWatcher& watcher) {
+    std::optional<LoadedModel> loaded;
+    WaitUntil([&] { return (loaded = watcher.TakeLoaded()).has_value(); }, kWait);
+    return loaded;
+  }
+
+  scorepipe::testing::TempDir dir_{"scorepipe-watcher"};
+  ModelConfig config_;
+  ModelRegistry registry_{(dir_.path() / "registry").string()};
+};
+
+TEST(ResolveModel, AFilesModelIsItself) {
+  const ModelConfig files = testing::DemoModelConfig();
+  Result<ModelConfig> resolved = ResolveModel(files);
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->path, files.path);
+  EXPECT_EQ(resolved->version, files.version);
+}
+
+TEST_F(ModelWatcherTest, ResolveFindsTheLiveVersionsFiles) {
+  Register("v1", testing::DemoDir() + "/model.json");
+  Register("v2", LinearModel());
+  Promote("v2");
+  Result<ModelConfig> resolved = ResolveModel(config_);
+  ASSERT_TRUE(resolved.ok()) << resolved.status().message();
+  EXPECT_EQ(resolved->version, "v2");
+  EXPECT_EQ(resolved->format, ModelFormat::kLinear);
+  EXPECT_EQ(resolved->path, registry_.VersionDir("fraud", "v2") + "/model.yaml");
+  EXPECT_EQ(resolved->features, registry_.VersionDir("fraud", "v2") + "/features.yaml");
+  EXPECT_EQ(resolved->registry, config_.registry);
+  Result<LoadedModel> loaded = LoadModelOf(config_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(loaded->scorer.model().version(), "v2");
+}
+
+TEST_F(ModelWatcherTest, NoLiveVersionSaysHowToPutOneLive) {
+  Register("v1", testing::DemoDir() + "/model.json");
+  Result<ModelConfig> resolved = ResolveModel(config_);
+  ASSERT_FALSE(resolved.ok());
+  EXPECT_THAT(resolved.status().message(), HasSubstr("model fraud in the registry " + config_.registry +
+                                                     ": no version is live; put one live with `scorepipe "
+                                                     "model promote fraud VERSION`"));
+  config_.name = "unknown";
+  EXPECT_FALSE(ResolveModel(config_).ok());
+}
+
+TEST_F(ModelWatcherTest, FollowsPromotionsAndRollbacks) {
+  Register("v1", testing::DemoDir() + "/model.json");
+  Register("v2", LinearModel());
+  Promote("v1");
+  ModelWatcher watcher(config_, "v1", nullptr);
+  watcher.Start();
+  Promote("v2");
+  std::optional<LoadedModel> v2 = WaitForLoaded(watcher);
+  ASSERT_TRUE(v2.has_value()) << "v2 was never offered";
+  EXPECT_EQ(v2->scorer.model().version(), "v2");
+  EXPECT_EQ(v2->config.format, ModelFormat::kLinear);
+  ASSERT_TRUE(registry_.Rollback("fraud", "").ok());
+  std::optional<LoadedModel> v1 = WaitForLoaded(watcher);
+  ASSERT_TRUE(v1.has_value()) << "v1 was never offered back";
+  EXPECT_EQ(v1->scorer.model().version(), "v1");
+  EXPECT_EQ(watcher.LastError(), "");
+}
+
+TEST_F(ModelWatcherTest, AVersionThatDoesNotLoadIsReportedAndTheOldOneKept) {
+  Register("v1", testing::DemoDir() + "/model.json");
+  Register("broken", Write("model.json", "{\"learner\": \"not a model\"}"));
+  Promote("v1");
+  std::atomic<int> failures{0};
+  ModelWatcher watcher(config_, "v1", [&](const Status&) { ++failures; });
+  watcher.Start();
+  Promote("broken", /*force=*/true);
+  ASSERT_TRUE(WaitUntil([&] { return failures > 0; }, kWait));
+  EXPECT_THAT(watcher.LastError(), HasSubstr("version broken"));
+  EXPECT_FALSE(watcher.TakeLoaded().has_value());
+  // Looked at again every 100 ms, the failed version is not loaded again at once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(failures, 1);
+  // Rolled back to the running version: the failure is over, nothing to load.
+  ASSERT_TRUE(registry_.Rollback("fraud", "").ok());
+  ASSERT_TRUE(WaitUntil([&] { return watcher.LastError().empty(); }, kWait));
+  EXPECT_FALSE(watcher.TakeLoaded().has_value());
+}
+
+}  // namespace
+}  // namespace scorepipe

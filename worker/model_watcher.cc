@@ -1,0 +1,124 @@
+#include "worker/model_watcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <utility>
+
+#include "worker/model_registry.h"
+
+namespace scorepipe {
+
+namespace fs = std::filesystem;
+
+Result<ModelConfig> ResolveModel(const ModelConfig& config) {
+  if (config.registry.empty()) return config;
+  const ModelRegistry registry(config.registry);
+  const std::string where = "model " + config.name + " in the registry " + config.registry;
+  Result<std::optional<std::string>> live = registry.LiveVersion(config.name);
+  if (!live.ok()) return live.status().WithContext(where);
+  if (!live->has_value()) {
+    return Status::Error(where + ": no version is live; put one live with `scorepipe model promote " +
+                         config.name + " VERSION`");
+  }
+  Result<ModelMeta> meta = registry.ReadMeta(config.name, **live);
+  if (!meta.ok()) return meta.status().WithContext(where);
+  ModelConfig resolved = config;
+  const fs::path dir = registry.VersionDir(config.name, **live);
+  resolved.path = (dir / meta->model_file).string();
+  resolved.features = (dir / "features.yaml").string();
+  resolved.format = meta->format;
+  resolved.version = **live;
+  return resolved;
+}
+
+Result<LoadedModel> LoadModelOf(const ModelConfig& config) {
+  Result<ModelConfig> resolved = ResolveModel(config);
+  if (!resolved.ok()) return resolved.status();
+  Result<Scorer> scorer = LoadScorer(*resolved);
+  if (!scorer.ok()) return scorer.status().WithContext(config.name + " " + resolved->version);
+  return LoadedModel{std::move(resolved.value()), std::move(scorer.value())};
+}
+
+ModelWatcher::ModelWatcher(ModelConfig config, std::string running_version,
+                           std::function<void(const Status&)> on_failure)
+    : config_(std::move(config)), on_failure_(std::move(on_failure)), running_version_(std::move(running_version)) {}
+
+ModelWatcher::~ModelWatcher() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ModelWatcher::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+std::optional<LoadedModel> ModelWatcher::TakeLoaded() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<LoadedModel> taken = std::move(loaded_);
+  loaded_.reset();
+  return taken;
+}
+
+std::string ModelWatcher::LastError() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_error_;
+}
+
+void ModelWatcher::Loop() {
+  const auto interval = std::chrono::milliseconds(config_.watch_ms);
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    wake_.wait_for(lock, interval, [this] { return stop_; });
+    if (stop_) break;
+    lock.unlock();
+    Check();
+    lock.lock();
+  }
+}
+
+void ModelWatcher::Check() {
+  Result<ModelConfig> resolved = ResolveModel(config_);
+  const auto now = std::chrono::steady_clock::now();
+  const std::string version = resolved.ok() ? resolved->version : std::string();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (resolved.ok() && version == running_version_) {
+      last_error_.clear();  // a roll-back to the running version ends a failed roll-out
+      return;
+    }
+    if (version == failed_version_ && now - failed_at_ < kRetryFailedAfter) return;
+  }
+  Status failure = resolved.status();
+  std::optional<Scorer> scorer;
+  if (resolved.ok()) {
+    spdlog::info("model {}: version {} is live; loading it beside the scoring", config_.name, version);
+    Result<Scorer> loaded = LoadScorer(*resolved);
+    if (loaded.ok()) {
+      scorer.emplace(std::move(loaded.value()));
+    } else {
+      failure = loaded.status().WithContext("version " + version);
+    }
+  }
+  std::string keeping;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (scorer) {
+      loaded_.emplace(LoadedModel{std::move(resolved.value()), std::move(*scorer)});
+      running_version_ = version;
+      failed_version_.clear();
+      last_error_.clear();
+      return;
+    }
+    failed_version_ = version;
+    failed_at_ = now;
+    last_error_ = failure.message();
+    keeping = running_version_;
+  }
+  spdlog::error("model {}: keeping version {}: {}", config_.name, keeping, failure.message());
+  if (on_failure_) on_failure_(failure);
+}
+
+}  // namespace scorepipe

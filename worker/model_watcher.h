@@ -1,0 +1,97 @@
+// Which model a worker runs, and how it follows a model registry while it
+// runs.
+//
+// A topology names either one model's files or a registry model
+// (ModelConfig::registry and ::name; worker/model_registry.h). For a registry
+// model, ResolveModel() finds the live version and returns the config of its
+// files. A ModelWatcher then looks at the live version every watch_ms on a
+// thread of its own. When it changes, the watcher loads the new version there,
+// beside the scoring, and offers the loaded Scorer to the worker, which
+// switches between two batches (TakeLoaded): a batch is scored by exactly one
+// version, never by a half-loaded one, and scoring never waits for a load.
+//
+// A version that fails to load (a corrupt file, features the model does not
+// take, an unreadable registry) is reported through LastError() and the
+// `on_failure` callback, and the worker keeps its running version. The
+// watcher tries that version again only after kRetryFailedAfter, or at once
+// when the live version changes (a promotion of another version, or a
+// roll-back).
+//
+// ModelWatcher: built and read by the worker's thread; it owns its thread,
+// which calls `on_failure`. LastError() may be called from any thread.
+#ifndef SCOREPIPE_WORKER_MODEL_WATCHER_H_
+#define SCOREPIPE_WORKER_MODEL_WATCHER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "config/topology.h"
+#include "proto/status.h"
+#include "worker/model.h"
+
+namespace scorepipe {
+
+// For a registry model: `config` with path, features, format and version of
+// the live version (name, threshold and the registry kept). An error names
+// the registry and model when there is no live version or the registry
+// cannot be read. A files model comes back unchanged.
+Result<ModelConfig> ResolveModel(const ModelConfig& config);
+
+// A model ready to score with, and the files it came from.
+struct LoadedModel {
+  ModelConfig config;  // resolved: its version is the one loaded
+  Scorer scorer;
+};
+
+// ResolveModel, then LoadScorer.
+Result<LoadedModel> LoadModelOf(const ModelConfig& config);
+
+class ModelWatcher {
+ public:
+  // A failed version is tried again after this long while it stays live.
+  static constexpr std::chrono::seconds kRetryFailedAfter{30};
+
+  // `config` is the topology's registry model; `running_version` the version
+  // the worker runs now. `on_failure` (may be empty) is called on the
+  // watcher's thread with each failed load's error.
+  ModelWatcher(ModelConfig config, std::string running_version, std::function<void(const Status&)> on_failure);
+  ~ModelWatcher();  // stops the thread and waits for it (at most one load)
+  ModelWatcher(const ModelWatcher&) = delete;
+  ModelWatcher& operator=(const ModelWatcher&) = delete;
+
+  void Start();
+
+  // The newly live version, loaded, when there is one; the caller runs it
+  // from now on (the watcher takes its version as the running one).
+  std::optional<LoadedModel> TakeLoaded();
+
+  // Why the live version is not running: "<version>: <error>", or empty.
+  std::string LastError() const;
+
+ private:
+  void Loop();
+  // One look at the registry; loads a new live version.
+  void Check();
+
+  const ModelConfig config_;
+  const std::function<void(const Status&)> on_failure_;
+  std::thread thread_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::string running_version_;          // what the worker runs, or will once it takes `loaded_`
+  std::optional<LoadedModel> loaded_;    // loaded, not yet taken
+  std::string failed_version_;           // the last version that failed to load
+  std::chrono::steady_clock::time_point failed_at_;
+  std::string last_error_;
+};
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_WORKER_MODEL_WATCHER_H_
