@@ -12,6 +12,7 @@
 #include "worker/evaluation.h"
 #include "worker/labelled_data.h"
 #include "worker/model.h"
+#include "worker/model_watcher.h"
 
 namespace scorepipe {
 namespace {
@@ -41,18 +42,12 @@ Result<ChosenModel> ChooseModel(const EvaluateOptions& o) {
   if (from_registry) {
     if (!o.format.empty())
       return Status::Error("--format is for --model files; the registry knows the format");
-    const ModelRegistry registry(o.registry);
-    std::string version = o.version;
-    if (version.empty()) {
-      Result<std::optional<std::string>> live = registry.LiveVersion(o.name);
-      if (!live.ok()) return live.status();
-      if (!live->has_value()) {
-        return Status::Error("model '" + o.name + "' in " + o.registry +
-                             " has no live version; name one with --version");
-      }
-      version = **live;
-    }
-    Result<ModelConfig> config = registry.VersionConfig(o.name, version);
+    ModelConfig wanted;
+    wanted.registry = o.registry;
+    wanted.name = o.name;
+    // The live version as a worker finds it, or the one named.
+    Result<ModelConfig> config =
+        o.version.empty() ? ResolveModel(wanted) : ModelRegistry(o.registry).VersionConfig(o.name, o.version);
     if (!config.ok()) return config.status();
     chosen.config = std::move(config).value();
     chosen.source = "registry";

@@ -100,7 +100,7 @@ TEST_F(EvaluateCommandTest, ModelFromTheRegistryLiveOrNamedVersion) {
             0)
       << out;
   ASSERT_EQ(Scorepipe({"evaluate", "--registry", registry, "--name", "fraud", "--data", data}, &out), 1);
-  EXPECT_THAT(out, HasSubstr("has no live version; name one with --version"));
+  EXPECT_THAT(out, HasSubstr("no version is live"));
   ASSERT_EQ(
       Scorepipe({"evaluate", "--registry", registry, "--name", "fraud", "--version", "v1", "--data", data},
                 &out),
