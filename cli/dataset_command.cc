@@ -27,7 +27,8 @@ int RunDataset(const DatasetOptions& options, FILE* out, FILE* err) {
   if (Status s = writer->Close(); !s.ok()) return fail(s.message());
   fprintf(out, "wrote %s: %zu rows (seed %llu), %zu labelled fraud (%.2f%%), label column '%s'\n",
           options.out_path.c_str(), options.rows, static_cast<unsigned long long>(options.seed), frauds,
-          100.0 * static_cast<double>(frauds) / static_cast<double>(options.rows), options.label_column.c_str());
+          100.0 * static_cast<double>(frauds) / static_cast<double>(options.rows),
+          options.label_column.c_str());
   return 0;
 }
 

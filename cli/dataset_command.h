@@ -16,12 +16,12 @@
 namespace scorepipe {
 
 struct DatasetOptions {
-  size_t rows = 100000;                       // transactions, >= 1
-  uint64_t seed = 42;                         // generator seed: same seed, same file
-  int64_t first_id = 1;                       // id of the first row, >= 1
-  std::string out_path;                       // .csv, .jsonl or .ndjson
-  std::string label_column = "is_fraudulent";
-  size_t progress_every_rows = 1000000;       // a progress line on `err` every so many rows
+  size_t rows = 100000;                        // transactions, >= 1
+  uint64_t seed = 42;                          // generator seed: same seed, same file
+  int64_t first_id = 1;                        // id of the first row, >= 1
+  std::string out_path;                        // .csv, .jsonl or .ndjson
+  std::string label_column = "is_fraudulent";  // its column (CSV) or key (JSON lines)
+  size_t progress_every_rows = 1000000;        // a progress line on `err` every so many rows
 };
 
 int RunDataset(const DatasetOptions& options, FILE* out = stdout, FILE* err = stderr);

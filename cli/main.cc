@@ -2,7 +2,8 @@
 // `demo` runs one on a private Redis with synthetic data, `push` feeds
 // synthetic transactions, `status` shows what a running cluster is doing,
 // `model` keeps the registry of model versions, `dataset` writes a labelled
-// demo file, `train` fits a model on one and registers it;
+// demo file, `train` fits a model on one and registers it, `evaluate`
+// measures a model on one;
 // `bridge|ventilator|worker|sink|train-demo` run the role programs that sit
 // beside this one (as `git <command>` does).
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 
 #include "cli/dataset_command.h"
 #include "cli/demo.h"
+#include "cli/evaluate_command.h"
 #include "cli/install.h"
 #include "cli/model_command.h"
 #include "proto/curve.h"
@@ -340,6 +342,41 @@ int main(int argc, char** argv) {
       "version, beside a summary of the data and the parameters. Progress goes to stderr. See\n"
       "docs/models.md. Exit code: 0 registered, 1 failed, 2 bad usage.");
 
+  scorepipe::EvaluateOptions evaluate_options;
+  CLI::App* evaluate = app.add_subcommand(
+      "evaluate", "score a labelled file with a model and report ROC AUC, PR AUC, precision, recall, F1, "
+                  "the confusion matrix and calibration");
+  evaluate->add_option("--registry", evaluate_options.registry, "the registry folder (with --name)")
+      ->envname("SCOREPIPE_REGISTRY")
+      ->capture_default_str();
+  evaluate->add_option("--name", evaluate_options.name, "a model in the registry");
+  evaluate->add_option("--version", evaluate_options.version, "its version (default: the live one)");
+  evaluate->add_option("--model", evaluate_options.model_path, "or a model file (.json: xgboost, .yaml: linear)")
+      ->check(CLI::ExistingFile);
+  evaluate->add_option("--features", evaluate_options.features_path, "with its features.yaml")
+      ->check(CLI::ExistingFile);
+  evaluate->add_option("--format", evaluate_options.format, "xgboost or linear (default: by --model's extension)")
+      ->check(CLI::IsMember({"xgboost", "linear"}));
+  evaluate->add_option("--data", evaluate_options.data_path, "the labelled file: .csv, .jsonl or .ndjson")
+      ->required();
+  evaluate->add_option("--label-column", evaluate_options.label_column, "the label's column (CSV) or key (JSON)")
+      ->capture_default_str();
+  evaluate->add_option("--threshold", evaluate_options.threshold, "a score >= threshold counts as fraud")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  evaluate->add_option("--bins", evaluate_options.bins, "uniform bins of the calibration table")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  evaluate->add_flag("--json", evaluate_options.json, "print one JSON object with every figure instead of the report");
+  evaluate->add_option("--scores-out", evaluate_options.scores_out, "also write each scored row's id,score,label (CSV)");
+  evaluate->footer(
+      "The labelled file is the upstream transaction format plus a label column (1 fraud, 0 not;\n"
+      "also true/false): a CSV with a header row, or JSON lines; `scorepipe dataset` makes one.\n"
+      "Rows are scored in batches by the worker's own scorer, so the scores are the cluster's;\n"
+      "rows the scorer cannot score are counted and reported. Every figure follows\n"
+      "scikit-learn's definition; PR AUC is the average precision (average_precision_score).\n"
+      "See docs/models.md. Exit code: 0 evaluated, 1 a bad file or model, 2 bad usage.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -360,6 +397,10 @@ int main(int argc, char** argv) {
     train_options.training.metric = *scorepipe::ParseStoppingMetric(metric);
     spdlog::set_level(spdlog::level::warn);
     return scorepipe::RunTrainCommand(train_options);
+  }
+  if (evaluate->parsed()) {
+    spdlog::set_level(spdlog::level::warn);  // the model loaders' info lines are not for this output
+    return scorepipe::RunEvaluate(evaluate_options);
   }
   if (keygen->parsed()) {
     auto pair = scorepipe::NewCurveKeyPair();

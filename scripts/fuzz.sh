@@ -14,12 +14,12 @@ cd "$(dirname "$0")/.."
 seconds="${1:-10}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(fuzz_transaction_parser fuzz_codec fuzz_topology fuzz_feature_spec); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(fuzz_transaction_parser fuzz_codec fuzz_topology fuzz_feature_spec fuzz_labelled_file); fi
 
 bash scripts/setup.sh >/dev/null
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DSCOREPIPE_FUZZ=ON -DSCOREPIPE_BUILD_TESTS=OFF -DSCOREPIPE_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j 2 --target fuzz_transaction_parser fuzz_codec fuzz_topology fuzz_feature_spec
+cmake --build build-fuzz -j 2 --target fuzz_transaction_parser fuzz_codec fuzz_topology fuzz_feature_spec fuzz_labelled_file
 
 for target in "${targets[@]}"; do
   corpus="build-fuzz/corpus/$target"

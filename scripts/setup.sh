@@ -24,6 +24,9 @@ packages=(
   # the fault tests: network namespaces, veth links and tc (iproute2), packet
   # loss where the kernel has no netem (iptables)
   iproute2 iptables
+  # evaluate_sklearn_test: `scorepipe evaluate`'s figures against scikit-learn's
+  # (tests/cli/sklearn_metrics.py runs under Debian's /usr/bin/python3)
+  python3 python3-sklearn
 )
 
 missing=()

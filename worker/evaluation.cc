@@ -19,7 +19,8 @@ struct ScoreGroup {
 };
 
 template <typename Score>
-std::vector<ScoreGroup> GroupsByScoreDescending(const std::vector<Score>& scores, const std::vector<float>& labels) {
+std::vector<ScoreGroup> GroupsByScoreDescending(const std::vector<Score>& scores,
+                                                const std::vector<float>& labels) {
   std::vector<size_t> order(scores.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::sort(order.begin(), order.end(), [&scores](size_t a, size_t b) { return scores[a] > scores[b]; });
@@ -92,8 +93,8 @@ Result<double> AveragePrecisionOfGroups(const std::vector<ScoreGroup>& groups) {
 template <typename Score>
 Result<double> RocAucOf(const std::vector<Score>& scores, const std::vector<float>& labels) {
   if (scores.size() != labels.size()) {
-    return Status::Error("auc: " + std::to_string(scores.size()) + " scores but " + std::to_string(labels.size()) +
-                         " labels");
+    return Status::Error("auc: " + std::to_string(scores.size()) + " scores but " +
+                         std::to_string(labels.size()) + " labels");
   }
   return AucOfGroups(GroupsByScoreDescending(scores, labels));
 }
@@ -159,7 +160,8 @@ Status EvaluationOptions::Validate() const {
     return Status::Error("threshold: " + std::to_string(threshold) + " is out of range [0, 1]");
   }
   if (calibration_bins < 1 || calibration_bins > 1000) {
-    return Status::Error("calibration bins: " + std::to_string(calibration_bins) + " is out of range [1, 1000]");
+    return Status::Error("calibration bins: " + std::to_string(calibration_bins) +
+                         " is out of range [1, 1000]");
   }
   return Status::Ok();
 }
@@ -208,7 +210,8 @@ Result<Evaluation> Evaluate(const std::vector<double>& scores, const std::vector
     const bool fraud = label == 1.0f;
     const bool predicted = p >= options.threshold;
     ConfusionMatrix& c = e.confusion;
-    ++(fraud ? (predicted ? c.true_positives : c.false_negatives) : (predicted ? c.false_positives : c.true_negatives));
+    ++(fraud ? (predicted ? c.true_positives : c.false_negatives)
+             : (predicted ? c.false_positives : c.true_negatives));
     log_loss_sum -= std::log(std::clamp(fraud ? p : 1 - p, kEps, 1 - kEps));
     brier_sum += (p - label) * (p - label);
     const size_t k = CalibrationBinOf(p, bins);

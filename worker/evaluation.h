@@ -46,7 +46,7 @@ struct ConfusionMatrix {
 
 // One uniform bin of the calibration table.
 struct CalibrationBin {
-  double lower = 0;           // the bin's nominal range [lower, upper]: k/bins, (k+1)/bins
+  double lower = 0;  // the bin's nominal range [lower, upper]: k/bins, (k+1)/bins
   double upper = 0;
   size_t count = 0;           // scores in the bin
   double mean_predicted = 0;  // their mean; 0 when count is 0
@@ -54,7 +54,7 @@ struct CalibrationBin {
 };
 
 struct EvaluationOptions {
-  double threshold = 0.5;    // a score >= threshold is predicted fraud; in [0, 1]
+  double threshold = 0.5;     // a score >= threshold is predicted fraud; in [0, 1]
   int calibration_bins = 10;  // uniform bins over [0, 1]; 1..1000
 
   Status Validate() const;

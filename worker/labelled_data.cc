@@ -1,12 +1,12 @@
 #include "worker/labelled_data.h"
 
+#include <simdjson.h>
+
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <string_view>
 #include <utility>
-
-#include <simdjson.h>
 
 #include "proto/upstream_json.h"
 #include "worker/file_util.h"
@@ -16,8 +16,8 @@ namespace {
 
 // The upstream fields, in the order the writer puts them.
 enum UpstreamField { kId, kCustomerId, kVendorId, kTimestamp, kStatus, kAmount, kNumFields };
-constexpr std::array<const char*, kNumFields> kFieldNames = {
-    "id", "customer_id", "vendor_id", "timestamp", "status", "amount"};
+constexpr std::array<const char*, kNumFields> kFieldNames = {"id",        "customer_id", "vendor_id",
+                                                             "timestamp", "status",      "amount"};
 
 bool IsNumericField(int field) { return field != kTimestamp && field != kStatus; }
 
@@ -131,7 +131,8 @@ class CsvRecords {
   Status ReadQuoted(std::string* field) {
     ++pos_;  // the opening quote
     while (true) {
-      if (pos_ >= text_.size()) return Status::Error("a quoted field is not closed before the end of the file");
+      if (pos_ >= text_.size())
+        return Status::Error("a quoted field is not closed before the end of the file");
       const char c = text_[pos_++];
       if (c == '"') {
         if (pos_ < text_.size() && text_[pos_] == '"') {
@@ -160,9 +161,7 @@ class CsvRecords {
   size_t record_line_ = 1;
 };
 
-bool IsBlankRecord(const std::vector<std::string>& fields) {
-  return fields.size() == 1 && fields[0].empty();
-}
+bool IsBlankRecord(const std::vector<std::string>& fields) { return fields.size() == 1 && fields[0].empty(); }
 
 Result<float> ParseCsvLabel(std::string_view text, const std::string& label_column) {
   if (text == "1" || EqualsIgnoringCase(text, "true")) return 1.0f;
@@ -211,12 +210,14 @@ Result<LabelledData> ParseCsv(std::string_view text, const std::string& name,
     const size_t line = records.line();
     if (IsBlankRecord(fields)) continue;
     if (bytes > options.max_row_bytes) {
-      return RowError(name, line, "the row is " + std::to_string(bytes) + " bytes, over the limit of " +
-                                      std::to_string(options.max_row_bytes));
+      return RowError(name, line,
+                      "the row is " + std::to_string(bytes) + " bytes, over the limit of " +
+                          std::to_string(options.max_row_bytes));
     }
     if (fields.size() != num_columns) {
-      return RowError(name, line, std::to_string(fields.size()) + " fields, but the header has " +
-                                      std::to_string(num_columns));
+      return RowError(
+          name, line,
+          std::to_string(fields.size()) + " fields, but the header has " + std::to_string(num_columns));
     }
     // The row as the upstream's JSON message, so that the bridge's parser
     // judges it: numbers go in as literals when they are JSON numbers, and
@@ -248,13 +249,12 @@ Result<LabelledData> ParseCsv(std::string_view text, const std::string& name,
 // ---------------------------------------------------------------------------
 // JSON lines
 
-bool IsBlankLine(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
+bool IsBlankLine(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 // The label of one JSON object (already known to be an object). Of a repeated
 // key the last one counts, as for the transaction's fields.
-Result<float> JsonLabel(simdjson::dom::parser& parser, std::string_view line, const std::string& label_column) {
+Result<float> JsonLabel(simdjson::dom::parser& parser, std::string_view line,
+                        const std::string& label_column) {
   simdjson::dom::element document;
   simdjson::dom::object object;
   if (parser.parse(line.data(), line.size()).get(document) != simdjson::SUCCESS ||
@@ -339,7 +339,8 @@ void AppendNumber(Number value, std::string* out) {
 
 Result<LabelledFileFormat> LabelledFileFormatOf(const std::string& path) {
   const auto ends_with = [&path](std::string_view suffix) {
-    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return path.size() >= suffix.size() &&
+           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   if (ends_with(".csv")) return LabelledFileFormat::kCsv;
   if (ends_with(".jsonl") || ends_with(".ndjson")) return LabelledFileFormat::kJsonLines;
@@ -362,7 +363,8 @@ Status LabelledFileOptions::Validate() const {
 Result<LabelledData> ParseLabelledText(const std::string& text, LabelledFileFormat format,
                                        const std::string& name, const LabelledFileOptions& options) {
   if (Status s = options.Validate(); !s.ok()) return s;
-  return format == LabelledFileFormat::kCsv ? ParseCsv(text, name, options) : ParseJsonLines(text, name, options);
+  return format == LabelledFileFormat::kCsv ? ParseCsv(text, name, options)
+                                            : ParseJsonLines(text, name, options);
 }
 
 Result<LabelledData> ReadLabelledFile(const std::string& path, const LabelledFileOptions& options) {
@@ -376,7 +378,8 @@ Result<LabelledData> ReadLabelledFile(const std::string& path, const LabelledFil
 LabelledFileWriter::LabelledFileWriter(std::string path, LabelledFileFormat format, std::string label_column)
     : path_(std::move(path)), format_(format), label_column_(std::move(label_column)) {}
 
-Result<LabelledFileWriter> LabelledFileWriter::Open(const std::string& path, const std::string& label_column) {
+Result<LabelledFileWriter> LabelledFileWriter::Open(const std::string& path,
+                                                    const std::string& label_column) {
   Result<LabelledFileFormat> format = LabelledFileFormatOf(path);
   if (!format.ok()) return format.status();
   LabelledFileOptions options;
@@ -415,15 +418,13 @@ Status LabelledFileWriter::Append(const Transaction& t, float label) {
       row_ += kFieldNames[f];
       row_ += "\":";
     }
-    switch (f) {
-      case kId: AppendNumber(t.id, &row_); break;
-      case kCustomerId: AppendNumber(t.customer_id, &row_); break;
-      case kVendorId: AppendNumber(t.vendor_id, &row_); break;
-      case kAmount: AppendNumber(t.amount, &row_); break;
-      default: {
-        const std::string& text = f == kTimestamp ? t.timestamp : t.status;
-        csv ? AppendCsvField(text, &row_) : AppendJsonString(text, &row_);
-      }
+    if (f == kTimestamp || f == kStatus) {
+      const std::string& text = f == kTimestamp ? t.timestamp : t.status;
+      csv ? AppendCsvField(text, &row_) : AppendJsonString(text, &row_);
+    } else if (f == kAmount) {
+      AppendNumber(t.amount, &row_);
+    } else {
+      AppendNumber(f == kId ? t.id : f == kCustomerId ? t.customer_id : t.vendor_id, &row_);
     }
   }
   if (csv) {

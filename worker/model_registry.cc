@@ -457,6 +457,26 @@ Result<std::optional<double>> ModelRegistry::ConfiguredMinAuc() const {
   }
 }
 
+Result<ModelFormat> ModelFormatByExtension(const std::string& model_path) {
+  const std::string extension = fs::path(model_path).extension().string();
+  if (extension == ".json") return ModelFormat::kXgboost;
+  if (extension == ".yaml" || extension == ".yml") return ModelFormat::kLinear;
+  return Status::Error(model_path + ": cannot tell the format from the extension '" + extension +
+                       "'; say --format xgboost or --format linear");
+}
+
+Result<ModelConfig> ModelRegistry::VersionConfig(const std::string& name, const std::string& version) const {
+  Result<ModelMeta> meta = ReadMeta(name, version);
+  if (!meta.ok()) return meta.status();
+  const std::string dir = VersionDir(name, version);
+  ModelConfig config;
+  config.path = (fs::path(dir) / meta->model_file).string();
+  config.format = meta->format;
+  config.features = (fs::path(dir) / kFeaturesFile).string();
+  config.version = version;
+  return config;
+}
+
 Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) const {
   if (Status s = ValidateRegistryName(request.name, "model name"); !s.ok()) return s;
   if (!request.version.empty()) {
@@ -471,13 +491,10 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
   ModelMeta meta;
   if (request.format) {
     meta.format = *request.format;
-  } else if (extension == ".json") {
-    meta.format = ModelFormat::kXgboost;
-  } else if (extension == ".yaml" || extension == ".yml") {
-    meta.format = ModelFormat::kLinear;
   } else {
-    return Status::Error(request.model_path + ": cannot tell the format from the extension '" + extension +
-                         "'; say --format xgboost or --format linear");
+    Result<ModelFormat> format = ModelFormatByExtension(request.model_path);
+    if (!format.ok()) return format.status();
+    meta.format = *format;
   }
   meta.model_file = "model" + extension;
   meta.created_at = NowIso8601();
@@ -556,15 +573,11 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
 Result<PromoteResult> ModelRegistry::Promote(const PromoteRequest& request) const {
   Result<ModelMeta> meta = ReadMeta(request.name, request.version);
   if (!meta.ok()) return meta.status();
-  const std::string dir = VersionDir(request.name, request.version);
+  Result<ModelConfig> config = VersionConfig(request.name, request.version);
+  if (!config.ok()) return config.status();
 
   std::vector<std::string> failed;
-  ModelConfig config;
-  config.path = (fs::path(dir) / meta->model_file).string();
-  config.format = meta->format;
-  config.features = (fs::path(dir) / kFeaturesFile).string();
-  config.version = request.version;
-  if (Result<Scorer> scorer = LoadScorer(config); !scorer.ok()) {
+  if (Result<Scorer> scorer = LoadScorer(*config); !scorer.ok()) {
     failed.push_back("it does not load with its features: " + scorer.status().message());
   }
   std::optional<double> min_auc = request.min_auc;

@@ -52,6 +52,10 @@ const char* HistoryActionName(HistoryAction action);
 // "xgboost" | "linear", as in topology files (ModelFormatName() names them).
 std::optional<ModelFormat> ParseRegistryFormat(const std::string& name);
 
+// The format a model file's extension implies: .json is xgboost, .yaml and
+// .yml linear; anything else is an error asking for --format.
+Result<ModelFormat> ModelFormatByExtension(const std::string& model_path);
+
 // One line of history.jsonl.
 struct HistoryRecord {
   std::string at;  // ISO-8601 UTC, seconds ("2026-11-24T00:12:34Z")
@@ -139,6 +143,9 @@ class ModelRegistry {
   Result<ModelMeta> ReadMeta(const std::string& name, const std::string& version) const;
   // Every record, oldest first; an empty list when there is no history yet.
   Result<std::vector<HistoryRecord>> History(const std::string& name) const;
+  // What a worker loads for a version: its model file, format and
+  // features.yaml, with the version as the model's version; threshold 0.5.
+  Result<ModelConfig> VersionConfig(const std::string& name, const std::string& version) const;
   // The live version, or empty when none was ever promoted (or all rolled back).
   Result<std::optional<std::string>> LiveVersion(const std::string& name) const;
   // registry.yaml's min_auc, if the file and the key exist.

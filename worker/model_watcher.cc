@@ -2,14 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
 #include <utility>
 
 #include "worker/model_registry.h"
 
 namespace scorepipe {
-
-namespace fs = std::filesystem;
 
 Result<ModelConfig> ResolveModel(const ModelConfig& config) {
   if (config.registry.empty()) return config;
@@ -21,14 +18,13 @@ Result<ModelConfig> ResolveModel(const ModelConfig& config) {
     return Status::Error(where + ": no version is live; put one live with `scorepipe model promote " +
                          config.name + " VERSION`");
   }
-  Result<ModelMeta> meta = registry.ReadMeta(config.name, **live);
-  if (!meta.ok()) return meta.status().WithContext(where);
+  Result<ModelConfig> files = registry.VersionConfig(config.name, **live);
+  if (!files.ok()) return files.status().WithContext(where);
   ModelConfig resolved = config;
-  const fs::path dir = registry.VersionDir(config.name, **live);
-  resolved.path = (dir / meta->model_file).string();
-  resolved.features = (dir / "features.yaml").string();
-  resolved.format = meta->format;
-  resolved.version = **live;
+  resolved.path = files->path;
+  resolved.features = files->features;
+  resolved.format = files->format;
+  resolved.version = files->version;
   return resolved;
 }
 

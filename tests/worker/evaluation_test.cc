@@ -37,8 +37,10 @@ TEST(RocAuc, CountsPairsAndHalfTies) {
 }
 
 TEST(RocAuc, OneClassOrSizeMismatchIsError) {
-  EXPECT_THAT(RocAuc(std::vector<float>{0.1f, 0.2f}, {1, 1}).status().message(), HasSubstr("needs both classes"));
-  EXPECT_THAT(RocAuc(std::vector<float>{0.1f}, {1, 0}).status().message(), HasSubstr("1 scores but 2 labels"));
+  EXPECT_THAT(RocAuc(std::vector<float>{0.1f, 0.2f}, {1, 1}).status().message(),
+              HasSubstr("needs both classes"));
+  EXPECT_THAT(RocAuc(std::vector<float>{0.1f}, {1, 0}).status().message(),
+              HasSubstr("1 scores but 2 labels"));
 }
 
 TEST(Evaluation, HandWorkedExample) {
@@ -136,7 +138,9 @@ TEST(Evaluation, LogLossClipsCertainMistakes) {
 
 TEST(Evaluation, BadInputIsAnError) {
   const auto error = [](const std::vector<double>& scores, const std::vector<float>& labels,
-                        EvaluationOptions options = {}) { return Evaluate(scores, labels, options).status().message(); };
+                        EvaluationOptions options = {}) {
+    return Evaluate(scores, labels, options).status().message();
+  };
   EXPECT_THAT(error({0.1}, {0, 1}), HasSubstr("1 scores but 2 labels"));
   EXPECT_THAT(error({}, {}), HasSubstr("no rows"));
   EXPECT_THAT(error({0.1, std::nan("")}, {0, 1}), HasSubstr("score 1 is nan, not a probability"));
@@ -153,11 +157,13 @@ TEST(Evaluation, BadInputIsAnError) {
 TEST(Evaluation, JsonHoldsEveryFigureExactly) {
   const Evaluation e = EvaluateOk(kScores, kLabels);
   const std::string json = EvaluationToJson(e);
-  for (const char* key : {"\"rows\":4", "\"positives\":2", "\"threshold\":0.5", "\"roc_auc\":0.75", "\"precision\":1",
-                          "\"recall\":0.5", "\"f1\":0.6666666666666666", "\"accuracy\":0.75", "\"log_loss\":",
-                          "\"brier\":0.158125", "\"confusion\":{\"true_positives\":1,\"false_positives\":0,"
-                          "\"true_negatives\":2,\"false_negatives\":1}",
-                          "\"calibration\":[{\"lower\":0,\"upper\":0.1,\"count\":1,\"mean_predicted\":0.1,"}) {
+  for (const char* key :
+       {"\"rows\":4", "\"positives\":2", "\"threshold\":0.5", "\"roc_auc\":0.75", "\"precision\":1",
+        "\"recall\":0.5", "\"f1\":0.6666666666666666", "\"accuracy\":0.75",
+        "\"log_loss\":", "\"brier\":0.158125",
+        "\"confusion\":{\"true_positives\":1,\"false_positives\":0,"
+        "\"true_negatives\":2,\"false_negatives\":1}",
+        "\"calibration\":[{\"lower\":0,\"upper\":0.1,\"count\":1,\"mean_predicted\":0.1,"}) {
     EXPECT_THAT(json, HasSubstr(key));
   }
   EXPECT_EQ(json.front(), '{');

@@ -17,7 +17,8 @@ using ::testing::StartsWith;
 constexpr const char* kHeader = "id,customer_id,vendor_id,timestamp,status,amount,is_fraudulent\n";
 
 // The error of reading `text` as `name`, without the scratch folder's path.
-std::string ErrorOf(const std::string& name, const std::string& text, const LabelledFileOptions& options = {}) {
+std::string ErrorOf(const std::string& name, const std::string& text,
+                    const LabelledFileOptions& options = {}) {
   Result<LabelledFileFormat> format = LabelledFileFormatOf(name);
   if (!format.ok()) return format.status().message();
   Result<LabelledData> data = ParseLabelledText(text, *format, name, options);
@@ -40,12 +41,12 @@ TEST(LabelledData, FormatComesFromTheExtension) {
 }
 
 TEST(LabelledData, ReadsCsvInAnyColumnOrderWithQuotesAndExtraColumns) {
-  const LabelledData data = ReadGood(
-      "a.csv",
-      "note,is_fraudulent,amount,status,timestamp,vendor_id,customer_id,id\r\n"
-      "\"a, \"\"quoted\"\"\nnote\",1,100,accepted,2023-01-01T12:00:00Z,3,2,1\r\n"
-      "\r\n"
-      "plain,false,0.5,\"pending\",2023-01-02 00:00:00+01:00,4,5,6\r\n");
+  const LabelledData data =
+      ReadGood("a.csv",
+               "note,is_fraudulent,amount,status,timestamp,vendor_id,customer_id,id\r\n"
+               "\"a, \"\"quoted\"\"\nnote\",1,100,accepted,2023-01-01T12:00:00Z,3,2,1\r\n"
+               "\r\n"
+               "plain,false,0.5,\"pending\",2023-01-02 00:00:00+01:00,4,5,6\r\n");
   ASSERT_EQ(data.labels, (std::vector<float>{1, 0}));
   const Transaction& first = data.transactions[0];
   EXPECT_EQ(first.id, 1);
@@ -75,7 +76,8 @@ TEST(LabelledData, ReadsJsonLinesWithTheLabelKey) {
 TEST(LabelledData, OtherLabelColumn) {
   LabelledFileOptions options;
   options.label_column = "y";
-  const std::string text = "id,customer_id,vendor_id,timestamp,status,amount,y\n1,1,1,2023-01-01T12:00:00Z,accepted,1,TRUE\n";
+  const std::string text =
+      "id,customer_id,vendor_id,timestamp,status,amount,y\n1,1,1,2023-01-01T12:00:00Z,accepted,1,TRUE\n";
   Result<LabelledData> data = ParseLabelledText(text, LabelledFileFormat::kCsv, "a.csv", options);
   ASSERT_TRUE(data.ok()) << data.status().message();
   EXPECT_EQ(data->labels, (std::vector<float>{1}));
@@ -94,8 +96,9 @@ TEST(LabelledData, EmptyFilesAndOneClassReadFine) {
   Result<LabelledData> header_only = ParseLabelledText(kHeader, LabelledFileFormat::kCsv, "a.csv", {});
   ASSERT_TRUE(header_only.ok());
   EXPECT_TRUE(header_only->labels.empty());
-  Result<LabelledData> one_class = ParseLabelledText(
-      std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,1,0\n", LabelledFileFormat::kCsv, "a.csv", {});
+  Result<LabelledData> one_class =
+      ParseLabelledText(std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,1,0\n",
+                        LabelledFileFormat::kCsv, "a.csv", {});
   ASSERT_TRUE(one_class.ok());
   EXPECT_EQ(one_class->labels, (std::vector<float>{0}));
 }
@@ -105,7 +108,8 @@ TEST(LabelledData, CsvErrorsNameTheLineAndWhatIsWrong) {
   const std::string ok_row = "1,1,1,2023-01-01T12:00:00Z,accepted,1,0\n";
   EXPECT_EQ(ErrorOf("a.csv", "id,amount\n"), "a.csv:1: the header has no column 'customer_id'");
   EXPECT_THAT(ErrorOf("a.csv", "id," + h), HasSubstr("a.csv:1: column 'id' appears twice"));
-  EXPECT_THAT(ErrorOf("a.csv", h + ok_row + "1,1,1\n"), StartsWith("a.csv:3: 3 fields, but the header has 7"));
+  EXPECT_THAT(ErrorOf("a.csv", h + ok_row + "1,1,1\n"),
+              StartsWith("a.csv:3: 3 fields, but the header has 7"));
   EXPECT_THAT(ErrorOf("a.csv", h + "0,1,1,2023-01-01T12:00:00Z,accepted,1,0\n"),
               StartsWith("a.csv:2: field 'id': expected an integer"));
   EXPECT_THAT(ErrorOf("a.csv", h + "x,1,1,2023-01-01T12:00:00Z,accepted,1,0\n"),
@@ -114,8 +118,10 @@ TEST(LabelledData, CsvErrorsNameTheLineAndWhatIsWrong) {
               StartsWith("a.csv:2: field 'amount': expected a number >= 0"));
   EXPECT_THAT(ErrorOf("a.csv", h + "1,1,1,2023-01-01T12:00:00Z,accepted,,0\n"),
               StartsWith("a.csv:2: field 'amount'"));
-  EXPECT_THAT(ErrorOf("a.csv", h + "1,1,1,yesterday,accepted,1,0\n"), StartsWith("a.csv:2: field 'timestamp'"));
-  EXPECT_THAT(ErrorOf("a.csv", h + "1,1,1,2023-01-01T12:00:00Z,done,1,0\n"), StartsWith("a.csv:2: field 'status'"));
+  EXPECT_THAT(ErrorOf("a.csv", h + "1,1,1,yesterday,accepted,1,0\n"),
+              StartsWith("a.csv:2: field 'timestamp'"));
+  EXPECT_THAT(ErrorOf("a.csv", h + "1,1,1,2023-01-01T12:00:00Z,done,1,0\n"),
+              StartsWith("a.csv:2: field 'status'"));
   EXPECT_EQ(ErrorOf("a.csv", h + "1,1,1,2023-01-01T12:00:00Z,accepted,1,2\n"),
             "a.csv:2: label 'is_fraudulent': expected 0, 1, true or false, got \"2\"");
   // A JSON fragment in a number column stays one bad value, never JSON.
@@ -129,11 +135,13 @@ TEST(LabelledData, CsvErrorsNameTheLineAndWhatIsWrong) {
               StartsWith("a.csv:2: after a closing quote comes \"x\""));
   EXPECT_THAT(ErrorOf("a.csv", h + "1,1,1,2023\"01,accepted,1,0\n"),
               StartsWith("a.csv:2: a quote inside an unquoted field"));
-  EXPECT_THAT(ErrorOf("a.csv", h + ok_row + "1,1,1,\"2023"), StartsWith("a.csv:3: a quoted field is not closed"));
+  EXPECT_THAT(ErrorOf("a.csv", h + ok_row + "1,1,1,\"2023"),
+              StartsWith("a.csv:3: a quoted field is not closed"));
 }
 
 TEST(LabelledData, JsonLinesErrorsNameTheLineAndWhatIsWrong) {
-  const std::string ok = R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1)";
+  const std::string ok =
+      R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1)";
   EXPECT_THAT(ErrorOf("a.jsonl", ok + ",\"is_fraudulent\":0}\n" + ok + "}\n"),
               StartsWith("a.jsonl:2: missing label 'is_fraudulent'"));
   EXPECT_EQ(ErrorOf("a.jsonl", ok + ",\"is_fraudulent\":0.5}\n"),
@@ -146,9 +154,11 @@ TEST(LabelledData, JsonLinesErrorsNameTheLineAndWhatIsWrong) {
   LabelledFileOptions small;
   small.max_row_bytes = 64;
   EXPECT_THAT(ErrorOf("a.jsonl", ok + ",\"is_fraudulent\":0}\n", small), StartsWith("a.jsonl:1: message is"));
-  EXPECT_THAT(ErrorOf("a.csv", std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,1," +
-                                   std::string(100, '0') + "\n", small),
-              StartsWith("a.csv:2: the row is"));
+  EXPECT_THAT(
+      ErrorOf("a.csv",
+              std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,1," + std::string(100, '0') + "\n",
+              small),
+      StartsWith("a.csv:2: the row is"));
 }
 
 TEST(LabelledData, NoInputCrashesTheReader) {
@@ -157,11 +167,13 @@ TEST(LabelledData, NoInputCrashesTheReader) {
   const std::string jsonl =
       R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1,"is_fraudulent":1})"
       "\n";
-  for (size_t n = 0; n <= csv.size(); ++n) (void)ParseLabelledText(csv.substr(0, n), LabelledFileFormat::kCsv, "a.csv", {});
+  for (size_t n = 0; n <= csv.size(); ++n)
+    (void)ParseLabelledText(csv.substr(0, n), LabelledFileFormat::kCsv, "a.csv", {});
   for (size_t n = 0; n <= jsonl.size(); ++n) {
     (void)ParseLabelledText(jsonl.substr(0, n), LabelledFileFormat::kJsonLines, "a.jsonl", {});
   }
-  for (const std::string& odd : {std::string("\0\xff\"", 3), std::string("\"\n\"\"\r"), std::string(",,,\n,,,")}) {
+  for (const std::string& odd :
+       {std::string("\0\xff\"", 3), std::string("\"\n\"\"\r"), std::string(",,,\n,,,")}) {
     (void)ParseLabelledText(odd, LabelledFileFormat::kCsv, "a.csv", {});
     (void)ParseLabelledText(odd, LabelledFileFormat::kJsonLines, "a.jsonl", {});
   }

@@ -1,0 +1,269 @@
+#include "cli/evaluate_command.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/topology_writer.h"
+#include "proto/upstream_json.h"
+#include "worker/evaluation.h"
+#include "worker/labelled_data.h"
+#include "worker/model.h"
+#include "worker/model_watcher.h"
+
+namespace scorepipe {
+namespace {
+
+// How many unscored rows the report names (all of them are counted).
+constexpr size_t kUnscoredExamples = 5;
+
+constexpr const char* kAveragePrecisionNote =
+    "PR AUC is the average precision, as scikit-learn's average_precision_score: the sum over the distinct "
+    "scores, high to low, of (recall - previous recall) * precision, without interpolation";
+
+struct ChosenModel {
+  ModelConfig config;
+  std::string source;  // "registry" | "files"
+  std::string name;    // the registry's model name; empty for files
+};
+
+Result<ChosenModel> ChooseModel(const EvaluateOptions& o) {
+  const bool from_registry = !o.name.empty();
+  const bool from_files = !o.model_path.empty() || !o.features_path.empty();
+  if (from_registry == from_files) {
+    return Status::Error(
+        "name the model either from the registry (--name NAME [--version V]) or as files (--model PATH "
+        "--features PATH), not both");
+  }
+  ChosenModel chosen;
+  if (from_registry) {
+    if (!o.format.empty())
+      return Status::Error("--format is for --model files; the registry knows the format");
+    ModelConfig wanted;
+    wanted.registry = o.registry;
+    wanted.name = o.name;
+    // The live version as a worker finds it, or the one named.
+    Result<ModelConfig> config =
+        o.version.empty() ? ResolveModel(wanted) : ModelRegistry(o.registry).VersionConfig(o.name, o.version);
+    if (!config.ok()) return config.status();
+    chosen.config = std::move(config).value();
+    chosen.source = "registry";
+    chosen.name = o.name;
+  } else {
+    if (!o.version.empty()) return Status::Error("--version is for a registry model (--name)");
+    if (o.model_path.empty() || o.features_path.empty()) {
+      return Status::Error("a model from files needs both --model and --features");
+    }
+    if (o.format.empty()) {
+      Result<ModelFormat> format = ModelFormatByExtension(o.model_path);
+      if (!format.ok()) return format.status();
+      chosen.config.format = *format;
+    } else {
+      std::optional<ModelFormat> format = ParseRegistryFormat(o.format);
+      if (!format) return Status::Error("--format: '" + o.format + "' is not xgboost or linear");
+      chosen.config.format = *format;
+    }
+    chosen.config.path = o.model_path;
+    chosen.config.features = o.features_path;
+    chosen.source = "files";
+  }
+  chosen.config.threshold = o.threshold;
+  return chosen;
+}
+
+// The rows the Scorer scored, in file order, and those it marked with an error.
+struct ScoredRows {
+  std::vector<int64_t> ids;
+  std::vector<double> scores;
+  std::vector<float> labels;
+  size_t unscored = 0;
+  std::vector<std::string> unscored_examples;  // "id N: reason", the first few
+};
+
+Result<ScoredRows> ScoreAll(Scorer& scorer, const LabelledData& data, const EvaluateOptions& o, FILE* err) {
+  ScoredRows scored;
+  const size_t total = data.transactions.size();
+  scored.ids.reserve(total);
+  scored.scores.reserve(total);
+  scored.labels.reserve(total);
+  std::vector<Transaction> batch;
+  std::vector<ScoreResult> results;
+  for (size_t begin = 0; begin < total; begin += o.batch_rows) {
+    const size_t end = std::min(total, begin + o.batch_rows);
+    batch.assign(data.transactions.begin() + static_cast<std::ptrdiff_t>(begin),
+                 data.transactions.begin() + static_cast<std::ptrdiff_t>(end));
+    if (Status s = scorer.Score(batch, &results); !s.ok()) {
+      return s.WithContext("scoring rows " + std::to_string(begin + 1) + " to " + std::to_string(end));
+    }
+    for (size_t i = 0; i < results.size(); ++i) {
+      const ScoreResult& r = results[i];
+      if (!r.error.empty()) {
+        if (++scored.unscored <= kUnscoredExamples) {
+          scored.unscored_examples.push_back("id " + std::to_string(r.transaction_id) + ": " + r.error);
+        }
+        continue;
+      }
+      scored.ids.push_back(r.transaction_id);
+      scored.scores.push_back(r.fraud_probability);
+      scored.labels.push_back(data.labels[begin + i]);
+    }
+    if (o.progress_every_rows > 0 && end < total &&
+        end / o.progress_every_rows > begin / o.progress_every_rows) {
+      fprintf(err, "evaluate: scored %zu of %zu rows\n", end, total);
+    }
+  }
+  return scored;
+}
+
+Status WriteScores(const std::string& path, const ScoredRows& scored) {
+  FILE* file = fopen(path.c_str(), "w");
+  if (file == nullptr) return Status::Error(path + ": cannot open for writing");
+  fprintf(file, "id,score,label\n");
+  for (size_t i = 0; i < scored.ids.size(); ++i) {
+    fprintf(file, "%lld,%.17g,%d\n", static_cast<long long>(scored.ids[i]), scored.scores[i],
+            scored.labels[i] == 1.0f ? 1 : 0);
+  }
+  const bool failed = ferror(file) != 0;
+  return fclose(file) == 0 && !failed ? Status::Ok() : Status::Error(path + ": write failed");
+}
+
+std::string FigureText(const std::optional<double>& value, const std::string& why_not) {
+  if (!value) return "undefined (" + why_not + ")";
+  char text[32];
+  snprintf(text, sizeof text, "%.6f", *value);
+  return text;
+}
+
+void PrintText(const ChosenModel& model, const EvaluateOptions& o, const ScoredRows& scored,
+               const Evaluation& e, FILE* out) {
+  const ModelConfig& c = model.config;
+  if (model.source == "registry") {
+    fprintf(out, "model:     %s %s (registry %s)\n", model.name.c_str(), c.version.c_str(),
+            o.registry.c_str());
+  } else {
+    fprintf(out, "model:     %s (%s), features %s\n", c.path.c_str(), ModelFormatName(c.format),
+            c.features.c_str());
+  }
+  fprintf(out, "data:      %s: %zu rows scored, %zu fraud (%.2f%%), %zu not scored\n", o.data_path.c_str(),
+          e.rows, e.positives, 100.0 * static_cast<double>(e.positives) / static_cast<double>(e.rows),
+          scored.unscored);
+  for (const std::string& example : scored.unscored_examples)
+    fprintf(out, "  not scored: %s\n", example.c_str());
+  fprintf(out, "threshold: %g (a score >= threshold is fraud)\n\n", e.threshold);
+  fprintf(out, "ROC AUC            %s\n", FigureText(e.roc_auc, e.roc_auc_undefined).c_str());
+  fprintf(out, "PR AUC             %s  (average precision)\n",
+          FigureText(e.average_precision, e.average_precision_undefined).c_str());
+  fprintf(out, "precision          %.6f\n", e.precision);
+  fprintf(out, "recall             %.6f\n", e.recall);
+  fprintf(out, "F1                 %.6f\n", e.f1);
+  fprintf(out, "accuracy           %.6f\n", e.accuracy);
+  fprintf(out, "log loss           %.6f\n", e.log_loss);
+  fprintf(out, "Brier score        %.6f\n\n", e.brier);
+  const ConfusionMatrix& m = e.confusion;
+  fprintf(out, "confusion matrix     predicted fraud  predicted not\n");
+  fprintf(out, "  actual fraud     %15zu  %13zu\n", m.true_positives, m.false_negatives);
+  fprintf(out, "  actual not       %15zu  %13zu\n\n", m.false_positives, m.true_negatives);
+  fprintf(out, "calibration (%zu uniform bins, as scikit-learn's calibration_curve)\n", e.calibration.size());
+  fprintf(out, "  %-15s %10s  %14s  %13s\n", "score", "count", "mean predicted", "observed rate");
+  for (const CalibrationBin& bin : e.calibration) {
+    char range[40];
+    snprintf(range, sizeof range, "%.3f-%.3f", bin.lower, bin.upper);
+    if (bin.count == 0) {
+      fprintf(out, "  %-15s %10zu  %14s  %13s\n", range, bin.count, "-", "-");
+    } else {
+      fprintf(out, "  %-15s %10zu  %14.6f  %13.6f\n", range, bin.count, bin.mean_predicted,
+              bin.observed_rate);
+    }
+  }
+  fprintf(out, "\n%s.\n", kAveragePrecisionNote);
+}
+
+void AppendKeyString(const char* key, const std::string& value, std::string* out) {
+  AppendJsonString(key, out);
+  *out += ':';
+  AppendJsonString(value, out);
+}
+
+std::string JsonReport(const ChosenModel& model, const EvaluateOptions& o, const ScoredRows& scored,
+                       const Evaluation& e) {
+  const ModelConfig& c = model.config;
+  std::string json = "{\"model\":{";
+  AppendKeyString("source", model.source, &json);
+  json += ',';
+  AppendKeyString("name", model.name, &json);
+  json += ',';
+  AppendKeyString("version", c.version, &json);
+  json += ',';
+  AppendKeyString("path", c.path, &json);
+  json += ',';
+  AppendKeyString("features", c.features, &json);
+  json += ',';
+  AppendKeyString("format", ModelFormatName(c.format), &json);
+  json += "},\"data\":{";
+  AppendKeyString("path", o.data_path, &json);
+  json += ',';
+  AppendKeyString("label_column", o.label_column, &json);
+  json += ",\"scored_rows\":" + std::to_string(scored.ids.size());
+  json += ",\"unscored_rows\":" + std::to_string(scored.unscored) + ",\"unscored_examples\":[";
+  for (const std::string& example : scored.unscored_examples) {
+    if (json.back() != '[') json += ',';
+    AppendJsonString(example, &json);
+  }
+  json += "]},";
+  AppendKeyString("pr_auc", kAveragePrecisionNote, &json);
+  json += ",\"evaluation\":" + EvaluationToJson(e) + "}\n";
+  return json;
+}
+
+}  // namespace
+
+int RunEvaluate(const EvaluateOptions& o, FILE* out, FILE* err) {
+  const auto fail = [err](const Status& status) {
+    fprintf(err, "scorepipe evaluate: %s\n", status.message().c_str());
+    return 1;
+  };
+  EvaluationOptions evaluation_options;
+  evaluation_options.threshold = o.threshold;
+  evaluation_options.calibration_bins = o.bins;
+  if (Status s = evaluation_options.Validate(); !s.ok()) return fail(s);
+  if (o.batch_rows == 0) return fail(Status::Error("batch rows: must be at least 1"));
+  if (o.data_path.empty()) return fail(Status::Error("--data names the labelled file to evaluate on"));
+  Result<ChosenModel> model = ChooseModel(o);
+  if (!model.ok()) return fail(model.status());
+  Result<Scorer> scorer = LoadScorer(model->config);
+  if (!scorer.ok()) return fail(scorer.status());
+  // The loader's default version is the model file's name: report that.
+  model->config.version = scorer->model().version();
+
+  LabelledFileOptions file_options;
+  file_options.label_column = o.label_column;
+  Result<LabelledData> data = ReadLabelledFile(o.data_path, file_options);
+  if (!data.ok()) return fail(data.status());
+  if (data->transactions.empty()) return fail(Status::Error(o.data_path + ": no rows to evaluate"));
+  if (o.progress_every_rows > 0 && data->transactions.size() >= o.progress_every_rows) {
+    fprintf(err, "evaluate: read %zu rows from %s\n", data->transactions.size(), o.data_path.c_str());
+  }
+
+  Result<ScoredRows> scored = ScoreAll(*scorer, *data, o, err);
+  if (!scored.ok()) return fail(scored.status());
+  if (scored->ids.empty()) {
+    return fail(Status::Error("the model scored none of the " + std::to_string(scored->unscored) +
+                              " rows; first: " + scored->unscored_examples.front()));
+  }
+  Result<Evaluation> evaluation = Evaluate(scored->scores, scored->labels, evaluation_options);
+  if (!evaluation.ok()) return fail(evaluation.status());
+  if (!o.scores_out.empty()) {
+    if (Status s = WriteScores(o.scores_out, *scored); !s.ok()) return fail(s);
+  }
+  if (o.json) {
+    fputs(JsonReport(*model, o, *scored, *evaluation).c_str(), out);
+  } else {
+    PrintText(*model, o, *scored, *evaluation, out);
+  }
+  return 0;
+}
+
+}  // namespace scorepipe

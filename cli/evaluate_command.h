@@ -1,0 +1,50 @@
+// `scorepipe evaluate`: scores a labelled file (worker/labelled_data.h) with a
+// model, through the worker's own LoadScorer/Scorer so that every score is
+// exactly what the cluster would compute, and reports how the scores match
+// the labels (worker/evaluation.h): ROC AUC, PR AUC (average precision),
+// precision, recall and F1 at the threshold, the confusion matrix, log loss,
+// Brier score and a calibration table; as text or as one JSON object.
+//
+// The model comes from the registry (a name, and a version or the live one)
+// or from files (a model and its features.yaml). main.cc parses the flags
+// into EvaluateOptions; RunEvaluate does the work and returns the exit code:
+// 0 evaluated, 1 failed (the reason on `err`). Progress lines for large files
+// go to `err` too.
+//
+// A plain function; it uses only the calling thread.
+#ifndef SCOREPIPE_CLI_EVALUATE_COMMAND_H_
+#define SCOREPIPE_CLI_EVALUATE_COMMAND_H_
+
+#include <cstddef>
+#include <cstdio>
+#include <string>
+
+#include "worker/model_registry.h"
+
+namespace scorepipe {
+
+struct EvaluateOptions {
+  // The model: either from the registry...
+  std::string registry = kDefaultRegistryRoot;  // --registry, else $SCOREPIPE_REGISTRY
+  std::string name;                             // --name
+  std::string version;                          // --version; empty: the live one
+  // ...or from files.
+  std::string model_path;     // --model
+  std::string features_path;  // --features
+  std::string format;         // --format xgboost | linear; empty: by the model file's extension
+
+  std::string data_path;                       // --data: .csv, .jsonl or .ndjson
+  std::string label_column = "is_fraudulent";  // --label-column
+  double threshold = 0.5;                      // --threshold: score >= threshold is fraud
+  int bins = 10;                               // --bins: calibration table
+  bool json = false;                           // --json: one JSON object instead of the text report
+  std::string scores_out;                      // --scores-out: CSV of id,score,label per scored row
+  size_t batch_rows = 4096;                    // transactions per Scorer::Score call, >= 1
+  size_t progress_every_rows = 1000000;        // a progress line on `err` every so many rows
+};
+
+int RunEvaluate(const EvaluateOptions& options, FILE* out = stdout, FILE* err = stderr);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_CLI_EVALUATE_COMMAND_H_
