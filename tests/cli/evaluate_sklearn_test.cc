@@ -24,7 +24,7 @@ namespace {
 using testing::ClusterHarness;
 using ::testing::HasSubstr;
 
-constexpr const char* kPython = "/usr/bin/python3";
+constexpr const char* kPython = SCOREPIPE_PYTHON3;  // Debian's (tests/CMakeLists.txt)
 
 class EvaluateSklearnTest : public testing::CommandTest {
  protected:
