@@ -142,11 +142,13 @@ std::string FormatShadowReport(const ShadowReport& report) {
   out += "live versions:    " + Versions(report.live_versions) + "\n";
   out += "shadow versions:  " + Versions(report.shadow_versions) + "\n";
   out += "agreement:        " + Number(100 * report.agreement, "%.2f") + "% same is_fraudulent\n";
-  out += "decisions:        " + std::string(18, ' ') + "shadow not fraud  shadow fraud\n";
+  char header[128];
+  snprintf(header, sizeof header, "%-18s%-16s  %16s  %12s\n", "decisions:", "", "shadow not fraud", "shadow fraud");
+  out += header;
   const char* rows[2] = {"live not fraud", "live fraud"};
   for (int live = 0; live < 2; ++live) {
     char line[128];
-    snprintf(line, sizeof line, "                  %-16s  %16ju  %12ju\n", rows[live],
+    snprintf(line, sizeof line, "%-18s%-16s  %16ju  %12ju\n", "", rows[live],
              static_cast<uintmax_t>(report.decisions[live][0]), static_cast<uintmax_t>(report.decisions[live][1]));
     out += line;
   }
