@@ -304,7 +304,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000000}));
   shadow_report->footer(
-      "Reads queue.shadow without consuming it (Redis lists: LRANGE, streams: XRANGE; http-mq has no\n"
+      "Reads queue.shadow without consuming it (Redis lists: LRANGE, streams: XREVRANGE; http-mq has no\n"
       "way to read without removing, so it is not supported there) and prints: entries, the live\n"
       "and shadow versions seen, agreement (the share with the same is_fraudulent) with the 2x2\n"
       "decision table, mean and max |delta P(fraud)|, mean P(fraud) of each, a 10-bin histogram of\n"

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -67,6 +68,27 @@ class ShadowTest : public RegistryClusterTest {
     return sum;
   }
 
+  // Expects exactly one result per transaction of `pushed`, all from v1 and
+  // equal to v1's own prediction, and no dead letter.
+  void ExpectOneV1ResultEach(const std::vector<Transaction>& pushed) {
+    std::vector<ScoreResult> by_v1;
+    Scorer v1 = VersionScorer("v1");
+    ASSERT_TRUE(v1.Score(pushed, &by_v1).ok());
+    ASSERT_EQ(h_->Length(h_->topology().queue.dead_letter), 0);
+    const std::vector<std::string> results = h_->Entries(h_->topology().queue.output);
+    ASSERT_EQ(results.size(), pushed.size());
+    std::set<int64_t> ids;
+    for (const std::string& json : results) {
+      auto r = ParseUpstreamResult(json);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      ASSERT_TRUE(ids.insert(r->transaction_id).second) << "two results for " << r->transaction_id;
+      ASSERT_EQ(r->model_version, "v1") << json;
+      const ScoreResult& want = by_v1[static_cast<size_t>(r->transaction_id - pushed.front().id)];
+      ASSERT_EQ(r->is_fraudulent, want.is_fraudulent) << json;
+      ASSERT_NEAR(r->confidence, want.confidence, 1e-12) << json;
+    }
+  }
+
   std::vector<int> ports_;
 };
 
@@ -100,19 +122,8 @@ TEST_F(ShadowTest, TheVersionInShadowScoresBesideTheLiveOneWithoutTouchingTheRes
   ASSERT_GT(differ, kTotal / 2) << "v1 and v2 must score differently for the test to tell them apart";
 
   // The results: exactly one per transaction, all from v1, v1's predictions.
-  ASSERT_EQ(h_->Length(topology.queue.dead_letter), 0);
-  const std::vector<std::string> results = h_->Entries(topology.queue.output);
-  ASSERT_EQ(results.size(), kTotal);
-  std::set<int64_t> ids;
-  for (const std::string& json : results) {
-    auto r = ParseUpstreamResult(json);
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    ASSERT_TRUE(ids.insert(r->transaction_id).second) << "two results for " << r->transaction_id;
-    ASSERT_EQ(r->model_version, "v1") << json;
-    const ScoreResult& want = by_v1[static_cast<size_t>(r->transaction_id - 1)];
-    ASSERT_EQ(r->is_fraudulent, want.is_fraudulent) << json;
-    ASSERT_NEAR(r->confidence, want.confidence, 1e-12) << json;
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectOneV1ResultEach(input.parsed));
+  const size_t results = h_->Entries(topology.queue.output).size();
 
   // queue.shadow: one entry per transaction, v2's own prediction beside v1's.
   const std::vector<std::string> entries = h_->Entries(topology.queue.shadow);
@@ -168,10 +179,53 @@ TEST_F(ShadowTest, TheVersionInShadowScoresBesideTheLiveOneWithoutTouchingTheRes
 
   std::printf("shadow: %zu transactions, %zu results, %zu shadow entries, agreement %.4f (%zu of %zu), "
               "mean |dp| %.4f, PSI %.4f; after --off: %zu more transactions, %lld shadow entries\n",
-              kTotal, results.size(), entries.size(), computed.agreement, agree, kTotal, computed.mean_abs_delta,
+              kTotal, results, entries.size(), computed.agreement, agree, kTotal, computed.mean_abs_delta,
               computed.psi, size_t{1000}, h_->Length(topology.queue.shadow));
   RecordProperty("shadow_entries", static_cast<int>(entries.size()));
   RecordProperty("agreement_permille", static_cast<int>(computed.agreement * 1000));
+}
+
+TEST_F(ShadowTest, TransactionsTheVersionInShadowCannotScoreHaveNoEntryAndTheirResultsStand) {
+  // v3 overflows: +inf from the timestamp, -inf from a vendor id of 2 or more,
+  // NaN together; a vendor id of 1 leaves +inf, a probability of 1.
+  const std::string overflowing = (h_->dir() / "overflowing.yaml").string();
+  std::ofstream(overflowing) << "format: linear\nweights: [1e300, 0, -1.7e308, 0]\nbias: 0\n";
+  ASSERT_EQ(Model({"register", "fraud", "--version", "v3", "--model", overflowing, "--features",
+                   ClusterHarness::SourceDir() + "/models/demo/features.yaml"}),
+            0);
+  ASSERT_NO_FATAL_FAILURE(Start());
+  ASSERT_EQ(Model({"shadow", "fraud", "v3"}), 0);
+  const std::string v3_info = "scorepipe_model_shadow_info{name=\"fraud\",version=\"v3\"}";
+  ASSERT_TRUE(WaitForWorkers([&](const std::string& m) { return SampleValue(m, v3_info) == 1.0; }))
+      << h_->LogTail("worker-1");
+
+  constexpr size_t kTotal = 2000;
+  const SyntheticInput input = MakeSyntheticInput(kTotal, 1, 13);
+  std::vector<ScoreResult> by_v3;
+  Scorer v3 = VersionScorer("v3");
+  ASSERT_TRUE(v3.Score(input.parsed, &by_v3).ok());
+  size_t scorable = 0;
+  for (const ScoreResult& r : by_v3) scorable += r.error.empty();
+  ASSERT_GT(scorable, 0u);
+  ASSERT_LT(scorable, kTotal) << "v3 must fail on some transactions for the test to mean anything";
+
+  const Topology& topology = h_->topology();
+  ASSERT_TRUE(PushMessages(h_->redis(), topology.queue.input, input.messages).ok());
+  ASSERT_TRUE(h_->WaitForOutputs(kTotal, std::chrono::seconds(60))) << h_->LogTail("sink");
+  ASSERT_TRUE(WaitUntil([&] { return h_->Length(topology.queue.shadow) >= static_cast<long long>(scorable); },
+                        std::chrono::seconds(10)))
+      << h_->Length(topology.queue.shadow) << " shadow entries of " << scorable;
+  ASSERT_NO_FATAL_FAILURE(ExpectOneV1ResultEach(input.parsed));
+  const std::vector<std::string> entries = h_->Entries(topology.queue.shadow);
+  ASSERT_EQ(entries.size(), scorable);
+  for (const std::string& json : entries) {
+    auto entry = ParseShadowEntry(json);
+    ASSERT_TRUE(entry.ok()) << json;
+    ASSERT_TRUE(by_v3[static_cast<size_t>(entry->transaction_id - 1)].error.empty()) << json;
+    ASSERT_EQ(entry->shadow_probability, 1.0) << json;
+  }
+  std::printf("shadow that cannot score: %zu transactions, %zu results, %zu shadow entries (v3 scores %zu)\n",
+              kTotal, h_->Entries(topology.queue.output).size(), entries.size(), scorable);
 }
 
 }  // namespace
