@@ -276,11 +276,19 @@ HttpMqQueue::PushReport HttpMqQueue::PushAll(const std::string& queue, const std
   return report;
 }
 
-Status HttpMqQueue::Push(const std::vector<std::string>& messages) {
-  const std::string context = "pushing to " + config_.input + " at " + client_.base_url();
+Status HttpMqQueue::Push(const std::vector<std::string>& messages) { return Append(config_.input, messages); }
+
+Result<std::vector<std::string>> HttpMqQueue::Peek(const std::string& queue, size_t /*max*/) {
+  return Status::Error("cannot read " + queue + " at " + client_.base_url() +
+                       " without removing it: the message_queue service has no read-only endpoint "
+                       "(queue.kind http-mq); consume it with pull-n instead");
+}
+
+Status HttpMqQueue::Append(const std::string& queue, const std::vector<std::string>& messages) {
+  const std::string context = "pushing to " + queue + " at " + client_.base_url();
   std::vector<std::string_view> views(messages.begin(), messages.end());
   PushReport report =
-      PushAll(config_.input, views, Clock::now() + std::chrono::milliseconds(config_.push_retry_ms));
+      PushAll(queue, views, Clock::now() + std::chrono::milliseconds(config_.push_retry_ms));
   if (!report.refused.empty()) {
     return Status::Error(context + ": " + report.refused + "; the " + std::to_string(report.pushed) +
                          " before it were pushed");

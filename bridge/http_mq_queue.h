@@ -76,6 +76,8 @@ class HttpMqQueue final : public Queue {
 
   // POST /push-n to queue.input, retrying 409 for up to queue.push_retry_ms.
   Status Push(const std::vector<std::string>& messages) override;
+  Status Append(const std::string& queue, const std::vector<std::string>& messages) override;
+  Result<std::vector<std::string>> Peek(const std::string& queue, size_t max) override;
   Status Take(size_t max, int block_ms, Lease* lease) override;
   Result<Settlement> Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) override;
   Status Release(const Lease& lease) override;

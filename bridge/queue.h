@@ -76,6 +76,19 @@ class Queue {
   // (the first is taken first). Used by `scorepipe push` and the tests.
   virtual Status Push(const std::vector<std::string>& messages) = 0;
 
+  // Appends `messages` to another queue of the same kind and place, `queue`
+  // (lists: LPUSH, streams: XADD under queue.stream_field, http-mq: push-n,
+  // retried while the service is full for at most queue.push_retry_ms), in
+  // order: the first is consumed first. Atomic with nothing else: for side
+  // outputs such as queue.shadow, which may lose an append but never hold up
+  // a settlement.
+  virtual Status Append(const std::string& queue, const std::vector<std::string>& messages) = 0;
+
+  // Up to `max` of the newest messages of `queue`, oldest first, left where
+  // they are (lists: LRANGE, streams: XREVRANGE). http-mq cannot read without
+  // removing: an error saying so.
+  virtual Result<std::vector<std::string>> Peek(const std::string& queue, size_t max) = 0;
+
   // Takes up to `max` more input messages into `lease` (opening it when its id
   // is empty), oldest first, recording them as in flight in the same atomic
   // step. When the input is empty, waits up to `block_ms` for one (0: does

@@ -177,7 +177,9 @@ std::string RedisListQueue::Describe() const {
          " dead_letter=" + config_.dead_letter;
 }
 
-Status RedisListQueue::Push(const std::vector<std::string>& messages) {
+Status RedisListQueue::Push(const std::vector<std::string>& messages) { return Append(config_.input, messages); }
+
+Status RedisListQueue::Append(const std::string& queue, const std::vector<std::string>& messages) {
   // LPUSH k a b puts b at the head: a, pushed first, is popped first.
   std::vector<std::vector<std::string_view>> pushes;
   for (size_t first = 0; first < messages.size(); first += kPushChunk) {
@@ -185,14 +187,27 @@ Status RedisListQueue::Push(const std::vector<std::string>& messages) {
     std::vector<std::string_view>& push = pushes.emplace_back();
     push.reserve(last - first + 2);
     push.emplace_back("LPUSH");
-    push.push_back(config_.input);
+    push.push_back(queue);
     push.insert(push.end(), messages.begin() + static_cast<ptrdiff_t>(first),
                 messages.begin() + static_cast<ptrdiff_t>(last));
   }
   if (pushes.empty()) return Status::Ok();
   client_.SetReadTimeoutMs(kReplyGraceMs);
   auto replies = client_.Pipeline(pushes);
-  return replies.ok() ? Status::Ok() : replies.status().WithContext("pushing to " + config_.input);
+  return replies.ok() ? Status::Ok() : replies.status().WithContext("pushing to " + queue);
+}
+
+Result<std::vector<std::string>> RedisListQueue::Peek(const std::string& queue, size_t max) {
+  if (max == 0) return std::vector<std::string>{};
+  const std::string last = std::to_string(max - 1);
+  client_.SetReadTimeoutMs(kReplyGraceMs);
+  // The head of the list is the newest (LPUSH): its first `max`, read back to front.
+  auto reply = client_.Command({"LRANGE", queue, "0", last});
+  if (!reply.ok()) return reply.status().WithContext("reading " + queue);
+  std::vector<std::string> messages;
+  const redisReply* items = reply.value().get();
+  for (size_t i = items->elements; i-- > 0;) messages.emplace_back(ReplyText(items->element[i]));
+  return messages;
 }
 
 Status RedisListQueue::Take(size_t max, int block_ms, Lease* lease) {

@@ -60,6 +60,8 @@ class RedisListQueue final : public Queue {
   explicit RedisListQueue(QueueConfig config);
 
   Status Push(const std::vector<std::string>& messages) override;
+  Status Append(const std::string& queue, const std::vector<std::string>& messages) override;
+  Result<std::vector<std::string>> Peek(const std::string& queue, size_t max) override;
   // A Take into a lease that was reclaimed or settled meanwhile is an error
   // (its messages belong to another lease now): open a new lease.
   Status Take(size_t max, int block_ms, Lease* lease) override;

@@ -134,15 +134,30 @@ void RedisStreamQueue::AppendEntries(const redisReply* entries, Lease* lease) co
 }
 
 Status RedisStreamQueue::Push(const std::vector<std::string>& messages) {
+  return Append(config_.input, messages);
+}
+
+Status RedisStreamQueue::Append(const std::string& queue, const std::vector<std::string>& messages) {
   if (messages.empty()) return Status::Ok();
   std::vector<std::vector<std::string_view>> adds;
   adds.reserve(messages.size());
   for (const std::string& message : messages) {
-    adds.push_back({"XADD", config_.input, "*", config_.stream_field, message});
+    adds.push_back({"XADD", queue, "*", config_.stream_field, message});
   }
   client_.SetReadTimeoutMs(kReplyGraceMs);
   auto replies = client_.Pipeline(adds);
-  return replies.ok() ? Status::Ok() : replies.status().WithContext("pushing to " + config_.input);
+  return replies.ok() ? Status::Ok() : replies.status().WithContext("pushing to " + queue);
+}
+
+Result<std::vector<std::string>> RedisStreamQueue::Peek(const std::string& queue, size_t max) {
+  if (max == 0) return std::vector<std::string>{};
+  const std::string count = std::to_string(max);
+  client_.SetReadTimeoutMs(kReplyGraceMs);
+  auto reply = client_.Command({"XREVRANGE", queue, "+", "-", "COUNT", count});
+  if (!reply.ok()) return reply.status().WithContext("reading " + queue);
+  Lease newest_first;  // AppendEntries' shape: the entries' messages in reply order
+  AppendEntries(reply.value().get(), &newest_first);
+  return std::vector<std::string>(newest_first.messages.rbegin(), newest_first.messages.rend());
 }
 
 Status RedisStreamQueue::Take(size_t max, int block_ms, Lease* lease) {

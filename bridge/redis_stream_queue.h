@@ -46,6 +46,8 @@ class RedisStreamQueue final : public Queue {
   explicit RedisStreamQueue(QueueConfig config);
 
   Status Push(const std::vector<std::string>& messages) override;
+  Status Append(const std::string& queue, const std::vector<std::string>& messages) override;
+  Result<std::vector<std::string>> Peek(const std::string& queue, size_t max) override;
   Status Take(size_t max, int block_ms, Lease* lease) override;
   Result<Settlement> Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) override;
   Status Release(const Lease& lease) override;

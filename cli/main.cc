@@ -18,6 +18,7 @@
 #include "cli/evaluate_command.h"
 #include "cli/install.h"
 #include "cli/model_command.h"
+#include "cli/shadow_report.h"
 #include "proto/curve.h"
 #include "cli/status.h"
 #include "cli/supervisor.h"
@@ -204,13 +205,14 @@ int main(int argc, char** argv) {
 
   scorepipe::ModelCommandOptions model_options;
   CLI::App* model = app.add_subcommand(
-      "model", "the model registry: list, show, register, promote, roll back and compare model versions");
+      "model",
+      "the model registry: list, show, register, promote, roll back, compare and shadow model versions");
   model->require_subcommand(1);
   model->footer(
       "The registry is a folder: <registry>/<name>/<version>/ holds the model file, features.yaml\n"
-      "and meta.yaml; <registry>/<name>/history.jsonl records every register, promote and\n"
-      "rollback, append-only. See docs/models.md. Exit code: 0 done, 1 refused or failed,\n"
-      "2 bad usage.");
+      "and meta.yaml; <registry>/<name>/history.jsonl records every register, promote,\n"
+      "rollback, shadow and unshadow, append-only. See docs/models.md. Exit code: 0 done,\n"
+      "1 refused or failed, 2 bad usage.");
   auto model_command = [&](const char* name, const char* help, scorepipe::ModelAction action) {
     CLI::App* command = model->add_subcommand(name, help);
     command->add_option("--registry", model_options.registry, "the registry folder")
@@ -278,6 +280,40 @@ int main(int argc, char** argv) {
   model_diff->add_option("name", model_options.name, "the model")->required();
   model_diff->add_option("v1", model_options.version, "the first version")->required();
   model_diff->add_option("v2", model_options.version_b, "the second version")->required();
+  CLI::App* model_shadow = model_command(
+      "shadow", "score a candidate version beside the live one, its scores kept apart; --off ends it",
+      scorepipe::ModelAction::kShadow);
+  model_shadow->add_option("name", model_options.name, "the model")->required();
+  CLI::Option* shadow_version =
+      model_shadow->add_option("version", model_options.version, "the version to put in shadow");
+  model_shadow->add_flag("--off", model_options.off, "end the shadowing")->excludes(shadow_version);
+  model_shadow->add_option("--note", model_options.note, "a line for the history");
+  model_shadow->footer(
+      "Workers score every batch with the live version (the results, as always) and then with\n"
+      "the version in shadow; the shadow scores go to queue.shadow, one JSON per transaction,\n"
+      "never to the results. Refuses a version that does not load with its features, the live\n"
+      "version, and a model with no live version. Promoting the version ends its shadowing.\n"
+      "Compare the two with `scorepipe model shadow-report`. See docs/models.md.");
+  scorepipe::ShadowReportOptions shadow_report_options;
+  CLI::App* shadow_report = model->add_subcommand(
+      "shadow-report", "compare the version in shadow with the live one, from the entries in queue.shadow");
+  shadow_report
+      ->add_option("-c,--config", shadow_report_options.config_path,
+                   "topology YAML (its queue: section says where queue.shadow is)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  shadow_report->add_flag("--json", shadow_report_options.json, "print one JSON object instead of text");
+  shadow_report->add_option("--max", shadow_report_options.max, "read at most the newest N entries")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000000}));
+  shadow_report->footer(
+      "Reads queue.shadow without consuming it (Redis lists: LRANGE, streams: XREVRANGE; http-mq has no\n"
+      "way to read without removing, so it is not supported there) and prints: entries, the live\n"
+      "and shadow versions seen, agreement (the share with the same is_fraudulent) with the 2x2\n"
+      "decision table, mean and max |delta P(fraud)|, mean P(fraud) of each, a 10-bin histogram of\n"
+      "each and the population stability index (PSI) of the shadow scores against the live ones\n"
+      "(< 0.1 stable, 0.1-0.25 some shift, > 0.25 a large shift). Exit code: 0 done, 1 failed,\n"
+      "2 bad usage.");
 
   scorepipe::DatasetOptions dataset_options;
   CLI::App* dataset = app.add_subcommand(
@@ -386,6 +422,7 @@ int main(int argc, char** argv) {
   if (up->parsed()) return Up(config_path, log_dir, log_level);
   if (push->parsed()) return scorepipe::RunPush(push_options);
   if (status->parsed()) return scorepipe::RunStatus(status_options);
+  if (shadow_report->parsed()) return scorepipe::RunShadowReport(shadow_report_options);
   if (model->parsed()) {
     if (min_auc_option->count() > 0) model_options.min_auc = min_auc;
     spdlog::set_level(spdlog::level::warn);  // the model loaders' info lines are not for this output

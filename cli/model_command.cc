@@ -24,7 +24,10 @@ std::string Metrics(const ModelMeta& meta) {
 std::string RecordLine(const HistoryRecord& record) {
   std::string line =
       record.at + "  " + HistoryActionName(record.action) + " " + record.version + " by " + record.by;
-  if (record.action != HistoryAction::kRegister && record.from) line += " (was " + *record.from + ")";
+  const bool shadowing = record.action == HistoryAction::kShadow || record.action == HistoryAction::kUnshadow;
+  if (record.action != HistoryAction::kRegister && record.from) {
+    line += (shadowing ? " (live " : " (was ") + *record.from + ")";
+  }
   if (record.forced) line += " FORCED";
   if (!record.note.empty()) line += "  \"" + record.note + "\"";
   return line;
@@ -43,25 +46,29 @@ int List(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
       fprintf(out, "no models in %s\n", registry.root().c_str());
       return 0;
     }
-    fprintf(out, "%-24s %-9s %s\n", "MODEL", "VERSIONS", "LIVE");
+    fprintf(out, "%-24s %-9s %-12s %s\n", "MODEL", "VERSIONS", "LIVE", "SHADOW");
     for (const std::string& name : *models) {
       Result<std::vector<std::string>> versions = registry.ListVersions(name);
       if (!versions.ok()) return Fail(err, "list", versions.status());
-      Result<std::optional<std::string>> live = registry.LiveVersion(name);
-      if (!live.ok()) return Fail(err, "list", live.status());
-      fprintf(out, "%-24s %-9zu %s\n", name.c_str(), versions->size(), live->value_or("-").c_str());
+      Result<std::vector<HistoryRecord>> history = registry.History(name);
+      if (!history.ok()) return Fail(err, "list", history.status());
+      fprintf(out, "%-24s %-9zu %-12s %s\n", name.c_str(), versions->size(),
+              ReplayLiveVersion(*history).value_or("-").c_str(), ReplayShadowVersion(*history).value_or("-").c_str());
     }
     return 0;
   }
   Result<std::vector<std::string>> versions = registry.ListVersions(options.name);
   if (!versions.ok()) return Fail(err, "list", versions.status());
-  Result<std::optional<std::string>> live = registry.LiveVersion(options.name);
-  if (!live.ok()) return Fail(err, "list", live.status());
-  fprintf(out, "%-12s %-8s %-8s %-21s %-12s %s\n", "VERSION", "LIVE", "FORMAT", "CREATED", "BY", "METRICS");
+  Result<std::vector<HistoryRecord>> history = registry.History(options.name);
+  if (!history.ok()) return Fail(err, "list", history.status());
+  const std::optional<std::string> live = ReplayLiveVersion(*history);
+  const std::optional<std::string> shadow = ReplayShadowVersion(*history);
+  fprintf(out, "%-12s %-8s %-8s %-21s %-12s %s\n", "VERSION", "STATE", "FORMAT", "CREATED", "BY", "METRICS");
   for (const std::string& version : *versions) {
     Result<ModelMeta> meta = registry.ReadMeta(options.name, version);
     if (!meta.ok()) return Fail(err, "list", meta.status());
-    fprintf(out, "%-12s %-8s %-8s %-21s %-12s %s\n", version.c_str(), *live == version ? "live" : "",
+    const char* state = live == version ? "live" : shadow == version ? "shadow" : "";
+    fprintf(out, "%-12s %-8s %-8s %-21s %-12s %s\n", version.c_str(), state,
             ModelFormatName(meta->format), meta->created_at.c_str(), meta->registered_by.c_str(),
             Metrics(*meta).c_str());
   }
@@ -87,9 +94,12 @@ int Show(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
   if (!meta.ok()) return Fail(err, "show", meta.status());
   Result<std::vector<HistoryRecord>> history = registry.History(options.name);
   if (!history.ok()) return Fail(err, "show", history.status());
+  const std::optional<std::string> shadow = ReplayShadowVersion(*history);
 
   fprintf(out, "model:         %s\n", options.name.c_str());
-  fprintf(out, "version:       %s (%s)\n", version.c_str(), *live == version ? "live" : "not live");
+  fprintf(out, "version:       %s (%s)\n", version.c_str(),
+          *live == version ? "live" : shadow == version ? "in shadow beside the live one" : "not live");
+  fprintf(out, "in shadow:     %s\n", shadow.value_or("none").c_str());
   fprintf(out, "folder:        %s\n", registry.VersionDir(options.name, version).c_str());
   fprintf(out, "format:        %s (%s)\n", ModelFormatName(meta->format), meta->model_file.c_str());
   fprintf(out, "created:       %s by %s\n", meta->created_at.c_str(), meta->registered_by.c_str());
@@ -155,6 +165,25 @@ int Rollback(const ModelRegistry& registry, const ModelCommandOptions& options, 
   if (!record.ok()) return Fail(err, "rollback", record.status());
   fprintf(out, "rolled back %s: %s is live again (was %s)\n", options.name.c_str(), record->version.c_str(),
           record->from.value_or("none").c_str());
+  return 0;
+}
+
+int Shadow(const ModelRegistry& registry, const ModelCommandOptions& options, FILE* out, FILE* err) {
+  if (options.off) {
+    Result<HistoryRecord> record = registry.Unshadow(options.name, options.note);
+    if (!record.ok()) return Fail(err, "shadow", record.status());
+    fprintf(out, "%s %s is no longer in shadow; the workers stop scoring it within model.watch_ms\n",
+            options.name.c_str(), record->version.c_str());
+    return 0;
+  }
+  if (options.version.empty()) {
+    return Fail(err, "shadow", Status::Error("name the VERSION to put in shadow, or say --off to end it"));
+  }
+  Result<HistoryRecord> record = registry.Shadow(options.name, options.version, options.note);
+  if (!record.ok()) return Fail(err, "shadow", record.status());
+  fprintf(out, "%s %s is in shadow beside the live %s: the workers score every batch with both within\n"
+          "model.watch_ms; its scores go to queue.shadow, never to the results (scorepipe model shadow-report)\n",
+          options.name.c_str(), options.version.c_str(), record->from.value_or("none").c_str());
   return 0;
 }
 
@@ -232,6 +261,8 @@ int RunModelCommand(const ModelCommandOptions& options, FILE* out, FILE* err) {
       return Rollback(registry, options, out, err);
     case ModelAction::kDiff:
       return Diff(registry, options, out, err);
+    case ModelAction::kShadow:
+      return Shadow(registry, options, out, err);
   }
   return 1;
 }

@@ -1,4 +1,4 @@
-// `scorepipe model list|show|register|promote|rollback|diff`: the model
+// `scorepipe model list|show|register|promote|rollback|diff|shadow`: the model
 // registry (worker/model_registry.h) for people. main.cc parses the flags into
 // ModelCommandOptions; RunModelCommand does the work, prints what happened
 // and returns the exit code: 0 done, 1 refused or failed (the reason on
@@ -23,21 +23,23 @@ enum class ModelAction {
   kPromote,   // put a version live, after its checks
   kRollback,  // put the previous live version back
   kDiff,      // two versions side by side
+  kShadow,    // put a version in shadow beside the live one, or end the shadowing (--off)
 };
 
 struct ModelCommandOptions {
   ModelAction action = ModelAction::kList;
   std::string registry = kDefaultRegistryRoot;  // --registry, else $SCOREPIPE_REGISTRY
   std::string name;                             // empty only for `list`
-  std::string version;                          // show, register (optional), promote; diff: the first
+  std::string version;                          // show, register (optional), promote, shadow; diff: the first
   std::string version_b;                        // diff: the second
   std::string model_path;                       // register
   std::string features_path;                    // register
   std::string format;                           // register: xgboost | linear; empty: by extension
   std::string metrics_path;                     // register: YAML map name: number
   std::string data_summary_path;                // register: YAML map, kept as is
-  std::string note;                             // register, promote, rollback
+  std::string note;                             // register, promote, rollback, shadow
   bool force = false;                           // promote
+  bool off = false;                             // shadow: end it (no version then)
   std::optional<double> min_auc;                // promote; default: registry.yaml's min_auc
 };
 

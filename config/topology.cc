@@ -331,6 +331,7 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("queue.input", t.queue.input, kQueueNameRule);
   v.String("queue.output", t.queue.output, kQueueNameRule);
   v.String("queue.dead_letter", t.queue.dead_letter, kQueueNameRule);
+  v.String("queue.shadow", t.queue.shadow, kQueueNameRule);
   v.String("queue.group", t.queue.group, kGroupRule);
   v.String("queue.stream_field", t.queue.stream_field, kFieldRule);
   v.Int("queue.inflight_timeout_ms", t.queue.inflight_timeout_ms, IntRule{100, 86400000});
@@ -510,12 +511,14 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
 
   const NamedValue queues[] = {{"queue.input", t.queue.input},
                                {"queue.output", t.queue.output},
-                               {"queue.dead_letter", t.queue.dead_letter}};
+                               {"queue.dead_letter", t.queue.dead_letter},
+                               {"queue.shadow", t.queue.shadow}};
   for (size_t j = 1; j < std::size(queues); ++j) {
     for (size_t i = 0; i < j; ++i) {
       if (queues[i].value != queues[j].value) continue;
       return Conflict(queues[i], queues[j], "is also",
-                      "three different names for queue.input, queue.output and queue.dead_letter",
+                      "four different names for queue.input, queue.output, queue.dead_letter and "
+                      "queue.shadow",
                       in_file);
     }
   }
@@ -655,7 +658,7 @@ class Schema {
 
   bool IsLeaf(const std::string& key) const { return leaves_.contains(key); }
   bool IsSection(const std::string& key) const { return children_.contains(key) && !key.empty(); }
-  // "kind, redis, input, output, dead_letter" for "queue".
+  // "kind, redis, input, output, dead_letter, shadow" for "queue".
   std::string Children(const std::string& section) const {
     std::string out;
     for (const auto& child : children_.at(section)) out += (out.empty() ? "" : ", ") + child;

@@ -56,10 +56,14 @@ struct QueueConfig {
   QueueKind kind = QueueKind::kRedisList;
   RedisConfig redis;  // redis-list and redis-stream; ignored for http-mq
   // Queue names (Redis lists, streams for redis-stream, the service's queues
-  // for http-mq): non-empty, no whitespace, all three different.
+  // for http-mq): non-empty, no whitespace, all four different.
   std::string input = "transactions_queue";
   std::string output = "results_queue";
   std::string dead_letter = "transactions_dead";
+  // Where the sink appends the scores of the version in shadow, one JSON per
+  // transaction (docs/models.md, "Shadow scoring"); never read by scorepipe
+  // itself except by `scorepipe model shadow-report`.
+  std::string shadow = "results_shadow";
   // redis-stream: the consumer group, and the entry field that holds a
   // message (non-empty, no whitespace).
   std::string group = "scorepipe";

@@ -47,6 +47,7 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "input" << YAML::Value << t.queue.input;
   out << YAML::Key << "output" << YAML::Value << t.queue.output;
   out << YAML::Key << "dead_letter" << YAML::Value << t.queue.dead_letter;
+  out << YAML::Key << "shadow" << YAML::Value << t.queue.shadow;
   out << YAML::Key << "group" << YAML::Value << t.queue.group;
   out << YAML::Key << "stream_field" << YAML::Value << t.queue.stream_field;
   out << YAML::Key << "inflight_timeout_ms" << YAML::Value << t.queue.inflight_timeout_ms;

@@ -14,8 +14,9 @@ namespace {
 constexpr uint32_t kTransactionBatchFields = 5;
 constexpr uint32_t kTransactionFields = 7;
 constexpr uint32_t kRejectFields = 2;
-constexpr uint32_t kResultBatchFields = 9;
-// A ResultBatch from a worker that predates created_at_us and model_name.
+constexpr uint32_t kResultBatchFields = 11;
+// A ResultBatch from a worker that predates created_at_us and model_name (7
+// fields), or the shadow fields (9).
 constexpr uint32_t kResultBatchFieldsBefore = 7;
 constexpr uint32_t kScoreResultFields = 5;
 constexpr uint32_t kHeartbeatFields = 13;
@@ -80,15 +81,9 @@ void PackBody(Packer& p, const TransactionBatch& batch) {
   PackRejects(p, batch.rejects);
 }
 
-void PackBody(Packer& p, const ResultBatch& batch) {
-  p.pack_array(kResultBatchFields);
-  p.pack_uint64(batch.batch_id);
-  PackString(p, batch.lease);
-  PackString(p, batch.worker_id);
-  PackString(p, batch.model_version);
-  p.pack_int64(batch.scored_at_us);
-  p.pack_array(static_cast<uint32_t>(batch.results.size()));
-  for (const ScoreResult& s : batch.results) {
+void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
+  p.pack_array(static_cast<uint32_t>(results.size()));
+  for (const ScoreResult& s : results) {
     p.pack_array(kScoreResultFields);
     p.pack_int64(s.transaction_id);
     p.pack_double(s.fraud_probability);
@@ -96,9 +91,21 @@ void PackBody(Packer& p, const ResultBatch& batch) {
     p.pack_double(s.confidence);
     PackString(p, s.error);
   }
+}
+
+void PackBody(Packer& p, const ResultBatch& batch) {
+  p.pack_array(kResultBatchFields);
+  p.pack_uint64(batch.batch_id);
+  PackString(p, batch.lease);
+  PackString(p, batch.worker_id);
+  PackString(p, batch.model_version);
+  p.pack_int64(batch.scored_at_us);
+  PackScoreResults(p, batch.results);
   PackRejects(p, batch.rejects);
   p.pack_int64(batch.created_at_us);
   PackString(p, batch.model_name);
+  PackString(p, batch.shadow_version);
+  PackScoreResults(p, batch.shadow_results);
 }
 
 void PackBody(Packer& p, const Heartbeat& heartbeat) {
@@ -560,8 +567,13 @@ Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
   const msgpack::object_array* rejects = r.ReadArray("rejects");
   if (r.HasMore()) r.Read("created_at_us", &batch->created_at_us);
   if (r.HasMore()) r.Read("model_name", &batch->model_name);
+  if (r.HasMore()) r.Read("shadow_version", &batch->shadow_version);
+  const msgpack::object_array* shadow = r.HasMore() ? r.ReadArray("shadow_results") : nullptr;
   if (!r.ok()) return r.status();
   if (Status s = DecodeVector(*items, DecodeScoreResult, &batch->results); !s.ok()) return s;
+  if (shadow != nullptr) {
+    if (Status s = DecodeVector(*shadow, DecodeScoreResult, &batch->shadow_results); !s.ok()) return s;
+  }
   return DecodeVector(*rejects, DecodeReject, &batch->rejects);
 }
 

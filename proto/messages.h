@@ -84,6 +84,12 @@ struct ResultBatch {
   // The name of the model that scored it (model_version is its version);
   // empty from a worker that predates the field.
   std::string model_name;
+  // Shadow scoring (docs/models.md): the candidate version that scored the
+  // same transactions beside the live one, and its scores, in the order of
+  // `results`. Empty when no version is in shadow, when the shadow model
+  // failed on this batch, and from a worker that predates the fields.
+  std::string shadow_version;
+  std::vector<ScoreResult> shadow_results;
 
   bool operator==(const ResultBatch&) const = default;
 };

@@ -488,12 +488,22 @@ std::string FormatIso8601Millis(int64_t unix_us) {
   return std::string(text, p);
 }
 
-void AppendResultJson(const ScoreResult& result, std::string_view timestamp, const ResultModel* model,
-                      std::string* out) {
+namespace {
+
+// `{"transaction_id":<id>,"timestamp":"<timestamp>"`: how a result and a
+// shadow entry begin.
+void AppendResultOpening(int64_t transaction_id, std::string_view timestamp, std::string* out) {
   out->append("{\"transaction_id\":");
-  AppendNumber(result.transaction_id, out);
+  AppendNumber(transaction_id, out);
   out->append(",\"timestamp\":");
   AppendJsonString(timestamp, out);
+}
+
+}  // namespace
+
+void AppendResultJson(const ScoreResult& result, std::string_view timestamp, const ResultModel* model,
+                      std::string* out) {
+  AppendResultOpening(result.transaction_id, timestamp, out);
   out->append(",\"is_fraudulent\":");
   AppendNumber(result.is_fraudulent, out);
   out->append(",\"confidence\":");
@@ -510,6 +520,29 @@ void AppendResultJson(const ScoreResult& result, std::string_view timestamp, con
     out->append(",\"model_version\":");
     AppendJsonString(model->version, out);
   }
+  out->push_back('}');
+}
+
+void AppendShadowJson(const ScoreResult& live, const ScoreResult& shadow, std::string_view timestamp,
+                      const ShadowScores& versions, std::string* out) {
+  // ,"<side>_version":...,"<side>_probability":...,"<side>_is_fraudulent":...
+  auto append_side = [out](std::string_view side, std::string_view version, const ScoreResult& result) {
+    out->append(",\"").append(side).append("_version\":");
+    AppendJsonString(version, out);
+    out->append(",\"").append(side).append("_probability\":");
+    if (std::isfinite(result.fraud_probability)) {
+      AppendNumber(result.fraud_probability, out);
+    } else {
+      out->append("null");
+    }
+    out->append(",\"").append(side).append("_is_fraudulent\":");
+    AppendNumber(result.is_fraudulent, out);
+  };
+  AppendResultOpening(live.transaction_id, timestamp, out);
+  out->append(",\"model\":");
+  AppendJsonString(versions.model, out);
+  append_side("live", versions.live_version, live);
+  append_side("shadow", versions.shadow_version, shadow);
   out->push_back('}');
 }
 

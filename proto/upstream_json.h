@@ -99,6 +99,21 @@ struct ResultModel {
 void AppendResultJson(const ScoreResult& result, std::string_view timestamp, const ResultModel* model,
                       std::string* out);
 
+// One transaction scored by the live version and by the version in shadow
+// beside it, as the sink appends it to queue.shadow (docs/models.md):
+//   {"transaction_id":1,"timestamp":"<scored at>","model":"fraud",
+//    "live_version":"v1","live_probability":0.12,"live_is_fraudulent":0,
+//    "shadow_version":"v3","shadow_probability":0.2,"shadow_is_fraudulent":0}
+// Probabilities in the shortest form that parses back to the same double; a
+// NaN or infinite one as null.
+struct ShadowScores {
+  std::string_view model;
+  std::string_view live_version;
+  std::string_view shadow_version;
+};
+void AppendShadowJson(const ScoreResult& live, const ScoreResult& shadow, std::string_view timestamp,
+                      const ShadowScores& versions, std::string* out);
+
 // A dead-letter entry:
 //   {"reason":"...","stage":"bridge","failed_at":"<ISO ms>","message":"<original>"}
 // The original text goes in as a JSON string; if it is not valid UTF-8 it goes

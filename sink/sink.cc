@@ -63,6 +63,24 @@ Status FormatOutcomes(const ResultBatch& batch, ModelFields model_fields, std::v
   return Status::Ok();
 }
 
+size_t FormatShadowEntries(const ResultBatch& batch, std::vector<std::string>* entries) {
+  if (batch.shadow_results.empty() || batch.shadow_results.size() != batch.results.size()) return 0;
+  for (size_t i = 0; i < batch.results.size(); ++i) {
+    if (batch.shadow_results[i].transaction_id != batch.results[i].transaction_id) return 0;
+  }
+  const std::string scored_at = FormatIso8601Millis(batch.scored_at_us);
+  const ShadowScores versions{batch.model_name, batch.model_version, batch.shadow_version};
+  size_t appended = 0;
+  for (size_t i = 0; i < batch.results.size(); ++i) {
+    const ScoreResult& live = batch.results[i];
+    const ScoreResult& shadow = batch.shadow_results[i];
+    if (!live.error.empty() || !shadow.error.empty()) continue;
+    AppendShadowJson(live, shadow, scored_at, versions, &entries->emplace_back());
+    ++appended;
+  }
+  return appended;
+}
+
 Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Queue> queue)
     : config_(topology.sink),
       security_config_(topology.security),
@@ -70,7 +88,8 @@ Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Qu
       queue_(std::move(queue)),
       results_(context, zmq::socket_type::pull),
       registry_(std::make_shared<prometheus::Registry>()),
-      metrics_(*registry_) {
+      metrics_(*registry_),
+      shadow_queue_(topology.queue.shadow) {
   results_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
   // Few result batches wait per worker: a slow queue then holds the workers
   // back (and so the bridge) instead of letting leases pile up unsettled.
@@ -197,8 +216,27 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     metrics_.Settled(results, from_bridge, dead_letters - from_bridge, batch.worker_id, batch.created_at_us,
                      NowUnixMicros());
     if (publish_) publish_->send(frames[frame_of[r]], zmq::send_flags::dontwait);
+    // Only a batch that settled in full: a duplicate's copy wrote them already.
+    if (done.duplicates == 0) FormatShadowEntries(batch, &shadow_entries_);
   }
+  AppendShadowEntries();
   return true;
+}
+
+void Sink::AppendShadowEntries() {
+  if (shadow_entries_.empty()) return;
+  Status appended = queue_->Append(shadow_queue_, shadow_entries_);
+  if (appended.ok()) {
+    metrics_.ShadowAppended(shadow_entries_.size());
+  } else {
+    metrics_.ShadowLost(shadow_entries_.size());
+    uint64_t held_back = 0;
+    if (shadow_log_.ShouldLog(&held_back)) {
+      spdlog::warn("dropping {} shadow entries for {}: {} ({} more failures since the last report)",
+                   shadow_entries_.size(), shadow_queue_, appended.message(), held_back);
+    }
+  }
+  shadow_entries_.clear();
 }
 
 Status Sink::Run() {

@@ -14,6 +14,9 @@
 // turns to the queue (up to kMaxGroup) are settled together
 // (Queue::SettleMany: one transaction for lists), so a busy sink pays one
 // round trip per group, not per batch.
+// A batch that also carries the scores of a version in shadow (docs/models.md)
+// has them appended to queue.shadow after its lease settled in full, with
+// one try: shadow entries are at-most-once and never hold up the results.
 //
 // Run() is called once, on the thread that built the Sink.
 #ifndef SCOREPIPE_SINK_SINK_H_
@@ -51,6 +54,13 @@ struct SinkStats {
 // Fails when the rejects' positions do not fit the batch.
 Status FormatOutcomes(const ResultBatch& batch, ModelFields model_fields, std::vector<Outcome>* outcomes);
 
+// Appends to `entries` one queue.shadow entry per transaction of `batch` that
+// both the live and the shadow version scored (AppendShadowJson), in batch
+// order; nothing when the batch has no shadow results, or when they do not
+// pair up with its results one for one (same count, same transaction ids).
+// Returns how many it appended.
+size_t FormatShadowEntries(const ResultBatch& batch, std::vector<std::string>* entries);
+
 class Sink {
  public:
   Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Queue> queue);
@@ -72,6 +82,9 @@ class Sink {
   // Batches settled together at most.
   static constexpr size_t kMaxGroup = 8;
 
+  // Appends shadow_entries_ to queue.shadow once; a failure is logged and
+  // counted, and the entries are dropped (at-most-once: results first).
+  void AppendShadowEntries();
   // Writes the results of `frames`; false if it gave up (stop during an outage).
   bool Handle(std::vector<zmq::message_t>& frames, std::optional<std::chrono::steady_clock::time_point> deadline);
   // `first` and what else is waiting, up to kMaxGroup frames.
@@ -90,6 +103,9 @@ class Sink {
   SinkMetrics metrics_;
   RateLimitedLog refused_log_;
   RateLimitedLog queue_error_log_;
+  RateLimitedLog shadow_log_;
+  const std::string shadow_queue_;
+  std::vector<std::string> shadow_entries_;  // of the batches settled last
 };
 
 }  // namespace scorepipe

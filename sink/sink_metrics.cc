@@ -31,7 +31,11 @@ SinkMetrics::SinkMetrics(prometheus::Registry& registry)
       settle_(AddLatencyHistogram(registry, "scorepipe_sink_settle_seconds",
                            "Time of one settle call to the queue (up to 8 batches)")),
       end_to_end_(AddLatencyHistogram(registry, "scorepipe_sink_end_to_end_seconds",
-                               "From the bridge sealing a batch to its results being in the output queue")) {}
+                               "From the bridge sealing a batch to its results being in the output queue")),
+      shadow_appended_(AddCounter(registry, "scorepipe_sink_shadow_entries_total",
+                                  "Shadow scores (a version in shadow beside the live one) appended to queue.shadow")),
+      shadow_lost_(AddCounter(registry, "scorepipe_sink_shadow_entries_lost_total",
+                              "Shadow scores dropped because appending them to queue.shadow failed (never retried)")) {}
 
 void SinkMetrics::Settled(uint64_t results, uint64_t bridge_dead_letters, uint64_t worker_dead_letters,
                           std::string_view worker_id, int64_t created_at_us, int64_t now_us) {

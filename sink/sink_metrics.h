@@ -2,7 +2,7 @@
 // letters by the stage that gave up on the message (bridge: bad input;
 // worker: the model failed; ventilator: a poison batch), duplicate outcomes
 // dropped, batches settled, frames refused, queue errors, the time of one
-// settle call, and the end-to-end latency of each batch from the moment
+// settle call, shadow entries appended and lost, and the end-to-end latency of each batch from the moment
 // the bridge sealed it to its results being in the queue.
 //
 // Owned by the Sink; updated from its thread, read by the metrics
@@ -33,6 +33,10 @@ class SinkMetrics {
   void Refused() { refused_.Increment(); }
   void QueueError() { queue_errors_.Increment(); }
   void SettleCall(double seconds) { settle_.Observe(seconds); }
+  // Shadow entries appended to queue.shadow, and those dropped because the
+  // append failed.
+  void ShadowAppended(size_t n) { shadow_appended_.Increment(static_cast<double>(n)); }
+  void ShadowLost(size_t n) { shadow_lost_.Increment(static_cast<double>(n)); }
 
  private:
   prometheus::Counter& results_;
@@ -45,6 +49,8 @@ class SinkMetrics {
   prometheus::Counter& queue_errors_;
   prometheus::Histogram& settle_;
   prometheus::Histogram& end_to_end_;
+  prometheus::Counter& shadow_appended_;
+  prometheus::Counter& shadow_lost_;
 };
 
 }  // namespace scorepipe

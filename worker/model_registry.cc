@@ -85,6 +85,13 @@ class FolderLock {
   int fd_;
 };
 
+// A model's history, read under the lock on its folder, which stays held
+// for as long as this lives: a record appended meanwhile is based on it.
+struct LockedHistory {
+  FolderLock lock;
+  std::vector<HistoryRecord> records;
+};
+
 Status SyncPath(const std::string& path, int flags) {
   int fd = open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) return Status::Error(path + ": cannot open to sync: " + ErrnoText());
@@ -177,8 +184,13 @@ Result<HistoryRecord> ParseRecord(simdjson::dom::parser& parser, const std::stri
     record.action = HistoryAction::kPromote;
   } else if (action == "rollback") {
     record.action = HistoryAction::kRollback;
+  } else if (action == "shadow") {
+    record.action = HistoryAction::kShadow;
+  } else if (action == "unshadow") {
+    record.action = HistoryAction::kUnshadow;
   } else {
-    return Status::Error(where + ": unknown action '" + action + "'; allowed: register, promote, rollback");
+    return Status::Error(where + ": unknown action '" + action +
+                         "'; allowed: register, promote, rollback, shadow, unshadow");
   }
   simdjson::dom::element from;
   if (object["from"].get(from) == simdjson::SUCCESS && !from.is_null()) {
@@ -191,6 +203,17 @@ Result<HistoryRecord> ParseRecord(simdjson::dom::parser& parser, const std::stri
   bool forced = false;
   if (object["forced"].get_bool().get(forced) == simdjson::SUCCESS) record.forced = forced;
   return record;
+}
+
+// Loads a version through the worker's own loaders, as a worker
+// would; the error says why it does not load.
+Status LoadsWithItsFeatures(const ModelRegistry& registry, const std::string& name, const std::string& version) {
+  Result<ModelConfig> config = registry.VersionConfig(name, version);
+  if (!config.ok()) return config.status();
+  if (Result<Scorer> scorer = LoadScorer(*config); !scorer.ok()) {
+    return Status::Error("it does not load with its features: " + scorer.status().message());
+  }
+  return Status::Ok();
 }
 
 // "v2" < "v10": runs of digits compare as numbers.
@@ -296,6 +319,10 @@ const char* HistoryActionName(HistoryAction action) {
       return "promote";
     case HistoryAction::kRollback:
       return "rollback";
+    case HistoryAction::kShadow:
+      return "shadow";
+    case HistoryAction::kUnshadow:
+      return "unshadow";
   }
   return "?";
 }
@@ -321,14 +348,37 @@ Status ValidateRegistryName(const std::string& value, const std::string& what) {
   return Status::Ok();
 }
 
-std::optional<std::string> ReplayLiveVersion(const std::vector<HistoryRecord>& history) {
-  std::vector<std::string> live;  // versions put live, most recent last
+namespace {
+
+// The versions put live, most recent last, after replaying `history` (a
+// rollback takes the last one down); with `shadow`, the version in shadow too.
+std::vector<std::string> ReplayLiveChain(const std::vector<HistoryRecord>& history,
+                                         std::optional<std::string>* shadow = nullptr) {
+  std::vector<std::string> live;
+  std::optional<std::string> in_shadow;
   for (const HistoryRecord& record : history) {
     if (record.action == HistoryAction::kPromote) live.push_back(record.version);
     if (record.action == HistoryAction::kRollback && !live.empty()) live.pop_back();
+    if (record.action == HistoryAction::kShadow) in_shadow = record.version;
+    if (record.action == HistoryAction::kUnshadow) in_shadow.reset();
+    if (in_shadow && !live.empty() && live.back() == *in_shadow) in_shadow.reset();  // it went live
   }
+  if (shadow != nullptr) *shadow = in_shadow;
+  return live;
+}
+
+}  // namespace
+
+std::optional<std::string> ReplayLiveVersion(const std::vector<HistoryRecord>& history) {
+  std::vector<std::string> live = ReplayLiveChain(history);
   if (live.empty()) return std::nullopt;
   return live.back();
+}
+
+std::optional<std::string> ReplayShadowVersion(const std::vector<HistoryRecord>& history) {
+  std::optional<std::string> shadow;
+  ReplayLiveChain(history, &shadow);
+  return shadow;
 }
 
 ModelRegistry::ModelRegistry(std::string root) : root_(std::move(root)) {}
@@ -434,6 +484,12 @@ Result<std::optional<std::string>> ModelRegistry::LiveVersion(const std::string&
   Result<std::vector<HistoryRecord>> history = History(name);
   if (!history.ok()) return history.status();
   return ReplayLiveVersion(*history);
+}
+
+Result<std::optional<std::string>> ModelRegistry::ShadowVersion(const std::string& name) const {
+  Result<std::vector<HistoryRecord>> history = History(name);
+  if (!history.ok()) return history.status();
+  return ReplayShadowVersion(*history);
 }
 
 Result<std::optional<double>> ModelRegistry::ConfiguredMinAuc() const {
@@ -570,15 +626,28 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
   return record;
 }
 
+namespace {
+
+Result<LockedHistory> LockHistory(const ModelRegistry& registry, const std::string& name) {
+  Result<FolderLock> lock = FolderLock::Take(registry.ModelDir(name));
+  if (!lock.ok()) return lock.status();
+  Result<std::vector<HistoryRecord>> history = registry.History(name);
+  if (!history.ok()) return history.status();
+  return LockedHistory{std::move(lock.value()), std::move(history.value())};
+}
+
+Status AppendRecord(const ModelRegistry& registry, const std::string& name, const HistoryRecord& record) {
+  return AppendLine((fs::path(registry.ModelDir(name)) / kHistoryFile).string(), RecordJson(record));
+}
+
+}  // namespace
+
 Result<PromoteResult> ModelRegistry::Promote(const PromoteRequest& request) const {
   Result<ModelMeta> meta = ReadMeta(request.name, request.version);
   if (!meta.ok()) return meta.status();
-  Result<ModelConfig> config = VersionConfig(request.name, request.version);
-  if (!config.ok()) return config.status();
-
   std::vector<std::string> failed;
-  if (Result<Scorer> scorer = LoadScorer(*config); !scorer.ok()) {
-    failed.push_back("it does not load with its features: " + scorer.status().message());
+  if (Status loads = LoadsWithItsFeatures(*this, request.name, request.version); !loads.ok()) {
+    failed.push_back(loads.message());
   }
   std::optional<double> min_auc = request.min_auc;
   if (!min_auc) {
@@ -602,11 +671,9 @@ Result<PromoteResult> ModelRegistry::Promote(const PromoteRequest& request) cons
                          " (--force promotes anyway, and the history says so)");
   }
 
-  Result<FolderLock> lock = FolderLock::Take(ModelDir(request.name));
-  if (!lock.ok()) return lock.status();
-  Result<std::vector<HistoryRecord>> history = History(request.name);
+  Result<LockedHistory> history = LockHistory(*this, request.name);
   if (!history.ok()) return history.status();
-  std::optional<std::string> live = ReplayLiveVersion(*history);
+  std::optional<std::string> live = ReplayLiveVersion(history->records);
   if (live == request.version) {
     return Status::Error(request.name + " " + request.version + " is already live");
   }
@@ -614,26 +681,16 @@ Result<PromoteResult> ModelRegistry::Promote(const PromoteRequest& request) cons
   result.record = HistoryRecord{NowIso8601(), HistoryAction::kPromote, request.version, CurrentUser(),
                                 live,         !failed.empty(),         request.note};
   result.overridden = failed;
-  if (Status s =
-          AppendLine((fs::path(ModelDir(request.name)) / kHistoryFile).string(), RecordJson(result.record));
-      !s.ok()) {
-    return s;
-  }
+  if (Status s = AppendRecord(*this, request.name, result.record); !s.ok()) return s;
   return result;
 }
 
 Result<HistoryRecord> ModelRegistry::Rollback(const std::string& name, const std::string& note) const {
   Result<std::vector<std::string>> versions = ListVersions(name);
   if (!versions.ok()) return versions.status();
-  Result<FolderLock> lock = FolderLock::Take(ModelDir(name));
-  if (!lock.ok()) return lock.status();
-  Result<std::vector<HistoryRecord>> history = History(name);
+  Result<LockedHistory> history = LockHistory(*this, name);
   if (!history.ok()) return history.status();
-  std::vector<std::string> live;
-  for (const HistoryRecord& record : *history) {
-    if (record.action == HistoryAction::kPromote) live.push_back(record.version);
-    if (record.action == HistoryAction::kRollback && !live.empty()) live.pop_back();
-  }
+  const std::vector<std::string> live = ReplayLiveChain(history->records);
   if (live.empty()) return Status::Error("model '" + name + "' has no live version to roll back");
   if (live.size() == 1) {
     return Status::Error("nothing to roll back to: " + name + " " + live.back() +
@@ -641,10 +698,43 @@ Result<HistoryRecord> ModelRegistry::Rollback(const std::string& name, const std
   }
   HistoryRecord record{
       NowIso8601(), HistoryAction::kRollback, live[live.size() - 2], CurrentUser(), live.back(), false, note};
-  if (Status s = AppendLine((fs::path(ModelDir(name)) / kHistoryFile).string(), RecordJson(record));
-      !s.ok()) {
-    return s;
+  if (Status s = AppendRecord(*this, name, record); !s.ok()) return s;
+  return record;
+}
+
+Result<HistoryRecord> ModelRegistry::Shadow(const std::string& name, const std::string& version,
+                                            const std::string& note) const {
+  Result<ModelMeta> meta = ReadMeta(name, version);
+  if (!meta.ok()) return meta.status();
+  if (Status loads = LoadsWithItsFeatures(*this, name, version); !loads.ok()) {
+    return Status::Error("refusing to shadow " + name + " " + version + ": " + loads.message());
   }
+  Result<LockedHistory> history = LockHistory(*this, name);
+  if (!history.ok()) return history.status();
+  std::optional<std::string> live = ReplayLiveVersion(history->records);
+  if (!live) {
+    return Status::Error("model '" + name + "' has no live version for " + version +
+                         " to be scored beside; promote one first");
+  }
+  if (*live == version) return Status::Error(name + " " + version + " is live; a shadow is another version");
+  if (ReplayShadowVersion(history->records) == version) {
+    return Status::Error(name + " " + version + " is already in shadow");
+  }
+  HistoryRecord record{NowIso8601(), HistoryAction::kShadow, version, CurrentUser(), live, false, note};
+  if (Status s = AppendRecord(*this, name, record); !s.ok()) return s;
+  return record;
+}
+
+Result<HistoryRecord> ModelRegistry::Unshadow(const std::string& name, const std::string& note) const {
+  Result<std::vector<std::string>> versions = ListVersions(name);
+  if (!versions.ok()) return versions.status();
+  Result<LockedHistory> history = LockHistory(*this, name);
+  if (!history.ok()) return history.status();
+  std::optional<std::string> shadow = ReplayShadowVersion(history->records);
+  if (!shadow) return Status::Error("model '" + name + "' has no version in shadow");
+  HistoryRecord record{NowIso8601(),  HistoryAction::kUnshadow, *shadow, CurrentUser(),
+                       ReplayLiveVersion(history->records), false, note};
+  if (Status s = AppendRecord(*this, name, record); !s.ok()) return s;
   return record;
 }
 

@@ -16,7 +16,10 @@
 // folder under a temporary name before renaming it into place; Promote and
 // Rollback only append a record. The live version is what replaying the
 // history gives: a promote puts its version live; a rollback puts back the
-// version that was live before the current one.
+// version that was live before the current one. The version in shadow (scored
+// beside the live one, its scores kept apart: docs/models.md) is replayed too:
+// a shadow record puts its version in shadow, an unshadow record ends it, and
+// so does that version going live.
 //
 // A ModelRegistry is a value naming a root folder; any thread may use its own.
 // Commands that write take an flock on the model's folder, so concurrent
@@ -45,6 +48,8 @@ enum class HistoryAction {
   kRegister,  // a version was added; it is not live yet
   kPromote,   // `version` went live, replacing `from`
   kRollback,  // `from` was taken down and `version` (live before it) put back
+  kShadow,    // `version` is scored beside the live one (`from`), replacing any other in shadow
+  kUnshadow,  // `version` is no longer in shadow
 };
 
 const char* HistoryActionName(HistoryAction action);
@@ -60,7 +65,7 @@ Result<ModelFormat> ModelFormatByExtension(const std::string& model_path);
 struct HistoryRecord {
   std::string at;  // ISO-8601 UTC, seconds ("2026-11-24T00:12:34Z")
   HistoryAction action = HistoryAction::kRegister;
-  std::string version;              // registered, promoted, or live again after a rollback
+  std::string version;              // registered, promoted, live again after a rollback, or (un)shadowed
   std::string by;                   // the user who ran the command
   std::optional<std::string> from;  // the live version before this record, if any
   bool forced = false;              // a promote whose checks failed, done with --force
@@ -148,6 +153,8 @@ class ModelRegistry {
   Result<ModelConfig> VersionConfig(const std::string& name, const std::string& version) const;
   // The live version, or empty when none was ever promoted (or all rolled back).
   Result<std::optional<std::string>> LiveVersion(const std::string& name) const;
+  // The version in shadow, or empty when none is.
+  Result<std::optional<std::string>> ShadowVersion(const std::string& name) const;
   // registry.yaml's min_auc, if the file and the key exist.
   Result<std::optional<double>> ConfiguredMinAuc() const;
 
@@ -160,6 +167,14 @@ class ModelRegistry {
   Result<PromoteResult> Promote(const PromoteRequest& request) const;
   // Puts back the version live before the current one; an error when there is none.
   Result<HistoryRecord> Rollback(const std::string& name, const std::string& note) const;
+  // Puts `version` in shadow (replacing the one there, if any) after checking
+  // that it loads with its features (no metric check: a shadow decides
+  // nothing). Refuses the live version, the version already in shadow, and a
+  // model with no live version to compare with.
+  Result<HistoryRecord> Shadow(const std::string& name, const std::string& version,
+                               const std::string& note) const;
+  // Ends the shadowing; an error when no version is in shadow.
+  Result<HistoryRecord> Unshadow(const std::string& name, const std::string& note) const;
   Result<ModelDiff> Diff(const std::string& name, const std::string& version_a,
                          const std::string& version_b) const;
 
@@ -169,6 +184,10 @@ class ModelRegistry {
 
 // The live version after replaying `history` (the same rule LiveVersion uses).
 std::optional<std::string> ReplayLiveVersion(const std::vector<HistoryRecord>& history);
+// The version in shadow after replaying `history`: the last shadow record's
+// version, unless an unshadow record followed or that version has gone live
+// since (by a promote, or by a rollback that put it back).
+std::optional<std::string> ReplayShadowVersion(const std::vector<HistoryRecord>& history);
 
 }  // namespace scorepipe
 

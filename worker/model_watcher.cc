@@ -8,18 +8,17 @@
 
 namespace scorepipe {
 
-Result<ModelConfig> ResolveModel(const ModelConfig& config) {
-  if (config.registry.empty()) return config;
-  const ModelRegistry registry(config.registry);
-  const std::string where = "model " + config.name + " in the registry " + config.registry;
-  Result<std::optional<std::string>> live = registry.LiveVersion(config.name);
-  if (!live.ok()) return live.status().WithContext(where);
-  if (!live->has_value()) {
-    return Status::Error(where + ": no version is live; put one live with `scorepipe model promote " +
-                         config.name + " VERSION`");
-  }
-  Result<ModelConfig> files = registry.VersionConfig(config.name, **live);
-  if (!files.ok()) return files.status().WithContext(where);
+namespace {
+
+std::string Where(const ModelConfig& config) {
+  return "model " + config.name + " in the registry " + config.registry;
+}
+
+}  // namespace
+
+Result<ModelConfig> ResolveVersion(const ModelConfig& config, const std::string& version) {
+  Result<ModelConfig> files = ModelRegistry(config.registry).VersionConfig(config.name, version);
+  if (!files.ok()) return files.status().WithContext(Where(config));
   ModelConfig resolved = config;
   resolved.path = files->path;
   resolved.features = files->features;
@@ -28,12 +27,32 @@ Result<ModelConfig> ResolveModel(const ModelConfig& config) {
   return resolved;
 }
 
-Result<LoadedModel> LoadModelOf(const ModelConfig& config) {
-  Result<ModelConfig> resolved = ResolveModel(config);
+Result<ModelConfig> ResolveModel(const ModelConfig& config) {
+  if (config.registry.empty()) return config;
+  const ModelRegistry registry(config.registry);
+  Result<std::optional<std::string>> live = registry.LiveVersion(config.name);
+  if (!live.ok()) return live.status().WithContext(Where(config));
+  if (!live->has_value()) {
+    return Status::Error(Where(config) + ": no version is live; put one live with `scorepipe model promote " +
+                         config.name + " VERSION`");
+  }
+  return ResolveVersion(config, **live);
+}
+
+namespace {
+
+// LoadScorer of what was resolved; an error names the model and version.
+Result<LoadedModel> LoadResolved(const std::string& name, Result<ModelConfig> resolved) {
   if (!resolved.ok()) return resolved.status();
   Result<Scorer> scorer = LoadScorer(*resolved);
-  if (!scorer.ok()) return scorer.status().WithContext(config.name + " " + resolved->version);
+  if (!scorer.ok()) return scorer.status().WithContext(name + " " + resolved->version);
   return LoadedModel{std::move(resolved.value()), std::move(scorer.value())};
+}
+
+}  // namespace
+
+Result<LoadedModel> LoadModelOf(const ModelConfig& config) {
+  return LoadResolved(config.name, ResolveModel(config));
 }
 
 ModelWatcher::ModelWatcher(ModelConfig config, std::string running_version,
@@ -67,6 +86,13 @@ std::string ModelWatcher::LastError() const {
   return last_error_;
 }
 
+std::optional<ModelWatcher::ShadowChange> ModelWatcher::TakeShadowChange() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<ShadowChange> taken = std::move(shadow_change_);
+  shadow_change_.reset();
+  return taken;
+}
+
 void ModelWatcher::Loop() {
   const auto interval = std::chrono::milliseconds(config_.watch_ms);
   std::unique_lock<std::mutex> lock(mu_);
@@ -75,6 +101,7 @@ void ModelWatcher::Loop() {
     if (stop_) break;
     lock.unlock();
     Check();
+    CheckShadow();
     lock.lock();
   }
 }
@@ -119,6 +146,37 @@ void ModelWatcher::Check() {
   }
   spdlog::error("model {}: keeping version {}: {}", config_.name, keeping, failure.message());
   if (on_failure_) on_failure_(failure);
+}
+
+void ModelWatcher::CheckShadow() {
+  Result<std::optional<std::string>> shadow = ModelRegistry(config_.registry).ShadowVersion(config_.name);
+  if (!shadow.ok()) return;  // Check() reports an unreadable registry
+  const std::string version = shadow->value_or("");
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (version == shadow_version_) return;
+    if (version.empty()) {
+      spdlog::info("model {}: version {} is no longer in shadow", config_.name, shadow_version_);
+      shadow_version_.clear();
+      shadow_change_.emplace();
+      return;
+    }
+    if (version == failed_shadow_ && now - failed_shadow_at_ < kRetryFailedAfter) return;
+  }
+  spdlog::info("model {}: version {} is in shadow; loading it beside the scoring", config_.name, version);
+  Result<LoadedModel> loaded = LoadResolved(config_.name, ResolveVersion(config_, version));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!loaded.ok()) {
+    failed_shadow_ = version;
+    failed_shadow_at_ = now;
+    spdlog::error("model {}: cannot score version {} in shadow (keeping {}): {}", config_.name, version,
+                  shadow_version_.empty() ? std::string("none") : shadow_version_, loaded.status().message());
+    return;
+  }
+  shadow_version_ = version;
+  failed_shadow_.clear();
+  shadow_change_.emplace(ShadowChange{std::move(loaded.value())});
 }
 
 }  // namespace scorepipe

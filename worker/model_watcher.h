@@ -17,6 +17,13 @@
 // when the live version changes (a promotion of another version, or a
 // roll-back).
 //
+// The watcher follows the version in shadow the same way (`scorepipe model
+// shadow`; docs/models.md): it loads a version newly put in shadow beside
+// the scoring and offers it (TakeShadowChange), or offers "none" when the
+// shadowing ends; the worker then scores each batch with both. A shadow
+// version that fails to load is logged and tried again after
+// kRetryFailedAfter; the worker keeps what it had in shadow meanwhile.
+//
 // ModelWatcher: built and read by the worker's thread; it owns its thread,
 // which calls `on_failure`. LastError() may be called from any thread.
 #ifndef SCOREPIPE_WORKER_MODEL_WATCHER_H_
@@ -48,6 +55,9 @@ struct LoadedModel {
   Scorer scorer;
 };
 
+// `config` with the files, format and version of the registry's `version`.
+Result<ModelConfig> ResolveVersion(const ModelConfig& config, const std::string& version);
+
 // ResolveModel, then LoadScorer.
 Result<LoadedModel> LoadModelOf(const ModelConfig& config);
 
@@ -74,10 +84,21 @@ class ModelWatcher {
   // Why the live version is not running: "<version>: <error>", or empty.
   std::string LastError() const;
 
+  // A change of the version in shadow: its model, loaded, or none when the
+  // shadowing ended.
+  struct ShadowChange {
+    std::optional<LoadedModel> model;
+  };
+  // The change since the last call, when there is one; the caller scores
+  // beside the live version with it from now on.
+  std::optional<ShadowChange> TakeShadowChange();
+
  private:
   void Loop();
   // One look at the registry; loads a new live version.
   void Check();
+  // One look at the version in shadow; loads a new one.
+  void CheckShadow();
 
   const ModelConfig config_;
   const std::function<void(const Status&)> on_failure_;
@@ -91,6 +112,10 @@ class ModelWatcher {
   std::string failed_version_;         // the last version that failed to load
   std::chrono::steady_clock::time_point failed_at_;
   std::string last_error_;
+  std::string shadow_version_;  // in shadow at the worker once it takes `shadow_change_`; empty: none
+  std::optional<ShadowChange> shadow_change_;  // not yet taken
+  std::string failed_shadow_;                  // the last shadow version that failed to load
+  std::chrono::steady_clock::time_point failed_shadow_at_;
 };
 
 }  // namespace scorepipe

@@ -128,6 +128,12 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
       result_.results[i].error = "model failed: " + scored.message();
     }
   }
+  if (scored.ok()) {
+    ScoreShadow(batch->transactions, batch->batch_id);
+  } else {
+    result_.shadow_results.clear();
+    result_.shadow_version.clear();
+  }
   result_.scored_at_us = NowUnixMicros();
   std::string encoded = Encode(result_);
   zmq::message_t out(encoded.data(), encoded.size());
@@ -154,6 +160,39 @@ void Worker::SwitchModel(LoadedModel next) {
   metrics_.ModelSwitched(topology_.model.name, result_.model_version, ModelFormatName(next.config.format));
   spdlog::info("model {}: switched from version {} to {} between batches ({})", topology_.model.name, from,
                result_.model_version, scorer_.model().Describe());
+}
+
+void Worker::SwitchShadow(ModelWatcher::ShadowChange change) {
+  const std::string from = shadow_ ? shadow_->model().version() : std::string("none");
+  if (change.model) {
+    shadow_.emplace(std::move(change.model->scorer));
+  } else {
+    shadow_.reset();
+  }
+  const std::string to = shadow_ ? shadow_->model().version() : std::string();
+  metrics_.ShadowChanged(topology_.model.name, to);
+  spdlog::info("model {}: in shadow from the next batch: {} (was {})", topology_.model.name,
+               to.empty() ? std::string("none") : to, from);
+}
+
+void Worker::ScoreShadow(const std::vector<Transaction>& transactions, uint64_t batch_id) {
+  result_.shadow_results.clear();
+  result_.shadow_version.clear();
+  if (!shadow_) return;
+  Status scored = shadow_->Score(transactions, &result_.shadow_results);
+  if (!scored.ok()) {
+    result_.shadow_results.clear();
+    metrics_.ShadowFailed();
+    uint64_t held_back = 0;
+    if (shadow_log_.ShouldLog(&held_back)) {
+      spdlog::warn("batch {}: the version in shadow ({}) failed, no shadow scores for it: {} ({} more since "
+                   "the last report)",
+                   batch_id, shadow_->model().version(), scored.message(), held_back);
+    }
+    return;
+  }
+  result_.shadow_version = shadow_->model().version();
+  metrics_.ShadowScored(transactions.size());
 }
 
 std::string Worker::RunningVersion() const {
@@ -273,6 +312,7 @@ Status Worker::Run() {
     }
     if (watcher_) {
       if (std::optional<LoadedModel> next = watcher_->TakeLoaded()) SwitchModel(std::move(*next));
+      if (auto shadow = watcher_->TakeShadowChange()) SwitchShadow(std::move(*shadow));
     }
     std::optional<zmq::message_t> frame = ReceiveFor(*work_, kReceiveSliceMs);
     if (frame && !Handle(*frame, std::nullopt)) {

@@ -24,7 +24,10 @@
 // ModelWatcher loads each newly live version beside the scoring, and the
 // worker switches to it between two batches (worker/model_watcher.h); the
 // heartbeats tell the ventilator which version runs and why a newly live
-// one did not load, for `scorepipe status`. A
+// one did not load, for `scorepipe status`. The version in shadow, if any,
+// is followed the same way: each batch is scored by the live version (the
+// results) and then by the shadow version, whose scores travel beside them
+// in the ResultBatch (a shadow failure never touches the results). A
 // frame that does not decode is counted and logged at a limited rate, never
 // fatal. On a stop it says it is draining, scores what already reached it,
 // and says it leaves, so the ventilator re-dispatches anything else at once.
@@ -97,6 +100,11 @@ class Worker {
   void SwitchModel(LoadedModel next);
   // The running version, for the heartbeat thread.
   std::string RunningVersion() const;
+  // Scores beside the live version with `change`'s model from the next batch
+  // on (none: stops).
+  void SwitchShadow(ModelWatcher::ShadowChange change);
+  // result_.shadow_results for `transactions`, or none when the shadow model fails.
+  void ScoreShadow(const std::vector<Transaction>& transactions, uint64_t batch_id);
 
   const Topology topology_;
   zmq::context_t& context_;
@@ -111,6 +119,8 @@ class Worker {
   std::shared_ptr<prometheus::Registry> registry_;
   WorkerMetrics metrics_;
   RateLimitedLog refused_log_;
+  std::optional<Scorer> shadow_;  // the version in shadow, if any
+  RateLimitedLog shadow_log_;
 
   // Shared with the heartbeat thread.
   std::thread heartbeat_thread_;

@@ -1,7 +1,9 @@
 // The worker's Prometheus metrics (scorepipe_worker_*, scorepipe_model_info):
 // transactions and batches scored, frames refused, reconnects, the time to
 // score one batch (features + model, a histogram), which model it runs, and
-// its model switches and failed loads (a registry model's roll-outs).
+// its model switches and failed loads (a registry model's roll-outs), and
+// the version in shadow (scorepipe_model_shadow_info), the transactions it
+// scored and the batches it failed on.
 //
 // Owned by the Worker; updated from its main thread (LoadFailed also from
 // the model watcher's thread: prometheus-cpp counters are thread-safe), read
@@ -35,6 +37,10 @@ class WorkerMetrics {
   void ModelSwitched(const std::string& model_name, const std::string& model_version,
                      const std::string& model_format);
   void LoadFailed() { load_failures_.Increment(); }
+  // The version in shadow changed; an empty version: none now.
+  void ShadowChanged(const std::string& model_name, const std::string& model_version);
+  void ShadowScored(size_t transactions) { shadow_transactions_.Increment(static_cast<double>(transactions)); }
+  void ShadowFailed() { shadow_failures_.Increment(); }
 
  private:
   prometheus::Counter& transactions_;
@@ -46,6 +52,10 @@ class WorkerMetrics {
   prometheus::Counter& load_failures_;
   prometheus::Family<prometheus::Gauge>& model_info_;
   prometheus::Gauge* running_model_;
+  prometheus::Counter& shadow_transactions_;
+  prometheus::Counter& shadow_failures_;
+  prometheus::Family<prometheus::Gauge>& shadow_info_;
+  prometheus::Gauge* shadow_model_ = nullptr;  // none in shadow
 };
 
 }  // namespace scorepipe

@@ -512,6 +512,36 @@ TEST_P(QueueContractTest, PushingNothingIsFine) {
   EXPECT_EQ(Take(10), Messages{});
 }
 
+// --- Append and Peek (side outputs such as queue.shadow) ----------------------
+
+TEST_P(QueueContractTest, AppendedMessagesAreConsumedOldestFirstFromTheirOwnQueue) {
+  ASSERT_TRUE(queue_->Append(Config().shadow, Encode(Messages{"s1", "s2"})).ok());
+  ASSERT_TRUE(queue_->Append(Config().shadow, Encode(Messages{"s3"})).ok());
+  EXPECT_TRUE(queue_->Append(Config().shadow, {}).ok());
+  EXPECT_EQ(Names(ConsumeRaw(Config().shadow)), (Messages{"s1", "s2", "s3"}));
+  EXPECT_EQ(Take(10), Messages{}) << "nothing reached the input";
+  EXPECT_EQ(Results(), Messages{});
+}
+
+TEST_P(QueueContractTest, PeekReturnsTheNewestOldestFirstAndLeavesThem) {
+  ASSERT_TRUE(queue_->Append(Config().shadow, Encode(Messages{"s1", "s2", "s3"})).ok());
+  Result<Messages> peeked = queue_->Peek(Config().shadow, 2);
+  if (!GetParam().redis_backed) {
+    ASSERT_FALSE(peeked.ok());
+    EXPECT_THAT(peeked.status().message(), HasSubstr("without removing"));
+    return;
+  }
+  ASSERT_TRUE(peeked.ok()) << peeked.status().message();
+  EXPECT_EQ(Names(*peeked), (Messages{"s2", "s3"}));
+  Result<Messages> all = queue_->Peek(Config().shadow, 100);
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(Names(*all), (Messages{"s1", "s2", "s3"}));
+  EXPECT_EQ(Names(ConsumeRaw(Config().shadow)), (Messages{"s1", "s2", "s3"})) << "a peek takes nothing";
+  Result<Messages> none = queue_->Peek("missing_queue", 10);
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_P(QueueContractTest, TakeReturnsAtMostMaxAndLeavesTheRestForTheNextTake) {
   Produce({"a", "b", "c", "d", "e"});
   EXPECT_EQ(Take(2), (Messages{"a", "b"}));

@@ -105,6 +105,38 @@ TEST_F(ModelCommandTest, RegisterListShowPromoteRollback) {
   EXPECT_THAT(out, HasSubstr("nothing to roll back to"));
 }
 
+TEST_F(ModelCommandTest, ShadowPutsAVersionBesideTheLiveOneAndOffEndsIt) {
+  std::string out;
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(RegisterDemo({}, &out), 0) << out;
+  ASSERT_EQ(Model({"promote", "fraud", "v1"}, &out), 0) << out;
+  ASSERT_EQ(Model({"shadow", "fraud"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("name the VERSION"));
+  ASSERT_EQ(Model({"shadow", "fraud", "v1"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("is live"));
+  ASSERT_EQ(Model({"shadow", "fraud", "v2", "--off"}, &out), 2) << "a version or --off: " << out;
+
+  ASSERT_EQ(Model({"shadow", "fraud", "v2", "--note", "candidate"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("fraud v2 is in shadow beside the live v1"));
+  ASSERT_EQ(Model({"list"}, &out), 0) << out;
+  EXPECT_THAT(out, ::testing::ContainsRegex("fraud +3 +v1 +v2"));
+  ASSERT_EQ(Model({"list", "fraud"}, &out), 0) << out;
+  EXPECT_THAT(out, ::testing::ContainsRegex("v1 +live +xgboost"));
+  EXPECT_THAT(out, ::testing::ContainsRegex("v2 +shadow +xgboost"));
+  ASSERT_EQ(Model({"show", "fraud"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("in shadow:     v2"));
+  EXPECT_THAT(out, HasSubstr("shadow v2 by"));
+  EXPECT_THAT(out, HasSubstr("(live v1)  \"candidate\""));
+  ASSERT_EQ(Model({"show", "fraud", "v2"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("version:       v2 (in shadow beside the live one)"));
+
+  ASSERT_EQ(Model({"shadow", "fraud", "--off"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("fraud v2 is no longer in shadow"));
+  ASSERT_EQ(Model({"shadow", "fraud", "--off"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("no version in shadow"));
+  ASSERT_EQ(Model({"show", "fraud"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("in shadow:     none"));
+}
+
 TEST_F(ModelCommandTest, PromoteRefusesUnlessForced) {
   std::string out;
   const std::string three = Write("three.yaml",

@@ -54,8 +54,8 @@ std::string Summary(const Topology& t) {
   std::ostringstream out;
   out << "queue.kind " << static_cast<int>(t.queue.kind) << "\nredis " << t.queue.redis.host << " "
       << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms
-      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter
-      << "\nstream " << t.queue.group << " " << t.queue.stream_field << " "
+      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << " "
+      << t.queue.shadow << "\nstream " << t.queue.group << " " << t.queue.stream_field << " "
       << t.queue.inflight_timeout_ms << "\nhttp-mq " << t.queue.url << " [" << t.queue.journal_dir << "] "
       << t.queue.pull_wait_ms << " " << t.queue.http_timeout_ms << " " << t.queue.push_retry_ms << "\nbridge " << t.bridge.batch_size << " "
       << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " " << t.bridge.max_message_bytes
@@ -153,6 +153,7 @@ queue:
   input: in
   output: out
   dead_letter: dead
+  shadow: shadowed
   group: scorers
   stream_field: payload
   inflight_timeout_ms: 45000
@@ -193,6 +194,7 @@ logging: {level: debug}
   EXPECT_EQ(t.queue.input, "in");
   EXPECT_EQ(t.queue.output, "out");
   EXPECT_EQ(t.queue.dead_letter, "dead");
+  EXPECT_EQ(t.queue.shadow, "shadowed");
   EXPECT_EQ(t.queue.group, "scorers");
   EXPECT_EQ(t.queue.stream_field, "payload");
   EXPECT_EQ(t.queue.inflight_timeout_ms, 45000);
@@ -425,7 +427,7 @@ INSTANTIATE_TEST_SUITE_P(
              std::string("t.yaml:1:1: quue: unknown key; allowed: ") + kSections},
         Case{"Queue", "queue:\n  kidn: x\n",
              "t.yaml:2:3: queue.kidn: unknown key; allowed: kind, redis, input, output, "
-             "dead_letter, group, stream_field, inflight_timeout_ms, url, journal_dir, pull_wait_ms, "
+             "dead_letter, shadow, group, stream_field, inflight_timeout_ms, url, journal_dir, pull_wait_ms, "
              "http_timeout_ms, push_retry_ms"},
         Case{"Redis", "queue:\n  redis:\n    prot: 1\n",
              "t.yaml:3:5: queue.redis.prot: unknown key; allowed: host, port, db, "
@@ -456,7 +458,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(LoadTopology, SectionThatIsAScalarIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue: redis\n")),
             "t.yaml:1:8: queue: 'redis' is not a map; allowed: a map of kind, redis, input, "
-            "output, dead_letter, group, stream_field, inflight_timeout_ms, url, journal_dir, "
+            "output, dead_letter, shadow, group, stream_field, inflight_timeout_ms, url, journal_dir, "
             "pull_wait_ms, http_timeout_ms, push_retry_ms");
 }
 
@@ -710,7 +712,7 @@ INSTANTIATE_TEST_SUITE_P(
 // --- Strings ------------------------------------------------------------
 
 constexpr char kQueueNames[] =
-    "three different names for queue.input, queue.output and queue.dead_letter";
+    "four different names for queue.input, queue.output, queue.dead_letter and queue.shadow";
 
 TEST(LoadTopology, EmptyQueueNameIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: \"\"\n")),
@@ -733,6 +735,13 @@ TEST(LoadTopology, DeadLetterEqualToInputIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  dead_letter: transactions_queue\n")),
             std::string("t.yaml:2:16: queue.dead_letter: 'transactions_queue' is also "
                         "queue.input ('transactions_queue'); allowed: ") +
+                kQueueNames);
+}
+
+TEST(LoadTopology, ShadowEqualToOutputIsRejected) {
+  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  shadow: results_queue\n")),
+            std::string("t.yaml:2:11: queue.shadow: 'results_queue' is also "
+                        "queue.output ('results_queue'); allowed: ") +
                 kQueueNames);
 }
 

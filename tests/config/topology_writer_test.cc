@@ -40,7 +40,8 @@ std::string Describe(const Topology& t) {
   out << "queue.kind " << static_cast<int>(t.queue.kind) << "\nredis " << t.queue.redis.host << " "
       << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms << " ["
       << t.queue.redis.user << "] [" << t.queue.redis.password_file << "] [" << t.queue.redis.password_env << "]"
-      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << "\nstream ["
+      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << " " << t.queue.shadow
+      << "\nstream ["
       << t.queue.group << "] [" << t.queue.stream_field << "] " << t.queue.inflight_timeout_ms << "\nhttp-mq ["
       << t.queue.url << "] [" << t.queue.journal_dir << "] " << t.queue.pull_wait_ms << " "
       << t.queue.http_timeout_ms << " " << t.queue.push_retry_ms << "\nbridge "
@@ -90,6 +91,7 @@ Topology EveryFieldChanged() {
   t.queue.input = "in_q";
   t.queue.output = "out_q";
   t.queue.dead_letter = "dead_q";
+  t.queue.shadow = "shadow_q";
   t.queue.group = "scorers-eu";
   t.queue.stream_field = "payload";
   t.queue.inflight_timeout_ms = 1234;

@@ -25,6 +25,7 @@
 #include "proto/codec.h"
 #include "proto/node.h"
 #include "proto/upstream_json.h"
+#include "tests/integration/registry_cluster.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/paced_producer.h"
@@ -42,59 +43,12 @@ using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr int kWatchMs = 200;
 // A switch reaches every worker within this much after the promote returns:
 // the watch interval, the load, and a busy 2-core machine.
 constexpr int64_t kSwitchWindowUs = 3'000'000;
 
-class ModelRolloutTest : public ::testing::Test {
+class ModelRolloutTest : public RegistryClusterTest {
  protected:
-  void SetUp() override {
-    auto created = ClusterHarness::Create(2);
-    ASSERT_TRUE(created.ok()) << created.status().message();
-    h_ = std::move(created.value());
-    registry_ = (h_->dir() / "registry").string();
-    // v1: the demo XGBoost model; v2: a linear model that scores otherwise.
-    const std::string features = ClusterHarness::SourceDir() + "/models/demo/features.yaml";
-    const std::string linear = (h_->dir() / "linear.yaml").string();
-    std::ofstream(linear) << "format: linear\nweights: [0, 0, 0, 0.002]\nbias: -1.5\n";
-    ASSERT_EQ(Model({"register", "fraud", "--version", "v1", "--model",
-                     ClusterHarness::SourceDir() + "/models/demo/model.json", "--features", features}),
-              0);
-    ASSERT_EQ(Model({"register", "fraud", "--version", "v2", "--model", linear, "--features", features}), 0);
-    ASSERT_EQ(Model({"promote", "fraud", "v1"}), 0);
-    ModelConfig& model = h_->topology().model;
-    model = ModelConfig{};
-    model.registry = registry_;
-    model.name = "fraud";
-    model.watch_ms = kWatchMs;
-  }
-
-  // `scorepipe model ARGS --registry <the test's registry>`; its exit code.
-  int Model(std::vector<std::string> args) {
-    args.insert(args.begin(), {ClusterHarness::BinDir() + "/scorepipe", "model"});
-    args.insert(args.begin() + 3, {"--registry", registry_});
-    std::string out;
-    const int code = RunCommand(args, (h_->dir() / "model-command.log").string(), &out);
-    EXPECT_EQ(code, 0) << out;
-    return code;
-  }
-
-  // The scorer of one registry version, to check what the cluster wrote.
-  Scorer VersionScorer(const std::string& version) {
-    const ModelRegistry registry(registry_);
-    auto meta = registry.ReadMeta("fraud", version);
-    EXPECT_TRUE(meta.ok());
-    ModelConfig config;
-    config.path = registry.VersionDir("fraud", version) + "/" + meta->model_file;
-    config.features = registry.VersionDir("fraud", version) + "/features.yaml";
-    config.format = meta->format;
-    config.version = version;
-    auto scorer = LoadScorer(config);
-    EXPECT_TRUE(scorer.ok()) << scorer.status().message();
-    return std::move(scorer.value());
-  }
-
   // Starts the cluster and waits until both workers run v1.
   void StartOnV1() {
     ASSERT_TRUE(h_->StartUp().ok());
@@ -125,8 +79,6 @@ class ModelRolloutTest : public ::testing::Test {
         std::chrono::seconds(15), milliseconds(100));
   }
 
-  std::unique_ptr<ClusterHarness> h_;
-  std::string registry_;
   Result<LinkSecurity> security_ = Status::Error("not started");
   std::unique_ptr<StatusProbe> probe_;
 };

@@ -40,6 +40,9 @@ ResultBatch SampleResultBatch() {
   batch.rejects.push_back({2, "{\"reason\":\"bad\"}"});
   batch.created_at_us = 1'767'268'800'400'000;
   batch.model_name = "fraud";
+  batch.shadow_version = "v3";
+  batch.shadow_results.push_back({1, 0.25, 0, 0.75, ""});
+  batch.shadow_results.push_back({4, 0.0, 0, 0.0, "model rejected the features"});
   return batch;
 }
 
@@ -136,6 +139,26 @@ std::string ResultBatchFrame(int count, const std::function<void(Packer&, int)>&
       "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kResultBatch));
 }
 
+// The fields of a ResultBatch from a worker that predates the shadow fields
+// (9), packed after `fields` (9 or more); `extra` packs the ones after the ninth.
+std::string ResultBatchFrameOf(uint32_t fields, const std::function<void(Packer&)>& extra) {
+  return Frame(
+      [&](Packer& p) {
+        p.pack_array(fields);
+        p.pack_uint64(1);
+        PackStr(p, "lease");
+        PackStr(p, "w");
+        PackStr(p, "m");
+        p.pack_int64(0);
+        p.pack_array(0);
+        p.pack_array(0);
+        p.pack_int64(5);
+        PackStr(p, "fraud");
+        extra(p);
+      },
+      "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kResultBatch));
+}
+
 // Every decoder, as a function returning the error (empty when it decoded).
 std::vector<std::function<Status(std::string_view)>> AllDecoders() {
   return {
@@ -190,25 +213,42 @@ TEST(CodecTest, AResultBatchFromAnOlderWorkerWithoutCreatedAtDecodes) {
   ASSERT_TRUE(older.ok()) << older.status().message();
   EXPECT_EQ(older->created_at_us, 0);
   EXPECT_EQ(older->model_name, "");
-  const std::string ten = Frame(
-      [](Packer& p) {
-        p.pack_array(10);
-        p.pack_uint64(1);
-        PackStr(p, "lease");
-        PackStr(p, "w");
-        PackStr(p, "m");
-        p.pack_int64(0);
-        p.pack_array(0);
-        p.pack_array(0);
-        p.pack_int64(5);
-        PackStr(p, "fraud");
-        p.pack_int64(6);
-      },
-      "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kResultBatch));
-  Result<ResultBatch> too_many = DecodeResultBatch(ten);
+  const std::string twelve = ResultBatchFrameOf(12, [](Packer& p) {
+    PackStr(p, "v2");
+    p.pack_array(0);
+    p.pack_int64(6);
+  });
+  Result<ResultBatch> too_many = DecodeResultBatch(twelve);
   ASSERT_FALSE(too_many.ok());
-  EXPECT_NE(too_many.status().message().find("7 to 9 fields, got 10"), std::string::npos)
+  EXPECT_NE(too_many.status().message().find("7 to 11 fields, got 12"), std::string::npos)
       << too_many.status().message();
+}
+
+TEST(CodecTest, AResultBatchFromAWorkerWithoutShadowFieldsDecodes) {
+  Result<ResultBatch> nine = DecodeResultBatch(ResultBatchFrameOf(9, [](Packer&) {}));
+  ASSERT_TRUE(nine.ok()) << nine.status().message();
+  EXPECT_EQ(nine->model_name, "fraud");
+  EXPECT_EQ(nine->shadow_version, "");
+  EXPECT_TRUE(nine->shadow_results.empty());
+}
+
+TEST(CodecTest, AResultBatchWithoutShadowResultsRoundTrips) {
+  ResultBatch batch = SampleResultBatch();
+  batch.shadow_version.clear();
+  batch.shadow_results.clear();
+  ExpectRoundTrip(batch);
+}
+
+TEST(CodecTest, ABadShadowResultIsRefusedWithItsField) {
+  const std::string frame = ResultBatchFrameOf(11, [](Packer& p) {
+    PackStr(p, "v2");
+    p.pack_array(1);
+    p.pack_int64(7);
+  });
+  Result<ResultBatch> decoded = DecodeResultBatch(frame);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("expected an array of 5 fields"), std::string::npos)
+      << decoded.status().message();
 }
 
 TEST(CodecTest, HeartbeatRoundTrips) { ExpectRoundTrip(SampleHeartbeat()); }

@@ -120,5 +120,58 @@ TEST(FormatOutcomes, RejectPositionsThatDoNotFitAreAnError) {
   EXPECT_FALSE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
 }
 
+// A batch of two results from v1 with v3's scores beside them.
+ResultBatch ShadowBatch() {
+  ResultBatch batch = Batch();
+  batch.model_name = "fraud";
+  batch.model_version = "v1";
+  batch.results.push_back({1, 0.12, 0, 0.88, ""});
+  batch.results.push_back({2, 0.75, 1, 0.75, ""});
+  batch.shadow_version = "v3";
+  batch.shadow_results.push_back({1, 0.2, 0, 0.8, ""});
+  batch.shadow_results.push_back({2, 0.25, 0, 0.75, ""});
+  return batch;
+}
+
+TEST(FormatShadowEntries, OneEntryPerTransactionWithBothScores) {
+  std::vector<std::string> entries = {"earlier"};
+  EXPECT_EQ(FormatShadowEntries(ShadowBatch(), &entries), 2u);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0], "earlier") << "appends";
+  EXPECT_EQ(entries[1],
+            "{\"transaction_id\":1,\"timestamp\":\"2026-01-01T12:00:00.123Z\",\"model\":\"fraud\","
+            "\"live_version\":\"v1\",\"live_probability\":0.12,\"live_is_fraudulent\":0,"
+            "\"shadow_version\":\"v3\",\"shadow_probability\":0.2,\"shadow_is_fraudulent\":0}");
+  EXPECT_NE(entries[2].find("\"live_is_fraudulent\":1,"), std::string::npos) << entries[2];
+}
+
+TEST(FormatShadowEntries, NothingWithoutShadowResults) {
+  ResultBatch batch = ShadowBatch();
+  batch.shadow_results.clear();
+  std::vector<std::string> entries;
+  EXPECT_EQ(FormatShadowEntries(batch, &entries), 0u);
+  EXPECT_TRUE(entries.empty());
+}
+
+TEST(FormatShadowEntries, NothingWhenTheShadowResultsDoNotPairUp) {
+  ResultBatch shorter = ShadowBatch();
+  shorter.shadow_results.pop_back();
+  ResultBatch other_ids = ShadowBatch();
+  other_ids.shadow_results[1].transaction_id = 9;
+  std::vector<std::string> entries;
+  EXPECT_EQ(FormatShadowEntries(shorter, &entries), 0u);
+  EXPECT_EQ(FormatShadowEntries(other_ids, &entries), 0u);
+  EXPECT_TRUE(entries.empty());
+}
+
+TEST(FormatShadowEntries, ATransactionEitherVersionFailedOnIsLeftOut) {
+  ResultBatch batch = ShadowBatch();
+  batch.results[0].error = "model failed: boom";
+  batch.shadow_results[1].error = "model failed: boom";
+  std::vector<std::string> entries;
+  EXPECT_EQ(FormatShadowEntries(batch, &entries), 0u);
+  EXPECT_TRUE(entries.empty());
+}
+
 }  // namespace
 }  // namespace scorepipe

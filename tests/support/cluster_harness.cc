@@ -32,7 +32,8 @@ Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(const ClusterOpti
   if (!loaded.ok()) return loaded.status();
   if (options.queue_kind == QueueKind::kHttpMq) {
     HttpMqStandInOptions stand_in;
-    stand_in.queues = {loaded->queue.input, loaded->queue.output, loaded->queue.dead_letter};
+    stand_in.queues = {loaded->queue.input, loaded->queue.output, loaded->queue.dead_letter,
+                       loaded->queue.shadow};
     stand_in.pull_wait = options.http_pull_wait;
     auto started = HttpMqStandIn::Start(stand_in);
     if (!started.ok()) return started.status();

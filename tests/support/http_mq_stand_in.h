@@ -42,7 +42,8 @@ class Server;
 namespace scorepipe::testing {
 
 struct HttpMqStandInOptions {
-  std::vector<std::string> queues = {"transactions_queue", "results_queue", "transactions_dead"};
+  std::vector<std::string> queues = {"transactions_queue", "results_queue", "transactions_dead",
+                                     "results_shadow"};
   // How long a pull-n waits on an empty queue (the upstream: 30 s).
   std::chrono::milliseconds pull_wait{30000};
   int port = 0;  // 0: a free one

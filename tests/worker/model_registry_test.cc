@@ -188,6 +188,93 @@ TEST_F(ModelRegistryTest, PromoteAndRollbackWalkTheChain) {
   EXPECT_EQ((*history)[6].note, "v3 flags too much");
 }
 
+// Records with only an action and a version, for the replay rules.
+std::vector<HistoryRecord> Records(const std::vector<std::pair<HistoryAction, std::string>>& steps) {
+  std::vector<HistoryRecord> history;
+  for (const auto& [action, version] : steps) {
+    HistoryRecord record;
+    record.action = action;
+    record.version = version;
+    history.push_back(record);
+  }
+  return history;
+}
+
+TEST(ReplayShadowVersionTest, TheLastShadowHoldsUntilUnshadowedOrPutLive) {
+  using A = HistoryAction;
+  EXPECT_EQ(ReplayShadowVersion({}), std::nullopt);
+  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}})), "v2");
+  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kShadow, "v3"}})), "v3");
+  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kUnshadow, "v2"}})),
+            std::nullopt);
+  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kPromote, "v2"}})),
+            std::nullopt)
+      << "its promotion ends its shadowing";
+  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"},
+                                         {A::kShadow, "v2"},
+                                         {A::kPromote, "v2"},
+                                         {A::kRollback, "v1"}})),
+            std::nullopt)
+      << "a roll-back does not put it back in shadow";
+  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kPromote, "v3"}})), "v2")
+      << "another version's promotion leaves it in shadow";
+  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"},
+                                         {A::kPromote, "v2"},
+                                         {A::kShadow, "v1"},
+                                         {A::kRollback, "v1"}})),
+            std::nullopt)
+      << "a roll-back that puts it live ends its shadowing";
+  EXPECT_EQ(ReplayLiveVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kUnshadow, "v2"}})), "v1")
+      << "shadow records do not move the live version";
+}
+
+TEST_F(ModelRegistryTest, ShadowAndUnshadowAreRecordedAndReplayed) {
+  for (const char* v : {"v1", "v2", "v3"}) ASSERT_TRUE(RegisterDemo(v).ok());
+  Result<HistoryRecord> no_live = registry_.Shadow("fraud", "v2", "");
+  ASSERT_FALSE(no_live.ok());
+  EXPECT_THAT(no_live.status().message(), HasSubstr("no live version"));
+  ASSERT_TRUE(Promote("v1").ok());
+  EXPECT_THAT(registry_.Shadow("fraud", "v1", "").status().message(), HasSubstr("is live"));
+  EXPECT_THAT(registry_.Shadow("fraud", "v9", "").status().message(), HasSubstr("v9"));
+  EXPECT_THAT(registry_.Unshadow("fraud", "").status().message(), HasSubstr("no version in shadow"));
+
+  Result<HistoryRecord> shadow = registry_.Shadow("fraud", "v2", "try v2");
+  ASSERT_TRUE(shadow.ok()) << shadow.status().message();
+  EXPECT_EQ(shadow->action, HistoryAction::kShadow);
+  EXPECT_EQ(shadow->from, "v1");
+  EXPECT_EQ(*registry_.ShadowVersion("fraud"), "v2");
+  EXPECT_EQ(Live(), "v1");
+  EXPECT_THAT(registry_.Shadow("fraud", "v2", "").status().message(), HasSubstr("already in shadow"));
+  ASSERT_TRUE(registry_.Shadow("fraud", "v3", "").ok());
+  EXPECT_EQ(*registry_.ShadowVersion("fraud"), "v3");
+
+  Result<HistoryRecord> off = registry_.Unshadow("fraud", "enough");
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_EQ(off->version, "v3");
+  EXPECT_EQ(*registry_.ShadowVersion("fraud"), std::nullopt);
+
+  ASSERT_TRUE(registry_.Shadow("fraud", "v2", "").ok());
+  ASSERT_TRUE(Promote("v2").ok());
+  EXPECT_EQ(*registry_.ShadowVersion("fraud"), std::nullopt) << "promoted: no longer in shadow";
+  Result<std::vector<HistoryRecord>> history = registry_.History("fraud");
+  ASSERT_TRUE(history.ok()) << history.status().message();
+  std::vector<std::string> actions;
+  for (const HistoryRecord& r : *history) actions.push_back(std::string(HistoryActionName(r.action)) + " " + r.version);
+  EXPECT_THAT(actions, ElementsAre("register v1", "register v2", "register v3", "promote v1", "shadow v2",
+                                   "shadow v3", "unshadow v3", "shadow v2", "promote v2"));
+}
+
+TEST_F(ModelRegistryTest, ShadowRefusesAVersionThatDoesNotLoad) {
+  ASSERT_TRUE(RegisterDemo("v1").ok());
+  ASSERT_TRUE(RegisterDemo("three", "", ThreeFeatures()).ok());
+  ASSERT_TRUE(Promote("v1").ok());
+  Result<HistoryRecord> refused = registry_.Shadow("fraud", "three", "");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("refusing to shadow fraud three"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("does not load with its features"));
+  EXPECT_EQ(*registry_.ShadowVersion("fraud"), std::nullopt);
+}
+
 TEST_F(ModelRegistryTest, HistoryIsAppendOnly) {
   ASSERT_TRUE(RegisterDemo("v1").ok());
   ASSERT_TRUE(RegisterDemo("v2").ok());

@@ -147,5 +147,37 @@ TEST_F(ModelWatcherTest, AVersionThatDoesNotLoadIsReportedAndTheOldOneKept) {
   EXPECT_FALSE(watcher.TakeLoaded().has_value());
 }
 
+TEST_F(ModelWatcherTest, FollowsTheVersionInShadowUntilItEnds) {
+  Register("v1", testing::DemoDir() + "/model.json");
+  Register("v2", LinearModel());
+  Promote("v1");
+  ModelWatcher watcher(config_, "v1", nullptr);
+  watcher.Start();
+  ASSERT_TRUE(registry_.Shadow("fraud", "v2", "").ok());
+  std::optional<ModelWatcher::ShadowChange> change;
+  ASSERT_TRUE(WaitUntil([&] { return (change = watcher.TakeShadowChange()).has_value(); }, kWait))
+      << "v2 was never offered in shadow";
+  ASSERT_TRUE(change->model.has_value());
+  EXPECT_EQ(change->model->scorer.model().version(), "v2");
+  EXPECT_EQ(change->model->config.format, ModelFormat::kLinear);
+  EXPECT_FALSE(watcher.TakeLoaded().has_value()) << "the live version did not change";
+
+  ASSERT_TRUE(registry_.Unshadow("fraud", "").ok());
+  change.reset();
+  ASSERT_TRUE(WaitUntil([&] { return (change = watcher.TakeShadowChange()).has_value(); }, kWait))
+      << "the end of the shadowing was never offered";
+  EXPECT_FALSE(change->model.has_value());
+
+  // Promoting the version in shadow ends its shadowing and puts it live.
+  ASSERT_TRUE(registry_.Shadow("fraud", "v2", "").ok());
+  ASSERT_TRUE(WaitUntil([&] { return (change = watcher.TakeShadowChange()).has_value(); }, kWait));
+  ASSERT_TRUE(change->model.has_value());
+  Promote("v2");
+  std::optional<LoadedModel> v2 = WaitForLoaded(watcher);
+  ASSERT_TRUE(v2.has_value());
+  ASSERT_TRUE(WaitUntil([&] { return (change = watcher.TakeShadowChange()).has_value(); }, kWait));
+  EXPECT_FALSE(change->model.has_value());
+}
+
 }  // namespace
 }  // namespace scorepipe
