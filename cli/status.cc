@@ -79,6 +79,7 @@ const std::vector<Field<WorkerSnapshot>>& WorkerFields() {
       {"model", &W::model, true},
       {"model_version", &W::model_version, true},
       {"model_error", &W::model_error, true},
+      {"shadow_version", &W::shadow_version, true},
   };
   return fields;
 }
@@ -274,6 +275,7 @@ std::string FormatStatusTable(const StatusReport& report) {
   std::string failures;
   for (const WorkerSnapshot& w : report.snapshot->workers) {
     std::string model = Printable(w.model, 40) + (w.model.empty() ? "" : " ") + Printable(w.model_version, 40);
+    if (!w.shadow_version.empty()) model += " +shadow " + Printable(w.shadow_version, 40);
     if (!w.model_error.empty()) {
       model += " (!)";
       failures += "(!) " + Printable(w.id) + " keeps " + Printable(w.model_version, 40) +

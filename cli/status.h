@@ -63,6 +63,7 @@ struct WorkerSnapshot {
   std::string model;
   std::string model_version;
   std::string model_error;
+  std::string shadow_version;  // the version it scores in shadow (empty: none)
 };
 
 struct StatusSnapshot {

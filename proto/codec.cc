@@ -19,7 +19,7 @@ constexpr uint32_t kResultBatchFields = 11;
 // fields), or the shadow fields (9).
 constexpr uint32_t kResultBatchFieldsBefore = 7;
 constexpr uint32_t kScoreResultFields = 5;
-constexpr uint32_t kHeartbeatFields = 13;
+constexpr uint32_t kHeartbeatFields = 14;
 // A Heartbeat from a worker that predates the model fields.
 constexpr uint32_t kHeartbeatFieldsBefore = 10;
 constexpr uint32_t kWorkerReadyFields = 6;
@@ -123,6 +123,7 @@ void PackBody(Packer& p, const Heartbeat& heartbeat) {
   PackString(p, heartbeat.model_name);
   PackString(p, heartbeat.model_version);
   PackString(p, heartbeat.model_error);
+  PackString(p, heartbeat.shadow_version);
 }
 
 void PackBody(Packer& p, const WorkerReady& ready) {
@@ -592,6 +593,7 @@ Status DecodeBody(const msgpack::object& body, Heartbeat* heartbeat) {
   if (r.HasMore()) r.Read("model_name", &heartbeat->model_name);
   if (r.HasMore()) r.Read("model_version", &heartbeat->model_version);
   if (r.HasMore()) r.Read("model_error", &heartbeat->model_error);
+  if (r.HasMore()) r.Read("shadow_version", &heartbeat->shadow_version);
   return r.status();
 }
 
@@ -693,7 +695,8 @@ std::string Encode(const ResultBatch& batch) {
 std::string Encode(const Heartbeat& heartbeat) {
   return EncodeFrame(MessageKind::kHeartbeat,
                      96 + heartbeat.sender.size() + heartbeat.host.size() + heartbeat.model_name.size() +
-                         heartbeat.model_version.size() + heartbeat.model_error.size(),
+                         heartbeat.model_version.size() + heartbeat.model_error.size() +
+                         heartbeat.shadow_version.size(),
                      heartbeat);
 }
 

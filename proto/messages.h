@@ -115,6 +115,7 @@ struct Heartbeat {
   std::string model_name;
   std::string model_version;
   std::string model_error;
+  std::string shadow_version;  // the version it scores in shadow; empty: none
 
   bool operator==(const Heartbeat&) const = default;
 };

@@ -119,6 +119,7 @@ bool Dispatcher::OnHeartbeat(const std::string& routing_id, const Heartbeat& hea
   w.model_name = heartbeat.model_name;
   w.model_version = heartbeat.model_version;
   w.model_error = heartbeat.model_error;
+  w.shadow_version = heartbeat.shadow_version;
   w.last_heartbeat = now;
   w.last_seen = now;
   return true;

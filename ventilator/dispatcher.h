@@ -61,6 +61,7 @@ struct WorkerView {
   std::string model_name;              // from its last heartbeat: the model it runs
   std::string model_version;
   std::string model_error;             // why the live version did not load; empty: none failed
+  std::string shadow_version;          // the version it scores in shadow; empty: none
 };
 
 struct DispatcherStats {

@@ -111,6 +111,7 @@ std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, in
     AppendField(&out, "model", w.model_name);
     AppendField(&out, "model_version", w.model_version);
     AppendField(&out, "model_error", w.model_error);
+    AppendField(&out, "shadow_version", w.shadow_version);
     CloseObject(&out);
     out.push_back(',');
   }

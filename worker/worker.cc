@@ -170,6 +170,10 @@ void Worker::SwitchShadow(ModelWatcher::ShadowChange change) {
     shadow_.reset();
   }
   const std::string to = shadow_ ? shadow_->model().version() : std::string();
+  {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    running_shadow_ = to;
+  }
   metrics_.ShadowChanged(topology_.model.name, to);
   spdlog::info("model {}: in shadow from the next batch: {} (was {})", topology_.model.name,
                to.empty() ? std::string("none") : to, from);
@@ -198,6 +202,11 @@ void Worker::ScoreShadow(const std::vector<Transaction>& transactions, uint64_t 
 std::string Worker::RunningVersion() const {
   std::lock_guard<std::mutex> lock(model_mu_);
   return running_version_;
+}
+
+std::string Worker::RunningShadow() const {
+  std::lock_guard<std::mutex> lock(model_mu_);
+  return running_shadow_;
 }
 
 void Worker::HeartbeatLoop() {
@@ -246,6 +255,7 @@ void Worker::HeartbeatLoop() {
       beat.sent_at_us = NowUnixMicros();
       beat.model_version = RunningVersion();
       beat.model_error = watcher_ ? watcher_->LastError() : std::string();
+      beat.shadow_version = RunningShadow();
       const std::string encoded = Encode(beat);
       socket.send(zmq::buffer(encoded), zmq::send_flags::dontwait);
       next_send = now + interval;

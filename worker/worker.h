@@ -98,8 +98,10 @@ class Worker {
   void HeartbeatLoop();
   // Scores with `next` from the next batch on.
   void SwitchModel(LoadedModel next);
-  // The running version, for the heartbeat thread.
+  // The running version and the one in shadow (empty: none), for the
+  // heartbeat thread.
   std::string RunningVersion() const;
+  std::string RunningShadow() const;
   // Scores beside the live version with `change`'s model from the next batch
   // on (none: stops).
   void SwitchShadow(ModelWatcher::ShadowChange change);
@@ -134,6 +136,7 @@ class Worker {
   std::unique_ptr<ModelWatcher> watcher_;  // a registry model; lives while Run() does
   mutable std::mutex model_mu_;
   std::string running_version_;  // scorer_'s version, guarded by model_mu_
+  std::string running_shadow_;   // shadow_'s version or empty, guarded by model_mu_
 };
 
 // "<host>-<pid>": unique per worker process in a cluster.

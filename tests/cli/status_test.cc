@@ -185,6 +185,12 @@ TEST(StatusTable, OneAlignedRowPerWorker) {
             "gpu-box-worker-17  gpu-box    77  draining  -         1,540 ms ago          1  1,234,567       0\n");
 }
 
+TEST(StatusTable, ShowsTheVersionInShadowBesideTheLiveOne) {
+  StatusReport report = GoodReport();
+  report.snapshot->workers[0].shadow_version = "v4";
+  EXPECT_THAT(FormatStatusTable(report), HasSubstr("fraud v3 +shadow v4 "));
+}
+
 TEST(StatusTable, SaysWhichWorkerKeptItsVersionAndWhy) {
   StatusReport report = GoodReport();
   report.snapshot->workers[0].model_error = "version v4: model.json: not an XGBoost model";

@@ -61,6 +61,7 @@ Heartbeat SampleHeartbeat() {
   heartbeat.model_name = "fraud";
   heartbeat.model_version = "v3";
   heartbeat.model_error = "v4: model.json: not an XGBoost model";
+  heartbeat.shadow_version = "v5";
   return heartbeat;
 }
 

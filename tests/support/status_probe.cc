@@ -37,6 +37,7 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json) {
     std::string_view state;
     std::string_view model_version;
     std::string_view model_error;
+    std::string_view shadow_version;
     if (w["id"].get_string().get(id) != simdjson::SUCCESS ||
         w["host"].get_string().get(host) != simdjson::SUCCESS ||
         w["state"].get_string().get(state) != simdjson::SUCCESS ||
@@ -46,7 +47,8 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json) {
         w["batches_scored"].get_int64().get(s.batches_scored) != simdjson::SUCCESS ||
         w["transactions_scored"].get_int64().get(s.transactions_scored) != simdjson::SUCCESS ||
         w["model_version"].get_string().get(model_version) != simdjson::SUCCESS ||
-        w["model_error"].get_string().get(model_error) != simdjson::SUCCESS) {
+        w["model_error"].get_string().get(model_error) != simdjson::SUCCESS ||
+        w["shadow_version"].get_string().get(shadow_version) != simdjson::SUCCESS) {
       return Status::Error("a worker entry lacks a field: " + json);
     }
     s.id = id;
@@ -54,6 +56,7 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json) {
     s.state = state;
     s.model_version = model_version;
     s.model_error = model_error;
+    s.shadow_version = shadow_version;
     status.workers.push_back(std::move(s));
   }
   return status;

@@ -30,6 +30,7 @@ struct WorkerStatus {
   int64_t transactions_scored = 0;  // as of its last heartbeat
   std::string model_version;        // as of its last heartbeat
   std::string model_error;          // why the live version did not load; empty: none failed
+  std::string shadow_version;       // the version it scores in shadow; empty: none
 };
 
 struct ClusterStatus {
