@@ -52,35 +52,20 @@ class ModelRolloutTest : public RegistryClusterTest {
   // Starts the cluster and waits until both workers run v1.
   void StartOnV1() {
     ASSERT_TRUE(h_->StartUp().ok());
-    security_ = h_->security();
-    ASSERT_TRUE(security_.ok());
-    probe_ = std::make_unique<StatusProbe>(h_->topology().ventilator.status.connect, security_.value());
     ClusterStatus status;
-    ASSERT_TRUE(WaitForStatus(*probe_, "v1", "", &status)) << h_->LogTail("worker-1");
+    ASSERT_TRUE(WaitForStatus("v1", "", &status)) << h_->LogTail("worker-1");
   }
 
   // Waits until the status shows both workers on `version`, with a
   // model_error that contains `error_part` (or none, when it is empty).
-  bool WaitForStatus(StatusProbe& probe, const std::string& version, const std::string& error_part,
-                     ClusterStatus* last) {
-    return WaitUntil(
-        [&] {
-          auto status = probe.Query();
-          if (!status.ok()) return false;
-          *last = status.value();
-          if (last->workers.size() != 2) return false;
-          for (const WorkerStatus& w : last->workers) {
-            if (w.model_version != version) return false;
-            if (error_part.empty() != w.model_error.empty()) return false;
-            if (w.model_error.find(error_part) == std::string::npos) return false;
-          }
-          return true;
+  bool WaitForStatus(const std::string& version, const std::string& error_part, ClusterStatus* last) {
+    return WaitForEveryWorker(
+        [&](const WorkerStatus& w) {
+          return w.model_version == version && error_part.empty() == w.model_error.empty() &&
+                 w.model_error.find(error_part) != std::string::npos;
         },
-        std::chrono::seconds(15), milliseconds(100));
+        last);
   }
-
-  Result<LinkSecurity> security_ = Status::Error("not started");
-  std::unique_ptr<StatusProbe> probe_;
 };
 
 // One batch as the sink's live feed shows it.
@@ -92,7 +77,6 @@ struct FedBatch {
 
 TEST_F(ModelRolloutTest, PromoteAndRollbackMidStreamLoseNothingAndEachResultNamesItsVersion) {
   ASSERT_NO_FATAL_FAILURE(StartOnV1());
-  StatusProbe& probe = *probe_;
   ClusterStatus status;
 
   // The live feed: which worker scored each batch, with which version.
@@ -100,7 +84,9 @@ TEST_F(ModelRolloutTest, PromoteAndRollbackMidStreamLoseNothingAndEachResultName
   zmq::socket_t feed(context, zmq::socket_type::sub);
   feed.set(zmq::sockopt::subscribe, "");
   feed.set(zmq::sockopt::rcvhwm, 100000);
-  ASSERT_TRUE(security_->Client(feed).ok());
+  auto security = h_->security();
+  ASSERT_TRUE(security.ok());
+  ASSERT_TRUE(security->Client(feed).ok());
   feed.connect(h_->topology().sink.publish.connect);
   std::vector<FedBatch> fed;
   auto read_feed = [&](milliseconds for_how_long) {
@@ -124,11 +110,11 @@ TEST_F(ModelRolloutTest, PromoteAndRollbackMidStreamLoseNothingAndEachResultName
   read_feed(milliseconds(4000));
   const int64_t promoted_us = NowUnixMicros();
   ASSERT_EQ(Model({"promote", "fraud", "v2", "--note", "roll-out test"}), 0);
-  ASSERT_TRUE(WaitForStatus(probe, "v2", "", &status)) << h_->LogTail("worker-1");
+  ASSERT_TRUE(WaitForStatus("v2", "", &status)) << h_->LogTail("worker-1");
   read_feed(milliseconds(4000) - milliseconds((NowUnixMicros() - promoted_us) / 1000));
   const int64_t rolled_back_us = NowUnixMicros();
   ASSERT_EQ(Model({"rollback", "fraud"}), 0);
-  ASSERT_TRUE(WaitForStatus(probe, "v1", "", &status)) << h_->LogTail("worker-1");
+  ASSERT_TRUE(WaitForStatus("v1", "", &status)) << h_->LogTail("worker-1");
   while (!producer.done()) read_feed(milliseconds(200));
   ASSERT_TRUE(producer.Join().ok());
   const auto settle_until = Clock::now() + std::chrono::seconds(60);
@@ -224,11 +210,10 @@ TEST_F(ModelRolloutTest, AVersionThatDoesNotLoadLeavesEveryWorkerOnItsVersionAnd
                    ClusterHarness::SourceDir() + "/models/demo/features.yaml"}),
             0);
   ASSERT_NO_FATAL_FAILURE(StartOnV1());
-  StatusProbe& probe = *probe_;
   ClusterStatus status;
 
   ASSERT_EQ(Model({"promote", "fraud", "v3", "--force"}), 0);
-  ASSERT_TRUE(WaitForStatus(probe, "v1", "version v3", &status)) << h_->LogTail("worker-1");
+  ASSERT_TRUE(WaitForStatus("v1", "version v3", &status)) << h_->LogTail("worker-1");
   EXPECT_THAT(status.workers[0].model_error, HasSubstr("not a valid XGBoost model"));
   EXPECT_THAT(h_->ReadLog("worker-1"), HasSubstr("model fraud: keeping version v1: version v3"));
   const int port = MetricsPortFromLog(h_->ReadLog("worker-1"));
@@ -253,7 +238,7 @@ TEST_F(ModelRolloutTest, AVersionThatDoesNotLoadLeavesEveryWorkerOnItsVersionAnd
 
   // Rolled back: v1 is live again, and the failure is over.
   ASSERT_EQ(Model({"rollback", "fraud"}), 0);
-  ASSERT_TRUE(WaitForStatus(probe, "v1", "", &status)) << h_->LogTail("worker-1");
+  ASSERT_TRUE(WaitForStatus("v1", "", &status)) << h_->LogTail("worker-1");
 }
 
 }  // namespace

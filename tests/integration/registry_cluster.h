@@ -9,7 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -17,6 +20,8 @@
 
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
+#include "tests/support/status_probe.h"
+#include "tests/support/wait.h"
 #include "worker/model.h"
 #include "worker/model_registry.h"
 
@@ -60,21 +65,38 @@ class RegistryClusterTest : public ::testing::Test {
 
   // The scorer of one registry version, to check what the cluster wrote.
   Scorer VersionScorer(const std::string& version) {
-    const ModelRegistry registry(registry_);
-    auto meta = registry.ReadMeta("fraud", version);
-    EXPECT_TRUE(meta.ok());
-    ModelConfig config;
-    config.path = registry.VersionDir("fraud", version) + "/" + meta->model_file;
-    config.features = registry.VersionDir("fraud", version) + "/features.yaml";
-    config.format = meta->format;
-    config.version = version;
-    auto scorer = LoadScorer(config);
+    auto config = ModelRegistry(registry_).VersionConfig("fraud", version);
+    EXPECT_TRUE(config.ok()) << config.status().message();
+    auto scorer = LoadScorer(config.value());
     EXPECT_TRUE(scorer.ok()) << scorer.status().message();
     return std::move(scorer.value());
   }
 
+  // Waits until the ventilator's status (`scorepipe status`) lists both
+  // workers and each satisfies `ok`; *last, when given, is the last status
+  // seen. The cluster must be started.
+  bool WaitForEveryWorker(const std::function<bool(const WorkerStatus&)>& ok, ClusterStatus* last = nullptr) {
+    if (!probe_) {
+      auto security = h_->security();
+      if (!security.ok()) return false;
+      probe_ = std::make_unique<StatusProbe>(h_->topology().ventilator.status.connect, security.value());
+    }
+    ClusterStatus seen;
+    const bool reached = WaitUntil(
+        [&] {
+          auto status = probe_->Query();
+          if (!status.ok()) return false;
+          seen = status.value();
+          return seen.workers.size() == 2 && std::all_of(seen.workers.begin(), seen.workers.end(), ok);
+        },
+        std::chrono::seconds(15), std::chrono::milliseconds(100));
+    if (last != nullptr) *last = seen;
+    return reached;
+  }
+
   std::unique_ptr<ClusterHarness> h_;
   std::string registry_;
+  std::unique_ptr<StatusProbe> probe_;  // made by the first WaitForEveryWorker
 };
 
 }  // namespace scorepipe::testing

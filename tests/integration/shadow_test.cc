@@ -7,7 +7,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -101,17 +100,8 @@ TEST_F(ShadowTest, TheVersionInShadowScoresBesideTheLiveOneWithoutTouchingTheRes
   ASSERT_TRUE(WaitForWorkers([](const std::string& m) { return SampleValue(m, kShadowInfo) == 1.0; }))
       << h_->LogTail("worker-1");
   // The status says so too, per worker, once their next heartbeats are in.
-  auto security = h_->security();
-  ASSERT_TRUE(security.ok());
-  StatusProbe probe(h_->topology().ventilator.status.connect, security.value());
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        auto status = probe.Query();
-        return status.ok() && status->workers.size() == 2 &&
-               std::all_of(status->workers.begin(), status->workers.end(),
-                           [](const WorkerStatus& w) { return w.shadow_version == "v2" && w.model_version == "v1"; });
-      },
-      std::chrono::seconds(15), std::chrono::milliseconds(100)));
+  ASSERT_TRUE(WaitForEveryWorker(
+      [](const WorkerStatus& w) { return w.shadow_version == "v2" && w.model_version == "v1"; }));
 
   constexpr size_t kTotal = 3000;
   const SyntheticInput input = MakeSyntheticInput(kTotal, 1, 11);
