@@ -116,7 +116,7 @@ void ModelWatcher::Check() {
       last_error_.clear();  // a roll-back to the running version ends a failed roll-out
       return;
     }
-    if (version == failed_version_ && now - failed_at_ < kRetryFailedAfter) return;
+    if (failed_.HoldsBack(version, now)) return;
   }
   Status failure = resolved.status();
   std::optional<Scorer> scorer;
@@ -135,12 +135,11 @@ void ModelWatcher::Check() {
     if (scorer) {
       loaded_.emplace(LoadedModel{std::move(resolved.value()), std::move(*scorer)});
       running_version_ = version;
-      failed_version_.clear();
+      failed_ = {};
       last_error_.clear();
       return;
     }
-    failed_version_ = version;
-    failed_at_ = now;
+    failed_ = {version, now};
     last_error_ = failure.message();
     keeping = running_version_;
   }
@@ -162,20 +161,19 @@ void ModelWatcher::CheckShadow() {
       shadow_change_.emplace();
       return;
     }
-    if (version == failed_shadow_ && now - failed_shadow_at_ < kRetryFailedAfter) return;
+    if (failed_shadow_.HoldsBack(version, now)) return;
   }
   spdlog::info("model {}: version {} is in shadow; loading it beside the scoring", config_.name, version);
   Result<LoadedModel> loaded = LoadResolved(config_.name, ResolveVersion(config_, version));
   std::lock_guard<std::mutex> lock(mu_);
   if (!loaded.ok()) {
-    failed_shadow_ = version;
-    failed_shadow_at_ = now;
+    failed_shadow_ = {version, now};
     spdlog::error("model {}: cannot score version {} in shadow (keeping {}): {}", config_.name, version,
                   shadow_version_.empty() ? std::string("none") : shadow_version_, loaded.status().message());
     return;
   }
   shadow_version_ = version;
-  failed_shadow_.clear();
+  failed_shadow_ = {};
   shadow_change_.emplace(ShadowChange{std::move(loaded.value())});
 }
 

@@ -100,6 +100,15 @@ class ModelWatcher {
   // One look at the version in shadow; loads a new one.
   void CheckShadow();
 
+  // The last version that failed to load, held back until kRetryFailedAfter.
+  struct FailedLoad {
+    std::string version;
+    std::chrono::steady_clock::time_point at;
+    bool HoldsBack(const std::string& candidate, std::chrono::steady_clock::time_point now) const {
+      return candidate == version && now - at < kRetryFailedAfter;
+    }
+  };
+
   const ModelConfig config_;
   const std::function<void(const Status&)> on_failure_;
   std::thread thread_;
@@ -109,13 +118,11 @@ class ModelWatcher {
   bool stop_ = false;
   std::string running_version_;        // what the worker runs, or will once it takes `loaded_`
   std::optional<LoadedModel> loaded_;  // loaded, not yet taken
-  std::string failed_version_;         // the last version that failed to load
-  std::chrono::steady_clock::time_point failed_at_;
+  FailedLoad failed_;                  // of the live version
   std::string last_error_;
   std::string shadow_version_;  // in shadow at the worker once it takes `shadow_change_`; empty: none
   std::optional<ShadowChange> shadow_change_;  // not yet taken
-  std::string failed_shadow_;                  // the last shadow version that failed to load
-  std::chrono::steady_clock::time_point failed_shadow_at_;
+  FailedLoad failed_shadow_;
 };
 
 }  // namespace scorepipe
