@@ -499,6 +499,15 @@ void AppendResultOpening(int64_t transaction_id, std::string_view timestamp, std
   AppendJsonString(timestamp, out);
 }
 
+// A probability, or null for a NaN or infinity, which JSON cannot express.
+void AppendProbability(double value, std::string* out) {
+  if (std::isfinite(value)) {
+    AppendNumber(value, out);
+  } else {
+    out->append("null");
+  }
+}
+
 }  // namespace
 
 void AppendResultJson(const ScoreResult& result, std::string_view timestamp, const ResultModel* model,
@@ -507,11 +516,7 @@ void AppendResultJson(const ScoreResult& result, std::string_view timestamp, con
   out->append(",\"is_fraudulent\":");
   AppendNumber(result.is_fraudulent, out);
   out->append(",\"confidence\":");
-  if (std::isfinite(result.confidence)) {
-    AppendNumber(result.confidence, out);
-  } else {
-    out->append("null");
-  }
+  AppendProbability(result.confidence, out);
   if (model != nullptr && !model->name.empty()) {
     out->append(",\"model\":");
     AppendJsonString(model->name, out);
@@ -530,11 +535,7 @@ void AppendShadowJson(const ScoreResult& live, const ScoreResult& shadow, std::s
     out->append(",\"").append(side).append("_version\":");
     AppendJsonString(version, out);
     out->append(",\"").append(side).append("_probability\":");
-    if (std::isfinite(result.fraud_probability)) {
-      AppendNumber(result.fraud_probability, out);
-    } else {
-      out->append("null");
-    }
+    AppendProbability(result.fraud_probability, out);
     out->append(",\"").append(side).append("_is_fraudulent\":");
     AppendNumber(result.is_fraudulent, out);
   };
