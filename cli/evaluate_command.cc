@@ -9,7 +9,7 @@
 
 #include "config/topology_writer.h"
 #include "proto/upstream_json.h"
-#include "worker/evaluation.h"
+#include "proto/evaluation.h"
 #include "worker/labelled_data.h"
 #include "worker/model.h"
 #include "worker/model_watcher.h"

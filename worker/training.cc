@@ -12,7 +12,7 @@
 #include <memory>
 #include <utility>
 
-#include "worker/evaluation.h"
+#include "proto/evaluation.h"
 #include "worker/file_util.h"
 #include "worker/linear_model.h"
 #include "worker/xgboost_model.h"

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tests/cli/command_test_fixture.h"
-#include "worker/evaluation.h"
+#include "proto/evaluation.h"
 
 namespace scorepipe {
 namespace {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tests/worker/worker_test_util.h"
-#include "worker/evaluation.h"
+#include "proto/evaluation.h"
 #include "worker/feature_spec.h"
 #include "worker/linear_model.h"
 #include "worker/model.h"

@@ -1,4 +1,4 @@
-#include "worker/evaluation.h"
+#include "proto/evaluation.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,5 +1,7 @@
 // How well fraud scores match known labels: the figures `scorepipe evaluate`
-// reports, and the AUC the demo trainer records.
+// reports (locally, or gathered by the sink for `--cluster`), and the AUC the
+// demo trainer records. In proto because an Evaluation travels on the wire,
+// from the sink to `scorepipe evaluate --cluster`.
 //
 // Every figure follows scikit-learn's definition (the project's tests compare
 // them with sklearn.metrics on the same predictions):
@@ -24,8 +26,8 @@
 //                      sklearn, empty bins stay in the table with count 0.
 //
 // Plain functions on value types; any thread.
-#ifndef SCOREPIPE_WORKER_EVALUATION_H_
-#define SCOREPIPE_WORKER_EVALUATION_H_
+#ifndef SCOREPIPE_PROTO_EVALUATION_H_
+#define SCOREPIPE_PROTO_EVALUATION_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -100,4 +102,4 @@ std::string EvaluationToJson(const Evaluation& evaluation);
 
 }  // namespace scorepipe
 
-#endif  // SCOREPIPE_WORKER_EVALUATION_H_
+#endif  // SCOREPIPE_PROTO_EVALUATION_H_

@@ -1,4 +1,4 @@
-#include "worker/evaluation.h"
+#include "proto/evaluation.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
