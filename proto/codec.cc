@@ -4,6 +4,7 @@
 #include <limits>
 #include <msgpack.hpp>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -12,9 +13,14 @@ namespace {
 
 // Fields per message body and per vector item; a frame with any other count is refused.
 constexpr uint32_t kTransactionBatchFields = 5;
+// An evaluation run's batch also has evaluation_run, evaluation_first_row and
+// labels; a regular batch leaves them out, so nodes that predate them read it.
+constexpr uint32_t kEvaluationFields = 3;
+constexpr uint32_t kEvaluationBatchFields = kTransactionBatchFields + kEvaluationFields;
 constexpr uint32_t kTransactionFields = 7;
 constexpr uint32_t kRejectFields = 2;
 constexpr uint32_t kResultBatchFields = 11;
+constexpr uint32_t kEvaluationResultBatchFields = kResultBatchFields + kEvaluationFields;
 // A ResultBatch from a worker that predates created_at_us and model_name (7
 // fields), or the shadow fields (9).
 constexpr uint32_t kResultBatchFieldsBefore = 7;
@@ -24,6 +30,13 @@ constexpr uint32_t kHeartbeatFields = 14;
 constexpr uint32_t kHeartbeatFieldsBefore = 10;
 constexpr uint32_t kWorkerReadyFields = 6;
 constexpr uint32_t kBatchDoneFields = 2;
+constexpr uint32_t kEvaluationRequestFields = 6;
+constexpr uint32_t kModelRowsFields = 3;
+constexpr uint32_t kRowRangeFields = 2;
+constexpr uint32_t kCalibrationBinFields = 5;
+// An EvaluationReply without figures; with them, the Evaluation's fields follow.
+constexpr uint32_t kEvaluationReplyFields = 10;
+constexpr uint32_t kEvaluationFiguresFields = 19;
 
 // Decoding limits handed to msgpack::unpack, checked before it allocates. The
 // body sits at depth 1, a vector at 2, a vector item at 3; one more level lets
@@ -62,8 +75,30 @@ void PackRejects(Packer& p, const std::vector<Reject>& rejects) {
   }
 }
 
+void PackStrings(Packer& p, const std::vector<std::string>& strings) {
+  p.pack_array(static_cast<uint32_t>(strings.size()));
+  for (const std::string& s : strings) PackString(p, s);
+}
+
+void PackOptionalDouble(Packer& p, const std::optional<double>& value) {
+  if (value) {
+    p.pack_double(*value);
+  } else {
+    p.pack_nil();
+  }
+}
+
+// The evaluation fields of a batch (evaluation.run != 0): run, first_row, labels.
+void PackEvaluationRows(Packer& p, const EvaluationRows& rows) {
+  p.pack_uint64(rows.run);
+  p.pack_uint64(rows.first_row);
+  p.pack_array(static_cast<uint32_t>(rows.labels.size()));
+  for (float label : rows.labels) p.pack_uint8(label == 1.0f ? 1 : 0);
+}
+
 void PackBody(Packer& p, const TransactionBatch& batch) {
-  p.pack_array(kTransactionBatchFields);
+  const bool evaluation = batch.evaluation.run != 0;
+  p.pack_array(evaluation ? kEvaluationBatchFields : kTransactionBatchFields);
   p.pack_uint64(batch.batch_id);
   p.pack_int64(batch.created_at_us);
   PackString(p, batch.lease);
@@ -79,6 +114,7 @@ void PackBody(Packer& p, const TransactionBatch& batch) {
     PackString(p, t.status);
   }
   PackRejects(p, batch.rejects);
+  if (evaluation) PackEvaluationRows(p, batch.evaluation);
 }
 
 void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
@@ -94,7 +130,8 @@ void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
 }
 
 void PackBody(Packer& p, const ResultBatch& batch) {
-  p.pack_array(kResultBatchFields);
+  const bool evaluation = batch.evaluation.run != 0;
+  p.pack_array(evaluation ? kEvaluationResultBatchFields : kResultBatchFields);
   p.pack_uint64(batch.batch_id);
   PackString(p, batch.lease);
   PackString(p, batch.worker_id);
@@ -106,6 +143,7 @@ void PackBody(Packer& p, const ResultBatch& batch) {
   PackString(p, batch.model_name);
   PackString(p, batch.shadow_version);
   PackScoreResults(p, batch.shadow_results);
+  if (evaluation) PackEvaluationRows(p, batch.evaluation);
 }
 
 void PackBody(Packer& p, const Heartbeat& heartbeat) {
@@ -140,6 +178,72 @@ void PackBody(Packer& p, const BatchDone& done) {
   p.pack_array(kBatchDoneFields);
   p.pack_uint64(done.batch_id);
   p.pack_uint64(done.session);
+}
+
+void PackBody(Packer& p, const EvaluationRequest& request) {
+  p.pack_array(kEvaluationRequestFields);
+  p.pack_uint8(static_cast<uint8_t>(request.kind));
+  p.pack_uint64(request.run);
+  p.pack_uint64(request.rows);
+  p.pack_double(request.threshold);
+  p.pack_int32(request.calibration_bins);
+  p.pack(request.list_pending);
+}
+
+void PackFigures(Packer& p, const Evaluation& e) {
+  p.pack_double(e.threshold);
+  p.pack_uint64(e.rows);
+  p.pack_uint64(e.positives);
+  p.pack_uint64(e.negatives);
+  PackOptionalDouble(p, e.roc_auc);
+  PackString(p, e.roc_auc_undefined);
+  PackOptionalDouble(p, e.average_precision);
+  PackString(p, e.average_precision_undefined);
+  p.pack_uint64(e.confusion.true_positives);
+  p.pack_uint64(e.confusion.false_positives);
+  p.pack_uint64(e.confusion.true_negatives);
+  p.pack_uint64(e.confusion.false_negatives);
+  p.pack_double(e.precision);
+  p.pack_double(e.recall);
+  p.pack_double(e.f1);
+  p.pack_double(e.accuracy);
+  p.pack_double(e.log_loss);
+  p.pack_double(e.brier);
+  p.pack_array(static_cast<uint32_t>(e.calibration.size()));
+  for (const CalibrationBin& bin : e.calibration) {
+    p.pack_array(kCalibrationBinFields);
+    p.pack_double(bin.lower);
+    p.pack_double(bin.upper);
+    p.pack_uint64(bin.count);
+    p.pack_double(bin.mean_predicted);
+    p.pack_double(bin.observed_rate);
+  }
+}
+
+void PackBody(Packer& p, const EvaluationReply& reply) {
+  p.pack_array(reply.evaluation ? kEvaluationReplyFields + kEvaluationFiguresFields : kEvaluationReplyFields);
+  p.pack_uint64(reply.run);
+  PackString(p, reply.error);
+  p.pack_uint64(reply.rows);
+  p.pack_uint64(reply.scored);
+  p.pack_uint64(reply.failed);
+  PackStrings(p, reply.failures);
+  p.pack_array(static_cast<uint32_t>(reply.models.size()));
+  for (const ModelRows& m : reply.models) {
+    p.pack_array(kModelRowsFields);
+    PackString(p, m.name);
+    PackString(p, m.version);
+    p.pack_uint64(m.rows);
+  }
+  p.pack_array(static_cast<uint32_t>(reply.pending_rows.size()));
+  for (const RowRange& range : reply.pending_rows) {
+    p.pack_array(kRowRangeFields);
+    p.pack_uint64(range.first);
+    p.pack_uint64(range.end);
+  }
+  PackString(p, reply.evaluation_error);
+  p.pack(reply.evaluation.has_value());
+  if (reply.evaluation) PackFigures(p, *reply.evaluation);
 }
 
 // Packs the envelope and then `message` as the body, into a string reserved
@@ -304,7 +408,7 @@ Result<Envelope> ReadEnvelope(std::string_view frame) {
   status = CheckRead(ReadUnsigned(cursor, &value), "kind is not an unsigned integer");
   if (!status.ok()) return status;
   if (value < static_cast<uint64_t>(MessageKind::kTransactionBatch) ||
-      value > static_cast<uint64_t>(MessageKind::kBatchDone)) {
+      value > static_cast<uint64_t>(MessageKind::kEvaluationReply)) {
     return Status::Error("unknown message kind " + std::to_string(value));
   }
   return Envelope{static_cast<MessageKind>(value), cursor.offset()};
@@ -417,6 +521,32 @@ bool AsWorkerState(const msgpack::object& o, WorkerState* out) {
   return true;
 }
 
+bool AsOptionalDouble(const msgpack::object& o, std::optional<double>* out) {
+  if (o.type == msgpack::type::NIL) {
+    out->reset();
+    return true;
+  }
+  double value = 0;
+  if (!AsDouble(o, &value)) return false;
+  *out = value;
+  return true;
+}
+
+bool AsLabel(const msgpack::object& o, float* out) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > 1) return false;
+  *out = static_cast<float>(o.via.u64);
+  return true;
+}
+
+bool AsRequestKind(const msgpack::object& o, EvaluationRequest::Kind* out) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER ||
+      o.via.u64 > static_cast<uint64_t>(EvaluationRequest::Kind::kEnd)) {
+    return false;
+  }
+  *out = static_cast<EvaluationRequest::Kind>(o.via.u64);
+  return true;
+}
+
 bool AsString(const msgpack::object& o, std::string* out) {
   if (o.type != msgpack::type::STR) return false;
   out->assign(o.via.str.ptr, o.via.str.size);
@@ -462,6 +592,12 @@ class FieldReader {
   void Read(const char* name, WorkerState* out) { Take(name, "a worker state (0..2)", AsWorkerState, out); }
   void Read(const char* name, double* out) { Take(name, "a number", AsDouble, out); }
   void Read(const char* name, std::string* out) { Take(name, "a string", AsString, out); }
+  void Read(const char* name, std::optional<double>* out) {
+    Take(name, "a number or nil", AsOptionalDouble, out);
+  }
+  void Read(const char* name, EvaluationRequest::Kind* out) {
+    Take(name, "a request kind (0..2)", AsRequestKind, out);
+  }
 
   // Returns the items of an array field, or null (with the error kept).
   const msgpack::object_array* ReadArray(const char* name) {
@@ -545,20 +681,76 @@ Status DecodeVector(const msgpack::object_array& items, DecodeItem decode_item, 
   return Status::Ok();
 }
 
+Status DecodeFailure(const msgpack::object& o, size_t index, std::string* out) {
+  if (AsString(o, out)) return Status::Ok();
+  return Status::Error("field 'failures[" + std::to_string(index) + "]': expected a string, got " + TypeName(o));
+}
+
+Status DecodeModelRows(const msgpack::object& o, size_t index, ModelRows* m) {
+  FieldReader r(o, kModelRowsFields, "models", index);
+  r.Read("name", &m->name);
+  r.Read("version", &m->version);
+  r.Read("rows", &m->rows);
+  return r.status();
+}
+
+Status DecodeRowRange(const msgpack::object& o, size_t index, RowRange* range) {
+  FieldReader r(o, kRowRangeFields, "pending_rows", index);
+  r.Read("first", &range->first);
+  r.Read("end", &range->end);
+  if (r.ok() && range->end < range->first) {
+    return Status::Error("field 'pending_rows[" + std::to_string(index) + "]': ends before it starts");
+  }
+  return r.status();
+}
+
+Status DecodeCalibrationBin(const msgpack::object& o, size_t index, CalibrationBin* bin) {
+  FieldReader r(o, kCalibrationBinFields, "calibration", index);
+  r.Read("lower", &bin->lower);
+  r.Read("upper", &bin->upper);
+  r.Read("count", &bin->count);
+  r.Read("mean_predicted", &bin->mean_predicted);
+  r.Read("observed_rate", &bin->observed_rate);
+  return r.status();
+}
+
+Status DecodeLabel(const msgpack::object& o, size_t index, float* label) {
+  if (AsLabel(o, label)) return Status::Ok();
+  return Status::Error("field 'labels[" + std::to_string(index) + "]': expected 0 or 1, got " + Describe(o));
+}
+
+// Reads the evaluation fields that follow a batch's own (see PackEvaluationRows).
+// `items` and `what` are the batch's transactions or results.
+Status ReadEvaluationRows(FieldReader& r, size_t items, const char* what, EvaluationRows* rows) {
+  r.Read("evaluation_run", &rows->run);
+  r.Read("evaluation_first_row", &rows->first_row);
+  const msgpack::object_array* labels = r.ReadArray("labels");
+  if (!r.ok()) return r.status();
+  if (rows->run == 0) return Status::Error("field 'evaluation_run': 0 is not a run");
+  if (labels->size != items) {
+    return Status::Error("field 'labels': " + std::to_string(labels->size) + " labels for " +
+                         std::to_string(items) + " " + what);
+  }
+  return DecodeVector(*labels, DecodeLabel, &rows->labels);
+}
+
 Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
-  FieldReader r(body, kTransactionBatchFields, nullptr, 0);
+  FieldReader r(body, kEvaluationBatchFields, nullptr, 0, kTransactionBatchFields);
   r.Read("batch_id", &batch->batch_id);
   r.Read("created_at_us", &batch->created_at_us);
   r.Read("lease", &batch->lease);
   const msgpack::object_array* items = r.ReadArray("transactions");
   const msgpack::object_array* rejects = r.ReadArray("rejects");
   if (!r.ok()) return r.status();
+  if (r.HasMore()) {
+    if (Status s = ReadEvaluationRows(r, items->size, "transactions", &batch->evaluation); !s.ok()) return s;
+  }
   if (Status s = DecodeVector(*items, DecodeTransaction, &batch->transactions); !s.ok()) return s;
   return DecodeVector(*rejects, DecodeReject, &batch->rejects);
 }
 
 Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
-  FieldReader r(body, kResultBatchFields, nullptr, 0, kResultBatchFieldsBefore);
+  FieldReader r(body, kEvaluationResultBatchFields, nullptr, 0, kResultBatchFieldsBefore);
   r.Read("batch_id", &batch->batch_id);
   r.Read("lease", &batch->lease);
   r.Read("worker_id", &batch->worker_id);
@@ -571,6 +763,9 @@ Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
   if (r.HasMore()) r.Read("shadow_version", &batch->shadow_version);
   const msgpack::object_array* shadow = r.HasMore() ? r.ReadArray("shadow_results") : nullptr;
   if (!r.ok()) return r.status();
+  if (r.HasMore()) {
+    if (Status s = ReadEvaluationRows(r, items->size, "results", &batch->evaluation); !s.ok()) return s;
+  }
   if (Status s = DecodeVector(*items, DecodeScoreResult, &batch->results); !s.ok()) return s;
   if (shadow != nullptr) {
     if (Status s = DecodeVector(*shadow, DecodeScoreResult, &batch->shadow_results); !s.ok()) return s;
@@ -613,6 +808,66 @@ Status DecodeBody(const msgpack::object& body, BatchDone* done) {
   r.Read("batch_id", &done->batch_id);
   r.Read("session", &done->session);
   return r.status();
+}
+
+Status DecodeBody(const msgpack::object& body, EvaluationRequest* request) {
+  FieldReader r(body, kEvaluationRequestFields, nullptr, 0);
+  r.Read("kind", &request->kind);
+  r.Read("run", &request->run);
+  r.Read("rows", &request->rows);
+  r.Read("threshold", &request->threshold);
+  r.Read("calibration_bins", &request->calibration_bins);
+  r.Read("list_pending", &request->list_pending);
+  return r.status();
+}
+
+Status DecodeFigures(FieldReader& r, Evaluation* e) {
+  r.Read("threshold", &e->threshold);
+  r.Read("evaluation_rows", &e->rows);
+  r.Read("positives", &e->positives);
+  r.Read("negatives", &e->negatives);
+  r.Read("roc_auc", &e->roc_auc);
+  r.Read("roc_auc_undefined", &e->roc_auc_undefined);
+  r.Read("average_precision", &e->average_precision);
+  r.Read("average_precision_undefined", &e->average_precision_undefined);
+  r.Read("true_positives", &e->confusion.true_positives);
+  r.Read("false_positives", &e->confusion.false_positives);
+  r.Read("true_negatives", &e->confusion.true_negatives);
+  r.Read("false_negatives", &e->confusion.false_negatives);
+  r.Read("precision", &e->precision);
+  r.Read("recall", &e->recall);
+  r.Read("f1", &e->f1);
+  r.Read("accuracy", &e->accuracy);
+  r.Read("log_loss", &e->log_loss);
+  r.Read("brier", &e->brier);
+  const msgpack::object_array* bins = r.ReadArray("calibration");
+  if (!r.ok()) return r.status();
+  return DecodeVector(*bins, DecodeCalibrationBin, &e->calibration);
+}
+
+Status DecodeBody(const msgpack::object& body, EvaluationReply* reply) {
+  FieldReader r(body, kEvaluationReplyFields + kEvaluationFiguresFields, nullptr, 0, kEvaluationReplyFields);
+  r.Read("run", &reply->run);
+  r.Read("error", &reply->error);
+  r.Read("rows", &reply->rows);
+  r.Read("scored", &reply->scored);
+  r.Read("failed", &reply->failed);
+  const msgpack::object_array* failures = r.ReadArray("failures");
+  const msgpack::object_array* models = r.ReadArray("models");
+  const msgpack::object_array* pending = r.ReadArray("pending_rows");
+  r.Read("evaluation_error", &reply->evaluation_error);
+  bool has_figures = false;
+  r.Read("has_evaluation", &has_figures);
+  if (!r.ok()) return r.status();
+  if (has_figures != r.HasMore()) {
+    return Status::Error(std::string("message body: has_evaluation is ") + (has_figures ? "true" : "false") +
+                         " but the figures are " + (r.HasMore() ? "there" : "missing"));
+  }
+  if (Status s = DecodeVector(*failures, DecodeFailure, &reply->failures); !s.ok()) return s;
+  if (Status s = DecodeVector(*models, DecodeModelRows, &reply->models); !s.ok()) return s;
+  if (Status s = DecodeVector(*pending, DecodeRowRange, &reply->pending_rows); !s.ok()) return s;
+  if (!has_figures) return Status::Ok();
+  return DecodeFigures(r, &reply->evaluation.emplace());
 }
 
 // Checks the envelope and kind, unpacks the body and decodes it into a T with
@@ -675,6 +930,10 @@ const char* MessageKindName(MessageKind kind) {
       return "WorkerReady";
     case MessageKind::kBatchDone:
       return "BatchDone";
+    case MessageKind::kEvaluationRequest:
+      return "EvaluationRequest";
+    case MessageKind::kEvaluationReply:
+      return "EvaluationReply";
   }
   return "unknown message kind";
 }
@@ -706,6 +965,17 @@ std::string Encode(const WorkerReady& ready) {
 
 std::string Encode(const BatchDone& done) { return EncodeFrame(MessageKind::kBatchDone, 32, done); }
 
+std::string Encode(const EvaluationRequest& request) {
+  return EncodeFrame(MessageKind::kEvaluationRequest, 64, request);
+}
+
+std::string Encode(const EvaluationReply& reply) {
+  size_t strings = reply.error.size() + reply.evaluation_error.size();
+  for (const std::string& f : reply.failures) strings += f.size() + 8;
+  return EncodeFrame(MessageKind::kEvaluationReply,
+                     128 + strings + 48 * reply.models.size() + 20 * reply.pending_rows.size() + 512, reply);
+}
+
 Result<MessageKind> PeekKind(std::string_view frame) {
   Result<Envelope> envelope = ReadEnvelope(frame);
   if (!envelope.ok()) return envelope.status();
@@ -723,9 +993,9 @@ Result<uint64_t> PeekBatchId(std::string_view frame) {
   uint64_t value = 0;
   Status status = CheckRead(ReadArrayHeader(cursor, &value), "body is not an array");
   if (!status.ok()) return status;
-  if (value != kTransactionBatchFields) {
+  if (value != kTransactionBatchFields && value != kEvaluationBatchFields) {
     return Status::Error("message body: expected an array of " + std::to_string(kTransactionBatchFields) +
-                         " fields, got " + std::to_string(value));
+                         " or " + std::to_string(kEvaluationBatchFields) + " fields, got " + std::to_string(value));
   }
   status = CheckRead(ReadUnsigned(cursor, &value), "batch_id is not a uint64");
   if (!status.ok()) return status;
@@ -750,6 +1020,14 @@ Result<WorkerReady> DecodeWorkerReady(std::string_view frame) {
 
 Result<BatchDone> DecodeBatchDone(std::string_view frame) {
   return DecodeFrame<BatchDone>(frame, MessageKind::kBatchDone);
+}
+
+Result<EvaluationRequest> DecodeEvaluationRequest(std::string_view frame) {
+  return DecodeFrame<EvaluationRequest>(frame, MessageKind::kEvaluationRequest);
+}
+
+Result<EvaluationReply> DecodeEvaluationReply(std::string_view frame) {
+  return DecodeFrame<EvaluationReply>(frame, MessageKind::kEvaluationReply);
 }
 
 }  // namespace scorepipe

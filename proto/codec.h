@@ -33,6 +33,8 @@ enum class MessageKind : uint8_t {
   kHeartbeat = 3,
   kWorkerReady = 4,
   kBatchDone = 5,
+  kEvaluationRequest = 6,
+  kEvaluationReply = 7,
 };
 
 const char* MessageKindName(MessageKind kind);
@@ -42,6 +44,8 @@ std::string Encode(const ResultBatch& batch);
 std::string Encode(const Heartbeat& heartbeat);
 std::string Encode(const WorkerReady& ready);
 std::string Encode(const BatchDone& done);
+std::string Encode(const EvaluationRequest& request);
+std::string Encode(const EvaluationReply& reply);
 
 // Reads only the envelope: magic, version and kind.
 Result<MessageKind> PeekKind(std::string_view frame);
@@ -49,6 +53,10 @@ Result<MessageKind> PeekKind(std::string_view frame);
 // ventilator routes batches without decoding their transactions).
 Result<uint64_t> PeekBatchId(std::string_view frame);
 
+// A TransactionBatch or ResultBatch carries the evaluation fields only when
+// its evaluation.run is not 0 (then with one label, 0 or 1, per transaction),
+// so a regular batch reads the same on nodes that predate them.
+//
 // Each decoder fails (never throws) on a frame that is truncated, not msgpack,
 // foreign (wrong magic), of another version, of another kind, or over limits,
 // or whose fields have the wrong count or type; the message names the field
@@ -60,6 +68,8 @@ Result<ResultBatch> DecodeResultBatch(std::string_view frame);
 Result<Heartbeat> DecodeHeartbeat(std::string_view frame);
 Result<WorkerReady> DecodeWorkerReady(std::string_view frame);
 Result<BatchDone> DecodeBatchDone(std::string_view frame);
+Result<EvaluationRequest> DecodeEvaluationRequest(std::string_view frame);
+Result<EvaluationReply> DecodeEvaluationReply(std::string_view frame);
 
 }  // namespace scorepipe
 

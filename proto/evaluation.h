@@ -44,6 +44,8 @@ struct ConfusionMatrix {
   size_t false_positives = 0;  // not fraud, predicted fraud
   size_t true_negatives = 0;   // not fraud, predicted not fraud
   size_t false_negatives = 0;  // fraud, predicted not fraud
+
+  bool operator==(const ConfusionMatrix&) const = default;
 };
 
 // One uniform bin of the calibration table.
@@ -53,6 +55,8 @@ struct CalibrationBin {
   size_t count = 0;           // scores in the bin
   double mean_predicted = 0;  // their mean; 0 when count is 0
   double observed_rate = 0;   // the share of them labelled fraud; 0 when count is 0
+
+  bool operator==(const CalibrationBin&) const = default;
 };
 
 struct EvaluationOptions {
@@ -81,6 +85,8 @@ struct Evaluation {
   double log_loss = 0;
   double brier = 0;
   std::vector<CalibrationBin> calibration;  // options.calibration_bins bins, low to high
+
+  bool operator==(const Evaluation&) const = default;
 };
 
 // Every figure at once. An error when the sizes differ, there are no rows, a

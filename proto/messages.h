@@ -7,13 +7,22 @@
 // Transactions arrive already validated against the upstream schema by the
 // bridge, so every field here is present and within its rules.
 //
+// An evaluation run of `scorepipe evaluate --cluster` (docs/models.md) sends
+// its labelled rows as TransactionBatches marked with EvaluationRows; they
+// travel the same way, and the sink gathers their scores instead of settling
+// a lease; the command asks the sink about the run with an EvaluationRequest
+// on the sink's status endpoint and gets an EvaluationReply.
+//
 // Value types; any thread may use its own copy.
 #ifndef SCOREPIPE_PROTO_MESSAGES_H_
 #define SCOREPIPE_PROTO_MESSAGES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "proto/evaluation.h"
 
 namespace scorepipe {
 
@@ -40,8 +49,19 @@ struct Reject {
   bool operator==(const Reject&) const = default;
 };
 
+// Marks the rows of an evaluation run: the batch holds rows first_row,
+// first_row + 1, ... of the run's labelled file, whose labels the sink
+// compares with their scores. run 0: a regular batch (and no labels).
+struct EvaluationRows {
+  uint64_t run = 0;
+  uint64_t first_row = 0;     // 0-based row of the batch's first transaction
+  std::vector<float> labels;  // 0 or 1, one per transaction
+
+  bool operator==(const EvaluationRows&) const = default;
+};
+
 // A batch of transactions and the lease that holds their queue messages in
-// flight. The lease's messages are, in order, the transactions and the
+// flight (an evaluation run's batch has no lease and no rejects). The lease's messages are, in order, the transactions and the
 // rejects merged by position (transactions fill the positions rejects leave).
 struct TransactionBatch {
   uint64_t batch_id = 0;      // unique in the cluster (random bridge base + counter)
@@ -49,6 +69,7 @@ struct TransactionBatch {
   std::string lease;          // opaque queue lease (bridge/queue.h)
   std::vector<Transaction> transactions;
   std::vector<Reject> rejects;  // by increasing position
+  EvaluationRows evaluation;    // run 0 unless an evaluation run's batch
 
   bool operator==(const TransactionBatch&) const = default;
 };
@@ -90,6 +111,8 @@ struct ResultBatch {
   // failed on this batch, and from a worker that predates the fields.
   std::string shadow_version;
   std::vector<ScoreResult> shadow_results;
+  // The TransactionBatch's evaluation rows, passed through.
+  EvaluationRows evaluation;
 
   bool operator==(const ResultBatch&) const = default;
 };
@@ -147,6 +170,62 @@ struct BatchDone {
   uint64_t session = 0;
 
   bool operator==(const BatchDone&) const = default;
+};
+
+// `scorepipe evaluate --cluster` -> sink (REQ/REP on sink.status).
+struct EvaluationRequest {
+  enum class Kind : uint8_t {
+    kBegin = 0,  // hold a run of `rows` rows (again from scratch if it exists)
+    kQuery = 1,  // how far is the run; its figures once every row is answered
+    kEnd = 2,    // forget the run
+  };
+  Kind kind = Kind::kQuery;
+  uint64_t run = 0;  // never 0
+  uint64_t rows = 0;  // kBegin: the rows the run's file has, >= 1
+  // kQuery: the figures' options (proto/evaluation.h).
+  double threshold = 0.5;
+  int32_t calibration_bins = 10;
+  // kQuery: also list the rows no result has answered yet (pending_rows).
+  bool list_pending = false;
+
+  bool operator==(const EvaluationRequest&) const = default;
+};
+
+// How many rows of a run one model version scored.
+struct ModelRows {
+  std::string name;
+  std::string version;
+  uint64_t rows = 0;
+
+  bool operator==(const ModelRows&) const = default;
+};
+
+// A half-open range of rows, [first, end).
+struct RowRange {
+  uint64_t first = 0;
+  uint64_t end = 0;
+
+  bool operator==(const RowRange&) const = default;
+};
+
+// Sink -> `scorepipe evaluate --cluster`.
+struct EvaluationReply {
+  uint64_t run = 0;
+  // Why the request was refused (unknown run, no room, bad options); the
+  // other fields are then empty.
+  std::string error;
+  uint64_t rows = 0;         // the run's rows
+  uint64_t scored = 0;       // answered with a score
+  uint64_t failed = 0;       // answered with an error (not scored)
+  std::vector<std::string> failures;  // the first few: "row 7 (id 8): reason"
+  std::vector<ModelRows> models;      // who scored the scored rows
+  std::vector<RowRange> pending_rows;  // list_pending: rows not answered yet (the first ranges)
+  // Once every row is answered and some were scored: the figures over the
+  // scored rows, in row order (what `scorepipe evaluate` computes locally).
+  std::optional<Evaluation> evaluation;
+  std::string evaluation_error;  // why there are no figures although every row is answered
+
+  bool operator==(const EvaluationReply&) const = default;
 };
 
 }  // namespace scorepipe

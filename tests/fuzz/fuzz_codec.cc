@@ -16,5 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)scorepipe::DecodeHeartbeat(frame);
   (void)scorepipe::DecodeWorkerReady(frame);
   (void)scorepipe::DecodeBatchDone(frame);
+  if (auto request = scorepipe::DecodeEvaluationRequest(frame); request.ok()) {
+    (void)scorepipe::Encode(request.value());
+  }
+  if (auto reply = scorepipe::DecodeEvaluationReply(frame); reply.ok()) (void)scorepipe::Encode(reply.value());
   return 0;
 }

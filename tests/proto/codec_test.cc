@@ -78,10 +78,67 @@ WorkerReady SampleWorkerReady() {
 
 BatchDone SampleBatchDone() { return BatchDone{0x1234567800000001ull, 99}; }
 
+EvaluationRows SampleEvaluationRows() { return EvaluationRows{0xfeedull << 40, 1'000'512, {1.0f, 0.0f}}; }
+
+TransactionBatch SampleEvaluationBatch() {
+  TransactionBatch batch = SampleTransactionBatch();
+  batch.lease.clear();
+  batch.rejects.clear();
+  batch.evaluation = SampleEvaluationRows();
+  return batch;
+}
+
+ResultBatch SampleEvaluationResultBatch() {
+  ResultBatch batch = SampleResultBatch();
+  batch.evaluation = SampleEvaluationRows();
+  return batch;
+}
+
+EvaluationRequest SampleEvaluationRequest() {
+  EvaluationRequest request;
+  request.kind = EvaluationRequest::Kind::kBegin;
+  request.run = 77;
+  request.rows = 2'500'000;
+  request.threshold = 0.25;
+  request.calibration_bins = 20;
+  request.list_pending = true;
+  return request;
+}
+
+EvaluationReply SampleEvaluationReply() {
+  EvaluationReply reply;
+  reply.run = 77;
+  reply.rows = 10;
+  reply.scored = 8;
+  reply.failed = 2;
+  reply.failures = {"row 3 (id 4): model rejected the features", "row 9 (id 10): poison"};
+  reply.models = {{"fraud", "v1", 6}, {"fraud", "v2", 2}};
+  reply.pending_rows = {{0, 0}, {12, 4096}};
+  Evaluation e;
+  e.threshold = 0.25;
+  e.rows = 8;
+  e.positives = 3;
+  e.negatives = 5;
+  e.roc_auc = 0.8125;
+  e.average_precision_undefined = "no fraud among the rows";
+  e.confusion = {2, 1, 4, 1};
+  e.precision = 2.0 / 3;
+  e.recall = 2.0 / 3;
+  e.f1 = 2.0 / 3;
+  e.accuracy = 0.75;
+  e.log_loss = 0.4;
+  e.brier = 0.1;
+  e.calibration = {{0, 0.5, 5, 0.1, 0.2}, {0.5, 1, 3, 0.7, 0.6666}};
+  reply.evaluation = e;
+  return reply;
+}
+
 // One valid frame of each kind.
 std::vector<std::string> ValidFrames() {
   return {Encode(SampleTransactionBatch()), Encode(SampleResultBatch()), Encode(SampleHeartbeat()),
-          Encode(SampleWorkerReady()), Encode(SampleBatchDone())};
+          Encode(SampleWorkerReady()), Encode(SampleBatchDone()), Encode(SampleEvaluationBatch()),
+          Encode(SampleEvaluationResultBatch()), Encode(SampleEvaluationRequest()),
+          Encode(SampleEvaluationReply())};
 }
 
 // Succeeds when `text` contains `part`, printing `text` when it does not.
@@ -168,6 +225,8 @@ std::vector<std::function<Status(std::string_view)>> AllDecoders() {
       [](std::string_view f) { return DecodeHeartbeat(f).status(); },
       [](std::string_view f) { return DecodeWorkerReady(f).status(); },
       [](std::string_view f) { return DecodeBatchDone(f).status(); },
+      [](std::string_view f) { return DecodeEvaluationRequest(f).status(); },
+      [](std::string_view f) { return DecodeEvaluationReply(f).status(); },
       [](std::string_view f) { return PeekKind(f).status(); },
   };
 }
@@ -185,6 +244,18 @@ Result<WorkerReady> Decode(std::string_view frame, const WorkerReady*) {
   return DecodeWorkerReady(frame);
 }
 Result<BatchDone> Decode(std::string_view frame, const BatchDone*) { return DecodeBatchDone(frame); }
+Result<EvaluationRequest> Decode(std::string_view frame, const EvaluationRequest*) {
+  return DecodeEvaluationRequest(frame);
+}
+Result<EvaluationReply> Decode(std::string_view frame, const EvaluationReply*) {
+  return DecodeEvaluationReply(frame);
+}
+
+// The number of fields of the body of `frame` (an encoded batch).
+uint32_t BodyFields(const std::string& frame) {
+  const msgpack::object_handle handle = msgpack::unpack(frame.data(), frame.size());
+  return handle.get().via.array.ptr[3].via.array.size;
+}
 
 // Encodes `message`, decodes it with the matching decoder and expects it back unchanged.
 template <typename Message>
@@ -214,14 +285,17 @@ TEST(CodecTest, AResultBatchFromAnOlderWorkerWithoutCreatedAtDecodes) {
   ASSERT_TRUE(older.ok()) << older.status().message();
   EXPECT_EQ(older->created_at_us, 0);
   EXPECT_EQ(older->model_name, "");
-  const std::string twelve = ResultBatchFrameOf(12, [](Packer& p) {
+  const std::string fifteen = ResultBatchFrameOf(15, [](Packer& p) {
     PackStr(p, "v2");
+    p.pack_array(0);
+    p.pack_uint64(6);
+    p.pack_uint64(0);
     p.pack_array(0);
     p.pack_int64(6);
   });
-  Result<ResultBatch> too_many = DecodeResultBatch(twelve);
+  Result<ResultBatch> too_many = DecodeResultBatch(fifteen);
   ASSERT_FALSE(too_many.ok());
-  EXPECT_NE(too_many.status().message().find("7 to 11 fields, got 12"), std::string::npos)
+  EXPECT_NE(too_many.status().message().find("7 to 14 fields, got 15"), std::string::npos)
       << too_many.status().message();
 }
 
@@ -285,6 +359,120 @@ TEST(CodecTest, WorkerReadyRoundTripsInEveryState) {
 }
 
 TEST(CodecTest, BatchDoneRoundTrips) { ExpectRoundTrip(SampleBatchDone()); }
+
+TEST(CodecTest, EvaluationBatchesRoundTrip) {
+  ExpectRoundTrip(SampleEvaluationBatch());
+  ExpectRoundTrip(SampleEvaluationResultBatch());
+  Result<uint64_t> id = PeekBatchId(Encode(SampleEvaluationBatch()));
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  EXPECT_EQ(*id, 42u);
+}
+
+TEST(CodecTest, ARegularBatchLeavesTheEvaluationFieldsOutForOlderNodes) {
+  EXPECT_EQ(BodyFields(Encode(SampleTransactionBatch())), 5u);
+  EXPECT_EQ(BodyFields(Encode(SampleResultBatch())), 11u);
+  EXPECT_EQ(BodyFields(Encode(SampleEvaluationBatch())), 8u);
+  EXPECT_EQ(BodyFields(Encode(SampleEvaluationResultBatch())), 14u);
+}
+
+TEST(CodecTest, EvaluationRowsThatDoNotFitTheBatchAreRefused) {
+  TransactionBatch batch = SampleEvaluationBatch();
+  batch.evaluation.labels.pop_back();
+  EXPECT_EQ(DecodeTransactionBatch(Encode(batch)).status().message(), "field 'labels': 1 labels for 2 transactions");
+  ResultBatch results = SampleEvaluationResultBatch();
+  results.evaluation.labels.push_back(1.0f);
+  EXPECT_EQ(DecodeResultBatch(Encode(results)).status().message(), "field 'labels': 3 labels for 2 results");
+}
+
+// An evaluation batch frame of one transaction (none when `label` is
+// negative) in run `run`, its label packed as the integer `label`.
+std::string EvaluationBatchFrame(uint64_t run, int label) {
+  return Frame([&](Packer& p) {
+    p.pack_array(8);
+    p.pack_uint64(1);
+    p.pack_int64(2);
+    PackStr(p, "");
+    const bool one = label >= 0;
+    p.pack_array(one ? 1 : 0);
+    if (one) {
+      p.pack_array(7);
+      p.pack_int64(1);
+      p.pack_int64(2);
+      p.pack_int64(3);
+      p.pack_double(1);
+      PackStr(p, "2023-01-01T12:00:00Z");
+      p.pack_double(1672574400.0);
+      PackStr(p, "accepted");
+    }
+    p.pack_array(0);
+    p.pack_uint64(run);
+    p.pack_uint64(0);
+    p.pack_array(one ? 1 : 0);
+    if (one) p.pack_uint64(static_cast<uint64_t>(label));
+  });
+}
+
+TEST(CodecTest, ALabelOtherThanZeroOrOneIsRefused) {
+  for (int label : {-1, 0, 1}) {
+    Result<TransactionBatch> fine = DecodeTransactionBatch(EvaluationBatchFrame(7, label));
+    EXPECT_TRUE(fine.ok()) << fine.status().message();
+  }
+  EXPECT_EQ(DecodeTransactionBatch(EvaluationBatchFrame(0, 1)).status().message(),
+            "field 'evaluation_run': 0 is not a run");
+  EXPECT_EQ(DecodeTransactionBatch(EvaluationBatchFrame(7, 2)).status().message(),
+            "field 'labels[0]': expected 0 or 1, got 2");
+}
+
+TEST(CodecTest, EvaluationRequestsRoundTripInEveryKind) {
+  EvaluationRequest request = SampleEvaluationRequest();
+  for (auto kind : {EvaluationRequest::Kind::kBegin, EvaluationRequest::Kind::kQuery, EvaluationRequest::Kind::kEnd}) {
+    request.kind = kind;
+    ExpectRoundTrip(request);
+  }
+  const std::string unknown_kind = Frame(
+      [](Packer& p) {
+        p.pack_array(6);
+        p.pack_uint8(3);
+        p.pack_uint64(1);
+        p.pack_uint64(1);
+        p.pack_double(0.5);
+        p.pack_int32(10);
+        p.pack(false);
+      },
+      "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kEvaluationRequest));
+  EXPECT_EQ(DecodeEvaluationRequest(unknown_kind).status().message(),
+            "field 'kind': expected a request kind (0..2), got 3");
+}
+
+TEST(CodecTest, EvaluationRepliesRoundTripWithAndWithoutFigures) {
+  EvaluationReply reply = SampleEvaluationReply();
+  ExpectRoundTrip(reply);
+  reply.evaluation->roc_auc.reset();
+  reply.evaluation->roc_auc_undefined = "one class only";
+  reply.evaluation->average_precision = 0.5;
+  ExpectRoundTrip(reply);
+  reply.evaluation.reset();
+  reply.evaluation_error = "no row was scored";
+  ExpectRoundTrip(reply);
+  EvaluationReply refused;
+  refused.run = 5;
+  refused.error = "run 5 is not held by this sink";
+  ExpectRoundTrip(refused);
+}
+
+TEST(CodecTest, AnEvaluationReplyWhoseFiguresDoNotMatchItsFlagIsRefused) {
+  EvaluationReply reply = SampleEvaluationReply();
+  std::string frame = Encode(reply);
+  EvaluationReply without = reply;
+  without.evaluation.reset();
+  // has_evaluation is the last byte of the reply without figures; with them,
+  // the body's array header is two bytes longer (29 fields: array16, not fixarray).
+  const size_t flag = Encode(without).size() - 1 + 2;
+  ASSERT_EQ(static_cast<uint8_t>(frame[flag]), 0xc3);
+  frame[flag] = static_cast<char>(0xc2);
+  EXPECT_EQ(DecodeEvaluationReply(frame).status().message(),
+            "message body: has_evaluation is false but the figures are there");
+}
 
 TEST(CodecTest, PeekBatchIdReadsOnlyTheId) {
   TransactionBatch batch = SampleTransactionBatch();
@@ -373,6 +561,9 @@ TEST(CodecTest, PeekKindNamesEachKind) {
   EXPECT_EQ(*PeekKind(Encode(SampleTransactionBatch())), MessageKind::kTransactionBatch);
   EXPECT_EQ(*PeekKind(Encode(SampleResultBatch())), MessageKind::kResultBatch);
   EXPECT_EQ(*PeekKind(Encode(SampleHeartbeat())), MessageKind::kHeartbeat);
+  EXPECT_EQ(*PeekKind(Encode(SampleEvaluationRequest())), MessageKind::kEvaluationRequest);
+  EXPECT_EQ(*PeekKind(Encode(SampleEvaluationReply())), MessageKind::kEvaluationReply);
+  EXPECT_STREQ(MessageKindName(MessageKind::kEvaluationReply), "EvaluationReply");
 }
 
 TEST(CodecTest, EnvelopeInWiderIntegerFormatsIsAccepted) {
@@ -490,7 +681,7 @@ TEST(CodecTest, WrongVersionIsRejected) {
 }
 
 TEST(CodecTest, UnknownKindIsRejected) {
-  for (uint64_t kind : {0u, 6u, 255u}) {
+  for (uint64_t kind : {0u, 8u, 255u}) {
     const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "SCPW", kWireVersion, kind);
     for (const auto& decode : AllDecoders()) {
       EXPECT_EQ(decode(frame).message(), "unknown message kind " + std::to_string(kind));
@@ -666,11 +857,11 @@ TEST(CodecTest, WrongFieldCountIsRejected) {
     p.pack_int64(2);
   });
   EXPECT_EQ(DecodeTransactionBatch(short_body).status().message(),
-            "message body: expected an array of 5 fields, got 2");
+            "message body: expected an array of 5 to 8 fields, got 2");
 
   const std::string body_not_array = Frame([](Packer& p) { p.pack_nil(); });
   EXPECT_EQ(DecodeTransactionBatch(body_not_array).status().message(),
-            "message body: expected an array of 5 fields, got nil");
+            "message body: expected an array of 5 to 8 fields, got nil");
 }
 
 TEST(CodecTest, MapOrBinaryInPlaceOfAFieldIsATypeError) {
