@@ -76,6 +76,7 @@ Topology PrivateTopology(Topology base, int redis_port, const std::string& dir) 
   base.ventilator.status = ipc("status.ipc");
   base.sink.results = ipc("results.ipc");
   base.sink.publish = ipc("live.ipc");
+  base.sink.status = ipc("sink-status.ipc");
   // Metrics on this host only, on ports free now (0, off, when none is
   // found): the head's roles apart from each other and from the workers' range.
   base.metrics.address = "127.0.0.1";

@@ -364,6 +364,8 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("sink.connect", t.sink.results.connect, kConnectRule);
   v.String("sink.publish_bind", t.sink.publish.bind, kOptionalBindRule);
   v.String("sink.publish_connect", t.sink.publish.connect, kOptionalConnectRule);
+  v.String("sink.status_bind", t.sink.status.bind, kBindRule);
+  v.String("sink.status_connect", t.sink.status.connect, kConnectRule);
   v.Enum("sink.model_fields", t.sink.model_fields, Names(kModelFieldsNames));
 
   v.Int("workers.count", t.workers.count, IntRule{0, 256});
@@ -592,6 +594,7 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
       {"ventilator.status_bind", "ventilator.status_connect", t.ventilator.status},
       {"sink.bind", "sink.connect", t.sink.results},
       {"sink.publish_bind", "sink.publish_connect", t.sink.publish},
+      {"sink.status_bind", "sink.status_connect", t.sink.status},
   };
   for (const auto& e : endpoints) {
     const NamedValue bind{e.bind_key, e.endpoint.bind};

@@ -9,7 +9,8 @@
 // spelled as two flat keys (ventilator.bind/connect -> VentilatorConfig.workers,
 // ventilator.intake_bind/intake_connect -> intake, likewise heartbeat_bind/
 // heartbeat_connect and status_bind/status_connect, sink.bind/connect ->
-// SinkConfig.results, sink.publish_bind/publish_connect -> publish), and enums
+// SinkConfig.results, sink.publish_bind/publish_connect -> publish,
+// sink.status_bind/status_connect -> status), and enums
 // are spelled as in their comments (redis-list, redis-stream, http-mq; xgboost, linear;
 // include, omit; curve, none). Every key is optional except security.mode and
 // either model.path and model.features or model.registry and model.name (and
@@ -153,6 +154,9 @@ struct SinkConfig {
   Endpoint results{"tcp://*:5558", "tcp://127.0.0.1:5558"};  // PULL from workers
   // PUB of live results; both strings empty means "no live feed".
   Endpoint publish{"tcp://*:5559", "tcp://127.0.0.1:5559"};
+  // REP: evaluation runs (`scorepipe evaluate --cluster` starts one and asks
+  // how far it is; docs/models.md).
+  Endpoint status{"tcp://*:5562", "tcp://127.0.0.1:5562"};
   ModelFields model_fields = ModelFields::kInclude;
 };
 

@@ -88,6 +88,8 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "connect" << YAML::Value << t.sink.results.connect;
   out << YAML::Key << "publish_bind" << YAML::Value << t.sink.publish.bind;
   out << YAML::Key << "publish_connect" << YAML::Value << t.sink.publish.connect;
+  out << YAML::Key << "status_bind" << YAML::Value << t.sink.status.bind;
+  out << YAML::Key << "status_connect" << YAML::Value << t.sink.status.connect;
   out << YAML::Key << "model_fields" << YAML::Value << ModelFieldsName(t.sink.model_fields);
   out << YAML::EndMap;
 

@@ -66,7 +66,7 @@ std::string Summary(const Topology& t) {
       << t.ventilator.send_hwm << " " << t.ventilator.batch_timeout_ms << "\nheartbeat "
       << t.heartbeat.interval_ms << " " << t.heartbeat.liveness << "\nsink " << t.sink.results.bind
       << " " << t.sink.results.connect << " " << t.sink.publish.bind << " "
-      << t.sink.publish.connect << "\nworkers " << t.workers.count << " " << t.workers.credit
+      << t.sink.publish.connect << " " << t.sink.status.bind << " " << t.sink.status.connect << "\nworkers " << t.workers.count << " " << t.workers.credit
       << "\nmetrics " << t.metrics.address << " " << t.metrics.bridge_port << " " << t.metrics.ventilator_port
       << " " << t.metrics.sink_port << " " << t.metrics.worker_port << "\nlogging " << t.logging.level << " "
       << static_cast<int>(t.logging.format) << "\n";
@@ -122,6 +122,8 @@ TEST(ShippedTopology, ClusterExampleBindsOnTheHeadAndConnectsToIt) {
   EXPECT_EQ(topology->sink.results.connect, "tcp://10.0.0.10:5558");
   EXPECT_EQ(topology->sink.publish.bind, "tcp://*:5559");
   EXPECT_EQ(topology->sink.publish.connect, "tcp://10.0.0.10:5559");
+  EXPECT_EQ(topology->sink.status.bind, "tcp://*:5562");
+  EXPECT_EQ(topology->sink.status.connect, "tcp://10.0.0.10:5562");
   EXPECT_EQ(topology->model.path, Canonical(kSourceDir + "/models/demo/model.json"));
   EXPECT_EQ(topology->model.version, "demo-1");
 }
@@ -175,6 +177,8 @@ sink:
   connect: "tcp://head:6003"
   publish_bind: "tcp://*:6004"
   publish_connect: "tcp://head:6004"
+  status_bind: "tcp://*:6007"
+  status_connect: "tcp://head:6007"
 workers: {count: 0, credit: 5}
 model:
   path: /m/model.yaml
@@ -218,6 +222,8 @@ logging: {level: debug}
   EXPECT_EQ(t.sink.results.connect, "tcp://head:6003");
   EXPECT_EQ(t.sink.publish.bind, "tcp://*:6004");
   EXPECT_EQ(t.sink.publish.connect, "tcp://head:6004");
+  EXPECT_EQ(t.sink.status.bind, "tcp://*:6007");
+  EXPECT_EQ(t.sink.status.connect, "tcp://head:6007");
   EXPECT_EQ(t.workers.count, 0);
   EXPECT_EQ(t.workers.credit, 5);
   EXPECT_EQ(t.model.path, "/m/model.yaml");
@@ -443,7 +449,7 @@ INSTANTIATE_TEST_SUITE_P(
              "t.yaml:2:3: heartbeat.interval: unknown key; allowed: interval_ms, liveness"},
         Case{"Sink", "sink:\n  publish: x\n",
              "t.yaml:2:3: sink.publish: unknown key; allowed: bind, connect, publish_bind, "
-             "publish_connect, model_fields"},
+             "publish_connect, status_bind, status_connect, model_fields"},
         Case{"Workers", "workers: {cnt: 1}\n",
              "t.yaml:1:11: workers.cnt: unknown key; allowed: count, credit"},
         Case{"Model", "model:\n  treshold: 0.4\n",

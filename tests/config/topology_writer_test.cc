@@ -53,7 +53,8 @@ std::string Describe(const Topology& t) {
       << t.ventilator.status.connect << "] " << t.ventilator.send_hwm << " " << t.ventilator.batch_timeout_ms
       << "\nheartbeat " << t.heartbeat.interval_ms << " " << t.heartbeat.liveness << "\nsink ["
       << t.sink.results.bind << "] [" << t.sink.results.connect << "] [" << t.sink.publish.bind << "] ["
-      << t.sink.publish.connect << "] " << static_cast<int>(t.sink.model_fields) << "\nworkers " << t.workers.count << " " << t.workers.credit << "\nmodel ["
+      << t.sink.publish.connect << "] [" << t.sink.status.bind << "] [" << t.sink.status.connect << "] "
+      << static_cast<int>(t.sink.model_fields) << "\nworkers " << t.workers.count << " " << t.workers.credit << "\nmodel ["
       << t.model.path << "] " << static_cast<int>(t.model.format) << " [" << t.model.features << "] "
       << t.model.threshold << " [" << t.model.version << "] [" << t.model.registry << "] [" << t.model.name
       << "] " << t.model.watch_ms << "\nmetrics [" << t.metrics.address << "] "

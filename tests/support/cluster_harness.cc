@@ -118,7 +118,8 @@ Status ClusterHarness::UseTcpEndpoints(const std::string& address) {
   };
   for (Endpoint* e :
        {&topology_.ventilator.workers, &topology_.ventilator.intake, &topology_.ventilator.heartbeat,
-        &topology_.ventilator.status, &topology_.sink.results, &topology_.sink.publish}) {
+        &topology_.ventilator.status, &topology_.sink.results, &topology_.sink.publish,
+        &topology_.sink.status}) {
     if (Status s = tcp(e); !s.ok()) return s;
   }
   return Status::Ok();
