@@ -324,6 +324,24 @@ void Ventilator::Expire(SteadyClock::time_point now) {
   DeadLetterPoisoned();
 }
 
+ResultBatch PoisonedBatchResult(TransactionBatch batch, const std::string& reason, int64_t now_us) {
+  ResultBatch result;
+  result.batch_id = batch.batch_id;
+  result.lease = std::move(batch.lease);
+  result.worker_id = kVentilatorSender;
+  result.scored_at_us = now_us;
+  result.created_at_us = batch.created_at_us;
+  result.rejects = std::move(batch.rejects);
+  result.evaluation = std::move(batch.evaluation);
+  for (const Transaction& t : batch.transactions) {
+    ScoreResult r;
+    r.transaction_id = t.id;
+    r.error = reason;
+    result.results.push_back(std::move(r));
+  }
+  return result;
+}
+
 void Ventilator::DeadLetterPoisoned() {
   for (Dispatcher::Poisoned& p : dispatcher_.TakePoisoned()) {
     Result<TransactionBatch> batch = DecodeTransactionBatch(View(p.frame));
@@ -332,19 +350,7 @@ void Ventilator::DeadLetterPoisoned() {
                                " attempts: every worker that took this batch died or timed out on it";
     spdlog::error("batch {} ({} transactions) {}; dead-lettering it", p.batch_id, batch->transactions.size(),
                   reason);
-    ResultBatch result;
-    result.batch_id = batch->batch_id;
-    result.lease = std::move(batch->lease);
-    result.worker_id = kVentilatorSender;
-    result.scored_at_us = NowUnixMicros();
-    result.rejects = std::move(batch->rejects);
-    for (const Transaction& t : batch->transactions) {
-      ScoreResult r;
-      r.transaction_id = t.id;
-      r.error = reason;
-      result.results.push_back(std::move(r));
-    }
-    const std::string encoded = Encode(result);
+    const std::string encoded = Encode(PoisonedBatchResult(std::move(batch.value()), reason, NowUnixMicros()));
     zmq::message_t frame(encoded.data(), encoded.size());
     if (!SendFrame(to_sink_, frame, SteadyClock::now() + std::chrono::seconds(1))) {
       spdlog::error("the sink did not take poison batch {}: its lease brings it back later", p.batch_id);

@@ -29,6 +29,7 @@
 
 #include "config/link_security.h"
 #include "config/topology.h"
+#include "proto/messages.h"
 #include "proto/node.h"
 #include "proto/status.h"
 #include "ventilator/dispatcher.h"
@@ -88,6 +89,11 @@ class Ventilator {
   RateLimitedLog refused_log_;
   RateLimitedLog overdue_log_;
 };
+
+// What the sink gets for a poison batch: every transaction unscored with
+// `reason` (so dead-lettered, or a failed row of an evaluation run), the
+// lease, rejects and evaluation rows passed through.
+ResultBatch PoisonedBatchResult(TransactionBatch batch, const std::string& reason, int64_t now_us);
 
 // The status snapshot `scorepipe status` prints, as one JSON object:
 // {"ventilator":{...},"workers":[{...}, ...]} (see docs/operations.md).

@@ -115,6 +115,8 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   result_.lease = std::move(batch->lease);
   result_.rejects = std::move(batch->rejects);
   result_.created_at_us = batch->created_at_us;
+  // An evaluation run's rows and labels go back with the scores, for the sink.
+  result_.evaluation = std::move(batch->evaluation);
   const auto scoring_started = Clock::now();
   Status scored = scorer_.Score(batch->transactions, &result_.results);
   metrics_.Scored(batch->transactions.size(), std::chrono::duration<double>(Clock::now() - scoring_started).count());
@@ -128,7 +130,8 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
       result_.results[i].error = "model failed: " + scored.message();
     }
   }
-  if (scored.ok()) {
+  // An evaluation run measures the live version; the shadow would add time only.
+  if (scored.ok() && result_.evaluation.run == 0) {
     ScoreShadow(batch->transactions, batch->batch_id);
   } else {
     result_.shadow_results.clear();
