@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "cli/request.h"
 #include "config/topology.h"
 #include "proto/node.h"
 #include "proto/upstream_json.h"
@@ -328,36 +329,7 @@ std::string FormatStatusJson(const StatusReport& report) {
 
 Result<std::string> QueryVentilator(zmq::context_t& context, const std::string& endpoint,
                                     std::chrono::milliseconds timeout, const LinkSecurity& security) {
-  const auto deadline = Clock::now() + timeout;
-  const std::string no_answer =
-      "the ventilator at " + endpoint + " did not answer within " + std::to_string(timeout.count()) +
-      " ms \xe2\x80\x94 is it running?" +
-      (security.curve() ? " Is this host's key (security.secret_key) authorized on the head?" : "");
-  try {
-    // A fresh socket per request: a REQ socket whose request got no answer
-    // cannot send again, and linger 0 drops that request when it closes.
-    zmq::socket_t socket(context, zmq::socket_type::req);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::sndtimeo, static_cast<int>(timeout.count()));
-    if (Status s = security.Client(socket); !s.ok()) return s.WithContext(endpoint);
-    socket.connect(endpoint);
-    if (!socket.send(zmq::str_buffer("status"), zmq::send_flags::none)) return Status::Error(no_answer);
-    zmq::message_t reply;
-    while (true) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0 || StopRequested()) return Status::Error(no_answer);
-      zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-      try {
-        zmq::poll(&item, 1, left);
-      } catch (const zmq::error_t& e) {
-        if (e.num() == EINTR) continue;  // a signal; StopRequested() decides
-        throw;
-      }
-      if (socket.recv(reply, zmq::recv_flags::dontwait)) return reply.to_string();
-    }
-  } catch (const zmq::error_t& e) {
-    return Status::Error("asking the ventilator at " + endpoint + ": " + e.what());
-  }
+  return AskOnce(context, endpoint, "status", timeout, security, "the ventilator");
 }
 
 StatusReport CollectStatus(zmq::context_t& context, const std::string& endpoint,
