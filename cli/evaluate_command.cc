@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "cli/cluster_evaluation.h"
+#include "config/topology.h"
 #include "config/topology_writer.h"
 #include "proto/upstream_json.h"
 #include "proto/evaluation.h"
@@ -130,6 +132,46 @@ Status WriteScores(const std::string& path, const ScoredRows& scored) {
   return fclose(file) == 0 && !failed ? Status::Ok() : Status::Error(path + ": write failed");
 }
 
+void AppendKeyString(const char* key, const std::string& value, std::string* out) {
+  AppendJsonString(key, out);
+  *out += ':';
+  AppendJsonString(value, out);
+}
+
+// What the report says besides the figures: where the scores came from.
+struct ReportHead {
+  std::string model_text;  // the "model:" line's text
+  std::string model_json;  // the "model" object
+  size_t unscored = 0;
+  std::vector<std::string> unscored_examples;
+  std::string cluster_text;  // --cluster: lines after the data line
+  std::string cluster_json;  // --cluster: the "cluster" object
+};
+
+ReportHead LocalHead(const ChosenModel& model, const EvaluateOptions& o, const ScoredRows& scored) {
+  const ModelConfig& c = model.config;
+  ReportHead head;
+  head.model_text = model.source == "registry"
+                        ? model.name + " " + c.version + " (registry " + o.registry + ")"
+                        : c.path + " (" + ModelFormatName(c.format) + "), features " + c.features;
+  head.model_json = "{";
+  AppendKeyString("source", model.source, &head.model_json);
+  head.model_json += ',';
+  AppendKeyString("name", model.name, &head.model_json);
+  head.model_json += ',';
+  AppendKeyString("version", c.version, &head.model_json);
+  head.model_json += ',';
+  AppendKeyString("path", c.path, &head.model_json);
+  head.model_json += ',';
+  AppendKeyString("features", c.features, &head.model_json);
+  head.model_json += ',';
+  AppendKeyString("format", ModelFormatName(c.format), &head.model_json);
+  head.model_json += '}';
+  head.unscored = scored.unscored;
+  head.unscored_examples = scored.unscored_examples;
+  return head;
+}
+
 std::string FigureText(const std::optional<double>& value, const std::string& why_not) {
   if (!value) return "undefined (" + why_not + ")";
   char text[32];
@@ -137,21 +179,14 @@ std::string FigureText(const std::optional<double>& value, const std::string& wh
   return text;
 }
 
-void PrintText(const ChosenModel& model, const EvaluateOptions& o, const ScoredRows& scored,
-               const Evaluation& e, FILE* out) {
-  const ModelConfig& c = model.config;
-  if (model.source == "registry") {
-    fprintf(out, "model:     %s %s (registry %s)\n", model.name.c_str(), c.version.c_str(),
-            o.registry.c_str());
-  } else {
-    fprintf(out, "model:     %s (%s), features %s\n", c.path.c_str(), ModelFormatName(c.format),
-            c.features.c_str());
-  }
+void PrintText(const ReportHead& head, const EvaluateOptions& o, const Evaluation& e, FILE* out) {
+  fprintf(out, "model:     %s\n", head.model_text.c_str());
   fprintf(out, "data:      %s: %zu rows scored, %zu fraud (%.2f%%), %zu not scored\n", o.data_path.c_str(),
           e.rows, e.positives, 100.0 * static_cast<double>(e.positives) / static_cast<double>(e.rows),
-          scored.unscored);
-  for (const std::string& example : scored.unscored_examples)
+          head.unscored);
+  for (const std::string& example : head.unscored_examples)
     fprintf(out, "  not scored: %s\n", example.c_str());
+  fputs(head.cluster_text.c_str(), out);
   fprintf(out, "threshold: %g (a score >= threshold is fraud)\n\n", e.threshold);
   fprintf(out, "ROC AUC            %s\n", FigureText(e.roc_auc, e.roc_auc_undefined).c_str());
   fprintf(out, "PR AUC             %s  (average precision)\n",
@@ -181,41 +216,130 @@ void PrintText(const ChosenModel& model, const EvaluateOptions& o, const ScoredR
   fprintf(out, "\n%s.\n", kAveragePrecisionNote);
 }
 
-void AppendKeyString(const char* key, const std::string& value, std::string* out) {
-  AppendJsonString(key, out);
-  *out += ':';
-  AppendJsonString(value, out);
-}
 
-std::string JsonReport(const ChosenModel& model, const EvaluateOptions& o, const ScoredRows& scored,
-                       const Evaluation& e) {
-  const ModelConfig& c = model.config;
-  std::string json = "{\"model\":{";
-  AppendKeyString("source", model.source, &json);
-  json += ',';
-  AppendKeyString("name", model.name, &json);
-  json += ',';
-  AppendKeyString("version", c.version, &json);
-  json += ',';
-  AppendKeyString("path", c.path, &json);
-  json += ',';
-  AppendKeyString("features", c.features, &json);
-  json += ',';
-  AppendKeyString("format", ModelFormatName(c.format), &json);
-  json += "},\"data\":{";
+std::string JsonReport(const ReportHead& head, const EvaluateOptions& o, const Evaluation& e) {
+  std::string json = "{\"model\":" + head.model_json + ",\"data\":{";
   AppendKeyString("path", o.data_path, &json);
   json += ',';
   AppendKeyString("label_column", o.label_column, &json);
-  json += ",\"scored_rows\":" + std::to_string(scored.ids.size());
-  json += ",\"unscored_rows\":" + std::to_string(scored.unscored) + ",\"unscored_examples\":[";
-  for (const std::string& example : scored.unscored_examples) {
+  json += ",\"scored_rows\":" + std::to_string(e.rows);
+  json += ",\"unscored_rows\":" + std::to_string(head.unscored) + ",\"unscored_examples\":[";
+  for (const std::string& example : head.unscored_examples) {
     if (json.back() != '[') json += ',';
     AppendJsonString(example, &json);
   }
   json += "]},";
+  if (!head.cluster_json.empty()) json += "\"cluster\":" + head.cluster_json + ",";
   AppendKeyString("pr_auc", kAveragePrecisionNote, &json);
   json += ",\"evaluation\":" + EvaluationToJson(e) + "}\n";
   return json;
+}
+
+void Print(const ReportHead& head, const EvaluateOptions& o, const Evaluation& e, FILE* out) {
+  if (o.json) {
+    fputs(JsonReport(head, o, e).c_str(), out);
+  } else {
+    PrintText(head, o, e, out);
+  }
+}
+
+Result<LabelledData> ReadData(const EvaluateOptions& o, FILE* err) {
+  LabelledFileOptions file_options;
+  file_options.label_column = o.label_column;
+  Result<LabelledData> data = ReadLabelledFile(o.data_path, file_options);
+  if (!data.ok()) return data.status();
+  if (data->transactions.empty()) return Status::Error(o.data_path + ": no rows to evaluate");
+  if (o.progress_every_rows > 0 && data->transactions.size() >= o.progress_every_rows) {
+    fprintf(err, "evaluate: read %zu rows from %s\n", data->transactions.size(), o.data_path.c_str());
+  }
+  return data;
+}
+
+// "fraud v2", or the version alone for a topology that names model files.
+std::string ModelName(const ModelRows& m) { return m.name.empty() ? m.version : m.name + " " + m.version; }
+
+ReportHead ClusterHead(const EvaluateOptions& o, const ClusterRun& run, size_t batch_rows) {
+  const EvaluationReply& r = run.reply;
+  ReportHead head;
+  // Who scored the rows: one version, or (a promotion during the run) each with its rows.
+  if (r.models.size() == 1) {
+    head.model_text = ModelName(r.models.front()) + ", live on the cluster of " + o.cluster_config;
+  } else {
+    for (const ModelRows& m : r.models) {
+      if (!head.model_text.empty()) head.model_text += ", ";
+      head.model_text += ModelName(m) + " (" + std::to_string(m.rows) + " rows)";
+    }
+    head.model_text += ": the live version changed during the run";
+  }
+  head.model_json = "{";
+  AppendKeyString("source", "cluster", &head.model_json);
+  if (!r.models.empty()) {  // the version with the most rows first
+    head.model_json += ',';
+    AppendKeyString("name", r.models.front().name, &head.model_json);
+    head.model_json += ',';
+    AppendKeyString("version", r.models.front().version, &head.model_json);
+  }
+  head.model_json += ",\"versions\":[";
+  for (const ModelRows& m : r.models) {
+    if (head.model_json.back() != '[') head.model_json += ',';
+    head.model_json += '{';
+    AppendKeyString("name", m.name, &head.model_json);
+    head.model_json += ',';
+    AppendKeyString("version", m.version, &head.model_json);
+    head.model_json += ",\"rows\":" + std::to_string(m.rows) + "}";
+  }
+  head.model_json += "]}";
+  head.unscored = r.failed;
+  head.unscored_examples = r.failures;
+  const double rows_per_s = static_cast<double>(r.rows) / std::max(1e-9, run.elapsed_s);
+  char line[256];
+  snprintf(line, sizeof line, "cluster:   %zu batches of up to %zu rows (%zu sent), %.2f s, %.0f rows/s\n",
+           run.batches, batch_rows, run.batches_sent, run.elapsed_s, rows_per_s);
+  head.cluster_text = line;
+  head.cluster_json = "{";
+  AppendKeyString("topology", o.cluster_config, &head.cluster_json);
+  snprintf(line, sizeof line,
+           ",\"run\":%llu,\"batches\":%zu,\"batch_rows\":%zu,\"batches_sent\":%zu,\"elapsed_s\":%.3f,"
+           "\"rows_per_s\":%.1f}",
+           static_cast<unsigned long long>(run.run), run.batches, batch_rows, run.batches_sent, run.elapsed_s,
+           rows_per_s);
+  head.cluster_json += line;
+  return head;
+}
+
+// --cluster: the rows go through the running cluster (cli/cluster_evaluation.h).
+Status EvaluateWithCluster(const EvaluateOptions& o, const EvaluationOptions& evaluation_options, FILE* out,
+                           FILE* err) {
+  if (!o.name.empty() || !o.version.empty() || !o.model_path.empty() || !o.features_path.empty() ||
+      !o.format.empty() || !o.scores_out.empty()) {
+    return Status::Error(
+        "--cluster evaluates the model live on the cluster; --name, --version, --model, --features, --format "
+        "and --scores-out are for a local evaluation");
+  }
+  Result<Topology> topology = LoadTopologyFile(o.cluster_config);
+  if (!topology.ok()) return topology.status();
+  Result<LabelledData> data = ReadData(o, err);
+  if (!data.ok()) return data.status();
+  ClusterRunOptions run_options;
+  run_options.batch_rows =
+      o.cluster_batch_rows > 0 ? o.cluster_batch_rows : static_cast<size_t>(topology->bridge.batch_size);
+  run_options.evaluation = evaluation_options;
+  run_options.stall_timeout = std::chrono::seconds(o.stall_timeout_s);
+  run_options.resend_after = DefaultResendAfter(topology.value());
+  // The answer that completes the run carries the figures, which the sink
+  // computes then: about a second per few million rows.
+  run_options.request_timeout =
+      std::chrono::seconds(5) + std::chrono::seconds(data->transactions.size() / 1000000);
+  Result<ClusterRun> run = EvaluateOnCluster(topology.value(), data.value(), run_options, err);
+  if (!run.ok()) return run.status();
+  const EvaluationReply& reply = run->reply;
+  if (!reply.evaluation) {
+    std::string why = reply.evaluation_error;
+    if (!reply.failures.empty()) why += "; first: " + reply.failures.front();
+    return Status::Error(why);
+  }
+  Print(ClusterHead(o, run.value(), run_options.batch_rows), o, *reply.evaluation, out);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -231,6 +355,10 @@ int RunEvaluate(const EvaluateOptions& o, FILE* out, FILE* err) {
   if (Status s = evaluation_options.Validate(); !s.ok()) return fail(s);
   if (o.batch_rows == 0) return fail(Status::Error("batch rows: must be at least 1"));
   if (o.data_path.empty()) return fail(Status::Error("--data names the labelled file to evaluate on"));
+  if (!o.cluster_config.empty()) {
+    Status s = EvaluateWithCluster(o, evaluation_options, out, err);
+    return s.ok() ? 0 : fail(s);
+  }
   Result<ChosenModel> model = ChooseModel(o);
   if (!model.ok()) return fail(model.status());
   Result<Scorer> scorer = LoadScorer(model->config);
@@ -238,14 +366,8 @@ int RunEvaluate(const EvaluateOptions& o, FILE* out, FILE* err) {
   // The loader's default version is the model file's name: report that.
   model->config.version = scorer->model().version();
 
-  LabelledFileOptions file_options;
-  file_options.label_column = o.label_column;
-  Result<LabelledData> data = ReadLabelledFile(o.data_path, file_options);
+  Result<LabelledData> data = ReadData(o, err);
   if (!data.ok()) return fail(data.status());
-  if (data->transactions.empty()) return fail(Status::Error(o.data_path + ": no rows to evaluate"));
-  if (o.progress_every_rows > 0 && data->transactions.size() >= o.progress_every_rows) {
-    fprintf(err, "evaluate: read %zu rows from %s\n", data->transactions.size(), o.data_path.c_str());
-  }
 
   Result<ScoredRows> scored = ScoreAll(*scorer, *data, o, err);
   if (!scored.ok()) return fail(scored.status());
@@ -258,11 +380,7 @@ int RunEvaluate(const EvaluateOptions& o, FILE* out, FILE* err) {
   if (!o.scores_out.empty()) {
     if (Status s = WriteScores(o.scores_out, *scored); !s.ok()) return fail(s);
   }
-  if (o.json) {
-    fputs(JsonReport(*model, o, *scored, *evaluation).c_str(), out);
-  } else {
-    PrintText(*model, o, *scored, *evaluation, out);
-  }
+  Print(LocalHead(*model, o, *scored), o, *evaluation, out);
   return 0;
 }
 

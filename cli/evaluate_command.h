@@ -6,7 +6,10 @@
 // Brier score and a calibration table; as text or as one JSON object.
 //
 // The model comes from the registry (a name, and a version or the live one)
-// or from files (a model and its features.yaml). main.cc parses the flags
+// or from files (a model and its features.yaml); or, with --cluster, the rows
+// go through a running cluster and its live model scores them, the sink
+// gathering the figures (cli/cluster_evaluation.h): the same report, plus
+// which versions scored the rows and how fast. main.cc parses the flags
 // into EvaluateOptions; RunEvaluate does the work and returns the exit code:
 // 0 evaluated, 1 failed (the reason on `err`). Progress lines for large files
 // go to `err` too.
@@ -41,6 +44,12 @@ struct EvaluateOptions {
   std::string scores_out;                      // --scores-out: CSV of id,score,label per scored row
   size_t batch_rows = 4096;                    // transactions per Scorer::Score call, >= 1
   size_t progress_every_rows = 1000000;        // a progress line on `err` every so many rows
+
+  // --cluster TOPOLOGY: score on that running cluster, with its live model,
+  // instead of a model named here (cli/cluster_evaluation.h).
+  std::string cluster_config;
+  size_t cluster_batch_rows = 0;  // --batch-rows: rows per batch; 0: the topology's bridge.batch_size
+  int stall_timeout_s = 120;      // --stall-timeout-s: give up when no row is answered this long
 };
 
 int RunEvaluate(const EvaluateOptions& options, FILE* out = stdout, FILE* err = stderr);

@@ -405,12 +405,29 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   evaluate->add_flag("--json", evaluate_options.json, "print one JSON object with every figure instead of the report");
   evaluate->add_option("--scores-out", evaluate_options.scores_out, "also write each scored row's id,score,label (CSV)");
+  evaluate
+      ->add_option("--cluster", evaluate_options.cluster_config,
+                   "or score on the running cluster of this topology YAML, with its live model")
+      ->check(CLI::ExistingFile);
+  evaluate
+      ->add_option("--batch-rows", evaluate_options.cluster_batch_rows,
+                   "--cluster: rows per batch (default: the topology's bridge.batch_size)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  evaluate
+      ->add_option("--stall-timeout-s", evaluate_options.stall_timeout_s,
+                   "--cluster: give up when no row is answered for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   evaluate->footer(
       "The labelled file is the upstream transaction format plus a label column (1 fraud, 0 not;\n"
       "also true/false): a CSV with a header row, or JSON lines; `scorepipe dataset` makes one.\n"
       "Rows are scored in batches by the worker's own scorer, so the scores are the cluster's;\n"
       "rows the scorer cannot score are counted and reported. Every figure follows\n"
       "scikit-learn's definition; PR AUC is the average precision (average_precision_score).\n"
+      "With --cluster the rows go through the cluster itself: the ventilator spreads them over\n"
+      "the workers, which score them with the live model, and the sink (sink.status) gathers\n"
+      "the figures; nothing goes to the result queue. Batches lost on the way are sent again;\n"
+      "the report adds which versions scored the rows and the rows per second.\n"
       "See docs/models.md. Exit code: 0 evaluated, 1 a bad file or model, 2 bad usage.");
 
   try {
@@ -437,6 +454,7 @@ int main(int argc, char** argv) {
   }
   if (evaluate->parsed()) {
     spdlog::set_level(spdlog::level::warn);  // the model loaders' info lines are not for this output
+    if (!evaluate_options.cluster_config.empty()) scorepipe::InstallStopSignalHandlers();  // Ctrl-C ends a run
     return scorepipe::RunEvaluate(evaluate_options);
   }
   if (keygen->parsed()) {

@@ -1,0 +1,223 @@
+#include "cli/cluster_evaluation.h"
+
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+#include <zmq.hpp>
+
+#include "cli/request.h"
+#include "config/link_security.h"
+#include "proto/codec.h"
+#include "proto/node.h"
+
+namespace scorepipe {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kIntakeSendHwm = 4;  // batches waiting in this process: a busy cluster holds it back
+constexpr auto kSendSlice = std::chrono::milliseconds(500);  // sending between two questions to the sink
+constexpr auto kIdleWait = std::chrono::milliseconds(200);   // between questions once everything is sent
+constexpr int kMaxBegins = 4;  // the sink forgot the run (it restarted) this often: give up
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Asks the sink about one run on its status endpoint.
+class SinkClient {
+ public:
+  SinkClient(zmq::context_t& context, const Topology& topology, const LinkSecurity& security,
+             std::chrono::milliseconds timeout, uint64_t run)
+      : context_(context), endpoint_(topology.sink.status.connect), security_(security), timeout_(timeout),
+        run_(run) {}
+
+  // The sink's answer (reply.error set when it refused the request), or an
+  // error when it did not answer or answered with something else.
+  Result<EvaluationReply> Ask(EvaluationRequest request) {
+    request.run = run_;
+    Result<std::string> raw = AskOnce(context_, endpoint_, Encode(request), timeout_, security_, "the sink");
+    if (!raw.ok()) return raw.status();
+    Result<EvaluationReply> reply = DecodeEvaluationReply(raw.value());
+    if (!reply.ok()) return reply.status().WithContext("the sink's answer at " + endpoint_);
+    if (reply->run != run_) {
+      return Status::Error("the sink at " + endpoint_ + " answered about run " + std::to_string(reply->run) +
+                           ", not " + std::to_string(run_));
+    }
+    return reply;
+  }
+
+  Result<EvaluationReply> Begin(uint64_t rows) {
+    EvaluationRequest request;
+    request.kind = EvaluationRequest::Kind::kBegin;
+    request.rows = rows;
+    Result<EvaluationReply> reply = Ask(request);
+    if (reply.ok() && !reply->error.empty()) return Status::Error("the sink refused the run: " + reply->error);
+    return reply;
+  }
+
+ private:
+  zmq::context_t& context_;
+  const std::string endpoint_;
+  const LinkSecurity& security_;
+  const std::chrono::milliseconds timeout_;
+  const uint64_t run_;
+};
+
+// Batch `index` of the file as a TransactionBatch frame of the run.
+std::string EncodeRows(const LabelledData& data, size_t index, size_t batch_rows, uint64_t run, uint64_t batch_id) {
+  const size_t first = index * batch_rows;
+  const size_t end = std::min(data.transactions.size(), first + batch_rows);
+  TransactionBatch batch;
+  batch.batch_id = batch_id;
+  batch.created_at_us = NowUnixMicros();
+  batch.transactions.assign(data.transactions.begin() + static_cast<std::ptrdiff_t>(first),
+                            data.transactions.begin() + static_cast<std::ptrdiff_t>(end));
+  batch.evaluation.run = run;
+  batch.evaluation.first_row = first;
+  batch.evaluation.labels.assign(data.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                                 data.labels.begin() + static_cast<std::ptrdiff_t>(end));
+  return Encode(batch);
+}
+
+// The batches that hold a row of `ranges`, each once, in order.
+std::vector<size_t> BatchesOf(const std::vector<RowRange>& ranges, size_t batch_rows, size_t batches) {
+  std::vector<size_t> out;
+  for (const RowRange& r : ranges) {
+    if (r.end <= r.first) continue;
+    const size_t last = std::min<size_t>(batches - 1, (r.end - 1) / batch_rows);
+    for (size_t b = r.first / batch_rows; b <= last; ++b) {
+      if (out.empty() || out.back() < b) out.push_back(b);
+    }
+  }
+  return out;
+}
+
+std::string HowFar(const EvaluationReply& r) {
+  return std::to_string(r.scored + r.failed) + " of " + std::to_string(r.rows) + " rows answered (" +
+         std::to_string(r.scored) + " scored, " + std::to_string(r.failed) + " not)";
+}
+
+}  // namespace
+
+std::chrono::milliseconds DefaultResendAfter(const Topology& topology) {
+  return std::max(std::chrono::milliseconds(5000), std::chrono::milliseconds(3LL * topology.ventilator.batch_timeout_ms));
+}
+
+Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledData& data,
+                                     const ClusterRunOptions& o, FILE* err) {
+  const size_t rows = data.transactions.size();
+  if (rows == 0) return Status::Error("no rows to evaluate");
+  if (data.labels.size() != rows) return Status::Error("the labels do not match the rows");
+  if (o.batch_rows == 0 || o.batch_rows > kMaxBatchItems) {
+    return Status::Error("batch rows: " + std::to_string(o.batch_rows) + " is not in 1.." +
+                         std::to_string(kMaxBatchItems));
+  }
+  if (Status s = o.evaluation.Validate(); !s.ok()) return s;
+  Result<LinkSecurity> security = LinkSecurity::Load(topology.security);
+  if (!security.ok()) return security.status();
+
+  zmq::context_t context;
+  ClusterRun out;
+  out.run = NewSession() | 1;  // never 0
+  out.batches = (rows + o.batch_rows - 1) / o.batch_rows;
+  const uint64_t batch_id_base = NewSession() & 0xffffffff00000000ull;
+  uint64_t next_batch_id = batch_id_base;
+  SinkClient sink(context, topology, security.value(), o.request_timeout, out.run);
+
+  const auto started = Clock::now();
+  Result<EvaluationReply> begun = sink.Begin(rows);
+  if (!begun.ok()) return begun.status();
+  int begins = 1;
+
+  zmq::socket_t intake(context, zmq::socket_type::push);
+  intake.set(zmq::sockopt::sndhwm, kIntakeSendHwm);
+  intake.set(zmq::sockopt::linger, 0);
+  if (Status s = security->Client(intake); !s.ok()) return s.WithContext(topology.ventilator.intake.connect);
+  if (Status s = ConnectSocket(intake, topology.ventilator.intake.connect); !s.ok()) return s;
+
+  std::vector<size_t> to_send(out.batches);
+  for (size_t i = 0; i < out.batches; ++i) to_send[i] = i;
+  size_t cursor = 0;  // to_send[cursor] goes next
+  uint64_t answered = 0;
+  auto last_progress = Clock::now();
+  auto last_resend = Clock::now();
+  auto next_line = Clock::now() + o.progress_every;
+  std::string unanswered_why;  // the last time the sink did not answer
+
+  while (true) {
+    if (StopRequested()) return Status::Error("stopped with the run unfinished");
+    const auto slice_end = Clock::now() + kSendSlice;
+    while (cursor < to_send.size() && Clock::now() < slice_end) {
+      const std::string encoded = EncodeRows(data, to_send[cursor], o.batch_rows, out.run, next_batch_id);
+      zmq::message_t frame(encoded.data(), encoded.size());
+      if (!SendFrame(intake, frame, slice_end)) break;  // the cluster is busy: ask the sink meanwhile
+      ++cursor;
+      ++next_batch_id;
+      ++out.batches_sent;
+    }
+    const bool all_sent = cursor == to_send.size();
+    const auto now = Clock::now();
+    EvaluationRequest query;
+    query.threshold = o.evaluation.threshold;
+    query.calibration_bins = o.evaluation.calibration_bins;
+    query.list_pending = all_sent && now - last_progress >= o.resend_after && now - last_resend >= o.resend_after;
+    Result<EvaluationReply> reply = sink.Ask(query);
+    if (!reply.ok()) {
+      unanswered_why = reply.status().message();
+    } else if (!reply->error.empty()) {
+      // The sink no longer holds the run: it restarted. Begin again and send everything.
+      if (begins == kMaxBegins) {
+        return Status::Error("the sink lost the run " + std::to_string(begins) + " times; last: " + reply->error);
+      }
+      if (err != nullptr) fprintf(err, "evaluate: %s; beginning the run again\n", reply->error.c_str());
+      Result<EvaluationReply> again = sink.Begin(rows);
+      if (!again.ok()) return again.status();
+      ++begins;
+      cursor = 0;
+      answered = 0;
+      last_progress = Clock::now();
+      continue;
+    } else {
+      unanswered_why.clear();
+      const uint64_t now_answered = reply->scored + reply->failed;
+      if (now_answered > answered) {
+        answered = now_answered;
+        last_progress = now;
+      }
+      if (answered >= reply->rows) {
+        out.reply = std::move(reply.value());
+        break;
+      }
+      if (query.list_pending) {
+        std::vector<size_t> again = BatchesOf(reply->pending_rows, o.batch_rows, out.batches);
+        if (err != nullptr) {
+          fprintf(err, "evaluate: no row answered for %.0f s; sending %zu batches again\n",
+                  Seconds(now - last_progress), again.size());
+        }
+        to_send.insert(to_send.end(), again.begin(), again.end());
+        last_resend = now;
+      }
+      if (err != nullptr && o.progress_every.count() > 0 && now >= next_line) {
+        fprintf(err, "evaluate: %s, %.0f rows/s\n", HowFar(reply.value()).c_str(),
+                static_cast<double>(answered) / std::max(1e-9, Seconds(now - started)));
+        next_line = now + o.progress_every;
+      }
+    }
+    if (now - last_progress >= o.stall_timeout) {
+      std::string why = "no row answered for " + std::to_string(static_cast<long long>(Seconds(now - last_progress))) +
+                        " s; " + std::to_string(answered) + " of " + std::to_string(rows) +
+                        " rows answered. Is the cluster running (scorepipe status)?";
+      if (!unanswered_why.empty()) why += " Last: " + unanswered_why;
+      return Status::Error(why);
+    }
+    if (cursor == to_send.size()) std::this_thread::sleep_for(kIdleWait);
+  }
+  out.elapsed_s = Seconds(Clock::now() - started);
+  EvaluationRequest end;
+  end.kind = EvaluationRequest::Kind::kEnd;
+  (void)sink.Ask(end);  // the sink forgets idle runs by itself too
+  return out;
+}
+
+}  // namespace scorepipe

@@ -1,0 +1,66 @@
+// The cluster half of `scorepipe evaluate --cluster` (docs/models.md,
+// "Evaluating on the cluster"): a labelled file's rows go through the running
+// cluster as one evaluation run, and the sink gathers the figures.
+//
+//   1. Begin: the sink (sink.status) holds a run of the file's rows.
+//   2. The rows go to the ventilator's intake (as the bridge sends, a PUSH
+//      with a small high-water mark: a busy cluster holds the sender back) in
+//      batches marked with the run, their first row and their labels. The
+//      ventilator spreads them over the workers like any batch (a dead
+//      worker's batches go to the others); the workers score them with the
+//      live model and pass the marking on; the sink keeps each row's score
+//      instead of writing it to the queue.
+//   3. The command asks the sink how far the run is until every row is
+//      answered, and then gets the figures (proto/evaluation.h) over the
+//      scored rows, in file order, as `scorepipe evaluate` computes them.
+// Nothing is lost silently: rows still unanswered after resend_after without
+// progress (the ventilator restarted with batches in hand) are sent again
+// (the sink counts a row once); a sink that forgot the run (it restarted)
+// gets it begun and sent again; with no progress at all for stall_timeout
+// the run fails, saying how far it got.
+//
+// A plain function; it uses only the calling thread.
+#ifndef SCOREPIPE_CLI_CLUSTER_EVALUATION_H_
+#define SCOREPIPE_CLI_CLUSTER_EVALUATION_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+
+#include "config/topology.h"
+#include "proto/evaluation.h"
+#include "proto/messages.h"
+#include "proto/status.h"
+#include "worker/labelled_data.h"
+
+namespace scorepipe {
+
+struct ClusterRunOptions {
+  size_t batch_rows = 512;           // transactions per batch, 1..kMaxBatchItems
+  EvaluationOptions evaluation;      // threshold and calibration bins
+  std::chrono::milliseconds stall_timeout{std::chrono::minutes(2)};  // no row answered this long: give up
+  std::chrono::milliseconds resend_after{std::chrono::seconds(30)};  // no row answered this long: resend
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(5)};  // one request to the sink
+  std::chrono::milliseconds progress_every{std::chrono::seconds(2)};  // a progress line on `err`; 0: none
+};
+
+// The default resend_after for a topology: three times the ventilator's
+// batch_timeout_ms (its own re-dispatch comes first), at least 5 s.
+std::chrono::milliseconds DefaultResendAfter(const Topology& topology);
+
+struct ClusterRun {
+  EvaluationReply reply;    // the sink's last answer: every row answered, figures or evaluation_error
+  uint64_t run = 0;
+  size_t batches = 0;       // batches of the file
+  size_t batches_sent = 0;  // including the resent ones
+  double elapsed_s = 0;     // from the begin to the last answer
+};
+
+// Runs `data` (at least one row) through the cluster of `topology`.
+Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledData& data,
+                                     const ClusterRunOptions& options, FILE* err);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_CLI_CLUSTER_EVALUATION_H_
