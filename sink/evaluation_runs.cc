@@ -10,7 +10,8 @@ namespace scorepipe {
 namespace {
 
 std::string NotHeld(uint64_t run) {
-  return "run " + std::to_string(run) + " is not held by this sink: begin it again (the sink may have restarted)";
+  return "run " + std::to_string(run) +
+         " is not held by this sink: begin it again (the sink may have restarted)";
 }
 
 // Why `result` cannot count as a score; empty when it can.
@@ -52,7 +53,8 @@ EvaluationReply EvaluationRuns::Answer(const EvaluationRequest& request, Clock::
       return reply;
     }
   }
-  return EvaluationRefusal(request.run, "unknown request kind " + std::to_string(static_cast<int>(request.kind)));
+  return EvaluationRefusal(request.run,
+                           "unknown request kind " + std::to_string(static_cast<int>(request.kind)));
 }
 
 void EvaluationRuns::DropIdle(Clock::time_point now) {
@@ -107,11 +109,13 @@ void EvaluationRuns::CountModel(const ResultBatch& batch, Run* run) {
 
 Result<EvaluationAdded> EvaluationRuns::Add(const ResultBatch& batch, Clock::time_point now) {
   const EvaluationRows& rows = batch.evaluation;
-  const std::string context = "batch " + std::to_string(batch.batch_id) + " of run " + std::to_string(rows.run);
+  const std::string context =
+      "batch " + std::to_string(batch.batch_id) + " of run " + std::to_string(rows.run);
   auto found = runs_.find(rows.run);
   if (found == runs_.end()) {
-    return Status::Error(context + ": the run is not held (it was ended, or the sink restarted and the command "
-                                   "will begin it again)");
+    return Status::Error(context +
+                         ": the run is not held (it was ended, or the sink restarted and the command "
+                         "will begin it again)");
   }
   Run& run = found->second;
   if (rows.labels.size() != batch.results.size()) {
@@ -138,8 +142,8 @@ Result<EvaluationAdded> EvaluationRuns::Add(const ResultBatch& batch, Clock::tim
       ++run.failed;
       ++added.failed;
       if (run.failures.size() < kMaxFailures) {
-        run.failures.push_back("row " + std::to_string(row + 1) + " (id " + std::to_string(result.transaction_id) +
-                               "): " + reason);
+        run.failures.push_back("row " + std::to_string(row + 1) + " (id " +
+                               std::to_string(result.transaction_id) + "): " + reason);
       }
       continue;
     }

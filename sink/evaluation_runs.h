@@ -81,7 +81,8 @@ class EvaluationRuns {
   // kMaxPendingRanges), and once every row is answered the figures over the
   // scored rows in row order (or evaluation_error). Computing the figures
   // takes about 1 s per few million rows.
-  EvaluationReply Query(uint64_t run, const EvaluationOptions& options, bool list_pending, Clock::time_point now);
+  EvaluationReply Query(uint64_t run, const EvaluationOptions& options, bool list_pending,
+                        Clock::time_point now);
 
   // Forgets run `run`; nothing when it is not held.
   void End(uint64_t run);

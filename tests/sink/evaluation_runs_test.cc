@@ -313,7 +313,8 @@ TEST(EvaluationRuns, AnswerServesEachKindOfRequest) {
   EvaluationReply reply = runs.Answer(query, kT0);
   EXPECT_EQ(reply.scored, 2u);
   ASSERT_TRUE(reply.evaluation.has_value());
-  EXPECT_EQ(*reply.evaluation, Evaluate({kScores[0], kScores[1]}, {kLabels[0], kLabels[1]}, {0.85, 3}).value());
+  EXPECT_EQ(*reply.evaluation,
+            Evaluate({kScores[0], kScores[1]}, {kLabels[0], kLabels[1]}, {0.85, 3}).value());
   EvaluationRequest end{EvaluationRequest::Kind::kEnd, 7};
   EvaluationReply ended = runs.Answer(end, kT0);
   EvaluationReply just_the_run;
