@@ -16,6 +16,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kReceiveSliceMs = 100;
 constexpr int kResultsHwm = 4;
+// Evaluation requests are a few dozen bytes.
+constexpr int64_t kMaxStatusRequestBytes = int64_t{1} << 12;
 // A stopping sink keeps writing results while they still arrive this often.
 constexpr int kDrainQuietMs = 500;
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
@@ -87,6 +89,7 @@ Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Qu
       context_(context),
       queue_(std::move(queue)),
       results_(context, zmq::socket_type::pull),
+      status_(context, zmq::socket_type::rep),
       registry_(std::make_shared<prometheus::Registry>()),
       metrics_(*registry_),
       shadow_queue_(topology.queue.shadow) {
@@ -94,6 +97,8 @@ Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Qu
   // Few result batches wait per worker: a slow queue then holds the workers
   // back (and so the bridge) instead of letting leases pile up unsettled.
   results_.set(zmq::sockopt::rcvhwm, kResultsHwm);
+  status_.set(zmq::sockopt::maxmsgsize, kMaxStatusRequestBytes);
+  status_.set(zmq::sockopt::linger, 0);
   if (!config_.publish.bind.empty()) {
     publish_.emplace(context, zmq::socket_type::pub);
     publish_->set(zmq::sockopt::linger, 0);
@@ -106,8 +111,11 @@ Status Sink::Bind() {
   Result<std::unique_ptr<ZapAuthenticator>> zap = security->Authenticate(context_);
   if (!zap.ok()) return zap.status();
   zap_ = std::move(zap.value());
-  if (Status s = security->Server(results_); !s.ok()) return s.WithContext(config_.results.bind);
-  if (Status s = BindSocket(results_, config_.results.bind); !s.ok()) return s;
+  for (auto [socket, endpoint] :
+       {std::pair{&results_, &config_.results.bind}, std::pair{&status_, &config_.status.bind}}) {
+    if (Status s = security->Server(*socket); !s.ok()) return s.WithContext(*endpoint);
+    if (Status s = BindSocket(*socket, *endpoint); !s.ok()) return s;
+  }
   if (!publish_) return Status::Ok();
   // Live subscribers are clients like any node: their keys must be authorized.
   if (Status s = security->Server(*publish_); !s.ok()) return s.WithContext(config_.publish.bind);
@@ -135,13 +143,12 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     std::string_view bytes(static_cast<const char*>(frames[f].data()), frames[f].size());
     Result<ResultBatch> batch = DecodeResultBatch(bytes);
     if (!batch.ok()) {
-      ++stats_.frames_refused;
-      metrics_.Refused();
-      uint64_t held_back = 0;
-      if (refused_log_.ShouldLog(&held_back)) {
-        spdlog::warn("refusing a {}-byte frame from a worker: {} ({} more since the last report)",
-                     frames[f].size(), batch.status().message(), held_back);
-      }
+      Refuse("a " + std::to_string(frames[f].size()) +
+             "-byte frame from a worker: " + batch.status().message());
+      continue;
+    }
+    if (batch->evaluation.run != 0) {  // no lease: not settled, never in requests_
+      AddEvaluation(batch.value());
       continue;
     }
     SettleRequest& request = requests_[used];
@@ -223,6 +230,61 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
   return true;
 }
 
+void Sink::Refuse(const std::string& what) {
+  ++stats_.frames_refused;
+  metrics_.Refused();
+  uint64_t held_back = 0;
+  if (refused_log_.ShouldLog(&held_back)) {
+    spdlog::warn("refusing {} ({} more since the last report)", what, held_back);
+  }
+}
+
+void Sink::AddEvaluation(const ResultBatch& batch) {
+  Result<EvaluationAdded> added = evaluation_runs_.Add(batch, Clock::now());
+  if (!added.ok()) {
+    Refuse("an evaluation batch from " + batch.worker_id + ": " + added.status().message());
+    return;
+  }
+  stats_.evaluation_rows += added->scored + added->failed;
+  metrics_.EvaluationRows(added->scored, added->failed, added->duplicates);
+}
+
+void Sink::AnswerStatus() {
+  zmq::message_t request;
+  if (!status_.recv(request, zmq::recv_flags::dontwait)) return;
+  EvaluationReply reply;
+  if (request.more()) {
+    while (request.more() && status_.recv(request, zmq::recv_flags::dontwait)) {
+    }
+    reply = EvaluationRefusal(0, "a request is one frame; this one had more");
+  } else {
+    Result<EvaluationRequest> decoded =
+        DecodeEvaluationRequest(std::string_view(static_cast<const char*>(request.data()), request.size()));
+    reply = decoded.ok() ? evaluation_runs_.Answer(decoded.value(), Clock::now())
+                         : EvaluationRefusal(0, "the request did not decode: " + decoded.status().message());
+  }
+  const std::string encoded = Encode(reply);
+  status_.send(zmq::buffer(encoded), zmq::send_flags::dontwait);
+}
+
+void Sink::Step() {
+  zmq::pollitem_t items[] = {
+      {results_.handle(), 0, ZMQ_POLLIN, 0},
+      {status_.handle(), 0, ZMQ_POLLIN, 0},
+  };
+  try {
+    zmq::poll(items, 2, std::chrono::milliseconds(kReceiveSliceMs));
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
+  zmq::message_t frame;
+  if (results_.recv(frame, zmq::recv_flags::dontwait)) {
+    std::vector<zmq::message_t> frames = Group(std::move(frame));
+    Handle(frames, std::nullopt);
+  }
+  AnswerStatus();
+}
+
 void Sink::AppendShadowEntries() {
   if (shadow_entries_.empty()) return;
   Status appended = queue_->Append(shadow_queue_, shadow_entries_);
@@ -240,8 +302,8 @@ void Sink::AppendShadowEntries() {
 }
 
 Status Sink::Run() {
-  spdlog::info("sink: results {} -> {}; live feed {}", config_.results.bind, queue_->Describe(),
-               publish_ ? config_.publish.bind : std::string("off"));
+  spdlog::info("sink: results {} -> {}; live feed {}; evaluation runs {}", config_.results.bind,
+               queue_->Describe(), publish_ ? config_.publish.bind : std::string("off"), config_.status.bind);
   // Ready for systemd once the queue answers: results could not be written before.
   Backoff backoff;
   for (Result<QueueDepth> depth = queue_->Depth(); !depth.ok() && !StopRequested(); depth = queue_->Depth()) {
@@ -252,10 +314,7 @@ Status Sink::Run() {
   NotifyReady("writing results to " + queue_->Describe());
   while (!StopRequested()) {
     NotifyAlive();
-    std::optional<zmq::message_t> frame = ReceiveFor(results_, kReceiveSliceMs);
-    if (!frame) continue;
-    std::vector<zmq::message_t> frames = Group(std::move(*frame));
-    Handle(frames, std::nullopt);
+    Step();
   }
   NotifyStopping();
   // Write what the stopping workers still send.
@@ -271,8 +330,10 @@ Status Sink::Run() {
     }
   }
   spdlog::info(
-      "sink stopped: {} results in {} batches, dead-lettered {}, duplicates dropped {}, refused {} frames",
-      stats_.results, stats_.batches, stats_.dead_lettered, stats_.duplicates, stats_.frames_refused);
+      "sink stopped: {} results in {} batches, dead-lettered {}, duplicates dropped {}, refused {} frames; "
+      "{} rows of evaluation runs",
+      stats_.results, stats_.batches, stats_.dead_lettered, stats_.duplicates, stats_.frames_refused,
+      stats_.evaluation_rows);
   return status;
 }
 

@@ -18,6 +18,18 @@
 // has them appended to queue.shadow after its lease settled in full, with
 // one try: shadow entries are at-most-once and never hold up the results.
 //
+// Evaluation runs (`scorepipe evaluate --cluster`, docs/models.md): a
+// ResultBatch marked with a run (ResultBatch::evaluation) has no lease and
+// never reaches the queue, the live feed or queue.shadow; its scores and
+// labels go to the run's rows (sink/evaluation_runs.h). One that fits no
+// held run is refused like a frame that does not decode (counted, logged at
+// a limited rate). The command begins, queries and ends its run with
+// EvaluationRequests on a REP socket (sink.status), which the sink answers
+// between result batches (not while the queue is down); every request is
+// answered, one that does not decode with an error. A query that finds a
+// run complete computes its figures on the sink's thread, holding results
+// back for that long: about 1 s per few million rows.
+//
 // Run() is called once, on the thread that built the Sink.
 #ifndef SCOREPIPE_SINK_SINK_H_
 #define SCOREPIPE_SINK_SINK_H_
@@ -35,6 +47,7 @@
 #include "proto/messages.h"
 #include "proto/node.h"
 #include "proto/status.h"
+#include "sink/evaluation_runs.h"
 #include "sink/sink_metrics.h"
 
 namespace scorepipe {
@@ -45,6 +58,7 @@ struct SinkStats {
   uint64_t dead_lettered = 0;
   uint64_t duplicates = 0;  // outcomes dropped because their lease had moved on
   uint64_t frames_refused = 0;
+  uint64_t evaluation_rows = 0;  // rows of evaluation runs answered (scored or failed)
 };
 
 // Turns a ResultBatch into the outcomes of its lease, in lease order: the
@@ -67,7 +81,7 @@ class Sink {
   Sink(const Sink&) = delete;
   Sink& operator=(const Sink&) = delete;
 
-  // Binds the results and publish endpoints, as CURVE servers with a ZAP
+  // Binds the results, status and publish endpoints, as CURVE servers with a ZAP
   // handler when security.mode is curve (subscribers then need an authorized
   // key too). Fails on a bad key file or an endpoint it cannot bind.
   Status Bind();
@@ -89,6 +103,15 @@ class Sink {
   bool Handle(std::vector<zmq::message_t>& frames, std::optional<std::chrono::steady_clock::time_point> deadline);
   // `first` and what else is waiting, up to kMaxGroup frames.
   std::vector<zmq::message_t> Group(zmq::message_t first);
+  // Counts a refused frame and logs `what` at a limited rate.
+  void Refuse(const std::string& what);
+  // Gives an evaluation run's batch to its run; a refusal is counted and logged.
+  void AddEvaluation(const ResultBatch& batch);
+  // Answers the status request waiting, if any.
+  void AnswerStatus();
+  // Waits up to kReceiveSliceMs for a result batch or a status request and
+  // serves what came.
+  void Step();
 
   const SinkConfig config_;
   const SecurityConfig security_config_;
@@ -96,11 +119,13 @@ class Sink {
   std::unique_ptr<ZapAuthenticator> zap_;  // CURVE: lets only authorized workers in
   std::unique_ptr<Queue> queue_;
   zmq::socket_t results_;
+  zmq::socket_t status_;  // REP: the evaluation runs' requests
   std::optional<zmq::socket_t> publish_;
   std::vector<SettleRequest> requests_;
   SinkStats stats_;
   std::shared_ptr<prometheus::Registry> registry_;
   SinkMetrics metrics_;
+  EvaluationRuns evaluation_runs_;
   RateLimitedLog refused_log_;
   RateLimitedLog queue_error_log_;
   RateLimitedLog shadow_log_;

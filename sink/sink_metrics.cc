@@ -14,6 +14,14 @@ prometheus::Family<prometheus::Counter>& DeadLetters(prometheus::Registry& regis
       .Register(registry);
 }
 
+prometheus::Family<prometheus::Counter>& EvaluationRowFamily(prometheus::Registry& registry) {
+  return prometheus::BuildCounter()
+      .Name("scorepipe_sink_evaluation_rows_total")
+      .Help("Rows of evaluation runs (scorepipe evaluate --cluster) answered, by outcome: scored, failed "
+            "(an error or no probability), duplicate (answered already)")
+      .Register(registry);
+}
+
 }  // namespace
 
 SinkMetrics::SinkMetrics(prometheus::Registry& registry)
@@ -35,7 +43,10 @@ SinkMetrics::SinkMetrics(prometheus::Registry& registry)
       shadow_appended_(AddCounter(registry, "scorepipe_sink_shadow_entries_total",
                                   "Shadow scores (a version in shadow beside the live one) appended to queue.shadow")),
       shadow_lost_(AddCounter(registry, "scorepipe_sink_shadow_entries_lost_total",
-                              "Shadow scores dropped because appending them to queue.shadow failed (never retried)")) {}
+                              "Shadow scores dropped because appending them to queue.shadow failed (never retried)")),
+      evaluation_scored_(EvaluationRowFamily(registry).Add({{"outcome", "scored"}})),
+      evaluation_failed_(EvaluationRowFamily(registry).Add({{"outcome", "failed"}})),
+      evaluation_duplicates_(EvaluationRowFamily(registry).Add({{"outcome", "duplicate"}})) {}
 
 void SinkMetrics::Settled(uint64_t results, uint64_t bridge_dead_letters, uint64_t worker_dead_letters,
                           std::string_view worker_id, int64_t created_at_us, int64_t now_us) {
@@ -44,6 +55,12 @@ void SinkMetrics::Settled(uint64_t results, uint64_t bridge_dead_letters, uint64
   dead_bridge_.Increment(static_cast<double>(bridge_dead_letters));
   (worker_id == kVentilatorSender ? dead_ventilator_ : dead_worker_).Increment(static_cast<double>(worker_dead_letters));
   if (created_at_us > 0 && now_us >= created_at_us) end_to_end_.Observe(static_cast<double>(now_us - created_at_us) / 1e6);
+}
+
+void SinkMetrics::EvaluationRows(uint64_t scored, uint64_t failed, uint64_t duplicates) {
+  evaluation_scored_.Increment(static_cast<double>(scored));
+  evaluation_failed_.Increment(static_cast<double>(failed));
+  evaluation_duplicates_.Increment(static_cast<double>(duplicates));
 }
 
 }  // namespace scorepipe

@@ -2,7 +2,8 @@
 // letters by the stage that gave up on the message (bridge: bad input;
 // worker: the model failed; ventilator: a poison batch), duplicate outcomes
 // dropped, batches settled, frames refused, queue errors, the time of one
-// settle call, shadow entries appended and lost, and the end-to-end latency of each batch from the moment
+// settle call, shadow entries appended and lost, the rows of evaluation runs
+// answered (scored, failed, or a second copy), and the end-to-end latency of each batch from the moment
 // the bridge sealed it to its results being in the queue.
 //
 // Owned by the Sink; updated from its thread, read by the metrics
@@ -37,6 +38,9 @@ class SinkMetrics {
   // append failed.
   void ShadowAppended(size_t n) { shadow_appended_.Increment(static_cast<double>(n)); }
   void ShadowLost(size_t n) { shadow_lost_.Increment(static_cast<double>(n)); }
+  // Rows of an evaluation run answered by a batch: scored, failed, and
+  // answered already (a re-dispatched batch's second copy).
+  void EvaluationRows(uint64_t scored, uint64_t failed, uint64_t duplicates);
 
  private:
   prometheus::Counter& results_;
@@ -51,6 +55,9 @@ class SinkMetrics {
   prometheus::Histogram& end_to_end_;
   prometheus::Counter& shadow_appended_;
   prometheus::Counter& shadow_lost_;
+  prometheus::Counter& evaluation_scored_;
+  prometheus::Counter& evaluation_failed_;
+  prometheus::Counter& evaluation_duplicates_;
 };
 
 }  // namespace scorepipe
