@@ -129,6 +129,11 @@ Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledDat
   Result<EvaluationReply> begun = sink.Begin(rows);
   if (!begun.ok()) return begun.status();
   int begins = 1;
+  if (err != nullptr) {
+    fprintf(err, "evaluate: run %llu: %zu rows in %zu batches of up to %zu rows, through %s\n",
+            static_cast<unsigned long long>(out.run), rows, out.batches, o.batch_rows,
+            topology.ventilator.intake.connect.c_str());
+  }
 
   zmq::socket_t intake(context, zmq::socket_type::push);
   intake.set(zmq::sockopt::sndhwm, kIntakeSendHwm);

@@ -1,0 +1,239 @@
+// Distributed evaluation (`scorepipe evaluate --cluster`): a labelled file's
+// rows go through a running cluster (ventilator -> 2 workers -> sink), and the
+// figures the sink gathers are exactly those `scorepipe evaluate` computes
+// locally with the same model on the same file, also when a worker, the
+// ventilator or the sink is killed in the middle of the run. Nothing of an
+// evaluation run reaches the result or dead-letter queue.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "tests/support/cluster_harness.h"
+#include "tests/support/run_command.h"
+#include "tests/support/status_probe.h"
+#include "tests/support/wait.h"
+
+namespace scorepipe::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kEvaluationKey[] = ",\"evaluation\":";
+
+class ClusterEvaluationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto created = ClusterHarness::Create(2);
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    h_ = std::move(created.value());
+    // A batch the ventilator lost is resent after max(5 s, 3 x this).
+    h_->topology().ventilator.batch_timeout_ms = 1000;
+  }
+
+  // Writes `rows` synthetic labelled rows (CSV) and returns the path.
+  std::string Dataset(size_t rows) {
+    const std::string path = (h_->dir() / "labelled.csv").string();
+    std::string out;
+    EXPECT_EQ(RunCommand({ClusterHarness::BinDir() + "/scorepipe", "dataset", "-n", std::to_string(rows), "-o",
+                          path, "--seed", "11"},
+                         (h_->dir() / "dataset.log").string(), &out),
+              0)
+        << out;
+    return path;
+  }
+
+  void StartAndWaitForWorkers() {
+    ASSERT_TRUE(h_->StartUp().ok());
+    auto security = h_->security();
+    ASSERT_TRUE(security.ok()) << security.status().message();
+    StatusProbe probe(h_->topology().ventilator.status.connect, security.value());
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          auto status = probe.Query();
+          return status.ok() && status->workers.size() == 2;
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(100)))
+        << h_->LogTail("up");
+  }
+
+  std::vector<std::string> ClusterEvaluate(const std::string& data, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {ClusterHarness::BinDir() + "/scorepipe", "evaluate", "--cluster",
+                                     h_->topology_path(), "--data", data};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+
+  // `scorepipe evaluate --json` on the demo model's files, run here.
+  std::string LocalJson(const std::string& data) {
+    std::string out;
+    const std::string demo = ClusterHarness::SourceDir() + "/models/demo/";
+    EXPECT_EQ(RunCommand({ClusterHarness::BinDir() + "/scorepipe", "evaluate", "--model", demo + "model.json",
+                          "--features", demo + "features.yaml", "--data", data, "--json"},
+                         (h_->dir() / "local.log").string(), &out, std::chrono::seconds(120)),
+              0)
+        << out;
+    return JsonLine(out);
+  }
+
+  // The report's JSON line among the progress lines of a command's log.
+  static std::string JsonLine(const std::string& log) {
+    const size_t start = log.find("{\"model\":");
+    if (start == std::string::npos) return "";
+    return log.substr(start, log.find('\n', start) - start);
+  }
+
+  // The "evaluation" object of a report: the figures.
+  static std::string Figures(const std::string& json) {
+    const size_t at = json.find(kEvaluationKey);
+    return at == std::string::npos ? "(no figures)" : json.substr(at);
+  }
+
+  // Runs the cluster evaluation of a file of `rows` rows in the background,
+  // with `before` done before it starts and `fault` once it has begun, and
+  // expects the figures to equal the local evaluation's. Returns the
+  // command's log.
+  std::string ExpectSameFiguresDespite(size_t rows, const std::function<void()>& before,
+                                       const std::function<void()>& fault) {
+    const std::string data = Dataset(rows);
+    StartAndWaitForWorkers();
+    before();
+    const std::string log = (h_->dir() / "cluster-evaluate.log").string();
+    auto run = ChildProcess::Start(ClusterEvaluate(data, {"--json", "--batch-rows", "100"}), log);
+    EXPECT_TRUE(run.ok()) << run.status().message();
+    if (!run.ok()) return "";
+    auto read_log = [&] {
+      std::ifstream in(log);
+      std::ostringstream text;
+      text << in.rdbuf();
+      return text.str();
+    };
+    EXPECT_TRUE(WaitUntil([&] { return read_log().find("evaluate: run ") != std::string::npos; },
+                          std::chrono::seconds(60), std::chrono::milliseconds(20)))
+        << read_log();
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // the batches are on their way
+    EXPECT_TRUE(run->Running()) << "the run ended before the fault\n" << read_log();
+    fault();
+    run->WaitFor(std::chrono::seconds(180));
+    const std::string text = read_log();
+    EXPECT_EQ(run->exit_code().value_or(-1), 0) << text;
+    const std::string cluster = JsonLine(text);
+    EXPECT_THAT(cluster, HasSubstr("\"scored_rows\":" + std::to_string(rows) + ",\"unscored_rows\":0,"));
+    EXPECT_EQ(Figures(cluster), Figures(LocalJson(data)));
+    const size_t at = cluster.find("\"cluster\":");
+    printf("%s\n%s\n", text.substr(0, text.find("{\"model\"")).c_str(),
+           at == std::string::npos ? "(no report)" : cluster.substr(at, 200).c_str());
+    return text;
+  }
+
+  // Sends `signal` to node `name` of `scorepipe up` (which starts a killed
+  // one again).
+  void Signal(const std::string& name, int signal) {
+    const pid_t pid = h_->NodePid(name);
+    ASSERT_GT(pid, 0) << name;
+    ASSERT_EQ(kill(pid, signal), 0) << name;
+  }
+
+  std::unique_ptr<ClusterHarness> h_;
+};
+
+TEST_F(ClusterEvaluationTest, FiguresEqualTheLocalEvaluationAndNothingReachesTheQueues) {
+  const std::string data = Dataset(30000);
+  StartAndWaitForWorkers();
+  std::string out;
+  ASSERT_EQ(RunCommand(ClusterEvaluate(data, {"--json", "--batch-rows", "256"}),
+                       (h_->dir() / "cluster-evaluate.log").string(), &out, std::chrono::seconds(120)),
+            0)
+      << out;
+  const std::string cluster = JsonLine(out);
+  const std::string local = LocalJson(data);
+  ASSERT_FALSE(local.empty());
+  EXPECT_EQ(Figures(cluster), Figures(local));
+  EXPECT_THAT(cluster, HasSubstr("\"model\":{\"source\":\"cluster\",\"name\":\"demo\",\"version\":\"demo-1\","
+                                 "\"versions\":[{\"name\":\"demo\",\"version\":\"demo-1\",\"rows\":30000}]}"));
+  EXPECT_THAT(cluster, HasSubstr("\"scored_rows\":30000,\"unscored_rows\":0,"));
+  EXPECT_THAT(cluster, HasSubstr("\"batches\":118,\"batch_rows\":256,"));
+  printf("cluster: %s\n", cluster.substr(cluster.find("\"cluster\":"), 160).c_str());
+  printf("figures: %s\n", Figures(cluster).substr(0, 200).c_str());
+
+  // The text report, with another threshold: the sink computes the figures for it.
+  ASSERT_EQ(RunCommand(ClusterEvaluate(data, {"--threshold", "0.3"}), (h_->dir() / "text.log").string(), &out,
+                       std::chrono::seconds(120)),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("model:     demo demo-1, live on the cluster of " + h_->topology_path()));
+  EXPECT_THAT(out, HasSubstr("30000 rows scored"));
+  EXPECT_THAT(out, HasSubstr("threshold: 0.3 "));
+  EXPECT_THAT(out, HasSubstr("cluster:   59 batches of up to 512 rows (59 sent)"));
+  EXPECT_THAT(out, HasSubstr("ROC AUC            0."));
+
+  // No evaluation row was written to the upstream's queues.
+  auto results = h_->redis().Command({"LLEN", h_->topology().queue.output});
+  auto dead = h_->redis().Command({"LLEN", h_->topology().queue.dead_letter});
+  ASSERT_TRUE(results.ok() && dead.ok());
+  EXPECT_EQ((*results)->integer, 0);
+  EXPECT_EQ((*dead)->integer, 0);
+}
+
+// worker-2 is stopped, so the batches it took wait in it; then it is killed:
+// the ventilator finds it dead and gives them to worker-1.
+TEST_F(ClusterEvaluationTest, AWorkerKilledMidRunLosesNoRow) {
+  const std::string log = ExpectSameFiguresDespite(
+      100000, [&] { Signal("worker-2", SIGSTOP); }, [&] { Signal("worker-2", SIGKILL); });
+  // The ventilator alone brought the batches back; the command sent each once.
+  EXPECT_THAT(log, HasSubstr("\"batches\":1000,\"batch_rows\":100,\"batches_sent\":1000,"));
+  EXPECT_THAT(h_->ReadLog("ventilator"), ::testing::ContainsRegex("worker-2 \\(.*\\): [1-9][0-9]* batches"));
+}
+
+// Both workers are stopped, so the ventilator holds batches; it is killed
+// with them, and the command sends what is missing again.
+TEST_F(ClusterEvaluationTest, AVentilatorKilledMidRunHasItsLostBatchesSentAgain) {
+  const std::string log = ExpectSameFiguresDespite(
+      100000,
+      [&] {
+        Signal("worker-1", SIGSTOP);
+        Signal("worker-2", SIGSTOP);
+      },
+      [&] {
+        Signal("ventilator", SIGKILL);
+        Signal("worker-1", SIGCONT);
+        Signal("worker-2", SIGCONT);
+      });
+  EXPECT_THAT(log, HasSubstr("batches again"));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("\"batches_sent\":1000,")));
+}
+
+// worker-1 answers most rows while worker-2 is stopped; the sink is killed
+// and forgets the run, which the command begins again.
+TEST_F(ClusterEvaluationTest, ASinkKilledMidRunHasTheRunBegunAgain) {
+  const std::string log = ExpectSameFiguresDespite(
+      100000, [&] { Signal("worker-2", SIGSTOP); },
+      [&] {
+        Signal("sink", SIGKILL);
+        Signal("worker-2", SIGCONT);
+      });
+  EXPECT_THAT(log, HasSubstr("beginning the run again"));
+}
+
+TEST_F(ClusterEvaluationTest, WithoutACluster) {
+  const std::string data = Dataset(100);
+  ASSERT_TRUE(h_->WriteTopology().ok());
+  std::string out;
+  // No sink answers: the run cannot begin, and the command says where it asked.
+  EXPECT_EQ(RunCommand(ClusterEvaluate(data, {}), (h_->dir() / "none.log").string(), &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("the sink at " + h_->topology().sink.status.connect + " did not answer within"));
+  // A model named beside --cluster is a usage mistake.
+  EXPECT_EQ(RunCommand(ClusterEvaluate(data, {"--name", "fraud"}), (h_->dir() / "both.log").string(), &out), 1);
+  EXPECT_THAT(out, HasSubstr("--cluster evaluates the model live on the cluster"));
+}
+
+}  // namespace
+}  // namespace scorepipe::testing
