@@ -17,6 +17,7 @@
 #include "proto/codec.h"
 #include "proto/node.h"
 #include "tests/support/cluster_harness.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/wait.h"
 
 namespace scorepipe {
@@ -104,6 +105,20 @@ class SinkEvaluationTest : public ::testing::Test {
     results_.send(zmq::buffer(encoded));
   }
 
+  // The sink's sample `sample` once it equals `expected` (or the last one).
+  double WaitForMetric(const std::string& sample, double expected) {
+    double value = -1;
+    WaitUntil(
+        [&] {
+          Result<std::string> scraped =
+              testing::ScrapeMetrics("127.0.0.1", cluster_->topology().metrics.sink_port);
+          value = scraped.ok() ? testing::SampleValue(scraped.value(), sample).value_or(-1) : -1;
+          return value == expected;
+        },
+        kPatience, milliseconds(50));
+    return value;
+  }
+
   // Queries `run` until every row is answered; the last reply.
   EvaluationReply WaitForCompletion(uint64_t run) {
     EvaluationReply reply;
@@ -131,6 +146,7 @@ TEST_F(SinkEvaluationTest, ARunGathersItsBatchesAndWritesNothingToTheQueue) {
   EXPECT_EQ(begun.rows, 4u);
   Push(EvaluationBatch(42, 2, 2));
   Push(EvaluationBatch(42, 0, 2));
+  Push(EvaluationBatch(42, 2, 2));  // a re-dispatched batch's second copy
   EvaluationReply reply = WaitForCompletion(42);
   ASSERT_EQ(reply.error, "");
   EXPECT_EQ(reply.scored, 4u);
@@ -139,6 +155,9 @@ TEST_F(SinkEvaluationTest, ARunGathersItsBatchesAndWritesNothingToTheQueue) {
   EXPECT_EQ(*reply.evaluation, Evaluate(kScores, kLabels).value());
   EXPECT_EQ(cluster_->Outputs(), 0);
   EXPECT_EQ(cluster_->Length(cluster_->topology().queue.shadow), 0);
+  EXPECT_EQ(WaitForMetric("scorepipe_sink_evaluation_rows_total{outcome=\"scored\"}", 4), 4);
+  EXPECT_EQ(WaitForMetric("scorepipe_sink_evaluation_rows_total{outcome=\"duplicate\"}", 2), 2);
+  EXPECT_EQ(WaitForMetric("scorepipe_sink_batches_total", 0), 0) << "nothing settled";
 
   EXPECT_EQ(Ask(Request(EvaluationRequest::Kind::kEnd, 42)).run, 42u);
   EXPECT_NE(Ask(Request(EvaluationRequest::Kind::kQuery, 42)).error.find("is not held by this sink"),
@@ -177,9 +196,9 @@ TEST_F(SinkEvaluationTest, RegularBatchesStillSettleBesideARun) {
   ASSERT_EQ(written.size(), 1u);
   EXPECT_NE(written[0].find("\"transaction_id\":7"), std::string::npos) << written[0];
   EXPECT_EQ(cluster_->Length(cluster_->topology().queue.dead_letter), 0);
-  EXPECT_TRUE(WaitUntil(
-      [&] { return cluster_->ReadLog("sink").find("refusing an evaluation batch") != std::string::npos; },
-      kPatience))
+  EXPECT_EQ(WaitForMetric("scorepipe_sink_frames_refused_total", 1), 1) << cluster_->LogTail("sink");
+  EXPECT_NE(cluster_->ReadLog("sink").find("refusing an evaluation batch from w1: batch 500 of run 77"),
+            std::string::npos)
       << cluster_->LogTail("sink");
 }
 
