@@ -81,21 +81,25 @@ class SinkEvaluationTest : public ::testing::Test {
     EXPECT_EQ(sink_->exit_code(), 0) << cluster_->LogTail("sink");
   }
 
-  // Sends `frame` on a fresh REQ to the sink's status endpoint; its reply.
-  Result<EvaluationReply> AskRaw(const std::string& frame) {
+  // Sends `frames` as one request on a fresh REQ to the sink's status
+  // endpoint; its reply.
+  Result<EvaluationReply> AskRaw(const std::vector<std::string>& frames) {
     zmq::socket_t request(context_, zmq::socket_type::req);
     request.set(zmq::sockopt::linger, 0);
     request.set(zmq::sockopt::rcvtimeo, static_cast<int>(kPatience.count()));
     if (Status s = security_->Client(request); !s.ok()) return s;
     if (Status s = ConnectSocket(request, cluster_->topology().sink.status.connect); !s.ok()) return s;
-    request.send(zmq::buffer(frame));
+    for (size_t i = 0; i < frames.size(); ++i) {
+      request.send(zmq::buffer(frames[i]),
+                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
     zmq::message_t reply;
     if (!request.recv(reply)) return Status::Error("no reply in time\n" + cluster_->LogTail("sink"));
     return DecodeEvaluationReply(std::string_view(static_cast<const char*>(reply.data()), reply.size()));
   }
 
   EvaluationReply Ask(const EvaluationRequest& request) {
-    Result<EvaluationReply> reply = AskRaw(Encode(request));
+    Result<EvaluationReply> reply = AskRaw({Encode(request)});
     EXPECT_TRUE(reply.ok()) << reply.status().message();
     return reply.ok() ? reply.value() : EvaluationReply{};
   }
@@ -165,10 +169,18 @@ TEST_F(SinkEvaluationTest, ARunGathersItsBatchesAndWritesNothingToTheQueue) {
 }
 
 TEST_F(SinkEvaluationTest, ARequestThatDoesNotDecodeIsAnsweredWithAnError) {
-  Result<EvaluationReply> reply = AskRaw("not a request");
+  Result<EvaluationReply> reply = AskRaw({"not a request"});
   ASSERT_TRUE(reply.ok()) << reply.status().message();
   EXPECT_EQ(reply->error.rfind("the request did not decode: ", 0), 0u) << reply->error;
   EXPECT_NE(Ask(Request(EvaluationRequest::Kind::kQuery, 9)).error, "") << "still answering";
+}
+
+TEST_F(SinkEvaluationTest, ARequestOfSeveralFramesIsAnsweredWithAnError) {
+  const std::string begin = Encode(Request(EvaluationRequest::Kind::kBegin, 5, 1));
+  Result<EvaluationReply> reply = AskRaw({begin, begin});
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_EQ(reply->error, "a request is one frame; this one had more");
+  EXPECT_NE(Ask(Request(EvaluationRequest::Kind::kQuery, 5)).error, "") << "the run was not begun";
 }
 
 TEST_F(SinkEvaluationTest, RegularBatchesStillSettleBesideARun) {
