@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,8 @@ class TempFolder {
 };
 
 // The metrics the registry keeps (name: number; promote checks auc).
-std::string MetricsYaml(const TrainingReport& r) {
-  const std::pair<const char*, double> metrics[] = {
+std::map<std::string, double> Metrics(const TrainingReport& r) {
+  return {
       {"auc", r.validation_auc},
       {"pr_auc", r.validation_pr_auc},
       {"logloss", r.validation_logloss},
@@ -59,13 +60,10 @@ std::string MetricsYaml(const TrainingReport& r) {
       {"train_rows", static_cast<double>(r.train_rows)},
       {"validation_rows", static_cast<double>(r.validation_rows)},
   };
-  std::string text;
-  for (const auto& [name, value] : metrics) text += std::string(name) + ": " + FormatDouble(value, 17) + "\n";
-  return text;
 }
 
 // What the version was trained on and how: kept as meta.yaml's data_summary.
-std::string DataSummaryYaml(const TrainCommandOptions& o, const FeatureSpec& spec, const TrainingReport& r) {
+YAML::Node DataSummary(const TrainCommandOptions& o, const FeatureSpec& spec, const TrainingReport& r) {
   const size_t rows = r.train_rows + r.validation_rows;
   const double fraud_rate = (r.train_fraud_rate * static_cast<double>(r.train_rows) +
                              r.validation_fraud_rate * static_cast<double>(r.validation_rows)) /
@@ -110,7 +108,7 @@ std::string DataSummaryYaml(const TrainCommandOptions& o, const FeatureSpec& spe
   }
   out << YAML::EndMap;
   out << YAML::EndMap;
-  return std::string(out.c_str()) + "\n";
+  return YAML::Load(out.c_str());  // the emitter's number formatting (0.3, not 0.29999999999999999)
 }
 
 }  // namespace
@@ -164,16 +162,11 @@ int RunTrainCommand(const TrainCommandOptions& options, FILE* out, FILE* err) {
   request.format =
       training.algorithm == TrainAlgorithm::kXgboost ? ModelFormat::kXgboost : ModelFormat::kLinear;
   request.version = options.version;
-  request.metrics_path = folder->File("metrics.yaml");
-  request.data_summary_path = folder->File("data_summary.yaml");
   request.note = options.note;
-  if (Status s = WriteWholeFile(request.metrics_path, MetricsYaml(*report)); !s.ok()) {
-    return Fail(err, 1, s);
-  }
-  if (Status s = WriteWholeFile(request.data_summary_path, DataSummaryYaml(options, *spec, *report));
-      !s.ok()) {
-    return Fail(err, 1, s);
-  }
+  request.metrics = Metrics(*report);
+  request.data_summary = DataSummary(options, *spec, *report);
+  // The model file is a temporary one: name where the model came from instead.
+  request.model_source = "scorepipe train --data " + fs::absolute(options.data_path).string();
   Result<HistoryRecord> record = registry.Register(request);
   if (!record.ok()) return Fail(err, 1, record.status());
   fprintf(out, "trained %s on %zu rows; validation auc %.4f, pr_auc %.4f, logloss %.4f (%zu rows)\n",

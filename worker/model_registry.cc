@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -54,7 +55,10 @@ std::string CurrentUser() {
 
 std::string NumberText(double value) {
   char text[64];
-  auto [end, error] = std::to_chars(text, text + sizeof text, value);
+  // A whole number as such (200000, not the shortest form 2e+05).
+  const bool whole = std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 1e15;
+  auto [end, error] = whole ? std::to_chars(text, text + sizeof text, value, std::chars_format::fixed)
+                            : std::to_chars(text, text + sizeof text, value);
   return error == std::errc() ? std::string(text, end) : std::to_string(value);
 }
 
@@ -555,7 +559,8 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
   meta.model_file = "model" + extension;
   meta.created_at = NowIso8601();
   meta.registered_by = CurrentUser();
-  meta.model_source = fs::absolute(request.model_path, error).string();
+  meta.model_source =
+      request.model_source.empty() ? fs::absolute(request.model_path, error).string() : request.model_source;
   meta.features_source = fs::absolute(request.features_path, error).string();
   meta.note = request.note;
   if (!request.metrics_path.empty()) {
@@ -563,12 +568,16 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
     if (!metrics.ok()) return metrics.status();
     meta.metrics = std::move(metrics.value());
   }
+  for (const auto& [name, value] : request.metrics) meta.metrics[name] = value;
   if (!request.data_summary_path.empty()) {
     Result<YAML::Node> summary = LoadYamlFile(request.data_summary_path);
     if (!summary.ok()) return summary.status();
     if (!summary->IsMap())
       return YamlErrorAt(request.data_summary_path, *summary, "the data summary must be a map");
     meta.data_summary = *summary;
+  } else if (request.data_summary.IsDefined() && !request.data_summary.IsNull()) {
+    if (!request.data_summary.IsMap()) return Status::Error("the data summary must be a map");
+    meta.data_summary = request.data_summary;
   }
   Result<std::string> model_bytes = ReadWholeFile(request.model_path);
   if (!model_bytes.ok()) return model_bytes.status();

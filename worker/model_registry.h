@@ -94,6 +94,14 @@ struct RegisterRequest {
   std::string metrics_path;           // optional YAML map of name: number
   std::string data_summary_path;      // optional YAML map, kept as is
   std::string note;
+  // For a program that registers what it made (`scorepipe train`), without
+  // files in between: metrics beside (and over) metrics_path's; the data
+  // summary when data_summary_path is empty (a map, or null for none); and
+  // what meta.yaml names as the model's source instead of model_path (which
+  // may be a temporary file).
+  std::map<std::string, double> metrics;
+  YAML::Node data_summary;
+  std::string model_source;
 };
 
 struct PromoteRequest {

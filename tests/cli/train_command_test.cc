@@ -12,6 +12,7 @@
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
+#include "worker/file_util.h"
 #include "worker/model_registry.h"
 
 namespace scorepipe {
@@ -81,6 +82,12 @@ TEST_F(TrainCommandTest, XgboostFromCsvIsRegisteredWithItsMetricsAndPromotes) {
   EXPECT_EQ(meta->format, ModelFormat::kXgboost);
   EXPECT_EQ(meta->model_file, "model.json");
   EXPECT_EQ(meta->note, "first");
+  // Where the model came from, not the temporary file train wrote it to.
+  EXPECT_EQ(meta->model_source, "scorepipe train --data " + data);
+  // Whole numbers stay whole in meta.yaml.
+  Result<std::string> meta_text = ReadWholeFile(reg.VersionDir("fraud", "v1") + "/meta.yaml");
+  ASSERT_TRUE(meta_text.ok());
+  EXPECT_THAT(*meta_text, HasSubstr("  rows: 20000\n"));
   EXPECT_GT(meta->metrics.at("auc"), 0.8);
   EXPECT_GT(meta->metrics.at("pr_auc"), 0);
   EXPECT_GT(meta->metrics.at("logloss"), 0);

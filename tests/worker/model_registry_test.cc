@@ -94,6 +94,31 @@ class ModelRegistryTest : public ::testing::Test {
   ModelRegistry registry_{(dir_.path() / "registry").string()};
 };
 
+TEST_F(ModelRegistryTest, AProgramRegistersItsMetricsSummaryAndSourceWithoutFiles) {
+  RegisterRequest request = DemoRequest("fraud");
+  request.metrics_path = Write("metrics.yaml", "auc: 0.5\nlogloss: 0.2\n");
+  request.metrics = {{"auc", 0.91}, {"rows", 200000}, {"ratio", 1e-7}};  // over the file's auc
+  request.data_summary = YAML::Load("{file: /data/june.csv, rows: 200000}");
+  request.model_source = "scorepipe train --data /data/june.csv";
+  ASSERT_TRUE(registry_.Register(request).ok());
+  Result<ModelMeta> meta = registry_.ReadMeta("fraud", "v1");
+  ASSERT_TRUE(meta.ok()) << meta.status().message();
+  EXPECT_EQ(meta->metrics.at("auc"), 0.91);
+  EXPECT_EQ(meta->metrics.at("logloss"), 0.2);
+  EXPECT_EQ(meta->metrics.at("rows"), 200000);
+  EXPECT_EQ(meta->metrics.at("ratio"), 1e-7);
+  EXPECT_EQ(meta->data_summary["file"].as<std::string>(), "/data/june.csv");
+  EXPECT_EQ(meta->model_source, "scorepipe train --data /data/june.csv");
+  // Whole numbers stay whole; others keep their shortest exact form.
+  const std::string text = ReadFile(root() / "fraud" / "v1" / "meta.yaml");
+  EXPECT_THAT(text, HasSubstr("rows: 200000\n"));
+  EXPECT_THAT(text, HasSubstr("ratio: 1e-07\n"));
+
+  request.data_summary = YAML::Load("[not, a, map]");
+  request.version = "v2";
+  EXPECT_EQ(registry_.Register(request).status().message(), "the data summary must be a map");
+}
+
 TEST_F(ModelRegistryTest, RegisterCopiesTheFilesAndWritesMeta) {
   Result<HistoryRecord> record = RegisterDemo("", "auc: 0.91\nlogloss: 0.2\n");
   ASSERT_TRUE(record.ok()) << record.status().message();
