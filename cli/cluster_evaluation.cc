@@ -21,6 +21,7 @@ constexpr int kIntakeSendHwm = 4;  // batches waiting in this process: a busy cl
 constexpr auto kSendSlice = std::chrono::milliseconds(500);  // sending between two questions to the sink
 constexpr auto kIdleWait = std::chrono::milliseconds(200);   // between questions once everything is sent
 constexpr int kMaxBegins = 4;  // the sink forgot the run (it restarted) this often: give up
+constexpr auto kEndTimeout = std::chrono::milliseconds(1000);
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -45,6 +46,17 @@ class SinkClient {
                            ", not " + std::to_string(run_));
     }
     return reply;
+  }
+
+  // Tells the sink to forget the run (its rows' memory), also while this
+  // process stops, with a short wait: the sink drops runs idle for an hour
+  // by itself too.
+  void End() {
+    EvaluationRequest request;
+    request.kind = EvaluationRequest::Kind::kEnd;
+    request.run = run_;
+    (void)AskOnce(context_, endpoint_, Encode(request), std::min(timeout_, kEndTimeout), security_, "the sink",
+                  /*stoppable=*/false);
   }
 
   Result<EvaluationReply> Begin(uint64_t rows) {
@@ -128,6 +140,11 @@ Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledDat
   const auto started = Clock::now();
   Result<EvaluationReply> begun = sink.Begin(rows);
   if (!begun.ok()) return begun.status();
+  // However the run ends (figures, a stop, a stall), the sink forgets it.
+  struct EndRun {
+    SinkClient& sink;
+    ~EndRun() { sink.End(); }
+  } end_run{sink};
   int begins = 1;
   if (err != nullptr) {
     fprintf(err, "evaluate: run %llu: %zu rows in %zu batches of up to %zu rows, through %s\n",
@@ -219,9 +236,6 @@ Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledDat
     if (cursor == to_send.size()) std::this_thread::sleep_for(kIdleWait);
   }
   out.elapsed_s = Seconds(Clock::now() - started);
-  EvaluationRequest end;
-  end.kind = EvaluationRequest::Kind::kEnd;
-  (void)sink.Ask(end);  // the sink forgets idle runs by itself too
   return out;
 }
 

@@ -8,7 +8,7 @@ namespace scorepipe {
 
 Result<std::string> AskOnce(zmq::context_t& context, const std::string& endpoint, std::string_view request,
                             std::chrono::milliseconds timeout, const LinkSecurity& security,
-                            const std::string& peer) {
+                            const std::string& peer, bool stoppable) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   const std::string no_answer =
@@ -27,7 +27,7 @@ Result<std::string> AskOnce(zmq::context_t& context, const std::string& endpoint
     zmq::message_t reply;
     while (true) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0 || StopRequested()) return Status::Error(no_answer);
+      if (left.count() <= 0 || (stoppable && StopRequested())) return Status::Error(no_answer);
       zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
       try {
         zmq::poll(&item, 1, left);

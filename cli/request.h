@@ -19,12 +19,13 @@ namespace scorepipe {
 
 // Sends `request` to `endpoint` and returns the raw reply, or an error that
 // says `peer` (e.g. "the ventilator") at `endpoint` did not answer within
-// `timeout` (also when a stop is requested meanwhile). With CURVE `security`
+// `timeout` (also when a stop is requested meanwhile, unless `stoppable` is
+// false: a last word sent while the process stops). With CURVE `security`
 // the request goes as its client, and the error then asks whether this
 // host's key is authorized on the head.
 Result<std::string> AskOnce(zmq::context_t& context, const std::string& endpoint, std::string_view request,
                             std::chrono::milliseconds timeout, const LinkSecurity& security,
-                            const std::string& peer);
+                            const std::string& peer, bool stoppable = true);
 
 }  // namespace scorepipe
 

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cinttypes>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -17,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/request.h"
+#include "proto/codec.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
 #include "tests/support/status_probe.h"
@@ -84,6 +88,14 @@ class ClusterEvaluationTest : public ::testing::Test {
     return JsonLine(out);
   }
 
+  // What the file at `path` holds now ("" when it cannot be read).
+  static std::string ReadText(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
   // The report's JSON line among the progress lines of a command's log.
   static std::string JsonLine(const std::string& log) {
     const size_t start = log.find("{\"model\":");
@@ -110,12 +122,7 @@ class ClusterEvaluationTest : public ::testing::Test {
     auto run = ChildProcess::Start(ClusterEvaluate(data, {"--json", "--batch-rows", "100"}), log);
     EXPECT_TRUE(run.ok()) << run.status().message();
     if (!run.ok()) return "";
-    auto read_log = [&] {
-      std::ifstream in(log);
-      std::ostringstream text;
-      text << in.rdbuf();
-      return text.str();
-    };
+    auto read_log = [&] { return ReadText(log); };
     EXPECT_TRUE(WaitUntil([&] { return read_log().find("evaluate: run ") != std::string::npos; },
                           std::chrono::seconds(60), std::chrono::milliseconds(20)))
         << read_log();
@@ -221,6 +228,50 @@ TEST_F(ClusterEvaluationTest, ASinkKilledMidRunHasTheRunBegunAgain) {
         Signal("worker-2", SIGCONT);
       });
   EXPECT_THAT(log, HasSubstr("beginning the run again"));
+}
+
+// Ctrl-C ends the command, and the sink forgets the run (its rows' memory).
+TEST_F(ClusterEvaluationTest, AnInterruptedRunIsForgottenByTheSink) {
+  const std::string data = Dataset(20000);
+  StartAndWaitForWorkers();
+  Signal("worker-1", SIGSTOP);
+  Signal("worker-2", SIGSTOP);
+  const std::string log = (h_->dir() / "interrupted.log").string();
+  auto run = ChildProcess::Start(ClusterEvaluate(data, {}), log);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  std::string text;
+  uint64_t run_id = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        text = ReadText(log);
+        return sscanf(text.c_str(), "evaluate: run %" SCNu64, &run_id) == 1;
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(20)))
+      << text;
+  auto security = h_->security();
+  ASSERT_TRUE(security.ok());
+  zmq::context_t context;
+  auto ask = [&] {
+    EvaluationRequest query;
+    query.run = run_id;
+    Result<std::string> raw = AskOnce(context, h_->topology().sink.status.connect, Encode(query),
+                                      std::chrono::seconds(5), security.value(), "the sink");
+    EXPECT_TRUE(raw.ok()) << raw.status().message();
+    Result<EvaluationReply> reply = raw.ok() ? DecodeEvaluationReply(raw.value()) : raw.status();
+    EvaluationReply failed;
+    failed.error = "(no answer) " + reply.status().message();
+    return reply.ok() ? reply.value() : failed;
+  };
+  EXPECT_EQ(ask().error, "") << "the sink holds the run while it goes on";
+
+  ASSERT_EQ(kill(run->pid(), SIGINT), 0);
+  run->WaitFor(std::chrono::seconds(30));
+  text = ReadText(log);
+  EXPECT_EQ(run->exit_code().value_or(-1), 1) << text;
+  EXPECT_THAT(text, HasSubstr("stopped with the run unfinished"));
+  EXPECT_THAT(ask().error, HasSubstr("is not held by this sink"));
+  Signal("worker-1", SIGCONT);
+  Signal("worker-2", SIGCONT);
 }
 
 TEST_F(ClusterEvaluationTest, WithoutACluster) {
