@@ -1,8 +1,9 @@
-// The scorepipe-sink program and evaluation runs: a run begun on its status
-// endpoint gathers the evaluation batches pushed to its results endpoint and
-// answers with their figures, writing nothing to the queue; a request that
-// does not decode is answered with an error; regular batches still settle.
-// The real program, over CURVE, on a private Redis.
+// The scorepipe-sink program, spoken to on its results and status endpoints:
+// a run begun on its status endpoint gathers the evaluation batches pushed to
+// its results endpoint and answers with their figures, writing nothing to the
+// queue; a request that does not decode is answered with an error; regular
+// batches still settle; a shadow append that fails loses the shadow entries,
+// never the results. The real program, over CURVE, on a private Redis.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -58,7 +59,7 @@ EvaluationRequest Request(EvaluationRequest::Kind kind, uint64_t run, uint64_t r
   return request;
 }
 
-class SinkEvaluationTest : public ::testing::Test {
+class SinkProgramTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto cluster = ClusterHarness::Create(0);
@@ -144,7 +145,7 @@ class SinkEvaluationTest : public ::testing::Test {
   zmq::socket_t results_{context_, zmq::socket_type::push};
 };
 
-TEST_F(SinkEvaluationTest, ARunGathersItsBatchesAndWritesNothingToTheQueue) {
+TEST_F(SinkProgramTest, ARunGathersItsBatchesAndWritesNothingToTheQueue) {
   EvaluationReply begun = Ask(Request(EvaluationRequest::Kind::kBegin, 42, 4));
   ASSERT_EQ(begun.error, "");
   EXPECT_EQ(begun.rows, 4u);
@@ -168,14 +169,14 @@ TEST_F(SinkEvaluationTest, ARunGathersItsBatchesAndWritesNothingToTheQueue) {
             std::string::npos);
 }
 
-TEST_F(SinkEvaluationTest, ARequestThatDoesNotDecodeIsAnsweredWithAnError) {
+TEST_F(SinkProgramTest, ARequestThatDoesNotDecodeIsAnsweredWithAnError) {
   Result<EvaluationReply> reply = AskRaw({"not a request"});
   ASSERT_TRUE(reply.ok()) << reply.status().message();
   EXPECT_EQ(reply->error.rfind("the request did not decode: ", 0), 0u) << reply->error;
   EXPECT_NE(Ask(Request(EvaluationRequest::Kind::kQuery, 9)).error, "") << "still answering";
 }
 
-TEST_F(SinkEvaluationTest, ARequestOfSeveralFramesIsAnsweredWithAnError) {
+TEST_F(SinkProgramTest, ARequestOfSeveralFramesIsAnsweredWithAnError) {
   const std::string begin = Encode(Request(EvaluationRequest::Kind::kBegin, 5, 1));
   Result<EvaluationReply> reply = AskRaw({begin, begin});
   ASSERT_TRUE(reply.ok()) << reply.status().message();
@@ -183,7 +184,7 @@ TEST_F(SinkEvaluationTest, ARequestOfSeveralFramesIsAnsweredWithAnError) {
   EXPECT_NE(Ask(Request(EvaluationRequest::Kind::kQuery, 5)).error, "") << "the run was not begun";
 }
 
-TEST_F(SinkEvaluationTest, RegularBatchesStillSettleBesideARun) {
+TEST_F(SinkProgramTest, RegularBatchesStillSettleBesideARun) {
   Result<std::unique_ptr<Queue>> queue = OpenQueue(cluster_->topology().queue);
   ASSERT_TRUE(queue.ok()) << queue.status().message();
   ASSERT_TRUE(queue.value()->Push({"{\"id\":7}"}).ok());
@@ -212,6 +213,51 @@ TEST_F(SinkEvaluationTest, RegularBatchesStillSettleBesideARun) {
   EXPECT_NE(cluster_->ReadLog("sink").find("refusing an evaluation batch from w1: batch 500 of run 77"),
             std::string::npos)
       << cluster_->LogTail("sink");
+}
+
+}  // namespace
+}  // namespace scorepipe
+
+namespace scorepipe {
+namespace {
+
+TEST_F(SinkProgramTest, AFailedShadowAppendLosesTheShadowEntriesNeverTheResults) {
+  Result<std::unique_ptr<Queue>> queue = OpenQueue(cluster_->topology().queue);
+  ASSERT_TRUE(queue.ok()) << queue.status().message();
+  const std::string shadow_queue = cluster_->topology().queue.shadow;
+  // queue.shadow is a string, not a list: every append to it fails (WRONGTYPE).
+  ASSERT_TRUE(cluster_->redis().Command({"SET", shadow_queue, "not a list"}).ok());
+  auto leased_batch = [&](int64_t id) {
+    EXPECT_TRUE(queue.value()->Push({"{\"id\":" + std::to_string(id) + "}"}).ok());
+    Lease lease;
+    EXPECT_TRUE(queue.value()->Take(1, 0, &lease).ok());
+    ResultBatch batch;
+    batch.batch_id = static_cast<uint64_t>(id);
+    batch.lease = lease.id;
+    batch.worker_id = "w1";
+    batch.model_name = "fraud";
+    batch.model_version = "v1";
+    batch.results.push_back({id, 0.2, 0, 0.8, ""});
+    batch.shadow_version = "v2";
+    batch.shadow_results.push_back({id, 0.7, 1, 0.7, ""});
+    return batch;
+  };
+
+  Push(leased_batch(7));
+  ASSERT_TRUE(WaitUntil([&] { return cluster_->Outputs() >= 1; }, kPatience)) << cluster_->LogTail("sink");
+  EXPECT_EQ(WaitForMetric("scorepipe_sink_shadow_entries_lost_total", 1), 1) << cluster_->LogTail("sink");
+  EXPECT_NE(cluster_->ReadLog("sink").find("dropping 1 shadow entries for " + shadow_queue), std::string::npos)
+      << cluster_->LogTail("sink");
+
+  // Once queue.shadow takes appends again, the next batch's entry lands.
+  ASSERT_TRUE(cluster_->redis().Command({"DEL", shadow_queue}).ok());
+  Push(leased_batch(8));
+  EXPECT_EQ(WaitForMetric("scorepipe_sink_shadow_entries_total", 1), 1) << cluster_->LogTail("sink");
+  std::vector<std::string> entries = cluster_->Entries(shadow_queue);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_NE(entries[0].find("\"transaction_id\":8"), std::string::npos) << entries[0];
+  EXPECT_EQ(cluster_->Outputs(), 2);  // both results, the one whose shadow entry was lost too
+  EXPECT_EQ(cluster_->Length(cluster_->topology().queue.dead_letter), 0);
 }
 
 }  // namespace
