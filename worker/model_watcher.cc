@@ -27,16 +27,23 @@ Result<ModelConfig> ResolveVersion(const ModelConfig& config, const std::string&
   return resolved;
 }
 
-Result<ModelConfig> ResolveModel(const ModelConfig& config) {
-  if (config.registry.empty()) return config;
-  const ModelRegistry registry(config.registry);
-  Result<std::optional<std::string>> live = registry.LiveVersion(config.name);
+namespace {
+
+// `config` resolved to the live version `live` that its registry's history gave.
+Result<ModelConfig> ResolveLive(const ModelConfig& config, const Result<std::optional<std::string>>& live) {
   if (!live.ok()) return live.status().WithContext(Where(config));
   if (!live->has_value()) {
     return Status::Error(Where(config) + ": no version is live; put one live with `scorepipe model promote " +
                          config.name + " VERSION`");
   }
   return ResolveVersion(config, **live);
+}
+
+}  // namespace
+
+Result<ModelConfig> ResolveModel(const ModelConfig& config) {
+  if (config.registry.empty()) return config;
+  return ResolveLive(config, ModelRegistry(config.registry).LiveVersion(config.name));
 }
 
 namespace {
@@ -100,14 +107,17 @@ void ModelWatcher::Loop() {
     wake_.wait_for(lock, interval, [this] { return stop_; });
     if (stop_) break;
     lock.unlock();
-    Check();
-    CheckShadow();
+    // One read of the history serves both looks.
+    const Result<std::vector<HistoryRecord>> history = ModelRegistry(config_.registry).History(config_.name);
+    Check(history);
+    CheckShadow(history);
     lock.lock();
   }
 }
 
-void ModelWatcher::Check() {
-  Result<ModelConfig> resolved = ResolveModel(config_);
+void ModelWatcher::Check(const Result<std::vector<HistoryRecord>>& history) {
+  Result<ModelConfig> resolved = ResolveLive(
+      config_, history.ok() ? Result<std::optional<std::string>>(ReplayLiveVersion(*history)) : history.status());
   const auto now = std::chrono::steady_clock::now();
   const std::string version = resolved.ok() ? resolved->version : std::string();
   {
@@ -147,10 +157,9 @@ void ModelWatcher::Check() {
   if (on_failure_) on_failure_(failure);
 }
 
-void ModelWatcher::CheckShadow() {
-  Result<std::optional<std::string>> shadow = ModelRegistry(config_.registry).ShadowVersion(config_.name);
-  if (!shadow.ok()) return;  // Check() reports an unreadable registry
-  const std::string version = shadow->value_or("");
+void ModelWatcher::CheckShadow(const Result<std::vector<HistoryRecord>>& history) {
+  if (!history.ok()) return;  // Check() reports an unreadable registry
+  const std::string version = ReplayShadowVersion(*history).value_or("");
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -40,6 +40,7 @@
 #include "config/topology.h"
 #include "proto/status.h"
 #include "worker/model.h"
+#include "worker/model_registry.h"
 
 namespace scorepipe {
 
@@ -95,10 +96,10 @@ class ModelWatcher {
 
  private:
   void Loop();
-  // One look at the registry; loads a new live version.
-  void Check();
-  // One look at the version in shadow; loads a new one.
-  void CheckShadow();
+  // What one look at the registry's history found: loads a new live version.
+  void Check(const Result<std::vector<HistoryRecord>>& history);
+  // The same for the version in shadow.
+  void CheckShadow(const Result<std::vector<HistoryRecord>>& history);
 
   // The last version that failed to load, held back until kRetryFailedAfter.
   struct FailedLoad {
