@@ -76,19 +76,17 @@ class SinkClient {
   const uint64_t run_;
 };
 
-// Batch `index` of the file as a TransactionBatch frame of the run.
-std::string EncodeRows(const LabelledData& data, size_t index, size_t batch_rows, uint64_t run, uint64_t batch_id) {
-  const size_t first = index * batch_rows;
-  const size_t end = std::min(data.transactions.size(), first + batch_rows);
+// Batch `index` of the run as a TransactionBatch frame.
+Result<std::string> EncodeBatch(RowBatches& batches, size_t index, size_t batch_rows, uint64_t run,
+                                uint64_t batch_id, LabelledData* rows) {
+  if (Status s = batches.Read(index, batch_rows, rows); !s.ok()) return s;
   TransactionBatch batch;
   batch.batch_id = batch_id;
   batch.created_at_us = NowUnixMicros();
-  batch.transactions.assign(data.transactions.begin() + static_cast<std::ptrdiff_t>(first),
-                            data.transactions.begin() + static_cast<std::ptrdiff_t>(end));
+  batch.transactions = std::move(rows->transactions);
   batch.evaluation.run = run;
-  batch.evaluation.first_row = first;
-  batch.evaluation.labels.assign(data.labels.begin() + static_cast<std::ptrdiff_t>(first),
-                                 data.labels.begin() + static_cast<std::ptrdiff_t>(end));
+  batch.evaluation.first_row = index * batch_rows;
+  batch.evaluation.labels = std::move(rows->labels);
   return Encode(batch);
 }
 
@@ -112,15 +110,24 @@ std::string HowFar(const EvaluationReply& r) {
 
 }  // namespace
 
+Status RowsInMemory::Read(size_t index, size_t batch_rows, LabelledData* out) {
+  const size_t first = index * batch_rows;
+  if (first >= rows()) return Status::Error("batch " + std::to_string(index) + " is past the last row");
+  const auto begin = static_cast<std::ptrdiff_t>(first);
+  const auto end = static_cast<std::ptrdiff_t>(std::min(rows(), first + batch_rows));
+  out->transactions.assign(data_.transactions.begin() + begin, data_.transactions.begin() + end);
+  out->labels.assign(data_.labels.begin() + begin, data_.labels.begin() + end);
+  return Status::Ok();
+}
+
 std::chrono::milliseconds DefaultResendAfter(const Topology& topology) {
   return std::max(std::chrono::milliseconds(5000), std::chrono::milliseconds(3LL * topology.ventilator.batch_timeout_ms));
 }
 
-Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledData& data,
-                                     const ClusterRunOptions& o, FILE* err) {
-  const size_t rows = data.transactions.size();
+Result<ClusterRun> EvaluateOnCluster(const Topology& topology, RowBatches& batches, const ClusterRunOptions& o,
+                                     FILE* err) {
+  const size_t rows = batches.rows();
   if (rows == 0) return Status::Error("no rows to evaluate");
-  if (data.labels.size() != rows) return Status::Error("the labels do not match the rows");
   if (o.batch_rows == 0 || o.batch_rows > kMaxBatchItems) {
     return Status::Error("batch rows: " + std::to_string(o.batch_rows) + " is not in 1.." +
                          std::to_string(kMaxBatchItems));
@@ -158,9 +165,15 @@ Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledDat
   if (Status s = security->Client(intake); !s.ok()) return s.WithContext(topology.ventilator.intake.connect);
   if (Status s = ConnectSocket(intake, topology.ventilator.intake.connect); !s.ok()) return s;
 
-  std::vector<size_t> to_send(out.batches);
-  for (size_t i = 0; i < out.batches; ++i) to_send[i] = i;
+  // What to send, in order: every batch, then the batches sent again.
+  std::vector<size_t> to_send;
+  const auto send_every_batch = [&] {
+    to_send.resize(out.batches);
+    for (size_t i = 0; i < out.batches; ++i) to_send[i] = i;
+  };
+  send_every_batch();
   size_t cursor = 0;  // to_send[cursor] goes next
+  LabelledData batch_rows;  // reused
   uint64_t answered = 0;
   auto last_progress = Clock::now();
   auto last_resend = Clock::now();
@@ -171,8 +184,10 @@ Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledDat
     if (StopRequested()) return Status::Error("stopped with the run unfinished");
     const auto slice_end = Clock::now() + kSendSlice;
     while (cursor < to_send.size() && Clock::now() < slice_end) {
-      const std::string encoded = EncodeRows(data, to_send[cursor], o.batch_rows, out.run, next_batch_id);
-      zmq::message_t frame(encoded.data(), encoded.size());
+      Result<std::string> encoded =
+          EncodeBatch(batches, to_send[cursor], o.batch_rows, out.run, next_batch_id, &batch_rows);
+      if (!encoded.ok()) return encoded.status();
+      zmq::message_t frame(encoded->data(), encoded->size());
       if (!SendFrame(intake, frame, slice_end)) break;  // the cluster is busy: ask the sink meanwhile
       ++cursor;
       ++next_batch_id;
@@ -196,6 +211,7 @@ Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledDat
       Result<EvaluationReply> again = sink.Begin(rows);
       if (!again.ok()) return again.status();
       ++begins;
+      send_every_batch();
       cursor = 0;
       answered = 0;
       last_progress = Clock::now();

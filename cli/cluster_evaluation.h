@@ -49,6 +49,30 @@ struct ClusterRunOptions {
 // batch_timeout_ms (its own re-dispatch comes first), at least 5 s.
 std::chrono::milliseconds DefaultResendAfter(const Topology& topology);
 
+// The rows of a run, batch by batch: batch k holds rows
+// [k * batch_rows, (k + 1) * batch_rows) of the file, in file order.
+class RowBatches {
+ public:
+  virtual ~RowBatches() = default;
+  // The rows of the whole run (>= 1 to run).
+  virtual size_t rows() const = 0;
+  // Replaces *out with batch `index`'s rows (index * batch_rows < rows()).
+  // Asked for in increasing order, from 0 again after the sink lost the run,
+  // and for the batches sent again.
+  virtual Status Read(size_t index, size_t batch_rows, LabelledData* out) = 0;
+};
+
+// RowBatches over rows already in memory.
+class RowsInMemory : public RowBatches {
+ public:
+  explicit RowsInMemory(const LabelledData& data) : data_(data) {}
+  size_t rows() const override { return data_.transactions.size(); }
+  Status Read(size_t index, size_t batch_rows, LabelledData* out) override;
+
+ private:
+  const LabelledData& data_;
+};
+
 struct ClusterRun {
   EvaluationReply reply;    // the sink's last answer: every row answered, figures or evaluation_error
   uint64_t run = 0;
@@ -57,8 +81,8 @@ struct ClusterRun {
   double elapsed_s = 0;     // from the begin to the last answer
 };
 
-// Runs `data` (at least one row) through the cluster of `topology`.
-Result<ClusterRun> EvaluateOnCluster(const Topology& topology, const LabelledData& data,
+// Runs the rows of `batches` (at least one) through the cluster of `topology`.
+Result<ClusterRun> EvaluateOnCluster(const Topology& topology, RowBatches& batches,
                                      const ClusterRunOptions& options, FILE* err);
 
 }  // namespace scorepipe

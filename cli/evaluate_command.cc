@@ -330,7 +330,8 @@ Status EvaluateWithCluster(const EvaluateOptions& o, const EvaluationOptions& ev
   // computes then: about a second per few million rows.
   run_options.request_timeout =
       std::chrono::seconds(5) + std::chrono::seconds(data->transactions.size() / 1000000);
-  Result<ClusterRun> run = EvaluateOnCluster(topology.value(), data.value(), run_options, err);
+  RowsInMemory batches(data.value());
+  Result<ClusterRun> run = EvaluateOnCluster(topology.value(), batches, run_options, err);
   if (!run.ok()) return run.status();
   const EvaluationReply& reply = run->reply;
   if (!reply.evaluation) {
