@@ -90,11 +90,18 @@ Result<std::string> EncodeBatch(RowBatches& batches, size_t index, size_t batch_
   return Encode(batch);
 }
 
-// The batches that hold a row of `ranges`, each once, in order.
-std::vector<size_t> BatchesOf(const std::vector<RowRange>& ranges, size_t batch_rows, size_t batches) {
+std::string HowFar(const EvaluationReply& r) {
+  return std::to_string(r.scored + r.failed) + " of " + std::to_string(r.rows) + " rows answered (" +
+         std::to_string(r.scored) + " scored, " + std::to_string(r.failed) + " not)";
+}
+
+}  // namespace
+
+std::vector<size_t> BatchesHolding(const std::vector<RowRange>& ranges, size_t batch_rows, size_t batches) {
   std::vector<size_t> out;
+  if (batch_rows == 0 || batches == 0) return out;
   for (const RowRange& r : ranges) {
-    if (r.end <= r.first) continue;
+    if (r.end <= r.first || r.first / batch_rows >= batches) continue;
     const size_t last = std::min<size_t>(batches - 1, (r.end - 1) / batch_rows);
     for (size_t b = r.first / batch_rows; b <= last; ++b) {
       if (out.empty() || out.back() < b) out.push_back(b);
@@ -102,13 +109,6 @@ std::vector<size_t> BatchesOf(const std::vector<RowRange>& ranges, size_t batch_
   }
   return out;
 }
-
-std::string HowFar(const EvaluationReply& r) {
-  return std::to_string(r.scored + r.failed) + " of " + std::to_string(r.rows) + " rows answered (" +
-         std::to_string(r.scored) + " scored, " + std::to_string(r.failed) + " not)";
-}
-
-}  // namespace
 
 Status RowsInMemory::Read(size_t index, size_t batch_rows, LabelledData* out) {
   const size_t first = index * batch_rows;
@@ -228,7 +228,7 @@ Result<ClusterRun> EvaluateOnCluster(const Topology& topology, RowBatches& batch
         break;
       }
       if (query.list_pending) {
-        std::vector<size_t> again = BatchesOf(reply->pending_rows, o.batch_rows, out.batches);
+        std::vector<size_t> again = BatchesHolding(reply->pending_rows, o.batch_rows, out.batches);
         if (err != nullptr) {
           fprintf(err, "evaluate: no row answered for %.0f s; sending %zu batches again\n",
                   Seconds(now - last_progress), again.size());

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 #include "config/topology.h"
 #include "proto/evaluation.h"
@@ -44,6 +45,11 @@ struct ClusterRunOptions {
   std::chrono::milliseconds request_timeout{std::chrono::seconds(5)};  // one request to the sink
   std::chrono::milliseconds progress_every{std::chrono::seconds(2)};  // a progress line on `err`; 0: none
 };
+
+// The batches (of `batch_rows` rows; `batches` of them) that hold a row of
+// `ranges` (increasing, as the sink lists its pending rows), each once, in
+// increasing order; rows past the last batch are ignored.
+std::vector<size_t> BatchesHolding(const std::vector<RowRange>& ranges, size_t batch_rows, size_t batches);
 
 // The default resend_after for a topology: three times the ventilator's
 // batch_timeout_ms (its own re-dispatch comes first), at least 5 s.
