@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <iostream>
 #include <string>
 
 #include "bench/synthetic.h"
@@ -213,6 +215,18 @@ TEST(LabelledData, WriterRefusesBadInput) {
   EXPECT_THAT(WriteLabelledFile(dir.File("a.csv"), data).message(), HasSubstr("must be 0 or 1"));
   EXPECT_THAT(WriteLabelledFile(dir.File("a.txt"), {}).message(), HasSubstr("unknown labelled file format"));
   EXPECT_THAT(WriteLabelledFile(dir.File("no/such/dir/a.csv"), {}).message(), HasSubstr("cannot open"));
+}
+
+
+// A manual measurement, not part of the suite: reads the file named by
+// $SCOREPIPE_LABELLED_FILE whole (run under `time` or `/usr/bin/time -f %M`
+// with --gtest_also_run_disabled_tests --gtest_filter='*LargeFile*').
+TEST(LabelledData, DISABLED_ReadsALargeFileWhole) {
+  const char* path = std::getenv("SCOREPIPE_LABELLED_FILE");
+  ASSERT_NE(path, nullptr);
+  Result<LabelledData> data = ReadLabelledFile(path, {});
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  std::cout << data->labels.size() << " rows\n";
 }
 
 }  // namespace
