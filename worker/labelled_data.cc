@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -19,7 +20,7 @@ namespace {
 
 // The upstream fields, in the order the writer puts them.
 enum UpstreamField { kId, kCustomerId, kVendorId, kTimestamp, kStatus, kAmount, kNumFields };
-constexpr std::array<const char*, kNumFields> kFieldNames = {"id",        "customer_id", "vendor_id",
+constexpr std::array<std::string_view, kNumFields> kFieldNames = {"id",        "customer_id", "vendor_id",
                                                              "timestamp", "status",      "amount"};
 
 bool IsNumericField(int field) { return field != kTimestamp && field != kStatus; }
@@ -98,10 +99,11 @@ class CsvRecord {
       if (pos_ < text_.size() && text_[pos_] == '"') {
         if (Status s = ReadQuoted(&field); !s.ok()) return s;
       } else {
-        while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n') {
+        const size_t start = pos_;
+        for (; pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n'; ++pos_) {
           if (text_[pos_] == '"') return Status::Error("a quote inside an unquoted field");
-          field += text_[pos_++];
         }
+        field.assign(text_.substr(start, pos_ - start));
         // CRLF: the CR belongs to the line break, not to the field.
         if (!field.empty() && field.back() == '\r' && (pos_ >= text_.size() || text_[pos_] == '\n')) {
           field.pop_back();
@@ -164,7 +166,7 @@ Result<CsvColumns> CsvColumnsOf(const std::vector<std::string>& fields, const La
   CsvColumns columns;
   columns.num_columns = fields.size();
   for (int f = 0; f <= kNumFields; ++f) {
-    const std::string wanted = f < kNumFields ? kFieldNames[f] : options.label_column;
+    const std::string wanted(f < kNumFields ? kFieldNames[f] : std::string_view(options.label_column));
     size_t found = fields.size();
     for (size_t c = 0; c < fields.size(); ++c) {
       if (fields[c] != wanted) continue;
@@ -359,28 +361,20 @@ class LabelledFileReader::Impl {
   bool ScanToRecordEnd() {
     const char* p = data_.data();
     const size_t n = data_.size();
-    if (format_ == LabelledFileFormat::kJsonLines) {
-      const void* found = scan_ < n ? std::memchr(p + scan_, '\n', n - scan_) : nullptr;
+    while (scan_ < n) {
+      const void* found = std::memchr(p + scan_, '\n', n - scan_);
+      const size_t end = found == nullptr ? n : static_cast<size_t>(static_cast<const char*>(found) - p);
+      if (format_ == LabelledFileFormat::kCsv && std::count(p + scan_, p + end, '"') % 2 == 1) {
+        in_quotes_ = !in_quotes_;
+      }
       if (found == nullptr) {
         scan_ = n;
         return false;
       }
-      scan_ = static_cast<size_t>(static_cast<const char*>(found) - p) + 1;
-      newlines_ = 1;
-      return true;
+      scan_ = end + 1;
+      ++newlines_;
+      if (!in_quotes_) return true;
     }
-    for (size_t i = scan_; i < n; ++i) {
-      if (p[i] == '"') {
-        in_quotes_ = !in_quotes_;
-      } else if (p[i] == '\n') {
-        ++newlines_;
-        if (!in_quotes_) {
-          scan_ = i + 1;
-          return true;
-        }
-      }
-    }
-    scan_ = n;
     return false;
   }
 
@@ -593,7 +587,7 @@ Result<LabelledFileFormat> LabelledFileFormatOf(const std::string& path) {
 
 Status LabelledFileOptions::Validate() const {
   if (label_column.empty()) return Status::Error("label column: must not be empty");
-  for (const char* field : kFieldNames) {
+  for (std::string_view field : kFieldNames) {
     if (label_column == field) {
       return Status::Error("label column: '" + label_column + "' is an upstream transaction field");
     }
@@ -640,7 +634,7 @@ Result<LabelledFileWriter> LabelledFileWriter::Open(const std::string& path,
   if (!writer.out_) return Status::Error(path + ": cannot open for writing");
   if (writer.format_ == LabelledFileFormat::kCsv) {
     std::string header;
-    for (const char* field : kFieldNames) {
+    for (std::string_view field : kFieldNames) {
       header += field;
       header += ',';
     }
