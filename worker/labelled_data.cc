@@ -21,7 +21,7 @@ namespace {
 // The upstream fields, in the order the writer puts them.
 enum UpstreamField { kId, kCustomerId, kVendorId, kTimestamp, kStatus, kAmount, kNumFields };
 constexpr std::array<std::string_view, kNumFields> kFieldNames = {"id",        "customer_id", "vendor_id",
-                                                             "timestamp", "status",      "amount"};
+                                                                  "timestamp", "status",      "amount"};
 
 bool IsNumericField(int field) { return field != kTimestamp && field != kStatus; }
 
@@ -289,11 +289,11 @@ class LabelledFileReader::Impl {
   // (bytes empty) what the parsing needs to know of it.
   struct Record {
     std::string_view bytes;
-    size_t line = 0;        // where it starts, 1-based
-    bool too_long = false;  // then:
-    size_t length = 0;      // its bytes with its line break
-    size_t text_length = 0; // without the line break and a CR before it
-    bool blank = false;     // only spaces, tabs and CRs
+    size_t line = 0;         // where it starts, 1-based
+    bool too_long = false;   // then:
+    size_t length = 0;       // its bytes with its line break
+    size_t text_length = 0;  // without the line break and a CR before it
+    bool blank = false;      // only spaces, tabs and CRs
   };
 
   void Reset() {
@@ -319,7 +319,8 @@ class LabelledFileReader::Impl {
       Result<bool> more = NextRecord(&record);
       if (!more.ok()) return more.status();
       if (!*more) break;
-      Status s = format_ == LabelledFileFormat::kCsv ? ParseCsvRecord(record, out) : ParseJsonLine(record, out);
+      Status s =
+          format_ == LabelledFileFormat::kCsv ? ParseCsvRecord(record, out) : ParseJsonLine(record, out);
       if (!s.ok()) return s;
     }
     return Status::Ok();
@@ -432,10 +433,12 @@ class LabelledFileReader::Impl {
 
   Status ParseCsvRecord(const Record& record, LabelledData* out) {
     if (have_header_ && (record.too_long || record.bytes.size() > options_.max_row_bytes)) {
-      return RowError(name_, record.line,
-                      RowTooLong(record.too_long ? record.length : record.bytes.size(), options_.max_row_bytes));
+      return RowError(
+          name_, record.line,
+          RowTooLong(record.too_long ? record.length : record.bytes.size(), options_.max_row_bytes));
     }
-    if (Status s = CsvRecord(record.bytes).Split(&fields_); !s.ok()) return RowError(name_, record.line, s.message());
+    if (Status s = CsvRecord(record.bytes).Split(&fields_); !s.ok())
+      return RowError(name_, record.line, s.message());
     if (IsBlankRecord(fields_)) return Status::Ok();
     if (!have_header_) {
       Result<CsvColumns> columns = CsvColumnsOf(fields_, options_);
@@ -505,9 +508,9 @@ class LabelledFileReader::Impl {
   // the blocks read after it).
   std::string buffer_;
   std::string_view data_;
-  bool eof_ = false;   // nothing more comes after data_
-  size_t begin_ = 0;   // where the next record starts in data_
-  size_t scan_ = 0;    // how far its end has been looked for
+  bool eof_ = false;  // nothing more comes after data_
+  size_t begin_ = 0;  // where the next record starts in data_
+  size_t scan_ = 0;   // how far its end has been looked for
   bool in_quotes_ = false;
   size_t newlines_ = 0;  // line breaks in data_[begin_, scan_)
   size_t line_ = 1;      // the line at begin_
@@ -529,8 +532,8 @@ LabelledFileReader::LabelledFileReader(LabelledFileReader&&) noexcept = default;
 LabelledFileReader& LabelledFileReader::operator=(LabelledFileReader&&) noexcept = default;
 LabelledFileReader::~LabelledFileReader() = default;
 
-Result<LabelledFileReader> LabelledFileReader::Open(const std::string& path, const LabelledFileOptions& options,
-                                                    size_t block_bytes) {
+Result<LabelledFileReader> LabelledFileReader::Open(const std::string& path,
+                                                    const LabelledFileOptions& options, size_t block_bytes) {
   Result<LabelledFileFormat> format = LabelledFileFormatOf(path);
   if (!format.ok()) return format.status();
   if (Status s = options.Validate(); !s.ok()) return s;
@@ -540,7 +543,9 @@ Result<LabelledFileReader> LabelledFileReader::Open(const std::string& path, con
   return LabelledFileReader(std::move(impl));
 }
 
-Result<size_t> LabelledFileReader::Next(size_t max_rows, LabelledData* out) { return impl_->Next(max_rows, out); }
+Result<size_t> LabelledFileReader::Next(size_t max_rows, LabelledData* out) {
+  return impl_->Next(max_rows, out);
+}
 Status LabelledFileReader::Rewind() { return impl_->Rewind(); }
 size_t LabelledFileReader::rows_read() const { return impl_->rows_read(); }
 

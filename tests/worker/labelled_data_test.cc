@@ -220,7 +220,6 @@ TEST(LabelledData, WriterRefusesBadInput) {
   EXPECT_THAT(WriteLabelledFile(dir.File("no/such/dir/a.csv"), {}).message(), HasSubstr("cannot open"));
 }
 
-
 // ---------------------------------------------------------------------------
 // LabelledFileReader
 
@@ -259,7 +258,8 @@ void ExpectStreamingMatchesWholeText(const std::string& name, const std::string&
   testing::ScratchDir dir;
   const std::string path = dir.Write(name, text);
   const Result<LabelledData> whole = ParseLabelledText(text, *LabelledFileFormatOf(name), path, options);
-  for (size_t block : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{64}, size_t{1000}, size_t{1} << 20}) {
+  for (size_t block :
+       {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{64}, size_t{1000}, size_t{1} << 20}) {
     for (size_t chunk : {size_t{1}, size_t{2}, size_t{5}, size_t{1000}, kAll}) {
       SCOPED_TRACE(name + " block " + std::to_string(block) + " chunk " + std::to_string(chunk));
       const Result<LabelledData> streamed = ReadInChunks(path, chunk, block, options);
@@ -370,7 +370,8 @@ TEST(LabelledFileReader, RowsOverTheLimitFailAsWholeEvenWhenLongerThanABlock) {
   const std::string at_limit = "1,1,1,2023-01-01T12:00:00Z,accepted,1," + std::string(64 - 39, '0') + "\n";
   ASSERT_EQ(at_limit.size(), 64u);
   ExpectStreamingMatchesWholeText("a.csv", h + at_limit + at_limit, small);
-  EXPECT_EQ(ErrorOf("a.csv", h + "0" + at_limit, small), "a.csv:2: the row is 65 bytes, over the limit of 64");
+  EXPECT_EQ(ErrorOf("a.csv", h + "0" + at_limit, small),
+            "a.csv:2: the row is 65 bytes, over the limit of 64");
 
   const std::string json =
       R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1,"is_fraudulent":1})";
@@ -384,8 +385,8 @@ TEST(LabelledFileReader, RowsOverTheLimitFailAsWholeEvenWhenLongerThanABlock) {
     ExpectStreamingMatchesWholeText("a.jsonl", text, medium);
   }
   // The limit counts a line without its CR and line break, as the bridge would.
-  const std::string exact = json.substr(0, json.size() - 1) + ",\"pad\":\"" +
-                            std::string(200 - json.size() - 9, 'p') + "\"}";
+  const std::string exact =
+      json.substr(0, json.size() - 1) + ",\"pad\":\"" + std::string(200 - json.size() - 9, 'p') + "\"}";
   ASSERT_EQ(exact.size(), 200u);
   ExpectStreamingMatchesWholeText("a.jsonl", exact + "\r\n" + exact + "\r\n", medium);
   EXPECT_EQ(ErrorOf("a.jsonl", exact + "\n" + padded + "\n", medium),
@@ -443,7 +444,8 @@ TEST(LabelledFileReader, RewindReadsFromTheStartAgainAndClearsAnError) {
 
 TEST(LabelledFileReader, MovesAndRefusesBadArguments) {
   testing::ScratchDir dir;
-  const std::string path = dir.Write("a.csv", std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,1,1\n");
+  const std::string path =
+      dir.Write("a.csv", std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,1,1\n");
   Result<LabelledFileReader> opened = LabelledFileReader::Open(path, {});
   ASSERT_TRUE(opened.ok());
   LabelledFileReader reader = std::move(opened).value();
