@@ -2,22 +2,26 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
 #include <string_view>
 #include <utility>
 
 #include "proto/upstream_json.h"
-#include "worker/file_util.h"
 
 namespace scorepipe {
 namespace {
 
 // The upstream fields, in the order the writer puts them.
 enum UpstreamField { kId, kCustomerId, kVendorId, kTimestamp, kStatus, kAmount, kNumFields };
-constexpr std::array<const char*, kNumFields> kFieldNames = {"id",        "customer_id", "vendor_id",
-                                                             "timestamp", "status",      "amount"};
+constexpr std::array<std::string_view, kNumFields> kFieldNames = {"id",        "customer_id", "vendor_id",
+                                                                  "timestamp", "status",      "amount"};
 
 bool IsNumericField(int field) { return field != kTimestamp && field != kStatus; }
 
@@ -79,51 +83,36 @@ std::string LabelRule(const std::string& label_column) {
 // ---------------------------------------------------------------------------
 // CSV
 
-// Splits RFC 4180 text into records of fields. A field that starts with '"'
-// runs to the next lone '"' ("" inside is one quote) and may hold commas and
-// line breaks; after it comes a comma or the end of the record.
-class CsvRecords {
+// Splits one RFC 4180 record (with its line break, if it has one) into
+// fields. A field that starts with '"' runs to the next lone '"' ("" inside
+// is one quote) and may hold commas and line breaks; after it comes a comma
+// or the end of the record. A blank line is a record of one empty field.
+// Errors name what is wrong; the caller adds the place.
+class CsvRecord {
  public:
-  explicit CsvRecords(std::string_view text) : text_(text) {
-    constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-    if (text_.substr(0, kUtf8Bom.size()) == kUtf8Bom) pos_ = kUtf8Bom.size();
-  }
+  explicit CsvRecord(std::string_view text) : text_(text) {}
 
-  bool AtEnd() const { return pos_ >= text_.size(); }
-  // The line on which the last record read started (1-based).
-  size_t line() const { return record_line_; }
-
-  // Reads the next record into *fields; *bytes is its length in the file.
-  // A blank line is a record of one empty field. Errors name what is wrong;
-  // the caller adds the place.
-  Status Next(std::vector<std::string>* fields, size_t* bytes) {
+  Status Split(std::vector<std::string>* fields) {
     fields->clear();
-    record_line_ = line_;
-    const size_t start = pos_;
     while (true) {
       std::string field;
       if (pos_ < text_.size() && text_[pos_] == '"') {
         if (Status s = ReadQuoted(&field); !s.ok()) return s;
       } else {
-        while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n') {
+        const size_t start = pos_;
+        for (; pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n'; ++pos_) {
           if (text_[pos_] == '"') return Status::Error("a quote inside an unquoted field");
-          field += text_[pos_++];
         }
+        field.assign(text_.substr(start, pos_ - start));
         // CRLF: the CR belongs to the line break, not to the field.
         if (!field.empty() && field.back() == '\r' && (pos_ >= text_.size() || text_[pos_] == '\n')) {
           field.pop_back();
         }
       }
       fields->push_back(std::move(field));
-      if (pos_ >= text_.size()) break;
-      if (text_[pos_] == '\n') {
-        ++pos_;
-        ++line_;
-        break;
-      }
+      if (pos_ >= text_.size() || text_[pos_] == '\n') break;
       ++pos_;  // the comma
     }
-    *bytes = pos_ - start;
     return Status::Ok();
   }
 
@@ -142,7 +131,6 @@ class CsvRecords {
         }
         break;
       }
-      if (c == '\n') ++line_;
       *field += c;
     }
     if (pos_ < text_.size() && text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') {
@@ -157,8 +145,6 @@ class CsvRecords {
 
   std::string_view text_;
   size_t pos_ = 0;
-  size_t line_ = 1;
-  size_t record_line_ = 1;
 };
 
 bool IsBlankRecord(const std::vector<std::string>& fields) { return fields.size() == 1 && fields[0].empty(); }
@@ -169,81 +155,35 @@ Result<float> ParseCsvLabel(std::string_view text, const std::string& label_colu
   return Status::Error(LabelRule(label_column) + Quoted(text));
 }
 
-Result<LabelledData> ParseCsv(std::string_view text, const std::string& name,
-                              const LabelledFileOptions& options) {
-  LabelledData data;
-  CsvRecords records(text);
-  std::vector<std::string> fields;
-  size_t bytes = 0;
-  // The header: the first record that is not blank.
-  bool have_header = false;
-  while (!records.AtEnd() && !have_header) {
-    if (Status s = records.Next(&fields, &bytes); !s.ok()) return RowError(name, records.line(), s.message());
-    have_header = !IsBlankRecord(fields);
-  }
-  if (!have_header) return data;  // an empty file
-  const size_t header_line = records.line();
-  const size_t num_columns = fields.size();
+// Where a CSV file's header puts each upstream field and the label.
+struct CsvColumns {
+  size_t num_columns = 0;
   std::array<size_t, kNumFields + 1> column{};  // the upstream fields, then the label
+};
+
+// The columns named by header `fields`; errors say what is wrong.
+Result<CsvColumns> CsvColumnsOf(const std::vector<std::string>& fields, const LabelledFileOptions& options) {
+  CsvColumns columns;
+  columns.num_columns = fields.size();
   for (int f = 0; f <= kNumFields; ++f) {
-    const std::string wanted = f < kNumFields ? kFieldNames[f] : options.label_column;
-    size_t found = num_columns;
-    for (size_t c = 0; c < num_columns; ++c) {
+    const std::string wanted(f < kNumFields ? kFieldNames[f] : std::string_view(options.label_column));
+    size_t found = fields.size();
+    for (size_t c = 0; c < fields.size(); ++c) {
       if (fields[c] != wanted) continue;
-      if (found != num_columns) {
-        return RowError(name, header_line, "column '" + wanted + "' appears twice in the header");
-      }
+      if (found != fields.size()) return Status::Error("column '" + wanted + "' appears twice in the header");
       found = c;
     }
-    if (found == num_columns) {
-      return RowError(name, header_line,
-                      "the header has no column '" + wanted + "'" +
-                          (f == kNumFields ? " (the label; --label-column names another)" : ""));
+    if (found == fields.size()) {
+      return Status::Error("the header has no column '" + wanted + "'" +
+                           (f == kNumFields ? " (the label; --label-column names another)" : ""));
     }
-    column[f] = found;
+    columns.column[f] = found;
   }
+  return columns;
+}
 
-  TransactionParser parser(ParserBytes(options));
-  std::string json;
-  while (!records.AtEnd()) {
-    if (Status s = records.Next(&fields, &bytes); !s.ok()) return RowError(name, records.line(), s.message());
-    const size_t line = records.line();
-    if (IsBlankRecord(fields)) continue;
-    if (bytes > options.max_row_bytes) {
-      return RowError(name, line,
-                      "the row is " + std::to_string(bytes) + " bytes, over the limit of " +
-                          std::to_string(options.max_row_bytes));
-    }
-    if (fields.size() != num_columns) {
-      return RowError(
-          name, line,
-          std::to_string(fields.size()) + " fields, but the header has " + std::to_string(num_columns));
-    }
-    // The row as the upstream's JSON message, so that the bridge's parser
-    // judges it: numbers go in as literals when they are JSON numbers, and
-    // as strings otherwise, which the parser then rejects with their text.
-    json = "{";
-    for (int f = 0; f < kNumFields; ++f) {
-      if (f > 0) json += ',';
-      json += '"';
-      json += kFieldNames[f];
-      json += "\":";
-      const std::string& value = fields[column[f]];
-      if (IsNumericField(f) && IsJsonNumber(value)) {
-        json += value;
-      } else {
-        AppendJsonString(value, &json);
-      }
-    }
-    json += '}';
-    Result<Transaction> transaction = parser.Parse(json);
-    if (!transaction.ok()) return RowError(name, line, transaction.status().message());
-    Result<float> label = ParseCsvLabel(fields[column[kNumFields]], options.label_column);
-    if (!label.ok()) return RowError(name, line, label.status().message());
-    data.transactions.push_back(std::move(transaction).value());
-    data.labels.push_back(*label);
-  }
-  return data;
+std::string RowTooLong(size_t bytes, size_t max_row_bytes) {
+  return "the row is " + std::to_string(bytes) + " bytes, over the limit of " + std::to_string(max_row_bytes);
 }
 
 // ---------------------------------------------------------------------------
@@ -283,30 +223,333 @@ Result<float> JsonLabel(simdjson::dom::parser& parser, std::string_view line,
   return Status::Error(LabelRule(label_column) + Quoted(simdjson::minify(value)));
 }
 
-Result<LabelledData> ParseJsonLines(std::string_view text, const std::string& name,
-                                    const LabelledFileOptions& options) {
-  LabelledData data;
-  TransactionParser parser(options.max_row_bytes);
-  simdjson::dom::parser label_parser;
-  size_t line_number = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    ++line_number;
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (IsBlankLine(line)) continue;
-    if (line.back() == '\r') line.remove_suffix(1);
-    Result<Transaction> transaction = parser.Parse(line);
-    if (!transaction.ok()) return RowError(name, line_number, transaction.status().message());
-    Result<float> label = JsonLabel(label_parser, line, options.label_column);
-    if (!label.ok()) return RowError(name, line_number, label.status().message());
-    data.transactions.push_back(std::move(transaction).value());
-    data.labels.push_back(*label);
-  }
-  return data;
+// TransactionParser::Parse's words for a message over its limit, for a line
+// too long to keep in memory (the tests hold the two to the same text).
+std::string MessageTooLong(size_t bytes, size_t max_row_bytes) {
+  return "message is " + std::to_string(bytes) + " bytes; limit " + std::to_string(max_row_bytes);
 }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Reading: records found in blocks of the file, then parsed one by one.
+
+class LabelledFileReader::Impl {
+ public:
+  // Reads `text` (which must outlive this) when `path` is empty, else the
+  // file at `path` (opened by Open()); `name` stands for it in errors.
+  Impl(std::string name, LabelledFileFormat format, const LabelledFileOptions& options, size_t block_bytes,
+       std::string_view text)
+      : name_(std::move(name)),
+        format_(format),
+        options_(options),
+        block_bytes_(block_bytes),
+        text_(text),
+        parser_(format == LabelledFileFormat::kCsv ? ParserBytes(options) : options.max_row_bytes) {
+    Reset();
+  }
+
+  Status OpenFile() {
+    file_.open(name_, std::ios::binary);
+    if (!file_) return Status::Error(name_ + ": cannot open: " + std::strerror(errno));
+    from_file_ = true;
+    Reset();
+    return Status::Ok();
+  }
+
+  Result<size_t> Next(size_t max_rows, LabelledData* out) {
+    out->transactions.clear();
+    out->labels.clear();
+    if (!error_.ok()) return error_;
+    if (max_rows == 0) return Status::Error(name_ + ": asked for 0 rows; ask for at least 1");
+    if (Status s = Fill(max_rows, out); !s.ok()) {
+      error_ = s;
+      out->transactions.clear();
+      out->labels.clear();
+      return s;
+    }
+    rows_read_ += out->labels.size();
+    return out->labels.size();
+  }
+
+  Status Rewind() {
+    if (from_file_) {
+      file_.clear();
+      file_.seekg(0);
+      if (!file_) return Status::Error(name_ + ": cannot go back to the start");
+    }
+    Reset();
+    return Status::Ok();
+  }
+
+  size_t rows_read() const { return rows_read_; }
+
+ private:
+  // One record: its bytes with its line break, or for one too long to keep
+  // (bytes empty) what the parsing needs to know of it.
+  struct Record {
+    std::string_view bytes;
+    size_t line = 0;         // where it starts, 1-based
+    bool too_long = false;   // then:
+    size_t length = 0;       // its bytes with its line break
+    size_t text_length = 0;  // without the line break and a CR before it
+    bool blank = false;      // only spaces, tabs and CRs
+  };
+
+  void Reset() {
+    buffer_.clear();
+    data_ = from_file_ ? std::string_view() : text_;
+    eof_ = !from_file_;
+    begin_ = scan_ = 0;
+    in_quotes_ = false;
+    newlines_ = 0;
+    line_ = 1;
+    started_ = have_header_ = false;
+    error_ = Status::Ok();
+    rows_read_ = 0;
+  }
+
+  Status Fill(size_t max_rows, LabelledData* out) {
+    if (!started_) {
+      if (Status s = SkipByteOrderMark(); !s.ok()) return s;
+      started_ = true;
+    }
+    Record record;
+    while (out->labels.size() < max_rows) {
+      Result<bool> more = NextRecord(&record);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      Status s =
+          format_ == LabelledFileFormat::kCsv ? ParseCsvRecord(record, out) : ParseJsonLine(record, out);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  // A CSV file may begin with UTF-8's byte order mark, which is not text.
+  Status SkipByteOrderMark() {
+    constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+    if (format_ != LabelledFileFormat::kCsv) return Status::Ok();
+    while (data_.size() < kUtf8Bom.size() && !eof_) {
+      if (Status s = ReadMore(); !s.ok()) return s;
+    }
+    if (data_.substr(0, kUtf8Bom.size()) == kUtf8Bom) begin_ = scan_ = kUtf8Bom.size();
+    return Status::Ok();
+  }
+
+  // Appends the next block of the file to what is not yet consumed.
+  Status ReadMore() {
+    buffer_.erase(0, begin_);
+    scan_ -= begin_;
+    begin_ = 0;
+    const size_t kept = buffer_.size();
+    buffer_.resize(kept + block_bytes_);
+    file_.read(buffer_.data() + kept, static_cast<std::streamsize>(block_bytes_));
+    const size_t got = static_cast<size_t>(file_.gcount());
+    buffer_.resize(kept + got);
+    data_ = buffer_;
+    if (got == 0) {
+      if (file_.bad()) return Status::Error(name_ + ": cannot read: " + std::strerror(errno));
+      eof_ = true;
+    }
+    return Status::Ok();
+  }
+
+  // Moves scan_ on to just past the line break that ends the record at
+  // begin_ (for CSV the first one outside quotes: RFC 4180's "" toggles twice,
+  // so quote parity from the record's start tells), counting line breaks;
+  // false when the data in memory ends first.
+  bool ScanToRecordEnd() {
+    const char* p = data_.data();
+    const size_t n = data_.size();
+    while (scan_ < n) {
+      const void* found = std::memchr(p + scan_, '\n', n - scan_);
+      const size_t end = found == nullptr ? n : static_cast<size_t>(static_cast<const char*>(found) - p);
+      if (format_ == LabelledFileFormat::kCsv && std::count(p + scan_, p + end, '"') % 2 == 1) {
+        in_quotes_ = !in_quotes_;
+      }
+      if (found == nullptr) {
+        scan_ = n;
+        return false;
+      }
+      scan_ = end + 1;
+      ++newlines_;
+      if (!in_quotes_) return true;
+    }
+    return false;
+  }
+
+  // The next record into *record; false at the end of the file.
+  Result<bool> NextRecord(Record* record) {
+    // A row can't be longer than this with its CR and line break; past it
+    // the record is too long and its bytes need not be kept.
+    const bool limited = have_header_ || format_ == LabelledFileFormat::kJsonLines;
+    while (!ScanToRecordEnd()) {
+      if (eof_) {
+        if (begin_ == data_.size()) return false;
+        break;  // the last record, without a line break
+      }
+      if (limited && scan_ - begin_ > options_.max_row_bytes + 1) return SkipLongRecord(record);
+      if (Status s = ReadMore(); !s.ok()) return s;
+    }
+    *record = Record{};
+    record->bytes = data_.substr(begin_, scan_ - begin_);
+    record->line = line_;
+    EndRecord();
+    return true;
+  }
+
+  void EndRecord() {
+    line_ += newlines_;
+    begin_ = scan_;
+    newlines_ = 0;
+    in_quotes_ = false;
+  }
+
+  // Reads on to the end of a record too long to keep, noting what
+  // ParseCsvRecord and ParseJsonLine need to know of it.
+  Result<bool> SkipLongRecord(Record* record) {
+    *record = Record{};
+    record->too_long = true;
+    record->line = line_;
+    record->blank = true;
+    char last = 0;
+    while (true) {
+      const bool ended = ScanToRecordEnd();
+      std::string_view part = data_.substr(begin_, scan_ - begin_);
+      record->length += part.size();
+      if (ended) part.remove_suffix(1);  // the line break
+      record->text_length += part.size();
+      if (record->blank && !IsBlankLine(part)) record->blank = false;
+      if (!part.empty()) last = part.back();
+      if (ended || eof_) break;
+      begin_ = scan_;  // let the next block replace it
+      if (Status s = ReadMore(); !s.ok()) return s;
+    }
+    if (last == '\r') --record->text_length;
+    EndRecord();
+    return true;
+  }
+
+  Status ParseCsvRecord(const Record& record, LabelledData* out) {
+    if (have_header_ && (record.too_long || record.bytes.size() > options_.max_row_bytes)) {
+      return RowError(
+          name_, record.line,
+          RowTooLong(record.too_long ? record.length : record.bytes.size(), options_.max_row_bytes));
+    }
+    if (Status s = CsvRecord(record.bytes).Split(&fields_); !s.ok())
+      return RowError(name_, record.line, s.message());
+    if (IsBlankRecord(fields_)) return Status::Ok();
+    if (!have_header_) {
+      Result<CsvColumns> columns = CsvColumnsOf(fields_, options_);
+      if (!columns.ok()) return RowError(name_, record.line, columns.status().message());
+      columns_ = *columns;
+      have_header_ = true;
+      return Status::Ok();
+    }
+    if (fields_.size() != columns_.num_columns) {
+      return RowError(name_, record.line,
+                      std::to_string(fields_.size()) + " fields, but the header has " +
+                          std::to_string(columns_.num_columns));
+    }
+    // The row as the upstream's JSON message, so that the bridge's parser
+    // judges it: numbers go in as literals when they are JSON numbers, and
+    // as strings otherwise, which the parser then rejects with their text.
+    json_ = "{";
+    for (int f = 0; f < kNumFields; ++f) {
+      if (f > 0) json_ += ',';
+      json_ += '"';
+      json_ += kFieldNames[f];
+      json_ += "\":";
+      const std::string& value = fields_[columns_.column[f]];
+      if (IsNumericField(f) && IsJsonNumber(value)) {
+        json_ += value;
+      } else {
+        AppendJsonString(value, &json_);
+      }
+    }
+    json_ += '}';
+    Result<Transaction> transaction = parser_.Parse(json_);
+    if (!transaction.ok()) return RowError(name_, record.line, transaction.status().message());
+    Result<float> label = ParseCsvLabel(fields_[columns_.column[kNumFields]], options_.label_column);
+    if (!label.ok()) return RowError(name_, record.line, label.status().message());
+    out->transactions.push_back(std::move(transaction).value());
+    out->labels.push_back(*label);
+    return Status::Ok();
+  }
+
+  Status ParseJsonLine(const Record& record, LabelledData* out) {
+    if (record.too_long) {
+      if (record.blank) return Status::Ok();
+      return RowError(name_, record.line, MessageTooLong(record.text_length, options_.max_row_bytes));
+    }
+    std::string_view line = record.bytes;
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (IsBlankLine(line)) return Status::Ok();
+    if (line.back() == '\r') line.remove_suffix(1);
+    Result<Transaction> transaction = parser_.Parse(line);
+    if (!transaction.ok()) return RowError(name_, record.line, transaction.status().message());
+    Result<float> label = JsonLabel(label_parser_, line, options_.label_column);
+    if (!label.ok()) return RowError(name_, record.line, label.status().message());
+    out->transactions.push_back(std::move(transaction).value());
+    out->labels.push_back(*label);
+    return Status::Ok();
+  }
+
+  const std::string name_;
+  const LabelledFileFormat format_;
+  const LabelledFileOptions options_;
+  const size_t block_bytes_;
+  const std::string_view text_;  // the text itself when not from a file
+  bool from_file_ = false;
+  std::ifstream file_;
+
+  // The bytes in memory: text_, or buffer_ (a record's unconsumed start and
+  // the blocks read after it).
+  std::string buffer_;
+  std::string_view data_;
+  bool eof_ = false;  // nothing more comes after data_
+  size_t begin_ = 0;  // where the next record starts in data_
+  size_t scan_ = 0;   // how far its end has been looked for
+  bool in_quotes_ = false;
+  size_t newlines_ = 0;  // line breaks in data_[begin_, scan_)
+  size_t line_ = 1;      // the line at begin_
+  bool started_ = false;
+
+  bool have_header_ = false;  // CSV
+  CsvColumns columns_;
+  std::vector<std::string> fields_;
+  std::string json_;
+  TransactionParser parser_;
+  simdjson::dom::parser label_parser_;  // JSON lines
+
+  Status error_ = Status::Ok();
+  size_t rows_read_ = 0;
+};
+
+LabelledFileReader::LabelledFileReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LabelledFileReader::LabelledFileReader(LabelledFileReader&&) noexcept = default;
+LabelledFileReader& LabelledFileReader::operator=(LabelledFileReader&&) noexcept = default;
+LabelledFileReader::~LabelledFileReader() = default;
+
+Result<LabelledFileReader> LabelledFileReader::Open(const std::string& path,
+                                                    const LabelledFileOptions& options, size_t block_bytes) {
+  Result<LabelledFileFormat> format = LabelledFileFormatOf(path);
+  if (!format.ok()) return format.status();
+  if (Status s = options.Validate(); !s.ok()) return s;
+  if (block_bytes == 0) return Status::Error(path + ": block_bytes: 0 is below 1");
+  auto impl = std::make_unique<Impl>(path, *format, options, block_bytes, std::string_view());
+  if (Status s = impl->OpenFile(); !s.ok()) return s;
+  return LabelledFileReader(std::move(impl));
+}
+
+Result<size_t> LabelledFileReader::Next(size_t max_rows, LabelledData* out) {
+  return impl_->Next(max_rows, out);
+}
+Status LabelledFileReader::Rewind() { return impl_->Rewind(); }
+size_t LabelledFileReader::rows_read() const { return impl_->rows_read(); }
+
+namespace {
 
 // ---------------------------------------------------------------------------
 // Writing
@@ -349,7 +592,7 @@ Result<LabelledFileFormat> LabelledFileFormatOf(const std::string& path) {
 
 Status LabelledFileOptions::Validate() const {
   if (label_column.empty()) return Status::Error("label column: must not be empty");
-  for (const char* field : kFieldNames) {
+  for (std::string_view field : kFieldNames) {
     if (label_column == field) {
       return Status::Error("label column: '" + label_column + "' is an upstream transaction field");
     }
@@ -363,16 +606,22 @@ Status LabelledFileOptions::Validate() const {
 Result<LabelledData> ParseLabelledText(const std::string& text, LabelledFileFormat format,
                                        const std::string& name, const LabelledFileOptions& options) {
   if (Status s = options.Validate(); !s.ok()) return s;
-  return format == LabelledFileFormat::kCsv ? ParseCsv(text, name, options)
-                                            : ParseJsonLines(text, name, options);
+  LabelledFileReader reader(std::make_unique<LabelledFileReader::Impl>(name, format, options, 1, text));
+  LabelledData data;
+  if (Result<size_t> rows = reader.Next(std::numeric_limits<size_t>::max(), &data); !rows.ok()) {
+    return rows.status();
+  }
+  return data;
 }
 
 Result<LabelledData> ReadLabelledFile(const std::string& path, const LabelledFileOptions& options) {
-  Result<LabelledFileFormat> format = LabelledFileFormatOf(path);
-  if (!format.ok()) return format.status();
-  Result<std::string> text = ReadWholeFile(path);
-  if (!text.ok()) return text.status();
-  return ParseLabelledText(*text, *format, path, options);
+  Result<LabelledFileReader> reader = LabelledFileReader::Open(path, options);
+  if (!reader.ok()) return reader.status();
+  LabelledData data;
+  if (Result<size_t> rows = reader->Next(std::numeric_limits<size_t>::max(), &data); !rows.ok()) {
+    return rows.status();
+  }
+  return data;
 }
 
 LabelledFileWriter::LabelledFileWriter(std::string path, LabelledFileFormat format, std::string label_column)
@@ -390,7 +639,7 @@ Result<LabelledFileWriter> LabelledFileWriter::Open(const std::string& path,
   if (!writer.out_) return Status::Error(path + ": cannot open for writing");
   if (writer.format_ == LabelledFileFormat::kCsv) {
     std::string header;
-    for (const char* field : kFieldNames) {
+    for (std::string_view field : kFieldNames) {
       header += field;
       header += ',';
     }

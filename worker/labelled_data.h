@@ -17,14 +17,17 @@
 // cluster would take it from the queue. A label is 0 or 1 (also true or
 // false; in CSV case-insensitively). Blank lines are skipped. The first bad
 // row stops reading with an error "file:line: what is wrong". An empty file or
-// one with a single class reads fine: what to make of it is the caller's.
+// one with a single class reads fine: what to make of it is the caller's. A
+// row (a CSV record after the header, or a JSON line) longer than
+// max_row_bytes is an error that says so, whatever else is wrong with it.
 //
-// Plain functions and a writer owned by one thread.
+// Plain functions, and a reader and a writer each owned by one thread.
 #ifndef SCOREPIPE_WORKER_LABELLED_DATA_H_
 #define SCOREPIPE_WORKER_LABELLED_DATA_H_
 
 #include <cstddef>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,12 +63,58 @@ struct LabelledFileOptions {
   Status Validate() const;
 };
 
-// Reads a whole labelled file (format by extension).
+// Reads a whole labelled file (format by extension): LabelledFileReader's
+// rows all at once, without holding the file's text.
 Result<LabelledData> ReadLabelledFile(const std::string& path, const LabelledFileOptions& options);
 
 // The same for text already in memory; `name` stands for the file in errors.
 Result<LabelledData> ParseLabelledText(const std::string& text, LabelledFileFormat format,
                                        const std::string& name, const LabelledFileOptions& options);
+
+// Reads a labelled file a bounded chunk of rows at a time, in file order, so
+// that the caller holds only what it asked for however large the file is:
+// the reader itself holds one block of the file and at most one row of up to
+// max_row_bytes (only a CSV header, read once, may be longer). Rows, labels
+// and errors (the first bad row as "file:line: ...", with the file's real
+// line number) are exactly those of ReadLabelledFile, which is this reader
+// asked for everything at once.
+//
+// Owned and used by one thread; movable, not copyable.
+class LabelledFileReader {
+ public:
+  // The bytes read from the file at a time (smaller ones are for tests).
+  static constexpr size_t kDefaultBlockBytes = 1 << 20;
+
+  // Opens `path` (format by extension); an error for an unknown extension, a
+  // file that cannot be opened, bad options or block_bytes == 0. Nothing is
+  // read yet.
+  static Result<LabelledFileReader> Open(const std::string& path, const LabelledFileOptions& options,
+                                         size_t block_bytes = kDefaultBlockBytes);
+
+  LabelledFileReader(LabelledFileReader&&) noexcept;
+  LabelledFileReader& operator=(LabelledFileReader&&) noexcept;
+  ~LabelledFileReader();
+
+  // Replaces *out with the next rows, at most `max_rows` (>= 1); returns how
+  // many (0: the end of the file). The call that reaches a bad row returns
+  // its error and leaves *out empty (the good rows before it in that call are
+  // not returned); after an error, every call returns it again. max_rows == 0
+  // is an error of the call only.
+  Result<size_t> Next(size_t max_rows, LabelledData* out);
+  // Back to the first row (the file is read again from its start); clears an
+  // earlier error.
+  Status Rewind();
+  // Rows returned since the start (or the last Rewind).
+  size_t rows_read() const;
+
+ private:
+  class Impl;  // behind a pointer: it holds simdjson's parser
+  friend Result<LabelledData> ParseLabelledText(const std::string&, LabelledFileFormat, const std::string&,
+                                                const LabelledFileOptions&);
+  explicit LabelledFileReader(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
 
 // Writes a labelled file row by row (for large generated files), in the
 // format of `path`'s extension, with the label column last. Amounts are
