@@ -22,6 +22,7 @@ constexpr auto kSendSlice = std::chrono::milliseconds(500);  // sending between 
 constexpr auto kIdleWait = std::chrono::milliseconds(200);   // between questions once everything is sent
 constexpr int kMaxBegins = 4;  // the sink forgot the run (it restarted) this often: give up
 constexpr auto kEndTimeout = std::chrono::milliseconds(1000);
+constexpr size_t kCountingChunkRows = 65536;  // rows read at once while counting a file
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -110,13 +111,35 @@ std::vector<size_t> BatchesHolding(const std::vector<RowRange>& ranges, size_t b
   return out;
 }
 
-Status RowsInMemory::Read(size_t index, size_t batch_rows, LabelledData* out) {
-  const size_t first = index * batch_rows;
-  if (first >= rows()) return Status::Error("batch " + std::to_string(index) + " is past the last row");
-  const auto begin = static_cast<std::ptrdiff_t>(first);
-  const auto end = static_cast<std::ptrdiff_t>(std::min(rows(), first + batch_rows));
-  out->transactions.assign(data_.transactions.begin() + begin, data_.transactions.begin() + end);
-  out->labels.assign(data_.labels.begin() + begin, data_.labels.begin() + end);
+Result<std::unique_ptr<RowsFromFile>> RowsFromFile::Open(const std::string& path,
+                                                        const LabelledFileOptions& options) {
+  Result<LabelledFileReader> reader = LabelledFileReader::Open(path, options);
+  if (!reader.ok()) return reader.status();
+  LabelledData chunk;
+  while (true) {
+    Result<size_t> read = reader->Next(kCountingChunkRows, &chunk);
+    if (!read.ok()) return read.status();
+    if (*read == 0) break;
+  }
+  const size_t rows = reader->rows_read();
+  if (Status s = reader->Rewind(); !s.ok()) return s;
+  return std::unique_ptr<RowsFromFile>(new RowsFromFile(std::move(reader.value()), rows));
+}
+
+Status RowsFromFile::Read(size_t index, size_t batch_rows, LabelledData* out) {
+  if (index * batch_rows >= rows_) return Status::Error("batch " + std::to_string(index) + " is past the last row");
+  if (index < next_batch_ || batch_rows != batch_rows_) {  // back to the start
+    if (Status s = reader_.Rewind(); !s.ok()) return s;
+    next_batch_ = 0;
+    batch_rows_ = batch_rows;
+  }
+  for (; next_batch_ < index; ++next_batch_) {
+    if (Result<size_t> read = reader_.Next(batch_rows, &skipped_); !read.ok()) return read.status();
+  }
+  Result<size_t> read = reader_.Next(batch_rows, out);
+  if (!read.ok()) return read.status();
+  if (*read == 0) return Status::Error("the file ended before batch " + std::to_string(index) + ": it changed");
+  ++next_batch_;
   return Status::Ok();
 }
 

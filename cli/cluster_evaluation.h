@@ -27,6 +27,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "config/topology.h"
@@ -68,15 +70,25 @@ class RowBatches {
   virtual Status Read(size_t index, size_t batch_rows, LabelledData* out) = 0;
 };
 
-// RowBatches over rows already in memory.
-class RowsInMemory : public RowBatches {
+// RowBatches read from a labelled file as they are sent (worker/labelled_data.h's
+// LabelledFileReader), so that the command holds one batch however large the
+// file: Open reads the file through once to count and check its rows (the
+// first bad row is an error before anything is sent); a batch asked for
+// again means reading the file again up to it.
+class RowsFromFile : public RowBatches {
  public:
-  explicit RowsInMemory(const LabelledData& data) : data_(data) {}
-  size_t rows() const override { return data_.transactions.size(); }
+  static Result<std::unique_ptr<RowsFromFile>> Open(const std::string& path, const LabelledFileOptions& options);
+  size_t rows() const override { return rows_; }
   Status Read(size_t index, size_t batch_rows, LabelledData* out) override;
 
  private:
-  const LabelledData& data_;
+  RowsFromFile(LabelledFileReader reader, size_t rows) : reader_(std::move(reader)), rows_(rows) {}
+
+  LabelledFileReader reader_;
+  const size_t rows_;
+  size_t next_batch_ = 0;  // the batch the reader is at
+  size_t batch_rows_ = 0;  // the batch size it reads in
+  LabelledData skipped_;   // reused for the batches read past
 };
 
 struct ClusterRun {

@@ -318,8 +318,16 @@ Status EvaluateWithCluster(const EvaluateOptions& o, const EvaluationOptions& ev
   }
   Result<Topology> topology = LoadTopologyFile(o.cluster_config);
   if (!topology.ok()) return topology.status();
-  Result<LabelledData> data = ReadData(o, err);
-  if (!data.ok()) return data.status();
+  // The file is read as its batches go out: the command holds one batch at a time.
+  LabelledFileOptions file_options;
+  file_options.label_column = o.label_column;
+  Result<std::unique_ptr<RowsFromFile>> batches = RowsFromFile::Open(o.data_path, file_options);
+  if (!batches.ok()) return batches.status();
+  const size_t rows = batches.value()->rows();
+  if (rows == 0) return Status::Error(o.data_path + ": no rows to evaluate");
+  if (o.progress_every_rows > 0 && rows >= o.progress_every_rows) {
+    fprintf(err, "evaluate: %s has %zu rows\n", o.data_path.c_str(), rows);
+  }
   ClusterRunOptions run_options;
   run_options.batch_rows =
       o.cluster_batch_rows > 0 ? o.cluster_batch_rows : static_cast<size_t>(topology->bridge.batch_size);
@@ -328,10 +336,8 @@ Status EvaluateWithCluster(const EvaluateOptions& o, const EvaluationOptions& ev
   run_options.resend_after = DefaultResendAfter(topology.value());
   // The answer that completes the run carries the figures, which the sink
   // computes then: about a second per few million rows.
-  run_options.request_timeout =
-      std::chrono::seconds(5) + std::chrono::seconds(data->transactions.size() / 1000000);
-  RowsInMemory batches(data.value());
-  Result<ClusterRun> run = EvaluateOnCluster(topology.value(), batches, run_options, err);
+  run_options.request_timeout = std::chrono::seconds(5) + std::chrono::seconds(rows / 1000000);
+  Result<ClusterRun> run = EvaluateOnCluster(topology.value(), *batches.value(), run_options, err);
   if (!run.ok()) return run.status();
   const EvaluationReply& reply = run->reply;
   if (!reply.evaluation) {
