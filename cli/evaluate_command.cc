@@ -85,19 +85,23 @@ struct ScoredRows {
   std::vector<std::string> unscored_examples;  // "id N: reason", the first few
 };
 
-Result<ScoredRows> ScoreAll(Scorer& scorer, const LabelledData& data, const EvaluateOptions& o, FILE* err) {
+// Scores the file's rows as they are read, `o.batch_rows` at a time, so that
+// only the scores stay in memory, however large the file.
+Result<ScoredRows> ScoreAll(Scorer& scorer, const EvaluateOptions& o, FILE* err) {
+  LabelledFileOptions file_options;
+  file_options.label_column = o.label_column;
+  Result<LabelledFileReader> reader = LabelledFileReader::Open(o.data_path, file_options);
+  if (!reader.ok()) return reader.status();
   ScoredRows scored;
-  const size_t total = data.transactions.size();
-  scored.ids.reserve(total);
-  scored.scores.reserve(total);
-  scored.labels.reserve(total);
-  std::vector<Transaction> batch;
+  LabelledData batch;
   std::vector<ScoreResult> results;
-  for (size_t begin = 0; begin < total; begin += o.batch_rows) {
-    const size_t end = std::min(total, begin + o.batch_rows);
-    batch.assign(data.transactions.begin() + static_cast<std::ptrdiff_t>(begin),
-                 data.transactions.begin() + static_cast<std::ptrdiff_t>(end));
-    if (Status s = scorer.Score(batch, &results); !s.ok()) {
+  while (true) {
+    const size_t begin = reader->rows_read();
+    Result<size_t> read = reader->Next(o.batch_rows, &batch);
+    if (!read.ok()) return read.status();
+    if (*read == 0) break;
+    const size_t end = begin + *read;
+    if (Status s = scorer.Score(batch.transactions, &results); !s.ok()) {
       return s.WithContext("scoring rows " + std::to_string(begin + 1) + " to " + std::to_string(end));
     }
     for (size_t i = 0; i < results.size(); ++i) {
@@ -110,13 +114,13 @@ Result<ScoredRows> ScoreAll(Scorer& scorer, const LabelledData& data, const Eval
       }
       scored.ids.push_back(r.transaction_id);
       scored.scores.push_back(r.fraud_probability);
-      scored.labels.push_back(data.labels[begin + i]);
+      scored.labels.push_back(batch.labels[i]);
     }
-    if (o.progress_every_rows > 0 && end < total &&
-        end / o.progress_every_rows > begin / o.progress_every_rows) {
-      fprintf(err, "evaluate: scored %zu of %zu rows\n", end, total);
+    if (o.progress_every_rows > 0 && end / o.progress_every_rows > begin / o.progress_every_rows) {
+      fprintf(err, "evaluate: scored %zu rows\n", end);
     }
   }
+  if (reader->rows_read() == 0) return Status::Error(o.data_path + ": no rows to evaluate");
   return scored;
 }
 
@@ -243,18 +247,6 @@ void Print(const ReportHead& head, const EvaluateOptions& o, const Evaluation& e
   }
 }
 
-Result<LabelledData> ReadData(const EvaluateOptions& o, FILE* err) {
-  LabelledFileOptions file_options;
-  file_options.label_column = o.label_column;
-  Result<LabelledData> data = ReadLabelledFile(o.data_path, file_options);
-  if (!data.ok()) return data.status();
-  if (data->transactions.empty()) return Status::Error(o.data_path + ": no rows to evaluate");
-  if (o.progress_every_rows > 0 && data->transactions.size() >= o.progress_every_rows) {
-    fprintf(err, "evaluate: read %zu rows from %s\n", data->transactions.size(), o.data_path.c_str());
-  }
-  return data;
-}
-
 // "fraud v2", or the version alone for a topology that names model files.
 std::string ModelName(const ModelRows& m) { return m.name.empty() ? m.version : m.name + " " + m.version; }
 
@@ -373,10 +365,7 @@ int RunEvaluate(const EvaluateOptions& o, FILE* out, FILE* err) {
   // The loader's default version is the model file's name: report that.
   model->config.version = scorer->model().version();
 
-  Result<LabelledData> data = ReadData(o, err);
-  if (!data.ok()) return fail(data.status());
-
-  Result<ScoredRows> scored = ScoreAll(*scorer, *data, o, err);
+  Result<ScoredRows> scored = ScoreAll(*scorer, o, err);
   if (!scored.ok()) return fail(scored.status());
   if (scored->ids.empty()) {
     return fail(Status::Error("the model scored none of the " + std::to_string(scored->unscored) +
