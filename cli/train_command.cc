@@ -18,6 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr size_t kReadChunkRows = 65536;  // rows read at once, turned into features and let go
+
 int Fail(FILE* err, int code, const Status& status) {
   fprintf(err, "scorepipe train: %s\n", status.message().c_str());
   return code;
@@ -138,13 +140,24 @@ int RunTrainCommand(const TrainCommandOptions& options, FILE* out, FILE* err) {
     fflush(err);
   };
   progress("reading " + options.data_path);
-  Result<LabelledData> data = ReadLabelledFile(options.data_path, file_options);
-  if (!data.ok()) return Fail(err, 1, data.status());
+  // Only the features and labels stay in memory: the transactions are
+  // turned into features as they are read.
+  Result<LabelledFileReader> reader = LabelledFileReader::Open(options.data_path, file_options);
+  if (!reader.ok()) return Fail(err, 1, reader.status());
   const FeatureExtractor extractor(*spec);
   std::vector<float> rows;
-  extractor.Extract(data->transactions, &rows);
-  data->transactions = {};
-  progress(std::to_string(data->labels.size()) + " labelled rows, " + std::to_string(extractor.width()) +
+  std::vector<float> labels;
+  LabelledData chunk;
+  std::vector<float> chunk_rows;
+  while (true) {
+    Result<size_t> read = reader->Next(kReadChunkRows, &chunk);
+    if (!read.ok()) return Fail(err, 1, read.status());
+    if (*read == 0) break;
+    extractor.Extract(chunk.transactions, &chunk_rows);
+    rows.insert(rows.end(), chunk_rows.begin(), chunk_rows.end());
+    labels.insert(labels.end(), chunk.labels.begin(), chunk.labels.end());
+  }
+  progress(std::to_string(labels.size()) + " labelled rows, " + std::to_string(extractor.width()) +
            " features from " + options.features_path);
 
   Result<TempFolder> folder = TempFolder::Make();
@@ -152,7 +165,7 @@ int RunTrainCommand(const TrainCommandOptions& options, FILE* out, FILE* err) {
   TrainingOptions training = options.training;
   training.progress = progress;
   const std::string model_path = folder->File(TrainedModelFileName(training.algorithm));
-  Result<TrainingReport> report = TrainModel(rows, extractor.width(), data->labels, training, model_path);
+  Result<TrainingReport> report = TrainModel(rows, extractor.width(), labels, training, model_path);
   if (!report.ok()) return Fail(err, 1, report.status().WithContext(options.data_path));
 
   RegisterRequest request;
