@@ -1,6 +1,7 @@
 #include "cli/cluster_evaluation.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -147,6 +148,169 @@ std::chrono::milliseconds DefaultResendAfter(const Topology& topology) {
   return std::max(std::chrono::milliseconds(5000), std::chrono::milliseconds(3LL * topology.ventilator.batch_timeout_ms));
 }
 
+namespace {
+
+// One run from its begin to its figures: sends the batches in slices and
+// asks the sink between them (see the header for what it does when things
+// are lost).
+class RunDriver {
+ public:
+  RunDriver(const Topology& topology, RowBatches& batches, const ClusterRunOptions& o, FILE* err,
+            zmq::context_t& context, const LinkSecurity& security, ClusterRun* out)
+      : topology_(topology),
+        batches_(batches),
+        o_(o),
+        err_(err),
+        security_(security),
+        out_(*out),
+        sink_(context, topology, security, o.request_timeout, out->run),
+        intake_(context, zmq::socket_type::push),
+        next_batch_id_(NewSession() & 0xffffffff00000000ull) {}
+
+  // The begun run's last answer, with every row answered.
+  Result<EvaluationReply> Run() {
+    if (Status s = Connect(); !s.ok()) return s;
+    SendEveryBatch();
+    while (true) {
+      if (StopRequested()) return Status::Error("stopped with the run unfinished");
+      if (Status s = SendSlice(); !s.ok()) return s;
+      Result<std::optional<EvaluationReply>> done = Follow();
+      if (!done.ok()) return done.status();
+      if (done->has_value()) return std::move(**done);
+      if (Status s = CheckStall(); !s.ok()) return s;
+      if (cursor_ == to_send_.size()) std::this_thread::sleep_for(kIdleWait);
+    }
+  }
+
+  SinkClient& sink() { return sink_; }
+
+ private:
+  Status Connect() {
+    intake_.set(zmq::sockopt::sndhwm, kIntakeSendHwm);
+    intake_.set(zmq::sockopt::linger, 0);
+    const std::string& endpoint = topology_.ventilator.intake.connect;
+    if (Status s = security_.Client(intake_); !s.ok()) return s.WithContext(endpoint);
+    return ConnectSocket(intake_, endpoint);
+  }
+
+  void SendEveryBatch() {
+    to_send_.resize(out_.batches);
+    for (size_t i = 0; i < out_.batches; ++i) to_send_[i] = i;
+    cursor_ = 0;
+  }
+
+  // Sends what is queued for up to kSendSlice; a busy cluster ends it sooner.
+  Status SendSlice() {
+    const auto slice_end = Clock::now() + kSendSlice;
+    while (cursor_ < to_send_.size() && Clock::now() < slice_end) {
+      Result<std::string> encoded =
+          EncodeBatch(batches_, to_send_[cursor_], o_.batch_rows, out_.run, next_batch_id_, &rows_);
+      if (!encoded.ok()) return encoded.status();
+      zmq::message_t frame(encoded->data(), encoded->size());
+      if (!SendFrame(intake_, frame, slice_end)) break;  // ask the sink meanwhile
+      ++cursor_;
+      ++next_batch_id_;
+      ++out_.batches_sent;
+    }
+    return Status::Ok();
+  }
+
+  // Asks the sink how far the run is and acts on the answer: the complete
+  // answer, or nothing yet.
+  Result<std::optional<EvaluationReply>> Follow() {
+    const auto now = Clock::now();
+    EvaluationRequest query;
+    query.threshold = o_.evaluation.threshold;
+    query.calibration_bins = o_.evaluation.calibration_bins;
+    query.list_pending = cursor_ == to_send_.size() && now - last_progress_ >= o_.resend_after &&
+                         now - last_resend_ >= o_.resend_after;
+    Result<EvaluationReply> reply = sink_.Ask(query);
+    if (!reply.ok()) {
+      unanswered_why_ = reply.status().message();
+      return std::optional<EvaluationReply>();
+    }
+    unanswered_why_.clear();
+    if (!reply->error.empty()) {
+      if (Status s = BeginAgain(reply->error); !s.ok()) return s;
+      return std::optional<EvaluationReply>();
+    }
+    const uint64_t answered = reply->scored + reply->failed;
+    if (answered > answered_) {
+      answered_ = answered;
+      last_progress_ = now;
+    }
+    if (answered_ >= reply->rows) return std::optional<EvaluationReply>(std::move(reply.value()));
+    if (query.list_pending) SendAgain(*reply, now);
+    ProgressLine(*reply, now);
+    return std::optional<EvaluationReply>();
+  }
+
+  // The sink no longer holds the run (it restarted): begin it again and send every batch.
+  Status BeginAgain(const std::string& why) {
+    if (begins_ == kMaxBegins) {
+      return Status::Error("the sink lost the run " + std::to_string(begins_) + " times; last: " + why);
+    }
+    if (err_ != nullptr) fprintf(err_, "evaluate: %s; beginning the run again\n", why.c_str());
+    Result<EvaluationReply> again = sink_.Begin(batches_.rows());
+    if (!again.ok()) return again.status();
+    ++begins_;
+    SendEveryBatch();
+    answered_ = 0;
+    last_progress_ = Clock::now();
+    return Status::Ok();
+  }
+
+  // Queues the batches of the rows the sink still waits for.
+  void SendAgain(const EvaluationReply& reply, Clock::time_point now) {
+    std::vector<size_t> again = BatchesHolding(reply.pending_rows, o_.batch_rows, out_.batches);
+    if (err_ != nullptr) {
+      fprintf(err_, "evaluate: no row answered for %.0f s; sending %zu batches again\n",
+              Seconds(now - last_progress_), again.size());
+    }
+    to_send_.insert(to_send_.end(), again.begin(), again.end());
+    last_resend_ = now;
+  }
+
+  void ProgressLine(const EvaluationReply& reply, Clock::time_point now) {
+    if (err_ == nullptr || o_.progress_every.count() <= 0 || now < next_line_) return;
+    fprintf(err_, "evaluate: %s, %.0f rows/s\n", HowFar(reply).c_str(),
+            static_cast<double>(answered_) / std::max(1e-9, Seconds(now - started_)));
+    next_line_ = now + o_.progress_every;
+  }
+
+  Status CheckStall() const {
+    const auto quiet = Clock::now() - last_progress_;
+    if (quiet < o_.stall_timeout) return Status::Ok();
+    std::string why = "no row answered for " + std::to_string(static_cast<long long>(Seconds(quiet))) + " s; " +
+                      std::to_string(answered_) + " of " + std::to_string(batches_.rows()) +
+                      " rows answered. Is the cluster running (scorepipe status)?";
+    if (!unanswered_why_.empty()) why += " Last: " + unanswered_why_;
+    return Status::Error(why);
+  }
+
+  const Topology& topology_;
+  RowBatches& batches_;
+  const ClusterRunOptions& o_;
+  FILE* const err_;
+  const LinkSecurity& security_;
+  ClusterRun& out_;
+  SinkClient sink_;
+  zmq::socket_t intake_;
+  uint64_t next_batch_id_;
+  std::vector<size_t> to_send_;  // every batch, then the batches sent again
+  size_t cursor_ = 0;            // to_send_[cursor_] goes next
+  LabelledData rows_;            // the batch being sent (reused)
+  int begins_ = 1;
+  uint64_t answered_ = 0;
+  const Clock::time_point started_ = Clock::now();
+  Clock::time_point last_progress_ = started_;
+  Clock::time_point last_resend_ = started_;
+  Clock::time_point next_line_ = started_ + o_.progress_every;
+  std::string unanswered_why_;  // why the sink did not answer the last question
+};
+
+}  // namespace
+
 Result<ClusterRun> EvaluateOnCluster(const Topology& topology, RowBatches& batches, const ClusterRunOptions& o,
                                      FILE* err) {
   const size_t rows = batches.rows();
@@ -163,117 +327,23 @@ Result<ClusterRun> EvaluateOnCluster(const Topology& topology, RowBatches& batch
   ClusterRun out;
   out.run = NewSession() | 1;  // never 0
   out.batches = (rows + o.batch_rows - 1) / o.batch_rows;
-  const uint64_t batch_id_base = NewSession() & 0xffffffff00000000ull;
-  uint64_t next_batch_id = batch_id_base;
-  SinkClient sink(context, topology, security.value(), o.request_timeout, out.run);
-
   const auto started = Clock::now();
-  Result<EvaluationReply> begun = sink.Begin(rows);
+  RunDriver driver(topology, batches, o, err, context, security.value(), &out);
+  Result<EvaluationReply> begun = driver.sink().Begin(rows);
   if (!begun.ok()) return begun.status();
   // However the run ends (figures, a stop, a stall), the sink forgets it.
   struct EndRun {
     SinkClient& sink;
     ~EndRun() { sink.End(); }
-  } end_run{sink};
-  int begins = 1;
+  } end_run{driver.sink()};
   if (err != nullptr) {
     fprintf(err, "evaluate: run %llu: %zu rows in %zu batches of up to %zu rows, through %s\n",
             static_cast<unsigned long long>(out.run), rows, out.batches, o.batch_rows,
             topology.ventilator.intake.connect.c_str());
   }
-
-  zmq::socket_t intake(context, zmq::socket_type::push);
-  intake.set(zmq::sockopt::sndhwm, kIntakeSendHwm);
-  intake.set(zmq::sockopt::linger, 0);
-  if (Status s = security->Client(intake); !s.ok()) return s.WithContext(topology.ventilator.intake.connect);
-  if (Status s = ConnectSocket(intake, topology.ventilator.intake.connect); !s.ok()) return s;
-
-  // What to send, in order: every batch, then the batches sent again.
-  std::vector<size_t> to_send;
-  const auto send_every_batch = [&] {
-    to_send.resize(out.batches);
-    for (size_t i = 0; i < out.batches; ++i) to_send[i] = i;
-  };
-  send_every_batch();
-  size_t cursor = 0;  // to_send[cursor] goes next
-  LabelledData batch_rows;  // reused
-  uint64_t answered = 0;
-  auto last_progress = Clock::now();
-  auto last_resend = Clock::now();
-  auto next_line = Clock::now() + o.progress_every;
-  std::string unanswered_why;  // the last time the sink did not answer
-
-  while (true) {
-    if (StopRequested()) return Status::Error("stopped with the run unfinished");
-    const auto slice_end = Clock::now() + kSendSlice;
-    while (cursor < to_send.size() && Clock::now() < slice_end) {
-      Result<std::string> encoded =
-          EncodeBatch(batches, to_send[cursor], o.batch_rows, out.run, next_batch_id, &batch_rows);
-      if (!encoded.ok()) return encoded.status();
-      zmq::message_t frame(encoded->data(), encoded->size());
-      if (!SendFrame(intake, frame, slice_end)) break;  // the cluster is busy: ask the sink meanwhile
-      ++cursor;
-      ++next_batch_id;
-      ++out.batches_sent;
-    }
-    const bool all_sent = cursor == to_send.size();
-    const auto now = Clock::now();
-    EvaluationRequest query;
-    query.threshold = o.evaluation.threshold;
-    query.calibration_bins = o.evaluation.calibration_bins;
-    query.list_pending = all_sent && now - last_progress >= o.resend_after && now - last_resend >= o.resend_after;
-    Result<EvaluationReply> reply = sink.Ask(query);
-    if (!reply.ok()) {
-      unanswered_why = reply.status().message();
-    } else if (!reply->error.empty()) {
-      // The sink no longer holds the run: it restarted. Begin again and send everything.
-      if (begins == kMaxBegins) {
-        return Status::Error("the sink lost the run " + std::to_string(begins) + " times; last: " + reply->error);
-      }
-      if (err != nullptr) fprintf(err, "evaluate: %s; beginning the run again\n", reply->error.c_str());
-      Result<EvaluationReply> again = sink.Begin(rows);
-      if (!again.ok()) return again.status();
-      ++begins;
-      send_every_batch();
-      cursor = 0;
-      answered = 0;
-      last_progress = Clock::now();
-      continue;
-    } else {
-      unanswered_why.clear();
-      const uint64_t now_answered = reply->scored + reply->failed;
-      if (now_answered > answered) {
-        answered = now_answered;
-        last_progress = now;
-      }
-      if (answered >= reply->rows) {
-        out.reply = std::move(reply.value());
-        break;
-      }
-      if (query.list_pending) {
-        std::vector<size_t> again = BatchesHolding(reply->pending_rows, o.batch_rows, out.batches);
-        if (err != nullptr) {
-          fprintf(err, "evaluate: no row answered for %.0f s; sending %zu batches again\n",
-                  Seconds(now - last_progress), again.size());
-        }
-        to_send.insert(to_send.end(), again.begin(), again.end());
-        last_resend = now;
-      }
-      if (err != nullptr && o.progress_every.count() > 0 && now >= next_line) {
-        fprintf(err, "evaluate: %s, %.0f rows/s\n", HowFar(reply.value()).c_str(),
-                static_cast<double>(answered) / std::max(1e-9, Seconds(now - started)));
-        next_line = now + o.progress_every;
-      }
-    }
-    if (now - last_progress >= o.stall_timeout) {
-      std::string why = "no row answered for " + std::to_string(static_cast<long long>(Seconds(now - last_progress))) +
-                        " s; " + std::to_string(answered) + " of " + std::to_string(rows) +
-                        " rows answered. Is the cluster running (scorepipe status)?";
-      if (!unanswered_why.empty()) why += " Last: " + unanswered_why;
-      return Status::Error(why);
-    }
-    if (cursor == to_send.size()) std::this_thread::sleep_for(kIdleWait);
-  }
+  Result<EvaluationReply> reply = driver.Run();
+  if (!reply.ok()) return reply.status();
+  out.reply = std::move(reply.value());
   out.elapsed_s = Seconds(Clock::now() - started);
   return out;
 }
