@@ -146,8 +146,7 @@ Status Bridge::ReclaimStale() {
 Status Bridge::Connect() {
   Result<LinkSecurity> security = LinkSecurity::Load(security_config_);
   if (!security.ok()) return security.status();
-  if (Status s = security->Client(intake_); !s.ok()) return s.WithContext(intake_endpoint_);
-  return ConnectSocket(intake_, intake_endpoint_);
+  return security->ConnectAsClient(intake_, intake_endpoint_);
 }
 
 Status Bridge::Run() {

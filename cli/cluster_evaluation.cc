@@ -189,8 +189,7 @@ class RunDriver {
     intake_.set(zmq::sockopt::sndhwm, kIntakeSendHwm);
     intake_.set(zmq::sockopt::linger, 0);
     const std::string& endpoint = topology_.ventilator.intake.connect;
-    if (Status s = security_.Client(intake_); !s.ok()) return s.WithContext(endpoint);
-    return ConnectSocket(intake_, endpoint);
+    return security_.ConnectAsClient(intake_, endpoint);
   }
 
   void SendEveryBatch() {

@@ -19,8 +19,7 @@ Result<std::string> AskOnce(zmq::context_t& context, const std::string& endpoint
     zmq::socket_t socket(context, zmq::socket_type::req);
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::sndtimeo, static_cast<int>(timeout.count()));
-    if (Status s = security.Client(socket); !s.ok()) return s.WithContext(endpoint);
-    socket.connect(endpoint);
+    if (Status s = security.ConnectAsClient(socket, endpoint); !s.ok()) return s;
     if (!socket.send(zmq::buffer(request.data(), request.size()), zmq::send_flags::none)) {
       return Status::Error(no_answer);
     }

@@ -1,5 +1,7 @@
 #include "config/link_security.h"
 
+#include "proto/node.h"
+
 namespace scorepipe {
 
 Result<LinkSecurity> LinkSecurity::Load(const SecurityConfig& config) {
@@ -34,6 +36,26 @@ Result<std::unique_ptr<ZapAuthenticator>> LinkSecurity::Authenticate(zmq::contex
   Result<std::unique_ptr<ZapAuthenticator>> zap = ZapAuthenticator::Start(context, authorized_dir_, own_.public_key);
   if (!zap.ok()) return zap.status().WithContext("security.authorized_keys");
   return zap;
+}
+
+Status LinkSecurity::BindAsServer(zmq::socket_t& socket, const std::string& endpoint) const {
+  if (Status s = Server(socket); !s.ok()) return s.WithContext(endpoint);
+  return BindSocket(socket, endpoint);
+}
+
+Status LinkSecurity::ConnectAsClient(zmq::socket_t& socket, const std::string& endpoint) const {
+  if (Status s = Client(socket); !s.ok()) return s.WithContext(endpoint);
+  return ConnectSocket(socket, endpoint);
+}
+
+Result<LinkSecurity> LoadServerSecurity(const SecurityConfig& config, zmq::context_t& context,
+                                        std::unique_ptr<ZapAuthenticator>* zap) {
+  Result<LinkSecurity> security = LinkSecurity::Load(config);
+  if (!security.ok()) return security.status();
+  Result<std::unique_ptr<ZapAuthenticator>> handler = security->Authenticate(context);
+  if (!handler.ok()) return handler.status();
+  *zap = std::move(handler.value());
+  return security;
 }
 
 const char* PlainLinksWarning() {

@@ -39,12 +39,21 @@ class LinkSecurity {
   // Call once per context, before the first Server() socket binds.
   Result<std::unique_ptr<ZapAuthenticator>> Authenticate(zmq::context_t& context) const;
 
+  // Server() then bind, Client() then connect; an error names `endpoint`.
+  Status BindAsServer(zmq::socket_t& socket, const std::string& endpoint) const;
+  Status ConnectAsClient(zmq::socket_t& socket, const std::string& endpoint) const;
+
  private:
   bool curve_ = false;
   CurveKeyPair own_;
   std::string server_key_;
   std::string authorized_dir_;
 };
+
+// What a server node (the ventilator, the sink) does first: Load(config),
+// then Authenticate(context), the handler kept in *zap for the node's life.
+Result<LinkSecurity> LoadServerSecurity(const SecurityConfig& config, zmq::context_t& context,
+                                        std::unique_ptr<ZapAuthenticator>* zap);
 
 // The warning a node logs at start when its links are plain.
 const char* PlainLinksWarning();

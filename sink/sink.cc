@@ -106,20 +106,15 @@ Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Qu
 }
 
 Status Sink::Bind() {
-  Result<LinkSecurity> security = LinkSecurity::Load(security_config_);
+  Result<LinkSecurity> security = LoadServerSecurity(security_config_, context_, &zap_);
   if (!security.ok()) return security.status();
-  Result<std::unique_ptr<ZapAuthenticator>> zap = security->Authenticate(context_);
-  if (!zap.ok()) return zap.status();
-  zap_ = std::move(zap.value());
   for (auto [socket, endpoint] :
        {std::pair{&results_, &config_.results.bind}, std::pair{&status_, &config_.status.bind}}) {
-    if (Status s = security->Server(*socket); !s.ok()) return s.WithContext(*endpoint);
-    if (Status s = BindSocket(*socket, *endpoint); !s.ok()) return s;
+    if (Status s = security->BindAsServer(*socket, *endpoint); !s.ok()) return s;
   }
   if (!publish_) return Status::Ok();
   // Live subscribers are clients like any node: their keys must be authorized.
-  if (Status s = security->Server(*publish_); !s.ok()) return s.WithContext(config_.publish.bind);
-  return BindSocket(*publish_, config_.publish.bind);
+  return security->BindAsServer(*publish_, config_.publish.bind);
 }
 
 std::vector<zmq::message_t> Sink::Group(zmq::message_t first) {

@@ -153,19 +153,14 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
 }
 
 Status Ventilator::Bind() {
-  Result<LinkSecurity> security = LinkSecurity::Load(topology_.security);
+  Result<LinkSecurity> security = LoadServerSecurity(topology_.security, context_, &zap_);
   if (!security.ok()) return security.status();
-  Result<std::unique_ptr<ZapAuthenticator>> zap = security->Authenticate(context_);
-  if (!zap.ok()) return zap.status();
-  zap_ = std::move(zap.value());
   const VentilatorConfig& c = topology_.ventilator;
   for (auto [socket, endpoint] : {std::pair{&intake_, &c.intake.bind}, std::pair{&work_, &c.workers.bind},
                                   std::pair{&heartbeat_, &c.heartbeat.bind}, std::pair{&status_, &c.status.bind}}) {
-    if (Status s = security->Server(*socket); !s.ok()) return s.WithContext(*endpoint);
-    if (Status s = BindSocket(*socket, *endpoint); !s.ok()) return s;
+    if (Status s = security->BindAsServer(*socket, *endpoint); !s.ok()) return s;
   }
-  if (Status s = security->Client(to_sink_); !s.ok()) return s.WithContext(topology_.sink.results.connect);
-  return ConnectSocket(to_sink_, topology_.sink.results.connect);
+  return security->ConnectAsClient(to_sink_, topology_.sink.results.connect);
 }
 
 void Ventilator::Refused(const char* where, size_t bytes, const std::string& why) {

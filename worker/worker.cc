@@ -71,8 +71,7 @@ Status Worker::OpenWorkChannel() {
   work_->set(zmq::sockopt::rcvhwm, topology_.workers.credit + 1);
   work_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
   work_->set(zmq::sockopt::linger, kWorkLingerMs);
-  if (Status s = security_.Client(*work_); !s.ok()) return s.WithContext(topology_.ventilator.workers.connect);
-  if (Status s = ConnectSocket(*work_, topology_.ventilator.workers.connect); !s.ok()) return s;
+  if (Status s = security_.ConnectAsClient(*work_, topology_.ventilator.workers.connect); !s.ok()) return s;
   SendReady(WorkerState::kActive, static_cast<uint32_t>(topology_.workers.credit));
   return Status::Ok();
 }
@@ -93,8 +92,7 @@ Status Worker::Connect() {
   Result<LinkSecurity> security = LinkSecurity::Load(topology_.security);
   if (!security.ok()) return security.status();
   security_ = std::move(security.value());
-  if (Status s = security_.Client(to_sink_); !s.ok()) return s.WithContext(topology_.sink.results.connect);
-  if (Status s = ConnectSocket(to_sink_, topology_.sink.results.connect); !s.ok()) return s;
+  if (Status s = security_.ConnectAsClient(to_sink_, topology_.sink.results.connect); !s.ok()) return s;
   return OpenWorkChannel();
 }
 
