@@ -21,6 +21,7 @@
 
 #include "cli/request.h"
 #include "proto/codec.h"
+#include "tests/integration/registry_cluster.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
 #include "tests/support/status_probe.h"
@@ -33,6 +34,43 @@ using ::testing::HasSubstr;
 
 constexpr char kEvaluationKey[] = ",\"evaluation\":";
 
+// Writes `rows` synthetic labelled rows (CSV) into the cluster's folder and
+// returns the path.
+std::string WriteDataset(ClusterHarness& h, size_t rows) {
+  const std::string path = (h.dir() / "labelled.csv").string();
+  std::string out;
+  EXPECT_EQ(RunCommand({ClusterHarness::BinDir() + "/scorepipe", "dataset", "-n", std::to_string(rows), "-o", path,
+                        "--seed", "11"},
+                       (h.dir() / "dataset.log").string(), &out),
+            0)
+      << out;
+  return path;
+}
+
+// `scorepipe evaluate --cluster` of `data` on the cluster of `h`, with `extra`.
+std::vector<std::string> ClusterEvaluateArgv(ClusterHarness& h, const std::string& data,
+                                             const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {ClusterHarness::BinDir() + "/scorepipe", "evaluate", "--cluster",
+                                   h.topology_path(), "--data", data};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+// Sends `signal` to node `name` of `scorepipe up` (which starts a killed one again).
+void SignalNode(ClusterHarness& h, const std::string& name, int signal) {
+  const pid_t pid = h.NodePid(name);
+  ASSERT_GT(pid, 0) << name;
+  ASSERT_EQ(kill(pid, signal), 0) << name;
+}
+
+// What the file at `path` holds now ("" when it cannot be read).
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 class ClusterEvaluationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -43,17 +81,7 @@ class ClusterEvaluationTest : public ::testing::Test {
     h_->topology().ventilator.batch_timeout_ms = 1000;
   }
 
-  // Writes `rows` synthetic labelled rows (CSV) and returns the path.
-  std::string Dataset(size_t rows) {
-    const std::string path = (h_->dir() / "labelled.csv").string();
-    std::string out;
-    EXPECT_EQ(RunCommand({ClusterHarness::BinDir() + "/scorepipe", "dataset", "-n", std::to_string(rows), "-o",
-                          path, "--seed", "11"},
-                         (h_->dir() / "dataset.log").string(), &out),
-              0)
-        << out;
-    return path;
-  }
+  std::string Dataset(size_t rows) { return WriteDataset(*h_, rows); }
 
   void StartAndWaitForWorkers() {
     ASSERT_TRUE(h_->StartUp().ok());
@@ -70,11 +98,9 @@ class ClusterEvaluationTest : public ::testing::Test {
   }
 
   std::vector<std::string> ClusterEvaluate(const std::string& data, const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {ClusterHarness::BinDir() + "/scorepipe", "evaluate", "--cluster",
-                                     h_->topology_path(), "--data", data};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return argv;
+    return ClusterEvaluateArgv(*h_, data, extra);
   }
+
 
   // `scorepipe evaluate --json` on the demo model's files, run here.
   std::string LocalJson(const std::string& data) {
@@ -86,14 +112,6 @@ class ClusterEvaluationTest : public ::testing::Test {
               0)
         << out;
     return JsonLine(out);
-  }
-
-  // What the file at `path` holds now ("" when it cannot be read).
-  static std::string ReadText(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
   }
 
   // The report's JSON line among the progress lines of a command's log.
@@ -141,13 +159,8 @@ class ClusterEvaluationTest : public ::testing::Test {
     return text;
   }
 
-  // Sends `signal` to node `name` of `scorepipe up` (which starts a killed
-  // one again).
-  void Signal(const std::string& name, int signal) {
-    const pid_t pid = h_->NodePid(name);
-    ASSERT_GT(pid, 0) << name;
-    ASSERT_EQ(kill(pid, signal), 0) << name;
-  }
+  void Signal(const std::string& name, int signal) { SignalNode(*h_, name, signal); }
+
 
   std::unique_ptr<ClusterHarness> h_;
 };
@@ -284,6 +297,52 @@ TEST_F(ClusterEvaluationTest, WithoutACluster) {
   // A model named beside --cluster is a usage mistake.
   EXPECT_EQ(RunCommand(ClusterEvaluate(data, {"--name", "fraud"}), (h_->dir() / "both.log").string(), &out), 1);
   EXPECT_THAT(out, HasSubstr("--cluster evaluates the model live on the cluster"));
+}
+
+// A promotion during a run: the rows scored before it are v1's, the rest
+// v2's, and the report names both with their rows. worker-2 is stopped, so
+// the batches it took wait in it; v2 is promoted once worker-1 has scored
+// the rest with v1; then worker-2 is killed, and its batches are scored by v2.
+class RegistryClusterEvaluationTest : public RegistryClusterTest {};
+
+TEST_F(RegistryClusterEvaluationTest, APromotionDuringARunIsReportedWithTheRowsOfEachVersion) {
+  // Nothing is re-dispatched before worker-2 is killed.
+  h_->topology().heartbeat.liveness = 60;
+  h_->topology().ventilator.batch_timeout_ms = 60000;
+  const std::string data = WriteDataset(*h_, 20000);
+  ASSERT_TRUE(h_->StartUp().ok());
+  ASSERT_TRUE(WaitForEveryWorker([](const WorkerStatus& w) { return w.model_version == "v1"; }));
+  SignalNode(*h_, "worker-2", SIGSTOP);
+  const std::string log = (h_->dir() / "promoted.log").string();
+  auto run = ChildProcess::Start(ClusterEvaluateArgv(*h_, data, {"--batch-rows", "100"}), log);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_TRUE(WaitUntil([&] { return ReadText(log).find("evaluate: run ") != std::string::npos; },
+                        std::chrono::seconds(30), std::chrono::milliseconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // worker-1 scores all it can with v1
+  ASSERT_TRUE(run->Running()) << ReadText(log);
+  ASSERT_EQ(Model({"promote", "fraud", "v2"}), 0);
+  auto security = h_->security();
+  ASSERT_TRUE(security.ok());
+  StatusProbe probe(h_->topology().ventilator.status.connect, security.value());
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto status = probe.Query();
+        if (!status.ok()) return false;
+        for (const WorkerStatus& w : status->workers) {
+          if (w.id.find("worker-1") != std::string::npos && w.model_version == "v2") return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(15), std::chrono::milliseconds(100)));
+  SignalNode(*h_, "worker-2", SIGKILL);
+  run->WaitFor(std::chrono::seconds(120));
+  const std::string text = ReadText(log);
+  ASSERT_EQ(run->exit_code().value_or(-1), 0) << text;
+  EXPECT_THAT(text, ::testing::ContainsRegex("fraud v1 \\([1-9][0-9]* rows\\)"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("fraud v2 \\([1-9][0-9]* rows\\)"));
+  EXPECT_THAT(text, HasSubstr(": the live version changed during the run\n"));
+  EXPECT_THAT(text, HasSubstr("20000 rows scored"));
+  printf("%s\n", text.substr(text.find("model:"), 120).c_str());
 }
 
 }  // namespace
