@@ -129,8 +129,11 @@ Result<std::unique_ptr<RowsFromFile>> RowsFromFile::Open(const std::string& path
 
 Status RowsFromFile::Read(size_t index, size_t batch_rows, LabelledData* out) {
   if (index * batch_rows >= rows_) return Status::Error("batch " + std::to_string(index) + " is past the last row");
-  if (index < next_batch_ || batch_rows != batch_rows_) {  // back to the start
-    if (Status s = reader_.Rewind(); !s.ok()) return s;
+  if (index < next_batch_ || batch_rows != batch_rows_) {  // from the start, in batches of batch_rows
+    // Open left the reader at the start: only a reader that moved goes back.
+    if (reader_.rows_read() > 0) {
+      if (Status s = reader_.Rewind(); !s.ok()) return s;
+    }
     next_batch_ = 0;
     batch_rows_ = batch_rows;
   }
