@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,6 +39,12 @@ namespace scorepipe {
 struct Lease {
   std::string id;
   std::vector<std::string> messages;  // oldest first
+  // How many times these messages have been handed out under a lease: 1 for
+  // a Take, one more than the stale lease's for each Reclaim (the count is
+  // kept in the queue beside the lease, so it survives every process). The
+  // bridge dead-letters a reclaimed lease past queue.max_deliveries instead
+  // of sending it round again (docs/architecture.md, "Poison").
+  uint32_t deliveries = 0;
 };
 
 // What became of one leased message.
@@ -55,6 +62,11 @@ struct Settlement {
   // a retry would fail the same way, and the lease (if any) comes back after
   // the in-flight timeout.
   std::string refused;
+  // When `refused` is about one outcome that the output would not take (the
+  // http-mq service's 400 names the message), its index in the lease's
+  // outcomes: the sink dead-letters that outcome with the reason and settles
+  // again, so one unwritable result never holds the lease's others.
+  std::optional<size_t> refused_index;
 };
 
 // One lease's outcomes, for Queue::SettleMany.
