@@ -66,6 +66,11 @@ void ParseInto(TransactionParser& parser, const std::vector<std::string>& messag
                TransactionBatch* batch, BridgeStats* stats, RateLimitedLog& log) {
   for (size_t i = from; i < messages.size(); ++i) {
     Result<Transaction> parsed = parser.Parse(messages[i]);
+    if (parsed.ok() && parsed->timestamp.size() > kMaxTimestampTextBytes) {
+      // Within the upstream's rules, but more than the wire carries.
+      parsed = Status::Error("field 'timestamp': " + std::to_string(parsed->timestamp.size()) +
+                             " bytes long; scorepipe takes at most " + std::to_string(kMaxTimestampTextBytes));
+    }
     if (parsed.ok()) {
       batch->transactions.push_back(std::move(parsed.value()));
       continue;
@@ -124,6 +129,7 @@ Status Bridge::ReclaimStale() {
     return s.WithContext("reclaiming stale leases");
   }
   if (stale.messages.empty()) return Status::Ok();
+  if (stale.deliveries > static_cast<uint32_t>(queue_config_.max_deliveries)) return GiveUp(stale);
   spdlog::warn(
       "reclaimed {} messages held in flight for over {} ms (their batch was lost with a node); "
       "sending them again",
@@ -140,6 +146,31 @@ Status Bridge::ReclaimStale() {
   stats_.reclaimed += stale.messages.size();
   stats_.transactions_sent += batch.transactions.size();
   stats_.rejected += batch.rejects.size();
+  return Status::Ok();
+}
+
+Status Bridge::GiveUp(const Lease& stale) {
+  // Handed out more often than queue.max_deliveries: whatever makes the
+  // cluster lose it (a node that dies on it, a batch no node can take) would
+  // do it again. Its messages go to the dead letters from here, each with the
+  // reason, and are never sent again.
+  const std::string reason = "poison: delivered " + std::to_string(stale.deliveries) +
+                             " times (queue.max_deliveries " + std::to_string(queue_config_.max_deliveries) +
+                             ") without an outcome";
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(stale.messages.size());
+  const int64_t now_us = NowUnixMicros();
+  for (const std::string& message : stale.messages) {
+    outcomes.push_back(Outcome{Outcome::Route::kDeadLetter, DeadLetterJson(reason, "bridge", message, now_us)});
+  }
+  Result<Settlement> settled = queue_->Settle(stale.id, outcomes);
+  if (!settled.ok()) return settled.status().WithContext("dead-lettering a poison lease");
+  if (!settled->refused.empty()) {
+    return Status::Error("dead-lettering a poison lease: the queue refused it: " + settled->refused);
+  }
+  stats_.poisoned += settled->published;
+  spdlog::error("{} messages were handed out {} times without an outcome; dead-lettered them as poison",
+                settled->published, stale.deliveries);
   return Status::Ok();
 }
 

@@ -60,8 +60,12 @@ class Bridge {
   // Seals the open batch and sends it; false when it could not be sent
   // before the deadline (or a stop, without one).
   bool SendBatch(std::optional<std::chrono::steady_clock::time_point> deadline);
-  // Reclaims one stale lease, if any, and sends it; false on a queue error.
+  // Reclaims one stale lease, if any, and sends it (or gives up on it, past
+  // queue.max_deliveries); an error on a queue error.
   Status ReclaimStale();
+  // Dead-letters every message of `stale`, a lease handed out more than
+  // queue.max_deliveries times, and settles it.
+  Status GiveUp(const Lease& stale);
   void StartBatch();
   Status Drain();
   // Brings the metrics up to date (and the queue's depth, every few seconds).

@@ -12,6 +12,8 @@ BridgeMetrics::BridgeMetrics(prometheus::Registry& registry)
                             "Messages of stale leases (lost with a node) taken over and sent again")),
       released_(AddCounter(registry, "scorepipe_bridge_released_messages_total",
                            "Messages handed back to the queue at a stop")),
+      poisoned_(AddCounter(registry, "scorepipe_bridge_poison_messages_total",
+                           "Messages of leases handed out more than queue.max_deliveries times, dead-lettered")),
       queue_errors_(AddCounter(registry, "scorepipe_bridge_queue_errors_total",
                                "Failed calls to the queue (each is retried with back-off)")),
       waiting_(AddGauge(registry, "scorepipe_queue_waiting_messages", "Messages waiting in the input queue")),
@@ -33,6 +35,7 @@ void BridgeMetrics::Update(const BridgeStats& stats) {
   for (size_t i = 0; i < kRejectReasons; ++i) FollowCount(*rejected_[i], stats.rejected_by_reason[i]);
   FollowCount(reclaimed_, stats.reclaimed);
   FollowCount(released_, stats.released);
+  FollowCount(poisoned_, stats.poisoned);
   FollowCount(queue_errors_, stats.queue_errors);
 }
 

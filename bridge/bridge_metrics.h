@@ -1,5 +1,6 @@
 // The bridge's Prometheus metrics (scorepipe_bridge_*, scorepipe_queue_*):
-// what it took, sent, rejected by reason, reclaimed and released, queue
+// what it took, sent, rejected by reason, reclaimed, released and given up
+// as poison (past queue.max_deliveries), queue
 // errors, and the queue's backlog (messages waiting, messages in flight).
 // The counters follow the bridge's own BridgeStats; the backlog gauges are
 // set from Queue::Depth().
@@ -29,6 +30,7 @@ struct BridgeStats {
   std::array<uint64_t, kRejectReasons> rejected_by_reason{};  // by RejectReason
   uint64_t reclaimed = 0;  // messages of stale leases sent again
   uint64_t released = 0;   // messages handed back to the queue at stop
+  uint64_t poisoned = 0;   // messages dead-lettered after queue.max_deliveries
   uint64_t queue_errors = 0;  // failed queue calls (each retried)
 };
 
@@ -48,6 +50,7 @@ class BridgeMetrics {
   std::array<prometheus::Counter*, kRejectReasons> rejected_{};
   prometheus::Counter& reclaimed_;
   prometheus::Counter& released_;
+  prometheus::Counter& poisoned_;
   prometheus::Counter& queue_errors_;
   prometheus::Gauge& waiting_;
   prometheus::Gauge& in_flight_;

@@ -84,17 +84,21 @@ redis.call('ZADD', KEYS[2], now_ms(), id)
 return {1, id, popped}
 )lua";
 
-// KEYS: inflight, lease key, input. ARGV: lease id. Returns the number of
-// messages given back (0 when the lease was no longer held).
+// KEYS: inflight, lease key, input, deliveries. ARGV: lease id. Returns the
+// number of messages given back (0 when the lease was no longer held).
 constexpr std::string_view kReleaseLua = R"lua(
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[4], ARGV[1])
 return give_back(KEYS[3], KEYS[2])
 )lua";
 
-// KEYS: inflight, seq. ARGV: older_than_ms, max (>= 1), lease key prefix.
-// Returns {} when no expired lease holds anything, else {new id, messages}.
-// Expired leases holding nothing (their holder died waiting) are dropped on
-// the way, up to 1000 a call.
+// KEYS: inflight, seq, deliveries. ARGV: older_than_ms, max (>= 1), lease key
+// prefix. Returns {} when no expired lease holds anything, else {new id,
+// messages, deliveries}. Expired leases holding nothing (their holder died
+// waiting) are dropped on the way, up to 1000 a call. The deliveries hash
+// holds the count of each lease handed out more than once (absent: 1); the
+// new lease's is one more than the old one's, and the part of an old lease
+// that stays behind keeps the old count.
 constexpr std::string_view kReclaimLua = R"lua(
 local now = now_ms()
 local cutoff = now - tonumber(ARGV[1])
@@ -106,6 +110,8 @@ for _ = 1, 1000 do
   local old_key = ARGV[3] .. old_id
   local held = redis.call('LLEN', old_key)
   redis.call('ZREM', KEYS[1], old_id)
+  local delivered = tonumber(redis.call('HGET', KEYS[3], old_id) or '1')
+  redis.call('HDEL', KEYS[3], old_id)
   if held > 0 then
     local id = next_id(KEYS[2])
     local key = ARGV[3] .. id
@@ -118,9 +124,11 @@ for _ = 1, 1000 do
       local rest = next_id(KEYS[2])
       redis.call('RENAME', old_key, ARGV[3] .. rest)
       redis.call('ZADD', KEYS[1], taken_at, rest)
+      if delivered > 1 then redis.call('HSET', KEYS[3], rest, delivered) end
     end
     redis.call('ZADD', KEYS[1], now, id)
-    return {id, redis.call('LRANGE', key, 0, -1)}
+    redis.call('HSET', KEYS[3], id, delivered + 1)
+    return {id, redis.call('LRANGE', key, 0, -1), delivered + 1}
   end
 end
 return {}
@@ -167,6 +175,7 @@ RedisListQueue::RedisListQueue(QueueConfig config)
       inflight_key_(config_.input + ":scorepipe:inflight"),
       seq_key_(config_.input + ":scorepipe:seq"),
       lease_prefix_(config_.input + ":scorepipe:lease:"),
+      deliveries_key_(config_.input + ":scorepipe:deliveries"),
       take_(Script(kTakeLua)),
       release_(Script(kReleaseLua)),
       reclaim_(Script(kReclaimLua)),
@@ -246,6 +255,7 @@ Status RedisListQueue::TakeNow(size_t max, Lease* lease) {
   }
   if (!IsArray(reply, 3) || !IsInteger(reply->element[0])) return Status::Error("unexpected reply from the take script");
   lease->id = ReplyText(reply->element[1]);
+  if (lease->deliveries == 0 && !lease->id.empty()) lease->deliveries = 1;
   const size_t got = reply->element[2]->type == REDIS_REPLY_ARRAY ? reply->element[2]->elements : 0;
   AppendStrings(reply->element[2], &lease->messages);
   drained_ = got < max;
@@ -324,6 +334,7 @@ Result<std::vector<Settlement>> RedisListQueue::SettleMany(std::span<const Settl
       settling.push_back(i);
       commands.push_back({"ZREM", inflight_key_, requests[i].lease_id});
       commands.push_back({"DEL", keys[k]});
+      commands.push_back({"HDEL", deliveries_key_, requests[i].lease_id});
       AppendPushes(config_.output, requests[i].outcomes, Outcome::Route::kResult, &commands);
       AppendPushes(config_.dead_letter, requests[i].outcomes, Outcome::Route::kDeadLetter, &commands);
     }
@@ -354,7 +365,8 @@ Status RedisListQueue::Release(const Lease& lease) {
   const std::string context = "releasing lease '" + lease.id + "' of " + config_.input;
   if (!IsLeaseId(lease.id)) return Status::Error(context + ": not a lease id of this queue");
   client_.SetReadTimeoutMs(kReplyGraceMs);
-  auto released = client_.Eval(&release_, 3, {inflight_key_, LeaseKey(lease.id), config_.input, lease.id});
+  auto released =
+      client_.Eval(&release_, 4, {inflight_key_, LeaseKey(lease.id), config_.input, deliveries_key_, lease.id});
   return released.ok() ? Status::Ok() : released.status().WithContext(context);
 }
 
@@ -366,13 +378,15 @@ Status RedisListQueue::Reclaim(int older_than_ms, size_t max, Lease* out) {
   const std::string older_than = std::to_string(older_than_ms);
   const std::string count = std::to_string(max);
   client_.SetReadTimeoutMs(kReplyGraceMs);
-  auto reclaimed = client_.Eval(&reclaim_, 2, {inflight_key_, seq_key_, older_than, count, lease_prefix_});
+  auto reclaimed =
+      client_.Eval(&reclaim_, 3, {inflight_key_, seq_key_, deliveries_key_, older_than, count, lease_prefix_});
   if (!reclaimed.ok()) return reclaimed.status().WithContext(context);
   const redisReply* reply = reclaimed.value().get();
   if (IsArray(reply, 0)) return Status::Ok();
-  if (!IsArray(reply, 2)) return Unexpected(context, "reclaim");
+  if (!IsArray(reply, 3) || !IsInteger(reply->element[2])) return Unexpected(context, "reclaim");
   out->id = ReplyText(reply->element[0]);
   AppendStrings(reply->element[1], &out->messages);
+  out->deliveries = static_cast<uint32_t>(std::clamp<long long>(reply->element[2]->integer, 1, UINT32_MAX));
   return Status::Ok();
 }
 

@@ -12,6 +12,9 @@
 //                               a Redis restarted without its data does not
 //                               hand out the ids of leases still held by
 //                               bridges (their settlements must find nothing)
+//   <input>:scorepipe:deliveries HASH lease id -> how many times its messages
+//                               were handed out, for leases handed out more
+//                               than once (Lease::deliveries; absent: 1)
 // Every step is atomic: a Lua script (run by digest, EVALSHA), or for Settle
 // an optimistic transaction:
 //   Take     RPOP input <max>, RPUSH the messages to the lease, ZADD the lease
@@ -23,7 +26,8 @@
 //            holds nothing registered: the id stays empty then.
 //   Settle   WATCH the lease key, check it is registered (ZSCORE) and holds
 //            one message per outcome (LLEN), then MULTI: ZREM and DEL it,
-//            LPUSH the results and dead letters in order, EXEC. Anything that
+//            HDEL its deliveries, LPUSH the results and dead letters in
+//            order, EXEC. Anything that
 //            ends or moves the lease meanwhile touches its key, so EXEC fails
 //            and the check runs again. (Not a script: Lua would copy every
 //            outcome in and out, most of Redis' time for a large batch.) A
@@ -39,6 +43,7 @@
 //            of more than `max` messages is split: the first `max` go to the
 //            new lease, the rest to another new lease that stays expired for
 //            the next call. Expired leases that hold nothing are dropped.
+//            The new lease's deliveries are the old one's plus one.
 // The scripts touch lease keys they derive from ids, so they need a
 // standalone Redis (not Redis Cluster).
 //
@@ -85,6 +90,7 @@ class RedisListQueue final : public Queue {
   std::string inflight_key_;
   std::string seq_key_;
   std::string lease_prefix_;
+  std::string deliveries_key_;
   RedisScript take_;
   RedisScript release_;
   RedisScript reclaim_;

@@ -163,6 +163,7 @@ Result<std::vector<std::string>> RedisStreamQueue::Peek(const std::string& queue
 Status RedisStreamQueue::Take(size_t max, int block_ms, Lease* lease) {
   if (max == 0) return Status::Ok();
   const size_t before = lease->messages.size();
+  if (lease->deliveries == 0) lease->deliveries = 1;
   if (Status s = Read(max, block_ms, lease); !s.ok()) return s;
   // A wait ends with the first entry that arrives; those added right behind
   // it (a producer's pipeline of XADDs) join the same lease.
@@ -224,8 +225,10 @@ Result<Settlement> RedisStreamQueue::Settle(const std::string& lease_id,
       reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[1]->type != REDIS_REPLY_INTEGER) {
     return Status::Error(context + ": unexpected reply from the settle script");
   }
-  return Settlement{static_cast<size_t>(reply->element[0]->integer),
-                    static_cast<size_t>(reply->element[1]->integer), ""};
+  Settlement done;
+  done.published = static_cast<size_t>(reply->element[0]->integer);
+  done.duplicates = static_cast<size_t>(reply->element[1]->integer);
+  return done;
 }
 
 Status RedisStreamQueue::Release(const Lease& /*lease*/) {
@@ -263,6 +266,33 @@ Status RedisStreamQueue::Reclaim(int older_than_ms, size_t max, Lease* out) {
     AppendEntries(reply->element[1], out);
     if (!out->messages.empty() || start == "0-0") break;
   }
+  if (out->messages.empty()) return Status::Ok();
+  return ReadDeliveries(out).WithContext(context);
+}
+
+Status RedisStreamQueue::ReadDeliveries(Lease* lease) {
+  // The group counts each entry's deliveries in its PEL (XREADGROUP 1,
+  // each XAUTOCLAIM one more); the lease's count is its entries' highest.
+  // One XPENDING per entry, pipelined: one round trip.
+  const std::vector<std::string_view> ids = SplitIds(lease->id);
+  std::vector<std::vector<std::string_view>> commands;
+  commands.reserve(ids.size());
+  for (std::string_view id : ids) commands.push_back({"XPENDING", config_.input, config_.group, id, id, "1"});
+  auto replies = client_.Exchange(commands);
+  if (!replies.ok()) return replies.status();
+  uint32_t most = 1;
+  for (const RedisReply& reply : replies.value()) {
+    if (reply->type == REDIS_REPLY_ERROR) return client_.ReplyError("XPENDING", reply.get());
+    // [[id, consumer, idle ms, deliveries]], or [] for an entry acknowledged since
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) continue;
+    const redisReply* entry = reply->element[0];
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 4 || entry->element[3]->type != REDIS_REPLY_INTEGER) {
+      return Status::Error("unexpected reply to XPENDING");
+    }
+    most = std::max<uint32_t>(
+        most, static_cast<uint32_t>(std::clamp<long long>(entry->element[3]->integer, 1, UINT32_MAX)));
+  }
+  lease->deliveries = most;
   return Status::Ok();
 }
 

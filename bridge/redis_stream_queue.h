@@ -23,7 +23,9 @@
 //   Reclaim  XAUTOCLAIM input group <consumer> older_than_ms <cursor> COUNT
 //            max, resuming where the last call stopped and starting over once
 //            it has been round; entries deleted from the stream while pending
-//            cannot be answered and are logged.
+//            cannot be answered and are logged. The lease's deliveries are
+//            the highest delivery count in the PEL of its entries (XPENDING
+//            over them: one more round trip, only when something came back).
 //   Depth    waiting is the group's lag (XINFO GROUPS; XLEN when Redis cannot
 //            tell, after deletions), in flight its pending count.
 // The consumer name is "<hostname>-<pid>-<n>", unique per instance.
@@ -58,6 +60,8 @@ class RedisStreamQueue final : public Queue {
   const std::string& consumer() const { return consumer_; }
 
  private:
+  // Sets lease->deliveries from the PEL of its entries.
+  Status ReadDeliveries(Lease* lease);
   // One XREADGROUP of up to `max` new entries into `lease`, waiting up to
   // `block_ms` (0: not at all).
   Status Read(size_t max, int block_ms, Lease* lease);

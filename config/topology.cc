@@ -335,6 +335,7 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("queue.group", t.queue.group, kGroupRule);
   v.String("queue.stream_field", t.queue.stream_field, kFieldRule);
   v.Int("queue.inflight_timeout_ms", t.queue.inflight_timeout_ms, IntRule{100, 86400000});
+  v.Int("queue.max_deliveries", t.queue.max_deliveries, IntRule{1, 1000});
   v.String("queue.url", t.queue.url, kUrlRule);
   v.String("queue.journal_dir", t.queue.journal_dir, kJournalDirRule);
   v.Int("queue.pull_wait_ms", t.queue.pull_wait_ms, IntRule{0, 600000});

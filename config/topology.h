@@ -74,6 +74,12 @@ struct QueueConfig {
   // the time a batch needs end to end, or work is done twice (harmless: the
   // duplicate publishes nothing) under load.
   int inflight_timeout_ms = 30000;
+  // How many times the messages of one lease are handed out (a take, then
+  // each reclaim of the lease; counted in the queue, so the count survives
+  // every process) before the bridge gives up on them: past this, a
+  // reclaimed lease's messages go to the dead letters with "poison:
+  // delivered N times" and are never sent again. 1..1000.
+  int max_deliveries = 5;
 
   // http-mq: the upstream's message_queue service, and where scorepipe keeps
   // the leases that its pull-n cannot (it removes what it returns).

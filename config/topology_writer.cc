@@ -51,6 +51,7 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "group" << YAML::Value << t.queue.group;
   out << YAML::Key << "stream_field" << YAML::Value << t.queue.stream_field;
   out << YAML::Key << "inflight_timeout_ms" << YAML::Value << t.queue.inflight_timeout_ms;
+  out << YAML::Key << "max_deliveries" << YAML::Value << t.queue.max_deliveries;
   out << YAML::Key << "url" << YAML::Value << t.queue.url;
   out << YAML::Key << "journal_dir" << YAML::Value << t.queue.journal_dir;
   out << YAML::Key << "pull_wait_ms" << YAML::Value << t.queue.pull_wait_ms;

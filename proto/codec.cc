@@ -1,5 +1,6 @@
 #include "proto/codec.h"
 
+#include <algorithm>
 #include <exception>
 #include <limits>
 #include <msgpack.hpp>
@@ -17,10 +18,15 @@ constexpr uint32_t kTransactionBatchFields = 5;
 // labels; a regular batch leaves them out, so nodes that predate them read it.
 constexpr uint32_t kEvaluationFields = 3;
 constexpr uint32_t kEvaluationBatchFields = kTransactionBatchFields + kEvaluationFields;
+// A part of a lease (LeasePart) adds begin, end and lease_size after the
+// evaluation fields (run 0 and no labels when the batch is no evaluation's).
+constexpr uint32_t kPartFields = 3;
+constexpr uint32_t kPartBatchFields = kEvaluationBatchFields + kPartFields;
 constexpr uint32_t kTransactionFields = 7;
 constexpr uint32_t kRejectFields = 2;
 constexpr uint32_t kResultBatchFields = 11;
 constexpr uint32_t kEvaluationResultBatchFields = kResultBatchFields + kEvaluationFields;
+constexpr uint32_t kPartResultBatchFields = kEvaluationResultBatchFields + kPartFields;
 // A ResultBatch from a worker that predates created_at_us and model_name (7
 // fields), or the shadow fields (9).
 constexpr uint32_t kResultBatchFieldsBefore = 7;
@@ -30,6 +36,8 @@ constexpr uint32_t kHeartbeatFields = 14;
 constexpr uint32_t kHeartbeatFieldsBefore = 10;
 constexpr uint32_t kWorkerReadyFields = 6;
 constexpr uint32_t kBatchDoneFields = 2;
+// A BatchDone that says why the worker refused the batch.
+constexpr uint32_t kRefusedBatchDoneFields = 3;
 constexpr uint32_t kEvaluationRequestFields = 6;
 constexpr uint32_t kModelRowsFields = 3;
 constexpr uint32_t kRowRangeFields = 2;
@@ -96,9 +104,17 @@ void PackEvaluationRows(Packer& p, const EvaluationRows& rows) {
   for (float label : rows.labels) p.pack_uint8(label == 1.0f ? 1 : 0);
 }
 
+// The part fields of a batch that is not its whole lease.
+void PackPart(Packer& p, const LeasePart& part) {
+  p.pack_uint32(part.begin);
+  p.pack_uint32(part.end);
+  p.pack_uint32(part.lease_size);
+}
+
 void PackBody(Packer& p, const TransactionBatch& batch) {
   const bool evaluation = batch.evaluation.run != 0;
-  p.pack_array(evaluation ? kEvaluationBatchFields : kTransactionBatchFields);
+  const bool part = !batch.part.whole();
+  p.pack_array(part ? kPartBatchFields : evaluation ? kEvaluationBatchFields : kTransactionBatchFields);
   p.pack_uint64(batch.batch_id);
   p.pack_int64(batch.created_at_us);
   PackString(p, batch.lease);
@@ -114,7 +130,8 @@ void PackBody(Packer& p, const TransactionBatch& batch) {
     PackString(p, t.status);
   }
   PackRejects(p, batch.rejects);
-  if (evaluation) PackEvaluationRows(p, batch.evaluation);
+  if (evaluation || part) PackEvaluationRows(p, batch.evaluation);
+  if (part) PackPart(p, batch.part);
 }
 
 void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
@@ -131,7 +148,8 @@ void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
 
 void PackBody(Packer& p, const ResultBatch& batch) {
   const bool evaluation = batch.evaluation.run != 0;
-  p.pack_array(evaluation ? kEvaluationResultBatchFields : kResultBatchFields);
+  const bool part = !batch.part.whole();
+  p.pack_array(part ? kPartResultBatchFields : evaluation ? kEvaluationResultBatchFields : kResultBatchFields);
   p.pack_uint64(batch.batch_id);
   PackString(p, batch.lease);
   PackString(p, batch.worker_id);
@@ -143,7 +161,8 @@ void PackBody(Packer& p, const ResultBatch& batch) {
   PackString(p, batch.model_name);
   PackString(p, batch.shadow_version);
   PackScoreResults(p, batch.shadow_results);
-  if (evaluation) PackEvaluationRows(p, batch.evaluation);
+  if (evaluation || part) PackEvaluationRows(p, batch.evaluation);
+  if (part) PackPart(p, batch.part);
 }
 
 void PackBody(Packer& p, const Heartbeat& heartbeat) {
@@ -175,9 +194,10 @@ void PackBody(Packer& p, const WorkerReady& ready) {
 }
 
 void PackBody(Packer& p, const BatchDone& done) {
-  p.pack_array(kBatchDoneFields);
+  p.pack_array(done.refused.empty() ? kBatchDoneFields : kRefusedBatchDoneFields);
   p.pack_uint64(done.batch_id);
   p.pack_uint64(done.session);
+  if (!done.refused.empty()) PackString(p, done.refused);
 }
 
 void PackBody(Packer& p, const EvaluationRequest& request) {
@@ -378,11 +398,11 @@ struct Envelope {
   size_t body_offset;  // where the body array starts in the frame
 };
 
-Result<Envelope> ReadEnvelope(std::string_view frame) {
+Result<Envelope> ReadEnvelope(std::string_view frame, size_t max_frame_bytes = kMaxFrameBytes) {
   if (frame.empty()) return Status::Error("empty frame");
-  if (frame.size() > kMaxFrameBytes) {
+  if (frame.size() > max_frame_bytes) {
     return Status::Error("frame is " + std::to_string(frame.size()) + " bytes; limit " +
-                         std::to_string(kMaxFrameBytes));
+                         std::to_string(max_frame_bytes));
   }
   ByteCursor cursor(frame);
   uint64_t value = 0;
@@ -720,12 +740,19 @@ Status DecodeLabel(const msgpack::object& o, size_t index, float* label) {
 }
 
 // Reads the evaluation fields that follow a batch's own (see PackEvaluationRows).
-// `items` and `what` are the batch's transactions or results.
+// `items` and `what` are the batch's transactions or results. Run 0 (no
+// evaluation, no labels) stands in only before a part's fields.
 Status ReadEvaluationRows(FieldReader& r, size_t items, const char* what, EvaluationRows* rows) {
   r.Read("evaluation_run", &rows->run);
   r.Read("evaluation_first_row", &rows->first_row);
   const msgpack::object_array* labels = r.ReadArray("labels");
   if (!r.ok()) return r.status();
+  if (rows->run == 0 && r.HasMore()) {
+    if (rows->first_row != 0 || labels->size != 0) {
+      return Status::Error("field 'evaluation_run': 0 (no evaluation) with rows or labels");
+    }
+    return Status::Ok();
+  }
   if (rows->run == 0) return Status::Error("field 'evaluation_run': 0 is not a run");
   if (labels->size != items) {
     return Status::Error("field 'labels': " + std::to_string(labels->size) + " labels for " +
@@ -734,8 +761,32 @@ Status ReadEvaluationRows(FieldReader& r, size_t items, const char* what, Evalua
   return DecodeVector(*labels, DecodeLabel, &rows->labels);
 }
 
+// Reads the part fields (see PackPart) and checks that they describe a
+// range of a lease that holds the batch's `items` and `rejects`.
+Status ReadPart(FieldReader& r, size_t items, const std::vector<Reject>& rejects, LeasePart* part) {
+  r.Read("part_begin", &part->begin);
+  r.Read("part_end", &part->end);
+  r.Read("part_lease_size", &part->lease_size);
+  if (!r.ok()) return r.status();
+  if (part->lease_size == 0 || part->begin >= part->end || part->end > part->lease_size) {
+    return Status::Error("field 'part': [" + std::to_string(part->begin) + ", " + std::to_string(part->end) +
+                         ") is not a part of a lease of " + std::to_string(part->lease_size) + " messages");
+  }
+  if (items + rejects.size() != part->end - part->begin) {
+    return Status::Error("field 'part': " + std::to_string(items + rejects.size()) + " messages for a part of " +
+                         std::to_string(part->end - part->begin));
+  }
+  for (const Reject& reject : rejects) {
+    if (reject.position < part->begin || reject.position >= part->end) {
+      return Status::Error("field 'part': a reject at position " + std::to_string(reject.position) +
+                           " is outside it");
+    }
+  }
+  return Status::Ok();
+}
+
 Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
-  FieldReader r(body, kEvaluationBatchFields, nullptr, 0, kTransactionBatchFields);
+  FieldReader r(body, kPartBatchFields, nullptr, 0, kTransactionBatchFields);
   r.Read("batch_id", &batch->batch_id);
   r.Read("created_at_us", &batch->created_at_us);
   r.Read("lease", &batch->lease);
@@ -746,11 +797,13 @@ Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
     if (Status s = ReadEvaluationRows(r, items->size, "transactions", &batch->evaluation); !s.ok()) return s;
   }
   if (Status s = DecodeVector(*items, DecodeTransaction, &batch->transactions); !s.ok()) return s;
-  return DecodeVector(*rejects, DecodeReject, &batch->rejects);
+  if (Status s = DecodeVector(*rejects, DecodeReject, &batch->rejects); !s.ok()) return s;
+  if (!r.HasMore()) return Status::Ok();
+  return ReadPart(r, items->size, batch->rejects, &batch->part);
 }
 
 Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
-  FieldReader r(body, kEvaluationResultBatchFields, nullptr, 0, kResultBatchFieldsBefore);
+  FieldReader r(body, kPartResultBatchFields, nullptr, 0, kResultBatchFieldsBefore);
   r.Read("batch_id", &batch->batch_id);
   r.Read("lease", &batch->lease);
   r.Read("worker_id", &batch->worker_id);
@@ -770,7 +823,9 @@ Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
   if (shadow != nullptr) {
     if (Status s = DecodeVector(*shadow, DecodeScoreResult, &batch->shadow_results); !s.ok()) return s;
   }
-  return DecodeVector(*rejects, DecodeReject, &batch->rejects);
+  if (Status s = DecodeVector(*rejects, DecodeReject, &batch->rejects); !s.ok()) return s;
+  if (!r.HasMore()) return Status::Ok();
+  return ReadPart(r, items->size, batch->rejects, &batch->part);
 }
 
 Status DecodeBody(const msgpack::object& body, Heartbeat* heartbeat) {
@@ -804,9 +859,10 @@ Status DecodeBody(const msgpack::object& body, WorkerReady* ready) {
 }
 
 Status DecodeBody(const msgpack::object& body, BatchDone* done) {
-  FieldReader r(body, kBatchDoneFields, nullptr, 0);
+  FieldReader r(body, kRefusedBatchDoneFields, nullptr, 0, kBatchDoneFields);
   r.Read("batch_id", &done->batch_id);
   r.Read("session", &done->session);
+  if (r.HasMore()) r.Read("refused", &done->refused);
   return r.status();
 }
 
@@ -873,8 +929,8 @@ Status DecodeBody(const msgpack::object& body, EvaluationReply* reply) {
 // Checks the envelope and kind, unpacks the body and decodes it into a T with
 // DecodeBody, turning every msgpack exception into an error value.
 template <typename T>
-Result<T> DecodeFrame(std::string_view frame, MessageKind expected) {
-  Result<Envelope> envelope = ReadEnvelope(frame);
+Result<T> DecodeFrame(std::string_view frame, MessageKind expected, size_t max_frame_bytes = kMaxFrameBytes) {
+  Result<Envelope> envelope = ReadEnvelope(frame, max_frame_bytes);
   if (!envelope.ok()) return envelope.status();
   if (envelope->kind != expected) {
     return Status::Error(std::string("expected a ") + MessageKindName(expected) + ", got a " +
@@ -993,21 +1049,26 @@ Result<uint64_t> PeekBatchId(std::string_view frame) {
   uint64_t value = 0;
   Status status = CheckRead(ReadArrayHeader(cursor, &value), "body is not an array");
   if (!status.ok()) return status;
-  if (value != kTransactionBatchFields && value != kEvaluationBatchFields) {
-    return Status::Error("message body: expected an array of " + std::to_string(kTransactionBatchFields) +
-                         " or " + std::to_string(kEvaluationBatchFields) + " fields, got " + std::to_string(value));
+  if (value != kTransactionBatchFields && value != kEvaluationBatchFields && value != kPartBatchFields) {
+    return Status::Error("message body: expected an array of " + std::to_string(kTransactionBatchFields) + ", " +
+                         std::to_string(kEvaluationBatchFields) + " or " + std::to_string(kPartBatchFields) +
+                         " fields, got " + std::to_string(value));
   }
   status = CheckRead(ReadUnsigned(cursor, &value), "batch_id is not a uint64");
   if (!status.ok()) return status;
   return value;
 }
 
-Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame) {
-  return DecodeFrame<TransactionBatch>(frame, MessageKind::kTransactionBatch);
+size_t MaxBatchFrameBytes(size_t batch_size) {
+  return kBatchFrameOverheadBytes + std::min(batch_size, kMaxBatchSize) * kMaxWireBytesPerMessage;
 }
 
-Result<ResultBatch> DecodeResultBatch(std::string_view frame) {
-  return DecodeFrame<ResultBatch>(frame, MessageKind::kResultBatch);
+Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame, size_t max_frame_bytes) {
+  return DecodeFrame<TransactionBatch>(frame, MessageKind::kTransactionBatch, max_frame_bytes);
+}
+
+Result<ResultBatch> DecodeResultBatch(std::string_view frame, size_t max_frame_bytes) {
+  return DecodeFrame<ResultBatch>(frame, MessageKind::kResultBatch, max_frame_bytes);
 }
 
 Result<Heartbeat> DecodeHeartbeat(std::string_view frame) {

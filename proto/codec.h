@@ -22,10 +22,33 @@ namespace scorepipe {
 inline constexpr std::string_view kWireMagic = "SCPW";
 // 2: leases and rejects in batches; the worker/ventilator credit messages.
 inline constexpr uint32_t kWireVersion = 2;
-// Frames larger than this are refused before decoding.
-inline constexpr size_t kMaxFrameBytes = 64u << 20;
 // Batches with more transactions or results than this are refused.
 inline constexpr size_t kMaxBatchItems = 1u << 20;
+// The largest bridge.batch_size a topology may set.
+inline constexpr size_t kMaxBatchSize = 65536;
+
+// The wire's bound per queue message of a batch, which every sender keeps
+// and every decoder's limit is derived from (docs/architecture.md, "Limits"):
+// a transaction (its timestamp text at most kMaxTimestampTextBytes, its
+// strings short), its result and shadow result (an error text at most
+// kMaxErrorTextBytes), or a reject (a dead-letter entry, at most
+// kMaxDeadLetterJsonBytes of proto/upstream_json.h) take at most this many
+// bytes of a TransactionBatch or ResultBatch frame. Every string on the wire
+// is far below the decoder's 1 MiB string limit.
+inline constexpr size_t kMaxWireBytesPerMessage = 24u << 10;
+inline constexpr size_t kMaxTimestampTextBytes = 256;
+inline constexpr size_t kMaxErrorTextBytes = 1024;
+inline constexpr size_t kBatchFrameOverheadBytes = 64u << 10;
+// Frames other than batches larger than this are refused before decoding.
+inline constexpr size_t kMaxFrameBytes = 64u << 20;
+// Batch frames larger than this are: the largest batch of the largest batch
+// size (about 1.5 GiB). A node's sockets and batch decoders take the smaller
+// bound of its own batch size, MaxBatchFrameBytes.
+inline constexpr size_t kMaxAnyBatchFrameBytes = kBatchFrameOverheadBytes + kMaxBatchSize * kMaxWireBytesPerMessage;
+// The largest TransactionBatch or ResultBatch frame a batch of `batch_size`
+// messages (the topology's bridge.batch_size) makes: what the ventilator's
+// intake, the workers and the sink accept (socket maxmsgsize and decoder).
+size_t MaxBatchFrameBytes(size_t batch_size);
 
 enum class MessageKind : uint8_t {
   kTransactionBatch = 1,
@@ -61,10 +84,14 @@ Result<uint64_t> PeekBatchId(std::string_view frame);
 // foreign (wrong magic), of another version, of another kind, or over limits,
 // or whose fields have the wrong count or type; the message names the field
 // ("field 'transactions[3].amount': expected a number, got a string").
-// Limits: kMaxFrameBytes, kMaxBatchItems per array, 1 MiB per string. Encode
+// Limits: kMaxFrameBytes (batches: their max_frame_bytes), kMaxBatchItems
+// per array, 1 MiB per string. Encode
 // does not check them, so a sender keeps its batches and strings within them.
-Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame);
-Result<ResultBatch> DecodeResultBatch(std::string_view frame);
+// The batch decoders also refuse a frame over `max_frame_bytes`
+// (MaxBatchFrameBytes of the topology's batch size).
+Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame,
+                                                size_t max_frame_bytes = kMaxAnyBatchFrameBytes);
+Result<ResultBatch> DecodeResultBatch(std::string_view frame, size_t max_frame_bytes = kMaxAnyBatchFrameBytes);
 Result<Heartbeat> DecodeHeartbeat(std::string_view frame);
 Result<WorkerReady> DecodeWorkerReady(std::string_view frame);
 Result<BatchDone> DecodeBatchDone(std::string_view frame);

@@ -60,9 +60,27 @@ struct EvaluationRows {
   bool operator==(const EvaluationRows&) const = default;
 };
 
+// Marks a batch that carries only some of its lease's messages: those at
+// positions [begin, end) of the lease's `lease_size` messages. The ventilator
+// cuts a poison batch into such parts to find the messages that fail
+// (docs/architecture.md, "Poison"); the sink settles the lease once every
+// position has its outcome. lease_size 0: the batch is the whole lease (every
+// batch the bridge sends).
+struct LeasePart {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  uint32_t lease_size = 0;
+
+  bool whole() const { return lease_size == 0; }
+  bool operator==(const LeasePart&) const = default;
+};
+
 // A batch of transactions and the lease that holds their queue messages in
-// flight (an evaluation run's batch has no lease and no rejects). The lease's messages are, in order, the transactions and the
-// rejects merged by position (transactions fill the positions rejects leave).
+// flight (an evaluation run's batch has no lease and no rejects). The lease's
+// messages are, in order, the transactions and the rejects merged by position
+// (transactions fill the positions rejects leave); a part of a lease holds
+// positions [part.begin, part.end) only, and its rejects keep their positions
+// in the whole lease.
 struct TransactionBatch {
   uint64_t batch_id = 0;      // unique in the cluster (random bridge base + counter)
   int64_t created_at_us = 0;  // Unix microseconds when the bridge sealed it
@@ -70,6 +88,7 @@ struct TransactionBatch {
   std::vector<Transaction> transactions;
   std::vector<Reject> rejects;  // by increasing position
   EvaluationRows evaluation;    // run 0 unless an evaluation run's batch
+  LeasePart part;               // whole unless the ventilator split the batch
 
   bool operator==(const TransactionBatch&) const = default;
 };
@@ -113,6 +132,8 @@ struct ResultBatch {
   std::vector<ScoreResult> shadow_results;
   // The TransactionBatch's evaluation rows, passed through.
   EvaluationRows evaluation;
+  // The TransactionBatch's part of its lease, passed through.
+  LeasePart part;
 
   bool operator==(const ResultBatch&) const = default;
 };
@@ -168,6 +189,9 @@ struct WorkerReady {
 struct BatchDone {
   uint64_t batch_id = 0;
   uint64_t session = 0;
+  // Non-empty: the worker could not decode the batch and says why, so that the
+  // ventilator acts at once instead of waiting for the batch's deadline.
+  std::string refused;
 
   bool operator==(const BatchDone&) const = default;
 };

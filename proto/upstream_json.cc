@@ -547,23 +547,41 @@ void AppendShadowJson(const ScoreResult& live, const ScoreResult& shadow, std::s
   out->push_back('}');
 }
 
+std::string_view Utf8Prefix(std::string_view text, size_t max) {
+  if (text.size() <= max) return text;
+  // The first byte left out is a continuation byte (10xxxxxx) when the cut
+  // splits a character: cut before that character's lead byte instead.
+  size_t end = max;
+  while (end > 0 && max - end < 3 && (static_cast<uint8_t>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 std::string DeadLetterJson(std::string_view reason, std::string_view stage,
                            std::string_view original, int64_t failed_at_us) {
+  const bool valid_utf8 = simdjson::validate_utf8(original.data(), original.size());
+  const std::string_view kept =
+      valid_utf8 ? Utf8Prefix(original, kDeadLetterMessageBytes) : original.substr(0, kDeadLetterMessageBytes);
+  const std::string_view why = Utf8Prefix(reason, kDeadLetterReasonBytes);
   std::string out;
-  out.reserve(64 + reason.size() + stage.size() + original.size() * 4 / 3);
+  out.reserve(96 + why.size() + stage.size() + kept.size() * 4 / 3);
   out.append("{\"reason\":");
-  AppendJsonString(reason, &out);
+  AppendJsonString(why, &out);
   out.append(",\"stage\":");
   AppendJsonString(stage, &out);
   out.append(",\"failed_at\":\"");
   out.append(FormatIso8601Millis(failed_at_us));
-  if (simdjson::validate_utf8(original.data(), original.size())) {
+  if (valid_utf8) {
     out.append("\",\"message\":");
-    AppendJsonString(original, &out);
+    AppendJsonString(kept, &out);
   } else {
     out.append("\",\"message_base64\":\"");
-    AppendBase64(original, &out);
+    AppendBase64(kept, &out);
     out.push_back('"');
+  }
+  if (kept.size() < original.size()) {
+    out.append(",\"message_bytes\":");
+    out.append(std::to_string(original.size()));
+    out.append(",\"message_truncated\":true");
   }
   out.push_back('}');
   return out;

@@ -118,8 +118,27 @@ void AppendShadowJson(const ScoreResult& live, const ScoreResult& shadow, std::s
 //   {"reason":"...","stage":"bridge","failed_at":"<ISO ms>","message":"<original>"}
 // The original text goes in as a JSON string; if it is not valid UTF-8 it goes
 // as "message_base64" (standard alphabet, padded) instead, byte for byte.
+//
+// Bounded, so that an entry always fits the wire (proto/codec.h,
+// kMaxWireBytesPerMessage) whatever came in: an original longer than
+// kDeadLetterMessageBytes keeps only its first kDeadLetterMessageBytes (cut
+// back to a whole UTF-8 character when it is valid UTF-8) and the entry adds
+// its whole size, `"message_bytes":<n>,"message_truncated":true`; a reason
+// longer than kDeadLetterReasonBytes is cut the same way.
+inline constexpr size_t kDeadLetterMessageBytes = 2048;
+inline constexpr size_t kDeadLetterReasonBytes = 1024;
+// The most bytes DeadLetterJson writes for a `stage` of at most 256 bytes:
+// every byte of the reason, the stage or the message may become a 6-byte
+// \u00XX escape.
+inline constexpr size_t kMaxDeadLetterJsonBytes =
+    6 * (kDeadLetterMessageBytes + kDeadLetterReasonBytes + 256) + 256;
 std::string DeadLetterJson(std::string_view reason, std::string_view stage,
                            std::string_view original, int64_t failed_at_us);
+
+// The longest prefix of `text` of at most `max` bytes that does not end
+// inside a UTF-8 sequence (for text that is valid UTF-8; other text is cut at
+// `max`).
+std::string_view Utf8Prefix(std::string_view text, size_t max);
 
 // Appends `s` as a JSON string literal: quotes, '"' and '\' escaped, \b \f \n
 // \r \t in their short form, other control characters as \u00XX. Bytes that

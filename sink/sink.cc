@@ -32,10 +32,12 @@ Status FormatOutcomes(const ResultBatch& batch, ModelFields model_fields, std::v
   const std::string scored_at = FormatIso8601Millis(batch.scored_at_us);
   const ResultModel model{batch.model_name, batch.model_version};
   const ResultModel* named = model_fields == ModelFields::kInclude ? &model : nullptr;
+  // A part of a lease holds the positions from part.begin on.
+  const size_t first = batch.part.whole() ? 0 : batch.part.begin;
   size_t next_result = 0;
   size_t next_reject = 0;
   size_t filled = 0;
-  for (size_t position = 0; position < total; ++position) {
+  for (size_t position = first; position < first + total; ++position) {
     Outcome& outcome = (*outcomes)[filled];
     if (next_reject < batch.rejects.size() && batch.rejects[next_reject].position == position) {
       outcome.route = Outcome::Route::kDeadLetter;
@@ -92,8 +94,10 @@ Sink::Sink(const Topology& topology, zmq::context_t& context, std::unique_ptr<Qu
       status_(context, zmq::socket_type::rep),
       registry_(std::make_shared<prometheus::Registry>()),
       metrics_(*registry_),
-      shadow_queue_(topology.queue.shadow) {
-  results_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
+      shadow_queue_(topology.queue.shadow),
+      max_frame_bytes_(MaxBatchFrameBytes(static_cast<size_t>(topology.bridge.batch_size))),
+      lease_parts_(kMaxSplitLeases, std::chrono::milliseconds(topology.queue.inflight_timeout_ms)) {
+  results_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes_));
   // Few result batches wait per worker: a slow queue then holds the workers
   // back (and so the bridge) instead of letting leases pile up unsettled.
   results_.set(zmq::sockopt::rcvhwm, kResultsHwm);
@@ -136,7 +140,7 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
   size_t used = 0;
   for (size_t f = 0; f < frames.size(); ++f) {
     std::string_view bytes(static_cast<const char*>(frames[f].data()), frames[f].size());
-    Result<ResultBatch> batch = DecodeResultBatch(bytes);
+    Result<ResultBatch> batch = DecodeResultBatch(bytes, max_frame_bytes_);
     if (!batch.ok()) {
       Refuse("a " + std::to_string(frames[f].size()) +
              "-byte frame from a worker: " + batch.status().message());
@@ -153,8 +157,27 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
       spdlog::error("refusing a result batch: {}", formatted.message());
       continue;
     }
+    std::vector<std::string> split_frames;
+    if (!batch->part.whole()) {
+      // One part of a split lease: held until its lease is whole.
+      Result<LeasePartsAdded> added =
+          lease_parts_.Add(batch->lease, batch->part, std::move(request.outcomes),
+                           std::string(bytes), Clock::now());
+      request.outcomes.clear();
+      if (!added.ok()) {
+        Refuse("a part of a split batch from " + batch->worker_id + ": " + added.status().message());
+        continue;
+      }
+      stats_.duplicates += added->duplicates;
+      metrics_.Duplicates(added->duplicates);
+      if (!added->complete) continue;
+      request.outcomes = std::move(*added->complete);
+      split_frames = std::move(added->frames);
+    }
     request.lease_id = batch->lease;
     frame_of.push_back(f);
+    split_frames_.resize(used + 1);
+    split_frames_[used] = std::move(split_frames);
     batches.push_back(std::move(batch.value()));
     ++used;
   }
@@ -188,6 +211,7 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
 
   for (size_t r = 0; r < used; ++r) {
     const ResultBatch& batch = batches[r];
+    if (settled[r].refused_index) SettleWithoutRefused(requests_[r], &settled[r]);
     const Settlement& done = settled[r];
     if (!done.refused.empty()) {
       ++stats_.frames_refused;
@@ -217,12 +241,48 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     const uint64_t from_bridge = std::min<uint64_t>(dead_letters, batch.rejects.size());
     metrics_.Settled(results, from_bridge, dead_letters - from_bridge, batch.worker_id, batch.created_at_us,
                      NowUnixMicros());
-    if (publish_) publish_->send(frames[frame_of[r]], zmq::send_flags::dontwait);
+    if (publish_ && split_frames_[r].empty()) {
+      publish_->send(frames[frame_of[r]], zmq::send_flags::dontwait);
+    } else if (publish_) {
+      for (const std::string& part : split_frames_[r]) publish_->send(zmq::buffer(part), zmq::send_flags::dontwait);
+    }
     // Only a batch that settled in full: a duplicate's copy wrote them already.
-    if (done.duplicates == 0) FormatShadowEntries(batch, &shadow_entries_);
+    // (A split lease's shadow scores are not gathered: shadow entries are
+    // at-most-once.)
+    if (done.duplicates == 0 && batch.part.whole()) FormatShadowEntries(batch, &shadow_entries_);
   }
   AppendShadowEntries();
   return true;
+}
+
+void Sink::SettleWithoutRefused(SettleRequest& request, Settlement* settlement) {
+  // Each round turns the one outcome the output refused into a dead letter
+  // (the output takes those) and settles again; a lease has as many rounds at
+  // most as it has outcomes.
+  for (size_t round = 0; round < request.outcomes.size() && settlement->refused_index; ++round) {
+    const size_t index = *settlement->refused_index;
+    if (index >= request.outcomes.size() || request.outcomes[index].route != Outcome::Route::kResult) break;
+    Outcome& refused = request.outcomes[index];
+    ++stats_.outputs_refused;
+    metrics_.OutputRefused();
+    uint64_t held_back = 0;
+    if (output_refused_log_.ShouldLog(&held_back)) {
+      spdlog::warn("lease {}: the queue refused outcome {} ({}); dead-lettering it and settling the rest ({} more "
+                   "since the last report)",
+                   request.lease_id, index, settlement->refused, held_back);
+    }
+    refused.text = DeadLetterJson("the queue refused the result: " + settlement->refused, "sink", refused.text,
+                                  NowUnixMicros());
+    refused.route = Outcome::Route::kDeadLetter;
+    Result<Settlement> again = queue_->Settle(request.lease_id, request.outcomes);
+    if (!again.ok()) {
+      // Unreachable now: the lease comes back after the in-flight timeout.
+      settlement->refused = "settling again after a refused outcome: " + again.status().message();
+      settlement->refused_index.reset();
+      return;
+    }
+    *settlement = std::move(again.value());
+  }
 }
 
 void Sink::Refuse(const std::string& what) {
@@ -278,6 +338,11 @@ void Sink::Step() {
     Handle(frames, std::nullopt);
   }
   AnswerStatus();
+  if (const size_t dropped = lease_parts_.Expire(Clock::now()); dropped > 0) {
+    spdlog::warn("dropped {} split leases still incomplete after queue.inflight_timeout_ms: their leases come "
+                 "back",
+                 dropped);
+  }
 }
 
 void Sink::AppendShadowEntries() {

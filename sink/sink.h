@@ -48,6 +48,7 @@
 #include "proto/node.h"
 #include "proto/status.h"
 #include "sink/evaluation_runs.h"
+#include "sink/lease_parts.h"
 #include "sink/sink_metrics.h"
 
 namespace scorepipe {
@@ -59,6 +60,7 @@ struct SinkStats {
   uint64_t duplicates = 0;  // outcomes dropped because their lease had moved on
   uint64_t frames_refused = 0;
   uint64_t evaluation_rows = 0;  // rows of evaluation runs answered (scored or failed)
+  uint64_t outputs_refused = 0;  // results the output refused, dead-lettered instead
 };
 
 // Turns a ResultBatch into the outcomes of its lease, in lease order: the
@@ -95,6 +97,8 @@ class Sink {
  private:
   // Batches settled together at most.
   static constexpr size_t kMaxGroup = 8;
+  // Split leases assembled at once at most (sink/lease_parts.h).
+  static constexpr size_t kMaxSplitLeases = 4096;
 
   // Appends shadow_entries_ to queue.shadow once; a failure is logged and
   // counted, and the entries are dropped (at-most-once: results first).
@@ -103,6 +107,11 @@ class Sink {
   bool Handle(std::vector<zmq::message_t>& frames, std::optional<std::chrono::steady_clock::time_point> deadline);
   // `first` and what else is waiting, up to kMaxGroup frames.
   std::vector<zmq::message_t> Group(zmq::message_t first);
+  // After the output refused one outcome of `request` (settlement's
+  // refused_index): dead-letters that outcome with the output's reason and
+  // settles again, until the lease settles or the output refuses something
+  // else than a result; `settlement` becomes the last answer.
+  void SettleWithoutRefused(SettleRequest& request, Settlement* settlement);
   // Counts a refused frame and logs `what` at a limited rate.
   void Refuse(const std::string& what);
   // Gives an evaluation run's batch to its run; a refusal is counted and logged.
@@ -129,8 +138,14 @@ class Sink {
   RateLimitedLog refused_log_;
   RateLimitedLog queue_error_log_;
   RateLimitedLog shadow_log_;
+  RateLimitedLog output_refused_log_;
   const std::string shadow_queue_;
   std::vector<std::string> shadow_entries_;  // of the batches settled last
+  const size_t max_frame_bytes_;  // of a result batch: MaxBatchFrameBytes(bridge.batch_size)
+  LeaseParts lease_parts_;
+  // Per request of the group being settled: the live-feed frames of a split
+  // lease's parts (empty for a whole batch, whose own frame is sent).
+  std::vector<std::vector<std::string>> split_frames_;
 };
 
 }  // namespace scorepipe

@@ -44,6 +44,8 @@ SinkMetrics::SinkMetrics(prometheus::Registry& registry)
                                   "Shadow scores (a version in shadow beside the live one) appended to queue.shadow")),
       shadow_lost_(AddCounter(registry, "scorepipe_sink_shadow_entries_lost_total",
                               "Shadow scores dropped because appending them to queue.shadow failed (never retried)")),
+      output_refused_(AddCounter(registry, "scorepipe_sink_outputs_refused_total",
+                                 "Results the output queue refused (http-mq: 400), dead-lettered with its reason")),
       evaluation_scored_(EvaluationRowFamily(registry).Add({{"outcome", "scored"}})),
       evaluation_failed_(EvaluationRowFamily(registry).Add({{"outcome", "failed"}})),
       evaluation_duplicates_(EvaluationRowFamily(registry).Add({{"outcome", "duplicate"}})) {}

@@ -3,7 +3,8 @@
 // worker: the model failed; ventilator: a poison batch), duplicate outcomes
 // dropped, batches settled, frames refused, queue errors, the time of one
 // settle call, shadow entries appended and lost, the rows of evaluation runs
-// answered (scored, failed, or a second copy), and the end-to-end latency of each batch from the moment
+// answered (scored, failed, or a second copy), results the output refused
+// (dead-lettered instead), and the end-to-end latency of each batch from the moment
 // the bridge sealed it to its results being in the queue.
 //
 // Owned by the Sink; updated from its thread, read by the metrics
@@ -38,6 +39,8 @@ class SinkMetrics {
   // append failed.
   void ShadowAppended(size_t n) { shadow_appended_.Increment(static_cast<double>(n)); }
   void ShadowLost(size_t n) { shadow_lost_.Increment(static_cast<double>(n)); }
+  // A result the output refused (http-mq's 400), dead-lettered instead.
+  void OutputRefused() { output_refused_.Increment(); }
   // Rows of an evaluation run answered by a batch: scored, failed, and
   // answered already (a re-dispatched batch's second copy).
   void EvaluationRows(uint64_t scored, uint64_t failed, uint64_t duplicates);
@@ -55,6 +58,7 @@ class SinkMetrics {
   prometheus::Histogram& end_to_end_;
   prometheus::Counter& shadow_appended_;
   prometheus::Counter& shadow_lost_;
+  prometheus::Counter& output_refused_;
   prometheus::Counter& evaluation_scored_;
   prometheus::Counter& evaluation_failed_;
   prometheus::Counter& evaluation_duplicates_;

@@ -30,14 +30,26 @@ void Dispatcher::Enqueue(uint64_t batch_id, zmq::message_t frame) {
   Entry entry;
   entry.batch_id = batch_id;
   entry.frame = std::move(frame);
+  entry.max_attempts = max_attempts_;
   queue_.push_back(std::move(entry));
+}
+
+void Dispatcher::EnqueueFront(uint64_t batch_id, zmq::message_t frame, uint32_t max_attempts) {
+  ++stats_.parts;
+  Entry entry;
+  entry.batch_id = batch_id;
+  entry.frame = std::move(frame);
+  entry.max_attempts = std::max<uint32_t>(max_attempts, 1);
+  queue_.push_front(std::move(entry));
 }
 
 void Dispatcher::RequeueFront(Entry entry) {
   entry.routing_id.clear();
-  if (entry.attempts >= max_attempts_) {
+  if (entry.attempts >= entry.max_attempts) {
     ++stats_.poisoned;
-    poisoned_.push_back(Poisoned{entry.batch_id, std::move(entry.frame), entry.attempts});
+    std::string reason = "every worker that took it died or timed out on it (" + std::to_string(entry.attempts) +
+                         (entry.attempts == 1 ? " attempt)" : " attempts)");
+    poisoned_.push_back(Poisoned{entry.batch_id, std::move(entry.frame), entry.attempts, std::move(reason)});
     return;
   }
   ++stats_.redispatched;
@@ -134,6 +146,13 @@ void Dispatcher::OnDone(const std::string& routing_id, const BatchDone& done, St
   ++stats_.batches_done;
   auto entry = ledger_.find(done.batch_id);
   if (entry != ledger_.end() && entry->second.routing_id == routing_id) {
+    if (!done.refused.empty()) {
+      // It could not decode the batch; no other worker will either.
+      ++stats_.poisoned;
+      ++stats_.refused;
+      poisoned_.push_back(Poisoned{done.batch_id, std::move(entry->second.frame), entry->second.attempts,
+                                   "worker " + w.worker_id + " refused it: " + done.refused});
+    }
     ledger_.erase(entry);
     if (w.in_flight > 0) --w.in_flight;
   }

@@ -18,8 +18,11 @@
 // A worker that finishes a batch after it was re-dispatched only produces a
 // duplicate result, which the queue's lease drops (bridge/queue.h).
 // A batch taken back `max_attempts` times (it kills or hangs every worker
-// that scores it: a poison batch) is not sent again but handed to the caller
-// (TakePoisoned) to be dead-lettered with that reason.
+// that scores it: a poison batch), or one a worker refused (BatchDone with a
+// reason: it could not decode it), is not sent again but handed to the
+// caller (TakePoisoned), which cuts it into parts sent as new batches
+// (EnqueueFront, with fewer attempts each) until the messages that fail are
+// alone, and dead-letters those (docs/architecture.md, "Poison").
 //
 // Time is passed in, so tests drive it. One thread owns a Dispatcher.
 #ifndef SCOREPIPE_VENTILATOR_DISPATCHER_H_
@@ -72,7 +75,9 @@ struct DispatcherStats {
   uint64_t overdue = 0;       // of which overdue
   uint64_t workers_joined = 0;
   uint64_t workers_lost = 0;  // declared dead, gone or replaced
-  uint64_t poisoned = 0;      // batches given up after max_attempts
+  uint64_t poisoned = 0;      // batches given up after max_attempts, or refused by a worker
+  uint64_t refused = 0;       // of which refused
+  uint64_t parts = 0;         // parts of poison batches enqueued (EnqueueFront)
 };
 
 // Why batches went back to the queue, for the caller's log line.
@@ -98,11 +103,15 @@ class Dispatcher {
     uint64_t batch_id = 0;
     zmq::message_t frame;
     uint32_t attempts = 0;
+    std::string reason;  // why: "every worker that took it died or timed out (5 attempts)", ...
   };
   std::vector<Poisoned> TakePoisoned();
 
   // A batch from the bridge, to be sent.
   void Enqueue(uint64_t batch_id, zmq::message_t frame);
+  // A part of a poison batch: sent before anything queued, given up after
+  // `max_attempts` (>= 1).
+  void EnqueueFront(uint64_t batch_id, zmq::message_t frame, uint32_t max_attempts);
 
   // A worker's announcement on the work channel. Returns a requeue when it
   // replaces an older session of the same worker id, or when it leaves.
@@ -150,6 +159,7 @@ class Dispatcher {
     zmq::message_t frame;
     std::string routing_id;  // empty while queued
     uint32_t attempts = 0;   // times sent
+    uint32_t max_attempts = 0;
     SteadyClock::time_point deadline;
   };
 

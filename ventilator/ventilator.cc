@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <string_view>
@@ -136,9 +137,11 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
       next_expire_(started_),
       session_(NewSession()),
       registry_(std::make_shared<prometheus::Registry>()),
-      metrics_(*registry_) {
+      metrics_(*registry_),
+      part_id_base_(NewSession() & 0xffffffff00000000ull) {
   intake_.set(zmq::sockopt::rcvhwm, topology.ventilator.send_hwm);
-  intake_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
+  intake_.set(zmq::sockopt::maxmsgsize,
+              static_cast<int64_t>(MaxBatchFrameBytes(static_cast<size_t>(topology.bridge.batch_size))));
   work_.set(zmq::sockopt::sndhwm, topology.ventilator.send_hwm);
   work_.set(zmq::sockopt::rcvhwm, kControlHwm);
   work_.set(zmq::sockopt::router_mandatory, true);
@@ -316,7 +319,7 @@ void Ventilator::Expire(SteadyClock::time_point now) {
   if (now < next_expire_) return;
   next_expire_ = now + std::chrono::milliseconds(std::min(kSliceMs, topology_.heartbeat.interval_ms));
   for (const Requeue& r : dispatcher_.Expire(now)) LogRequeue(r);
-  DeadLetterPoisoned();
+  HandlePoisoned();
 }
 
 ResultBatch PoisonedBatchResult(TransactionBatch batch, const std::string& reason, int64_t now_us) {
@@ -328,6 +331,7 @@ ResultBatch PoisonedBatchResult(TransactionBatch batch, const std::string& reaso
   result.created_at_us = batch.created_at_us;
   result.rejects = std::move(batch.rejects);
   result.evaluation = std::move(batch.evaluation);
+  result.part = batch.part;
   for (const Transaction& t : batch.transactions) {
     ScoreResult r;
     r.transaction_id = t.id;
@@ -337,13 +341,80 @@ ResultBatch PoisonedBatchResult(TransactionBatch batch, const std::string& reaso
   return result;
 }
 
-void Ventilator::DeadLetterPoisoned() {
+std::optional<std::pair<TransactionBatch, TransactionBatch>> SplitBatch(const TransactionBatch& batch,
+                                                                        uint64_t first_id, uint64_t second_id) {
+  const size_t messages = batch.transactions.size() + batch.rejects.size();
+  if (messages < 2) return std::nullopt;
+  std::pair<TransactionBatch, TransactionBatch> parts;
+  for (auto [part, id] : {std::pair{&parts.first, first_id}, std::pair{&parts.second, second_id}}) {
+    part->batch_id = id;
+    part->created_at_us = batch.created_at_us;
+    part->lease = batch.lease;
+    part->evaluation.run = batch.evaluation.run;
+  }
+  if (batch.evaluation.run != 0) {
+    // An evaluation run's rows: no lease, no rejects; each half keeps its rows.
+    const size_t half = batch.transactions.size() / 2;
+    const auto middle = static_cast<std::ptrdiff_t>(half);
+    parts.first.transactions.assign(batch.transactions.begin(), batch.transactions.begin() + middle);
+    parts.second.transactions.assign(batch.transactions.begin() + middle, batch.transactions.end());
+    parts.first.evaluation.first_row = batch.evaluation.first_row;
+    parts.second.evaluation.first_row = batch.evaluation.first_row + half;
+    const auto labels_middle = std::min(batch.evaluation.labels.size(), half);
+    parts.first.evaluation.labels.assign(batch.evaluation.labels.begin(),
+                                         batch.evaluation.labels.begin() + static_cast<std::ptrdiff_t>(labels_middle));
+    parts.second.evaluation.labels.assign(batch.evaluation.labels.begin() + static_cast<std::ptrdiff_t>(labels_middle),
+                                          batch.evaluation.labels.end());
+    return parts;
+  }
+  const bool whole = batch.part.whole();
+  const auto begin = whole ? 0u : batch.part.begin;
+  const auto end = whole ? static_cast<uint32_t>(messages) : batch.part.end;
+  const auto lease_size = whole ? static_cast<uint32_t>(messages) : batch.part.lease_size;
+  const uint32_t middle = begin + (end - begin) / 2;
+  parts.first.part = LeasePart{begin, middle, lease_size};
+  parts.second.part = LeasePart{middle, end, lease_size};
+  size_t next_transaction = 0;
+  size_t next_reject = 0;
+  for (uint32_t position = begin; position < end; ++position) {
+    TransactionBatch& to = position < middle ? parts.first : parts.second;
+    if (next_reject < batch.rejects.size() && batch.rejects[next_reject].position == position) {
+      to.rejects.push_back(batch.rejects[next_reject++]);
+    } else if (next_transaction < batch.transactions.size()) {
+      to.transactions.push_back(batch.transactions[next_transaction++]);
+    }
+  }
+  return parts;
+}
+
+void Ventilator::HandlePoisoned() {
   for (Dispatcher::Poisoned& p : dispatcher_.TakePoisoned()) {
-    Result<TransactionBatch> batch = DecodeTransactionBatch(View(p.frame));
-    if (!batch.ok()) continue;  // it decoded when it came in
-    const std::string reason = "given up after " + std::to_string(p.attempts) +
-                               " attempts: every worker that took this batch died or timed out on it";
-    spdlog::error("batch {} ({} transactions) {}; dead-lettering it", p.batch_id, batch->transactions.size(),
+    Result<TransactionBatch> batch = DecodeTransactionBatch(
+        View(p.frame), MaxBatchFrameBytes(static_cast<size_t>(topology_.bridge.batch_size)));
+    if (!batch.ok()) {
+      // Nothing here can read its messages: its lease comes back after
+      // queue.inflight_timeout_ms, and past queue.max_deliveries the bridge
+      // dead-letters them.
+      spdlog::error(
+          "batch {} was given up ({}) and does not decode here either ({}); its lease comes back after "
+          "queue.inflight_timeout_ms",
+          p.batch_id, p.reason, batch.status().message());
+      continue;
+    }
+    const size_t messages = batch->transactions.size() + batch->rejects.size();
+    if (auto parts = SplitBatch(batch.value(), part_id_base_ + next_part_, part_id_base_ + next_part_ + 1)) {
+      next_part_ += 2;
+      spdlog::warn("batch {} ({} messages): {}; cutting it in two parts to find the messages that fail",
+                   p.batch_id, messages, p.reason);
+      // The first part goes first: push the second to the front, then the first.
+      for (const TransactionBatch* part : {&parts->second, &parts->first}) {
+        const std::string encoded = Encode(*part);
+        dispatcher_.EnqueueFront(part->batch_id, zmq::message_t(encoded.data(), encoded.size()), kPartAttempts);
+      }
+      continue;
+    }
+    const std::string reason = "poison: " + p.reason;
+    spdlog::error("batch {} ({} message{}) {}; dead-lettering it", p.batch_id, messages, messages == 1 ? "" : "s",
                   reason);
     const std::string encoded = Encode(PoisonedBatchResult(std::move(batch.value()), reason, NowUnixMicros()));
     zmq::message_t frame(encoded.data(), encoded.size());

@@ -11,10 +11,14 @@
 //   ventilator's own, so both sides see the other alive; a separate socket,
 //   so heartbeats never wait behind batch frames.
 // - status (REP): answers `scorepipe status` with a JSON snapshot.
-// - to the sink (PUSH, connects to sink.connect): a poison batch (taken back
-//   from workers too often, see Dispatcher) goes there as a ResultBatch whose
-//   every transaction carries the reason, so it is dead-lettered, not retried
-//   forever.
+// - to the sink (PUSH, connects to sink.connect): a poison message goes there
+//   as a ResultBatch whose transaction carries the reason, so it is
+//   dead-lettered, not retried forever. A poison batch (taken back from
+//   workers too often, or refused by one, see Dispatcher) of more than one
+//   message is first cut in two parts of its lease (SplitBatch), each sent
+//   again with kPartAttempts attempts, so that halving finds the messages
+//   that fail while their neighbours are scored; the sink settles the lease
+//   once all its parts have answered (sink/lease_parts.h).
 // The decisions (who is alive, what is in flight where, what to re-dispatch)
 // are the Dispatcher's (ventilator/dispatcher.h); this class moves frames.
 //
@@ -24,7 +28,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <zmq.hpp>
 
 #include "config/link_security.h"
@@ -62,7 +68,8 @@ class Ventilator {
   void AnswerStatus(SteadyClock::time_point now);
   void Dispatch(SteadyClock::time_point now);
   void Expire(SteadyClock::time_point now);
-  void DeadLetterPoisoned();
+  // Splits or dead-letters what the dispatcher gave up on.
+  void HandlePoisoned();
   void LogRequeue(const Requeue& requeue);
   void Refused(const char* where, size_t bytes, const std::string& why);
   // One pass of the loop: waits up to `timeout_ms` on the sockets, then
@@ -88,7 +95,23 @@ class Ventilator {
   SteadyClock::time_point next_metrics_;
   RateLimitedLog refused_log_;
   RateLimitedLog overdue_log_;
+  // Ids of the parts of split batches, made as the bridge makes batch ids: a
+  // random base per run in the high 32 bits, a counter in the low 32.
+  const uint64_t part_id_base_;
+  uint64_t next_part_ = 0;
 };
+
+// Attempts each part of a split poison batch gets before it is given up and
+// split again (or dead-lettered, a single message).
+inline constexpr uint32_t kPartAttempts = 2;
+
+// Cuts `batch` (a poison batch) into two parts with half of its messages
+// each, named `first_id` and `second_id`: a lease's batch into two parts of
+// its lease (LeasePart; rejects go with their positions), an evaluation
+// run's batch into two runs of rows. Nothing when it holds one message or
+// none: that one is the poison.
+std::optional<std::pair<TransactionBatch, TransactionBatch>> SplitBatch(const TransactionBatch& batch,
+                                                                        uint64_t first_id, uint64_t second_id);
 
 // What the sink gets for a poison batch: every transaction unscored with
 // `reason` (so dead-lettered, or a failed row of an evaluation run), the

@@ -1,9 +1,13 @@
 #include "worker/model.h"
 
+#include <algorithm>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <utility>
 
+#include "proto/codec.h"
+#include "proto/upstream_json.h"
 #include "worker/linear_model.h"
 #include "worker/xgboost_model.h"
 
@@ -26,20 +30,58 @@ Result<std::unique_ptr<Model>> LoadModel(const ModelConfig& cfg, size_t expected
 Scorer::Scorer(FeatureExtractor features, std::unique_ptr<Model> model, double threshold)
     : features_(std::move(features)), model_(std::move(model)), threshold_(threshold) {}
 
+Status Scorer::Predict(const float* rows, size_t n_rows, std::vector<double>* p_fraud) {
+  try {
+    Status s = model_->PredictProba(rows, n_rows, p_fraud);
+    if (s.ok() && p_fraud->size() != n_rows) {
+      return Status::Error("model " + model_->version() + " returned " + std::to_string(p_fraud->size()) +
+                           " probabilities for " + std::to_string(n_rows) + " transactions");
+    }
+    return s;
+  } catch (const std::exception& e) {
+    return Status::Error("model " + model_->version() + " threw: " + e.what());
+  } catch (...) {
+    return Status::Error("model " + model_->version() + " threw an exception that is not a std::exception");
+  }
+}
+
+void Scorer::PredictSplitting(size_t begin, size_t end) {
+  const size_t width = features_.width();
+  Status s = Predict(rows_.data() + begin * width, end - begin, &part_);
+  if (s.ok()) {
+    std::copy(part_.begin(), part_.end(), p_fraud_.begin() + static_cast<std::ptrdiff_t>(begin));
+    return;
+  }
+  if (end - begin == 1) {
+    row_errors_[begin] = std::string(Utf8Prefix("model failed: " + s.message(), kMaxErrorTextBytes));
+    return;
+  }
+  const size_t middle = begin + (end - begin) / 2;
+  PredictSplitting(begin, middle);
+  PredictSplitting(middle, end);
+}
+
 Status Scorer::Score(const std::vector<Transaction>& txs, std::vector<ScoreResult>* out) {
   features_.Extract(txs, &rows_);
-  if (Status s = model_->PredictProba(rows_.data(), txs.size(), &p_fraud_); !s.ok()) return s;
-  if (p_fraud_.size() != txs.size()) {
-    return Status::Error("model " + model_->version() + " returned " +
-                         std::to_string(p_fraud_.size()) + " probabilities for " +
-                         std::to_string(txs.size()) + " transactions");
+  row_errors_.clear();
+  if (Status s = Predict(rows_.data(), txs.size(), &p_fraud_); !s.ok()) {
+    // The model failed on the batch: find the rows it fails on, halving, so
+    // that only those go to the dead letters and their neighbours are scored.
+    p_fraud_.assign(txs.size(), 0.0);
+    row_errors_.assign(txs.size(), std::string());
+    if (!txs.empty()) PredictSplitting(0, txs.size());
   }
   out->resize(txs.size());
   for (size_t i = 0; i < txs.size(); ++i) {
     ScoreResult& r = (*out)[i];
     const double p = p_fraud_[i];
     r.transaction_id = txs[i].id;
-    if (std::isfinite(p) && p >= 0.0 && p <= 1.0) {
+    if (!row_errors_.empty() && !row_errors_[i].empty()) {
+      r.fraud_probability = 0;
+      r.is_fraudulent = 0;
+      r.confidence = 0;
+      r.error = std::move(row_errors_[i]);
+    } else if (std::isfinite(p) && p >= 0.0 && p <= 1.0) {
       r.fraud_probability = p;
       r.is_fraudulent = p >= threshold_ ? 1 : 0;
       r.confidence = r.is_fraudulent ? p : 1.0 - p;

@@ -65,9 +65,12 @@ class Scorer {
   // Replaces *out with one ScoreResult per transaction, in order:
   // fraud_probability = p, is_fraudulent = p >= threshold, confidence = the
   // probability of the predicted class (p or 1 - p). A row whose probability
-  // is not a finite number in [0, 1] gets a non-empty `error` instead. An
-  // error Status means the model failed on the whole batch; *out is then
-  // unspecified.
+  // is not a finite number in [0, 1] gets a non-empty `error` instead. When
+  // the model fails on the batch (an error, or an exception it throws), the
+  // batch is halved until the rows it fails on are found: those get the
+  // model's error ("model failed: ..."), every other row its score. An error
+  // Status is kept for failures of the whole batch outside the model; *out
+  // is then unspecified.
   Status Score(const std::vector<Transaction>& txs, std::vector<ScoreResult>* out);
 
   const FeatureExtractor& features() const { return features_; }
@@ -75,11 +78,20 @@ class Scorer {
   double threshold() const { return threshold_; }
 
  private:
+  // The model's PredictProba with its exceptions turned into an error, and
+  // its count of probabilities checked.
+  Status Predict(const float* rows, size_t n_rows, std::vector<double>* p_fraud);
+  // Predicts rows [begin, end) of rows_ into p_fraud_, halving a range the
+  // model fails on down to single rows, whose error goes to row_errors_.
+  void PredictSplitting(size_t begin, size_t end);
+
   FeatureExtractor features_;
   std::unique_ptr<Model> model_;
   double threshold_;
   std::vector<float> rows_;      // reused per batch
   std::vector<double> p_fraud_;  // reused per batch
+  std::vector<double> part_;     // one range's probabilities while halving
+  std::vector<std::string> row_errors_;  // per row while halving; empty otherwise
 };
 
 // What a worker calls at start: loads cfg.features and cfg.path, checks that

@@ -12,6 +12,7 @@
 #include "config/topology_writer.h"
 #include "proto/codec.h"
 #include "proto/curve.h"
+#include "proto/upstream_json.h"
 #include "proto/service_notify.h"
 
 namespace scorepipe {
@@ -69,7 +70,8 @@ Status Worker::OpenWorkChannel() {
   work_.emplace(context_, zmq::socket_type::dealer);
   work_->set(zmq::sockopt::routing_id, zmq::buffer(RoutingId(connection_)));
   work_->set(zmq::sockopt::rcvhwm, topology_.workers.credit + 1);
-  work_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxFrameBytes));
+  work_->set(zmq::sockopt::maxmsgsize,
+             static_cast<int64_t>(MaxBatchFrameBytes(static_cast<size_t>(topology_.bridge.batch_size))));
   work_->set(zmq::sockopt::linger, kWorkLingerMs);
   if (Status s = security_.ConnectAsClient(*work_, topology_.ventilator.workers.connect); !s.ok()) return s;
   SendReady(WorkerState::kActive, static_cast<uint32_t>(topology_.workers.credit));
@@ -97,7 +99,8 @@ Status Worker::Connect() {
 }
 
 bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
-  Result<TransactionBatch> batch = DecodeTransactionBatch(View(frame));
+  Result<TransactionBatch> batch =
+      DecodeTransactionBatch(View(frame), MaxBatchFrameBytes(static_cast<size_t>(topology_.bridge.batch_size)));
   if (!batch.ok()) {
     ++stats_.frames_refused;
     metrics_.Refused();
@@ -106,10 +109,18 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
       spdlog::warn("refusing a {}-byte frame from the ventilator: {} ({} more since the last report)",
                    frame.size(), batch.status().message(), held_back);
     }
+    // Say so at once: the ventilator takes the batch back now (and splits
+    // or dead-letters it) instead of after the batch's deadline.
+    if (Result<uint64_t> id = PeekBatchId(View(frame)); id.ok()) {
+      BatchDone refused{id.value(), session_, std::string(Utf8Prefix(batch.status().message(), kMaxErrorTextBytes))};
+      const std::string encoded = Encode(refused);
+      work_->send(zmq::buffer(encoded), zmq::send_flags::dontwait);
+    }
     return true;
   }
   held_ = 1;
   result_.batch_id = batch->batch_id;
+  result_.part = batch->part;
   result_.lease = std::move(batch->lease);
   result_.rejects = std::move(batch->rejects);
   result_.created_at_us = batch->created_at_us;
@@ -139,7 +150,7 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   std::string encoded = Encode(result_);
   zmq::message_t out(encoded.data(), encoded.size());
   if (!SendFrame(to_sink_, out, deadline)) return false;
-  const std::string done = Encode(BatchDone{batch->batch_id, session_});
+  const std::string done = Encode(BatchDone{batch->batch_id, session_, {}});
   work_->send(zmq::buffer(done), zmq::send_flags::dontwait);
   held_ = 0;
   ++stats_.batches_scored;

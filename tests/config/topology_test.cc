@@ -433,7 +433,7 @@ INSTANTIATE_TEST_SUITE_P(
              std::string("t.yaml:1:1: quue: unknown key; allowed: ") + kSections},
         Case{"Queue", "queue:\n  kidn: x\n",
              "t.yaml:2:3: queue.kidn: unknown key; allowed: kind, redis, input, output, "
-             "dead_letter, shadow, group, stream_field, inflight_timeout_ms, url, journal_dir, pull_wait_ms, "
+             "dead_letter, shadow, group, stream_field, inflight_timeout_ms, max_deliveries, url, journal_dir, pull_wait_ms, "
              "http_timeout_ms, push_retry_ms"},
         Case{"Redis", "queue:\n  redis:\n    prot: 1\n",
              "t.yaml:3:5: queue.redis.prot: unknown key; allowed: host, port, db, "
@@ -464,7 +464,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(LoadTopology, SectionThatIsAScalarIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue: redis\n")),
             "t.yaml:1:8: queue: 'redis' is not a map; allowed: a map of kind, redis, input, "
-            "output, dead_letter, shadow, group, stream_field, inflight_timeout_ms, url, journal_dir, "
+            "output, dead_letter, shadow, group, stream_field, inflight_timeout_ms, max_deliveries, url, journal_dir, "
             "pull_wait_ms, http_timeout_ms, push_retry_ms");
 }
 

@@ -7,6 +7,7 @@
 #include "bench/synthetic.h"
 #include "cli/synthetic_push.h"
 #include "tests/support/cluster_harness.h"
+#include "proto/upstream_json.h"
 #include "tests/support/result_check.h"
 
 namespace scorepipe::testing {
@@ -85,7 +86,15 @@ TEST(BadInputTest, EveryInvalidMessageIsDeadLetteredWithItsReasonAndValidNeighbo
     ASSERT_EQ(entry["stage"].get_string().get(stage), simdjson::SUCCESS);
     EXPECT_EQ(stage, "bridge");
     std::string_view original;
-    if (entry["message"].get_string().get(original) == simdjson::SUCCESS) {
+    bool truncated = false;
+    if (entry["message_truncated"].get_bool().get(truncated) == simdjson::SUCCESS && truncated) {
+      // Over kDeadLetterMessageBytes: a prefix and the whole size.
+      ASSERT_EQ(entry["message"].get_string().get(original), simdjson::SUCCESS) << dead[i];
+      EXPECT_EQ(original, std::string_view(b.text).substr(0, kDeadLetterMessageBytes));
+      uint64_t bytes = 0;
+      ASSERT_EQ(entry["message_bytes"].get_uint64().get(bytes), simdjson::SUCCESS) << dead[i];
+      EXPECT_EQ(bytes, b.text.size());
+    } else if (entry["message"].get_string().get(original) == simdjson::SUCCESS) {
       EXPECT_EQ(original, b.text);
     } else {
       EXPECT_EQ(entry["message_base64"].error(), simdjson::SUCCESS) << dead[i];

@@ -76,7 +76,7 @@ WorkerReady SampleWorkerReady() {
   return ready;
 }
 
-BatchDone SampleBatchDone() { return BatchDone{0x1234567800000001ull, 99}; }
+BatchDone SampleBatchDone() { return BatchDone{0x1234567800000001ull, 99, {}}; }
 
 EvaluationRows SampleEvaluationRows() { return EvaluationRows{0xfeedull << 40, 1'000'512, {1.0f, 0.0f}}; }
 
@@ -285,17 +285,20 @@ TEST(CodecTest, AResultBatchFromAnOlderWorkerWithoutCreatedAtDecodes) {
   ASSERT_TRUE(older.ok()) << older.status().message();
   EXPECT_EQ(older->created_at_us, 0);
   EXPECT_EQ(older->model_name, "");
-  const std::string fifteen = ResultBatchFrameOf(15, [](Packer& p) {
+  const std::string eighteen = ResultBatchFrameOf(18, [](Packer& p) {
     PackStr(p, "v2");
     p.pack_array(0);
     p.pack_uint64(6);
     p.pack_uint64(0);
     p.pack_array(0);
+    p.pack_uint32(0);
+    p.pack_uint32(1);
+    p.pack_uint32(1);
     p.pack_int64(6);
   });
-  Result<ResultBatch> too_many = DecodeResultBatch(fifteen);
+  Result<ResultBatch> too_many = DecodeResultBatch(eighteen);
   ASSERT_FALSE(too_many.ok());
-  EXPECT_NE(too_many.status().message().find("7 to 14 fields, got 15"), std::string::npos)
+  EXPECT_NE(too_many.status().message().find("7 to 17 fields, got 18"), std::string::npos)
       << too_many.status().message();
 }
 
@@ -749,9 +752,59 @@ TEST(CodecTest, BatchOverTheItemLimitIsRejected) {
 TEST(CodecTest, FrameOverTheByteLimitIsRejectedBeforeDecoding) {
   std::string frame = Encode(SampleTransactionBatch());
   frame.resize(kMaxFrameBytes + 1);
-  for (const auto& decode : AllDecoders()) {
+  for (const auto& decode : {AllDecoders()[2], AllDecoders()[3], AllDecoders()[4], AllDecoders()[5],
+                             AllDecoders()[6], AllDecoders()[7]}) {
     EXPECT_EQ(decode(frame).message(), "frame is 67108865 bytes; limit 67108864");
   }
+}
+
+TEST(CodecTest, BatchFramesAreBoundByTheLimitOfTheirBatchSize) {
+  const size_t limit = MaxBatchFrameBytes(512);
+  EXPECT_EQ(limit, kBatchFrameOverheadBytes + 512 * kMaxWireBytesPerMessage);
+  EXPECT_EQ(MaxBatchFrameBytes(kMaxBatchSize), kMaxAnyBatchFrameBytes);
+  EXPECT_EQ(MaxBatchFrameBytes(kMaxBatchSize + 1), kMaxAnyBatchFrameBytes);
+  std::string frame = Encode(SampleTransactionBatch());
+  frame.resize(limit + 1);
+  const std::string over = "frame is " + std::to_string(limit + 1) + " bytes; limit " + std::to_string(limit);
+  EXPECT_EQ(DecodeTransactionBatch(frame, limit).status().message(), over);
+  EXPECT_EQ(DecodeResultBatch(frame, limit).status().message(), over);
+  // At the limit the size passes (the padding then fails as trailing bytes).
+  frame.resize(limit);
+  EXPECT_NE(DecodeTransactionBatch(frame, limit).status().message().find("after the message"), std::string::npos);
+}
+
+TEST(CodecTest, APartOfALeaseRoundTripsInBothBatchKinds) {
+  TransactionBatch batch = SampleTransactionBatch();
+  const uint32_t held = static_cast<uint32_t>(batch.transactions.size() + batch.rejects.size());
+  batch.rejects.clear();
+  batch.part = LeasePart{10, 10 + static_cast<uint32_t>(batch.transactions.size()), 40};
+  (void)held;
+  ExpectRoundTrip(batch);
+  ResultBatch result = SampleResultBatch();
+  result.rejects.clear();
+  result.part = LeasePart{0, static_cast<uint32_t>(result.results.size()), 7};
+  ExpectRoundTrip(result);
+}
+
+TEST(CodecTest, APartThatDoesNotFitItsLeaseIsRefused) {
+  TransactionBatch batch = SampleTransactionBatch();
+  batch.rejects.clear();
+  const auto n = static_cast<uint32_t>(batch.transactions.size());
+  for (const LeasePart& bad : {LeasePart{5, 5, 10}, LeasePart{0, n, n - 1}, LeasePart{0, n + 1, 40}}) {
+    batch.part = bad;
+    Result<TransactionBatch> decoded = DecodeTransactionBatch(Encode(batch));
+    ASSERT_FALSE(decoded.ok()) << bad.begin << " " << bad.end << " " << bad.lease_size;
+    EXPECT_NE(decoded.status().message().find("field 'part'"), std::string::npos) << decoded.status().message();
+  }
+  batch.part = LeasePart{0, n + 1, 40};
+  batch.rejects = {Reject{50, "{}"}};  // outside the part
+  EXPECT_NE(DecodeTransactionBatch(Encode(batch)).status().message().find("outside it"), std::string::npos);
+}
+
+TEST(CodecTest, ABatchDoneMaySayWhyTheBatchWasRefused) {
+  ExpectRoundTrip(BatchDone{7, 9, "frame declares a string of more than 1048576 bytes"});
+  // Without a reason it is the two fields older ventilators read.
+  EXPECT_EQ(Encode(BatchDone{7, 9, {}}).size() + 1 + 6, Encode(BatchDone{7, 9, "reason"}).size());
 }
 
 TEST(CodecTest, DeepNestingIsRejected) {
@@ -857,11 +910,11 @@ TEST(CodecTest, WrongFieldCountIsRejected) {
     p.pack_int64(2);
   });
   EXPECT_EQ(DecodeTransactionBatch(short_body).status().message(),
-            "message body: expected an array of 5 to 8 fields, got 2");
+            "message body: expected an array of 5 to 11 fields, got 2");
 
   const std::string body_not_array = Frame([](Packer& p) { p.pack_nil(); });
   EXPECT_EQ(DecodeTransactionBatch(body_not_array).status().message(),
-            "message body: expected an array of 5 to 8 fields, got nil");
+            "message body: expected an array of 5 to 11 fields, got nil");
 }
 
 TEST(CodecTest, MapOrBinaryInPlaceOfAFieldIsATypeError) {

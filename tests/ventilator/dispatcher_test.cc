@@ -83,7 +83,7 @@ TEST_F(DispatcherTest, DoneGivesCreditBackAndClearsTheLedger) {
   Enqueue(1);
   Enqueue(2);
   ASSERT_EQ(SendAll().size(), 1u);
-  d.OnDone("a", BatchDone{1, 1}, now);
+  d.OnDone("a", BatchDone{1, 1, {}}, now);
   EXPECT_EQ(d.in_flight(), 0u);
   auto sent = SendAll();
   ASSERT_EQ(sent.size(), 1u);
@@ -166,9 +166,9 @@ TEST_F(DispatcherTest, AnOverdueBatchIsSentAgainWhileItsWorkerStaysAlive) {
   EXPECT_EQ(again[0].second, 1u);
   EXPECT_NE(again[0].first, first[0].first);  // the other one has the credit
   // The slow worker's late Done frees its slot but does not touch the new assignment.
-  d.OnDone(first[0].first, BatchDone{1, 1}, now);
+  d.OnDone(first[0].first, BatchDone{1, 1, {}}, now);
   EXPECT_EQ(d.in_flight(), 1u);
-  d.OnDone(again[0].first, BatchDone{1, 1}, now);
+  d.OnDone(again[0].first, BatchDone{1, 1, {}}, now);
   EXPECT_EQ(d.in_flight(), 0u);
 }
 
@@ -214,8 +214,8 @@ TEST_F(DispatcherTest, ADrainingWorkerGetsNothingMoreAndALeavingOneHandsBack) {
   Enqueue(4);
   ASSERT_EQ(SendAll().size(), 4u);
   d.OnReady("a", WorkerReady{"A", "host", 7, 1, 0, WorkerState::kDraining}, now);
-  d.OnDone("a", BatchDone{1, 1}, now);
-  d.OnDone("b", BatchDone{2, 1}, now);
+  d.OnDone("a", BatchDone{1, 1, {}}, now);
+  d.OnDone("b", BatchDone{2, 1, {}}, now);
   Enqueue(5);
   auto sent = SendAll();
   ASSERT_EQ(sent.size(), 1u);
@@ -248,7 +248,7 @@ TEST_F(DispatcherTest, AnUnknownWorkersHeartbeatAsksItToAnnounce) {
   EXPECT_FALSE(d.OnHeartbeat("stranger", hb, now));
   Join("a", "A");
   EXPECT_TRUE(d.OnHeartbeat("a", hb, now));
-  d.OnDone("stranger", BatchDone{5, 1}, now);  // ignored, no crash
+  d.OnDone("stranger", BatchDone{5, 1, {}}, now);  // ignored, no crash
   EXPECT_EQ(d.stats().batches_done, 0u);
 }
 
@@ -259,7 +259,7 @@ TEST_F(DispatcherTest, ThroughputComesFromSuccessiveHeartbeats) {
   Beat("a", 1000);
   EXPECT_DOUBLE_EQ(d.Workers()[0].transactions_per_second, 1000.0) << "the first rate counts from 0";
   now += milliseconds(500);
-  d.OnDone("a", BatchDone{77, 1}, now);  // other messages do not shorten the interval
+  d.OnDone("a", BatchDone{77, 1, {}}, now);  // other messages do not shorten the interval
   now += milliseconds(500);
   Beat("a", 51000);
   ASSERT_EQ(d.Workers().size(), 1u);
@@ -312,7 +312,7 @@ TEST_F(DispatcherTest, EveryBatchIsDoneExactlyOnceUnderChurn) {
     for (const auto& [worker, batch] : SendAll()) holding[worker].push_back(batch);
     for (auto& [worker, batches] : holding) {
       if (batches.empty() || rng() % 3 != 0) continue;
-      d.OnDone(worker, BatchDone{batches.front(), 1}, now);
+      d.OnDone(worker, BatchDone{batches.front(), 1, {}}, now);
       done.insert(batches.front());
       batches.erase(batches.begin());
     }

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -122,13 +124,77 @@ TEST_F(ScorerTest, ReusedOutputIsResizedAndCleared) {
   EXPECT_DOUBLE_EQ(results[0].fraud_probability, 0.3);
 }
 
-TEST_F(ScorerTest, ModelFailureFailsTheBatch) {
-  Scorer scorer = MakeScorer({0.1});
+TEST_F(ScorerTest, AModelThatFailsOnEveryRowFailsEveryRowWithItsReason) {
+  Scorer scorer = MakeScorer({0.1, 0.1, 0.1});
   model_->fail_ = true;
   std::vector<ScoreResult> results;
-  const Status status = scorer.Score(Transactions(1), &results);
-  ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.message(), "model exploded");
+  ASSERT_TRUE(scorer.Score(Transactions(3), &results).ok());
+  ASSERT_EQ(results.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(results[i].error, "model failed: model exploded") << i;
+    EXPECT_EQ(results[i].transaction_id, 100 + static_cast<int64_t>(i));
+  }
+}
+
+// A model that fails on any call holding a row with amount 13, throws on one
+// with amount 666, and otherwise answers vendor_id / 1000 per row.
+class PickyModel final : public Model {
+ public:
+  size_t num_features() const override { return 4; }
+  const std::string& version() const override { return version_; }
+  Status PredictProba(const float* rows, size_t n_rows, std::vector<double>* p) override {
+    ++calls_;
+    p->clear();
+    for (size_t r = 0; r < n_rows; ++r) {
+      const float amount = rows[r * 4 + 3];
+      if (amount == 13.0f) return Status::Error("cannot score amount 13");
+      if (amount == 666.0f) throw std::runtime_error("the devil's amount");
+      p->push_back(rows[r * 4 + 2] / 1000.0);
+    }
+    return Status::Ok();
+  }
+  int calls_ = 0;
+
+ private:
+  std::string version_ = "picky-1";
+};
+
+TEST(ScorerSplitTest, OnlyTheRowsTheModelFailsOnAreFailedInEveryBatchShape) {
+  // Batches of 1..70 rows with 0..3 bad rows at random places: the bad rows
+  // get the model's reason, every other row its own score.
+  std::mt19937 random(16);
+  for (size_t n = 1; n <= 70; ++n) {
+    std::vector<Transaction> txs = Transactions(n);
+    std::vector<bool> bad(n, false);
+    const size_t bad_count = std::uniform_int_distribution<size_t>(0, std::min<size_t>(3, n))(random);
+    for (size_t b = 0; b < bad_count; ++b) {
+      const size_t at = std::uniform_int_distribution<size_t>(0, n - 1)(random);
+      bad[at] = true;
+      txs[at].amount = (b % 2 == 0) ? 13.0 : 666.0;
+    }
+    auto model = std::make_unique<PickyModel>();
+    PickyModel* picky = model.get();
+    Scorer scorer(FeatureExtractor(UpstreamFeatureSpec()), std::move(model), 0.5);
+    std::vector<ScoreResult> results;
+    ASSERT_TRUE(scorer.Score(txs, &results).ok());
+    ASSERT_EQ(results.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(results[i].transaction_id, txs[i].id);
+      if (bad[i]) {
+        EXPECT_THAT(results[i].error, HasSubstr("model failed: ")) << "n=" << n << " row " << i;
+        EXPECT_THAT(results[i].error, txs[i].amount == 13.0 ? HasSubstr("cannot score amount 13")
+                                                            : HasSubstr("threw: the devil's amount"));
+      } else {
+        EXPECT_EQ(results[i].error, "") << "n=" << n << " row " << i;
+        EXPECT_DOUBLE_EQ(results[i].fraud_probability, static_cast<double>(static_cast<float>(txs[i].vendor_id)) / 1000.0);
+      }
+    }
+    // Halving costs O(bad x log n) calls, not one per row.
+    if (bad_count == 0) {
+      EXPECT_EQ(picky->calls_, 1);
+    }
+    EXPECT_LE(picky->calls_, 1 + 2 * static_cast<int>(bad_count) * (1 + static_cast<int>(std::log2(n)) + 1));
+  }
 }
 
 TEST_F(ScorerTest, EmptyBatchGivesNoResults) {
