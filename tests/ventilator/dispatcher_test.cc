@@ -335,3 +335,66 @@ TEST_F(DispatcherTest, EveryBatchIsDoneExactlyOnceUnderChurn) {
 
 }  // namespace
 }  // namespace scorepipe
+
+namespace scorepipe {
+namespace {
+
+class DispatcherPoisonTest : public DispatcherTest {};
+
+TEST_F(DispatcherPoisonTest, ABatchAWorkerRefusedIsGivenUpAtOnceWithItsReason) {
+  Join("a", "A", 2);
+  Enqueue(1);
+  ASSERT_EQ(SendAll().size(), 1u);
+  d.OnDone("a", BatchDone{1, 1, "frame declares a string of more than 1048576 bytes"}, now);
+  std::vector<Dispatcher::Poisoned> poisoned = d.TakePoisoned();
+  ASSERT_EQ(poisoned.size(), 1u);
+  EXPECT_EQ(poisoned[0].batch_id, 1u);
+  EXPECT_EQ(poisoned[0].reason, "worker A refused it: frame declares a string of more than 1048576 bytes");
+  EXPECT_EQ(std::string(static_cast<const char*>(poisoned[0].frame.data()), poisoned[0].frame.size()), "1");
+  EXPECT_EQ(d.in_flight(), 0u);
+  EXPECT_EQ(d.queued(), 0u);
+  EXPECT_EQ(d.stats().refused, 1u);
+  // Its credit came back.
+  Enqueue(2);
+  Enqueue(3);
+  EXPECT_EQ(SendAll().size(), 2u);
+}
+
+TEST_F(DispatcherPoisonTest, ARefusalFromAWorkerThatNoLongerHoldsTheBatchChangesNothing) {
+  Join("a", "A", 2);
+  Join("b", "B", 2);
+  Enqueue(1);
+  auto sent = SendAll();
+  ASSERT_EQ(sent.size(), 1u);
+  const std::string other = sent[0].first == "a" ? "b" : "a";
+  d.OnDone(other, BatchDone{1, 1, "refused"}, now);
+  EXPECT_TRUE(d.TakePoisoned().empty());
+  EXPECT_EQ(d.in_flight(), 1u);
+}
+
+TEST_F(DispatcherPoisonTest, PartsGoFirstAndAreGivenUpAfterTheirOwnAttempts) {
+  Join("a", "A", 1);
+  Enqueue(1);
+  d.EnqueueFront(100, zmq::message_t(std::string("part")), 2);
+  auto sent = SendAll();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].second, 100u);
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    now += kBatchTimeout + milliseconds(1);
+    Beat("a");
+    d.Expire(now);
+    if (attempt == 1) {
+      EXPECT_TRUE(d.TakePoisoned().empty());
+      Join("a", "A", 1);  // its credit back
+      ASSERT_EQ(SendAll().front().second, 100u);
+    }
+  }
+  std::vector<Dispatcher::Poisoned> poisoned = d.TakePoisoned();
+  ASSERT_EQ(poisoned.size(), 1u);
+  EXPECT_EQ(poisoned[0].batch_id, 100u);
+  EXPECT_EQ(poisoned[0].reason, "every worker that took it died or timed out on it (2 attempts)");
+  EXPECT_EQ(d.stats().parts, 1u);
+}
+
+}  // namespace
+}  // namespace scorepipe
