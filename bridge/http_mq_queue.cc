@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 
 #include "proto/node.h"
@@ -36,14 +37,33 @@ std::optional<std::string> NotJson(simdjson::dom::parser& parser, std::string_vi
   return std::nullopt;
 }
 
-// The index the service names in a 400 answer ({"index": n, ...}), if any.
+// The index of the message a 400 answer refuses, if it names one. The
+// service names it only inside its error text:
+// {"error":"Invalid message format for message at index <i>","message":[...]}.
 std::optional<size_t> IndexIn(std::string_view body) {
+  constexpr std::string_view kPrefix = "Invalid message format for message at index ";
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(body.data(), body.size(), true).get(root)) return std::nullopt;
-  uint64_t index = 0;
-  if (root["index"].get_uint64().get(index)) return std::nullopt;
-  return static_cast<size_t>(index);
+  std::string_view error;
+  if (root["error"].get_string().get(error) || !error.starts_with(kPrefix)) return std::nullopt;
+  error.remove_prefix(kPrefix.size());
+  size_t index = 0;
+  auto [end, ec] = std::from_chars(error.data(), error.data() + error.size(), index);
+  if (ec != std::errc() || end == error.data() || end != error.data() + error.size()) return std::nullopt;
+  return index;
+}
+
+// `text` as one line of the dead-letter file: JSON without line breaks (a
+// text that is not JSON becomes a JSON string, so every line parses).
+std::string DeadLetterLine(simdjson::dom::parser& parser, std::string_view text) {
+  if (text.find_first_of("\r\n") == std::string_view::npos && !NotJson(parser, text))
+    return std::string(text);
+  simdjson::dom::element element;
+  if (!parser.parse(text.data(), text.size(), true).get(element)) return simdjson::minify(element);
+  std::string line;
+  AppendJsonString(text, &line);
+  return line;
 }
 
 // The messages of a 200 answer to pull-n: a JSON array of strings, each a
@@ -96,13 +116,12 @@ HttpMqQueue::~HttpMqQueue() {
 
 std::string HttpMqQueue::Describe() const {
   return "http-mq " + client_.base_url() + " input=" + config_.input + " output=" + config_.output +
-         " dead_letter=" + config_.dead_letter + " journal=" + config_.journal_dir;
+         " dead_letter=" + journal_.dead_letter_path() + " journal=" + config_.journal_dir;
 }
 
 void HttpMqQueue::PullLoop() {
   HttpClient client(config_.url, config_.http_timeout_ms);
-  const std::string path =
-      "/pull-n?queue-name=" + HttpClient::EscapeQueryValue(config_.input) + "&count=";
+  const std::string path = "/pull-n?queue-name=" + HttpClient::EscapeQueryValue(config_.input) + "&count=";
   const int timeout_ms = config_.pull_wait_ms + config_.http_timeout_ms;
   std::unique_lock<std::mutex> lock(pull_mutex_);
   while (true) {
@@ -136,9 +155,11 @@ void HttpMqQueue::PullLoop() {
     } else if (answer->status == 204) {
       // Nothing came during the service's wait.
     } else if (answer->status == 404) {
-      status = Status::Error("the service has no queue '" + config_.input + "' (404): " + Quoted(answer->body));
+      status =
+          Status::Error("the service has no queue '" + config_.input + "' (404): " + Quoted(answer->body));
     } else {
-      status = Status::Error("pull-n answered " + std::to_string(answer->status) + ": " + Quoted(answer->body));
+      status =
+          Status::Error("pull-n answered " + std::to_string(answer->status) + ": " + Quoted(answer->body));
     }
 
     lock.lock();
@@ -198,7 +219,8 @@ Status HttpMqQueue::Take(size_t max, int block_ms, Lease* lease) {
   }
 }
 
-HttpMqQueue::PushReport HttpMqQueue::PushAll(const std::string& queue, const std::vector<std::string_view>& messages,
+HttpMqQueue::PushReport HttpMqQueue::PushAll(const std::string& queue,
+                                             const std::vector<std::string_view>& messages,
                                              Clock::time_point deadline) {
   PushReport report;
   {
@@ -246,28 +268,33 @@ HttpMqQueue::PushReport HttpMqQueue::PushAll(const std::string& queue, const std
       chunk = std::max<size_t>(1, (end - first) / 2);
       const auto now = Clock::now();
       if (now >= deadline) {
-        report.status = Status::Error("queue '" + queue + "' stayed full (409, " + std::to_string(full_answers) +
-                                      " times) for queue.push_retry_ms (" + std::to_string(config_.push_retry_ms) +
-                                      " ms): " + Quoted(answer->body));
+        report.status =
+            Status::Error("queue '" + queue + "' stayed full (409, " + std::to_string(full_answers) +
+                          " times) for queue.push_retry_ms (" + std::to_string(config_.push_retry_ms) +
+                          " ms): " + Quoted(answer->body));
         return report;
       }
       std::uniform_int_distribution<int> spread(backoff_ms / 2, backoff_ms);
-      const auto pause = std::min<Clock::duration>(std::chrono::milliseconds(spread(jitter_)), deadline - now);
+      const auto pause =
+          std::min<Clock::duration>(std::chrono::milliseconds(spread(jitter_)), deadline - now);
       std::this_thread::sleep_for(pause);
       backoff_ms = std::min(kLastBackoffMs, backoff_ms * 2);
       continue;
     }
     if (code == 400) {
+      // Nothing of this request went in; the index is within the request.
       const std::optional<size_t> index = IndexIn(answer->body);
-      report.refused_index = first + index.value_or(0);
-      report.refused = "the service refused " +
-                       (index ? "message " + std::to_string(report.refused_index)
-                              : "messages " + std::to_string(first) + ".." + std::to_string(end - 1)) +
-                       " (400): " + Quoted(answer->body);
+      if (index && *index < end - first) report.refused_index = first + *index;
+      report.refused =
+          "the service refused " +
+          (report.refused_index ? "message " + std::to_string(*report.refused_index)
+                                : "messages " + std::to_string(first) + ".." + std::to_string(end - 1)) +
+          " (400): " + Quoted(answer->body);
       return report;
     }
     if (code == 404) {
-      report.status = Status::Error("the service has no queue '" + queue + "' (404): " + Quoted(answer->body));
+      report.status =
+          Status::Error("the service has no queue '" + queue + "' (404): " + Quoted(answer->body));
       return report;
     }
     report.status = Status::Error("push-n answered " + std::to_string(code) + ": " + Quoted(answer->body));
@@ -278,7 +305,12 @@ HttpMqQueue::PushReport HttpMqQueue::PushAll(const std::string& queue, const std
 
 Status HttpMqQueue::Push(const std::vector<std::string>& messages) { return Append(config_.input, messages); }
 
-Result<std::vector<std::string>> HttpMqQueue::Peek(const std::string& queue, size_t /*max*/) {
+Result<std::vector<std::string>> HttpMqQueue::Peek(const std::string& queue, size_t max) {
+  if (queue == config_.dead_letter) {
+    Result<std::vector<std::string>> entries = journal_.DeadLetters(max);
+    if (!entries.ok()) return entries.status().WithContext("reading the dead letters of " + config_.input);
+    return entries;
+  }
   return Status::Error("cannot read " + queue + " at " + client_.base_url() +
                        " without removing it: the message_queue service has no read-only endpoint "
                        "(queue.kind http-mq); consume it with pull-n instead");
@@ -287,8 +319,7 @@ Result<std::vector<std::string>> HttpMqQueue::Peek(const std::string& queue, siz
 Status HttpMqQueue::Append(const std::string& queue, const std::vector<std::string>& messages) {
   const std::string context = "pushing to " + queue + " at " + client_.base_url();
   std::vector<std::string_view> views(messages.begin(), messages.end());
-  PushReport report =
-      PushAll(queue, views, Clock::now() + std::chrono::milliseconds(config_.push_retry_ms));
+  PushReport report = PushAll(queue, views, Clock::now() + std::chrono::milliseconds(config_.push_retry_ms));
   if (!report.refused.empty()) {
     return Status::Error(context + ": " + report.refused + "; the " + std::to_string(report.pushed) +
                          " before it were pushed");
@@ -303,7 +334,8 @@ Status HttpMqQueue::Append(const std::string& queue, const std::vector<std::stri
 Result<Settlement> HttpMqQueue::Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) {
   Settlement settled;
   if (lease_id.empty() && outcomes.empty()) return settled;  // a lease never opened
-  const std::string context = "settling lease '" + lease_id + "' of " + config_.input + " at " + client_.base_url();
+  const std::string context =
+      "settling lease '" + lease_id + "' of " + config_.input + " at " + client_.base_url();
   if (!LeaseJournal::IsLeaseId(lease_id)) {
     settled.refused = context + ": not a lease id of this queue";
     return settled;
@@ -318,7 +350,8 @@ Result<Settlement> HttpMqQueue::Settle(const std::string& lease_id, const std::v
   // A claim given back is a lease again: for a retry, or for Reclaim.
   auto give_back = [&] {
     Status back = journal_.Unclaim(std::move(claim));
-    if (!back.ok()) spdlog::error("{}: cannot give the claim back (Reclaim takes it later): {}", context, back.message());
+    if (!back.ok())
+      spdlog::error("{}: cannot give the claim back (Reclaim takes it later): {}", context, back.message());
   };
   if (claim.messages != outcomes.size()) {
     settled.refused = context + ": the lease holds " + std::to_string(claim.messages) + " messages, got " +
@@ -329,24 +362,38 @@ Result<Settlement> HttpMqQueue::Settle(const std::string& lease_id, const std::v
   }
   claim.done.resize(claim.messages, false);
 
-  const auto deadline = Clock::now() + std::chrono::milliseconds(config_.push_retry_ms);
-  for (Outcome::Route route : {Outcome::Route::kResult, Outcome::Route::kDeadLetter}) {
-    std::vector<size_t> positions;
-    std::vector<std::string_view> texts;
+  // Results go to the service; dead letters to the journal's file, in the
+  // change that ends the lease (the service has no queue that takes them).
+  std::vector<size_t> positions;
+  std::vector<std::string_view> results;
+  std::vector<std::string> dead_letters;
+  {
+    simdjson::dom::parser parser;
     for (size_t i = 0; i < outcomes.size(); ++i) {
-      if (outcomes[i].route != route || claim.done[i]) continue;
-      positions.push_back(i);
-      texts.push_back(outcomes[i].text);
+      if (claim.done[i]) continue;
+      if (outcomes[i].route == Outcome::Route::kDeadLetter) {
+        dead_letters.push_back(DeadLetterLine(parser, outcomes[i].text));
+      } else {
+        positions.push_back(i);
+        results.push_back(outcomes[i].text);
+      }
     }
-    if (texts.empty()) continue;
-    const std::string& queue = route == Outcome::Route::kResult ? config_.output : config_.dead_letter;
-    PushReport report = PushAll(queue, texts, deadline);
+  }
+  if (!results.empty()) {
+    PushReport report =
+        PushAll(config_.output, results, Clock::now() + std::chrono::milliseconds(config_.push_retry_ms));
     for (size_t k = 0; k < report.pushed; ++k) claim.done[positions[k]] = true;
     settled.published += report.pushed;
     if (!report.refused.empty()) {
-      settled.refused = context + ": outcome " + std::to_string(positions[report.refused_index]) + " of the lease (" +
-                        report.refused + "); the lease is kept, " + std::to_string(settled.published) +
-                        " outcomes published";
+      // The results before the refused request's are published and marked
+      // done; a settle again (with the refused one dead-lettered) sends the rest.
+      if (report.refused_index) settled.refused_index = positions[*report.refused_index];
+      settled.refused =
+          context + ": " +
+          (settled.refused_index ? "outcome " + std::to_string(*settled.refused_index) + " of the lease"
+                                 : std::string("results of the lease")) +
+          " (" + report.refused + "); the lease is kept, " + std::to_string(settled.published) +
+          " outcomes published";
       give_back();
       return settled;
     }
@@ -356,16 +403,41 @@ Result<Settlement> HttpMqQueue::Settle(const std::string& lease_id, const std::v
                                        " outcomes published now; the rest are retried)");
     }
   }
+  settled.published += dead_letters.size();
   const size_t published_before = outcomes.size() - settled.published;
   settled.published = outcomes.size();  // including what an earlier, failed call published
-  Result<bool> finished = journal_.Finish(std::move(claim));
+  Result<bool> finished = journal_.Finish(std::move(claim), dead_letters);
   if (!finished.ok()) return finished.status().WithContext(context + " (all outcomes published)");
   if (!finished.value()) {
     spdlog::warn("{}: published, but the claim was taken over meanwhile; its outcomes may be published twice",
                  context);
   }
-  if (published_before > 0) spdlog::debug("{}: {} outcomes had been published by an earlier attempt", context, published_before);
+  if (published_before > 0)
+    spdlog::debug("{}: {} outcomes had been published by an earlier attempt", context, published_before);
   return settled;
+}
+
+Result<std::vector<Settlement>> HttpMqQueue::SettleMany(std::span<const SettleRequest> requests) {
+  std::vector<Settlement> out;
+  out.reserve(requests.size());
+  for (const SettleRequest& r : requests) {
+    if (auto before = settled_before_error_.find(r.lease_id); before != settled_before_error_.end()) {
+      out.push_back(std::move(before->second));
+      settled_before_error_.erase(before);
+      continue;
+    }
+    Result<Settlement> settled = Settle(r.lease_id, r.outcomes);
+    if (!settled.ok()) {
+      for (size_t k = 0; k < out.size(); ++k) {
+        if (out[k].refused.empty() && out[k].published > 0)
+          settled_before_error_[requests[k].lease_id] = out[k];
+      }
+      return settled.status();
+    }
+    out.push_back(std::move(settled.value()));
+  }
+  settled_before_error_.clear();
+  return out;
 }
 
 Status HttpMqQueue::Release(const Lease& lease) {
@@ -385,7 +457,8 @@ Status HttpMqQueue::Reclaim(int older_than_ms, size_t max, Lease* out) {
 
 Result<QueueDepth> HttpMqQueue::Depth() {
   Result<int64_t> held = journal_.MessagesHeld();
-  if (!held.ok()) return held.status().WithContext("measuring " + config_.input + " in " + config_.journal_dir);
+  if (!held.ok())
+    return held.status().WithContext("measuring " + config_.input + " in " + config_.journal_dir);
   return QueueDepth{-1, held.value()};
 }
 

@@ -17,16 +17,29 @@
 //            next Take. One round trip for many messages as for one.
 //   Settle   claims the lease's file (a rename, under the journal's lock; a
 //            lease not there settled, was reclaimed or released: duplicates,
-//            nothing published), POSTs the results to queue.output, then the
-//            dead letters to queue.dead_letter with /push-n (201), in lease
-//            order, and removes the file. A 409 (queue full) is retried with
+//            nothing published), POSTs the results to queue.output with
+//            /push-n (201), in lease order, then ends the lease and appends
+//            its dead letters to the journal's dead_letters.jsonl in one
+//            journal change (exactly once across crashes). The service has
+//            no dead-letter queue and validates every message as a
+//            transaction or a result, so a dead letter never goes there, and
+//            never holds a result up. A 409 (queue full) is retried with
 //            back-off and jitter, halving the chunk down to one message, for
 //            up to queue.push_retry_ms; past that, or on a transport error,
 //            Settle returns an error and gives the claim back with what was
 //            published marked done, so a retry (or a Reclaim) publishes only
 //            the rest: nothing is dropped and nothing published twice. A 400
-//            (the service refuses a message) or an outcome that is not JSON
-//            is `refused`, naming the outcome's position in the lease.
+//            (the service refuses a message; it names the index only in its
+//            error text, "Invalid message format for message at index i") or
+//            a result that is not JSON is `refused`, with `refused_index` the
+//            outcome's position in the lease; the results pushed before it
+//            stay done, so settling again with that outcome dead-lettered
+//            publishes the rest.
+//   SettleMany  settles one lease after another; when one fails, those
+//            settled before it in the call are remembered, and the retry of
+//            the group reports them as settled then, not as duplicates.
+//   Peek     of queue.dead_letter reads the dead-letter file; of any other
+//            queue, an error (the service cannot read without removing).
 //   Release  the lease's unanswered messages become the next ones a Take
 //            returns (in a Take of their own, before anything newer).
 //   Reclaim  takes over leases older than older_than_ms, and claims whose
@@ -53,8 +66,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -80,6 +95,7 @@ class HttpMqQueue final : public Queue {
   Result<std::vector<std::string>> Peek(const std::string& queue, size_t max) override;
   Status Take(size_t max, int block_ms, Lease* lease) override;
   Result<Settlement> Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) override;
+  Result<std::vector<Settlement>> SettleMany(std::span<const SettleRequest> requests) override;
   Status Release(const Lease& lease) override;
   Status Reclaim(int older_than_ms, size_t max, Lease* out) override;
   Result<QueueDepth> Depth() override;
@@ -90,10 +106,10 @@ class HttpMqQueue final : public Queue {
 
   // What became of pushing a list of messages to one queue.
   struct PushReport {
-    size_t pushed = 0;          // a prefix of the list, accepted (201)
-    Status status;              // a failure that may pass: 409 past the deadline, transport
-    std::string refused;        // a failure that will not: the service's 400, or not JSON
-    size_t refused_index = 0;   // with `refused`: the message's index in the list
+    size_t pushed = 0;                    // a prefix of the list, accepted (201)
+    Status status;                        // a failure that may pass: 409 past the deadline, transport
+    std::string refused;                  // a failure that will not: the service's 400, or not JSON
+    std::optional<size_t> refused_index;  // with `refused`, when named: the message's index in the list
   };
   PushReport PushAll(const std::string& queue, const std::vector<std::string_view>& messages,
                      Clock::time_point deadline);
@@ -107,6 +123,9 @@ class HttpMqQueue final : public Queue {
   LeaseJournal journal_;
   HttpClient client_;  // the caller's thread: push-n
   std::minstd_rand jitter_;
+  // Leases a failed SettleMany settled before its error: lease id -> what
+  // the settlement was, for the retry of the group.
+  std::map<std::string, Settlement> settled_before_error_;
 
   // Shared with the pull thread, under pull_mutex_.
   std::mutex pull_mutex_;
@@ -115,7 +134,7 @@ class HttpMqQueue final : public Queue {
   bool pull_requested_ = false;  // a pull is asked for, not started yet
   size_t pull_count_ = 0;
   bool pull_in_flight_ = false;
-  bool pull_answered_ = false;   // an answer no Take has looked at yet
+  bool pull_answered_ = false;  // an answer no Take has looked at yet
   bool pull_brought_messages_ = false;
   Status pull_status_;
   bool stopping_ = false;

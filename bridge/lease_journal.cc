@@ -26,13 +26,15 @@ constexpr std::string_view kSettling = "settling-";
 constexpr std::string_view kNew = "new-";
 constexpr std::string_view kTmp = "tmp-";
 constexpr char kIntent[] = "intent";
+constexpr char kDeadLetters[] = "dead_letters.jsonl";
 // Expired leases with nothing left to answer that one Reclaim removes at most.
 constexpr int kReclaimScan = 1000;
 
 Status SysError(const std::string& what) { return Status::Error(what + ": " + std::strerror(errno)); }
 
 int64_t NowUnixNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -44,6 +46,7 @@ std::string OrderText(uint64_t order) {
 // One journal file's content.
 struct Content {
   uint64_t order = 0;
+  uint32_t deliveries = 1;  // files written before the count was kept: 1
   std::vector<std::string> messages;
   std::vector<bool> done;  // empty, or one per message
 
@@ -53,12 +56,14 @@ struct Content {
   bool IsDone(size_t i) const { return i < done.size() && done[i]; }
 };
 
-std::string Serialize(uint64_t order, const std::vector<std::string>& messages, const std::vector<bool>& done) {
+std::string Serialize(uint64_t order, uint32_t deliveries, const std::vector<std::string>& messages,
+                      const std::vector<bool>& done) {
   size_t bytes = 64;
   for (const std::string& m : messages) bytes += m.size() + 12;
   std::string out;
   out.reserve(bytes);
   out.append(kMagic).append("\norder ").append(std::to_string(order));
+  out.append("\ndeliveries ").append(std::to_string(deliveries));
   out.append("\nmessages ").append(std::to_string(messages.size()));
   std::string positions;
   size_t count = 0;
@@ -68,7 +73,8 @@ std::string Serialize(uint64_t order, const std::vector<std::string>& messages, 
     positions.append(" ").append(std::to_string(i));
   }
   out.append("\ndone ").append(std::to_string(count)).append(positions).append("\n");
-  for (const std::string& m : messages) out.append(std::to_string(m.size())).append("\n").append(m).append("\n");
+  for (const std::string& m : messages)
+    out.append(std::to_string(m.size())).append("\n").append(m).append("\n");
   return out;
 }
 
@@ -97,6 +103,13 @@ Result<Content> Parse(std::string_view text, const std::string& name) {
   uint64_t count = 0;
   uint64_t done_count = 0;
   if (!ReadNumber(&text, "order", &c.order)) return bad("no order line");
+  if (text.starts_with("deliveries ")) {
+    uint64_t deliveries = 0;
+    if (!ReadNumber(&text, "deliveries", &deliveries) || deliveries == 0 || deliveries > UINT32_MAX) {
+      return bad("a bad deliveries line");
+    }
+    c.deliveries = static_cast<uint32_t>(deliveries);
+  }
   if (!ReadNumber(&text, "messages", &count) || count > text.size()) return bad("no messages line");
   if (!ReadNumber(&text, "done", &done_count) || done_count > count) return bad("no done line");
   c.done.assign(count, false);
@@ -290,7 +303,9 @@ Status LeaseJournal::CompleteIntent() {
     const size_t newline = rest.find('\n');
     const std::string_view line = rest.substr(0, newline);
     rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
-    if (line.starts_with("remove ")) {
+    if (line.starts_with("append ")) {
+      if (Status s = CompleteAppend(line.substr(7)); !s.ok()) return s;
+    } else if (line.starts_with("remove ")) {
       const std::string name(line.substr(7));
       if (unlinkat(dir_fd_, name.c_str(), 0) != 0 && errno != ENOENT) return SysError("removing " + name);
     } else if (line.starts_with("install ")) {
@@ -307,9 +322,67 @@ Status LeaseJournal::CompleteIntent() {
   return SyncDir();
 }
 
+// "append <offset> <from>": the dead-letter file is cut back to <offset> (its
+// size when the change was committed: nothing else appends while the change
+// is open) and <from>'s lines written there; <from> is removed last, so
+// doing it again after a crash at any step writes the lines exactly once.
+Status LeaseJournal::CompleteAppend(std::string_view args) {
+  const size_t space = args.find(' ');
+  uint64_t offset = 0;
+  auto [end, ec] = std::from_chars(args.data(), args.data() + args.size(), offset);
+  if (space == std::string_view::npos || ec != std::errc() || end != args.data() + space) {
+    return Status::Error("journal file " + dir_ + "/intent is damaged: 'append " + std::string(args) + "'");
+  }
+  const std::string from(args.substr(space + 1));
+  const int from_fd = openat(dir_fd_, from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (from_fd < 0) return errno == ENOENT ? Status::Ok() : SysError("opening " + dir_ + "/" + from);
+  Result<std::string> lines = ReadAll(from_fd, dir_ + "/" + from);
+  close(from_fd);
+  if (!lines.ok()) return lines.status();
+  const std::string target = dir_ + "/" + kDeadLetters;
+  const int fd = openat(dir_fd_, kDeadLetters, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return SysError("opening " + target);
+  struct stat st {};
+  Status status = fstat(fd, &st) == 0 ? Status::Ok() : SysError("looking at " + target);
+  // A file shorter than the offset was moved away (rotated) meanwhile: the
+  // lines go at the end of the new one.
+  off_t at = static_cast<off_t>(offset);
+  if (status.ok() && st.st_size < at) at = st.st_size;
+  if (status.ok() && st.st_size > at && ftruncate(fd, at) != 0)
+    status = SysError("cutting " + target + " back");
+  for (size_t written = 0; status.ok() && written < lines->size();) {
+    const ssize_t n =
+        pwrite(fd, lines->data() + written, lines->size() - written, at + static_cast<off_t>(written));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      status = SysError("writing " + target);
+      break;
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (status.ok() && fsync(fd) != 0) status = SysError("syncing " + target);
+  close(fd);
+  if (!status.ok()) return status;
+  if (unlinkat(dir_fd_, from.c_str(), 0) != 0 && errno != ENOENT)
+    return SysError("removing " + dir_ + "/" + from);
+  return Status::Ok();
+}
+
 Status LeaseJournal::Commit(const std::vector<std::pair<std::string, std::string>>& files,
-                            const std::vector<std::string>& removed) {
+                            const std::vector<std::string>& removed, std::string_view dead_letter_lines) {
   std::string intent;
+  if (!dead_letter_lines.empty()) {
+    struct stat st {};
+    off_t size = 0;
+    if (fstatat(dir_fd_, kDeadLetters, &st, 0) == 0) {
+      size = st.st_size;
+    } else if (errno != ENOENT) {
+      return SysError("looking at " + dir_ + "/" + kDeadLetters);
+    }
+    const std::string from = std::string(kNew) + "dead-letters-" + NewId();
+    if (Status s = WriteFile(from, std::string(dead_letter_lines)); !s.ok()) return s;
+    intent += "append " + std::to_string(size) + " " + from + "\n";
+  }
   for (const std::string& name : removed) intent += "remove " + name + "\n";
   for (const auto& [name, content] : files) {
     if (Status s = WriteFile(std::string(kNew) + name, content); !s.ok()) return s;
@@ -374,7 +447,7 @@ Status LeaseJournal::AddReady(const std::vector<std::string>& messages) {
   if (!locked.status().ok()) return locked.status();
   const uint64_t order = static_cast<uint64_t>(NowUnixNanos() / 1000);
   const std::string name = std::string(kReady) + OrderText(order) + "-" + NewId();
-  if (Status s = WriteFile(name, Serialize(order, messages, {})); !s.ok()) return s;
+  if (Status s = WriteFile(name, Serialize(order, 1, messages, {})); !s.ok()) return s;
   return SyncDir();
 }
 
@@ -407,6 +480,7 @@ Result<size_t> LeaseJournal::TakeReady(size_t max, Lease* lease) {
     Touch(dir_fd_, name);
     lease->id = id;
     lease->messages = std::move(taken->messages);
+    lease->deliveries = taken->deliveries;
     return count;
   }
 
@@ -429,15 +503,18 @@ Result<size_t> LeaseJournal::TakeReady(size_t max, Lease* lease) {
     held.done.push_back(false);
   }
   std::vector<std::pair<std::string, std::string>> files;
-  files.emplace_back(std::string(kLease) + id, Serialize(held.order, held.messages, held.done));
+  files.emplace_back(std::string(kLease) + id,
+                     Serialize(held.order, held.deliveries, held.messages, held.done));
   if (count < taken->messages.size()) {
-    std::vector<std::string> rest(taken->messages.begin() + static_cast<ptrdiff_t>(count), taken->messages.end());
+    std::vector<std::string> rest(taken->messages.begin() + static_cast<ptrdiff_t>(count),
+                                  taken->messages.end());
     files.emplace_back(std::string(kReady) + OrderText(taken->order) + "-" + NewId(),
-                       Serialize(taken->order, rest, {}));
+                       Serialize(taken->order, taken->deliveries, rest, {}));
   }
   if (Status s = Commit(files, {oldest.name}); !s.ok()) return s;
   Touch(dir_fd_, files.front().first);
   lease->id = id;
+  lease->deliveries = held.deliveries;
   lease->messages.insert(lease->messages.end(), held.messages.begin() + static_cast<ptrdiff_t>(before),
                          held.messages.end());
   return count;
@@ -461,7 +538,8 @@ Result<std::optional<LeaseClaim>> LeaseJournal::Claim(const std::string& id) {
   if (!text.ok()) return text.status();
   Result<Content> content = Parse(text.value(), dir_ + "/" + from);
   if (!content.ok()) return content.status();
-  if (renameat(dir_fd_, from.c_str(), dir_fd_, to.c_str()) != 0) return SysError("claiming " + dir_ + "/" + from);
+  if (renameat(dir_fd_, from.c_str(), dir_fd_, to.c_str()) != 0)
+    return SysError("claiming " + dir_ + "/" + from);
   Touch(dir_fd_, to);
   claim.id = id;
   claim.order = content->order;
@@ -470,10 +548,20 @@ Result<std::optional<LeaseClaim>> LeaseJournal::Claim(const std::string& id) {
   return std::optional<LeaseClaim>(std::move(claim));
 }
 
-Result<bool> LeaseJournal::Finish(LeaseClaim claim) {
+Result<bool> LeaseJournal::Finish(LeaseClaim claim, const std::vector<std::string>& dead_letters) {
   Locked locked(this);
   if (!locked.status().ok()) return locked.status();
   const std::string name = std::string(kSettling) + claim.id;
+  if (!dead_letters.empty()) {
+    if (faccessat(dir_fd_, name.c_str(), F_OK, 0) != 0) {
+      return errno == ENOENT ? Result<bool>(false)
+                             : Result<bool>(SysError("looking for " + dir_ + "/" + name));
+    }
+    std::string lines;
+    for (const std::string& line : dead_letters) lines.append(line).append("\n");
+    if (Status s = Commit({}, {name}, lines); !s.ok()) return s;
+    return true;
+  }
   if (unlinkat(dir_fd_, name.c_str(), 0) != 0) {
     if (errno == ENOENT) return false;
     return SysError("removing " + dir_ + "/" + name);
@@ -487,7 +575,8 @@ Status LeaseJournal::Unclaim(LeaseClaim claim) {
   const std::string from = std::string(kSettling) + claim.id;
   const std::string to = std::string(kLease) + claim.id;
   if (std::find(claim.done.begin(), claim.done.end(), true) == claim.done.end()) {
-    if (renameat(dir_fd_, from.c_str(), dir_fd_, to.c_str()) != 0) return SysError("giving up " + dir_ + "/" + from);
+    if (renameat(dir_fd_, from.c_str(), dir_fd_, to.c_str()) != 0)
+      return SysError("giving up " + dir_ + "/" + from);
     return Status::Ok();
   }
   // Record what was published, so that nobody publishes it again.
@@ -495,7 +584,8 @@ Status LeaseJournal::Unclaim(LeaseClaim claim) {
   if (!text.ok()) return text.status();
   Result<Content> content = Parse(text.value(), dir_ + "/" + from);
   if (!content.ok()) return content.status();
-  return Commit({{to, Serialize(content->order, content->messages, claim.done)}}, {from});
+  return Commit({{to, Serialize(content->order, content->deliveries, content->messages, claim.done)}},
+                {from});
 }
 
 Status LeaseJournal::Release(const std::string& id) {
@@ -507,11 +597,13 @@ Status LeaseJournal::Release(const std::string& id) {
   }
   Result<Content> content = ReadContent(dir_fd_, dir_, name);
   if (!content.ok()) return content.status();
-  // Under a new id: the released lease's id settles nothing any more.
+  // Under a new id: the released lease's id settles nothing any more. Ready
+  // messages are taken as a first delivery again (Lease::deliveries).
   const std::string ready = std::string(kReady) + OrderText(content->order) + "-";
-  if (content->Undone() == content->messages.size()) {
+  if (content->Undone() == content->messages.size() && content->deliveries == 1) {
     const std::string to = ready + NewId();
-    if (renameat(dir_fd_, name.c_str(), dir_fd_, to.c_str()) != 0) return SysError("releasing " + dir_ + "/" + name);
+    if (renameat(dir_fd_, name.c_str(), dir_fd_, to.c_str()) != 0)
+      return SysError("releasing " + dir_ + "/" + name);
     return Status::Ok();
   }
   std::vector<std::string> undone;
@@ -519,7 +611,7 @@ Status LeaseJournal::Release(const std::string& id) {
     if (!content->IsDone(i)) undone.push_back(std::move(content->messages[i]));
   }
   if (undone.empty()) return Commit({}, {name});
-  return Commit({{ready + NewId(), Serialize(content->order, undone, {})}}, {name});
+  return Commit({{ready + NewId(), Serialize(content->order, 1, undone, {})}}, {name});
 }
 
 Status LeaseJournal::Reclaim(int older_than_ms, size_t max, Lease* out) {
@@ -551,7 +643,8 @@ Status LeaseJournal::Reclaim(int older_than_ms, size_t max, Lease* out) {
     // A settling file whose claimer is alive is locked: its Settle is in
     // progress, however long it takes. A dead claimer's lock is gone.
     const bool claimed_by_the_living = flock(fd, LOCK_EX | LOCK_NB) != 0;
-    Result<std::string> text = claimed_by_the_living ? Result<std::string>(std::string()) : ReadAll(fd, old.name);
+    Result<std::string> text =
+        claimed_by_the_living ? Result<std::string>(std::string()) : ReadAll(fd, old.name);
     close(fd);
     if (claimed_by_the_living) continue;
     if (!text.ok()) return text.status();
@@ -562,34 +655,58 @@ Status LeaseJournal::Reclaim(int older_than_ms, size_t max, Lease* out) {
       if (!content->IsDone(i)) undone.push_back(std::move(content->messages[i]));
     }
     if (undone.empty()) {  // everything was published; only the removal was missing
-      if (unlinkat(dir_fd_, old.name.c_str(), 0) != 0 && errno != ENOENT) return SysError("removing " + old.name);
+      if (unlinkat(dir_fd_, old.name.c_str(), 0) != 0 && errno != ENOENT)
+        return SysError("removing " + old.name);
       continue;
     }
+    // The new lease is one more delivery of its messages; the rest of a
+    // larger one keeps the old count until it is reclaimed in its turn.
     const std::string id = NewId();
     const std::string name = std::string(kLease) + id;
-    if (undone.size() <= max && undone.size() == content->messages.size()) {
-      if (renameat(dir_fd_, old.name.c_str(), dir_fd_, name.c_str()) != 0) return SysError("reclaiming " + old.name);
-    } else {
-      const size_t first = std::min(max, undone.size());
-      std::vector<std::string> head(undone.begin(), undone.begin() + static_cast<ptrdiff_t>(first));
-      std::vector<std::pair<std::string, std::string>> files;
-      files.emplace_back(name, Serialize(content->order, head, {}));
-      std::string rest_name;
-      if (first < undone.size()) {
-        std::vector<std::string> rest(undone.begin() + static_cast<ptrdiff_t>(first), undone.end());
-        rest_name = std::string(kLease) + NewId();
-        files.emplace_back(rest_name, Serialize(content->order, rest, {}));
-      }
-      if (Status s = Commit(files, {old.name}); !s.ok()) return s;
-      if (!rest_name.empty()) Touch(dir_fd_, rest_name, &old.mtime_ns);  // as old: the next call takes it
-      undone = std::move(head);
+    const uint32_t deliveries = content->deliveries == UINT32_MAX ? UINT32_MAX : content->deliveries + 1;
+    const size_t first = std::min(max, undone.size());
+    std::vector<std::string> head(undone.begin(), undone.begin() + static_cast<ptrdiff_t>(first));
+    std::vector<std::pair<std::string, std::string>> files;
+    files.emplace_back(name, Serialize(content->order, deliveries, head, {}));
+    std::string rest_name;
+    if (first < undone.size()) {
+      std::vector<std::string> rest(undone.begin() + static_cast<ptrdiff_t>(first), undone.end());
+      rest_name = std::string(kLease) + NewId();
+      files.emplace_back(rest_name, Serialize(content->order, content->deliveries, rest, {}));
     }
+    if (Status s = Commit(files, {old.name}); !s.ok()) return s;
+    if (!rest_name.empty()) Touch(dir_fd_, rest_name, &old.mtime_ns);  // as old: the next call takes it
     Touch(dir_fd_, name);
     out->id = id;
-    out->messages = std::move(undone);
+    out->messages = std::move(head);
+    out->deliveries = deliveries;
     return Status::Ok();
   }
   return Status::Ok();
+}
+
+std::string LeaseJournal::dead_letter_path() const { return dir_ + "/" + kDeadLetters; }
+
+Result<std::vector<std::string>> LeaseJournal::DeadLetters(size_t max) {
+  Locked locked(this);
+  if (!locked.status().ok()) return locked.status();
+  std::vector<std::string> lines;
+  const int fd = openat(dir_fd_, kDeadLetters, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return lines;
+    return SysError("opening " + dead_letter_path());
+  }
+  Result<std::string> text = ReadAll(fd, dead_letter_path());
+  close(fd);
+  if (!text.ok()) return text.status();
+  std::string_view rest = text.value();
+  while (!rest.empty()) {
+    const size_t newline = rest.find('\n');
+    lines.emplace_back(rest.substr(0, newline));
+    rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
+  }
+  if (lines.size() > max) lines.erase(lines.begin(), lines.end() - static_cast<ptrdiff_t>(max));
+  return lines;
 }
 
 Result<int64_t> LeaseJournal::MessagesHeld() {

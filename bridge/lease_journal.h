@@ -24,7 +24,13 @@
 //                       next completes it (each step is idempotent), so a
 //                       split or merge is all-or-nothing across a crash
 //   tmp-*               a file being written (then renamed into place)
-// A file holds "scorepipe-journal 1", "order <n>", "messages <n>", "done <k>
+//   dead_letters.jsonl  dead-letter entries, one JSON object a line, appended
+//                       by the change that ends their lease ("append
+//                       <offset> <new-file>" in the intent: cut back to the
+//                       offset, then written, so a crash never doubles them)
+// A file holds "scorepipe-journal 1", "order <n>", "deliveries <n>" (how many
+// times the messages were handed out: Lease::deliveries; a file without the
+// line, from before it was kept, reads as 1), "messages <n>", "done <k>
 // <positions>" lines, then each message as "<bytes>\n<text>\n". `done` lists
 // the messages whose outcome a Settle that failed part-way published
 // already; nobody publishes those again, and Reclaim and Release hand out
@@ -65,8 +71,8 @@ class LeaseClaim {
 
   std::string id;
   uint64_t order = 0;
-  size_t messages = 0;      // in the lease, done or not
-  std::vector<bool> done;   // per message: its outcome is published already
+  size_t messages = 0;     // in the lease, done or not
+  std::vector<bool> done;  // per message: its outcome is published already
 
  private:
   friend class LeaseJournal;
@@ -98,9 +104,13 @@ class LeaseJournal {
   // holds no such lease: it was settled, reclaimed or released, or another
   // Settle has it.
   Result<std::optional<LeaseClaim>> Claim(const std::string& id);
-  // Ends a claimed lease: its outcomes are all published. False when the
-  // claim was lost meanwhile (never, while the flock holds).
-  Result<bool> Finish(LeaseClaim claim);
+  // Ends a claimed lease: its outcomes are all published, `dead_letters`
+  // (entries without a newline) appended to dead_letters.jsonl here, in
+  // the same change: across a crash at any point, the lease ends and its
+  // entries are in the file exactly once, or the lease is still held and
+  // none are. False when the claim was lost meanwhile (never, while the
+  // flock holds); nothing is written then.
+  Result<bool> Finish(LeaseClaim claim, const std::vector<std::string>& dead_letters = {});
   // Gives a claim up, recording claim.done: lease-<id> again, for a retry of
   // Settle or for Reclaim.
   Status Unclaim(LeaseClaim claim);
@@ -119,6 +129,12 @@ class LeaseJournal {
   // Messages in the journal not answered yet: ready, leased and settling.
   Result<int64_t> MessagesHeld();
 
+  // The dead-letter file: one JSON entry a line, appended by Finish (the
+  // http-mq service has no queue that takes them; docs/architecture.md).
+  std::string dead_letter_path() const;
+  // Its newest `max` entries, oldest first (none while it does not exist).
+  Result<std::vector<std::string>> DeadLetters(size_t max);
+
  private:
   struct Entry;
   class Locked;
@@ -129,8 +145,11 @@ class LeaseJournal {
   Status CompleteIntent();
   // Installs `files` (name -> content) and removes `removed` in one change
   // that survives a crash whole or not at all. Under the lock.
+  // `dead_letter_lines` (newline-terminated) are appended to the dead-letter
+  // file as the first step of the change.
   Status Commit(const std::vector<std::pair<std::string, std::string>>& files,
-                const std::vector<std::string>& removed);
+                const std::vector<std::string>& removed, std::string_view dead_letter_lines = {});
+  Status CompleteAppend(std::string_view args);
   Status WriteFile(const std::string& name, const std::string& content);
   Status SyncDir();
   Result<std::vector<Entry>> List(std::string_view prefix);

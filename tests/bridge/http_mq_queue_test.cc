@@ -62,6 +62,7 @@ class HttpMqQueueTest : public ::testing::Test {
     testing::HttpMqStandInOptions options;
     options.pull_wait = pull_wait;
     options.port = port;
+    options.validate_messages = validate_messages_;
     auto started = HttpMqStandIn::Start(options);
     ASSERT_TRUE(started.ok()) << started.status().message();
     server_ = std::move(started.value());
@@ -106,6 +107,7 @@ class HttpMqQueueTest : public ::testing::Test {
   std::string url_;  // where the queue points while no server runs
   milliseconds pull_wait_{200};
   int push_retry_ms_ = 2000;
+  bool validate_messages_ = false;  // most tests carry synthetic messages
 };
 
 TEST_F(HttpMqQueueTest, ATakeKeepsPollingAfter204AndGetsWhatArrivesDuringALongPoll) {
@@ -115,8 +117,10 @@ TEST_F(HttpMqQueueTest, ATakeKeepsPollingAfter204AndGetsWhatArrivesDuringALongPo
   Status status;
   const auto start = Clock::now();
   std::thread taker([&] { status = queue->Take(10, 20000, &lease); });
-  const bool answered_empty = WaitUntil([&] { return server_->counters().pulls_empty >= 1; }, milliseconds(10000));
-  const bool polling_again = WaitUntil([&] { return server_->waiting_pulls() == 1; }, milliseconds(10000), milliseconds(2));
+  const bool answered_empty =
+      WaitUntil([&] { return server_->counters().pulls_empty >= 1; }, milliseconds(10000));
+  const bool polling_again =
+      WaitUntil([&] { return server_->waiting_pulls() == 1; }, milliseconds(10000), milliseconds(2));
   server_->Seed(kInput, MessagesNamed({"late-1", "late-2"}));
   taker.join();
   ASSERT_TRUE(answered_empty) << "no pull-n was answered 204";
@@ -225,7 +229,8 @@ TEST_F(HttpMqQueueTest, AResultTheServiceRefusesIsRefusedNamingItsPosition) {
   ASSERT_TRUE(settled.ok()) << settled.status().message();
   EXPECT_THAT(settled->refused, HasSubstr("outcome 1 of the lease"));
   EXPECT_THAT(settled->refused, HasSubstr("(400)"));
-  EXPECT_THAT(settled->refused, HasSubstr("not a JSON object"));
+  EXPECT_THAT(settled->refused, HasSubstr("Message must be an object."));
+  EXPECT_EQ(settled->refused_index, 1u);
   EXPECT_EQ(settled->published, 0u);
   EXPECT_EQ(server_->Size(kOutput), 0u);
   EXPECT_EQ(queue->Depth()->in_flight, 3);
@@ -241,6 +246,155 @@ TEST_F(HttpMqQueueTest, AResultTheServiceRefusesIsRefusedNamingItsPosition) {
   ASSERT_TRUE(settled.ok()) << settled.status().message();
   EXPECT_EQ(settled->published, 3u);
   EXPECT_EQ(server_->Drain(kOutput), ResultsNamed({"a", "b", "c"}));
+}
+
+// --- Dead letters, refusals and side outputs, against the service's checks.
+
+// scorepipe's results and dead-letter entries as the sink writes them.
+std::string ScoredResult(int id, double confidence = 0.9) {
+  return "{\"transaction_id\":" + std::to_string(id) +
+         ",\"timestamp\":\"2026-01-01T12:00:00.123Z\",\"is_fraudulent\":0,\"confidence\":" +
+         std::to_string(confidence) + "}";
+}
+std::string DeadLetterEntry(int id) {
+  return "{\"reason\":\"status: not one of accepted, rejected, pending\",\"stage\":\"bridge\",\"failed_at\":"
+         "\"2026-01-01T12:00:00.000Z\",\"message\":\"{\\\"id\\\":" +
+         std::to_string(id) + "}\"}";
+}
+
+TEST_F(HttpMqQueueTest, DeadLettersGoToTheJournalsFileNeverToTheService) {
+  validate_messages_ = true;
+  StartServer(pull_wait_);
+  server_->Seed(kInput, MessagesNamed({"1", "2", "3", "4"}));
+  auto queue = Open();
+  Lease lease = TakeLease(*queue, 10);
+  ASSERT_EQ(lease.messages.size(), 4u);
+  const std::vector<Outcome> outcomes = {{Outcome::Route::kResult, ScoredResult(1)},
+                                         {Outcome::Route::kDeadLetter, DeadLetterEntry(2)},
+                                         {Outcome::Route::kResult, ScoredResult(3)},
+                                         {Outcome::Route::kDeadLetter, "{\n  \"spread\": \"over lines\"\n}"}};
+  auto settled = queue->Settle(lease.id, outcomes);
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_TRUE(settled->refused.empty()) << settled->refused;
+  EXPECT_EQ(settled->published, 4u);
+  EXPECT_EQ(server_->Drain(kOutput), (Messages{ScoredResult(1), ScoredResult(3)}));
+  EXPECT_EQ(server_->counters().not_found, 0) << "nothing went to a queue the service lacks";
+  EXPECT_EQ(server_->counters().pushes_refused, 0);
+  auto dead = queue->Peek(Config().dead_letter, 10);
+  ASSERT_TRUE(dead.ok()) << dead.status().message();
+  EXPECT_EQ(*dead, (Messages{DeadLetterEntry(2), R"({"spread":"over lines"})"})) << "one JSON entry a line";
+  EXPECT_EQ(queue->Depth()->in_flight, 0);
+  EXPECT_THAT(queue->Describe(),
+              HasSubstr("dead_letter=" + (dir_ / "journal" / "dead_letters.jsonl").string()));
+  settled = queue->Settle(lease.id, outcomes);
+  ASSERT_TRUE(settled.ok());
+  EXPECT_EQ(settled->duplicates, 4u);
+  EXPECT_EQ(queue->Peek(Config().dead_letter, 10)->size(), 2u) << "a settled lease writes nothing again";
+}
+
+// The service names the refused message only inside its error text, and
+// only by its index in the request: the settlement names the outcome's
+// position in the lease, and settling again with it dead-lettered publishes
+// the rest, each once.
+TEST_F(HttpMqQueueTest, ARefusedResultIsNamedByItsPositionInTheLeaseAndASettleAgainPublishesTheRest) {
+  validate_messages_ = true;
+  StartServer(pull_wait_);
+  server_->Seed(kInput, MessagesNamed({"1", "2", "3", "4", "5"}));
+  auto queue = Open();
+  Lease lease = TakeLease(*queue, 10);
+  std::vector<Outcome> outcomes = {{Outcome::Route::kDeadLetter, DeadLetterEntry(1)},
+                                   {Outcome::Route::kResult, ScoredResult(2)},
+                                   {Outcome::Route::kDeadLetter, DeadLetterEntry(3)},
+                                   {Outcome::Route::kResult, ScoredResult(4, 1.5)},  // confidence > 1
+                                   {Outcome::Route::kResult, ScoredResult(5)}};
+  auto settled = queue->Settle(lease.id, outcomes);
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_THAT(settled->refused, HasSubstr("outcome 3 of the lease"));
+  EXPECT_THAT(settled->refused, HasSubstr("Invalid message format for message at index 1"));
+  EXPECT_EQ(settled->refused_index, 3u) << "index 1 of the push-n is outcome 3 of the lease";
+  EXPECT_EQ(server_->Size(kOutput), 0u);
+  EXPECT_TRUE(queue->Peek(Config().dead_letter, 10)->empty()) << "nothing of a refused settlement is written";
+
+  outcomes[3] = {Outcome::Route::kDeadLetter, DeadLetterEntry(4)};
+  settled = queue->Settle(lease.id, outcomes);
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_TRUE(settled->refused.empty()) << settled->refused;
+  EXPECT_EQ(settled->published, 5u);
+  EXPECT_EQ(server_->Drain(kOutput), (Messages{ScoredResult(2), ScoredResult(5)}));
+  EXPECT_EQ(*queue->Peek(Config().dead_letter, 10),
+            (Messages{DeadLetterEntry(1), DeadLetterEntry(3), DeadLetterEntry(4)}));
+}
+
+// Results pushed in an earlier request (a push-n carries 1000 at most) stay
+// published: a settle again after the refusal sends only the rest.
+TEST_F(HttpMqQueueTest, ARefusalInALaterRequestKeepsTheEarlierRequestsResultsDone) {
+  validate_messages_ = true;
+  StartServer(pull_wait_);
+  constexpr int kCount = 1002;
+  Messages names;
+  for (int i = 1; i <= kCount; ++i) names.push_back(std::to_string(i));
+  server_->Seed(kInput, MessagesNamed(names));
+  auto queue = Open();
+  Lease lease = TakeLease(*queue, kCount);
+  ASSERT_EQ(lease.messages.size(), static_cast<size_t>(kCount));
+  std::vector<Outcome> outcomes;
+  Messages expected;
+  for (int i = 1; i <= kCount; ++i) {
+    outcomes.push_back({Outcome::Route::kResult, ScoredResult(i, i == kCount ? 2.0 : 0.5)});
+    if (i < kCount) expected.push_back(outcomes.back().text);
+  }
+  auto settled = queue->Settle(lease.id, outcomes);
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_EQ(settled->refused_index, static_cast<size_t>(kCount - 1)) << settled->refused;
+  EXPECT_EQ(server_->Size(kOutput), 1000u);
+  outcomes.back() = {Outcome::Route::kDeadLetter, DeadLetterEntry(kCount)};
+  settled = queue->Settle(lease.id, outcomes);
+  ASSERT_TRUE(settled.ok()) << settled.status().message();
+  EXPECT_EQ(settled->published, static_cast<size_t>(kCount));
+  EXPECT_EQ(server_->Drain(kOutput), expected) << "each result once, in order";
+  EXPECT_EQ(*queue->Peek(Config().dead_letter, 10), Messages{DeadLetterEntry(kCount)});
+}
+
+// A side output (queue.shadow) the service lacks (404) or refuses (400) is an
+// error of Append only; the sink logs and counts it (ShadowLost).
+TEST_F(HttpMqQueueTest, AnAppendToAQueueTheServiceLacksOrRefusesIsAnError) {
+  validate_messages_ = true;
+  StartServer(pull_wait_);
+  auto queue = Open();
+  Status missing = queue->Append("results_shadow", {R"({"shadow":1})"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.message(), HasSubstr("(404)"));
+  Status refused = queue->Append(kOutput, {ScoredResult(1), R"({"shadow":1})"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), HasSubstr("message 1"));
+  EXPECT_THAT(refused.message(), HasSubstr("(400)"));
+}
+
+// A SettleMany that fails part-way: its retry reports the leases settled
+// before the error as settled, not as duplicates.
+TEST_F(HttpMqQueueTest, ARetriedSettleManyReportsWhatTheFailedCallSettled) {
+  StartServer(pull_wait_);
+  push_retry_ms_ = 100;
+  server_->SetCap(kOutput, 2);
+  server_->Seed(kInput, MessagesNamed({"a", "b", "c", "d"}));
+  auto queue = Open();
+  Lease first = TakeLease(*queue, 2);
+  Lease second = TakeLease(*queue, 2);
+  const std::vector<SettleRequest> group = {{first.id, ResultsAsOutcomes({"a", "b"})},
+                                            {second.id, ResultsAsOutcomes({"c", "d"})}};
+  auto failed = queue->SettleMany(group);
+  ASSERT_FALSE(failed.ok()) << "the output is full after the first lease";
+  EXPECT_EQ(server_->Drain(kOutput), ResultsNamed({"a", "b"}));
+  auto retried = queue->SettleMany(group);
+  ASSERT_TRUE(retried.ok()) << retried.status().message();
+  ASSERT_EQ(retried->size(), 2u);
+  EXPECT_EQ((*retried)[0].published, 2u);
+  EXPECT_EQ((*retried)[0].duplicates, 0u);
+  EXPECT_EQ((*retried)[1].published, 2u);
+  EXPECT_EQ(server_->Drain(kOutput), ResultsNamed({"c", "d"}));
+  auto again = queue->SettleMany(group);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].duplicates, 2u) << "remembered once only";
 }
 
 TEST_F(HttpMqQueueTest, PushOfAMessageTheServiceRefusesIsAnErrorNamingItsIndex) {

@@ -248,6 +248,65 @@ TEST_F(LeaseJournalTest, AChangeThatNeverCommittedLeavesTheOldFilesAndNoDebris) 
   EXPECT_EQ(Files(), std::vector<std::string>{"lease-" + reclaimed.id});
 }
 
+// --- Deliveries and dead letters ----------------------------------------
+
+TEST_F(LeaseJournalTest, DeliveriesAreKeptInTheFileAndAFileWithoutThemReadsAsOne) {
+  WriteJournalFile("lease-1-1-1", FileOf(7, {"a", "b"}));  // written before the count was kept
+  Lease second = Reclaim(0);
+  EXPECT_EQ(second.messages, (Messages{"a", "b"}));
+  EXPECT_EQ(second.deliveries, 2u);
+  LeaseJournal other((dir_ / "journal").string());  // another process
+  Lease third;
+  ASSERT_TRUE(other.Reclaim(0, 1, &third).ok());
+  EXPECT_EQ(third.messages, Messages{"a"});
+  EXPECT_EQ(third.deliveries, 3u);
+  Lease rest = Reclaim(0);
+  EXPECT_EQ(rest.messages, Messages{"b"});
+  EXPECT_EQ(rest.deliveries, 3u) << "the rest of a split lease kept the count 2 and is delivered once more";
+  Add({"c"});
+  EXPECT_EQ(Take(10).deliveries, 1u);
+}
+
+TEST_F(LeaseJournalTest, FinishAppendsTheDeadLettersAndEndsTheLeaseInOneChange) {
+  Add({"a", "b", "c"});
+  Lease lease = Take(10);
+  std::optional<LeaseClaim> claim = Claim(lease.id);
+  ASSERT_TRUE(claim.has_value());
+  Result<bool> finished = journal_->Finish(std::move(*claim), {R"({"d":"a"})", R"({"d":"c"})"});
+  ASSERT_TRUE(finished.ok()) << finished.status().message();
+  EXPECT_TRUE(finished.value());
+  EXPECT_EQ(Held(), 0);
+  EXPECT_EQ(Files(), std::vector<std::string>{"dead_letters.jsonl"});
+  auto entries = journal_->DeadLetters(10);
+  ASSERT_TRUE(entries.ok()) << entries.status().message();
+  EXPECT_EQ(*entries, (Messages{R"({"d":"a"})", R"({"d":"c"})"}));
+  auto newest = journal_->DeadLetters(1);
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(*newest, Messages{R"({"d":"c"})"});
+  EXPECT_EQ(journal_->dead_letter_path(), (dir_ / "journal" / "dead_letters.jsonl").string());
+}
+
+// A crash after the entries were (partly, or wholly) written and before the
+// lease file was removed: the next user cuts the file back to its size at
+// the commit and writes them again, once.
+TEST_F(LeaseJournalTest, ACrashWhileWritingDeadLettersWritesThemExactlyOnce) {
+  for (const std::string& written :
+       {std::string(""), std::string("{\"d\":1}\n{\"d"), std::string("{\"d\":1}\n{\"d\":2}\n")}) {
+    fs::remove_all(dir_ / "journal");
+    journal_ = std::make_unique<LeaseJournal>((dir_ / "journal").string());
+    WriteJournalFile("settling-1-1-1", FileOf(7, {"a", "b"}));
+    WriteJournalFile("dead_letters.jsonl", "{\"old\":0}\n" + written);
+    WriteJournalFile("new-dead-letters-2-2-2", "{\"d\":1}\n{\"d\":2}\n");
+    WriteJournalFile("intent", "append 10 new-dead-letters-2-2-2\nremove settling-1-1-1\n");
+    EXPECT_EQ(Held(), 0) << "after " << written.size() << " bytes";
+    auto entries = journal_->DeadLetters(10);
+    ASSERT_TRUE(entries.ok()) << entries.status().message();
+    EXPECT_EQ(*entries, (Messages{R"({"old":0})", R"({"d":1})", R"({"d":2})"}))
+        << "after " << written.size() << " bytes";
+    EXPECT_EQ(Files(), std::vector<std::string>{"dead_letters.jsonl"});
+  }
+}
+
 TEST_F(LeaseJournalTest, ADamagedFileIsAnErrorNamingIt) {
   WriteJournalFile("lease-1-1-1", "scorepipe-journal 1\norder 1\nmessages 2\ndone 0\n1\na\n");
   auto held = journal_->MessagesHeld();

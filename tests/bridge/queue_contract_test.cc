@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -174,20 +175,31 @@ class HttpMqUpstream final : public Upstream {
   Status Produce(const std::string& key, const Messages& messages) override {
     return server_->Seed(key, messages) ? Status::Ok() : Status::Error("no queue " + key);
   }
-  Result<Messages> Consume(const std::string& key) override { return server_->Drain(key); }
+  // The dead letters are not in the service (it has no such queue) but in
+  // the journal's file: each call returns the lines added since the last.
+  Result<Messages> Consume(const std::string& key) override {
+    if (key != Config().dead_letter) return server_->Drain(key);
+    Messages lines;
+    std::ifstream file(journal_dir_ + "/dead_letters.jsonl");
+    for (std::string line; std::getline(file, line);) lines.push_back(line);
+    const size_t seen = std::min(dead_letters_seen_, lines.size());
+    dead_letters_seen_ = lines.size();
+    return Messages(lines.begin() + static_cast<ptrdiff_t>(seen), lines.end());
+  }
   int64_t RoundTrips() override { return server_->counters().requests(); }
   int64_t BlockedTakers() override { return server_->waiting_pulls(); }
 
  private:
   std::unique_ptr<testing::HttpMqStandIn> server_;
   std::string journal_dir_;
+  size_t dead_letters_seen_ = 0;
 };
 
 // Where released messages come back.
 enum class ReleaseReturns {
-  kToInput,         // at the input's head: the next Take returns them with what follows (lists)
-  kToNextTake,      // the next Take returns them, in a Take of their own (http-mq's journal)
-  kAfterTimeout,    // through Reclaim after the in-flight timeout (streams cannot un-read)
+  kToInput,       // at the input's head: the next Take returns them with what follows (lists)
+  kToNextTake,    // the next Take returns them, in a Take of their own (http-mq's journal)
+  kAfterTimeout,  // through Reclaim after the in-flight timeout (streams cannot un-read)
 };
 
 // The upstream's side of one queue kind.
@@ -217,7 +229,8 @@ struct QueueKindCase {
   friend void PrintTo(const QueueKindCase& c, std::ostream* out) { *out << c.name; }
 };
 
-QueueKindCase RedisKind(std::string name, QueueKind kind, bool reclaim_revokes_old_lease, ReleaseReturns release) {
+QueueKindCase RedisKind(std::string name, QueueKind kind, bool reclaim_revokes_old_lease,
+                        ReleaseReturns release) {
   return {std::move(name),
           kind,
           [kind](const std::string&) -> Result<std::unique_ptr<Upstream>> {
@@ -250,6 +263,10 @@ QueueKindCase HttpMqKind() {
           [](const std::string& dir) -> Result<std::unique_ptr<Upstream>> {
             testing::HttpMqStandInOptions options;
             options.pull_wait = kStandInPullWait;
+            // The service's two queues and the shadow queue an operator made
+            // with POST /create; the tests' messages are synthetic.
+            options.queues = {"transactions_queue", "results_queue", "results_shadow"};
+            options.validate_messages = false;
             auto server = testing::HttpMqStandIn::Start(options);
             if (!server.ok()) return server.status();
             return std::unique_ptr<Upstream>(
@@ -1134,6 +1151,39 @@ TEST_P(QueueContractTest, SettleWithoutRedisIsAnErrorNamingTheAddress) {
   auto settled = queue->Settle(lease_id, {Outcome{}});
   ASSERT_FALSE(settled.ok());
   EXPECT_THAT(settled.status().message(), HasSubstr("127.0.0.1:" + std::to_string(port.value())));
+}
+
+// --- Lease::deliveries --------------------------------------------------------
+
+// A Take hands messages out for the first time; each Reclaim once more, and
+// the count lives in the queue, so another instance (another process) sees it.
+TEST_P(QueueContractTest, DeliveriesCountTheTakeAndEachReclaimOfALease) {
+  Produce({"a"});
+  Lease taken = TakeLease(10);
+  ASSERT_EQ(Names(taken.messages), Messages{"a"});
+  EXPECT_EQ(taken.deliveries, 1u);
+
+  std::unique_ptr<Queue> other = Open();
+  ASSERT_TRUE(other);
+  Lease second;
+  ASSERT_TRUE(other->Reclaim(0, 10, &second).ok());
+  ASSERT_EQ(Names(second.messages), Messages{"a"});
+  EXPECT_EQ(second.deliveries, 2u);
+
+  Lease third = Reclaim(0);
+  ASSERT_EQ(Names(third.messages), Messages{"a"});
+  EXPECT_EQ(third.deliveries, 3u);
+
+  Produce({"b"});
+  Lease fresh = TakeLease(10);
+  ASSERT_EQ(Names(fresh.messages), Messages{"b"});
+  EXPECT_EQ(fresh.deliveries, 1u) << "new messages start again at one";
+
+  EXPECT_EQ(SettleAll(third).published, 1u);
+  EXPECT_EQ(SettleAll(fresh).published, 1u);
+  EXPECT_EQ(SettleAll(taken).published, 0u) << "the first lease was reclaimed";
+  EXPECT_EQ(Results(), (Messages{"r(a)", "r(b)"}));
+  EXPECT_TRUE(Reclaim(0).messages.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, QueueContractTest,

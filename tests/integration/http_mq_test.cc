@@ -3,8 +3,11 @@
 // (in this test's process), transactions pushed with POST /push-n as the
 // upstream's producers do, results read from the service's results queue.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
+#include <algorithm>
 #include <csignal>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -105,8 +108,9 @@ TEST(HttpMqPipelineTest, AFullResultsQueueIsWaitedOutAndNothingIsLost) {
 
   const HttpMqCounters counters = h->stand_in().counters();
   EXPECT_GT(counters.pushes_full, 0) << "the cap never refused a push: the test did not test";
-  std::printf("HTTP-MQ CAPPED RUN: %zu results, %lld push-n answered 409 (queue full) of %lld\n", results.size(),
-              static_cast<long long>(counters.pushes_full), static_cast<long long>(counters.pushes));
+  std::printf("HTTP-MQ CAPPED RUN: %zu results, %lld push-n answered 409 (queue full) of %lld\n",
+              results.size(), static_cast<long long>(counters.pushes_full),
+              static_cast<long long>(counters.pushes));
   Status check = CheckAgainstModel(results, pushed, h->topology_path());
   EXPECT_TRUE(check.ok()) << check.message();
   EXPECT_EQ(h->Length(h->topology().queue.dead_letter), 0);
@@ -162,6 +166,114 @@ TEST(HttpMqPipelineTest, ABridgeKilledAfterItsPullsLosesNothing) {
   Status check = h->CheckOneCorrectResultEach(pushed);
   EXPECT_TRUE(check.ok()) << check.message();
   EXPECT_NE(h->ReadLog("bridge").find("reclaimed "), std::string::npos) << h->LogTail("bridge");
+  EXPECT_EQ(InJournal(*h), 0);
+}
+
+// Transactions of every kind, as the service's producers send them: plain,
+// unusual but valid (unknown keys, which the service strips; spaces), and
+// about 5% that scorepipe cannot score (seeded as they come, spread through).
+// The results queue holds 50 at most and the test drains it as a consumer
+// does. Every valid transaction is scored, every invalid one is in the
+// journal's dead-letter file with its reason, and no result waits on a dead
+// letter: the service has no dead-letter queue, so dead letters never go there.
+TEST(HttpMqPipelineTest, DeadLettersNeverHoldResultsUpOnACappedResultsQueue) {
+  auto h = MakeCluster(2);
+  ASSERT_TRUE(h);
+  constexpr size_t kCount = 2000;
+  constexpr size_t kWave = 100;
+  const std::string& input = h->topology().queue.input;
+  const std::string& output = h->topology().queue.output;
+  h->stand_in().SetCap(output, 50);
+  SyntheticInput synthetic = MakeSyntheticInput(kCount, 1, 16);
+  const char* kInvalid[] = {R"("status":"submitted")", R"("amount":-1)", R"("timestamp":"not a date")"};
+  std::vector<std::string> messages;
+  std::vector<Transaction> valid;
+  std::set<int64_t> invalid_ids;
+  for (size_t i = 0; i < kCount; ++i) {
+    std::string m = synthetic.messages[i];
+    const int64_t id = synthetic.parsed[i].id;
+    if (i % 20 == 7) {  // invalid: a field replaced by a bad one (the last of a repeated key counts)
+      m.insert(m.size() - 1, std::string(",") + kInvalid[i % 3]);
+      invalid_ids.insert(id);
+    } else {
+      if (i % 10 == 3) m.insert(m.size() - 1, R"(, "note" : "unknown keys are stripped" )");
+      valid.push_back(synthetic.parsed[i]);
+    }
+    messages.push_back(std::move(m));
+  }
+  ASSERT_TRUE(h->StartUp().ok());
+
+  // Waves of 100 every 20 ms, each transaction's push time kept; results
+  // drained as they come, each one's latency from its push.
+  using Clock = std::chrono::steady_clock;
+  std::map<int64_t, Clock::time_point> pushed_at;
+  std::vector<std::string> results;
+  Clock::duration longest{0};
+  // The first transaction alone, until its result is out: the cluster is up
+  // and its model loaded, so the latencies below are the pipeline's.
+  ASSERT_TRUE(h->stand_in().Seed(input, {messages[0]}));
+  ASSERT_TRUE(WaitUntil([&] { return h->stand_in().Size(output) == 1; }, milliseconds(60000)))
+      << h->LogTail("sink");
+  results = h->stand_in().Drain(output);
+  const auto start = Clock::now();
+  size_t seeded = 1;
+  auto next_wave = start;
+  const auto until = start + seconds(60);
+  while ((results.size() < valid.size() ||
+          h->Length(h->topology().queue.dead_letter) < (long long)invalid_ids.size()) &&
+         Clock::now() < until) {
+    const auto now = Clock::now();
+    if (seeded < kCount && now >= next_wave) {
+      const size_t end = std::min(kCount, seeded + kWave);
+      ASSERT_TRUE(h->stand_in().Seed(
+          input, std::vector<std::string>(messages.begin() + seeded, messages.begin() + end)));
+      for (size_t i = seeded; i < end; ++i) pushed_at[synthetic.parsed[i].id] = now;
+      seeded = end;
+      next_wave = now + milliseconds(20);
+    }
+    for (std::string& r : h->stand_in().Drain(output, 50)) {
+      simdjson::dom::parser parser;
+      int64_t id = 0;
+      if (!parser.parse(r).at_key("transaction_id").get_int64().get(id) && pushed_at.count(id)) {
+        longest = std::max(longest, Clock::now() - pushed_at[id]);
+      }
+      results.push_back(std::move(r));
+    }
+    std::this_thread::sleep_for(milliseconds(2));  // a consumer's poll interval, not a synchronisation
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::vector<std::string> dead = h->Entries(h->topology().queue.dead_letter);
+  std::printf(
+      "HTTP-MQ DEAD LETTERS: %zu results of %zu valid, %zu dead letters of %zu invalid, %.1f s elapsed, "
+      "longest push-to-result %.0f ms, %lld push-n answered 409\n",
+      results.size(), valid.size(), dead.size(), invalid_ids.size(), elapsed,
+      std::chrono::duration<double, std::milli>(longest).count(),
+      static_cast<long long>(h->stand_in().counters().pushes_full));
+  ASSERT_EQ(results.size(), valid.size()) << h->LogTail("sink");
+  StopCluster(*h);
+  EXPECT_TRUE(h->stand_in().Drain(output).empty()) << "results more than valid transactions";
+
+  Status check = CheckAgainstModel(results, valid, h->topology_path());
+  EXPECT_TRUE(check.ok()) << check.message();
+  std::set<int64_t> dead_ids;
+  for (const std::string& entry : dead) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    ASSERT_FALSE(parser.parse(entry).get(root)) << "a dead letter is one JSON line: " << entry;
+    std::string_view reason;
+    std::string_view original;
+    ASSERT_FALSE(root["reason"].get_string().get(reason)) << entry;
+    ASSERT_FALSE(root["message"].get_string().get(original)) << entry;
+    EXPECT_FALSE(reason.empty()) << entry;
+    simdjson::dom::parser inner;
+    int64_t id = 0;
+    ASSERT_FALSE(inner.parse(original).at_key("id").get_int64().get(id)) << entry;
+    EXPECT_TRUE(dead_ids.insert(id).second) << "dead-lettered twice: " << entry;
+  }
+  EXPECT_EQ(dead_ids, invalid_ids);
+  EXPECT_EQ(h->stand_in().counters().not_found, 0)
+      << "nothing was pushed to a queue the service does not have";
+  EXPECT_LT(longest, seconds(10)) << "a result waited on something";
   EXPECT_EQ(InJournal(*h), 0);
 }
 

@@ -32,8 +32,9 @@ Result<std::unique_ptr<ClusterHarness>> ClusterHarness::Create(const ClusterOpti
   if (!loaded.ok()) return loaded.status();
   if (options.queue_kind == QueueKind::kHttpMq) {
     HttpMqStandInOptions stand_in;
-    stand_in.queues = {loaded->queue.input, loaded->queue.output, loaded->queue.dead_letter,
-                       loaded->queue.shadow};
+    // The service's own two queues and the shadow queue (made with POST
+    // /create); it has no dead-letter queue: dead letters go to the journal.
+    stand_in.queues = {loaded->queue.input, loaded->queue.output, loaded->queue.shadow};
     stand_in.pull_wait = options.http_pull_wait;
     auto started = HttpMqStandIn::Start(stand_in);
     if (!started.ok()) return started.status();
@@ -116,10 +117,9 @@ Status ClusterHarness::UseTcpEndpoints(const std::string& address) {
     endpoint->bind = endpoint->connect = "tcp://" + address + ":" + std::to_string(port.value());
     return Status::Ok();
   };
-  for (Endpoint* e :
-       {&topology_.ventilator.workers, &topology_.ventilator.intake, &topology_.ventilator.heartbeat,
-        &topology_.ventilator.status, &topology_.sink.results, &topology_.sink.publish,
-        &topology_.sink.status}) {
+  for (Endpoint* e : {&topology_.ventilator.workers, &topology_.ventilator.intake,
+                      &topology_.ventilator.heartbeat, &topology_.ventilator.status, &topology_.sink.results,
+                      &topology_.sink.publish, &topology_.sink.status}) {
     if (Status s = tcp(e); !s.ok()) return s;
   }
   return Status::Ok();
@@ -160,6 +160,7 @@ pid_t ClusterHarness::WaitForNodeStart(const std::string& name, pid_t old_pid,
 }
 
 long long ClusterHarness::Length(const std::string& list) {
+  if (stand_in_ && list == topology_.queue.dead_letter) return static_cast<long long>(Entries(list).size());
   if (stand_in_) return static_cast<long long>(stand_in_->Size(list));
   const bool stream = topology_.queue.kind == QueueKind::kRedisStream;
   auto reply = redis_->Command({stream ? "XLEN" : "LLEN", list});
@@ -173,6 +174,13 @@ long long ClusterHarness::Outputs() {
 }
 
 std::vector<std::string> ClusterHarness::Entries(const std::string& list) {
+  if (stand_in_ && list == topology_.queue.dead_letter) {
+    // http-mq: the journal's dead-letter file, one entry a line.
+    std::vector<std::string> lines;
+    std::ifstream file(topology_.queue.journal_dir + "/dead_letters.jsonl");
+    for (std::string line; std::getline(file, line);) lines.push_back(std::move(line));
+    return lines;
+  }
   if (stand_in_) return stand_in_->Peek(list);
   std::vector<std::string> out;
   if (topology_.queue.kind == QueueKind::kRedisStream) {

@@ -23,6 +23,142 @@ std::string ErrorBody(const std::string& what) {
   return body + "}";
 }
 
+// {"error": what, "message": message_json}
+std::string ErrorBody(const std::string& what, const std::string& message_json) {
+  std::string body = "{\"error\":";
+  AppendJsonString(what, &body);
+  return body + ",\"message\":" + message_json + "}";
+}
+
+std::string JsonString(std::string_view text) {
+  std::string out;
+  AppendJsonString(text, &out);
+  return out;
+}
+
+// zod's issues for a failed parse, in its shape: a JSON array of
+// {"code", ..., "path", "message"}.
+class Issues {
+ public:
+  // `fields`: more members after the code, each starting with a comma.
+  void Add(std::string_view path, std::string_view code, const std::string& message,
+           const std::string& fields = "") {
+    if (!json_.empty()) json_ += ',';
+    json_ += "{\"code\":" + JsonString(code) + fields + ",\"path\":[";
+    if (!path.empty()) json_ += JsonString(path);
+    json_ += "],\"message\":" + JsonString(message) + "}";
+  }
+  bool empty() const { return json_.empty(); }
+  std::string Json() const { return "[" + json_ + "]"; }
+
+ private:
+  std::string json_;
+};
+
+std::string_view TypeName(simdjson::dom::element element) {
+  switch (element.type()) {
+    case simdjson::dom::element_type::ARRAY:
+      return "array";
+    case simdjson::dom::element_type::OBJECT:
+      return "object";
+    case simdjson::dom::element_type::STRING:
+      return "string";
+    case simdjson::dom::element_type::BOOL:
+      return "boolean";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "null";
+    default:
+      return "number";
+  }
+}
+
+std::string Number(double value) {
+  std::string text = std::to_string(value);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.ends_with('.')) text.pop_back();
+  return text;
+}
+
+// `key` of `object` as zod's z.string() or z.number() sees it: the element,
+// or nothing after an issue (missing, or of another type).
+std::optional<simdjson::dom::element> Typed(simdjson::dom::object object, std::string_view key,
+                                            std::string_view expected, Issues* issues) {
+  simdjson::dom::element element;
+  if (object[key].get(element)) {
+    issues->Add(key, "invalid_type", "Required",
+                ",\"expected\":" + JsonString(expected) + ",\"received\":\"undefined\"");
+    return std::nullopt;
+  }
+  if (TypeName(element) != expected) {
+    issues->Add(key, "invalid_type",
+                "Expected " + std::string(expected) + ", received " + std::string(TypeName(element)),
+                ",\"expected\":" + JsonString(expected) + ",\"received\":" + JsonString(TypeName(element)));
+    return std::nullopt;
+  }
+  return element;
+}
+
+// z.number().min(min) (and .max(max)): non-integers pass.
+void CheckNumber(simdjson::dom::object object, std::string_view key, double min, std::optional<double> max,
+                 Issues* issues) {
+  std::optional<simdjson::dom::element> element = Typed(object, key, "number", issues);
+  if (!element) return;
+  double value = 0;
+  if (element->get_double().get(value)) return;
+  if (value < min) {
+    issues->Add(key, "too_small", "Number must be greater than or equal to " + Number(min),
+                ",\"minimum\":" + Number(min) + ",\"type\":\"number\",\"inclusive\":true,\"exact\":false");
+  } else if (max && value > *max) {
+    issues->Add(key, "too_big", "Number must be less than or equal to " + Number(*max),
+                ",\"maximum\":" + Number(*max) + ",\"type\":\"number\",\"inclusive\":true,\"exact\":false");
+  }
+}
+
+// z.string().refine(Date.parse): scorepipe's ParseIso8601 stands in for
+// Date.parse (narrower: RFC 2822 dates fail here).
+void CheckTimestamp(simdjson::dom::object object, Issues* issues) {
+  std::optional<simdjson::dom::element> element = Typed(object, "timestamp", "string", issues);
+  if (!element) return;
+  std::string_view text;
+  if (element->get_string().get(text) || !ParseIso8601(text).ok()) {
+    issues->Add("timestamp", "custom", "Invalid date");
+  }
+}
+
+// The service's TransactionSchema; unknown keys pass (zod strips them).
+std::string TransactionIssues(simdjson::dom::object object) {
+  Issues issues;
+  for (std::string_view key : {"id", "customer_id", "vendor_id"})
+    CheckNumber(object, key, 1, std::nullopt, &issues);
+  CheckTimestamp(object, &issues);
+  if (std::optional<simdjson::dom::element> status = Typed(object, "status", "string", &issues)) {
+    const std::string_view text = status->get_string().value_unsafe();
+    if (text != "accepted" && text != "rejected" && text != "pending") {
+      issues.Add(
+          "status", "invalid_enum_value",
+          "Invalid enum value. Expected 'accepted' | 'rejected' | 'pending', received '" + std::string(text) +
+              "'",
+          ",\"received\":" + JsonString(text) + ",\"options\":[\"accepted\",\"rejected\",\"pending\"]");
+    }
+  }
+  CheckNumber(object, "amount", 0, std::nullopt, &issues);
+  return issues.empty() ? std::string() : issues.Json();
+}
+
+// The service's ResultSchema, without the `id` one version of it requires
+// (scorepipe's results carry none).
+std::string ResultIssues(simdjson::dom::object object) {
+  Issues issues;
+  CheckNumber(object, "transaction_id", 1, std::nullopt, &issues);
+  CheckTimestamp(object, &issues);
+  if (std::optional<simdjson::dom::element> flag = Typed(object, "is_fraudulent", "number", &issues)) {
+    const double value = flag->get_double().value_unsafe();
+    if (value != 0 && value != 1) issues.Add("is_fraudulent", "invalid_union", "Invalid input");
+  }
+  CheckNumber(object, "confidence", 0, 1.0, &issues);
+  return issues.empty() ? std::string() : issues.Json();
+}
+
 // count: a positive decimal integer.
 bool ParseCount(const std::string& text, size_t* count) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *count);
@@ -91,7 +227,8 @@ void HttpMqStandIn::Route() {
     if (queue == queues_.end()) {
       ++counters_.not_found;
       response.status = 404;
-      response.set_content(ErrorBody("no queue '" + name + "'"), "application/json");
+      response.set_content(ErrorBody("Queue does not exist", JsonString("Queue " + name + " does not exist")),
+                           "application/json");
       return;
     }
     if (!ParseCount(request.get_param_value("count"), &count)) {
@@ -99,11 +236,22 @@ void HttpMqStandIn::Route() {
       response.set_content(ErrorBody("count must be a positive integer"), "application/json");
       return;
     }
-    ++waiting_pulls_;
-    arrived_.wait_for(lock, options_.pull_wait,
-                      [&] { return stopping_ || !queue->second.messages.empty(); });
-    --waiting_pulls_;
+    // The one connection every pull-n goes through: BRPOPs queue up on it.
+    if (connection_busy_) {
+      ++counters_.pulls_held_up;
+      ++queued_pulls_;
+      arrived_.wait(lock, [&] { return stopping_ || !connection_busy_; });
+      --queued_pulls_;
+    }
     std::deque<std::string>& messages = queue->second.messages;
+    if (!stopping_) {
+      connection_busy_ = true;
+      ++waiting_pulls_;
+      arrived_.wait_for(lock, options_.pull_wait, [&] { return stopping_ || !messages.empty(); });
+      --waiting_pulls_;
+      connection_busy_ = false;
+      arrived_.notify_all();
+    }
     if (messages.empty()) {
       ++counters_.pulls_empty;
       response.status = 204;
@@ -121,6 +269,28 @@ void HttpMqStandIn::Route() {
     response.set_content(body, "application/json");
   });
 
+  server_->Post("/create", [this](const httplib::Request& request, httplib::Response& response) {
+    simdjson::dom::parser parser;
+    std::string_view name;
+    response.set_header("Content-Type", "application/json");
+    if (parser.parse(request.body).at_key("name").get_string().get(name) || name.size() < 4 ||
+        name.size() > 20) {
+      response.status = 400;
+      response.set_content(ErrorBody("Invalid request body", "\"name: a string of 4 to 20 characters\""),
+                           "application/json");
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!queues_.emplace(std::string(name), Queue{}).second) {
+      response.status = 409;
+      response.set_content(ErrorBody("Queue already exists"), "application/json");
+      return;
+    }
+    response.status = 201;
+    response.set_content("{\"message\":" + JsonString("Queue " + std::string(name) + " created") + "}",
+                         "application/json");
+  });
+
   server_->Post("/push-n", [this](const httplib::Request& request, httplib::Response& response) {
     auto refuse = [&](int status, const std::string& body) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -135,18 +305,47 @@ void HttpMqStandIn::Route() {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     if (auto error = parser.parse(request.body).get(root); error) {
-      return refuse(400, ErrorBody(std::string("the body is not JSON: ") + simdjson::error_message(error)));
+      return refuse(400, ErrorBody("Invalid request body", JsonString(std::string("the body is not JSON: ") +
+                                                                      simdjson::error_message(error))));
     }
+    // The request's schema: {queue_name: string, messages: non-empty array}.
     std::string_view name;
     simdjson::dom::array messages;
-    if (root["queue_name"].get_string().get(name) || root["messages"].get_array().get(messages)) {
-      return refuse(400, ErrorBody("expected {\"queue_name\": string, \"messages\": [...]}"));
+    Issues request_issues;
+    if (!root.is_object()) {
+      request_issues.Add("", "invalid_type", "Expected object, received " + std::string(TypeName(root)));
+    } else {
+      if (Typed(root.get_object().value(), "queue_name", "string", &request_issues)) {
+        name = root["queue_name"].get_string().value_unsafe();
+      }
+      if (Typed(root.get_object().value(), "messages", "array", &request_issues)) {
+        messages = root["messages"].get_array().value_unsafe();
+        if (messages.size() == 0) {
+          request_issues.Add("messages", "too_small", "Array must contain at least 1 element(s)",
+                             ",\"minimum\":1,\"type\":\"array\",\"inclusive\":true,\"exact\":false");
+        }
+      }
+    }
+    if (!request_issues.empty()) return refuse(400, ErrorBody("Invalid request body", request_issues.Json()));
+    bool exists = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      exists = queues_.find(std::string(name)) != queues_.end();
+    }
+    if (!exists) {
+      return refuse(404, ErrorBody("Queue does not exist",
+                                   JsonString("Queue " + std::string(name) + " does not exist")));
     }
     size_t index = 0;
     for (simdjson::dom::element message : messages) {
-      if (!message.is_object()) {
-        return refuse(400, "{\"error\":\"message " + std::to_string(index) +
-                               " is not a JSON object\",\"index\":" + std::to_string(index) + "}");
+      const std::string what = "Invalid message format for message at index " + std::to_string(index);
+      if (!message.is_object()) return refuse(400, ErrorBody(what, JsonString("Message must be an object.")));
+      if (options_.validate_messages) {
+        simdjson::dom::object object = message.get_object().value();
+        simdjson::dom::element flag;
+        const std::string issues =
+            object["is_fraudulent"].get(flag) ? TransactionIssues(object) : ResultIssues(object);
+        if (!issues.empty()) return refuse(400, ErrorBody(what, issues));
       }
       ++index;
     }
@@ -171,21 +370,15 @@ void HttpMqStandIn::Route() {
 
     std::unique_lock<std::mutex> lock(mutex_);
     ++counters_.pushes;
-    auto queue = queues_.find(std::string(name));
-    if (queue == queues_.end()) {
-      ++counters_.not_found;
-      response.status = 404;
-      response.set_content(ErrorBody("no queue '" + std::string(name) + "'"), "application/json");
-      return;
-    }
+    auto queue = queues_.find(std::string(name));  // queues are never removed
     Queue& q = queue->second;
     if (q.cap > 0 && q.messages.size() + texts.size() > q.cap) {
       ++counters_.pushes_full;
       response.status = 409;
-      response.set_content(ErrorBody("queue '" + std::string(name) + "' holds " + std::to_string(q.messages.size()) +
-                                     " of " + std::to_string(q.cap) + ": no room for " +
-                                     std::to_string(texts.size())),
-                           "application/json");
+      response.set_content(
+          ErrorBody("queue '" + std::string(name) + "' holds " + std::to_string(q.messages.size()) + " of " +
+                    std::to_string(q.cap) + ": no room for " + std::to_string(texts.size())),
+          "application/json");
       return;
     }
     for (std::string& text : texts) q.messages.push_back(std::move(text));
@@ -249,6 +442,11 @@ HttpMqCounters HttpMqStandIn::counters() const {
 int HttpMqStandIn::waiting_pulls() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return waiting_pulls_;
+}
+
+int HttpMqStandIn::queued_pulls() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queued_pulls_;
 }
 
 }  // namespace scorepipe::testing

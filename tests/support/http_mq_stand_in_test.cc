@@ -26,10 +26,11 @@ constexpr char kQueue[] = "transactions_queue";
 
 class HttpMqStandInTest : public ::testing::Test {
  protected:
-  void StartWith(milliseconds pull_wait, int port = 0) {
+  void StartWith(milliseconds pull_wait, int port = 0, bool validate = false) {
     HttpMqStandInOptions options;
     options.pull_wait = pull_wait;
     options.port = port;
+    options.validate_messages = validate;
     auto started = HttpMqStandIn::Start(options);
     ASSERT_TRUE(started.ok()) << started.status().message();
     server_ = std::move(started.value());
@@ -132,13 +133,16 @@ TEST_F(HttpMqStandInTest, PushOfAMessageThatIsNotAnObjectIs400NamingItsIndexAndP
   auto pushed = Push(kQueue, R"([{"a":1},{"b":2},[3],{"c":4}])");
   ASSERT_TRUE(pushed);
   EXPECT_EQ(pushed->status, 400);
-  EXPECT_THAT(pushed->body, HasSubstr("\"index\":2"));
+  EXPECT_EQ(
+      pushed->body,
+      R"({"error":"Invalid message format for message at index 2","message":"Message must be an object."})");
   EXPECT_EQ(server_->Size(kQueue), 0u);
   EXPECT_EQ(server_->counters().pushes_refused, 1);
 }
 
 TEST_F(HttpMqStandInTest, PushOfABodyThatIsNotJsonIs400) {
-  auto pushed = client_->Post("/push-n", "{\"queue_name\": \"transactions_queue\", \"messages\": [", "application/json");
+  auto pushed = client_->Post("/push-n", "{\"queue_name\": \"transactions_queue\", \"messages\": [",
+                              "application/json");
   ASSERT_TRUE(pushed);
   EXPECT_EQ(pushed->status, 400);
   EXPECT_EQ(Push(kQueue, R"({"not":"a list"})")->status, 400);
@@ -187,6 +191,122 @@ TEST_F(HttpMqStandInTest, StartsOnTheAskedPort) {
   EXPECT_EQ(server_->port(), port);
   EXPECT_EQ(server_->url(), "http://127.0.0.1:" + std::to_string(port));
   EXPECT_EQ(Push(kQueue, R"([{"a":1}])")->status, 201);
+}
+
+// --- As the service itself: validation, its order of checks, /create, and
+// the one connection behind every pull-n.
+
+class HttpMqStandInServiceTest : public HttpMqStandInTest {
+ protected:
+  void SetUp() override { StartWith(milliseconds(200), 0, /*validate=*/true); }
+
+  static constexpr char kTransaction[] =
+      R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":100})";
+  static constexpr char kResult[] =
+      R"({"transaction_id":1,"timestamp":"2026-01-01T12:00:00.123Z","is_fraudulent":0,"confidence":0.95})";
+};
+
+TEST_F(HttpMqStandInServiceTest, TheServiceKnowsOnlyItsTwoQueuesAndNoDeadLetterQueue) {
+  auto pushed = Push("transactions_dead", std::string("[") + kTransaction + "]");
+  ASSERT_TRUE(pushed);
+  EXPECT_EQ(pushed->status, 404);
+  EXPECT_EQ(pushed->body,
+            R"({"error":"Queue does not exist","message":"Queue transactions_dead does not exist"})");
+  EXPECT_EQ(Push("results_queue", std::string("[") + kResult + "]")->status, 201);
+  EXPECT_EQ(Push(kQueue, std::string("[") + kTransaction + "]")->status, 201);
+}
+
+TEST_F(HttpMqStandInServiceTest, AnUnknownQueueIs404BeforeTheMessagesAreValidated) {
+  EXPECT_EQ(Push("no_such_queue", R"([{"not":"a transaction"}, 7])")->status, 404);
+}
+
+TEST_F(HttpMqStandInServiceTest, ARequestWithoutMessagesOrQueueNameIsAnInvalidRequestBody) {
+  for (const std::string body : {R"({"queue_name":"transactions_queue","messages":[]})",
+                                 R"({"messages":[{"a":1}]})", R"({"queue_name":"transactions_queue"})"}) {
+    auto pushed = client_->Post("/push-n", body, "application/json");
+    ASSERT_TRUE(pushed);
+    EXPECT_EQ(pushed->status, 400) << body;
+    EXPECT_THAT(pushed->body, HasSubstr(R"("error":"Invalid request body")")) << body;
+  }
+}
+
+TEST_F(HttpMqStandInServiceTest, TransactionsAreValidatedAsTheServiceDoesAndUnusualButValidOnesPass) {
+  const Messages valid = {
+      kTransaction,
+      R"({"id":5005.5,"customer_id":1,"vendor_id":2,"timestamp":"2023-01-01T12:00:00","status":"pending","amount":0})",
+      R"({"id":2,"customer_id":1,"vendor_id":2,"timestamp":"2023-01-01T12:00:00+02:00","status":"rejected","amount":1.5,"extra":"stripped"})",
+  };
+  for (const std::string& m : valid) EXPECT_EQ(Push(kQueue, "[" + m + "]")->status, 201) << m;
+  const std::vector<std::pair<std::string, std::string>> invalid = {
+      {R"({"id":0,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})",
+       R"("code":"too_small")"},
+      {R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"submitted","amount":1})",
+       R"("code":"invalid_enum_value")"},
+      {R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":-1})",
+       R"("path":["amount"])"},
+      {R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"yesterday","status":"accepted","amount":1})",
+       R"("path":["timestamp"])"},
+      {R"({"id":"1","customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})",
+       R"("code":"invalid_type")"},
+      {R"({"reason":"a dead-letter entry","stage":"bridge"})", R"("message":"Required")"},
+  };
+  for (const auto& [m, issue] : invalid) {
+    auto pushed = Push(kQueue, std::string("[") + kTransaction + "," + m + "]");
+    ASSERT_TRUE(pushed);
+    EXPECT_EQ(pushed->status, 400) << m;
+    EXPECT_THAT(pushed->body,
+                HasSubstr(R"({"error":"Invalid message format for message at index 1","message":[)"))
+        << m;
+    EXPECT_THAT(pushed->body, HasSubstr(issue)) << m;
+  }
+  EXPECT_EQ(server_->Size(kQueue), valid.size()) << "a refused push pushes nothing";
+}
+
+TEST_F(HttpMqStandInServiceTest, AMessageWithIsFraudulentIsValidatedAsAResult) {
+  EXPECT_EQ(Push("results_queue", std::string("[") + kResult + "]")->status, 201);
+  for (const std::string m : {
+           R"({"transaction_id":1,"timestamp":"2026-01-01T12:00:00Z","is_fraudulent":2,"confidence":0.5})",
+           R"({"transaction_id":1,"timestamp":"2026-01-01T12:00:00Z","is_fraudulent":1,"confidence":1.5})",
+           R"({"transaction_id":0,"timestamp":"2026-01-01T12:00:00Z","is_fraudulent":1,"confidence":0.5})",
+           R"({"transaction_id":1,"is_fraudulent":0,"confidence":0.5})",
+       }) {
+    auto pushed = Push("results_queue", "[" + m + "]");
+    ASSERT_TRUE(pushed);
+    EXPECT_EQ(pushed->status, 400) << m;
+    EXPECT_THAT(pushed->body, HasSubstr("at index 0")) << m;
+  }
+}
+
+TEST_F(HttpMqStandInServiceTest, CapacityIsCheckedAfterValidation) {
+  server_->SetCap(kQueue, 1);
+  EXPECT_EQ(Push(kQueue, R"([{"bad":1},{"bad":2}])")->status, 400);
+  EXPECT_EQ(Push(kQueue, std::string("[") + kTransaction + "," + kTransaction + "]")->status, 409);
+}
+
+TEST_F(HttpMqStandInServiceTest, CreateMakesAQueueOfFourToTwentyCharacters) {
+  EXPECT_EQ(client_->Post("/create", R"({"name":"abc"})", "application/json")->status, 400);
+  EXPECT_EQ(client_->Post("/create", R"({"name":"a_name_of_21_letters_"})", "application/json")->status, 400);
+  EXPECT_EQ(client_->Post("/create", R"({"name":"results_shadow"})", "application/json")->status, 201);
+  EXPECT_EQ(client_->Post("/create", R"({"name":"results_shadow"})", "application/json")->status, 409);
+  EXPECT_EQ(Push("results_shadow", std::string("[") + kResult + "]")->status, 201);
+}
+
+TEST_F(HttpMqStandInServiceTest, APullWaitingOnAnEmptyQueueHoldsUpEveryOtherPull) {
+  StartWith(milliseconds(1500), 0, true);
+  ASSERT_TRUE(server_->Seed(kQueue, {kTransaction}));
+  httplib::Client other(server_->url());
+  other.set_read_timeout(60, 0);
+  std::thread long_poll([&] { client_->Get("/pull-n?queue-name=results_queue&count=1"); });
+  ASSERT_TRUE(WaitUntil([&] { return server_->waiting_pulls() == 1; }, milliseconds(10000)));
+  const auto start = Clock::now();
+  auto pulled = other.Get("/pull-n?queue-name=transactions_queue&count=1");
+  const auto waited = Clock::now() - start;
+  long_poll.join();
+  ASSERT_TRUE(pulled);
+  EXPECT_EQ(pulled->status, 200);
+  EXPECT_GE(waited, milliseconds(1000))
+      << "a message was waiting, yet the pull waited for the other's long poll";
+  EXPECT_EQ(server_->counters().pulls_held_up, 1);
 }
 
 }  // namespace
