@@ -320,6 +320,13 @@ Status EvaluateWithCluster(const EvaluateOptions& o, const EvaluationOptions& ev
   if (o.progress_every_rows > 0 && rows >= o.progress_every_rows) {
     fprintf(err, "evaluate: %s has %zu rows\n", o.data_path.c_str(), rows);
   }
+  if (o.cluster_batch_rows > static_cast<size_t>(topology->bridge.batch_size)) {
+    // The nodes' frame limits derive from bridge.batch_size (proto/codec.h).
+    return Status::Error("--batch-rows " + std::to_string(o.cluster_batch_rows) +
+                         " is over the topology's bridge.batch_size (" +
+                         std::to_string(topology->bridge.batch_size) +
+                         "): the nodes take batches of at most that many messages");
+  }
   ClusterRunOptions run_options;
   run_options.batch_rows =
       o.cluster_batch_rows > 0 ? o.cluster_batch_rows : static_cast<size_t>(topology->bridge.batch_size);

@@ -411,7 +411,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   evaluate
       ->add_option("--batch-rows", evaluate_options.cluster_batch_rows,
-                   "--cluster: rows per batch (default: the topology's bridge.batch_size)")
+                   "--cluster: rows per batch, at most the topology's bridge.batch_size (the default)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   evaluate
       ->add_option("--stall-timeout-s", evaluate_options.stall_timeout_s,

@@ -297,6 +297,10 @@ TEST_F(ClusterEvaluationTest, WithoutACluster) {
   // A model named beside --cluster is a usage mistake.
   EXPECT_EQ(RunCommand(ClusterEvaluate(data, {"--name", "fraud"}), (h_->dir() / "both.log").string(), &out), 1);
   EXPECT_THAT(out, HasSubstr("--cluster evaluates the model live on the cluster"));
+  // Batches larger than bridge.batch_size would break the nodes' frame limits.
+  const std::string over = std::to_string(h_->topology().bridge.batch_size + 1);
+  EXPECT_EQ(RunCommand(ClusterEvaluate(data, {"--batch-rows", over}), (h_->dir() / "over.log").string(), &out), 1);
+  EXPECT_THAT(out, HasSubstr("--batch-rows " + over + " is over the topology's bridge.batch_size"));
 }
 
 // A promotion during a run: the rows scored before it are v1's, the rest
