@@ -262,3 +262,121 @@ TEST_F(SinkProgramTest, AFailedShadowAppendLosesTheShadowEntriesNeverTheResults)
 
 }  // namespace
 }  // namespace scorepipe
+
+namespace scorepipe {
+namespace {
+
+// A result batch answering positions [begin, end) of a lease of `size`:
+// results with ids 1 + position, a reject at each position in `rejects`.
+ResultBatch PartOf(const std::string& lease, uint32_t begin, uint32_t end, uint32_t size,
+                   const std::vector<uint32_t>& rejects) {
+  ResultBatch part;
+  part.batch_id = 900 + begin;
+  part.lease = lease;
+  part.worker_id = "w1";
+  part.model_version = "v1";
+  part.part = LeasePart{begin, end, size};
+  for (uint32_t p = begin; p < end; ++p) {
+    if (std::find(rejects.begin(), rejects.end(), p) != rejects.end()) {
+      part.rejects.push_back(Reject{p, "{\"reason\":\"bad " + std::to_string(p) + "\"}"});
+    } else {
+      part.results.push_back({static_cast<int64_t>(p + 1), 0.2, 0, 0.8, ""});
+    }
+  }
+  return part;
+}
+
+TEST_F(SinkProgramTest, ASplitLeaseSettlesOnceWhenEveryPartHasAnsweredInLeaseOrder) {
+  Result<std::unique_ptr<Queue>> queue = OpenQueue(cluster_->topology().queue);
+  ASSERT_TRUE(queue.ok()) << queue.status().message();
+  ASSERT_TRUE(queue.value()->Push({"m0", "m1", "m2", "m3", "m4", "m5"}).ok());
+  Lease lease;
+  ASSERT_TRUE(queue.value()->Take(6, 0, &lease).ok());
+  ASSERT_EQ(lease.messages.size(), 6u);
+
+  Push(PartOf(lease.id, 3, 6, 6, {4}));
+  Push(PartOf(lease.id, 3, 6, 6, {4}));  // a re-dispatched part's second copy
+  EXPECT_EQ(WaitForMetric("scorepipe_sink_duplicates_total", 3), 3) << cluster_->LogTail("sink");
+  EXPECT_EQ(cluster_->Outputs(), 0) << "half a lease settles nothing";
+  Push(PartOf(lease.id, 0, 3, 6, {}));
+  ASSERT_TRUE(WaitUntil([&] { return cluster_->Outputs() >= 6; }, kPatience)) << cluster_->LogTail("sink");
+  const std::vector<std::string> results = cluster_->Entries(cluster_->topology().queue.output);
+  ASSERT_EQ(results.size(), 5u);
+  const int expected_ids[] = {1, 2, 3, 4, 6};
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_NE(results[i].find("\"transaction_id\":" + std::to_string(expected_ids[i]) + ","), std::string::npos)
+        << results[i];
+  }
+  EXPECT_EQ(cluster_->Entries(cluster_->topology().queue.dead_letter),
+            std::vector<std::string>{"{\"reason\":\"bad 4\"}"});
+  Result<QueueDepth> depth = queue.value()->Depth();
+  ASSERT_TRUE(depth.ok());
+  EXPECT_EQ(depth->in_flight, 0);
+  EXPECT_EQ(WaitForMetric("scorepipe_sink_batches_total", 1), 1);
+}
+
+}  // namespace
+}  // namespace scorepipe
+
+namespace scorepipe {
+namespace {
+
+// On the upstream's HTTP service, a result that it refuses (400 for that
+// message) is dead-lettered with the service's reason and the lease's other
+// outcomes are written: one unwritable result never holds the rest.
+TEST(SinkProgramHttpMqTest, AResultTheServiceRefusesIsDeadLetteredAndTheRestWritten) {
+  testing::ClusterOptions options;
+  options.workers = 0;
+  options.queue_kind = QueueKind::kHttpMq;
+  auto created = ClusterHarness::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  ClusterHarness& cluster = *created.value();
+  Result<ChildProcess> sink = cluster.StartRole("sink", {}, "sink");
+  ASSERT_TRUE(sink.ok()) << sink.status().message();
+  Result<LinkSecurity> security = cluster.security();
+  ASSERT_TRUE(security.ok()) << security.status().message();
+  zmq::context_t context;
+  zmq::socket_t results(context, zmq::socket_type::push);
+  results.set(zmq::sockopt::linger, 0);
+  ASSERT_TRUE(security->Client(results).ok());
+  ASSERT_TRUE(ConnectSocket(results, cluster.topology().sink.results.connect).ok());
+
+  Result<std::unique_ptr<Queue>> queue = OpenQueue(cluster.topology().queue);
+  ASSERT_TRUE(queue.ok()) << queue.status().message();
+  const std::string tx = R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})";
+  cluster.stand_in().Seed(cluster.topology().queue.input, {tx, tx, tx});
+  Lease lease;
+  ASSERT_TRUE(queue.value()->Take(3, 1000, &lease).ok());
+  ASSERT_EQ(lease.messages.size(), 3u);
+  ResultBatch batch;
+  batch.batch_id = 1;
+  batch.lease = lease.id;
+  batch.worker_id = "w1";
+  batch.model_version = "v1";
+  batch.scored_at_us = NowUnixMicros();
+  batch.results = {{1, 0.2, 0, 0.8, ""}, {0, 0.3, 0, 0.7, ""}, {3, 0.9, 1, 0.9, ""}};  // id 0: the service refuses it
+  const std::string encoded = Encode(batch);
+  results.send(zmq::buffer(encoded));
+
+  std::vector<std::string> written;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (std::string& m : cluster.stand_in().Drain(cluster.topology().queue.output)) written.push_back(m);
+        return written.size() >= 2;
+      },
+      kPatience))
+      << cluster.LogTail("sink");
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_NE(written[0].find("\"transaction_id\":1,"), std::string::npos) << written[0];
+  EXPECT_NE(written[1].find("\"transaction_id\":3,"), std::string::npos) << written[1];
+  Result<std::vector<std::string>> dead = queue.value()->Peek(cluster.topology().queue.dead_letter, 10);
+  ASSERT_TRUE(dead.ok()) << dead.status().message();
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_NE(dead->front().find("the queue refused the result"), std::string::npos) << dead->front();
+  EXPECT_NE(dead->front().find("transaction_id\\\":0"), std::string::npos) << dead->front();
+  sink->Stop(kPatience);
+  EXPECT_EQ(sink->exit_code(), 0) << cluster.LogTail("sink");
+}
+
+}  // namespace
+}  // namespace scorepipe
