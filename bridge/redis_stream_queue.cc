@@ -225,7 +225,7 @@ Result<Settlement> RedisStreamQueue::Settle(const std::string& lease_id,
     return Status::Error(context + ": unexpected reply from the settle script");
   }
   return Settlement{static_cast<size_t>(reply->element[0]->integer),
-                    static_cast<size_t>(reply->element[1]->integer), ""};
+                    static_cast<size_t>(reply->element[1]->integer), "", std::nullopt};
 }
 
 Status RedisStreamQueue::Release(const Lease& /*lease*/) {
