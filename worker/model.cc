@@ -39,6 +39,7 @@ Status Scorer::Score(const std::vector<Transaction>& txs, std::vector<ScoreResul
     ScoreResult& r = (*out)[i];
     const double p = p_fraud_[i];
     r.transaction_id = txs[i].id;
+    r.transaction_id_text = txs[i].id_text;
     if (std::isfinite(p) && p >= 0.0 && p <= 1.0) {
       r.fraud_probability = p;
       r.is_fraudulent = p >= threshold_ ? 1 : 0;

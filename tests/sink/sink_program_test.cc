@@ -45,7 +45,7 @@ ResultBatch EvaluationBatch(uint64_t run, uint64_t first, size_t count) {
   batch.evaluation.first_row = first;
   for (size_t row = first; row < first + count; ++row) {
     const double p = kScores[row];
-    batch.results.push_back({static_cast<int64_t>(row + 1), p, p >= 0.5, std::max(p, 1 - p), ""});
+    batch.results.push_back({static_cast<int64_t>(row + 1), p, p >= 0.5, std::max(p, 1 - p), "", ""});
     batch.evaluation.labels.push_back(kLabels[row]);
   }
   return batch;
@@ -198,7 +198,7 @@ TEST_F(SinkProgramTest, RegularBatchesStillSettleBesideARun) {
   regular.lease = lease.id;
   regular.worker_id = "w1";
   regular.model_version = "v1";
-  regular.results.push_back({7, 0.2, 0, 0.8, ""});
+  regular.results.push_back({7, 0.2, 0, 0.8, "", ""});
   Push(regular);
   Push(EvaluationBatch(3, 0, 1));
   Push(EvaluationBatch(77, 0, 1));  // no such run: refused
@@ -237,9 +237,9 @@ TEST_F(SinkProgramTest, AFailedShadowAppendLosesTheShadowEntriesNeverTheResults)
     batch.worker_id = "w1";
     batch.model_name = "fraud";
     batch.model_version = "v1";
-    batch.results.push_back({id, 0.2, 0, 0.8, ""});
+    batch.results.push_back({id, 0.2, 0, 0.8, "", ""});
     batch.shadow_version = "v2";
-    batch.shadow_results.push_back({id, 0.7, 1, 0.7, ""});
+    batch.shadow_results.push_back({id, 0.7, 1, 0.7, "", ""});
     return batch;
   };
 
