@@ -120,8 +120,7 @@ class Tokenizer {
     const unsigned code = (b0 & 0x0fu) << 12 | (byte(1) & 0x3fu) << 6 | (byte(2) & 0x3fu);
     if ((byte(1) & 0xc0u) != 0x80u || (byte(2) & 0xc0u) != 0x80u) return 0;
     const bool space = code == 0x1680 || (code >= 0x2000 && code <= 0x200a) || code == 0x2028 ||
-                       code == 0x2029 || code == 0x202f || code == 0x205f || code == 0x3000 ||
-                       code == 0xfeff;
+                       code == 0x2029 || code == 0x202f || code == 0x205f || code == 0x3000 || code == 0xfeff;
     return space ? 3 : 0;
   }
 
@@ -472,9 +471,99 @@ constexpr int kMaxYear = 1'000'000;                    // V8's MakeDay bound
 
 Status NotADate() { return Status::Error("not a date that Date.parse reads"); }
 
+// The instant of a date and time of day in range (a day past the month's end
+// rolls over); false beyond a JavaScript Date's range.
+bool ToUnixMs(int year, int month, int day_of_month, int64_t ms_of_day, int64_t offset_s, int64_t* ms) {
+  const int64_t days = DaysFromCivil(year, month) + day_of_month - 1;
+  *ms = days * 86'400'000 + ms_of_day - offset_s * 1000;
+  return *ms >= -kMaxTimeMs && *ms <= kMaxTimeMs;
+}
+
+// The common shapes, read without the tokenizer: YYYY-MM-DD, optionally
+// followed by THH:mm[:ss[.f{1,9}]] and Z or +HH:mm / +HHmm, every field in
+// range (hour 00-23). False for anything else, which the full reading then
+// takes; where this succeeds it gives what the full reading gives.
+bool ParseCommonIso(std::string_view text, ParsedTimestamp* out) {
+  const size_t n = text.size();
+  size_t i = 0;
+  bool ok = true;
+  const auto digits = [&](int count) {
+    int value = 0;
+    for (int k = 0; k < count; ++k, ++i) {
+      if (i >= n || text[i] < '0' || text[i] > '9') {
+        ok = false;
+        return 0;
+      }
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  const auto consume = [&](char c) {
+    if (i < n && text[i] == c) {
+      ++i;
+      return true;
+    }
+    return false;
+  };
+  const int year = digits(4);
+  if (!consume('-')) return false;
+  const int month = digits(2);
+  if (!consume('-')) return false;
+  const int day = digits(2);
+  if (!ok || !IsMonth(month) || !IsDay(day)) return false;
+  int64_t ms_of_day = 0;
+  int32_t sub_ms_ns = 0;
+  int64_t offset_s = 0;
+  if (i < n) {
+    if (text[i] != 'T' && text[i] != 't') return false;
+    ++i;
+    const int hour = digits(2);
+    if (!consume(':')) return false;
+    const int minute = digits(2);
+    int second = 0;
+    int millisecond = 0;
+    if (consume(':')) {
+      second = digits(2);
+      if (consume('.')) {
+        const size_t start = i;
+        int scale = 100;
+        int32_t ns_scale = 100'000;
+        for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i) {
+          const size_t k = i - start;
+          if (k < 3) {
+            millisecond += (text[i] - '0') * scale;
+            scale /= 10;
+          } else if (k < 9) {
+            sub_ms_ns += (text[i] - '0') * ns_scale;
+            ns_scale /= 10;
+          }
+        }
+        if (i == start || i - start > 9) return false;
+      }
+    }
+    if (!ok || !IsHour(hour) || !IsMinute(minute) || !IsSecond(second)) return false;
+    ms_of_day = ((hour * 60LL + minute) * 60 + second) * 1000 + millisecond;
+    if (i < n && (text[i] == 'Z' || text[i] == 'z')) {
+      ++i;
+    } else if (i < n && (text[i] == '+' || text[i] == '-')) {
+      const int sign = text[i++] == '+' ? 1 : -1;
+      const int offset_hour = digits(2);
+      consume(':');
+      const int offset_minute = digits(2);
+      if (!ok || !IsHour(offset_hour) || !IsMinute(offset_minute)) return false;
+      offset_s = sign * (offset_hour * 3600 + offset_minute * 60);
+    }
+    if (i != n) return false;
+  }
+  if (!ToUnixMs(year, month, day, ms_of_day, offset_s, &out->unix_ms)) return false;
+  out->sub_ms_ns = sub_ms_ns;
+  return true;
+}
+
 }  // namespace
 
 Result<ParsedTimestamp> ParseTimestamp(std::string_view text) {
+  if (ParsedTimestamp common; ParseCommonIso(text, &common)) return common;
   Tokenizer scanner(text);
   TimeZoneComposer tz;
   TimeComposer time;
@@ -576,10 +665,8 @@ Result<ParsedTimestamp> ParseTimestamp(std::string_view text) {
   if (!tz.Write(&offset_s, &has_offset)) return NotADate();
 
   if (year < -kMaxYear || year > kMaxYear) return Status::Error("the year is out of range");
-  // Days past the end of the month roll over into the next, as in V8.
-  const int64_t days = DaysFromCivil(year, month) + day_of_month - 1;
-  const int64_t ms = days * 86'400'000 + ms_of_day - offset_s * 1000;
-  if (ms < -kMaxTimeMs || ms > kMaxTimeMs) {
+  int64_t ms = 0;
+  if (!ToUnixMs(year, month, day_of_month, ms_of_day, offset_s, &ms)) {
     return Status::Error("out of range: beyond 8.64e15 ms from 1970");
   }
   return ParsedTimestamp{ms, sub_ms_ns};
