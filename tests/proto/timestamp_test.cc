@@ -4,19 +4,16 @@
 #include "proto/timestamp.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "proto/upstream_json.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/upstream_oracle.h"
 
 namespace scorepipe {
 namespace {
@@ -116,8 +113,6 @@ TEST(ParseTimestampTest, StopsAtANulByteAsV8Does) {
 
 // ---------------------------------------------------------------------------
 // Generated strings against V8.
-
-constexpr const char* kNode = "/usr/bin/node";
 
 class Generator {
  public:
@@ -287,41 +282,26 @@ class Generator {
 
 // Date.parse of each string under TZ=UTC, nullopt for NaN.
 Result<std::vector<std::optional<int64_t>>> DateParseAll(const std::vector<std::string>& texts) {
-  testing::TempDir dir("timestamp_oracle");
-  const std::string input = (dir.path() / "input.jsonl").string();
-  {
-    std::ofstream out(input);
-    std::string line;
-    for (const std::string& text : texts) {
-      line.clear();
-      AppendJsonString(text, &line);
-      out << line << '\n';
-    }
-  }
-  const std::string command = std::string("TZ=UTC ") + kNode + " " + SCOREPIPE_SOURCE_DIR +
-                              "/tests/support/upstream_oracle/oracle.mjs --date < " + input;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return Status::Error("cannot run " + command);
+  Result<std::vector<std::string>> lines = testing::RunUpstreamOracle("--date", texts);
+  if (!lines.ok()) return lines.status();
   std::vector<std::optional<int64_t>> out;
-  char buffer[256];
-  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) {
-    const std::string_view line(buffer);
-    if (line.starts_with("{\"ms\":null}")) {
+  out.reserve(lines->size());
+  for (const std::string& line : *lines) {
+    if (line == "{\"ms\":null}") {
       out.emplace_back();
     } else if (line.starts_with("{\"ms\":")) {
-      out.emplace_back(std::strtoll(buffer + 6, nullptr, 10));
+      out.emplace_back(std::strtoll(line.c_str() + 6, nullptr, 10));
     } else {
-      pclose(pipe);
-      return Status::Error("unexpected oracle line: " + std::string(line));
+      return Status::Error("unexpected oracle line: " + line);
     }
   }
-  if (pclose(pipe) != 0) return Status::Error(command + " failed");
-  if (out.size() != texts.size()) return Status::Error("the oracle answered " + std::to_string(out.size()));
   return out;
 }
 
 TEST(ParseTimestampTest, AgreesWithV8DateParseOnGeneratedStrings) {
-  if (access(kNode, X_OK) != 0) GTEST_SKIP() << kNode << " is not installed (scripts/setup.sh)";
+  if (!testing::UpstreamOracleAvailable()) {
+    GTEST_SKIP() << testing::kNodePath << " is not installed (scripts/setup.sh)";
+  }
   constexpr int kStrings = 30000;
   Generator generator(20261206);
   std::vector<std::string> texts;

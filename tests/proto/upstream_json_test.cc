@@ -4,12 +4,15 @@
 #include <simdjson.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <limits>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "proto/timestamp.h"
+#include "tests/support/upstream_oracle.h"
 
 namespace scorepipe {
 namespace {
@@ -365,6 +368,83 @@ TEST_F(TransactionParserTest, ShortenedValueKeepsWholeCharacters) {
   const std::string reason = Reason(WithField("status", "\"" + value + "\""));
   EXPECT_TRUE(simdjson::validate_utf8(reason)) << reason;
   EXPECT_TRUE(Contains(reason, "\"" + std::string(39, 'a') + "\"..."));
+}
+
+// The parser's verdict on whole messages against the upstream's own: zod's
+// TransactionSchema.safeParse(JSON.parse(text)) in oracle.mjs --message.
+std::vector<std::string> GeneratedMessages(int count) {
+  static const std::vector<std::string> kIds = {
+      "1",    "2",     "5005.5", "5005.50", "1.0",    "1e3",  "1E+2", "0.99999999999999999", "0",
+      "-0",   "0.999999", "-1",  "1e-400",  "\"1\"",  "null", "true", "[]", "9223372036854775807",
+      "9223372036854775808", "18446744073709551615", "1.7976931348623157e308", "1." + std::string(70, '5')};
+  static const std::vector<std::string> kAmounts = {"0",  "-0",  "-0.0", "100", "12.75", "1e308", "-1",
+                                                    "-1e-9", "\"5\"", "null", "{}"};
+  static const std::vector<std::string> kTimestamps = {
+      "\"2023-01-01T12:00:00Z\"", "\"2023-01-01\"", "\"2023\"", "\"2023-01-01T12:00\"",
+      "\"Sun, 01 Jan 2023 12:00:00 GMT\"", "\"01 Jan 2023 12:00 +0200\"", "\"2023/01/01\"",
+      "\"Jan 1, 2023\"", "\"2023-02-30\"", "\"2023-13-01\"", "\"yesterday\"", "\"\"", "\"Jan 1\"",
+      "\"2023-01-01T25:00Z\"", "1672574400", "null", "\"+275761-01-01\""};
+  static const std::vector<std::string> kStatuses = {"\"accepted\"", "\"rejected\"", "\"pending\"",
+                                                     "\"Accepted\"", "\"submitted\"", "\"\"", "1"};
+  std::mt19937_64 rng(16);
+  const auto pick = [&rng](const std::vector<std::string>& options) -> const std::string& {
+    return options[rng() % options.size()];
+  };
+  std::vector<std::string> messages;
+  for (int i = 0; i < count; ++i) {
+    // Mostly valid fields, so that one bad field decides.
+    const auto field = [&](const std::vector<std::string>& options) {
+      return rng() % 3 == 0 ? pick(options) : options[rng() % 3];
+    };
+    Fields fields = {{"id", field(kIds)},
+                     {"customer_id", field(kIds)},
+                     {"vendor_id", field(kIds)},
+                     {"timestamp", field(kTimestamps)},
+                     {"status", field(kStatuses)},
+                     {"amount", field(kAmounts)}};
+    if (rng() % 10 == 0) fields.erase(fields.begin() + static_cast<long>(rng() % fields.size()));
+    if (rng() % 5 == 0) fields.push_back({"extra", "{\"id\":0,\"x\":[1,\"}\"]}"});
+    if (rng() % 10 == 0) fields.push_back({"id", pick(kIds)});  // a repeated key: the last counts
+    std::string json = ToJson(fields);
+    if (rng() % 20 == 0) json.resize(rng() % json.size());  // broken JSON
+    messages.push_back(json);
+  }
+  messages.push_back("[1,2]");
+  messages.push_back("null");
+  return messages;
+}
+
+TEST_F(TransactionParserTest, AgreesWithTheUpstreamsZodSchemaOnGeneratedMessages) {
+  if (!testing::UpstreamOracleAvailable()) {
+    GTEST_SKIP() << testing::kNodePath << " is not installed (scripts/setup.sh)";
+  }
+  const std::vector<std::string> messages = GeneratedMessages(5000);
+  Result<std::vector<std::string>> verdicts = testing::RunUpstreamOracle("--message", messages);
+  ASSERT_TRUE(verdicts.ok()) << verdicts.status().message() << " (is zod installed? scripts/setup.sh)";
+  int agree = 0;
+  int documented = 0;
+  int disagree = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const bool valid = (*verdicts)[i].starts_with("{\"valid\":true");
+    const Result<Transaction> ours = parser_.Parse(messages[i]);
+    if (ours.ok() == valid) {
+      ++agree;
+      continue;
+    }
+    // Refusals the docs list: a date without a year, an id token over 64 characters.
+    const std::string why = ours.ok() ? "" : ours.status().message();
+    if (why.find("no year") != std::string::npos || why.find("at most 64 are kept") != std::string::npos) {
+      ++documented;
+      continue;
+    }
+    if (++disagree <= 20) {
+      ADD_FAILURE() << messages[i] << ": zod " << (*verdicts)[i] << ", ours "
+                    << (ours.ok() ? "accepts" : ours.status().message());
+    }
+  }
+  std::cout << "messages " << messages.size() << ": agree " << agree << ", documented refusals "
+            << documented << ", disagree " << disagree << "\n";
+  EXPECT_EQ(disagree, 0);
 }
 
 // ---------------------------------------------------------------------------
