@@ -28,23 +28,28 @@ packages=(
   # (tests/cli/sklearn_metrics.py runs under Debian's /usr/bin/python3)
   python3 python3-sklearn
   # tests/support/upstream_oracle/oracle.mjs: the upstream's own checks (V8's
-  # Date.parse, its zod TransactionSchema) that the timestamp tests compare with
-  nodejs npm
+  # Date.parse, its zod TransactionSchema) that the timestamp tests compare with;
+  # npm below (NodeSource's nodejs brings its own)
+  nodejs
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
 else
   echo "setup: installing ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if ! command -v npm >/dev/null; then
+  echo "setup: installing npm"
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm
 fi
 
 # zod, pinned by its package-lock.json, for the oracle's --message mode; again
