@@ -131,8 +131,7 @@ Status WriteScores(const std::string& path, const ScoredRows& scored) {
   if (file == nullptr) return Status::Error(path + ": cannot open for writing");
   fprintf(file, "id,score,label\n");
   for (size_t i = 0; i < scored.ids.size(); ++i) {
-    fprintf(file, "%s,%.17g,%d\n", scored.ids[i].c_str(), scored.scores[i],
-            scored.labels[i] == 1.0f ? 1 : 0);
+    fprintf(file, "%s,%.17g,%d\n", scored.ids[i].c_str(), scored.scores[i], scored.labels[i] == 1.0f ? 1 : 0);
   }
   const bool failed = ferror(file) != 0;
   return fclose(file) == 0 && !failed ? Status::Ok() : Status::Error(path + ": write failed");

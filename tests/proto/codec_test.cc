@@ -22,8 +22,7 @@ TransactionBatch SampleTransactionBatch() {
   batch.created_at_us = 1'767'268'800'123'456;
   batch.lease = "17";
   batch.transactions.push_back({1, 2, 3, 100, "2023-01-01T12:00:00Z", 1672574400.0, "accepted", ""});
-  batch.transactions.push_back(
-      {4, 5, 6, 12.75, "2023-01-01T12:00:00.5+01:00", 1672570800.5, "pending", ""});
+  batch.transactions.push_back({4, 5, 6, 12.75, "2023-01-01T12:00:00.5+01:00", 1672570800.5, "pending", ""});
   batch.rejects.push_back({1, "{\"reason\":\"bad\"}"});
   return batch;
 }
@@ -586,8 +585,8 @@ TEST(CodecTest, ExtremeIntegersAndDoublesRoundTrip) {
                                        18446744073709551616.0,
                                        -9223372036854775808.0};
   for (size_t i = 0; i < doubles.size(); ++i) {
-    batch.transactions.push_back({i % 2 ? kMin : kMax, static_cast<double>(kMax), static_cast<double>(kMin), doubles[i],
-                                  "", doubles[i], "", ""});
+    batch.transactions.push_back({i % 2 ? kMin : kMax, static_cast<double>(kMax), static_cast<double>(kMin),
+                                  doubles[i], "", doubles[i], "", ""});
   }
   ExpectRoundTrip(batch);
 

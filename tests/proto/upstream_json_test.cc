@@ -373,19 +373,49 @@ TEST_F(TransactionParserTest, ShortenedValueKeepsWholeCharacters) {
 // The parser's verdict on whole messages against the upstream's own: zod's
 // TransactionSchema.safeParse(JSON.parse(text)) in oracle.mjs --message.
 std::vector<std::string> GeneratedMessages(int count) {
-  static const std::vector<std::string> kIds = {
-      "1",    "2",     "5005.5", "5005.50", "1.0",    "1e3",  "1E+2", "0.99999999999999999", "0",
-      "-0",   "0.999999", "-1",  "1e-400",  "\"1\"",  "null", "true", "[]", "9223372036854775807",
-      "9223372036854775808", "18446744073709551615", "1.7976931348623157e308", "1." + std::string(70, '5')};
-  static const std::vector<std::string> kAmounts = {"0",  "-0",  "-0.0", "100", "12.75", "1e308", "-1",
-                                                    "-1e-9", "\"5\"", "null", "{}"};
-  static const std::vector<std::string> kTimestamps = {
-      "\"2023-01-01T12:00:00Z\"", "\"2023-01-01\"", "\"2023\"", "\"2023-01-01T12:00\"",
-      "\"Sun, 01 Jan 2023 12:00:00 GMT\"", "\"01 Jan 2023 12:00 +0200\"", "\"2023/01/01\"",
-      "\"Jan 1, 2023\"", "\"2023-02-30\"", "\"2023-13-01\"", "\"yesterday\"", "\"\"", "\"Jan 1\"",
-      "\"2023-01-01T25:00Z\"", "1672574400", "null", "\"+275761-01-01\""};
-  static const std::vector<std::string> kStatuses = {"\"accepted\"", "\"rejected\"", "\"pending\"",
-                                                     "\"Accepted\"", "\"submitted\"", "\"\"", "1"};
+  static const std::vector<std::string> kIds = {"1",
+                                                "2",
+                                                "5005.5",
+                                                "5005.50",
+                                                "1.0",
+                                                "1e3",
+                                                "1E+2",
+                                                "0.99999999999999999",
+                                                "0",
+                                                "-0",
+                                                "0.999999",
+                                                "-1",
+                                                "1e-400",
+                                                "\"1\"",
+                                                "null",
+                                                "true",
+                                                "[]",
+                                                "9223372036854775807",
+                                                "9223372036854775808",
+                                                "18446744073709551615",
+                                                "1.7976931348623157e308",
+                                                "1." + std::string(70, '5')};
+  static const std::vector<std::string> kAmounts = {"0",  "-0",    "-0.0",  "100",  "12.75", "1e308",
+                                                    "-1", "-1e-9", "\"5\"", "null", "{}"};
+  static const std::vector<std::string> kTimestamps = {"\"2023-01-01T12:00:00Z\"",
+                                                       "\"2023-01-01\"",
+                                                       "\"2023\"",
+                                                       "\"2023-01-01T12:00\"",
+                                                       "\"Sun, 01 Jan 2023 12:00:00 GMT\"",
+                                                       "\"01 Jan 2023 12:00 +0200\"",
+                                                       "\"2023/01/01\"",
+                                                       "\"Jan 1, 2023\"",
+                                                       "\"2023-02-30\"",
+                                                       "\"2023-13-01\"",
+                                                       "\"yesterday\"",
+                                                       "\"\"",
+                                                       "\"Jan 1\"",
+                                                       "\"2023-01-01T25:00Z\"",
+                                                       "1672574400",
+                                                       "null",
+                                                       "\"+275761-01-01\""};
+  static const std::vector<std::string> kStatuses = {
+      "\"accepted\"", "\"rejected\"", "\"pending\"", "\"Accepted\"", "\"submitted\"", "\"\"", "1"};
   std::mt19937_64 rng(16);
   const auto pick = [&rng](const std::vector<std::string>& options) -> const std::string& {
     return options[rng() % options.size()];
@@ -396,12 +426,9 @@ std::vector<std::string> GeneratedMessages(int count) {
     const auto field = [&](const std::vector<std::string>& options) {
       return rng() % 3 == 0 ? pick(options) : options[rng() % 3];
     };
-    Fields fields = {{"id", field(kIds)},
-                     {"customer_id", field(kIds)},
-                     {"vendor_id", field(kIds)},
-                     {"timestamp", field(kTimestamps)},
-                     {"status", field(kStatuses)},
-                     {"amount", field(kAmounts)}};
+    Fields fields = {{"id", field(kIds)},          {"customer_id", field(kIds)},
+                     {"vendor_id", field(kIds)},   {"timestamp", field(kTimestamps)},
+                     {"status", field(kStatuses)}, {"amount", field(kAmounts)}};
     if (rng() % 10 == 0) fields.erase(fields.begin() + static_cast<long>(rng() % fields.size()));
     if (rng() % 5 == 0) fields.push_back({"extra", "{\"id\":0,\"x\":[1,\"}\"]}"});
     if (rng() % 10 == 0) fields.push_back({"id", pick(kIds)});  // a repeated key: the last counts
@@ -442,8 +469,8 @@ TEST_F(TransactionParserTest, AgreesWithTheUpstreamsZodSchemaOnGeneratedMessages
                     << (ours.ok() ? "accepts" : ours.status().message());
     }
   }
-  std::cout << "messages " << messages.size() << ": agree " << agree << ", documented refusals "
-            << documented << ", disagree " << disagree << "\n";
+  std::cout << "messages " << messages.size() << ": agree " << agree << ", documented refusals " << documented
+            << ", disagree " << disagree << "\n";
   EXPECT_EQ(disagree, 0);
 }
 
