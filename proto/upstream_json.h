@@ -29,7 +29,7 @@ namespace scorepipe {
 // that scorepipe scores every message the upstream queue took:
 //   - the message is one JSON object and nothing after it;
 //   - `id`, `customer_id`, `vendor_id`: JSON numbers >= 1, integer or not
-//     (5005.5, 1.0, 1e3, 10000000000000000000000). The id is echoed in the
+//     (5005.5, 1.0, 1e3, 1e22, 18446744073709551615). The id is echoed in the
 //     result exactly as written (Transaction::id_text keeps a token that is
 //     not a plain integer); an id token longer than 64 characters is refused
 //     (a JavaScript number was not exact there either);
@@ -38,11 +38,14 @@ namespace scorepipe {
 //     JavaScript's Date.parse reads, but for a date without a year;
 //   - `status`: exactly "accepted", "rejected" or "pending".
 // A number JSON cannot hold as a double (1e400) makes the message "not valid
-// JSON" (JSON.parse makes it Infinity, which zod refuses too). Other keys are
+// JSON" (JSON.parse makes it Infinity, which zod refuses too), and so does an
+// integer literal beyond 2^64-1 (simdjson's limit; the upstream took it as a
+// rounded double: write such an id with an exponent or a fraction). Other keys are
 // ignored, and of a repeated key the last one counts, as JSON.parse does.
 //
-// Owns a simdjson DOM parser and a padded copy buffer, both reused from one
-// message to the next; one per thread; not copyable.
+// Owns two simdjson DOM parsers (the message's, and a small one for a key
+// spelt with escapes) and a padded copy buffer, all reused from one message
+// to the next; one per thread; not copyable.
 class TransactionParser {
  public:
   explicit TransactionParser(size_t max_message_bytes);
