@@ -78,7 +78,7 @@ Result<ChosenModel> ChooseModel(const EvaluateOptions& o) {
 
 // The rows the Scorer scored, in file order, and those it marked with an error.
 struct ScoredRows {
-  std::vector<int64_t> ids;
+  std::vector<std::string> ids;  // as the file wrote them (AppendTransactionId)
   std::vector<double> scores;
   std::vector<float> labels;
   size_t unscored = 0;
@@ -106,13 +106,15 @@ Result<ScoredRows> ScoreAll(Scorer& scorer, const EvaluateOptions& o, FILE* err)
     }
     for (size_t i = 0; i < results.size(); ++i) {
       const ScoreResult& r = results[i];
+      std::string id;
+      AppendTransactionId(r.transaction_id, r.transaction_id_text, &id);
       if (!r.error.empty()) {
         if (++scored.unscored <= kUnscoredExamples) {
-          scored.unscored_examples.push_back("id " + std::to_string(r.transaction_id) + ": " + r.error);
+          scored.unscored_examples.push_back("id " + id + ": " + r.error);
         }
         continue;
       }
-      scored.ids.push_back(r.transaction_id);
+      scored.ids.push_back(std::move(id));
       scored.scores.push_back(r.fraud_probability);
       scored.labels.push_back(batch.labels[i]);
     }
@@ -129,8 +131,7 @@ Status WriteScores(const std::string& path, const ScoredRows& scored) {
   if (file == nullptr) return Status::Error(path + ": cannot open for writing");
   fprintf(file, "id,score,label\n");
   for (size_t i = 0; i < scored.ids.size(); ++i) {
-    fprintf(file, "%lld,%.17g,%d\n", static_cast<long long>(scored.ids[i]), scored.scores[i],
-            scored.labels[i] == 1.0f ? 1 : 0);
+    fprintf(file, "%s,%.17g,%d\n", scored.ids[i].c_str(), scored.scores[i], scored.labels[i] == 1.0f ? 1 : 0);
   }
   const bool failed = ferror(file) != 0;
   return fclose(file) == 0 && !failed ? Status::Ok() : Status::Error(path + ": write failed");

@@ -66,7 +66,8 @@ Result<ShadowEntry> ParseShadowEntry(std::string_view json) {
   auto fail = [](const char* key, simdjson::error_code error) {
     return Status::Error(std::string("key '") + key + "': " + simdjson::error_message(error));
   };
-  if (auto error = object["transaction_id"].get_int64().get(entry.transaction_id)) return fail("transaction_id", error);
+  if (auto error = object["transaction_id"].get_double().get(entry.transaction_id))
+    return fail("transaction_id", error);
   for (auto [key, out] : {std::pair<const char*, std::string*>{"live_version", &entry.live_version},
                           {"shadow_version", &entry.shadow_version}}) {
     std::string_view text;

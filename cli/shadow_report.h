@@ -25,7 +25,7 @@ namespace scorepipe {
 
 // One queue.shadow entry.
 struct ShadowEntry {
-  int64_t transaction_id = 0;
+  double transaction_id = 0;  // any JSON number: the upstream id as the entry has it
   std::string live_version;
   std::string shadow_version;
   double live_probability = 0;

@@ -1,6 +1,7 @@
 #include "proto/codec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <limits>
 #include <msgpack.hpp>
@@ -23,6 +24,10 @@ constexpr uint32_t kEvaluationBatchFields = kTransactionBatchFields + kEvaluatio
 constexpr uint32_t kPartFields = 3;
 constexpr uint32_t kPartBatchFields = kEvaluationBatchFields + kPartFields;
 constexpr uint32_t kTransactionFields = 7;
+// A Transaction (and its ScoreResult) whose id is not a plain integer also
+// carries the id's text, last; other frames are unchanged, so older nodes
+// read them.
+constexpr uint32_t kTransactionFieldsWithIdText = kTransactionFields + 1;
 constexpr uint32_t kRejectFields = 2;
 constexpr uint32_t kResultBatchFields = 11;
 constexpr uint32_t kEvaluationResultBatchFields = kResultBatchFields + kEvaluationFields;
@@ -31,6 +36,7 @@ constexpr uint32_t kPartResultBatchFields = kEvaluationResultBatchFields + kPart
 // fields), or the shadow fields (9).
 constexpr uint32_t kResultBatchFieldsBefore = 7;
 constexpr uint32_t kScoreResultFields = 5;
+constexpr uint32_t kScoreResultFieldsWithIdText = kScoreResultFields + 1;
 constexpr uint32_t kHeartbeatFields = 14;
 // A Heartbeat from a worker that predates the model fields.
 constexpr uint32_t kHeartbeatFieldsBefore = 10;
@@ -88,6 +94,18 @@ void PackStrings(Packer& p, const std::vector<std::string>& strings) {
   for (const std::string& s : strings) PackString(p, s);
 }
 
+// A whole number as an integer (as nodes before non-integer ids wrote
+// customer_id and vendor_id, and as small on the wire), anything else as a
+// double; the reader takes either as a double.
+void PackWholeOrDouble(Packer& p, double value) {
+  constexpr double kInt64Bound = 9223372036854775808.0;  // 2^63
+  if (value == std::trunc(value) && value >= -kInt64Bound && value < kInt64Bound) {
+    p.pack_int64(static_cast<int64_t>(value));
+  } else {
+    p.pack_double(value);
+  }
+}
+
 void PackOptionalDouble(Packer& p, const std::optional<double>& value) {
   if (value) {
     p.pack_double(*value);
@@ -120,14 +138,15 @@ void PackBody(Packer& p, const TransactionBatch& batch) {
   PackString(p, batch.lease);
   p.pack_array(static_cast<uint32_t>(batch.transactions.size()));
   for (const Transaction& t : batch.transactions) {
-    p.pack_array(kTransactionFields);
+    p.pack_array(t.id_text.empty() ? kTransactionFields : kTransactionFieldsWithIdText);
     p.pack_int64(t.id);
-    p.pack_int64(t.customer_id);
-    p.pack_int64(t.vendor_id);
+    PackWholeOrDouble(p, t.customer_id);
+    PackWholeOrDouble(p, t.vendor_id);
     p.pack_double(t.amount);
     PackString(p, t.timestamp);
     p.pack_double(t.timestamp_unix_s);
     PackString(p, t.status);
+    if (!t.id_text.empty()) PackString(p, t.id_text);
   }
   PackRejects(p, batch.rejects);
   if (evaluation || part) PackEvaluationRows(p, batch.evaluation);
@@ -137,12 +156,13 @@ void PackBody(Packer& p, const TransactionBatch& batch) {
 void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
   p.pack_array(static_cast<uint32_t>(results.size()));
   for (const ScoreResult& s : results) {
-    p.pack_array(kScoreResultFields);
+    p.pack_array(s.transaction_id_text.empty() ? kScoreResultFields : kScoreResultFieldsWithIdText);
     p.pack_int64(s.transaction_id);
     p.pack_double(s.fraud_probability);
     p.pack_int32(s.is_fraudulent);
     p.pack_double(s.confidence);
     PackString(p, s.error);
+    if (!s.transaction_id_text.empty()) PackString(p, s.transaction_id_text);
   }
 }
 
@@ -662,7 +682,7 @@ class FieldReader {
 bool BorrowFromFrame(msgpack::type::object_type /*type*/, size_t /*length*/, void* /*user*/) { return true; }
 
 Status DecodeTransaction(const msgpack::object& o, size_t index, Transaction* t) {
-  FieldReader r(o, kTransactionFields, "transactions", index);
+  FieldReader r(o, kTransactionFieldsWithIdText, "transactions", index, kTransactionFields);
   r.Read("id", &t->id);
   r.Read("customer_id", &t->customer_id);
   r.Read("vendor_id", &t->vendor_id);
@@ -670,6 +690,7 @@ Status DecodeTransaction(const msgpack::object& o, size_t index, Transaction* t)
   r.Read("timestamp", &t->timestamp);
   r.Read("timestamp_unix_s", &t->timestamp_unix_s);
   r.Read("status", &t->status);
+  if (r.HasMore()) r.Read("id_text", &t->id_text);
   return r.status();
 }
 
@@ -681,12 +702,13 @@ Status DecodeReject(const msgpack::object& o, size_t index, Reject* reject) {
 }
 
 Status DecodeScoreResult(const msgpack::object& o, size_t index, ScoreResult* s) {
-  FieldReader r(o, kScoreResultFields, "results", index);
+  FieldReader r(o, kScoreResultFieldsWithIdText, "results", index, kScoreResultFields);
   r.Read("transaction_id", &s->transaction_id);
   r.Read("fraud_probability", &s->fraud_probability);
   r.Read("is_fraudulent", &s->is_fraudulent);
   r.Read("confidence", &s->confidence);
   r.Read("error", &s->error);
+  if (r.HasMore()) r.Read("transaction_id_text", &s->transaction_id_text);
   return r.status();
 }
 

@@ -27,14 +27,21 @@
 namespace scorepipe {
 
 // One upstream transaction, parsed and validated by the bridge.
+// The upstream takes any JSON number >= 1 as an id (5005.5, 1e3, 1.0), and a
+// result must give the id back as it came, so an id is kept two ways:
+// `id` holds an integer id written in plain decimal (the usual case, with no
+// allocation); any other id keeps its number token as written in `id_text`
+// ("5005.50", "1e3") and `id` is 0. AppendTransactionId()
+// (proto/upstream_json.h) writes either.
 struct Transaction {
-  int64_t id = 0;               // >= 1
-  int64_t customer_id = 0;      // >= 1
-  int64_t vendor_id = 0;        // >= 1
+  int64_t id = 0;               // >= 1, or 0 when id_text holds the id
+  double customer_id = 0;       // >= 1
+  double vendor_id = 0;         // >= 1 (a model feature)
   double amount = 0;            // >= 0
-  std::string timestamp;        // the original ISO-8601 text
+  std::string timestamp;        // the original text (proto/timestamp.h reads it)
   double timestamp_unix_s = 0;  // the same instant as Unix seconds (UTC)
   std::string status;           // accepted | rejected | pending
+  std::string id_text;          // empty, or the id's JSON number token as written
 
   bool operator==(const Transaction&) const = default;
 };
@@ -97,11 +104,12 @@ struct TransactionBatch {
 // not score it; the sink then routes it to the dead-letter queue with that
 // reason instead of publishing a result.
 struct ScoreResult {
-  int64_t transaction_id = 0;
+  int64_t transaction_id = 0;    // the Transaction's id
   double fraud_probability = 0;  // P(fraud) from the model, in [0, 1]
   int32_t is_fraudulent = 0;     // fraud_probability >= threshold
   double confidence = 0;         // probability of the predicted class
   std::string error;             // empty when scored
+  std::string transaction_id_text;  // the Transaction's id_text
 
   bool operator==(const ScoreResult&) const = default;
 };

@@ -1,5 +1,7 @@
 #include "proto/upstream_json.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -9,7 +11,7 @@
 #include <limits>
 #include <utility>
 
-#include <simdjson.h>
+#include "proto/timestamp.h"
 
 namespace scorepipe {
 namespace {
@@ -89,95 +91,7 @@ void AppendBase64(std::string_view bytes, std::string* out) {
 }
 
 // ---------------------------------------------------------------------------
-// ISO-8601
-
-// Reads the fixed-width fields of a date-time left to right. Errors name the
-// position (0-based) instead of repeating the text.
-class DateTimeCursor {
- public:
-  explicit DateTimeCursor(std::string_view text) : text_(text) {}
-
-  bool AtEnd() const { return pos_ >= text_.size(); }
-  bool NextIsDigit() const { return !AtEnd() && IsDigit(text_[pos_]); }
-
-  bool Consume(char c) {
-    if (AtEnd() || text_[pos_] != c) return false;
-    ++pos_;
-    return true;
-  }
-
-  // Reads exactly `count` digits.
-  bool Digits(int count, int* out) {
-    if (text_.size() - pos_ < static_cast<size_t>(count)) return false;
-    int value = 0;
-    for (int i = 0; i < count; ++i) {
-      const char c = text_[pos_ + i];
-      if (!IsDigit(c)) return false;
-      value = value * 10 + (c - '0');
-    }
-    pos_ += count;
-    *out = value;
-    return true;
-  }
-
-  // Reads one or more digits, at most `max_count`, as a fraction of one.
-  // Returns the number read (0 if none, more than max_count if too many).
-  int Fraction(int max_count, double* out) {
-    int64_t numerator = 0;
-    int64_t denominator = 1;
-    int count = 0;
-    while (NextIsDigit()) {
-      if (++count <= max_count) {
-        numerator = numerator * 10 + (text_[pos_] - '0');
-        denominator *= 10;
-      }
-      ++pos_;
-    }
-    *out = static_cast<double>(numerator) / static_cast<double>(denominator);
-    return count;
-  }
-
-  Status Expected(std::string_view what) const {
-    return Status::Error("expected " + std::string(what) + " at position " + std::to_string(pos_));
-  }
-
- private:
-  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-};
-
-Status OutOfRange(const char* field, int value, const char* range) {
-  return Status::Error(std::string(field) + " " + std::to_string(value) + " is out of range " +
-                       range);
-}
-
-// Reads an optional zone designator into `offset_s` (seconds east of UTC).
-Status ReadZone(DateTimeCursor& c, int64_t* offset_s) {
-  *offset_s = 0;
-  if (c.AtEnd() || c.Consume('Z') || c.Consume('z')) return Status::Ok();
-  int sign = 0;
-  if (c.Consume('+')) {
-    sign = 1;
-  } else if (c.Consume('-')) {
-    sign = -1;
-  } else {
-    return c.Expected("a zone (Z, +HH:MM or -HH:MM) or the end");
-  }
-  int hours = 0;
-  int minutes = 0;
-  if (!c.Digits(2, &hours)) return c.Expected("2 digits of zone hours");
-  if (c.Consume(':')) {
-    if (!c.Digits(2, &minutes)) return c.Expected("2 digits of zone minutes");
-  } else if (c.NextIsDigit()) {
-    if (!c.Digits(2, &minutes)) return c.Expected("2 digits of zone minutes");
-  }
-  if (hours > 23) return OutOfRange("zone hour", hours, "00-23");
-  if (minutes > 59) return OutOfRange("zone minute", minutes, "00-59");
-  *offset_s = sign * (hours * 3600 + minutes * 60);
-  return Status::Ok();
-}
+// ISO-8601 output
 
 // Saturates at the first and last millisecond that ParseIso8601 accepts.
 constexpr int64_t kMsPerDay = 86'400'000;
@@ -271,19 +185,119 @@ Status FieldError(Field field, const std::string& why) {
   return Status::Error("field '" + std::string(kFieldNames[field]) + "': " + why);
 }
 
-// id, customer_id, vendor_id: an integer literal in [1, INT64_MAX].
-Status ReadPositiveInteger(const FoundFields& found, Field field, int64_t* out) {
+// The longest number token an id may have. The upstream takes longer ones,
+// but a JavaScript number keeps 17 significant digits, so a longer id was
+// never exact there either.
+constexpr size_t kMaxIdTokenBytes = 64;
+
+// The number value of a JSON number element (false for other types).
+bool NumberValue(simdjson::dom::element value, double* out) {
+  switch (value.type()) {
+    case simdjson::dom::element_type::INT64:
+      *out = static_cast<double>(value.get_int64().value());
+      return true;
+    case simdjson::dom::element_type::UINT64:
+      *out = static_cast<double>(value.get_uint64().value());
+      return true;
+    case simdjson::dom::element_type::DOUBLE:
+      *out = value.get_double().value();
+      return true;
+    default:
+      return false;
+  }
+}
+
+// customer_id, vendor_id (and id): any JSON number >= 1, as zod's
+// z.number().min(1) takes it.
+Status ReadNumberAtLeastOne(const FoundFields& found, Field field, double* out) {
   simdjson::dom::element value;
   if (Status status = found.Get(field, &value); !status.ok()) return status;
-  if (value.type() == simdjson::dom::element_type::UINT64) {
-    return FieldError(field, "expected an integer from 1 to " +
-                                 std::to_string(std::numeric_limits<int64_t>::max()) + ", got " +
-                                 Describe(value));
+  if (!NumberValue(value, out) || !(*out >= 1)) {
+    return FieldError(field, "expected a number >= 1, got " + Describe(value));
   }
-  if (value.type() != simdjson::dom::element_type::INT64 || value.get_int64().value() < 1) {
-    return FieldError(field, "expected an integer >= 1, got " + Describe(value));
+  return Status::Ok();
+}
+
+// Skips the JSON string that starts at text[i] (a '"'); returns the index
+// after it. `text` is valid JSON.
+size_t SkipString(std::string_view text, size_t i) {
+  for (++i; i < text.size() && text[i] != '"'; ++i) {
+    if (text[i] == '\\') ++i;
   }
-  *out = value.get_int64().value();
+  return i + 1;
+}
+
+// Skips the JSON value that starts at text[i]; returns the index after it.
+size_t SkipValue(std::string_view text, size_t i) {
+  if (text[i] == '"') return SkipString(text, i);
+  if (text[i] != '{' && text[i] != '[') {
+    while (i < text.size() && text.find_first_of(",}] \t\r\n", i) != i) ++i;
+    return i;
+  }
+  int depth = 0;
+  do {
+    if (text[i] == '"') {
+      i = SkipString(text, i);
+      continue;
+    }
+    if (text[i] == '{' || text[i] == '[') ++depth;
+    if (text[i] == '}' || text[i] == ']') --depth;
+    ++i;
+  } while (depth > 0 && i < text.size());
+  return i;
+}
+
+size_t SkipSpace(std::string_view text, size_t i) {
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) ++i;
+  return i;
+}
+
+// The text of the last top-level `"id"` member's value in `text`, a JSON
+// object that simdjson accepted. A key written with escapes ("\u0069d") is
+// compared as simdjson compares it: unescaped.
+std::string_view IdToken(std::string_view text, simdjson::dom::parser& key_parser) {
+  std::string_view token;
+  size_t i = SkipSpace(text, 0) + 1;  // past '{'
+  while (true) {
+    i = SkipSpace(text, i);
+    if (i >= text.size() || text[i] != '"') return token;
+    const size_t key_end = SkipString(text, i);
+    std::string_view key = text.substr(i + 1, key_end - i - 2);
+    bool is_id = key == "id";
+    if (!is_id && key.find('\\') != std::string_view::npos) {
+      std::string_view unescaped;
+      is_id =
+          key_parser.parse(text.substr(i, key_end - i)).get_string().get(unescaped) == simdjson::SUCCESS &&
+          unescaped == "id";
+    }
+    i = SkipSpace(text, key_end) + 1;  // past ':'
+    i = SkipSpace(text, i);
+    const size_t value_end = SkipValue(text, i);
+    if (is_id) token = text.substr(i, value_end - i);
+    i = SkipSpace(text, value_end);
+    if (i >= text.size() || text[i] != ',') return token;
+    ++i;
+  }
+}
+
+// id: like customer_id, and kept as written (see Transaction).
+Status ReadId(const FoundFields& found, std::string_view text, simdjson::dom::parser& key_parser,
+              Transaction* t) {
+  simdjson::dom::element value;
+  if (Status status = found.Get(kId, &value); !status.ok()) return status;
+  if (value.type() == simdjson::dom::element_type::INT64 && value.get_int64().value() >= 1) {
+    t->id = value.get_int64().value();  // a plain decimal literal: no text to keep
+    return Status::Ok();
+  }
+  double number = 0;
+  if (Status status = ReadNumberAtLeastOne(found, kId, &number); !status.ok()) return status;
+  const std::string_view token = IdToken(text, key_parser);
+  if (token.size() > kMaxIdTokenBytes) {
+    return FieldError(kId, "the number has " + std::to_string(token.size()) + " characters; at most " +
+                               std::to_string(kMaxIdTokenBytes) + " are kept");
+  }
+  t->id = 0;
+  t->id_text.assign(token);
   return Status::Ok();
 }
 
@@ -317,15 +331,14 @@ Status ReadTimestamp(const FoundFields& found, std::string* text, double* unix_s
   if (Status status = found.Get(kTimestamp, &value); !status.ok()) return status;
   std::string_view s;
   if (value.get_string().get(s) != simdjson::SUCCESS) {
-    return FieldError(kTimestamp, "expected an ISO-8601 date-time string, got " + Describe(value));
+    return FieldError(kTimestamp, "expected a date string, got " + Describe(value));
   }
-  Result<double> parsed = ParseIso8601(s);
+  Result<ParsedTimestamp> parsed = ParseTimestamp(s);
   if (!parsed.ok()) {
-    return FieldError(kTimestamp, Describe(value) + " is not an ISO-8601 date-time: " +
-                                      parsed.status().message());
+    return FieldError(kTimestamp, Describe(value) + " is not a date: " + parsed.status().message());
   }
   text->assign(s);
-  *unix_s = *parsed;
+  *unix_s = parsed->UnixSeconds();
   return Status::Ok();
 }
 
@@ -372,7 +385,8 @@ TransactionParser::TransactionParser(size_t max_message_bytes)
     : max_message_bytes_(max_message_bytes),
       // Zeroed so that simdjson's reads past the end never touch uninitialised memory.
       buffer_(new char[max_message_bytes + simdjson::SIMDJSON_PADDING]()),
-      parser_(std::make_unique<simdjson::dom::parser>(max_message_bytes)) {}
+      parser_(std::make_unique<simdjson::dom::parser>(max_message_bytes)),
+      key_parser_(std::make_unique<simdjson::dom::parser>()) {}
 
 TransactionParser::~TransactionParser() = default;
 
@@ -396,68 +410,14 @@ Result<Transaction> TransactionParser::Parse(std::string_view text) {
 
   const FoundFields found(object);
   Transaction t;
-  Status status = ReadPositiveInteger(found, kId, &t.id);
-  if (status.ok()) status = ReadPositiveInteger(found, kCustomerId, &t.customer_id);
-  if (status.ok()) status = ReadPositiveInteger(found, kVendorId, &t.vendor_id);
+  Status status = ReadId(found, text, *key_parser_, &t);
+  if (status.ok()) status = ReadNumberAtLeastOne(found, kCustomerId, &t.customer_id);
+  if (status.ok()) status = ReadNumberAtLeastOne(found, kVendorId, &t.vendor_id);
   if (status.ok()) status = ReadAmount(found, &t.amount);
   if (status.ok()) status = ReadTimestamp(found, &t.timestamp, &t.timestamp_unix_s);
   if (status.ok()) status = ReadStatus(found, &t.status);
   if (!status.ok()) return status;
   return t;
-}
-
-Result<double> ParseIso8601(std::string_view text) {
-  if (text.empty()) return Status::Error("empty date-time");
-  DateTimeCursor c(text);
-  int year = 0;
-  int month = 0;
-  int day = 0;
-  int hour = 0;
-  int minute = 0;
-  int second = 0;
-  if (!c.Digits(4, &year)) return c.Expected("a 4-digit year");
-  if (!c.Consume('-')) return c.Expected("'-'");
-  if (!c.Digits(2, &month)) return c.Expected("a 2-digit month");
-  if (!c.Consume('-')) return c.Expected("'-'");
-  if (!c.Digits(2, &day)) return c.Expected("a 2-digit day");
-  if (c.AtEnd()) return Status::Error("missing the time after the date");
-  if (!c.Consume('T') && !c.Consume(' ')) return c.Expected("'T' or ' ' after the date");
-  if (!c.Digits(2, &hour)) return c.Expected("a 2-digit hour");
-  if (!c.Consume(':')) return c.Expected("':'");
-  if (!c.Digits(2, &minute)) return c.Expected("a 2-digit minute");
-  if (!c.Consume(':')) return c.Expected("':'");
-  if (!c.Digits(2, &second)) return c.Expected("a 2-digit second");
-  double fraction = 0;
-  if (c.Consume('.')) {
-    constexpr int kMaxFractionDigits = 9;
-    const int digits = c.Fraction(kMaxFractionDigits, &fraction);
-    if (digits == 0) return c.Expected("digits after '.'");
-    if (digits > kMaxFractionDigits) return Status::Error("more than 9 digits in the fraction");
-  }
-  int64_t offset_s = 0;
-  if (Status status = ReadZone(c, &offset_s); !status.ok()) return status;
-  if (!c.AtEnd()) return c.Expected("the end");
-
-  if (year < 1) return OutOfRange("year", year, "0001-9999");
-  if (month < 1 || month > 12) return OutOfRange("month", month, "01-12");
-  const std::chrono::year_month_day date{std::chrono::year(year),
-                                         std::chrono::month(static_cast<unsigned>(month)),
-                                         std::chrono::day(static_cast<unsigned>(day))};
-  if (!date.ok()) {
-    const unsigned last_day = static_cast<unsigned>(
-        std::chrono::year_month_day_last(date.year(), std::chrono::month_day_last(date.month()))
-            .day());
-    return Status::Error("day " + std::to_string(day) + " is out of range 01-" +
-                         std::to_string(last_day) + " for " + std::to_string(year) + "-" +
-                         (month < 10 ? "0" : "") + std::to_string(month));
-  }
-  if (hour > 23) return OutOfRange("hour", hour, "00-23");
-  if (minute > 59) return OutOfRange("minute", minute, "00-59");
-  if (second > 60) return OutOfRange("second", second, "00-60");
-
-  const int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
-  const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
-  return static_cast<double>(seconds) + fraction;
 }
 
 std::string FormatIso8601Millis(int64_t unix_us) {
@@ -492,9 +452,9 @@ namespace {
 
 // `{"transaction_id":<id>,"timestamp":"<timestamp>"`: how a result and a
 // shadow entry begin.
-void AppendResultOpening(int64_t transaction_id, std::string_view timestamp, std::string* out) {
+void AppendResultOpening(const ScoreResult& result, std::string_view timestamp, std::string* out) {
   out->append("{\"transaction_id\":");
-  AppendNumber(transaction_id, out);
+  AppendTransactionId(result.transaction_id, result.transaction_id_text, out);
   out->append(",\"timestamp\":");
   AppendJsonString(timestamp, out);
 }
@@ -512,7 +472,7 @@ void AppendProbability(double value, std::string* out) {
 
 void AppendResultJson(const ScoreResult& result, std::string_view timestamp, const ResultModel* model,
                       std::string* out) {
-  AppendResultOpening(result.transaction_id, timestamp, out);
+  AppendResultOpening(result, timestamp, out);
   out->append(",\"is_fraudulent\":");
   AppendNumber(result.is_fraudulent, out);
   out->append(",\"confidence\":");
@@ -539,7 +499,7 @@ void AppendShadowJson(const ScoreResult& live, const ScoreResult& shadow, std::s
     out->append(",\"").append(side).append("_is_fraudulent\":");
     AppendNumber(result.is_fraudulent, out);
   };
-  AppendResultOpening(live.transaction_id, timestamp, out);
+  AppendResultOpening(live, timestamp, out);
   out->append(",\"model\":");
   AppendJsonString(versions.model, out);
   append_side("live", versions.live_version, live);
@@ -554,6 +514,14 @@ std::string_view Utf8Prefix(std::string_view text, size_t max) {
   size_t end = max;
   while (end > 0 && max - end < 3 && (static_cast<uint8_t>(text[end]) & 0xC0) == 0x80) --end;
   return text.substr(0, end);
+}
+
+void AppendTransactionId(int64_t id, std::string_view id_text, std::string* out) {
+  if (id_text.empty()) {
+    AppendNumber(id, out);
+  } else {
+    out->append(id_text);
+  }
 }
 
 std::string DeadLetterJson(std::string_view reason, std::string_view stage,

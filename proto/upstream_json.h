@@ -25,17 +25,27 @@ class parser;
 namespace scorepipe {
 
 // Parses and validates one upstream transaction message (the JSON text that
-// sits in the Redis list) against the upstream rules:
+// sits in the Redis list) against the upstream's zod TransactionSchema, so
+// that scorepipe scores every message the upstream queue took:
 //   - the message is one JSON object and nothing after it;
-//   - `id`, `customer_id`, `vendor_id`: JSON integer literals in [1, 2^63-1];
-//   - `amount`: a number literal >= 0;
-//   - `timestamp`: a string ParseIso8601 accepts;
+//   - `id`, `customer_id`, `vendor_id`: JSON numbers >= 1, integer or not
+//     (5005.5, 1.0, 1e3, 1e22, 18446744073709551615). The id is echoed in the
+//     result exactly as written (Transaction::id_text keeps a token that is
+//     not a plain integer); an id token longer than 64 characters is refused
+//     (a JavaScript number was not exact there either);
+//   - `amount`: a number >= 0 (-0 included);
+//   - `timestamp`: a string ParseTimestamp (proto/timestamp.h) reads: what
+//     JavaScript's Date.parse reads, but for a date without a year;
 //   - `status`: exactly "accepted", "rejected" or "pending".
-// Other keys are ignored, and of a repeated key the last one counts, as the
-// upstream's Python json.loads + pydantic model do.
+// A number JSON cannot hold as a double (1e400) makes the message "not valid
+// JSON" (JSON.parse makes it Infinity, which zod refuses too), and so does an
+// integer literal beyond 2^64-1 (simdjson's limit; the upstream took it as a
+// rounded double: write such an id with an exponent or a fraction). Other keys are
+// ignored, and of a repeated key the last one counts, as JSON.parse does.
 //
-// Owns a simdjson DOM parser and a padded copy buffer, both reused from one
-// message to the next; one per thread; not copyable.
+// Owns two simdjson DOM parsers (the message's, and a small one for a key
+// spelt with escapes) and a padded copy buffer, all reused from one message
+// to the next; one per thread; not copyable.
 class TransactionParser {
  public:
   explicit TransactionParser(size_t max_message_bytes);
@@ -52,6 +62,7 @@ class TransactionParser {
   size_t max_message_bytes_;
   std::unique_ptr<char[]> buffer_;                 // max_message_bytes_ + simdjson padding
   std::unique_ptr<simdjson::dom::parser> parser_;  // behind a pointer: simdjson.h is huge
+  std::unique_ptr<simdjson::dom::parser> key_parser_;  // unescapes a key spelt with escapes
 };
 
 // Why a message was rejected, in a few words for counting (a metric's
@@ -68,21 +79,18 @@ const char* RejectReasonName(RejectReason reason);
 // The reason of a TransactionParser::Parse() failure, from its message.
 RejectReason ClassifyReject(std::string_view message);
 
-// ISO-8601 date-time -> Unix seconds (UTC). Accepts YYYY-MM-DDTHH:MM:SS with
-// 'T' or ' ' between date and time, an optional fraction of 1 to 9 digits
-// after '.', and an optional zone Z, z, +HH:MM, -HH:MM, +HHMM, -HHMM, +HH or
-// -HH (no zone means UTC). Years 0001-9999; second 60 (a leap second) counts
-// as the first second of the next minute. Anything else is an error whose
-// message says what is wrong and where, without repeating the text.
-Result<double> ParseIso8601(std::string_view text);
-
 // Unix microseconds -> "2026-01-01T12:00:00.123Z": UTC, milliseconds rounded
 // down. Instants before year 0001 or after 9999 are written as the first or
 // last millisecond of that range.
 std::string FormatIso8601Millis(int64_t unix_us);
 
+// Appends a transaction id as the message had it: `id_text` when not empty
+// (a raw JSON number token), else `id` in decimal.
+void AppendTransactionId(int64_t id, std::string_view id_text, std::string* out);
+
 // Appends the upstream result JSON for `result`, e.g.
 //   {"transaction_id":1,"timestamp":"...","is_fraudulent":0,"confidence":0.95}
+// (the id as AppendTransactionId writes it: {"transaction_id":5005.50,...}).
 // `confidence` is written in the shortest form that parses back to the same
 // double (std::to_chars; it may use an exponent, e.g. 1e-07). A NaN or
 // infinite confidence, which JSON cannot express, is written as null; callers

@@ -27,19 +27,36 @@ packages=(
   # evaluate_sklearn_test: `scorepipe evaluate`'s figures against scikit-learn's
   # (tests/cli/sklearn_metrics.py runs under Debian's /usr/bin/python3)
   python3 python3-sklearn
+  # tests/support/upstream_oracle/oracle.mjs: the upstream's own checks (V8's
+  # Date.parse, its zod TransactionSchema) that the timestamp tests compare with;
+  # npm below (NodeSource's nodejs brings its own)
+  nodejs
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all ${#packages[@]} packages present"
-  exit 0
-fi
-echo "setup: installing ${missing[*]}"
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+else
+  echo "setup: installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if ! command -v npm >/dev/null; then
+  echo "setup: installing npm"
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm
+fi
+
+# zod, pinned by its package-lock.json, for the oracle's --message mode; again
+# only when the installed copy does not match the lock.
+oracle="$(cd "$(dirname "$0")/.." && pwd)/tests/support/upstream_oracle"
+if ! cmp -s "$oracle/package-lock.json" "$oracle/node_modules/.installed-lock.json" 2>/dev/null; then
+  echo "setup: npm ci in $oracle"
+  npm ci --prefix "$oracle" --no-audit --no-fund --silent
+  cp "$oracle/package-lock.json" "$oracle/node_modules/.installed-lock.json"
+fi

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "proto/upstream_json.h"
+
 namespace scorepipe {
 namespace {
 
@@ -142,8 +144,9 @@ Result<EvaluationAdded> EvaluationRuns::Add(const ResultBatch& batch, Clock::tim
       ++run.failed;
       ++added.failed;
       if (run.failures.size() < kMaxFailures) {
-        run.failures.push_back("row " + std::to_string(row + 1) + " (id " +
-                               std::to_string(result.transaction_id) + "): " + reason);
+        std::string failure = "row " + std::to_string(row + 1) + " (id ";
+        AppendTransactionId(result.transaction_id, result.transaction_id_text, &failure);
+        run.failures.push_back(failure + "): " + reason);
       }
       continue;
     }

@@ -49,7 +49,9 @@ Status FormatOutcomes(const ResultBatch& batch, ModelFields model_fields, std::v
     if (next_result == batch.results.size()) break;
     const ScoreResult& result = batch.results[next_result++];
     if (!result.error.empty()) {
-      std::string original = "{\"id\":" + std::to_string(result.transaction_id) + "}";
+      std::string original = "{\"id\":";
+      AppendTransactionId(result.transaction_id, result.transaction_id_text, &original);
+      original += '}';
       outcome.route = Outcome::Route::kDeadLetter;
       outcome.text = DeadLetterJson(result.error, "worker " + batch.worker_id, original, batch.scored_at_us);
     } else {
@@ -70,7 +72,10 @@ Status FormatOutcomes(const ResultBatch& batch, ModelFields model_fields, std::v
 size_t FormatShadowEntries(const ResultBatch& batch, std::vector<std::string>* entries) {
   if (batch.shadow_results.empty() || batch.shadow_results.size() != batch.results.size()) return 0;
   for (size_t i = 0; i < batch.results.size(); ++i) {
-    if (batch.shadow_results[i].transaction_id != batch.results[i].transaction_id) return 0;
+    if (batch.shadow_results[i].transaction_id != batch.results[i].transaction_id ||
+        batch.shadow_results[i].transaction_id_text != batch.results[i].transaction_id_text) {
+      return 0;
+    }
   }
   const std::string scored_at = FormatIso8601Millis(batch.scored_at_us);
   const ShadowScores versions{batch.model_name, batch.model_version, batch.shadow_version};

@@ -335,6 +335,7 @@ ResultBatch PoisonedBatchResult(TransactionBatch batch, const std::string& reaso
   for (const Transaction& t : batch.transactions) {
     ScoreResult r;
     r.transaction_id = t.id;
+    r.transaction_id_text = t.id_text;
     r.error = reason;
     result.results.push_back(std::move(r));
   }

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <cmath>
 #include <utility>
 
@@ -9,6 +10,14 @@
 
 namespace scorepipe {
 namespace {
+
+// The value of a Transaction::id_text (a JSON number token the bridge
+// checked, e.g. "5005.5").
+double IdTextValue(const std::string& text) {
+  double value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
 
 constexpr FeatureField kAllFields[] = {FeatureField::kId,        FeatureField::kCustomerId,
                                        FeatureField::kVendorId,  FeatureField::kAmount,
@@ -299,13 +308,13 @@ void FeatureExtractor::ExtractRow(const Transaction& tx, float* row) const {
       case FeatureTransform::kNumber:
         switch (def.field) {
           case FeatureField::kId:
-            v = static_cast<double>(tx.id);
+            v = tx.id_text.empty() ? static_cast<double>(tx.id) : IdTextValue(tx.id_text);
             break;
           case FeatureField::kCustomerId:
-            v = static_cast<double>(tx.customer_id);
+            v = tx.customer_id;
             break;
           case FeatureField::kVendorId:
-            v = static_cast<double>(tx.vendor_id);
+            v = tx.vendor_id;
             break;
           case FeatureField::kAmount:
             v = tx.amount;

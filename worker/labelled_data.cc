@@ -650,12 +650,22 @@ Result<LabelledFileWriter> LabelledFileWriter::Open(const std::string& path,
   return writer;
 }
 
+namespace {
+
+std::string IdString(const Transaction& t) {
+  std::string out;
+  AppendTransactionId(t.id, t.id_text, &out);
+  return out;
+}
+
+}  // namespace
+
 Status LabelledFileWriter::Append(const Transaction& t, float label) {
   if (label != 0.0f && label != 1.0f) {
-    return Status::Error(path_ + ": transaction " + std::to_string(t.id) + ": the label must be 0 or 1");
+    return Status::Error(path_ + ": transaction " + IdString(t) + ": the label must be 0 or 1");
   }
   if (!std::isfinite(t.amount)) {
-    return Status::Error(path_ + ": transaction " + std::to_string(t.id) + ": the amount is not finite");
+    return Status::Error(path_ + ": transaction " + IdString(t) + ": the amount is not finite");
   }
   row_.clear();
   const bool csv = format_ == LabelledFileFormat::kCsv;
@@ -673,7 +683,8 @@ Status LabelledFileWriter::Append(const Transaction& t, float label) {
     } else if (f == kAmount) {
       AppendNumber(t.amount, &row_);
     } else {
-      AppendNumber(f == kId ? t.id : f == kCustomerId ? t.customer_id : t.vendor_id, &row_);
+      f == kId ? AppendTransactionId(t.id, t.id_text, &row_)
+               : AppendNumber(f == kCustomerId ? t.customer_id : t.vendor_id, &row_);
     }
   }
   if (csv) {

@@ -76,6 +76,7 @@ Status Scorer::Score(const std::vector<Transaction>& txs, std::vector<ScoreResul
     ScoreResult& r = (*out)[i];
     const double p = p_fraud_[i];
     r.transaction_id = txs[i].id;
+    r.transaction_id_text = txs[i].id_text;
     if (!row_errors_.empty() && !row_errors_[i].empty()) {
       r.fraud_probability = 0;
       r.is_fraudulent = 0;

@@ -136,6 +136,7 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
     result_.results.assign(batch->transactions.size(), ScoreResult{});
     for (size_t i = 0; i < batch->transactions.size(); ++i) {
       result_.results[i].transaction_id = batch->transactions[i].id;
+      result_.results[i].transaction_id_text = batch->transactions[i].id_text;
       result_.results[i].error = "model failed: " + scored.message();
     }
   }

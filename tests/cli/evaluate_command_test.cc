@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -145,6 +147,26 @@ TEST_F(EvaluateCommandTest, RowsTheScorerCannotScoreAreCountedAndNamed) {
       0)
       << out;
   EXPECT_THAT(out, HasSubstr("\"scored_rows\":2,\"unscored_rows\":1,\"unscored_examples\":[\"id 2: "));
+}
+
+TEST_F(EvaluateCommandTest, IdsThatAreNotPlainIntegersAreNamedAsTheFileWroteThem) {
+  const std::string model = Write("linear.yaml", "format: linear\nweights: [0, 0.5, 0, 0]\nbias: -1\n");
+  const std::string data = Write("odd.csv", std::string(kHeader) +
+                                                "5005.50,1,2.5,2023-01-01,accepted,100,0\n"
+                                                "7.5,1,1,Sun; 01 Jan 2023 12:00:00 GMT,rejected,1e300,1\n"
+                                                "1e3,1,1,2023-01-01T12:00:00Z,rejected,5,1\n");
+  const std::string scores = File("scores.csv");
+  std::string out;
+  ASSERT_EQ(Scorepipe({"evaluate", "--model", model, "--features", Demo("features.yaml"), "--data", data,
+                       "--scores-out", scores},
+                      &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("not scored: id 7.5: "));
+  std::ifstream in(scores);
+  const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(written, StartsWith("id,score,label\n5005.50,"));
+  EXPECT_THAT(written, HasSubstr("\n1e3,"));
 }
 
 TEST_F(EvaluateCommandTest, BadFilesAndUsageAreClearErrors) {

@@ -21,8 +21,9 @@ using ::testing::HasSubstr;
 // An entry as the sink writes it: v1 live, v2 in shadow.
 std::string Entry(int64_t id, double live, int live_fraud, double shadow, int shadow_fraud) {
   std::string out;
-  AppendShadowJson(ScoreResult{id, live, live_fraud, 0, ""}, ScoreResult{id, shadow, shadow_fraud, 0, ""},
-                   "2026-11-24T00:00:00.000Z", ShadowScores{"fraud", "v1", "v2"}, &out);
+  AppendShadowJson(ScoreResult{id, live, live_fraud, 0, "", ""},
+                   ScoreResult{id, shadow, shadow_fraud, 0, "", ""}, "2026-11-24T00:00:00.000Z",
+                   ShadowScores{"fraud", "v1", "v2"}, &out);
   return out;
 }
 

@@ -25,13 +25,16 @@ std::vector<BadMessage> BadMessages() {
       {"", "JSON"},
       {"[1,2,3]", "object"},
       {"\"just a string\"", "object"},
-      {R"({"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})", "id"},
+      {R"({"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})",
+       "id"},
       {ok_head + R"("status":"accepted"})", "amount"},
       {ok_head + R"("status":"accepted","amount":"100"})", "amount"},
       {R"({"id":"7","customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})",
        "id"},
-      {R"({"id":1.5,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})",
+      {R"({"id":0.5,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})",
        "id"},
+      {R"({"id":7,"customer_id":1,"vendor_id":1,"timestamp":"Jan 1","status":"accepted","amount":1})",
+       "no year"},
       {R"({"id":0,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})",
        "id"},
       {ok_head + R"("status":"accepted","amount":-0.01})", "amount"},
@@ -40,7 +43,8 @@ std::vector<BadMessage> BadMessages() {
        "timestamp"},
       {R"({"id":7,"customer_id":1,"vendor_id":1,"timestamp":"yesterday","status":"accepted","amount":1})",
        "timestamp"},
-      {R"({"id":7,"customer_id":1,"vendor_id":1,"timestamp":12345,"status":"accepted","amount":1})", "timestamp"},
+      {R"({"id":7,"customer_id":1,"vendor_id":1,"timestamp":12345,"status":"accepted","amount":1})",
+       "timestamp"},
       {ok_head + R"("status":"accepted","amount":1,"note":")" + std::string(70000, 'x') + "\"}", "bytes"},
       {std::string("\xff\xfe\x00garbage", 10), "JSON"},
   };
@@ -107,6 +111,27 @@ TEST(BadInputTest, EveryInvalidMessageIsDeadLetteredWithItsReasonAndValidNeighbo
   // The bridge lived through all of it.
   EXPECT_TRUE(h.up().Running());
   EXPECT_EQ(h.ReadLog("up").find("exited"), std::string::npos) << h.ReadLog("up");
+}
+
+TEST(BadInputTest, WhatTheUpstreamTookIsScoredAndItsIdEchoedAsWritten) {
+  auto created = ClusterHarness::Create(1);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  ClusterHarness& h = *created.value();
+  ASSERT_TRUE(h.StartUp().ok());
+  const std::vector<std::string> messages = {
+      R"({"id":5005.50,"customer_id":1,"vendor_id":2.5,"timestamp":"2023-01-01","status":"accepted","amount":1})",
+      R"({"id":1e3,"customer_id":1.5,"vendor_id":1,"timestamp":"Sun, 01 Jan 2023 12:00:00 GMT","status":"pending","amount":-0})",
+      R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00+02:00","status":"rejected","amount":0,"x":[]})",
+  };
+  ASSERT_TRUE(PushMessages(h.redis(), h.topology().queue.input, messages).ok());
+  ASSERT_TRUE(h.WaitForOutputs(static_cast<long long>(messages.size()), std::chrono::seconds(60)))
+      << h.ReadLog("bridge");
+  EXPECT_TRUE(h.Entries(h.topology().queue.dead_letter).empty());
+  std::vector<std::string> results = h.Entries(h.topology().queue.output);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].rfind(R"({"transaction_id":5005.50,"timestamp":")", 0), 0u) << results[0];
+  EXPECT_EQ(results[1].rfind(R"({"transaction_id":1e3,"timestamp":")", 0), 0u) << results[1];
+  EXPECT_EQ(results[2].rfind(R"({"transaction_id":1,"timestamp":")", 0), 0u) << results[2];
 }
 
 }  // namespace

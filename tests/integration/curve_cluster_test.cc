@@ -136,7 +136,7 @@ TEST_F(CurveClusterTest, AResultPushedToTheSinkWithoutAnAuthorizedKeyNeverReache
   forged.batch_id = 4242;
   forged.lease = "1 2 3";
   forged.worker_id = "forger";
-  forged.results.push_back(ScoreResult{987654321, 0.0, 0, 0.0, ""});
+  forged.results.push_back(ScoreResult{987654321, 0.0, 0, 0.0, "", ""});
   const std::string frame = Encode(forged);
   zmq::context_t context;
   auto unknown = NewCurveKeyPair();

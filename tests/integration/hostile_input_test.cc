@@ -57,7 +57,7 @@ std::vector<std::string> HostileFrames() {
   }
   ResultBatch forged;  // a well-formed result for a lease that does not exist
   forged.lease = "1 2 3";
-  forged.results.push_back(ScoreResult{1, 0.0, 0, 1.0, ""});
+  forged.results.push_back(ScoreResult{1, 0.0, 0, 1.0, "", ""});
   frames.push_back(Encode(forged));
   return frames;
 }

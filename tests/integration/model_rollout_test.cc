@@ -24,6 +24,7 @@
 #include "cli/synthetic_push.h"
 #include "proto/codec.h"
 #include "proto/node.h"
+#include "proto/timestamp.h"
 #include "proto/upstream_json.h"
 #include "tests/integration/registry_cluster.h"
 #include "tests/support/cluster_harness.h"
@@ -151,9 +152,9 @@ TEST_F(ModelRolloutTest, PromoteAndRollbackMidStreamLoseNothingAndEachResultName
     ASSERT_EQ(r->is_fraudulent, expected.is_fraudulent) << json;
     ASSERT_NEAR(r->confidence, expected.confidence, 1e-12) << json;
     // The version live when it was scored, up to the switch window.
-    const auto at = ParseIso8601(r->timestamp);
+    const auto at = ParseTimestamp(r->timestamp);
     ASSERT_TRUE(at.ok());
-    const int64_t at_us = static_cast<int64_t>(std::llround(*at * 1e6));
+    const int64_t at_us = at->unix_ms * 1000;
     scored_ms.push_back(at_us / 1000);
     if (at_us < promoted_us - 1000 && r->model_version == "v2") ++early_v2;
     if (at_us > promoted_us + kSwitchWindowUs && at_us < rolled_back_us && r->model_version == "v1")

@@ -21,9 +21,8 @@ TransactionBatch SampleTransactionBatch() {
   batch.batch_id = 42;
   batch.created_at_us = 1'767'268'800'123'456;
   batch.lease = "17";
-  batch.transactions.push_back({1, 2, 3, 100, "2023-01-01T12:00:00Z", 1672574400.0, "accepted"});
-  batch.transactions.push_back(
-      {4, 5, 6, 12.75, "2023-01-01T12:00:00.5+01:00", 1672570800.5, "pending"});
+  batch.transactions.push_back({1, 2, 3, 100, "2023-01-01T12:00:00Z", 1672574400.0, "accepted", ""});
+  batch.transactions.push_back({4, 5, 6, 12.75, "2023-01-01T12:00:00.5+01:00", 1672570800.5, "pending", ""});
   batch.rejects.push_back({1, "{\"reason\":\"bad\"}"});
   return batch;
 }
@@ -35,14 +34,14 @@ ResultBatch SampleResultBatch() {
   batch.worker_id = "worker-1";
   batch.model_version = "xgb-2026-01-01";
   batch.scored_at_us = 1'767'268'800'500'000;
-  batch.results.push_back({1, 0.05, 0, 0.95, ""});
-  batch.results.push_back({4, 0.0, 0, 0.0, "model rejected the features"});
+  batch.results.push_back({1, 0.05, 0, 0.95, "", ""});
+  batch.results.push_back({4, 0.0, 0, 0.0, "model rejected the features", ""});
   batch.rejects.push_back({2, "{\"reason\":\"bad\"}"});
   batch.created_at_us = 1'767'268'800'400'000;
   batch.model_name = "fraud";
   batch.shadow_version = "v3";
-  batch.shadow_results.push_back({1, 0.25, 0, 0.75, ""});
-  batch.shadow_results.push_back({4, 0.0, 0, 0.0, "model rejected the features"});
+  batch.shadow_results.push_back({1, 0.25, 0, 0.75, "", ""});
+  batch.shadow_results.push_back({4, 0.0, 0, 0.0, "model rejected the features", ""});
   return batch;
 }
 
@@ -270,6 +269,59 @@ void ExpectRoundTrip(const Message& message) {
 
 TEST(CodecTest, TransactionBatchRoundTrips) { ExpectRoundTrip(SampleTransactionBatch()); }
 
+TEST(CodecTest, TransactionsWithNonIntegerIdsAndVendorsRoundTrip) {
+  TransactionBatch batch = SampleTransactionBatch();
+  batch.transactions[0].id = 0;
+  batch.transactions[0].id_text = "5005.50";
+  batch.transactions[0].vendor_id = 3.75;
+  batch.transactions[1].customer_id = 1e22;
+  ExpectRoundTrip(batch);
+  ResultBatch results = SampleResultBatch();
+  results.results[0].transaction_id = 0;
+  results.results[0].transaction_id_text = "1e3";
+  results.shadow_results[0].transaction_id = 0;
+  results.shadow_results[0].transaction_id_text = "1e3";
+  ExpectRoundTrip(results);
+}
+
+// Size of the msgpack array of the batch's first transaction (or result).
+uint32_t FirstItemFields(const std::string& frame) {
+  const msgpack::object_handle handle = msgpack::unpack(frame.data(), frame.size());
+  return handle.get().via.array.ptr[3].via.array.ptr[3].via.array.ptr[0].via.array.size;
+}
+
+TEST(CodecTest, AnIntegerIdTravelsAsBeforeAndAnIdTextAsAnEighthField) {
+  TransactionBatch batch = SampleTransactionBatch();
+  EXPECT_EQ(FirstItemFields(Encode(batch)), 7u);
+  batch.transactions[0].id = 0;
+  batch.transactions[0].id_text = "1.0";
+  EXPECT_EQ(FirstItemFields(Encode(batch)), 8u);
+}
+
+TEST(CodecTest, AWholeVendorIdIsPackedAsAnIntegerForOlderNodes) {
+  const std::string frame = BatchWithOneTransaction([](Packer& p) {
+    p.pack_array(7);
+    p.pack_int64(1);
+    p.pack_int64(2);
+    p.pack_int64(3);
+    p.pack_double(100);
+    PackStr(p, "2023-01-01T12:00:00Z");
+    p.pack_double(1672574400.0);
+    PackStr(p, "accepted");
+  });
+  Result<TransactionBatch> decoded = DecodeTransactionBatch(frame);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_EQ(decoded->transactions[0].customer_id, 2.0);
+  EXPECT_EQ(decoded->transactions[0].vendor_id, 3.0);
+  EXPECT_TRUE(decoded->transactions[0].id_text.empty());
+  TransactionBatch batch;
+  batch.transactions.push_back(decoded->transactions[0]);
+  const std::string again = Encode(batch);
+  const msgpack::object_handle handle = msgpack::unpack(again.data(), again.size());
+  const msgpack::object& t = handle.get().via.array.ptr[3].via.array.ptr[3].via.array.ptr[0];
+  EXPECT_EQ(t.via.array.ptr[2].type, msgpack::type::POSITIVE_INTEGER);
+}
+
 TEST(CodecTest, EmptyTransactionBatchRoundTrips) {
   TransactionBatch batch;
   batch.batch_id = 9;
@@ -325,7 +377,7 @@ TEST(CodecTest, ABadShadowResultIsRefusedWithItsField) {
   });
   Result<ResultBatch> decoded = DecodeResultBatch(frame);
   ASSERT_FALSE(decoded.ok());
-  EXPECT_NE(decoded.status().message().find("expected an array of 5 fields"), std::string::npos)
+  EXPECT_NE(decoded.status().message().find("expected an array of 5 to 6 fields"), std::string::npos)
       << decoded.status().message();
 }
 
@@ -536,7 +588,8 @@ TEST(CodecTest, ExtremeIntegersAndDoublesRoundTrip) {
                                        18446744073709551616.0,
                                        -9223372036854775808.0};
   for (size_t i = 0; i < doubles.size(); ++i) {
-    batch.transactions.push_back({i % 2 ? kMin : kMax, kMax, kMin, doubles[i], "", doubles[i], ""});
+    batch.transactions.push_back({i % 2 ? kMin : kMax, static_cast<double>(kMax), static_cast<double>(kMin),
+                                  doubles[i], "", doubles[i], "", ""});
   }
   ExpectRoundTrip(batch);
 
@@ -547,14 +600,14 @@ TEST(CodecTest, ExtremeIntegersAndDoublesRoundTrip) {
   ExpectRoundTrip(heartbeat);
 
   ResultBatch results;
-  results.results.push_back({kMin, 0, std::numeric_limits<int32_t>::min(), 1, ""});
-  results.results.push_back({kMax, 1, std::numeric_limits<int32_t>::max(), 0, ""});
+  results.results.push_back({kMin, 0, std::numeric_limits<int32_t>::min(), 1, "", ""});
+  results.results.push_back({kMax, 1, std::numeric_limits<int32_t>::max(), 0, "", ""});
   ExpectRoundTrip(results);
 }
 
 TEST(CodecTest, NanSurvivesTheWire) {
   ResultBatch batch;
-  batch.results.push_back({1, std::nan(""), 1, 0.5, ""});
+  batch.results.push_back({1, std::nan(""), 1, 0.5, "", ""});
   Result<ResultBatch> decoded = DecodeResultBatch(Encode(batch));
   ASSERT_TRUE(decoded.ok()) << decoded.status().message();
   EXPECT_TRUE(std::isnan(decoded->results[0].fraud_probability));
@@ -902,7 +955,7 @@ TEST(CodecTest, WrongFieldCountIsRejected) {
     for (int i = 0; i < 6; ++i) p.pack_int64(1);
   });
   EXPECT_EQ(DecodeTransactionBatch(short_item).status().message(),
-            "field 'transactions[0]': expected an array of 7 fields, got 6");
+            "field 'transactions[0]': expected an array of 7 to 8 fields, got 6");
 
   const std::string short_body = Frame([](Packer& p) {
     p.pack_array(2);
@@ -920,7 +973,7 @@ TEST(CodecTest, WrongFieldCountIsRejected) {
 TEST(CodecTest, MapOrBinaryInPlaceOfAFieldIsATypeError) {
   const std::string with_map = BatchWithOneTransaction([](Packer& p) { p.pack_map(0); });
   EXPECT_EQ(DecodeTransactionBatch(with_map).status().message(),
-            "field 'transactions[0]': expected an array of 7 fields, got a map");
+            "field 'transactions[0]': expected an array of 7 to 8 fields, got a map");
   const std::string with_bin = Frame([](Packer& p) {
     p.pack_array(5);
     p.pack_bin(1);

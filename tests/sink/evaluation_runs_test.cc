@@ -32,7 +32,7 @@ ResultBatch Rows(uint64_t run, uint64_t first, size_t count, std::string version
   for (size_t i = 0; i < count; ++i) {
     const size_t row = first + i;
     const double p = row < kScores.size() ? kScores[row] : 0.5;
-    batch.results.push_back({static_cast<int64_t>(row + 1000), p, p >= 0.5, std::max(p, 1 - p), ""});
+    batch.results.push_back({static_cast<int64_t>(row + 1000), p, p >= 0.5, std::max(p, 1 - p), "", ""});
     batch.evaluation.labels.push_back(row < kLabels.size() ? kLabels[row] : 0);
   }
   return batch;
@@ -120,6 +120,19 @@ TEST(EvaluationRuns, ASecondCopyOfARowIsSkipped) {
   EXPECT_EQ(reply.scored, 8u);
   ASSERT_TRUE(reply.evaluation.has_value());
   EXPECT_EQ(*reply.evaluation, Evaluate(kScores, kLabels).value());
+}
+
+TEST(EvaluationRuns, AFailureNamesAnIdThatIsNotAPlainIntegerAsWritten) {
+  EvaluationRuns runs;
+  runs.Begin(7, 1, kT0);
+  ResultBatch batch = Rows(7, 0, 1);
+  batch.results[0].transaction_id = 0;
+  batch.results[0].transaction_id_text = "5005.5";
+  batch.results[0].error = "model failed";
+  Add(runs, batch);
+  EvaluationReply reply = Query(runs, 7);
+  ASSERT_EQ(reply.failures.size(), 1u);
+  EXPECT_EQ(reply.failures[0], "row 1 (id 5005.5): model failed");
 }
 
 TEST(EvaluationRuns, ErrorsAndNonProbabilitiesFailTheirRows) {

@@ -21,8 +21,8 @@ ResultBatch Batch() {
 
 TEST(FormatOutcomes, ResultsInOrderInTheUpstreamFormat) {
   ResultBatch batch = Batch();
-  batch.results.push_back({1, 0.1, 0, 0.9, ""});
-  batch.results.push_back({2, 0.8, 1, 0.8, ""});
+  batch.results.push_back({1, 0.1, 0, 0.9, "", ""});
+  batch.results.push_back({2, 0.8, 1, 0.8, "", ""});
   std::vector<Outcome> outcomes;
   ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes.size(), 2u);
@@ -37,7 +37,7 @@ TEST(FormatOutcomes, ResultsNameTheirModelUnlessOmitted) {
   ResultBatch batch = Batch();
   batch.model_name = "fraud";
   batch.model_version = "v2";
-  batch.results.push_back({1, 0.1, 0, 0.9, ""});
+  batch.results.push_back({1, 0.1, 0, 0.9, "", ""});
   std::vector<Outcome> outcomes;
   ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kInclude, &outcomes).ok());
   ASSERT_EQ(outcomes.size(), 1u);
@@ -50,8 +50,8 @@ TEST(FormatOutcomes, ResultsNameTheirModelUnlessOmitted) {
 
 TEST(FormatOutcomes, RejectsTakeTheirLeasePositions) {
   ResultBatch batch = Batch();
-  batch.results.push_back({1, 0.1, 0, 0.9, ""});
-  batch.results.push_back({3, 0.1, 0, 0.9, ""});
+  batch.results.push_back({1, 0.1, 0, 0.9, "", ""});
+  batch.results.push_back({3, 0.1, 0, 0.9, "", ""});
   batch.rejects.push_back({0, "reject-at-0"});
   batch.rejects.push_back({2, "reject-at-2"});
   batch.rejects.push_back({4, "reject-at-4"});
@@ -70,14 +70,14 @@ TEST(FormatOutcomes, RejectsTakeTheirLeasePositions) {
 // nothing of the previous batch may show through.
 TEST(FormatOutcomes, AReusedVectorHoldsOnlyTheNewBatch) {
   ResultBatch big = Batch();
-  for (int64_t id = 1; id <= 5; ++id) big.results.push_back({id, 0.9, 1, 0.9, ""});
+  for (int64_t id = 1; id <= 5; ++id) big.results.push_back({id, 0.9, 1, 0.9, "", ""});
   big.rejects.push_back({1, "old-reject-at-1"});
   std::vector<Outcome> outcomes;
   ASSERT_TRUE(FormatOutcomes(big, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes[1].route, Outcome::Route::kDeadLetter);
   ResultBatch small = big;
   small.rejects.clear();
-  small.results.assign(1, ScoreResult{42, 0.1, 0, 0.9, ""});
+  small.results.assign(1, ScoreResult{42, 0.1, 0, 0.9, "", ""});
   small.rejects.push_back({0, "reject-at-0"});
   ASSERT_TRUE(FormatOutcomes(small, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes.size(), 2u);
@@ -89,7 +89,7 @@ TEST(FormatOutcomes, AReusedVectorHoldsOnlyTheNewBatch) {
 
 TEST(FormatOutcomes, AnUnscoredTransactionBecomesADeadLetterWithTheWorkersReason) {
   ResultBatch batch = Batch();
-  batch.results.push_back({5, 0, 0, 0, "model failed: boom"});
+  batch.results.push_back({5, 0, 0, 0, "model failed: boom", ""});
   std::vector<Outcome> outcomes;
   ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
   ASSERT_EQ(outcomes.size(), 1u);
@@ -97,6 +97,17 @@ TEST(FormatOutcomes, AnUnscoredTransactionBecomesADeadLetterWithTheWorkersReason
   EXPECT_NE(outcomes[0].text.find("model failed: boom"), std::string::npos);
   EXPECT_NE(outcomes[0].text.find("worker w1"), std::string::npos);
   EXPECT_NE(outcomes[0].text.find("{\\\"id\\\":5}"), std::string::npos) << outcomes[0].text;
+}
+
+TEST(FormatOutcomes, AnIdThatIsNotAPlainIntegerIsWrittenAsTheMessageHadIt) {
+  ResultBatch batch = Batch();
+  batch.results.push_back({0, 0.1, 0, 0.9, "", "5005.50"});
+  batch.results.push_back({0, 0, 0, 0, "model failed: boom", "1e3"});
+  std::vector<Outcome> outcomes;
+  ASSERT_TRUE(FormatOutcomes(batch, ModelFields::kOmit, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].text.rfind("{\"transaction_id\":5005.50,", 0), 0u) << outcomes[0].text;
+  EXPECT_NE(outcomes[1].text.find("{\\\"id\\\":1e3}"), std::string::npos) << outcomes[1].text;
 }
 
 TEST(FormatOutcomes, OnlyRejectsIsFine) {
@@ -110,7 +121,7 @@ TEST(FormatOutcomes, OnlyRejectsIsFine) {
 
 TEST(FormatOutcomes, RejectPositionsThatDoNotFitAreAnError) {
   ResultBatch batch = Batch();
-  batch.results.push_back({1, 0.1, 0, 0.9, ""});
+  batch.results.push_back({1, 0.1, 0, 0.9, "", ""});
   batch.rejects.push_back({5, "far away"});
   std::vector<Outcome> outcomes;
   Status s = FormatOutcomes(batch, ModelFields::kOmit, &outcomes);
@@ -125,11 +136,11 @@ ResultBatch ShadowBatch() {
   ResultBatch batch = Batch();
   batch.model_name = "fraud";
   batch.model_version = "v1";
-  batch.results.push_back({1, 0.12, 0, 0.88, ""});
-  batch.results.push_back({2, 0.75, 1, 0.75, ""});
+  batch.results.push_back({1, 0.12, 0, 0.88, "", ""});
+  batch.results.push_back({2, 0.75, 1, 0.75, "", ""});
   batch.shadow_version = "v3";
-  batch.shadow_results.push_back({1, 0.2, 0, 0.8, ""});
-  batch.shadow_results.push_back({2, 0.25, 0, 0.75, ""});
+  batch.shadow_results.push_back({1, 0.2, 0, 0.8, "", ""});
+  batch.shadow_results.push_back({2, 0.25, 0, 0.75, "", ""});
   return batch;
 }
 
@@ -143,6 +154,15 @@ TEST(FormatShadowEntries, OneEntryPerTransactionWithBothScores) {
             "\"live_version\":\"v1\",\"live_probability\":0.12,\"live_is_fraudulent\":0,"
             "\"shadow_version\":\"v3\",\"shadow_probability\":0.2,\"shadow_is_fraudulent\":0}");
   EXPECT_NE(entries[2].find("\"live_is_fraudulent\":1,"), std::string::npos) << entries[2];
+}
+
+TEST(FormatShadowEntries, AnIdThatIsNotAPlainIntegerIsWrittenAsTheMessageHadIt) {
+  ResultBatch batch = ShadowBatch();
+  batch.results[0].transaction_id_text = batch.shadow_results[0].transaction_id_text = "1.5";
+  std::vector<std::string> entries;
+  EXPECT_EQ(FormatShadowEntries(batch, &entries), 2u);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].rfind("{\"transaction_id\":1.5,", 0), 0u) << entries[0];
 }
 
 TEST(FormatShadowEntries, NothingWithoutShadowResults) {

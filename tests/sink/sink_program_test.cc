@@ -45,7 +45,7 @@ ResultBatch EvaluationBatch(uint64_t run, uint64_t first, size_t count) {
   batch.evaluation.first_row = first;
   for (size_t row = first; row < first + count; ++row) {
     const double p = kScores[row];
-    batch.results.push_back({static_cast<int64_t>(row + 1), p, p >= 0.5, std::max(p, 1 - p), ""});
+    batch.results.push_back({static_cast<int64_t>(row + 1), p, p >= 0.5, std::max(p, 1 - p), "", ""});
     batch.evaluation.labels.push_back(kLabels[row]);
   }
   return batch;
@@ -198,7 +198,7 @@ TEST_F(SinkProgramTest, RegularBatchesStillSettleBesideARun) {
   regular.lease = lease.id;
   regular.worker_id = "w1";
   regular.model_version = "v1";
-  regular.results.push_back({7, 0.2, 0, 0.8, ""});
+  regular.results.push_back({7, 0.2, 0, 0.8, "", ""});
   Push(regular);
   Push(EvaluationBatch(3, 0, 1));
   Push(EvaluationBatch(77, 0, 1));  // no such run: refused
@@ -237,9 +237,9 @@ TEST_F(SinkProgramTest, AFailedShadowAppendLosesTheShadowEntriesNeverTheResults)
     batch.worker_id = "w1";
     batch.model_name = "fraud";
     batch.model_version = "v1";
-    batch.results.push_back({id, 0.2, 0, 0.8, ""});
+    batch.results.push_back({id, 0.2, 0, 0.8, "", ""});
     batch.shadow_version = "v2";
-    batch.shadow_results.push_back({id, 0.7, 1, 0.7, ""});
+    batch.shadow_results.push_back({id, 0.7, 1, 0.7, "", ""});
     return batch;
   };
 
@@ -280,7 +280,7 @@ ResultBatch PartOf(const std::string& lease, uint32_t begin, uint32_t end, uint3
     if (std::find(rejects.begin(), rejects.end(), p) != rejects.end()) {
       part.rejects.push_back(Reject{p, "{\"reason\":\"bad " + std::to_string(p) + "\"}"});
     } else {
-      part.results.push_back({static_cast<int64_t>(p + 1), 0.2, 0, 0.8, ""});
+      part.results.push_back({static_cast<int64_t>(p + 1), 0.2, 0, 0.8, "", ""});
     }
   }
   return part;
@@ -354,7 +354,7 @@ TEST(SinkProgramHttpMqTest, AResultTheServiceRefusesIsDeadLetteredAndTheRestWrit
   batch.worker_id = "w1";
   batch.model_version = "v1";
   batch.scored_at_us = NowUnixMicros();
-  batch.results = {{1, 0.2, 0, 0.8, ""}, {0, 0.3, 0, 0.7, ""}, {3, 0.9, 1, 0.9, ""}};  // id 0: the service refuses it
+  batch.results = {{1, 0.2, 0, 0.8, "", ""}, {0, 0.3, 0, 0.7, "", ""}, {3, 0.9, 1, 0.9, "", ""}};  // id 0: the service refuses it
   const std::string encoded = Encode(batch);
   results.send(zmq::buffer(encoded));
 
@@ -369,8 +369,15 @@ TEST(SinkProgramHttpMqTest, AResultTheServiceRefusesIsDeadLetteredAndTheRestWrit
   ASSERT_EQ(written.size(), 2u);
   EXPECT_NE(written[0].find("\"transaction_id\":1,"), std::string::npos) << written[0];
   EXPECT_NE(written[1].find("\"transaction_id\":3,"), std::string::npos) << written[1];
-  Result<std::vector<std::string>> dead = queue.value()->Peek(cluster.topology().queue.dead_letter, 10);
-  ASSERT_TRUE(dead.ok()) << dead.status().message();
+  // The dead letters are written as the lease ends, right after the results.
+  Result<std::vector<std::string>> dead = std::vector<std::string>{};
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        dead = queue.value()->Peek(cluster.topology().queue.dead_letter, 10);
+        return dead.ok() && !dead->empty();
+      },
+      kPatience))
+      << cluster.LogTail("sink");
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_NE(dead->front().find("the queue refused the result"), std::string::npos) << dead->front();
   EXPECT_NE(dead->front().find("transaction_id\\\":0"), std::string::npos) << dead->front();

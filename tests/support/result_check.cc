@@ -7,6 +7,7 @@
 
 #include "bench/synthetic.h"
 #include "config/topology.h"
+#include "proto/timestamp.h"
 #include "proto/upstream_json.h"
 #include "worker/model.h"
 
@@ -58,7 +59,7 @@ Result<ParsedResult> ParseUpstreamResult(const std::string& json) {
   if (r.transaction_id < 1) return Status::Error("transaction_id < 1: " + json);
   if (r.is_fraudulent != 0 && r.is_fraudulent != 1) return Status::Error("is_fraudulent not 0/1: " + json);
   if (!(r.confidence >= 0 && r.confidence <= 1)) return Status::Error("confidence outside [0,1]: " + json);
-  if (r.timestamp.size() != 24 || r.timestamp.back() != 'Z' || !ParseIso8601(r.timestamp).ok()) {
+  if (r.timestamp.size() != 24 || r.timestamp.back() != 'Z' || !ParseTimestamp(r.timestamp).ok()) {
     return Status::Error("timestamp not ISO-8601 with ms in UTC: " + json);
   }
   return r;

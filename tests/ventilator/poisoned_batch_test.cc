@@ -10,8 +10,8 @@ TransactionBatch TwoTransactions() {
   batch.batch_id = 9;
   batch.created_at_us = 1'700'000'000'000'000;
   batch.lease = "lease-9";
-  batch.transactions.push_back({11, 1, 1, 5, "2023-01-01T00:00:00Z", 1672531200, "accepted"});
-  batch.transactions.push_back({12, 1, 1, 6, "2023-01-01T00:00:00Z", 1672531200, "pending"});
+  batch.transactions.push_back({11, 1, 1, 5, "2023-01-01T00:00:00Z", 1672531200, "accepted", ""});
+  batch.transactions.push_back({12, 1, 1, 6, "2023-01-01T00:00:00Z", 1672531200, "pending", ""});
   batch.rejects.push_back({1, "{\"reason\":\"bad\"}"});
   return batch;
 }

@@ -293,6 +293,25 @@ TEST_F(FeatureExtractorTest, NumberTransformReadsEveryNumericField) {
   EXPECT_THAT(rows, ElementsAre(11, 22, 33, 44.25f, 9));
 }
 
+TEST_F(FeatureExtractorTest, NonIntegerIdsAreFedAsTheirValues) {
+  Result<FeatureSpec> spec = LoadFeatureSpecString(R"(features:
+  - {name: i, field: id, transform: number}
+  - {name: v, field: vendor_id, transform: number}
+)",
+                                                   "f.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  FeatureExtractor extractor(*spec);
+  Transaction tx = UpstreamExample();
+  tx.id = 0;
+  tx.id_text = "5005.50";
+  tx.vendor_id = 3.75;
+  std::vector<float> rows;
+  extractor.Extract({tx}, &rows);
+  EXPECT_THAT(rows, ElementsAre(5005.5f, 3.75f));
+  upstream_.Extract({tx}, &rows);
+  EXPECT_EQ(rows[2], 3.75f) << "vendor_id in the upstream features";
+}
+
 TEST_F(FeatureExtractorTest, ReusesOutputCapacity) {
   std::vector<float> rows;
   upstream_.Extract(std::vector<Transaction>(100, UpstreamExample()), &rows);

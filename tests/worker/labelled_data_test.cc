@@ -116,7 +116,7 @@ TEST(LabelledData, CsvErrorsNameTheLineAndWhatIsWrong) {
   EXPECT_THAT(ErrorOf("a.csv", h + ok_row + "1,1,1\n"),
               StartsWith("a.csv:3: 3 fields, but the header has 7"));
   EXPECT_THAT(ErrorOf("a.csv", h + "0,1,1,2023-01-01T12:00:00Z,accepted,1,0\n"),
-              StartsWith("a.csv:2: field 'id': expected an integer"));
+              StartsWith("a.csv:2: field 'id': expected a number >= 1"));
   EXPECT_THAT(ErrorOf("a.csv", h + "x,1,1,2023-01-01T12:00:00Z,accepted,1,0\n"),
               AllOf(StartsWith("a.csv:2: field 'id'"), HasSubstr("\"x\"")));
   EXPECT_THAT(ErrorOf("a.csv", h + "1,1,1,2023-01-01T12:00:00Z,accepted,-5,0\n"),
