@@ -187,8 +187,10 @@ CorpusMessage HostileCorpus::Padded(size_t bytes, bool complete) {
   variant += text.size() == options_.max_message_bytes ? " to exactly max"
              : fits                                    ? " under max"
                                                        : " over max";
-  return Message(fits ? HostileKind::kLargeValid : HostileKind::kOversize, std::move(text), expect,
-                 static_cast<double>(id), variant);
+  const HostileKind kind = !fits      ? HostileKind::kOversize
+                           : complete ? HostileKind::kLargeValid
+                                      : HostileKind::kMissingField;
+  return Message(kind, std::move(text), expect, static_cast<double>(id), variant);
 }
 
 // ---------------------------------------------------------------------------

@@ -97,7 +97,8 @@ class HostileCorpus {
   CorpusMessage Next(Expect expect);
   // A valid transaction padded with an unknown string field to exactly
   // `bytes` (at least 256): valid up to max_message_bytes, too large after.
-  // `complete` false leaves out "amount": invalid at any size.
+  // `complete` false leaves out "amount": invalid at any size. Its kind is
+  // kLargeValid, kOversize or (without "amount") kMissingField.
   CorpusMessage Padded(size_t bytes, bool complete = true);
 
   // The kinds Next() draws from.
