@@ -515,14 +515,12 @@ TEST(HostileCorpusClusterTest, EveryMessageOfMixedBatchesGetsItsAnswer) {
   const int seeds = seeds_env != nullptr ? std::max(1, std::atoi(seeds_env)) : 3;
   constexpr int kBatchSizes[] = {32, 64, 200};
   for (int i = 0; i < seeds; ++i) {
-    struct {
-      uint64_t seed;
-      int batch_size;
-    } const run{161 + static_cast<uint64_t>(i), kBatchSizes[i % 3]};
-    CaseBuilder b("seed " + std::to_string(run.seed) + ", batches of " + std::to_string(run.batch_size),
-                  run.seed, HostileCorpusOptions());
+    const uint64_t seed = 161 + static_cast<uint64_t>(i);
+    const int batch_size = kBatchSizes[i % 3];
+    CaseBuilder b("seed " + std::to_string(seed) + ", batches of " + std::to_string(batch_size), seed,
+                  HostileCorpusOptions());
     const size_t total = 1500;
-    const auto batch = static_cast<size_t>(run.batch_size);
+    const auto batch = static_cast<size_t>(batch_size);
     // Before the start: a whole lease of bad first, then shapes up to a third.
     b.Invalid(batch);
     b.EndGroup();
@@ -531,7 +529,7 @@ TEST(HostileCorpusClusterTest, EveryMessageOfMixedBatchesGetsItsAnswer) {
     while (b.size() < total) b.RandomShape(batch);
     Case c = b.Build();
     CaseSettings settings;
-    settings.batch_size = run.batch_size;
+    settings.batch_size = batch_size;
     RunCase(c, settings);
     if (HasFatalFailure()) return;
   }
