@@ -45,8 +45,15 @@ Result<ParsedResult> ParseUpstreamResult(const std::string& json) {
     return Status::Error("expected the 4 upstream keys (and model, model_version): " + json);
   }
   std::string_view timestamp;
-  if (object["transaction_id"].get_int64().get(r.transaction_id) != simdjson::SUCCESS ||
-      object["timestamp"].get_string().get(timestamp) != simdjson::SUCCESS ||
+  if (object["transaction_id"].get_int64().get(r.transaction_id) == simdjson::SUCCESS) {
+    r.transaction_id_number = static_cast<double>(r.transaction_id);
+  } else if (object["transaction_id"].get_double().get(r.transaction_id_number) == simdjson::SUCCESS &&
+             r.transaction_id_number >= 1 && r.transaction_id_number < 9.2e18) {
+    r.transaction_id = static_cast<int64_t>(r.transaction_id_number);  // an id written 5005.5 or 7e0
+  } else {
+    return Status::Error("bad field types: " + json);
+  }
+  if (object["timestamp"].get_string().get(timestamp) != simdjson::SUCCESS ||
       object["is_fraudulent"].get_int64().get(r.is_fraudulent) != simdjson::SUCCESS ||
       object["confidence"].get_double().get(r.confidence) != simdjson::SUCCESS) {
     // confidence may be written as an integer literal (0 or 1).
@@ -56,7 +63,7 @@ Result<ParsedResult> ParseUpstreamResult(const std::string& json) {
     r.confidence = static_cast<double>(whole);
   }
   r.timestamp = std::string(timestamp);
-  if (r.transaction_id < 1) return Status::Error("transaction_id < 1: " + json);
+  if (r.transaction_id_number < 1) return Status::Error("transaction_id < 1: " + json);
   if (r.is_fraudulent != 0 && r.is_fraudulent != 1) return Status::Error("is_fraudulent not 0/1: " + json);
   if (!(r.confidence >= 0 && r.confidence <= 1)) return Status::Error("confidence outside [0,1]: " + json);
   if (r.timestamp.size() != 24 || r.timestamp.back() != 'Z' || !ParseTimestamp(r.timestamp).ok()) {

@@ -15,7 +15,8 @@
 namespace scorepipe::testing {
 
 struct ParsedResult {
-  int64_t transaction_id = 0;
+  int64_t transaction_id = 0;        // an id that is no integer: its whole part
+  double transaction_id_number = 0;  // the id as a number (5005.5 stays 5005.5)
   std::string timestamp;
   int64_t is_fraudulent = 0;
   double confidence = 0;
@@ -25,7 +26,8 @@ struct ParsedResult {
 
 // Parses one result and checks it against the upstream result schema: the
 // four keys (and, from a sink with sink.model_fields include, the strings
-// "model" and "model_version", nothing else), is_fraudulent 0 or 1,
+// "model" and "model_version", nothing else), transaction_id a number >= 1
+// (as the upstream's z.number().min(1): 5005.5 and 7e0 too), is_fraudulent 0 or 1,
 // confidence in [0, 1], an ISO-8601 timestamp with milliseconds in UTC.
 Result<ParsedResult> ParseUpstreamResult(const std::string& json);
 
