@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <map>
 #include <set>
 #include <thread>
@@ -173,7 +174,8 @@ TEST(HttpMqPipelineTest, ABridgeKilledAfterItsPullsLosesNothing) {
 // unusual but valid (unknown keys, which the service strips; spaces), and
 // about 5% that scorepipe cannot score (seeded as they come, spread through).
 // The results queue holds 50 at most and the test drains it as a consumer
-// does. Every valid transaction is scored, every invalid one is in the
+// does. A tenth of the valid transactions are unusual but valid (RFC 2822
+// and date-only timestamps, ids written 123.0). Every valid transaction is scored, every invalid one is in the
 // journal's dead-letter file with its reason, and no result waits on a dead
 // letter: the service has no dead-letter queue, so dead letters never go there.
 TEST(HttpMqPipelineTest, DeadLettersNeverHoldResultsUpOnACappedResultsQueue) {
@@ -189,6 +191,7 @@ TEST(HttpMqPipelineTest, DeadLettersNeverHoldResultsUpOnACappedResultsQueue) {
   std::vector<std::string> messages;
   std::vector<Transaction> valid;
   std::set<int64_t> invalid_ids;
+  std::set<int64_t> unusual_ids;  // written <id>.0
   for (size_t i = 0; i < kCount; ++i) {
     std::string m = synthetic.messages[i];
     const int64_t id = synthetic.parsed[i].id;
@@ -197,7 +200,26 @@ TEST(HttpMqPipelineTest, DeadLettersNeverHoldResultsUpOnACappedResultsQueue) {
       invalid_ids.insert(id);
     } else {
       if (i % 10 == 3) m.insert(m.size() - 1, R"(, "note" : "unknown keys are stripped" )");
-      valid.push_back(synthetic.parsed[i]);
+      Transaction t = synthetic.parsed[i];
+      if (i % 20 == 11 || i % 20 == 13) {
+        // Unusual but valid: the same instant as an RFC 2822 date, or the
+        // day alone (midnight UTC), as the upstream's Date.parse reads them.
+        const auto seconds_since_epoch = static_cast<time_t>(t.timestamp_unix_s);
+        std::tm utc{};
+        gmtime_r(&seconds_since_epoch, &utc);
+        char text[64];
+        std::strftime(text, sizeof text, i % 20 == 11 ? "%a, %d %b %Y %H:%M:%S GMT" : "%Y-%m-%d", &utc);
+        if (i % 20 == 13) t.timestamp_unix_s -= static_cast<double>(seconds_since_epoch % 86400);
+        const size_t at = m.find(t.timestamp);
+        m.replace(at, t.timestamp.size(), text);
+        t.timestamp = text;
+      } else if (i % 20 == 17) {
+        // An id written as a number that is not an integer literal: echoed as written.
+        const std::string plain = "\"id\":" + std::to_string(t.id) + ",";
+        m.replace(m.find(plain), plain.size(), "\"id\":" + std::to_string(t.id) + ".0,");
+        unusual_ids.insert(t.id);
+      }
+      valid.push_back(t);
     }
     messages.push_back(std::move(m));
   }
@@ -234,7 +256,9 @@ TEST(HttpMqPipelineTest, DeadLettersNeverHoldResultsUpOnACappedResultsQueue) {
     for (std::string& r : h->stand_in().Drain(output, 50)) {
       simdjson::dom::parser parser;
       int64_t id = 0;
-      if (!parser.parse(r).at_key("transaction_id").get_int64().get(id) && pushed_at.count(id)) {
+      double number = 0;
+      if (!parser.parse(r).at_key("transaction_id").get_double().get(number)) id = static_cast<int64_t>(number);
+      if (id > 0 && pushed_at.count(id)) {
         longest = std::max(longest, Clock::now() - pushed_at[id]);
       }
       results.push_back(std::move(r));
@@ -255,6 +279,13 @@ TEST(HttpMqPipelineTest, DeadLettersNeverHoldResultsUpOnACappedResultsQueue) {
 
   Status check = CheckAgainstModel(results, valid, h->topology_path());
   EXPECT_TRUE(check.ok()) << check.message();
+  size_t echoed = 0;
+  for (const std::string& r : results) {
+    for (int64_t id : unusual_ids) {
+      if (r.find("\"transaction_id\":" + std::to_string(id) + ".0,") != std::string::npos) ++echoed;
+    }
+  }
+  EXPECT_EQ(echoed, unusual_ids.size()) << "an id written <id>.0 comes back as written";
   std::set<int64_t> dead_ids;
   for (const std::string& entry : dead) {
     simdjson::dom::parser parser;
