@@ -66,11 +66,6 @@ void ParseInto(TransactionParser& parser, const std::vector<std::string>& messag
                TransactionBatch* batch, BridgeStats* stats, RateLimitedLog& log) {
   for (size_t i = from; i < messages.size(); ++i) {
     Result<Transaction> parsed = parser.Parse(messages[i]);
-    if (parsed.ok() && parsed->timestamp.size() > kMaxTimestampTextBytes) {
-      // Within the upstream's rules, but more than the wire carries.
-      parsed = Status::Error("field 'timestamp': " + std::to_string(parsed->timestamp.size()) +
-                             " bytes long; scorepipe takes at most " + std::to_string(kMaxTimestampTextBytes));
-    }
     if (parsed.ok()) {
       batch->transactions.push_back(std::move(parsed.value()));
       continue;

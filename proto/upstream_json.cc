@@ -11,6 +11,7 @@
 #include <limits>
 #include <utility>
 
+#include "proto/codec.h"
 #include "proto/timestamp.h"
 
 namespace scorepipe {
@@ -336,6 +337,12 @@ Status ReadTimestamp(const FoundFields& found, std::string* text, double* unix_s
   Result<ParsedTimestamp> parsed = ParseTimestamp(s);
   if (!parsed.ok()) {
     return FieldError(kTimestamp, Describe(value) + " is not a date: " + parsed.status().message());
+  }
+  if (s.size() > kMaxTimestampTextBytes) {
+    // A date to the upstream (V8 skips comments in parentheses), but more
+    // text than the wire carries per transaction (proto/codec.h).
+    return FieldError(kTimestamp, "a date of " + std::to_string(s.size()) + " bytes; scorepipe takes at most " +
+                                      std::to_string(kMaxTimestampTextBytes));
   }
   text->assign(s);
   *unix_s = parsed->UnixSeconds();

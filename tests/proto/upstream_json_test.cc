@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "proto/codec.h"
 #include "proto/timestamp.h"
 #include "tests/support/upstream_oracle.h"
 
@@ -670,6 +671,36 @@ TEST(DeadLetterJsonTest, NonUtf8OriginalGoesAsBase64) {
     const simdjson::dom::element root = ParseDeadLetter(parser, json);
     EXPECT_EQ(std::string_view(root["message_base64"]), base64) << json;
     EXPECT_EQ(root["message"].error(), simdjson::NO_SUCH_FIELD) << json;
+  }
+}
+
+}  // namespace
+}  // namespace scorepipe
+
+namespace scorepipe {
+namespace {
+
+// A date V8 reads whatever its length (a comment in parentheses is skipped)
+// is taken up to kMaxTimestampTextBytes, the wire's share for it, and
+// dead-lettered past it.
+TEST(TransactionParserTimestampLimit, ADateIsTakenUpToTheWiresLimitAndRefusedPastIt) {
+  TransactionParser parser(65536);
+  const std::string head = "Sun, 01 Jan 2023 12:00:00 GMT (";
+  for (size_t length : {kMaxTimestampTextBytes - 1, kMaxTimestampTextBytes, kMaxTimestampTextBytes + 1,
+                        size_t{4000}}) {
+    const std::string date = head + std::string(length - head.size() - 1, 'x') + ")";
+    ASSERT_EQ(date.size(), length);
+    ASSERT_TRUE(ParseTimestamp(date).ok()) << "V8 reads it";
+    Result<Transaction> parsed = parser.Parse(WithField("timestamp", "\"" + date + "\""));
+    if (length <= kMaxTimestampTextBytes) {
+      ASSERT_TRUE(parsed.ok()) << length << ": " << parsed.status().message();
+      EXPECT_EQ(parsed->timestamp, date);
+      EXPECT_EQ(parsed->timestamp_unix_s, 1672574400);
+    } else {
+      ASSERT_FALSE(parsed.ok()) << length;
+      EXPECT_EQ(parsed.status().message(), "field 'timestamp': a date of " + std::to_string(length) +
+                                               " bytes; scorepipe takes at most 256");
+    }
   }
 }
 
