@@ -138,10 +138,10 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
       session_(NewSession()),
       registry_(std::make_shared<prometheus::Registry>()),
       metrics_(*registry_),
-      part_id_base_(NewSession() & 0xffffffff00000000ull) {
+      part_id_base_(NewSession() & 0xffffffff00000000ull),
+      max_frame_bytes_(MaxBatchFrameBytes(static_cast<size_t>(topology.bridge.batch_size))) {
   intake_.set(zmq::sockopt::rcvhwm, topology.ventilator.send_hwm);
-  intake_.set(zmq::sockopt::maxmsgsize,
-              static_cast<int64_t>(MaxBatchFrameBytes(static_cast<size_t>(topology.bridge.batch_size))));
+  intake_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes_));
   work_.set(zmq::sockopt::sndhwm, topology.ventilator.send_hwm);
   work_.set(zmq::sockopt::rcvhwm, kControlHwm);
   work_.set(zmq::sockopt::router_mandatory, true);
@@ -390,8 +390,7 @@ std::optional<std::pair<TransactionBatch, TransactionBatch>> SplitBatch(const Tr
 
 void Ventilator::HandlePoisoned() {
   for (Dispatcher::Poisoned& p : dispatcher_.TakePoisoned()) {
-    Result<TransactionBatch> batch = DecodeTransactionBatch(
-        View(p.frame), MaxBatchFrameBytes(static_cast<size_t>(topology_.bridge.batch_size)));
+    Result<TransactionBatch> batch = DecodeTransactionBatch(View(p.frame), max_frame_bytes_);
     if (!batch.ok()) {
       // Nothing here can read its messages: its lease comes back after
       // queue.inflight_timeout_ms, and past queue.max_deliveries the bridge

@@ -98,6 +98,8 @@ class Ventilator {
   // Ids of the parts of split batches, made as the bridge makes batch ids: a
   // random base per run in the high 32 bits, a counter in the low 32.
   const uint64_t part_id_base_;
+  // A batch frame's bound here: MaxBatchFrameBytes(bridge.batch_size).
+  const size_t max_frame_bytes_;
   uint64_t next_part_ = 0;
 };
 

@@ -68,9 +68,9 @@ class Scorer {
   // is not a finite number in [0, 1] gets a non-empty `error` instead. When
   // the model fails on the batch (an error, or an exception it throws), the
   // batch is halved until the rows it fails on are found: those get the
-  // model's error ("model failed: ..."), every other row its score. An error
-  // Status is kept for failures of the whole batch outside the model; *out
-  // is then unspecified.
+  // model's error ("model failed: ..."), every other row its score. So no
+  // failure of the model fails the call; the Status stays for the caller's
+  // sake (the worker treats an error as every row failing).
   Status Score(const std::vector<Transaction>& txs, std::vector<ScoreResult>* out);
 
   const FeatureExtractor& features() const { return features_; }

@@ -41,6 +41,7 @@ Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer,
       context_(context),
       scorer_(std::move(scorer)),
       id_(std::move(id)),
+      max_frame_bytes_(MaxBatchFrameBytes(static_cast<size_t>(topology.bridge.batch_size))),
       session_(NewSession()),
       to_sink_(context, zmq::socket_type::push),
       registry_(std::make_shared<prometheus::Registry>()),
@@ -70,8 +71,7 @@ Status Worker::OpenWorkChannel() {
   work_.emplace(context_, zmq::socket_type::dealer);
   work_->set(zmq::sockopt::routing_id, zmq::buffer(RoutingId(connection_)));
   work_->set(zmq::sockopt::rcvhwm, topology_.workers.credit + 1);
-  work_->set(zmq::sockopt::maxmsgsize,
-             static_cast<int64_t>(MaxBatchFrameBytes(static_cast<size_t>(topology_.bridge.batch_size))));
+  work_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes_));
   work_->set(zmq::sockopt::linger, kWorkLingerMs);
   if (Status s = security_.ConnectAsClient(*work_, topology_.ventilator.workers.connect); !s.ok()) return s;
   SendReady(WorkerState::kActive, static_cast<uint32_t>(topology_.workers.credit));
@@ -99,8 +99,7 @@ Status Worker::Connect() {
 }
 
 bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
-  Result<TransactionBatch> batch =
-      DecodeTransactionBatch(View(frame), MaxBatchFrameBytes(static_cast<size_t>(topology_.bridge.batch_size)));
+  Result<TransactionBatch> batch = DecodeTransactionBatch(View(frame), max_frame_bytes_);
   if (!batch.ok()) {
     ++stats_.frames_refused;
     metrics_.Refused();

@@ -112,6 +112,8 @@ class Worker {
   zmq::context_t& context_;
   Scorer scorer_;
   const std::string id_;
+  // A batch frame's bound here: MaxBatchFrameBytes(bridge.batch_size).
+  const size_t max_frame_bytes_;
   const uint64_t session_;
   LinkSecurity security_;  // set by Connect(), before the heartbeat thread starts
   std::optional<zmq::socket_t> work_;
