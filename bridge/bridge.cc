@@ -38,16 +38,13 @@ Bridge::Bridge(const Topology& topology, zmq::context_t& context, std::unique_pt
     : queue_config_(topology.queue),
       config_(topology.bridge),
       queue_(std::move(queue)),
-      intake_(context, zmq::socket_type::push),
+      context_(context),
       intake_endpoint_(topology.ventilator.intake.connect),
       security_config_(topology.security),
       parser_(static_cast<size_t>(topology.bridge.max_message_bytes)),
       batch_id_base_(BatchIdBase()),
       registry_(std::make_shared<prometheus::Registry>()),
       metrics_(*registry_) {
-  intake_.set(zmq::sockopt::sndhwm, kIntakeSendHwm);
-  // Frames still queued at close get the drain time to leave.
-  intake_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
   StartBatch();
 }
 
@@ -93,7 +90,7 @@ void Bridge::Ingest() {
 
 namespace {
 
-bool SendEncoded(zmq::socket_t& socket, const TransactionBatch& batch,
+bool SendEncoded(ClientLink& socket, const TransactionBatch& batch,
                  std::optional<Clock::time_point> deadline) {
   std::string encoded = Encode(batch);
   zmq::message_t frame(encoded.data(), encoded.size());
@@ -107,7 +104,7 @@ bool Bridge::SendBatch(std::optional<Clock::time_point> deadline) {
   batch_.batch_id = batch_id_base_ + next_batch_;
   batch_.created_at_us = NowUnixMicros();
   batch_.lease = lease_.id;
-  if (!SendEncoded(intake_, batch_, deadline)) return false;
+  if (!SendEncoded(*intake_, batch_, deadline)) return false;
   ++next_batch_;
   ++stats_.batches_sent;
   stats_.transactions_sent += batch_.transactions.size();
@@ -135,7 +132,7 @@ Status Bridge::ReclaimStale() {
   batch.created_at_us = NowUnixMicros();
   batch.lease = stale.id;
   // Unsent at a stop, it stays in flight and is reclaimed again later.
-  if (!SendEncoded(intake_, batch, std::nullopt)) return Status::Ok();
+  if (!SendEncoded(*intake_, batch, std::nullopt)) return Status::Ok();
   ++next_batch_;
   ++stats_.batches_sent;
   stats_.reclaimed += stale.messages.size();
@@ -172,7 +169,35 @@ Status Bridge::GiveUp(const Lease& stale) {
 Status Bridge::Connect() {
   Result<LinkSecurity> security = LinkSecurity::Load(security_config_);
   if (!security.ok()) return security.status();
-  return security->ConnectAsClient(intake_, intake_endpoint_);
+  security_ = std::move(security.value());
+  intake_.emplace(context_, zmq::socket_type::push, security_, intake_endpoint_, "the ventilator's intake",
+                  [](zmq::socket_t& socket) {
+                    socket.set(zmq::sockopt::sndhwm, kIntakeSendHwm);
+                    // Frames still queued at close get the drain time to leave.
+                    socket.set(zmq::sockopt::linger,
+                               static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
+                  });
+  return intake_->Open();
+}
+
+void Bridge::TendIntake() {
+  intake_->Tend();
+  const ClientLink::LinkState state = intake_->State();
+  std::string status;
+  if (state == ClientLink::LinkState::kRefused) {
+    status = "links down: " + LinkProblem(*intake_);
+  } else if (!NotifiedReady() && state != ClientLink::LinkState::kUp) {
+    status = "waiting for its links: the ventilator's intake (" + intake_endpoint_ + ") has not answered yet";
+  } else {
+    status = "taking from " + queue_->Describe();
+  }
+  if (status == service_status_) return;
+  if (!NotifiedReady() && state == ClientLink::LinkState::kUp) {
+    NotifyReady(status);
+  } else {
+    NotifyStatus(status);
+  }
+  service_status_ = status;
 }
 
 Status Bridge::Run() {
@@ -232,7 +257,7 @@ Status Bridge::Run() {
     }
     if (backoff.attempts() > 0) spdlog::info("queue reachable again");
     backoff.Reset();
-    if (!NotifiedReady()) NotifyReady("taking from " + queue_->Describe());
+    TendIntake();
   }
   NotifyStopping();
   return Drain();

@@ -30,6 +30,7 @@
 
 #include "bridge/bridge_metrics.h"
 #include "bridge/queue.h"
+#include "config/client_link.h"
 #include "config/topology.h"
 #include "proto/messages.h"
 #include "proto/node.h"
@@ -74,9 +75,15 @@ class Bridge {
   const QueueConfig queue_config_;
   const BridgeConfig config_;
   std::unique_ptr<Queue> queue_;
-  zmq::socket_t intake_;
+  zmq::context_t& context_;
   const std::string intake_endpoint_;
   const SecurityConfig security_config_;
+  LinkSecurity security_;            // set by Connect()
+  std::optional<ClientLink> intake_;  // made by Connect()
+  // Tends the intake link after the queue answered: reports ready once the
+  // link is up too, and a refused link in the service status.
+  void TendIntake();
+  std::string service_status_;  // the last STATUS= line sent
   TransactionParser parser_;
   const uint64_t batch_id_base_;
   uint64_t next_batch_ = 0;

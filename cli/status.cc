@@ -81,6 +81,7 @@ const std::vector<Field<WorkerSnapshot>>& WorkerFields() {
       {"model_version", &W::model_version, true},
       {"model_error", &W::model_error, true},
       {"shadow_version", &W::shadow_version, true},
+      {"link_error", &W::link_error, true},
   };
   return fields;
 }
@@ -281,6 +282,10 @@ std::string FormatStatusTable(const StatusReport& report) {
       model += " (!)";
       failures += "(!) " + Printable(w.id) + " keeps " + Printable(w.model_version, 40) +
                   ": the live version did not load: " + Printable(w.model_error, 300) + "\n";
+    }
+    if (!w.link_error.empty()) {
+      failures += "(!) " + Printable(w.id) + " cannot deliver, so it takes no work: " + Printable(w.link_error, 400) +
+                  "\n";
     }
     rows.push_back({Printable(w.id), Printable(w.host), std::to_string(w.pid), Printable(w.state),
                     model.empty() ? "-" : model, WithThousands(w.last_heartbeat_ms) + " ms ago",

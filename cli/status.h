@@ -50,7 +50,7 @@ struct WorkerSnapshot {
   std::string id;
   std::string host;
   int64_t pid = 0;
-  std::string state;              // active | draining | leaving
+  std::string state;              // active | draining | leaving | blocked
   int64_t last_heartbeat_ms = 0;  // how long ago the ventilator last heard from it
   int64_t in_flight_batches = 0;
   int64_t credit = 0;
@@ -64,6 +64,8 @@ struct WorkerSnapshot {
   std::string model_version;
   std::string model_error;
   std::string shadow_version;  // the version it scores in shadow (empty: none)
+  // Why it is blocked: which of its links is refused, and why (empty: none).
+  std::string link_error;
 };
 
 struct StatusSnapshot {

@@ -37,7 +37,7 @@ constexpr uint32_t kPartResultBatchFields = kEvaluationResultBatchFields + kPart
 constexpr uint32_t kResultBatchFieldsBefore = 7;
 constexpr uint32_t kScoreResultFields = 5;
 constexpr uint32_t kScoreResultFieldsWithIdText = kScoreResultFields + 1;
-constexpr uint32_t kHeartbeatFields = 14;
+constexpr uint32_t kHeartbeatFields = 15;
 // A Heartbeat from a worker that predates the model fields.
 constexpr uint32_t kHeartbeatFieldsBefore = 10;
 constexpr uint32_t kWorkerReadyFields = 6;
@@ -201,6 +201,7 @@ void PackBody(Packer& p, const Heartbeat& heartbeat) {
   PackString(p, heartbeat.model_version);
   PackString(p, heartbeat.model_error);
   PackString(p, heartbeat.shadow_version);
+  PackString(p, heartbeat.link_error);
 }
 
 void PackBody(Packer& p, const WorkerReady& ready) {
@@ -554,7 +555,7 @@ bool AsBool(const msgpack::object& o, bool* out) {
 }
 
 bool AsWorkerState(const msgpack::object& o, WorkerState* out) {
-  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > static_cast<uint64_t>(WorkerState::kLeaving)) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > static_cast<uint64_t>(WorkerState::kBlocked)) {
     return false;
   }
   *out = static_cast<WorkerState>(o.via.u64);
@@ -629,7 +630,7 @@ class FieldReader {
   void Read(const char* name, int32_t* out) { Take(name, "an int32", AsInt32, out); }
   void Read(const char* name, uint32_t* out) { Take(name, "a uint32", AsUint32, out); }
   void Read(const char* name, bool* out) { Take(name, "a boolean", AsBool, out); }
-  void Read(const char* name, WorkerState* out) { Take(name, "a worker state (0..2)", AsWorkerState, out); }
+  void Read(const char* name, WorkerState* out) { Take(name, "a worker state (0..3)", AsWorkerState, out); }
   void Read(const char* name, double* out) { Take(name, "a number", AsDouble, out); }
   void Read(const char* name, std::string* out) { Take(name, "a string", AsString, out); }
   void Read(const char* name, std::optional<double>* out) {
@@ -866,6 +867,7 @@ Status DecodeBody(const msgpack::object& body, Heartbeat* heartbeat) {
   if (r.HasMore()) r.Read("model_version", &heartbeat->model_version);
   if (r.HasMore()) r.Read("model_error", &heartbeat->model_error);
   if (r.HasMore()) r.Read("shadow_version", &heartbeat->shadow_version);
+  if (r.HasMore()) r.Read("link_error", &heartbeat->link_error);
   return r.status();
 }
 
@@ -1033,7 +1035,7 @@ std::string Encode(const Heartbeat& heartbeat) {
   return EncodeFrame(MessageKind::kHeartbeat,
                      96 + heartbeat.sender.size() + heartbeat.host.size() + heartbeat.model_name.size() +
                          heartbeat.model_version.size() + heartbeat.model_error.size() +
-                         heartbeat.shadow_version.size(),
+                         heartbeat.shadow_version.size() + heartbeat.link_error.size(),
                      heartbeat);
 }
 

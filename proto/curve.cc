@@ -224,7 +224,7 @@ Status HandshakeWatch::Watch(zmq::socket_t& socket, std::string peer, std::strin
   try {
     init(socket, address,
          ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED);
   } catch (const zmq::error_t& e) {
     return Status::Error("cannot watch the handshakes with " + peer_ + ": " + e.what());
   }
@@ -232,28 +232,48 @@ Status HandshakeWatch::Watch(zmq::socket_t& socket, std::string peer, std::strin
   return Status::Ok();
 }
 
-std::optional<std::string> HandshakeWatch::Failure() {
-  if (!watching_) return std::nullopt;
+void HandshakeWatch::ReadEvents() {
+  if (!watching_) return;
   while (check_event(0)) {
   }
+}
+
+std::optional<std::string> HandshakeWatch::Failure() {
+  ReadEvents();
   return failure_;
 }
 
-void HandshakeWatch::on_event_handshake_succeeded(const zmq_event_t&, const char*) { failure_.reset(); }
+HandshakeWatch::LinkState HandshakeWatch::State() {
+  ReadEvents();
+  if (failure_) return LinkState::kRefused;
+  return up_ ? LinkState::kUp : LinkState::kConnecting;
+}
+
+void HandshakeWatch::on_event_handshake_succeeded(const zmq_event_t&, const char*) {
+  failure_.reset();
+  up_ = true;
+}
+
+// A drop after a failed handshake leaves the link refused: ZeroMQ does not
+// connect again.
+void HandshakeWatch::on_event_disconnected(const zmq_event_t&, const char*) { up_ = false; }
 
 void HandshakeWatch::on_event_handshake_failed_no_detail(const zmq_event_t&, const char* address) {
+  up_ = false;
   failure_ = "the CURVE handshake with " + peer_ + " at " + address +
              " broke off: the server there does not hold the secret half of the key security.server_key names "
              "(or is not a scorepipe node)";
 }
 
 void HandshakeWatch::on_event_handshake_failed_protocol(const zmq_event_t& event, const char* address) {
+  up_ = false;
   char code[16];
   std::snprintf(code, sizeof code, "0x%x", static_cast<unsigned>(event.value));
   failure_ = "the CURVE handshake with " + peer_ + " at " + address + " failed: ZMTP protocol error " + code;
 }
 
 void HandshakeWatch::on_event_handshake_failed_auth(const zmq_event_t& event, const char* address) {
+  up_ = false;
   failure_ = peer_ + " at " + address + " refused this host's CURVE key " + own_public_key_ + " (status " +
              std::to_string(event.value) + "): add it to the head's security.authorized_keys folder";
 }

@@ -85,34 +85,50 @@ class ZapAuthenticator {
   std::thread thread_;
 };
 
-// Tells why a CURVE client socket does not get through, so that a node can
-// say more than "the server is silent": it watches the socket's handshakes
-// (a ZeroMQ socket monitor) and remembers the last failure since the last
-// success. A refused key and a server that holds another key than the one
-// pinned then read differently from a server that is down.
+// Follows a client socket's link to its server, so that a node can say more
+// than "the server is silent" and can tell a link ZeroMQ will mend by itself
+// from one it will not: it watches the socket's connections and handshakes
+// (a ZeroMQ socket monitor). A refused key and a server that holds another
+// key than the one pinned then read differently from a server that is down.
+//
+// After a failed handshake libzmq does not connect that socket again (the
+// connection is dropped for good), so a refused link stays refused until the
+// owner builds a new socket (config/client_link.h does).
 //
 // Owned by the thread that owns the socket. Watch() before connecting; destroy
 // the watch before the socket.
 class HandshakeWatch : private zmq::monitor_t {
  public:
+  enum class LinkState {
+    kConnecting,  // no handshake yet, or the last connection dropped: ZeroMQ retries by itself
+    kUp,          // the last handshake succeeded and the connection holds
+    kRefused,     // the last handshake failed: ZeroMQ does not retry this socket
+  };
+
   HandshakeWatch() = default;
   ~HandshakeWatch() override = default;
   HandshakeWatch(const HandshakeWatch&) = delete;
   HandshakeWatch& operator=(const HandshakeWatch&) = delete;
 
-  // `peer` names the server in messages ("the ventilator").
+  // `peer` names the server in messages ("the ventilator"); `own_public_key`
+  // is empty for a plain (non-CURVE) socket.
   Status Watch(zmq::socket_t& socket, std::string peer, std::string own_public_key);
   // Reads the events so far: what went wrong with the last handshake, or
   // nothing (no failure since the last success, or nothing watched).
   std::optional<std::string> Failure();
+  // Reads the events so far; kConnecting when nothing is watched.
+  LinkState State();
 
  private:
   void on_event_handshake_succeeded(const zmq_event_t& event, const char* address) override;
   void on_event_handshake_failed_no_detail(const zmq_event_t& event, const char* address) override;
   void on_event_handshake_failed_protocol(const zmq_event_t& event, const char* address) override;
   void on_event_handshake_failed_auth(const zmq_event_t& event, const char* address) override;
+  void on_event_disconnected(const zmq_event_t& event, const char* address) override;
+  void ReadEvents();
 
   bool watching_ = false;
+  bool up_ = false;
   std::string peer_;
   std::string own_public_key_;
   std::optional<std::string> failure_;

@@ -168,6 +168,9 @@ struct Heartbeat {
   std::string model_version;
   std::string model_error;
   std::string shadow_version;  // the version it scores in shadow; empty: none
+  // Worker -> ventilator: why a link of the worker is refused ("the sink:
+  // ..."), so that it cannot work; empty: its links are fine (or an older worker).
+  std::string link_error;
 
   bool operator==(const Heartbeat&) const = default;
 };
@@ -176,6 +179,10 @@ enum class WorkerState : uint8_t {
   kActive = 0,    // send me up to `credit` batches
   kDraining = 1,  // stopping: send nothing more; I finish what I hold
   kLeaving = 2,   // gone: whatever is still assigned to me goes elsewhere now
+  // A link of mine is refused (my heartbeats' link_error says which and why):
+  // I cannot deliver results, so whatever is assigned to me goes elsewhere
+  // now and nothing more comes until I announce kActive again.
+  kBlocked = 3,
 };
 
 // Worker -> ventilator on the work channel: announces the worker (at connect,

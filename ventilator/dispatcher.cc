@@ -67,6 +67,12 @@ Requeue Dispatcher::DropWorker(std::string routing_id, std::string reason) {
     ++stats_.workers_lost;
   }
   requeue.reason = std::move(reason);
+  requeue.batches = TakeBackFrom(routing_id);
+  return requeue;
+}
+
+size_t Dispatcher::TakeBackFrom(const std::string& routing_id) {
+  size_t batches = 0;
   for (auto entry = ledger_.begin(); entry != ledger_.end();) {
     if (entry->second.routing_id != routing_id) {
       ++entry;
@@ -74,9 +80,11 @@ Requeue Dispatcher::DropWorker(std::string routing_id, std::string reason) {
     }
     RequeueFront(std::move(entry->second));
     entry = ledger_.erase(entry);
-    ++requeue.batches;
+    ++batches;
   }
-  return requeue;
+  auto it = workers_.find(routing_id);
+  if (it != workers_.end()) it->second.in_flight = 0;
+  return batches;
 }
 
 std::optional<Requeue> Dispatcher::OnReady(const std::string& routing_id, const WorkerReady& ready,
@@ -111,7 +119,26 @@ std::optional<Requeue> Dispatcher::OnReady(const std::string& routing_id, const 
   w.state = ready.state;
   w.credit = ready.state == WorkerState::kActive ? std::min(ready.credit, credit_cap_) : 0;
   w.last_seen = now;
+  if (ready.state == WorkerState::kBlocked) {
+    // It cannot deliver what it holds: that goes elsewhere now, and it stays
+    // listed (with why, from its heartbeats) until it is active again.
+    Requeue blocked;
+    blocked.worker_id = w.worker_id;
+    blocked.host = w.host;
+    blocked.pid = w.pid;
+    blocked.reason = "blocked: it cannot deliver results";
+    blocked.batches = TakeBackFrom(routing_id);
+    if (blocked.batches > 0 || !requeue) requeue = std::move(blocked);
+  }
   return requeue;
+}
+
+size_t Dispatcher::live_workers() const {
+  size_t live = 0;
+  for (const auto& [routing_id, w] : workers_) {
+    if (w.state != WorkerState::kBlocked) ++live;
+  }
+  return live;
 }
 
 bool Dispatcher::OnHeartbeat(const std::string& routing_id, const Heartbeat& heartbeat,
@@ -131,6 +158,7 @@ bool Dispatcher::OnHeartbeat(const std::string& routing_id, const Heartbeat& hea
   w.model_name = heartbeat.model_name;
   w.model_version = heartbeat.model_version;
   w.model_error = heartbeat.model_error;
+  w.link_error = heartbeat.link_error;
   w.shadow_version = heartbeat.shadow_version;
   w.last_heartbeat = now;
   w.last_seen = now;

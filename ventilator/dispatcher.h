@@ -65,6 +65,7 @@ struct WorkerView {
   std::string model_version;
   std::string model_error;             // why the live version did not load; empty: none failed
   std::string shadow_version;          // the version it scores in shadow; empty: none
+  std::string link_error;              // why a link of it is refused; empty: its links are fine
 };
 
 struct DispatcherStats {
@@ -149,7 +150,9 @@ class Dispatcher {
 
   size_t queued() const { return queue_.size(); }
   size_t in_flight() const { return ledger_.size(); }
-  size_t live_workers() const { return workers_.size(); }
+  // Workers that can take batches now or finish what they hold: blocked ones
+  // (a refused link) do not count.
+  size_t live_workers() const;
   std::vector<WorkerView> Workers() const;
   const DispatcherStats& stats() const { return stats_; }
 
@@ -167,6 +170,8 @@ class Dispatcher {
   // forgets the worker. `routing_id` by value: callers pass the key of
   // workers_ that this erases.
   Requeue DropWorker(std::string routing_id, std::string reason);
+  // Puts every batch `routing_id` holds back at the front of the queue; how many.
+  size_t TakeBackFrom(const std::string& routing_id);
   void RequeueFront(Entry entry);
 
   const uint32_t credit_cap_;

@@ -37,6 +37,8 @@ const char* StateName(WorkerState state) {
       return "draining";
     case WorkerState::kLeaving:
       return "leaving";
+    case WorkerState::kBlocked:
+      return "blocked";
   }
   return "?";
 }
@@ -113,6 +115,7 @@ std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, in
     AppendField(&out, "model_version", w.model_version);
     AppendField(&out, "model_error", w.model_error);
     AppendField(&out, "shadow_version", w.shadow_version);
+    AppendField(&out, "link_error", w.link_error);
     CloseObject(&out);
     out.push_back(',');
   }
@@ -128,7 +131,6 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
       work_(context, zmq::socket_type::router),
       heartbeat_(context, zmq::socket_type::router),
       status_(context, zmq::socket_type::rep),
-      to_sink_(context, zmq::socket_type::push),
       dispatcher_(static_cast<uint32_t>(topology.workers.credit),
                   std::chrono::milliseconds(topology.ventilator.batch_timeout_ms),
                   std::chrono::milliseconds(static_cast<int64_t>(topology.heartbeat.interval_ms) *
@@ -152,7 +154,6 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
   heartbeat_.set(zmq::sockopt::linger, 0);
   status_.set(zmq::sockopt::maxmsgsize, int64_t{1} << 12);
   status_.set(zmq::sockopt::linger, 0);
-  to_sink_.set(zmq::sockopt::linger, 1000);
 }
 
 Status Ventilator::Bind() {
@@ -163,7 +164,10 @@ Status Ventilator::Bind() {
                                   std::pair{&heartbeat_, &c.heartbeat.bind}, std::pair{&status_, &c.status.bind}}) {
     if (Status s = security->BindAsServer(*socket, *endpoint); !s.ok()) return s;
   }
-  return security->ConnectAsClient(to_sink_, topology_.sink.results.connect);
+  security_ = std::move(security.value());
+  to_sink_.emplace(context_, zmq::socket_type::push, security_, topology_.sink.results.connect, "the sink",
+                   [](zmq::socket_t& socket) { socket.set(zmq::sockopt::linger, 1000); });
+  return to_sink_->Open();
 }
 
 void Ventilator::Refused(const char* where, size_t bytes, const std::string& why) {
@@ -238,19 +242,26 @@ void Ventilator::ReadWork(SteadyClock::time_point now) {
         Refused("work channel", body.size(), ready.status().message());
         continue;
       }
-      const bool known = [&] {
+      const std::optional<WorkerState> before = [&]() -> std::optional<WorkerState> {
         for (const WorkerView& w : dispatcher_.Workers()) {
-          if (w.routing_id == routing_id) return true;
+          if (w.routing_id == routing_id) return w.state;
         }
-        return false;
+        return std::nullopt;
       }();
+      const bool known = before.has_value();
       std::optional<Requeue> requeue = dispatcher_.OnReady(routing_id, ready.value(), now);
       if (requeue) LogRequeue(*requeue);
       if (!known && ready->state == WorkerState::kActive) {
         spdlog::info("worker {} ({} pid {}) joined with credit {}; {} live", ready->worker_id, ready->host,
                      ready->pid, ready->credit, dispatcher_.live_workers());
+      } else if (before == WorkerState::kBlocked && ready->state == WorkerState::kActive) {
+        spdlog::info("worker {} ({} pid {}) can deliver results again: credit {}; {} live", ready->worker_id,
+                     ready->host, ready->pid, ready->credit, dispatcher_.live_workers());
       } else if (ready->state == WorkerState::kDraining) {
         spdlog::info("worker {} is stopping: no more batches for it", ready->worker_id);
+      } else if (ready->state == WorkerState::kBlocked) {
+        spdlog::warn("worker {} ({} pid {}) cannot deliver results: no batches for it until it says it can",
+                     ready->worker_id, ready->host, ready->pid);
       }
     } else {
       Refused("work channel", body.size(), std::string("unexpected ") + MessageKindName(kind.value()));
@@ -418,7 +429,7 @@ void Ventilator::HandlePoisoned() {
                   reason);
     const std::string encoded = Encode(PoisonedBatchResult(std::move(batch.value()), reason, NowUnixMicros()));
     zmq::message_t frame(encoded.data(), encoded.size());
-    if (!SendFrame(to_sink_, frame, SteadyClock::now() + std::chrono::seconds(1))) {
+    if (!SendFrame(*to_sink_, frame, SteadyClock::now() + std::chrono::seconds(1))) {
       spdlog::error("the sink did not take poison batch {}: its lease brings it back later", p.batch_id);
     }
   }
@@ -438,6 +449,7 @@ void Ventilator::Step(int timeout_ms, bool intake) {
     if (e.num() != EINTR) throw;
   }
   const auto now = SteadyClock::now();
+  if (to_sink_) to_sink_->Tend();
   ReadHeartbeats(now);
   ReadWork(now);
   AnswerStatus(now);

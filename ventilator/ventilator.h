@@ -33,6 +33,7 @@
 #include <utility>
 #include <zmq.hpp>
 
+#include "config/client_link.h"
 #include "config/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
@@ -83,7 +84,9 @@ class Ventilator {
   zmq::socket_t work_;
   zmq::socket_t heartbeat_;
   zmq::socket_t status_;
-  zmq::socket_t to_sink_;
+  LinkSecurity security_;  // set by Bind()
+  // Poison batches' dead letters go straight to the sink; made by Bind().
+  std::optional<ClientLink> to_sink_;
   Dispatcher dispatcher_;
   const SteadyClock::time_point started_;
   SteadyClock::time_point next_expire_;

@@ -20,6 +20,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kReceiveSliceMs = 100;
+constexpr int kPollSliceMs = 50;  // how often a blocked send looks at the stop flag and the link
 // Result batches queued towards the sink; small, so a slow sink holds the
 // worker back (no BatchDone, no new credit) instead of piling up leases.
 constexpr int kResultsHwm = 4;
@@ -43,13 +44,10 @@ Worker::Worker(const Topology& topology, zmq::context_t& context, Scorer scorer,
       id_(std::move(id)),
       max_frame_bytes_(MaxBatchFrameBytes(static_cast<size_t>(topology.bridge.batch_size))),
       session_(NewSession()),
-      to_sink_(context, zmq::socket_type::push),
       registry_(std::make_shared<prometheus::Registry>()),
       metrics_(*registry_, topology.model.name, scorer_.model().version(),
                ModelFormatName(topology.model.format)),
       running_version_(scorer_.model().version()) {
-  to_sink_.set(zmq::sockopt::sndhwm, kResultsHwm);
-  to_sink_.set(zmq::sockopt::linger, static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
   result_.worker_id = id_;
   result_.model_version = scorer_.model().version();
   result_.model_name = topology_.model.name;
@@ -74,7 +72,7 @@ Status Worker::OpenWorkChannel() {
   work_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes_));
   work_->set(zmq::sockopt::linger, kWorkLingerMs);
   if (Status s = security_.ConnectAsClient(*work_, topology_.ventilator.workers.connect); !s.ok()) return s;
-  SendReady(WorkerState::kActive, static_cast<uint32_t>(topology_.workers.credit));
+  announced_.reset();  // TendLinks announces it on the new channel
   return Status::Ok();
 }
 
@@ -94,8 +92,74 @@ Status Worker::Connect() {
   Result<LinkSecurity> security = LinkSecurity::Load(topology_.security);
   if (!security.ok()) return security.status();
   security_ = std::move(security.value());
-  if (Status s = security_.ConnectAsClient(to_sink_, topology_.sink.results.connect); !s.ok()) return s;
-  return OpenWorkChannel();
+  sink_.emplace(context_, zmq::socket_type::push, security_, topology_.sink.results.connect, "the sink",
+                [](zmq::socket_t& socket) {
+                  socket.set(zmq::sockopt::sndhwm, kResultsHwm);
+                  socket.set(zmq::sockopt::linger,
+                             static_cast<int>(std::chrono::milliseconds(kDrainTimeout).count()));
+                });
+  if (Status s = sink_->Open(); !s.ok()) return s;
+  if (Status s = OpenWorkChannel(); !s.ok()) return s;
+  TendLinks();
+  return Status::Ok();
+}
+
+std::string Worker::SinkProblem() {
+  if (std::string refused = LinkProblem(*sink_); !refused.empty()) return refused;
+  if (!sink_up_since_built_) return "the sink: not connected yet (" + topology_.sink.results.connect + ")";
+  return "";
+}
+
+void Worker::TendLinks() {
+  if (sink_->Tend()) sink_up_since_built_ = false;
+  if (sink_->State() == ClientLink::LinkState::kUp) sink_up_since_built_ = true;
+  const std::string problem = SinkProblem();
+  {
+    std::lock_guard<std::mutex> lock(link_mu_);
+    sink_problem_ = problem;
+  }
+  // Blocked while the link is refused; active once a handshake completed on
+  // the current socket; until then (just started or rebuilt) as announced.
+  std::optional<WorkerState> want;
+  if (sink_->State() == ClientLink::LinkState::kRefused) {
+    want = WorkerState::kBlocked;
+  } else if (sink_up_since_built_) {
+    want = WorkerState::kActive;
+  }
+  if (want && announced_ != want) {
+    if (want == WorkerState::kBlocked) {
+      spdlog::warn("cannot deliver results, so taking no work (the ventilator takes back what this worker "
+                   "holds): {}",
+                   problem);
+    } else if (announced_ == WorkerState::kBlocked) {
+      spdlog::info("the sink takes results again: taking work");
+    }
+    SendReady(*want, want == WorkerState::kActive ? static_cast<uint32_t>(topology_.workers.credit) : 0);
+    announced_ = want;
+  }
+  // Ready, and what `systemctl status` shows: whether the links really are up.
+  std::string ventilator_problem;
+  {
+    std::lock_guard<std::mutex> lock(link_mu_);
+    ventilator_problem = ventilator_problem_;
+  }
+  if (ventilator_problem.empty() && !ventilator_answered_) {
+    ventilator_problem = "the ventilator: no answer yet (" + topology_.ventilator.heartbeat.connect + ")";
+  }
+  std::string status;
+  if (problem.empty() && ventilator_problem.empty()) {
+    status = "scoring with model " + scorer_.model().version();
+  } else {
+    status = std::string(NotifiedReady() ? "links down, taking no work: " : "waiting for its links: ") +
+             ventilator_problem + (ventilator_problem.empty() || problem.empty() ? "" : "; ") + problem;
+  }
+  if (status == service_status_) return;
+  service_status_ = status;
+  if (problem.empty() && ventilator_problem.empty() && !NotifiedReady()) {
+    NotifyReady(status);
+  } else {
+    NotifyStatus(status);
+  }
 }
 
 bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
@@ -149,7 +213,21 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   result_.scored_at_us = NowUnixMicros();
   std::string encoded = Encode(result_);
   zmq::message_t out(encoded.data(), encoded.size());
-  if (!SendFrame(to_sink_, out, deadline)) return false;
+  switch (SendResult(out, deadline)) {
+    case Delivery::kSent:
+      break;
+    case Delivery::kStopped:
+      return false;
+    case Delivery::kRefused:
+      // No BatchDone: the ventilator takes the batch back when this worker
+      // says it is blocked (TendLinks, next turn) and sends it elsewhere.
+      held_ = 0;
+      ++stats_.given_back;
+      spdlog::warn("batch {}: the sink link is refused, giving the batch back: {}", batch->batch_id,
+                   SinkProblem());
+      TendLinks();
+      return true;
+  }
   const std::string done = Encode(BatchDone{batch->batch_id, session_, {}});
   work_->send(zmq::buffer(done), zmq::send_flags::dontwait);
   held_ = 0;
@@ -158,6 +236,23 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   batches_scored_ = stats_.batches_scored;
   transactions_scored_ = stats_.transactions_scored;
   return true;
+}
+
+Worker::Delivery Worker::SendResult(zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
+  while (true) {
+    if (sink_->socket().send(frame, zmq::send_flags::dontwait)) return Delivery::kSent;
+    if (deadline ? Clock::now() >= *deadline : StopRequested()) return Delivery::kStopped;
+    // A refused link never takes it: not "held back by a full peer", so no
+    // watchdog ping either.
+    if (sink_->State() == ClientLink::LinkState::kRefused) return Delivery::kRefused;
+    NotifyAlive();  // held back by a full peer is not hung
+    zmq::pollitem_t item{sink_->socket().handle(), 0, ZMQ_POLLOUT, 0};
+    try {
+      zmq::poll(&item, 1, std::chrono::milliseconds(kPollSliceMs));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+  }
 }
 
 void Worker::SwitchModel(LoadedModel next) {
@@ -268,6 +363,10 @@ void Worker::HeartbeatLoop() {
       beat.model_version = RunningVersion();
       beat.model_error = watcher_ ? watcher_->LastError() : std::string();
       beat.shadow_version = RunningShadow();
+      {
+        std::lock_guard<std::mutex> lock(link_mu_);
+        beat.link_error = sink_problem_;
+      }
       const std::string encoded = Encode(beat);
       socket.send(zmq::buffer(encoded), zmq::send_flags::dontwait);
       next_send = now + interval;
@@ -284,9 +383,12 @@ void Worker::HeartbeatLoop() {
       Result<Heartbeat> answer = DecodeHeartbeat(View(reply));
       if (!answer.ok()) continue;
       last_heard = Clock::now();
+      ventilator_answered_ = true;
       if (silent_reported) {
         spdlog::info("ventilator answers again");
         silent_reported = false;
+        std::lock_guard<std::mutex> lock(link_mu_);
+        ventilator_problem_.clear();
       }
       if (!answer->known) announce_ = true;
     }
@@ -298,6 +400,11 @@ void Worker::HeartbeatLoop() {
                    topology_.heartbeat.liveness, topology_.heartbeat.interval_ms, refused ? "; " : "",
                    refused.value_or(""));
       silent_reported = true;
+      {
+        std::lock_guard<std::mutex> lock(link_mu_);
+        ventilator_problem_ = "the ventilator: silent for " + std::to_string(quiet.count()) + " ms" +
+                              (refused ? "; " + *refused : std::string());
+      }
       ++connection_;  // both channels connect again under a new routing id
       handshakes.reset();
       socket = open();
@@ -319,7 +426,6 @@ Status Worker::Run() {
     watcher_->Start();
   }
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
-  NotifyReady("scoring with model " + scorer_.model().version());
   while (!StopRequested()) {
     NotifyAlive();
     if (reconnect_.exchange(false)) {
@@ -330,13 +436,20 @@ Status Worker::Run() {
     }
     if (announce_.exchange(false)) {
       spdlog::info("the ventilator does not know this worker (it restarted?): announcing again");
-      SendReady(WorkerState::kActive, static_cast<uint32_t>(topology_.workers.credit));
+      announced_.reset();
     }
+    TendLinks();
     if (watcher_) {
       if (std::optional<LoadedModel> next = watcher_->TakeLoaded()) SwitchModel(std::move(*next));
       if (auto shadow = watcher_->TakeShadowChange()) SwitchShadow(std::move(*shadow));
     }
     std::optional<zmq::message_t> frame = ReceiveFor(*work_, kReceiveSliceMs);
+    if (frame && announced_ != WorkerState::kActive) {
+      // Sent before the ventilator heard that this worker is blocked: it has
+      // taken the batch back already.
+      ++stats_.given_back;
+      continue;
+    }
     if (frame && !Handle(*frame, std::nullopt)) {
       Handle(*frame, Clock::now() + kDrainTimeout);  // stopped while the sink was full
     }
@@ -355,8 +468,10 @@ Status Worker::Run() {
   heartbeat_thread_.join();
   watcher_.reset();
   spdlog::info(
-      "worker {} stopped: scored {} transactions in {} batches, refused {} frames, reconnected {} times", id_,
-      stats_.transactions_scored, stats_.batches_scored, stats_.frames_refused, stats_.reconnects);
+      "worker {} stopped: scored {} transactions in {} batches, refused {} frames, reconnected {} times, gave "
+      "back {} batches, rebuilt the sink link {} times",
+      id_, stats_.transactions_scored, stats_.batches_scored, stats_.frames_refused, stats_.reconnects,
+      stats_.given_back, sink_->rebuilds());
   return Status::Ok();
 }
 

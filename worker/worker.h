@@ -19,6 +19,16 @@
 //   a hung one still does through the ventilator's batch timeout.
 // - results (PUSH to the sink): one ResultBatch per batch, sent before the
 //   BatchDone.
+// Every link recovers from a refused CURVE handshake (a key authorized on the
+// head after the worker started, or keys changed there): the heartbeat
+// channel by the Paranoid Pirate above, the results link by a ClientLink
+// (config/client_link.h). A worker whose results link is refused, or has not
+// come up since it was built, cannot deliver: it announces itself blocked
+// (the ventilator takes back what it holds at once and sends nothing more),
+// gives up a result it could not send, says why in its heartbeats (for
+// `scorepipe status`) and in the service status, and announces itself active
+// again once the link is up. It reports ready to the service manager only
+// once the ventilator answered and the results link is up.
 // Each batch becomes the model's feature rows and one model call (Scorer). A
 // registry model (model.registry) is followed while the worker runs: a
 // ModelWatcher loads each newly live version beside the scoring, and the
@@ -47,6 +57,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "config/client_link.h"
 #include "config/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
@@ -64,6 +75,7 @@ struct WorkerStats {
   uint64_t frames_refused = 0;
   uint64_t reconnects = 0;  // the ventilator went silent and the worker connected again
   uint64_t model_switches = 0;  // newly live registry versions switched to
+  uint64_t given_back = 0;      // batches dropped because the results link was refused (the ventilator re-sends them)
 };
 
 class Worker {
@@ -94,7 +106,16 @@ class Worker {
   void SendReady(WorkerState state, uint32_t credit);
   // Scores one frame and sends the result and the BatchDone; false if the
   // result could not be sent before the deadline (or the stop, without one).
+  // A result the refused results link cannot take is given up (the
+  // ventilator, told the worker is blocked, sends the batch elsewhere).
   bool Handle(const zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
+  enum class Delivery { kSent, kStopped, kRefused };
+  Delivery SendResult(zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
+  // Rebuilds a refused results link, announces the worker active or blocked
+  // as its links allow, and keeps readiness and the service status true.
+  void TendLinks();
+  // Why the worker cannot deliver now ("the sink: ..."); empty: it can.
+  std::string SinkProblem();
   void HeartbeatLoop();
   // Scores with `next` from the next batch on.
   void SwitchModel(LoadedModel next);
@@ -117,7 +138,11 @@ class Worker {
   const uint64_t session_;
   LinkSecurity security_;  // set by Connect(), before the heartbeat thread starts
   std::optional<zmq::socket_t> work_;
-  zmq::socket_t to_sink_;
+  std::optional<ClientLink> sink_;  // the results link; made by Connect()
+  bool sink_up_since_built_ = false;  // the current results socket completed a handshake
+  // What the current work channel was last told: nothing yet, active or blocked.
+  std::optional<WorkerState> announced_;
+  std::string service_status_;  // the last STATUS= line sent
   ResultBatch result_;
   WorkerStats stats_;
   std::shared_ptr<prometheus::Registry> registry_;
@@ -132,6 +157,10 @@ class Worker {
   std::atomic<bool> reconnect_{false};  // the ventilator went silent
   std::atomic<uint32_t> connection_{0};  // counts the heartbeat thread's connections
   std::atomic<bool> announce_{false};   // the ventilator does not know us
+  std::atomic<bool> ventilator_answered_{false};  // on the current heartbeat connection
+  mutable std::mutex link_mu_;
+  std::string sink_problem_;        // guarded by link_mu_: for the heartbeats' link_error
+  std::string ventilator_problem_;  // guarded by link_mu_: why the ventilator is silent; empty: it answers
   std::atomic<uint32_t> held_{0};
   std::atomic<uint64_t> batches_scored_{0};
   std::atomic<uint64_t> transactions_scored_{0};

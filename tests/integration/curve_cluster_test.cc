@@ -1,9 +1,11 @@
 // CURVE between the nodes of a running cluster (security.mode curve), over
 // TCP so that refusals carry an address: a worker host whose key is
 // authorized scores; one whose key is not gets nothing and is logged on the
-// head (and the worker says why); a result pushed to the sink without an authorized key never reaches
-// the output; a worker that pins the wrong server key never connects; and a
-// node whose key file is unsafe or missing does not start.
+// head (and the worker says why); a worker whose key is authorized after it
+// started scores at once, with every link (no batch goes overdue on it); a
+// result pushed to the sink without an authorized key never reaches the
+// output; a worker that pins the wrong server key never connects and never
+// reports ready; and a node whose key file is unsafe or missing does not start.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -17,6 +19,7 @@
 #include "proto/codec.h"
 #include "proto/curve.h"
 #include "tests/support/cluster_harness.h"
+#include "tests/support/fake_service_manager.h"
 #include "tests/support/status_probe.h"
 #include "tests/support/wait.h"
 
@@ -40,8 +43,10 @@ class CurveClusterTest : public ::testing::Test {
   }
 
   // A worker host: its own key pair (authorized on the head or not) and a
-  // topology that names it; `server_key` overrides the head's key it pins.
-  ChildProcess StartWorkerHost(const std::string& name, bool authorized, const std::string& server_key = "") {
+  // topology that names it; `server_key` overrides the head's key it pins;
+  // `manager`, when given, is its service manager.
+  ChildProcess StartWorkerHost(const std::string& name, bool authorized, const std::string& server_key = "",
+                               FakeServiceManager* manager = nullptr) {
     const fs::path dir = h_->dir() / name;
     fs::create_directories(dir);
     auto pair = NewCurveKeyPair();
@@ -54,8 +59,11 @@ class CurveClusterTest : public ::testing::Test {
     if (!server_key.empty()) t.security.server_key = server_key;
     const std::string path = (dir / "topology.yaml").string();
     std::ofstream(path) << TopologyToYaml(t);
+    if (manager) manager->Expose(/*watchdog_usec=*/2000000);
     auto started = ChildProcess::Start({ClusterHarness::BinDir() + "/scorepipe-worker", "-c", path, "--id", name},
                                        (h_->dir() / "logs" / (name + ".log")).string());
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
     EXPECT_TRUE(started.ok()) << started.status().message();
     public_keys_[name] = pair->public_key;
     return std::move(started.value());
@@ -69,6 +77,18 @@ class CurveClusterTest : public ::testing::Test {
     pushed_ += n;
     ASSERT_TRUE(PushMessages(h_->redis(), h_->topology().queue.input, messages).ok());
     ASSERT_TRUE(h_->WaitForOutputs(static_cast<long long>(pushed_), seconds(60))) << h_->LogTail("ventilator");
+  }
+
+  void Authorize(const std::string& name) {
+    std::ofstream(fs::path(h_->topology().security.authorized_keys) / (name + ".key")) << public_keys_[name] << "\n";
+  }
+
+  std::optional<ClusterStatus> Cluster() {
+    StatusProbe probe(h_->topology().ventilator.status.connect, h_->security().value());
+    auto status = probe.Query(milliseconds(2000));
+    EXPECT_TRUE(status.ok()) << status.status().message();
+    if (!status.ok()) return std::nullopt;
+    return status.value();
   }
 
   std::optional<WorkerStatus> Listed(const std::string& id) {
@@ -131,6 +151,50 @@ TEST_F(CurveClusterTest, AWorkerHostWithAnUnknownKeyGetsNothingAndIsLogged) {
       << h_->ReadLog("rogue-host");
 }
 
+TEST_F(CurveClusterTest, AWorkerWhoseKeyIsAuthorizedAfterItStartedScoresOverEveryLink) {
+  FakeServiceManager manager;
+  ASSERT_TRUE(manager.error().empty()) << manager.error();
+  ChildProcess worker = StartWorkerHost("late-host", /*authorized=*/false, "", &manager);
+  const std::string& key = public_keys_["late-host"];
+  // Refused by the sink and by the ventilator; it says so and is not ready.
+  ASSERT_TRUE(WaitUntil([&] { return h_->ReadLog("sink").find(key) != std::string::npos; }, seconds(20)))
+      << h_->LogTail("sink");
+  std::string meanwhile;
+  EXPECT_FALSE(manager.WaitFor("READY=1", milliseconds(1000), &meanwhile).has_value()) << meanwhile;
+  EXPECT_NE(meanwhile.find("STATUS=waiting for its links"), std::string::npos) << meanwhile;
+
+  Authorize("late-host");
+  std::optional<std::string> ready = manager.WaitFor("READY=1", seconds(30));
+  ASSERT_TRUE(ready.has_value()) << h_->ReadLog("late-host");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto w = Listed("late-host");
+        return w && w->state == "active";
+      },
+      seconds(20)))
+      << h_->ReadLog("late-host");
+  auto before = Cluster();
+  ASSERT_TRUE(before.has_value());
+
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_NO_FATAL_FAILURE(PushAndWait(10000));
+  const double drained_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("late-authorized worker: 10,000 transactions drained in %.2f s\n", drained_s);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        auto w = Listed("late-host");
+        return w && w->batches_scored > 0;
+      },
+      seconds(5)))
+      << "the late-authorized worker scored nothing: " << h_->ReadLog("late-host");
+  auto after = Cluster();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->overdue, before->overdue) << "a batch went overdue on a worker that could not deliver";
+  EXPECT_EQ(after->redispatched, before->redispatched);
+  EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
+  EXPECT_TRUE(worker.Running()) << h_->ReadLog("late-host");
+}
+
 TEST_F(CurveClusterTest, AResultPushedToTheSinkWithoutAnAuthorizedKeyNeverReachesTheOutput) {
   ResultBatch forged;
   forged.batch_id = 4242;
@@ -168,8 +232,15 @@ TEST_F(CurveClusterTest, AWorkerThatPinsTheWrongServerKeyNeverConnects) {
   ASSERT_TRUE(impostor.ok());
   const std::string wrong_pin = (h_->dir() / "impostor.key").string();
   std::ofstream(wrong_pin) << impostor->public_key << "\n";
-  ChildProcess worker = StartWorkerHost("misled-host", /*authorized=*/true, wrong_pin);
+  FakeServiceManager manager;
+  ASSERT_TRUE(manager.error().empty()) << manager.error();
+  ChildProcess worker = StartWorkerHost("misled-host", /*authorized=*/true, wrong_pin, &manager);
   for (int wave = 0; wave < 5; ++wave) ASSERT_NO_FATAL_FAILURE(PushAndWait(2000));
+  // It never says it is ready, and its service status says why.
+  std::string said;
+  EXPECT_FALSE(manager.WaitFor("READY=1", milliseconds(500), &said).has_value()) << said;
+  EXPECT_NE(said.find("STATUS=waiting for its links"), std::string::npos) << said;
+  EXPECT_NE(said.find("does not hold the secret half"), std::string::npos) << said;
   EXPECT_FALSE(Listed("misled-host").has_value()) << h_->ReadLog("misled-host");
   EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
   EXPECT_EQ(h_->ReadLog("misled-host").find("batch"), std::string::npos) << h_->ReadLog("misled-host");

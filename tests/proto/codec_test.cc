@@ -61,6 +61,7 @@ Heartbeat SampleHeartbeat() {
   heartbeat.model_version = "v3";
   heartbeat.model_error = "v4: model.json: not an XGBoost model";
   heartbeat.shadow_version = "v5";
+  heartbeat.link_error = "the sink: refused this host's CURVE key";
   return heartbeat;
 }
 
@@ -403,11 +404,44 @@ TEST(CodecTest, AHeartbeatFromAnOlderWorkerWithoutTheModelDecodes) {
   ASSERT_TRUE(decoded.ok()) << decoded.status().message();
   EXPECT_EQ(decoded->transactions_scored, 4u);
   EXPECT_EQ(decoded->model_version, "");
+  EXPECT_EQ(decoded->link_error, "");
+}
+
+TEST(CodecTest, AHeartbeatFromAWorkerWithoutTheLinkErrorDecodes) {
+  Heartbeat fourteen = SampleHeartbeat();
+  fourteen.link_error.clear();
+  std::string frame = Encode(fourteen);
+  Result<Heartbeat> current = DecodeHeartbeat(frame);
+  ASSERT_TRUE(current.ok());
+  // The same heartbeat as a worker before link_error sent it: 14 fields.
+  const std::string older = Frame(
+      [&](Packer& p) {
+        p.pack_array(14);
+        PackStr(p, fourteen.sender);
+        PackStr(p, fourteen.host);
+        p.pack_int64(fourteen.pid);
+        p.pack_uint64(fourteen.session);
+        p.pack_uint64(fourteen.sequence);
+        p.pack_uint32(fourteen.batches_held);
+        p.pack_uint64(fourteen.batches_scored);
+        p.pack_uint64(fourteen.transactions_scored);
+        p.pack_int64(fourteen.sent_at_us);
+        p.pack(fourteen.known);
+        PackStr(p, fourteen.model_name);
+        PackStr(p, fourteen.model_version);
+        PackStr(p, fourteen.model_error);
+        PackStr(p, fourteen.shadow_version);
+      },
+      "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kHeartbeat));
+  Result<Heartbeat> decoded = DecodeHeartbeat(older);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_EQ(decoded.value(), current.value());
 }
 
 TEST(CodecTest, WorkerReadyRoundTripsInEveryState) {
   WorkerReady ready = SampleWorkerReady();
-  for (WorkerState state : {WorkerState::kActive, WorkerState::kDraining, WorkerState::kLeaving}) {
+  for (WorkerState state :
+       {WorkerState::kActive, WorkerState::kDraining, WorkerState::kLeaving, WorkerState::kBlocked}) {
     ready.state = state;
     ExpectRoundTrip(ready);
   }
@@ -556,7 +590,7 @@ TEST(CodecTest, UnknownWorkerStateIsRejected) {
       },
       "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kWorkerReady));
   EXPECT_EQ(DecodeWorkerReady(frame).status().message(),
-            "field 'state': expected a worker state (0..2), got 9");
+            "field 'state': expected a worker state (0..3), got 9");
 }
 
 TEST(CodecTest, UnicodeAndEmbeddedNulStringsRoundTrip) {

@@ -27,6 +27,8 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json) {
   ClusterStatus status;
   simdjson::dom::array workers;
   if (doc["ventilator"]["live_workers"].get_int64().get(status.live_workers) != simdjson::SUCCESS ||
+      doc["ventilator"]["redispatched"].get_int64().get(status.redispatched) != simdjson::SUCCESS ||
+      doc["ventilator"]["overdue"].get_int64().get(status.overdue) != simdjson::SUCCESS ||
       doc["workers"].get_array().get(workers) != simdjson::SUCCESS) {
     return Status::Error("status lacks ventilator.live_workers or workers: " + json);
   }
@@ -57,6 +59,10 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json) {
     s.model_version = model_version;
     s.model_error = model_error;
     s.shadow_version = shadow_version;
+    // From a ventilator that knows it.
+    if (std::string_view link_error; w["link_error"].get_string().get(link_error) == simdjson::SUCCESS) {
+      s.link_error = link_error;
+    }
     status.workers.push_back(std::move(s));
   }
   return status;

@@ -31,10 +31,13 @@ struct WorkerStatus {
   std::string model_version;        // as of its last heartbeat
   std::string model_error;          // why the live version did not load; empty: none failed
   std::string shadow_version;       // the version it scores in shadow; empty: none
+  std::string link_error;           // why a link of it is refused; empty: none
 };
 
 struct ClusterStatus {
   int64_t live_workers = 0;
+  int64_t redispatched = 0;  // batches the ventilator sent again
+  int64_t overdue = 0;       // of which overdue
   std::vector<WorkerStatus> workers;
 
   const WorkerStatus* FindId(const std::string& id) const;

@@ -227,6 +227,48 @@ TEST_F(DispatcherTest, ADrainingWorkerGetsNothingMoreAndALeavingOneHandsBack) {
   EXPECT_EQ(d.queued(), 1u);  // a's unfinished batch is queued again
 }
 
+TEST_F(DispatcherTest, ABlockedWorkerHandsBackAtOnceStaysListedAndGetsWorkOnlyWhenActiveAgain) {
+  Join("a", "A");
+  Join("b", "B");
+  for (uint64_t id = 1; id <= 4; ++id) Enqueue(id);
+  const auto first = SendAll();
+  ASSERT_EQ(first.size(), 4u);
+  std::optional<Requeue> blocked =
+      d.OnReady("a", WorkerReady{"A", "host", 7, 1, 0, WorkerState::kBlocked}, now);
+  ASSERT_TRUE(blocked.has_value());
+  EXPECT_EQ(blocked->batches, 2u);
+  EXPECT_NE(blocked->reason.find("cannot deliver"), std::string::npos) << blocked->reason;
+  EXPECT_EQ(d.queued(), 2u);  // a's two batches, at once: no wait for a timeout
+  EXPECT_EQ(d.live_workers(), 1u);
+  Heartbeat hb;
+  hb.link_error = "the sink: refused this host's CURVE key";
+  EXPECT_TRUE(d.OnHeartbeat("a", hb, now)) << "a blocked worker stays known";
+  bool listed = false;
+  for (const WorkerView& w : d.Workers()) {
+    if (w.routing_id != "a") continue;
+    listed = true;
+    EXPECT_EQ(w.state, WorkerState::kBlocked);
+    EXPECT_EQ(w.in_flight, 0u);
+    EXPECT_EQ(w.link_error, hb.link_error);
+  }
+  EXPECT_TRUE(listed);
+  // Only b gets work while a is blocked.
+  for (const auto& [worker, batch] : first) {
+    if (worker == "b") d.OnDone("b", BatchDone{batch, 1, {}}, now);
+  }
+  const auto second = SendAll();
+  EXPECT_EQ(second.size(), 2u);
+  for (const auto& [worker, batch] : second) EXPECT_EQ(worker, "b") << batch;
+  d.OnReady("a", WorkerReady{"A", "host", 7, 1, 2, WorkerState::kActive}, now);
+  EXPECT_EQ(d.live_workers(), 2u);
+  Enqueue(5);
+  Enqueue(6);
+  Enqueue(7);
+  std::set<std::string> takers;
+  for (const auto& [worker, batch] : SendAll()) takers.insert(worker);
+  EXPECT_TRUE(takers.contains("a"));
+}
+
 TEST_F(DispatcherTest, AGoneWorkerIsDroppedAndAFullOneSkipped) {
   Join("a", "A");
   Join("b", "B");
