@@ -305,8 +305,9 @@ class FolderLock {
 // Gives `path` to `user` unless it is already theirs.
 Status GiveTo(const std::string& path, const struct passwd& user) {
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0)
+  if (::stat(path.c_str(), &info) != 0) {
     return Status::Error("cannot stat " + path + ": " + std::strerror(errno));
+  }
   if (info.st_uid == user.pw_uid && info.st_gid == user.pw_gid) return Status::Ok();
   if (::chown(path.c_str(), user.pw_uid, user.pw_gid) != 0) {
     return Status::Error("cannot give " + path + " to the user " + user.pw_name + ": " +
@@ -385,7 +386,6 @@ Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, 
 
   if (head) {
     if (!fs::exists(security.server_key)) {
-      fs::create_directories(fs::path(security.server_key).parent_path(), error);
       if (Status s = WriteAtomically(security.server_key, own->public_key + "\n", kData); !s.ok()) return s;
       report.written.push_back(security.server_key);
     }
