@@ -1,14 +1,18 @@
 #include "cli/install.h"
 
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "cli/child_process.h"
@@ -23,9 +27,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kUser = "scorepipe";
+constexpr const char* kUser = kServiceUser;
 constexpr const char* kConfigDir = "/etc/scorepipe";
 constexpr const char* kUnitDir = "/etc/systemd/system";
+// Vendor sysusers.d: systemd-sysusers creates the user at boot from it.
+constexpr const char* kSysusersFile = "/usr/lib/sysusers.d/scorepipe.conf";
 // The paths the units in systemd/ are written for; replaced by the prefix.
 constexpr std::string_view kShippedBinDir = "/usr/local/bin/";
 constexpr std::string_view kShippedDocDir = "/usr/local/share/doc/scorepipe/";
@@ -130,60 +136,6 @@ Status CreateUser(InstallReport* report) {
   return Status::Ok();
 }
 
-// CURVE keys (security.mode curve): this host's pair, made when missing
-// (never replaced), owned by the nodes' user; on a head, also the server's
-// public key (its own) and the authorized-keys folder. What the operator
-// must still copy between hosts goes into the next steps.
-Status SetUpKeys(const SecurityConfig& security, bool head, bool chown_to_user, Writer& writer,
-                 InstallReport* report) {
-  const std::string secret = writer.Under(security.secret_key).string();
-  const std::string public_key = PublicKeyPathOf(security.secret_key);
-  if (!fs::exists(secret)) {
-    if (!security.secret_key.ends_with(kSecretKeySuffix)) {
-      return Status::Error("security.secret_key " + security.secret_key +
-                           " does not exist and does not end in .key_secret, so no key pair can be made for it; "
-                           "name it <name>.key_secret, or make it with `scorepipe keygen`");
-    }
-    std::error_code error;
-    fs::create_directories(fs::path(secret).parent_path(), error);
-    if (error) return Status::Error("cannot create " + fs::path(secret).parent_path().string() + ": " + error.message());
-    Result<CurveKeyPair> pair = NewCurveKeyPair();
-    if (!pair.ok()) return pair.status();
-    if (Status s = WriteKeyPair(secret.substr(0, secret.size() - kSecretKeySuffix.size()), pair.value()); !s.ok()) {
-      return s;
-    }
-    report->written.push_back(security.secret_key);
-    report->written.push_back(public_key);
-    if (chown_to_user) {
-      const struct passwd* user = getpwnam(kUser);
-      if (user == nullptr || ::chown(secret.c_str(), user->pw_uid, user->pw_gid) != 0) {
-        return Status::Error("cannot give " + secret + " to the user " + kUser + ": " + std::strerror(errno));
-      }
-    }
-  }
-  Result<CurveKeyPair> own = ReadKeyPair(secret);
-  if (!own.ok()) return own.status().WithContext("security.secret_key");
-  const std::string server_key = writer.Under(security.server_key).string();
-  if (head) {
-    if (!fs::exists(server_key)) {
-      if (Status s = writer.Write(security.server_key, own->public_key + "\n", kData); !s.ok()) return s;
-    }
-    std::error_code error;
-    fs::create_directories(writer.Under(security.authorized_keys), error);
-    if (error) return Status::Error("cannot create " + security.authorized_keys + ": " + error.message());
-    report->next_steps.push_back("copy " + security.server_key + " (this head's public key) to " +
-                                 security.server_key + " on every worker host");
-    return Status::Ok();  // a head's own key is always let in
-  }
-  if (!fs::exists(server_key)) {
-    report->next_steps.push_back("copy the head's public key to " + security.server_key);
-  }
-  report->next_steps.push_back("authorize this host on the head: copy " + public_key + " to " +
-                               security.authorized_keys + "/" + HostName() + ".key there (public key " +
-                               own->public_key + ")");
-  return Status::Ok();
-}
-
 }  // namespace
 
 const char* InstallRoleName(InstallRole role) {
@@ -285,6 +237,9 @@ Result<InstallReport> Install(const InstallOptions& options) {
   if (Status s = writer.Write(doc_dir + "README.md", Embedded("README.md"), kData); !s.ok()) {
     return s.WithContext("install");
   }
+  if (Status s = writer.Write(kSysusersFile, Embedded("systemd/sysusers.d/scorepipe.conf"), kData); !s.ok()) {
+    return s.WithContext("install");
+  }
 
   const bool system_root = fs::equivalent(options.root, "/");
   if (options.create_user && system_root) {
@@ -293,9 +248,20 @@ Result<InstallReport> Install(const InstallOptions& options) {
   if (topology.security.mode == SecurityMode::kCurve) {
     const bool head = std::any_of(options.roles.begin(), options.roles.end(),
                                   [](InstallRole role) { return role != InstallRole::kWorker; });
-    if (Status s = SetUpKeys(topology.security, head, options.create_user && system_root, writer, &report);
-        !s.ok()) {
-      return s.WithContext("install: keys");
+    if (system_root) {
+      // This host's keys now, so that the next steps can name its public key;
+      // they must belong to the nodes' user, or no node could read them.
+      Result<HostKeysReport> keys = SetUpHostKeys(topology.security, head, kUser);
+      if (!keys.ok()) return keys.status().WithContext("install: keys");
+      report.written.insert(report.written.end(), keys->written.begin(), keys->written.end());
+      report.next_steps.insert(report.next_steps.end(), keys->next_steps.begin(), keys->next_steps.end());
+    } else {
+      // A staged root may become many hosts: a key in it would be shared by
+      // all of them, and owned by whoever staged it. Each host makes its own.
+      report.next_steps.push_back(
+          "no keys staged: each host makes its own pair at " + topology.security.secret_key +
+          " at the first start of a scorepipe unit (or run `" + bin + "/scorepipe keys --role " +
+          (head ? "head" : "worker") + " --owner " + kUser + "` there as root), then prints what to copy");
     }
   }
 
@@ -310,6 +276,169 @@ Result<InstallReport> Install(const InstallOptions& options) {
                                 std::to_string(topology.workers.count) + "}.service   # one per worker (workers.count)");
   }
   return report;
+}
+
+namespace {
+
+// An exclusive flock on a folder, released when destroyed.
+class FolderLock {
+ public:
+  static Result<std::unique_ptr<FolderLock>> Take(const fs::path& folder) {
+    const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::Error("cannot open " + folder.string() + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX) != 0) {
+      const int error = errno;
+      ::close(fd);
+      return Status::Error("cannot lock " + folder.string() + ": " + std::strerror(error));
+    }
+    return std::unique_ptr<FolderLock>(new FolderLock(fd));
+  }
+  ~FolderLock() { ::close(fd_); }
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  explicit FolderLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Gives `path` to `user` unless it is already theirs.
+Status GiveTo(const std::string& path, const struct passwd& user) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return Status::Error("cannot stat " + path + ": " + std::strerror(errno));
+  }
+  if (info.st_uid == user.pw_uid && info.st_gid == user.pw_gid) return Status::Ok();
+  if (::chown(path.c_str(), user.pw_uid, user.pw_gid) != 0) {
+    return Status::Error("cannot give " + path + " to the user " + user.pw_name + ": " +
+                         std::strerror(errno) + " (run this as root, or as " + user.pw_name +
+                         " without an owner)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, const std::string& owner) {
+  HostKeysReport report;
+  if (security.mode != SecurityMode::kCurve) return report;
+  const struct passwd* found = nullptr;
+  struct passwd user {};
+  std::string user_name;
+  if (!owner.empty()) {
+    found = getpwnam(owner.c_str());
+    if (found == nullptr) {
+      return Status::Error("the user " + owner + " who must own " + security.secret_key +
+                           " does not exist (`scorepipe install` creates " + kUser + ")");
+    }
+    user = *found;
+    user_name = owner;  // getpwnam's buffer is overwritten by the next lookup
+    user.pw_name = user_name.data();
+  }
+
+  const std::string& secret = security.secret_key;
+  const std::string public_key = PublicKeyPathOf(secret);
+  const fs::path folder = fs::path(secret).parent_path();
+  std::error_code error;
+  if (!fs::is_directory(folder)) {
+    fs::create_directories(folder, error);
+    if (error) return Status::Error("cannot create " + folder.string() + ": " + error.message());
+    report.written.push_back(folder.string() + "/");
+  }
+  Result<std::unique_ptr<FolderLock>> lock = FolderLock::Take(folder);
+  if (!lock.ok()) return lock.status();
+
+  if (!fs::exists(secret)) {
+    if (!secret.ends_with(kSecretKeySuffix)) {
+      return Status::Error(
+          "security.secret_key " + secret +
+          " does not exist and does not end in .key_secret, so no key pair can be made for it; "
+          "name it <name>.key_secret, or make it with `scorepipe keygen`");
+    }
+    Result<CurveKeyPair> pair = NewCurveKeyPair();
+    if (!pair.ok()) return pair.status();
+    if (Status s = WriteKeyPair(secret.substr(0, secret.size() - kSecretKeySuffix.size()), pair.value());
+        !s.ok()) {
+      return s.WithContext("security.secret_key");
+    }
+    if (found != nullptr) {
+      for (const std::string& path : {secret, public_key}) {
+        if (Status s = GiveTo(path, user); !s.ok()) {
+          // Never used: the next attempt makes a new pair rather than keep one
+          // that the nodes cannot read.
+          fs::remove(secret, error);
+          fs::remove(public_key, error);
+          return s;
+        }
+      }
+    }
+    report.written.push_back(secret);
+    report.written.push_back(public_key);
+  } else if (found != nullptr) {
+    for (const std::string& path : {secret, public_key}) {
+      if (!fs::exists(path)) continue;
+      if (Status s = GiveTo(path, user); !s.ok()) return s;
+    }
+  }
+  Result<CurveKeyPair> own = ReadKeyPair(secret);
+  if (!own.ok()) return own.status().WithContext("security.secret_key");
+  report.public_key = own->public_key;
+
+  if (head) {
+    if (!fs::exists(security.server_key)) {
+      if (Status s = WriteAtomically(security.server_key, own->public_key + "\n", kData); !s.ok()) return s;
+      report.written.push_back(security.server_key);
+    }
+    if (!fs::is_directory(security.authorized_keys)) {
+      fs::create_directories(security.authorized_keys, error);
+      if (error) return Status::Error("cannot create " + security.authorized_keys + ": " + error.message());
+      report.written.push_back(security.authorized_keys + "/");
+    }
+    report.next_steps.push_back("copy " + security.server_key + " (this head's public key " +
+                                own->public_key + ") to " + security.server_key + " on every worker host");
+    return report;  // a head's own key is always let in
+  }
+  if (!fs::exists(security.server_key)) {
+    report.next_steps.push_back("copy the head's public key to " + security.server_key);
+  }
+  report.next_steps.push_back("authorize this host on the head: copy " + public_key + " to " +
+                              security.authorized_keys + "/" + HostName() + ".key there (public key " +
+                              own->public_key + ")");
+  return report;
+}
+
+int RunHostKeys(const HostKeysOptions& options) {
+  Result<std::vector<InstallRole>> roles = ParseInstallRoles(options.role_names);
+  if (!roles.ok()) {
+    fprintf(stderr, "scorepipe keys: %s\n", roles.status().message().c_str());
+    return 2;
+  }
+  Result<Topology> topology = LoadTopologyFile(options.config_path);
+  if (!topology.ok()) {
+    fprintf(stderr, "scorepipe keys: %s\n", topology.status().message().c_str());
+    return 2;
+  }
+  if (topology->security.mode != SecurityMode::kCurve) {
+    printf("security.mode is not curve in %s: no keys to make\n", options.config_path.c_str());
+    return 0;
+  }
+  const bool head =
+      std::any_of(roles->begin(), roles->end(), [](InstallRole r) { return r != InstallRole::kWorker; });
+  Result<HostKeysReport> keys = SetUpHostKeys(topology->security, head, options.owner);
+  if (!keys.ok()) {
+    fprintf(stderr, "scorepipe keys: %s\n", keys.status().message().c_str());
+    return 1;
+  }
+  if (keys->written.empty()) {
+    printf("this host's keys are in place (public key %s in %s)\n", keys->public_key.c_str(),
+           PublicKeyPathOf(topology->security.secret_key).c_str());
+    return 0;  // said at every start: no next steps again
+  }
+  printf("made:\n");
+  for (const std::string& file : keys->written) printf("  %s\n", file.c_str());
+  printf("public key %s\nnext:\n", keys->public_key.c_str());
+  for (const std::string& step : keys->next_steps) printf("  %s\n", step.c_str());
+  return 0;
 }
 
 }  // namespace scorepipe

@@ -166,8 +166,9 @@ int main(int argc, char** argv) {
 
   scorepipe::InstallOptions install_options;
   std::vector<std::string> install_roles;
-  CLI::App* install = app.add_subcommand(
-      "install", "put this host's part of a cluster in place for systemd: programs, units, topology, models, user");
+  CLI::App* install = app.add_subcommand("install",
+                                         "put this host's part of a cluster in place for systemd: programs, "
+                                         "units, topology, models, user, keys");
   install->add_option("--role", install_roles, "what this host runs: bridge, ventilator, sink, worker, head, all")
       ->required()
       ->delimiter(',');
@@ -188,10 +189,14 @@ int main(int argc, char** argv) {
       "    WatchdogSec, Restart=always, hardening) and scorepipe.target\n"
       "  /etc/scorepipe/topology.yaml (validated first) and /etc/scorepipe/models/<model folder>/\n"
       "  PREFIX/share/doc/scorepipe/README.md\n"
-      "and creates the system user `scorepipe` (when --root is /). Then it prints the systemctl\n"
-      "commands that start the roles. Run it again to upgrade: programs and units are replaced\n"
-      "atomically. Exit code: 0 installed, 1 a file could not be written, 2 bad usage or a\n"
-      "topology that does not load.");
+      "  /usr/lib/sysusers.d/scorepipe.conf (declares the system user `scorepipe`)\n"
+      "When --root is / it also creates the user and, for security.mode curve, this host's key\n"
+      "pair (`scorepipe keys`), given to `scorepipe`: a chown that fails is an error. A staged\n"
+      "root (--root DIR, for a package or an image) holds no user and no key: each host gets\n"
+      "the user from sysusers.d at boot and makes its own keys at the first start of a node\n"
+      "unit. Then it prints the systemctl commands that start the roles. Run it again to\n"
+      "upgrade: programs and units are replaced atomically, keys are kept. Exit code: 0\n"
+      "installed, 1 a file could not be written, 2 bad usage or a topology that does not load.");
 
   std::string keygen_prefix;
   CLI::App* keygen = app.add_subcommand("keygen", "write a CURVE key pair for a node: PREFIX.key and PREFIX.key_secret");
@@ -202,6 +207,26 @@ int main(int argc, char** argv) {
       "one Z85 line each; refuses to overwrite either. Copy PREFIX.key to the head node's\n"
       "authorized-keys folder to let this node in (docs/operations.md). Exit code: 0 written,\n"
       "1 not written (a file exists, or the folder is not writable).");
+
+  scorepipe::HostKeysOptions keys_options;
+  CLI::App* keys = app.add_subcommand(
+      "keys", "make this host's CURVE keys from the topology when missing (each node unit runs it at start)");
+  keys->add_option("-c,--config", keys_options.config_path, "the installed topology")->capture_default_str();
+  keys->add_option("--role", keys_options.role_names,
+                   "what this host runs: bridge, ventilator, sink, worker, head, all")
+      ->required()
+      ->delimiter(',');
+  keys->add_option("--owner", keys_options.owner,
+                   "give the key pair to this user (as root; the units give it to scorepipe)");
+  keys->footer(
+      "With security.mode curve: makes the key pair at security.secret_key when it is missing\n"
+      "and never replaces one; on a head (any role but worker) also the server key file (its\n"
+      "own public key) and the authorized-keys folder. The files belong to whoever runs it,\n"
+      "or to --owner (also a pair that was there); a chown that fails is an error. Prints the\n"
+      "public key and what to copy to which host. Runs at each start of a node unit\n"
+      "(ExecStartPre), so a host made from a staged image makes its own keys at its first\n"
+      "start. Exit code: 0 the keys are in place (or security.mode none), 1 not made or not\n"
+      "given to --owner, 2 bad usage or a topology that does not load.");
 
   scorepipe::ModelCommandOptions model_options;
   CLI::App* model = app.add_subcommand(
@@ -468,6 +493,7 @@ int main(int argc, char** argv) {
            pair->public_key.c_str(), keygen_prefix.c_str());
     return 0;
   }
+  if (keys->parsed()) return scorepipe::RunHostKeys(keys_options);
   if (install->parsed()) {
     auto roles = scorepipe::ParseInstallRoles(install_roles);
     if (!roles.ok()) {

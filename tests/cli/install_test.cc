@@ -1,19 +1,24 @@
 // `scorepipe install` into a staging root: what a host gets for its roles,
 // that the installed units pass `systemd-analyze verify` (with the host's
-// own systemd units beside them), and that it refuses what it should.
+// own systemd units beside them), that a staged root holds no key, and that
+// it refuses what it should. `scorepipe keys`, the step with which each host
+// makes its own keys, run as the units run it.
 #include "cli/install.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "cli/child_process.h"
 #include "config/topology.h"
 #include "proto/curve.h"
 #include "tests/support/cluster_harness.h"
+#include "tests/support/run_command.h"
 
 namespace scorepipe {
 namespace {
@@ -217,44 +222,243 @@ TEST(InstallCommandTest, PrintsWhatItWroteAndWhatToRunNext) {
   fs::remove_all(dir);
 }
 
-// With security.mode curve (config/cluster.example.yaml): each host gets its
-// own key pair, made once and never replaced; the head also gets the
-// server's public key (its own) and the authorized-keys folder; the next
-// steps say what to copy between hosts.
-TEST_F(InstallTest, CurveTopologiesGetAKeyPairPerHostThatIsNeverReplaced) {
+// A staged root (config/cluster.example.yaml, security.mode curve) may
+// become many hosts: it holds no key at all, only what lets each host make
+// its own (the units' first-start step) and the sysusers.d file that gives
+// it the `scorepipe` user, which systemd-sysusers applies.
+TEST_F(InstallTest, AStagedRootHoldsNoKeyAndDeclaresTheUser) {
   options_.config_path = ClusterHarness::SourceDir() + "/config/cluster.example.yaml";
-  Result<InstallReport> head = InstallRoles({"head"});
-  ASSERT_TRUE(head.ok()) << head.status().message();
-  const fs::path secret = Under("/etc/scorepipe/keys/node.key_secret");
-  ASSERT_TRUE(fs::exists(secret));
-  EXPECT_EQ(fs::status(secret).permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
-  Result<CurveKeyPair> pair = ReadKeyPair(secret.string());
-  ASSERT_TRUE(pair.ok()) << pair.status().message();
-  EXPECT_EQ(ReadKeyFile(Under("/etc/scorepipe/keys/head.key").string()).value(), pair->public_key)
-      << "on the head, the server key is its own";
-  EXPECT_TRUE(fs::is_directory(Under("/etc/scorepipe/keys/authorized")));
+  Result<InstallReport> report = InstallRoles({"all"});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(root_)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_FALSE(name.ends_with(".key") || name.ends_with(".key_secret")) << entry.path();
+  }
+  EXPECT_FALSE(fs::exists(Under("/etc/scorepipe/keys")));
   std::string steps;
-  for (const std::string& step : head->next_steps) steps += step + "\n";
-  EXPECT_NE(steps.find("/etc/scorepipe/keys/head.key"), std::string::npos) << steps;
+  for (const std::string& step : report->next_steps) steps += step + "\n";
+  EXPECT_NE(steps.find("no keys staged"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("scorepipe keys --role head --owner scorepipe"), std::string::npos) << steps;
 
-  // Installing again (an upgrade) keeps the pair: workers hold its public key.
-  options_.force = true;
-  ASSERT_TRUE(InstallRoles({"head"}).ok());
-  EXPECT_EQ(ReadKeyPair(secret.string()).value().secret_key, pair->secret_key);
+  const fs::path sysusers = Under("/usr/lib/sysusers.d/scorepipe.conf");
+  ASSERT_TRUE(fs::exists(sysusers));
+  const std::string log = (root_ / "sysusers.log").string();
+  std::string out;
+  ASSERT_EQ(testing::RunCommand({"/usr/bin/systemd-sysusers", "--root=" + root_.string()}, log, &out), 0)
+      << out;
+  EXPECT_EQ(out.find("scorepipe.conf:"), std::string::npos) << "sysusers found fault with a line: " << out;
+  const std::string passwd = Read(Under("/etc/passwd"));
+  const size_t line = passwd.find("scorepipe:x:");
+  ASSERT_NE(line, std::string::npos) << passwd;
+  const std::string entry = passwd.substr(line, passwd.find('\n', line) - line);
+  EXPECT_TRUE(entry.ends_with(":/var/lib/scorepipe:/usr/sbin/nologin")) << entry;
+  EXPECT_LT(std::stoi(entry.substr(std::string("scorepipe:x:").size())), 1000) << "a system user: " << entry;
+  EXPECT_NE(Read(Under("/etc/group")).find("scorepipe:x:"), std::string::npos);
+}
 
-  // A worker host: its own pair, and the steps to authorize it on the head.
-  fs::remove_all(root_ / "etc");
-  Result<InstallReport> worker = InstallRoles({"worker"});
+TEST_F(InstallTest, EachNodeUnitMakesTheHostsKeysBeforeItStarts) {
+  options_.prefix = "/opt/scorepipe";
+  ASSERT_TRUE(InstallRoles({"all"}).ok());
+  for (const char* role : {"bridge", "ventilator", "sink", "worker"}) {
+    const std::string unit = Read(Under(std::string("/etc/systemd/system/scorepipe-") + role +
+                                        (std::string(role) == "worker" ? "@" : "") + ".service"));
+    const std::string step = std::string("ExecStartPre=+/opt/scorepipe/bin/scorepipe keys --role ") + role +
+                             " --owner scorepipe -c /etc/scorepipe/topology.yaml\n";
+    EXPECT_NE(unit.find(step), std::string::npos) << unit;
+  }
+}
+
+// The first-start step (`scorepipe keys`, as the units run it) on a test
+// host: its key folder in a temporary folder, named by a topology there.
+class HostKeysTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/scorepipe-keys-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    fs::permissions(dir_, static_cast<fs::perms>(0755));
+    topology_ = WriteTopology(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A curve topology whose keys live in `host`/keys.
+  static std::string WriteTopology(const fs::path& host) {
+    const fs::path path = host / "topology.yaml";
+    std::ofstream(path) << "model: {path: /etc/scorepipe/models/demo/model.json, features: "
+                           "/etc/scorepipe/models/demo/features.yaml}\n"
+                           "security:\n  mode: curve\n  secret_key: "
+                        << (host / "keys/node.key_secret").string()
+                        << "\n  server_key: " << (host / "keys/head.key").string()
+                        << "\n  authorized_keys: " << (host / "keys/authorized").string() << "\n";
+    fs::permissions(path, static_cast<fs::perms>(0644));
+    return path.string();
+  }
+
+  // `scorepipe keys` with `args`, as `uid` (setpriv) when given; returns the
+  // exit code, what it printed in *out.
+  int Keys(const std::vector<std::string>& args, std::string* out, std::optional<uid_t> uid = std::nullopt,
+           const std::string& topology = "") {
+    std::vector<std::string> argv;
+    if (uid) {
+      argv = {"/usr/bin/setpriv", "--reuid=" + std::to_string(*uid), "--regid=" + std::to_string(*uid),
+              "--clear-groups"};
+    }
+    argv.push_back(ClusterHarness::BinDir() + "/scorepipe");
+    argv.push_back("keys");
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("-c");
+    argv.push_back(topology.empty() ? topology_ : topology);
+    const std::string log = (dir_ / ("keys-" + std::to_string(runs_++) + ".log")).string();
+    return testing::RunCommand(argv, log, out);
+  }
+
+  static struct stat Stat(const fs::path& path) {
+    struct stat info {};
+    ::stat(path.c_str(), &info);
+    return info;
+  }
+
+  fs::path Secret() const { return dir_ / "keys/node.key_secret"; }
+  fs::path Public() const { return dir_ / "keys/node.key"; }
+
+  static constexpr uid_t kNobody = 65534;
+  fs::path dir_;
+  std::string topology_;
+  int runs_ = 0;
+};
+
+// As the units' `User=` would: run as an unprivileged user (nobody), the
+// step makes a pair that user owns, the secret mode 0600; a second start
+// keeps it.
+TEST_F(HostKeysTest, RunAsTheNodesUserItMakesAPairThatUserOwnsAndKeepsIt) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run the step as another user";
+  ASSERT_EQ(::chown(dir_.c_str(), kNobody, kNobody), 0);
+  std::string out;
+  ASSERT_EQ(Keys({"--role", "worker"}, &out, kNobody), 0) << out;
+  for (const fs::path& file : {Secret(), Public()}) {
+    EXPECT_EQ(Stat(file).st_uid, kNobody) << file;
+    EXPECT_EQ(Stat(file).st_gid, kNobody) << file;
+  }
+  EXPECT_EQ(Stat(Secret()).st_mode & 0777, 0600u);
+  Result<CurveKeyPair> pair = ReadKeyPair(Secret().string());
+  ASSERT_TRUE(pair.ok()) << pair.status().message();
+  EXPECT_NE(out.find(pair->public_key), std::string::npos) << out;
+  EXPECT_EQ(out.find(pair->secret_key), std::string::npos) << "the secret is never printed";
+  EXPECT_NE(out.find("copy the head's public key to " + (dir_ / "keys/head.key").string()), std::string::npos)
+      << out;
+
+  ASSERT_EQ(Keys({"--role", "worker"}, &out, kNobody), 0) << out;
+  EXPECT_NE(out.find("in place"), std::string::npos) << out;
+  EXPECT_EQ(ReadKeyPair(Secret().string())->secret_key, pair->secret_key);
+}
+
+// As the units run it (as root, "+"): the pair goes to --owner; a pair an
+// older install left owned by root is handed over too, and kept.
+TEST_F(HostKeysTest, AsRootItGivesThePairToTheOwnerAlsoOneThatWasThere) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give files away";
+  std::string out;
+  ASSERT_EQ(Keys({"--role", "worker", "--owner", "nobody"}, &out), 0) << out;
+  EXPECT_EQ(Stat(Secret()).st_uid, kNobody);
+  EXPECT_EQ(Stat(Public()).st_uid, kNobody);
+  EXPECT_EQ(Stat(dir_ / "keys").st_uid, 0u) << "the folder stays root's: the nodes cannot replace keys in it";
+
+  ASSERT_EQ(::chown(Secret().c_str(), 0, 0), 0);
+  const std::string before = ReadKeyPair(Secret().string())->secret_key;
+  ASSERT_EQ(Keys({"--role", "worker", "--owner", "nobody"}, &out), 0) << out;
+  EXPECT_EQ(Stat(Secret()).st_uid, kNobody);
+  EXPECT_EQ(ReadKeyPair(Secret().string())->secret_key, before);
+}
+
+// The bug this replaces gave up on the chown without a word. Now a step that
+// cannot give the pair to its owner fails, says why, and leaves no pair
+// behind for the next start to trip on.
+TEST_F(HostKeysTest, AChownThatFailsIsAnErrorAndLeavesNoPair) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run the step as another user";
+  ASSERT_EQ(::chown(dir_.c_str(), kNobody, kNobody), 0);
+  std::string out;
+  EXPECT_EQ(Keys({"--role", "worker", "--owner", "root"}, &out, kNobody), 1) << out;
+  EXPECT_NE(out.find("cannot give " + Secret().string() + " to the user root: Operation not permitted"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(Secret()));
+  EXPECT_FALSE(fs::exists(Public()));
+
+  EXPECT_EQ(Keys({"--role", "worker", "--owner", "no-such-scorepipe-user"}, &out), 1) << out;
+  EXPECT_NE(out.find("the user no-such-scorepipe-user who must own"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(Secret()));
+}
+
+TEST_F(HostKeysTest, TwoHostsMakeTwoDifferentPairs) {
+  for (const char* host : {"host-a", "host-b"}) fs::create_directories(dir_ / host);
+  std::string out;
+  ASSERT_EQ(Keys({"--role", "worker"}, &out, std::nullopt, WriteTopology(dir_ / "host-a")), 0) << out;
+  ASSERT_EQ(Keys({"--role", "worker"}, &out, std::nullopt, WriteTopology(dir_ / "host-b")), 0) << out;
+  Result<CurveKeyPair> a = ReadKeyPair((dir_ / "host-a/keys/node.key_secret").string());
+  Result<CurveKeyPair> b = ReadKeyPair((dir_ / "host-b/keys/node.key_secret").string());
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->public_key, b->public_key);
+  EXPECT_NE(a->secret_key, b->secret_key);
+}
+
+// A head's nodes starting at once (and a host's workers) run the step
+// together: they make one pair, and every one of them ends with it.
+TEST_F(HostKeysTest, UnitsStartingAtOnceMakeOnePair) {
+  std::vector<ChildProcess> steps;
+  for (int i = 0; i < 6; ++i) {
+    Result<ChildProcess> step =
+        ChildProcess::Start({ClusterHarness::BinDir() + "/scorepipe", "keys", "--role",
+                             i % 2 == 0 ? "worker" : "sink", "-c", topology_},
+                            (dir_ / ("at-once-" + std::to_string(i) + ".log")).string());
+    ASSERT_TRUE(step.ok()) << step.status().message();
+    steps.push_back(std::move(step.value()));
+  }
+  int made = 0;
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(steps[i].WaitFor(std::chrono::seconds(30)));
+    const std::string out = Read(dir_ / ("at-once-" + std::to_string(i) + ".log"));
+    EXPECT_EQ(steps[i].exit_code(), 0) << out;
+    if (out.find(Secret().string() + "\n") != std::string::npos) ++made;
+  }
+  EXPECT_EQ(made, 1);
+  Result<CurveKeyPair> pair = ReadKeyPair(Secret().string());
+  ASSERT_TRUE(pair.ok()) << pair.status().message();
+  EXPECT_EQ(ReadKeyFile((dir_ / "keys/head.key").string()).value(), pair->public_key);
+}
+
+// On a head the pair is also the server's: the server key file holds its own
+// public key, and the authorized-keys folder is there; a worker host writes
+// no server key (only the head's may be there) and is told what to copy.
+TEST_F(HostKeysTest, AHeadAlsoGetsTheServerKeyAndAWorkerIsToldWhatToCopy) {
+  Result<Topology> topology = LoadTopologyFile(topology_);
+  ASSERT_TRUE(topology.ok()) << topology.status().message();
+  Result<HostKeysReport> head = SetUpHostKeys(topology->security, true, "");
+  ASSERT_TRUE(head.ok()) << head.status().message();
+  Result<CurveKeyPair> pair = ReadKeyPair(Secret().string());
+  ASSERT_TRUE(pair.ok()) << pair.status().message();
+  EXPECT_EQ(head->public_key, pair->public_key);
+  EXPECT_EQ(ReadKeyFile((dir_ / "keys/head.key").string()).value(), pair->public_key);
+  EXPECT_TRUE(fs::is_directory(dir_ / "keys/authorized"));
+  ASSERT_EQ(head->next_steps.size(), 1u);
+  EXPECT_NE(head->next_steps[0].find((dir_ / "keys/head.key").string()), std::string::npos);
+
+  fs::remove_all(dir_ / "keys");
+  Result<HostKeysReport> worker = SetUpHostKeys(topology->security, false, "");
   ASSERT_TRUE(worker.ok()) << worker.status().message();
-  Result<CurveKeyPair> worker_pair = ReadKeyPair(secret.string());
-  ASSERT_TRUE(worker_pair.ok());
-  EXPECT_NE(worker_pair->public_key, pair->public_key);
-  EXPECT_FALSE(fs::exists(Under("/etc/scorepipe/keys/head.key"))) << "only the head's own key may be written there";
-  steps.clear();
+  EXPECT_NE(worker->public_key, pair->public_key);
+  EXPECT_FALSE(fs::exists(dir_ / "keys/head.key")) << "only the head's own key may be written there";
+  std::string steps;
   for (const std::string& step : worker->next_steps) steps += step + "\n";
-  EXPECT_NE(steps.find("copy the head's public key to /etc/scorepipe/keys/head.key"), std::string::npos) << steps;
-  EXPECT_NE(steps.find("/etc/scorepipe/keys/authorized/"), std::string::npos) << steps;
-  EXPECT_NE(steps.find(worker_pair->public_key), std::string::npos) << steps;
+  EXPECT_NE(steps.find("copy the head's public key to " + (dir_ / "keys/head.key").string()),
+            std::string::npos)
+      << steps;
+  EXPECT_NE(steps.find((dir_ / "keys/authorized/").string()), std::string::npos) << steps;
+  EXPECT_NE(steps.find(worker->public_key), std::string::npos) << steps;
+
+  // security.mode none: nothing to make.
+  SecurityConfig none;
+  Result<HostKeysReport> nothing = SetUpHostKeys(none, true, "scorepipe");
+  ASSERT_TRUE(nothing.ok()) << nothing.status().message();
+  EXPECT_TRUE(nothing->written.empty());
 }
 
 }  // namespace
