@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <csignal>
+
 #include <filesystem>
 #include <fstream>
 #include <zmq.hpp>
@@ -193,6 +195,68 @@ TEST_F(CurveClusterTest, AWorkerWhoseKeyIsAuthorizedAfterItStartedScoresOverEver
   EXPECT_EQ(after->redispatched, before->redispatched);
   EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
   EXPECT_TRUE(worker.Running()) << h_->ReadLog("late-host");
+}
+
+TEST_F(CurveClusterTest, AWorkerTheSinkRefusesTakesNoWorkSaysWhyAndComesBackOnceAuthorized) {
+  ChildProcess worker = StartWorkerHost("fickle-host", /*authorized=*/true);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto w = Listed("fickle-host");
+        return w && w->state == "active";
+      },
+      seconds(20)))
+      << h_->ReadLog("fickle-host");
+  // Its key is withdrawn and the sink restarts: the worker's results link
+  // reconnects and is refused, while its ventilator link stays up.
+  fs::remove(fs::path(h_->topology().security.authorized_keys) / "fickle-host.key");
+  const pid_t sink = h_->NodePid("sink");
+  ASSERT_GT(sink, 0);
+  ASSERT_EQ(kill(sink, SIGKILL), 0);
+  ASSERT_GT(h_->WaitForNodeStart("sink", sink, seconds(20)), 0) << h_->LogTail("up");
+  std::optional<WorkerStatus> blocked;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        blocked = Listed("fickle-host");  // why comes with its next heartbeat
+        return blocked && blocked->state == "blocked" && !blocked->link_error.empty();
+      },
+      seconds(30)))
+      << h_->ReadLog("fickle-host");
+  EXPECT_NE(blocked->link_error.find("the sink: the sink at"), std::string::npos) << blocked->link_error;
+  EXPECT_NE(blocked->link_error.find("refused this host's CURVE key " + public_keys_["fickle-host"]),
+            std::string::npos)
+      << blocked->link_error;
+  EXPECT_NE(h_->ReadLog("fickle-host").find("cannot deliver results, so taking no work"), std::string::npos);
+
+  auto before = Cluster();
+  ASSERT_TRUE(before.has_value());
+  ASSERT_NO_FATAL_FAILURE(PushAndWait(4000));
+  auto during = Cluster();
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ(during->overdue, before->overdue) << "no batch waits on a worker that cannot deliver";
+  ASSERT_NE(during->FindId("fickle-host"), nullptr);
+  EXPECT_EQ(during->FindId("fickle-host")->transactions_scored, 0);
+  EXPECT_EQ(during->live_workers, 1) << "a blocked worker is not live";
+
+  Authorize("fickle-host");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto w = Listed("fickle-host");
+        return w && w->state == "active" && w->link_error.empty();
+      },
+      seconds(20)))
+      << h_->ReadLog("fickle-host");
+  for (int wave = 0; wave < 5; ++wave) ASSERT_NO_FATAL_FAILURE(PushAndWait(2000));
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        auto w = Listed("fickle-host");
+        return w && w->batches_scored > 0;
+      },
+      seconds(5)))
+      << h_->ReadLog("fickle-host");
+  auto after = Cluster();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->overdue, before->overdue);
+  EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
 }
 
 TEST_F(CurveClusterTest, AResultPushedToTheSinkWithoutAnAuthorizedKeyNeverReachesTheOutput) {
