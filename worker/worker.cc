@@ -20,7 +20,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kReceiveSliceMs = 100;
-constexpr int kPollSliceMs = 50;  // how often a blocked send looks at the stop flag and the link
+constexpr int kPollSliceMs = 50;
+constexpr int kLinkCheckMs = 20;  // how often a busy worker looks at its links  // how often a blocked send looks at the stop flag and the link
 // Result batches queued towards the sink; small, so a slow sink holds the
 // worker back (no BatchDone, no new credit) instead of piling up leases.
 constexpr int kResultsHwm = 4;
@@ -100,7 +101,7 @@ Status Worker::Connect() {
                 });
   if (Status s = sink_->Open(); !s.ok()) return s;
   if (Status s = OpenWorkChannel(); !s.ok()) return s;
-  TendLinks();
+  TendLinks(true);
   return Status::Ok();
 }
 
@@ -110,7 +111,11 @@ std::string Worker::SinkProblem() {
   return "";
 }
 
-void Worker::TendLinks() {
+void Worker::TendLinks(bool now) {
+  // Once per slice under load (a turn per batch), at once when told to.
+  const auto at = Clock::now();
+  if (!now && announced_ && at < next_link_check_) return;
+  next_link_check_ = at + std::chrono::milliseconds(kLinkCheckMs);
   if (sink_->Tend()) sink_up_since_built_ = false;
   if (sink_->State() == ClientLink::LinkState::kUp) sink_up_since_built_ = true;
   const std::string problem = SinkProblem();
@@ -225,7 +230,7 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
       ++stats_.given_back;
       spdlog::warn("batch {}: the sink link is refused, giving the batch back: {}", batch->batch_id,
                    SinkProblem());
-      TendLinks();
+      TendLinks(true);
       return true;
   }
   const std::string done = Encode(BatchDone{batch->batch_id, session_, {}});

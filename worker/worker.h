@@ -113,7 +113,8 @@ class Worker {
   Delivery SendResult(zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
   // Rebuilds a refused results link, announces the worker active or blocked
   // as its links allow, and keeps readiness and the service status true.
-  void TendLinks();
+  // At most every few milliseconds unless `now` (or nothing was announced yet).
+  void TendLinks(bool now = false);
   // Why the worker cannot deliver now ("the sink: ..."); empty: it can.
   std::string SinkProblem();
   void HeartbeatLoop();
@@ -143,6 +144,7 @@ class Worker {
   // What the current work channel was last told: nothing yet, active or blocked.
   std::optional<WorkerState> announced_;
   std::string service_status_;  // the last STATUS= line sent
+  std::chrono::steady_clock::time_point next_link_check_{};
   ResultBatch result_;
   WorkerStats stats_;
   std::shared_ptr<prometheus::Registry> registry_;
