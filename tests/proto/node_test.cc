@@ -459,5 +459,60 @@ TEST_F(LogReopenDeathTest, SighupLeavesAStderrThatIsNoFileAsItIsAndGoesOn) {
       ::testing::ExitedWithCode(kPassed), "");
 }
 
+// A pseudo-terminal made the controlling terminal of this process (which
+// must be a session leader, after setsid()); returns the master, or -1.
+int OpenControllingTerminal() {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return -1;
+  const char* name = ptsname(master);
+  if (name == nullptr) return -1;
+  const int terminal = open(name, O_RDWR);  // without O_NOCTTY: it becomes the controlling terminal
+  if (terminal < 0) return -1;
+  return master;
+}
+
+// Whether this machine has pseudo-terminals to lend (a container may not).
+bool PseudoTerminalsAvailable() {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0) return false;
+  close(master);
+  return true;
+}
+
+TEST_F(LogReopenDeathTest, TheTerminalClosingIsAHangupThatRequestsAStop) {
+  if (!PseudoTerminalsAvailable()) GTEST_SKIP() << "no pseudo-terminals here";
+  EXPECT_EXIT(
+      {
+        if (setsid() < 0) std::_Exit(10);
+        const int master = OpenControllingTerminal();
+        if (master < 0) std::_Exit(11);
+        InstallStopSignalHandlers();
+        std::raise(SIGHUP);  // kill -HUP while the terminal is there: a reopen
+        if (StopRequested() || LogReopenRequests() != 1) std::_Exit(12);
+        close(master);  // the terminal window closes: the kernel sends SIGHUP
+        const auto until = Clock::now() + kSlack;
+        while (!StopRequested() && Clock::now() < until) std::this_thread::sleep_for(milliseconds(5));
+        std::_Exit(StopRequested() && LogReopenRequests() == 1 ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+TEST_F(LogReopenDeathTest, UnderNohupTheTerminalClosingStopsNothing) {
+  if (!PseudoTerminalsAvailable()) GTEST_SKIP() << "no pseudo-terminals here";
+  EXPECT_EXIT(
+      {
+        if (setsid() < 0) std::_Exit(10);
+        const int master = OpenControllingTerminal();
+        if (master < 0) std::_Exit(11);
+        std::signal(SIGHUP, SIG_IGN);  // what nohup does before it runs the program
+        InstallStopSignalHandlers();
+        close(master);
+        const auto until = Clock::now() + kSlack;
+        while (LogReopenRequests() == 0 && Clock::now() < until) std::this_thread::sleep_for(milliseconds(5));
+        std::_Exit(!StopRequested() && LogReopenRequests() == 1 ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
 }  // namespace
 }  // namespace scorepipe
