@@ -33,6 +33,9 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv, c
   }
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
+    // SIGHUP ignored from here on (exec keeps that): the parent's handler is
+    // not this program's, and a node's own one replaces it once installed.
+    signal(SIGHUP, SIG_IGN);
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(127);  // the parent died before prctl

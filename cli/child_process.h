@@ -4,7 +4,10 @@
 // (redis-server, the cluster). The child gets its own process group, so a
 // Ctrl-C in the terminal reaches only the supervisor, which then stops its
 // children in order; and it receives SIGTERM if its parent dies, so nothing
-// is left running behind a killed supervisor.
+// is left running behind a killed supervisor. It starts with SIGHUP ignored:
+// what a hangup means is the parent's to decide, and a node's own SIGHUP
+// handler (reopen its log, proto/node.h) replaces that once it is installed,
+// so a SIGHUP passed on before that is not fatal.
 //
 // Move-only; the destructor kills (SIGKILL) and reaps a child still running.
 // Use from one thread.

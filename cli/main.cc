@@ -83,11 +83,14 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string log_dir;
   std::string log_level;
-  CLI::App* up = app.add_subcommand("up",
-                                    "run bridge, ventilator, sink and workers.count workers on this host; "
-                                    "restarts a node that dies; Ctrl-C stops all cleanly");
+  CLI::App* up =
+      app.add_subcommand("up",
+                         "run bridge, ventilator, sink and workers.count workers on this host; "
+                         "restarts a node that dies (a slot that keeps dying backs off, up to 10 s); "
+                         "SIGHUP reopens the log files; Ctrl-C stops all cleanly");
   up->add_option("-c,--config", config_path, "topology YAML")->required()->check(CLI::ExistingFile);
-  up->add_option("--log-dir", log_dir, "write each node's log to DIR/<node>.log (default: this terminal)");
+  up->add_option("--log-dir", log_dir,
+                 "write each node's log to DIR/<node>.log, reopened on SIGHUP (default: this terminal)");
   up->add_option("--log-level", log_level, "overrides logging.level for every node");
 
   scorepipe::DemoOptions demo_options;

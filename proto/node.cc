@@ -1,14 +1,19 @@
 #include "proto/node.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -22,6 +27,78 @@ std::atomic<int> g_stop_signals{0};
 
 void OnStopSignal(int /*signal*/) {
   if (g_stop_signals.fetch_add(1) >= 1) _exit(130);  // second Ctrl-C: give up draining
+}
+
+// What SIGHUP reopens: the path each of stderr and stdout had when the
+// handlers were installed, "" when it was no regular file. Written before the
+// handler is installed, only read by it.
+constexpr int kLogFds[2] = {STDERR_FILENO, STDOUT_FILENO};
+char g_log_paths[2][PATH_MAX] = {};
+std::atomic<uint64_t> g_log_reopens{0};
+bool g_had_terminal = false;    // the process had a controlling terminal at install time
+bool g_hangup_ignored = false;  // SIGHUP was ignored at install time (nohup)
+
+// The path `fd` was opened with, when it is a regular file that this path
+// still names; else "".
+void RememberLogPath(int fd, char* path) {
+  path[0] = '\0';
+  struct stat open_file {};
+  if (fstat(fd, &open_file) != 0 || !S_ISREG(open_file.st_mode)) return;
+  char link[32];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  const ssize_t n = readlink(link, path, PATH_MAX - 1);
+  if (n <= 0) {
+    path[0] = '\0';
+    return;
+  }
+  path[n] = '\0';
+  struct stat named {};
+  if (stat(path, &named) != 0 || named.st_dev != open_file.st_dev || named.st_ino != open_file.st_ino) {
+    path[0] = '\0';  // deleted or replaced already: nothing to reopen
+  }
+}
+
+// Async-signal-safe: open, dup2, close and write only.
+void ReopenLogs() {
+  int opened[2] = {-1, -1};
+  for (int i = 0; i < 2; ++i) {
+    const char* path = g_log_paths[i];
+    if (path[0] == '\0') continue;
+    if (i == 1 && opened[0] >= 0 && std::strcmp(path, g_log_paths[0]) == 0) {
+      dup2(opened[0], kLogFds[i]);  // stdout and stderr shared one file: they share the new one
+      continue;
+    }
+    opened[i] = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (opened[i] < 0) {
+      constexpr char kWhat[] = "SIGHUP: cannot open the log file again, writing on to the old one: ";
+      [[maybe_unused]] ssize_t ignored = write(kLogFds[i], kWhat, sizeof kWhat - 1);
+      ignored = write(kLogFds[i], path, std::strlen(path));
+      ignored = write(kLogFds[i], "\n", 1);
+      continue;
+    }
+    dup2(opened[i], kLogFds[i]);
+  }
+  for (int fd : opened) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+void OnHangupSignal(int /*signal*/) {
+  const int saved_errno = errno;
+  if (g_had_terminal && !g_hangup_ignored) {
+    const int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (tty < 0 && errno == ENXIO) {
+      // The controlling terminal is gone: a hangup, not a request to reopen.
+      int none = 0;
+      g_stop_signals.compare_exchange_strong(none, 1);
+      errno = saved_errno;
+      return;
+    }
+    if (tty >= 0) close(tty);
+  }
+  ReopenLogs();
+  g_log_reopens.fetch_add(1);
+  errno = saved_errno;
 }
 
 constexpr int kPollSliceMs = 50;  // how often waiting code looks at the stop flag
@@ -46,7 +123,22 @@ void InstallStopSignalHandlers() {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+
+  struct sigaction hangup {};
+  hangup.sa_handler = OnHangupSignal;
+  sigemptyset(&hangup.sa_mask);
+  hangup.sa_flags = SA_RESTART;  // a reopen is no reason to interrupt a blocking call
+  struct sigaction before {};
+  sigaction(SIGHUP, nullptr, &before);
+  if (before.sa_handler != OnHangupSignal) g_hangup_ignored = before.sa_handler == SIG_IGN;
+  for (int i = 0; i < 2; ++i) RememberLogPath(kLogFds[i], g_log_paths[i]);
+  const int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  g_had_terminal = tty >= 0;
+  if (tty >= 0) close(tty);
+  sigaction(SIGHUP, &hangup, nullptr);
 }
+
+uint64_t LogReopenRequests() { return g_log_reopens.load(); }
 
 bool StopRequested() { return g_stop_signals.load(std::memory_order_relaxed) > 0; }
 void RequestStop() { g_stop_signals.fetch_add(1); }

@@ -1,5 +1,5 @@
 // What every scorepipe node process shares besides the wire format: the stop
-// request raised by SIGINT/SIGTERM, log set-up with the node's role and id,
+// request raised by SIGINT/SIGTERM, log files reopened on SIGHUP, log set-up with the node's role and id,
 // retry back-off, rate-limited logging, clocks, and ZeroMQ send/receive that
 // keep a node responsive to a stop request while it waits.
 //
@@ -22,7 +22,20 @@
 namespace scorepipe {
 
 // SIGINT and SIGTERM set the stop flag; a second one exits at once.
+//
+// SIGHUP never stops a node by itself: it reopens the log files, so that
+// logrotate can rename them away without copytruncate. When stderr (or
+// stdout) was a regular file here, the handler opens the path it had then
+// again (O_APPEND, created 0644 if missing) and puts it in place of fd 2 (and
+// fd 1), and counts one LogReopenRequests(); a terminal, a pipe or journald's
+// socket is left as it is. The one exception is a real hangup: a SIGHUP that
+// comes with the loss of the controlling terminal the process had here (its
+// terminal window closed) requests a stop as SIGTERM does, unless SIGHUP was
+// ignored here (nohup, or a child of ChildProcess, whose parent decides).
 void InstallStopSignalHandlers();
+// How many SIGHUPs have reopened the logs since the start (a supervisor
+// passes each on to its children). Any thread.
+uint64_t LogReopenRequests();
 bool StopRequested();
 void RequestStop();
 // Sleeps for `ms`, returning early when a stop is requested. Pings the

@@ -14,10 +14,12 @@
 namespace scorepipe::testing {
 namespace {
 
-// `scorepipe up` stops the cluster when a child fails five times in a row
+// `scorepipe up` backs a slot off (doubling, up to 10 s) after exits in a row
 // within three seconds of its start; the test kills a worker at most twice in
 // a row that soon (measured from when it saw the pid, so never sooner than
-// the supervisor's clock says), and spreads the kills over four workers.
+// the supervisor's clock says), and spreads the kills over four workers, so
+// that the workers keep coming back quickly. Kills with no respite:
+// worker_crash_loop_test.cc.
 constexpr auto kQuickExit = milliseconds(3500);
 constexpr int kMaxQuickKills = 3;
 

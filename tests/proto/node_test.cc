@@ -1,15 +1,20 @@
-// Tests of proto/node.h: back-off, rate-limited logging, and the ZeroMQ
-// send/receive helpers. The stop flag is process-wide and never resets, so
-// every test that raises it runs in a death-test subprocess (the
-// StopRequestDeathTest suite); the other tests rely on it staying down.
+// Tests of proto/node.h: back-off, rate-limited logging, the ZeroMQ
+// send/receive helpers and SIGHUP's log reopening. The stop flag and the
+// signal handlers are process-wide and never reset, so every test that
+// raises a signal or the flag runs in a death-test subprocess (the
+// StopRequestDeathTest and LogReopenDeathTest suites); the other tests rely
+// on the flag staying down.
 #include "proto/node.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <spdlog/details/log_msg.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -360,6 +365,151 @@ TEST_F(StopRequestDeathTest, SigintRequestsAStop) {
         InstallStopSignalHandlers();
         std::raise(SIGINT);
         std::_Exit(StopRequested() ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+// --- SIGHUP: logs reopened, never a stop (each test in its own subprocess) ---
+
+// What the file at `path` holds; "<missing>" when there is none.
+std::string FileText(const std::string& path) {
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return "<missing>";
+  std::string text;
+  char buffer[256];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0;) text.append(buffer, n);
+  std::fclose(file);
+  return text;
+}
+
+// Writes `text` to `fd` whole; false when it could not.
+bool WriteAll(int fd, const std::string& text) {
+  return write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+}
+
+// A fresh path in the temporary directory for a log file (not created).
+std::string LogPathForTest() {
+  char pattern[] = "/tmp/scorepipe-node-test-XXXXXX";
+  const int fd = mkstemp(pattern);
+  if (fd >= 0) close(fd);
+  unlink(pattern);
+  return pattern;
+}
+
+using LogReopenDeathTest = StopRequestDeathTest;
+
+TEST_F(LogReopenDeathTest, SighupAfterARenameSendsLaterStderrLinesToANewFileAtTheOldPath) {
+  const std::string path = LogPathForTest();
+  EXPECT_EXIT(
+      {
+        const int log = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (log < 0 || dup2(log, STDERR_FILENO) < 0) std::_Exit(10);
+        close(log);
+        InstallStopSignalHandlers();
+        if (!WriteAll(STDERR_FILENO, "before the rotation\n")) std::_Exit(11);
+        if (std::rename(path.c_str(), (path + ".1").c_str()) != 0) std::_Exit(12);
+        std::raise(SIGHUP);
+        if (!WriteAll(STDERR_FILENO, "after the rotation\n")) std::_Exit(13);
+        if (StopRequested()) std::_Exit(14);  // a reopen is no stop
+        if (LogReopenRequests() != 1) std::_Exit(15);
+        if (FileText(path + ".1") != "before the rotation\n") std::_Exit(16);
+        if (FileText(path) != "after the rotation\n") std::_Exit(17);
+        std::_Exit(kPassed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+  unlink(path.c_str());
+  unlink((path + ".1").c_str());
+}
+
+TEST_F(LogReopenDeathTest, SighupMovesStdoutAlongWhenItSharedTheFileWithStderr) {
+  const std::string path = LogPathForTest();
+  EXPECT_EXIT(
+      {
+        const int log = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (log < 0 || dup2(log, STDERR_FILENO) < 0 || dup2(log, STDOUT_FILENO) < 0) std::_Exit(10);
+        close(log);
+        InstallStopSignalHandlers();
+        if (std::rename(path.c_str(), (path + ".1").c_str()) != 0) std::_Exit(12);
+        std::raise(SIGHUP);
+        if (!WriteAll(STDOUT_FILENO, "out\n") || !WriteAll(STDERR_FILENO, "err\n")) std::_Exit(13);
+        if (FileText(path) != "out\nerr\n") std::_Exit(17);
+        if (FileText(path + ".1") != "") std::_Exit(16);
+        std::_Exit(kPassed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+  unlink(path.c_str());
+  unlink((path + ".1").c_str());
+}
+
+TEST_F(LogReopenDeathTest, SighupLeavesAStderrThatIsNoFileAsItIsAndGoesOn) {
+  EXPECT_EXIT(
+      {
+        int pipe_fds[2];
+        if (pipe(pipe_fds) != 0 || dup2(pipe_fds[1], STDERR_FILENO) < 0) std::_Exit(10);
+        InstallStopSignalHandlers();
+        std::raise(SIGHUP);
+        std::raise(SIGHUP);
+        if (StopRequested()) std::_Exit(14);
+        if (LogReopenRequests() != 2) std::_Exit(15);
+        if (!WriteAll(STDERR_FILENO, "still the pipe\n")) std::_Exit(13);
+        char read_back[32] = {};
+        if (read(pipe_fds[0], read_back, sizeof read_back - 1) != 15) std::_Exit(16);
+        std::_Exit(std::string(read_back) == "still the pipe\n" ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+// A pseudo-terminal made the controlling terminal of this process (which
+// must be a session leader, after setsid()); returns the master, or -1.
+int OpenControllingTerminal() {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return -1;
+  const char* name = ptsname(master);
+  if (name == nullptr) return -1;
+  const int terminal = open(name, O_RDWR);  // without O_NOCTTY: it becomes the controlling terminal
+  if (terminal < 0) return -1;
+  return master;
+}
+
+// Whether this machine has pseudo-terminals to lend (a container may not).
+bool PseudoTerminalsAvailable() {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0) return false;
+  close(master);
+  return true;
+}
+
+TEST_F(LogReopenDeathTest, TheTerminalClosingIsAHangupThatRequestsAStop) {
+  if (!PseudoTerminalsAvailable()) GTEST_SKIP() << "no pseudo-terminals here";
+  EXPECT_EXIT(
+      {
+        if (setsid() < 0) std::_Exit(10);
+        const int master = OpenControllingTerminal();
+        if (master < 0) std::_Exit(11);
+        InstallStopSignalHandlers();
+        std::raise(SIGHUP);  // kill -HUP while the terminal is there: a reopen
+        if (StopRequested() || LogReopenRequests() != 1) std::_Exit(12);
+        close(master);  // the terminal window closes: the kernel sends SIGHUP
+        const auto until = Clock::now() + kSlack;
+        while (!StopRequested() && Clock::now() < until) std::this_thread::sleep_for(milliseconds(5));
+        std::_Exit(StopRequested() && LogReopenRequests() == 1 ? kPassed : kFailed);
+      },
+      ::testing::ExitedWithCode(kPassed), "");
+}
+
+TEST_F(LogReopenDeathTest, UnderNohupTheTerminalClosingStopsNothing) {
+  if (!PseudoTerminalsAvailable()) GTEST_SKIP() << "no pseudo-terminals here";
+  EXPECT_EXIT(
+      {
+        if (setsid() < 0) std::_Exit(10);
+        const int master = OpenControllingTerminal();
+        if (master < 0) std::_Exit(11);
+        std::signal(SIGHUP, SIG_IGN);  // what nohup does before it runs the program
+        InstallStopSignalHandlers();
+        close(master);
+        const auto until = Clock::now() + kSlack;
+        while (LogReopenRequests() == 0 && Clock::now() < until) std::this_thread::sleep_for(milliseconds(5));
+        std::_Exit(!StopRequested() && LogReopenRequests() == 1 ? kPassed : kFailed);
       },
       ::testing::ExitedWithCode(kPassed), "");
 }

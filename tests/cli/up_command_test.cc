@@ -1,0 +1,161 @@
+// `scorepipe up` and the node programs as an operator runs them, on a real
+// cluster with a private redis-server: SIGHUP after logrotate renamed the
+// logs (every process keeps running and writes on to new files at the old
+// paths), and a cluster that cannot work (a head node that exits at once on
+// every start) ending `up` with an error that names it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/child_process.h"
+#include "tests/support/cluster_harness.h"
+#include "tests/support/paced_producer.h"
+#include "tests/support/wait.h"
+
+namespace scorepipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr int kWorkers = 2;
+
+class UpCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto created = ClusterHarness::Create(kWorkers);
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    h_ = std::move(created.value());
+  }
+
+  // Pushes `n` more transactions and waits until all have their answer.
+  void PushAndWait(size_t n) {
+    const long long before = h_->Outputs();
+    PacedProducer producer(h_->topology().queue, /*seed=*/++seed_, n, milliseconds(200));
+    producer.Start();
+    ASSERT_TRUE(producer.Join().ok());
+    ASSERT_TRUE(h_->WaitForOutputs(before + static_cast<long long>(n), seconds(60))) << Logs();
+  }
+
+  // Every log file of the cluster: up.log and one per node.
+  std::vector<std::string> LogNames() const {
+    std::vector<std::string> names = {"up", "sink", "ventilator", "bridge"};
+    for (int i = 1; i <= kWorkers; ++i) names.push_back("worker-" + std::to_string(i));
+    return names;
+  }
+  std::string LogPath(const std::string& name) const {
+    return (h_->dir() / "logs" / (name + ".log")).string();
+  }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::string Logs() const {
+    std::string out;
+    for (const std::string& name : LogNames()) out += h_->LogTail(name, 10) + "\n";
+    return out;
+  }
+
+  std::unique_ptr<ClusterHarness> h_;
+  uint64_t seed_ = 17;
+};
+
+TEST_F(UpCommandTest, SighupAfterTheLogsWereRenamedKeepsEveryNodeRunningAndWritingToNewFiles) {
+  ASSERT_TRUE(h_->StartUp().ok());
+  ASSERT_NO_FATAL_FAILURE(PushAndWait(500));
+
+  // logrotate without copytruncate: rename, then SIGHUP `up`.
+  for (const std::string& name : LogNames()) fs::rename(LogPath(name), LogPath(name) + ".1");
+  ASSERT_EQ(kill(h_->up().pid(), SIGHUP), 0);
+  const std::string passed_on =
+      "SIGHUP: log reopened; passed on to " + std::to_string(3 + kWorkers) + " running nodes";
+  ASSERT_TRUE(
+      WaitUntil([&] { return Read(LogPath("up")).find(passed_on) != std::string::npos; }, seconds(10)))
+      << "up did not reopen its log and pass the SIGHUP on; it is "
+      << (h_->up().Running() ? std::string("running")
+                             : "gone with exit code " + std::to_string(h_->up().exit_code().value_or(-1)))
+      << "\n"
+      << Read(LogPath("up") + ".1");
+  ASSERT_TRUE(h_->up().Running());
+
+  // The cluster works on, with the same processes.
+  ASSERT_NO_FATAL_FAILURE(PushAndWait(500));
+  h_->up().Signal(SIGTERM);
+  ASSERT_TRUE(h_->up().WaitFor(seconds(60))) << Logs();
+  EXPECT_EQ(h_->up().exit_code(), 0) << Logs();
+
+  const std::string up_log = Read(LogPath("up"));
+  EXPECT_THAT(up_log, Not(HasSubstr("exited with code"))) << "a node died";
+  EXPECT_THAT(up_log, HasSubstr("all nodes stopped"));
+  EXPECT_THAT(Read(LogPath("up") + ".1"), HasSubstr("started bridge (pid "));
+  for (const std::string& name : LogNames()) {
+    if (name == "up") continue;
+    // Its stop line went to the new file at the old path; the renamed one
+    // kept what it wrote before.
+    EXPECT_THAT(Read(LogPath(name)), HasSubstr(" stopped: ")) << name;
+    const std::string before = Read(LogPath(name) + ".1");
+    EXPECT_FALSE(before.empty()) << name;
+    EXPECT_THAT(before, Not(HasSubstr(" stopped: "))) << name;
+  }
+}
+
+TEST_F(UpCommandTest, ANodeProgramReopensItsLogOnSighupAndStillDrainsOnSigterm) {
+  Result<ChildProcess> ventilator = h_->StartRole("ventilator", {}, "ventilator");
+  ASSERT_TRUE(ventilator.ok()) << ventilator.status().message();
+  ASSERT_TRUE(
+      WaitUntil([&] { return Read(LogPath("ventilator")).find("ventilator: intake") != std::string::npos; },
+                seconds(30)))
+      << h_->LogTail("ventilator");
+
+  fs::rename(LogPath("ventilator"), LogPath("ventilator") + ".1");
+  ventilator->Signal(SIGHUP);
+  // SIGHUP (1) is handled before SIGTERM (15) when both are pending.
+  ventilator->Signal(SIGTERM);
+  ASSERT_TRUE(ventilator->WaitFor(seconds(30)));
+  EXPECT_EQ(ventilator->exit_code(), 0) << "129: SIGHUP killed it\n" << Read(LogPath("ventilator") + ".1");
+  EXPECT_THAT(Read(LogPath("ventilator")), HasSubstr("ventilator stopped: "));
+  const std::string before = Read(LogPath("ventilator") + ".1");
+  EXPECT_THAT(before, HasSubstr("ventilator: intake"));
+  EXPECT_THAT(before, Not(HasSubstr("ventilator stopped: ")));
+}
+
+TEST_F(UpCommandTest, UpStopsWithAnErrorNamingTheBridgeWhenItExitsAtOnceOnEveryStart) {
+  // A program directory as `up` finds it beside itself, with a bridge that
+  // cannot start: nothing can work without it.
+  const fs::path bin = h_->dir() / "bin";
+  fs::create_directories(bin);
+  fs::copy_file(ClusterHarness::BinDir() + "/scorepipe", bin / "scorepipe");
+  for (const char* role : {"sink", "ventilator", "worker"}) {
+    fs::create_symlink(ClusterHarness::BinDir() + "/scorepipe-" + role,
+                       bin / (std::string("scorepipe-") + role));
+  }
+  std::ofstream(bin / "scorepipe-bridge") << "#!/bin/sh\necho 'bridge: a broken build' >&2\nexit 3\n";
+  fs::permissions(bin / "scorepipe-bridge", fs::perms::owner_all, fs::perm_options::add);
+  ASSERT_TRUE(h_->WriteTopology().ok());
+
+  const std::string logs = (h_->dir() / "logs").string();
+  Result<ChildProcess> up = ChildProcess::Start(
+      {(bin / "scorepipe").string(), "up", "-c", h_->topology_path(), "--log-dir", logs}, logs + "/up.log");
+  ASSERT_TRUE(up.ok()) << up.status().message();
+  ASSERT_TRUE(up->WaitFor(seconds(60))) << "up went on with a bridge that cannot start\n" << Logs();
+  EXPECT_EQ(up->exit_code(), 1);
+  const std::string up_log = Read(LogPath("up"));
+  EXPECT_THAT(up_log,
+              HasSubstr("bridge cannot start: it exited 5 times in a row within 3000 ms of its start"));
+  EXPECT_THAT(up_log, HasSubstr("last exit code 3"));
+  EXPECT_THAT(up_log, HasSubstr("see its log " + LogPath("bridge") + " (last line: bridge: a broken build)"));
+  EXPECT_THAT(up_log, HasSubstr("all nodes stopped"));
+}
+
+}  // namespace
+}  // namespace scorepipe::testing
