@@ -280,13 +280,18 @@ int main(int argc, char** argv) {
                    "YAML map describing the training data, kept as is")
       ->check(CLI::ExistingFile);
   model_register->add_option("--note", model_options.note, "a line for the history");
-  model_register->footer("Copies the files into <registry>/NAME/VERSION/; never replaces a version.");
+  model_register->footer(
+      "Loads the model with its features.yaml through the worker's own loaders first, and refuses\n"
+      "(exit code 1, nothing recorded) a model that does not load: a file cut short or corrupt, another\n"
+      "format, a feature count the model does not take. Then copies the files into\n"
+      "<registry>/NAME/VERSION/; never replaces a version.");
   CLI::App* model_promote =
       model_command("promote", "put a version live, after checking it", scorepipe::ModelAction::kPromote);
   model_promote->add_option("name", model_options.name, "the model")->required();
   model_promote->add_option("version", model_options.version, "the version to put live")->required();
   model_promote->add_flag("--force", model_options.force,
-                          "promote even when a check fails (the history says so)");
+                          "promote even when a quality check (--min-auc) fails (the history says so);\n"
+                          "never a version that does not load");
   double min_auc = 0;
   CLI::Option* min_auc_option = model_promote
                                     ->add_option("--min-auc", min_auc,
@@ -296,13 +301,15 @@ int main(int argc, char** argv) {
   model_promote->add_option("--note", model_options.note, "a line for the history");
   model_promote->footer(
       "Refuses (exit code 1) a version that does not load with its features.yaml through the\n"
-      "worker's own loaders (a feature count that differs from the model's, a field the input\n"
-      "does not have), or whose auc is below the minimum; --force overrides both.");
+      "worker's own loaders (its files damaged since it was registered, a feature count that\n"
+      "differs from the model's, a field the input does not have): --force never overrides that.\n"
+      "Refuses a version whose auc is below the minimum unless --force.");
   CLI::App* model_rollback =
       model_command("rollback", "put back the version that was live before the current one",
                     scorepipe::ModelAction::kRollback);
   model_rollback->add_option("name", model_options.name, "the model")->required();
   model_rollback->add_option("--note", model_options.note, "a line for the history");
+  model_rollback->footer("Refuses (exit code 1) when the version it would put back does not load.");
   CLI::App* model_diff = model_command("diff", "compare two versions: format, features, metrics, model file",
                                        scorepipe::ModelAction::kDiff);
   model_diff->add_option("name", model_options.name, "the model")->required();

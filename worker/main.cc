@@ -24,15 +24,16 @@ int main(int argc, char** argv) {
     fprintf(stderr, "scorepipe-worker: %s\n", topology.status().message().c_str());
     return 2;
   }
-  // A registry model: its live version now; the worker follows it from here.
+  // A registry model: its live version now, or the newest before it that
+  // loads (logged); the worker follows the live version from here.
   auto model = scorepipe::LoadModelOf(topology->model);
   if (!model.ok()) {
     spdlog::critical("cannot load the model: {}", model.status().message());
     return 1;
   }
-  topology->model = model->config;
+  topology->model = model->loaded.config;
   zmq::context_t context;
-  scorepipe::Worker worker(*topology, context, std::move(model->scorer), id);
+  scorepipe::Worker worker(*topology, context, std::move(model->loaded.scorer), id);
   if (auto s = worker.Connect(); !s.ok()) {
     spdlog::critical("{}", s.message());
     return 1;

@@ -209,15 +209,21 @@ Result<HistoryRecord> ParseRecord(simdjson::dom::parser& parser, const std::stri
   return record;
 }
 
-// Loads a version through the worker's own loaders, as a worker
-// would; the error says why it does not load.
-Status LoadsWithItsFeatures(const ModelRegistry& registry, const std::string& name, const std::string& version) {
-  Result<ModelConfig> config = registry.VersionConfig(name, version);
-  if (!config.ok()) return config.status();
-  if (Result<Scorer> scorer = LoadScorer(*config); !scorer.ok()) {
+// Loads a model file with a feature spec through the worker's own loaders
+// (LoadScorer), as a worker would; the error says why it does not load.
+Status LoadsWithFeatures(const ModelConfig& config) {
+  if (Result<Scorer> scorer = LoadScorer(config); !scorer.ok()) {
     return Status::Error("it does not load with its features: " + scorer.status().message());
   }
   return Status::Ok();
+}
+
+// The same for a registered version, from its folder.
+Status LoadsWithItsFeatures(const ModelRegistry& registry, const std::string& name,
+                            const std::string& version) {
+  Result<ModelConfig> config = registry.VersionConfig(name, version);
+  if (!config.ok()) return config.status();
+  return LoadsWithFeatures(*config);
 }
 
 // "v2" < "v10": runs of digits compare as numbers.
@@ -383,6 +389,20 @@ std::optional<std::string> ReplayShadowVersion(const std::vector<HistoryRecord>&
   std::optional<std::string> shadow;
   ReplayLiveChain(history, &shadow);
   return shadow;
+}
+
+std::vector<std::string> RegisteredBefore(const std::vector<HistoryRecord>& history,
+                                          const std::string& version) {
+  std::vector<std::string> before;
+  for (const HistoryRecord& record : history) {
+    if (record.action != HistoryAction::kRegister) continue;
+    if (record.version == version) {
+      std::reverse(before.begin(), before.end());
+      return before;
+    }
+    before.push_back(record.version);
+  }
+  return {};
 }
 
 ModelRegistry::ModelRegistry(std::string root) : root_(std::move(root)) {}
@@ -579,6 +599,18 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
     if (!request.data_summary.IsMap()) return Status::Error("the data summary must be a map");
     meta.data_summary = request.data_summary;
   }
+  // A version that does not load could never run: refuse it before anything
+  // is written (a file cut short, another format, features the model does
+  // not take).
+  ModelConfig source;
+  source.path = request.model_path;
+  source.format = meta.format;
+  source.features = request.features_path;
+  source.version = request.version;
+  if (Status loads = LoadsWithFeatures(source); !loads.ok()) {
+    return Status::Error("refusing to register " + request.name + " from " + request.model_path + " with " +
+                         request.features_path + ": " + loads.message());
+  }
   Result<std::string> model_bytes = ReadWholeFile(request.model_path);
   if (!model_bytes.ok()) return model_bytes.status();
   Result<std::string> feature_bytes = ReadWholeFile(request.features_path);
@@ -619,6 +651,17 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
     if (Status s = WriteNewFile((fs::path(temp_dir) / file).string(), *bytes); !s.ok()) return s;
   }
   if (Status s = WriteNewFile((fs::path(temp_dir) / kMetaFile).string(), MetaYaml(meta)); !s.ok()) return s;
+  // The bytes copied are what was checked above, unless a file changed in
+  // between (a model still being written): check the copy too.
+  ModelConfig copy = source;
+  copy.path = (fs::path(temp_dir) / meta.model_file).string();
+  copy.features = (fs::path(temp_dir) / kFeaturesFile).string();
+  if (Status loads = LoadsWithFeatures(copy); !loads.ok()) {
+    fs::remove_all(temp_dir, error);
+    return Status::Error("refusing to register " + request.name + " from " + request.model_path + " with " +
+                         request.features_path + ": the files changed while they were read, and the copy " +
+                         loads.message());
+  }
   if (Status s = SyncPath(temp_dir, O_RDONLY | O_DIRECTORY); !s.ok()) return s;
   if (rename(temp_dir.c_str(), final_dir.c_str()) != 0) {
     return Status::Error(temp_dir + ": cannot rename to " + final_dir + ": " + ErrnoText());
@@ -654,10 +697,14 @@ Status AppendRecord(const ModelRegistry& registry, const std::string& name, cons
 Result<PromoteResult> ModelRegistry::Promote(const PromoteRequest& request) const {
   Result<ModelMeta> meta = ReadMeta(request.name, request.version);
   if (!meta.ok()) return meta.status();
-  std::vector<std::string> failed;
+  // A live version that does not load would stop every worker that starts:
+  // --force never overrides this (its file may have been damaged since it
+  // was registered).
   if (Status loads = LoadsWithItsFeatures(*this, request.name, request.version); !loads.ok()) {
-    failed.push_back(loads.message());
+    return Status::Error("refusing to promote " + request.name + " " + request.version + ": " +
+                         loads.message() + " (--force overrides the quality checks, never this one)");
   }
+  std::vector<std::string> failed;
   std::optional<double> min_auc = request.min_auc;
   if (!min_auc) {
     Result<std::optional<double>> configured = ConfiguredMinAuc();
@@ -705,8 +752,12 @@ Result<HistoryRecord> ModelRegistry::Rollback(const std::string& name, const std
     return Status::Error("nothing to roll back to: " + name + " " + live.back() +
                          " is live and no version was live before it");
   }
-  HistoryRecord record{
-      NowIso8601(), HistoryAction::kRollback, live[live.size() - 2], CurrentUser(), live.back(), false, note};
+  const std::string& back = live[live.size() - 2];
+  if (Status loads = LoadsWithItsFeatures(*this, name, back); !loads.ok()) {
+    return Status::Error("refusing to roll " + name + " back to " + back + ": " + loads.message() +
+                         "; promote a version that loads instead");
+  }
+  HistoryRecord record{NowIso8601(), HistoryAction::kRollback, back, CurrentUser(), live.back(), false, note};
   if (Status s = AppendRecord(*this, name, record); !s.ok()) return s;
   return record;
 }

@@ -14,7 +14,9 @@
 //
 // Nothing is overwritten: Register refuses an existing version and builds the
 // folder under a temporary name before renaming it into place; Promote and
-// Rollback only append a record. The live version is what replaying the
+// Rollback only append a record. No version that does not load goes in or
+// goes live: Register, Promote (even forced) and Rollback load the model with
+// its features through the worker's own loader (LoadScorer) first. The live version is what replaying the
 // history gives: a promote puts its version live; a rollback puts back the
 // version that was live before the current one. The version in shadow (scored
 // beside the live one, its scores kept apart: docs/models.md) is replayed too:
@@ -107,12 +109,14 @@ struct RegisterRequest {
 struct PromoteRequest {
   std::string name;
   std::string version;
-  bool force = false;             // promote even when a check fails; recorded
+  // Promote even when a quality check (min_auc) fails; recorded. Never
+  // overrides the check that the version loads.
+  bool force = false;
   std::optional<double> min_auc;  // default: registry.yaml's min_auc, if any
   std::string note;
 };
 
-// What Promote did, and the checks --force overrode (empty unless forced).
+// What Promote did, and the quality checks --force overrode (empty unless forced).
 struct PromoteResult {
   HistoryRecord record;
   std::vector<std::string> overridden;
@@ -166,14 +170,20 @@ class ModelRegistry {
   // registry.yaml's min_auc, if the file and the key exist.
   Result<std::optional<double>> ConfiguredMinAuc() const;
 
-  // Copies the files into a new version folder and records "register".
-  // Returns the version's record.
+  // Loads the model file with the features file as a worker would, then
+  // copies them into a new version folder and records "register". Returns
+  // the version's record. A model that does not load (corrupt, cut short,
+  // another format, features it does not take) is an error naming the file
+  // and why, and nothing is written.
   Result<HistoryRecord> Register(const RegisterRequest& request) const;
-  // Checks the version (it loads with its features; its auc reaches the
-  // minimum) and records "promote". A failed check is an error naming it,
-  // unless request.force.
+  // Checks that the version loads with its features (its files may have
+  // been damaged since it was registered): an error naming why, whatever
+  // request.force says. Then the quality checks (its auc reaches the
+  // minimum): a failed one is an error naming it, unless request.force.
+  // Records "promote".
   Result<PromoteResult> Promote(const PromoteRequest& request) const;
-  // Puts back the version live before the current one; an error when there is none.
+  // Puts back the version live before the current one after checking that
+  // it loads; an error when there is none or it does not load.
   Result<HistoryRecord> Rollback(const std::string& name, const std::string& note) const;
   // Puts `version` in shadow (replacing the one there, if any) after checking
   // that it loads with its features (no metric check: a shadow decides
@@ -192,6 +202,12 @@ class ModelRegistry {
 
 // The live version after replaying `history` (the same rule LiveVersion uses).
 std::optional<std::string> ReplayLiveVersion(const std::vector<HistoryRecord>& history);
+// The versions registered before `version`, the most recent first, in the
+// order of `history`'s register records: where a worker starting on a live
+// `version` that does not load looks for one that does. Empty when
+// `history` has no register record of `version`.
+std::vector<std::string> RegisteredBefore(const std::vector<HistoryRecord>& history,
+                                          const std::string& version);
 // The version in shadow after replaying `history`: the last shadow record's
 // version, unless an unshadow record followed or that version has gone live
 // since (by a promote, or by a rollback that put it back).

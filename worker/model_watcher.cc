@@ -58,8 +58,48 @@ Result<LoadedModel> LoadResolved(const std::string& name, Result<ModelConfig> re
 
 }  // namespace
 
-Result<LoadedModel> LoadModelOf(const ModelConfig& config) {
-  return LoadResolved(config.name, ResolveModel(config));
+Result<StartingModel> LoadModelOf(const ModelConfig& config) {
+  if (config.registry.empty()) {
+    Result<LoadedModel> loaded = LoadResolved(config.name, config);
+    if (!loaded.ok()) return loaded.status();
+    return StartingModel{std::move(loaded.value()), {}};
+  }
+  const Result<std::vector<HistoryRecord>> history = ModelRegistry(config.registry).History(config.name);
+  Result<ModelConfig> live =
+      ResolveLive(config, history.ok() ? Result<std::optional<std::string>>(ReplayLiveVersion(*history))
+                                       : history.status());
+  if (!live.ok()) return live.status();
+  const std::string live_version = live->version;
+  std::vector<SkippedVersion> skipped;
+  std::vector<std::string> candidates = {live_version};
+  for (std::string& older : RegisteredBefore(*history, live_version)) candidates.push_back(std::move(older));
+  for (const std::string& version : candidates) {
+    Result<ModelConfig> resolved = version == live_version ? live : ResolveVersion(config, version);
+    Result<Scorer> scorer = resolved.ok() ? LoadScorer(*resolved) : Result<Scorer>(resolved.status());
+    if (scorer.ok()) {
+      if (!skipped.empty()) {
+        spdlog::critical(
+            "model {}: starting on version {}, the newest registered before the live version {} that loads; "
+            "{} stays live in the registry and is tried again every {} s: promote or roll back to a version "
+            "that loads",
+            config.name, version, live_version, live_version, ModelWatcher::kRetryFailedAfter.count());
+      }
+      return StartingModel{LoadedModel{std::move(resolved.value()), std::move(scorer.value())},
+                           std::move(skipped)};
+    }
+    const std::string role = version == live_version ? "the live version " : "version ";
+    spdlog::error("model {}: skipping {}{}: it does not load: {}", config.name, role, version,
+                  scorer.status().message());
+    skipped.push_back(SkippedVersion{version, scorer.status().message()});
+  }
+  std::string tried;
+  for (const SkippedVersion& s : skipped) {
+    tried += (tried.empty() ? "" : "; ") + s.version + (s.version == live_version ? " (live)" : "") + ": " +
+             s.reason;
+  }
+  return Status::Error(Where(config) +
+                       ": no version loads, tried the live version and every one registered " +
+                       "before it: " + tried);
 }
 
 ModelWatcher::ModelWatcher(ModelConfig config, std::string running_version,

@@ -4,11 +4,15 @@
 // A topology names either one model's files or a registry model
 // (ModelConfig::registry and ::name; worker/model_registry.h). For a registry
 // model, ResolveModel() finds the live version and returns the config of its
-// files. A ModelWatcher then looks at the live version every watch_ms on a
-// thread of its own. When it changes, the watcher loads the new version there,
-// beside the scoring, and offers the loaded Scorer to the worker, which
-// switches between two batches (TakeLoaded): a batch is scored by exactly one
-// version, never by a half-loaded one, and scoring never waits for a load.
+// files. At start, LoadModelOf() loads the live version, or, when it does not
+// load (its file damaged on disk, say), the newest version registered before
+// it that does, and says loudly which it skipped and why: a worker that
+// restarts keeps scoring rather than failing over and over. A ModelWatcher
+// then looks at the live version every watch_ms on a thread of its own. When
+// it changes, the watcher loads the new version there, beside the scoring,
+// and offers the loaded Scorer to the worker, which switches between two
+// batches (TakeLoaded): a batch is scored by exactly one version, never by a
+// half-loaded one, and scoring never waits for a load.
 //
 // A version that fails to load (a corrupt file, features the model does not
 // take, an unreadable registry) is reported through LastError() and the
@@ -36,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/topology.h"
 #include "proto/status.h"
@@ -59,8 +64,29 @@ struct LoadedModel {
 // `config` with the files, format and version of the registry's `version`.
 Result<ModelConfig> ResolveVersion(const ModelConfig& config, const std::string& version);
 
-// ResolveModel, then LoadScorer.
-Result<LoadedModel> LoadModelOf(const ModelConfig& config);
+// A version that LoadModelOf passed over because it does not load.
+struct SkippedVersion {
+  std::string version;
+  std::string reason;  // the loader's error
+};
+
+// What a worker starts on, and what it passed over to get there.
+struct StartingModel {
+  LoadedModel loaded;
+  // The live version first, then each older one tried; empty when the live
+  // version loaded.
+  std::vector<SkippedVersion> skipped;
+};
+
+// The model a worker starts on. A files model: LoadScorer of its files. A
+// registry model: its live version (ResolveModel, then LoadScorer); when that
+// does not load, the versions registered before it, the most recent first
+// (RegisteredBefore), until one loads; each one skipped is logged at error
+// level with why. The live version stays live in the registry: the worker's
+// ModelWatcher then reports it as failing to load (LastError) and tries it
+// again every kRetryFailedAfter. An error when the registry cannot be read,
+// no version is live, or no version loads (naming each one tried and why).
+Result<StartingModel> LoadModelOf(const ModelConfig& config);
 
 class ModelWatcher {
  public:

@@ -6,8 +6,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/support/cluster_harness.h"
@@ -61,6 +64,7 @@ class ModelCommandTest : public ::testing::Test {
 
   scorepipe::testing::TempDir dir_{"scorepipe-model-command"};
   int runs_ = 0;
+  std::string out_;
 };
 
 TEST_F(ModelCommandTest, RegisterListShowPromoteRollback) {
@@ -137,44 +141,105 @@ TEST_F(ModelCommandTest, ShadowPutsAVersionBesideTheLiveOneAndOffEndsIt) {
   EXPECT_THAT(out, HasSubstr("in shadow:     none"));
 }
 
-TEST_F(ModelCommandTest, PromoteRefusesUnlessForced) {
+TEST_F(ModelCommandTest, PromoteRefusesALowAucUnlessForced) {
   std::string out;
+  ASSERT_EQ(RegisterDemo({"--metrics", Write("low.yaml", "auc: 0.6\n"), "--version", "low"}, &out), 0) << out;
+  ASSERT_EQ(Model({"promote", "fraud", "low", "--min-auc", "0.8"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("refusing to promote fraud low"));
+  EXPECT_THAT(out, HasSubstr("below the minimum 0.8"));
+  ASSERT_EQ(Model({"promote", "fraud", "low", "--min-auc", "0.8", "--force"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("forced past: its auc 0.6 is below the minimum 0.8"));
+  ASSERT_EQ(Model({"show", "fraud"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("promote low by"));
+  EXPECT_THAT(out, HasSubstr("FORCED"));
+}
+
+TEST_F(ModelCommandTest, RegisterRefusesAModelThatDoesNotLoadAndRecordsNothing) {
+  std::ifstream in(Demo("model.json"), std::ios::binary);
+  const std::string demo((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t end = demo.find_last_not_of(" \t\r\n");  // its closing '}'
+  // The demo model cut short at random places, and other ways not to load.
+  std::mt19937 random(1124);
+  std::vector<std::pair<std::string, std::vector<std::string>>> broken;  // file, extra flags
+  for (int i = 0; i < 8; ++i) {
+    const size_t cut = std::uniform_int_distribution<size_t>(0, end)(random);
+    broken.push_back({Write("cut-" + std::to_string(cut) + ".json", demo.substr(0, cut)), {}});
+  }
+  broken.push_back(
+      {Write("linear.yaml", "format: linear\nweights: [0, 0, 0, 1]\nbias: 0\n"), {"--format", "xgboost"}});
+  broken.push_back({Write("narrow.yaml", "format: linear\nweights: [0, 1]\nbias: 0\n"), {}});
   const std::string three = Write("three.yaml",
                                   "features:\n"
                                   "  - {name: timestamp, field: timestamp, transform: unix_seconds}\n"
                                   "  - {name: vendor_id, field: vendor_id, transform: number}\n"
                                   "  - {name: amount, field: amount, transform: number}\n");
-  ASSERT_EQ(
-      Model({"register", "fraud", "--model", Demo("model.json"), "--features", three, "--version", "narrow"},
-            &out),
-      0)
-      << out;
-  ASSERT_EQ(Model({"promote", "fraud", "narrow"}, &out), 1) << out;
-  EXPECT_THAT(out, HasSubstr("refusing to promote fraud narrow"));
-  EXPECT_THAT(out, HasSubstr("does not load with its features"));
+  for (const auto& [model, flags] : broken) {
+    std::vector<std::string> args = {"register", "fraud",      "--model",
+                                     model,      "--features", Demo("features.yaml")};
+    args.insert(args.end(), flags.begin(), flags.end());
+    ASSERT_EQ(Model(args, &out_), 1) << model << ": " << out_;
+    EXPECT_THAT(out_, HasSubstr("scorepipe model register: refusing to register fraud from " + model))
+        << model;
+    EXPECT_THAT(out_, HasSubstr("does not load with its features: " + model)) << model;
+  }
+  // The demo model with three features for its four.
+  ASSERT_EQ(Model({"register", "fraud", "--model", Demo("model.json"), "--features", three}, &out_), 1)
+      << out_;
+  EXPECT_THAT(out_, HasSubstr("the model takes 4 features but the feature spec has 3"));
 
-  ASSERT_EQ(RegisterDemo({"--metrics", Write("low.yaml", "auc: 0.6\n"), "--version", "low"}, &out), 0) << out;
-  ASSERT_EQ(Model({"promote", "fraud", "low", "--min-auc", "0.8"}, &out), 1) << out;
-  EXPECT_THAT(out, HasSubstr("below the minimum 0.8"));
-  ASSERT_EQ(Model({"promote", "fraud", "low"}, &out), 0) << "no minimum: " << out;
+  ASSERT_EQ(Model({"list"}, &out_), 0) << out_;
+  EXPECT_THAT(out_, HasSubstr("no models in")) << "a refused register records nothing";
+  ASSERT_EQ(RegisterDemo({}, &out_), 0) << out_;
+  EXPECT_THAT(out_, HasSubstr("registered fraud v1")) << "no version number was used up";
+}
 
-  ASSERT_EQ(Model({"promote", "fraud", "narrow", "--force"}, &out), 0) << out;
-  EXPECT_THAT(out, HasSubstr("forced past: it does not load"));
+TEST_F(ModelCommandTest, ForcedPromoteOfAVersionThatNoLongerLoadsIsRefused) {
+  std::string out;
+  ASSERT_EQ(RegisterDemo({}, &out), 0) << out;
+  ASSERT_EQ(RegisterDemo({"--metrics", Write("low.yaml", "auc: 0.6\n")}, &out), 0) << out;
+  ASSERT_EQ(Model({"promote", "fraud", "v1"}, &out), 0) << out;
+  // v2's file damaged on disk after it was registered.
+  const fs::path v2 = registry() / "fraud" / "v2" / "model.json";
+  std::ofstream(v2, std::ios::trunc) << "{\"learner\": \"trunc";
+  for (std::vector<std::string> flags :
+       {std::vector<std::string>{}, {"--force"}, {"--force", "--min-auc", "0.9"}}) {
+    std::vector<std::string> args = {"promote", "fraud", "v2"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    ASSERT_EQ(Model(args, &out), 1) << out;
+    EXPECT_THAT(out, HasSubstr("scorepipe model promote: refusing to promote fraud v2: it does not load with "
+                               "its features: " +
+                               v2.string() + ": not a valid XGBoost model"));
+    EXPECT_THAT(out, HasSubstr("--force overrides the quality checks, never this one"));
+  }
   ASSERT_EQ(Model({"show", "fraud"}, &out), 0) << out;
-  EXPECT_THAT(out, HasSubstr("promote narrow by"));
-  EXPECT_THAT(out, HasSubstr("FORCED"));
+  EXPECT_THAT(out, HasSubstr("version:       v1 (live)"));
+  ASSERT_EQ(Model({"show", "fraud", "v2"}, &out), 0) << out;
+  EXPECT_THAT(out, Not(HasSubstr("promote v2"))) << "nothing recorded";
+
+  // Nor does a roll-back put back a version that no longer loads.
+  ASSERT_EQ(RegisterDemo({}, &out), 0) << out;
+  ASSERT_EQ(Model({"promote", "fraud", "v3"}, &out), 0) << out;
+  std::ofstream(registry() / "fraud" / "v1" / "features.yaml", std::ios::trunc) << "features: []\n";
+  ASSERT_EQ(Model({"rollback", "fraud"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("refusing to roll fraud back to v1"));
+  ASSERT_EQ(Model({"show", "fraud"}, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("version:       v3 (live)"));
 }
 
 TEST_F(ModelCommandTest, DiffComparesTwoVersions) {
   std::string out;
   ASSERT_EQ(RegisterDemo({"--metrics", Write("a.yaml", "auc: 0.90\n")}, &out), 0) << out;
-  const std::string wider = Write("wider.yaml", [] {
+  // Four features still (the model takes four): customer_id for amount.
+  const std::string other = Write("other.yaml", [] {
     std::ifstream in(Demo("features.yaml"));
     std::ostringstream text;
-    text << in.rdbuf() << "  - {name: customer_id, field: customer_id, transform: number}\n";
-    return text.str();
+    text << in.rdbuf();
+    std::string features = text.str();
+    features.replace(features.find("  - name: amount"), std::string::npos,
+                     "  - {name: customer_id, field: customer_id, transform: number}\n");
+    return features;
   }());
-  ASSERT_EQ(Model({"register", "fraud", "--model", Demo("model.json"), "--features", wider, "--metrics",
+  ASSERT_EQ(Model({"register", "fraud", "--model", Demo("model.json"), "--features", other, "--metrics",
                    Write("b.yaml", "auc: 0.95\n")},
                   &out),
             0)
@@ -182,6 +247,7 @@ TEST_F(ModelCommandTest, DiffComparesTwoVersions) {
   ASSERT_EQ(Model({"diff", "fraud", "v1", "v2"}, &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("format:   xgboost -> xgboost (same)"));
   EXPECT_THAT(out, HasSubstr("+ customer_id: customer_id number"));
+  EXPECT_THAT(out, HasSubstr("- amount: amount number"));
   EXPECT_THAT(out, ::testing::ContainsRegex("auc +0.9 +0.95 +\\+0.05"));
   EXPECT_THAT(out, HasSubstr("identical"));
   ASSERT_EQ(Model({"diff", "fraud", "v1", "v7"}, &out), 1) << out;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -205,15 +206,29 @@ TEST_F(ModelRolloutTest, PromoteAndRollbackMidStreamLoseNothingAndEachResultName
 }
 
 TEST_F(ModelRolloutTest, AVersionThatDoesNotLoadLeavesEveryWorkerOnItsVersionAndSaysWhy) {
-  const std::string broken = (h_->dir() / "broken.json").string();
-  std::ofstream(broken) << "{\"learner\": \"truncated";
-  ASSERT_EQ(Model({"register", "fraud", "--version", "v3", "--model", broken, "--features",
+  ASSERT_EQ(Model({"register", "fraud", "--version", "v3", "--model",
+                   ClusterHarness::SourceDir() + "/models/demo/model.json", "--features",
                    ClusterHarness::SourceDir() + "/models/demo/features.yaml"}),
             0);
   ASSERT_NO_FATAL_FAILURE(StartOnV1());
   ClusterStatus status;
 
-  ASSERT_EQ(Model({"promote", "fraud", "v3", "--force"}), 0);
+  // v3's file is damaged on disk: `promote --force` refuses it now...
+  const std::string v3_file = ModelRegistry(registry_).VersionDir("fraud", "v3") + "/model.json";
+  std::ofstream(v3_file, std::ios::trunc) << "{\"learner\": \"truncated";
+  std::string out;
+  ASSERT_EQ(RunCommand({ClusterHarness::BinDir() + "/scorepipe", "model", "promote", "--registry", registry_,
+                        "fraud", "v3", "--force"},
+                       (h_->dir() / "model-command.log").string(), &out),
+            1)
+      << out;
+  EXPECT_THAT(out, HasSubstr("refusing to promote fraud v3"));
+  // ...but a registry may hold such a promotion from before it did (or the
+  // file may break between the check and the workers' load): the history
+  // line an earlier `promote --force` wrote.
+  std::ofstream(h_->dir() / "registry" / "fraud" / "history.jsonl", std::ios::app)
+      << "{\"at\":\"2026-11-24T00:12:34Z\",\"action\":\"promote\",\"version\":\"v3\",\"by\":\"trial\","
+         "\"from\":\"v1\",\"forced\":true,\"note\":\"\"}\n";
   ASSERT_TRUE(WaitForStatus("v1", "version v3", &status)) << h_->LogTail("worker-1");
   EXPECT_THAT(status.workers[0].model_error, HasSubstr("not a valid XGBoost model"));
   EXPECT_THAT(h_->ReadLog("worker-1"), HasSubstr("model fraud: keeping version v1: version v3"));
@@ -240,6 +255,120 @@ TEST_F(ModelRolloutTest, AVersionThatDoesNotLoadLeavesEveryWorkerOnItsVersionAnd
   // Rolled back: v1 is live again, and the failure is over.
   ASSERT_EQ(Model({"rollback", "fraud"}), 0);
   ASSERT_TRUE(WaitForStatus("v1", "", &status)) << h_->LogTail("worker-1");
+}
+
+TEST_F(ModelRolloutTest,
+       WorkersStartingWhenTheLiveVersionDoesNotLoadRunTheNewestThatDoesAndNameTheSkippedOne) {
+  // v2 went live, then its file was damaged on disk: every worker that
+  // starts from now on meets it.
+  ASSERT_EQ(Model({"promote", "fraud", "v2"}), 0);
+  const std::string v2_file = ModelRegistry(registry_).VersionDir("fraud", "v2") + "/model.yaml";
+  std::ofstream(v2_file, std::ios::trunc) << "format: linear\nweights: [0, 0";
+  ASSERT_TRUE(h_->StartUp().ok());
+
+  // Both run v1, the newest version registered before v2, and say why.
+  ClusterStatus status;
+  ASSERT_TRUE(WaitForEveryWorker(
+      [](const WorkerStatus& w) {
+        return w.model_version == "v1" && w.model_error.find("version v2: ") != std::string::npos;
+      },
+      &status))
+      << h_->LogTail("worker-1") << h_->LogTail("up");
+  EXPECT_THAT(status.workers[0].model_error, HasSubstr(v2_file));
+  for (const char* worker : {"worker-1", "worker-2"}) {
+    const std::string log = h_->ReadLog(worker);
+    EXPECT_THAT(log, HasSubstr("model fraud: skipping the live version v2: it does not load: " + v2_file))
+        << worker;
+    EXPECT_THAT(log, HasSubstr("model fraud: starting on version v1, the newest registered before the live "
+                               "version v2 that loads"))
+        << worker;
+    const int port = MetricsPortFromLog(log);
+    ASSERT_GT(port, 0) << worker;
+    auto metrics = ScrapeMetrics("127.0.0.1", port);
+    ASSERT_TRUE(metrics.ok()) << worker;
+    EXPECT_GE(SampleValue(metrics.value(), "scorepipe_worker_model_load_failures_total"), 1.0) << worker;
+  }
+
+  // They score, with v1.
+  constexpr size_t kTotal = 2000;
+  SyntheticInput input = MakeSyntheticInput(kTotal, 1, 9);
+  ASSERT_TRUE(PushMessages(h_->redis(), h_->topology().queue.input, input.messages).ok());
+  ASSERT_TRUE(h_->WaitForOutputs(kTotal, std::chrono::seconds(60)));
+  ASSERT_EQ(h_->Length(h_->topology().queue.dead_letter), 0);
+  Scorer v1 = VersionScorer("v1");
+  std::vector<ScoreResult> by_v1;
+  ASSERT_TRUE(v1.Score(input.parsed, &by_v1).ok());
+  std::map<int64_t, const ScoreResult*> expected;
+  for (const ScoreResult& r : by_v1) expected[r.transaction_id] = &r;
+  const std::vector<std::string> results = h_->Entries(h_->topology().queue.output);
+  ASSERT_EQ(results.size(), kTotal);
+  for (const std::string& json : results) {
+    auto r = ParseUpstreamResult(json);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->model_version, "v1") << json;
+    ASSERT_EQ(expected.count(r->transaction_id), 1u) << json;
+    ASSERT_EQ(r->is_fraudulent, expected[r->transaction_id]->is_fraudulent) << json;
+    ASSERT_NEAR(r->confidence, expected[r->transaction_id]->confidence, 1e-12) << json;
+  }
+
+  // Rolled back to v1: v1 is live, and the failure is over.
+  ASSERT_EQ(Model({"rollback", "fraud"}), 0);
+  ASSERT_TRUE(WaitForStatus("v1", "", &status)) << h_->LogTail("worker-1");
+}
+
+TEST_F(ModelRolloutTest, AWorkerRestartingAfterTheLiveVersionsFileBrokeRunsThePreviousOneAndTheOtherKeepsItsOwn) {
+  // The trial's case: v2 is live and running, then its file breaks on disk.
+  ASSERT_EQ(Model({"promote", "fraud", "v2"}), 0);
+  ASSERT_TRUE(h_->StartUp().ok());
+  ClusterStatus status;
+  ASSERT_TRUE(WaitForStatus("v2", "", &status)) << h_->LogTail("worker-1");
+  const std::string v2_file = ModelRegistry(registry_).VersionDir("fraud", "v2") + "/model.yaml";
+  std::ofstream(v2_file, std::ios::trunc) << "format: linear\nweights: [0, 0";
+
+  // worker-1 dies; `scorepipe up` starts it again, on v1; worker-2 keeps v2.
+  const pid_t old_pid = h_->NodePid("worker-1");
+  ASSERT_GT(old_pid, 0);
+  ASSERT_EQ(kill(old_pid, SIGKILL), 0);
+  ASSERT_NE(h_->WaitForNodeStart("worker-1", old_pid, std::chrono::seconds(30)), 0) << h_->LogTail("up");
+  auto on_v1 = [](const WorkerStatus& w) {
+    return w.model_version == "v1" && w.model_error.find("version v2: ") != std::string::npos;
+  };
+  auto on_v2 = [](const WorkerStatus& w) { return w.model_version == "v2" && w.model_error.empty(); };
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return WaitForEveryWorker([&](const WorkerStatus& w) { return on_v1(w) || on_v2(w); }, &status) &&
+               std::count_if(status.workers.begin(), status.workers.end(), on_v1) == 1;
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(200)))
+      << h_->LogTail("worker-1") << h_->LogTail("up");
+  const std::string log = h_->ReadLog("worker-1");
+  EXPECT_THAT(log, HasSubstr("model fraud: skipping the live version v2: it does not load: " + v2_file));
+  EXPECT_THAT(log, HasSubstr("model fraud: starting on version v1"));
+
+  // Both score, each result by the version it names.
+  constexpr size_t kTotal = 2000;
+  SyntheticInput input = MakeSyntheticInput(kTotal, 1, 11);
+  ASSERT_TRUE(PushMessages(h_->redis(), h_->topology().queue.input, input.messages).ok());
+  ASSERT_TRUE(h_->WaitForOutputs(kTotal, std::chrono::seconds(60)));
+  ASSERT_EQ(h_->Length(h_->topology().queue.dead_letter), 0);
+  std::vector<ScoreResult> by_v1;
+  ASSERT_TRUE(VersionScorer("v1").Score(input.parsed, &by_v1).ok());
+  std::map<int64_t, const ScoreResult*> v1_expected;
+  for (const ScoreResult& r : by_v1) v1_expected[r.transaction_id] = &r;
+  std::map<std::string, size_t> per_version;
+  for (const std::string& json : h_->Entries(h_->topology().queue.output)) {
+    auto r = ParseUpstreamResult(json);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ++per_version[r->model_version];
+    ASSERT_TRUE(r->model_version == "v1" || r->model_version == "v2") << json;
+    if (r->model_version == "v1") {
+      ASSERT_EQ(r->is_fraudulent, v1_expected.at(r->transaction_id)->is_fraudulent) << json;
+      ASSERT_NEAR(r->confidence, v1_expected.at(r->transaction_id)->confidence, 1e-12) << json;
+    }
+  }
+  std::printf("after worker-1's restart: %zu results by v1, %zu by v2\n", per_version["v1"], per_version["v2"]);
+  EXPECT_EQ(per_version["v1"] + per_version["v2"], kTotal);
+  EXPECT_GT(per_version["v1"], 0u) << "the restarted worker scored nothing";
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -86,6 +87,28 @@ class ModelRegistryTest : public ::testing::Test {
         "  - {name: timestamp, field: timestamp, transform: unix_seconds}\n"
         "  - {name: status, field: status, transform: index, values: [submitted, accepted, rejected]}\n"
         "  - {name: vendor_id, field: vendor_id, transform: number}\n");
+  }
+
+  // Overwrites `file` of a registered version, as a disk or a hand might
+  // after it was registered.
+  void Damage(const std::string& version, const std::string& file, const std::string& text) {
+    const fs::path path = root() / "fraud" / version / file;
+    ASSERT_TRUE(fs::exists(path)) << path;
+    fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  }
+
+  // The registry holds nothing of "fraud": no version folder, no history.
+  void ExpectNothingRecorded() {
+    Result<std::vector<HistoryRecord>> history = registry_.History("fraud");
+    ASSERT_TRUE(history.ok()) << history.status().message();
+    EXPECT_TRUE(history->empty()) << history->size() << " records";
+    std::error_code error;
+    if (fs::exists(root() / "fraud", error)) {
+      for (const auto& entry : fs::directory_iterator(root() / "fraud")) {
+        EXPECT_EQ(entry.path().filename(), "history.jsonl") << "left behind: " << entry.path();
+      }
+    }
   }
 
   fs::path root() const { return dir_.path() / "registry"; }
@@ -291,7 +314,8 @@ TEST_F(ModelRegistryTest, ShadowAndUnshadowAreRecordedAndReplayed) {
 
 TEST_F(ModelRegistryTest, ShadowRefusesAVersionThatDoesNotLoad) {
   ASSERT_TRUE(RegisterDemo("v1").ok());
-  ASSERT_TRUE(RegisterDemo("three", "", ThreeFeatures()).ok());
+  ASSERT_TRUE(RegisterDemo("three").ok());
+  ASSERT_NO_FATAL_FAILURE(Damage("three", "features.yaml", ReadFile(ThreeFeatures())));
   ASSERT_TRUE(Promote("v1").ok());
   Result<HistoryRecord> refused = registry_.Shadow("fraud", "three", "");
   ASSERT_FALSE(refused.ok());
@@ -319,30 +343,78 @@ TEST_F(ModelRegistryTest, HistoryIsAppendOnly) {
   EXPECT_EQ(std::count(before.begin(), before.end(), '\n'), 6);
 }
 
-TEST_F(ModelRegistryTest, PromoteRefusesAFeatureCountTheModelDoesNotTake) {
-  ASSERT_TRUE(RegisterDemo("three", "", ThreeFeatures()).ok());
+TEST_F(ModelRegistryTest, RegisterRefusesAFeatureCountTheModelDoesNotTake) {
   const std::string five =
       Write("five.yaml", ReadFile(testing::DemoDir() + "/features.yaml") +
                              "  - {name: customer_id, field: customer_id, transform: number}\n");
-  ASSERT_TRUE(RegisterDemo("five", "", five).ok());
-  for (const char* version : {"three", "five"}) {
-    Result<PromoteResult> refused = Promote(version);
-    ASSERT_FALSE(refused.ok()) << version;
-    EXPECT_THAT(refused.status().message(), HasSubstr("refusing to promote fraud " + std::string(version)));
+  for (const std::string& features : {ThreeFeatures(), five}) {
+    Result<HistoryRecord> refused = RegisterDemo("", "", features);
+    ASSERT_FALSE(refused.ok()) << features;
+    EXPECT_THAT(refused.status().message(), HasSubstr("refusing to register fraud from " +
+                                                      testing::DemoDir() + "/model.json with " + features));
     EXPECT_THAT(refused.status().message(), HasSubstr("does not load with its features"));
+    EXPECT_THAT(refused.status().message(), HasSubstr("the model takes 4 features"));
   }
-  EXPECT_EQ(Live(), std::nullopt);
-  EXPECT_EQ(registry_.History("fraud")->size(), 2u) << "a refusal records nothing";
+  ExpectNothingRecorded();
 }
 
-TEST_F(ModelRegistryTest, PromoteRefusesAFieldTheInputDoesNotHave) {
-  ASSERT_TRUE(
-      RegisterDemo("v1", "",
-                   Write("bad.yaml", "features:\n  - {name: x, field: merchant, transform: number}\n"))
-          .ok());
-  Result<PromoteResult> refused = Promote("v1");
+TEST_F(ModelRegistryTest, RegisterRefusesAFieldTheInputDoesNotHave) {
+  Result<HistoryRecord> refused = RegisterDemo(
+      "v1", "", Write("bad.yaml", "features:\n  - {name: x, field: merchant, transform: number}\n"));
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), HasSubstr("merchant"));
+  ExpectNothingRecorded();
+}
+
+// Model files that do not load, each as `format`, with the demo's features.
+struct BrokenModel {
+  std::string what;
+  std::string bytes;
+  std::optional<ModelFormat> format;  // empty: by the extension (.json)
+};
+
+std::vector<BrokenModel> BrokenModels(uint32_t seed) {
+  const std::string demo = ReadFile(testing::DemoDir() + "/model.json");
+  const size_t end = demo.find_last_not_of(" \t\r\n");  // its closing '}'
+  std::vector<BrokenModel> broken;
+  std::mt19937 random(seed);
+  for (int i = 0; i < 24; ++i) {
+    const size_t cut = std::uniform_int_distribution<size_t>(0, end)(random);  // keeps [0, cut)
+    broken.push_back(
+        {"the demo model cut at byte " + std::to_string(cut), demo.substr(0, cut), std::nullopt});
+  }
+  std::string flipped = demo;  // a closing bracket turned into a letter
+  flipped[flipped.rfind(']')] = 'x';
+  broken.push_back({"a bracket overwritten", flipped, std::nullopt});
+  std::string noise(4096, '\0');
+  for (char& c : noise) c = static_cast<char>(random());
+  noise[0] = '{';
+  broken.push_back({"random bytes after a '{'", noise, std::nullopt});
+  broken.push_back({"JSON that is not a model", "{\"learner\": \"not a model\"}", std::nullopt});
+  broken.push_back({"a linear model read as xgboost", "format: linear\nweights: [0, 0, 0, 1]\nbias: 0\n",
+                    ModelFormat::kXgboost});
+  broken.push_back({"an xgboost model read as linear", demo, ModelFormat::kLinear});
+  broken.push_back({"a linear model with 3 weights for 4 features",
+                    "format: linear\nweights: [0, 0, 1]\nbias: 0\n", ModelFormat::kLinear});
+  return broken;
+}
+
+TEST_F(ModelRegistryTest, RegisterRefusesAModelThatDoesNotLoadAndRecordsNothing) {
+  for (const BrokenModel& model : BrokenModels(20261124)) {
+    SCOPED_TRACE(model.what);
+    RegisterRequest request = DemoRequest("fraud");
+    request.model_path = Write("broken.json", model.bytes);
+    request.format = model.format;
+    Result<HistoryRecord> refused = registry_.Register(request);
+    ASSERT_FALSE(refused.ok()) << "registered";
+    EXPECT_THAT(refused.status().message(),
+                HasSubstr("refusing to register fraud from " + request.model_path));
+    EXPECT_THAT(refused.status().message(),
+                HasSubstr("does not load with its features: " + request.model_path));
+  }
+  ExpectNothingRecorded();
+  // The same register with the whole file goes in.
+  ASSERT_TRUE(registry_.Register(DemoRequest("fraud")).ok());
 }
 
 TEST_F(ModelRegistryTest, PromoteRefusesAnAucBelowTheMinimum) {
@@ -365,27 +437,90 @@ TEST_F(ModelRegistryTest, PromoteRefusesAnAucBelowTheMinimum) {
   EXPECT_FALSE(good->record.forced);
 }
 
-TEST_F(ModelRegistryTest, ForceOverridesTheChecksAndIsRecorded) {
-  ASSERT_TRUE(RegisterDemo("three", "auc: 0.5\n", ThreeFeatures()).ok());
-  Result<PromoteResult> forced = Promote("three", true, 0.8);
+TEST_F(ModelRegistryTest, ForceOverridesTheQualityChecksAndIsRecorded) {
+  ASSERT_TRUE(RegisterDemo("low", "auc: 0.5\n").ok());
+  Result<PromoteResult> forced = Promote("low", true, 0.8);
   ASSERT_TRUE(forced.ok()) << forced.status().message();
   EXPECT_TRUE(forced->record.forced);
-  EXPECT_EQ(forced->overridden.size(), 2u);
-  EXPECT_EQ(Live(), "three");
+  ASSERT_EQ(forced->overridden.size(), 1u);
+  EXPECT_THAT(forced->overridden[0], HasSubstr("below the minimum 0.8"));
+  EXPECT_EQ(Live(), "low");
   Result<std::vector<HistoryRecord>> history = registry_.History("fraud");
   ASSERT_TRUE(history.ok());
   EXPECT_TRUE(history->back().forced);
   EXPECT_THAT(ReadFile(root() / "fraud" / "history.jsonl"), HasSubstr("\"forced\":true"));
 }
 
+TEST_F(ModelRegistryTest, ForceNeverPromotesAVersionThatNoLongerLoads) {
+  ASSERT_TRUE(RegisterDemo("v1").ok());
+  ASSERT_TRUE(RegisterDemo("v2").ok());
+  ASSERT_TRUE(RegisterDemo("v3").ok());
+  ASSERT_TRUE(Promote("v1").ok());
+  // Damaged on disk after it was registered: cut short, or features changed.
+  const std::string demo = ReadFile(testing::DemoDir() + "/model.json");
+  ASSERT_NO_FATAL_FAILURE(Damage("v2", "model.json", demo.substr(0, demo.size() / 2)));
+  ASSERT_NO_FATAL_FAILURE(Damage("v3", "features.yaml", ReadFile(ThreeFeatures())));
+  const size_t records = registry_.History("fraud")->size();
+  for (const char* version : {"v2", "v3"}) {
+    for (bool force : {false, true}) {
+      Result<PromoteResult> refused = Promote(version, force, 0.99);
+      ASSERT_FALSE(refused.ok()) << version << (force ? " --force" : "");
+      EXPECT_THAT(refused.status().message(), HasSubstr("refusing to promote fraud " + std::string(version)));
+      EXPECT_THAT(refused.status().message(), HasSubstr("does not load with its features"));
+      EXPECT_THAT(refused.status().message(),
+                  HasSubstr("--force overrides the quality checks, never this one"));
+    }
+  }
+  EXPECT_THAT(Promote("v2", true).status().message(),
+              HasSubstr(registry_.VersionDir("fraud", "v2") + "/model.json"));
+  EXPECT_EQ(Live(), "v1");
+  EXPECT_EQ(registry_.History("fraud")->size(), records) << "a refusal records nothing";
+}
+
+TEST_F(ModelRegistryTest, RollbackRefusesToPutBackAVersionThatNoLongerLoads) {
+  ASSERT_TRUE(RegisterDemo("v1").ok());
+  ASSERT_TRUE(RegisterDemo("v2").ok());
+  ASSERT_TRUE(Promote("v1").ok());
+  ASSERT_TRUE(Promote("v2").ok());
+  ASSERT_NO_FATAL_FAILURE(Damage("v1", "model.json", "{\"learner\": \"trunc"));
+  Result<HistoryRecord> refused = registry_.Rollback("fraud", "");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("refusing to roll fraud back to v1"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("does not load with its features"));
+  EXPECT_EQ(Live(), "v2");
+}
+
+TEST(RegisteredBeforeTest, TheVersionsRegisteredEarlierMostRecentFirst) {
+  using A = HistoryAction;
+  const std::vector<HistoryRecord> history = Records({{A::kRegister, "v1"},
+                                                      {A::kRegister, "2024-06"},
+                                                      {A::kPromote, "v1"},
+                                                      {A::kRegister, "v10"},
+                                                      {A::kRegister, "v2"},
+                                                      {A::kPromote, "v10"}});
+  EXPECT_THAT(RegisteredBefore(history, "v2"), ElementsAre("v10", "2024-06", "v1"))
+      << "the order of registration, not of the names";
+  EXPECT_THAT(RegisteredBefore(history, "v10"), ElementsAre("2024-06", "v1"));
+  EXPECT_TRUE(RegisteredBefore(history, "v1").empty());
+  EXPECT_TRUE(RegisteredBefore(history, "v7").empty()) << "never registered";
+}
+
 TEST_F(ModelRegistryTest, ConcurrentRegistersFromThreadsAndProcessesAllLand) {
   constexpr int kEach = 5;
-  // Another process registers while two threads of this one do.
+  // Another process registers while two threads of this one do. A linear
+  // model: Register loads what it registers, and libxgboost's OpenMP pool,
+  // started by earlier tests in this process, does not survive a fork.
+  const std::string linear = Write("linear.yaml", "format: linear\nweights: [0, 0, 0, 0.001]\nbias: -2\n");
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     bool ok = true;
-    for (int i = 0; i < kEach; ++i) ok = RegisterDemo("p" + std::to_string(i)).ok() && ok;
+    for (int i = 0; i < kEach; ++i) {
+      RegisterRequest request = DemoRequest("fraud");
+      request.model_path = linear;
+      request.version = "p" + std::to_string(i);
+      ok = registry_.Register(request).ok() && ok;
+    }
     _exit(ok ? 0 : 1);
   }
   std::vector<std::thread> threads;
@@ -421,12 +556,18 @@ TEST_F(ModelRegistryTest, ConcurrentRegistersFromThreadsAndProcessesAllLand) {
 
 TEST_F(ModelRegistryTest, DiffShowsFeaturesMetricsAndModelFile) {
   ASSERT_TRUE(RegisterDemo("v1", "auc: 0.90\nlogloss: 0.3\n").ok());
-  ASSERT_TRUE(RegisterDemo("v2", "auc: 0.92\n", ThreeFeatures()).ok());
+  // Four features still (the model takes four): customer_id for amount.
+  const std::string other =
+      Write("other.yaml",
+            ReadFile(ThreeFeatures()) + "  - {name: customer_id, field: customer_id, transform: number}\n");
+  ASSERT_TRUE(RegisterDemo("v2", "auc: 0.92\n", other).ok());
   Result<ModelDiff> diff = registry_.Diff("fraud", "v1", "v2");
   ASSERT_TRUE(diff.ok()) << diff.status().message();
-  ASSERT_EQ(diff->features.size(), 1u);
+  ASSERT_EQ(diff->features.size(), 2u);
   EXPECT_EQ(diff->features[0].kind, '-');
   EXPECT_EQ(diff->features[0].name, "amount");
+  EXPECT_EQ(diff->features[1].kind, '+');
+  EXPECT_EQ(diff->features[1].name, "customer_id");
   EXPECT_FALSE(diff->feature_order_differs);
   ASSERT_EQ(diff->metrics.size(), 2u);
   EXPECT_EQ(diff->metrics[0].name, "auc");

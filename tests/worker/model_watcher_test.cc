@@ -57,6 +57,11 @@ class ModelWatcherTest : public ::testing::Test {
     ASSERT_TRUE(result.ok()) << result.status().message();
   }
 
+  // Overwrites `file` of a registered version: damaged on disk since.
+  void Damage(const std::string& version, const std::string& file, const std::string& text) {
+    std::ofstream(fs::path(registry_.VersionDir("fraud", version)) / file, std::ios::trunc) << text;
+  }
+
   // A linear model on the demo's four features.
   std::string LinearModel() {
     return Write("linear.yaml", "format: linear\nweights: [0, 0, 0, 0.001]\nbias: -2\n");
@@ -93,9 +98,55 @@ TEST_F(ModelWatcherTest, ResolveFindsTheLiveVersionsFiles) {
   EXPECT_EQ(resolved->path, registry_.VersionDir("fraud", "v2") + "/model.yaml");
   EXPECT_EQ(resolved->features, registry_.VersionDir("fraud", "v2") + "/features.yaml");
   EXPECT_EQ(resolved->registry, config_.registry);
-  Result<LoadedModel> loaded = LoadModelOf(config_);
+  Result<StartingModel> loaded = LoadModelOf(config_);
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
-  EXPECT_EQ(loaded->scorer.model().version(), "v2");
+  EXPECT_EQ(loaded->loaded.scorer.model().version(), "v2");
+  EXPECT_TRUE(loaded->skipped.empty());
+}
+
+TEST_F(ModelWatcherTest, AtStartTheNewestVersionBeforeALiveOneThatDoesNotLoadIsTaken) {
+  Register("v1", testing::DemoDir() + "/model.json");
+  Register("v2", LinearModel());
+  Register("v3", testing::DemoDir() + "/model.json");
+  Register("v4", testing::DemoDir() + "/model.json");  // registered after the live one: never a fallback
+  Promote("v1");
+  Promote("v3");
+  Damage("v3", "model.json", "{\"learner\": \"trunc");
+  Result<StartingModel> started = LoadModelOf(config_);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  EXPECT_EQ(started->loaded.config.version, "v2");
+  EXPECT_EQ(started->loaded.scorer.model().version(), "v2");
+  EXPECT_EQ(started->loaded.config.format, ModelFormat::kLinear);
+  ASSERT_EQ(started->skipped.size(), 1u);
+  EXPECT_EQ(started->skipped[0].version, "v3");
+  EXPECT_THAT(started->skipped[0].reason, HasSubstr(registry_.VersionDir("fraud", "v3") + "/model.json"));
+  EXPECT_THAT(started->skipped[0].reason, HasSubstr("not a valid XGBoost model"));
+
+  Damage("v2", "model.yaml", "format: linear\nweights: [0, 0");
+  started = LoadModelOf(config_);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  EXPECT_EQ(started->loaded.config.version, "v1");
+  ASSERT_EQ(started->skipped.size(), 2u);
+  EXPECT_EQ(started->skipped[1].version, "v2");
+  EXPECT_EQ(*registry_.LiveVersion("fraud"), "v3") << "the registry is not changed";
+
+  Damage("v1", "features.yaml", "features: []\n");
+  Result<StartingModel> none = LoadModelOf(config_);
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.status().message(),
+              HasSubstr("model fraud in the registry " + config_.registry + ": no version loads"));
+  for (const char* tried : {"v3 (live): ", "; v2: ", "; v1: "}) {
+    EXPECT_THAT(none.status().message(), HasSubstr(tried));
+  }
+  EXPECT_THAT(none.status().message(), ::testing::Not(HasSubstr("v4")));
+}
+
+TEST_F(ModelWatcherTest, AFilesModelThatDoesNotLoadIsAnError) {
+  ModelConfig files = testing::DemoModelConfig();
+  files.path = Write("cut.json", "{\"learner\": ");
+  Result<StartingModel> started = LoadModelOf(files);
+  ASSERT_FALSE(started.ok());
+  EXPECT_THAT(started.status().message(), HasSubstr(files.path));
 }
 
 TEST_F(ModelWatcherTest, NoLiveVersionSaysHowToPutOneLive) {
@@ -129,12 +180,15 @@ TEST_F(ModelWatcherTest, FollowsPromotionsAndRollbacks) {
 
 TEST_F(ModelWatcherTest, AVersionThatDoesNotLoadIsReportedAndTheOldOneKept) {
   Register("v1", testing::DemoDir() + "/model.json");
-  Register("broken", Write("model.json", "{\"learner\": \"not a model\"}"));
+  Register("broken", testing::DemoDir() + "/model.json");
   Promote("v1");
+  // Live, and damaged on disk since: what a worker that started on v1
+  // (LoadModelOf) watches.
+  Promote("broken");
+  Damage("broken", "model.json", "{\"learner\": \"not a model\"}");
   std::atomic<int> failures{0};
   ModelWatcher watcher(config_, "v1", [&](const Status&) { ++failures; });
   watcher.Start();
-  Promote("broken", /*force=*/true);
   ASSERT_TRUE(WaitUntil([&] { return failures > 0; }, kWait));
   EXPECT_THAT(watcher.LastError(), HasSubstr("version broken"));
   EXPECT_FALSE(watcher.TakeLoaded().has_value());
