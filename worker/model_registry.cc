@@ -391,18 +391,15 @@ std::optional<std::string> ReplayShadowVersion(const std::vector<HistoryRecord>&
   return shadow;
 }
 
-std::vector<std::string> RegisteredBefore(const std::vector<HistoryRecord>& history,
-                                          const std::string& version) {
+std::vector<std::string> LiveBefore(const std::vector<HistoryRecord>& history, const std::string& version) {
+  std::vector<std::string> chain = ReplayLiveChain(history);
+  if (chain.empty() || chain.back() != version) return {};
+  chain.pop_back();
   std::vector<std::string> before;
-  for (const HistoryRecord& record : history) {
-    if (record.action != HistoryAction::kRegister) continue;
-    if (record.version == version) {
-      std::reverse(before.begin(), before.end());
-      return before;
-    }
-    before.push_back(record.version);
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (*it != version && std::find(before.begin(), before.end(), *it) == before.end()) before.push_back(*it);
   }
-  return {};
+  return before;
 }
 
 ModelRegistry::ModelRegistry(std::string root) : root_(std::move(root)) {}

@@ -202,12 +202,12 @@ class ModelRegistry {
 
 // The live version after replaying `history` (the same rule LiveVersion uses).
 std::optional<std::string> ReplayLiveVersion(const std::vector<HistoryRecord>& history);
-// The versions registered before `version`, the most recent first, in the
-// order of `history`'s register records: where a worker starting on a live
-// `version` that does not load looks for one that does. Empty when
-// `history` has no register record of `version`.
-std::vector<std::string> RegisteredBefore(const std::vector<HistoryRecord>& history,
-                                          const std::string& version);
+// The versions that were live before `version` and would come back by
+// rollbacks, the most recent first, each once (never one registered but not
+// promoted, nor one a rollback took down): where a worker starting on a live
+// `version` that does not load looks for one that does. Empty unless
+// `version` is the live version of `history`.
+std::vector<std::string> LiveBefore(const std::vector<HistoryRecord>& history, const std::string& version);
 // The version in shadow after replaying `history`: the last shadow record's
 // version, unless an unshadow record followed or that version has gone live
 // since (by a promote, or by a rollback that put it back).

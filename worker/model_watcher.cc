@@ -72,14 +72,14 @@ Result<StartingModel> LoadModelOf(const ModelConfig& config) {
   const std::string live_version = live->version;
   std::vector<SkippedVersion> skipped;
   std::vector<std::string> candidates = {live_version};
-  for (std::string& older : RegisteredBefore(*history, live_version)) candidates.push_back(std::move(older));
+  for (std::string& older : LiveBefore(*history, live_version)) candidates.push_back(std::move(older));
   for (const std::string& version : candidates) {
     Result<ModelConfig> resolved = version == live_version ? live : ResolveVersion(config, version);
     Result<Scorer> scorer = resolved.ok() ? LoadScorer(*resolved) : Result<Scorer>(resolved.status());
     if (scorer.ok()) {
       if (!skipped.empty()) {
         spdlog::critical(
-            "model {}: starting on version {}, the newest registered before the live version {} that loads; "
+            "model {}: starting on version {}, the most recent version live before {} that loads; "
             "{} stays live in the registry and is tried again every {} s: promote or roll back to a version "
             "that loads",
             config.name, version, live_version, live_version, ModelWatcher::kRetryFailedAfter.count());
@@ -98,8 +98,7 @@ Result<StartingModel> LoadModelOf(const ModelConfig& config) {
              s.reason;
   }
   return Status::Error(Where(config) +
-                       ": no version loads, tried the live version and every one registered " +
-                       "before it: " + tried);
+                       ": no version loads, tried the live version and every one live before it: " + tried);
 }
 
 ModelWatcher::ModelWatcher(ModelConfig config, std::string running_version,

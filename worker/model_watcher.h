@@ -5,7 +5,7 @@
 // (ModelConfig::registry and ::name; worker/model_registry.h). For a registry
 // model, ResolveModel() finds the live version and returns the config of its
 // files. At start, LoadModelOf() loads the live version, or, when it does not
-// load (its file damaged on disk, say), the newest version registered before
+// load (its file damaged on disk, say), the most recent version live before
 // it that does, and says loudly which it skipped and why: a worker that
 // restarts keeps scoring rather than failing over and over. A ModelWatcher
 // then looks at the live version every watch_ms on a thread of its own. When
@@ -80,8 +80,8 @@ struct StartingModel {
 
 // The model a worker starts on. A files model: LoadScorer of its files. A
 // registry model: its live version (ResolveModel, then LoadScorer); when that
-// does not load, the versions registered before it, the most recent first
-// (RegisteredBefore), until one loads; each one skipped is logged at error
+// does not load, the versions live before it, the most recent first
+// (LiveBefore: what rollbacks would put back), until one loads; each one skipped is logged at error
 // level with why. The live version stays live in the registry: the worker's
 // ModelWatcher then reports it as failing to load (LastError) and tries it
 // again every kRetryFailedAfter. An error when the registry cannot be read,

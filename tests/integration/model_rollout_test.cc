@@ -258,7 +258,7 @@ TEST_F(ModelRolloutTest, AVersionThatDoesNotLoadLeavesEveryWorkerOnItsVersionAnd
 }
 
 TEST_F(ModelRolloutTest,
-       WorkersStartingWhenTheLiveVersionDoesNotLoadRunTheNewestThatDoesAndNameTheSkippedOne) {
+       WorkersStartingWhenTheLiveVersionDoesNotLoadRunTheVersionLiveBeforeAndNameTheSkippedOne) {
   // v2 went live, then its file was damaged on disk: every worker that
   // starts from now on meets it.
   ASSERT_EQ(Model({"promote", "fraud", "v2"}), 0);
@@ -266,7 +266,7 @@ TEST_F(ModelRolloutTest,
   std::ofstream(v2_file, std::ios::trunc) << "format: linear\nweights: [0, 0";
   ASSERT_TRUE(h_->StartUp().ok());
 
-  // Both run v1, the newest version registered before v2, and say why.
+  // Both run v1, the version live before v2, and say why.
   ClusterStatus status;
   ASSERT_TRUE(WaitForEveryWorker(
       [](const WorkerStatus& w) {
@@ -279,8 +279,8 @@ TEST_F(ModelRolloutTest,
     const std::string log = h_->ReadLog(worker);
     EXPECT_THAT(log, HasSubstr("model fraud: skipping the live version v2: it does not load: " + v2_file))
         << worker;
-    EXPECT_THAT(log, HasSubstr("model fraud: starting on version v1, the newest registered before the live "
-                               "version v2 that loads"))
+    EXPECT_THAT(log, HasSubstr("model fraud: starting on version v1, the most recent version live before v2 "
+                               "that loads"))
         << worker;
     const int port = MetricsPortFromLog(log);
     ASSERT_GT(port, 0) << worker;

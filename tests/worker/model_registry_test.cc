@@ -490,19 +490,24 @@ TEST_F(ModelRegistryTest, RollbackRefusesToPutBackAVersionThatNoLongerLoads) {
   EXPECT_EQ(Live(), "v2");
 }
 
-TEST(RegisteredBeforeTest, TheVersionsRegisteredEarlierMostRecentFirst) {
+TEST(LiveBeforeTest, TheVersionsARollbackWouldPutBackMostRecentFirst) {
   using A = HistoryAction;
   const std::vector<HistoryRecord> history = Records({{A::kRegister, "v1"},
                                                       {A::kRegister, "2024-06"},
                                                       {A::kPromote, "v1"},
                                                       {A::kRegister, "v10"},
                                                       {A::kRegister, "v2"},
-                                                      {A::kPromote, "v10"}});
-  EXPECT_THAT(RegisteredBefore(history, "v2"), ElementsAre("v10", "2024-06", "v1"))
-      << "the order of registration, not of the names";
-  EXPECT_THAT(RegisteredBefore(history, "v10"), ElementsAre("2024-06", "v1"));
-  EXPECT_TRUE(RegisteredBefore(history, "v1").empty());
-  EXPECT_TRUE(RegisteredBefore(history, "v7").empty()) << "never registered";
+                                                      {A::kRegister, "v3"},
+                                                      {A::kPromote, "v10"},
+                                                      {A::kPromote, "v3"},
+                                                      {A::kRollback, "v10"},
+                                                      {A::kPromote, "v1"},
+                                                      {A::kPromote, "v2"}});
+  EXPECT_THAT(LiveBefore(history, "v2"), ElementsAre("v1", "v10"))
+      << "the order they were live in, each once; never 2024-06 (not promoted) nor v3 (rolled back)";
+  EXPECT_TRUE(LiveBefore(history, "v10").empty()) << "not the live version";
+  EXPECT_TRUE(LiveBefore(history, "v7").empty()) << "never registered";
+  EXPECT_TRUE(LiveBefore(Records({{A::kRegister, "v1"}, {A::kPromote, "v1"}}), "v1").empty());
 }
 
 TEST_F(ModelRegistryTest, ConcurrentRegistersFromThreadsAndProcessesAllLand) {

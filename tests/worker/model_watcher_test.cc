@@ -104,12 +104,14 @@ TEST_F(ModelWatcherTest, ResolveFindsTheLiveVersionsFiles) {
   EXPECT_TRUE(loaded->skipped.empty());
 }
 
-TEST_F(ModelWatcherTest, AtStartTheNewestVersionBeforeALiveOneThatDoesNotLoadIsTaken) {
+TEST_F(ModelWatcherTest, AtStartTheMostRecentVersionLiveBeforeALiveOneThatDoesNotLoadIsTaken) {
   Register("v1", testing::DemoDir() + "/model.json");
   Register("v2", LinearModel());
   Register("v3", testing::DemoDir() + "/model.json");
   Register("v4", testing::DemoDir() + "/model.json");  // registered after the live one: never a fallback
+  Register("v5", testing::DemoDir() + "/model.json");  // registered before it, never live: never a fallback
   Promote("v1");
+  Promote("v2");
   Promote("v3");
   Damage("v3", "model.json", "{\"learner\": \"trunc");
   Result<StartingModel> started = LoadModelOf(config_);
@@ -139,6 +141,7 @@ TEST_F(ModelWatcherTest, AtStartTheNewestVersionBeforeALiveOneThatDoesNotLoadIsT
     EXPECT_THAT(none.status().message(), HasSubstr(tried));
   }
   EXPECT_THAT(none.status().message(), ::testing::Not(HasSubstr("v4")));
+  EXPECT_THAT(none.status().message(), ::testing::Not(HasSubstr("v5")));
 }
 
 TEST_F(ModelWatcherTest, AFilesModelThatDoesNotLoadIsAnError) {
