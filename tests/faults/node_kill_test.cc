@@ -35,7 +35,7 @@ TEST_P(NodeKillTest, SinkBridgeAndVentilatorKilledMidStreamLoseNothing) {
   FinishAndCheck(Scenario("kill -9 sink, bridge, ventilator in turn"), std::to_string(kills) + " nodes killed");
 }
 
-SCOREPIPE_FOR_EVERY_QUEUE_KIND(NodeKillTest);
+SCOREPIPE_FOR_EVERY_REDIS_QUEUE_KIND(NodeKillTest);
 
 }  // namespace
 }  // namespace scorepipe::testing

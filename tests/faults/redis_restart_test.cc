@@ -83,7 +83,7 @@ TEST_P(RedisRestartTest, RedisStoppedAndRestartedMidStreamLosesNothing) {
   FinishAndCheck(Scenario("stop and restart redis-server (AOF)"), std::to_string(plan_.rounds) + " restarts");
 }
 
-SCOREPIPE_FOR_EVERY_QUEUE_KIND(RedisRestartTest);
+SCOREPIPE_FOR_EVERY_REDIS_QUEUE_KIND(RedisRestartTest);
 
 }  // namespace
 }  // namespace scorepipe::testing

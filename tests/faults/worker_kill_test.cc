@@ -81,7 +81,7 @@ TEST_P(WorkerKillTest, RandomWorkerKilledEveryFewHundredMillisecondsLosesNothing
   FinishAndCheck(Scenario("kill -9 a random worker every 200-500 ms"), std::to_string(kills) + " workers killed");
 }
 
-SCOREPIPE_FOR_EVERY_QUEUE_KIND(WorkerKillTest);
+SCOREPIPE_FOR_EVERY_REDIS_QUEUE_KIND(WorkerKillTest);
 
 }  // namespace
 }  // namespace scorepipe::testing

@@ -27,6 +27,7 @@ Result<ClusterStatus> ParseClusterStatus(const std::string& json) {
   ClusterStatus status;
   simdjson::dom::array workers;
   if (doc["ventilator"]["live_workers"].get_int64().get(status.live_workers) != simdjson::SUCCESS ||
+      doc["ventilator"]["queued_batches"].get_int64().get(status.queued_batches) != simdjson::SUCCESS ||
       doc["ventilator"]["redispatched"].get_int64().get(status.redispatched) != simdjson::SUCCESS ||
       doc["ventilator"]["overdue"].get_int64().get(status.overdue) != simdjson::SUCCESS ||
       doc["workers"].get_array().get(workers) != simdjson::SUCCESS) {

@@ -36,6 +36,7 @@ struct WorkerStatus {
 
 struct ClusterStatus {
   int64_t live_workers = 0;
+  int64_t queued_batches = 0;  // waiting in the ventilator for a worker
   int64_t redispatched = 0;  // batches the ventilator sent again
   int64_t overdue = 0;       // of which overdue
   std::vector<WorkerStatus> workers;
