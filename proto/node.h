@@ -107,6 +107,10 @@ Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint);
 // draining after a stop, it gives up only when the deadline passes.
 bool SendFrame(zmq::socket_t& socket, zmq::message_t& frame,
                std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+// The bytes of a ZeroMQ frame, for the decoders (valid while `frame` lives).
+inline std::string_view FrameView(const zmq::message_t& frame) {
+  return std::string_view(static_cast<const char*>(frame.data()), frame.size());
+}
 // Receives one frame within `timeout_ms`; nullopt when none came.
 std::optional<zmq::message_t> ReceiveFor(zmq::socket_t& socket, int timeout_ms);
 

@@ -318,8 +318,7 @@ void Sink::AnswerStatus() {
     }
     reply = EvaluationRefusal(0, "a request is one frame; this one had more");
   } else {
-    Result<EvaluationRequest> decoded =
-        DecodeEvaluationRequest(std::string_view(static_cast<const char*>(request.data()), request.size()));
+    Result<EvaluationRequest> decoded = DecodeEvaluationRequest(FrameView(request));
     reply = decoded.ok() ? evaluation_runs_.Answer(decoded.value(), Clock::now())
                          : EvaluationRefusal(0, "the request did not decode: " + decoded.status().message());
   }

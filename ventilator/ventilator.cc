@@ -25,9 +25,6 @@ constexpr auto kDrainTimeout = std::chrono::seconds(5);
 constexpr int kDrainQuietMs = 300;
 constexpr int kControlHwm = 1000;
 
-std::string_view View(const zmq::message_t& m) {
-  return std::string_view(static_cast<const char*>(m.data()), m.size());
-}
 
 const char* StateName(WorkerState state) {
   switch (state) {
@@ -202,7 +199,7 @@ void Ventilator::ReadIntake() {
   for (int i = 0; i < 16 && dispatcher_.WantsMore(); ++i) {
     zmq::message_t frame;
     if (!intake_.recv(frame, zmq::recv_flags::dontwait)) return;
-    Result<uint64_t> batch_id = PeekBatchId(View(frame));
+    Result<uint64_t> batch_id = PeekBatchId(FrameView(frame));
     if (!batch_id.ok()) {
       Refused("intake", frame.size(), batch_id.status().message());
       continue;
@@ -223,21 +220,21 @@ void Ventilator::ReadWork(SteadyClock::time_point now) {
       body.swap(extra);
       if (!body.more()) break;
     }
-    const std::string routing_id(View(identity));
-    Result<MessageKind> kind = PeekKind(View(body));
+    const std::string routing_id(FrameView(identity));
+    Result<MessageKind> kind = PeekKind(FrameView(body));
     if (!kind.ok()) {
       Refused("work channel", body.size(), kind.status().message());
       continue;
     }
     if (kind.value() == MessageKind::kBatchDone) {
-      Result<BatchDone> done = DecodeBatchDone(View(body));
+      Result<BatchDone> done = DecodeBatchDone(FrameView(body));
       if (!done.ok()) {
         Refused("work channel", body.size(), done.status().message());
         continue;
       }
       dispatcher_.OnDone(routing_id, done.value(), now);
     } else if (kind.value() == MessageKind::kWorkerReady) {
-      Result<WorkerReady> ready = DecodeWorkerReady(View(body));
+      Result<WorkerReady> ready = DecodeWorkerReady(FrameView(body));
       if (!ready.ok()) {
         Refused("work channel", body.size(), ready.status().message());
         continue;
@@ -275,7 +272,7 @@ void Ventilator::ReadHeartbeats(SteadyClock::time_point now) {
     if (!heartbeat_.recv(identity, zmq::recv_flags::dontwait)) return;
     zmq::message_t body;
     if (!identity.more() || !heartbeat_.recv(body, zmq::recv_flags::dontwait)) continue;
-    Result<Heartbeat> heartbeat = DecodeHeartbeat(View(body));
+    Result<Heartbeat> heartbeat = DecodeHeartbeat(FrameView(body));
     if (!heartbeat.ok()) {
       Refused("heartbeat channel", body.size(), heartbeat.status().message());
       continue;
@@ -288,7 +285,7 @@ void Ventilator::ReadHeartbeats(SteadyClock::time_point now) {
     reply.session = session_;
     reply.sequence = ++heartbeat_sequence_;
     reply.sent_at_us = NowUnixMicros();
-    reply.known = dispatcher_.OnHeartbeat(std::string(View(identity)), heartbeat.value(), now);
+    reply.known = dispatcher_.OnHeartbeat(std::string(FrameView(identity)), heartbeat.value(), now);
     const std::string encoded = Encode(reply);
     // Best effort: a full or vanished peer just misses this one.
     heartbeat_.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
@@ -401,7 +398,7 @@ std::optional<std::pair<TransactionBatch, TransactionBatch>> SplitBatch(const Tr
 
 void Ventilator::HandlePoisoned() {
   for (Dispatcher::Poisoned& p : dispatcher_.TakePoisoned()) {
-    Result<TransactionBatch> batch = DecodeTransactionBatch(View(p.frame), max_frame_bytes_);
+    Result<TransactionBatch> batch = DecodeTransactionBatch(FrameView(p.frame), max_frame_bytes_);
     if (!batch.ok()) {
       // Nothing here can read its messages: its lease comes back after
       // queue.inflight_timeout_ms, and past queue.max_deliveries the bridge

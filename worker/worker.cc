@@ -30,9 +30,6 @@ constexpr auto kDrainTimeout = std::chrono::seconds(5);
 // Control messages (BatchDone, WorkerReady) wait this long to leave at exit.
 constexpr int kWorkLingerMs = 1000;
 
-std::string_view View(const zmq::message_t& m) {
-  return std::string_view(static_cast<const char*>(m.data()), m.size());
-}
 
 }  // namespace
 
@@ -168,7 +165,7 @@ void Worker::TendLinks(bool now) {
 }
 
 bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
-  Result<TransactionBatch> batch = DecodeTransactionBatch(View(frame), max_frame_bytes_);
+  Result<TransactionBatch> batch = DecodeTransactionBatch(FrameView(frame), max_frame_bytes_);
   if (!batch.ok()) {
     ++stats_.frames_refused;
     metrics_.Refused();
@@ -179,7 +176,7 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
     }
     // Say so at once: the ventilator takes the batch back now (and splits
     // or dead-letters it) instead of after the batch's deadline.
-    if (Result<uint64_t> id = PeekBatchId(View(frame)); id.ok()) {
+    if (Result<uint64_t> id = PeekBatchId(FrameView(frame)); id.ok()) {
       BatchDone refused{id.value(), session_, std::string(Utf8Prefix(batch.status().message(), kMaxErrorTextBytes))};
       const std::string encoded = Encode(refused);
       work_->send(zmq::buffer(encoded), zmq::send_flags::dontwait);
@@ -385,7 +382,7 @@ void Worker::HeartbeatLoop() {
     }
     zmq::message_t reply;
     while (socket.recv(reply, zmq::recv_flags::dontwait)) {
-      Result<Heartbeat> answer = DecodeHeartbeat(View(reply));
+      Result<Heartbeat> answer = DecodeHeartbeat(FrameView(reply));
       if (!answer.ok()) continue;
       last_heard = Clock::now();
       ventilator_answered_ = true;
