@@ -69,18 +69,13 @@ std::string LinkProblem(ClientLink& link) {
 }
 
 bool SendFrame(ClientLink& link, zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline) {
-  constexpr auto kSlice = std::chrono::milliseconds(50);
+  constexpr int kSliceMs = 50;  // how often it looks at the stop flag and the link
   while (true) {
     if (link.socket().send(frame, zmq::send_flags::dontwait)) return true;
     if (deadline ? std::chrono::steady_clock::now() >= *deadline : StopRequested()) return false;
     link.Tend();
     if (link.State() != ClientLink::LinkState::kRefused) NotifyAlive();  // held back by a full peer is not hung
-    zmq::pollitem_t item{link.socket().handle(), 0, ZMQ_POLLOUT, 0};
-    try {
-      zmq::poll(&item, 1, kSlice);
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) throw;
-    }
+    PollFor(link.socket(), ZMQ_POLLOUT, kSliceMs);
   }
 }
 

@@ -103,16 +103,6 @@ void OnHangupSignal(int /*signal*/) {
 
 constexpr int kPollSliceMs = 50;  // how often waiting code looks at the stop flag
 
-// Waits up to `ms` for `events` on `socket`. A signal (the stop request)
-// interrupting the wait is an ordinary wake-up, not an error.
-void PollFor(zmq::socket_t& socket, short events, int ms) {
-  zmq::pollitem_t item{socket.handle(), 0, events, 0};
-  try {
-    zmq::poll(&item, 1, std::chrono::milliseconds(ms));
-  } catch (const zmq::error_t& e) {
-    if (e.num() != EINTR) throw;
-  }
-}
 
 }  // namespace
 
@@ -248,6 +238,15 @@ bool RateLimitedLog::ShouldLog(uint64_t* suppressed) {
   *suppressed = held_back_;
   held_back_ = 0;
   return true;
+}
+
+void PollFor(zmq::socket_t& socket, short events, int ms) {
+  zmq::pollitem_t item{socket.handle(), 0, events, 0};
+  try {
+    zmq::poll(&item, 1, std::chrono::milliseconds(ms));
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
 }
 
 Status BindSocket(zmq::socket_t& socket, const std::string& endpoint) {

@@ -101,6 +101,10 @@ class RateLimitedLog {
 Status BindSocket(zmq::socket_t& socket, const std::string& endpoint);
 Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint);
 
+// Waits up to `ms` for `events` (ZMQ_POLLIN, ZMQ_POLLOUT) on `socket`. A
+// signal (the stop request) interrupting the wait is an ordinary wake-up,
+// not an error.
+void PollFor(zmq::socket_t& socket, short events, int ms);
 // Sends `frame`, waiting while the peers are full (back-pressure; the
 // service watchdog is pinged meanwhile: main thread only). Without a
 // deadline it gives up (false) when a stop is requested; with one, used while

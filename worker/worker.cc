@@ -20,8 +20,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kReceiveSliceMs = 100;
-constexpr int kPollSliceMs = 50;
-constexpr int kLinkCheckMs = 20;  // how often a busy worker looks at its links  // how often a blocked send looks at the stop flag and the link
+constexpr int kPollSliceMs = 50;  // how often a blocked send looks at the stop flag and the link
+constexpr int kLinkCheckMs = 20;  // how often a busy worker looks at its links
 // Result batches queued towards the sink; small, so a slow sink holds the
 // worker back (no BatchDone, no new credit) instead of piling up leases.
 constexpr int kResultsHwm = 4;
@@ -29,7 +29,6 @@ constexpr int kDrainQuietMs = 300;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 // Control messages (BatchDone, WorkerReady) wait this long to leave at exit.
 constexpr int kWorkLingerMs = 1000;
-
 
 }  // namespace
 
@@ -248,12 +247,7 @@ Worker::Delivery Worker::SendResult(zmq::message_t& frame, std::optional<Clock::
     // watchdog ping either.
     if (sink_->State() == ClientLink::LinkState::kRefused) return Delivery::kRefused;
     NotifyAlive();  // held back by a full peer is not hung
-    zmq::pollitem_t item{sink_->socket().handle(), 0, ZMQ_POLLOUT, 0};
-    try {
-      zmq::poll(&item, 1, std::chrono::milliseconds(kPollSliceMs));
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) throw;
-    }
+    PollFor(sink_->socket(), ZMQ_POLLOUT, kPollSliceMs);
   }
 }
 

@@ -94,14 +94,10 @@ class CurveClusterTest : public ::testing::Test {
   }
 
   std::optional<WorkerStatus> Listed(const std::string& id) {
-    StatusProbe probe(h_->topology().ventilator.status.connect, h_->security().value());
-    auto status = probe.Query(milliseconds(2000));
-    EXPECT_TRUE(status.ok()) << status.status().message();
-    if (!status.ok()) return std::nullopt;
-    for (const WorkerStatus& w : status->workers) {
-      if (w.id == id) return w;
-    }
-    return std::nullopt;
+    std::optional<ClusterStatus> status = Cluster();
+    const WorkerStatus* w = status ? status->FindId(id) : nullptr;
+    if (w == nullptr) return std::nullopt;
+    return *w;
   }
 
   std::unique_ptr<ClusterHarness> h_;
