@@ -10,12 +10,12 @@
 
 #include "bench/ceilings.h"
 #include "bench/pipeline_bench.h"
-#include "bench/synthetic.h"
-#include "cli/demo.h"
-#include "cli/local_redis.h"
-#include "cli/status.h"
+#include "training/synthetic.h"
+#include "local_cluster/private_topology.h"
+#include "local_cluster/local_redis.h"
+#include "proto/text.h"
 #include "proto/codec.h"
-#include "proto/node.h"
+#include "runtime/node.h"
 
 namespace scorepipe {
 namespace {

@@ -9,8 +9,8 @@
 #include "bench/latency.h"
 #include "bench/process_usage.h"
 #include "bench/redis_stats.h"
-#include "bridge/queue.h"
-#include "worker/model.h"
+#include "queue/queue.h"
+#include "scoring/model.h"
 
 namespace scorepipe {
 namespace {

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "bench/report.h"
-#include "bridge/redis_client.h"
+#include "queue/redis_client.h"
 #include "config/topology.h"
 #include "proto/messages.h"
 #include "proto/status.h"

@@ -12,8 +12,8 @@
 #include "bench/latency.h"
 #include "bench/process_usage.h"
 #include "bench/redis_stats.h"
-#include "bench/synthetic.h"
-#include "bridge/queue.h"
+#include "training/synthetic.h"
+#include "queue/queue.h"
 #include "config/topology_writer.h"
 
 namespace scorepipe {

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "bench/report.h"
-#include "bridge/redis_client.h"
-#include "cli/child_process.h"
+#include "queue/redis_client.h"
+#include "local_cluster/child_process.h"
 #include "config/topology.h"
 #include "proto/status.h"
 

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <map>
 
-#include "bridge/redis_client.h"
+#include "queue/redis_client.h"
 
 namespace scorepipe {
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "cli/status.h"
+#include "proto/text.h"
 #include "proto/upstream_json.h"
 
 namespace scorepipe {

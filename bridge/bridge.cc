@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "config/link_security.h"
+#include "runtime/link_security.h"
 #include "proto/codec.h"
-#include "proto/service_notify.h"
+#include "runtime/service_notify.h"
 
 namespace scorepipe {
 namespace {

@@ -1,6 +1,6 @@
 // Bridge: drains the external queue into the cluster.
 //
-// Takes input messages into a lease (bridge/queue.h: taken and recorded in
+// Takes input messages into a lease (queue/queue.h: taken and recorded in
 // flight in one atomic step; one round trip for many messages, a blocking
 // wait only while the queue is empty), parses and validates each against the
 // upstream transaction schema, and sends the lease as one TransactionBatch to
@@ -29,11 +29,11 @@
 #include <zmq.hpp>
 
 #include "bridge/bridge_metrics.h"
-#include "bridge/queue.h"
-#include "config/client_link.h"
+#include "queue/queue.h"
+#include "runtime/client_link.h"
 #include "config/topology.h"
 #include "proto/messages.h"
-#include "proto/node.h"
+#include "runtime/node.h"
 #include "proto/upstream_json.h"
 
 namespace scorepipe {
@@ -52,7 +52,7 @@ class Bridge {
   Status Run();
 
   const BridgeStats& stats() const { return stats_; }
-  // Its metrics, for the node's /metrics endpoint (config/node_setup.h).
+  // Its metrics, for the node's /metrics endpoint (runtime/node_setup.h).
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:

@@ -1,6 +1,6 @@
 #include "bridge/bridge_metrics.h"
 
-#include "proto/metrics.h"
+#include "runtime/metrics_endpoint.h"
 
 namespace scorepipe {
 BridgeMetrics::BridgeMetrics(prometheus::Registry& registry)

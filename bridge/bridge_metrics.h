@@ -17,7 +17,7 @@
 #include <array>
 #include <cstdint>
 
-#include "bridge/queue.h"
+#include "queue/queue.h"
 #include "proto/upstream_json.h"
 
 namespace scorepipe {

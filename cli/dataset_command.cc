@@ -1,7 +1,7 @@
 #include "cli/dataset_command.h"
 
-#include "bench/synthetic.h"
-#include "worker/labelled_data.h"
+#include "training/synthetic.h"
+#include "training/labelled_data.h"
 
 namespace scorepipe {
 

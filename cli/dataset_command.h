@@ -1,5 +1,5 @@
-// `scorepipe dataset`: writes a labelled demo file (worker/labelled_data.h)
-// from the deterministic synthetic generator (bench/synthetic.h), for
+// `scorepipe dataset`: writes a labelled demo file (training/labelled_data.h)
+// from the deterministic synthetic generator (training/synthetic.h), for
 // `scorepipe evaluate` and training. main.cc parses the flags into
 // DatasetOptions; RunDataset does the work and returns the exit code: 0
 // written, 1 failed (the reason on `err`).

@@ -7,14 +7,14 @@
 #include <utility>
 #include <vector>
 
-#include "cli/cluster_evaluation.h"
+#include "cli/evaluate_cluster_command.h"
 #include "config/topology.h"
 #include "config/topology_writer.h"
 #include "proto/upstream_json.h"
 #include "proto/evaluation.h"
-#include "worker/labelled_data.h"
-#include "worker/model.h"
-#include "worker/model_watcher.h"
+#include "training/labelled_data.h"
+#include "scoring/model.h"
+#include "scoring/model_watcher.h"
 
 namespace scorepipe {
 namespace {
@@ -300,7 +300,7 @@ ReportHead ClusterHead(const EvaluateOptions& o, const ClusterRun& run, size_t b
   return head;
 }
 
-// --cluster: the rows go through the running cluster (cli/cluster_evaluation.h).
+// --cluster: the rows go through the running cluster (cli/evaluate_cluster_command.h).
 Status EvaluateWithCluster(const EvaluateOptions& o, const EvaluationOptions& evaluation_options, FILE* out,
                            FILE* err) {
   if (!o.name.empty() || !o.version.empty() || !o.model_path.empty() || !o.features_path.empty() ||

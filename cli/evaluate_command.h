@@ -1,4 +1,4 @@
-// `scorepipe evaluate`: scores a labelled file (worker/labelled_data.h) with a
+// `scorepipe evaluate`: scores a labelled file (training/labelled_data.h) with a
 // model, through the worker's own LoadScorer/Scorer so that every score is
 // exactly what the cluster would compute, and reports how the scores match
 // the labels (proto/evaluation.h): ROC AUC, PR AUC (average precision),
@@ -8,7 +8,7 @@
 // The model comes from the registry (a name, and a version or the live one)
 // or from files (a model and its features.yaml); or, with --cluster, the rows
 // go through a running cluster and its live model scores them, the sink
-// gathering the figures (cli/cluster_evaluation.h): the same report, plus
+// gathering the figures (cli/evaluate_cluster_command.h): the same report, plus
 // which versions scored the rows and how fast. main.cc parses the flags
 // into EvaluateOptions; RunEvaluate does the work and returns the exit code:
 // 0 evaluated, 1 failed (the reason on `err`). Progress lines for large files
@@ -22,7 +22,7 @@
 #include <cstdio>
 #include <string>
 
-#include "worker/model_registry.h"
+#include "scoring/model_registry.h"
 
 namespace scorepipe {
 
@@ -46,7 +46,7 @@ struct EvaluateOptions {
   size_t progress_every_rows = 1000000;        // a progress line on `err` every so many rows
 
   // --cluster TOPOLOGY: score on that running cluster, with its live model,
-  // instead of a model named here (cli/cluster_evaluation.h).
+  // instead of a model named here (cli/evaluate_cluster_command.h).
   std::string cluster_config;
   size_t cluster_batch_rows = 0;  // --batch-rows: rows per batch; 0: the topology's bridge.batch_size
   int stall_timeout_s = 120;      // --stall-timeout-s: give up when no row is answered this long

@@ -14,19 +14,19 @@
 #include <filesystem>
 
 #include "cli/dataset_command.h"
-#include "cli/demo.h"
+#include "cli/demo_command.h"
 #include "cli/evaluate_command.h"
-#include "cli/install.h"
+#include "cli/install_command.h"
 #include "cli/model_command.h"
-#include "cli/shadow_report.h"
-#include "proto/curve.h"
-#include "cli/status.h"
-#include "cli/supervisor.h"
-#include "cli/synthetic_push.h"
+#include "cli/shadow_report_command.h"
+#include "runtime/curve.h"
+#include "cli/status_command.h"
+#include "local_cluster/supervisor.h"
+#include "local_cluster/synthetic_push.h"
 #include "cli/train_command.h"
-#include "config/node_setup.h"
-#include "proto/node.h"
-#include "worker/model_watcher.h"
+#include "runtime/node_setup.h"
+#include "runtime/node.h"
+#include "scoring/model_watcher.h"
 
 namespace {
 

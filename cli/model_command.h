@@ -1,5 +1,5 @@
 // `scorepipe model list|show|register|promote|rollback|diff|shadow`: the model
-// registry (worker/model_registry.h) for people. main.cc parses the flags into
+// registry (scoring/model_registry.h) for people. main.cc parses the flags into
 // ModelCommandOptions; RunModelCommand does the work, prints what happened
 // and returns the exit code: 0 done, 1 refused or failed (the reason on
 // `err`).
@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "worker/model_registry.h"
+#include "scoring/model_registry.h"
 
 namespace scorepipe {
 

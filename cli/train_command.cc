@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "cli/model_command.h"
-#include "worker/feature_spec.h"
-#include "worker/file_util.h"
-#include "worker/labelled_data.h"
+#include "scoring/feature_spec.h"
+#include "durable/file_util.h"
+#include "training/labelled_data.h"
 
 namespace scorepipe {
 namespace {

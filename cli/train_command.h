@@ -1,7 +1,7 @@
-// `scorepipe train`: fits a model on a labelled file (worker/labelled_data.h)
-// with the features of a features.yaml (worker/training.h does the fitting)
+// `scorepipe train`: fits a model on a labelled file (training/labelled_data.h)
+// with the features of a features.yaml (training/training.h does the fitting)
 // and registers it as a new version in the model registry
-// (worker/model_registry.h), with its validation metrics and a summary of the
+// (scoring/model_registry.h), with its validation metrics and a summary of the
 // data; the version is not promoted. main.cc parses the flags into
 // TrainCommandOptions; RunTrainCommand does the work, prints progress on
 // `err` and the registered version on `out`, and returns the exit code: 0
@@ -14,8 +14,8 @@
 #include <cstdio>
 #include <string>
 
-#include "worker/model_registry.h"
-#include "worker/training.h"
+#include "scoring/model_registry.h"
+#include "training/training.h"
 
 namespace scorepipe {
 

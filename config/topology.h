@@ -35,7 +35,7 @@ enum class QueueKind {
   kRedisList,    // the upstream's Redis lists: producers LPUSH, we RPOP
   kRedisStream,  // Redis Streams: producers XADD, we XREADGROUP in a consumer group
   kHttpMq,       // the upstream's HTTP message_queue service: GET /pull-n, POST /push-n,
-                 // leases kept in a local journal (bridge/http_mq_queue.h)
+                 // leases kept in a local journal (queue/http_mq_queue.h)
 };
 
 struct RedisConfig {
@@ -86,7 +86,7 @@ struct QueueConfig {
   // Base URL: http:// or https://, a host, an optional :port (1..65535) and
   // path prefix; no user info, query or fragment.
   std::string url = "http://127.0.0.1:8003";
-  // The lease journal's directory (bridge/lease_journal.h), required for
+  // The lease journal's directory (queue/lease_journal.h), required for
   // http-mq; absolute after loading (relative: to the topology file's
   // directory). The bridge and the sink of one cluster share it, so both run
   // on one host (the head), on a local file system; workers run anywhere.
@@ -180,7 +180,7 @@ enum class ModelFormat {
 
 // Which model the workers run: either one model's files (path, features,
 // format, version), or the live version of a model in a registry
-// (registry, name; worker/model_registry.h), which workers follow while they
+// (registry, name; scoring/model_registry.h), which workers follow while they
 // run: a promotion or a roll-back reaches every worker within about
 // watch_ms, without a restart. Not both.
 //
@@ -230,7 +230,7 @@ struct MetricsConfig {
 };
 constexpr int kWorkerMetricsPorts = 64;
 
-// How the nodes' ZeroMQ links are secured (proto/curve.h). A topology file
+// How the nodes' ZeroMQ links are secured (runtime/curve.h). A topology file
 // must say which (security.mode has no default there); a Topology built in
 // code starts at kNone.
 enum class SecurityMode {

@@ -12,7 +12,7 @@
 //                      (recall(t) - recall(previous t)) * precision(t); no
 //                      interpolation between points
 //   precision, recall, f1 at the threshold: a score >= threshold is predicted
-//                      fraud, as the worker decides (worker/model.h); a ratio
+//                      fraud, as the worker decides (scoring/model.h); a ratio
 //                      whose denominator is 0 (no predicted or no actual
 //                      fraud) is 0, as sklearn's zero_division=0
 //   log_loss           log_loss, probabilities clipped to [eps, 1 - eps] with

@@ -91,7 +91,7 @@ struct LeasePart {
 struct TransactionBatch {
   uint64_t batch_id = 0;      // unique in the cluster (random bridge base + counter)
   int64_t created_at_us = 0;  // Unix microseconds when the bridge sealed it
-  std::string lease;          // opaque queue lease (bridge/queue.h)
+  std::string lease;          // opaque queue lease (queue/queue.h)
   std::vector<Transaction> transactions;
   std::vector<Reject> rejects;  // by increasing position
   EvaluationRows evaluation;    // run 0 unless an evaluation run's batch

@@ -42,36 +42,6 @@ char* WriteDigits(char* p, int64_t value, int width) {
   return p + width;
 }
 
-// Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0
-// when it is not one: bad lead byte, missing continuation, overlong form,
-// surrogate, or beyond U+10FFFF.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto byte = [&s](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t lead = byte(i);
-  size_t length = 0;
-  uint8_t second_min = 0x80;
-  uint8_t second_max = 0xbf;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    if (lead == 0xe0) second_min = 0xa0;  // overlong
-    if (lead == 0xed) second_max = 0x9f;  // surrogates
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    if (lead == 0xf0) second_min = 0x90;  // overlong
-    if (lead == 0xf4) second_max = 0x8f;  // beyond U+10FFFF
-  } else {
-    return 0;
-  }
-  if (s.size() - i < length) return 0;
-  if (byte(i + 1) < second_min || byte(i + 1) > second_max) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if ((byte(i + k) & 0xc0u) != 0x80u) return 0;
-  }
-  return length;
-}
-
 void AppendBase64(std::string_view bytes, std::string* out) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -560,42 +530,6 @@ std::string DeadLetterJson(std::string_view reason, std::string_view stage,
   }
   out.push_back('}');
   return out;
-}
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  // The characters with a two-character escape, and the letter after the backslash.
-  static constexpr std::string_view kShortEscaped = "\"\\\b\f\n\r\t";
-  static constexpr std::string_view kShortEscapes = "\"\\bfnrt";
-  out->push_back('"');
-  size_t copied = 0;  // s[copied, i) is still to be appended as is
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<uint8_t>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      ++i;
-      continue;
-    }
-    if (c >= 0x80) {
-      if (const size_t length = Utf8SequenceLength(s, i); length != 0) {
-        i += length;
-        continue;
-      }
-    }
-    out->append(s.data() + copied, i - copied);
-    if (const size_t k = kShortEscaped.find(static_cast<char>(c)); k != std::string_view::npos) {
-      const char escape[2] = {'\\', kShortEscapes[k]};
-      out->append(escape, sizeof(escape));
-    } else if (c >= 0x80) {
-      out->append("\\ufffd");
-    } else {
-      const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-      out->append(escape, sizeof(escape));
-    }
-    copied = ++i;
-  }
-  out->append(s.data() + copied, s.size() - copied);
-  out->push_back('"');
 }
 
 }  // namespace scorepipe

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "proto/messages.h"
+#include "proto/json_writer.h"
 #include "proto/status.h"
 
 namespace simdjson::dom {
@@ -147,11 +148,6 @@ std::string DeadLetterJson(std::string_view reason, std::string_view stage,
 // inside a UTF-8 sequence (for text that is valid UTF-8; other text is cut at
 // `max`).
 std::string_view Utf8Prefix(std::string_view text, size_t max);
-
-// Appends `s` as a JSON string literal: quotes, '"' and '\' escaped, \b \f \n
-// \r \t in their short form, other control characters as \u00XX. Bytes that
-// are not valid UTF-8 become \ufffd, so the output is always valid JSON.
-void AppendJsonString(std::string_view s, std::string* out);
 
 }  // namespace scorepipe
 

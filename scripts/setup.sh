@@ -18,7 +18,7 @@ packages=(
   # the fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizers
   clang libclang-rt-14-dev
   redis-server
-  # tests/worker/training_reference.py: Python XGBoost (and numpy), the
+  # tests/training/training_reference.py: Python XGBoost (and numpy), the
   # reference that `scorepipe train`'s XGBoost must match
   python3-xgboost python3-numpy
   # the fault tests: network namespaces, veth links and tc (iproute2), packet

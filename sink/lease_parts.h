@@ -3,7 +3,7 @@
 // A poison batch is cut into parts (proto/messages.h LeasePart) so that the
 // messages that fail are found and dead-lettered on their own while their
 // neighbours are scored. Each part's ResultBatch answers some positions of
-// the lease; a lease settles in the queue only as a whole (bridge/queue.h),
+// the lease; a lease settles in the queue only as a whole (queue/queue.h),
 // so the sink keeps each part's outcomes here until every position of its
 // lease has one, and then settles the lease once with all of them.
 //
@@ -25,7 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "bridge/queue.h"
+#include "queue/queue.h"
 #include "proto/messages.h"
 #include "proto/status.h"
 

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "proto/codec.h"
-#include "proto/service_notify.h"
+#include "runtime/service_notify.h"
 #include "proto/upstream_json.h"
 
 namespace scorepipe {

@@ -1,7 +1,7 @@
 // Sink: gathers results from every worker and publishes them.
 //
 // PULLs ResultBatches (workers connect and PUSH) and settles each batch's
-// lease in the queue atomically (bridge/queue.h): results in
+// lease in the queue atomically (queue/queue.h): results in
 // the upstream's result format to the output, the bridge's rejects and the
 // transactions a worker could not score to the dead-letter queue with their
 // reasons, all in lease order. A batch whose lease no longer holds its
@@ -41,11 +41,11 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "bridge/queue.h"
-#include "config/link_security.h"
+#include "queue/queue.h"
+#include "runtime/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
-#include "proto/node.h"
+#include "runtime/node.h"
 #include "proto/status.h"
 #include "sink/evaluation_runs.h"
 #include "sink/lease_parts.h"
@@ -91,7 +91,7 @@ class Sink {
   Status Run();
 
   const SinkStats& stats() const { return stats_; }
-  // Its metrics, for the node's /metrics endpoint (config/node_setup.h).
+  // Its metrics, for the node's /metrics endpoint (runtime/node_setup.h).
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:

@@ -1,7 +1,7 @@
 #include "sink/sink_metrics.h"
 
 #include "proto/messages.h"
-#include "proto/metrics.h"
+#include "runtime/metrics_endpoint.h"
 
 namespace scorepipe {
 namespace {

@@ -16,7 +16,7 @@
 // - it is overdue: not done `batch_timeout` after it was sent (lost in a
 //   pipe, stuck in a hung worker).
 // A worker that finishes a batch after it was re-dispatched only produces a
-// duplicate result, which the queue's lease drops (bridge/queue.h).
+// duplicate result, which the queue's lease drops (queue/queue.h).
 // A batch taken back `max_attempts` times (it kills or hangs every worker
 // that scores it: a poison batch), or one a worker refused (BatchDone with a
 // reason: it could not decode it), is not sent again but handed to the

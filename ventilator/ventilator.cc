@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "proto/codec.h"
-#include "proto/service_notify.h"
+#include "runtime/service_notify.h"
+#include "proto/status_snapshot.h"
 #include "proto/upstream_json.h"
 
 namespace scorepipe {
@@ -40,85 +41,49 @@ const char* StateName(WorkerState state) {
   return "?";
 }
 
-void AppendField(std::string* out, const char* key, const std::string& value) {
-  out->push_back('"');
-  out->append(key);
-  out->append("\":");
-  AppendJsonString(value, out);
-  out->push_back(',');
-}
-
-template <typename Number>
-void AppendNumber(std::string* out, const char* key, Number value) {
-  out->push_back('"');
-  out->append(key);
-  out->append("\":");
-  if constexpr (std::is_floating_point_v<Number>) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.1f", value);
-    out->append(buffer);
-  } else {
-    out->append(std::to_string(value));
-  }
-  out->push_back(',');
-}
-
-void CloseObject(std::string* out) {
-  if (!out->empty() && out->back() == ',') out->pop_back();
-  out->push_back('}');
-}
-
 }  // namespace
 
 std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, int64_t pid, double uptime_s,
                        SteadyClock::time_point now) {
   const DispatcherStats& s = dispatcher.stats();
   const std::vector<WorkerView> workers = dispatcher.Workers();
-  double throughput = 0;
-  for (const WorkerView& w : workers) throughput += w.transactions_per_second;
-  std::string out = "{\"ventilator\":{";
-  AppendField(&out, "host", host);
-  AppendNumber(&out, "pid", pid);
-  AppendNumber(&out, "uptime_s", uptime_s);
-  AppendNumber(&out, "live_workers", dispatcher.live_workers());
-  AppendNumber(&out, "queued_batches", dispatcher.queued());
-  AppendNumber(&out, "in_flight_batches", dispatcher.in_flight());
-  AppendNumber(&out, "batches_received", s.batches_received);
-  AppendNumber(&out, "batches_sent", s.batches_sent);
-  AppendNumber(&out, "batches_done", s.batches_done);
-  AppendNumber(&out, "redispatched", s.redispatched);
-  AppendNumber(&out, "overdue", s.overdue);
-  AppendNumber(&out, "workers_joined", s.workers_joined);
-  AppendNumber(&out, "workers_lost", s.workers_lost);
-  AppendNumber(&out, "poisoned", s.poisoned);
-  AppendNumber(&out, "transactions_per_second", throughput);
-  CloseObject(&out);
-  out += ",\"workers\":[";
+  StatusSnapshot snapshot;
+  VentilatorSnapshot& v = snapshot.ventilator;
+  v.host = host;
+  v.pid = pid;
+  v.uptime_s = uptime_s;
+  v.live_workers = static_cast<int64_t>(dispatcher.live_workers());
+  v.queued_batches = static_cast<int64_t>(dispatcher.queued());
+  v.in_flight_batches = static_cast<int64_t>(dispatcher.in_flight());
+  v.batches_received = static_cast<int64_t>(s.batches_received);
+  v.batches_sent = static_cast<int64_t>(s.batches_sent);
+  v.batches_done = static_cast<int64_t>(s.batches_done);
+  v.redispatched = static_cast<int64_t>(s.redispatched);
+  v.overdue = static_cast<int64_t>(s.overdue);
+  v.workers_joined = static_cast<int64_t>(s.workers_joined);
+  v.workers_lost = static_cast<int64_t>(s.workers_lost);
+  v.poisoned = static_cast<int64_t>(s.poisoned);
   for (const WorkerView& w : workers) {
-    out.push_back('{');
-    AppendField(&out, "id", w.worker_id);
-    AppendField(&out, "host", w.host);
-    AppendNumber(&out, "pid", w.pid);
-    AppendField(&out, "state", StateName(w.state));
+    v.transactions_per_second += w.transactions_per_second;
+    WorkerSnapshot& out = snapshot.workers.emplace_back();
+    out.id = w.worker_id;
+    out.host = w.host;
+    out.pid = static_cast<int64_t>(w.pid);
+    out.state = StateName(w.state);
     // Any message proves life; the heartbeat is only the one sent when idle.
-    AppendNumber(&out, "last_heartbeat_ms",
-                 std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_seen).count());
-    AppendNumber(&out, "in_flight_batches", w.in_flight);
-    AppendNumber(&out, "credit", w.credit);
-    AppendNumber(&out, "batches_scored", w.batches_scored);
-    AppendNumber(&out, "transactions_scored", w.transactions_scored);
-    AppendNumber(&out, "transactions_per_second", w.transactions_per_second);
-    AppendField(&out, "model", w.model_name);
-    AppendField(&out, "model_version", w.model_version);
-    AppendField(&out, "model_error", w.model_error);
-    AppendField(&out, "shadow_version", w.shadow_version);
-    AppendField(&out, "link_error", w.link_error);
-    CloseObject(&out);
-    out.push_back(',');
+    out.last_heartbeat_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_seen).count();
+    out.in_flight_batches = static_cast<int64_t>(w.in_flight);
+    out.credit = static_cast<int64_t>(w.credit);
+    out.batches_scored = static_cast<int64_t>(w.batches_scored);
+    out.transactions_scored = static_cast<int64_t>(w.transactions_scored);
+    out.transactions_per_second = w.transactions_per_second;
+    out.model = w.model_name;
+    out.model_version = w.model_version;
+    out.model_error = w.model_error;
+    out.shadow_version = w.shadow_version;
+    out.link_error = w.link_error;
   }
-  if (out.back() == ',') out.pop_back();
-  out += "]}";
-  return out;
+  return StatusSnapshotJson(snapshot);
 }
 
 Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)

@@ -33,11 +33,11 @@
 #include <utility>
 #include <zmq.hpp>
 
-#include "config/client_link.h"
-#include "config/link_security.h"
+#include "runtime/client_link.h"
+#include "runtime/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
-#include "proto/node.h"
+#include "runtime/node.h"
 #include "proto/status.h"
 #include "ventilator/dispatcher.h"
 #include "ventilator/ventilator_metrics.h"
@@ -59,7 +59,7 @@ class Ventilator {
 
   const VentilatorStats& stats() const { return stats_; }
   const Dispatcher& dispatcher() const { return dispatcher_; }
-  // Its metrics, for the node's /metrics endpoint (config/node_setup.h).
+  // Its metrics, for the node's /metrics endpoint (runtime/node_setup.h).
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "proto/metrics.h"
+#include "runtime/metrics_endpoint.h"
 
 namespace scorepipe {
 

@@ -11,9 +11,9 @@
 
 #include "config/topology_writer.h"
 #include "proto/codec.h"
-#include "proto/curve.h"
+#include "runtime/curve.h"
 #include "proto/upstream_json.h"
-#include "proto/service_notify.h"
+#include "runtime/service_notify.h"
 
 namespace scorepipe {
 namespace {

@@ -22,7 +22,7 @@
 // Every link recovers from a refused CURVE handshake (a key authorized on the
 // head after the worker started, or keys changed there): the heartbeat
 // channel by the Paranoid Pirate above, the results link by a ClientLink
-// (config/client_link.h). A worker whose results link is refused, or has not
+// (runtime/client_link.h). A worker whose results link is refused, or has not
 // come up since it was built, cannot deliver: it announces itself blocked
 // (the ventilator takes back what it holds at once and sends nothing more),
 // gives up a result it could not send, says why in its heartbeats (for
@@ -32,7 +32,7 @@
 // Each batch becomes the model's feature rows and one model call (Scorer). A
 // registry model (model.registry) is followed while the worker runs: a
 // ModelWatcher loads each newly live version beside the scoring, and the
-// worker switches to it between two batches (worker/model_watcher.h); the
+// worker switches to it between two batches (scoring/model_watcher.h); the
 // heartbeats tell the ventilator which version runs and why a newly live
 // one did not load, for `scorepipe status`. The version in shadow, if any,
 // is followed the same way: each batch is scored by the live version (the
@@ -57,14 +57,14 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "config/client_link.h"
-#include "config/link_security.h"
+#include "runtime/client_link.h"
+#include "runtime/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
-#include "proto/node.h"
+#include "runtime/node.h"
 #include "proto/status.h"
-#include "worker/model.h"
-#include "worker/model_watcher.h"
+#include "scoring/model.h"
+#include "scoring/model_watcher.h"
 #include "worker/worker_metrics.h"
 
 namespace scorepipe {
@@ -96,7 +96,7 @@ class Worker {
 
   const WorkerStats& stats() const { return stats_; }
   const std::string& id() const { return id_; }
-  // Its metrics, for the node's /metrics endpoint (config/node_setup.h).
+  // Its metrics, for the node's /metrics endpoint (runtime/node_setup.h).
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:

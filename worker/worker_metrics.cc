@@ -1,6 +1,6 @@
 #include "worker/worker_metrics.h"
 
-#include "proto/metrics.h"
+#include "runtime/metrics_endpoint.h"
 
 namespace scorepipe {
 namespace {

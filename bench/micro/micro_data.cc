@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "config/topology.h"
-#include "worker/linear_model.h"
+#include "scoring/linear_model.h"
 
 namespace scorepipe::microbench {
 namespace {

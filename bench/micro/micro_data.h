@@ -1,5 +1,5 @@
 // The data every micro-benchmark measures over: a fixed pool of synthetic
-// upstream transactions (bench/synthetic.h, one seed, so every run and machine
+// upstream transactions (training/synthetic.h, one seed, so every run and machine
 // measures the same messages), the demo model's feature spec and scorers, and
 // results scored by the demo model.
 //
@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "bench/synthetic.h"
+#include "training/synthetic.h"
 #include "proto/messages.h"
-#include "worker/feature_spec.h"
-#include "worker/model.h"
+#include "scoring/feature_spec.h"
+#include "scoring/model.h"
 
 namespace scorepipe::microbench {
 

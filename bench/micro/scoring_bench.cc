@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "bench/micro/micro_data.h"
-#include "worker/feature_spec.h"
-#include "worker/model.h"
+#include "scoring/feature_spec.h"
+#include "scoring/model.h"
 
 namespace scorepipe::microbench {
 namespace {

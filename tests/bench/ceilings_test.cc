@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bench/synthetic.h"
+#include "training/synthetic.h"
 #include "config/topology.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/suite_redis.h"

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bridge/redis_client.h"
+#include "queue/redis_client.h"
 #include "tests/support/suite_redis.h"
 
 namespace scorepipe {

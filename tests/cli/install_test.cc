@@ -3,7 +3,7 @@
 // own systemd units beside them), that a staged root holds no key, and that
 // it refuses what it should. `scorepipe keys`, the step with which each host
 // makes its own keys, run as the units run it.
-#include "cli/install.h"
+#include "cli/install_command.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,9 +14,9 @@
 #include <optional>
 #include <sstream>
 
-#include "cli/child_process.h"
+#include "local_cluster/child_process.h"
 #include "config/topology.h"
-#include "proto/curve.h"
+#include "runtime/curve.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
 

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/child_process.h"
-#include "proto/curve.h"
+#include "local_cluster/child_process.h"
+#include "runtime/curve.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
 

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "bridge/redis_client.h"
-#include "cli/child_process.h"
-#include "cli/status.h"
-#include "proto/node.h"
+#include "queue/redis_client.h"
+#include "local_cluster/child_process.h"
+#include "cli/status_command.h"
+#include "runtime/node.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/wait.h"
 

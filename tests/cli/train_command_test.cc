@@ -12,8 +12,8 @@
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
-#include "worker/file_util.h"
-#include "worker/model_registry.h"
+#include "durable/file_util.h"
+#include "scoring/model_registry.h"
 
 namespace scorepipe {
 namespace {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/child_process.h"
+#include "local_cluster/child_process.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/paced_producer.h"
 #include "tests/support/wait.h"

@@ -133,7 +133,7 @@ class DeadWorkerDetectionTest : public FaultTest {
 
 TEST_F(DeadWorkerDetectionTest, DeadWorkerLeavesWithinLivenessAndANewWorkerGetsWorkAtOnce) {
   for (const char* id : {"detect-1", "detect-2"}) ASSERT_NO_FATAL_FAILURE(StartWorker(id));
-  ASSERT_TRUE(WaitUntil([&] { return Status().live_workers == 2; }, seconds(30)))
+  ASSERT_TRUE(WaitUntil([&] { return Status().ventilator.live_workers == 2; }, seconds(30)))
       << "the workers did not join\n"
       << Logs();
   StartStream(seconds(8));

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "bridge/queue.h"
+#include "queue/queue.h"
 #include "config/topology_writer.h"
 #include "tests/support/outcome_audit.h"
 #include "tests/support/wait.h"

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/child_process.h"
+#include "local_cluster/child_process.h"
 #include "config/topology.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/paced_producer.h"

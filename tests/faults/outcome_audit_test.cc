@@ -5,11 +5,11 @@
 
 #include <gtest/gtest.h>
 
-#include "bench/synthetic.h"
+#include "training/synthetic.h"
 #include "config/topology.h"
 #include "proto/upstream_json.h"
 #include "tests/support/cluster_harness.h"
-#include "worker/model.h"
+#include "scoring/model.h"
 
 namespace scorepipe::testing {
 namespace {

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "bench/synthetic.h"
-#include "bridge/queue.h"
+#include "training/synthetic.h"
+#include "queue/queue.h"
 #include "tests/support/cluster_harness.h"
 
 namespace scorepipe::testing {

@@ -7,7 +7,7 @@
 #include <functional>
 #include <thread>
 
-#include "bridge/queue.h"
+#include "queue/queue.h"
 #include "tests/faults/fault_fixture.h"
 #include "tests/support/wait.h"
 

@@ -3,7 +3,7 @@
 // stopped and started again, the cluster loses nothing.
 #include <signal.h>
 
-#include "bridge/queue.h"
+#include "queue/queue.h"
 #include "tests/faults/fault_fixture.h"
 
 namespace scorepipe::testing {

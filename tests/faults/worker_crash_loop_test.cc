@@ -12,7 +12,7 @@
 #include <random>
 #include <thread>
 
-#include "cli/supervisor.h"
+#include "local_cluster/supervisor.h"
 #include "tests/faults/fault_fixture.h"
 #include "tests/support/wait.h"
 

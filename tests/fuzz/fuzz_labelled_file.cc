@@ -1,4 +1,4 @@
-// The labelled file reader (CSV and JSON lines, worker/labelled_data.h) on any
+// The labelled file reader (CSV and JSON lines, training/labelled_data.h) on any
 // text: the first byte picks the format (even: CSV, odd: JSON lines; the
 // seeds start with '0' or '1') and the streaming reader's block (1 to 16
 // bytes) and chunk (1 to 4 rows) sizes, the rest is the file. The text parsed
@@ -14,7 +14,7 @@
 #include <fstream>
 #include <string>
 
-#include "worker/labelled_data.h"
+#include "training/labelled_data.h"
 
 namespace {
 

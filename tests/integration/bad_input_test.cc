@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "bench/synthetic.h"
-#include "cli/synthetic_push.h"
+#include "training/synthetic.h"
+#include "local_cluster/synthetic_push.h"
 #include "tests/support/cluster_harness.h"
 #include "proto/upstream_json.h"
 #include "tests/support/result_check.h"

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/request.h"
+#include "runtime/request.h"
 #include "proto/codec.h"
 #include "tests/integration/registry_cluster.h"
 #include "tests/support/cluster_harness.h"
@@ -347,7 +347,7 @@ TEST_F(RegistryClusterEvaluationTest, APromotionDuringARunIsReportedWithTheRowsO
   ASSERT_TRUE(WaitUntil(
       [&] {
         auto status = probe.Query();
-        if (!status.ok() || status->queued_batches != 0) return false;
+        if (!status.ok() || status->ventilator.queued_batches != 0) return false;
         int64_t held_by_worker_2 = 0;
         const WorkerStatus* worker_1 = nullptr;
         for (const WorkerStatus& w : status->workers) {

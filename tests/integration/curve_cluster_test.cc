@@ -15,11 +15,11 @@
 #include <fstream>
 #include <zmq.hpp>
 
-#include "bench/synthetic.h"
-#include "cli/synthetic_push.h"
+#include "training/synthetic.h"
+#include "local_cluster/synthetic_push.h"
 #include "config/topology_writer.h"
 #include "proto/codec.h"
-#include "proto/curve.h"
+#include "runtime/curve.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/fake_service_manager.h"
 #include "tests/support/status_probe.h"
@@ -187,8 +187,8 @@ TEST_F(CurveClusterTest, AWorkerWhoseKeyIsAuthorizedAfterItStartedScoresOverEver
       << "the late-authorized worker scored nothing: " << h_->ReadLog("late-host");
   auto after = Cluster();
   ASSERT_TRUE(after.has_value());
-  EXPECT_EQ(after->overdue, before->overdue) << "a batch went overdue on a worker that could not deliver";
-  EXPECT_EQ(after->redispatched, before->redispatched);
+  EXPECT_EQ(after->ventilator.overdue, before->ventilator.overdue) << "a batch went overdue on a worker that could not deliver";
+  EXPECT_EQ(after->ventilator.redispatched, before->ventilator.redispatched);
   EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
   EXPECT_TRUE(worker.Running()) << h_->ReadLog("late-host");
 }
@@ -228,10 +228,10 @@ TEST_F(CurveClusterTest, AWorkerTheSinkRefusesTakesNoWorkSaysWhyAndComesBackOnce
   ASSERT_NO_FATAL_FAILURE(PushAndWait(4000));
   auto during = Cluster();
   ASSERT_TRUE(during.has_value());
-  EXPECT_EQ(during->overdue, before->overdue) << "no batch waits on a worker that cannot deliver";
+  EXPECT_EQ(during->ventilator.overdue, before->ventilator.overdue) << "no batch waits on a worker that cannot deliver";
   ASSERT_NE(during->FindId("fickle-host"), nullptr);
   EXPECT_EQ(during->FindId("fickle-host")->transactions_scored, 0);
-  EXPECT_EQ(during->live_workers, 1) << "a blocked worker is not live";
+  EXPECT_EQ(during->ventilator.live_workers, 1) << "a blocked worker is not live";
 
   Authorize("fickle-host");
   ASSERT_TRUE(WaitUntil(
@@ -251,7 +251,7 @@ TEST_F(CurveClusterTest, AWorkerTheSinkRefusesTakesNoWorkSaysWhyAndComesBackOnce
       << h_->ReadLog("fickle-host");
   auto after = Cluster();
   ASSERT_TRUE(after.has_value());
-  EXPECT_EQ(after->overdue, before->overdue);
+  EXPECT_EQ(after->ventilator.overdue, before->ventilator.overdue);
   EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
 }
 

@@ -26,9 +26,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "bench/synthetic.h"
-#include "bridge/queue.h"
-#include "cli/synthetic_push.h"
+#include "training/synthetic.h"
+#include "queue/queue.h"
+#include "local_cluster/synthetic_push.h"
 #include "proto/upstream_json.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/result_check.h"

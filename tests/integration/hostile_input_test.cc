@@ -8,8 +8,8 @@
 #include <random>
 #include <zmq.hpp>
 
-#include "bench/synthetic.h"
-#include "cli/synthetic_push.h"
+#include "training/synthetic.h"
+#include "local_cluster/synthetic_push.h"
 #include "proto/codec.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/metrics_scrape.h"

@@ -12,7 +12,7 @@
 #include <set>
 #include <thread>
 
-#include "bridge/queue.h"
+#include "queue/queue.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/result_check.h"
 #include "tests/support/wait.h"

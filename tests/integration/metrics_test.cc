@@ -5,9 +5,9 @@
 
 #include <numeric>
 
-#include "bench/synthetic.h"
-#include "cli/synthetic_push.h"
-#include "proto/node.h"
+#include "training/synthetic.h"
+#include "local_cluster/synthetic_push.h"
+#include "runtime/node.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/wait.h"

@@ -22,9 +22,9 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "cli/synthetic_push.h"
+#include "local_cluster/synthetic_push.h"
 #include "proto/codec.h"
-#include "proto/node.h"
+#include "runtime/node.h"
 #include "proto/timestamp.h"
 #include "proto/upstream_json.h"
 #include "tests/integration/registry_cluster.h"
@@ -35,8 +35,8 @@
 #include "tests/support/run_command.h"
 #include "tests/support/status_probe.h"
 #include "tests/support/wait.h"
-#include "worker/model.h"
-#include "worker/model_registry.h"
+#include "scoring/model.h"
+#include "scoring/model_registry.h"
 
 namespace scorepipe::testing {
 namespace {

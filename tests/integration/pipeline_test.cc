@@ -7,8 +7,8 @@
 #include <set>
 #include <thread>
 
-#include "bench/synthetic.h"
-#include "cli/synthetic_push.h"
+#include "training/synthetic.h"
+#include "local_cluster/synthetic_push.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/result_check.h"
 

@@ -2,8 +2,8 @@
 // with the password the topology names by file, and scores as usual.
 #include <gtest/gtest.h>
 
-#include "bench/synthetic.h"
-#include "cli/synthetic_push.h"
+#include "training/synthetic.h"
+#include "local_cluster/synthetic_push.h"
 #include "tests/support/cluster_harness.h"
 
 namespace scorepipe::testing {

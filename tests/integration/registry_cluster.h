@@ -22,8 +22,8 @@
 #include "tests/support/run_command.h"
 #include "tests/support/status_probe.h"
 #include "tests/support/wait.h"
-#include "worker/model.h"
-#include "worker/model_registry.h"
+#include "scoring/model.h"
+#include "scoring/model_registry.h"
 
 namespace scorepipe::testing {
 

@@ -5,10 +5,10 @@
 #include <csignal>
 #include <zmq.hpp>
 
-#include "bench/synthetic.h"
-#include "cli/synthetic_push.h"
+#include "training/synthetic.h"
+#include "local_cluster/synthetic_push.h"
 #include "proto/codec.h"
-#include "proto/node.h"
+#include "runtime/node.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/result_check.h"
 

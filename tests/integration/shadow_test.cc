@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/shadow_report.h"
-#include "cli/synthetic_push.h"
+#include "cli/shadow_report_command.h"
+#include "local_cluster/synthetic_push.h"
 #include "tests/integration/registry_cluster.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/result_check.h"

@@ -14,9 +14,9 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "bridge/queue.h"
+#include "queue/queue.h"
 #include "proto/codec.h"
-#include "proto/node.h"
+#include "runtime/node.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/wait.h"

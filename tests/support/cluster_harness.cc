@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/demo.h"
+#include "local_cluster/private_topology.h"
 #include "config/topology_writer.h"
 #include "tests/support/result_check.h"
 #include "tests/support/wait.h"

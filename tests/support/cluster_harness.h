@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
-#include "bridge/redis_client.h"
-#include "cli/child_process.h"
-#include "cli/local_redis.h"
-#include "config/link_security.h"
+#include "queue/redis_client.h"
+#include "local_cluster/child_process.h"
+#include "local_cluster/local_redis.h"
+#include "runtime/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
 #include "proto/status.h"

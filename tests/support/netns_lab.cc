@@ -10,8 +10,8 @@
 #include <optional>
 #include <sstream>
 
-#include "cli/child_process.h"
-#include "cli/local_redis.h"
+#include "local_cluster/child_process.h"
+#include "local_cluster/local_redis.h"
 
 namespace scorepipe::testing {
 namespace {

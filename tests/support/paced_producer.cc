@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "bench/synthetic.h"
-#include "bridge/queue.h"
+#include "training/synthetic.h"
+#include "queue/queue.h"
 
 namespace scorepipe::testing {
 

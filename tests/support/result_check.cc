@@ -5,11 +5,11 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "bench/synthetic.h"
+#include "training/synthetic.h"
 #include "config/topology.h"
 #include "proto/timestamp.h"
 #include "proto/upstream_json.h"
-#include "worker/model.h"
+#include "scoring/model.h"
 
 namespace scorepipe::testing {
 

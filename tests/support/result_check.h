@@ -31,7 +31,7 @@ struct ParsedResult {
 // confidence in [0, 1], an ISO-8601 timestamp with milliseconds in UTC.
 Result<ParsedResult> ParseUpstreamResult(const std::string& json);
 
-// `count` synthetic transactions (bench/synthetic.h, from `seed`, ids from
+// `count` synthetic transactions (training/synthetic.h, from `seed`, ids from
 // `first_id` up): the messages a test pushes, and the same transactions
 // parsed, for CheckAgainstModel.
 struct SyntheticInput {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/child_process.h"
+#include "local_cluster/child_process.h"
 
 namespace scorepipe::testing {
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "cli/local_redis.h"
+#include "local_cluster/local_redis.h"
 
 namespace scorepipe::testing {
 

@@ -1,0 +1,36 @@
+// `scorepipe demo`: the whole pipeline on this machine with nothing set up.
+//
+// Starts a private redis-server on a free port, derives a topology from the
+// given one (that Redis, private ipc:// endpoints in a temporary directory),
+// runs `scorepipe up` on it, pushes synthetic transactions (and a few invalid
+// messages, to show the dead-letter queue), prints the results arriving and
+// the throughput, and stops everything it started.
+//
+// Run from the main thread.
+#ifndef SCOREPIPE_CLI_DEMO_COMMAND_H_
+#define SCOREPIPE_CLI_DEMO_COMMAND_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "config/topology.h"
+#include "proto/status.h"
+
+namespace scorepipe {
+
+struct DemoOptions {
+  std::string config_path;      // the topology to start from (config/local.yaml)
+  std::string bin_dir;          // where scorepipe and scorepipe-<role> are
+  size_t transactions = 200000; // synthetic transactions to push
+  int workers = 0;              // 0: the topology's workers.count
+  uint64_t seed = 7;            // of the synthetic stream
+  int timeout_s = 300;          // give up waiting for results after this
+  bool keep_dir = false;        // keep the temporary directory (logs) afterwards
+};
+
+Status RunDemo(const DemoOptions& options);
+
+}  // namespace scorepipe
+
+#endif  // SCOREPIPE_CLI_DEMO_COMMAND_H_

@@ -1,0 +1,444 @@
+#include "cli/install_command.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "local_cluster/child_process.h"
+#include "cli/embedded_files.h"
+#include "config/topology.h"
+#include "config/topology_writer.h"
+#include "runtime/curve.h"
+#include "runtime/node.h"
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUser = kServiceUser;
+constexpr const char* kConfigDir = "/etc/scorepipe";
+constexpr const char* kUnitDir = "/etc/systemd/system";
+// Vendor sysusers.d: systemd-sysusers creates the user at boot from it.
+constexpr const char* kSysusersFile = "/usr/lib/sysusers.d/scorepipe.conf";
+// The paths the units in systemd/ are written for; replaced by the prefix.
+constexpr std::string_view kShippedBinDir = "/usr/local/bin/";
+constexpr std::string_view kShippedDocDir = "/usr/local/share/doc/scorepipe/";
+
+const std::vector<std::pair<std::string, std::vector<InstallRole>>> kRoleNames = {
+    {"bridge", {InstallRole::kBridge}},
+    {"ventilator", {InstallRole::kVentilator}},
+    {"sink", {InstallRole::kSink}},
+    {"worker", {InstallRole::kWorker}},
+    {"head", {InstallRole::kBridge, InstallRole::kVentilator, InstallRole::kSink}},
+    {"all", {InstallRole::kBridge, InstallRole::kVentilator, InstallRole::kSink, InstallRole::kWorker}},
+};
+
+std::string UnitName(InstallRole role) {
+  return role == InstallRole::kWorker ? "scorepipe-worker@.service"
+                                      : std::string("scorepipe-") + InstallRoleName(role) + ".service";
+}
+
+std::string_view Embedded(std::string_view path) {
+  for (const EmbeddedFile& f : kEmbeddedFiles) {
+    if (f.path == path) return f.contents;
+  }
+  return {};
+}
+
+std::string ReplaceAll(std::string text, std::string_view from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+Result<std::string> ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error("cannot read " + path.string() + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Writes `contents` to `path` through a file beside it and a rename, so
+// that no reader (nor a running program) ever sees half of it.
+Status WriteAtomically(const fs::path& path, std::string_view contents, fs::perms mode) {
+  std::error_code error;
+  fs::create_directories(path.parent_path(), error);
+  if (error) return Status::Error("cannot create " + path.parent_path().string() + ": " + error.message());
+  const fs::path temporary = path.string() + ".scorepipe-new";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    out.flush();
+    if (!out) return Status::Error("cannot write " + temporary.string() + ": " + std::strerror(errno));
+  }
+  fs::permissions(temporary, mode, error);
+  if (error) return Status::Error("cannot set the mode of " + temporary.string() + ": " + error.message());
+  fs::rename(temporary, path, error);
+  if (error) return Status::Error("cannot move " + temporary.string() + " to " + path.string() + ": " + error.message());
+  return Status::Ok();
+}
+
+// Installs files under `root`, recording what it wrote.
+class Writer {
+ public:
+  Writer(const std::string& root, InstallReport* report) : root_(root), report_(report) {}
+
+  fs::path Under(const std::string& absolute) const { return root_ / fs::path(absolute).relative_path(); }
+
+  Status Write(const std::string& absolute, std::string_view contents, fs::perms mode) {
+    if (Status s = WriteAtomically(Under(absolute), contents, mode); !s.ok()) return s;
+    report_->written.push_back(absolute);
+    return Status::Ok();
+  }
+
+  Status Copy(const fs::path& from, const std::string& absolute, fs::perms mode) {
+    Result<std::string> contents = ReadFile(from);
+    if (!contents.ok()) return contents.status();
+    return Write(absolute, contents.value(), mode);
+  }
+
+ private:
+  fs::path root_;
+  InstallReport* report_;
+};
+
+constexpr fs::perms kProgram = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec;
+constexpr fs::perms kData = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read;
+
+Status CreateUser(InstallReport* report) {
+  if (getpwnam(kUser) != nullptr) return Status::Ok();
+  Result<ChildProcess> useradd = ChildProcess::Start({"/usr/sbin/useradd", "--system", "--user-group",
+                                                      "--no-create-home", "--home-dir", "/var/lib/scorepipe",
+                                                      "--shell", "/usr/sbin/nologin", kUser});
+  if (!useradd.ok()) return useradd.status().WithContext("creating the system user " + std::string(kUser));
+  useradd->WaitFor(std::chrono::seconds(60));
+  if (useradd->exit_code() != 0) {
+    return Status::Error("creating the system user " + std::string(kUser) + ": useradd exited with " +
+                         std::to_string(useradd->exit_code().value_or(-1)));
+  }
+  report->user_created = true;
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char* InstallRoleName(InstallRole role) {
+  switch (role) {
+    case InstallRole::kBridge:
+      return "bridge";
+    case InstallRole::kVentilator:
+      return "ventilator";
+    case InstallRole::kSink:
+      return "sink";
+    case InstallRole::kWorker:
+      return "worker";
+  }
+  return "?";
+}
+
+Result<std::vector<InstallRole>> ParseInstallRoles(const std::vector<std::string>& names) {
+  std::vector<InstallRole> roles;
+  for (const std::string& name : names) {
+    auto it = std::find_if(kRoleNames.begin(), kRoleNames.end(), [&](const auto& r) { return r.first == name; });
+    if (it == kRoleNames.end()) {
+      return Status::Error("unknown role '" + name + "'; allowed: bridge, ventilator, sink, worker, head, all");
+    }
+    for (InstallRole role : it->second) {
+      if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
+    }
+  }
+  if (roles.empty()) return Status::Error("no role given; allowed: bridge, ventilator, sink, worker, head, all");
+  std::sort(roles.begin(), roles.end());
+  return roles;
+}
+
+Result<InstallReport> Install(const InstallOptions& options) {
+  if (options.roles.empty()) return Status::Error("install: no role given");
+  for (const std::string* path : {&options.root, &options.prefix}) {
+    if (!fs::path(*path).is_absolute()) return Status::Error("install: '" + *path + "' is not an absolute path");
+  }
+  // A topology that does not load is refused before anything is written.
+  Result<Topology> loaded = LoadTopologyFile(options.config_path);
+  if (!loaded.ok()) return loaded.status().WithContext("install");
+  Topology topology = loaded.value();
+
+  InstallReport report;
+  Writer writer(options.root, &report);
+  const std::string bin = (fs::path(options.prefix) / "bin").string();
+
+  // Programs.
+  std::vector<std::string> programs = {"scorepipe"};
+  for (InstallRole role : options.roles) programs.push_back(std::string("scorepipe-") + InstallRoleName(role));
+  for (const std::string& program : programs) {
+    const fs::path built = fs::path(options.bin_dir) / program;
+    if (!fs::exists(built)) return Status::Error("install: " + built.string() + " is missing: build first");
+    if (Status s = writer.Copy(built, bin + "/" + program, kProgram); !s.ok()) return s.WithContext("install");
+  }
+
+  // Model files, and the topology pointing at them. A registry model stays
+  // where the registry is: every host reads it there (shared or synced).
+  const std::string model_dir =
+      std::string(kConfigDir) + "/models/" + fs::path(topology.model.path).parent_path().filename().string();
+  for (std::string* file : {&topology.model.path, &topology.model.features}) {
+    if (!topology.model.registry.empty()) break;
+    const std::string installed = model_dir + "/" + fs::path(*file).filename().string();
+    if (Status s = writer.Copy(*file, installed, kData); !s.ok()) return s.WithContext("install: model files");
+    *file = installed;
+  }
+  const std::string config_file = std::string(kConfigDir) + "/topology.yaml";
+  const std::string config_text = "# Installed by `scorepipe install` from " +
+                                  fs::absolute(options.config_path).string() + "\n" + TopologyToYaml(topology);
+  if (fs::exists(writer.Under(config_file))) {
+    Result<std::string> present = ReadFile(writer.Under(config_file));
+    if (!present.ok()) return present.status().WithContext("install");
+    if (present.value() != config_text && !options.force) {
+      return Status::Error("install: " + writer.Under(config_file).string() +
+                           " exists and differs from the one being installed; --force replaces it (the old one "
+                           "is kept as topology.yaml.old)");
+    }
+    if (present.value() != config_text) {
+      if (Status s = writer.Write(config_file + ".old", present.value(), kData); !s.ok()) return s;
+    }
+  }
+  if (Status s = writer.Write(config_file, config_text, kData); !s.ok()) return s.WithContext("install");
+
+  // Units, the drop-in they share, the target, and the README they link to.
+  const std::string doc_dir = (fs::path(options.prefix) / "share/doc/scorepipe").string() + "/";
+  auto unit_text = [&](std::string_view shipped) {
+    return ReplaceAll(ReplaceAll(std::string(shipped), kShippedBinDir, bin + "/"), kShippedDocDir, doc_dir);
+  };
+  std::vector<std::string> units;
+  for (InstallRole role : options.roles) units.push_back(UnitName(role));
+  units.push_back("scorepipe-.service.d/10-scorepipe.conf");
+  units.push_back("scorepipe.target");
+  for (const std::string& unit : units) {
+    const std::string_view shipped = Embedded("systemd/" + unit);
+    if (shipped.empty()) return Status::Error("install: systemd/" + unit + " was not built into this program");
+    if (Status s = writer.Write(std::string(kUnitDir) + "/" + unit, unit_text(shipped), kData); !s.ok()) {
+      return s.WithContext("install");
+    }
+  }
+  if (Status s = writer.Write(doc_dir + "README.md", Embedded("README.md"), kData); !s.ok()) {
+    return s.WithContext("install");
+  }
+  if (Status s = writer.Write(kSysusersFile, Embedded("systemd/sysusers.d/scorepipe.conf"), kData); !s.ok()) {
+    return s.WithContext("install");
+  }
+
+  const bool system_root = fs::equivalent(options.root, "/");
+  if (options.create_user && system_root) {
+    if (Status s = CreateUser(&report); !s.ok()) return s.WithContext("install");
+  }
+  if (topology.security.mode == SecurityMode::kCurve) {
+    const bool head = std::any_of(options.roles.begin(), options.roles.end(),
+                                  [](InstallRole role) { return role != InstallRole::kWorker; });
+    if (system_root) {
+      // This host's keys now, so that the next steps can name its public key;
+      // they must belong to the nodes' user, or no node could read them.
+      Result<HostKeysReport> keys = SetUpHostKeys(topology.security, head, kUser);
+      if (!keys.ok()) return keys.status().WithContext("install: keys");
+      report.written.insert(report.written.end(), keys->written.begin(), keys->written.end());
+      report.next_steps.insert(report.next_steps.end(), keys->next_steps.begin(), keys->next_steps.end());
+    } else {
+      // A staged root may become many hosts: a key in it would be shared by
+      // all of them, and owned by whoever staged it. Each host makes its own.
+      report.next_steps.push_back(
+          "no keys staged: each host makes its own pair at " + topology.security.secret_key +
+          " at the first start of a scorepipe unit (or run `" + bin + "/scorepipe keys --role " +
+          (head ? "head" : "worker") + " --owner " + kUser + "` there as root), then prints what to copy");
+    }
+  }
+
+  report.next_steps.push_back("systemctl daemon-reload");
+  std::string enable = "systemctl enable --now scorepipe.target";
+  for (InstallRole role : options.roles) {
+    if (role != InstallRole::kWorker) enable += std::string(" scorepipe-") + InstallRoleName(role) + ".service";
+  }
+  report.next_steps.push_back(enable);
+  if (std::find(options.roles.begin(), options.roles.end(), InstallRole::kWorker) != options.roles.end()) {
+    report.next_steps.push_back("systemctl enable --now scorepipe-worker@{1.." +
+                                std::to_string(topology.workers.count) + "}.service   # one per worker (workers.count)");
+  }
+  return report;
+}
+
+namespace {
+
+// An exclusive flock on a folder, released when destroyed.
+class FolderLock {
+ public:
+  static Result<std::unique_ptr<FolderLock>> Take(const fs::path& folder) {
+    const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::Error("cannot open " + folder.string() + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX) != 0) {
+      const int error = errno;
+      ::close(fd);
+      return Status::Error("cannot lock " + folder.string() + ": " + std::strerror(error));
+    }
+    return std::unique_ptr<FolderLock>(new FolderLock(fd));
+  }
+  ~FolderLock() { ::close(fd_); }
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  explicit FolderLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Gives `path` to `user` unless it is already theirs.
+Status GiveTo(const std::string& path, const struct passwd& user) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return Status::Error("cannot stat " + path + ": " + std::strerror(errno));
+  }
+  if (info.st_uid == user.pw_uid && info.st_gid == user.pw_gid) return Status::Ok();
+  if (::chown(path.c_str(), user.pw_uid, user.pw_gid) != 0) {
+    return Status::Error("cannot give " + path + " to the user " + user.pw_name + ": " +
+                         std::strerror(errno) + " (run this as root, or as " + user.pw_name +
+                         " without an owner)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, const std::string& owner) {
+  HostKeysReport report;
+  if (security.mode != SecurityMode::kCurve) return report;
+  const struct passwd* found = nullptr;
+  struct passwd user {};
+  std::string user_name;
+  if (!owner.empty()) {
+    found = getpwnam(owner.c_str());
+    if (found == nullptr) {
+      return Status::Error("the user " + owner + " who must own " + security.secret_key +
+                           " does not exist (`scorepipe install` creates " + kUser + ")");
+    }
+    user = *found;
+    user_name = owner;  // getpwnam's buffer is overwritten by the next lookup
+    user.pw_name = user_name.data();
+  }
+
+  const std::string& secret = security.secret_key;
+  const std::string public_key = PublicKeyPathOf(secret);
+  const fs::path folder = fs::path(secret).parent_path();
+  std::error_code error;
+  if (!fs::is_directory(folder)) {
+    fs::create_directories(folder, error);
+    if (error) return Status::Error("cannot create " + folder.string() + ": " + error.message());
+    report.written.push_back(folder.string() + "/");
+  }
+  Result<std::unique_ptr<FolderLock>> lock = FolderLock::Take(folder);
+  if (!lock.ok()) return lock.status();
+
+  if (!fs::exists(secret)) {
+    if (!secret.ends_with(kSecretKeySuffix)) {
+      return Status::Error(
+          "security.secret_key " + secret +
+          " does not exist and does not end in .key_secret, so no key pair can be made for it; "
+          "name it <name>.key_secret, or make it with `scorepipe keygen`");
+    }
+    Result<CurveKeyPair> pair = NewCurveKeyPair();
+    if (!pair.ok()) return pair.status();
+    if (Status s = WriteKeyPair(secret.substr(0, secret.size() - kSecretKeySuffix.size()), pair.value());
+        !s.ok()) {
+      return s.WithContext("security.secret_key");
+    }
+    if (found != nullptr) {
+      for (const std::string& path : {secret, public_key}) {
+        if (Status s = GiveTo(path, user); !s.ok()) {
+          // Never used: the next attempt makes a new pair rather than keep one
+          // that the nodes cannot read.
+          fs::remove(secret, error);
+          fs::remove(public_key, error);
+          return s;
+        }
+      }
+    }
+    report.written.push_back(secret);
+    report.written.push_back(public_key);
+  } else if (found != nullptr) {
+    for (const std::string& path : {secret, public_key}) {
+      if (!fs::exists(path)) continue;
+      if (Status s = GiveTo(path, user); !s.ok()) return s;
+    }
+  }
+  Result<CurveKeyPair> own = ReadKeyPair(secret);
+  if (!own.ok()) return own.status().WithContext("security.secret_key");
+  report.public_key = own->public_key;
+
+  if (head) {
+    if (!fs::exists(security.server_key)) {
+      if (Status s = WriteAtomically(security.server_key, own->public_key + "\n", kData); !s.ok()) return s;
+      report.written.push_back(security.server_key);
+    }
+    if (!fs::is_directory(security.authorized_keys)) {
+      fs::create_directories(security.authorized_keys, error);
+      if (error) return Status::Error("cannot create " + security.authorized_keys + ": " + error.message());
+      report.written.push_back(security.authorized_keys + "/");
+    }
+    report.next_steps.push_back("copy " + security.server_key + " (this head's public key " +
+                                own->public_key + ") to " + security.server_key + " on every worker host");
+    return report;  // a head's own key is always let in
+  }
+  if (!fs::exists(security.server_key)) {
+    report.next_steps.push_back("copy the head's public key to " + security.server_key);
+  }
+  report.next_steps.push_back("authorize this host on the head: copy " + public_key + " to " +
+                              security.authorized_keys + "/" + HostName() + ".key there (public key " +
+                              own->public_key + ")");
+  return report;
+}
+
+int RunHostKeys(const HostKeysOptions& options) {
+  Result<std::vector<InstallRole>> roles = ParseInstallRoles(options.role_names);
+  if (!roles.ok()) {
+    fprintf(stderr, "scorepipe keys: %s\n", roles.status().message().c_str());
+    return 2;
+  }
+  Result<Topology> topology = LoadTopologyFile(options.config_path);
+  if (!topology.ok()) {
+    fprintf(stderr, "scorepipe keys: %s\n", topology.status().message().c_str());
+    return 2;
+  }
+  if (topology->security.mode != SecurityMode::kCurve) {
+    printf("security.mode is not curve in %s: no keys to make\n", options.config_path.c_str());
+    return 0;
+  }
+  const bool head =
+      std::any_of(roles->begin(), roles->end(), [](InstallRole r) { return r != InstallRole::kWorker; });
+  Result<HostKeysReport> keys = SetUpHostKeys(topology->security, head, options.owner);
+  if (!keys.ok()) {
+    fprintf(stderr, "scorepipe keys: %s\n", keys.status().message().c_str());
+    return 1;
+  }
+  if (keys->written.empty()) {
+    printf("this host's keys are in place (public key %s in %s)\n", keys->public_key.c_str(),
+           PublicKeyPathOf(topology->security.secret_key).c_str());
+    return 0;  // said at every start: no next steps again
+  }
+  printf("made:\n");
+  for (const std::string& file : keys->written) printf("  %s\n", file.c_str());
+  printf("public key %s\nnext:\n", keys->public_key.c_str());
+  for (const std::string& step : keys->next_steps) printf("  %s\n", step.c_str());
+  return 0;
+}
+
+}  // namespace scorepipe

@@ -1,0 +1,861 @@
+#include "scoring/model_registry.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <simdjson.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "config/topology_writer.h"
+#include "proto/upstream_json.h"
+#include "scoring/feature_spec.h"
+#include "durable/file_util.h"
+#include "scoring/model.h"
+
+namespace scorepipe {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kHistoryFile = "history.jsonl";
+constexpr const char* kMetaFile = "meta.yaml";
+constexpr const char* kFeaturesFile = "features.yaml";
+constexpr const char* kSettingsFile = "registry.yaml";
+constexpr size_t kMaxNameLength = 128;
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+std::string NowIso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string CurrentUser() {
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return user;
+  return "uid " + std::to_string(geteuid());
+}
+
+std::string NumberText(double value) {
+  char text[64];
+  // A whole number as such (200000, not the shortest form 2e+05).
+  const bool whole = std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 1e15;
+  auto [end, error] = whole ? std::to_chars(text, text + sizeof text, value, std::chars_format::fixed)
+                            : std::to_chars(text, text + sizeof text, value);
+  return error == std::errc() ? std::string(text, end) : std::to_string(value);
+}
+
+// Holds an exclusive flock on a folder for as long as it lives.
+class FolderLock {
+ public:
+  static Result<FolderLock> Take(const std::string& dir) {
+    int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::Error(dir + ": cannot open to lock: " + ErrnoText());
+    while (flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      Status error = Status::Error(dir + ": cannot lock: " + ErrnoText());
+      close(fd);
+      return error;
+    }
+    return FolderLock(fd);
+  }
+  FolderLock(FolderLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FolderLock& operator=(FolderLock&&) = delete;
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+  ~FolderLock() {
+    if (fd_ >= 0) close(fd_);  // closing releases the lock
+  }
+
+ private:
+  explicit FolderLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// A model's history, read under the lock on its folder, which stays held
+// for as long as this lives: a record appended meanwhile is based on it.
+struct LockedHistory {
+  FolderLock lock;
+  std::vector<HistoryRecord> records;
+};
+
+Status SyncPath(const std::string& path, int flags) {
+  int fd = open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return Status::Error(path + ": cannot open to sync: " + ErrnoText());
+  int rc = fsync(fd);
+  Status status = rc == 0 ? Status::Ok() : Status::Error(path + ": fsync: " + ErrnoText());
+  close(fd);
+  return status;
+}
+
+Status WriteAll(int fd, const std::string& bytes, const std::string& path) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::Error(path + ": write: " + ErrnoText());
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+// Writes a new file (never replacing one) and fsyncs it.
+Status WriteNewFile(const std::string& path, const std::string& bytes) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Error(path + ": cannot create: " + ErrnoText());
+  Status status = WriteAll(fd, bytes, path);
+  if (status.ok() && fsync(fd) != 0) status = Status::Error(path + ": fsync: " + ErrnoText());
+  close(fd);
+  return status;
+}
+
+// Appends one line in a single write and fsyncs it: the earlier bytes are
+// never touched.
+Status AppendLine(const std::string& path, const std::string& line) {
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Error(path + ": cannot open to append: " + ErrnoText());
+  Status status = WriteAll(fd, line + "\n", path);
+  if (status.ok() && fsync(fd) != 0) status = Status::Error(path + ": fsync: " + ErrnoText());
+  close(fd);
+  return status;
+}
+
+std::string RecordJson(const HistoryRecord& record) {
+  std::string out = "{\"at\":";
+  AppendJsonString(record.at, &out);
+  out += ",\"action\":";
+  AppendJsonString(HistoryActionName(record.action), &out);
+  out += ",\"version\":";
+  AppendJsonString(record.version, &out);
+  out += ",\"by\":";
+  AppendJsonString(record.by, &out);
+  out += ",\"from\":";
+  if (record.from) {
+    AppendJsonString(*record.from, &out);
+  } else {
+    out += "null";
+  }
+  out += record.forced ? ",\"forced\":true" : ",\"forced\":false";
+  out += ",\"note\":";
+  AppendJsonString(record.note, &out);
+  out += "}";
+  return out;
+}
+
+Result<HistoryRecord> ParseRecord(simdjson::dom::parser& parser, const std::string& line,
+                                  const std::string& where) {
+  simdjson::dom::object object;
+  if (auto error = parser.parse(line).get_object().get(object)) {
+    return Status::Error(where + ": " + simdjson::error_message(error));
+  }
+  HistoryRecord record;
+  auto text = [&](const char* key, std::string* out) -> Status {
+    std::string_view value;
+    if (auto error = object[key].get_string().get(value)) {
+      return Status::Error(where + ": key '" + key + "': " + simdjson::error_message(error));
+    }
+    *out = std::string(value);
+    return Status::Ok();
+  };
+  std::string action;
+  for (auto [key, out] : {std::pair<const char*, std::string*>{"at", &record.at},
+                          {"action", &action},
+                          {"version", &record.version},
+                          {"by", &record.by},
+                          {"note", &record.note}}) {
+    if (Status s = text(key, out); !s.ok()) return s;
+  }
+  if (action == "register") {
+    record.action = HistoryAction::kRegister;
+  } else if (action == "promote") {
+    record.action = HistoryAction::kPromote;
+  } else if (action == "rollback") {
+    record.action = HistoryAction::kRollback;
+  } else if (action == "shadow") {
+    record.action = HistoryAction::kShadow;
+  } else if (action == "unshadow") {
+    record.action = HistoryAction::kUnshadow;
+  } else {
+    return Status::Error(where + ": unknown action '" + action +
+                         "'; allowed: register, promote, rollback, shadow, unshadow");
+  }
+  simdjson::dom::element from;
+  if (object["from"].get(from) == simdjson::SUCCESS && !from.is_null()) {
+    std::string_view value;
+    if (auto error = from.get_string().get(value)) {
+      return Status::Error(where + ": key 'from': " + simdjson::error_message(error));
+    }
+    record.from = std::string(value);
+  }
+  bool forced = false;
+  if (object["forced"].get_bool().get(forced) == simdjson::SUCCESS) record.forced = forced;
+  return record;
+}
+
+// Loads a model file with a feature spec through the worker's own loaders
+// (LoadScorer), as a worker would; the error says why it does not load.
+Status LoadsWithFeatures(const ModelConfig& config) {
+  if (Result<Scorer> scorer = LoadScorer(config); !scorer.ok()) {
+    return Status::Error("it does not load with its features: " + scorer.status().message());
+  }
+  return Status::Ok();
+}
+
+// The same for a registered version, from its folder.
+Status LoadsWithItsFeatures(const ModelRegistry& registry, const std::string& name,
+                            const std::string& version) {
+  Result<ModelConfig> config = registry.VersionConfig(name, version);
+  if (!config.ok()) return config.status();
+  return LoadsWithFeatures(*config);
+}
+
+// "v2" < "v10": runs of digits compare as numbers.
+bool NaturalLess(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+      size_t ei = i, ej = j;
+      while (ei < a.size() && std::isdigit(static_cast<unsigned char>(a[ei]))) ++ei;
+      while (ej < b.size() && std::isdigit(static_cast<unsigned char>(b[ej]))) ++ej;
+      std::string_view da(a.data() + i, ei - i), db(b.data() + j, ej - j);
+      while (da.size() > 1 && da[0] == '0') da.remove_prefix(1);
+      while (db.size() > 1 && db[0] == '0') db.remove_prefix(1);
+      if (da.size() != db.size()) return da.size() < db.size();
+      if (da != db) return da < db;
+      i = ei;
+      j = ej;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i;
+      ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+// The sub-folders of `dir` that are names (hidden ones are work in progress).
+Result<std::vector<std::string>> NamedSubfolders(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+    std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.' || !it->is_directory()) continue;
+    names.push_back(name);
+  }
+  if (error) return Status::Error(dir + ": cannot list: " + error.message());
+  std::sort(names.begin(), names.end(), NaturalLess);
+  return names;
+}
+
+// The file's YAML document; errors name the file (and the line).
+Result<YAML::Node> LoadYamlFile(const std::string& path) {
+  Result<std::string> text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  return ParseYaml(*text, path);
+}
+
+// A YAML map of name: number.
+Result<std::map<std::string, double>> ReadMetricsFile(const std::string& path) {
+  Result<YAML::Node> root = LoadYamlFile(path);
+  if (!root.ok()) return root.status();
+  if (!root->IsMap()) return YamlErrorAt(path, *root, "metrics must be a map of name: number (auc: 0.91)");
+  std::map<std::string, double> metrics;
+  for (const auto& entry : *root) {
+    const std::string key = entry.first.Scalar();
+    double value = 0;
+    if (!entry.second.IsScalar() || !YAML::convert<double>::decode(entry.second, value)) {
+      return YamlErrorAt(path, entry.second, "metric '" + key + "' is not a number");
+    }
+    metrics[key] = value;
+  }
+  return metrics;
+}
+
+std::string MetaYaml(const ModelMeta& meta) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "format" << YAML::Value << ModelFormatName(meta.format);
+  out << YAML::Key << "model_file" << YAML::Value << meta.model_file;
+  out << YAML::Key << "created_at" << YAML::Value << meta.created_at;
+  out << YAML::Key << "registered_by" << YAML::Value << meta.registered_by;
+  out << YAML::Key << "model_source" << YAML::Value << meta.model_source;
+  out << YAML::Key << "features_source" << YAML::Value << meta.features_source;
+  if (meta.data_summary && !meta.data_summary.IsNull()) {
+    out << YAML::Key << "data_summary" << YAML::Value << meta.data_summary;
+  }
+  out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, value] : meta.metrics) out << YAML::Key << name << YAML::Value << NumberText(value);
+  out << YAML::EndMap;
+  out << YAML::Key << "note" << YAML::Value << meta.note;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+// "field transform [values] default" for diffs.
+std::string DescribeFeature(const FeatureDef& def) {
+  std::string text = std::string(FeatureFieldName(def.field)) + " " + FeatureTransformName(def.transform);
+  if (def.transform == FeatureTransform::kIndex) {
+    text += " [";
+    for (size_t i = 0; i < def.values.size(); ++i) text += (i ? ", " : "") + def.values[i];
+    text += "] default " + NumberText(def.default_value);
+  }
+  return text;
+}
+
+}  // namespace
+
+const char* HistoryActionName(HistoryAction action) {
+  switch (action) {
+    case HistoryAction::kRegister:
+      return "register";
+    case HistoryAction::kPromote:
+      return "promote";
+    case HistoryAction::kRollback:
+      return "rollback";
+    case HistoryAction::kShadow:
+      return "shadow";
+    case HistoryAction::kUnshadow:
+      return "unshadow";
+  }
+  return "?";
+}
+
+std::optional<ModelFormat> ParseRegistryFormat(const std::string& name) {
+  if (name == "xgboost") return ModelFormat::kXgboost;
+  if (name == "linear") return ModelFormat::kLinear;
+  return std::nullopt;
+}
+
+Status ValidateRegistryName(const std::string& value, const std::string& what) {
+  if (value.empty()) return Status::Error(what + " is empty");
+  if (value.size() > kMaxNameLength) {
+    return Status::Error(what + " '" + value + "' is longer than " + std::to_string(kMaxNameLength) +
+                         " characters");
+  }
+  if (value[0] == '.') return Status::Error(what + " '" + value + "' starts with a dot");
+  for (char c : value) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return Status::Error(what + " '" + value + "' has a character outside [A-Za-z0-9._-]");
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// The versions put live, most recent last, after replaying `history` (a
+// rollback takes the last one down); with `shadow`, the version in shadow too.
+std::vector<std::string> ReplayLiveChain(const std::vector<HistoryRecord>& history,
+                                         std::optional<std::string>* shadow = nullptr) {
+  std::vector<std::string> live;
+  std::optional<std::string> in_shadow;
+  for (const HistoryRecord& record : history) {
+    if (record.action == HistoryAction::kPromote) live.push_back(record.version);
+    if (record.action == HistoryAction::kRollback && !live.empty()) live.pop_back();
+    if (record.action == HistoryAction::kShadow) in_shadow = record.version;
+    if (record.action == HistoryAction::kUnshadow) in_shadow.reset();
+    if (in_shadow && !live.empty() && live.back() == *in_shadow) in_shadow.reset();  // it went live
+  }
+  if (shadow != nullptr) *shadow = in_shadow;
+  return live;
+}
+
+}  // namespace
+
+std::optional<std::string> ReplayLiveVersion(const std::vector<HistoryRecord>& history) {
+  std::vector<std::string> live = ReplayLiveChain(history);
+  if (live.empty()) return std::nullopt;
+  return live.back();
+}
+
+std::optional<std::string> ReplayShadowVersion(const std::vector<HistoryRecord>& history) {
+  std::optional<std::string> shadow;
+  ReplayLiveChain(history, &shadow);
+  return shadow;
+}
+
+std::vector<std::string> LiveBefore(const std::vector<HistoryRecord>& history, const std::string& version) {
+  std::vector<std::string> chain = ReplayLiveChain(history);
+  if (chain.empty() || chain.back() != version) return {};
+  chain.pop_back();
+  std::vector<std::string> before;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (*it != version && std::find(before.begin(), before.end(), *it) == before.end()) before.push_back(*it);
+  }
+  return before;
+}
+
+ModelRegistry::ModelRegistry(std::string root) : root_(std::move(root)) {}
+
+std::string ModelRegistry::ModelDir(const std::string& name) const {
+  return (fs::path(root_) / name).string();
+}
+
+std::string ModelRegistry::VersionDir(const std::string& name, const std::string& version) const {
+  return (fs::path(root_) / name / version).string();
+}
+
+Result<std::vector<std::string>> ModelRegistry::ListModels() const {
+  std::error_code error;
+  if (!fs::exists(root_, error)) return std::vector<std::string>{};
+  return NamedSubfolders(root_);
+}
+
+Result<std::vector<std::string>> ModelRegistry::ListVersions(const std::string& name) const {
+  if (Status s = ValidateRegistryName(name, "model name"); !s.ok()) return s;
+  std::error_code error;
+  if (!fs::is_directory(ModelDir(name), error)) {
+    return Status::Error("no model '" + name + "' in " + root_);
+  }
+  return NamedSubfolders(ModelDir(name));
+}
+
+Result<ModelMeta> ModelRegistry::ReadMeta(const std::string& name, const std::string& version) const {
+  if (Status s = ValidateRegistryName(name, "model name"); !s.ok()) return s;
+  if (Status s = ValidateRegistryName(version, "version"); !s.ok()) return s;
+  std::error_code error;
+  if (!fs::is_directory(VersionDir(name, version), error)) {
+    return Status::Error("no version '" + version + "' of model '" + name + "' in " + root_);
+  }
+  const std::string path = (fs::path(VersionDir(name, version)) / kMetaFile).string();
+  try {
+    Result<YAML::Node> root = LoadYamlFile(path);
+    if (!root.ok()) return root.status();
+    YamlFields fields;
+    if (Status s = ReadYamlMapping(path, *root, "",
+                                   {"format", "model_file", "created_at", "registered_by", "model_source",
+                                    "features_source", "data_summary", "metrics", "note"},
+                                   &fields);
+        !s.ok()) {
+      return s;
+    }
+    ModelMeta meta;
+    auto scalar = [&](const char* key) {
+      auto it = fields.find(key);
+      return it == fields.end() || !it->second.IsScalar() ? std::string() : it->second.Scalar();
+    };
+    std::optional<ModelFormat> format = ParseRegistryFormat(scalar("format"));
+    if (!format)
+      return YamlErrorAt(path, *root, "format '" + scalar("format") + "'; allowed: xgboost, linear");
+    meta.format = *format;
+    meta.model_file = scalar("model_file");
+    if (meta.model_file.empty()) return YamlErrorAt(path, *root, "model_file is missing");
+    meta.created_at = scalar("created_at");
+    meta.registered_by = scalar("registered_by");
+    meta.model_source = scalar("model_source");
+    meta.features_source = scalar("features_source");
+    meta.note = scalar("note");
+    if (auto it = fields.find("data_summary"); it != fields.end()) meta.data_summary = it->second;
+    if (auto it = fields.find("metrics"); it != fields.end() && it->second.IsMap()) {
+      for (const auto& entry : it->second) {
+        double value = 0;
+        if (!YAML::convert<double>::decode(entry.second, value)) {
+          return YamlErrorAt(path, entry.second, "metric '" + entry.first.Scalar() + "' is not a number");
+        }
+        meta.metrics[entry.first.Scalar()] = value;
+      }
+    }
+    return meta;
+  } catch (const YAML::Exception& e) {
+    return Status::Error(path + ": " + e.what());
+  }
+}
+
+Result<std::vector<HistoryRecord>> ModelRegistry::History(const std::string& name) const {
+  if (Status s = ValidateRegistryName(name, "model name"); !s.ok()) return s;
+  const std::string path = (fs::path(ModelDir(name)) / kHistoryFile).string();
+  std::error_code error;
+  if (!fs::exists(path, error)) return std::vector<HistoryRecord>{};
+  Result<std::string> text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  // A last line without its newline is a record still being appended: a
+  // reader (a worker watching the live version) sees it on its next look.
+  text->erase(text->find_last_of('\n') == std::string::npos ? 0 : text->find_last_of('\n') + 1);
+  std::vector<HistoryRecord> history;
+  simdjson::dom::parser parser;
+  std::istringstream lines(*text);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    if (line.empty()) continue;
+    Result<HistoryRecord> record = ParseRecord(parser, line, path + ":" + std::to_string(number));
+    if (!record.ok()) return record.status();
+    history.push_back(std::move(record.value()));
+  }
+  return history;
+}
+
+Result<std::optional<std::string>> ModelRegistry::LiveVersion(const std::string& name) const {
+  Result<std::vector<HistoryRecord>> history = History(name);
+  if (!history.ok()) return history.status();
+  return ReplayLiveVersion(*history);
+}
+
+Result<std::optional<std::string>> ModelRegistry::ShadowVersion(const std::string& name) const {
+  Result<std::vector<HistoryRecord>> history = History(name);
+  if (!history.ok()) return history.status();
+  return ReplayShadowVersion(*history);
+}
+
+Result<std::optional<double>> ModelRegistry::ConfiguredMinAuc() const {
+  const std::string path = (fs::path(root_) / kSettingsFile).string();
+  std::error_code error;
+  if (!fs::exists(path, error)) return std::optional<double>();
+  try {
+    Result<YAML::Node> root = LoadYamlFile(path);
+    if (!root.ok()) return root.status();
+    YamlFields fields;
+    if (Status s = ReadYamlMapping(path, *root, "", {"min_auc"}, &fields); !s.ok()) return s;
+    auto it = fields.find("min_auc");
+    if (it == fields.end()) return std::optional<double>();
+    double value = 0;
+    if (!YAML::convert<double>::decode(it->second, value) || !(value >= 0 && value <= 1)) {
+      return YamlErrorAt(path, it->second, "min_auc '" + it->second.Scalar() + "' is not a number in [0, 1]");
+    }
+    return std::optional<double>(value);
+  } catch (const YAML::Exception& e) {
+    return Status::Error(path + ": " + e.what());
+  }
+}
+
+Result<ModelFormat> ModelFormatByExtension(const std::string& model_path) {
+  const std::string extension = fs::path(model_path).extension().string();
+  if (extension == ".json") return ModelFormat::kXgboost;
+  if (extension == ".yaml" || extension == ".yml") return ModelFormat::kLinear;
+  return Status::Error(model_path + ": cannot tell the format from the extension '" + extension +
+                       "'; say --format xgboost or --format linear");
+}
+
+Result<ModelConfig> ModelRegistry::VersionConfig(const std::string& name, const std::string& version) const {
+  Result<ModelMeta> meta = ReadMeta(name, version);
+  if (!meta.ok()) return meta.status();
+  const std::string dir = VersionDir(name, version);
+  ModelConfig config;
+  config.path = (fs::path(dir) / meta->model_file).string();
+  config.format = meta->format;
+  config.features = (fs::path(dir) / kFeaturesFile).string();
+  config.version = version;
+  return config;
+}
+
+Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) const {
+  if (Status s = ValidateRegistryName(request.name, "model name"); !s.ok()) return s;
+  if (!request.version.empty()) {
+    if (Status s = ValidateRegistryName(request.version, "version"); !s.ok()) return s;
+  }
+  std::error_code error;
+  for (const std::string* path : {&request.model_path, &request.features_path}) {
+    if (path->empty()) return Status::Error("register needs both a model file and a features file");
+    if (!fs::is_regular_file(*path, error)) return Status::Error(*path + ": not a readable file");
+  }
+  const std::string extension = fs::path(request.model_path).extension().string();
+  ModelMeta meta;
+  if (request.format) {
+    meta.format = *request.format;
+  } else {
+    Result<ModelFormat> format = ModelFormatByExtension(request.model_path);
+    if (!format.ok()) return format.status();
+    meta.format = *format;
+  }
+  meta.model_file = "model" + extension;
+  meta.created_at = NowIso8601();
+  meta.registered_by = CurrentUser();
+  meta.model_source =
+      request.model_source.empty() ? fs::absolute(request.model_path, error).string() : request.model_source;
+  meta.features_source = fs::absolute(request.features_path, error).string();
+  meta.note = request.note;
+  if (!request.metrics_path.empty()) {
+    Result<std::map<std::string, double>> metrics = ReadMetricsFile(request.metrics_path);
+    if (!metrics.ok()) return metrics.status();
+    meta.metrics = std::move(metrics.value());
+  }
+  for (const auto& [name, value] : request.metrics) meta.metrics[name] = value;
+  if (!request.data_summary_path.empty()) {
+    Result<YAML::Node> summary = LoadYamlFile(request.data_summary_path);
+    if (!summary.ok()) return summary.status();
+    if (!summary->IsMap())
+      return YamlErrorAt(request.data_summary_path, *summary, "the data summary must be a map");
+    meta.data_summary = *summary;
+  } else if (request.data_summary.IsDefined() && !request.data_summary.IsNull()) {
+    if (!request.data_summary.IsMap()) return Status::Error("the data summary must be a map");
+    meta.data_summary = request.data_summary;
+  }
+  // A version that does not load could never run: refuse it before anything
+  // is written (a file cut short, another format, features the model does
+  // not take).
+  ModelConfig source;
+  source.path = request.model_path;
+  source.format = meta.format;
+  source.features = request.features_path;
+  source.version = request.version;
+  if (Status loads = LoadsWithFeatures(source); !loads.ok()) {
+    return Status::Error("refusing to register " + request.name + " from " + request.model_path + " with " +
+                         request.features_path + ": " + loads.message());
+  }
+  Result<std::string> model_bytes = ReadWholeFile(request.model_path);
+  if (!model_bytes.ok()) return model_bytes.status();
+  Result<std::string> feature_bytes = ReadWholeFile(request.features_path);
+  if (!feature_bytes.ok()) return feature_bytes.status();
+
+  const std::string model_dir = ModelDir(request.name);
+  fs::create_directories(model_dir, error);
+  if (error) return Status::Error(model_dir + ": cannot create: " + error.message());
+  Result<FolderLock> lock = FolderLock::Take(model_dir);
+  if (!lock.ok()) return lock.status();
+
+  std::string version = request.version;
+  Result<std::vector<std::string>> versions = NamedSubfolders(model_dir);
+  if (!versions.ok()) return versions.status();
+  if (version.empty()) {
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    long next = 1;
+    for (const std::string& v : *versions) {
+      if (v.size() < 2 || v[0] != 'v' || !std::all_of(v.begin() + 1, v.end(), digit)) continue;
+      next = std::max(next, std::strtol(v.c_str() + 1, nullptr, 10) + 1);
+    }
+    version = "v" + std::to_string(next);
+  }
+  const std::string final_dir = VersionDir(request.name, version);
+  if (fs::exists(final_dir, error)) {
+    return Status::Error("model '" + request.name + "' already has a version '" + version +
+                         "'; versions are never replaced: register under another --version");
+  }
+  // Built under a hidden name and renamed: a version folder is whole or absent.
+  const std::string temp_dir = (fs::path(model_dir) / (".tmp-" + version)).string();
+  fs::remove_all(temp_dir, error);  // left by a register that died; we hold the lock
+  if (!fs::create_directory(temp_dir, error)) {
+    return Status::Error(temp_dir + ": cannot create: " + (error ? error.message() : "exists"));
+  }
+  for (const auto& [file, bytes] :
+       {std::pair<std::string, const std::string*>{meta.model_file, &model_bytes.value()},
+        {kFeaturesFile, &feature_bytes.value()}}) {
+    if (Status s = WriteNewFile((fs::path(temp_dir) / file).string(), *bytes); !s.ok()) return s;
+  }
+  if (Status s = WriteNewFile((fs::path(temp_dir) / kMetaFile).string(), MetaYaml(meta)); !s.ok()) return s;
+  // The bytes copied are what was checked above, unless a file changed in
+  // between (a model still being written): check the copy too.
+  ModelConfig copy = source;
+  copy.path = (fs::path(temp_dir) / meta.model_file).string();
+  copy.features = (fs::path(temp_dir) / kFeaturesFile).string();
+  if (Status loads = LoadsWithFeatures(copy); !loads.ok()) {
+    fs::remove_all(temp_dir, error);
+    return Status::Error("refusing to register " + request.name + " from " + request.model_path + " with " +
+                         request.features_path + ": the files changed while they were read, and the copy " +
+                         loads.message());
+  }
+  if (Status s = SyncPath(temp_dir, O_RDONLY | O_DIRECTORY); !s.ok()) return s;
+  if (rename(temp_dir.c_str(), final_dir.c_str()) != 0) {
+    return Status::Error(temp_dir + ": cannot rename to " + final_dir + ": " + ErrnoText());
+  }
+  if (Status s = SyncPath(model_dir, O_RDONLY | O_DIRECTORY); !s.ok()) return s;
+
+  Result<std::vector<HistoryRecord>> history = History(request.name);
+  if (!history.ok()) return history.status();
+  HistoryRecord record{meta.created_at,    HistoryAction::kRegister,    version,
+                       meta.registered_by, ReplayLiveVersion(*history), false,
+                       request.note};
+  if (Status s = AppendLine((fs::path(model_dir) / kHistoryFile).string(), RecordJson(record)); !s.ok())
+    return s;
+  return record;
+}
+
+namespace {
+
+Result<LockedHistory> LockHistory(const ModelRegistry& registry, const std::string& name) {
+  Result<FolderLock> lock = FolderLock::Take(registry.ModelDir(name));
+  if (!lock.ok()) return lock.status();
+  Result<std::vector<HistoryRecord>> history = registry.History(name);
+  if (!history.ok()) return history.status();
+  return LockedHistory{std::move(lock.value()), std::move(history.value())};
+}
+
+Status AppendRecord(const ModelRegistry& registry, const std::string& name, const HistoryRecord& record) {
+  return AppendLine((fs::path(registry.ModelDir(name)) / kHistoryFile).string(), RecordJson(record));
+}
+
+}  // namespace
+
+Result<PromoteResult> ModelRegistry::Promote(const PromoteRequest& request) const {
+  Result<ModelMeta> meta = ReadMeta(request.name, request.version);
+  if (!meta.ok()) return meta.status();
+  // A live version that does not load would stop every worker that starts:
+  // --force never overrides this (its file may have been damaged since it
+  // was registered).
+  if (Status loads = LoadsWithItsFeatures(*this, request.name, request.version); !loads.ok()) {
+    return Status::Error("refusing to promote " + request.name + " " + request.version + ": " +
+                         loads.message() + " (--force overrides the quality checks, never this one)");
+  }
+  std::vector<std::string> failed;
+  std::optional<double> min_auc = request.min_auc;
+  if (!min_auc) {
+    Result<std::optional<double>> configured = ConfiguredMinAuc();
+    if (!configured.ok()) return configured.status();
+    min_auc = *configured;
+  }
+  if (min_auc) {
+    auto auc = meta->metrics.find("auc");
+    if (auc == meta->metrics.end()) {
+      failed.push_back("it has no metrics.auc and the minimum is " + NumberText(*min_auc));
+    } else if (auc->second < *min_auc) {
+      failed.push_back("its auc " + NumberText(auc->second) + " is below the minimum " +
+                       NumberText(*min_auc));
+    }
+  }
+  if (!failed.empty() && !request.force) {
+    std::string reasons;
+    for (const std::string& reason : failed) reasons += (reasons.empty() ? "" : "; ") + reason;
+    return Status::Error("refusing to promote " + request.name + " " + request.version + ": " + reasons +
+                         " (--force promotes anyway, and the history says so)");
+  }
+
+  Result<LockedHistory> history = LockHistory(*this, request.name);
+  if (!history.ok()) return history.status();
+  std::optional<std::string> live = ReplayLiveVersion(history->records);
+  if (live == request.version) {
+    return Status::Error(request.name + " " + request.version + " is already live");
+  }
+  PromoteResult result;
+  result.record = HistoryRecord{NowIso8601(), HistoryAction::kPromote, request.version, CurrentUser(),
+                                live,         !failed.empty(),         request.note};
+  result.overridden = failed;
+  if (Status s = AppendRecord(*this, request.name, result.record); !s.ok()) return s;
+  return result;
+}
+
+Result<HistoryRecord> ModelRegistry::Rollback(const std::string& name, const std::string& note) const {
+  Result<std::vector<std::string>> versions = ListVersions(name);
+  if (!versions.ok()) return versions.status();
+  Result<LockedHistory> history = LockHistory(*this, name);
+  if (!history.ok()) return history.status();
+  const std::vector<std::string> live = ReplayLiveChain(history->records);
+  if (live.empty()) return Status::Error("model '" + name + "' has no live version to roll back");
+  if (live.size() == 1) {
+    return Status::Error("nothing to roll back to: " + name + " " + live.back() +
+                         " is live and no version was live before it");
+  }
+  const std::string& back = live[live.size() - 2];
+  if (Status loads = LoadsWithItsFeatures(*this, name, back); !loads.ok()) {
+    return Status::Error("refusing to roll " + name + " back to " + back + ": " + loads.message() +
+                         "; promote a version that loads instead");
+  }
+  HistoryRecord record{NowIso8601(), HistoryAction::kRollback, back, CurrentUser(), live.back(), false, note};
+  if (Status s = AppendRecord(*this, name, record); !s.ok()) return s;
+  return record;
+}
+
+Result<HistoryRecord> ModelRegistry::Shadow(const std::string& name, const std::string& version,
+                                            const std::string& note) const {
+  Result<ModelMeta> meta = ReadMeta(name, version);
+  if (!meta.ok()) return meta.status();
+  if (Status loads = LoadsWithItsFeatures(*this, name, version); !loads.ok()) {
+    return Status::Error("refusing to shadow " + name + " " + version + ": " + loads.message());
+  }
+  Result<LockedHistory> history = LockHistory(*this, name);
+  if (!history.ok()) return history.status();
+  std::optional<std::string> live = ReplayLiveVersion(history->records);
+  if (!live) {
+    return Status::Error("model '" + name + "' has no live version for " + version +
+                         " to be scored beside; promote one first");
+  }
+  if (*live == version) return Status::Error(name + " " + version + " is live; a shadow is another version");
+  if (ReplayShadowVersion(history->records) == version) {
+    return Status::Error(name + " " + version + " is already in shadow");
+  }
+  HistoryRecord record{NowIso8601(), HistoryAction::kShadow, version, CurrentUser(), live, false, note};
+  if (Status s = AppendRecord(*this, name, record); !s.ok()) return s;
+  return record;
+}
+
+Result<HistoryRecord> ModelRegistry::Unshadow(const std::string& name, const std::string& note) const {
+  Result<std::vector<std::string>> versions = ListVersions(name);
+  if (!versions.ok()) return versions.status();
+  Result<LockedHistory> history = LockHistory(*this, name);
+  if (!history.ok()) return history.status();
+  std::optional<std::string> shadow = ReplayShadowVersion(history->records);
+  if (!shadow) return Status::Error("model '" + name + "' has no version in shadow");
+  HistoryRecord record{NowIso8601(),  HistoryAction::kUnshadow, *shadow, CurrentUser(),
+                       ReplayLiveVersion(history->records), false, note};
+  if (Status s = AppendRecord(*this, name, record); !s.ok()) return s;
+  return record;
+}
+
+Result<ModelDiff> ModelRegistry::Diff(const std::string& name, const std::string& version_a,
+                                      const std::string& version_b) const {
+  Result<ModelMeta> a = ReadMeta(name, version_a);
+  if (!a.ok()) return a.status();
+  Result<ModelMeta> b = ReadMeta(name, version_b);
+  if (!b.ok()) return b.status();
+  ModelDiff diff;
+  diff.format_a = a->format;
+  diff.format_b = b->format;
+
+  Result<FeatureSpec> spec_a =
+      LoadFeatureSpecFile((fs::path(VersionDir(name, version_a)) / kFeaturesFile).string());
+  if (!spec_a.ok()) return spec_a.status();
+  Result<FeatureSpec> spec_b =
+      LoadFeatureSpecFile((fs::path(VersionDir(name, version_b)) / kFeaturesFile).string());
+  if (!spec_b.ok()) return spec_b.status();
+  std::map<std::string, const FeatureDef*> by_name_b;
+  for (const FeatureDef& def : spec_b->features) by_name_b[def.name] = &def;
+  std::vector<std::string> common_a, common_b;
+  for (const FeatureDef& def : spec_a->features) {
+    auto it = by_name_b.find(def.name);
+    if (it == by_name_b.end()) {
+      diff.features.push_back({'-', def.name, DescribeFeature(def), ""});
+      continue;
+    }
+    common_a.push_back(def.name);
+    if (DescribeFeature(def) != DescribeFeature(*it->second)) {
+      diff.features.push_back({'~', def.name, DescribeFeature(def), DescribeFeature(*it->second)});
+    }
+  }
+  std::set<std::string> names_a;
+  for (const FeatureDef& def : spec_a->features) names_a.insert(def.name);
+  for (const FeatureDef& def : spec_b->features) {
+    if (names_a.count(def.name) == 0) {
+      diff.features.push_back({'+', def.name, "", DescribeFeature(def)});
+    } else {
+      common_b.push_back(def.name);
+    }
+  }
+  diff.feature_order_differs = common_a != common_b;
+
+  std::set<std::string> metric_names;
+  for (const auto& [metric, value] : a->metrics) metric_names.insert(metric);
+  for (const auto& [metric, value] : b->metrics) metric_names.insert(metric);
+  for (const std::string& metric : metric_names) {
+    ModelDiff::MetricRow row{metric, std::nullopt, std::nullopt};
+    if (auto it = a->metrics.find(metric); it != a->metrics.end()) row.a = it->second;
+    if (auto it = b->metrics.find(metric); it != b->metrics.end()) row.b = it->second;
+    diff.metrics.push_back(row);
+  }
+
+  Result<std::string> bytes_a =
+      ReadWholeFile((fs::path(VersionDir(name, version_a)) / a->model_file).string());
+  if (!bytes_a.ok()) return bytes_a.status();
+  Result<std::string> bytes_b =
+      ReadWholeFile((fs::path(VersionDir(name, version_b)) / b->model_file).string());
+  if (!bytes_b.ok()) return bytes_b.status();
+  diff.model_bytes_a = bytes_a->size();
+  diff.model_bytes_b = bytes_b->size();
+  diff.model_files_identical = *bytes_a == *bytes_b;
+  return diff;
+}
+
+}  // namespace scorepipe
