@@ -1,4 +1,5 @@
 #include "cli/dataset_command.h"
+#include <memory>
 
 #include "training/synthetic.h"
 #include "training/labelled_data.h"
@@ -30,6 +31,26 @@ int RunDataset(const DatasetOptions& options, FILE* out, FILE* err) {
           100.0 * static_cast<double>(frauds) / static_cast<double>(options.rows),
           options.label_column.c_str());
   return 0;
+}
+
+Command AddDatasetCommand(CLI::App& app) {
+  auto options = std::make_shared<DatasetOptions>();
+  CLI::App* dataset = app.add_subcommand(
+      "dataset", "write a labelled file of synthetic transactions (CSV or JSON lines) for evaluate and training");
+  dataset->add_option("-n,--rows", options->rows, "how many transactions")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1000000000}));
+  AddStreamOptions(dataset, options->seed, options->first_id);
+  dataset->add_option("-o,--out", options->out_path, "the file to write: .csv, .jsonl or .ndjson")
+      ->required();
+  dataset->add_option("--label-column", options->label_column, "the label's column (CSV) or key (JSON)")
+      ->capture_default_str();
+  dataset->footer(
+      "Rows are the upstream transaction format plus the label (1 fraud, 0 not), drawn by the\n"
+      "same deterministic generator as `push` and train-demo. A long run prints a line per\n"
+      "million rows on stderr. Exit code: 0 written, 1 failed, 2 bad usage.");
+
+  return {dataset, [options] { return RunDataset(*options); }};
 }
 
 }  // namespace scorepipe

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include "cli/command.h"
 
 namespace scorepipe {
 
@@ -25,6 +26,9 @@ struct DatasetOptions {
 };
 
 int RunDataset(const DatasetOptions& options, FILE* out = stdout, FILE* err = stderr);
+
+// Registers `scorepipe dataset`.
+Command AddDatasetCommand(CLI::App& app);
 
 }  // namespace scorepipe
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <thread>
 #include <vector>
@@ -180,6 +181,35 @@ Status RunDemo(const DemoOptions& options) {
     printf("logs kept in %s\n", (dir / "logs").c_str());
   }
   return status;
+}
+
+Command AddDemoCommand(CLI::App& app) {
+  auto options = std::make_shared<DemoOptions>();
+  options->config_path = "config/local.yaml";
+  CLI::App* demo = app.add_subcommand("demo",
+                                      "start a private Redis and a local cluster, push synthetic "
+                                      "transactions, show results and throughput, stop everything");
+  demo->add_option("-c,--config", options->config_path, "topology to start from")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  demo->add_option("-n,--transactions", options->transactions, "synthetic transactions to push")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000000));
+  demo->add_option("-w,--workers", options->workers, "workers to start (default: the topology's count)")
+      ->check(CLI::Range(1, 256));
+  demo->add_option("--seed", options->seed, "seed of the synthetic stream")->capture_default_str();
+  demo->add_option("--timeout", options->timeout_s, "seconds to wait for all results")->capture_default_str();
+  demo->add_flag("--keep", options->keep_dir, "keep the temporary directory with the logs");
+  return {demo, [options] {
+            options->bin_dir = BinDir();
+            InstallStopSignalHandlers();
+            Status s = RunDemo(*options);
+            if (!s.ok()) {
+              std::fprintf(stderr, "scorepipe demo: %s\n", s.message().c_str());
+              return 1;
+            }
+            return 0;
+          }};
 }
 
 }  // namespace scorepipe

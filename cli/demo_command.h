@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/command.h"
 #include "config/topology.h"
 #include "proto/status.h"
 
@@ -30,6 +31,9 @@ struct DemoOptions {
 };
 
 Status RunDemo(const DemoOptions& options);
+
+// Registers `scorepipe demo`.
+Command AddDemoCommand(CLI::App& app);
 
 }  // namespace scorepipe
 

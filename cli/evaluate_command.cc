@@ -1,4 +1,7 @@
 #include "cli/evaluate_command.h"
+#include "runtime/node.h"
+#include <memory>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -386,6 +389,66 @@ int RunEvaluate(const EvaluateOptions& o, FILE* out, FILE* err) {
   }
   Print(LocalHead(*model, o, *scored), o, *evaluation, out);
   return 0;
+}
+
+Command AddEvaluateCommand(CLI::App& app) {
+  auto options = std::make_shared<EvaluateOptions>();
+  CLI::App* evaluate = app.add_subcommand(
+      "evaluate", "score a labelled file with a model and report ROC AUC, PR AUC, precision, recall, F1, "
+                  "the confusion matrix and calibration");
+  evaluate->add_option("--registry", options->registry, "the registry folder (with --name)")
+      ->envname("SCOREPIPE_REGISTRY")
+      ->capture_default_str();
+  evaluate->add_option("--name", options->name, "a model in the registry");
+  evaluate->add_option("--version", options->version, "its version (default: the live one)");
+  evaluate->add_option("--model", options->model_path, "or a model file (.json: xgboost, .yaml: linear)")
+      ->check(CLI::ExistingFile);
+  evaluate->add_option("--features", options->features_path, "with its features.yaml")
+      ->check(CLI::ExistingFile);
+  evaluate->add_option("--format", options->format, "xgboost or linear (default: by --model's extension)")
+      ->check(CLI::IsMember({"xgboost", "linear"}));
+  evaluate->add_option("--data", options->data_path, "the labelled file: .csv, .jsonl or .ndjson")
+      ->required();
+  evaluate->add_option("--label-column", options->label_column, "the label's column (CSV) or key (JSON)")
+      ->capture_default_str();
+  evaluate->add_option("--threshold", options->threshold, "a score >= threshold counts as fraud")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  evaluate->add_option("--bins", options->bins, "uniform bins of the calibration table")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  evaluate->add_flag("--json", options->json, "print one JSON object with every figure instead of the report");
+  evaluate->add_option("--scores-out", options->scores_out, "also write each scored row's id,score,label (CSV)");
+  evaluate
+      ->add_option("--cluster", options->cluster_config,
+                   "or score on the running cluster of this topology YAML, with its live model")
+      ->check(CLI::ExistingFile);
+  evaluate
+      ->add_option("--batch-rows", options->cluster_batch_rows,
+                   "--cluster: rows per batch, at most the topology's bridge.batch_size (the default)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  evaluate
+      ->add_option("--stall-timeout-s", options->stall_timeout_s,
+                   "--cluster: give up when no row is answered for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  evaluate->footer(
+      "The labelled file is the upstream transaction format plus a label column (1 fraud, 0 not;\n"
+      "also true/false): a CSV with a header row, or JSON lines; `scorepipe dataset` makes one.\n"
+      "Rows are scored in batches by the worker's own scorer, so the scores are the cluster's;\n"
+      "rows the scorer cannot score are counted and reported. Every figure follows\n"
+      "scikit-learn's definition; PR AUC is the average precision (average_precision_score).\n"
+      "With --cluster the rows go through the cluster itself: the ventilator spreads them over\n"
+      "the workers, which score them with the live model, and the sink (sink.status) gathers\n"
+      "the figures; nothing goes to the result queue. Batches lost on the way are sent again;\n"
+      "the report adds which versions scored the rows and the rows per second.\n"
+      "See docs/models.md. Exit code: 0 evaluated, 1 a bad file or model, 2 bad usage.");
+
+  return {evaluate, [options] {
+            spdlog::set_level(spdlog::level::warn);  // the model loaders' info lines are not for this output
+            if (!options->cluster_config.empty()) InstallStopSignalHandlers();  // Ctrl-C ends a run
+            return RunEvaluate(*options);
+          }};
 }
 
 }  // namespace scorepipe

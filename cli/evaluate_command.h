@@ -23,6 +23,7 @@
 #include <string>
 
 #include "scoring/model_registry.h"
+#include "cli/command.h"
 
 namespace scorepipe {
 
@@ -53,6 +54,9 @@ struct EvaluateOptions {
 };
 
 int RunEvaluate(const EvaluateOptions& options, FILE* out = stdout, FILE* err = stderr);
+
+// Registers `scorepipe evaluate`.
+Command AddEvaluateCommand(CLI::App& app);
 
 }  // namespace scorepipe
 

@@ -407,38 +407,70 @@ Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, 
   return report;
 }
 
-int RunHostKeys(const HostKeysOptions& options) {
-  Result<std::vector<InstallRole>> roles = ParseInstallRoles(options.role_names);
-  if (!roles.ok()) {
-    fprintf(stderr, "scorepipe keys: %s\n", roles.status().message().c_str());
-    return 2;
-  }
-  Result<Topology> topology = LoadTopologyFile(options.config_path);
-  if (!topology.ok()) {
-    fprintf(stderr, "scorepipe keys: %s\n", topology.status().message().c_str());
-    return 2;
-  }
-  if (topology->security.mode != SecurityMode::kCurve) {
-    printf("security.mode is not curve in %s: no keys to make\n", options.config_path.c_str());
-    return 0;
-  }
-  const bool head =
-      std::any_of(roles->begin(), roles->end(), [](InstallRole r) { return r != InstallRole::kWorker; });
-  Result<HostKeysReport> keys = SetUpHostKeys(topology->security, head, options.owner);
-  if (!keys.ok()) {
-    fprintf(stderr, "scorepipe keys: %s\n", keys.status().message().c_str());
-    return 1;
-  }
-  if (keys->written.empty()) {
-    printf("this host's keys are in place (public key %s in %s)\n", keys->public_key.c_str(),
-           PublicKeyPathOf(topology->security.secret_key).c_str());
-    return 0;  // said at every start: no next steps again
-  }
-  printf("made:\n");
-  for (const std::string& file : keys->written) printf("  %s\n", file.c_str());
-  printf("public key %s\nnext:\n", keys->public_key.c_str());
-  for (const std::string& step : keys->next_steps) printf("  %s\n", step.c_str());
-  return 0;
+
+Command AddInstallCommand(CLI::App& app) {
+  struct State {
+    InstallOptions options;
+    std::vector<std::string> roles;
+    bool no_user = false;
+  };
+  auto state = std::make_shared<State>();
+  CLI::App* install = app.add_subcommand("install",
+                                         "put this host's part of a cluster in place for systemd: programs, "
+                                         "units, topology, models, user, keys");
+  install->add_option("--role", state->roles, "what this host runs: bridge, ventilator, sink, worker, head, all")
+      ->required()
+      ->delimiter(',');
+  install->add_option("-c,--config", state->options.config_path, "the cluster's topology YAML")
+      ->required()
+      ->check(CLI::ExistingFile);
+  install->add_option("--prefix", state->options.prefix, "programs go to PREFIX/bin")->capture_default_str();
+  install->add_option("--root", state->options.root, "stage everything under this folder (like DESTDIR)")
+      ->capture_default_str();
+  install->add_flag("--force", state->options.force, "replace an installed topology that differs (kept as .old)");
+  install->add_flag("--no-user", state->no_user, "do not create the `scorepipe` system user");
+  install->footer(
+      "Writes (under --root):\n"
+      "  PREFIX/bin/scorepipe and scorepipe-<role> for each role\n"
+      "  /etc/systemd/system/scorepipe-<role>.service (the worker as scorepipe-worker@.service),\n"
+      "    scorepipe-.service.d/10-scorepipe.conf (what every node unit shares: Type=notify,\n"
+      "    WatchdogSec, Restart=always, hardening) and scorepipe.target\n"
+      "  /etc/scorepipe/topology.yaml (validated first) and /etc/scorepipe/models/<model folder>/\n"
+      "  PREFIX/share/doc/scorepipe/README.md\n"
+      "  /usr/lib/sysusers.d/scorepipe.conf (declares the system user `scorepipe`)\n"
+      "When --root is / it also creates the user and, for security.mode curve, this host's key\n"
+      "pair (`scorepipe keys`), given to `scorepipe`: a chown that fails is an error. A staged\n"
+      "root (--root DIR, for a package or an image) holds no user and no key: each host gets\n"
+      "the user from sysusers.d at boot and makes its own keys at the first start of a node\n"
+      "unit. Then it prints the systemctl commands that start the roles. Run it again to\n"
+      "upgrade: programs and units are replaced atomically, keys are kept. Exit code: 0\n"
+      "installed, 1 a file could not be written, 2 bad usage or a topology that does not load.");
+  return {install, [state] {
+            InstallOptions& options = state->options;
+            auto roles = ParseInstallRoles(state->roles);
+            if (!roles.ok()) {
+              std::fprintf(stderr, "scorepipe install: %s\n", roles.status().message().c_str());
+              return 2;
+            }
+            options.roles = roles.value();
+            options.bin_dir = BinDir();
+            options.create_user = !state->no_user;
+            if (auto topology = LoadTopologyFile(options.config_path); !topology.ok()) {
+              std::fprintf(stderr, "scorepipe install: %s\n", topology.status().message().c_str());
+              return 2;
+            }
+            auto report = Install(options);
+            if (!report.ok()) {
+              std::fprintf(stderr, "scorepipe install: %s\n", report.status().message().c_str());
+              return 1;
+            }
+            std::printf("installed under %s:\n", options.root.c_str());
+            for (const std::string& file : report->written) std::printf("  %s\n", file.c_str());
+            if (report->user_created) std::printf("created the system user scorepipe\n");
+            std::printf("next:\n");
+            for (const std::string& step : report->next_steps) std::printf("  %s\n", step.c_str());
+            return 0;
+          }};
 }
 
 }  // namespace scorepipe

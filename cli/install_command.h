@@ -25,6 +25,7 @@
 
 #include "config/topology.h"
 #include "proto/status.h"
+#include "cli/command.h"
 
 namespace scorepipe {
 
@@ -87,17 +88,9 @@ struct HostKeysReport {
 // and writes, so that the units of one host starting at once make one pair.
 Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, const std::string& owner);
 
-// `scorepipe keys`: SetUpHostKeys for the topology at `config_path`, a head
-// when `role_names` hold a role other than worker. Prints what it made, the
-// public key and the next steps. Returns the exit code: 0 the keys are in
-// place, 1 they could not be made or given to `owner`, 2 bad roles or a
-// topology that does not load.
-struct HostKeysOptions {
-  std::string config_path = "/etc/scorepipe/topology.yaml";
-  std::vector<std::string> role_names;  // as ParseInstallRoles takes them
-  std::string owner;                    // empty: the files stay the caller's
-};
-int RunHostKeys(const HostKeysOptions& options);
+
+// Registers `scorepipe install`.
+Command AddInstallCommand(CLI::App& app);
 
 }  // namespace scorepipe
 

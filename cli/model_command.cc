@@ -1,4 +1,6 @@
 #include "cli/model_command.h"
+#include "cli/shadow_report_command.h"
+#include <spdlog/spdlog.h>
 
 #include <yaml-cpp/yaml.h>
 
@@ -265,6 +267,117 @@ int RunModelCommand(const ModelCommandOptions& options, FILE* out, FILE* err) {
       return Shadow(registry, options, out, err);
   }
   return 1;
+}
+
+Command AddModelCommand(CLI::App& app) {
+  struct State {
+    ModelCommandOptions options;
+    double min_auc = 0;
+  };
+  auto state = std::make_shared<State>();
+  CLI::App* model = app.add_subcommand(
+      "model",
+      "the model registry: list, show, register, promote, roll back, compare and shadow model versions");
+  model->require_subcommand(1);
+  model->footer(
+      "The registry is a folder: <registry>/<name>/<version>/ holds the model file, features.yaml\n"
+      "and meta.yaml; <registry>/<name>/history.jsonl records every register, promote,\n"
+      "rollback, shadow and unshadow, append-only. See docs/models.md. Exit code: 0 done,\n"
+      "1 refused or failed, 2 bad usage.");
+  auto model_command = [&, state](const char* name, const char* help, ModelAction action) {
+    CLI::App* command = model->add_subcommand(name, help);
+    command->add_option("--registry", state->options.registry, "the registry folder")
+        ->envname("SCOREPIPE_REGISTRY")
+        ->capture_default_str();
+    command->parse_complete_callback([state, action] { state->options.action = action; });
+    return command;
+  };
+  CLI::App* model_list = model_command("list", "list the models, or NAME's versions with their metrics",
+                                       ModelAction::kList);
+  model_list->add_option("name", state->options.name, "a model: list its versions");
+  CLI::App* model_show =
+      model_command("show", "show a version's metadata, whether it is live, and its history",
+                    ModelAction::kShow);
+  model_show->add_option("name", state->options.name, "the model")->required();
+  model_show->add_option("version", state->options.version, "the version (default: the live one)");
+  CLI::App* model_register = model_command("register", "add a new version (not live until promoted)",
+                                           ModelAction::kRegister);
+  model_register->add_option("name", state->options.name, "the model, e.g. fraud")->required();
+  model_register
+      ->add_option("--model", state->options.model_path, "the model file (.json: xgboost, .yaml: linear)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  model_register->add_option("--features", state->options.features_path, "its features.yaml")
+      ->required()
+      ->check(CLI::ExistingFile);
+  model_register
+      ->add_option("--format", state->options.format, "xgboost or linear (default: by the extension)")
+      ->check(CLI::IsMember({"xgboost", "linear"}));
+  model_register->add_option("--version", state->options.version, "the version's name (default: the next vN)");
+  model_register
+      ->add_option("--metrics", state->options.metrics_path,
+                   "YAML map of name: number, e.g. {auc: 0.91}; promote checks auc")
+      ->check(CLI::ExistingFile);
+  model_register
+      ->add_option("--data-summary", state->options.data_summary_path,
+                   "YAML map describing the training data, kept as is")
+      ->check(CLI::ExistingFile);
+  model_register->add_option("--note", state->options.note, "a line for the history");
+  model_register->footer(
+      "Loads the model with its features.yaml through the worker's own loaders first, and refuses\n"
+      "(exit code 1, nothing recorded) a model that does not load: a file cut short or corrupt, another\n"
+      "format, a feature count the model does not take. Then copies the files into\n"
+      "<registry>/NAME/VERSION/; never replaces a version.");
+  CLI::App* model_promote =
+      model_command("promote", "put a version live, after checking it", ModelAction::kPromote);
+  model_promote->add_option("name", state->options.name, "the model")->required();
+  model_promote->add_option("version", state->options.version, "the version to put live")->required();
+  model_promote->add_flag("--force", state->options.force,
+                          "promote even when a quality check (--min-auc) fails (the history says so);\n"
+                          "never a version that does not load");
+  CLI::Option* min_auc_option = model_promote
+                                    ->add_option("--min-auc", state->min_auc,
+                                                 "refuse a version whose metrics.auc is missing or lower "
+                                                 "(default: min_auc in <registry>/registry.yaml, if any)")
+                                    ->check(CLI::Range(0.0, 1.0));
+  model_promote->add_option("--note", state->options.note, "a line for the history");
+  model_promote->footer(
+      "Refuses (exit code 1) a version that does not load with its features.yaml through the\n"
+      "worker's own loaders (its files damaged since it was registered, a feature count that\n"
+      "differs from the model's, a field the input does not have): --force never overrides that.\n"
+      "Refuses a version whose auc is below the minimum unless --force.");
+  CLI::App* model_rollback =
+      model_command("rollback", "put back the version that was live before the current one",
+                    ModelAction::kRollback);
+  model_rollback->add_option("name", state->options.name, "the model")->required();
+  model_rollback->add_option("--note", state->options.note, "a line for the history");
+  model_rollback->footer("Refuses (exit code 1) when the version it would put back does not load.");
+  CLI::App* model_diff = model_command("diff", "compare two versions: format, features, metrics, model file",
+                                       ModelAction::kDiff);
+  model_diff->add_option("name", state->options.name, "the model")->required();
+  model_diff->add_option("v1", state->options.version, "the first version")->required();
+  model_diff->add_option("v2", state->options.version_b, "the second version")->required();
+  CLI::App* model_shadow = model_command(
+      "shadow", "score a candidate version beside the live one, its scores kept apart; --off ends it",
+      ModelAction::kShadow);
+  model_shadow->add_option("name", state->options.name, "the model")->required();
+  CLI::Option* shadow_version =
+      model_shadow->add_option("version", state->options.version, "the version to put in shadow");
+  model_shadow->add_flag("--off", state->options.off, "end the shadowing")->excludes(shadow_version);
+  model_shadow->add_option("--note", state->options.note, "a line for the history");
+  model_shadow->footer(
+      "Workers score every batch with the live version (the results, as always) and then with\n"
+      "the version in shadow; the shadow scores go to queue.shadow, one JSON per transaction,\n"
+      "never to the results. Refuses a version that does not load with its features, the live\n"
+      "version, and a model with no live version. Promoting the version ends its shadowing.\n"
+      "Compare the two with `scorepipe model shadow-report`. See docs/models.md.");
+  Command shadow_report = AddShadowReportCommand(*model);
+  return {model, [state, min_auc_option, shadow_report] {
+            if (shadow_report.app->parsed()) return shadow_report.run();
+            if (min_auc_option->count() > 0) state->options.min_auc = state->min_auc;
+            spdlog::set_level(spdlog::level::warn);  // the model loaders' info lines are not for this output
+            return RunModelCommand(state->options);
+          }};
 }
 
 }  // namespace scorepipe

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "scoring/model_registry.h"
+#include "cli/command.h"
 
 namespace scorepipe {
 
@@ -49,6 +50,9 @@ int RunModelCommand(const ModelCommandOptions& options, FILE* out = stdout, FILE
 // version is and how to put it live.
 void PrintRegistered(const ModelRegistry& registry, const std::string& name, const std::string& version,
                      FILE* out);
+
+// Registers `scorepipe model` and its subcommands (with `model shadow-report`).
+Command AddModelCommand(CLI::App& app);
 
 }  // namespace scorepipe
 

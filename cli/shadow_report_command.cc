@@ -213,4 +213,29 @@ int RunShadowReport(const ShadowReportOptions& options, FILE* out, FILE* err) {
   return 0;
 }
 
+Command AddShadowReportCommand(CLI::App& model) {
+  auto options = std::make_shared<ShadowReportOptions>();
+  CLI::App* shadow_report = model.add_subcommand(
+      "shadow-report", "compare the version in shadow with the live one, from the entries in queue.shadow");
+  shadow_report
+      ->add_option("-c,--config", options->config_path,
+                   "topology YAML (its queue: section says where queue.shadow is)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  shadow_report->add_flag("--json", options->json, "print one JSON object instead of text");
+  shadow_report->add_option("--max", options->max, "read at most the newest N entries")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000000}));
+  shadow_report->footer(
+      "Reads queue.shadow without consuming it (Redis lists: LRANGE, streams: XREVRANGE; http-mq has no\n"
+      "way to read without removing, so it is not supported there) and prints: entries, the live\n"
+      "and shadow versions seen, agreement (the share with the same is_fraudulent) with the 2x2\n"
+      "decision table, mean and max |delta P(fraud)|, mean P(fraud) of each, a 10-bin histogram of\n"
+      "each and the population stability index (PSI) of the shadow scores against the live ones\n"
+      "(< 0.1 stable, 0.1-0.25 some shift, > 0.25 a large shift). Exit code: 0 done, 1 failed,\n"
+      "2 bad usage.");
+
+  return {shadow_report, [options] { return RunShadowReport(*options); }};
+}
+
 }  // namespace scorepipe

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "proto/status.h"
+#include "cli/command.h"
 
 namespace scorepipe {
 
@@ -89,6 +90,9 @@ struct ShadowReportOptions {
 // entries), 1 failed (the reason on `err`: a bad topology, an unreachable
 // queue, http-mq).
 int RunShadowReport(const ShadowReportOptions& options, FILE* out = stdout, FILE* err = stderr);
+
+// Registers `shadow-report` under `scorepipe model`.
+Command AddShadowReportCommand(CLI::App& model);
 
 }  // namespace scorepipe
 

@@ -254,4 +254,32 @@ int RunStatus(const StatusOptions& options) {
   return code;
 }
 
+Command AddStatusCommand(CLI::App& app) {
+  auto options = std::make_shared<StatusOptions>();
+  CLI::App* status =
+      app.add_subcommand("status", "show the ventilator, its workers and the queue's backlog, on one screen");
+  status
+      ->add_option("-c,--config", options->config_path,
+                   "topology YAML (ventilator.status_connect and queue: say where to ask)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  status->add_option("--timeout-ms", options->timeout_ms, "wait this long for the ventilator's answer")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600000));
+  status->add_flag("--json", options->json,
+                   "print one JSON object (ventilator, workers, queue, errors) instead of the table");
+  status->add_flag("--watch", options->watch, "refresh every second until Ctrl-C (with --json: one object per line)");
+  status->footer(
+      "The first lines are the ventilator (host, pid, uptime, live workers, cluster throughput),\n"
+      "its batches (queued, in flight, re-dispatched after a worker died or ran over time,\n"
+      "workers lost) and the queue (messages waiting, messages in flight under a lease;\n"
+      "http-mq cannot tell how many wait: 'unknown', and in flight is its lease journal);\n"
+      "then one row per worker: id, host, pid, state, time since its last heartbeat,\n"
+      "batches in flight, transactions scored and its rate.\n"
+      "Exit code: 0 both answered, 1 the ventilator did not answer within --timeout-ms or\n"
+      "the queue is unreachable (what is known is still printed), 2 bad usage or a topology\n"
+      "that does not load.");
+  return {status, [options] { return RunStatus(*options); }};
+}
+
 }  // namespace scorepipe

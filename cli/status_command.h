@@ -26,6 +26,7 @@
 #include "runtime/link_security.h"
 #include "proto/status.h"
 #include "proto/status_snapshot.h"
+#include "cli/command.h"
 
 namespace scorepipe {
 
@@ -77,6 +78,9 @@ struct StatusOptions {
 // topology that does not load. With `watch`, the code of the last refresh.
 int RunStatus(const StatusOptions& options);
 
+
+// Registers `scorepipe status`.
+Command AddStatusCommand(CLI::App& app);
 
 }  // namespace scorepipe
 

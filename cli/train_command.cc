@@ -1,4 +1,6 @@
 #include "cli/train_command.h"
+#include <memory>
+#include <spdlog/spdlog.h>
 
 #include <stdlib.h>
 #include <yaml-cpp/yaml.h>
@@ -187,6 +189,65 @@ int RunTrainCommand(const TrainCommandOptions& options, FILE* out, FILE* err) {
           report->validation_pr_auc, report->validation_logloss, report->validation_rows);
   PrintRegistered(registry, options.name, record->version, out);
   return 0;
+}
+
+Command AddTrainCommand(CLI::App& app) {
+  struct State {
+    TrainCommandOptions options;
+    std::string algorithm = "xgboost";
+    std::string metric = "auc";
+  };
+  auto state = std::make_shared<State>();
+  XgboostTrainParams& xgb = state->options.training.xgboost;
+  LinearTrainParams& linear = state->options.training.linear;
+  CLI::App* train = app.add_subcommand(
+      "train", "fit a model on a labelled file and register it as a new version (not live)");
+  // A parameter with its default in --help.
+  const auto train_option = [train](const char* flag, auto& value, const char* help) {
+    return train->add_option(flag, value, help)->capture_default_str();
+  };
+  train->add_option("--data", state->options.data_path, "the labelled file: .csv, .jsonl or .ndjson")
+      ->required()
+      ->check(CLI::ExistingFile);
+  train_option("--label-column", state->options.label_column, "the label's column (CSV) or key (JSON)");
+  train->add_option("--features", state->options.features_path, "features.yaml: the model's columns")
+      ->required()
+      ->check(CLI::ExistingFile);
+  train_option("--algorithm", state->algorithm, "xgboost (boosted trees) or linear (logistic regression)")
+      ->check(CLI::IsMember({"xgboost", "linear"}));
+  train_option("--validation-fraction", state->options.training.validation_fraction,
+               "the last rows of the file held out for early stopping and the metrics");
+  train_option("--seed", state->options.training.seed, "xgboost's seed");
+  train_option("--metric", state->metric, "validation metric for early stopping and progress: auc or logloss")
+      ->check(CLI::IsMember({"auc", "logloss"}));
+  train_option("--rounds", xgb.rounds, "xgboost: most boosting rounds (trees)");
+  train_option("--max-depth", xgb.max_depth, "xgboost: depth of each tree");
+  train_option("--eta", xgb.eta, "xgboost: learning rate");
+  train_option("--subsample", xgb.subsample, "xgboost: share of rows sampled per tree");
+  train_option("--min-child-weight", xgb.min_child_weight, "xgboost: least hessian sum in a leaf");
+  train_option("--lambda", xgb.lambda, "xgboost: L2 penalty on leaf weights");
+  train_option("--early-stopping-rounds", xgb.early_stopping_rounds,
+               "xgboost: stop after this many rounds without a better validation metric (0: off)");
+  train_option("--nthread", xgb.nthread, "xgboost: training threads");
+  train_option("--l2", linear.l2, "linear: L2 penalty on the standardised weights");
+  train_option("--max-iterations", linear.max_iterations, "linear: most Newton steps");
+  train_option("--tolerance", linear.tolerance, "linear: stop when no weight moves more than this");
+  train_option("--registry", state->options.registry, "the registry folder")->envname("SCOREPIPE_REGISTRY");
+  train->add_option("--name", state->options.name, "the model, e.g. fraud")->required();
+  train->add_option("--version", state->options.version, "the version's name (default: the next vN)");
+  train->add_option("--note", state->options.note, "a line for the history");
+  train->footer(
+      "The last --validation-fraction of the rows (in file order) never train: they pick the\n"
+      "early-stopping round and give the metrics (auc, pr_auc, logloss) registered with the\n"
+      "version, beside a summary of the data and the parameters. Progress goes to stderr. See\n"
+      "docs/models.md. Exit code: 0 registered, 1 failed, 2 bad usage.");
+
+  return {train, [state] {
+            state->options.training.algorithm = *ParseTrainAlgorithm(state->algorithm);
+            state->options.training.metric = *ParseStoppingMetric(state->metric);
+            spdlog::set_level(spdlog::level::warn);
+            return RunTrainCommand(state->options);
+          }};
 }
 
 }  // namespace scorepipe

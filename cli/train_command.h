@@ -16,6 +16,7 @@
 
 #include "scoring/model_registry.h"
 #include "training/training.h"
+#include "cli/command.h"
 
 namespace scorepipe {
 
@@ -31,6 +32,9 @@ struct TrainCommandOptions {
 };
 
 int RunTrainCommand(const TrainCommandOptions& options, FILE* out = stdout, FILE* err = stderr);
+
+// Registers `scorepipe train`.
+Command AddTrainCommand(CLI::App& app);
 
 }  // namespace scorepipe
 

@@ -1,5 +1,6 @@
 // Pushes synthetic upstream transactions into the input queue the way the
-// upstream producers do, many per round trip, and `scorepipe push` itself.
+// upstream producers do, many per round trip (`scorepipe push`, the demo, the
+// benchmark and the tests push with it).
 //
 // Two ways in: through a Queue (queue/queue.h: whatever queue.kind the
 // topology names, Redis list or stream), which `scorepipe push` uses; and
@@ -42,19 +43,6 @@ using PushProgress = std::function<bool(size_t pushed)>;
 // `progress` stopped fails with how many it had pushed.
 Status PushSynthetic(Queue& queue, SyntheticTransactions& generator, size_t count, size_t chunk = 10000,
                      const PushProgress& progress = nullptr);
-
-struct PushOptions {
-  std::string config_path;  // topology YAML: queue.* says where to push
-  size_t count = 1000;      // transactions, 1..100000000
-  uint64_t seed = 1;        // of the synthetic stream
-  int64_t first_id = 1;     // "id" of the first transaction, then counting up
-  size_t chunk = 10000;     // transactions per Queue::Push
-};
-
-// `scorepipe push`: pushes, printing a progress line about once a second, and
-// stops early (exit code 1) on Ctrl-C. Returns the exit code: 0 pushed, 1 the
-// queue failed or the push was interrupted, 2 the topology does not load.
-int RunPush(const PushOptions& options);
 
 }  // namespace scorepipe
 
