@@ -129,7 +129,7 @@ Status RunDemo(const DemoOptions& options) {
       if (pushed.ok()) pushed = PushSynthetic(producer_redis, input, generator, total - 1);
       push_done.store(true, std::memory_order_release);
     });
-    const long long expected = static_cast<long long>(total + kInvalidMessages.size());
+    const long long expected = static_cast<long long>(total) + static_cast<long long>(kInvalidMessages.size());
     auto last_print = Clock::now();
     long long results = 0;
     long long dead_letters = 0;
@@ -148,14 +148,14 @@ Status RunDemo(const DemoOptions& options) {
       if (done || Clock::now() - last_print >= std::chrono::milliseconds(250)) {
         printf("  %6.2f s  results %11s / %s   dead letters %lld   %10s tx/s\n", seconds,
                WithThousands(results).c_str(), WithThousands(static_cast<long long>(total)).c_str(), dead_letters,
-               WithThousands(static_cast<long long>((results - 1) / std::max(seconds, 1e-3))).c_str());
+               WithThousands(static_cast<long long>(static_cast<double>(results - 1) / std::max(seconds, 1e-3))).c_str());
         fflush(stdout);
         last_print = Clock::now();
       }
       if (done) {
         printf("done: %s transactions scored in %.2f s: %s transactions/s end to end (Redis in -> Redis out)\n",
                WithThousands(results).c_str(), seconds,
-               WithThousands(static_cast<long long>((results - 1) / seconds)).c_str());
+               WithThousands(static_cast<long long>(static_cast<double>(results - 1) / seconds)).c_str());
         break;
       }
       if (!up->Running()) status = Status::Error("the cluster stopped; see " + (dir / "logs").string());

@@ -38,7 +38,7 @@ int RunPush(const PushOptions& options) {
       const double seconds = std::chrono::duration<double>(now - start).count();
       std::printf("  %6.1f s  pushed %11s / %s  %10s tx/s\n", seconds,
                   WithThousands(static_cast<int64_t>(done)).c_str(), total.c_str(),
-                  WithThousands(static_cast<int64_t>(done / seconds)).c_str());
+                  WithThousands(static_cast<int64_t>(static_cast<double>(done) / seconds)).c_str());
       std::fflush(stdout);
       last_line = now;
     }

@@ -155,7 +155,7 @@ class Tokenizer {
     if (c == ':' || c == '-' || c == '+' || c == '.' || c == ')') {
       ++pos_;
       t.kind = Kind::kSymbol;
-      t.value = c;
+      t.value = static_cast<unsigned char>(c);  // one of the ASCII symbols above
       t.length = 1;
       return t;
     }

@@ -229,8 +229,8 @@ Result<std::unique_ptr<Model>> LoadXgboostModel(const std::string& path, std::st
                    ensemble.status().message() + ")";
     spdlog::warn("{} ({})", description, path);
   }
-  guard.release();
-  return std::unique_ptr<Model>(new XgboostModel(handle, static_cast<size_t>(num_features),
+  // The model owns the booster from here.
+  return std::unique_ptr<Model>(new XgboostModel(guard.release(), static_cast<size_t>(num_features),
                                                  std::move(version), std::move(native),
                                                  std::move(description)));
 }

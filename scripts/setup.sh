@@ -17,6 +17,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizers
   clang libclang-rt-14-dev
+  # scripts/lint.sh: the formatting check and the chosen clang-tidy checks
+  clang-format clang-tidy
   redis-server
   # tests/training/training_reference.py: Python XGBoost (and numpy), the
   # reference that `scorepipe train`'s XGBoost must match

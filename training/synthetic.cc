@@ -96,8 +96,8 @@ LabelledTransaction SyntheticTransactions::Next() {
   LabelledTransaction out;
   Transaction& tx = out.parsed;
   tx.id = next_id_++;
-  tx.customer_id = 1 + static_cast<int64_t>(NextU64() % kNumCustomers);
-  tx.vendor_id = 1 + static_cast<int64_t>(NextU64() % kNumVendors);
+  tx.customer_id = static_cast<double>(1 + static_cast<int64_t>(NextU64() % kNumCustomers));
+  tx.vendor_id = static_cast<double>(1 + static_cast<int64_t>(NextU64() % kNumVendors));
   const int64_t unix_s =
       kFirstUnixS + static_cast<int64_t>(NextU64() % (kLastUnixS - kFirstUnixS + 1));
 
@@ -119,14 +119,14 @@ LabelledTransaction SyntheticTransactions::Next() {
   const int64_t hour = (second_of_year % 86400) / 3600;
   double logit = -6.2;
   if (day_of_year >= 304 && day_of_year < 319) logit += 3.0;  // Nov 1-15 wave
-  if (IsRiskyVendor(tx.vendor_id)) logit += 4.0;
+  if (IsRiskyVendor(static_cast<int64_t>(tx.vendor_id))) logit += 4.0;
   if (tx.status == "rejected") logit += 3.0;
   if (tx.status == "pending") logit += 2.5;
   logit += 4.0 * std::min(tx.amount, 2000.0) / 1000.0;
   // Invisible to a model on the upstream features (it sees absolute time,
   // not the hour, and no customer): noise that keeps the AUC below 1.
   if (hour < 5) logit += 0.8;  // night, UTC
-  if (IsCompromisedCustomer(tx.customer_id)) logit += 2.0;
+  if (IsCompromisedCustomer(static_cast<int64_t>(tx.customer_id))) logit += 2.0;
   out.label = NextUnit() < Sigmoid(logit) ? 1 : 0;
 
   char ts[32];
