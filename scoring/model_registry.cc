@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "config/topology_writer.h"
+#include "config/yaml_util.h"
 #include "proto/upstream_json.h"
 #include "scoring/feature_spec.h"
 #include "durable/file_util.h"
