@@ -1,8 +1,6 @@
 #include "cli/install_command.h"
 
-#include <fcntl.h>
 #include <pwd.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,14 +9,14 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <memory>
-#include <sstream>
 
-#include "local_cluster/child_process.h"
 #include "cli/embedded_files.h"
 #include "config/topology.h"
 #include "config/topology_writer.h"
+#include "durable/dir.h"
+#include "durable/file_lock.h"
+#include "durable/file_util.h"
+#include "local_cluster/child_process.h"
 #include "runtime/curve.h"
 #include "runtime/node.h"
 
@@ -64,32 +62,17 @@ std::string ReplaceAll(std::string text, std::string_view from, const std::strin
   return text;
 }
 
-Result<std::string> ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error("cannot read " + path.string() + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Writes `contents` to `path` through a file beside it and a rename, so
-// that no reader (nor a running program) ever sees half of it.
-Status WriteAtomically(const fs::path& path, std::string_view contents, fs::perms mode) {
+// Writes `contents` to `path` by atomic replace, so that no reader (nor a
+// running program) ever sees half of it, nor does the disk after a crash.
+// The file gets exactly `mode`, whatever the umask (the nodes run as
+// another user). The temporary file beside it has a fixed name: one install
+// at a time, and the next one writes over what a crash left.
+Status WriteAtomically(const fs::path& path, std::string_view contents, mode_t mode) {
   std::error_code error;
   fs::create_directories(path.parent_path(), error);
   if (error) return Status::Error("cannot create " + path.parent_path().string() + ": " + error.message());
-  const fs::path temporary = path.string() + ".scorepipe-new";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out) return Status::Error("cannot write " + temporary.string() + ": " + std::strerror(errno));
-  }
-  fs::permissions(temporary, mode, error);
-  if (error) return Status::Error("cannot set the mode of " + temporary.string() + ": " + error.message());
-  fs::rename(temporary, path, error);
-  if (error) return Status::Error("cannot move " + temporary.string() + " to " + path.string() + ": " + error.message());
-  return Status::Ok();
+  return ReplaceFile(path.string(), contents, FileOptions{.mode = mode, .exact_mode = true},
+                     path.filename().string() + ".scorepipe-new");
 }
 
 // Installs files under `root`, recording what it wrote.
@@ -99,14 +82,14 @@ class Writer {
 
   fs::path Under(const std::string& absolute) const { return root_ / fs::path(absolute).relative_path(); }
 
-  Status Write(const std::string& absolute, std::string_view contents, fs::perms mode) {
+  Status Write(const std::string& absolute, std::string_view contents, mode_t mode) {
     if (Status s = WriteAtomically(Under(absolute), contents, mode); !s.ok()) return s;
     report_->written.push_back(absolute);
     return Status::Ok();
   }
 
-  Status Copy(const fs::path& from, const std::string& absolute, fs::perms mode) {
-    Result<std::string> contents = ReadFile(from);
+  Status Copy(const fs::path& from, const std::string& absolute, mode_t mode) {
+    Result<std::string> contents = ReadWholeFile(from.string());
     if (!contents.ok()) return contents.status();
     return Write(absolute, contents.value(), mode);
   }
@@ -116,16 +99,14 @@ class Writer {
   InstallReport* report_;
 };
 
-constexpr fs::perms kProgram = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                               fs::perms::others_read | fs::perms::others_exec;
-constexpr fs::perms kData = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                            fs::perms::others_read;
+constexpr mode_t kProgram = 0755;  // rwxr-xr-x
+constexpr mode_t kData = 0644;     // rw-r--r--
 
 Status CreateUser(InstallReport* report) {
   if (getpwnam(kUser) != nullptr) return Status::Ok();
-  Result<ChildProcess> useradd = ChildProcess::Start({"/usr/sbin/useradd", "--system", "--user-group",
-                                                      "--no-create-home", "--home-dir", "/var/lib/scorepipe",
-                                                      "--shell", "/usr/sbin/nologin", kUser});
+  Result<ChildProcess> useradd =
+      ChildProcess::Start({"/usr/sbin/useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
+                           "/var/lib/scorepipe", "--shell", "/usr/sbin/nologin", kUser});
   if (!useradd.ok()) return useradd.status().WithContext("creating the system user " + std::string(kUser));
   useradd->WaitFor(std::chrono::seconds(60));
   if (useradd->exit_code() != 0) {
@@ -155,15 +136,18 @@ const char* InstallRoleName(InstallRole role) {
 Result<std::vector<InstallRole>> ParseInstallRoles(const std::vector<std::string>& names) {
   std::vector<InstallRole> roles;
   for (const std::string& name : names) {
-    auto it = std::find_if(kRoleNames.begin(), kRoleNames.end(), [&](const auto& r) { return r.first == name; });
+    auto it =
+        std::find_if(kRoleNames.begin(), kRoleNames.end(), [&](const auto& r) { return r.first == name; });
     if (it == kRoleNames.end()) {
-      return Status::Error("unknown role '" + name + "'; allowed: bridge, ventilator, sink, worker, head, all");
+      return Status::Error("unknown role '" + name +
+                           "'; allowed: bridge, ventilator, sink, worker, head, all");
     }
     for (InstallRole role : it->second) {
       if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
     }
   }
-  if (roles.empty()) return Status::Error("no role given; allowed: bridge, ventilator, sink, worker, head, all");
+  if (roles.empty())
+    return Status::Error("no role given; allowed: bridge, ventilator, sink, worker, head, all");
   std::sort(roles.begin(), roles.end());
   return roles;
 }
@@ -171,7 +155,8 @@ Result<std::vector<InstallRole>> ParseInstallRoles(const std::vector<std::string
 Result<InstallReport> Install(const InstallOptions& options) {
   if (options.roles.empty()) return Status::Error("install: no role given");
   for (const std::string* path : {&options.root, &options.prefix}) {
-    if (!fs::path(*path).is_absolute()) return Status::Error("install: '" + *path + "' is not an absolute path");
+    if (!fs::path(*path).is_absolute())
+      return Status::Error("install: '" + *path + "' is not an absolute path");
   }
   // A topology that does not load is refused before anything is written.
   Result<Topology> loaded = LoadTopologyFile(options.config_path);
@@ -184,11 +169,13 @@ Result<InstallReport> Install(const InstallOptions& options) {
 
   // Programs.
   std::vector<std::string> programs = {"scorepipe"};
-  for (InstallRole role : options.roles) programs.push_back(std::string("scorepipe-") + InstallRoleName(role));
+  for (InstallRole role : options.roles)
+    programs.push_back(std::string("scorepipe-") + InstallRoleName(role));
   for (const std::string& program : programs) {
     const fs::path built = fs::path(options.bin_dir) / program;
     if (!fs::exists(built)) return Status::Error("install: " + built.string() + " is missing: build first");
-    if (Status s = writer.Copy(built, bin + "/" + program, kProgram); !s.ok()) return s.WithContext("install");
+    if (Status s = writer.Copy(built, bin + "/" + program, kProgram); !s.ok())
+      return s.WithContext("install");
   }
 
   // Model files, and the topology pointing at them. A registry model stays
@@ -198,19 +185,22 @@ Result<InstallReport> Install(const InstallOptions& options) {
   for (std::string* file : {&topology.model.path, &topology.model.features}) {
     if (!topology.model.registry.empty()) break;
     const std::string installed = model_dir + "/" + fs::path(*file).filename().string();
-    if (Status s = writer.Copy(*file, installed, kData); !s.ok()) return s.WithContext("install: model files");
+    if (Status s = writer.Copy(*file, installed, kData); !s.ok())
+      return s.WithContext("install: model files");
     *file = installed;
   }
   const std::string config_file = std::string(kConfigDir) + "/topology.yaml";
   const std::string config_text = "# Installed by `scorepipe install` from " +
-                                  fs::absolute(options.config_path).string() + "\n" + TopologyToYaml(topology);
+                                  fs::absolute(options.config_path).string() + "\n" +
+                                  TopologyToYaml(topology);
   if (fs::exists(writer.Under(config_file))) {
-    Result<std::string> present = ReadFile(writer.Under(config_file));
+    Result<std::string> present = ReadWholeFile(writer.Under(config_file).string());
     if (!present.ok()) return present.status().WithContext("install");
     if (present.value() != config_text && !options.force) {
-      return Status::Error("install: " + writer.Under(config_file).string() +
-                           " exists and differs from the one being installed; --force replaces it (the old one "
-                           "is kept as topology.yaml.old)");
+      return Status::Error(
+          "install: " + writer.Under(config_file).string() +
+          " exists and differs from the one being installed; --force replaces it (the old one "
+          "is kept as topology.yaml.old)");
     }
     if (present.value() != config_text) {
       if (Status s = writer.Write(config_file + ".old", present.value(), kData); !s.ok()) return s;
@@ -229,7 +219,8 @@ Result<InstallReport> Install(const InstallOptions& options) {
   units.push_back("scorepipe.target");
   for (const std::string& unit : units) {
     const std::string_view shipped = Embedded("systemd/" + unit);
-    if (shipped.empty()) return Status::Error("install: systemd/" + unit + " was not built into this program");
+    if (shipped.empty())
+      return Status::Error("install: systemd/" + unit + " was not built into this program");
     if (Status s = writer.Write(std::string(kUnitDir) + "/" + unit, unit_text(shipped), kData); !s.ok()) {
       return s.WithContext("install");
     }
@@ -268,39 +259,19 @@ Result<InstallReport> Install(const InstallOptions& options) {
   report.next_steps.push_back("systemctl daemon-reload");
   std::string enable = "systemctl enable --now scorepipe.target";
   for (InstallRole role : options.roles) {
-    if (role != InstallRole::kWorker) enable += std::string(" scorepipe-") + InstallRoleName(role) + ".service";
+    if (role != InstallRole::kWorker)
+      enable += std::string(" scorepipe-") + InstallRoleName(role) + ".service";
   }
   report.next_steps.push_back(enable);
   if (std::find(options.roles.begin(), options.roles.end(), InstallRole::kWorker) != options.roles.end()) {
     report.next_steps.push_back("systemctl enable --now scorepipe-worker@{1.." +
-                                std::to_string(topology.workers.count) + "}.service   # one per worker (workers.count)");
+                                std::to_string(topology.workers.count) +
+                                "}.service   # one per worker (workers.count)");
   }
   return report;
 }
 
 namespace {
-
-// An exclusive flock on a folder, released when destroyed.
-class FolderLock {
- public:
-  static Result<std::unique_ptr<FolderLock>> Take(const fs::path& folder) {
-    const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return Status::Error("cannot open " + folder.string() + ": " + std::strerror(errno));
-    if (::flock(fd, LOCK_EX) != 0) {
-      const int error = errno;
-      ::close(fd);
-      return Status::Error("cannot lock " + folder.string() + ": " + std::strerror(error));
-    }
-    return std::unique_ptr<FolderLock>(new FolderLock(fd));
-  }
-  ~FolderLock() { ::close(fd_); }
-  FolderLock(const FolderLock&) = delete;
-  FolderLock& operator=(const FolderLock&) = delete;
-
- private:
-  explicit FolderLock(int fd) : fd_(fd) {}
-  int fd_;
-};
 
 // Gives `path` to `user` unless it is already theirs.
 Status GiveTo(const std::string& path, const struct passwd& user) {
@@ -345,7 +316,7 @@ Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, 
     if (error) return Status::Error("cannot create " + folder.string() + ": " + error.message());
     report.written.push_back(folder.string() + "/");
   }
-  Result<std::unique_ptr<FolderLock>> lock = FolderLock::Take(folder);
+  Result<FileLock> lock = FileLock::Take(folder.string());
   if (!lock.ok()) return lock.status();
 
   if (!fs::exists(secret)) {

@@ -1,45 +1,25 @@
-// Small helpers the worker's loaders share: reading (and writing) a whole file, and
-// "file:line:column: what" errors located by yaml-cpp marks.
+// Reading and writing a whole file in one call, for files that need no
+// crash safety (inputs read once, reports and exported models a person
+// writes again). A file that must survive a crash whole is written with
+// ReplaceFile or CreateNewFile (durable/dir.h).
 //
 // Stateless functions; any thread.
 #ifndef SCOREPIPE_DURABLE_FILE_UTIL_H_
 #define SCOREPIPE_DURABLE_FILE_UTIL_H_
 
-#include <yaml-cpp/yaml.h>
-
-#include <initializer_list>
-#include <map>
 #include <string>
 
 #include "proto/status.h"
 
 namespace scorepipe {
 
-// The file's bytes, or "path: cannot open: <reason>".
+// The file's bytes, or "path: cannot open: <reason>". Reads what a stream
+// gives (a pipe, /dev/stdin), not only regular files.
 Result<std::string> ReadWholeFile(const std::string& path);
 
-// Replaces the file's contents with `text`, or "path: cannot write: <reason>".
+// Replaces the file's contents with `text` in place (truncate, write; no
+// fsync), or "path: cannot write: <reason>".
 Status WriteWholeFile(const std::string& path, const std::string& text);
-
-// "name:line:column: what" (1-based) at `mark`, or "name: what" when the mark
-// is unknown.
-Status YamlErrorAt(const std::string& name, const YAML::Mark& mark, const std::string& what);
-inline Status YamlErrorAt(const std::string& name, const YAML::Node& node,
-                          const std::string& what) {
-  return YamlErrorAt(name, node.Mark(), what);
-}
-
-// A YAML mapping's values by key.
-using YamlFields = std::map<std::string, YAML::Node>;
-
-// Reads mapping `node` into *out. A key not in `allowed` or given twice is an
-// error at that key, prefixed by `path` ("features[0]") when non-empty.
-Status ReadYamlMapping(const std::string& name, const YAML::Node& node, const std::string& path,
-                       std::initializer_list<const char*> allowed, YamlFields* out);
-
-// Parses YAML text; a syntax error or an empty document is an error located
-// in `name`.
-Result<YAML::Node> ParseYaml(const std::string& text, const std::string& name);
 
 }  // namespace scorepipe
 

@@ -1,7 +1,6 @@
 #include "queue/lease_journal.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,9 +22,7 @@ constexpr std::string_view kMagic = "scorepipe-journal 1";
 constexpr std::string_view kReady = "ready-";
 constexpr std::string_view kLease = "lease-";
 constexpr std::string_view kSettling = "settling-";
-constexpr std::string_view kNew = "new-";
-constexpr std::string_view kTmp = "tmp-";
-constexpr char kIntent[] = "intent";
+constexpr char kLockFile[] = "journal.lock";
 constexpr char kDeadLetters[] = "dead_letters.jsonl";
 // Expired leases with nothing left to answer that one Reclaim removes at most.
 constexpr int kReclaimScan = 1000;
@@ -131,22 +128,6 @@ Result<Content> Parse(std::string_view text, const std::string& name) {
   return c;
 }
 
-Result<std::string> ReadAll(int fd, const std::string& name) {
-  std::string out;
-  char buffer[65536];
-  off_t offset = 0;
-  while (true) {
-    const ssize_t n = pread(fd, buffer, sizeof buffer, offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return SysError("reading journal file " + name);
-    }
-    if (n == 0) return out;
-    out.append(buffer, static_cast<size_t>(n));
-    offset += n;
-  }
-}
-
 // The process's part of every lease id, and a counter for the rest.
 std::string IdPrefix() {
   static const std::string prefix =
@@ -175,16 +156,17 @@ class LeaseJournal::Locked {
   explicit Locked(LeaseJournal* journal) : journal_(journal), guard_(journal->mutex_) {
     status_ = journal->Open();
     if (!status_.ok()) return;
-    while (flock(journal->lock_fd_, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
-      status_ = SysError("locking " + journal->dir_ + "/journal.lock");
+    Result<bool> locked =
+        LockExclusive(journal->lock_fd_.get(), LockWait::kBlock, journal->folder_.PathOf(kLockFile));
+    if (!locked.ok()) {
+      status_ = locked.status();
       return;
     }
     locked_ = true;
-    status_ = journal->CompleteIntent();
+    status_ = journal->commit_.Recover(journal->folder_);
   }
   ~Locked() {
-    if (locked_) flock(journal_->lock_fd_, LOCK_UN);
+    if (locked_) Unlock(journal_->lock_fd_.get());
   }
   Locked(const Locked&) = delete;
   Locked& operator=(const Locked&) = delete;
@@ -198,34 +180,10 @@ class LeaseJournal::Locked {
   Status status_;
 };
 
-LeaseClaim::~LeaseClaim() {
-  if (fd_ >= 0) close(fd_);
-}
-
-LeaseClaim::LeaseClaim(LeaseClaim&& other) noexcept
-    : id(std::move(other.id)),
-      order(other.order),
-      messages(other.messages),
-      done(std::move(other.done)),
-      fd_(std::exchange(other.fd_, -1)) {}
-
-LeaseClaim& LeaseClaim::operator=(LeaseClaim&& other) noexcept {
-  if (this == &other) return *this;
-  if (fd_ >= 0) close(fd_);
-  id = std::move(other.id);
-  order = other.order;
-  messages = other.messages;
-  done = std::move(other.done);
-  fd_ = std::exchange(other.fd_, -1);
-  return *this;
-}
-
-LeaseJournal::LeaseJournal(std::string dir) : dir_(std::move(dir)) {}
-
-LeaseJournal::~LeaseJournal() {
-  if (lock_fd_ >= 0) close(lock_fd_);
-  if (dir_fd_ >= 0) close(dir_fd_);
-}
+LeaseJournal::LeaseJournal(std::string dir)
+    : dir_(std::move(dir)),
+      commit_(MultiFileCommit::Layout{
+          .intent = "intent", .staged_prefix = "new-", .temp_prefix = "tmp-", .log = kDeadLetters}) {}
 
 bool LeaseJournal::IsLeaseId(std::string_view id) {
   const size_t first = id.find('-');
@@ -239,158 +197,21 @@ bool LeaseJournal::IsLeaseId(std::string_view id) {
 std::string LeaseJournal::NewId() { return IdPrefix() + std::to_string(next_id++); }
 
 Status LeaseJournal::Open() {
-  if (lock_fd_ >= 0) return Status::Ok();
-  std::error_code error;
-  fs::create_directories(dir_, error);
-  if (error) return Status::Error("creating the lease journal " + dir_ + ": " + error.message());
-  dir_fd_ = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd_ < 0) return SysError("opening the lease journal " + dir_);
-  lock_fd_ = openat(dir_fd_, "journal.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) {
-    Status s = SysError("opening " + dir_ + "/journal.lock");
-    close(dir_fd_);
-    dir_fd_ = -1;
-    return s;
-  }
+  if (lock_fd_.valid()) return Status::Ok();
+  Result<Dir> folder = Dir::OpenOrCreate(dir_);
+  if (!folder.ok()) return folder.status().WithContext("the lease journal");
+  Fd lock = folder->OpenFile(kLockFile, O_RDWR | O_CREAT, 0644);
+  if (!lock.valid()) return ErrnoError(folder->PathOf(kLockFile), "open");
+  folder_ = std::move(folder.value());
+  lock_fd_ = std::move(lock);
   return Status::Ok();
 }
 
-Status LeaseJournal::SyncDir() {
-  return fsync(dir_fd_) == 0 ? Status::Ok() : SysError("syncing the lease journal " + dir_);
-}
-
-Status LeaseJournal::WriteFile(const std::string& name, const std::string& content) {
-  const std::string tmp = std::string(kTmp) + std::to_string(getpid()) + "-" + std::to_string(next_tmp_++);
-  const int fd = openat(dir_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return SysError("creating " + dir_ + "/" + tmp);
-  size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = write(fd, content.data() + written, content.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status s = SysError("writing " + dir_ + "/" + tmp);
-      close(fd);
-      unlinkat(dir_fd_, tmp.c_str(), 0);
-      return s;
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (fdatasync(fd) != 0) {
-    Status s = SysError("syncing " + dir_ + "/" + tmp);
-    close(fd);
-    unlinkat(dir_fd_, tmp.c_str(), 0);
-    return s;
-  }
-  close(fd);
-  if (renameat(dir_fd_, tmp.c_str(), dir_fd_, name.c_str()) != 0) {
-    Status s = SysError("renaming " + dir_ + "/" + tmp + " to " + name);
-    unlinkat(dir_fd_, tmp.c_str(), 0);
-    return s;
-  }
-  return Status::Ok();
-}
-
-Status LeaseJournal::CompleteIntent() {
-  const int fd = openat(dir_fd_, kIntent, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? Status::Ok() : SysError("opening " + dir_ + "/intent");
-  Result<std::string> text = ReadAll(fd, dir_ + "/intent");
-  close(fd);
-  if (!text.ok()) return text.status();
-  // Removals first, then installs; a name is never both, so running it again
-  // after a crash in the middle changes nothing that was done.
-  std::string_view rest = text.value();
-  while (!rest.empty()) {
-    const size_t newline = rest.find('\n');
-    const std::string_view line = rest.substr(0, newline);
-    rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
-    if (line.starts_with("append ")) {
-      if (Status s = CompleteAppend(line.substr(7)); !s.ok()) return s;
-    } else if (line.starts_with("remove ")) {
-      const std::string name(line.substr(7));
-      if (unlinkat(dir_fd_, name.c_str(), 0) != 0 && errno != ENOENT) return SysError("removing " + name);
-    } else if (line.starts_with("install ")) {
-      const std::string name(line.substr(8));
-      const std::string from = std::string(kNew) + name;
-      if (renameat(dir_fd_, from.c_str(), dir_fd_, name.c_str()) != 0 && errno != ENOENT) {
-        return SysError("installing " + name);
-      }
-    } else if (!line.empty()) {
-      return Status::Error("journal file " + dir_ + "/intent is damaged: '" + std::string(line) + "'");
-    }
-  }
-  if (unlinkat(dir_fd_, kIntent, 0) != 0) return SysError("removing " + dir_ + "/intent");
-  return SyncDir();
-}
-
-// "append <offset> <from>": the dead-letter file is cut back to <offset> (its
-// size when the change was committed: nothing else appends while the change
-// is open) and <from>'s lines written there; <from> is removed last, so
-// doing it again after a crash at any step writes the lines exactly once.
-Status LeaseJournal::CompleteAppend(std::string_view args) {
-  const size_t space = args.find(' ');
-  uint64_t offset = 0;
-  auto [end, ec] = std::from_chars(args.data(), args.data() + args.size(), offset);
-  if (space == std::string_view::npos || ec != std::errc() || end != args.data() + space) {
-    return Status::Error("journal file " + dir_ + "/intent is damaged: 'append " + std::string(args) + "'");
-  }
-  const std::string from(args.substr(space + 1));
-  const int from_fd = openat(dir_fd_, from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (from_fd < 0) return errno == ENOENT ? Status::Ok() : SysError("opening " + dir_ + "/" + from);
-  Result<std::string> lines = ReadAll(from_fd, dir_ + "/" + from);
-  close(from_fd);
-  if (!lines.ok()) return lines.status();
-  const std::string target = dir_ + "/" + kDeadLetters;
-  const int fd = openat(dir_fd_, kDeadLetters, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return SysError("opening " + target);
-  struct stat st {};
-  Status status = fstat(fd, &st) == 0 ? Status::Ok() : SysError("looking at " + target);
-  // A file shorter than the offset was moved away (rotated) meanwhile: the
-  // lines go at the end of the new one.
-  off_t at = static_cast<off_t>(offset);
-  if (status.ok() && st.st_size < at) at = st.st_size;
-  if (status.ok() && st.st_size > at && ftruncate(fd, at) != 0)
-    status = SysError("cutting " + target + " back");
-  for (size_t written = 0; status.ok() && written < lines->size();) {
-    const ssize_t n =
-        pwrite(fd, lines->data() + written, lines->size() - written, at + static_cast<off_t>(written));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      status = SysError("writing " + target);
-      break;
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (status.ok() && fsync(fd) != 0) status = SysError("syncing " + target);
-  close(fd);
-  if (!status.ok()) return status;
-  if (unlinkat(dir_fd_, from.c_str(), 0) != 0 && errno != ENOENT)
-    return SysError("removing " + dir_ + "/" + from);
-  return Status::Ok();
-}
-
-Status LeaseJournal::Commit(const std::vector<std::pair<std::string, std::string>>& files,
-                            const std::vector<std::string>& removed, std::string_view dead_letter_lines) {
-  std::string intent;
-  if (!dead_letter_lines.empty()) {
-    struct stat st {};
-    off_t size = 0;
-    if (fstatat(dir_fd_, kDeadLetters, &st, 0) == 0) {
-      size = st.st_size;
-    } else if (errno != ENOENT) {
-      return SysError("looking at " + dir_ + "/" + kDeadLetters);
-    }
-    const std::string from = std::string(kNew) + "dead-letters-" + NewId();
-    if (Status s = WriteFile(from, std::string(dead_letter_lines)); !s.ok()) return s;
-    intent += "append " + std::to_string(size) + " " + from + "\n";
-  }
-  for (const std::string& name : removed) intent += "remove " + name + "\n";
-  for (const auto& [name, content] : files) {
-    if (Status s = WriteFile(std::string(kNew) + name, content); !s.ok()) return s;
-    intent += "install " + name + "\n";
-  }
-  if (Status s = WriteFile(kIntent, intent); !s.ok()) return s;
-  if (Status s = SyncDir(); !s.ok()) return s;  // the change is committed from here on
-  return CompleteIntent();
+Status LeaseJournal::Commit(std::vector<std::pair<std::string, std::string>> files,
+                            std::vector<std::string> removed, std::string dead_letter_lines) {
+  return commit_.Commit(folder_, MultiFileCommit::Change{.install = std::move(files),
+                                                         .remove = std::move(removed),
+                                                         .append = std::move(dead_letter_lines)});
 }
 
 Result<std::vector<LeaseJournal::Entry>> LeaseJournal::List(std::string_view prefix) {
@@ -401,7 +222,7 @@ Result<std::vector<LeaseJournal::Entry>> LeaseJournal::List(std::string_view pre
     const size_t id_at = prefix == kReady ? kReady.size() + 21 : prefix.size();  // ready-<20 digits>-<id>
     if (!name.starts_with(prefix) || name.size() <= id_at) continue;
     struct stat st {};
-    if (fstatat(dir_fd_, name.c_str(), &st, 0) != 0) {
+    if (fstatat(folder_.fd(), name.c_str(), &st, 0) != 0) {
       if (errno == ENOENT) continue;
       return SysError("looking at " + dir_ + "/" + name);
     }
@@ -417,26 +238,23 @@ Result<std::vector<LeaseJournal::Entry>> LeaseJournal::List(std::string_view pre
 
 namespace {
 
-Result<Content> ReadContent(int dir_fd, const std::string& dir, const std::string& name) {
-  const int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return SysError("opening " + dir + "/" + name);
-  Result<std::string> text = ReadAll(fd, dir + "/" + name);
-  close(fd);
+Result<Content> ReadContent(const Dir& folder, const std::string& name) {
+  Result<std::string> text = folder.Read(name);
   if (!text.ok()) return text.status();
-  return Parse(text.value(), dir + "/" + name);
+  return Parse(text.value(), folder.PathOf(name));
 }
 
 // Sets a file's times to now (nullptr) or to `mtime_ns`.
-void Touch(int dir_fd, const std::string& name, const int64_t* mtime_ns = nullptr) {
+void Touch(const Dir& folder, const std::string& name, const int64_t* mtime_ns = nullptr) {
   if (mtime_ns == nullptr) {
-    utimensat(dir_fd, name.c_str(), nullptr, 0);
+    utimensat(folder.fd(), name.c_str(), nullptr, 0);
     return;
   }
   struct timespec times[2];
   times[0].tv_sec = static_cast<time_t>(*mtime_ns / 1000000000);
   times[0].tv_nsec = static_cast<long>(*mtime_ns % 1000000000);
   times[1] = times[0];
-  utimensat(dir_fd, name.c_str(), times, 0);
+  utimensat(folder.fd(), name.c_str(), times, 0);
 }
 
 }  // namespace
@@ -447,18 +265,21 @@ Status LeaseJournal::AddReady(const std::vector<std::string>& messages) {
   if (!locked.status().ok()) return locked.status();
   const uint64_t order = static_cast<uint64_t>(NowUnixNanos() / 1000);
   const std::string name = std::string(kReady) + OrderText(order) + "-" + NewId();
-  if (Status s = WriteFile(name, Serialize(order, 1, messages, {})); !s.ok()) return s;
-  return SyncDir();
+  if (Status s = commit_.WriteFile(folder_, name, Serialize(order, 1, messages, {})); !s.ok()) return s;
+  return folder_.Sync();
 }
 
 Result<size_t> LeaseJournal::TakeReady(size_t max, Lease* lease) {
   Locked locked(this);
   if (!locked.status().ok()) return locked.status();
   const std::string lease_name = std::string(kLease) + lease->id;
-  if (!lease->id.empty() && faccessat(dir_fd_, lease_name.c_str(), F_OK, 0) != 0) {
-    const std::string lost = lease->id;
-    *lease = Lease{};
-    return Status::Error("lease " + lost + " is no longer held (reclaimed, settled or released)");
+  if (!lease->id.empty()) {
+    Result<bool> held = folder_.Exists(lease_name);
+    if (!held.ok() || !held.value()) {
+      const std::string lost = lease->id;
+      *lease = Lease{};
+      return Status::Error("lease " + lost + " is no longer held (reclaimed, settled or released)");
+    }
   }
   if (max == 0) return size_t{0};
   Result<std::vector<Entry>> ready = List(kReady);
@@ -466,7 +287,7 @@ Result<size_t> LeaseJournal::TakeReady(size_t max, Lease* lease) {
   if (ready->empty()) return size_t{0};
   const Entry& oldest = *std::min_element(ready->begin(), ready->end(),
                                           [](const Entry& a, const Entry& b) { return a.name < b.name; });
-  Result<Content> taken = ReadContent(dir_fd_, dir_, oldest.name);
+  Result<Content> taken = ReadContent(folder_, oldest.name);
   if (!taken.ok()) return taken.status();
   const size_t count = std::min(max, taken->messages.size());
 
@@ -474,10 +295,8 @@ Result<size_t> LeaseJournal::TakeReady(size_t max, Lease* lease) {
     // The common case: the ready file becomes the lease, in one rename.
     const std::string id = oldest.id;
     const std::string name = std::string(kLease) + id;
-    if (renameat(dir_fd_, oldest.name.c_str(), dir_fd_, name.c_str()) != 0) {
-      return SysError("taking " + dir_ + "/" + oldest.name);
-    }
-    Touch(dir_fd_, name);
+    if (Status s = folder_.Rename(oldest.name, name); !s.ok()) return s.WithContext("taking ready messages");
+    Touch(folder_, name);
     lease->id = id;
     lease->messages = std::move(taken->messages);
     lease->deliveries = taken->deliveries;
@@ -492,7 +311,7 @@ Result<size_t> LeaseJournal::TakeReady(size_t max, Lease* lease) {
     id = NewId();
     held.order = taken->order;
   } else {
-    Result<Content> current = ReadContent(dir_fd_, dir_, lease_name);
+    Result<Content> current = ReadContent(folder_, lease_name);
     if (!current.ok()) return current.status();
     held = std::move(current.value());
   }
@@ -511,8 +330,9 @@ Result<size_t> LeaseJournal::TakeReady(size_t max, Lease* lease) {
     files.emplace_back(std::string(kReady) + OrderText(taken->order) + "-" + NewId(),
                        Serialize(taken->order, taken->deliveries, rest, {}));
   }
-  if (Status s = Commit(files, {oldest.name}); !s.ok()) return s;
-  Touch(dir_fd_, files.front().first);
+  const std::string lease_file = files.front().first;
+  if (Status s = Commit(std::move(files), {oldest.name}); !s.ok()) return s;
+  Touch(folder_, lease_file);
   lease->id = id;
   lease->deliveries = held.deliveries;
   lease->messages.insert(lease->messages.end(), held.messages.begin() + static_cast<ptrdiff_t>(before),
@@ -525,22 +345,24 @@ Result<std::optional<LeaseClaim>> LeaseJournal::Claim(const std::string& id) {
   if (!locked.status().ok()) return locked.status();
   const std::string from = std::string(kLease) + id;
   const std::string to = std::string(kSettling) + id;
-  LeaseClaim claim;
-  claim.fd_ = openat(dir_fd_, from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (claim.fd_ < 0) {
+  Fd fd = folder_.OpenFile(from, O_RDONLY);
+  if (!fd.valid()) {
     if (errno == ENOENT) return std::optional<LeaseClaim>();
-    return SysError("opening " + dir_ + "/" + from);
+    return ErrnoError(folder_.PathOf(from), "open");
   }
   // Nobody else locks a lease- file, and the journal lock keeps other
   // claims out: this succeeds at once.
-  if (flock(claim.fd_, LOCK_EX | LOCK_NB) != 0) return SysError("locking " + dir_ + "/" + from);
-  Result<std::string> text = ReadAll(claim.fd_, dir_ + "/" + from);
+  Result<std::optional<FileLock>> lock = FileLock::TryTake(std::move(fd), folder_.PathOf(from));
+  if (!lock.ok()) return lock.status();
+  if (!lock->has_value()) return Status::Error(folder_.PathOf(from) + ": cannot lock: another holds it");
+  LeaseClaim claim;
+  claim.lock_ = std::move(**lock);
+  Result<std::string> text = ReadAll(claim.lock_.fd(), folder_.PathOf(from));
   if (!text.ok()) return text.status();
-  Result<Content> content = Parse(text.value(), dir_ + "/" + from);
+  Result<Content> content = Parse(text.value(), folder_.PathOf(from));
   if (!content.ok()) return content.status();
-  if (renameat(dir_fd_, from.c_str(), dir_fd_, to.c_str()) != 0)
-    return SysError("claiming " + dir_ + "/" + from);
-  Touch(dir_fd_, to);
+  if (Status s = folder_.Rename(from, to); !s.ok()) return s.WithContext("claiming lease " + id);
+  Touch(folder_, to);
   claim.id = id;
   claim.order = content->order;
   claim.messages = content->messages.size();
@@ -553,20 +375,14 @@ Result<bool> LeaseJournal::Finish(LeaseClaim claim, const std::vector<std::strin
   if (!locked.status().ok()) return locked.status();
   const std::string name = std::string(kSettling) + claim.id;
   if (!dead_letters.empty()) {
-    if (faccessat(dir_fd_, name.c_str(), F_OK, 0) != 0) {
-      return errno == ENOENT ? Result<bool>(false)
-                             : Result<bool>(SysError("looking for " + dir_ + "/" + name));
-    }
+    Result<bool> claimed = folder_.Exists(name);
+    if (!claimed.ok() || !claimed.value()) return claimed;
     std::string lines;
     for (const std::string& line : dead_letters) lines.append(line).append("\n");
-    if (Status s = Commit({}, {name}, lines); !s.ok()) return s;
+    if (Status s = Commit({}, {name}, std::move(lines)); !s.ok()) return s;
     return true;
   }
-  if (unlinkat(dir_fd_, name.c_str(), 0) != 0) {
-    if (errno == ENOENT) return false;
-    return SysError("removing " + dir_ + "/" + name);
-  }
-  return true;
+  return folder_.Remove(name);
 }
 
 Status LeaseJournal::Unclaim(LeaseClaim claim) {
@@ -575,14 +391,12 @@ Status LeaseJournal::Unclaim(LeaseClaim claim) {
   const std::string from = std::string(kSettling) + claim.id;
   const std::string to = std::string(kLease) + claim.id;
   if (std::find(claim.done.begin(), claim.done.end(), true) == claim.done.end()) {
-    if (renameat(dir_fd_, from.c_str(), dir_fd_, to.c_str()) != 0)
-      return SysError("giving up " + dir_ + "/" + from);
-    return Status::Ok();
+    return folder_.Rename(from, to).WithContext("giving up the claim of lease " + claim.id);
   }
   // Record what was published, so that nobody publishes it again.
-  Result<std::string> text = ReadAll(claim.fd_, dir_ + "/" + from);
+  Result<std::string> text = ReadAll(claim.lock_.fd(), folder_.PathOf(from));
   if (!text.ok()) return text.status();
-  Result<Content> content = Parse(text.value(), dir_ + "/" + from);
+  Result<Content> content = Parse(text.value(), folder_.PathOf(from));
   if (!content.ok()) return content.status();
   return Commit({{to, Serialize(content->order, content->deliveries, content->messages, claim.done)}},
                 {from});
@@ -592,19 +406,16 @@ Status LeaseJournal::Release(const std::string& id) {
   Locked locked(this);
   if (!locked.status().ok()) return locked.status();
   const std::string name = std::string(kLease) + id;
-  if (faccessat(dir_fd_, name.c_str(), F_OK, 0) != 0) {
-    return errno == ENOENT ? Status::Ok() : SysError("looking for " + dir_ + "/" + name);
-  }
-  Result<Content> content = ReadContent(dir_fd_, dir_, name);
+  Result<bool> held = folder_.Exists(name);
+  if (!held.ok()) return held.status();
+  if (!held.value()) return Status::Ok();
+  Result<Content> content = ReadContent(folder_, name);
   if (!content.ok()) return content.status();
   // Under a new id: the released lease's id settles nothing any more. Ready
   // messages are taken as a first delivery again (Lease::deliveries).
   const std::string ready = std::string(kReady) + OrderText(content->order) + "-";
   if (content->Undone() == content->messages.size() && content->deliveries == 1) {
-    const std::string to = ready + NewId();
-    if (renameat(dir_fd_, name.c_str(), dir_fd_, to.c_str()) != 0)
-      return SysError("releasing " + dir_ + "/" + name);
-    return Status::Ok();
+    return folder_.Rename(name, ready + NewId()).WithContext("releasing lease " + id);
   }
   std::vector<std::string> undone;
   for (size_t i = 0; i < content->messages.size(); ++i) {
@@ -619,11 +430,7 @@ Status LeaseJournal::Reclaim(int older_than_ms, size_t max, Lease* out) {
   Locked locked(this);
   if (!locked.status().ok()) return locked.status();
   // Half-written files of a change that never committed.
-  for (std::string_view prefix : {kNew, kTmp}) {
-    Result<std::vector<Entry>> leftovers = List(prefix);
-    if (!leftovers.ok()) return leftovers.status();
-    for (const Entry& e : leftovers.value()) unlinkat(dir_fd_, e.name.c_str(), 0);
-  }
+  if (Status s = commit_.RemoveDebris(folder_); !s.ok()) return s;
   std::vector<Entry> candidates;
   for (std::string_view prefix : {kLease, kSettling}) {
     Result<std::vector<Entry>> listed = List(prefix);
@@ -638,25 +445,24 @@ Status LeaseJournal::Reclaim(int older_than_ms, size_t max, Lease* out) {
   int scanned = 0;
   for (const Entry& old : candidates) {
     if (++scanned > kReclaimScan) break;
-    const int fd = openat(dir_fd_, old.name.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
+    Fd fd = folder_.OpenFile(old.name, O_RDONLY);
+    if (!fd.valid()) continue;
     // A settling file whose claimer is alive is locked: its Settle is in
     // progress, however long it takes. A dead claimer's lock is gone.
-    const bool claimed_by_the_living = flock(fd, LOCK_EX | LOCK_NB) != 0;
-    Result<std::string> text =
-        claimed_by_the_living ? Result<std::string>(std::string()) : ReadAll(fd, old.name);
-    close(fd);
+    Result<std::optional<FileLock>> lock = FileLock::TryTake(std::move(fd), folder_.PathOf(old.name));
+    const bool claimed_by_the_living = !lock.ok() || !lock->has_value();
     if (claimed_by_the_living) continue;
+    Result<std::string> text = ReadAll((*lock)->fd(), old.name);
+    *lock = std::nullopt;  // closed, as a dead claimer's
     if (!text.ok()) return text.status();
-    Result<Content> content = Parse(text.value(), dir_ + "/" + old.name);
+    Result<Content> content = Parse(text.value(), folder_.PathOf(old.name));
     if (!content.ok()) return content.status();
     std::vector<std::string> undone;
     for (size_t i = 0; i < content->messages.size(); ++i) {
       if (!content->IsDone(i)) undone.push_back(std::move(content->messages[i]));
     }
     if (undone.empty()) {  // everything was published; only the removal was missing
-      if (unlinkat(dir_fd_, old.name.c_str(), 0) != 0 && errno != ENOENT)
-        return SysError("removing " + old.name);
+      if (Result<bool> removed = folder_.Remove(old.name); !removed.ok()) return removed.status();
       continue;
     }
     // The new lease is one more delivery of its messages; the rest of a
@@ -674,9 +480,9 @@ Status LeaseJournal::Reclaim(int older_than_ms, size_t max, Lease* out) {
       rest_name = std::string(kLease) + NewId();
       files.emplace_back(rest_name, Serialize(content->order, content->deliveries, rest, {}));
     }
-    if (Status s = Commit(files, {old.name}); !s.ok()) return s;
-    if (!rest_name.empty()) Touch(dir_fd_, rest_name, &old.mtime_ns);  // as old: the next call takes it
-    Touch(dir_fd_, name);
+    if (Status s = Commit(std::move(files), {old.name}); !s.ok()) return s;
+    if (!rest_name.empty()) Touch(folder_, rest_name, &old.mtime_ns);  // as old: the next call takes it
+    Touch(folder_, name);
     out->id = id;
     out->messages = std::move(head);
     out->deliveries = deliveries;
@@ -691,15 +497,10 @@ Result<std::vector<std::string>> LeaseJournal::DeadLetters(size_t max) {
   Locked locked(this);
   if (!locked.status().ok()) return locked.status();
   std::vector<std::string> lines;
-  const int fd = openat(dir_fd_, kDeadLetters, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return lines;
-    return SysError("opening " + dead_letter_path());
-  }
-  Result<std::string> text = ReadAll(fd, dead_letter_path());
-  close(fd);
+  Result<std::optional<std::string>> text = folder_.ReadIfPresent(kDeadLetters);
   if (!text.ok()) return text.status();
-  std::string_view rest = text.value();
+  if (!text->has_value()) return lines;
+  std::string_view rest = **text;
   while (!rest.empty()) {
     const size_t newline = rest.find('\n');
     lines.emplace_back(rest.substr(0, newline));
@@ -717,7 +518,7 @@ Result<int64_t> LeaseJournal::MessagesHeld() {
     Result<std::vector<Entry>> listed = List(prefix);
     if (!listed.ok()) return listed.status();
     for (const Entry& e : listed.value()) {
-      Result<Content> content = ReadContent(dir_fd_, dir_, e.name);
+      Result<Content> content = ReadContent(folder_, e.name);
       if (!content.ok()) return content.status();
       held += static_cast<int64_t>(content->Undone());
     }

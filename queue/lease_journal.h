@@ -23,6 +23,8 @@
 //                       and "install <name>" lines); whoever takes the lock
 //                       next completes it (each step is idempotent), so a
 //                       split or merge is all-or-nothing across a crash
+//                       (durable/multi_file_commit.h is that mechanism; the
+//                       journal gives it these names)
 //   tmp-*               a file being written (then renamed into place)
 //   dead_letters.jsonl  dead-letter entries, one JSON object a line, appended
 //                       by the change that ends their lease ("append
@@ -52,8 +54,12 @@
 #include <string_view>
 #include <vector>
 
-#include "queue/queue.h"
+#include "durable/dir.h"
+#include "durable/fd.h"
+#include "durable/file_lock.h"
+#include "durable/multi_file_commit.h"
 #include "proto/status.h"
+#include "queue/queue.h"
 
 namespace scorepipe {
 
@@ -63,9 +69,8 @@ namespace scorepipe {
 class LeaseClaim {
  public:
   LeaseClaim() = default;
-  ~LeaseClaim();
-  LeaseClaim(LeaseClaim&& other) noexcept;
-  LeaseClaim& operator=(LeaseClaim&& other) noexcept;
+  LeaseClaim(LeaseClaim&& other) noexcept = default;
+  LeaseClaim& operator=(LeaseClaim&& other) noexcept = default;
   LeaseClaim(const LeaseClaim&) = delete;
   LeaseClaim& operator=(const LeaseClaim&) = delete;
 
@@ -76,14 +81,13 @@ class LeaseClaim {
 
  private:
   friend class LeaseJournal;
-  int fd_ = -1;  // the settling file, flock()ed
+  FileLock lock_;  // the settling file, open and flock()ed
 };
 
 class LeaseJournal {
  public:
   // Nothing is touched before the first call; the directory is created then.
   explicit LeaseJournal(std::string dir);
-  ~LeaseJournal();
   LeaseJournal(const LeaseJournal&) = delete;
   LeaseJournal& operator=(const LeaseJournal&) = delete;
 
@@ -141,24 +145,18 @@ class LeaseJournal {
 
   Status Open();
   std::string NewId();
-  // Completes a committed change, if any. Under the lock.
-  Status CompleteIntent();
-  // Installs `files` (name -> content) and removes `removed` in one change
-  // that survives a crash whole or not at all. Under the lock.
-  // `dead_letter_lines` (newline-terminated) are appended to the dead-letter
-  // file as the first step of the change.
-  Status Commit(const std::vector<std::pair<std::string, std::string>>& files,
-                const std::vector<std::string>& removed, std::string_view dead_letter_lines = {});
-  Status CompleteAppend(std::string_view args);
-  Status WriteFile(const std::string& name, const std::string& content);
-  Status SyncDir();
+  // Installs `files` (name -> content), removes `removed` and appends
+  // `dead_letter_lines` (newline-terminated) to the dead-letter file in one
+  // change that survives a crash whole or not at all. Under the lock.
+  Status Commit(std::vector<std::pair<std::string, std::string>> files, std::vector<std::string> removed,
+                std::string dead_letter_lines = {});
   Result<std::vector<Entry>> List(std::string_view prefix);
 
   const std::string dir_;
+  const MultiFileCommit commit_;
   std::mutex mutex_;
-  int lock_fd_ = -1;
-  int dir_fd_ = -1;
-  uint64_t next_tmp_ = 0;
+  Dir folder_;  // dir_, open once Open() ran
+  Fd lock_fd_;  // journal.lock, open once Open() ran
 };
 
 }  // namespace scorepipe

@@ -1,9 +1,7 @@
 #include "runtime/curve.h"
 
 #include <spdlog/spdlog.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -13,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "durable/dir.h"
 #include "runtime/node.h"
 
 namespace scorepipe {
@@ -30,17 +29,11 @@ bool IsZ85Key(const std::string& key) {
   return zmq_z85_decode(decoded, key.c_str()) != nullptr;
 }
 
+// Creates a key file, never overwriting one someone relies on.
 Status WriteNew(const std::string& path, const std::string& text, mode_t mode) {
-  // O_EXCL: never overwrite a key someone relies on.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (errno == EEXIST) return Status::Error(path + " exists; refusing to overwrite a key file");
-    return Status::Error("cannot create " + path + ": " + std::strerror(errno));
-  }
-  const ssize_t written = ::write(fd, text.data(), text.size());
-  const bool ok = written == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Status::Error("cannot write " + path + ": " + std::strerror(errno));
+  Result<bool> created = CreateNewFile(path, text, FileOptions{.mode = mode});
+  if (!created.ok()) return created.status();
+  if (!created.value()) return Status::Error(path + " exists; refusing to overwrite a key file");
   return Status::Ok();
 }
 
@@ -127,16 +120,19 @@ Status MakeCurveClient(zmq::socket_t& socket, const CurveKeyPair& own, const std
       !s.ok()) {
     return s;
   }
-  return SetOption(socket, ZMQ_CURVE_SECRETKEY, own.secret_key.c_str(), kCurveKeyChars + 1, "ZMQ_CURVE_SECRETKEY");
+  return SetOption(socket, ZMQ_CURVE_SECRETKEY, own.secret_key.c_str(), kCurveKeyChars + 1,
+                   "ZMQ_CURVE_SECRETKEY");
 }
 
 ZapAuthenticator::ZapAuthenticator(zmq::context_t& context, std::string authorized_dir,
                                    std::string own_public_key)
-    : context_(context), authorized_dir_(std::move(authorized_dir)), own_public_key_(std::move(own_public_key)) {}
+    : context_(context),
+      authorized_dir_(std::move(authorized_dir)),
+      own_public_key_(std::move(own_public_key)) {}
 
 Result<std::unique_ptr<ZapAuthenticator>> ZapAuthenticator::Start(zmq::context_t& context,
-                                                                   std::string authorized_dir,
-                                                                   std::string own_public_key) {
+                                                                  std::string authorized_dir,
+                                                                  std::string own_public_key) {
   std::error_code error;
   if (!fs::is_directory(authorized_dir, error)) {
     return Status::Error("authorized keys folder " + authorized_dir + " is not a folder");
@@ -200,8 +196,9 @@ void ZapAuthenticator::Loop(zmq::socket_t handler) {
         text = "key not authorized";
         uint64_t held_back = 0;
         if (refused_log.ShouldLog(&held_back)) {
-          spdlog::warn("refused a connection from {}: its CURVE key {} is not in {} ({} more since the last report)",
-                       address.empty() ? "a local (ipc) peer" : address, client, authorized_dir_, held_back);
+          spdlog::warn(
+              "refused a connection from {}: its CURVE key {} is not in {} ({} more since the last report)",
+              address.empty() ? "a local (ipc) peer" : address, client, authorized_dir_, held_back);
         }
       }
     }
@@ -223,8 +220,8 @@ Status HandshakeWatch::Watch(zmq::socket_t& socket, std::string peer, std::strin
   own_public_key_ = std::move(own_public_key);
   try {
     init(socket, address,
-         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED);
+         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED);
   } catch (const zmq::error_t& e) {
     return Status::Error("cannot watch the handshakes with " + peer_ + ": " + e.what());
   }
@@ -260,9 +257,10 @@ void HandshakeWatch::on_event_disconnected(const zmq_event_t&, const char*) { up
 
 void HandshakeWatch::on_event_handshake_failed_no_detail(const zmq_event_t&, const char* address) {
   up_ = false;
-  failure_ = "the CURVE handshake with " + peer_ + " at " + address +
-             " broke off: the server there does not hold the secret half of the key security.server_key names "
-             "(or is not a scorepipe node)";
+  failure_ =
+      "the CURVE handshake with " + peer_ + " at " + address +
+      " broke off: the server there does not hold the secret half of the key security.server_key names "
+      "(or is not a scorepipe node)";
 }
 
 void HandshakeWatch::on_event_handshake_failed_protocol(const zmq_event_t& event, const char* address) {

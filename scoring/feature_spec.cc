@@ -6,6 +6,7 @@
 #include <cmath>
 #include <utility>
 
+#include "config/yaml_util.h"
 #include "durable/file_util.h"
 
 namespace scorepipe {
@@ -22,8 +23,8 @@ double IdTextValue(const std::string& text) {
 constexpr FeatureField kAllFields[] = {FeatureField::kId,        FeatureField::kCustomerId,
                                        FeatureField::kVendorId,  FeatureField::kAmount,
                                        FeatureField::kTimestamp, FeatureField::kStatus};
-constexpr FeatureTransform kAllTransforms[] = {
-    FeatureTransform::kNumber, FeatureTransform::kUnixSeconds, FeatureTransform::kIndex};
+constexpr FeatureTransform kAllTransforms[] = {FeatureTransform::kNumber, FeatureTransform::kUnixSeconds,
+                                               FeatureTransform::kIndex};
 
 constexpr const char* kAllowedFields = "id, customer_id, vendor_id, amount, timestamp, status";
 constexpr const char* kAllowedTransforms = "number, unix_seconds, index";
@@ -75,12 +76,8 @@ class ErrorAt {
 
   const std::string& name() const { return name_; }
 
-  Status operator()(const YAML::Node& node, const std::string& what) const {
-    return At(node.Mark(), what);
-  }
-  Status At(const YAML::Mark& mark, const std::string& what) const {
-    return YamlErrorAt(name_, mark, what);
-  }
+  Status operator()(const YAML::Node& node, const std::string& what) const { return At(node.Mark(), what); }
+  Status At(const YAML::Mark& mark, const std::string& what) const { return YamlErrorAt(name_, mark, what); }
 
  private:
   const std::string& name_;
@@ -89,8 +86,7 @@ class ErrorAt {
 std::string Quoted(const std::string& s) { return "'" + s + "'"; }
 
 // Reads a non-empty scalar string.
-Status ReadString(const ErrorAt& error, const YAML::Node& node, const std::string& key,
-                  std::string* out) {
+Status ReadString(const ErrorAt& error, const YAML::Node& node, const std::string& key, std::string* out) {
   if (!node.IsScalar() || node.Scalar().empty()) {
     return error(node, key + ": expected a non-empty string");
   }
@@ -98,8 +94,7 @@ Status ReadString(const ErrorAt& error, const YAML::Node& node, const std::strin
   return Status::Ok();
 }
 
-Status ParseFeature(const ErrorAt& error, const YAML::Node& item, const std::string& path,
-                    FeatureDef* def) {
+Status ParseFeature(const ErrorAt& error, const YAML::Node& item, const std::string& path, FeatureDef* def) {
   YamlFields fields;
   if (Status s = ReadYamlMapping(error.name(), item, path,
                                  {"name", "field", "transform", "values", "default"}, &fields);
@@ -126,8 +121,8 @@ Status ParseFeature(const ErrorAt& error, const YAML::Node& item, const std::str
     }
   }
   if (!found) {
-    return error(field, path + ".field: " + Quoted(text) +
-                            " is not a transaction field; allowed: " + kAllowedFields);
+    return error(
+        field, path + ".field: " + Quoted(text) + " is not a transaction field; allowed: " + kAllowedFields);
   }
 
   if (Status s = ReadString(error, transform, path + ".transform", &text); !s.ok()) return s;
@@ -144,9 +139,9 @@ Status ParseFeature(const ErrorAt& error, const YAML::Node& item, const std::str
   }
   if (!TransformFits(def->transform, def->field)) {
     return error(transform, path + ".transform: " + Quoted(text) + " does not fit field " +
-                                Quoted(FeatureFieldName(def->field)) + " (" +
-                                FieldKind(def->field) + "); allowed fields for " + Quoted(text) +
-                                ": " + FieldsFitting(def->transform));
+                                Quoted(FeatureFieldName(def->field)) + " (" + FieldKind(def->field) +
+                                "); allowed fields for " + Quoted(text) + ": " +
+                                FieldsFitting(def->transform));
   }
 
   if (def->transform != FeatureTransform::kIndex) {
@@ -180,8 +175,7 @@ Status ParseFeature(const ErrorAt& error, const YAML::Node& item, const std::str
   if (default_it != fields.end()) {
     const YAML::Node& default_value = default_it->second;
     double d = 0;
-    if (!default_value.IsScalar() || !YAML::convert<double>::decode(default_value, d) ||
-        !std::isfinite(d)) {
+    if (!default_value.IsScalar() || !YAML::convert<double>::decode(default_value, d) || !std::isfinite(d)) {
       return error(default_value, path + ".default: expected a finite number");
     }
     def->default_value = d;
@@ -267,15 +261,10 @@ Result<FeatureSpec> LoadFeatureSpecFile(const std::string& path) {
 FeatureSpec UpstreamFeatureSpec() {
   FeatureSpec spec;
   spec.source = "upstream";
+  spec.features.push_back({"timestamp", FeatureField::kTimestamp, FeatureTransform::kUnixSeconds, {}, -1});
   spec.features.push_back(
-      {"timestamp", FeatureField::kTimestamp, FeatureTransform::kUnixSeconds, {}, -1});
-  spec.features.push_back({"status",
-                           FeatureField::kStatus,
-                           FeatureTransform::kIndex,
-                           {"submitted", "accepted", "rejected"},
-                           -1});
-  spec.features.push_back(
-      {"vendor_id", FeatureField::kVendorId, FeatureTransform::kNumber, {}, -1});
+      {"status", FeatureField::kStatus, FeatureTransform::kIndex, {"submitted", "accepted", "rejected"}, -1});
+  spec.features.push_back({"vendor_id", FeatureField::kVendorId, FeatureTransform::kNumber, {}, -1});
   spec.features.push_back({"amount", FeatureField::kAmount, FeatureTransform::kNumber, {}, -1});
   return spec;
 }

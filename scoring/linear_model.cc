@@ -3,6 +3,7 @@
 #include <cmath>
 #include <utility>
 
+#include "config/yaml_util.h"
 #include "durable/file_util.h"
 
 namespace scorepipe {
@@ -37,8 +38,7 @@ Result<std::unique_ptr<Model>> ParseLinearModel(const YAML::Node& root, const st
   Eigen::VectorXd w(static_cast<Eigen::Index>(weights.size()));
   for (size_t i = 0; i < weights.size(); ++i) {
     if (!ReadFinite(weights[i], &w[static_cast<Eigen::Index>(i)])) {
-      return YamlErrorAt(path, weights[i],
-                         "weights[" + std::to_string(i) + "]: expected a finite number");
+      return YamlErrorAt(path, weights[i], "weights[" + std::to_string(i) + "]: expected a finite number");
     }
   }
   double b = 0;
@@ -46,8 +46,7 @@ Result<std::unique_ptr<Model>> ParseLinearModel(const YAML::Node& root, const st
   if (weights.size() != expected_features) {
     return YamlErrorAt(path, weights,
                        "weights: the model takes " + std::to_string(weights.size()) +
-                           " features but the feature spec has " +
-                           std::to_string(expected_features));
+                           " features but the feature spec has " + std::to_string(expected_features));
   }
   return std::unique_ptr<Model>(new LinearModel(std::move(w), b, std::move(version)));
 }

@@ -1,18 +1,14 @@
 #include "scoring/model_registry.h"
 
-#include <fcntl.h>
 #include <pwd.h>
 #include <simdjson.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -20,9 +16,12 @@
 #include <utility>
 
 #include "config/topology_writer.h"
+#include "config/yaml_util.h"
+#include "durable/dir.h"
+#include "durable/file_lock.h"
+#include "durable/file_util.h"
 #include "proto/upstream_json.h"
 #include "scoring/feature_spec.h"
-#include "durable/file_util.h"
 #include "scoring/model.h"
 
 namespace scorepipe {
@@ -35,8 +34,6 @@ constexpr const char* kMetaFile = "meta.yaml";
 constexpr const char* kFeaturesFile = "features.yaml";
 constexpr const char* kSettingsFile = "registry.yaml";
 constexpr size_t kMaxNameLength = 128;
-
-std::string ErrnoText() { return std::strerror(errno); }
 
 std::string NowIso8601() {
   std::time_t now = std::time(nullptr);
@@ -62,79 +59,19 @@ std::string NumberText(double value) {
   return error == std::errc() ? std::string(text, end) : std::to_string(value);
 }
 
-// Holds an exclusive flock on a folder for as long as it lives.
-class FolderLock {
- public:
-  static Result<FolderLock> Take(const std::string& dir) {
-    int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return Status::Error(dir + ": cannot open to lock: " + ErrnoText());
-    while (flock(fd, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
-      Status error = Status::Error(dir + ": cannot lock: " + ErrnoText());
-      close(fd);
-      return error;
-    }
-    return FolderLock(fd);
-  }
-  FolderLock(FolderLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  FolderLock& operator=(FolderLock&&) = delete;
-  FolderLock(const FolderLock&) = delete;
-  FolderLock& operator=(const FolderLock&) = delete;
-  ~FolderLock() {
-    if (fd_ >= 0) close(fd_);  // closing releases the lock
-  }
-
- private:
-  explicit FolderLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
 // A model's history, read under the lock on its folder, which stays held
 // for as long as this lives: a record appended meanwhile is based on it.
 struct LockedHistory {
-  FolderLock lock;
+  FileLock lock;
   std::vector<HistoryRecord> records;
 };
 
-Status SyncPath(const std::string& path, int flags) {
-  int fd = open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Status::Error(path + ": cannot open to sync: " + ErrnoText());
-  int rc = fsync(fd);
-  Status status = rc == 0 ? Status::Ok() : Status::Error(path + ": fsync: " + ErrnoText());
-  close(fd);
-  return status;
-}
-
-Status WriteAll(int fd, const std::string& bytes, const std::string& path) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::Error(path + ": write: " + ErrnoText());
-    done += static_cast<size_t>(n);
-  }
+// Writes a new file of a version folder (never replacing one) and fsyncs it.
+Status WriteNewFile(const Dir& dir, const std::string& name, const std::string& bytes) {
+  Result<bool> created = dir.CreateNew(name, bytes);
+  if (!created.ok()) return created.status();
+  if (!created.value()) return Status::Error(dir.PathOf(name) + ": cannot create: it exists");
   return Status::Ok();
-}
-
-// Writes a new file (never replacing one) and fsyncs it.
-Status WriteNewFile(const std::string& path, const std::string& bytes) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Error(path + ": cannot create: " + ErrnoText());
-  Status status = WriteAll(fd, bytes, path);
-  if (status.ok() && fsync(fd) != 0) status = Status::Error(path + ": fsync: " + ErrnoText());
-  close(fd);
-  return status;
-}
-
-// Appends one line in a single write and fsyncs it: the earlier bytes are
-// never touched.
-Status AppendLine(const std::string& path, const std::string& line) {
-  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Error(path + ": cannot open to append: " + ErrnoText());
-  Status status = WriteAll(fd, line + "\n", path);
-  if (status.ok() && fsync(fd) != 0) status = Status::Error(path + ": fsync: " + ErrnoText());
-  close(fd);
-  return status;
 }
 
 std::string RecordJson(const HistoryRecord& record) {
@@ -616,7 +553,7 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
   const std::string model_dir = ModelDir(request.name);
   fs::create_directories(model_dir, error);
   if (error) return Status::Error(model_dir + ": cannot create: " + error.message());
-  Result<FolderLock> lock = FolderLock::Take(model_dir);
+  Result<FileLock> lock = FileLock::Take(model_dir);
   if (!lock.ok()) return lock.status();
 
   std::string version = request.version;
@@ -636,34 +573,29 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
     return Status::Error("model '" + request.name + "' already has a version '" + version +
                          "'; versions are never replaced: register under another --version");
   }
-  // Built under a hidden name and renamed: a version folder is whole or absent.
-  const std::string temp_dir = (fs::path(model_dir) / (".tmp-" + version)).string();
-  fs::remove_all(temp_dir, error);  // left by a register that died; we hold the lock
-  if (!fs::create_directory(temp_dir, error)) {
-    return Status::Error(temp_dir + ": cannot create: " + (error ? error.message() : "exists"));
-  }
+  // Built under a hidden name and renamed: a version folder is whole or
+  // absent. We hold the lock: a staged folder there was left by a register
+  // that died, and one this register leaves on an error goes with it.
+  Result<StagedFolder> staged = StagedFolder::Start(model_dir, ".tmp-" + version);
+  if (!staged.ok()) return staged.status();
+  const Dir& temp_dir = staged->dir();
   for (const auto& [file, bytes] :
        {std::pair<std::string, const std::string*>{meta.model_file, &model_bytes.value()},
         {kFeaturesFile, &feature_bytes.value()}}) {
-    if (Status s = WriteNewFile((fs::path(temp_dir) / file).string(), *bytes); !s.ok()) return s;
+    if (Status s = WriteNewFile(temp_dir, file, *bytes); !s.ok()) return s;
   }
-  if (Status s = WriteNewFile((fs::path(temp_dir) / kMetaFile).string(), MetaYaml(meta)); !s.ok()) return s;
+  if (Status s = WriteNewFile(temp_dir, kMetaFile, MetaYaml(meta)); !s.ok()) return s;
   // The bytes copied are what was checked above, unless a file changed in
   // between (a model still being written): check the copy too.
   ModelConfig copy = source;
-  copy.path = (fs::path(temp_dir) / meta.model_file).string();
-  copy.features = (fs::path(temp_dir) / kFeaturesFile).string();
+  copy.path = temp_dir.PathOf(meta.model_file);
+  copy.features = temp_dir.PathOf(kFeaturesFile);
   if (Status loads = LoadsWithFeatures(copy); !loads.ok()) {
-    fs::remove_all(temp_dir, error);
     return Status::Error("refusing to register " + request.name + " from " + request.model_path + " with " +
                          request.features_path + ": the files changed while they were read, and the copy " +
                          loads.message());
   }
-  if (Status s = SyncPath(temp_dir, O_RDONLY | O_DIRECTORY); !s.ok()) return s;
-  if (rename(temp_dir.c_str(), final_dir.c_str()) != 0) {
-    return Status::Error(temp_dir + ": cannot rename to " + final_dir + ": " + ErrnoText());
-  }
-  if (Status s = SyncPath(model_dir, O_RDONLY | O_DIRECTORY); !s.ok()) return s;
+  if (Status s = staged->Install(version); !s.ok()) return s;
 
   Result<std::vector<HistoryRecord>> history = History(request.name);
   if (!history.ok()) return history.status();
@@ -678,7 +610,7 @@ Result<HistoryRecord> ModelRegistry::Register(const RegisterRequest& request) co
 namespace {
 
 Result<LockedHistory> LockHistory(const ModelRegistry& registry, const std::string& name) {
-  Result<FolderLock> lock = FolderLock::Take(registry.ModelDir(name));
+  Result<FileLock> lock = FileLock::Take(registry.ModelDir(name));
   if (!lock.ok()) return lock.status();
   Result<std::vector<HistoryRecord>> history = registry.History(name);
   if (!history.ok()) return history.status();
@@ -789,8 +721,13 @@ Result<HistoryRecord> ModelRegistry::Unshadow(const std::string& name, const std
   if (!history.ok()) return history.status();
   std::optional<std::string> shadow = ReplayShadowVersion(history->records);
   if (!shadow) return Status::Error("model '" + name + "' has no version in shadow");
-  HistoryRecord record{NowIso8601(),  HistoryAction::kUnshadow, *shadow, CurrentUser(),
-                       ReplayLiveVersion(history->records), false, note};
+  HistoryRecord record{NowIso8601(),
+                       HistoryAction::kUnshadow,
+                       *shadow,
+                       CurrentUser(),
+                       ReplayLiveVersion(history->records),
+                       false,
+                       note};
   if (Status s = AppendRecord(*this, name, record); !s.ok()) return s;
   return record;
 }
