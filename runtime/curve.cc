@@ -67,7 +67,11 @@ Status WriteKeyPair(const std::string& prefix, const CurveKeyPair& pair) {
     if (fs::exists(path)) return Status::Error(path + " exists; refusing to overwrite a key file");
   }
   if (Status s = WriteNew(secret_path, pair.secret_key + "\n", 0600); !s.ok()) return s;
-  return WriteNew(public_path, pair.public_key + "\n", 0644);
+  if (Status s = WriteNew(public_path, pair.public_key + "\n", 0644); !s.ok()) return s;
+  // The two names are durable only once their folder is: a crash must not
+  // leave a host whose next start makes a second pair that nobody authorized.
+  const fs::path folder = fs::path(secret_path).parent_path();
+  return SyncDir(folder.empty() ? "." : folder.string());
 }
 
 Result<std::string> ReadKeyFile(const std::string& path) {

@@ -38,8 +38,9 @@ struct CurveKeyPair {
 
 Result<CurveKeyPair> NewCurveKeyPair();
 
-// Writes `<prefix>.key` and `<prefix>.key_secret` (0600). Refuses to
-// overwrite either, and says which exists.
+// Writes `<prefix>.key` and `<prefix>.key_secret` (0600), each fsync()ed,
+// then fsyncs their folder: once it returns, a crash keeps the pair. Refuses
+// to overwrite either, and says which exists.
 Status WriteKeyPair(const std::string& prefix, const CurveKeyPair& pair);
 // The public key file beside a secret key file: "x.key_secret" -> "x.key"
 // (any other name: "<name>.pub").

@@ -6,12 +6,16 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <thread>
+#include <vector>
 
+#include "durable/fault_hook.h"
 #include "runtime/node.h"
 
 namespace scorepipe {
@@ -97,6 +101,28 @@ TEST_F(CurveTest, KeygenWritesAPairWithTheSecretForTheOwnerOnlyAndNeverOverwrite
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.message().find("refusing to overwrite"), std::string::npos) << again.message();
   EXPECT_EQ(ReadKeyPair(prefix + ".key_secret")->secret_key, client_.secret_key) << "untouched";
+}
+
+TEST_F(CurveTest, KeygenSyncsBothFilesAndThenTheirFolder) {
+  static std::vector<FileStep> steps;
+  steps.clear();
+  SetFaultHook([](FileStep step, size_t*) {
+    if (step == FileStep::kSyncFile || step == FileStep::kSyncDir) steps.push_back(step);
+    return 0;
+  });
+  const Status written = WriteKeyPair((dir_ / "node").string(), client_);
+  SetFaultHook(nullptr);
+  ASSERT_TRUE(written.ok()) << written.message();
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps.back(), FileStep::kSyncDir) << "the folder is synced after the files";
+  EXPECT_EQ(std::count(steps.begin(), steps.end(), FileStep::kSyncFile), 2);
+}
+
+TEST_F(CurveTest, AFolderThatCannotBeSyncedFailsKeygen) {
+  SetFaultHook([](FileStep step, size_t*) { return step == FileStep::kSyncDir ? EIO : 0; });
+  const Status written = WriteKeyPair((dir_ / "node").string(), client_);
+  SetFaultHook(nullptr);
+  EXPECT_FALSE(written.ok());
 }
 
 TEST_F(CurveTest, ASecretOthersCanReadAndAFileWithoutAKeyAreRefused) {
