@@ -10,15 +10,26 @@
 #include <cstring>
 #include <initializer_list>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include "proto/evaluation.h"
-#include "durable/file_util.h"
+#include "durable/dir.h"
 #include "scoring/linear_model.h"
 #include "scoring/xgboost_model.h"
 
 namespace scorepipe {
 namespace {
+
+// Writes a trained model through an atomic replace, so that a worker or a
+// registry reading the file while a new model is trained over it sees the old
+// model or the new one, never a part.
+Status SaveModelFile(const std::string& model_path, std::string_view bytes) {
+  if (Status s = ReplaceFile(model_path, bytes); !s.ok()) {
+    return Status::Error(model_path + ": cannot save the model: " + s.message());
+  }
+  return Status::Ok();
+}
 
 using DMatrixPtr = std::unique_ptr<void, int (*)(DMatrixHandle)>;
 using BoosterPtr = std::unique_ptr<void, int (*)(BoosterHandle)>;
@@ -212,10 +223,13 @@ Status TrainXgboost(const std::vector<float>& rows, size_t width, const std::vec
   if (Status s = MeasureValidation(scores, validation_labels, split.validation_rows, report); !s.ok()) {
     return s;
   }
-  if (XGBoosterSaveModel(final_model, model_path.c_str()) != 0) {
+  const char* format = model_path.ends_with(".ubj") ? R"({"format": "ubj"})" : R"({"format": "json"})";
+  bst_ulong size = 0;
+  const char* bytes = nullptr;
+  if (XGBoosterSaveModelToBuffer(final_model, format, &size, &bytes) != 0) {
     return XgbError(model_path + ": cannot save the model");
   }
-  return Status::Ok();
+  return SaveModelFile(model_path, std::string_view(bytes, size));
 }
 
 using RowMajorFloats = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -311,7 +325,7 @@ Status TrainLinear(const std::vector<float>& rows, size_t width, const std::vect
     text += (j ? ", " : "") + FormatDouble(report->linear_weights[j], 17);
   }
   text += "]\nbias: " + FormatDouble(report->linear_bias, 17) + "\n";
-  return WriteWholeFile(model_path, text);
+  return SaveModelFile(model_path, text);
 }
 
 // The value among `values` whose name is `name`.

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
@@ -90,6 +93,34 @@ TEST(TrainModel, LinearLearnsTheSyntheticData) {
   EXPECT_GE(report->iterations, 2);
   EXPECT_LT(report->iterations, 100);  // Newton converges in a handful of steps
   EXPECT_EQ(report->linear_weights.size(), 4);
+}
+
+// A model trained over an existing file replaces it whole: a reader that
+// opened the old file keeps reading the old model, never a truncated one,
+// and no temporary file is left beside it.
+TEST(TrainModel, TrainingOverAModelReplacesItWhole) {
+  for (const auto& [algorithm, name] : {std::pair{TrainAlgorithm::kXgboost, "model.json"},
+                                        std::pair{TrainAlgorithm::kLinear, "model.yaml"}}) {
+    SCOPED_TRACE(name);
+    testing::ScratchDir dir;
+    const std::string old_text = "the model a worker is reading\n";
+    const std::string path = dir.Write(name, old_text);
+    std::ifstream reader(path);
+    ASSERT_TRUE(reader.is_open());
+
+    const Data data = Synthetic(2000);
+    Result<TrainingReport> report = TrainModel(data.rows, 4, data.labels, Options(algorithm), path);
+    ASSERT_TRUE(report.ok()) << report.status().message();
+
+    const std::string seen_by_reader((std::istreambuf_iterator<char>(reader)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(seen_by_reader, old_text);
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()),
+              1)
+        << "only the model";
+    ASSERT_TRUE(LoadAsWorker(dir, path, algorithm == TrainAlgorithm::kXgboost ? ModelFormat::kXgboost
+                                                                              : ModelFormat::kLinear)
+                    .ok());
+  }
 }
 
 TEST(TrainModel, EarlyStoppingKeepsOnlyTheBestRound) {
