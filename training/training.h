@@ -114,8 +114,9 @@ struct TrainingReport {
 };
 
 // Fits on `rows` (labels.size() rows of `width` floats) and writes the model
-// to model_path, replaced atomically (a reader sees the old model or the new, never a part). Errors: bad options, a matrix too small to split
-// or a split without both classes, a library failure, a write failure.
+// to model_path, replaced atomically (a reader sees the old model or the
+// new, never a part). Errors: bad options, a matrix too small to split or a
+// split without both classes, a library failure, a write failure.
 Result<TrainingReport> TrainModel(const std::vector<float>& rows, size_t width,
                                   const std::vector<float>& labels, const TrainingOptions& options,
                                   const std::string& model_path);
