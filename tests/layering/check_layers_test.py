@@ -40,6 +40,24 @@ class CheckLayersTest(unittest.TestCase):
         result = run(self.copy)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
+    def test_the_graph_shows_the_includes_between_folders(self):
+        result = subprocess.run([sys.executable, CHECK, "--graph", self.copy], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertRegex(result.stdout, r"\nsink -> queue: \d+ includes? in \d+ files?\n")
+        self.assertEqual(lines[-1], "included by no folder: bridge, ventilator, worker, sink, cli, bench")
+        self.assertFalse(any(line.startswith("proto -> ") for line in lines), result.stdout)
+
+        self.plant("proto/codec.cc", "queue/queue.h")
+        result = subprocess.run([sys.executable, CHECK, "--graph", self.copy], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("proto -> queue: 1 include in 1 file\n", result.stdout)
+
+    def test_an_unknown_option_is_a_usage_error(self):
+        result = subprocess.run([sys.executable, CHECK, "--grpah"], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("Usage:", result.stderr)
+
     def test_a_lower_folder_including_a_higher_one_fails(self):
         self.plant("proto/codec.cc", "queue/queue.h")
         result = run(self.copy)
