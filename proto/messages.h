@@ -1,6 +1,7 @@
 // The messages that travel between scorepipe nodes.
 //
-// Plain value types, encoded by proto/codec.h. A TransactionBatch goes
+// Plain value types, encoded by proto/codec.h (the evaluation run's request
+// and reply by proto/evaluation_codec.h). A TransactionBatch goes
 // bridge -> ventilator -> worker; a ResultBatch goes worker -> sink (and out on
 // the sink's live PUB feed); Heartbeats go both ways between worker and
 // ventilator; WorkerReady and BatchDone go worker -> ventilator (credits).

@@ -16,6 +16,7 @@
 
 #include "queue/queue.h"
 #include "proto/codec.h"
+#include "proto/evaluation_codec.h"
 #include "runtime/node.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/metrics_scrape.h"
