@@ -222,7 +222,7 @@ struct EvaluationRequest {
   Kind kind = Kind::kQuery;
   uint64_t run = 0;  // never 0
   uint64_t rows = 0;  // kBegin: the rows the run's file has, >= 1
-  // kQuery: the figures' options (proto/evaluation.h).
+  // kQuery: the figures' options (EvaluationOptions, scoring/evaluation.h).
   double threshold = 0.5;
   int32_t calibration_bins = 10;
   // kQuery: also list the rows no result has answered yet (pending_rows).
