@@ -17,9 +17,9 @@ using labelled_internal::kAmount;
 using labelled_internal::kCustomerId;
 using labelled_internal::kFieldNames;
 using labelled_internal::kId;
-using labelled_internal::kNumFields;
 using labelled_internal::kStatus;
 using labelled_internal::kTimestamp;
+using labelled_internal::kVendorId;
 
 // A CSV field, quoted when it must be (or when blank spaces at its ends
 // would otherwise be at the mercy of the reader).
@@ -38,11 +38,48 @@ void AppendCsvField(std::string_view text, std::string* out) {
   *out += '"';
 }
 
-template <typename Number>
-void AppendNumber(Number value, std::string* out) {
+// The shortest form that reads back to the same double (`value` finite).
+void AppendNumber(double value, std::string* out) {
   char buffer[32];
   const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
   out->append(buffer, r.ptr);
+}
+
+// One CSV row: the fields in kFieldNames's order, as the header names them,
+// then the label.
+void AppendCsvRow(const Transaction& t, float label, std::string* out) {
+  AppendTransactionId(t.id, t.id_text, out);
+  *out += ',';
+  AppendNumber(t.customer_id, out);
+  *out += ',';
+  AppendNumber(t.vendor_id, out);
+  *out += ',';
+  AppendCsvField(t.timestamp, out);
+  *out += ',';
+  AppendCsvField(t.status, out);
+  *out += ',';
+  AppendNumber(t.amount, out);
+  *out += label == 1.0f ? ",1\n" : ",0\n";
+}
+
+// One JSON line: the upstream message's fields in kFieldNames's order, then
+// the label under `label_column`. `id` is scratch space for the id's text.
+void AppendJsonLine(const Transaction& t, float label, const std::string& label_column, std::string* id,
+                    std::string* out) {
+  id->clear();
+  AppendTransactionId(t.id, t.id_text, id);
+  JsonWriter w(out);
+  w.BeginObject()
+      .Key(kFieldNames[kId])
+      .Raw(*id)
+      .Field(kFieldNames[kCustomerId], t.customer_id)
+      .Field(kFieldNames[kVendorId], t.vendor_id)
+      .Field(kFieldNames[kTimestamp], t.timestamp)
+      .Field(kFieldNames[kStatus], t.status)
+      .Field(kFieldNames[kAmount], t.amount)
+      .Field(label_column, label == 1.0f ? 1 : 0)
+      .EndObject();
+  *out += '\n';
 }
 
 std::string IdString(const Transaction& t) {
@@ -87,31 +124,10 @@ Status LabelledFileWriter::Append(const Transaction& t, float label) {
     return Status::Error(path_ + ": transaction " + IdString(t) + ": the amount is not finite");
   }
   row_.clear();
-  const bool csv = format_ == LabelledFileFormat::kCsv;
-  for (int f = 0; f < kNumFields; ++f) {
-    if (csv) {
-      if (f > 0) row_ += ',';
-    } else {
-      row_ += f == 0 ? "{\"" : ",\"";
-      row_ += kFieldNames[f];
-      row_ += "\":";
-    }
-    if (f == kTimestamp || f == kStatus) {
-      const std::string& text = f == kTimestamp ? t.timestamp : t.status;
-      csv ? AppendCsvField(text, &row_) : AppendJsonString(text, &row_);
-    } else if (f == kAmount) {
-      AppendNumber(t.amount, &row_);
-    } else {
-      f == kId ? AppendTransactionId(t.id, t.id_text, &row_)
-               : AppendNumber(f == kCustomerId ? t.customer_id : t.vendor_id, &row_);
-    }
-  }
-  if (csv) {
-    row_ += label == 1.0f ? ",1\n" : ",0\n";
+  if (format_ == LabelledFileFormat::kCsv) {
+    AppendCsvRow(t, label, &row_);
   } else {
-    row_ += ',';
-    AppendJsonString(label_column_, &row_);
-    row_ += label == 1.0f ? ":1}\n" : ":0}\n";
+    AppendJsonLine(t, label, label_column_, &id_, &row_);
   }
   out_ << row_;
   return out_ ? Status::Ok() : Status::Error(path_ + ": write failed");

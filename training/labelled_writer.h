@@ -16,7 +16,7 @@
 namespace scorepipe {
 
 // Writes a labelled file row by row, in the format of `path`'s extension,
-// with the label column last. Amounts are written in the shortest form that
+// with the label column last. Numbers are written in the shortest form that
 // reads back to the same double, so ReadLabelledFile(path) gives the rows
 // back exactly.
 class LabelledFileWriter {
@@ -42,6 +42,7 @@ class LabelledFileWriter {
   std::string label_column_;
   std::ofstream out_;
   std::string row_;  // reused per row
+  std::string id_;   // reused per row: the id as written (JSON lines)
 };
 
 // Writes all of `data` to `path` (format by extension).
