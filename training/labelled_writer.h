@@ -29,7 +29,9 @@ class LabelledFileWriter {
   LabelledFileWriter(LabelledFileWriter&&) = default;
   LabelledFileWriter& operator=(LabelledFileWriter&&) = default;
 
-  // `label` must be 0 or 1.
+  // `label` must be 0 or 1, and the amount, customer_id and vendor_id finite
+  // numbers (a reader takes nothing else back); otherwise an error, and
+  // nothing is written.
   Status Append(const Transaction& transaction, float label);
   // Flushes and closes; an error when any write failed.
   Status Close();
