@@ -3,6 +3,7 @@
 
 #include "training/synthetic.h"
 #include "training/labelled_data.h"
+#include "training/labelled_writer.h"
 
 namespace scorepipe {
 

@@ -11,6 +11,7 @@
 #include "runtime/request.h"
 #include "runtime/link_security.h"
 #include "proto/codec.h"
+#include "proto/evaluation_codec.h"
 #include "runtime/node.h"
 
 namespace scorepipe {

@@ -11,7 +11,7 @@
 //      live model and pass the marking on; the sink keeps each row's score
 //      instead of writing it to the queue.
 //   3. The command asks the sink how far the run is until every row is
-//      answered, and then gets the figures (proto/evaluation.h) over the
+//      answered, and then gets the figures (scoring/evaluation.h) over the
 //      scored rows, in file order, as `scorepipe evaluate` computes them.
 // Nothing is lost silently: rows still unanswered after resend_after without
 // progress (the ventilator restarted with batches in hand) are sent again
@@ -35,6 +35,7 @@
 #include "proto/evaluation.h"
 #include "proto/messages.h"
 #include "proto/status.h"
+#include "scoring/evaluation.h"
 #include "training/labelled_data.h"
 
 namespace scorepipe {

@@ -15,6 +15,7 @@
 #include "config/topology_writer.h"
 #include "proto/upstream_json.h"
 #include "proto/evaluation.h"
+#include "scoring/evaluation.h"
 #include "training/labelled_data.h"
 #include "scoring/model.h"
 #include "scoring/model_watcher.h"

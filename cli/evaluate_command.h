@@ -1,7 +1,7 @@
 // `scorepipe evaluate`: scores a labelled file (training/labelled_data.h) with a
 // model, through the worker's own LoadScorer/Scorer so that every score is
 // exactly what the cluster would compute, and reports how the scores match
-// the labels (proto/evaluation.h): ROC AUC, PR AUC (average precision),
+// the labels (scoring/evaluation.h): ROC AUC, PR AUC (average precision),
 // precision, recall and F1 at the threshold, the confusion matrix, log loss,
 // Brier score and a calibration table; as text or as one JSON object.
 //

@@ -12,7 +12,6 @@
 
 #include "cli/model_command.h"
 #include "scoring/feature_spec.h"
-#include "durable/file_util.h"
 #include "training/labelled_data.h"
 
 namespace scorepipe {

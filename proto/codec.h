@@ -5,6 +5,10 @@
 // error value (and a clear log line at the caller) instead of crashing; every
 // decoder checks sizes against limits before it allocates.
 //
+// This file holds the messages every batch travels in (batches, heartbeats,
+// credits); an evaluation run's request and reply to the sink are in
+// evaluation_codec.h.
+//
 // Free functions, no shared state: any thread may call them.
 #ifndef SCOREPIPE_PROTO_CODEC_H_
 #define SCOREPIPE_PROTO_CODEC_H_
@@ -56,8 +60,8 @@ enum class MessageKind : uint8_t {
   kHeartbeat = 3,
   kWorkerReady = 4,
   kBatchDone = 5,
-  kEvaluationRequest = 6,
-  kEvaluationReply = 7,
+  kEvaluationRequest = 6,  // evaluation_codec.h
+  kEvaluationReply = 7,    // evaluation_codec.h
 };
 
 const char* MessageKindName(MessageKind kind);
@@ -67,8 +71,6 @@ std::string Encode(const ResultBatch& batch);
 std::string Encode(const Heartbeat& heartbeat);
 std::string Encode(const WorkerReady& ready);
 std::string Encode(const BatchDone& done);
-std::string Encode(const EvaluationRequest& request);
-std::string Encode(const EvaluationReply& reply);
 
 // Reads only the envelope: magic, version and kind.
 Result<MessageKind> PeekKind(std::string_view frame);
@@ -95,8 +97,6 @@ Result<ResultBatch> DecodeResultBatch(std::string_view frame, size_t max_frame_b
 Result<Heartbeat> DecodeHeartbeat(std::string_view frame);
 Result<WorkerReady> DecodeWorkerReady(std::string_view frame);
 Result<BatchDone> DecodeBatchDone(std::string_view frame);
-Result<EvaluationRequest> DecodeEvaluationRequest(std::string_view frame);
-Result<EvaluationReply> DecodeEvaluationReply(std::string_view frame);
 
 }  // namespace scorepipe
 

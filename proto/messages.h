@@ -1,6 +1,7 @@
 // The messages that travel between scorepipe nodes.
 //
-// Plain value types, encoded by proto/codec.h. A TransactionBatch goes
+// Plain value types, encoded by proto/codec.h (the evaluation run's request
+// and reply by proto/evaluation_codec.h). A TransactionBatch goes
 // bridge -> ventilator -> worker; a ResultBatch goes worker -> sink (and out on
 // the sink's live PUB feed); Heartbeats go both ways between worker and
 // ventilator; WorkerReady and BatchDone go worker -> ventilator (credits).
@@ -221,7 +222,7 @@ struct EvaluationRequest {
   Kind kind = Kind::kQuery;
   uint64_t run = 0;  // never 0
   uint64_t rows = 0;  // kBegin: the rows the run's file has, >= 1
-  // kQuery: the figures' options (proto/evaluation.h).
+  // kQuery: the figures' options (EvaluationOptions, scoring/evaluation.h).
   double threshold = 0.5;
   int32_t calibration_bins = 10;
   // kQuery: also list the rows no result has answered yet (pending_rows).

@@ -33,7 +33,7 @@ LAYERS = {
     "bridge": ["proto", "durable", "config", "runtime", "queue"],
     "ventilator": ["proto", "durable", "config", "runtime"],
     "worker": ["proto", "durable", "config", "runtime", "scoring"],
-    "sink": ["proto", "durable", "config", "runtime", "queue"],
+    "sink": ["proto", "durable", "config", "runtime", "queue", "scoring"],
     # The top: the command and the benchmarks; nothing includes them.
     "cli": ["proto", "durable", "config", "runtime", "queue", "scoring", "training", "local_cluster"],
     "bench": ["proto", "durable", "config", "runtime", "queue", "scoring", "training", "local_cluster"],

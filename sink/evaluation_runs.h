@@ -3,7 +3,7 @@
 //
 // A run is begun with its number of rows; the workers' ResultBatches marked
 // with the run (ResultBatch::evaluation) answer its rows; once every row is
-// answered, a query computes the figures (proto/evaluation.h) over the rows
+// answered, a query computes the figures (scoring/evaluation.h) over the rows
 // that were scored, in row order, which is what `scorepipe evaluate`
 // computes locally on the same file.
 //
@@ -25,6 +25,7 @@
 #include "proto/evaluation.h"
 #include "proto/messages.h"
 #include "proto/status.h"
+#include "scoring/evaluation.h"
 
 namespace scorepipe {
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "proto/codec.h"
+#include "proto/evaluation_codec.h"
 #include "runtime/service_notify.h"
 #include "proto/upstream_json.h"
 

@@ -21,12 +21,12 @@
 // row (a CSV record after the header, or a JSON line) longer than
 // max_row_bytes is an error that says so, whatever else is wrong with it.
 //
-// Plain functions, and a reader and a writer each owned by one thread.
+// Plain functions, and a reader owned by one thread. Writing the files is
+// labelled_writer.h.
 #ifndef SCOREPIPE_TRAINING_LABELLED_DATA_H_
 #define SCOREPIPE_TRAINING_LABELLED_DATA_H_
 
 #include <cstddef>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -115,39 +115,6 @@ class LabelledFileReader {
 
   std::unique_ptr<Impl> impl_;
 };
-
-// Writes a labelled file row by row (for large generated files), in the
-// format of `path`'s extension, with the label column last. Amounts are
-// written in the shortest form that reads back to the same double, so
-// ReadLabelledFile(path) gives the rows back exactly.
-class LabelledFileWriter {
- public:
-  // Creates or truncates `path`; an error when the extension is unknown or
-  // the file cannot be opened.
-  static Result<LabelledFileWriter> Open(const std::string& path,
-                                         const std::string& label_column = "is_fraudulent");
-
-  LabelledFileWriter(LabelledFileWriter&&) = default;
-  LabelledFileWriter& operator=(LabelledFileWriter&&) = default;
-
-  // `label` must be 0 or 1.
-  Status Append(const Transaction& transaction, float label);
-  // Flushes and closes; an error when any write failed.
-  Status Close();
-
- private:
-  LabelledFileWriter(std::string path, LabelledFileFormat format, std::string label_column);
-
-  std::string path_;
-  LabelledFileFormat format_;
-  std::string label_column_;
-  std::ofstream out_;
-  std::string row_;  // reused per row
-};
-
-// Writes all of `data` to `path` (format by extension).
-Status WriteLabelledFile(const std::string& path, const LabelledData& data,
-                         const std::string& label_column = "is_fraudulent");
 
 }  // namespace scorepipe
 

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <utility>
 
-#include "proto/evaluation.h"
 #include "durable/dir.h"
+#include "scoring/evaluation.h"
 #include "scoring/linear_model.h"
 #include "scoring/xgboost_model.h"
 

@@ -98,7 +98,7 @@ struct TrainingReport {
   size_t validation_rows = 0;
   double train_fraud_rate = 0;  // share of label 1
   double validation_fraud_rate = 0;
-  // On the validation rows with the model as written (proto/evaluation.h's
+  // On the validation rows with the model as written (scoring/evaluation.h's
   // roc_auc, average_precision and log_loss).
   double validation_auc = 0;
   double validation_pr_auc = 0;

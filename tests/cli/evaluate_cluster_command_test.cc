@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "training/labelled_writer.h"
 #include "tests/support/temp_dir.h"
 
 namespace scorepipe {

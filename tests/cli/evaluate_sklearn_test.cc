@@ -17,6 +17,7 @@
 
 #include "tests/cli/command_test_fixture.h"
 #include "proto/evaluation.h"
+#include "scoring/evaluation.h"
 
 namespace scorepipe {
 namespace {

@@ -15,17 +15,15 @@
 #include <string>
 
 #include "config/topology.h"
+#include "tests/config/topology_test_util.h"
 
 namespace scorepipe {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kLocalYaml = std::string(SCOREPIPE_SOURCE_DIR) + "/config/local.yaml";
-
-std::string ErrorOf(const Result<Topology>& result) {
-  return result.ok() ? "(loaded without error)" : result.status().message();
-}
+using testing::ErrorOf;
+using testing::LocalTopology;
 
 // Every field but `source`, one per line, so that topologies compare with one
 // EXPECT_EQ and a readable diff.
@@ -64,12 +62,6 @@ std::string Describe(const Topology& t) {
 // the written model paths are absolute).
 Result<Topology> RoundTrip(const Topology& topology) {
   return LoadTopologyString(TopologyToYaml(topology), "written.yaml", "/somewhere/else");
-}
-
-Topology LocalTopology() {
-  auto local = LoadTopologyFile(kLocalYaml);
-  EXPECT_TRUE(local.ok()) << ErrorOf(local);
-  return local.ok() ? local.value() : Topology{};
 }
 
 // A valid topology with every field changed from local.yaml's value (the

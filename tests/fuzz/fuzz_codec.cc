@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "proto/codec.h"
+#include "proto/evaluation_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view frame(reinterpret_cast<const char*>(data), size);

@@ -21,6 +21,7 @@
 
 #include "runtime/request.h"
 #include "proto/codec.h"
+#include "proto/evaluation_codec.h"
 #include "tests/integration/registry_cluster.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"

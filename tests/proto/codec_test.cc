@@ -11,10 +11,19 @@
 #include <gtest/gtest.h>
 #include <msgpack.hpp>
 
+#include "proto/evaluation_codec.h"
+#include "tests/proto/codec_test_util.h"
+
 namespace scorepipe {
 namespace {
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
+using testing::Decode;
+using testing::ExpectRoundTrip;
+using testing::Frame;
+using testing::Packer;
+using testing::PackStr;
+using testing::SampleEvaluationReply;
+using testing::SampleEvaluationRequest;
 
 TransactionBatch SampleTransactionBatch() {
   TransactionBatch batch;
@@ -94,45 +103,6 @@ ResultBatch SampleEvaluationResultBatch() {
   return batch;
 }
 
-EvaluationRequest SampleEvaluationRequest() {
-  EvaluationRequest request;
-  request.kind = EvaluationRequest::Kind::kBegin;
-  request.run = 77;
-  request.rows = 2'500'000;
-  request.threshold = 0.25;
-  request.calibration_bins = 20;
-  request.list_pending = true;
-  return request;
-}
-
-EvaluationReply SampleEvaluationReply() {
-  EvaluationReply reply;
-  reply.run = 77;
-  reply.rows = 10;
-  reply.scored = 8;
-  reply.failed = 2;
-  reply.failures = {"row 3 (id 4): model rejected the features", "row 9 (id 10): poison"};
-  reply.models = {{"fraud", "v1", 6}, {"fraud", "v2", 2}};
-  reply.pending_rows = {{0, 0}, {12, 4096}};
-  Evaluation e;
-  e.threshold = 0.25;
-  e.rows = 8;
-  e.positives = 3;
-  e.negatives = 5;
-  e.roc_auc = 0.8125;
-  e.average_precision_undefined = "no fraud among the rows";
-  e.confusion = {2, 1, 4, 1};
-  e.precision = 2.0 / 3;
-  e.recall = 2.0 / 3;
-  e.f1 = 2.0 / 3;
-  e.accuracy = 0.75;
-  e.log_loss = 0.4;
-  e.brier = 0.1;
-  e.calibration = {{0, 0.5, 5, 0.1, 0.2}, {0.5, 1, 3, 0.7, 0.6666}};
-  reply.evaluation = e;
-  return reply;
-}
-
 // One valid frame of each kind.
 std::vector<std::string> ValidFrames() {
   return {Encode(SampleTransactionBatch()), Encode(SampleResultBatch()), Encode(SampleHeartbeat()),
@@ -145,26 +115,6 @@ std::vector<std::string> ValidFrames() {
 ::testing::AssertionResult Contains(const std::string& text, std::string_view part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "\"" << text << "\" lacks \"" << part << "\"";
-}
-
-void PackStr(Packer& p, std::string_view s) {
-  p.pack_str(static_cast<uint32_t>(s.size()));
-  p.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-}
-
-// A hand-built frame: the envelope with the given values, then whatever
-// `pack_body` packs as the body.
-std::string Frame(const std::function<void(Packer&)>& pack_body, std::string_view magic = "SCPW",
-                  uint64_t version = kWireVersion,
-                  uint64_t kind = static_cast<uint64_t>(MessageKind::kTransactionBatch)) {
-  msgpack::sbuffer buffer;
-  Packer p(buffer);
-  p.pack_array(4);
-  PackStr(p, magic);
-  p.pack_uint64(version);
-  p.pack_uint64(kind);
-  pack_body(p);
-  return std::string(buffer.data(), buffer.size());
 }
 
 // A transaction batch body holding one transaction whose fields are packed by `pack_fields`.
@@ -231,38 +181,10 @@ std::vector<std::function<Status(std::string_view)>> AllDecoders() {
   };
 }
 
-Result<TransactionBatch> Decode(std::string_view frame, const TransactionBatch*) {
-  return DecodeTransactionBatch(frame);
-}
-Result<ResultBatch> Decode(std::string_view frame, const ResultBatch*) {
-  return DecodeResultBatch(frame);
-}
-Result<Heartbeat> Decode(std::string_view frame, const Heartbeat*) {
-  return DecodeHeartbeat(frame);
-}
-Result<WorkerReady> Decode(std::string_view frame, const WorkerReady*) {
-  return DecodeWorkerReady(frame);
-}
-Result<BatchDone> Decode(std::string_view frame, const BatchDone*) { return DecodeBatchDone(frame); }
-Result<EvaluationRequest> Decode(std::string_view frame, const EvaluationRequest*) {
-  return DecodeEvaluationRequest(frame);
-}
-Result<EvaluationReply> Decode(std::string_view frame, const EvaluationReply*) {
-  return DecodeEvaluationReply(frame);
-}
-
 // The number of fields of the body of `frame` (an encoded batch).
 uint32_t BodyFields(const std::string& frame) {
   const msgpack::object_handle handle = msgpack::unpack(frame.data(), frame.size());
   return handle.get().via.array.ptr[3].via.array.size;
-}
-
-// Encodes `message`, decodes it with the matching decoder and expects it back unchanged.
-template <typename Message>
-void ExpectRoundTrip(const Message& message) {
-  Result<Message> decoded = Decode(Encode(message), &message);
-  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
-  EXPECT_EQ(*decoded, message);
 }
 
 // ---------------------------------------------------------------------------
@@ -510,57 +432,6 @@ TEST(CodecTest, ALabelOtherThanZeroOrOneIsRefused) {
             "field 'evaluation_run': 0 is not a run");
   EXPECT_EQ(DecodeTransactionBatch(EvaluationBatchFrame(7, 2)).status().message(),
             "field 'labels[0]': expected 0 or 1, got 2");
-}
-
-TEST(CodecTest, EvaluationRequestsRoundTripInEveryKind) {
-  EvaluationRequest request = SampleEvaluationRequest();
-  for (auto kind : {EvaluationRequest::Kind::kBegin, EvaluationRequest::Kind::kQuery, EvaluationRequest::Kind::kEnd}) {
-    request.kind = kind;
-    ExpectRoundTrip(request);
-  }
-  const std::string unknown_kind = Frame(
-      [](Packer& p) {
-        p.pack_array(6);
-        p.pack_uint8(3);
-        p.pack_uint64(1);
-        p.pack_uint64(1);
-        p.pack_double(0.5);
-        p.pack_int32(10);
-        p.pack(false);
-      },
-      "SCPW", kWireVersion, static_cast<uint64_t>(MessageKind::kEvaluationRequest));
-  EXPECT_EQ(DecodeEvaluationRequest(unknown_kind).status().message(),
-            "field 'kind': expected a request kind (0..2), got 3");
-}
-
-TEST(CodecTest, EvaluationRepliesRoundTripWithAndWithoutFigures) {
-  EvaluationReply reply = SampleEvaluationReply();
-  ExpectRoundTrip(reply);
-  reply.evaluation->roc_auc.reset();
-  reply.evaluation->roc_auc_undefined = "one class only";
-  reply.evaluation->average_precision = 0.5;
-  ExpectRoundTrip(reply);
-  reply.evaluation.reset();
-  reply.evaluation_error = "no row was scored";
-  ExpectRoundTrip(reply);
-  EvaluationReply refused;
-  refused.run = 5;
-  refused.error = "run 5 is not held by this sink";
-  ExpectRoundTrip(refused);
-}
-
-TEST(CodecTest, AnEvaluationReplyWhoseFiguresDoNotMatchItsFlagIsRefused) {
-  EvaluationReply reply = SampleEvaluationReply();
-  std::string frame = Encode(reply);
-  EvaluationReply without = reply;
-  without.evaluation.reset();
-  // has_evaluation is the last byte of the reply without figures; with them,
-  // the body's array header is two bytes longer (29 fields: array16, not fixarray).
-  const size_t flag = Encode(without).size() - 1 + 2;
-  ASSERT_EQ(static_cast<uint8_t>(frame[flag]), 0xc3);
-  frame[flag] = static_cast<char>(0xc2);
-  EXPECT_EQ(DecodeEvaluationReply(frame).status().message(),
-            "message body: has_evaluation is false but the figures are there");
 }
 
 TEST(CodecTest, PeekBatchIdReadsOnlyTheId) {

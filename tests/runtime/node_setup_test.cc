@@ -16,19 +16,15 @@
 #include "config/topology.h"
 #include "config/topology_writer.h"
 #include "runtime/node.h"
+#include "tests/config/topology_test_util.h"
 
 namespace scorepipe {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kLocalYaml = std::string(SCOREPIPE_SOURCE_DIR) + "/config/local.yaml";
-
-Topology LocalTopology() {
-  auto local = LoadTopologyFile(kLocalYaml);
-  EXPECT_TRUE(local.ok()) << (local.ok() ? "" : local.status().message());
-  return local.ok() ? local.value() : Topology{};
-}
+using testing::kLocalYaml;
+using testing::LocalTopology;
 
 // --- SetUpNode ------------------------------------------------------------------
 

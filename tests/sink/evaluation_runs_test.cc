@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "scoring/evaluation.h"
+
 namespace scorepipe {
 namespace {
 

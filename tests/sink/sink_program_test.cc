@@ -16,7 +16,9 @@
 
 #include "queue/queue.h"
 #include "proto/codec.h"
+#include "proto/evaluation_codec.h"
 #include "runtime/node.h"
+#include "scoring/evaluation.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/wait.h"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "tests/scoring/model_test_util.h"
-#include "proto/evaluation.h"
+#include "scoring/evaluation.h"
 #include "scoring/feature_spec.h"
 #include "scoring/linear_model.h"
 #include "scoring/model.h"

@@ -1,4 +1,7 @@
-#include "proto/evaluation.h"
+// Tests of scoring/evaluation.h (every figure, worked by hand) and of the
+// JSON of the figures (proto/evaluation.h's EvaluationToJson), which these
+// build with Evaluate().
+#include "scoring/evaluation.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,6 +9,8 @@
 #include <cmath>
 #include <limits>
 #include <vector>
+
+#include "proto/evaluation.h"
 
 namespace scorepipe {
 namespace {
