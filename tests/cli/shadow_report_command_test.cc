@@ -33,7 +33,7 @@ std::vector<std::string> FourEntries() {
           Entry(4, 0.90, 1, 0.25, 0)};
 }
 
-TEST(ShadowReport, ParsesWhatTheSinkWrites) {
+TEST(ShadowReportTest, ParsesWhatTheSinkWrites) {
   Result<ShadowEntry> entry = ParseShadowEntry(Entry(7, 0.125, 0, 0.75, 1));
   ASSERT_TRUE(entry.ok()) << entry.status().message();
   EXPECT_EQ(entry->transaction_id, 7);
@@ -47,7 +47,7 @@ TEST(ShadowReport, ParsesWhatTheSinkWrites) {
   EXPECT_FALSE(ParseShadowEntry("not json").ok());
 }
 
-TEST(ShadowReport, AgreementDecisionsDeltasAndMeans) {
+TEST(ShadowReportTest, AgreementDecisionsDeltasAndMeans) {
   const ShadowReport report = BuildShadowReport(FourEntries());
   EXPECT_EQ(report.entries, 4u);
   EXPECT_EQ(report.unreadable, 0u);
@@ -64,7 +64,7 @@ TEST(ShadowReport, AgreementDecisionsDeltasAndMeans) {
   EXPECT_THAT(report.shadow_versions, ElementsAre(std::pair<const std::string, uint64_t>("v2", 4)));
 }
 
-TEST(ShadowReport, HistogramsAndPsi) {
+TEST(ShadowReportTest, HistogramsAndPsi) {
   const ShadowReport report = BuildShadowReport(FourEntries());
   EXPECT_THAT(report.live_histogram, ElementsAre(2, 1, 0, 0, 0, 0, 0, 0, 0, 1));
   EXPECT_THAT(report.shadow_histogram, ElementsAre(0, 2, 1, 0, 0, 0, 1, 0, 0, 0));
@@ -76,7 +76,7 @@ TEST(ShadowReport, HistogramsAndPsi) {
   EXPECT_NEAR(report.psi, expected, 1e-12);
 }
 
-TEST(ShadowReport, TheSameDistributionHasAPsiOfZero) {
+TEST(ShadowReportTest, TheSameDistributionHasAPsiOfZero) {
   ShadowHistogram histogram{5, 3, 0, 0, 0, 0, 0, 0, 1, 1};
   EXPECT_DOUBLE_EQ(PopulationStabilityIndex(histogram, histogram), 0);
   ShadowHistogram doubled{};
@@ -85,14 +85,14 @@ TEST(ShadowReport, TheSameDistributionHasAPsiOfZero) {
   EXPECT_EQ(PopulationStabilityIndex(histogram, ShadowHistogram{}), 0) << "nothing to compare";
 }
 
-TEST(ShadowReport, TheEdgesGoInTheOuterBins) {
+TEST(ShadowReportTest, TheEdgesGoInTheOuterBins) {
   const ShadowReport report = BuildShadowReport({Entry(1, 0.0, 0, 1.0, 1), Entry(2, 0.1, 0, 0.999, 1)});
   EXPECT_THAT(report.live_histogram, ElementsAre(1, 1, 0, 0, 0, 0, 0, 0, 0, 0));
   EXPECT_THAT(report.shadow_histogram, ElementsAre(0, 0, 0, 0, 0, 0, 0, 0, 0, 2));
   EXPECT_DOUBLE_EQ(report.agreement, 0);
 }
 
-TEST(ShadowReport, UnreadableEntriesAreCountedAndLeftOut) {
+TEST(ShadowReportTest, UnreadableEntriesAreCountedAndLeftOut) {
   std::vector<std::string> messages = FourEntries();
   messages.push_back("{\"transaction_id\":5}");
   const ShadowReport report = BuildShadowReport(messages);
@@ -102,7 +102,7 @@ TEST(ShadowReport, UnreadableEntriesAreCountedAndLeftOut) {
   EXPECT_THAT(FormatShadowReport(report), HasSubstr("4 (1 unreadable, left out)"));
 }
 
-TEST(ShadowReport, TextAndJsonCarryTheFigures) {
+TEST(ShadowReportTest, TextAndJsonCarryTheFigures) {
   const ShadowReport report = BuildShadowReport(FourEntries());
   const std::string text = FormatShadowReport(report);
   EXPECT_THAT(text, HasSubstr("agreement:        50.00% same is_fraudulent"));

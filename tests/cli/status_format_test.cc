@@ -53,7 +53,7 @@ std::string Without(std::string json, const std::string& field) {
   return json;
 }
 
-TEST(StatusJsonParse, ReadsEveryField) {
+TEST(StatusJsonParseTest, ReadsEveryField) {
   Result<StatusSnapshot> parsed = ParseStatusJson(kGood);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   const VentilatorSnapshot& v = parsed->ventilator;
@@ -85,7 +85,7 @@ TEST(StatusJsonParse, ReadsEveryField) {
   EXPECT_DOUBLE_EQ(w.transactions_per_second, 0.0);
 }
 
-TEST(StatusJsonParse, ReadsWhatTheVentilatorWrites) {
+TEST(StatusJsonParseTest, ReadsWhatTheVentilatorWrites) {
   Dispatcher dispatcher(2, std::chrono::seconds(10), std::chrono::seconds(3));
   const auto now = SteadyClock::now();
   WorkerReady ready;
@@ -107,31 +107,31 @@ TEST(StatusJsonParse, ReadsWhatTheVentilatorWrites) {
   EXPECT_EQ(parsed->workers[0].credit, 2);
 }
 
-TEST(StatusJsonParse, ReadsAVentilatorWithoutWorkers) {
+TEST(StatusJsonParseTest, ReadsAVentilatorWithoutWorkers) {
   Dispatcher dispatcher(2, std::chrono::seconds(10), std::chrono::seconds(3));
   Result<StatusSnapshot> parsed = ParseStatusJson(StatusJson(dispatcher, "head", 1, 0.0, SteadyClock::now()));
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   EXPECT_TRUE(parsed->workers.empty());
 }
 
-TEST(StatusJsonParse, IgnoresFieldsItDoesNotKnow) {
+TEST(StatusJsonParseTest, IgnoresFieldsItDoesNotKnow) {
   std::string json = kGood;
   json.replace(json.find("\"host\""), 0, "\"future\":{\"x\":[1,2]},");
   EXPECT_TRUE(ParseStatusJson(json).ok());
 }
 
-TEST(StatusJsonParse, NamesAMissingVentilatorField) {
+TEST(StatusJsonParseTest, NamesAMissingVentilatorField) {
   EXPECT_EQ(ParseError(Without(kGood, "\"live_workers\":2,")), "ventilator.live_workers: missing");
 }
 
-TEST(StatusJsonParse, NamesAMissingWorkerFieldWithItsIndex) {
+TEST(StatusJsonParseTest, NamesAMissingWorkerFieldWithItsIndex) {
   std::string json = kGood;
   const size_t second = json.find("\"pid\":77,");
   json.replace(second, std::string("\"pid\":77,").size(), "");
   EXPECT_EQ(ParseError(json), "workers[1].pid: missing");
 }
 
-TEST(StatusJsonParse, NamesAFieldOfTheWrongType) {
+TEST(StatusJsonParseTest, NamesAFieldOfTheWrongType) {
   std::string json = kGood;
   json.replace(json.find("\"pid\":4242"), std::string("\"pid\":4242").size(), "\"pid\":\"4242\"");
   EXPECT_EQ(ParseError(json), "ventilator.pid: not an integer");
@@ -139,7 +139,7 @@ TEST(StatusJsonParse, NamesAFieldOfTheWrongType) {
   EXPECT_EQ(ParseError(R"({"ventilator":{"host":1},"workers":[]})"), "ventilator.host: not a string");
 }
 
-TEST(StatusJsonParse, NamesAMissingSection) {
+TEST(StatusJsonParseTest, NamesAMissingSection) {
   EXPECT_EQ(ParseError(R"({"workers":[]})"), "ventilator: missing or not an object");
   EXPECT_EQ(ParseError(R"({"ventilator":[],"workers":[]})"), "ventilator: missing or not an object");
   std::string json = kGood;
@@ -150,7 +150,7 @@ TEST(StatusJsonParse, NamesAMissingSection) {
   EXPECT_EQ(ParseError(json), "workers[0]: not an object");
 }
 
-TEST(StatusJsonParse, GarbageIsAClearErrorNotACrash) {
+TEST(StatusJsonParseTest, GarbageIsAClearErrorNotACrash) {
   EXPECT_THAT(ParseError(""), HasSubstr("not JSON"));
   EXPECT_THAT(ParseError("status"), HasSubstr("not JSON"));
   EXPECT_THAT(ParseError("status"), HasSubstr("\"status\""));
@@ -160,14 +160,14 @@ TEST(StatusJsonParse, GarbageIsAClearErrorNotACrash) {
   EXPECT_THAT(ParseError(std::string(5000, '{')), HasSubstr("..."));
 }
 
-TEST(StatusJsonParse, EveryTruncationOfAGoodReplyIsAnError) {
+TEST(StatusJsonParseTest, EveryTruncationOfAGoodReplyIsAnError) {
   const std::string good = kGood;
   for (size_t n = 0; n < good.size(); ++n) {
     EXPECT_FALSE(ParseStatusJson(good.substr(0, n)).ok()) << n;
   }
 }
 
-TEST(StatusTable, HeaderSaysWhatTheClusterIsDoing) {
+TEST(StatusTableTest, HeaderSaysWhatTheClusterIsDoing) {
   const std::string table = FormatStatusTable(GoodReport());
   EXPECT_THAT(table, HasSubstr("ventilator  head-1 pid 4242, up 1h 02m, 2 live workers, 126,976 tx/s\n"));
   EXPECT_THAT(table, HasSubstr("batches     3 queued, 4 in flight, 1 re-dispatched, 0 overdue; "
@@ -176,7 +176,7 @@ TEST(StatusTable, HeaderSaysWhatTheClusterIsDoing) {
                                "(redis-list 127.0.0.1:6379 input=transactions_queue)\n"));
 }
 
-TEST(StatusTable, OneAlignedRowPerWorker) {
+TEST(StatusTableTest, OneAlignedRowPerWorker) {
   const std::string table = FormatStatusTable(GoodReport());
   const std::string rows = table.substr(table.find("WORKER"));
   EXPECT_EQ(rows,
@@ -185,13 +185,13 @@ TEST(StatusTable, OneAlignedRowPerWorker) {
             "gpu-box-worker-17  gpu-box    77  draining  -         1,540 ms ago          1  1,234,567       0\n");
 }
 
-TEST(StatusTable, ShowsTheVersionInShadowBesideTheLiveOne) {
+TEST(StatusTableTest, ShowsTheVersionInShadowBesideTheLiveOne) {
   StatusReport report = GoodReport();
   report.snapshot->workers[0].shadow_version = "v4";
   EXPECT_THAT(FormatStatusTable(report), HasSubstr("fraud v3 +shadow v4 "));
 }
 
-TEST(StatusTable, SaysWhichWorkerKeptItsVersionAndWhy) {
+TEST(StatusTableTest, SaysWhichWorkerKeptItsVersionAndWhy) {
   StatusReport report = GoodReport();
   report.snapshot->workers[0].model_error = "version v4: model.json: not an XGBoost model";
   const std::string table = FormatStatusTable(report);
@@ -200,7 +200,7 @@ TEST(StatusTable, SaysWhichWorkerKeptItsVersionAndWhy) {
                                "model.json: not an XGBoost model\n"));
 }
 
-TEST(StatusTable, ShowsControlCharactersAsQuestionMarks) {
+TEST(StatusTableTest, ShowsControlCharactersAsQuestionMarks) {
   StatusReport report = GoodReport();
   report.snapshot->workers[0].id = "evil\x1b[2Jworker";
   report.snapshot->ventilator.host = "head\r";
@@ -210,7 +210,7 @@ TEST(StatusTable, ShowsControlCharactersAsQuestionMarks) {
   EXPECT_THAT(table, Not(HasSubstr("\x1b")));
 }
 
-TEST(StatusTable, SaysWhenNoWorkerIsConnected) {
+TEST(StatusTableTest, SaysWhenNoWorkerIsConnected) {
   StatusReport report = GoodReport();
   report.snapshot->workers.clear();
   report.snapshot->ventilator.live_workers = 1;
@@ -220,7 +220,7 @@ TEST(StatusTable, SaysWhenNoWorkerIsConnected) {
   EXPECT_THAT(table, Not(HasSubstr("WORKER")));
 }
 
-TEST(StatusTable, ShowsTheQueueWhenTheVentilatorDidNotAnswer) {
+TEST(StatusTableTest, ShowsTheQueueWhenTheVentilatorDidNotAnswer) {
   StatusReport report = GoodReport();
   report.snapshot.reset();
   report.ventilator_error = "the ventilator at tcp://head-1:5561 did not answer within 2000 ms";
@@ -230,7 +230,7 @@ TEST(StatusTable, ShowsTheQueueWhenTheVentilatorDidNotAnswer) {
       "queue       12,345 waiting, 1,024 in flight  (redis-list 127.0.0.1:6379 input=transactions_queue)\n");
 }
 
-TEST(StatusTable, ShowsTheWorkersWhenTheQueueIsUnreachable) {
+TEST(StatusTableTest, ShowsTheWorkersWhenTheQueueIsUnreachable) {
   StatusReport report = GoodReport();
   report.depth.reset();
   report.queue_error = "measuring transactions_queue: connection refused";
@@ -243,7 +243,7 @@ TEST(StatusTable, ShowsTheWorkersWhenTheQueueIsUnreachable) {
 }
 
 // http-mq's service has no length to ask: its Depth says -1 waiting.
-TEST(StatusTable, AWaitingCountTheQueueCannotTellIsUnknown) {
+TEST(StatusTableTest, AWaitingCountTheQueueCannotTellIsUnknown) {
   StatusReport report = GoodReport();
   report.depth->waiting = -1;
   report.queue_description = "http-mq http://127.0.0.1:8003 input=transactions_queue";
@@ -257,7 +257,7 @@ TEST(StatusTable, AWaitingCountTheQueueCannotTellIsUnknown) {
   EXPECT_EQ(int64_t(doc["queue"]["in_flight"]), 1024);
 }
 
-TEST(StatusTable, FormatsUptimeAndCounts) {
+TEST(StatusTableTest, FormatsUptimeAndCounts) {
   StatusReport report = GoodReport();
   for (const auto& [seconds, text] : std::vector<std::pair<double, std::string>>{
            {0.4, "up 0s,"}, {59.9, "up 59s,"}, {61, "up 1m 01s,"}, {90061, "up 1d 01h,"}}) {
@@ -266,7 +266,7 @@ TEST(StatusTable, FormatsUptimeAndCounts) {
   }
 }
 
-TEST(StatusJsonOutput, CarriesTheSnapshotAndTheQueue) {
+TEST(StatusJsonOutputTest, CarriesTheSnapshotAndTheQueue) {
   const std::string json = FormatStatusJson(GoodReport());
   // The ventilator's half reads back as it came.
   Result<StatusSnapshot> again = ParseStatusJson(json);
@@ -285,7 +285,7 @@ TEST(StatusJsonOutput, CarriesTheSnapshotAndTheQueue) {
   EXPECT_EQ(json.find('\n'), std::string::npos);
 }
 
-TEST(StatusJsonOutput, NullForWhatDidNotAnswerAndTheReasons) {
+TEST(StatusJsonOutputTest, NullForWhatDidNotAnswerAndTheReasons) {
   StatusReport report = GoodReport();
   report.snapshot.reset();
   report.ventilator_error = "the ventilator at x did not answer \xe2\x80\x94 is it running?";

@@ -52,7 +52,7 @@ void Flatten(const YAML::Node& node, const std::string& prefix, std::map<std::st
 
 const std::string kDoc = std::string(SCOREPIPE_SOURCE_DIR) + "/docs/configuration.md";
 
-TEST(ConfigurationDoc, DocumentsEveryKeyTheLoaderAcceptsAndNoOther) {
+TEST(ConfigurationDocTest, DocumentsEveryKeyTheLoaderAcceptsAndNoOther) {
   std::vector<std::string> twice;
   const std::map<std::string, DocRow> documented = DocumentedKeys(kDoc, &twice);
   ASSERT_FALSE(documented.empty()) << "no key rows in " << kDoc;
@@ -65,7 +65,7 @@ TEST(ConfigurationDoc, DocumentsEveryKeyTheLoaderAcceptsAndNoOther) {
   }
 }
 
-TEST(ConfigurationDoc, EachDefaultShownIsTheCodesDefault) {
+TEST(ConfigurationDocTest, EachDefaultShownIsTheCodesDefault) {
   std::vector<std::string> twice;
   const std::map<std::string, DocRow> documented = DocumentedKeys(kDoc, &twice);
   std::map<std::string, std::string> defaults;

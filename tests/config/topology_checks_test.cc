@@ -36,27 +36,27 @@ Topology ValidTopology() {
 constexpr char kQueueNames[] =
     "four different names for queue.input, queue.output, queue.dead_letter and queue.shadow";
 
-TEST(LoadTopology, OutputEqualToInputIsRejectedAtOutput) {
+TEST(LoadTopologyTest, OutputEqualToInputIsRejectedAtOutput) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: q\n  output: q\n")),
             std::string("t.yaml:3:11: queue.output: 'q' is also queue.input ('q'); allowed: ") +
                 kQueueNames);
 }
 
-TEST(LoadTopology, DeadLetterEqualToInputIsRejected) {
+TEST(LoadTopologyTest, DeadLetterEqualToInputIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  dead_letter: transactions_queue\n")),
             std::string("t.yaml:2:16: queue.dead_letter: 'transactions_queue' is also "
                         "queue.input ('transactions_queue'); allowed: ") +
                 kQueueNames);
 }
 
-TEST(LoadTopology, ShadowEqualToOutputIsRejected) {
+TEST(LoadTopologyTest, ShadowEqualToOutputIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  shadow: results_queue\n")),
             std::string("t.yaml:2:11: queue.shadow: 'results_queue' is also "
                         "queue.output ('results_queue'); allowed: ") +
                 kQueueNames);
 }
 
-TEST(LoadTopology, ClashWithADefaultIsReportedAtTheKeyTheFileSets) {
+TEST(LoadTopologyTest, ClashWithADefaultIsReportedAtTheKeyTheFileSets) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: results_queue\n")),
             std::string("t.yaml:2:10: queue.input: 'results_queue' is also queue.output "
                         "('results_queue'); allowed: ") +
@@ -68,18 +68,18 @@ TEST(LoadTopology, ClashWithADefaultIsReportedAtTheKeyTheFileSets) {
 constexpr char kJournalDirAllowed[] =
     "a directory path, absolute or relative to this file's directory; required for queue.kind http-mq";
 
-TEST(LoadTopology, HttpMqWithoutAJournalDirIsRejectedAtTheQueueSection) {
+TEST(LoadTopologyTest, HttpMqWithoutAJournalDirIsRejectedAtTheQueueSection) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  kind: http-mq\n")),
             std::string("t.yaml:1:1: queue.journal_dir: '' is empty; allowed: ") + kJournalDirAllowed);
 }
 
-TEST(LoadTopology, HttpMqWithAnEmptyJournalDirIsRejectedAtTheKey) {
+TEST(LoadTopologyTest, HttpMqWithAnEmptyJournalDirIsRejectedAtTheKey) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  kind: http-mq\n  journal_dir: \"\"\n")),
             std::string("t.yaml:3:16: queue.journal_dir: '' is empty; allowed: ") + kJournalDirAllowed);
 }
 
 // The Redis kinds ignore the http-mq keys.
-TEST(LoadTopology, RedisKindsNeedNoJournalDir) {
+TEST(LoadTopologyTest, RedisKindsNeedNoJournalDir) {
   auto topology = LoadWithModel("queue:\n  kind: redis-stream\n  url: http://unused:1\n");
   EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
 }
@@ -89,7 +89,7 @@ TEST(LoadTopology, RedisKindsNeedNoJournalDir) {
 constexpr char kBlockTimeoutRule[] = "bridge.block_timeout_ms < queue.inflight_timeout_ms / 2";
 constexpr char kCreditRule[] = "ventilator.send_hwm >= workers.credit";
 
-TEST(LoadTopology, BlockTimeoutAtHalfTheInflightTimeoutIsRejected) {
+TEST(LoadTopologyTest, BlockTimeoutAtHalfTheInflightTimeoutIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  inflight_timeout_ms: 1000\n"
                                   "bridge:\n  block_timeout_ms: 500\n")),
             std::string("t.yaml:4:21: bridge.block_timeout_ms: '500' is not below half of "
@@ -97,13 +97,13 @@ TEST(LoadTopology, BlockTimeoutAtHalfTheInflightTimeoutIsRejected) {
                 kBlockTimeoutRule);
 }
 
-TEST(LoadTopology, BlockTimeoutJustBelowHalfTheInflightTimeoutIsAccepted) {
+TEST(LoadTopologyTest, BlockTimeoutJustBelowHalfTheInflightTimeoutIsAccepted) {
   auto topology = LoadWithModel("queue:\n  inflight_timeout_ms: 1001\n"
                                 "bridge:\n  block_timeout_ms: 500\n");
   EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
 }
 
-TEST(LoadTopology, BlockTimeoutAgainstTheDefaultInflightTimeoutIsReportedAtBlockTimeout) {
+TEST(LoadTopologyTest, BlockTimeoutAgainstTheDefaultInflightTimeoutIsReportedAtBlockTimeout) {
   EXPECT_EQ(ErrorOf(LoadWithModel("bridge:\n  block_timeout_ms: 15000\n")),
             std::string("t.yaml:2:21: bridge.block_timeout_ms: '15000' is not below half of "
                         "queue.inflight_timeout_ms ('30000'); allowed: ") +
@@ -111,33 +111,33 @@ TEST(LoadTopology, BlockTimeoutAgainstTheDefaultInflightTimeoutIsReportedAtBlock
 }
 
 // An order between two keys is worded from the side of the key the file set.
-TEST(LoadTopology, InflightTimeoutAgainstTheDefaultBlockTimeoutIsBlamedOnIt) {
+TEST(LoadTopologyTest, InflightTimeoutAgainstTheDefaultBlockTimeoutIsBlamedOnIt) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  inflight_timeout_ms: 1000\n")),
             std::string("t.yaml:2:24: queue.inflight_timeout_ms: '1000' is not above twice "
                         "bridge.block_timeout_ms ('500'); allowed: ") +
                 kBlockTimeoutRule);
 }
 
-TEST(LoadTopology, SendHwmBelowTheDefaultCreditIsRejectedAtSendHwm) {
+TEST(LoadTopologyTest, SendHwmBelowTheDefaultCreditIsRejectedAtSendHwm) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  send_hwm: 1\n")),
             std::string("t.yaml:2:13: ventilator.send_hwm: '1' is below workers.credit ('2'); "
                         "allowed: ") +
                 kCreditRule);
 }
 
-TEST(LoadTopology, SendHwmBelowCreditIsRejectedWhenTheFileSetsBoth) {
+TEST(LoadTopologyTest, SendHwmBelowCreditIsRejectedWhenTheFileSetsBoth) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  send_hwm: 3\nworkers:\n  credit: 4\n")),
             std::string("t.yaml:2:13: ventilator.send_hwm: '3' is below workers.credit ('4'); "
                         "allowed: ") +
                 kCreditRule);
 }
 
-TEST(LoadTopology, SendHwmEqualToCreditIsAccepted) {
+TEST(LoadTopologyTest, SendHwmEqualToCreditIsAccepted) {
   auto topology = LoadWithModel("ventilator:\n  send_hwm: 7\nworkers:\n  credit: 7\n");
   EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
 }
 
-TEST(LoadTopology, CreditAboveTheDefaultSendHwmIsReportedAtCredit) {
+TEST(LoadTopologyTest, CreditAboveTheDefaultSendHwmIsReportedAtCredit) {
   EXPECT_EQ(ErrorOf(LoadWithModel("workers:\n  credit: 5\n")),
             std::string("t.yaml:2:11: workers.credit: '5' is above ventilator.send_hwm ('4'); "
                         "allowed: ") +
@@ -146,7 +146,7 @@ TEST(LoadTopology, CreditAboveTheDefaultSendHwmIsReportedAtCredit) {
 
 // --- Endpoints ----------------------------------------------------------
 
-TEST(LoadTopology, OneInterfaceMayReuseAPortAnotherInterfaceBinds) {
+TEST(LoadTopologyTest, OneInterfaceMayReuseAPortAnotherInterfaceBinds) {
   auto topology = LoadWithModel(
       "ventilator:\n"
       "  bind: tcp://10.0.0.1:5557\n"
@@ -156,19 +156,19 @@ TEST(LoadTopology, OneInterfaceMayReuseAPortAnotherInterfaceBinds) {
   EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
 }
 
-TEST(LoadTopology, BindEqualToAnotherRolesBindIsRejected) {
+TEST(LoadTopologyTest, BindEqualToAnotherRolesBindIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n  bind: \"tcp://*:5557\"\n")),
             "t.yaml:2:9: sink.bind: 'tcp://*:5557' collides with ventilator.bind "
             "('tcp://*:5557'); allowed: an endpoint (a tcp port) that no other role binds");
 }
 
-TEST(LoadTopology, BindOnTheDefaultPortOfALaterRoleIsReportedWhereTheFileSetsIt) {
+TEST(LoadTopologyTest, BindOnTheDefaultPortOfALaterRoleIsReportedWhereTheFileSetsIt) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  bind: \"tcp://*:5558\"\n")),
             "t.yaml:2:9: ventilator.bind: 'tcp://*:5558' collides with sink.bind "
             "('tcp://*:5558'); allowed: an endpoint (a tcp port) that no other role binds");
 }
 
-TEST(LoadTopology, PortBoundOnEveryInterfaceCannotBeBoundOnOne) {
+TEST(LoadTopologyTest, PortBoundOnEveryInterfaceCannotBeBoundOnOne) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
                                   "  intake_bind: \"tcp://127.0.0.1:5557\"\n"
                                   "  intake_connect: \"tcp://127.0.0.1:5557\"\n")),
@@ -177,7 +177,7 @@ TEST(LoadTopology, PortBoundOnEveryInterfaceCannotBeBoundOnOne) {
             "role binds");
 }
 
-TEST(LoadTopology, PublishBindEqualToResultsBindIsRejected) {
+TEST(LoadTopologyTest, PublishBindEqualToResultsBindIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n"
                                   "  publish_bind: \"tcp://*:5558\"\n"
                                   "  publish_connect: \"tcp://127.0.0.1:5562\"\n")),
@@ -188,21 +188,21 @@ TEST(LoadTopology, PublishBindEqualToResultsBindIsRejected) {
 constexpr char kBindsApart[] = "an endpoint (a tcp port) that no other role binds";
 constexpr char kConnectsApart[] = "an endpoint that no other role connects to";
 
-TEST(LoadTopology, HeartbeatBindOnTheWorkersPortIsRejected) {
+TEST(LoadTopologyTest, HeartbeatBindOnTheWorkersPortIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  heartbeat_bind: \"tcp://*:5557\"\n")),
             std::string("t.yaml:2:19: ventilator.heartbeat_bind: 'tcp://*:5557' collides with "
                         "ventilator.bind ('tcp://*:5557'); allowed: ") +
                 kBindsApart);
 }
 
-TEST(LoadTopology, StatusBindOnTheDefaultPortOfTheSinkIsReportedWhereTheFileSetsIt) {
+TEST(LoadTopologyTest, StatusBindOnTheDefaultPortOfTheSinkIsReportedWhereTheFileSetsIt) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  status_bind: \"tcp://*:5558\"\n")),
             std::string("t.yaml:2:16: ventilator.status_bind: 'tcp://*:5558' collides with "
                         "sink.bind ('tcp://*:5558'); allowed: ") +
                 kBindsApart);
 }
 
-TEST(LoadTopology, StatusBindOnOneInterfaceOfTheHeartbeatPortIsRejected) {
+TEST(LoadTopologyTest, StatusBindOnOneInterfaceOfTheHeartbeatPortIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
                                   "  status_bind: \"tcp://127.0.0.1:5560\"\n"
                                   "  status_connect: \"tcp://127.0.0.1:5562\"\n")),
@@ -211,7 +211,7 @@ TEST(LoadTopology, StatusBindOnOneInterfaceOfTheHeartbeatPortIsRejected) {
                 kBindsApart);
 }
 
-TEST(LoadTopology, LiveFeedBindOnTheStatusPortIsRejected) {
+TEST(LoadTopologyTest, LiveFeedBindOnTheStatusPortIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n"
                                   "  publish_bind: \"tcp://*:5561\"\n"
                                   "  publish_connect: \"tcp://127.0.0.1:5562\"\n")),
@@ -220,7 +220,7 @@ TEST(LoadTopology, LiveFeedBindOnTheStatusPortIsRejected) {
                 kBindsApart);
 }
 
-TEST(LoadTopology, HeartbeatConnectEqualToTheIntakeConnectIsRejected) {
+TEST(LoadTopologyTest, HeartbeatConnectEqualToTheIntakeConnectIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
                                   "  heartbeat_bind: \"tcp://*:6000\"\n"
                                   "  heartbeat_connect: \"tcp://127.0.0.1:5556\"\n")),
@@ -229,7 +229,7 @@ TEST(LoadTopology, HeartbeatConnectEqualToTheIntakeConnectIsRejected) {
                 kConnectsApart);
 }
 
-TEST(LoadTopology, StatusConnectEqualToTheHeartbeatConnectIsRejected) {
+TEST(LoadTopologyTest, StatusConnectEqualToTheHeartbeatConnectIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
                                   "  status_bind: \"tcp://*:6000\"\n"
                                   "  status_connect: \"tcp://127.0.0.1:5560\"\n")),
@@ -238,14 +238,14 @@ TEST(LoadTopology, StatusConnectEqualToTheHeartbeatConnectIsRejected) {
                 kConnectsApart);
 }
 
-TEST(LoadTopology, HeartbeatBindAndConnectOnDifferentTransportsAreRejected) {
+TEST(LoadTopologyTest, HeartbeatBindAndConnectOnDifferentTransportsAreRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  heartbeat_bind: ipc:///tmp/hb\n")),
             "t.yaml:2:19: ventilator.heartbeat_bind: 'ipc:///tmp/hb' uses another transport "
             "than ventilator.heartbeat_connect ('tcp://127.0.0.1:5560'); allowed: one transport "
             "for ventilator.heartbeat_bind and ventilator.heartbeat_connect");
 }
 
-TEST(LoadTopology, StatusIpcConnectToAnotherPathIsRejected) {
+TEST(LoadTopologyTest, StatusIpcConnectToAnotherPathIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
                                   "  status_bind: ipc:///tmp/s\n"
                                   "  status_connect: ipc:///tmp/t\n")),
@@ -254,7 +254,7 @@ TEST(LoadTopology, StatusIpcConnectToAnotherPathIsRejected) {
             "for ventilator.status_bind and ventilator.status_connect");
 }
 
-TEST(LoadTopology, ConnectEqualToAnotherRolesConnectIsRejected) {
+TEST(LoadTopologyTest, ConnectEqualToAnotherRolesConnectIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n"
                                   "  bind: \"tcp://*:6000\"\n"
                                   "  connect: \"tcp://127.0.0.1:5557\"\n")),
@@ -262,20 +262,20 @@ TEST(LoadTopology, ConnectEqualToAnotherRolesConnectIsRejected) {
             "('tcp://127.0.0.1:5557'); allowed: an endpoint that no other role connects to");
 }
 
-TEST(LoadTopology, LiveFeedOffOnOneSideOnlyIsRejected) {
+TEST(LoadTopologyTest, LiveFeedOffOnOneSideOnlyIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("sink:\n  publish_bind: \"\"\n")),
             "t.yaml:2:17: sink.publish_bind: '' does not pair with sink.publish_connect "
             "('tcp://127.0.0.1:5559'); allowed: both empty (no live feed) or both set");
 }
 
-TEST(LoadTopology, BindAndConnectOnDifferentTransportsAreRejected) {
+TEST(LoadTopologyTest, BindAndConnectOnDifferentTransportsAreRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n  bind: ipc:///tmp/v\n")),
             "t.yaml:2:9: ventilator.bind: 'ipc:///tmp/v' uses another transport than "
             "ventilator.connect ('tcp://127.0.0.1:5557'); allowed: one transport for "
             "ventilator.bind and ventilator.connect");
 }
 
-TEST(LoadTopology, IpcConnectToAnotherPathIsRejected) {
+TEST(LoadTopologyTest, IpcConnectToAnotherPathIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("ventilator:\n"
                                   "  bind: ipc:///tmp/v\n"
                                   "  connect: ipc:///tmp/w\n")),
@@ -286,24 +286,24 @@ TEST(LoadTopology, IpcConnectToAnotherPathIsRejected) {
 
 // --- Topologies built in code -------------------------------------------
 
-TEST(ValidateTopology, CompleteTopologyIsValid) {
+TEST(ValidateTopologyTest, CompleteTopologyIsValid) {
   EXPECT_TRUE(ValidateTopology(ValidTopology()).ok());
 }
 
-TEST(ValidateTopology, DefaultTopologyLacksAModel) {
+TEST(ValidateTopologyTest, DefaultTopologyLacksAModel) {
   const Topology defaults;  // named: GCC 12 -O2 warns falsely about a temporary's strings
   EXPECT_EQ(ValidateTopology(defaults).message(),
             std::string("model.path: '' is empty; allowed: ") + kModelFileAllowed);
 }
 
-TEST(ValidateTopology, NamesKeyValueAndAllowedWithoutAPlace) {
+TEST(ValidateTopologyTest, NamesKeyValueAndAllowedWithoutAPlace) {
   Topology t = ValidTopology();
   t.queue.redis.port = 70000;
   EXPECT_EQ(ValidateTopology(t).message(),
             "queue.redis.port: 70000 is out of range; allowed: 1..65535");
 }
 
-TEST(ValidateTopology, PrefixesTheSource) {
+TEST(ValidateTopologyTest, PrefixesTheSource) {
   Topology t = ValidTopology();
   t.source = "x.yaml";
   t.workers.count = 300;
@@ -311,20 +311,20 @@ TEST(ValidateTopology, PrefixesTheSource) {
             "x.yaml: workers.count: 300 is out of range; allowed: 0..256");
 }
 
-TEST(ValidateTopology, NanThresholdIsRejected) {
+TEST(ValidateTopologyTest, NanThresholdIsRejected) {
   Topology t = ValidTopology();
   t.model.threshold = std::numeric_limits<double>::quiet_NaN();
   EXPECT_EQ(ValidateTopology(t).message(), "model.threshold: nan is out of range; allowed: 0..1");
 }
 
-TEST(ValidateTopology, UnknownEnumValueIsRejected) {
+TEST(ValidateTopologyTest, UnknownEnumValueIsRejected) {
   Topology t = ValidTopology();
   t.model.format = static_cast<ModelFormat>(7);
   EXPECT_EQ(ValidateTopology(t).message(),
             "model.format: 7 is not a known value; allowed: xgboost, linear");
 }
 
-TEST(ValidateTopology, BlockTimeoutNotBelowHalfTheInflightTimeoutIsRejected) {
+TEST(ValidateTopologyTest, BlockTimeoutNotBelowHalfTheInflightTimeoutIsRejected) {
   Topology t = ValidTopology();
   t.queue.inflight_timeout_ms = 1000;
   t.bridge.block_timeout_ms = 500;
@@ -334,7 +334,7 @@ TEST(ValidateTopology, BlockTimeoutNotBelowHalfTheInflightTimeoutIsRejected) {
                 kBlockTimeoutRule);
 }
 
-TEST(ValidateTopology, SendHwmBelowCreditIsRejected) {
+TEST(ValidateTopologyTest, SendHwmBelowCreditIsRejected) {
   Topology t = ValidTopology();
   t.ventilator.send_hwm = 2;
   t.workers.credit = 3;
@@ -343,7 +343,7 @@ TEST(ValidateTopology, SendHwmBelowCreditIsRejected) {
                 kCreditRule);
 }
 
-TEST(ValidateTopology, StatusBindCollidingWithHeartbeatBindIsRejected) {
+TEST(ValidateTopologyTest, StatusBindCollidingWithHeartbeatBindIsRejected) {
   Topology t = ValidTopology();
   t.ventilator.status.bind = t.ventilator.heartbeat.bind;
   EXPECT_EQ(ValidateTopology(t).message(),
@@ -352,7 +352,7 @@ TEST(ValidateTopology, StatusBindCollidingWithHeartbeatBindIsRejected) {
                 kBindsApart);
 }
 
-TEST(ValidateTopology, ConflictIsNamedAtTheLaterKey) {
+TEST(ValidateTopologyTest, ConflictIsNamedAtTheLaterKey) {
   Topology t = ValidTopology();
   t.sink.results.bind = t.ventilator.workers.bind;
   EXPECT_EQ(ValidateTopology(t).message(),
@@ -360,7 +360,7 @@ TEST(ValidateTopology, ConflictIsNamedAtTheLaterKey) {
             "an endpoint (a tcp port) that no other role binds");
 }
 
-TEST(ValidateTopology, MetricsPortsDifferPerRoleUnlessOff) {
+TEST(ValidateTopologyTest, MetricsPortsDifferPerRoleUnlessOff) {
   Topology t = ValidTopology();
   t.metrics.sink_port = t.metrics.bridge_port;
   EXPECT_EQ(ValidateTopology(t).message(),
@@ -371,7 +371,7 @@ TEST(ValidateTopology, MetricsPortsDifferPerRoleUnlessOff) {
   EXPECT_TRUE(ValidateTopology(t).ok()) << ValidateTopology(t).message();
 }
 
-TEST(ValidateTopology, AHeadRolesMetricsPortInTheWorkersRangeIsRejected) {
+TEST(ValidateTopologyTest, AHeadRolesMetricsPortInTheWorkersRangeIsRejected) {
   Topology t = ValidTopology();
   t.metrics.ventilator_port = 9110;  // workers take 9104..9167
   EXPECT_EQ(ValidateTopology(t).message(),
@@ -386,7 +386,7 @@ TEST(ValidateTopology, AHeadRolesMetricsPortInTheWorkersRangeIsRejected) {
 constexpr char kKeyFileAllowed[] =
     "a key file path, absolute or relative to this file's directory; required for security.mode curve";
 
-TEST(LoadTopology, CurveNeedsItsThreeFiles) {
+TEST(LoadTopologyTest, CurveNeedsItsThreeFiles) {
   EXPECT_EQ(ErrorOf(Load(kModel + "security:\n  mode: curve\n")),
             std::string("t.yaml:2:1: security.secret_key: '' is empty; allowed: ") + kKeyFileAllowed);
   EXPECT_EQ(ErrorOf(Load(kModel + "security:\n  mode: curve\n  secret_key: k/node.key_secret\n")),
@@ -396,7 +396,7 @@ TEST(LoadTopology, CurveNeedsItsThreeFiles) {
             "to this file's directory; required for security.mode curve");
 }
 
-TEST(ValidateTopology, CodeBuiltTopologiesArePlainUnlessToldAndCurveNeedsFiles) {
+TEST(ValidateTopologyTest, CodeBuiltTopologiesArePlainUnlessToldAndCurveNeedsFiles) {
   Topology t = ValidTopology();
   EXPECT_EQ(t.security.mode, SecurityMode::kNone);
   t.security.mode = SecurityMode::kCurve;
@@ -406,13 +406,13 @@ TEST(ValidateTopology, CodeBuiltTopologiesArePlainUnlessToldAndCurveNeedsFiles) 
 
 // --- A registry model ---------------------------------------------------
 
-TEST(LoadTopology, RegistryModelNeedsAName) {
+TEST(LoadTopologyTest, RegistryModelNeedsAName) {
   EXPECT_EQ(ErrorOf(Load("model: {registry: models}\n")),
             "t.yaml:1:1: model.name: '' is empty; allowed: the model's name in model.registry; required with "
             "model.registry");
 }
 
-TEST(LoadTopology, RegistryAndModelFilesAreNotBothSet) {
+TEST(LoadTopologyTest, RegistryAndModelFilesAreNotBothSet) {
   EXPECT_EQ(ErrorOf(Load("model: {path: m.json, features: f.yaml, registry: models, name: fraud}\n")),
             "t.yaml:1:51: model.registry: '/base/models' is set beside model.path ('/base/m.json'); allowed: "
             "either model.path and model.features, or model.registry and model.name");

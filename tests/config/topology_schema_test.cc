@@ -25,7 +25,7 @@ using testing::LoadWithModel;
 // Every key at its low end, then every key at its high end. The cross-field
 // rules hold at both: block_timeout_ms 1 < 100 / 2, send_hwm 1 >= credit 1;
 // 60000 < 86400000 / 2, 100000 >= 64.
-TEST(LoadTopology, RangeEndsAreAccepted) {
+TEST(LoadTopologyTest, RangeEndsAreAccepted) {
   auto low = Load(
       "queue: {redis: {port: 1, db: 0, connect_timeout_ms: 1}, inflight_timeout_ms: 100}\n"
       "bridge: {batch_size: 1, linger_ms: 0, block_timeout_ms: 1, max_message_bytes: 64}\n"
@@ -134,7 +134,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 // --- http-mq URLs -------------------------------------------------------
 
-TEST(LoadTopology, HttpUrlsWithPortsPathsAndIpv6HostsAreAccepted) {
+TEST(LoadTopologyTest, HttpUrlsWithPortsPathsAndIpv6HostsAreAccepted) {
   for (const char* url : {"http://mq", "https://mq.example/api/v1/", "http://10.0.0.10:8003",
                           "http://[::1]:8003", "http://[fe80::1]"}) {
     auto topology = LoadWithModel(std::string("queue:\n  url: \"") + url + "\"\n");
@@ -173,12 +173,12 @@ INSTANTIATE_TEST_SUITE_P(
 
 // --- Strings ------------------------------------------------------------
 
-TEST(LoadTopology, EmptyQueueNameIsRejected) {
+TEST(LoadTopologyTest, EmptyQueueNameIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: \"\"\n")),
             std::string("t.yaml:2:10: queue.input: '' is empty; allowed: ") + kQueueNameAllowed);
 }
 
-TEST(LoadTopology, QueueNameWithWhitespaceIsRejected) {
+TEST(LoadTopologyTest, QueueNameWithWhitespaceIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  output: results queue\n")),
             std::string("t.yaml:2:11: queue.output: 'results queue' contains whitespace; allowed: ") +
                 kQueueNameAllowed);
@@ -187,51 +187,51 @@ TEST(LoadTopology, QueueNameWithWhitespaceIsRejected) {
 constexpr char kGroupAllowed[] = "; allowed: a consumer group name, non-empty, no whitespace";
 constexpr char kFieldAllowed[] = "; allowed: a stream entry field name, non-empty, no whitespace";
 
-TEST(LoadTopology, EmptyConsumerGroupIsRejected) {
+TEST(LoadTopologyTest, EmptyConsumerGroupIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  group: \"\"\n")),
             std::string("t.yaml:2:10: queue.group: '' is empty") + kGroupAllowed);
 }
 
-TEST(LoadTopology, ConsumerGroupWithWhitespaceIsRejected) {
+TEST(LoadTopologyTest, ConsumerGroupWithWhitespaceIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  group: score pipe\n")),
             std::string("t.yaml:2:10: queue.group: 'score pipe' contains whitespace") + kGroupAllowed);
 }
 
-TEST(LoadTopology, EmptyStreamFieldIsRejected) {
+TEST(LoadTopologyTest, EmptyStreamFieldIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  stream_field: \"\"\n")),
             std::string("t.yaml:2:17: queue.stream_field: '' is empty") + kFieldAllowed);
 }
 
-TEST(LoadTopology, StreamFieldWithWhitespaceIsRejected) {
+TEST(LoadTopologyTest, StreamFieldWithWhitespaceIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  stream_field: \"the message\"\n")),
             std::string("t.yaml:2:17: queue.stream_field: 'the message' contains whitespace") +
                 kFieldAllowed);
 }
 
-TEST(LoadTopology, EmptyRedisHostIsRejected) {
+TEST(LoadTopologyTest, EmptyRedisHostIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  redis:\n    host: \"\"\n")),
             "t.yaml:3:11: queue.redis.host: '' is empty; allowed: a host name or address, "
             "non-empty, no whitespace");
 }
 
-TEST(LoadTopology, UnknownLogLevelIsRejected) {
+TEST(LoadTopologyTest, UnknownLogLevelIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("logging:\n  level: verbose\n")),
             "t.yaml:2:10: logging.level: 'verbose' is not a log level; allowed: trace, debug, "
             "info, warn, error, off");
 }
 
-TEST(LoadTopology, EmptyModelPathIsRejected) {
+TEST(LoadTopologyTest, EmptyModelPathIsRejected) {
   EXPECT_EQ(ErrorOf(Load("model:\n  path: \"\"\n  features: f.yaml\n")),
             std::string("t.yaml:2:9: model.path: '' is empty; allowed: ") + kModelFileAllowed);
 }
 
-TEST(LoadTopology, ModelPathNamingADirectoryIsRejected) {
+TEST(LoadTopologyTest, ModelPathNamingADirectoryIsRejected) {
   EXPECT_EQ(ErrorOf(Load("model:\n  path: ..\n  features: f.yaml\n")),
             std::string("t.yaml:2:9: model.path: '/' names a directory, not a file; allowed: ") +
                 kModelFileAllowed);
 }
 
-TEST(LoadTopology, EmptyModelVersionIsRejected) {
+TEST(LoadTopologyTest, EmptyModelVersionIsRejected) {
   EXPECT_EQ(ErrorOf(Load("model:\n  path: m.json\n  features: f.yaml\n  version: \"\"\n")),
             "t.yaml:4:12: model.version: '' is empty; allowed: a non-empty version label");
 }
@@ -319,14 +319,14 @@ INSTANTIATE_TEST_SUITE_P(
                  kBindAllowed + "; or '' for no live feed"}),
     CaseName);
 
-TEST(LoadTopology, LiveFeedCanBeTurnedOff) {
+TEST(LoadTopologyTest, LiveFeedCanBeTurnedOff) {
   auto topology = LoadWithModel("sink: {publish_bind: \"\", publish_connect: \"\"}\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->sink.publish.bind, "");
   EXPECT_EQ(topology->sink.publish.connect, "");
 }
 
-TEST(LoadTopology, IpcAndInprocEndpointsAreAccepted) {
+TEST(LoadTopologyTest, IpcAndInprocEndpointsAreAccepted) {
   auto topology = LoadWithModel(
       "ventilator:\n"
       "  bind: ipc:///tmp/scorepipe-workers\n"
@@ -342,7 +342,7 @@ TEST(LoadTopology, IpcAndInprocEndpointsAreAccepted) {
 
 // --- A registry model ---------------------------------------------------
 
-TEST(LoadTopology, WatchIntervalIsBounded) {
+TEST(LoadTopologyTest, WatchIntervalIsBounded) {
   EXPECT_EQ(ErrorOf(Load("model: {registry: models, name: fraud, watch_ms: 50}\n")),
             "t.yaml:1:50: model.watch_ms: 50 is out of range; allowed: 100..3600000");
 }

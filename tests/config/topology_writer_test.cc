@@ -113,7 +113,7 @@ Topology EveryFieldChanged() {
 
 // --- TopologyToYaml -----------------------------------------------------------
 
-TEST(TopologyToYaml, LocalYamlWritesYamlThatLoadsBackAndWritesTheSame) {
+TEST(TopologyToYamlTest, LocalYamlWritesYamlThatLoadsBackAndWritesTheSame) {
   const std::string written = TopologyToYaml(LocalTopology());
   auto loaded = LoadTopologyString(written, "written.yaml", "/somewhere/else");
   ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded) << "\n" << written;
@@ -121,7 +121,7 @@ TEST(TopologyToYaml, LocalYamlWritesYamlThatLoadsBackAndWritesTheSame) {
   EXPECT_EQ(Describe(loaded.value()), Describe(LocalTopology()));
 }
 
-TEST(TopologyToYaml, EveryChangedFieldSurvivesTheRoundTrip) {
+TEST(TopologyToYamlTest, EveryChangedFieldSurvivesTheRoundTrip) {
   const Topology changed = EveryFieldChanged();
   ASSERT_TRUE(ValidateTopology(changed).ok()) << ValidateTopology(changed).message();
   ASSERT_NE(Describe(changed), Describe(LocalTopology()));
@@ -130,7 +130,7 @@ TEST(TopologyToYaml, EveryChangedFieldSurvivesTheRoundTrip) {
   EXPECT_EQ(Describe(loaded.value()), Describe(changed));
 }
 
-TEST(TopologyToYaml, RegistryModelSurvivesTheRoundTrip) {
+TEST(TopologyToYamlTest, RegistryModelSurvivesTheRoundTrip) {
   Topology t = LocalTopology();
   t.model = ModelConfig{};
   t.model.registry = "/var/lib/scorepipe/models";
@@ -143,7 +143,7 @@ TEST(TopologyToYaml, RegistryModelSurvivesTheRoundTrip) {
   EXPECT_EQ(Describe(loaded.value()), Describe(t));
 }
 
-TEST(TopologyToYaml, EveryQueueKindSurvivesTheRoundTrip) {
+TEST(TopologyToYamlTest, EveryQueueKindSurvivesTheRoundTrip) {
   Topology t = LocalTopology();
   t.queue.journal_dir = "/var/lib/scorepipe/journal";  // http-mq requires one; the others ignore it
   for (QueueKind kind : {QueueKind::kRedisList, QueueKind::kRedisStream, QueueKind::kHttpMq}) {
@@ -154,7 +154,7 @@ TEST(TopologyToYaml, EveryQueueKindSurvivesTheRoundTrip) {
   }
 }
 
-TEST(TopologyToYaml, ThresholdKeepsEveryBit) {
+TEST(TopologyToYamlTest, ThresholdKeepsEveryBit) {
   Topology t = LocalTopology();
   for (double threshold : {0.1, 0.0, 1.0, 1.0 / 3.0, 0.7000000000000001, 0.9999999999999999}) {
     t.model.threshold = threshold;
@@ -164,7 +164,7 @@ TEST(TopologyToYaml, ThresholdKeepsEveryBit) {
   }
 }
 
-TEST(TopologyToYaml, EndsWithANewline) {
+TEST(TopologyToYamlTest, EndsWithANewline) {
   const std::string written = TopologyToYaml(LocalTopology());
   ASSERT_FALSE(written.empty());
   EXPECT_EQ(written.back(), '\n');

@@ -67,7 +67,7 @@ std::string Summary(const Topology& t) {
 
 // --- The shipped files --------------------------------------------------
 
-TEST(ShippedTopology, LocalYamlLoadsTheDemoModel) {
+TEST(ShippedTopologyTest, LocalYamlLoadsTheDemoModel) {
   const std::string file = kSourceDir + "/config/local.yaml";
   auto topology = LoadTopologyFile(file);
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
@@ -80,14 +80,14 @@ TEST(ShippedTopology, LocalYamlLoadsTheDemoModel) {
   EXPECT_EQ(topology->workers.count, 2);
 }
 
-TEST(ShippedTopology, LocalYamlSpellsOutTheDefaults) {
+TEST(ShippedTopologyTest, LocalYamlSpellsOutTheDefaults) {
   auto topology = LoadTopologyFile(kSourceDir + "/config/local.yaml");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   const Topology defaults;  // named: GCC 12 -O2 warns falsely about a temporary's strings
   EXPECT_EQ(Summary(*topology), Summary(defaults));
 }
 
-TEST(ShippedTopology, ClusterExampleBindsOnTheHeadAndConnectsToIt) {
+TEST(ShippedTopologyTest, ClusterExampleBindsOnTheHeadAndConnectsToIt) {
   auto topology = LoadTopologyFile(kSourceDir + "/config/cluster.example.yaml");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->queue.redis.host, "10.0.0.10");
@@ -111,7 +111,7 @@ TEST(ShippedTopology, ClusterExampleBindsOnTheHeadAndConnectsToIt) {
 
 // --- What loads ---------------------------------------------------------
 
-TEST(LoadTopology, OnlyTheModelKeysGiveTheDefaults) {
+TEST(LoadTopologyTest, OnlyTheModelKeysGiveTheDefaults) {
   auto topology = LoadWithModel("");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   const Topology defaults;  // named: GCC 12 -O2 warns falsely about a temporary's strings
@@ -121,14 +121,14 @@ TEST(LoadTopology, OnlyTheModelKeysGiveTheDefaults) {
   EXPECT_EQ(topology->model.threshold, 0.5);
 }
 
-TEST(LoadTopology, EmptySectionsKeepTheDefaults) {
+TEST(LoadTopologyTest, EmptySectionsKeepTheDefaults) {
   auto topology = LoadWithModel("queue:\n  redis:\nbridge:\nlogging:\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   const Topology defaults;  // named: GCC 12 -O2 warns falsely about a temporary's strings
   EXPECT_EQ(Summary(*topology), Summary(defaults));
 }
 
-TEST(LoadTopology, ReadsEveryKeyIntoItsField) {
+TEST(LoadTopologyTest, ReadsEveryKeyIntoItsField) {
   auto topology = Load(R"(
 queue:
   kind: redis-stream
@@ -215,7 +215,7 @@ logging: {level: debug}
   EXPECT_EQ(t.logging.level, "debug");
 }
 
-TEST(LoadTopology, RedisStreamQueueKindIsAccepted) {
+TEST(LoadTopologyTest, RedisStreamQueueKindIsAccepted) {
   auto topology = LoadWithModel("queue:\n  kind: redis-stream\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->queue.kind, QueueKind::kRedisStream);
@@ -223,20 +223,20 @@ TEST(LoadTopology, RedisStreamQueueKindIsAccepted) {
   EXPECT_EQ(topology->queue.stream_field, "message");
 }
 
-TEST(LoadTopology, VersionDefaultsToTheModelFileName) {
+TEST(LoadTopologyTest, VersionDefaultsToTheModelFileName) {
   auto topology = Load("model: {path: models/fraud-v3.json, features: f.yaml}\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->model.version, "fraud-v3");
 }
 
-TEST(LoadTopology, RelativeModelPathsResolveAgainstTheBaseDir) {
+TEST(LoadTopologyTest, RelativeModelPathsResolveAgainstTheBaseDir) {
   auto topology = Load("model: {path: ../models/m.json, features: sub/./f.yaml}\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->model.path, "/models/m.json");
   EXPECT_EQ(topology->model.features, "/base/sub/f.yaml");
 }
 
-TEST(LoadTopology, AbsoluteModelPathsAreNormalised) {
+TEST(LoadTopologyTest, AbsoluteModelPathsAreNormalised) {
   auto topology = Load("model: {path: /opt/x/../m.json, features: /opt//f.yaml}\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->model.path, "/opt/m.json");
@@ -295,32 +295,32 @@ TEST_F(LoadTopologyFileTest, DirectoryIsNotATopology) {
 constexpr char kSections[] =
     "queue, bridge, ventilator, heartbeat, sink, workers, model, metrics, logging, security";
 
-TEST(LoadTopology, EmptyFileIsRejected) {
+TEST(LoadTopologyTest, EmptyFileIsRejected) {
   EXPECT_EQ(ErrorOf(LoadRaw("")),
             std::string("t.yaml:1:1: the file is empty; allowed: a map of ") + kSections);
 }
 
-TEST(LoadTopology, FileWithOnlyCommentsIsEmpty) {
+TEST(LoadTopologyTest, FileWithOnlyCommentsIsEmpty) {
   EXPECT_EQ(ErrorOf(LoadRaw("# nothing yet\n")),
             std::string("t.yaml:1:1: the file is empty; allowed: a map of ") + kSections);
 }
 
-TEST(LoadTopology, TopLevelListIsRejected) {
+TEST(LoadTopologyTest, TopLevelListIsRejected) {
   EXPECT_EQ(ErrorOf(LoadRaw("- queue\n")),
             std::string("t.yaml:1:1: a list is not a map; allowed: a map of ") + kSections);
 }
 
-TEST(LoadTopology, SecondDocumentIsRejected) {
+TEST(LoadTopologyTest, SecondDocumentIsRejected) {
   EXPECT_EQ(ErrorOf(Load(kModel + "---\n" + kModel)),
             "t.yaml:3:1: a second YAML document; allowed: one document");
 }
 
-TEST(LoadTopology, SyntaxErrorHasLineAndColumn) {
+TEST(LoadTopologyTest, SyntaxErrorHasLineAndColumn) {
   const std::string error = ErrorOf(LoadRaw("workers: {count: 2}\nqueue: [a, b\n"));
   EXPECT_EQ(error.rfind("t.yaml:3:1: syntax error: ", 0), 0u) << error;
 }
 
-TEST(LoadTopology, DuplicateKeyIsRejected) {
+TEST(LoadTopologyTest, DuplicateKeyIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("workers: {count: 1, count: 2}\n")),
             "t.yaml:1:21: workers.count: duplicate key; allowed: each key once");
 }
@@ -368,92 +368,92 @@ INSTANTIATE_TEST_SUITE_P(
 
 // --- Shapes and types ---------------------------------------------------
 
-TEST(LoadTopology, SectionThatIsAScalarIsRejected) {
+TEST(LoadTopologyTest, SectionThatIsAScalarIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue: redis\n")),
             "t.yaml:1:8: queue: 'redis' is not a map; allowed: a map of kind, redis, input, "
             "output, dead_letter, shadow, group, stream_field, inflight_timeout_ms, max_deliveries, url, journal_dir, "
             "pull_wait_ms, http_timeout_ms, push_retry_ms");
 }
 
-TEST(LoadTopology, SectionThatIsAListIsRejected) {
+TEST(LoadTopologyTest, SectionThatIsAListIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("bridge: [1, 2]\n")),
             "t.yaml:1:9: bridge: a list is not a map; allowed: a map of batch_size, linger_ms, "
             "block_timeout_ms, max_message_bytes");
 }
 
-TEST(LoadTopology, HeartbeatSectionThatIsAScalarIsRejected) {
+TEST(LoadTopologyTest, HeartbeatSectionThatIsAScalarIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("heartbeat: 1000\n")),
             "t.yaml:1:12: heartbeat: '1000' is not a map; allowed: a map of interval_ms, liveness");
 }
 
-TEST(LoadTopology, NestedSectionThatIsNotAMapIsRejected) {
+TEST(LoadTopologyTest, NestedSectionThatIsNotAMapIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  redis: 127.0.0.1\n")),
             "t.yaml:2:10: queue.redis: '127.0.0.1' is not a map; allowed: a map of host, port, "
             "db, connect_timeout_ms, user, password_file, password_env");
 }
 
-TEST(LoadTopology, WordWhereAnIntegerBelongsIsRejected) {
+TEST(LoadTopologyTest, WordWhereAnIntegerBelongsIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  redis:\n    port: abc\n")),
             "t.yaml:3:11: queue.redis.port: 'abc' is not an integer; allowed: 1..65535");
 }
 
-TEST(LoadTopology, FloatWhereAnIntegerBelongsIsRejected) {
+TEST(LoadTopologyTest, FloatWhereAnIntegerBelongsIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("bridge:\n  batch_size: 1.5\n")),
             "t.yaml:2:15: bridge.batch_size: '1.5' is not an integer; allowed: 1..65536");
 }
 
-TEST(LoadTopology, QuotedNumberIsNotAnInteger) {
+TEST(LoadTopologyTest, QuotedNumberIsNotAnInteger) {
   EXPECT_EQ(ErrorOf(LoadWithModel("workers:\n  count: \"3\"\n")),
             "t.yaml:2:10: workers.count: '3' is quoted, so a string, not an integer; "
             "allowed: 0..256");
 }
 
-TEST(LoadTopology, IntegerBeyondIntIsOutOfRange) {
+TEST(LoadTopologyTest, IntegerBeyondIntIsOutOfRange) {
   EXPECT_EQ(ErrorOf(LoadWithModel("bridge:\n  linger_ms: 99999999999\n")),
             "t.yaml:2:14: bridge.linger_ms: '99999999999' is out of range; allowed: 0..60000");
 }
 
-TEST(LoadTopology, KeyWithoutValueIsRejectedAtTheKey) {
+TEST(LoadTopologyTest, KeyWithoutValueIsRejectedAtTheKey) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  redis:\n    port:\n")),
             "t.yaml:3:5: queue.redis.port: the value is missing; allowed: 1..65535");
 }
 
-TEST(LoadTopology, ListWhereAStringBelongsIsRejected) {
+TEST(LoadTopologyTest, ListWhereAStringBelongsIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: [a]\n")),
             std::string("t.yaml:2:10: queue.input: a list is not a string; allowed: ") + kQueueNameAllowed);
 }
 
-TEST(LoadTopology, ThresholdThatIsNotANumberIsRejected) {
+TEST(LoadTopologyTest, ThresholdThatIsNotANumberIsRejected) {
   EXPECT_EQ(ErrorOf(Load("model:\n  path: m.json\n  features: f.yaml\n  threshold: high\n")),
             "t.yaml:4:14: model.threshold: 'high' is not a number; allowed: 0..1");
 }
 
-TEST(LoadTopology, UnsupportedQueueKindIsRejected) {
+TEST(LoadTopologyTest, UnsupportedQueueKindIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  kind: kafka\n")),
             "t.yaml:2:9: queue.kind: 'kafka' is not supported; allowed: redis-list, "
             "redis-stream, http-mq");
 }
 
-TEST(LoadTopology, UnsupportedModelFormatIsRejected) {
+TEST(LoadTopologyTest, UnsupportedModelFormatIsRejected) {
   EXPECT_EQ(ErrorOf(Load("model:\n  path: m.json\n  format: onnx\n  features: f.yaml\n")),
             "t.yaml:3:11: model.format: 'onnx' is not supported; allowed: xgboost, linear");
 }
 
 // --- Required keys ------------------------------------------------------
 
-TEST(LoadTopology, MissingModelPathIsReportedAtTheModelSection) {
+TEST(LoadTopologyTest, MissingModelPathIsReportedAtTheModelSection) {
   EXPECT_EQ(ErrorOf(Load("workers: {count: 1}\nmodel:\n  features: f.yaml\n")),
             std::string("t.yaml:2:1: model.path: required key is missing; allowed: ") +
                 kModelFileAllowed);
 }
 
-TEST(LoadTopology, MissingModelFeaturesIsRejected) {
+TEST(LoadTopologyTest, MissingModelFeaturesIsRejected) {
   EXPECT_EQ(ErrorOf(Load("model: {path: m.json}\n")),
             std::string("t.yaml:1:1: model.features: required key is missing; allowed: ") +
                 kModelFileAllowed);
 }
 
-TEST(LoadTopology, MissingModelSectionIsReportedAtTheTop) {
+TEST(LoadTopologyTest, MissingModelSectionIsReportedAtTheTop) {
   EXPECT_EQ(ErrorOf(Load("workers: {count: 1}\n")),
             std::string("t.yaml:1:1: model.path: required key is missing; allowed: ") +
                 kModelFileAllowed);
@@ -461,7 +461,7 @@ TEST(LoadTopology, MissingModelSectionIsReportedAtTheTop) {
 
 // --- http-mq ------------------------------------------------------------
 
-TEST(LoadTopology, HttpMqKeysAreReadAndTheJournalDirResolvesAgainstTheBaseDir) {
+TEST(LoadTopologyTest, HttpMqKeysAreReadAndTheJournalDirResolvesAgainstTheBaseDir) {
   auto topology = LoadWithModel(
       "queue:\n  kind: http-mq\n  url: https://mq.example:8443/api\n  journal_dir: ../var/./journal\n"
       "  pull_wait_ms: 0\n  http_timeout_ms: 100\n  push_retry_ms: 100\n");
@@ -474,7 +474,7 @@ TEST(LoadTopology, HttpMqKeysAreReadAndTheJournalDirResolvesAgainstTheBaseDir) {
   EXPECT_EQ(topology->queue.push_retry_ms, 100);
 }
 
-TEST(LoadTopology, HttpMqDefaultsAreTheUpstreamsPortAndWait) {
+TEST(LoadTopologyTest, HttpMqDefaultsAreTheUpstreamsPortAndWait) {
   auto topology = LoadWithModel("queue: {kind: http-mq, journal_dir: /var/lib/scorepipe/journal}\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->queue.url, "http://127.0.0.1:8003");
@@ -485,7 +485,7 @@ TEST(LoadTopology, HttpMqDefaultsAreTheUpstreamsPortAndWait) {
 
 // --- Metrics, logging and credentials -----------------------------------
 
-TEST(LoadTopology, MetricsAndLogFormatKeysLoad) {
+TEST(LoadTopologyTest, MetricsAndLogFormatKeysLoad) {
   auto topology = LoadWithModel(
       "metrics:\n  address: 127.0.0.1\n  bridge_port: 0\n  worker_port: 9200\nlogging:\n  format: json\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
@@ -503,7 +503,7 @@ TEST(LoadTopology, MetricsAndLogFormatKeysLoad) {
   EXPECT_NE(ErrorOf(high).find("metrics.worker_port"), std::string::npos) << ErrorOf(high);
 }
 
-TEST(LoadTopology, RedisCredentialsAreNamedNeverGiven) {
+TEST(LoadTopologyTest, RedisCredentialsAreNamedNeverGiven) {
   auto topology = LoadWithModel("queue:\n  redis:\n    user: scorer\n    password_file: secrets/redis.pass\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->queue.redis.user, "scorer");
@@ -525,7 +525,7 @@ TEST(LoadTopology, RedisCredentialsAreNamedNeverGiven) {
 
 // --- security -------------------------------------------------------------
 
-TEST(LoadTopology, SecurityModeMustBeStated) {
+TEST(LoadTopologyTest, SecurityModeMustBeStated) {
   EXPECT_EQ(ErrorOf(LoadRaw(kModel)), "t.yaml:1:1: security.mode: required key is missing; allowed: curve, none");
   EXPECT_EQ(ErrorOf(LoadRaw(kModel + "security: {}\n")),
             "t.yaml:2:1: security.mode: required key is missing; allowed: curve, none");
@@ -537,7 +537,7 @@ TEST(LoadTopology, SecurityModeMustBeStated) {
   EXPECT_EQ(plain->security.mode, SecurityMode::kNone);
 }
 
-TEST(LoadTopology, CurveFilesResolveAgainstTheBaseDir) {
+TEST(LoadTopologyTest, CurveFilesResolveAgainstTheBaseDir) {
   auto t = Load(kModel +
                 "security:\n  mode: curve\n  secret_key: keys/node.key_secret\n  server_key: /etc/k/../head.key\n"
                 "  authorized_keys: keys/authorized\n");
@@ -577,7 +577,7 @@ void ExpectErrorInBoundedMemory(const std::function<std::string()>& error_of_loa
 // yaml-cpp 0.7 reads a ',' where a document's value belongs as an empty
 // document without consuming it, and its LoadAll() then appended empty
 // documents until memory ran out (the fuzzer's 2 GB finding).
-TEST(LoadTopology, StrayCommaWhereTheDocumentBeginsIsASyntaxError) {
+TEST(LoadTopologyTest, StrayCommaWhereTheDocumentBeginsIsASyntaxError) {
   ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw(",")); }, "t.yaml:1:1: syntax error: unexpected ','");
   ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw("# the fuzzer's shape\n,# note\n" + kModel)); },
                              "t.yaml:2:1: syntax error: unexpected ','");
@@ -585,19 +585,19 @@ TEST(LoadTopology, StrayCommaWhereTheDocumentBeginsIsASyntaxError) {
                              "t.yaml:1:5: syntax error: unexpected ','");
 }
 
-TEST(LoadTopology, StrayCommaAfterTheDocumentIsASyntaxError) {
+TEST(LoadTopologyTest, StrayCommaAfterTheDocumentIsASyntaxError) {
   ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw("{model: {path: m.json, features: f.yaml}}\n,\n")); },
                              "t.yaml:2:1: syntax error: unexpected ','");
   ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw(kModel + "---\n- queue\n,")); },
                              "t.yaml:4:1: syntax error: unexpected ','");
 }
 
-TEST(LoadTopology, StrayCommaInsideACollectionIsStillAPlainSyntaxError) {
+TEST(LoadTopologyTest, StrayCommaInsideACollectionIsStillAPlainSyntaxError) {
   EXPECT_EQ(ErrorOf(LoadRaw("workers:\n  ,\n")).rfind("t.yaml:2:3: syntax error: ", 0), 0u);
   EXPECT_EQ(ErrorOf(LoadRaw("- ,\n")), "t.yaml:1:3: syntax error: end of sequence not found");
 }
 
-TEST(LoadTopology, TextAboveOneMebibyteIsRefusedBeforeParsing) {
+TEST(LoadTopologyTest, TextAboveOneMebibyteIsRefusedBeforeParsing) {
   const std::string padding(kMaxTopologyBytes - kModel.size() - kSecurity.size() - 2, 'x');
   const std::string largest = kModel + kSecurity + "#" + padding + "\n";
   ASSERT_EQ(largest.size(), kMaxTopologyBytes);
@@ -620,7 +620,7 @@ TEST_F(LoadTopologyFileTest, EndlessFileIsRefusedAfterOneMebibyte) {
 
 // --- A registry model ---------------------------------------------------
 
-TEST(LoadTopology, RegistryModelNeedsNoFilesAndKeepsItsVersionOpen) {
+TEST(LoadTopologyTest, RegistryModelNeedsNoFilesAndKeepsItsVersionOpen) {
   auto topology = Load("model: {registry: models, name: fraud, watch_ms: 250}\n");
   ASSERT_TRUE(topology.ok()) << topology.status().message();
   EXPECT_EQ(topology->model.registry, "/base/models");
@@ -630,7 +630,7 @@ TEST(LoadTopology, RegistryModelNeedsNoFilesAndKeepsItsVersionOpen) {
   EXPECT_EQ(topology->model.version, "");  // the live version, found by each worker
 }
 
-TEST(LoadTopology, ModelNameDefaultsToTheModelFilesFolder) {
+TEST(LoadTopologyTest, ModelNameDefaultsToTheModelFilesFolder) {
   auto topology = Load("model: {path: models/demo/model.json, features: f.yaml}\n");
   ASSERT_TRUE(topology.ok()) << topology.status().message();
   EXPECT_EQ(topology->model.name, "demo");
@@ -639,7 +639,7 @@ TEST(LoadTopology, ModelNameDefaultsToTheModelFilesFolder) {
   EXPECT_EQ(named->model.name, "fraud");
 }
 
-TEST(LoadTopology, ResultModelFieldsCanBeOmitted) {
+TEST(LoadTopologyTest, ResultModelFieldsCanBeOmitted) {
   auto topology = LoadWithModel("sink: {model_fields: omit}\n");
   ASSERT_TRUE(topology.ok()) << topology.status().message();
   EXPECT_EQ(topology->sink.model_fields, ModelFields::kOmit);

@@ -174,7 +174,7 @@ TEST_F(DirTest, ReplaceInAFolderThatIsNotThereSaysWhich) {
   EXPECT_THAT(s.message(), HasSubstr("cannot create: No such file or directory"));
 }
 
-TEST(UniqueNames, NeverRepeatInAProcess) {
+TEST(UniqueNamesTest, NeverRepeatInAProcess) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(seen.insert(UniqueTempName("f")).second);
   EXPECT_THAT(UniqueTempName("f"), HasSubstr("f.tmp-" + std::to_string(getpid()) + "-"));

@@ -49,7 +49,7 @@ class FdFileTest : public ::testing::Test {
   testing::TempDir temp_{"durable-fd"};
 };
 
-TEST(Fd, ClosesItsDescriptorOnceWhenDestroyedAndMovesOwnership) {
+TEST(FdTest, ClosesItsDescriptorOnceWhenDestroyedAndMovesOwnership) {
   int raw = -1;
   {
     Fd fd = OpenPath("/dev/null", O_RDONLY);
@@ -66,7 +66,7 @@ TEST(Fd, ClosesItsDescriptorOnceWhenDestroyedAndMovesOwnership) {
   EXPECT_FALSE(IsOpen(raw)) << "the last owner closed it";
 }
 
-TEST(Fd, ReleaseGivesTheDescriptorUpAndResetClosesTheOldOne) {
+TEST(FdTest, ReleaseGivesTheDescriptorUpAndResetClosesTheOldOne) {
   Fd fd = OpenPath("/dev/null", O_RDONLY);
   const int raw = fd.Release();
   EXPECT_FALSE(fd.valid());
@@ -78,7 +78,7 @@ TEST(Fd, ReleaseGivesTheDescriptorUpAndResetClosesTheOldOne) {
   EXPECT_EQ(other.get(), raw);
 }
 
-TEST(Fd, OpeningWhatIsNotThereLeavesErrnoToTellWhy) {
+TEST(FdTest, OpeningWhatIsNotThereLeavesErrnoToTellWhy) {
   Fd fd = OpenPath("/nonexistent/file", O_RDONLY);
   EXPECT_FALSE(fd.valid());
   EXPECT_EQ(errno, ENOENT);
@@ -168,7 +168,7 @@ TEST_F(FdFileTest, SyncFileSyncsOrSaysWhy) {
 // Real EINTR: a writer blocked on a full pipe is interrupted by signals, so
 // write(2) returns early with part of the bytes or with EINTR. Every byte
 // still arrives, in order.
-TEST(FdSignals, WriteAllToAPipeFinishesThroughRealSignals) {
+TEST(FdSignalsTest, WriteAllToAPipeFinishesThroughRealSignals) {
   testing::InterruptingSignal signal;
   ASSERT_TRUE(signal.installed());
 

@@ -129,20 +129,20 @@ TEST_F(LocalRedisTest, MissingServerProgramIsAnError) {
   EXPECT_THAT(server.status().message(), HasSubstr("scorepipe-no-such-redis-server not found"));
 }
 
-TEST(FindFreePort, ReturnsAPortInRange) {
+TEST(FindFreePortTest, ReturnsAPortInRange) {
   Result<int> port = FindFreePort();
   ASSERT_TRUE(port.ok()) << port.status().message();
   EXPECT_GT(port.value(), 0);
   EXPECT_LE(port.value(), 65535);
 }
 
-TEST(FindProgram, FindsAProgramOnThePath) {
+TEST(FindProgramTest, FindsAProgramOnThePath) {
   Result<std::string> sh = FindProgram("sh");
   ASSERT_TRUE(sh.ok()) << sh.status().message();
   EXPECT_TRUE(fs::path(sh.value()).is_absolute());
 }
 
-TEST(FindProgram, PathWithASlashIsTakenAsItIs) {
+TEST(FindProgramTest, PathWithASlashIsTakenAsItIs) {
   Result<std::string> program = FindProgram("./anything");
   ASSERT_TRUE(program.ok());
   EXPECT_EQ(program.value(), "./anything");

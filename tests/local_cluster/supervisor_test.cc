@@ -17,14 +17,14 @@ using std::chrono::milliseconds;
 constexpr auto kQuick = milliseconds(400);  // an exit soon after the start
 constexpr auto kLong = RestartBackoff::kQuickExit;
 
-TEST(RestartBackoff, AChildThatRanAWhileIsRestartedAfterTheFirstDelay) {
+TEST(RestartBackoffTest, AChildThatRanAWhileIsRestartedAfterTheFirstDelay) {
   RestartBackoff backoff;
   EXPECT_EQ(backoff.OnExit(kLong), RestartBackoff::kFirstDelay);
   EXPECT_EQ(backoff.OnExit(std::chrono::hours(5)), RestartBackoff::kFirstDelay);
   EXPECT_EQ(backoff.quick_exits(), 0);
 }
 
-TEST(RestartBackoff, QuickExitsInARowDoubleTheDelayUpToTheCap) {
+TEST(RestartBackoffTest, QuickExitsInARowDoubleTheDelayUpToTheCap) {
   RestartBackoff backoff;
   std::vector<long long> delays;
   for (int i = 0; i < 12; ++i) delays.push_back(backoff.OnExit(kQuick).count());
@@ -33,13 +33,13 @@ TEST(RestartBackoff, QuickExitsInARowDoubleTheDelayUpToTheCap) {
   EXPECT_EQ(backoff.quick_exits(), 12);
 }
 
-TEST(RestartBackoff, TheDelayStaysAtTheCapHoweverLongTheSlotKeepsDying) {
+TEST(RestartBackoffTest, TheDelayStaysAtTheCapHoweverLongTheSlotKeepsDying) {
   RestartBackoff backoff;
   for (int i = 0; i < 100000; ++i) backoff.OnExit(milliseconds(0));
   EXPECT_EQ(backoff.OnExit(milliseconds(0)), RestartBackoff::kMaxDelay);
 }
 
-TEST(RestartBackoff, AChildThatRanPastTheQuickExitWindowResetsTheBackoff) {
+TEST(RestartBackoffTest, AChildThatRanPastTheQuickExitWindowResetsTheBackoff) {
   RestartBackoff backoff;
   for (int i = 0; i < 8; ++i) backoff.OnExit(kQuick);
   ASSERT_EQ(backoff.OnExit(kQuick), RestartBackoff::kMaxDelay);
@@ -48,7 +48,7 @@ TEST(RestartBackoff, AChildThatRanPastTheQuickExitWindowResetsTheBackoff) {
   EXPECT_EQ(backoff.OnExit(kQuick), milliseconds(200));  // starts over
 }
 
-TEST(RestartBackoff, AnExitJustInsideTheWindowCountsAsQuick) {
+TEST(RestartBackoffTest, AnExitJustInsideTheWindowCountsAsQuick) {
   RestartBackoff backoff;
   EXPECT_EQ(backoff.OnExit(kLong - milliseconds(1)), milliseconds(200));
   EXPECT_EQ(backoff.quick_exits(), 1);

@@ -42,7 +42,7 @@ class RecordingQueue : public Queue {
   int pushes_ = 0;
 };
 
-TEST(PushSyntheticToQueue, PushesEveryTransactionInChunksInOrder) {
+TEST(PushSyntheticToQueueTest, PushesEveryTransactionInChunksInOrder) {
   RecordingQueue queue;
   SyntheticTransactions generator(3, 100);
   ASSERT_TRUE(PushSynthetic(queue, generator, 25, 10).ok());
@@ -52,7 +52,7 @@ TEST(PushSyntheticToQueue, PushesEveryTransactionInChunksInOrder) {
   EXPECT_THAT(queue.all.front(), HasSubstr("{\"id\":100,"));
 }
 
-TEST(PushSyntheticToQueue, ReportsProgressAfterEachChunk) {
+TEST(PushSyntheticToQueueTest, ReportsProgressAfterEachChunk) {
   RecordingQueue queue;
   SyntheticTransactions generator(1);
   std::vector<size_t> seen;
@@ -63,7 +63,7 @@ TEST(PushSyntheticToQueue, ReportsProgressAfterEachChunk) {
   EXPECT_THAT(seen, ElementsAre(3, 6, 7));
 }
 
-TEST(PushSyntheticToQueue, StopsWhenProgressSaysSo) {
+TEST(PushSyntheticToQueueTest, StopsWhenProgressSaysSo) {
   RecordingQueue queue;
   SyntheticTransactions generator(1);
   Status s = PushSynthetic(queue, generator, 100, 10, [](size_t pushed) { return pushed < 20; });
@@ -72,14 +72,14 @@ TEST(PushSyntheticToQueue, StopsWhenProgressSaysSo) {
   EXPECT_EQ(queue.all.size(), 20u);
 }
 
-TEST(PushSyntheticToQueue, AStopAfterTheLastChunkIsNoFailure) {
+TEST(PushSyntheticToQueueTest, AStopAfterTheLastChunkIsNoFailure) {
   RecordingQueue queue;
   SyntheticTransactions generator(1);
   EXPECT_TRUE(PushSynthetic(queue, generator, 5, 5, [](size_t) { return false; }).ok());
   EXPECT_EQ(queue.all.size(), 5u);
 }
 
-TEST(PushSyntheticToQueue, AQueueErrorSaysHowFarItGot) {
+TEST(PushSyntheticToQueueTest, AQueueErrorSaysHowFarItGot) {
   RecordingQueue queue;
   queue.fail_at = 3;
   SyntheticTransactions generator(1);

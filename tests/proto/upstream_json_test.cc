@@ -683,7 +683,7 @@ namespace {
 // A date V8 reads whatever its length (a comment in parentheses is skipped)
 // is taken up to kMaxTimestampTextBytes, the wire's share for it, and
 // dead-lettered past it.
-TEST(TransactionParserTimestampLimit, ADateIsTakenUpToTheWiresLimitAndRefusedPastIt) {
+TEST(TransactionParserTimestampLimitTest, ADateIsTakenUpToTheWiresLimitAndRefusedPastIt) {
   TransactionParser parser(65536);
   const std::string head = "Sun, 01 Jan 2023 12:00:00 GMT (";
   for (size_t length : {kMaxTimestampTextBytes - 1, kMaxTimestampTextBytes, kMaxTimestampTextBytes + 1,

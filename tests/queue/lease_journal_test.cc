@@ -330,7 +330,7 @@ TEST_F(LeaseJournalTest, AnUnusableDirectoryIsAnErrorNamingIt) {
   EXPECT_THAT(s.message(), HasSubstr(file + "/journal"));
 }
 
-TEST(LeaseJournalIds, OnlyTheJournalsOwnShapeIsALeaseId) {
+TEST(LeaseJournalIdsTest, OnlyTheJournalsOwnShapeIsALeaseId) {
   EXPECT_TRUE(LeaseJournal::IsLeaseId("1700000000000000-42-7"));
   for (const char* id : {"", "1", "1-0", "1-2-", "-1-2", "a-1-2", "1-2-3-4", "1 -2-3", "not a lease"}) {
     EXPECT_FALSE(LeaseJournal::IsLeaseId(id)) << id;

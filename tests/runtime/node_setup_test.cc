@@ -28,14 +28,14 @@ using testing::LocalTopology;
 
 // --- SetUpNode ------------------------------------------------------------------
 
-TEST(SetUpNode, MissingFileReturnsTheLoadersError) {
+TEST(SetUpNodeTest, MissingFileReturnsTheLoadersError) {
   const std::string missing = (fs::temp_directory_path() / "scorepipe-no-such-topology.yaml").string();
   auto set_up = SetUpNode("worker", "w1", missing, "");
   ASSERT_FALSE(set_up.ok());
   EXPECT_EQ(set_up.status().message(), LoadTopologyFile(missing).status().message());
 }
 
-TEST(SetUpNode, UnknownLogLevelOverrideIsAnErrorNamingTheFlag) {
+TEST(SetUpNodeTest, UnknownLogLevelOverrideIsAnErrorNamingTheFlag) {
   // InitLogging rejects the level before it creates a logger, so this call
   // leaves the process as it was.
   auto set_up = SetUpNode("worker", "w1", kLocalYaml, "loud");

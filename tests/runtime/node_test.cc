@@ -31,7 +31,7 @@ constexpr auto kSlack = std::chrono::seconds(3);
 
 // --- Log line formats ---------------------------------------------------------
 
-TEST(JsonLogFormatter, WritesOneParsableObjectPerLineWithTheMessageEscaped) {
+TEST(JsonLogFormatterTest, WritesOneParsableObjectPerLineWithTheMessageEscaped) {
   std::unique_ptr<spdlog::formatter> formatter = JsonLogFormatter("sink", "head-1");
   const std::string message = "dead-lettering {\"id\":7}\twith a \"quote\" and a\nnewline";
   spdlog::details::log_msg msg(spdlog::source_loc{}, "sink-head-1", spdlog::level::warn, message);
@@ -58,7 +58,7 @@ TEST(JsonLogFormatter, WritesOneParsableObjectPerLineWithTheMessageEscaped) {
   EXPECT_EQ(value.size(), std::string_view("2026-01-01T12:00:00.123Z").size()) << value;
 }
 
-TEST(InitLogging, AnUnknownLevelIsAnErrorNamingTheAllowedOnes) {
+TEST(InitLoggingTest, AnUnknownLevelIsAnErrorNamingTheAllowedOnes) {
   Status s = InitLogging("test", "1", "loud", LogLineFormat::kJson);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("trace, debug, info, warn, error, off"), std::string::npos) << s.message();
@@ -66,24 +66,24 @@ TEST(InitLogging, AnUnknownLevelIsAnErrorNamingTheAllowedOnes) {
 
 // --- Backoff ----------------------------------------------------------------
 
-TEST(Backoff, DoublesFromTheInitialDelayUpToTheCap) {
+TEST(BackoffTest, DoublesFromTheInitialDelayUpToTheCap) {
   Backoff backoff(50, 1000);
   for (int expected : {50, 100, 200, 400, 800, 1000, 1000}) EXPECT_EQ(backoff.NextDelayMs(), expected);
 }
 
-TEST(Backoff, CapThatIsNotAPowerOfTwoOfTheInitialIsReachedExactly) {
+TEST(BackoffTest, CapThatIsNotAPowerOfTwoOfTheInitialIsReachedExactly) {
   Backoff backoff(30, 100);
   for (int expected : {30, 60, 100, 100}) EXPECT_EQ(backoff.NextDelayMs(), expected);
 }
 
-TEST(Backoff, DefaultsStartAt50AndCapAt2000) {
+TEST(BackoffTest, DefaultsStartAt50AndCapAt2000) {
   Backoff backoff;
   EXPECT_EQ(backoff.NextDelayMs(), 50);
   for (int i = 0; i < 20; ++i) backoff.NextDelayMs();
   EXPECT_EQ(backoff.NextDelayMs(), 2000);
 }
 
-TEST(Backoff, CountsAttempts) {
+TEST(BackoffTest, CountsAttempts) {
   Backoff backoff;
   EXPECT_EQ(backoff.attempts(), 0);
   backoff.NextDelayMs();
@@ -91,7 +91,7 @@ TEST(Backoff, CountsAttempts) {
   EXPECT_EQ(backoff.attempts(), 2);
 }
 
-TEST(Backoff, ResetStartsOverFromTheInitialDelayWithNoAttempts) {
+TEST(BackoffTest, ResetStartsOverFromTheInitialDelayWithNoAttempts) {
   Backoff backoff(50, 1000);
   for (int i = 0; i < 4; ++i) backoff.NextDelayMs();
   backoff.Reset();
@@ -102,21 +102,21 @@ TEST(Backoff, ResetStartsOverFromTheInitialDelayWithNoAttempts) {
 
 // --- RateLimitedLog -----------------------------------------------------------
 
-TEST(RateLimitedLog, FirstEventIsLoggedWithNothingHeldBack) {
+TEST(RateLimitedLogTest, FirstEventIsLoggedWithNothingHeldBack) {
   RateLimitedLog log(std::chrono::hours(1));
   uint64_t suppressed = 99;
   EXPECT_TRUE(log.ShouldLog(&suppressed));
   EXPECT_EQ(suppressed, 0u);
 }
 
-TEST(RateLimitedLog, EventsWithinTheIntervalAreHeldBack) {
+TEST(RateLimitedLogTest, EventsWithinTheIntervalAreHeldBack) {
   RateLimitedLog log(std::chrono::hours(1));
   uint64_t suppressed = 0;
   ASSERT_TRUE(log.ShouldLog(&suppressed));
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(log.ShouldLog(&suppressed));
 }
 
-TEST(RateLimitedLog, NextLoggedEventComesAfterTheIntervalAndCountsTheHeldBackOnes) {
+TEST(RateLimitedLogTest, NextLoggedEventComesAfterTheIntervalAndCountsTheHeldBackOnes) {
   const milliseconds interval(200);
   RateLimitedLog log(interval);
   uint64_t suppressed = 0;
@@ -133,7 +133,7 @@ TEST(RateLimitedLog, NextLoggedEventComesAfterTheIntervalAndCountsTheHeldBackOne
   EXPECT_EQ(suppressed, held_back);
 }
 
-TEST(RateLimitedLog, CountStartsAgainAfterEachLoggedEvent) {
+TEST(RateLimitedLogTest, CountStartsAgainAfterEachLoggedEvent) {
   RateLimitedLog log(milliseconds(0));
   uint64_t suppressed = 99;
   EXPECT_TRUE(log.ShouldLog(&suppressed));
@@ -143,7 +143,7 @@ TEST(RateLimitedLog, CountStartsAgainAfterEachLoggedEvent) {
 
 // --- SleepUnlessStopped -------------------------------------------------------
 
-TEST(SleepUnlessStopped, SleepsForTheGivenTime) {
+TEST(SleepUnlessStoppedTest, SleepsForTheGivenTime) {
   ASSERT_FALSE(StopRequested());
   const auto start = Clock::now();
   SleepUnlessStopped(200);
@@ -152,7 +152,7 @@ TEST(SleepUnlessStopped, SleepsForTheGivenTime) {
   EXPECT_LT(slept, milliseconds(200) + kSlack);
 }
 
-TEST(SleepUnlessStopped, ZeroDoesNotSleep) {
+TEST(SleepUnlessStoppedTest, ZeroDoesNotSleep) {
   const auto start = Clock::now();
   SleepUnlessStopped(0);
   EXPECT_LT(Clock::now() - start, kSlack);

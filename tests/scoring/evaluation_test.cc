@@ -28,27 +28,27 @@ Evaluation EvaluateOk(const std::vector<double>& scores, const std::vector<float
   return e.ok() ? *e : Evaluation{};
 }
 
-TEST(RocAuc, PerfectReversedAndTiedRankings) {
+TEST(RocAucTest, PerfectReversedAndTiedRankings) {
   EXPECT_DOUBLE_EQ(*RocAuc(std::vector<float>{0.1f, 0.2f, 0.8f, 0.9f}, {0, 0, 1, 1}), 1.0);
   EXPECT_DOUBLE_EQ(*RocAuc(std::vector<float>{0.9f, 0.8f, 0.2f, 0.1f}, {0, 0, 1, 1}), 0.0);
   EXPECT_DOUBLE_EQ(*RocAuc(std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f}, {0, 1, 0, 1}), 0.5);
 }
 
-TEST(RocAuc, CountsPairsAndHalfTies) {
+TEST(RocAucTest, CountsPairsAndHalfTies) {
   // Positive pairs won: (0.35 > 0.1), (0.8 > 0.1), (0.8 > 0.4): 3 of 4.
   EXPECT_DOUBLE_EQ(*RocAuc(kScores, kLabels), 0.75);
   // A tie between the positive and one negative counts one half: (1 + 0.5) / 2.
   EXPECT_DOUBLE_EQ(*RocAuc(std::vector<double>{0.1, 0.4, 0.4}, {0, 0, 1}), 0.75);
 }
 
-TEST(RocAuc, OneClassOrSizeMismatchIsError) {
+TEST(RocAucTest, OneClassOrSizeMismatchIsError) {
   EXPECT_THAT(RocAuc(std::vector<float>{0.1f, 0.2f}, {1, 1}).status().message(),
               HasSubstr("needs both classes"));
   EXPECT_THAT(RocAuc(std::vector<float>{0.1f}, {1, 0}).status().message(),
               HasSubstr("1 scores but 2 labels"));
 }
 
-TEST(Evaluation, HandWorkedExample) {
+TEST(EvaluationTest, HandWorkedExample) {
   EvaluationOptions options;
   options.calibration_bins = 2;
   const Evaluation e = EvaluateOk(kScores, kLabels, options);
@@ -81,7 +81,7 @@ TEST(Evaluation, HandWorkedExample) {
   EXPECT_DOUBLE_EQ(e.calibration[1].upper, 1.0);
 }
 
-TEST(Evaluation, TiedScoresCountAsOnePointOfTheCurves) {
+TEST(EvaluationTest, TiedScoresCountAsOnePointOfTheCurves) {
   // 0.5 holds one fraud and one not: precision 1/2 at recall 1/2, then 0.2
   // adds the second fraud: precision 2/3 at recall 1.
   const Evaluation e = EvaluateOk({0.5, 0.5, 0.2}, {1, 0, 1});
@@ -93,7 +93,7 @@ TEST(Evaluation, TiedScoresCountAsOnePointOfTheCurves) {
   EXPECT_EQ(e.confusion.false_positives, 1u);
 }
 
-TEST(Evaluation, CalibrationBinsAsSklearnsUniformStrategy) {
+TEST(EvaluationTest, CalibrationBinsAsSklearnsUniformStrategy) {
   // sklearn's edges are k * (1 + 1e-8) / bins, a score in (e_k, e_k+1]: a
   // score on a nominal boundary (0.1, 0.3) falls in the bin below it, and 1
   // in the last one. Empty bins stay, with count 0.
@@ -108,7 +108,7 @@ TEST(Evaluation, CalibrationBinsAsSklearnsUniformStrategy) {
   EXPECT_DOUBLE_EQ(e.calibration[9].observed_rate, 1.0);
 }
 
-TEST(Evaluation, NothingPredictedFraudGivesZeroNotNan) {
+TEST(EvaluationTest, NothingPredictedFraudGivesZeroNotNan) {
   EvaluationOptions options;
   options.threshold = 1;
   const Evaluation e = EvaluateOk(kScores, kLabels, options);
@@ -118,7 +118,7 @@ TEST(Evaluation, NothingPredictedFraudGivesZeroNotNan) {
   EXPECT_EQ(e.f1, 0.0);
 }
 
-TEST(Evaluation, OneClassLeavesTheCurvesUndefinedAndSaysWhy) {
+TEST(EvaluationTest, OneClassLeavesTheCurvesUndefinedAndSaysWhy) {
   const Evaluation none = EvaluateOk({0.2, 0.7}, {0, 0});
   EXPECT_FALSE(none.roc_auc.has_value());
   EXPECT_THAT(none.roc_auc_undefined, HasSubstr("needs both classes; got 0 positives and 2 negatives"));
@@ -134,14 +134,14 @@ TEST(Evaluation, OneClassLeavesTheCurvesUndefinedAndSaysWhy) {
   EXPECT_THAT(json, HasSubstr("\"count\":0,\"mean_predicted\":null,\"observed_rate\":null}"));
 }
 
-TEST(Evaluation, LogLossClipsCertainMistakes) {
+TEST(EvaluationTest, LogLossClipsCertainMistakes) {
   // A certain wrong answer costs -log(eps), not infinity.
   const Evaluation e = EvaluateOk({0.0, 1.0}, {1, 0});
   EXPECT_DOUBLE_EQ(e.log_loss, -std::log(std::numeric_limits<double>::epsilon()));
   EXPECT_DOUBLE_EQ(e.brier, 1.0);
 }
 
-TEST(Evaluation, BadInputIsAnError) {
+TEST(EvaluationTest, BadInputIsAnError) {
   const auto error = [](const std::vector<double>& scores, const std::vector<float>& labels,
                         EvaluationOptions options = {}) {
     return Evaluate(scores, labels, options).status().message();
@@ -159,7 +159,7 @@ TEST(Evaluation, BadInputIsAnError) {
   EXPECT_THAT(error({0.5}, {1}, options), HasSubstr("calibration bins: 0 is out of range"));
 }
 
-TEST(Evaluation, JsonHoldsEveryFigureExactly) {
+TEST(EvaluationTest, JsonHoldsEveryFigureExactly) {
   const Evaluation e = EvaluateOk(kScores, kLabels);
   const std::string json = EvaluationToJson(e);
   for (const char* key :

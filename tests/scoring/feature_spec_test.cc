@@ -48,7 +48,7 @@ Status LoadError(const std::string& yaml) {
 // A one-feature spec around the given feature body lines (indented by 4).
 std::string OneFeature(const std::string& body) { return "features:\n  - " + body; }
 
-TEST(FeatureSpec, LoadsUpstreamFeaturesInOrder) {
+TEST(FeatureSpecTest, LoadsUpstreamFeaturesInOrder) {
   Result<FeatureSpec> spec = LoadFeatureSpecString(kUpstreamYaml, "f.yaml");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   ASSERT_EQ(spec->features.size(), 4u);
@@ -64,14 +64,14 @@ TEST(FeatureSpec, LoadsUpstreamFeaturesInOrder) {
   EXPECT_EQ(spec->features[3].field, FeatureField::kAmount);
 }
 
-TEST(FeatureSpec, IndexDefaultIsMinusOneWhenOmitted) {
+TEST(FeatureSpecTest, IndexDefaultIsMinusOneWhenOmitted) {
   Result<FeatureSpec> spec = LoadFeatureSpecString(
       OneFeature("{name: s, field: status, transform: index, values: [a]}"), "f.yaml");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->features[0].default_value, -1);
 }
 
-TEST(FeatureSpec, UpstreamSpecRoundTripsThroughYaml) {
+TEST(FeatureSpecTest, UpstreamSpecRoundTripsThroughYaml) {
   const FeatureSpec upstream = UpstreamFeatureSpec();
   Result<FeatureSpec> reloaded = LoadFeatureSpecString(FeatureSpecToYaml(upstream), "f.yaml");
   ASSERT_TRUE(reloaded.ok()) << reloaded.status().message();
@@ -85,7 +85,7 @@ TEST(FeatureSpec, UpstreamSpecRoundTripsThroughYaml) {
   }
 }
 
-TEST(FeatureSpec, LoadsFromFileAndNamesItInErrors) {
+TEST(FeatureSpecTest, LoadsFromFileAndNamesItInErrors) {
   testing::ScratchDir dir;
   Result<FeatureSpec> spec = LoadFeatureSpecFile(dir.Write("features.yaml", kUpstreamYaml));
   ASSERT_TRUE(spec.ok()) << spec.status().message();
@@ -95,14 +95,14 @@ TEST(FeatureSpec, LoadsFromFileAndNamesItInErrors) {
   EXPECT_THAT(LoadFeatureSpecFile(bad).status().message(), HasSubstr(bad + ":1:11: "));
 }
 
-TEST(FeatureSpec, MissingFileIsError) {
+TEST(FeatureSpecTest, MissingFileIsError) {
   Result<FeatureSpec> spec = LoadFeatureSpecFile("/nonexistent/features.yaml");
   ASSERT_FALSE(spec.ok());
   EXPECT_EQ(spec.status().message(),
             "/nonexistent/features.yaml: cannot open: No such file or directory");
 }
 
-TEST(FeatureSpec, ErrorsCarryFileLineColumnKeyAndAllowedValues) {
+TEST(FeatureSpecTest, ErrorsCarryFileLineColumnKeyAndAllowedValues) {
   const std::string yaml = R"(features:
   - name: timestamp
     field: timestamp

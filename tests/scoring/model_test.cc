@@ -139,13 +139,13 @@ INSTANTIATE_TEST_SUITE_P(
                       FormatCase{"Linear", ModelFormat::kLinear, &SmallLinear}),
     [](const ::testing::TestParamInfo<FormatCase>& info) { return std::string(info.param.name); });
 
-TEST(LoadModel, EmptyPathIsError) {
+TEST(LoadModelTest, EmptyPathIsError) {
   Result<std::unique_ptr<Model>> model = LoadModel(ModelConfig{}, 4);
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().message(), "model: no model path given");
 }
 
-TEST(LoadModel, WrongFormatForTheFileIsError) {
+TEST(LoadModelTest, WrongFormatForTheFileIsError) {
   ModelConfig cfg = testing::DemoModelConfig();
   cfg.format = ModelFormat::kLinear;  // a JSON XGBoost model read as linear YAML
   Result<std::unique_ptr<Model>> model = LoadModel(cfg, 4);

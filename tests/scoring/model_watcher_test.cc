@@ -79,7 +79,7 @@ class ModelWatcherTest : public ::testing::Test {
   ModelRegistry registry_{(dir_.path() / "registry").string()};
 };
 
-TEST(ResolveModel, AFilesModelIsItself) {
+TEST(ResolveModelTest, AFilesModelIsItself) {
   const ModelConfig files = testing::DemoModelConfig();
   Result<ModelConfig> resolved = ResolveModel(files);
   ASSERT_TRUE(resolved.ok());

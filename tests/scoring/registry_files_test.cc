@@ -134,7 +134,7 @@ TEST_F(RegistryFilesTest, VersionFoldersListInNaturalOrderWithoutHiddenOnes) {
   EXPECT_THAT(NamedSubfolders((dir_.path() / "missing").string()).status().message(), HasSubstr("cannot list"));
 }
 
-TEST(RegistryNumberText, WholeNumbersAsSuchOthersShortest) {
+TEST(RegistryNumberTextTest, WholeNumbersAsSuchOthersShortest) {
   EXPECT_EQ(NumberText(200000), "200000");
   EXPECT_EQ(NumberText(0.85), "0.85");
   EXPECT_EQ(NumberText(1e-7), "1e-07");

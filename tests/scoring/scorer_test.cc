@@ -204,7 +204,7 @@ TEST_F(ScorerTest, EmptyBatchGivesNoResults) {
   EXPECT_TRUE(results.empty());
 }
 
-TEST(LoadScorer, LoadsDemoModelAndFeatures) {
+TEST(LoadScorerTest, LoadsDemoModelAndFeatures) {
   Result<Scorer> scorer = LoadScorer(testing::DemoModelConfig());
   ASSERT_TRUE(scorer.ok()) << scorer.status().message();
   EXPECT_EQ(scorer->features().width(), 4u);
@@ -213,7 +213,7 @@ TEST(LoadScorer, LoadsDemoModelAndFeatures) {
   EXPECT_EQ(scorer->threshold(), 0.5);
 }
 
-TEST(LoadScorer, FeatureSpecWiderThanModelIsError) {
+TEST(LoadScorerTest, FeatureSpecWiderThanModelIsError) {
   testing::ScratchDir dir;
   ModelConfig cfg = testing::DemoModelConfig();
   cfg.features = dir.Write("features.yaml", R"(features:
@@ -229,7 +229,7 @@ TEST(LoadScorer, FeatureSpecWiderThanModelIsError) {
             cfg.path + ": the model takes 4 features but the feature spec has 5");
 }
 
-TEST(LoadScorer, BadFeatureSpecIsError) {
+TEST(LoadScorerTest, BadFeatureSpecIsError) {
   ModelConfig cfg = testing::DemoModelConfig();
   cfg.features = "/nonexistent/features.yaml";
   Result<Scorer> scorer = LoadScorer(cfg);
@@ -240,7 +240,7 @@ TEST(LoadScorer, BadFeatureSpecIsError) {
   EXPECT_EQ(LoadScorer(cfg).status().message(), "model.features: no feature spec path given");
 }
 
-TEST(LoadScorer, ThresholdOutsideZeroOneIsError) {
+TEST(LoadScorerTest, ThresholdOutsideZeroOneIsError) {
   for (double threshold : {-0.1, 1.01, std::nan("")}) {
     ModelConfig cfg = testing::DemoModelConfig();
     cfg.threshold = threshold;

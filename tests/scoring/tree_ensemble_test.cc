@@ -178,7 +178,7 @@ double ExpectRowsEqual(const std::vector<double>& native, const std::vector<doub
   return max_diff;
 }
 
-TEST(TreeEnsemble, ReadsDemoModelShape) {
+TEST(TreeEnsembleTest, ReadsDemoModelShape) {
   Result<TreeEnsemble> ensemble = TreeEnsemble::FromXgboostJson(DemoJson());
   ASSERT_TRUE(ensemble.ok()) << ensemble.status().message();
   EXPECT_EQ(ensemble->num_features(), 4u);
@@ -188,7 +188,7 @@ TEST(TreeEnsemble, ReadsDemoModelShape) {
 }
 
 // The demo model as a TreeEnsemble and as a libxgboost booster.
-class TreeEnsembleOnDemoModel : public ::testing::Test {
+class TreeEnsembleOnDemoModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string json = DemoJson();
@@ -202,7 +202,7 @@ class TreeEnsembleOnDemoModel : public ::testing::Test {
   TestBooster booster_;
 };
 
-TEST_F(TreeEnsembleOnDemoModel, EqualsLibxgboostOnThresholdsNanInfinityAndRandomRows) {
+TEST_F(TreeEnsembleOnDemoModelTest, EqualsLibxgboostOnThresholdsNanInfinityAndRandomRows) {
   const std::vector<float> x = ensemble_->ProbeRows(50000, /*seed=*/99);
   size_t nan = 0;
   size_t infinite = 0;
@@ -216,13 +216,13 @@ TEST_F(TreeEnsembleOnDemoModel, EqualsLibxgboostOnThresholdsNanInfinityAndRandom
   EXPECT_EQ(max_diff, 0.0) << "XGBoost's float arithmetic is reproduced exactly";
 }
 
-TEST_F(TreeEnsembleOnDemoModel, EqualsLibxgboostOnRowsWithoutMissingValues) {
+TEST_F(TreeEnsembleOnDemoModelTest, EqualsLibxgboostOnRowsWithoutMissingValues) {
   std::vector<float> x = ensemble_->ProbeRows(20000, /*seed=*/5);
   for (float& v : x) v = std::isnan(v) ? 0.0f : v;
   ExpectRowsEqual(NativePredict(*ensemble_, x), booster_.Predict(x, 4), x, 4);
 }
 
-TEST(TreeEnsemble, ProbeRowsAreTheSameForTheSameSeed) {
+TEST(TreeEnsembleTest, ProbeRowsAreTheSameForTheSameSeed) {
   Result<TreeEnsemble> ensemble = TreeEnsemble::FromXgboostJson(DemoJson());
   ASSERT_TRUE(ensemble.ok()) << ensemble.status().message();
   const std::vector<float> a = ensemble->ProbeRows(100, 1);
@@ -310,7 +310,7 @@ std::string TrainedJson(const std::vector<std::pair<std::string, std::string>>& 
   return booster.Json();
 }
 
-TEST(TreeEnsemble, MultiClassModelIsRefusedNamingTheClasses) {
+TEST(TreeEnsembleTest, MultiClassModelIsRefusedNamingTheClasses) {
   const std::string json =
       TrainedJson({{"objective", "multi:softprob"}, {"num_class", "3"}, {"nthread", "1"}});
   Result<TreeEnsemble> ensemble = TreeEnsemble::FromXgboostJson(json);
@@ -320,7 +320,7 @@ TEST(TreeEnsemble, MultiClassModelIsRefusedNamingTheClasses) {
             "supported");
 }
 
-TEST(TreeEnsemble, ObjectiveOtherThanBinaryLogisticIsRefused) {
+TEST(TreeEnsembleTest, ObjectiveOtherThanBinaryLogisticIsRefused) {
   const std::string json = TrainedJson({{"objective", "binary:logitraw"}, {"nthread", "1"}});
   Result<TreeEnsemble> ensemble = TreeEnsemble::FromXgboostJson(json);
   ASSERT_FALSE(ensemble.ok());
@@ -328,7 +328,7 @@ TEST(TreeEnsemble, ObjectiveOtherThanBinaryLogisticIsRefused) {
             "learner.objective.name: 'binary:logitraw' is not supported; allowed: binary:logistic");
 }
 
-TEST(TreeEnsemble, DartAndGblinearBoostersAreRefused) {
+TEST(TreeEnsembleTest, DartAndGblinearBoostersAreRefused) {
   for (const char* booster : {"dart", "gblinear"}) {
     const std::string json =
         TrainedJson({{"objective", "binary:logistic"}, {"booster", booster}, {"nthread", "1"}});
@@ -339,7 +339,7 @@ TEST(TreeEnsemble, DartAndGblinearBoostersAreRefused) {
   }
 }
 
-TEST(TreeEnsemble, CategoricalSplitIsRefusedNamingTheNode) {
+TEST(TreeEnsembleTest, CategoricalSplitIsRefusedNamingTheNode) {
   const std::string json = TrainedJson(
       {{"objective", "binary:logistic"}, {"tree_method", "hist"}, {"nthread", "1"}}, {"c", "q", "q"});
   Result<TreeEnsemble> ensemble = TreeEnsemble::FromXgboostJson(json);
@@ -350,7 +350,7 @@ TEST(TreeEnsemble, CategoricalSplitIsRefusedNamingTheNode) {
 
 // The XGBoost model keeps libxgboost for a binary:logistic model that the
 // native evaluator refuses, and scores it as libxgboost does.
-TEST(TreeEnsemble, RefusedModelIsStillScoredThroughLibxgboost) {
+TEST(TreeEnsembleTest, RefusedModelIsStillScoredThroughLibxgboost) {
   struct Refused {
     const char* name;
     std::string json;
@@ -392,7 +392,7 @@ TEST(TreeEnsemble, RefusedModelIsStillScoredThroughLibxgboost) {
   }
 }
 
-TEST(TreeEnsemble, DemoModelLoadsWithTheVerifiedNativeEvaluator) {
+TEST(TreeEnsembleTest, DemoModelLoadsWithTheVerifiedNativeEvaluator) {
   Result<std::unique_ptr<Model>> model = LoadXgboostModel(testing::DemoDir() + "/model.json", "demo-1", 4);
   ASSERT_TRUE(model.ok()) << model.status().message();
   EXPECT_EQ((*model)->Describe(),
@@ -400,7 +400,7 @@ TEST(TreeEnsemble, DemoModelLoadsWithTheVerifiedNativeEvaluator) {
             "libxgboost on 2000 rows)");
 }
 
-TEST(TreeEnsemble, TruncatedJsonIsErrorNeverCrash) {
+TEST(TreeEnsembleTest, TruncatedJsonIsErrorNeverCrash) {
   const std::string json = DemoJson();
   for (size_t size = 0; size < json.size(); size += 4999) {
     Result<TreeEnsemble> ensemble = TreeEnsemble::FromXgboostJson(json.substr(0, size));
@@ -412,7 +412,7 @@ TEST(TreeEnsemble, TruncatedJsonIsErrorNeverCrash) {
   }
 }
 
-TEST(TreeEnsemble, CorruptJsonIsErrorNeverCrash) {
+TEST(TreeEnsembleTest, CorruptJsonIsErrorNeverCrash) {
   for (const std::string& text :
        {std::string(""), std::string("{"), std::string("{}"), std::string("[1, 2]"), std::string("null"),
         std::string("\x01\x02garbage"), std::string(R"({"learner": 5})"), DemoJson() + "}", DemoJson() + " x",
@@ -423,7 +423,7 @@ TEST(TreeEnsemble, CorruptJsonIsErrorNeverCrash) {
   }
 }
 
-TEST(TreeEnsemble, RandomlyDamagedModelIsErrorOrScoresWithoutCrash) {
+TEST(TreeEnsembleTest, RandomlyDamagedModelIsErrorOrScoresWithoutCrash) {
   const std::string json = DemoJson();
   std::mt19937_64 random(7);
   const std::string replacements = "0123456789-.,[]{}\":eE aZ";
@@ -446,7 +446,7 @@ TEST(TreeEnsemble, RandomlyDamagedModelIsErrorOrScoresWithoutCrash) {
 }
 
 // Damage that keeps the JSON valid but breaks the trees.
-TEST(TreeEnsemble, InconsistentTreesAreRefusedNamingTreeAndNode) {
+TEST(TreeEnsembleTest, InconsistentTreesAreRefusedNamingTreeAndNode) {
   const std::string json = DemoJson();
   struct Damage {
     const char* from;
@@ -477,7 +477,7 @@ TEST(TreeEnsemble, InconsistentTreesAreRefusedNamingTreeAndNode) {
   }
 }
 
-TEST(TreeEnsemble, NodeReachedTwiceIsRefused) {
+TEST(TreeEnsembleTest, NodeReachedTwiceIsRefused) {
   std::string json = DemoJson();
   // Node 1's children become nodes 1 and 2 again.
   const std::string left = R"("left_children":[1,3,)";
@@ -490,7 +490,7 @@ TEST(TreeEnsemble, NodeReachedTwiceIsRefused) {
   EXPECT_THAT(ensemble.status().message(), HasSubstr(": reached twice; not a tree"));
 }
 
-TEST(TreeEnsemble, EmptyBatchWritesNothing) {
+TEST(TreeEnsembleTest, EmptyBatchWritesNothing) {
   Result<TreeEnsemble> ensemble = TreeEnsemble::FromXgboostJson(DemoJson());
   ASSERT_TRUE(ensemble.ok()) << ensemble.status().message();
   ensemble->PredictProba(nullptr, 0, nullptr);

@@ -58,14 +58,14 @@ std::vector<float> ReferencePredict(const std::string& model_path, const std::ve
   return result;
 }
 
-TEST(XgboostModel, LoadsDemoModelWithFourFeatures) {
+TEST(XgboostModelTest, LoadsDemoModelWithFourFeatures) {
   Result<std::unique_ptr<Model>> model = LoadXgboostModel(DemoModelPath(), "demo", 4);
   ASSERT_TRUE(model.ok()) << model.status().message();
   EXPECT_EQ((*model)->num_features(), 4u);
   EXPECT_EQ((*model)->version(), "demo");
 }
 
-TEST(XgboostModel, DemoScoresThroughScorerEqualLibxgboostPrediction) {
+TEST(XgboostModelTest, DemoScoresThroughScorerEqualLibxgboostPrediction) {
   Result<Scorer> scorer = LoadScorer(testing::DemoModelConfig());
   ASSERT_TRUE(scorer.ok()) << scorer.status().message();
 
@@ -97,7 +97,7 @@ TEST(XgboostModel, DemoScoresThroughScorerEqualLibxgboostPrediction) {
   EXPECT_EQ(begin, kRows);
 }
 
-TEST(XgboostModel, EmptyBatchGivesNoProbabilities) {
+TEST(XgboostModelTest, EmptyBatchGivesNoProbabilities) {
   Result<std::unique_ptr<Model>> model = LoadXgboostModel(DemoModelPath(), "demo", 4);
   ASSERT_TRUE(model.ok()) << model.status().message();
   std::vector<double> p(3, 0.5);
@@ -105,14 +105,14 @@ TEST(XgboostModel, EmptyBatchGivesNoProbabilities) {
   EXPECT_TRUE(p.empty());
 }
 
-TEST(XgboostModel, MissingFileIsErrorWithPath) {
+TEST(XgboostModelTest, MissingFileIsErrorWithPath) {
   Result<std::unique_ptr<Model>> model = LoadXgboostModel("/nonexistent/model.json", "v", 4);
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().message(),
             "/nonexistent/model.json: cannot open: No such file or directory");
 }
 
-TEST(XgboostModel, TruncatedFileIsErrorWithLibxgboostReason) {
+TEST(XgboostModelTest, TruncatedFileIsErrorWithLibxgboostReason) {
   testing::ScratchDir dir;
   const std::string json = ReadAll(DemoModelPath());
   const std::string path = dir.Write("model.json", json.substr(0, json.size() / 2));
@@ -122,7 +122,7 @@ TEST(XgboostModel, TruncatedFileIsErrorWithLibxgboostReason) {
   EXPECT_THAT(model.status().message(), ::testing::Not(HasSubstr("Stack trace")));
 }
 
-TEST(XgboostModel, JsonThatIsNotAModelIsError) {
+TEST(XgboostModelTest, JsonThatIsNotAModelIsError) {
   testing::ScratchDir dir;
   const std::string path = dir.Write("model.json", R"({"weights": [1, 2]})");
   Result<std::unique_ptr<Model>> model = LoadXgboostModel(path, "v", 4);
@@ -130,7 +130,7 @@ TEST(XgboostModel, JsonThatIsNotAModelIsError) {
   EXPECT_THAT(model.status().message(), HasSubstr(path + ": not a valid XGBoost model: "));
 }
 
-TEST(XgboostModel, NonJsonFileIsError) {
+TEST(XgboostModelTest, NonJsonFileIsError) {
   testing::ScratchDir dir;
   for (const std::string& content : {std::string(""), std::string("binf\x01\x02garbage")}) {
     const std::string path = dir.Write("model.json", content);
@@ -141,14 +141,14 @@ TEST(XgboostModel, NonJsonFileIsError) {
   }
 }
 
-TEST(XgboostModel, FeatureCountMismatchIsError) {
+TEST(XgboostModelTest, FeatureCountMismatchIsError) {
   Result<std::unique_ptr<Model>> model = LoadXgboostModel(DemoModelPath(), "v", 3);
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().message(),
             DemoModelPath() + ": the model takes 4 features but the feature spec has 3");
 }
 
-TEST(XgboostModel, ObjectiveOtherThanBinaryLogisticIsError) {
+TEST(XgboostModelTest, ObjectiveOtherThanBinaryLogisticIsError) {
   // A tiny regression model, trained here.
   const std::vector<float> x = {0, 1, 2, 3, 4, 5, 6, 7};
   const std::vector<float> y = {0, 1, 2, 3};
@@ -171,7 +171,7 @@ TEST(XgboostModel, ObjectiveOtherThanBinaryLogisticIsError) {
             path + ": objective 'reg:squarederror' is not supported; allowed: binary:logistic");
 }
 
-TEST(XgboostModel, LastErrorDropsTimeAndStackTrace) {
+TEST(XgboostModelTest, LastErrorDropsTimeAndStackTrace) {
   BoosterHandle booster = nullptr;
   ASSERT_EQ(XGBoosterCreate(nullptr, 0, &booster), 0);
   ASSERT_NE(XGBoosterLoadModel(booster, "/nonexistent/x.json"), 0);

@@ -62,7 +62,7 @@ void ExpectUnfinished(const EvaluationReply& reply, uint64_t scored, uint64_t fa
   EXPECT_EQ(reply.evaluation_error, "");
 }
 
-TEST(EvaluationRuns, BeginHoldsEveryRowPending) {
+TEST(EvaluationRunsTest, BeginHoldsEveryRowPending) {
   EvaluationRuns runs;
   EvaluationReply begun = runs.Begin(7, 8, kT0);
   EXPECT_EQ(begun.error, "");
@@ -75,14 +75,14 @@ TEST(EvaluationRuns, BeginHoldsEveryRowPending) {
   EXPECT_EQ(runs.held_rows(), 8u);
 }
 
-TEST(EvaluationRuns, BeginRefusesRunZeroAndAnEmptyRun) {
+TEST(EvaluationRunsTest, BeginRefusesRunZeroAndAnEmptyRun) {
   EvaluationRuns runs;
   EXPECT_NE(runs.Begin(0, 8, kT0).error, "");
   EXPECT_NE(runs.Begin(7, 0, kT0).error, "");
   EXPECT_EQ(runs.held_rows(), 0u);
 }
 
-TEST(EvaluationRuns, AddCountsScoredRows) {
+TEST(EvaluationRunsTest, AddCountsScoredRows) {
   EvaluationRuns runs;
   runs.Begin(7, 8, kT0);
   EvaluationAdded added = Add(runs, Rows(7, 0, 3));
@@ -91,7 +91,7 @@ TEST(EvaluationRuns, AddCountsScoredRows) {
   ExpectUnfinished(Query(runs, 7, true), 3, 0, {{3, 8}});
 }
 
-TEST(EvaluationRuns, FiguresAreThoseOfTheRowsInRowOrderWhateverTheArrivalOrder) {
+TEST(EvaluationRunsTest, FiguresAreThoseOfTheRowsInRowOrderWhateverTheArrivalOrder) {
   EvaluationRuns runs;
   runs.Begin(7, 8, kT0);
   Add(runs, Rows(7, 5, 3));
@@ -108,7 +108,7 @@ TEST(EvaluationRuns, FiguresAreThoseOfTheRowsInRowOrderWhateverTheArrivalOrder) 
   EXPECT_EQ(*reply.evaluation, expected.value());
 }
 
-TEST(EvaluationRuns, ASecondCopyOfARowIsSkipped) {
+TEST(EvaluationRunsTest, ASecondCopyOfARowIsSkipped) {
   EvaluationRuns runs;
   runs.Begin(7, 8, kT0);
   Add(runs, Rows(7, 0, 4));
@@ -124,7 +124,7 @@ TEST(EvaluationRuns, ASecondCopyOfARowIsSkipped) {
   EXPECT_EQ(*reply.evaluation, Evaluate(kScores, kLabels).value());
 }
 
-TEST(EvaluationRuns, AFailureNamesAnIdThatIsNotAPlainIntegerAsWritten) {
+TEST(EvaluationRunsTest, AFailureNamesAnIdThatIsNotAPlainIntegerAsWritten) {
   EvaluationRuns runs;
   runs.Begin(7, 1, kT0);
   ResultBatch batch = Rows(7, 0, 1);
@@ -137,7 +137,7 @@ TEST(EvaluationRuns, AFailureNamesAnIdThatIsNotAPlainIntegerAsWritten) {
   EXPECT_EQ(reply.failures[0], "row 1 (id 5005.5): model failed");
 }
 
-TEST(EvaluationRuns, ErrorsAndNonProbabilitiesFailTheirRows) {
+TEST(EvaluationRunsTest, ErrorsAndNonProbabilitiesFailTheirRows) {
   EvaluationRuns runs;
   runs.Begin(7, 4, kT0);
   ResultBatch batch = Rows(7, 0, 4);
@@ -157,7 +157,7 @@ TEST(EvaluationRuns, ErrorsAndNonProbabilitiesFailTheirRows) {
   EXPECT_EQ(reply.evaluation, Evaluate({kScores[0]}, {kLabels[0]}).value());
 }
 
-TEST(EvaluationRuns, OnlyTheFirstFailuresAreKept) {
+TEST(EvaluationRunsTest, OnlyTheFirstFailuresAreKept) {
   EvaluationRuns runs;
   runs.Begin(7, 8, kT0);
   ResultBatch batch = Rows(7, 0, 8);
@@ -169,7 +169,7 @@ TEST(EvaluationRuns, OnlyTheFirstFailuresAreKept) {
   EXPECT_EQ(reply.failures.back(), "row 5 (id 1004): broken");
 }
 
-TEST(EvaluationRuns, NoFiguresWhenNoRowWasScored) {
+TEST(EvaluationRunsTest, NoFiguresWhenNoRowWasScored) {
   EvaluationRuns runs;
   runs.Begin(7, 2, kT0);
   ResultBatch batch = Rows(7, 0, 2);
@@ -180,7 +180,7 @@ TEST(EvaluationRuns, NoFiguresWhenNoRowWasScored) {
   EXPECT_EQ(reply.evaluation_error, "none of the 2 rows was scored");
 }
 
-TEST(EvaluationRuns, AFailingEvaluationSaysWhy) {
+TEST(EvaluationRunsTest, AFailingEvaluationSaysWhy) {
   EvaluationRuns runs;
   runs.Begin(7, 2, kT0);
   ResultBatch batch = Rows(7, 0, 2);
@@ -192,7 +192,7 @@ TEST(EvaluationRuns, AFailingEvaluationSaysWhy) {
   EXPECT_EQ(reply.evaluation_error, Evaluate({kScores[0], kScores[1]}, {kLabels[0], 2}).status().message());
 }
 
-TEST(EvaluationRuns, RowsPastTheEndAreRefusedAndNothingIsTaken) {
+TEST(EvaluationRunsTest, RowsPastTheEndAreRefusedAndNothingIsTaken) {
   EvaluationRuns runs;
   runs.Begin(7, 4, kT0);
   Result<EvaluationAdded> added = runs.Add(Rows(7, 2, 3), kT0);
@@ -203,7 +203,7 @@ TEST(EvaluationRuns, RowsPastTheEndAreRefusedAndNothingIsTaken) {
   EXPECT_EQ(Query(runs, 7).scored, 0u);
 }
 
-TEST(EvaluationRuns, LabelsThatDoNotPairUpWithTheResultsAreRefused) {
+TEST(EvaluationRunsTest, LabelsThatDoNotPairUpWithTheResultsAreRefused) {
   EvaluationRuns runs;
   runs.Begin(7, 4, kT0);
   ResultBatch batch = Rows(7, 0, 3);
@@ -212,7 +212,7 @@ TEST(EvaluationRuns, LabelsThatDoNotPairUpWithTheResultsAreRefused) {
   EXPECT_EQ(Query(runs, 7).scored, 0u);
 }
 
-TEST(EvaluationRuns, AnUnknownRunIsAnError) {
+TEST(EvaluationRunsTest, AnUnknownRunIsAnError) {
   EvaluationRuns runs;
   Result<EvaluationAdded> added = runs.Add(Rows(7, 0, 1), kT0);
   ASSERT_FALSE(added.ok());
@@ -221,7 +221,7 @@ TEST(EvaluationRuns, AnUnknownRunIsAnError) {
             "run 7 is not held by this sink: begin it again (the sink may have restarted)");
 }
 
-TEST(EvaluationRuns, InvalidOptionsAreRefused) {
+TEST(EvaluationRunsTest, InvalidOptionsAreRefused) {
   EvaluationRuns runs;
   runs.Begin(7, 1, kT0);
   const EvaluationOptions options{1.5, 10};
@@ -230,7 +230,7 @@ TEST(EvaluationRuns, InvalidOptionsAreRefused) {
   EXPECT_NE(reply.error, "");
 }
 
-TEST(EvaluationRuns, ModelsAreCountedMostRowsFirst) {
+TEST(EvaluationRunsTest, ModelsAreCountedMostRowsFirst) {
   EvaluationRuns runs;
   runs.Begin(7, 8, kT0);
   Add(runs, Rows(7, 0, 2, "v1"));
@@ -240,7 +240,7 @@ TEST(EvaluationRuns, ModelsAreCountedMostRowsFirst) {
   EXPECT_EQ(reply.models, (std::vector<ModelRows>{{"fraud", "v2", 5}, {"fraud", "v1", 3}}));
 }
 
-TEST(EvaluationRuns, PendingRowsAreMergedRanges) {
+TEST(EvaluationRunsTest, PendingRowsAreMergedRanges) {
   EvaluationRuns runs;
   runs.Begin(7, 10, kT0);
   Add(runs, Rows(7, 2, 2));
@@ -250,7 +250,7 @@ TEST(EvaluationRuns, PendingRowsAreMergedRanges) {
   EXPECT_TRUE(Query(runs, 7, false).pending_rows.empty()) << "listed only when asked";
 }
 
-TEST(EvaluationRuns, PendingRangesAreCapped) {
+TEST(EvaluationRunsTest, PendingRangesAreCapped) {
   EvaluationRuns runs;
   const uint64_t rows = 2 * EvaluationRuns::kMaxPendingRanges + 10;
   runs.Begin(7, rows, kT0);
@@ -261,7 +261,7 @@ TEST(EvaluationRuns, PendingRangesAreCapped) {
   EXPECT_EQ(pending.back(), (RowRange{1998, 1999}));
 }
 
-TEST(EvaluationRuns, BeginRefusesRowsBeyondTheBound) {
+TEST(EvaluationRunsTest, BeginRefusesRowsBeyondTheBound) {
   EvaluationRuns runs(10);
   EXPECT_EQ(runs.Begin(1, 6, kT0).error, "");
   EvaluationReply refused = runs.Begin(2, 5, kT0);
@@ -274,7 +274,7 @@ TEST(EvaluationRuns, BeginRefusesRowsBeyondTheBound) {
   EXPECT_NE(runs.Begin(3, 11, kT0).error, "");
 }
 
-TEST(EvaluationRuns, IdleRunsMakeRoom) {
+TEST(EvaluationRunsTest, IdleRunsMakeRoom) {
   EvaluationRuns runs(10);
   runs.Begin(1, 6, kT0);
   runs.Begin(2, 2, kT0);
@@ -288,7 +288,7 @@ TEST(EvaluationRuns, IdleRunsMakeRoom) {
   EXPECT_EQ(runs.held_rows(), 7u);
 }
 
-TEST(EvaluationRuns, AnAddKeepsARunFromBeingIdle) {
+TEST(EvaluationRunsTest, AnAddKeepsARunFromBeingIdle) {
   EvaluationRuns runs(10);
   runs.Begin(1, 8, kT0);
   const auto later = kT0 + EvaluationRuns::kIdleTimeout;
@@ -296,7 +296,7 @@ TEST(EvaluationRuns, AnAddKeepsARunFromBeingIdle) {
   EXPECT_NE(runs.Begin(2, 5, later + std::chrono::seconds(1)).error, "");
 }
 
-TEST(EvaluationRuns, BeginAgainStartsFromScratch) {
+TEST(EvaluationRunsTest, BeginAgainStartsFromScratch) {
   EvaluationRuns runs(10);
   runs.Begin(7, 8, kT0);
   Add(runs, Rows(7, 0, 8));
@@ -308,7 +308,7 @@ TEST(EvaluationRuns, BeginAgainStartsFromScratch) {
   EXPECT_EQ(runs.held_rows(), 10u);
 }
 
-TEST(EvaluationRuns, EndForgetsTheRun) {
+TEST(EvaluationRunsTest, EndForgetsTheRun) {
   EvaluationRuns runs(10);
   runs.Begin(7, 8, kT0);
   runs.End(7);
@@ -319,7 +319,7 @@ TEST(EvaluationRuns, EndForgetsTheRun) {
   EXPECT_EQ(runs.Begin(9, 10, kT0).error, "");
 }
 
-TEST(EvaluationRuns, AnswerServesEachKindOfRequest) {
+TEST(EvaluationRunsTest, AnswerServesEachKindOfRequest) {
   EvaluationRuns runs;
   EvaluationRequest begin{EvaluationRequest::Kind::kBegin, 7, 2};
   EXPECT_EQ(runs.Answer(begin, kT0).rows, 2u);
@@ -339,7 +339,7 @@ TEST(EvaluationRuns, AnswerServesEachKindOfRequest) {
   EXPECT_NE(runs.Answer(EvaluationRequest{EvaluationRequest::Kind::kQuery, 0}, kT0).error, "");
 }
 
-TEST(EvaluationRuns, ARefusalCarriesOnlyTheRunAndWhy) {
+TEST(EvaluationRunsTest, ARefusalCarriesOnlyTheRunAndWhy) {
   EvaluationReply expected;
   expected.run = 3;
   expected.error = "bad";

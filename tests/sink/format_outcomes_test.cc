@@ -19,7 +19,7 @@ ResultBatch Batch() {
   return batch;
 }
 
-TEST(FormatOutcomes, ResultsInOrderInTheUpstreamFormat) {
+TEST(FormatOutcomesTest, ResultsInOrderInTheUpstreamFormat) {
   ResultBatch batch = Batch();
   batch.results.push_back({1, 0.1, 0, 0.9, "", ""});
   batch.results.push_back({2, 0.8, 1, 0.8, "", ""});
@@ -33,7 +33,7 @@ TEST(FormatOutcomes, ResultsInOrderInTheUpstreamFormat) {
   EXPECT_NE(outcomes[1].text.find("\"transaction_id\":2"), std::string::npos);
 }
 
-TEST(FormatOutcomes, ResultsNameTheirModelUnlessOmitted) {
+TEST(FormatOutcomesTest, ResultsNameTheirModelUnlessOmitted) {
   ResultBatch batch = Batch();
   batch.model_name = "fraud";
   batch.model_version = "v2";
@@ -48,7 +48,7 @@ TEST(FormatOutcomes, ResultsNameTheirModelUnlessOmitted) {
   EXPECT_EQ(outcomes[0].text.find("model"), std::string::npos) << outcomes[0].text;
 }
 
-TEST(FormatOutcomes, RejectsTakeTheirLeasePositions) {
+TEST(FormatOutcomesTest, RejectsTakeTheirLeasePositions) {
   ResultBatch batch = Batch();
   batch.results.push_back({1, 0.1, 0, 0.9, "", ""});
   batch.results.push_back({3, 0.1, 0, 0.9, "", ""});
@@ -68,7 +68,7 @@ TEST(FormatOutcomes, RejectsTakeTheirLeasePositions) {
 
 // The sink formats every batch into the same vector (its strings are reused):
 // nothing of the previous batch may show through.
-TEST(FormatOutcomes, AReusedVectorHoldsOnlyTheNewBatch) {
+TEST(FormatOutcomesTest, AReusedVectorHoldsOnlyTheNewBatch) {
   ResultBatch big = Batch();
   for (int64_t id = 1; id <= 5; ++id) big.results.push_back({id, 0.9, 1, 0.9, "", ""});
   big.rejects.push_back({1, "old-reject-at-1"});
@@ -87,7 +87,7 @@ TEST(FormatOutcomes, AReusedVectorHoldsOnlyTheNewBatch) {
   EXPECT_EQ(outcomes[1].text.rfind("{\"transaction_id\":42,", 0), 0u) << outcomes[1].text;
 }
 
-TEST(FormatOutcomes, AnUnscoredTransactionBecomesADeadLetterWithTheWorkersReason) {
+TEST(FormatOutcomesTest, AnUnscoredTransactionBecomesADeadLetterWithTheWorkersReason) {
   ResultBatch batch = Batch();
   batch.results.push_back({5, 0, 0, 0, "model failed: boom", ""});
   std::vector<Outcome> outcomes;
@@ -99,7 +99,7 @@ TEST(FormatOutcomes, AnUnscoredTransactionBecomesADeadLetterWithTheWorkersReason
   EXPECT_NE(outcomes[0].text.find("{\\\"id\\\":5}"), std::string::npos) << outcomes[0].text;
 }
 
-TEST(FormatOutcomes, AnIdThatIsNotAPlainIntegerIsWrittenAsTheMessageHadIt) {
+TEST(FormatOutcomesTest, AnIdThatIsNotAPlainIntegerIsWrittenAsTheMessageHadIt) {
   ResultBatch batch = Batch();
   batch.results.push_back({0, 0.1, 0, 0.9, "", "5005.50"});
   batch.results.push_back({0, 0, 0, 0, "model failed: boom", "1e3"});
@@ -110,7 +110,7 @@ TEST(FormatOutcomes, AnIdThatIsNotAPlainIntegerIsWrittenAsTheMessageHadIt) {
   EXPECT_NE(outcomes[1].text.find("{\\\"id\\\":1e3}"), std::string::npos) << outcomes[1].text;
 }
 
-TEST(FormatOutcomes, OnlyRejectsIsFine) {
+TEST(FormatOutcomesTest, OnlyRejectsIsFine) {
   ResultBatch batch = Batch();
   batch.rejects.push_back({0, "a"});
   batch.rejects.push_back({1, "b"});
@@ -119,7 +119,7 @@ TEST(FormatOutcomes, OnlyRejectsIsFine) {
   ASSERT_EQ(outcomes.size(), 2u);
 }
 
-TEST(FormatOutcomes, RejectPositionsThatDoNotFitAreAnError) {
+TEST(FormatOutcomesTest, RejectPositionsThatDoNotFitAreAnError) {
   ResultBatch batch = Batch();
   batch.results.push_back({1, 0.1, 0, 0.9, "", ""});
   batch.rejects.push_back({5, "far away"});
@@ -144,7 +144,7 @@ ResultBatch ShadowBatch() {
   return batch;
 }
 
-TEST(FormatShadowEntries, OneEntryPerTransactionWithBothScores) {
+TEST(FormatShadowEntriesTest, OneEntryPerTransactionWithBothScores) {
   std::vector<std::string> entries = {"earlier"};
   EXPECT_EQ(FormatShadowEntries(ShadowBatch(), &entries), 2u);
   ASSERT_EQ(entries.size(), 3u);
@@ -156,7 +156,7 @@ TEST(FormatShadowEntries, OneEntryPerTransactionWithBothScores) {
   EXPECT_NE(entries[2].find("\"live_is_fraudulent\":1,"), std::string::npos) << entries[2];
 }
 
-TEST(FormatShadowEntries, AnIdThatIsNotAPlainIntegerIsWrittenAsTheMessageHadIt) {
+TEST(FormatShadowEntriesTest, AnIdThatIsNotAPlainIntegerIsWrittenAsTheMessageHadIt) {
   ResultBatch batch = ShadowBatch();
   batch.results[0].transaction_id_text = batch.shadow_results[0].transaction_id_text = "1.5";
   std::vector<std::string> entries;
@@ -165,7 +165,7 @@ TEST(FormatShadowEntries, AnIdThatIsNotAPlainIntegerIsWrittenAsTheMessageHadIt) 
   EXPECT_EQ(entries[0].rfind("{\"transaction_id\":1.5,", 0), 0u) << entries[0];
 }
 
-TEST(FormatShadowEntries, NothingWithoutShadowResults) {
+TEST(FormatShadowEntriesTest, NothingWithoutShadowResults) {
   ResultBatch batch = ShadowBatch();
   batch.shadow_results.clear();
   std::vector<std::string> entries;
@@ -173,7 +173,7 @@ TEST(FormatShadowEntries, NothingWithoutShadowResults) {
   EXPECT_TRUE(entries.empty());
 }
 
-TEST(FormatShadowEntries, NothingWhenTheShadowResultsDoNotPairUp) {
+TEST(FormatShadowEntriesTest, NothingWhenTheShadowResultsDoNotPairUp) {
   ResultBatch shorter = ShadowBatch();
   shorter.shadow_results.pop_back();
   ResultBatch other_ids = ShadowBatch();
@@ -184,7 +184,7 @@ TEST(FormatShadowEntries, NothingWhenTheShadowResultsDoNotPairUp) {
   EXPECT_TRUE(entries.empty());
 }
 
-TEST(FormatShadowEntries, ATransactionEitherVersionFailedOnIsLeftOut) {
+TEST(FormatShadowEntriesTest, ATransactionEitherVersionFailedOnIsLeftOut) {
   ResultBatch batch = ShadowBatch();
   batch.results[0].error = "model failed: boom";
   batch.shadow_results[1].error = "model failed: boom";

@@ -21,7 +21,7 @@ std::vector<Outcome> OutcomesFor(uint32_t begin, uint32_t end) {
   return outcomes;
 }
 
-TEST(LeaseParts, ALeaseSettlesOnceEveryPositionHasItsOutcomeInLeaseOrder) {
+TEST(LeasePartsTest, ALeaseSettlesOnceEveryPositionHasItsOutcomeInLeaseOrder) {
   LeaseParts parts(8, std::chrono::seconds(30));
   const auto now = Clock::now();
   Result<LeasePartsAdded> second = parts.Add("L", LeasePart{3, 5, 5}, OutcomesFor(3, 5), "frame b", now);
@@ -38,7 +38,7 @@ TEST(LeaseParts, ALeaseSettlesOnceEveryPositionHasItsOutcomeInLeaseOrder) {
   EXPECT_EQ(parts.held(), 0u);
 }
 
-TEST(LeaseParts, APositionAnsweredTwiceKeepsItsFirstOutcomeAndCountsADuplicate) {
+TEST(LeasePartsTest, APositionAnsweredTwiceKeepsItsFirstOutcomeAndCountsADuplicate) {
   LeaseParts parts(8, std::chrono::seconds(30));
   const auto now = Clock::now();
   ASSERT_TRUE(parts.Add("L", LeasePart{0, 2, 4}, OutcomesFor(0, 2), "a", now).ok());
@@ -54,7 +54,7 @@ TEST(LeaseParts, APositionAnsweredTwiceKeepsItsFirstOutcomeAndCountsADuplicate) 
   EXPECT_EQ(rest->frames, (std::vector<std::string>{"a", "b"}));  // the duplicate's frame is not republished
 }
 
-TEST(LeaseParts, PartsThatDoNotFitAreRefusedAndHoldNothing) {
+TEST(LeasePartsTest, PartsThatDoNotFitAreRefusedAndHoldNothing) {
   LeaseParts parts(1, std::chrono::seconds(30));
   const auto now = Clock::now();
   EXPECT_FALSE(parts.Add("L", LeasePart{}, {}, "", now).ok());                          // whole, not a part
@@ -71,7 +71,7 @@ TEST(LeaseParts, PartsThatDoNotFitAreRefusedAndHoldNothing) {
   EXPECT_NE(full.status().message().find("assembled already"), std::string::npos);
 }
 
-TEST(LeaseParts, AnIncompleteLeaseIsDroppedAfterItsMaxAge) {
+TEST(LeasePartsTest, AnIncompleteLeaseIsDroppedAfterItsMaxAge) {
   LeaseParts parts(8, std::chrono::milliseconds(1000));
   const auto start = Clock::now();
   ASSERT_TRUE(parts.Add("L", LeasePart{0, 1, 2}, OutcomesFor(0, 1), "", start).ok());
@@ -80,7 +80,7 @@ TEST(LeaseParts, AnIncompleteLeaseIsDroppedAfterItsMaxAge) {
   EXPECT_EQ(parts.held(), 0u);
 }
 
-TEST(LeaseParts, AnyCutOfALeaseInAnyOrderSettlesItExactlyOnce) {
+TEST(LeasePartsTest, AnyCutOfALeaseInAnyOrderSettlesItExactlyOnce) {
   std::mt19937 random(7);
   for (int round = 0; round < 200; ++round) {
     const uint32_t size = std::uniform_int_distribution<uint32_t>(1, 600)(random);

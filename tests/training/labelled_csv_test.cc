@@ -20,7 +20,7 @@ using testing::ErrorOf;
 using testing::kHeader;
 using testing::ReadGood;
 
-TEST(LabelledData, ReadsCsvInAnyColumnOrderWithQuotesAndExtraColumns) {
+TEST(LabelledDataTest, ReadsCsvInAnyColumnOrderWithQuotesAndExtraColumns) {
   const LabelledData data =
       ReadGood("a.csv",
                "note,is_fraudulent,amount,status,timestamp,vendor_id,customer_id,id\r\n"
@@ -40,7 +40,7 @@ TEST(LabelledData, ReadsCsvInAnyColumnOrderWithQuotesAndExtraColumns) {
   EXPECT_EQ(data.transactions[1].timestamp_unix_s, 1672614000);
 }
 
-TEST(LabelledData, CsvErrorsNameTheLineAndWhatIsWrong) {
+TEST(LabelledDataTest, CsvErrorsNameTheLineAndWhatIsWrong) {
   const std::string h = kHeader;
   const std::string ok_row = "1,1,1,2023-01-01T12:00:00Z,accepted,1,0\n";
   EXPECT_EQ(ErrorOf("a.csv", "id,amount\n"), "a.csv:1: the header has no column 'customer_id'");

@@ -25,14 +25,14 @@ using ::testing::HasSubstr;
 using testing::ErrorOf;
 using testing::kHeader;
 
-TEST(LabelledData, FormatComesFromTheExtension) {
+TEST(LabelledDataTest, FormatComesFromTheExtension) {
   EXPECT_EQ(*LabelledFileFormatOf("a/b.csv"), LabelledFileFormat::kCsv);
   EXPECT_EQ(*LabelledFileFormatOf("b.jsonl"), LabelledFileFormat::kJsonLines);
   EXPECT_EQ(*LabelledFileFormatOf("b.ndjson"), LabelledFileFormat::kJsonLines);
   EXPECT_THAT(LabelledFileFormatOf("b.json").status().message(), HasSubstr(".csv, .jsonl or .ndjson"));
 }
 
-TEST(LabelledData, OtherLabelColumn) {
+TEST(LabelledDataTest, OtherLabelColumn) {
   LabelledFileOptions options;
   options.label_column = "y";
   const std::string text =
@@ -46,7 +46,7 @@ TEST(LabelledData, OtherLabelColumn) {
   EXPECT_THAT(ErrorOf("a.csv", kHeader, options), HasSubstr("'amount' is an upstream transaction field"));
 }
 
-TEST(LabelledData, EmptyFilesAndOneClassReadFine) {
+TEST(LabelledDataTest, EmptyFilesAndOneClassReadFine) {
   for (const char* name : {"a.csv", "a.jsonl"}) {
     Result<LabelledData> data = ParseLabelledText("", *LabelledFileFormatOf(name), name, {});
     ASSERT_TRUE(data.ok()) << data.status().message();
@@ -62,7 +62,7 @@ TEST(LabelledData, EmptyFilesAndOneClassReadFine) {
   EXPECT_EQ(one_class->labels, (std::vector<float>{0}));
 }
 
-TEST(LabelledData, NoInputCrashesTheReader) {
+TEST(LabelledDataTest, NoInputCrashesTheReader) {
   // Every prefix of good files, and a few odd bytes: an error or data, never a crash.
   const std::string csv = std::string(kHeader) + "1,1,1,\"2023-01-01T12:00:00Z\",accepted,1,0\r\n";
   const std::string jsonl =
@@ -158,7 +158,7 @@ std::vector<std::string> WrittenLines(const std::string& name, const LabelledDat
   return lines;
 }
 
-TEST(LabelledFileReader, AwkwardCsvStreamsExactlyAsItParsesWhole) {
+TEST(LabelledFileReaderTest, AwkwardCsvStreamsExactlyAsItParsesWhole) {
   const LabelledData data = SyntheticData(60);
   const std::vector<std::string> lines = WrittenLines("a.csv", data);
   // An extra column whose quoted values hold commas, "" and line breaks, so
@@ -178,7 +178,7 @@ TEST(LabelledFileReader, AwkwardCsvStreamsExactlyAsItParsesWhole) {
   ExpectStreamingMatchesWholeText("a.csv", text);
 }
 
-TEST(LabelledFileReader, AwkwardJsonLinesStreamExactlyAsTheyParseWhole) {
+TEST(LabelledFileReaderTest, AwkwardJsonLinesStreamExactlyAsTheyParseWhole) {
   const LabelledData data = SyntheticData(60);
   const std::vector<std::string> lines = WrittenLines("a.jsonl", data);
   std::string text;
@@ -194,7 +194,7 @@ TEST(LabelledFileReader, AwkwardJsonLinesStreamExactlyAsTheyParseWhole) {
   ExpectStreamingMatchesWholeText("a.jsonl", text);
 }
 
-TEST(LabelledFileReader, EdgeFilesStreamAsTheyParseWhole) {
+TEST(LabelledFileReaderTest, EdgeFilesStreamAsTheyParseWhole) {
   const std::string h = kHeader;
   const std::string row = "1,1,1,2023-01-01T12:00:00Z,accepted,1,0\n";
   const std::string json =
@@ -214,7 +214,7 @@ TEST(LabelledFileReader, EdgeFilesStreamAsTheyParseWhole) {
   }
 }
 
-TEST(LabelledFileReader, RowsOverTheLimitFailAsWholeEvenWhenLongerThanABlock) {
+TEST(LabelledFileReaderTest, RowsOverTheLimitFailAsWholeEvenWhenLongerThanABlock) {
   LabelledFileOptions small;
   small.max_row_bytes = 64;
   const std::string h = kHeader;
@@ -255,7 +255,7 @@ TEST(LabelledFileReader, RowsOverTheLimitFailAsWholeEvenWhenLongerThanABlock) {
             "a.jsonl:2: message is " + std::to_string(padded.size()) + " bytes; limit 200");
 }
 
-TEST(LabelledFileReader, RowsBeforeABadRowFarInComeFirstThenTheErrorStays) {
+TEST(LabelledFileReaderTest, RowsBeforeABadRowFarInComeFirstThenTheErrorStays) {
   testing::ScratchDir dir;
   std::string text = "id,customer_id,vendor_id,timestamp,status,amount,is_fraudulent,note\n";
   for (int i = 1; i <= 1000; ++i) {
@@ -281,7 +281,7 @@ TEST(LabelledFileReader, RowsBeforeABadRowFarInComeFirstThenTheErrorStays) {
   EXPECT_EQ(reader->rows_read(), 1000u);
 }
 
-TEST(LabelledFileReader, RewindReadsFromTheStartAgainAndClearsAnError) {
+TEST(LabelledFileReaderTest, RewindReadsFromTheStartAgainAndClearsAnError) {
   testing::ScratchDir dir;
   const LabelledData data = SyntheticData(30);
   ASSERT_TRUE(WriteLabelledFile(dir.File("a.jsonl"), data).ok());
@@ -304,7 +304,7 @@ TEST(LabelledFileReader, RewindReadsFromTheStartAgainAndClearsAnError) {
   EXPECT_EQ(part.labels, data.labels);
 }
 
-TEST(LabelledFileReader, MovesAndRefusesBadArguments) {
+TEST(LabelledFileReaderTest, MovesAndRefusesBadArguments) {
   testing::ScratchDir dir;
   const std::string path =
       dir.Write("a.csv", std::string(kHeader) + "1,1,1,2023-01-01T12:00:00Z,accepted,1,1\n");
@@ -328,7 +328,7 @@ TEST(LabelledFileReader, MovesAndRefusesBadArguments) {
 
 // A manual measurement: streams the file named by $SCOREPIPE_LABELLED_FILE
 // 10,000 rows at a time, for the peak memory to compare with the whole read.
-TEST(LabelledFileReader, DISABLED_StreamsALargeFile) {
+TEST(LabelledFileReaderTest, DISABLED_StreamsALargeFile) {
   const char* path = std::getenv("SCOREPIPE_LABELLED_FILE");
   ASSERT_NE(path, nullptr);
   Result<LabelledFileReader> reader = LabelledFileReader::Open(path, {});
@@ -345,7 +345,7 @@ TEST(LabelledFileReader, DISABLED_StreamsALargeFile) {
 // A manual measurement, not part of the suite: reads the file named by
 // $SCOREPIPE_LABELLED_FILE whole (run under `time` or `/usr/bin/time -f %M`
 // with --gtest_also_run_disabled_tests --gtest_filter='*LargeFile*').
-TEST(LabelledData, DISABLED_ReadsALargeFileWhole) {
+TEST(LabelledDataTest, DISABLED_ReadsALargeFileWhole) {
   const char* path = std::getenv("SCOREPIPE_LABELLED_FILE");
   ASSERT_NE(path, nullptr);
   Result<LabelledData> data = ReadLabelledFile(path, {});

@@ -19,7 +19,7 @@ using testing::ErrorOf;
 using testing::kHeader;
 using testing::ReadGood;
 
-TEST(LabelledData, ReadsJsonLinesWithTheLabelKey) {
+TEST(LabelledDataTest, ReadsJsonLinesWithTheLabelKey) {
   const LabelledData data = ReadGood(
       "a.ndjson",
       "{\"id\":1,\"customer_id\":1,\"vendor_id\":1,\"timestamp\":\"2023-01-01T12:00:00Z\","
@@ -32,7 +32,7 @@ TEST(LabelledData, ReadsJsonLinesWithTheLabelKey) {
   EXPECT_EQ(data.transactions[1].status, "rejected");
 }
 
-TEST(LabelledData, JsonLinesErrorsNameTheLineAndWhatIsWrong) {
+TEST(LabelledDataTest, JsonLinesErrorsNameTheLineAndWhatIsWrong) {
   const std::string ok =
       R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1)";
   EXPECT_THAT(ErrorOf("a.jsonl", ok + ",\"is_fraudulent\":0}\n" + ok + "}\n"),

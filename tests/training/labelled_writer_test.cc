@@ -27,7 +27,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(LabelledData, WrittenFilesReadBackExactly) {
+TEST(LabelledDataTest, WrittenFilesReadBackExactly) {
   testing::ScratchDir dir;
   LabelledData data;
   SyntheticTransactions generator(7);
@@ -50,7 +50,7 @@ TEST(LabelledData, WrittenFilesReadBackExactly) {
   }
 }
 
-TEST(LabelledData, WriterRefusesBadInput) {
+TEST(LabelledDataTest, WriterRefusesBadInput) {
   testing::ScratchDir dir;
   LabelledData data;
   data.transactions.resize(1);
@@ -130,7 +130,7 @@ LabelledData RandomRows(uint64_t seed, int count) {
   return data;
 }
 
-TEST(LabelledFileWriter, RandomRowsReadBackEqual) {
+TEST(LabelledFileWriterTest, RandomRowsReadBackEqual) {
   testing::ScratchDir dir;
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     const LabelledData data = RandomRows(seed, 400);
@@ -148,7 +148,7 @@ TEST(LabelledFileWriter, RandomRowsReadBackEqual) {
 
 // The bytes of each format: the id as the message wrote it, numbers in
 // their shortest form, text quoted where CSV must and escaped in JSON.
-TEST(LabelledFileWriter, WritesEachFormatsBytes) {
+TEST(LabelledFileWriterTest, WritesEachFormatsBytes) {
   TransactionParser parser(1 << 16);
   Result<Transaction> t = parser.Parse(
       R"({"id":5005.50,"customer_id":17,"vendor_id":3.5,"timestamp":"Sun, 01 Jan 2023 12:00:00 GMT",)"
@@ -169,7 +169,7 @@ TEST(LabelledFileWriter, WritesEachFormatsBytes) {
 
 // A NaN or an infinity has no number the reader takes back (CSV wrote
 // "nan" once): the row is refused, and nothing of it written.
-TEST(LabelledFileWriter, RefusesNumbersThatAreNotFinite) {
+TEST(LabelledFileWriterTest, RefusesNumbersThatAreNotFinite) {
   testing::ScratchDir dir;
   const Transaction good{7, 2, 3, 10, "2023-01-01T12:00:00Z", 1672574400, "accepted", ""};
   for (const char* name : {"a.csv", "a.jsonl"}) {

@@ -42,7 +42,7 @@ int64_t UtcSeconds(int year, int month, int day, int hour, int minute, int secon
   return static_cast<int64_t>(timegm(&tm));
 }
 
-TEST(SyntheticTransactions, SameSeedGivesSameStream) {
+TEST(SyntheticTransactionsTest, SameSeedGivesSameStream) {
   SyntheticTransactions a(99), b(99);
   for (int i = 0; i < 2000; ++i) {
     const LabelledTransaction x = a.Next();
@@ -53,7 +53,7 @@ TEST(SyntheticTransactions, SameSeedGivesSameStream) {
   }
 }
 
-TEST(SyntheticTransactions, DifferentSeedsGiveDifferentStreams) {
+TEST(SyntheticTransactionsTest, DifferentSeedsGiveDifferentStreams) {
   SyntheticTransactions a(1), b(2);
   int same = 0;
   for (int i = 0; i < 100; ++i) same += a.Next().json == b.Next().json ? 1 : 0;
@@ -62,7 +62,7 @@ TEST(SyntheticTransactions, DifferentSeedsGiveDifferentStreams) {
 
 // Pins the stream itself, so that a change to the generator (or a platform
 // that computes it differently) is noticed: the demo model was trained on it.
-TEST(SyntheticTransactions, StreamIsPinnedAcrossMachines) {
+TEST(SyntheticTransactionsTest, StreamIsPinnedAcrossMachines) {
   SyntheticTransactions generator(42);
   EXPECT_EQ(generator.Next().json, kPinnedFirst);
   uint64_t label_sum = 0;
@@ -76,12 +76,12 @@ TEST(SyntheticTransactions, StreamIsPinnedAcrossMachines) {
   EXPECT_EQ(label_sum, kPinnedFraudCount);
 }
 
-TEST(SyntheticTransactions, IdsAreConsecutiveFromFirstId) {
+TEST(SyntheticTransactionsTest, IdsAreConsecutiveFromFirstId) {
   SyntheticTransactions generator(5, /*first_id=*/1000);
   for (int64_t i = 0; i < 50; ++i) EXPECT_EQ(generator.Next().parsed.id, 1000 + i);
 }
 
-TEST(SyntheticTransactions, JsonFollowsUpstreamSchemaAndMatchesParsed) {
+TEST(SyntheticTransactionsTest, JsonFollowsUpstreamSchemaAndMatchesParsed) {
   SyntheticTransactions generator(11);
   std::map<std::string, int> statuses;
   for (int i = 0; i < 5000; ++i) {
@@ -112,7 +112,7 @@ TEST(SyntheticTransactions, JsonFollowsUpstreamSchemaAndMatchesParsed) {
   EXPECT_GT(statuses["pending"], 100);
 }
 
-TEST(SyntheticTransactions, FraudIsRareAndFollowsTheFeatures) {
+TEST(SyntheticTransactionsTest, FraudIsRareAndFollowsTheFeatures) {
   SyntheticTransactions generator(3);
   int n = 0, fraud = 0, large = 0, large_fraud = 0, flagged = 0, flagged_fraud = 0;
   for (int i = 0; i < 100000; ++i) {

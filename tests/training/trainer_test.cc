@@ -33,7 +33,7 @@ TrainOptions SmallRun(const std::string& out_dir) {
   return o;
 }
 
-TEST(TrainDemoModel, WritesLoadableFilesWithGoodTestAuc) {
+TEST(TrainDemoModelTest, WritesLoadableFilesWithGoodTestAuc) {
   testing::ScratchDir dir;
   std::vector<std::string> progress;
   TrainOptions options = SmallRun(dir.File("out"));  // created by the trainer
@@ -70,7 +70,7 @@ TEST(TrainDemoModel, WritesLoadableFilesWithGoodTestAuc) {
   EXPECT_THAT(metrics, HasSubstr("\"test_auc\": "));
 }
 
-TEST(TrainDemoModel, SameSeedGivesSameAucAndModel) {
+TEST(TrainDemoModelTest, SameSeedGivesSameAucAndModel) {
   testing::ScratchDir dir;
   Result<TrainReport> first = TrainDemoModel(SmallRun(dir.File("a")));
   Result<TrainReport> second = TrainDemoModel(SmallRun(dir.File("b")));
@@ -81,7 +81,7 @@ TEST(TrainDemoModel, SameSeedGivesSameAucAndModel) {
   EXPECT_EQ(ReadAll(first->metrics_path), ReadAll(second->metrics_path));
 }
 
-TEST(TrainDemoModel, DifferentSeedGivesDifferentData) {
+TEST(TrainDemoModelTest, DifferentSeedGivesDifferentData) {
   testing::ScratchDir dir;
   TrainOptions other = SmallRun(dir.File("b"));
   other.seed = 43;
@@ -91,7 +91,7 @@ TEST(TrainDemoModel, DifferentSeedGivesDifferentData) {
   EXPECT_NE(first->test_auc, second->test_auc);
 }
 
-TEST(TrainDemoModel, BadOptionsAreErrors) {
+TEST(TrainDemoModelTest, BadOptionsAreErrors) {
   testing::ScratchDir dir;
   TrainOptions o = SmallRun(dir.path());
   o.rows = 10;

@@ -58,7 +58,7 @@ std::vector<float> LastLabels(const Data& data, size_t n) {
   return std::vector<float>(data.labels.end() - static_cast<std::ptrdiff_t>(n), data.labels.end());
 }
 
-TEST(TrainModel, XgboostLearnsTheSyntheticData) {
+TEST(TrainModelTest, XgboostLearnsTheSyntheticData) {
   testing::ScratchDir dir;
   const Data data = Synthetic(20000);
   std::vector<std::string> progress;
@@ -83,7 +83,7 @@ TEST(TrainModel, XgboostLearnsTheSyntheticData) {
   EXPECT_NEAR(*RocAuc(scores, LastLabels(data, 4000)), report->validation_auc, 1e-9);
 }
 
-TEST(TrainModel, LinearLearnsTheSyntheticData) {
+TEST(TrainModelTest, LinearLearnsTheSyntheticData) {
   testing::ScratchDir dir;
   const Data data = Synthetic(20000);
   Result<TrainingReport> report =
@@ -98,7 +98,7 @@ TEST(TrainModel, LinearLearnsTheSyntheticData) {
 // A model trained over an existing file replaces it whole: a reader that
 // opened the old file keeps reading the old model, never a truncated one,
 // and no temporary file is left beside it.
-TEST(TrainModel, TrainingOverAModelReplacesItWhole) {
+TEST(TrainModelTest, TrainingOverAModelReplacesItWhole) {
   for (const auto& [algorithm, name] : {std::pair{TrainAlgorithm::kXgboost, "model.json"},
                                         std::pair{TrainAlgorithm::kLinear, "model.yaml"}}) {
     SCOPED_TRACE(name);
@@ -123,7 +123,7 @@ TEST(TrainModel, TrainingOverAModelReplacesItWhole) {
   }
 }
 
-TEST(TrainModel, EarlyStoppingKeepsOnlyTheBestRound) {
+TEST(TrainModelTest, EarlyStoppingKeepsOnlyTheBestRound) {
   testing::ScratchDir dir;
   const Data data = Synthetic(3000);
   // Deep, unregularised, full-step trees on little data overfit at once.
@@ -155,7 +155,7 @@ TEST(TrainModel, EarlyStoppingKeepsOnlyTheBestRound) {
   EXPECT_NEAR(*RocAuc(scores, LastLabels(data, stopped->validation_rows)), stopped->validation_auc, 1e-9);
 }
 
-TEST(TrainModel, EarlyStoppingOnLoglossStopsToo) {
+TEST(TrainModelTest, EarlyStoppingOnLoglossStopsToo) {
   testing::ScratchDir dir;
   const Data data = Synthetic(3000);
   TrainingOptions o = Options(TrainAlgorithm::kXgboost);
@@ -170,7 +170,7 @@ TEST(TrainModel, EarlyStoppingOnLoglossStopsToo) {
   EXPECT_EQ(report->iterations, report->best_iteration + 1 + 3);
 }
 
-TEST(TrainModel, LinearModelFileScoresAsTheFit) {
+TEST(TrainModelTest, LinearModelFileScoresAsTheFit) {
   testing::ScratchDir dir;
   const Data data = Synthetic(10000);
   TrainingOptions o = Options(TrainAlgorithm::kLinear);
@@ -198,7 +198,7 @@ TEST(TrainModel, LinearModelFileScoresAsTheFit) {
   EXPECT_NEAR(*RocAuc(validation, LastLabels(data, 2000)), report->validation_auc, 1e-12);
 }
 
-TEST(TrainModel, LinearWeightsFollowTheSignal) {
+TEST(TrainModelTest, LinearWeightsFollowTheSignal) {
   // Label 1 exactly when x0 is large; x1 is noise around a large offset. The
   // raw-feature weights must put the signal on x0 whatever the scales.
   std::vector<float> rows, labels;
@@ -216,7 +216,7 @@ TEST(TrainModel, LinearWeightsFollowTheSignal) {
   EXPECT_GT(report->validation_auc, 0.9);
 }
 
-TEST(TrainModel, BadOptionsAndDataAreErrors) {
+TEST(TrainModelTest, BadOptionsAndDataAreErrors) {
   testing::ScratchDir dir;
   const Data data = Synthetic(1000);
   const std::string path = dir.File("m.json");
@@ -256,7 +256,7 @@ TEST(TrainModel, BadOptionsAndDataAreErrors) {
               HasSubstr("cannot save the model"));
 }
 
-TEST(TrainAlgorithm, NamesRoundTrip) {
+TEST(TrainAlgorithmTest, NamesRoundTrip) {
   for (TrainAlgorithm a : {TrainAlgorithm::kXgboost, TrainAlgorithm::kLinear}) {
     EXPECT_EQ(ParseTrainAlgorithm(TrainAlgorithmName(a)), a);
   }

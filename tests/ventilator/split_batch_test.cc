@@ -92,14 +92,14 @@ void CutDown(std::mt19937& random, const TransactionBatch& batch, size_t stop_at
   }
 }
 
-TEST(SplitBatch, OneMessageOrNoneCannotBeCut) {
+TEST(SplitBatchTest, OneMessageOrNoneCannotBeCut) {
   std::mt19937 random(1);
   EXPECT_FALSE(SplitBatch(RandomBatch(random, 1, 0), 1, 2));
   EXPECT_FALSE(SplitBatch(RandomBatch(random, 0, 1), 1, 2));
   EXPECT_FALSE(SplitBatch(TransactionBatch{}, 1, 2));
 }
 
-TEST(SplitBatch, PartsOfAnyCutGatherToTheWholeBatchsOutcomesInEveryBatchShape) {
+TEST(SplitBatchTest, PartsOfAnyCutGatherToTheWholeBatchsOutcomesInEveryBatchShape) {
   std::mt19937 random(16);
   for (int round = 0; round < 300; ++round) {
     const size_t transactions = std::uniform_int_distribution<size_t>(0, 300)(random);
@@ -138,7 +138,7 @@ TEST(SplitBatch, PartsOfAnyCutGatherToTheWholeBatchsOutcomesInEveryBatchShape) {
   }
 }
 
-TEST(SplitBatch, AnEvaluationRunsBatchIsCutIntoRowsThatKeepTheirLabels) {
+TEST(SplitBatchTest, AnEvaluationRunsBatchIsCutIntoRowsThatKeepTheirLabels) {
   std::mt19937 random(3);
   TransactionBatch batch = RandomBatch(random, 7, 0);
   batch.lease.clear();
