@@ -1,5 +1,5 @@
 // The formats that moved onto JsonWriter (the upstream result, the shadow
-// entry, the dead letter) write, byte for byte, what
+// entry, the dead letter, the evaluation figures) write, byte for byte, what
 // their hand-built writers wrote, on generated inputs of every kind. Those
 // writers are kept here, as they were (with the string escaper and base64
 // spelt apart from the code under test), as the reference.
@@ -9,10 +9,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 
+#include "proto/evaluation.h"
 #include "proto/upstream_json.h"
 #include "tests/proto/json_property_support.h"
 
@@ -139,6 +142,76 @@ std::string DeadLetterJson(std::string_view reason, std::string_view stage, std:
   return out;
 }
 
+void AppendDouble(double value, std::string* out) { AppendNumber(value, out); }
+
+void AppendKey(const char* key, std::string* out) {
+  if (out->back() != '{') *out += ',';
+  ReferenceJsonString(key, out);
+  *out += ':';
+}
+
+void AppendField(const char* key, double value, std::string* out) {
+  AppendKey(key, out);
+  AppendDouble(value, out);
+}
+
+void AppendField(const char* key, size_t value, std::string* out) {
+  AppendKey(key, out);
+  *out += std::to_string(value);
+}
+
+void AppendOptionalField(const char* key, const std::optional<double>& value, const std::string& why_not,
+                         std::string* out) {
+  AppendKey(key, out);
+  if (value) {
+    AppendDouble(*value, out);
+    return;
+  }
+  *out += "null";
+  if (why_not.empty()) return;
+  AppendKey((std::string(key) + "_undefined").c_str(), out);
+  ReferenceJsonString(why_not, out);
+}
+
+std::string EvaluationToJson(const Evaluation& e) {
+  std::string out = "{";
+  AppendField("rows", e.rows, &out);
+  AppendField("positives", e.positives, &out);
+  AppendField("negatives", e.negatives, &out);
+  AppendField("threshold", e.threshold, &out);
+  AppendOptionalField("roc_auc", e.roc_auc, e.roc_auc_undefined, &out);
+  AppendOptionalField("average_precision", e.average_precision, e.average_precision_undefined, &out);
+  AppendField("precision", e.precision, &out);
+  AppendField("recall", e.recall, &out);
+  AppendField("f1", e.f1, &out);
+  AppendField("accuracy", e.accuracy, &out);
+  AppendField("log_loss", e.log_loss, &out);
+  AppendField("brier", e.brier, &out);
+  AppendKey("confusion", &out);
+  out += '{';
+  AppendField("true_positives", e.confusion.true_positives, &out);
+  AppendField("false_positives", e.confusion.false_positives, &out);
+  AppendField("true_negatives", e.confusion.true_negatives, &out);
+  AppendField("false_negatives", e.confusion.false_negatives, &out);
+  out += '}';
+  AppendKey("calibration", &out);
+  out += '[';
+  for (const CalibrationBin& bin : e.calibration) {
+    if (out.back() != '[') out += ',';
+    out += '{';
+    AppendField("lower", bin.lower, &out);
+    AppendField("upper", bin.upper, &out);
+    AppendField("count", bin.count, &out);
+    const std::optional<double> mean = bin.count > 0 ? std::optional(bin.mean_predicted) : std::nullopt;
+    const std::optional<double> rate = bin.count > 0 ? std::optional(bin.observed_rate) : std::nullopt;
+    AppendOptionalField("mean_predicted", mean, "", &out);
+    AppendOptionalField("observed_rate", rate, "", &out);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
 }  // namespace former
 
 // ---------------------------------------------------------------------------
@@ -244,6 +317,58 @@ TEST(JsonFormatsUnchanged, DeadLetterJsonIsByteForByteWhatTheFormerWriterWrote) 
   for (const auto& by_cut : kinds) {
     for (const size_t entries : by_cut) EXPECT_GT(entries, 1000u);
   }
+}
+
+// Finite figures (a NaN or infinite one was written as nan or inf, which is
+// not JSON; JsonWriter writes null: EvaluationJson.NonFiniteFiguresAreNull).
+TEST(JsonFormatsUnchanged, EvaluationJsonIsByteForByteWhatTheFormerWriterWrote) {
+  std::mt19937_64 rng(1810);
+  const auto figure = [&rng] {
+    double d = RandomDouble(rng);
+    while (!std::isfinite(d)) d = RandomDouble(rng);
+    return d;
+  };
+  const auto optional_figure = [&](std::string* why_not) -> std::optional<double> {
+    if (rng() % 3 != 0) return figure();
+    *why_not = rng() % 2 == 0 ? "" : RandomJsonText(rng, 4);
+    return std::nullopt;
+  };
+  for (int round = 0; round < 30000; ++round) {
+    Evaluation e;
+    e.rows = rng();
+    e.positives = rng();
+    e.negatives = rng() >> (rng() % 64);
+    e.threshold = figure();
+    e.roc_auc = optional_figure(&e.roc_auc_undefined);
+    e.average_precision = optional_figure(&e.average_precision_undefined);
+    e.precision = figure();
+    e.recall = figure();
+    e.f1 = figure();
+    e.accuracy = figure();
+    e.log_loss = figure();
+    e.brier = figure();
+    e.confusion = {rng(), rng() % 1000, rng(), rng() >> 40};
+    e.calibration.resize(rng() % 12);
+    for (CalibrationBin& bin : e.calibration) {
+      bin = {figure(), figure(), rng() % 3 == 0 ? 0 : rng() >> (rng() % 64), figure(), figure()};
+    }
+    ASSERT_EQ(EvaluationToJson(e), former::EvaluationToJson(e)) << round;
+  }
+}
+
+TEST(EvaluationJson, NonFiniteFiguresAreNull) {
+  Evaluation e;
+  e.threshold = std::numeric_limits<double>::quiet_NaN();
+  e.roc_auc = std::numeric_limits<double>::infinity();
+  e.calibration.push_back({0, 1, 2, -std::numeric_limits<double>::infinity(), 0.5});
+  const std::string json = EvaluationToJson(e);
+  EXPECT_NE(json.find("\"threshold\":null,\"roc_auc\":null,\"average_precision\":null,"), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"count\":2,\"mean_predicted\":null,\"observed_rate\":0.5}"), std::string::npos)
+      << json;
+  simdjson::dom::parser parser;
+  simdjson::dom::element parsed;
+  EXPECT_EQ(parser.parse(json).get(parsed), simdjson::SUCCESS) << json;
 }
 
 }  // namespace
