@@ -268,9 +268,7 @@ Status RunBench(const BenchOptions& options) {
 
   if (!options.json_path.empty()) {
     std::ofstream json(options.json_path, std::ios::app);
-    const std::string context = std::string("\"quick\":") + (options.quick ? "true" : "false") +
-                                ",\"batch_size\":" + std::to_string(batch) + ",\"workers\":" +
-                                std::to_string(options.workers) + ",\"unix_time\":" + std::to_string(time(nullptr));
+    const JsonLineContext context{options.quick, batch, options.workers, static_cast<int64_t>(time(nullptr))};
     for (const RunFigures& r : runs) json << JsonLine(r, reference, context) << "\n";
     if (!json) return Status::Error("cannot write " + options.json_path);
     std::printf("\n%zu JSON lines appended to %s\n", runs.size(), options.json_path.c_str());

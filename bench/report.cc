@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "proto/json_writer.h"
 #include "proto/text.h"
-#include "proto/upstream_json.h"
 
 namespace scorepipe {
 namespace {
@@ -25,13 +25,6 @@ std::string Pad(const std::string& text, size_t width, bool right = true) {
   if (text.size() >= width) return text;
   const std::string fill(width - text.size(), ' ');
   return right ? fill + text : text + fill;
-}
-
-void AppendNumberField(std::string* out, const char* key, double value, const char* format = "%.6g") {
-  *out += ",\"";
-  *out += key;
-  *out += "\":";
-  *out += Format(format, value);
 }
 
 }  // namespace
@@ -117,50 +110,44 @@ bool MemoryFlat(const RunFigures& run, double tolerance, std::string* why) {
   return flat;
 }
 
-std::string JsonLine(const RunFigures& run, double reference_tps, const std::string& context) {
-  std::string out = "{\"run\":";
-  AppendJsonString(run.name, &out);
-  out += ",\"detail\":";
-  AppendJsonString(run.detail, &out);
-  out += run.ceiling ? ",\"ceiling\":true" : ",\"ceiling\":false";
-  AppendNumberField(&out, "transactions", static_cast<double>(run.transactions), "%.0f");
-  AppendNumberField(&out, "seconds", run.seconds);
-  AppendNumberField(&out, "tx_per_s", run.TransactionsPerSecond(), "%.0f");
-  if (reference_tps > 0) AppendNumberField(&out, "vs_redis_move", run.TransactionsPerSecond() / reference_tps, "%.3f");
+std::string JsonLine(const RunFigures& run, double reference_tps,
+                     const std::optional<JsonLineContext>& context) {
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject().Field("run", run.name).Field("detail", run.detail).Field("ceiling", run.ceiling);
+  json.Field("transactions", run.transactions).Field("seconds", run.seconds, "%.6g");
+  json.Field("tx_per_s", run.TransactionsPerSecond(), "%.0f");
+  if (reference_tps > 0) json.Field("vs_redis_move", run.TransactionsPerSecond() / reference_tps, "%.3f");
   if (run.latency) {
-    AppendNumberField(&out, "latency_count", static_cast<double>(run.latency->count), "%.0f");
-    AppendNumberField(&out, "p50_ms", run.latency->p50_ms, "%.4f");
-    AppendNumberField(&out, "p99_ms", run.latency->p99_ms, "%.4f");
-    AppendNumberField(&out, "p999_ms", run.latency->p999_ms, "%.4f");
-    AppendNumberField(&out, "max_ms", run.latency->max_ms, "%.4f");
+    json.Field("latency_count", run.latency->count);
+    json.Field("p50_ms", run.latency->p50_ms, "%.4f").Field("p99_ms", run.latency->p99_ms, "%.4f");
+    json.Field("p999_ms", run.latency->p999_ms, "%.4f").Field("max_ms", run.latency->max_ms, "%.4f");
   }
-  AppendNumberField(&out, "cpu_s_per_million", run.CpuSecondsPerMillion(), "%.4f");
-  out += ",\"nodes\":[";
-  for (size_t i = 0; i < run.nodes.size(); ++i) {
-    const NodeFigures& n = run.nodes[i];
-    out += i > 0 ? ",{\"name\":" : "{\"name\":";
-    AppendJsonString(n.name, &out);
-    AppendNumberField(&out, "cpu_s", n.cpu_seconds, "%.4f");
-    AppendNumberField(&out, "rss_bytes", static_cast<double>(n.rss_bytes), "%.0f");
-    AppendNumberField(&out, "peak_rss_bytes", static_cast<double>(n.peak_rss_bytes), "%.0f");
-    if (n.warm_rss_bytes > 0) AppendNumberField(&out, "warm_rss_bytes", static_cast<double>(n.warm_rss_bytes), "%.0f");
-    out += "}";
+  json.Field("cpu_s_per_million", run.CpuSecondsPerMillion(), "%.4f");
+  json.Key("nodes").BeginArray();
+  for (const NodeFigures& n : run.nodes) {
+    json.BeginObject().Field("name", n.name).Field("cpu_s", n.cpu_seconds, "%.4f");
+    json.Field("rss_bytes", n.rss_bytes).Field("peak_rss_bytes", n.peak_rss_bytes);
+    if (n.warm_rss_bytes > 0) json.Field("warm_rss_bytes", n.warm_rss_bytes);
+    json.EndObject();
   }
-  out += "]";
+  json.EndArray();
   if (!run.redis_commands.empty()) {
-    out += ",\"redis_commands\":[";
-    for (size_t i = 0; i < run.redis_commands.size(); ++i) {
-      const RedisCommandStat& c = run.redis_commands[i];
-      out += i > 0 ? ",{\"command\":" : "{\"command\":";
-      AppendJsonString(c.command, &out);
-      AppendNumberField(&out, "calls", static_cast<double>(c.calls), "%.0f");
-      AppendNumberField(&out, "usec", static_cast<double>(c.usec), "%.0f");
-      out += "}";
+    json.Key("redis_commands").BeginArray();
+    for (const RedisCommandStat& c : run.redis_commands) {
+      json.BeginObject()
+          .Field("command", c.command)
+          .Field("calls", c.calls)
+          .Field("usec", c.usec)
+          .EndObject();
     }
-    out += "]";
+    json.EndArray();
   }
-  if (!context.empty()) out += "," + context;
-  out += "}";
+  if (context) {
+    json.Field("quick", context->quick).Field("batch_size", context->batch_size);
+    json.Field("workers", context->workers).Field("unix_time", context->unix_time);
+  }
+  json.EndObject();
   return out;
 }
 

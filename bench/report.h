@@ -57,9 +57,18 @@ std::string FormatNodes(const RunFigures& run);
 // most `tolerance` (a fraction) or 2 MiB, whichever is more; `why` names
 // the nodes that grew.
 bool MemoryFlat(const RunFigures& run, double tolerance, std::string* why);
-// One JSON object on one line, with the ratio to `reference_tps` and
-// `context` (a JSON object's members, e.g. "\"quick\":false") merged in.
-std::string JsonLine(const RunFigures& run, double reference_tps, const std::string& context);
+// How the benchmark ran, carried by each of its JSON lines.
+struct JsonLineContext {
+  bool quick = false;     // --quick: the CI-sized runs
+  size_t batch_size = 0;  // bridge.batch_size
+  int workers = 0;
+  int64_t unix_time = 0;  // when the lines were written, Unix seconds
+};
+
+// One JSON object on one line, with the ratio to `reference_tps` (when > 0)
+// and the `context` (when given) merged in.
+std::string JsonLine(const RunFigures& run, double reference_tps,
+                     const std::optional<JsonLineContext>& context);
 
 }  // namespace scorepipe
 

@@ -15,6 +15,7 @@
 #include "config/topology_writer.h"
 #include "proto/upstream_json.h"
 #include "proto/evaluation.h"
+#include "proto/json_writer.h"
 #include "scoring/evaluation.h"
 #include "training/labelled_data.h"
 #include "scoring/model.h"
@@ -141,12 +142,6 @@ Status WriteScores(const std::string& path, const ScoredRows& scored) {
   return fclose(file) == 0 && !failed ? Status::Ok() : Status::Error(path + ": write failed");
 }
 
-void AppendKeyString(const char* key, const std::string& value, std::string* out) {
-  AppendJsonString(key, out);
-  *out += ':';
-  AppendJsonString(value, out);
-}
-
 // What the report says besides the figures: where the scores came from.
 struct ReportHead {
   std::string model_text;  // the "model:" line's text
@@ -163,19 +158,10 @@ ReportHead LocalHead(const ChosenModel& model, const EvaluateOptions& o, const S
   head.model_text = model.source == "registry"
                         ? model.name + " " + c.version + " (registry " + o.registry + ")"
                         : c.path + " (" + ModelFormatName(c.format) + "), features " + c.features;
-  head.model_json = "{";
-  AppendKeyString("source", model.source, &head.model_json);
-  head.model_json += ',';
-  AppendKeyString("name", model.name, &head.model_json);
-  head.model_json += ',';
-  AppendKeyString("version", c.version, &head.model_json);
-  head.model_json += ',';
-  AppendKeyString("path", c.path, &head.model_json);
-  head.model_json += ',';
-  AppendKeyString("features", c.features, &head.model_json);
-  head.model_json += ',';
-  AppendKeyString("format", ModelFormatName(c.format), &head.model_json);
-  head.model_json += '}';
+  JsonWriter json(&head.model_json);
+  json.BeginObject().Field("source", model.source).Field("name", model.name).Field("version", c.version);
+  json.Field("path", c.path).Field("features", c.features).Field("format", ModelFormatName(c.format));
+  json.EndObject();
   head.unscored = scored.unscored;
   head.unscored_examples = scored.unscored_examples;
   return head;
@@ -227,21 +213,18 @@ void PrintText(const ReportHead& head, const EvaluateOptions& o, const Evaluatio
 
 
 std::string JsonReport(const ReportHead& head, const EvaluateOptions& o, const Evaluation& e) {
-  std::string json = "{\"model\":" + head.model_json + ",\"data\":{";
-  AppendKeyString("path", o.data_path, &json);
-  json += ',';
-  AppendKeyString("label_column", o.label_column, &json);
-  json += ",\"scored_rows\":" + std::to_string(e.rows);
-  json += ",\"unscored_rows\":" + std::to_string(head.unscored) + ",\"unscored_examples\":[";
-  for (const std::string& example : head.unscored_examples) {
-    if (json.back() != '[') json += ',';
-    AppendJsonString(example, &json);
-  }
-  json += "]},";
-  if (!head.cluster_json.empty()) json += "\"cluster\":" + head.cluster_json + ",";
-  AppendKeyString("pr_auc", kAveragePrecisionNote, &json);
-  json += ",\"evaluation\":" + EvaluationToJson(e) + "}\n";
-  return json;
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject().Key("model").Raw(head.model_json);
+  json.Key("data").BeginObject().Field("path", o.data_path).Field("label_column", o.label_column);
+  json.Field("scored_rows", e.rows).Field("unscored_rows", head.unscored);
+  json.Key("unscored_examples").BeginArray();
+  for (const std::string& example : head.unscored_examples) json.String(example);
+  json.EndArray().EndObject();
+  if (!head.cluster_json.empty()) json.Key("cluster").Raw(head.cluster_json);
+  json.Field("pr_auc", kAveragePrecisionNote).Key("evaluation").Raw(EvaluationToJson(e)).EndObject();
+  out += '\n';
+  return out;
 }
 
 void Print(const ReportHead& head, const EvaluateOptions& o, const Evaluation& e, FILE* out) {
@@ -268,24 +251,16 @@ ReportHead ClusterHead(const EvaluateOptions& o, const ClusterRun& run, size_t b
     }
     head.model_text += ": the live version changed during the run";
   }
-  head.model_json = "{";
-  AppendKeyString("source", "cluster", &head.model_json);
+  JsonWriter model(&head.model_json);
+  model.BeginObject().Field("source", "cluster");
   if (!r.models.empty()) {  // the version with the most rows first
-    head.model_json += ',';
-    AppendKeyString("name", r.models.front().name, &head.model_json);
-    head.model_json += ',';
-    AppendKeyString("version", r.models.front().version, &head.model_json);
+    model.Field("name", r.models.front().name).Field("version", r.models.front().version);
   }
-  head.model_json += ",\"versions\":[";
+  model.Key("versions").BeginArray();
   for (const ModelRows& m : r.models) {
-    if (head.model_json.back() != '[') head.model_json += ',';
-    head.model_json += '{';
-    AppendKeyString("name", m.name, &head.model_json);
-    head.model_json += ',';
-    AppendKeyString("version", m.version, &head.model_json);
-    head.model_json += ",\"rows\":" + std::to_string(m.rows) + "}";
+    model.BeginObject().Field("name", m.name).Field("version", m.version).Field("rows", m.rows).EndObject();
   }
-  head.model_json += "]}";
+  model.EndArray().EndObject();
   head.unscored = r.failed;
   head.unscored_examples = r.failures;
   const double rows_per_s = static_cast<double>(r.rows) / std::max(1e-9, run.elapsed_s);
@@ -293,14 +268,13 @@ ReportHead ClusterHead(const EvaluateOptions& o, const ClusterRun& run, size_t b
   snprintf(line, sizeof line, "cluster:   %zu batches of up to %zu rows (%zu sent), %.2f s, %.0f rows/s\n",
            run.batches, batch_rows, run.batches_sent, run.elapsed_s, rows_per_s);
   head.cluster_text = line;
-  head.cluster_json = "{";
-  AppendKeyString("topology", o.cluster_config, &head.cluster_json);
-  snprintf(line, sizeof line,
-           ",\"run\":%llu,\"batches\":%zu,\"batch_rows\":%zu,\"batches_sent\":%zu,\"elapsed_s\":%.3f,"
-           "\"rows_per_s\":%.1f}",
-           static_cast<unsigned long long>(run.run), run.batches, batch_rows, run.batches_sent, run.elapsed_s,
-           rows_per_s);
-  head.cluster_json += line;
+  JsonWriter cluster(&head.cluster_json);
+  cluster.BeginObject()
+      .Field("topology", o.cluster_config)
+      .Field("run", run.run)
+      .Field("batches", run.batches);
+  cluster.Field("batch_rows", batch_rows).Field("batches_sent", run.batches_sent);
+  cluster.Field("elapsed_s", run.elapsed_s, "%.3f").Field("rows_per_s", rows_per_s, "%.1f").EndObject();
   return head;
 }
 

@@ -7,9 +7,9 @@
 #include <memory>
 #include <utility>
 
-#include "queue/queue.h"
 #include "config/topology.h"
-#include "proto/upstream_json.h"
+#include "proto/json_writer.h"
+#include "queue/queue.h"
 
 namespace scorepipe {
 namespace {
@@ -36,22 +36,17 @@ std::string Versions(const std::map<std::string, uint64_t>& versions) {
   return text.empty() ? "-" : text;
 }
 
-void AppendVersionsJson(const std::map<std::string, uint64_t>& versions, std::string* out) {
-  out->push_back('{');
-  bool first = true;
-  for (const auto& [version, count] : versions) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(version, out);
-    *out += ":" + std::to_string(count);
-  }
-  out->push_back('}');
+// {"v1":120,"v2":3}
+void VersionsJson(const std::map<std::string, uint64_t>& versions, JsonWriter& json) {
+  json.BeginObject();
+  for (const auto& [version, count] : versions) json.Field(version, count);
+  json.EndObject();
 }
 
-void AppendHistogramJson(const ShadowHistogram& histogram, std::string* out) {
-  out->push_back('[');
-  for (size_t i = 0; i < kShadowBins; ++i) *out += (i == 0 ? "" : ",") + std::to_string(histogram[i]);
-  out->push_back(']');
+void HistogramJson(const ShadowHistogram& histogram, JsonWriter& json) {
+  json.BeginArray();
+  for (const uint64_t count : histogram) json.Uint(count);
+  json.EndArray();
 }
 
 }  // namespace
@@ -169,25 +164,22 @@ std::string FormatShadowReport(const ShadowReport& report) {
 }
 
 std::string ShadowReportJson(const ShadowReport& report) {
-  std::string out = "{\"entries\":" + std::to_string(report.entries) +
-                    ",\"unreadable\":" + std::to_string(report.unreadable) + ",\"live_versions\":";
-  AppendVersionsJson(report.live_versions, &out);
-  out += ",\"shadow_versions\":";
-  AppendVersionsJson(report.shadow_versions, &out);
-  out += ",\"agreement\":" + Number(report.agreement, "%.6g");
-  out += ",\"decisions\":{\"live_0_shadow_0\":" + std::to_string(report.decisions[0][0]) +
-         ",\"live_0_shadow_1\":" + std::to_string(report.decisions[0][1]) +
-         ",\"live_1_shadow_0\":" + std::to_string(report.decisions[1][0]) +
-         ",\"live_1_shadow_1\":" + std::to_string(report.decisions[1][1]) + "}";
-  out += ",\"mean_abs_delta\":" + Number(report.mean_abs_delta, "%.6g");
-  out += ",\"max_abs_delta\":" + Number(report.max_abs_delta, "%.6g");
-  out += ",\"mean_live\":" + Number(report.mean_live, "%.6g");
-  out += ",\"mean_shadow\":" + Number(report.mean_shadow, "%.6g");
-  out += ",\"live_histogram\":";
-  AppendHistogramJson(report.live_histogram, &out);
-  out += ",\"shadow_histogram\":";
-  AppendHistogramJson(report.shadow_histogram, &out);
-  out += ",\"psi\":" + Number(report.psi, "%.6g") + "}";
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject().Field("entries", report.entries).Field("unreadable", report.unreadable);
+  VersionsJson(report.live_versions, json.Key("live_versions"));
+  VersionsJson(report.shadow_versions, json.Key("shadow_versions"));
+  json.Field("agreement", report.agreement, "%.6g");
+  json.Key("decisions").BeginObject();
+  json.Field("live_0_shadow_0", report.decisions[0][0]).Field("live_0_shadow_1", report.decisions[0][1]);
+  json.Field("live_1_shadow_0", report.decisions[1][0]).Field("live_1_shadow_1", report.decisions[1][1]);
+  json.EndObject();
+  json.Field("mean_abs_delta", report.mean_abs_delta, "%.6g")
+      .Field("max_abs_delta", report.max_abs_delta, "%.6g");
+  json.Field("mean_live", report.mean_live, "%.6g").Field("mean_shadow", report.mean_shadow, "%.6g");
+  HistogramJson(report.live_histogram, json.Key("live_histogram"));
+  HistogramJson(report.shadow_histogram, json.Key("shadow_histogram"));
+  json.Field("psi", report.psi, "%.6g").EndObject();
   return out;
 }
 

@@ -1,9 +1,9 @@
 #include "proto/json_writer.h"
 
-#include <cassert>
-#include <charconv>
-#include <cmath>
+#include <algorithm>
+#include <bit>
 #include <cstdio>
+#include <cstring>
 
 namespace scorepipe {
 namespace {
@@ -38,6 +38,55 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return length;
 }
 
+// Whether a byte goes into a JSON string as it is without a look at its
+// neighbours: printable ASCII (and DEL) but '"' and '\'.
+bool PlainByte(uint8_t c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+// Bit 7 of each byte of the result is set where that byte of `word` is not
+// PlainByte. The lowest byte marked is exactly the first such byte: a false
+// mark can come only from a borrow, and borrows run from a true mark upwards.
+// (The tests of a byte below n and of a zero byte are the classic ones from
+// "Bit Twiddling Hacks", exact for n <= 128.)
+constexpr uint64_t kOnes = 0x0101010101010101u;
+constexpr uint64_t kHighBits = 0x8080808080808080u;
+uint64_t NotPlainBytes(uint64_t word) {
+  const auto below = [word](uint8_t n) { return (word - kOnes * n) & ~word & kHighBits; };
+  const auto zero = [](uint64_t w) { return (w - kOnes) & ~w & kHighBits; };
+  return below(0x20) | (word & kHighBits) | zero(word ^ (kOnes * '"')) | zero(word ^ (kOnes * '\\'));
+}
+
+// The index of the first byte of s[i, end) that a JSON string cannot hold as
+// it is (a control character, '"', '\', a byte that is not part of valid
+// UTF-8), or s.size(). Always inlined: most strings are short and need no
+// escape, and a call costs as much as scanning them.
+[[gnu::always_inline]] inline size_t NextToEscape(std::string_view s, size_t i) {
+  while (i < s.size()) {
+    // Eight plain bytes at a time: most text is plain ASCII. The word is
+    // read little-endian so that its lowest byte is s[i].
+    if constexpr (std::endian::native == std::endian::little) {
+      if (s.size() - i >= 8) {
+        uint64_t word;
+        std::memcpy(&word, s.data() + i, sizeof word);
+        const uint64_t marks = NotPlainBytes(word);
+        if (marks == 0) {
+          i += 8;
+          continue;
+        }
+        i += static_cast<size_t>(std::countr_zero(marks)) / 8;  // to the first byte that is not plain
+      }
+    }
+    const auto c = static_cast<uint8_t>(s[i]);
+    if (PlainByte(c)) {
+      ++i;
+    } else if (const size_t length = c >= 0x80 ? Utf8SequenceLength(s, i) : 0; length != 0) {
+      i += length;
+    } else {
+      return i;
+    }
+  }
+  return i;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string_view s, std::string* out) {
@@ -47,20 +96,10 @@ void AppendJsonString(std::string_view s, std::string* out) {
   static constexpr std::string_view kShortEscapes = "\"\\bfnrt";
   out->push_back('"');
   size_t copied = 0;  // s[copied, i) is still to be appended as is
-  size_t i = 0;
+  size_t i = NextToEscape(s, 0);
   while (i < s.size()) {
-    const auto c = static_cast<uint8_t>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      ++i;
-      continue;
-    }
-    if (c >= 0x80) {
-      if (const size_t length = Utf8SequenceLength(s, i); length != 0) {
-        i += length;
-        continue;
-      }
-    }
     out->append(s.data() + copied, i - copied);
+    const auto c = static_cast<uint8_t>(s[i]);
     if (const size_t k = kShortEscaped.find(static_cast<char>(c)); k != std::string_view::npos) {
       const char escape[2] = {'\\', kShortEscapes[k]};
       out->append(escape, sizeof(escape));
@@ -71,123 +110,29 @@ void AppendJsonString(std::string_view s, std::string* out) {
       out->append(escape, sizeof(escape));
     }
     copied = ++i;
+    i = NextToEscape(s, i);
   }
   out->append(s.data() + copied, s.size() - copied);
   out->push_back('"');
 }
 
-void JsonWriter::Separate() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (depth_ == 0) return;
-  const uint64_t bit = uint64_t{1} << (depth_ - 1);
-  if ((has_members_ & bit) != 0) out_->push_back(',');
-  has_members_ |= bit;
+void JsonWriter::AppendIndentedKey(std::string_view text, bool comma, int depth, std::string* out) {
+  if (comma) out->push_back(',');
+  NewLine(depth, out);
+  out->push_back('"');
+  out->append(text);
+  out->append("\": ");
 }
 
-template <typename Integral>
-JsonWriter& JsonWriter::Integer(Integral value) {
-  Separate();
-  char buffer[24];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out_->append(buffer, r.ptr);
-  return *this;
+void JsonWriter::NewLine(int depth, std::string* out) {
+  out->push_back('\n');
+  out->append(2 * static_cast<size_t>(depth), ' ');
 }
 
-void JsonWriter::Open(char bracket) {
-  Separate();
-  assert(depth_ < kMaxDepth);
-  out_->push_back(bracket);
-  ++depth_;
-  has_members_ &= ~(uint64_t{1} << (depth_ - 1));
-}
-
-void JsonWriter::Close(char bracket) {
-  assert(depth_ > 0 && !after_key_);
-  --depth_;
-  out_->push_back(bracket);
-}
-
-JsonWriter& JsonWriter::BeginObject() {
-  Open('{');
-  return *this;
-}
-
-JsonWriter& JsonWriter::EndObject() {
-  Close('}');
-  return *this;
-}
-
-JsonWriter& JsonWriter::BeginArray() {
-  Open('[');
-  return *this;
-}
-
-JsonWriter& JsonWriter::EndArray() {
-  Close(']');
-  return *this;
-}
-
-JsonWriter& JsonWriter::Key(std::string_view key) {
-  Separate();
-  AppendJsonString(key, out_);
-  out_->push_back(':');
-  after_key_ = true;
-  return *this;
-}
-
-JsonWriter& JsonWriter::String(std::string_view value) {
-  Separate();
-  AppendJsonString(value, out_);
-  return *this;
-}
-
-JsonWriter& JsonWriter::Int(int64_t value) { return Integer(value); }
-
-JsonWriter& JsonWriter::Uint(uint64_t value) { return Integer(value); }
-
-JsonWriter& JsonWriter::Number(double value) {
-  Separate();
-  if (!std::isfinite(value)) {
-    out_->append("null");
-    return *this;
-  }
-  char buffer[32];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out_->append(buffer, r.ptr);
-  return *this;
-}
-
-JsonWriter& JsonWriter::Number(double value, const char* format) {
-  Separate();
-  if (!std::isfinite(value)) {
-    out_->append("null");
-    return *this;
-  }
+void JsonWriter::AppendFormatted(double value, const char* format, std::string* out) {
   char buffer[64];
   const int n = std::snprintf(buffer, sizeof buffer, format, value);
-  if (n > 0) out_->append(buffer, static_cast<size_t>(n) < sizeof buffer ? static_cast<size_t>(n) : sizeof buffer - 1);
-  return *this;
-}
-
-JsonWriter& JsonWriter::Bool(bool value) {
-  Separate();
-  out_->append(value ? "true" : "false");
-  return *this;
-}
-
-JsonWriter& JsonWriter::Null() {
-  Separate();
-  out_->append("null");
-  return *this;
-}
-
-JsonWriter& JsonWriter::Raw(std::string_view json) {
-  Separate();
-  out_->append(json);
-  return *this;
+  if (n > 0) out->append(buffer, std::min(static_cast<size_t>(n), sizeof buffer - 1));
 }
 
 }  // namespace scorepipe

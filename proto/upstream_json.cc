@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -25,13 +24,6 @@ constexpr std::string_view kMissingFieldPrefix = "missing field ";
 
 // ---------------------------------------------------------------------------
 // Small writers
-
-template <typename Number>
-void AppendNumber(Number value, std::string* out) {
-  char buffer[32];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out->append(buffer, r.ptr);
-}
 
 // Writes `value` as exactly `width` decimal digits (zero-padded) at `p`.
 char* WriteDigits(char* p, int64_t value, int width) {
@@ -81,6 +73,7 @@ constexpr size_t kMaxQuotedBytes = 40;
 // JSON (strings cut to kMaxQuotedBytes), containers by their kind only.
 std::string Describe(simdjson::dom::element value) {
   std::string out;
+  JsonWriter json(&out);
   switch (value.type()) {
     case simdjson::dom::element_type::ARRAY:
       return "an array";
@@ -91,25 +84,25 @@ std::string Describe(simdjson::dom::element value) {
     case simdjson::dom::element_type::BOOL:
       return value.get_bool().value() ? "true" : "false";
     case simdjson::dom::element_type::INT64:
-      AppendNumber(value.get_int64().value(), &out);
+      json.Int(value.get_int64().value());
       break;
     case simdjson::dom::element_type::UINT64:
-      AppendNumber(value.get_uint64().value(), &out);
+      json.Uint(value.get_uint64().value());
       break;
     case simdjson::dom::element_type::DOUBLE:
-      AppendNumber(value.get_double().value(), &out);
+      json.Number(value.get_double().value());  // finite: simdjson refuses 1e400
       // Keep 1.0 recognisable as a float literal.
       if (out.find_first_of(".en") == std::string::npos) out += ".0";
       break;
     case simdjson::dom::element_type::STRING: {
       const std::string_view s = value.get_string().value();
       if (s.size() <= kMaxQuotedBytes) {
-        AppendJsonString(s, &out);
+        json.String(s);
         break;
       }
       size_t cut = kMaxQuotedBytes;
       while (cut > 0 && (static_cast<uint8_t>(s[cut]) & 0xc0u) == 0x80u) --cut;  // whole chars
-      AppendJsonString(s.substr(0, cut), &out);
+      json.String(s.substr(0, cut));
       out += "... (" + std::to_string(s.size()) + " bytes)";
       break;
     }
@@ -427,61 +420,40 @@ std::string FormatIso8601Millis(int64_t unix_us) {
 
 namespace {
 
-// `{"transaction_id":<id>,"timestamp":"<timestamp>"`: how a result and a
-// shadow entry begin.
-void AppendResultOpening(const ScoreResult& result, std::string_view timestamp, std::string* out) {
-  out->append("{\"transaction_id\":");
-  AppendTransactionId(result.transaction_id, result.transaction_id_text, out);
-  out->append(",\"timestamp\":");
-  AppendJsonString(timestamp, out);
-}
-
-// A probability, or null for a NaN or infinity, which JSON cannot express.
-void AppendProbability(double value, std::string* out) {
-  if (std::isfinite(value)) {
-    AppendNumber(value, out);
-  } else {
-    out->append("null");
-  }
+// Opens the object and writes `"transaction_id":<id>,"timestamp":"<timestamp>"`
+// (how a result and a shadow entry begin), and returns the writer to go on
+// with. (By value, not through a reference to the caller's writer: a writer
+// that no call sees stays in registers; the hot path writes one per result.)
+JsonWriter ResultOpening(const ScoreResult& result, std::string_view timestamp, std::string* out) {
+  JsonWriter json(out);
+  json.BeginObject().Key("transaction_id");
+  WriteTransactionId(result.transaction_id, result.transaction_id_text, json);
+  json.Field("timestamp", timestamp);
+  return json;
 }
 
 }  // namespace
 
 void AppendResultJson(const ScoreResult& result, std::string_view timestamp, const ResultModel* model,
                       std::string* out) {
-  AppendResultOpening(result, timestamp, out);
-  out->append(",\"is_fraudulent\":");
-  AppendNumber(result.is_fraudulent, out);
-  out->append(",\"confidence\":");
-  AppendProbability(result.confidence, out);
-  if (model != nullptr && !model->name.empty()) {
-    out->append(",\"model\":");
-    AppendJsonString(model->name, out);
-  }
-  if (model != nullptr && !model->version.empty()) {
-    out->append(",\"model_version\":");
-    AppendJsonString(model->version, out);
-  }
-  out->push_back('}');
+  JsonWriter json = ResultOpening(result, timestamp, out);
+  json.Field("is_fraudulent", result.is_fraudulent).Field("confidence", result.confidence);
+  if (model != nullptr && !model->name.empty()) json.Field("model", model->name);
+  if (model != nullptr && !model->version.empty()) json.Field("model_version", model->version);
+  json.EndObject();
 }
 
 void AppendShadowJson(const ScoreResult& live, const ScoreResult& shadow, std::string_view timestamp,
                       const ShadowScores& versions, std::string* out) {
-  // ,"<side>_version":...,"<side>_probability":...,"<side>_is_fraudulent":...
-  auto append_side = [out](std::string_view side, std::string_view version, const ScoreResult& result) {
-    out->append(",\"").append(side).append("_version\":");
-    AppendJsonString(version, out);
-    out->append(",\"").append(side).append("_probability\":");
-    AppendProbability(result.fraud_probability, out);
-    out->append(",\"").append(side).append("_is_fraudulent\":");
-    AppendNumber(result.is_fraudulent, out);
-  };
-  AppendResultOpening(live, timestamp, out);
-  out->append(",\"model\":");
-  AppendJsonString(versions.model, out);
-  append_side("live", versions.live_version, live);
-  append_side("shadow", versions.shadow_version, shadow);
-  out->push_back('}');
+  JsonWriter json = ResultOpening(live, timestamp, out);
+  json.Field("model", versions.model);
+  json.Field("live_version", versions.live_version)
+      .Field("live_probability", live.fraud_probability)
+      .Field("live_is_fraudulent", live.is_fraudulent);
+  json.Field("shadow_version", versions.shadow_version)
+      .Field("shadow_probability", shadow.fraud_probability)
+      .Field("shadow_is_fraudulent", shadow.is_fraudulent);
+  json.EndObject();
 }
 
 std::string_view Utf8Prefix(std::string_view text, size_t max) {
@@ -493,12 +465,17 @@ std::string_view Utf8Prefix(std::string_view text, size_t max) {
   return text.substr(0, end);
 }
 
-void AppendTransactionId(int64_t id, std::string_view id_text, std::string* out) {
+void WriteTransactionId(int64_t id, std::string_view id_text, JsonWriter& json) {
   if (id_text.empty()) {
-    AppendNumber(id, out);
+    json.Int(id);
   } else {
-    out->append(id_text);
+    json.Raw(id_text);
   }
+}
+
+void AppendTransactionId(int64_t id, std::string_view id_text, std::string* out) {
+  JsonWriter json(out);
+  WriteTransactionId(id, id_text, json);
 }
 
 std::string DeadLetterJson(std::string_view reason, std::string_view stage,
@@ -509,26 +486,21 @@ std::string DeadLetterJson(std::string_view reason, std::string_view stage,
   const std::string_view why = Utf8Prefix(reason, kDeadLetterReasonBytes);
   std::string out;
   out.reserve(96 + why.size() + stage.size() + kept.size() * 4 / 3);
-  out.append("{\"reason\":");
-  AppendJsonString(why, &out);
-  out.append(",\"stage\":");
-  AppendJsonString(stage, &out);
-  out.append(",\"failed_at\":\"");
-  out.append(FormatIso8601Millis(failed_at_us));
+  JsonWriter json(&out);
+  json.BeginObject()
+      .Field("reason", why)
+      .Field("stage", stage)
+      .Field("failed_at", FormatIso8601Millis(failed_at_us));
   if (valid_utf8) {
-    out.append("\",\"message\":");
-    AppendJsonString(kept, &out);
+    json.Field("message", kept);
   } else {
-    out.append("\",\"message_base64\":\"");
-    AppendBase64(kept, &out);
-    out.push_back('"');
+    std::string base64;  // rare: only an original that is not UTF-8
+    AppendBase64(kept, &base64);
+    json.Field("message_base64", base64);
   }
-  if (kept.size() < original.size()) {
-    out.append(",\"message_bytes\":");
-    out.append(std::to_string(original.size()));
-    out.append(",\"message_truncated\":true");
-  }
-  out.push_back('}');
+  if (kept.size() < original.size())
+    json.Field("message_bytes", original.size()).Field("message_truncated", true);
+  json.EndObject();
   return out;
 }
 

@@ -85,8 +85,10 @@ RejectReason ClassifyReject(std::string_view message);
 // last millisecond of that range.
 std::string FormatIso8601Millis(int64_t unix_us);
 
-// Appends a transaction id as the message had it: `id_text` when not empty
-// (a raw JSON number token), else `id` in decimal.
+// Writes a transaction id as the message had it, as a JSON value: `id_text`
+// when not empty (a raw JSON number token), else `id` in decimal.
+void WriteTransactionId(int64_t id, std::string_view id_text, JsonWriter& json);
+// The same, appended to text (a JSON value, a CSV field, a message).
 void AppendTransactionId(int64_t id, std::string_view id_text, std::string* out);
 
 // Appends the upstream result JSON for `result`, e.g.

@@ -7,8 +7,8 @@
 #include <charconv>
 #include <utility>
 
+#include "proto/json_writer.h"
 #include "runtime/node.h"
-#include "proto/upstream_json.h"
 
 namespace scorepipe {
 namespace {
@@ -233,9 +233,6 @@ HttpMqQueue::PushReport HttpMqQueue::PushAll(const std::string& queue,
       }
     }
   }
-  std::string head = "{\"queue_name\":";
-  AppendJsonString(queue, &head);
-  head += ",\"messages\":[";
   size_t chunk = kMaxPushMessages;
   int backoff_ms = kFirstBackoffMs;
   size_t full_answers = 0;
@@ -243,13 +240,16 @@ HttpMqQueue::PushReport HttpMqQueue::PushAll(const std::string& queue,
   while (report.pushed < messages.size()) {
     const size_t first = report.pushed;
     size_t end = first;
-    body = head;
+    // {"queue_name":"<queue>","messages":[<message>,...]}: each message is
+    // JSON already (checked above), so it goes in as it is.
+    body.clear();
+    JsonWriter json(&body);
+    json.BeginObject().Field("queue_name", queue).Key("messages").BeginArray();
     while (end < messages.size() && end - first < chunk &&
            (end == first || body.size() + messages[end].size() < kMaxPushBytes)) {
-      if (end > first) body += ',';
-      body += messages[end++];
+      json.Raw(messages[end++]);
     }
-    body += "]}";
+    json.EndArray().EndObject();
     Result<HttpResponse> answer = client_.PostJson("/push-n", body, config_.http_timeout_ms);
     if (!answer.ok()) {
       report.status = answer.status();

@@ -17,8 +17,9 @@
 #include <random>
 #include <thread>
 
-#include "runtime/service_notify.h"
+#include "proto/json_writer.h"
 #include "proto/upstream_json.h"
+#include "runtime/service_notify.h"
 
 namespace scorepipe {
 namespace {
@@ -155,16 +156,13 @@ class JsonLineFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const int64_t unix_us =
         std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
-    line_ = "{\"time\":\"" + FormatIso8601Millis(unix_us) + "\",\"level\":";
     const auto level = spdlog::level::to_string_view(msg.level);
-    AppendJsonString(std::string_view(level.data(), level.size()), &line_);
-    line_ += ",\"role\":";
-    AppendJsonString(role_, &line_);
-    line_ += ",\"id\":";
-    AppendJsonString(id_, &line_);
-    line_ += ",\"message\":";
-    AppendJsonString(std::string_view(msg.payload.data(), msg.payload.size()), &line_);
-    line_ += "}\n";
+    line_.clear();
+    JsonWriter json(&line_);
+    json.BeginObject().Field("time", FormatIso8601Millis(unix_us));
+    json.Field("level", std::string_view(level.data(), level.size())).Field("role", role_).Field("id", id_);
+    json.Field("message", std::string_view(msg.payload.data(), msg.payload.size())).EndObject();
+    line_ += '\n';
     dest.append(line_.data(), line_.data() + line_.size());
   }
 

@@ -16,7 +16,7 @@
 #include "config/topology_writer.h"
 #include "config/yaml_util.h"
 #include "durable/file_util.h"
-#include "proto/upstream_json.h"
+#include "proto/json_writer.h"
 
 namespace scorepipe::registry_internal {
 namespace {
@@ -24,24 +24,16 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string RecordJson(const HistoryRecord& record) {
-  std::string out = "{\"at\":";
-  AppendJsonString(record.at, &out);
-  out += ",\"action\":";
-  AppendJsonString(HistoryActionName(record.action), &out);
-  out += ",\"version\":";
-  AppendJsonString(record.version, &out);
-  out += ",\"by\":";
-  AppendJsonString(record.by, &out);
-  out += ",\"from\":";
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject().Field("at", record.at).Field("action", HistoryActionName(record.action));
+  json.Field("version", record.version).Field("by", record.by).Key("from");
   if (record.from) {
-    AppendJsonString(*record.from, &out);
+    json.String(*record.from);
   } else {
-    out += "null";
+    json.Null();
   }
-  out += record.forced ? ",\"forced\":true" : ",\"forced\":false";
-  out += ",\"note\":";
-  AppendJsonString(record.note, &out);
-  out += "}";
+  json.Field("forced", record.forced).Field("note", record.note).EndObject();
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "proto/codec.h"
 #include "proto/evaluation_codec.h"
+#include "proto/json_writer.h"
 #include "runtime/service_notify.h"
 #include "proto/upstream_json.h"
 
@@ -50,9 +51,11 @@ Status FormatOutcomes(const ResultBatch& batch, ModelFields model_fields, std::v
     if (next_result == batch.results.size()) break;
     const ScoreResult& result = batch.results[next_result++];
     if (!result.error.empty()) {
-      std::string original = "{\"id\":";
-      AppendTransactionId(result.transaction_id, result.transaction_id_text, &original);
-      original += '}';
+      std::string original;  // {"id":<id>}: all the sink still has of the message
+      JsonWriter json(&original);
+      json.BeginObject().Key("id");
+      WriteTransactionId(result.transaction_id, result.transaction_id_text, json);
+      json.EndObject();
       outcome.route = Outcome::Route::kDeadLetter;
       outcome.text = DeadLetterJson(result.error, "worker " + batch.worker_id, original, batch.scored_at_us);
     } else {

@@ -6,9 +6,10 @@
 #include <utility>
 #include <vector>
 
-#include "training/synthetic.h"
-#include "scoring/feature_spec.h"
 #include "durable/file_util.h"
+#include "proto/json_writer.h"
+#include "scoring/feature_spec.h"
+#include "training/synthetic.h"
 #include "training/training.h"
 
 namespace scorepipe {
@@ -85,37 +86,30 @@ Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
 
   int major = 0, minor = 0, patch = 0;
   XGBoostVersion(&major, &minor, &patch);
-  std::string features_json;
-  for (const FeatureDef& def : spec.features) {
-    if (!features_json.empty()) features_json += ", ";
-    features_json += "\"" + def.name + "\"";
-  }
+  // For people to read (models/demo/metrics.json is checked in): indented.
   // Nothing here depends on the clock or the machine, so that the same
-  // options write the same file.
-  const std::pair<const char*, std::string> fields[] = {
-      {"generator", "\"scorepipe SyntheticTransactions (training/synthetic.h)\""},
-      {"rows", std::to_string(o.rows)},
-      {"seed", std::to_string(o.seed)},
-      {"train_rows", std::to_string(report.train_rows)},
-      {"test_rows", std::to_string(report.test_rows)},
-      {"train_fraud_rate", FormatDouble(report.train_fraud_rate)},
-      {"test_fraud_rate", FormatDouble(trained->validation_fraud_rate)},
-      {"features", "[" + features_json + "]"},
-      {"params", "{\"objective\": \"" + training.xgboost.objective +
-                     "\", \"tree_method\": \"hist\", \"rounds\": " + std::to_string(o.rounds) +
-                     ", \"max_depth\": " + std::to_string(o.max_depth) +
-                     ", \"eta\": " + FormatDouble(o.eta) +
-                     ", \"nthread\": " + std::to_string(o.nthread) + "}"},
-      {"xgboost_version", "\"" + std::to_string(major) + "." + std::to_string(minor) + "." +
-                              std::to_string(patch) + "\""},
-      {"test_auc", FormatDouble(report.test_auc)},
-  };
-  std::string metrics = "{\n";
-  for (const auto& [name, value] : fields) {
-    if (metrics.size() > 2) metrics += ",\n";
-    metrics += std::string("  \"") + name + "\": " + value;
-  }
-  metrics += "\n}\n";
+  // options write the same file. Fractions with FormatDouble's 10 digits.
+  constexpr const char* kFraction = "%.10g";
+  std::string metrics;
+  JsonWriter json(&metrics, JsonLayout::kIndented);
+  json.BeginObject().Field("generator", "scorepipe SyntheticTransactions (training/synthetic.h)");
+  json.Field("rows", o.rows).Field("seed", o.seed);
+  json.Field("train_rows", report.train_rows).Field("test_rows", report.test_rows);
+  json.Field("train_fraud_rate", report.train_fraud_rate, kFraction);
+  json.Field("test_fraud_rate", trained->validation_fraud_rate, kFraction);
+  json.Key("features").BeginArray();
+  for (const FeatureDef& def : spec.features) json.String(def.name);
+  json.EndArray();
+  json.Key("params")
+      .BeginObject()
+      .Field("objective", training.xgboost.objective)
+      .Field("tree_method", "hist");
+  json.Field("rounds", o.rounds).Field("max_depth", o.max_depth).Field("eta", o.eta, kFraction);
+  json.Field("nthread", o.nthread).EndObject();
+  json.Field("xgboost_version",
+             std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch));
+  json.Field("test_auc", report.test_auc, kFraction).EndObject();
+  metrics += '\n';
   if (Status s = WriteWholeFile(report.metrics_path, metrics); !s.ok()) return s;
   progress("wrote " + report.model_path + ", " + report.features_path + ", " + report.metrics_path);
   return report;

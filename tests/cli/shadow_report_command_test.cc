@@ -117,5 +117,37 @@ TEST(ShadowReportTest, TextAndJsonCarryTheFigures) {
   EXPECT_THAT(FormatShadowReport(BuildShadowReport({})), HasSubstr("nothing to compare"));
 }
 
+TEST(ShadowReport, JsonWritesEveryFigureInItsFormatAndOrder) {
+  ShadowReport report;
+  report.entries = 3;
+  report.unreadable = 1;
+  report.live_versions = {{"v1", 2}, {"v\"2", 1}};
+  report.shadow_versions = {{"v3", 3}};
+  report.decisions[0][0] = 1;
+  report.decisions[1][0] = 1;
+  report.decisions[1][1] = 1;
+  report.agreement = 2.0 / 3;
+  report.mean_abs_delta = 0.125;
+  report.max_abs_delta = 0.5;
+  report.mean_live = 0.25;
+  report.mean_shadow = 1e-7;
+  report.live_histogram = {1, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  report.shadow_histogram = {0, 0, 0, 0, 0, 0, 0, 0, 0, 3};
+  report.psi = 12.3456789;
+  EXPECT_EQ(
+      ShadowReportJson(report),
+      R"({"entries":3,"unreadable":1,"live_versions":{"v\"2":1,"v1":2},"shadow_versions":{"v3":3},)"
+      R"("agreement":0.666667,"decisions":{"live_0_shadow_0":1,"live_0_shadow_1":0,"live_1_shadow_0":1,)"
+      R"("live_1_shadow_1":1},"mean_abs_delta":0.125,"max_abs_delta":0.5,"mean_live":0.25,)"
+      R"("mean_shadow":1e-07,"live_histogram":[1,0,0,0,0,0,0,0,0,2],)"
+      R"("shadow_histogram":[0,0,0,0,0,0,0,0,0,3],"psi":12.3457})");
+  EXPECT_EQ(
+      ShadowReportJson(ShadowReport{}),
+      R"({"entries":0,"unreadable":0,"live_versions":{},"shadow_versions":{},"agreement":0,)"
+      R"("decisions":{"live_0_shadow_0":0,"live_0_shadow_1":0,"live_1_shadow_0":0,"live_1_shadow_1":0},)"
+      R"("mean_abs_delta":0,"max_abs_delta":0,"mean_live":0,"mean_shadow":0,)"
+      R"("live_histogram":[0,0,0,0,0,0,0,0,0,0],"shadow_histogram":[0,0,0,0,0,0,0,0,0,0],"psi":0})");
+}
+
 }  // namespace
 }  // namespace scorepipe

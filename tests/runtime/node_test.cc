@@ -58,6 +58,18 @@ TEST(JsonLogFormatterTest, WritesOneParsableObjectPerLineWithTheMessageEscaped) 
   EXPECT_EQ(value.size(), std::string_view("2026-01-01T12:00:00.123Z").size()) << value;
 }
 
+TEST(JsonLogFormatterTest, WritesTimeLevelRoleIdAndMessageInThatOrder) {
+  std::unique_ptr<spdlog::formatter> formatter = JsonLogFormatter("worker", "w\"1");
+  spdlog::details::log_msg msg(spdlog::source_loc{}, "worker", spdlog::level::err, "bad\x01 \xff");
+  msg.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'767'268'800'123));
+  spdlog::memory_buf_t out;
+  formatter->format(msg, out);
+  EXPECT_EQ(
+      std::string(out.data(), out.size()),
+      "{\"time\":\"2026-01-01T12:00:00.123Z\",\"level\":\"error\",\"role\":\"worker\",\"id\":\"w\\\"1\","
+      "\"message\":\"bad\\u0001 \\ufffd\"}\n");
+}
+
 TEST(InitLoggingTest, AnUnknownLevelIsAnErrorNamingTheAllowedOnes) {
   Status s = InitLogging("test", "1", "loud", LogLineFormat::kJson);
   ASSERT_FALSE(s.ok());

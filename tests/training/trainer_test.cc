@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/scoring/model_test_util.h"
 #include "scoring/model.h"
+#include "tests/scoring/model_test_util.h"
 
 namespace scorepipe {
 namespace {
@@ -68,6 +69,34 @@ TEST(TrainDemoModelTest, WritesLoadableFilesWithGoodTestAuc) {
   EXPECT_THAT(metrics, HasSubstr("\"seed\": 42"));
   EXPECT_THAT(metrics, HasSubstr("\"rounds\": 15"));
   EXPECT_THAT(metrics, HasSubstr("\"test_auc\": "));
+}
+
+// metrics.json is for people (models/demo/metrics.json is checked in): one
+// member a line, indented, and JSON that reads back to the run's figures.
+TEST(TrainDemoModelTest, MetricsFileIsIndentedJsonOfTheRun) {
+  testing::ScratchDir dir;
+  Result<TrainReport> report = TrainDemoModel(SmallRun(dir.File("out")));
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  const std::string metrics = ReadAll(report->metrics_path);
+  EXPECT_THAT(metrics, ::testing::StartsWith(
+                           "{\n  \"generator\": \"scorepipe SyntheticTransactions (training/synthetic.h)\",\n"
+                           "  \"rows\": 20000,\n  \"seed\": 42,\n  \"train_rows\": 16000,\n"
+                           "  \"test_rows\": 4000,\n  \"train_fraud_rate\": "));
+  EXPECT_THAT(metrics,
+              HasSubstr(",\n  \"features\": [\n    \"timestamp\",\n    \"status\",\n    \"vendor_id\",\n"
+                        "    \"amount\"\n  ],\n  \"params\": {\n    \"objective\": \"binary:logistic\",\n"
+                        "    \"tree_method\": \"hist\",\n    \"rounds\": 15,\n    \"max_depth\": 4,\n"
+                        "    \"eta\": 0.3,\n    \"nthread\": 2\n  },\n  \"xgboost_version\": \""));
+  EXPECT_THAT(metrics, ::testing::EndsWith("\n}\n"));
+  simdjson::dom::parser parser;
+  simdjson::dom::element parsed;
+  ASSERT_EQ(parser.parse(metrics).get(parsed), simdjson::SUCCESS) << metrics;
+  double test_auc = 0;
+  ASSERT_EQ(parsed["test_auc"].get(test_auc), simdjson::SUCCESS) << metrics;
+  EXPECT_NEAR(test_auc, report->test_auc, 1e-9);
+  double train_fraud_rate = 0;
+  ASSERT_EQ(parsed["train_fraud_rate"].get(train_fraud_rate), simdjson::SUCCESS) << metrics;
+  EXPECT_NEAR(train_fraud_rate, report->train_fraud_rate, 1e-9);
 }
 
 TEST(TrainDemoModelTest, SameSeedGivesSameAucAndModel) {
