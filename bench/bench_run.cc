@@ -10,12 +10,12 @@
 
 #include "bench/ceilings.h"
 #include "bench/pipeline_bench.h"
-#include "training/synthetic.h"
-#include "local_cluster/private_topology.h"
 #include "local_cluster/local_redis.h"
-#include "proto/text.h"
+#include "local_cluster/private_topology.h"
 #include "proto/codec.h"
+#include "proto/text.h"
 #include "runtime/node.h"
+#include "training/synthetic.h"
 
 namespace scorepipe {
 namespace {
@@ -33,9 +33,10 @@ constexpr double kP50Ms = 1;
 constexpr double kScoreOnlyTps = 2000000;
 
 void Progress(const char* what, size_t done, size_t total, double seconds) {
-  std::printf("    %-26s %6.1f s  %11s / %s  %10s tx/s\n", what, seconds,
-              WithThousands(static_cast<int64_t>(done)).c_str(), WithThousands(static_cast<int64_t>(total)).c_str(),
-              WithThousands(static_cast<int64_t>(static_cast<double>(done) / std::max(seconds, 1e-3))).c_str());
+  std::printf(
+      "    %-26s %6.1f s  %11s / %s  %10s tx/s\n", what, seconds,
+      WithThousands(static_cast<int64_t>(done)).c_str(), WithThousands(static_cast<int64_t>(total)).c_str(),
+      WithThousands(static_cast<int64_t>(static_cast<double>(done) / std::max(seconds, 1e-3))).c_str());
   std::fflush(stdout);
 }
 
@@ -56,18 +57,19 @@ constexpr const char* kPlainRun = "drain plain (best of 2)";
 constexpr size_t kQuickMemoryTransactions = 200000;
 constexpr double kMemoryTolerance = 0.05;
 
-
 }  // namespace
 
 Status RunBench(const BenchOptions& options) {
   for (const std::string& name : options.runs) {
     if (std::find(kRunNames.begin(), kRunNames.end(), name) == kRunNames.end()) {
-      return Status::Error("no run called '" + name +
-                           "'; allowed: redis-move, zmq-raw, score-only, drain, plain, paced, memory, streams");
+      return Status::Error(
+          "no run called '" + name +
+          "'; allowed: redis-move, zmq-raw, score-only, drain, plain, paced, memory, streams");
     }
   }
   auto wanted = [&](const char* name) {
-    return options.runs.empty() || std::find(options.runs.begin(), options.runs.end(), name) != options.runs.end();
+    return options.runs.empty() ||
+           std::find(options.runs.begin(), options.runs.end(), name) != options.runs.end();
   };
   const size_t n = options.quick ? kQuickTransactions : options.transactions;
   const double paced_seconds = options.quick ? kQuickPacedSeconds : options.paced_seconds;
@@ -108,13 +110,15 @@ Status RunBench(const BenchOptions& options) {
     messages.push_back(std::move(t.json));
     parsed.push_back(std::move(t.parsed));
   }
-  std::vector<std::string> paced(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(std::min(n, paced_n)));
+  std::vector<std::string> paced(messages.begin(),
+                                 messages.begin() + static_cast<std::ptrdiff_t>(std::min(n, paced_n)));
   while (paced.size() < paced_n) paced.push_back(generator.Next().json);
 
   TransactionBatch sample;
   sample.batch_id = 1;
   sample.lease = "lease";
-  sample.transactions.assign(parsed.begin(), parsed.begin() + static_cast<std::ptrdiff_t>(std::min(batch, n)));
+  sample.transactions.assign(parsed.begin(),
+                             parsed.begin() + static_cast<std::ptrdiff_t>(std::min(batch, n)));
   const size_t frame_bytes = Encode(sample).size();
 
   std::vector<RunFigures> runs;
@@ -156,8 +160,9 @@ Status RunBench(const BenchOptions& options) {
       status = bench.status();
     } else {
       if (wanted("drain")) {
-        Announce(++step, steps,
-                 "pipeline on Redis lists: drain " + WithThousands(static_cast<int64_t>(n)) + " (CURVE links)");
+        Announce(
+            ++step, steps,
+            "pipeline on Redis lists: drain " + WithThousands(static_cast<int64_t>(n)) + " (CURVE links)");
         keep(bench.value()->Drain(messages, progress("drain")));
       }
       if (status.ok() && wanted("paced")) {
@@ -165,7 +170,8 @@ Status RunBench(const BenchOptions& options) {
         std::snprintf(what, sizeof what, "pipeline on Redis lists: paced %s/s for %.0f s",
                       WithThousands(static_cast<int64_t>(options.rate)).c_str(), paced_seconds);
         Announce(++step, steps, what);
-        keep(bench.value()->Paced(paced, options.rate, static_cast<size_t>(options.rate / 2), progress("paced")));
+        keep(bench.value()->Paced(paced, options.rate, static_cast<size_t>(options.rate / 2),
+                                  progress("paced")));
       }
       if (status.ok() && wanted("memory")) {
         Announce(++step, steps,
@@ -193,8 +199,8 @@ Status RunBench(const BenchOptions& options) {
       const bool curve = round % 2 == 0;
       Announce(++step, steps,
                "pipeline on Redis lists: drain " + WithThousands(static_cast<int64_t>(n)) +
-                   (curve ? " (CURVE links)" : " (plain links)") + ", round " + std::to_string(round / 2 + 1) +
-                   " of 2");
+                   (curve ? " (CURVE links)" : " (plain links)") + ", round " +
+                   std::to_string(round / 2 + 1) + " of 2");
       Topology links = topology;
       if (!curve) links.security = SecurityConfig{};
       Result<RunFigures> run = drain_fresh_cluster(links);
@@ -203,7 +209,8 @@ Status RunBench(const BenchOptions& options) {
         break;
       }
       std::optional<RunFigures>& kept = best[curve ? 0 : 1];
-      if (!kept || run->TransactionsPerSecond() > kept->TransactionsPerSecond()) kept = std::move(run.value());
+      if (!kept || run->TransactionsPerSecond() > kept->TransactionsPerSecond())
+        kept = std::move(run.value());
     }
     if (status.ok()) {
       best[0]->name = kCurveRun;
@@ -233,18 +240,19 @@ Status RunBench(const BenchOptions& options) {
   for (const RunFigures& r : runs) {
     const double tps = r.TransactionsPerSecond();
     if (r.name == "pipeline drain redis-list" && reference > 0) {
-      std::printf("  drain >= %.0f%% of redis-move and >= %s tx/s: %.2f, %s tx/s: %s\n", kDrainVsRedisMove * 100,
-                  WithThousands(static_cast<int64_t>(kDrainTps)).c_str(), tps / reference,
-                  WithThousands(static_cast<int64_t>(tps)).c_str(),
+      std::printf("  drain >= %.0f%% of redis-move and >= %s tx/s: %.2f, %s tx/s: %s\n",
+                  kDrainVsRedisMove * 100, WithThousands(static_cast<int64_t>(kDrainTps)).c_str(),
+                  tps / reference, WithThousands(static_cast<int64_t>(tps)).c_str(),
                   Verdict(tps / reference >= kDrainVsRedisMove && tps >= kDrainTps).c_str());
     }
     if (r.name == kPlainRun && tps > 0) {
       for (const RunFigures& curve : runs) {
         if (curve.name != kCurveRun) continue;
         const double ratio = curve.TransactionsPerSecond() / tps;
-        std::printf("  CURVE links >= %.0f%% of plain links (drain): %s vs %s tx/s, %.2f: %s\n",
-                    kCurveVsPlain * 100, WithThousands(static_cast<int64_t>(curve.TransactionsPerSecond())).c_str(),
-                    WithThousands(static_cast<int64_t>(tps)).c_str(), ratio, Verdict(ratio >= kCurveVsPlain).c_str());
+        std::printf(
+            "  CURVE links >= %.0f%% of plain links (drain): %s vs %s tx/s, %.2f: %s\n", kCurveVsPlain * 100,
+            WithThousands(static_cast<int64_t>(curve.TransactionsPerSecond())).c_str(),
+            WithThousands(static_cast<int64_t>(tps)).c_str(), ratio, Verdict(ratio >= kCurveVsPlain).c_str());
       }
     }
     if (r.latency) {
@@ -255,9 +263,10 @@ Status RunBench(const BenchOptions& options) {
     if (r.name.rfind("pipeline memory", 0) == 0) {
       std::string why;
       const bool flat = MemoryFlat(r, kMemoryTolerance, &why);
-      std::printf("  memory of every node flat after warm-up over %s transactions (<= %.0f%% or 2 MB): %s%s\n",
-                  WithThousands(static_cast<int64_t>(r.transactions)).c_str(), kMemoryTolerance * 100,
-                  Verdict(flat).c_str(), why.empty() ? "" : (" (" + why + ")").c_str());
+      std::printf(
+          "  memory of every node flat after warm-up over %s transactions (<= %.0f%% or 2 MB): %s%s\n",
+          WithThousands(static_cast<int64_t>(r.transactions)).c_str(), kMemoryTolerance * 100,
+          Verdict(flat).c_str(), why.empty() ? "" : (" (" + why + ")").c_str());
     }
     if (r.name == "score-only") {
       std::printf("  score-only >= %s tx/s on one core: %s tx/s: %s\n",

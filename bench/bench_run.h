@@ -19,14 +19,14 @@
 namespace scorepipe {
 
 struct BenchOptions {
-  std::string config_path;         // topology to start from (config/local.yaml)
-  std::string bin_dir;             // where scorepipe-<role> are
-  std::string json_path;           // JSON lines appended here; empty: none
-  size_t transactions = 1000000;   // per drain and ceiling run
-  double rate = 20000;             // paced run, transactions per second
-  double paced_seconds = 10;       // paced run length
+  std::string config_path;        // topology to start from (config/local.yaml)
+  std::string bin_dir;            // where scorepipe-<role> are
+  std::string json_path;          // JSON lines appended here; empty: none
+  size_t transactions = 1000000;  // per drain and ceiling run
+  double rate = 20000;            // paced run, transactions per second
+  double paced_seconds = 10;      // paced run length
   int workers = 2;
-  bool quick = false;              // CI-sized: 50,000 transactions, 2 s paced, memory 200,000
+  bool quick = false;                     // CI-sized: 50,000 transactions, 2 s paced, memory 200,000
   size_t memory_transactions = 10000000;  // the memory run
   // Which runs, by name: redis-move, zmq-raw, score-only, drain (lists,
   // CURVE links as every pipeline run), plain (the drain with CURVE and with
@@ -34,7 +34,7 @@ struct BenchOptions {
   // paced (lists), streams (drain on Redis Streams), memory (lists, long).
   // Empty: all.
   std::vector<std::string> runs;
-  bool keep_dir = false;           // keep the work directory (logs)
+  bool keep_dir = false;  // keep the work directory (logs)
 };
 
 // Returns an error naming the run that failed; the figures measured so far

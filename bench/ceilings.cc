@@ -30,8 +30,9 @@ Status Preload(const QueueConfig& queue, const std::string& key, const std::vect
   if (!loader.ok()) return loader.status();
   std::vector<std::string> chunk;
   for (size_t at = 0; at < messages.size(); at += kPreloadChunk) {
-    chunk.assign(messages.begin() + static_cast<std::ptrdiff_t>(at),
-                 messages.begin() + static_cast<std::ptrdiff_t>(std::min(messages.size(), at + kPreloadChunk)));
+    chunk.assign(
+        messages.begin() + static_cast<std::ptrdiff_t>(at),
+        messages.begin() + static_cast<std::ptrdiff_t>(std::min(messages.size(), at + kPreloadChunk)));
     if (Status s = loader.value()->Push(chunk); !s.ok()) {
       return s.WithContext("loading " + std::to_string(messages.size()) + " messages into " + key);
     }
@@ -97,7 +98,8 @@ Result<RunFigures> RunRedisMove(const RedisConfig& config, pid_t redis_pid, cons
   return run;
 }
 
-Result<RunFigures> RunZmqRaw(const std::string& dir, size_t frame_bytes, size_t transactions, size_t batch_size) {
+Result<RunFigures> RunZmqRaw(const std::string& dir, size_t frame_bytes, size_t transactions,
+                             size_t batch_size) {
   const size_t frames = (transactions + batch_size - 1) / batch_size;
   const std::string in = "ipc://" + dir + "/zmq-raw-in.ipc";
   const std::string out = "ipc://" + dir + "/zmq-raw-out.ipc";
@@ -112,7 +114,8 @@ Result<RunFigures> RunZmqRaw(const std::string& dir, size_t frame_bytes, size_t 
     relay_out.bind(out);
     source.connect(in);
     drain.connect(out);
-    std::vector<char> payload(frame_bytes, 'x');  // the bytes of an encoded batch; content does not matter here
+    std::vector<char> payload(frame_bytes,
+                              'x');  // the bytes of an encoded batch; content does not matter here
 
     const double cpu_before = ProcessCpuSeconds();
     const auto start = Clock::now();
@@ -155,7 +158,8 @@ Result<RunFigures> RunScoreOnly(const ModelConfig& model, const std::vector<Tran
   if (!scorer.ok()) return scorer.status().WithContext("score-only");
   std::vector<std::vector<Transaction>> batches;
   for (size_t at = 0; at < transactions.size(); at += batch_size) {
-    const auto end = transactions.begin() + static_cast<std::ptrdiff_t>(std::min(transactions.size(), at + batch_size));
+    const auto end =
+        transactions.begin() + static_cast<std::ptrdiff_t>(std::min(transactions.size(), at + batch_size));
     batches.emplace_back(transactions.begin() + static_cast<std::ptrdiff_t>(at), end);
   }
   std::vector<ScoreResult> results;
@@ -167,7 +171,8 @@ Result<RunFigures> RunScoreOnly(const ModelConfig& model, const std::vector<Tran
   RunFigures run;
   run.name = "score-only";
   run.ceiling = true;
-  run.detail = "features + " + scorer->model().version() + " in one thread, batches of " + std::to_string(batch_size);
+  run.detail =
+      "features + " + scorer->model().version() + " in one thread, batches of " + std::to_string(batch_size);
   run.transactions = transactions.size();
   run.seconds = SecondsSince(start);
   run.nodes.push_back(NodeFigures{"bench (one thread)", ThreadCpuSeconds() - cpu_before, 0, 0});

@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "bench/report.h"
-#include "queue/redis_client.h"
 #include "config/topology.h"
 #include "proto/messages.h"
 #include "proto/status.h"
+#include "queue/redis_client.h"
 
 namespace scorepipe {
 
@@ -38,7 +38,8 @@ Result<RunFigures> RunRedisMove(const RedisConfig& redis, pid_t redis_pid, const
 
 // Sends `transactions` / `batch_size` frames of `frame_bytes` through a
 // relay over ipc:// endpoints in `dir`.
-Result<RunFigures> RunZmqRaw(const std::string& dir, size_t frame_bytes, size_t transactions, size_t batch_size);
+Result<RunFigures> RunZmqRaw(const std::string& dir, size_t frame_bytes, size_t transactions,
+                             size_t batch_size);
 
 // Scores `transactions` in batches of `batch_size` with the topology's model
 // on this thread.

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
       "and batch size: redis-move (only moving the messages through Redis), zmq-raw (the transport alone), "
       "score-only (features + model in one thread); then the whole pipeline (separate processes on a "
       "private redis-server): drain of N waiting transactions on Redis lists and Streams, a paced run "
-      "for latency (enqueue to result in Redis), and a long run for memory (each node's RSS after warm-up and "
+      "for latency (enqueue to result in Redis), and a long run for memory (each node's RSS after warm-up "
+      "and "
       "at the end). Prints a table (tx/s, ratio to redis-move, p50/p99/p99.9, "
       "CPU s per million transactions, peak memory) and appends one JSON line per run.",
       "scorepipe-bench"};
@@ -44,10 +45,14 @@ int main(int argc, char** argv) {
   app.add_option("--memory-transactions", options.memory_transactions, "memory run: transactions")
       ->check(CLI::Range(10000, 1000000000))
       ->capture_default_str();
-  app.add_option("-w,--workers", options.workers, "workers in the pipeline")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("-w,--workers", options.workers, "workers in the pipeline")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_option("--json", options.json_path, "append one JSON line per run to this file (\"\": none)")
       ->capture_default_str();
-  app.add_flag("--quick", options.quick, "CI-sized: 50,000 transactions, 2 s paced, 200,000 for memory (a smoke test, not a measurement)");
+  app.add_flag(
+      "--quick", options.quick,
+      "CI-sized: 50,000 transactions, 2 s paced, 200,000 for memory (a smoke test, not a measurement)");
   app.add_option("--runs", options.runs,
                  "only these runs (comma-separated): redis-move, zmq-raw, score-only, drain, plain (drain\n"
                  "without CURVE), paced, memory, streams")

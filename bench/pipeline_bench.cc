@@ -12,9 +12,9 @@
 #include "bench/latency.h"
 #include "bench/process_usage.h"
 #include "bench/redis_stats.h"
-#include "training/synthetic.h"
-#include "queue/queue.h"
 #include "config/topology_writer.h"
+#include "queue/queue.h"
+#include "training/synthetic.h"
 
 namespace scorepipe {
 namespace {
@@ -66,21 +66,26 @@ Status WaitFor(Done done, size_t total, Clock::time_point start, std::chrono::se
 }  // namespace
 
 PipelineBench::PipelineBench(Topology topology, pid_t redis_pid, std::string dir)
-    : topology_(std::move(topology)), redis_pid_(redis_pid), dir_(std::move(dir)), redis_(topology_.queue.redis) {}
+    : topology_(std::move(topology)),
+      redis_pid_(redis_pid),
+      dir_(std::move(dir)),
+      redis_(topology_.queue.redis) {}
 
 PipelineBench::~PipelineBench() {
   for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) it->process.Stop(kStopGrace);
 }
 
 Result<std::unique_ptr<PipelineBench>> PipelineBench::Start(const Topology& topology, pid_t redis_pid,
-                                                            const std::string& bin_dir, const std::string& dir) {
+                                                            const std::string& bin_dir,
+                                                            const std::string& dir) {
   std::unique_ptr<PipelineBench> bench(new PipelineBench(topology, redis_pid, dir));
   if (Status s = bench->redis_.Connect(); !s.ok()) return s;
   const std::string kind = QueueKindName(topology.queue.kind);
   const fs::path path = fs::path(dir) / ("topology-" + kind + ".yaml");
   std::ofstream(path) << TopologyToYaml(topology);
   fs::create_directories(fs::path(dir) / "logs");
-  auto start = [&](const std::string& role, const std::string& name, std::vector<std::string> extra) -> Status {
+  auto start = [&](const std::string& role, const std::string& name,
+                   std::vector<std::string> extra) -> Status {
     std::vector<std::string> argv = {bin_dir + "/scorepipe-" + role, "-c", path.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     Result<ChildProcess> child =
@@ -113,7 +118,8 @@ Result<std::unique_ptr<PipelineBench>> PipelineBench::Start(const Topology& topo
       },
       1, started, std::chrono::duration_cast<std::chrono::seconds>(kReadyTimeout), nullptr,
       [&] { return Status::Ok(); });
-  if (!ready.ok()) return ready.WithContext("the cluster did not answer its first transaction (logs in " + dir + ")");
+  if (!ready.ok())
+    return ready.WithContext("the cluster did not answer its first transaction (logs in " + dir + ")");
   if (Status s = bench->ClearOutputs(); !s.ok()) return s;
   return bench;
 }
@@ -161,7 +167,8 @@ std::vector<NodeFigures> PipelineBench::Spent(const std::vector<NodeFigures>& be
   return out;
 }
 
-Result<RunFigures> PipelineBench::Drain(const std::vector<std::string>& messages, const BenchProgress& progress) {
+Result<RunFigures> PipelineBench::Drain(const std::vector<std::string>& messages,
+                                        const BenchProgress& progress) {
   // Load under another key, then RENAME: the pipeline sees all N at once.
   if (Status s = Preload(topology_.queue, kPreloadKey, messages); !s.ok()) return s.WithContext("drain run");
   if (Status s = ClearOutputs(); !s.ok()) return s;
@@ -328,7 +335,7 @@ Result<RunFigures> PipelineBench::Paced(const std::vector<std::string>& messages
 }
 
 Result<RunFigures> PipelineBench::Memory(const std::vector<std::string>& messages, size_t total,
-                                        const BenchProgress& progress) {
+                                         const BenchProgress& progress) {
   constexpr long long kMaxBacklog = 200000;
   constexpr const char* kTakeOut = "10000";
   if (messages.empty()) return Status::Error("memory run: no messages");
@@ -356,7 +363,8 @@ Result<RunFigures> PipelineBench::Memory(const std::vector<std::string>& message
         continue;
       }
       chunk.clear();
-      for (size_t i = 0; i < kPushChunk && pushed < total; ++i, ++pushed) chunk.push_back(messages[pushed % messages.size()]);
+      for (size_t i = 0; i < kPushChunk && pushed < total; ++i, ++pushed)
+        chunk.push_back(messages[pushed % messages.size()]);
       if (Status s = queue.value()->Push(chunk); !s.ok()) {
         produced = s;
         return;
@@ -373,7 +381,8 @@ Result<RunFigures> PipelineBench::Memory(const std::vector<std::string>& message
   size_t done = 0;
   Status status = Status::Ok();
   auto next_report = start + std::chrono::seconds(1);
-  const auto deadline = start + std::chrono::seconds(60) + std::chrono::microseconds(static_cast<int64_t>(total * 20));
+  const auto deadline =
+      start + std::chrono::seconds(60) + std::chrono::microseconds(static_cast<int64_t>(total * 20));
   while (status.ok() && done < total) {
     // Take the results out as they come, so that Redis does not hold millions.
     auto taken = redis_.Command({"RPOP", topology_.queue.output, kTakeOut});
@@ -387,22 +396,27 @@ Result<RunFigures> PipelineBench::Memory(const std::vector<std::string>& message
     if (got == 0) {
       auto dead = redis_.Command({"LLEN", topology_.queue.dead_letter});
       if (dead.ok() && dead.value()->integer > 0) {
-        status = Status::Error(std::to_string(dead.value()->integer) + " dead letters in the memory run; see " + dir_ + "/logs");
+        status = Status::Error(std::to_string(dead.value()->integer) +
+                               " dead letters in the memory run; see " + dir_ + "/logs");
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (warm.empty() && done >= total / 10) {
       Result<std::vector<NodeFigures>> u = Usage();
-      if (!u.ok()) status = u.status();
-      else warm = u.value();
+      if (!u.ok())
+        status = u.status();
+      else
+        warm = u.value();
     }
     if (Clock::now() >= next_report) {
       if (progress) progress(done, total, SecondsSince(start));
       next_report += std::chrono::seconds(1);
       if (!produced.ok()) status = produced;
     }
-    if (Clock::now() > deadline) status = Status::Error("memory run: only " + std::to_string(done) + " of " + std::to_string(total) + " results in time");
+    if (Clock::now() > deadline)
+      status = Status::Error("memory run: only " + std::to_string(done) + " of " + std::to_string(total) +
+                             " results in time");
   }
   const double seconds = SecondsSince(start);
   stop = true;
@@ -422,7 +436,8 @@ Result<RunFigures> PipelineBench::Memory(const std::vector<std::string>& message
   run.seconds = seconds;
   run.nodes = Spent(before.value(), after.value());
   run.redis_commands = CommandStatsSpent(commands_before.value(), commands_after.value());
-  for (size_t i = 0; i < run.nodes.size() && i < warm.size(); ++i) run.nodes[i].warm_rss_bytes = warm[i].rss_bytes;
+  for (size_t i = 0; i < run.nodes.size() && i < warm.size(); ++i)
+    run.nodes[i].warm_rss_bytes = warm[i].rss_bytes;
   if (Status s = ClearOutputs(); !s.ok()) return s;
   return run;
 }

@@ -24,10 +24,10 @@
 #include <vector>
 
 #include "bench/report.h"
-#include "queue/redis_client.h"
-#include "local_cluster/child_process.h"
 #include "config/topology.h"
+#include "local_cluster/child_process.h"
 #include "proto/status.h"
+#include "queue/redis_client.h"
 
 namespace scorepipe {
 
@@ -55,7 +55,8 @@ class PipelineBench {
   // the input backlog kept below a bound, the results taken out of Redis as
   // they come), the resident memory of every node read after the first tenth
   // (warm-up) and at the end.
-  Result<RunFigures> Memory(const std::vector<std::string>& messages, size_t total, const BenchProgress& progress);
+  Result<RunFigures> Memory(const std::vector<std::string>& messages, size_t total,
+                            const BenchProgress& progress);
   // Stops every node (SIGTERM, in pipeline order); fails if one does not exit 0.
   Status Stop();
 

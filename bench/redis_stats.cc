@@ -41,7 +41,8 @@ Result<std::vector<RedisCommandStat>> ParseCommandStats(std::string_view info) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.substr(0, kPrefix.size()) != kPrefix) continue;
     const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return Status::Error("INFO commandstats: no ':' in '" + std::string(line) + "'");
+    if (colon == std::string_view::npos)
+      return Status::Error("INFO commandstats: no ':' in '" + std::string(line) + "'");
     RedisCommandStat stat;
     stat.command = std::string(line.substr(kPrefix.size(), colon - kPrefix.size()));
     const std::string_view fields = line.substr(colon + 1);

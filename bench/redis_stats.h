@@ -20,7 +20,7 @@ class RedisClient;
 struct RedisCommandStat {
   std::string command;  // "evalsha", "lpush", "rpop", ... (lower case, as Redis names them)
   int64_t calls = 0;
-  int64_t usec = 0;     // inside the command (a script's inner commands count in both)
+  int64_t usec = 0;  // inside the command (a script's inner commands count in both)
 };
 
 // Parses the text of INFO commandstats ("cmdstat_rpop:calls=3,usec=12,...").

@@ -101,10 +101,12 @@ bool MemoryFlat(const RunFigures& run, double tolerance, std::string* why) {
   bool flat = true;
   for (const NodeFigures& n : run.nodes) {
     if (n.warm_rss_bytes <= 0 || n.name == "redis-server") continue;  // Redis holds the backlog
-    const int64_t allowed = std::max<int64_t>(kSlackBytes, static_cast<int64_t>(tolerance * static_cast<double>(n.warm_rss_bytes)));
+    const int64_t allowed = std::max<int64_t>(
+        kSlackBytes, static_cast<int64_t>(tolerance * static_cast<double>(n.warm_rss_bytes)));
     if (n.rss_bytes - n.warm_rss_bytes > allowed) {
       flat = false;
-      *why += (why->empty() ? "" : ", ") + n.name + " " + Megabytes(n.warm_rss_bytes) + " -> " + Megabytes(n.rss_bytes) + " MB";
+      *why += (why->empty() ? "" : ", ") + n.name + " " + Megabytes(n.warm_rss_bytes) + " -> " +
+              Megabytes(n.rss_bytes) + " MB";
     }
   }
   return flat;

@@ -30,8 +30,8 @@ struct NodeFigures {
 };
 
 struct RunFigures {
-  std::string name;    // "redis-move", "zmq-raw", "score-only", "pipeline drain", ...
-  std::string detail;  // how it ran: "redis-list, 2 workers, batches of 512"
+  std::string name;      // "redis-move", "zmq-raw", "score-only", "pipeline drain", ...
+  std::string detail;    // how it ran: "redis-list, 2 workers, batches of 512"
   bool ceiling = false;  // a reference ceiling, not the pipeline
   size_t transactions = 0;
   double seconds = 0;

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "runtime/link_security.h"
 #include "proto/codec.h"
+#include "runtime/link_security.h"
 #include "runtime/service_notify.h"
 
 namespace scorepipe {
@@ -153,7 +153,8 @@ Status Bridge::GiveUp(const Lease& stale) {
   outcomes.reserve(stale.messages.size());
   const int64_t now_us = NowUnixMicros();
   for (const std::string& message : stale.messages) {
-    outcomes.push_back(Outcome{Outcome::Route::kDeadLetter, DeadLetterJson(reason, "bridge", message, now_us)});
+    outcomes.push_back(
+        Outcome{Outcome::Route::kDeadLetter, DeadLetterJson(reason, "bridge", message, now_us)});
   }
   Result<Settlement> settled = queue_->Settle(stale.id, outcomes);
   if (!settled.ok()) return settled.status().WithContext("dead-lettering a poison lease");

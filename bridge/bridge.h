@@ -29,12 +29,12 @@
 #include <zmq.hpp>
 
 #include "bridge/bridge_metrics.h"
-#include "queue/queue.h"
-#include "runtime/client_link.h"
 #include "config/topology.h"
 #include "proto/messages.h"
-#include "runtime/node.h"
 #include "proto/upstream_json.h"
+#include "queue/queue.h"
+#include "runtime/client_link.h"
+#include "runtime/node.h"
 
 namespace scorepipe {
 
@@ -78,7 +78,7 @@ class Bridge {
   zmq::context_t& context_;
   const std::string intake_endpoint_;
   const SecurityConfig security_config_;
-  LinkSecurity security_;            // set by Connect()
+  LinkSecurity security_;             // set by Connect()
   std::optional<ClientLink> intake_;  // made by Connect()
   // Tends the intake link after the queue answered: reports ready once the
   // link is up too, and a refused link in the service status.

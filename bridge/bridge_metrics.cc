@@ -4,7 +4,8 @@
 
 namespace scorepipe {
 BridgeMetrics::BridgeMetrics(prometheus::Registry& registry)
-    : taken_(AddCounter(registry, "scorepipe_bridge_messages_taken_total", "Messages taken from the input queue")),
+    : taken_(AddCounter(registry, "scorepipe_bridge_messages_taken_total",
+                        "Messages taken from the input queue")),
       sent_(AddCounter(registry, "scorepipe_bridge_transactions_sent_total",
                        "Valid transactions sent to the ventilator")),
       batches_(AddCounter(registry, "scorepipe_bridge_batches_sent_total", "Batches sent to the ventilator")),
@@ -12,8 +13,9 @@ BridgeMetrics::BridgeMetrics(prometheus::Registry& registry)
                             "Messages of stale leases (lost with a node) taken over and sent again")),
       released_(AddCounter(registry, "scorepipe_bridge_released_messages_total",
                            "Messages handed back to the queue at a stop")),
-      poisoned_(AddCounter(registry, "scorepipe_bridge_poison_messages_total",
-                           "Messages of leases handed out more than queue.max_deliveries times, dead-lettered")),
+      poisoned_(
+          AddCounter(registry, "scorepipe_bridge_poison_messages_total",
+                     "Messages of leases handed out more than queue.max_deliveries times, dead-lettered")),
       queue_errors_(AddCounter(registry, "scorepipe_bridge_queue_errors_total",
                                "Failed calls to the queue (each is retried with back-off)")),
       waiting_(AddGauge(registry, "scorepipe_queue_waiting_messages", "Messages waiting in the input queue")),

@@ -17,8 +17,8 @@
 #include <array>
 #include <cstdint>
 
-#include "queue/queue.h"
 #include "proto/upstream_json.h"
+#include "queue/queue.h"
 
 namespace scorepipe {
 
@@ -26,11 +26,11 @@ struct BridgeStats {
   uint64_t messages_taken = 0;
   uint64_t transactions_sent = 0;
   uint64_t batches_sent = 0;
-  uint64_t rejected = 0;   // messages sent as rejects (to be dead-lettered)
+  uint64_t rejected = 0;  // messages sent as rejects (to be dead-lettered)
   std::array<uint64_t, kRejectReasons> rejected_by_reason{};  // by RejectReason
-  uint64_t reclaimed = 0;  // messages of stale leases sent again
-  uint64_t released = 0;   // messages handed back to the queue at stop
-  uint64_t poisoned = 0;   // messages dead-lettered after queue.max_deliveries
+  uint64_t reclaimed = 0;                                     // messages of stale leases sent again
+  uint64_t released = 0;                                      // messages handed back to the queue at stop
+  uint64_t poisoned = 0;      // messages dead-lettered after queue.max_deliveries
   uint64_t queue_errors = 0;  // failed queue calls (each retried)
 };
 

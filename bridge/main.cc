@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
                 "reason, and sends valid batches to the ventilator.",
        .id_help = "",
        .default_id = nullptr,
-       .run = [](scorepipe::Topology& topology, const std::string&, zmq::context_t& context) -> scorepipe::Status {
+       .run = [](scorepipe::Topology& topology, const std::string&,
+                 zmq::context_t& context) -> scorepipe::Status {
          auto queue = scorepipe::OpenQueue(topology.queue);
          if (!queue.ok()) return queue.status();
          scorepipe::Bridge bridge(topology, context, std::move(queue.value()));

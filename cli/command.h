@@ -15,7 +15,7 @@
 namespace scorepipe {
 
 struct Command {
-  CLI::App* app = nullptr;  // the subcommand: app->parsed() says it was given
+  CLI::App* app = nullptr;   // the subcommand: app->parsed() says it was given
   std::function<int()> run;  // runs it; returns the exit code
 };
 

@@ -1,9 +1,10 @@
 #include "cli/dataset_command.h"
+
 #include <memory>
 
-#include "training/synthetic.h"
 #include "training/labelled_data.h"
 #include "training/labelled_writer.h"
+#include "training/synthetic.h"
 
 namespace scorepipe {
 
@@ -37,7 +38,8 @@ int RunDataset(const DatasetOptions& options, FILE* out, FILE* err) {
 Command AddDatasetCommand(CLI::App& app) {
   auto options = std::make_shared<DatasetOptions>();
   CLI::App* dataset = app.add_subcommand(
-      "dataset", "write a labelled file of synthetic transactions (CSV or JSON lines) for evaluate and training");
+      "dataset",
+      "write a labelled file of synthetic transactions (CSV or JSON lines) for evaluate and training");
   dataset->add_option("-n,--rows", options->rows, "how many transactions")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1000000000}));

@@ -9,16 +9,16 @@
 #include <thread>
 #include <vector>
 
-#include "training/synthetic.h"
-#include "queue/redis_client.h"
+#include "config/topology_writer.h"
 #include "local_cluster/child_process.h"
 #include "local_cluster/local_redis.h"
-#include "proto/text.h"
 #include "local_cluster/private_topology.h"
 #include "local_cluster/synthetic_push.h"
-#include "config/topology_writer.h"
+#include "proto/text.h"
+#include "queue/redis_client.h"
 #include "runtime/curve.h"
 #include "runtime/node.h"
+#include "training/synthetic.h"
 
 namespace scorepipe {
 namespace {
@@ -88,8 +88,8 @@ Status RunDemo(const DemoOptions& options) {
   printf("  links          CURVE-encrypted and authenticated (a fresh key pair in %s)\n",
          fs::path(topology->security.secret_key).parent_path().c_str());
 
-  auto up = ChildProcess::Start({options.bin_dir + "/scorepipe", "up", "-c", topology_path.string(), "--log-dir",
-                                 (dir / "logs").string()},
+  auto up = ChildProcess::Start({options.bin_dir + "/scorepipe", "up", "-c", topology_path.string(),
+                                 "--log-dir", (dir / "logs").string()},
                                 (dir / "logs" / "up.log").string());
   if (!up.ok()) return up.status();
 
@@ -129,7 +129,8 @@ Status RunDemo(const DemoOptions& options) {
       if (pushed.ok()) pushed = PushSynthetic(producer_redis, input, generator, total - 1);
       push_done.store(true, std::memory_order_release);
     });
-    const long long expected = static_cast<long long>(total) + static_cast<long long>(kInvalidMessages.size());
+    const long long expected =
+        static_cast<long long>(total) + static_cast<long long>(kInvalidMessages.size());
     auto last_print = Clock::now();
     long long results = 0;
     long long dead_letters = 0;
@@ -146,16 +147,20 @@ Status RunDemo(const DemoOptions& options) {
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
       const bool done = results + dead_letters >= expected;
       if (done || Clock::now() - last_print >= std::chrono::milliseconds(250)) {
-        printf("  %6.2f s  results %11s / %s   dead letters %lld   %10s tx/s\n", seconds,
-               WithThousands(results).c_str(), WithThousands(static_cast<long long>(total)).c_str(), dead_letters,
-               WithThousands(static_cast<long long>(static_cast<double>(results - 1) / std::max(seconds, 1e-3))).c_str());
+        printf(
+            "  %6.2f s  results %11s / %s   dead letters %lld   %10s tx/s\n", seconds,
+            WithThousands(results).c_str(), WithThousands(static_cast<long long>(total)).c_str(),
+            dead_letters,
+            WithThousands(static_cast<long long>(static_cast<double>(results - 1) / std::max(seconds, 1e-3)))
+                .c_str());
         fflush(stdout);
         last_print = Clock::now();
       }
       if (done) {
-        printf("done: %s transactions scored in %.2f s: %s transactions/s end to end (Redis in -> Redis out)\n",
-               WithThousands(results).c_str(), seconds,
-               WithThousands(static_cast<long long>(static_cast<double>(results - 1) / seconds)).c_str());
+        printf(
+            "done: %s transactions scored in %.2f s: %s transactions/s end to end (Redis in -> Redis out)\n",
+            WithThousands(results).c_str(), seconds,
+            WithThousands(static_cast<long long>(static_cast<double>(results - 1) / seconds)).c_str());
         break;
       }
       if (!up->Running()) status = Status::Error("the cluster stopped; see " + (dir / "logs").string());

@@ -21,13 +21,13 @@
 namespace scorepipe {
 
 struct DemoOptions {
-  std::string config_path;      // the topology to start from (config/local.yaml)
-  std::string bin_dir;          // where scorepipe and scorepipe-<role> are
-  size_t transactions = 200000; // synthetic transactions to push
-  int workers = 0;              // 0: the topology's workers.count
-  uint64_t seed = 7;            // of the synthetic stream
-  int timeout_s = 300;          // give up waiting for results after this
-  bool keep_dir = false;        // keep the temporary directory (logs) afterwards
+  std::string config_path;       // the topology to start from (config/local.yaml)
+  std::string bin_dir;           // where scorepipe and scorepipe-<role> are
+  size_t transactions = 200000;  // synthetic transactions to push
+  int workers = 0;               // 0: the topology's workers.count
+  uint64_t seed = 7;             // of the synthetic stream
+  int timeout_s = 300;           // give up waiting for results after this
+  bool keep_dir = false;         // keep the temporary directory (logs) afterwards
 };
 
 Status RunDemo(const DemoOptions& options);

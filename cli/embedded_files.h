@@ -12,7 +12,7 @@
 namespace scorepipe {
 
 struct EmbeddedFile {
-  std::string_view path;      // relative to the repository: "systemd/scorepipe-sink.service"
+  std::string_view path;  // relative to the repository: "systemd/scorepipe-sink.service"
   std::string_view contents;
 };
 

@@ -8,11 +8,11 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "runtime/request.h"
-#include "runtime/link_security.h"
 #include "proto/codec.h"
 #include "proto/evaluation_codec.h"
+#include "runtime/link_security.h"
 #include "runtime/node.h"
+#include "runtime/request.h"
 
 namespace scorepipe {
 namespace {
@@ -33,7 +33,10 @@ class SinkClient {
  public:
   SinkClient(zmq::context_t& context, const Topology& topology, const LinkSecurity& security,
              std::chrono::milliseconds timeout, uint64_t run)
-      : context_(context), endpoint_(topology.sink.status.connect), security_(security), timeout_(timeout),
+      : context_(context),
+        endpoint_(topology.sink.status.connect),
+        security_(security),
+        timeout_(timeout),
         run_(run) {}
 
   // The sink's answer (reply.error set when it refused the request), or an
@@ -58,7 +61,8 @@ class SinkClient {
     EvaluationRequest request;
     request.kind = EvaluationRequest::Kind::kEnd;
     request.run = run_;
-    (void)AskOnce(context_, endpoint_, Encode(request), std::min(timeout_, kEndTimeout), security_, "the sink",
+    (void)AskOnce(context_, endpoint_, Encode(request), std::min(timeout_, kEndTimeout), security_,
+                  "the sink",
                   /*stoppable=*/false);
   }
 
@@ -67,7 +71,8 @@ class SinkClient {
     request.kind = EvaluationRequest::Kind::kBegin;
     request.rows = rows;
     Result<EvaluationReply> reply = Ask(request);
-    if (reply.ok() && !reply->error.empty()) return Status::Error("the sink refused the run: " + reply->error);
+    if (reply.ok() && !reply->error.empty())
+      return Status::Error("the sink refused the run: " + reply->error);
     return reply;
   }
 
@@ -114,7 +119,7 @@ std::vector<size_t> BatchesHolding(const std::vector<RowRange>& ranges, size_t b
 }
 
 Result<std::unique_ptr<RowsFromFile>> RowsFromFile::Open(const std::string& path,
-                                                        const LabelledFileOptions& options) {
+                                                         const LabelledFileOptions& options) {
   Result<LabelledFileReader> reader = LabelledFileReader::Open(path, options);
   if (!reader.ok()) return reader.status();
   LabelledData chunk;
@@ -129,7 +134,8 @@ Result<std::unique_ptr<RowsFromFile>> RowsFromFile::Open(const std::string& path
 }
 
 Status RowsFromFile::Read(size_t index, size_t batch_rows, LabelledData* out) {
-  if (index * batch_rows >= rows_) return Status::Error("batch " + std::to_string(index) + " is past the last row");
+  if (index * batch_rows >= rows_)
+    return Status::Error("batch " + std::to_string(index) + " is past the last row");
   if (index < next_batch_ || batch_rows != batch_rows_) {  // from the start, in batches of batch_rows
     // Open left the reader at the start: only a reader that moved goes back.
     if (reader_.rows_read() > 0) {
@@ -143,13 +149,15 @@ Status RowsFromFile::Read(size_t index, size_t batch_rows, LabelledData* out) {
   }
   Result<size_t> read = reader_.Next(batch_rows, out);
   if (!read.ok()) return read.status();
-  if (*read == 0) return Status::Error("the file ended before batch " + std::to_string(index) + ": it changed");
+  if (*read == 0)
+    return Status::Error("the file ended before batch " + std::to_string(index) + ": it changed");
   ++next_batch_;
   return Status::Ok();
 }
 
 std::chrono::milliseconds DefaultResendAfter(const Topology& topology) {
-  return std::max(std::chrono::milliseconds(5000), std::chrono::milliseconds(3LL * topology.ventilator.batch_timeout_ms));
+  return std::max(std::chrono::milliseconds(5000),
+                  std::chrono::milliseconds(3LL * topology.ventilator.batch_timeout_ms));
 }
 
 namespace {
@@ -284,8 +292,8 @@ class RunDriver {
   Status CheckStall() const {
     const auto quiet = Clock::now() - last_progress_;
     if (quiet < o_.stall_timeout) return Status::Ok();
-    std::string why = "no row answered for " + std::to_string(static_cast<long long>(Seconds(quiet))) + " s; " +
-                      std::to_string(answered_) + " of " + std::to_string(batches_.rows()) +
+    std::string why = "no row answered for " + std::to_string(static_cast<long long>(Seconds(quiet))) +
+                      " s; " + std::to_string(answered_) + " of " + std::to_string(batches_.rows()) +
                       " rows answered. Is the cluster running (scorepipe status)?";
     if (!unanswered_why_.empty()) why += " Last: " + unanswered_why_;
     return Status::Error(why);
@@ -314,8 +322,8 @@ class RunDriver {
 
 }  // namespace
 
-Result<ClusterRun> EvaluateOnCluster(const Topology& topology, RowBatches& batches, const ClusterRunOptions& o,
-                                     FILE* err) {
+Result<ClusterRun> EvaluateOnCluster(const Topology& topology, RowBatches& batches,
+                                     const ClusterRunOptions& o, FILE* err) {
   const size_t rows = batches.rows();
   if (rows == 0) return Status::Error("no rows to evaluate");
   if (o.batch_rows == 0 || o.batch_rows > kMaxBatchItems) {

@@ -41,12 +41,12 @@
 namespace scorepipe {
 
 struct ClusterRunOptions {
-  size_t batch_rows = 512;           // transactions per batch, 1..kMaxBatchItems
-  EvaluationOptions evaluation;      // threshold and calibration bins
-  std::chrono::milliseconds stall_timeout{std::chrono::minutes(2)};  // no row answered this long: give up
-  std::chrono::milliseconds resend_after{std::chrono::seconds(30)};  // no row answered this long: resend
+  size_t batch_rows = 512;       // transactions per batch, 1..kMaxBatchItems
+  EvaluationOptions evaluation;  // threshold and calibration bins
+  std::chrono::milliseconds stall_timeout{std::chrono::minutes(2)};    // no row answered this long: give up
+  std::chrono::milliseconds resend_after{std::chrono::seconds(30)};    // no row answered this long: resend
   std::chrono::milliseconds request_timeout{std::chrono::seconds(5)};  // one request to the sink
-  std::chrono::milliseconds progress_every{std::chrono::seconds(2)};  // a progress line on `err`; 0: none
+  std::chrono::milliseconds progress_every{std::chrono::seconds(2)};   // a progress line on `err`; 0: none
 };
 
 // The batches (of `batch_rows` rows; `batches` of them) that hold a row of
@@ -78,7 +78,8 @@ class RowBatches {
 // again means reading the file again up to it.
 class RowsFromFile : public RowBatches {
  public:
-  static Result<std::unique_ptr<RowsFromFile>> Open(const std::string& path, const LabelledFileOptions& options);
+  static Result<std::unique_ptr<RowsFromFile>> Open(const std::string& path,
+                                                    const LabelledFileOptions& options);
   size_t rows() const override { return rows_; }
   Status Read(size_t index, size_t batch_rows, LabelledData* out) override;
 
@@ -93,7 +94,7 @@ class RowsFromFile : public RowBatches {
 };
 
 struct ClusterRun {
-  EvaluationReply reply;    // the sink's last answer: every row answered, figures or evaluation_error
+  EvaluationReply reply;  // the sink's last answer: every row answered, figures or evaluation_error
   uint64_t run = 0;
   size_t batches = 0;       // batches of the file
   size_t batches_sent = 0;  // including the resent ones

@@ -1,10 +1,10 @@
 #include "cli/evaluate_command.h"
-#include "runtime/node.h"
-#include <memory>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,13 +13,14 @@
 #include "cli/evaluate_cluster_command.h"
 #include "config/topology.h"
 #include "config/topology_writer.h"
-#include "proto/upstream_json.h"
 #include "proto/evaluation.h"
 #include "proto/json_writer.h"
+#include "proto/upstream_json.h"
+#include "runtime/node.h"
 #include "scoring/evaluation.h"
-#include "training/labelled_data.h"
 #include "scoring/model.h"
 #include "scoring/model_watcher.h"
+#include "training/labelled_data.h"
 
 namespace scorepipe {
 namespace {
@@ -211,7 +212,6 @@ void PrintText(const ReportHead& head, const EvaluateOptions& o, const Evaluatio
   fprintf(out, "\n%s.\n", kAveragePrecisionNote);
 }
 
-
 std::string JsonReport(const ReportHead& head, const EvaluateOptions& o, const Evaluation& e) {
   std::string out;
   JsonWriter json(&out);
@@ -369,8 +369,9 @@ int RunEvaluate(const EvaluateOptions& o, FILE* out, FILE* err) {
 Command AddEvaluateCommand(CLI::App& app) {
   auto options = std::make_shared<EvaluateOptions>();
   CLI::App* evaluate = app.add_subcommand(
-      "evaluate", "score a labelled file with a model and report ROC AUC, PR AUC, precision, recall, F1, "
-                  "the confusion matrix and calibration");
+      "evaluate",
+      "score a labelled file with a model and report ROC AUC, PR AUC, precision, recall, F1, "
+      "the confusion matrix and calibration");
   evaluate->add_option("--registry", options->registry, "the registry folder (with --name)")
       ->envname("SCOREPIPE_REGISTRY")
       ->capture_default_str();
@@ -392,8 +393,10 @@ Command AddEvaluateCommand(CLI::App& app) {
   evaluate->add_option("--bins", options->bins, "uniform bins of the calibration table")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  evaluate->add_flag("--json", options->json, "print one JSON object with every figure instead of the report");
-  evaluate->add_option("--scores-out", options->scores_out, "also write each scored row's id,score,label (CSV)");
+  evaluate->add_flag("--json", options->json,
+                     "print one JSON object with every figure instead of the report");
+  evaluate->add_option("--scores-out", options->scores_out,
+                       "also write each scored row's id,score,label (CSV)");
   evaluate
       ->add_option("--cluster", options->cluster_config,
                    "or score on the running cluster of this topology YAML, with its live model")

@@ -22,8 +22,8 @@
 #include <cstdio>
 #include <string>
 
-#include "scoring/model_registry.h"
 #include "cli/command.h"
+#include "scoring/model_registry.h"
 
 namespace scorepipe {
 

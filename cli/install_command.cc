@@ -378,7 +378,6 @@ Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, 
   return report;
 }
 
-
 Command AddInstallCommand(CLI::App& app) {
   struct State {
     InstallOptions options;
@@ -389,7 +388,8 @@ Command AddInstallCommand(CLI::App& app) {
   CLI::App* install = app.add_subcommand("install",
                                          "put this host's part of a cluster in place for systemd: programs, "
                                          "units, topology, models, user, keys");
-  install->add_option("--role", state->roles, "what this host runs: bridge, ventilator, sink, worker, head, all")
+  install
+      ->add_option("--role", state->roles, "what this host runs: bridge, ventilator, sink, worker, head, all")
       ->required()
       ->delimiter(',');
   install->add_option("-c,--config", state->options.config_path, "the cluster's topology YAML")
@@ -398,7 +398,8 @@ Command AddInstallCommand(CLI::App& app) {
   install->add_option("--prefix", state->options.prefix, "programs go to PREFIX/bin")->capture_default_str();
   install->add_option("--root", state->options.root, "stage everything under this folder (like DESTDIR)")
       ->capture_default_str();
-  install->add_flag("--force", state->options.force, "replace an installed topology that differs (kept as .old)");
+  install->add_flag("--force", state->options.force,
+                    "replace an installed topology that differs (kept as .old)");
   install->add_flag("--no-user", state->no_user, "do not create the `scorepipe` system user");
   install->footer(
       "Writes (under --root):\n"

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/command.h"
 #include "config/topology.h"
 #include "proto/status.h"
-#include "cli/command.h"
 
 namespace scorepipe {
 
@@ -43,13 +43,13 @@ Result<std::vector<InstallRole>> ParseInstallRoles(const std::vector<std::string
 const char* InstallRoleName(InstallRole role);
 
 struct InstallOptions {
-  std::string config_path;                  // the topology to install
-  std::vector<InstallRole> roles;           // non-empty
-  std::string root = "/";                   // staging root; absolute
-  std::string prefix = "/usr/local";        // programs in prefix/bin; absolute
-  std::string bin_dir;                      // where the built programs are
-  bool force = false;                       // replace an installed topology that differs
-  bool create_user = true;                  // the `scorepipe` system user (root "/" only)
+  std::string config_path;            // the topology to install
+  std::vector<InstallRole> roles;     // non-empty
+  std::string root = "/";             // staging root; absolute
+  std::string prefix = "/usr/local";  // programs in prefix/bin; absolute
+  std::string bin_dir;                // where the built programs are
+  bool force = false;                 // replace an installed topology that differs
+  bool create_user = true;            // the `scorepipe` system user (root "/" only)
 };
 
 // The user the node units run as (User= in the shared drop-in), who must own
@@ -87,7 +87,6 @@ struct HostKeysReport {
 // Holds an exclusive lock (flock) on the key pair's folder while it looks
 // and writes, so that the units of one host starting at once make one pair.
 Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, const std::string& owner);
-
 
 // Registers `scorepipe install`.
 Command AddInstallCommand(CLI::App& app);

@@ -73,7 +73,8 @@ Command AddKeysCommand(CLI::App& app) {
   CLI::App* keys = app.add_subcommand(
       "keys", "make this host's CURVE keys from the topology when missing (each node unit runs it at start)");
   keys->add_option("-c,--config", options->config_path, "the installed topology")->capture_default_str();
-  keys->add_option("--role", options->role_names, "what this host runs: bridge, ventilator, sink, worker, head, all")
+  keys->add_option("--role", options->role_names,
+                   "what this host runs: bridge, ventilator, sink, worker, head, all")
       ->required()
       ->delimiter(',');
   keys->add_option("--owner", options->owner,

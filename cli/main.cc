@@ -49,10 +49,10 @@ int main(int argc, char** argv) {
       "  scorepipe train-demo --out DIR                    (fit the demo XGBoost model)"};
   app.require_subcommand(1);
   const std::vector<scorepipe::Command> commands = {
-      scorepipe::AddUpCommand(app),      scorepipe::AddDemoCommand(app),     scorepipe::AddPushCommand(app),
-      scorepipe::AddStatusCommand(app),  scorepipe::AddInstallCommand(app),  scorepipe::AddKeygenCommand(app),
-      scorepipe::AddKeysCommand(app),    scorepipe::AddModelCommand(app),    scorepipe::AddDatasetCommand(app),
-      scorepipe::AddTrainCommand(app),   scorepipe::AddEvaluateCommand(app),
+      scorepipe::AddUpCommand(app),     scorepipe::AddDemoCommand(app),     scorepipe::AddPushCommand(app),
+      scorepipe::AddStatusCommand(app), scorepipe::AddInstallCommand(app),  scorepipe::AddKeygenCommand(app),
+      scorepipe::AddKeysCommand(app),   scorepipe::AddModelCommand(app),    scorepipe::AddDatasetCommand(app),
+      scorepipe::AddTrainCommand(app),  scorepipe::AddEvaluateCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -1,12 +1,12 @@
 #include "cli/model_command.h"
-#include "cli/shadow_report_command.h"
-#include <spdlog/spdlog.h>
 
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include <string>
 #include <vector>
 
+#include "cli/shadow_report_command.h"
 #include "config/topology_writer.h"
 
 namespace scorepipe {
@@ -55,7 +55,8 @@ int List(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
       Result<std::vector<HistoryRecord>> history = registry.History(name);
       if (!history.ok()) return Fail(err, "list", history.status());
       fprintf(out, "%-24s %-9zu %-12s %s\n", name.c_str(), versions->size(),
-              ReplayLiveVersion(*history).value_or("-").c_str(), ReplayShadowVersion(*history).value_or("-").c_str());
+              ReplayLiveVersion(*history).value_or("-").c_str(),
+              ReplayShadowVersion(*history).value_or("-").c_str());
     }
     return 0;
   }
@@ -70,9 +71,8 @@ int List(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
     Result<ModelMeta> meta = registry.ReadMeta(options.name, version);
     if (!meta.ok()) return Fail(err, "list", meta.status());
     const char* state = live == version ? "live" : shadow == version ? "shadow" : "";
-    fprintf(out, "%-12s %-8s %-8s %-21s %-12s %s\n", version.c_str(), state,
-            ModelFormatName(meta->format), meta->created_at.c_str(), meta->registered_by.c_str(),
-            Metrics(*meta).c_str());
+    fprintf(out, "%-12s %-8s %-8s %-21s %-12s %s\n", version.c_str(), state, ModelFormatName(meta->format),
+            meta->created_at.c_str(), meta->registered_by.c_str(), Metrics(*meta).c_str());
   }
   return 0;
 }
@@ -100,7 +100,9 @@ int Show(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
 
   fprintf(out, "model:         %s\n", options.name.c_str());
   fprintf(out, "version:       %s (%s)\n", version.c_str(),
-          *live == version ? "live" : shadow == version ? "in shadow beside the live one" : "not live");
+          *live == version    ? "live"
+          : shadow == version ? "in shadow beside the live one"
+                              : "not live");
   fprintf(out, "in shadow:     %s\n", shadow.value_or("none").c_str());
   fprintf(out, "folder:        %s\n", registry.VersionDir(options.name, version).c_str());
   fprintf(out, "format:        %s (%s)\n", ModelFormatName(meta->format), meta->model_file.c_str());
@@ -183,9 +185,11 @@ int Shadow(const ModelRegistry& registry, const ModelCommandOptions& options, FI
   }
   Result<HistoryRecord> record = registry.Shadow(options.name, options.version, options.note);
   if (!record.ok()) return Fail(err, "shadow", record.status());
-  fprintf(out, "%s %s is in shadow beside the live %s: the workers score every batch with both within\n"
-          "model.watch_ms; its scores go to queue.shadow, never to the results (scorepipe model shadow-report)\n",
-          options.name.c_str(), options.version.c_str(), record->from.value_or("none").c_str());
+  fprintf(
+      out,
+      "%s %s is in shadow beside the live %s: the workers score every batch with both within\n"
+      "model.watch_ms; its scores go to queue.shadow, never to the results (scorepipe model shadow-report)\n",
+      options.name.c_str(), options.version.c_str(), record->from.value_or("none").c_str());
   return 0;
 }
 
@@ -203,8 +207,8 @@ int Diff(const ModelRegistry& registry, const ModelCommandOptions& options, FILE
   const char* b = options.version_b.c_str();
   fprintf(out, "%s: %s -> %s\n", options.name.c_str(), a, b);
   const bool same_format = diff->format_a == diff->format_b;
-  fprintf(out, "format:   %s -> %s%s\n", ModelFormatName(diff->format_a),
-          ModelFormatName(diff->format_b), same_format ? " (same)" : "");
+  fprintf(out, "format:   %s -> %s%s\n", ModelFormatName(diff->format_a), ModelFormatName(diff->format_b),
+          same_format ? " (same)" : "");
   if (diff->features.empty() && !diff->feature_order_differs) {
     fprintf(out, "features: same\n");
   } else {
@@ -292,16 +296,15 @@ Command AddModelCommand(CLI::App& app) {
     command->parse_complete_callback([state, action] { state->options.action = action; });
     return command;
   };
-  CLI::App* model_list = model_command("list", "list the models, or NAME's versions with their metrics",
-                                       ModelAction::kList);
+  CLI::App* model_list =
+      model_command("list", "list the models, or NAME's versions with their metrics", ModelAction::kList);
   model_list->add_option("name", state->options.name, "a model: list its versions");
-  CLI::App* model_show =
-      model_command("show", "show a version's metadata, whether it is live, and its history",
-                    ModelAction::kShow);
+  CLI::App* model_show = model_command(
+      "show", "show a version's metadata, whether it is live, and its history", ModelAction::kShow);
   model_show->add_option("name", state->options.name, "the model")->required();
   model_show->add_option("version", state->options.version, "the version (default: the live one)");
-  CLI::App* model_register = model_command("register", "add a new version (not live until promoted)",
-                                           ModelAction::kRegister);
+  CLI::App* model_register =
+      model_command("register", "add a new version (not live until promoted)", ModelAction::kRegister);
   model_register->add_option("name", state->options.name, "the model, e.g. fraud")->required();
   model_register
       ->add_option("--model", state->options.model_path, "the model file (.json: xgboost, .yaml: linear)")
@@ -313,7 +316,8 @@ Command AddModelCommand(CLI::App& app) {
   model_register
       ->add_option("--format", state->options.format, "xgboost or linear (default: by the extension)")
       ->check(CLI::IsMember({"xgboost", "linear"}));
-  model_register->add_option("--version", state->options.version, "the version's name (default: the next vN)");
+  model_register->add_option("--version", state->options.version,
+                             "the version's name (default: the next vN)");
   model_register
       ->add_option("--metrics", state->options.metrics_path,
                    "YAML map of name: number, e.g. {auc: 0.91}; promote checks auc")
@@ -346,9 +350,8 @@ Command AddModelCommand(CLI::App& app) {
       "worker's own loaders (its files damaged since it was registered, a feature count that\n"
       "differs from the model's, a field the input does not have): --force never overrides that.\n"
       "Refuses a version whose auc is below the minimum unless --force.");
-  CLI::App* model_rollback =
-      model_command("rollback", "put back the version that was live before the current one",
-                    ModelAction::kRollback);
+  CLI::App* model_rollback = model_command(
+      "rollback", "put back the version that was live before the current one", ModelAction::kRollback);
   model_rollback->add_option("name", state->options.name, "the model")->required();
   model_rollback->add_option("--note", state->options.note, "a line for the history");
   model_rollback->footer("Refuses (exit code 1) when the version it would put back does not load.");

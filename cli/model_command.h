@@ -12,8 +12,8 @@
 #include <optional>
 #include <string>
 
-#include "scoring/model_registry.h"
 #include "cli/command.h"
+#include "scoring/model_registry.h"
 
 namespace scorepipe {
 

@@ -91,7 +91,8 @@ double PopulationStabilityIndex(const ShadowHistogram& expected, const ShadowHis
   if (expected_total == 0 || actual_total == 0) return 0;
   double psi = 0;
   for (size_t i = 0; i < kShadowBins; ++i) {
-    const double e = std::max(static_cast<double>(expected[i]) / static_cast<double>(expected_total), kPsiFloor);
+    const double e =
+        std::max(static_cast<double>(expected[i]) / static_cast<double>(expected_total), kPsiFloor);
     const double a = std::max(static_cast<double>(actual[i]) / static_cast<double>(actual_total), kPsiFloor);
     psi += (a - e) * std::log(a / e);
   }
@@ -134,28 +135,34 @@ std::string FormatShadowReport(const ShadowReport& report) {
   out += "entries:          " + std::to_string(report.entries);
   if (report.unreadable > 0) out += " (" + std::to_string(report.unreadable) + " unreadable, left out)";
   out += "\n";
-  if (report.entries == 0) return out + "nothing to compare: no version has been in shadow, or none scored yet\n";
+  if (report.entries == 0)
+    return out + "nothing to compare: no version has been in shadow, or none scored yet\n";
   out += "live versions:    " + Versions(report.live_versions) + "\n";
   out += "shadow versions:  " + Versions(report.shadow_versions) + "\n";
   out += "agreement:        " + Number(100 * report.agreement, "%.2f") + "% same is_fraudulent\n";
   char header[128];
-  snprintf(header, sizeof header, "%-18s%-16s  %16s  %12s\n", "decisions:", "", "shadow not fraud", "shadow fraud");
+  snprintf(header, sizeof header, "%-18s%-16s  %16s  %12s\n", "decisions:", "", "shadow not fraud",
+           "shadow fraud");
   out += header;
   const char* rows[2] = {"live not fraud", "live fraud"};
   for (int live = 0; live < 2; ++live) {
     char line[128];
     snprintf(line, sizeof line, "%-18s%-16s  %16ju  %12ju\n", "", rows[live],
-             static_cast<uintmax_t>(report.decisions[live][0]), static_cast<uintmax_t>(report.decisions[live][1]));
+             static_cast<uintmax_t>(report.decisions[live][0]),
+             static_cast<uintmax_t>(report.decisions[live][1]));
     out += line;
   }
-  out += "|delta P(fraud)|: mean " + Number(report.mean_abs_delta) + ", max " + Number(report.max_abs_delta) + "\n";
-  out += "mean P(fraud):    live " + Number(report.mean_live) + ", shadow " + Number(report.mean_shadow) + "\n";
+  out += "|delta P(fraud)|: mean " + Number(report.mean_abs_delta) + ", max " + Number(report.max_abs_delta) +
+         "\n";
+  out +=
+      "mean P(fraud):    live " + Number(report.mean_live) + ", shadow " + Number(report.mean_shadow) + "\n";
   out += "histogram:        P(fraud)      live    shadow\n";
   for (size_t i = 0; i < kShadowBins; ++i) {
     char line[128];
     snprintf(line, sizeof line, "                  %.1f-%.1f%c %9ju %9ju\n", static_cast<double>(i) / 10,
              static_cast<double>(i + 1) / 10, i + 1 == kShadowBins ? ']' : ')',
-             static_cast<uintmax_t>(report.live_histogram[i]), static_cast<uintmax_t>(report.shadow_histogram[i]));
+             static_cast<uintmax_t>(report.live_histogram[i]),
+             static_cast<uintmax_t>(report.shadow_histogram[i]));
     out += line;
   }
   const char* verdict = report.psi < 0.1 ? "stable" : report.psi <= 0.25 ? "some shift" : "large shift";

@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "proto/status.h"
 #include "cli/command.h"
+#include "proto/status.h"
 
 namespace scorepipe {
 
@@ -47,13 +47,13 @@ using ShadowHistogram = std::array<uint64_t, kShadowBins>;
 inline constexpr double kPsiFloor = 1e-4;
 
 struct ShadowReport {
-  uint64_t entries = 0;     // readable entries, the base of every figure below
-  uint64_t unreadable = 0;  // entries that were not a shadow entry's JSON
+  uint64_t entries = 0;                             // readable entries, the base of every figure below
+  uint64_t unreadable = 0;                          // entries that were not a shadow entry's JSON
   std::map<std::string, uint64_t> live_versions;    // version -> entries
   std::map<std::string, uint64_t> shadow_versions;  // version -> entries
   // The decision table: [live is_fraudulent][shadow is_fraudulent].
   uint64_t decisions[2][2] = {{0, 0}, {0, 0}};
-  double agreement = 0;  // share of entries with the same is_fraudulent
+  double agreement = 0;       // share of entries with the same is_fraudulent
   double mean_abs_delta = 0;  // mean |shadow P(fraud) - live P(fraud)|
   double max_abs_delta = 0;
   double mean_live = 0;  // mean P(fraud)

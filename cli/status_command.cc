@@ -12,18 +12,17 @@
 #include <type_traits>
 #include <variant>
 
-#include "runtime/request.h"
 #include "config/topology.h"
-#include "runtime/node.h"
 #include "proto/json_writer.h"
 #include "proto/text.h"
 #include "proto/upstream_json.h"
+#include "runtime/node.h"
+#include "runtime/request.h"
 
 namespace scorepipe {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
 
 int64_t Rounded(double value) { return static_cast<int64_t>(value + (value < 0 ? -0.5 : 0.5)); }
 
@@ -73,8 +72,6 @@ std::string LocalTime() {
 
 }  // namespace
 
-
-
 std::string FormatStatusTable(const StatusReport& report) {
   std::string out;
   char line[512];
@@ -98,8 +95,7 @@ std::string FormatStatusTable(const StatusReport& report) {
   const std::string where = report.queue_description.empty() ? "" : "  (" + report.queue_description + ")";
   if (report.depth) {
     // A negative count: the queue cannot tell (http-mq has no length to ask).
-    const std::string waiting =
-        report.depth->waiting < 0 ? "unknown" : WithThousands(report.depth->waiting);
+    const std::string waiting = report.depth->waiting < 0 ? "unknown" : WithThousands(report.depth->waiting);
     out += "queue       " + waiting + " waiting, " + WithThousands(report.depth->in_flight) + " in flight" +
            where + "\n";
   } else {
@@ -113,7 +109,8 @@ std::string FormatStatusTable(const StatusReport& report) {
       {"WORKER", "HOST", "PID", "STATE", "MODEL", "HEARTBEAT", "IN FLIGHT", "SCORED TX", "TX/S"}};
   std::string failures;
   for (const WorkerSnapshot& w : report.snapshot->workers) {
-    std::string model = Printable(w.model, 40) + (w.model.empty() ? "" : " ") + Printable(w.model_version, 40);
+    std::string model =
+        Printable(w.model, 40) + (w.model.empty() ? "" : " ") + Printable(w.model_version, 40);
     if (!w.shadow_version.empty()) model += " +shadow " + Printable(w.shadow_version, 40);
     if (!w.model_error.empty()) {
       model += " (!)";
@@ -121,8 +118,8 @@ std::string FormatStatusTable(const StatusReport& report) {
                   ": the live version did not load: " + Printable(w.model_error, 300) + "\n";
     }
     if (!w.link_error.empty()) {
-      failures += "(!) " + Printable(w.id) + " cannot deliver, so it takes no work: " + Printable(w.link_error, 400) +
-                  "\n";
+      failures += "(!) " + Printable(w.id) +
+                  " cannot deliver, so it takes no work: " + Printable(w.link_error, 400) + "\n";
     }
     rows.push_back({Printable(w.id), Printable(w.host), std::to_string(w.pid), Printable(w.state),
                     model.empty() ? "-" : model, WithThousands(w.last_heartbeat_ms) + " ms ago",
@@ -226,8 +223,8 @@ int RunStatus(const StatusOptions& options) {
   int code = 0;
   do {
     const auto started = Clock::now();
-    StatusReport report =
-        CollectStatus(context, endpoint, std::chrono::milliseconds(options.timeout_ms), queue.get(), *security);
+    StatusReport report = CollectStatus(context, endpoint, std::chrono::milliseconds(options.timeout_ms),
+                                        queue.get(), *security);
     if (!queue) report.queue_error = queue_error;
     if (StopRequested()) break;  // Ctrl-C while waiting: the last screen stays
     code = report.ok() ? 0 : 1;
@@ -268,7 +265,8 @@ Command AddStatusCommand(CLI::App& app) {
       ->check(CLI::Range(1, 600000));
   status->add_flag("--json", options->json,
                    "print one JSON object (ventilator, workers, queue, errors) instead of the table");
-  status->add_flag("--watch", options->watch, "refresh every second until Ctrl-C (with --json: one object per line)");
+  status->add_flag("--watch", options->watch,
+                   "refresh every second until Ctrl-C (with --json: one object per line)");
   status->footer(
       "The first lines are the ventilator (host, pid, uptime, live workers, cluster throughput),\n"
       "its batches (queued, in flight, re-dispatched after a worker died or ran over time,\n"

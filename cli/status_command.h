@@ -22,11 +22,11 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "queue/queue.h"
-#include "runtime/link_security.h"
+#include "cli/command.h"
 #include "proto/status.h"
 #include "proto/status_snapshot.h"
-#include "cli/command.h"
+#include "queue/queue.h"
+#include "runtime/link_security.h"
 
 namespace scorepipe {
 
@@ -64,7 +64,8 @@ Result<std::string> QueryVentilator(zmq::context_t& context, const std::string& 
 // Asks both; `queue` may be null when it could not be opened (the report then
 // carries `queue_error` as given).
 StatusReport CollectStatus(zmq::context_t& context, const std::string& endpoint,
-                           std::chrono::milliseconds timeout, Queue* queue, const LinkSecurity& security = {});
+                           std::chrono::milliseconds timeout, Queue* queue,
+                           const LinkSecurity& security = {});
 
 struct StatusOptions {
   std::string config_path;  // topology YAML
@@ -77,7 +78,6 @@ struct StatusOptions {
 // the exit code: 0 when both answered, 1 when either did not, 2 for a
 // topology that does not load. With `watch`, the code of the last refresh.
 int RunStatus(const StatusOptions& options);
-
 
 // Registers `scorepipe status`.
 Command AddStatusCommand(CLI::App& app);

@@ -1,12 +1,12 @@
 #include "cli/train_command.h"
-#include <memory>
-#include <spdlog/spdlog.h>
 
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 

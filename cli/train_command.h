@@ -14,9 +14,9 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/command.h"
 #include "scoring/model_registry.h"
 #include "training/training.h"
-#include "cli/command.h"
 
 namespace scorepipe {
 

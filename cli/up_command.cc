@@ -44,10 +44,11 @@ int RunUp(const UpOptions& options) {
 
 Command AddUpCommand(CLI::App& app) {
   auto options = std::make_shared<UpOptions>();
-  CLI::App* up = app.add_subcommand("up",
-                                    "run bridge, ventilator, sink and workers.count workers on this host; "
-                                    "restarts a node that dies (a slot that keeps dying backs off, up to 10 s); "
-                                    "SIGHUP reopens the log files; Ctrl-C stops all cleanly");
+  CLI::App* up =
+      app.add_subcommand("up",
+                         "run bridge, ventilator, sink and workers.count workers on this host; "
+                         "restarts a node that dies (a slot that keeps dying backs off, up to 10 s); "
+                         "SIGHUP reopens the log files; Ctrl-C stops all cleanly");
   up->add_option("-c,--config", options->config_path, "topology YAML")->required()->check(CLI::ExistingFile);
   up->add_option("--log-dir", options->log_dir,
                  "write each node's log to DIR/<node>.log, reopened on SIGHUP (default: this terminal)");

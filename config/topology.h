@@ -39,10 +39,10 @@ enum class QueueKind {
 };
 
 struct RedisConfig {
-  std::string host = "127.0.0.1";      // name or address, non-empty, no whitespace
-  int port = 6379;                    // 1..65535
-  int db = 0;                         // 0..15
-  int connect_timeout_ms = 2000;      // 1..600000
+  std::string host = "127.0.0.1";  // name or address, non-empty, no whitespace
+  int port = 6379;                 // 1..65535
+  int db = 0;                      // 0..15
+  int connect_timeout_ms = 2000;   // 1..600000
   // Credentials (Redis AUTH), never in the YAML itself: the password is
   // read, at each connect, from the file `password_file` names (relative to
   // this file's directory; its first line) or from the environment variable
@@ -106,14 +106,14 @@ struct QueueConfig {
 };
 
 struct BridgeConfig {
-  int batch_size = 512;            // transactions per batch, 1..65536
+  int batch_size = 512;  // transactions per batch, 1..65536
   // Longest wait to fill a batch, 0..60000. 0 sends what the queue holds at
   // once: under load batches fill by themselves (messages pile up in the
   // queue while credit-based back-pressure holds the bridge), so waiting
   // would only add latency at low rates.
   int linger_ms = 0;
-  int block_timeout_ms = 500;      // wait on an empty queue, 1..60000, below queue.inflight_timeout_ms / 2
-  int max_message_bytes = 65536;   // larger queue messages are dead-lettered, 64..16777216
+  int block_timeout_ms = 500;     // wait on an empty queue, 1..60000, below queue.inflight_timeout_ms / 2
+  int max_message_bytes = 65536;  // larger queue messages are dead-lettered, 64..16777216
 };
 
 // A ZeroMQ endpoint seen from both ends: the server binds `bind`
@@ -188,12 +188,12 @@ enum class ModelFormat {
 // normalises them, but does not check that the files exist: the worker opens
 // them and says what is wrong with them.
 struct ModelConfig {
-  std::string path;            // model file, required without registry; absolute after loading
+  std::string path;  // model file, required without registry; absolute after loading
   ModelFormat format = ModelFormat::kXgboost;  // with registry: from the version's meta.yaml
-  std::string features;        // features.yaml, required without registry; absolute after loading
-  double threshold = 0.5;      // is_fraudulent when P(fraud) >= threshold, [0, 1]
-  std::string version;         // reported with results; the loader's default is the model file's
-                               // name without extension; with registry: the live version
+  std::string features;    // features.yaml, required without registry; absolute after loading
+  double threshold = 0.5;  // is_fraudulent when P(fraud) >= threshold, [0, 1]
+  std::string version;     // reported with results; the loader's default is the model file's
+                           // name without extension; with registry: the live version
   // The registry's root folder; absolute after loading. Workers on other
   // hosts need it at the same path (a shared or synced folder).
   std::string registry;

@@ -37,8 +37,7 @@ class RuleChecker {
     for (const auto& name : names) {
       if (name.value == value) return;
     }
-    problem_ = Problem{std::string(key),
-                       std::to_string(static_cast<int>(value)) + " is not a known value",
+    problem_ = Problem{std::string(key), std::to_string(static_cast<int>(value)) + " is not a known value",
                        Allowed(names)};
   }
 
@@ -61,10 +60,10 @@ Problem Conflict(const NamedValue& earlier, const NamedValue& later, std::string
   const bool later_blamed = in_file(later.key) || !in_file(earlier.key);
   const NamedValue& blamed = later_blamed ? later : earlier;
   const NamedValue& other = later_blamed ? earlier : later;
-  return Problem{blamed.key,
-                 "'" + blamed.value + "' " + std::string(relation) + " " + other.key + " ('" +
-                     other.value + "')",
-                 std::move(allowed)};
+  return Problem{
+      blamed.key,
+      "'" + blamed.value + "' " + std::string(relation) + " " + other.key + " ('" + other.value + "')",
+      std::move(allowed)};
 }
 
 // A broken order between two keys ("a must be below b"), worded from the side
@@ -75,8 +74,8 @@ Problem OrderConflict(const NamedValue& small, std::string_view small_relation, 
   const NamedValue& blamed = small_blamed ? small : large;
   const NamedValue& other = small_blamed ? large : small;
   return Problem{blamed.key,
-                 "'" + blamed.value + "' " + std::string(small_blamed ? small_relation : large_relation) + " " +
-                     other.key + " ('" + other.value + "')",
+                 "'" + blamed.value + "' " + std::string(small_blamed ? small_relation : large_relation) +
+                     " " + other.key + " ('" + other.value + "')",
                  std::move(allowed)};
 }
 
@@ -97,7 +96,8 @@ std::optional<Problem> FindModelProblem(const ModelConfig& m, const InFile& in_f
     return std::nullopt;
   }
   if (m.name.empty()) {
-    return Problem{"model.name", "'' is empty", "the model's name in model.registry; required with model.registry"};
+    return Problem{"model.name", "'' is empty",
+                   "the model's name in model.registry; required with model.registry"};
   }
   const NamedValue files_only[] = {{"model.path", m.path}, {"model.features", m.features}};
   for (const NamedValue& key : files_only) {
@@ -157,11 +157,10 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
   }
 
   if (t.bridge.block_timeout_ms * 2 >= t.queue.inflight_timeout_ms) {
-    return OrderConflict({"bridge.block_timeout_ms", std::to_string(t.bridge.block_timeout_ms)},
-                         "is not below half of",
-                         {"queue.inflight_timeout_ms", std::to_string(t.queue.inflight_timeout_ms)},
-                         "is not above twice", "bridge.block_timeout_ms < queue.inflight_timeout_ms / 2",
-                         in_file);
+    return OrderConflict(
+        {"bridge.block_timeout_ms", std::to_string(t.bridge.block_timeout_ms)}, "is not below half of",
+        {"queue.inflight_timeout_ms", std::to_string(t.queue.inflight_timeout_ms)}, "is not above twice",
+        "bridge.block_timeout_ms < queue.inflight_timeout_ms / 2", in_file);
   }
   if (t.ventilator.send_hwm < t.workers.credit) {
     return OrderConflict({"ventilator.send_hwm", std::to_string(t.ventilator.send_hwm)}, "is below",
@@ -178,17 +177,18 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
     if (port == 0) continue;
     for (size_t i = 0; i < j; ++i) {
       if (metrics_ports[i].value == metrics_ports[j].value) {
-        return Conflict(metrics_ports[i], metrics_ports[j], "is also", "a different port per role (or 0: off)",
-                        in_file);
+        return Conflict(metrics_ports[i], metrics_ports[j], "is also",
+                        "a different port per role (or 0: off)", in_file);
       }
     }
     if (t.metrics.worker_port != 0 && port >= t.metrics.worker_port &&
         port < t.metrics.worker_port + kWorkerMetricsPorts) {
       const std::string range = std::to_string(t.metrics.worker_port) + ".." +
                                 std::to_string(t.metrics.worker_port + kWorkerMetricsPorts - 1);
-      return Problem{metrics_ports[j].key,
-                     "'" + metrics_ports[j].value + "' is in the workers' range " + range + " (metrics.worker_port)",
-                     "a port outside " + range + ", or 0 (off)"};
+      return Problem{
+          metrics_ports[j].key,
+          "'" + metrics_ports[j].value + "' is in the workers' range " + range + " (metrics.worker_port)",
+          "a port outside " + range + ", or 0 (off)"};
     }
   }
 
@@ -210,8 +210,7 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
     const NamedValue bind{e.bind_key, e.endpoint.bind};
     const NamedValue connect{e.connect_key, e.endpoint.connect};
     if (bind.value.empty() != connect.value.empty()) {  // only the live feed may be off
-      return Conflict(bind, connect, "does not pair with",
-                      "both empty (no live feed) or both set", in_file);
+      return Conflict(bind, connect, "does not pair with", "both empty (no live feed) or both set", in_file);
     }
     if (bind.value.empty()) continue;
     EndpointParts bind_parts, connect_parts;
@@ -223,8 +222,7 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
     }
     if (bind_parts.transport != "tcp" && bind.value != connect.value) {
       return Conflict(bind, connect, "is not the address of",
-                      "for ipc and inproc, one endpoint for " + bind.key + " and " + connect.key,
-                      in_file);
+                      "for ipc and inproc, one endpoint for " + bind.key + " and " + connect.key, in_file);
     }
   }
 

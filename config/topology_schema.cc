@@ -144,7 +144,8 @@ std::optional<std::string> CheckHttpUrl(const std::string& value) {
   // The port follows the last ':' outside an IPv6 address's brackets.
   const size_t bracket = authority.rfind(']');
   const size_t colon = authority.rfind(':');
-  const bool has_port = colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket);
+  const bool has_port =
+      colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket);
   const std::string_view host = has_port ? authority.substr(0, colon) : authority;
   if (host.empty() || host == "[]") return "has no host";
   if (!has_port) return std::nullopt;
@@ -180,7 +181,8 @@ class KeyLister {
  public:
   void Int(std::string_view key, int, IntRule) { keys.emplace_back(key); }
   void Double(std::string_view key, double, DoubleRule) { keys.emplace_back(key); }
-  void String(std::string_view key, const std::string&, const StringRule&, Presence presence = Presence::kOptional) {
+  void String(std::string_view key, const std::string&, const StringRule&,
+              Presence presence = Presence::kOptional) {
     Add(key, presence);
   }
   template <typename E>

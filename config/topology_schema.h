@@ -57,8 +57,8 @@ struct EnumName {
 
 // Whether a key may be left out of the file.
 enum class Presence {
-  kOptional,  // left out: the struct's default stands
-  kRequired,  // left out: an error
+  kOptional,                 // left out: the struct's default stands
+  kRequired,                 // left out: an error
   kRequiredWithoutRegistry,  // left out: an error unless model.registry is set
 };
 
@@ -147,8 +147,7 @@ inline constexpr StringRule kFieldRule{"a stream entry field name, non-empty, no
 inline constexpr StringRule kBindRule{
     "tcp://host:port, tcp://*:port, ipc://path or inproc://name, port 1..65535", CheckBind};
 inline constexpr StringRule kConnectRule{
-    "tcp://host:port with a concrete host (not *), ipc://path or inproc://name, port 1..65535",
-    CheckConnect};
+    "tcp://host:port with a concrete host (not *), ipc://path or inproc://name, port 1..65535", CheckConnect};
 inline constexpr StringRule kOptionalBindRule{
     "tcp://host:port, tcp://*:port, ipc://path or inproc://name, port 1..65535; "
     "or '' for no live feed",

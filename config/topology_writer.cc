@@ -14,7 +14,9 @@ const char* ModelFormatName(ModelFormat format) {
   return "?";
 }
 
-const char* ModelFieldsName(ModelFields fields) { return fields == ModelFields::kInclude ? "include" : "omit"; }
+const char* ModelFieldsName(ModelFields fields) {
+  return fields == ModelFields::kInclude ? "include" : "omit";
+}
 
 const char* SecurityModeName(SecurityMode mode) { return mode == SecurityMode::kCurve ? "curve" : "none"; }
 

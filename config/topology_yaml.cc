@@ -63,8 +63,7 @@ class Schema {
   // The visitor interface, used by the constructor only.
   void Int(std::string_view key, int, IntRule) { Add(std::string(key)); }
   void Double(std::string_view key, double, DoubleRule) { Add(std::string(key)); }
-  void String(std::string_view key, const std::string&, const StringRule&,
-              Presence = Presence::kOptional) {
+  void String(std::string_view key, const std::string&, const StringRule&, Presence = Presence::kOptional) {
     Add(std::string(key));
   }
   template <typename E>
@@ -122,8 +121,8 @@ class DocumentStart final : public YAML::EventHandler {
   void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {}
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+  }
   void OnMapEnd() override {}
 
   const YAML::Mark& mark() const { return mark_; }
@@ -160,7 +159,8 @@ struct Entry {
 // Topology and places every problem at its line.
 class Loader {
  public:
-  explicit Loader(std::string name, fs::path base_dir) : name_(std::move(name)), base_dir_(std::move(base_dir)) {}
+  explicit Loader(std::string name, fs::path base_dir)
+      : name_(std::move(name)), base_dir_(std::move(base_dir)) {}
 
   Result<Topology> Load(const std::string& text) {
     std::vector<YAML::Node> documents;
@@ -237,8 +237,7 @@ class Loader {
     double number = 0;
     const std::string& text = node.Scalar();
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (!IsPlainScalar(node) || text.empty() || end != text.data() + text.size() ||
-        ec != std::errc()) {
+    if (!IsPlainScalar(node) || text.empty() || end != text.data() + text.size() || ec != std::errc()) {
       Fail(key, IsNot(node, "a number"), Allowed(rule));
     } else {
       value = number;
@@ -248,8 +247,9 @@ class Loader {
               Presence presence = Presence::kOptional) {
     const Entry* entry = Find(key);
     if (!entry) {
-      const bool required = presence == Presence::kRequired ||
-                            (presence == Presence::kRequiredWithoutRegistry && !entries_.contains("model.registry"));
+      const bool required =
+          presence == Presence::kRequired ||
+          (presence == Presence::kRequiredWithoutRegistry && !entries_.contains("model.registry"));
       if (required) Fail(key, "required key is missing", rule.allowed);
       return;
     }
@@ -303,8 +303,8 @@ class Loader {
       }
       if (value.IsNull()) continue;  // an empty section: all defaults
       if (!value.IsMap()) {
-        return At(value.Mark(), Problem{key, Describe(value) + " is not a map",
-                                        "a map of " + schema_.Children(key)});
+        return At(value.Mark(),
+                  Problem{key, Describe(value) + " is not a map", "a map of " + schema_.Children(key)});
       }
       if (Status status = Walk(value, key); !status.ok()) return status;
     }
@@ -379,8 +379,7 @@ Result<Topology> LoadTopologyString(const std::string& text, const std::string& 
 
 Result<Topology> LoadTopologyFile(const std::string& path) {
   const auto fail = [&path](int error) {
-    return Status::Error("cannot read topology '" + path + "': " +
-                         std::generic_category().message(error));
+    return Status::Error("cannot read topology '" + path + "': " + std::generic_category().message(error));
   };
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) return fail(errno);

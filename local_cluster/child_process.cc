@@ -56,8 +56,7 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv, c
   return ChildProcess(pid);
 }
 
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(other.pid_), exit_code_(other.exit_code_) {
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_), exit_code_(other.exit_code_) {
   other.pid_ = -1;
 }
 

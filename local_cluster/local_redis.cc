@@ -79,7 +79,8 @@ Result<std::unique_ptr<LocalRedis>> LocalRedis::Start(const LocalRedisOptions& o
   if (!options.password.empty()) {
     password_file = options.dir + "/redis.password";
     std::ofstream(password_file) << options.password << "\n";
-    std::filesystem::permissions(password_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::permissions(password_file,
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   }
   std::string last_error = "no attempt made";
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
@@ -89,10 +90,21 @@ Result<std::unique_ptr<LocalRedis>> LocalRedis::Start(const LocalRedisOptions& o
       if (!free_port.ok()) return free_port.status();
       port = free_port.value();
     }
-    std::vector<std::string> argv = {server.value(), "--port", std::to_string(port), "--bind", "127.0.0.1",
-                                     "--dir", options.dir, "--save", "", "--appendonly",
-                                     options.append_only ? "yes" : "no", "--daemonize", "no",
-                                     "--logfile", "redis-" + std::to_string(port) + ".log"};
+    std::vector<std::string> argv = {server.value(),
+                                     "--port",
+                                     std::to_string(port),
+                                     "--bind",
+                                     "127.0.0.1",
+                                     "--dir",
+                                     options.dir,
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     options.append_only ? "yes" : "no",
+                                     "--daemonize",
+                                     "no",
+                                     "--logfile",
+                                     "redis-" + std::to_string(port) + ".log"};
     if (!options.password.empty()) argv.insert(argv.end(), {"--requirepass", options.password});
     Result<ChildProcess> child = ChildProcess::Start(argv);
     if (!child.ok()) return child.status();

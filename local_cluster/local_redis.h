@@ -15,10 +15,10 @@
 namespace scorepipe {
 
 struct LocalRedisOptions {
-  std::string dir;                        // working directory for its files and log; must exist
-  bool append_only = false;               // AOF persistence (for restart tests)
-  std::string server = "redis-server";   // looked up on PATH when not a path
-  int port = 0;                           // 0: pick a free one
+  std::string dir;                      // working directory for its files and log; must exist
+  bool append_only = false;             // AOF persistence (for restart tests)
+  std::string server = "redis-server";  // looked up on PATH when not a path
+  int port = 0;                         // 0: pick a free one
   // Non-empty: the server requires this password (requirepass); it is also
   // written to password_file() (mode 0600) for clients to name.
   std::string password;

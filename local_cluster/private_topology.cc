@@ -43,7 +43,9 @@ Topology PrivateTopology(Topology base, int redis_port, const std::string& dir) 
   };
   base.metrics.worker_port = free_port([](int port) { return port <= 65535 - (kWorkerMetricsPorts - 1); });
   const int workers_first = base.metrics.worker_port;
-  auto outside_workers = [&](int port) { return port < workers_first || port >= workers_first + kWorkerMetricsPorts; };
+  auto outside_workers = [&](int port) {
+    return port < workers_first || port >= workers_first + kWorkerMetricsPorts;
+  };
   base.metrics.bridge_port = free_port(outside_workers);
   base.metrics.ventilator_port = free_port(outside_workers);
   base.metrics.sink_port = free_port(outside_workers);
@@ -59,7 +61,8 @@ Result<SecurityConfig> SingleHostCurve(const std::string& dir) {
   if (!pair.ok()) return pair.status();
   const std::string prefix = (keys / "head").string();
   if (Status s = WriteKeyPair(prefix, pair.value()); !s.ok()) return s;
-  return SecurityConfig{SecurityMode::kCurve, prefix + ".key_secret", prefix + ".key", (keys / "authorized").string()};
+  return SecurityConfig{SecurityMode::kCurve, prefix + ".key_secret", prefix + ".key",
+                        (keys / "authorized").string()};
 }
 
 }  // namespace scorepipe

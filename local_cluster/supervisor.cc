@@ -192,10 +192,10 @@ void Supervisor::StopAll() {
   // nodes_ is in start order (sink, ventilator, workers, bridge); stopping
   // bridge, ventilator, workers, sink lets every batch in flight drain out.
   std::vector<Node*> order;
-  order.push_back(&nodes_.back());                    // bridge
-  order.push_back(&nodes_[1]);                        // ventilator
+  order.push_back(&nodes_.back());                                             // bridge
+  order.push_back(&nodes_[1]);                                                 // ventilator
   for (size_t i = 2; i + 1 < nodes_.size(); ++i) order.push_back(&nodes_[i]);  // workers
-  order.push_back(&nodes_.front());                   // sink
+  order.push_back(&nodes_.front());                                            // sink
   for (size_t i = 0; i < order.size(); ++i) {
     Node* node = order[i];
     if (!node->process || !node->process->Running()) continue;
@@ -205,7 +205,8 @@ void Supervisor::StopAll() {
     if (node->name.rfind("worker-", 0) == 0 && next_is_worker) continue;
     for (size_t j = 0; j <= i; ++j) {
       if (order[j]->process && !order[j]->process->WaitFor(order[j]->stop_grace)) {
-        spdlog::error("{} did not stop within {} ms; killing it", order[j]->name, order[j]->stop_grace.count());
+        spdlog::error("{} did not stop within {} ms; killing it", order[j]->name,
+                      order[j]->stop_grace.count());
         order[j]->process->Stop(std::chrono::milliseconds(0));
       }
     }

@@ -31,8 +31,8 @@
 #include <string>
 #include <vector>
 
-#include "local_cluster/child_process.h"
 #include "config/topology.h"
+#include "local_cluster/child_process.h"
 #include "proto/status.h"
 
 namespace scorepipe {

@@ -4,7 +4,6 @@
 #include <memory>
 #include <string_view>
 
-
 namespace scorepipe {
 
 Status PushMessages(RedisClient& client, const std::string& list, const std::vector<std::string>& messages,

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "training/synthetic.h"
+#include "proto/status.h"
 #include "queue/queue.h"
 #include "queue/redis_client.h"
-#include "proto/status.h"
+#include "training/synthetic.h"
 
 namespace scorepipe {
 

@@ -128,7 +128,9 @@ void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
 void PackBody(Packer& p, const ResultBatch& batch) {
   const bool evaluation = batch.evaluation.run != 0;
   const bool part = !batch.part.whole();
-  p.pack_array(part ? kPartResultBatchFields : evaluation ? kEvaluationResultBatchFields : kResultBatchFields);
+  p.pack_array(part         ? kPartResultBatchFields
+               : evaluation ? kEvaluationResultBatchFields
+                            : kResultBatchFields);
   p.pack_uint64(batch.batch_id);
   PackString(p, batch.lease);
   PackString(p, batch.worker_id);
@@ -273,8 +275,8 @@ Status ReadPart(FieldReader& r, size_t items, const std::vector<Reject>& rejects
                          ") is not a part of a lease of " + std::to_string(part->lease_size) + " messages");
   }
   if (items + rejects.size() != part->end - part->begin) {
-    return Status::Error("field 'part': " + std::to_string(items + rejects.size()) + " messages for a part of " +
-                         std::to_string(part->end - part->begin));
+    return Status::Error("field 'part': " + std::to_string(items + rejects.size()) +
+                         " messages for a part of " + std::to_string(part->end - part->begin));
   }
   for (const Reject& reject : rejects) {
     if (reject.position < part->begin || reject.position >= part->end) {
@@ -441,9 +443,9 @@ Result<uint64_t> PeekBatchId(std::string_view frame) {
   Status status = wire::CheckRead(wire::ReadArrayHeader(cursor, &value), "body is not an array");
   if (!status.ok()) return status;
   if (value != kTransactionBatchFields && value != kEvaluationBatchFields && value != kPartBatchFields) {
-    return Status::Error("message body: expected an array of " + std::to_string(kTransactionBatchFields) + ", " +
-                         std::to_string(kEvaluationBatchFields) + " or " + std::to_string(kPartBatchFields) +
-                         " fields, got " + std::to_string(value));
+    return Status::Error("message body: expected an array of " + std::to_string(kTransactionBatchFields) +
+                         ", " + std::to_string(kEvaluationBatchFields) + " or " +
+                         std::to_string(kPartBatchFields) + " fields, got " + std::to_string(value));
   }
   status = wire::CheckRead(wire::ReadUnsigned(cursor, &value), "batch_id is not a uint64");
   if (!status.ok()) return status;

@@ -48,7 +48,8 @@ inline constexpr size_t kMaxFrameBytes = 64u << 20;
 // Batch frames larger than this are: the largest batch of the largest batch
 // size (about 1.5 GiB). A node's sockets and batch decoders take the smaller
 // bound of its own batch size, MaxBatchFrameBytes.
-inline constexpr size_t kMaxAnyBatchFrameBytes = kBatchFrameOverheadBytes + kMaxBatchSize * kMaxWireBytesPerMessage;
+inline constexpr size_t kMaxAnyBatchFrameBytes =
+    kBatchFrameOverheadBytes + kMaxBatchSize * kMaxWireBytesPerMessage;
 // The largest TransactionBatch or ResultBatch frame a batch of `batch_size`
 // messages (the topology's bridge.batch_size) makes: what the ventilator's
 // intake, the workers and the sink accept (socket maxmsgsize and decoder).
@@ -93,7 +94,8 @@ Result<uint64_t> PeekBatchId(std::string_view frame);
 // (MaxBatchFrameBytes of the topology's batch size).
 Result<TransactionBatch> DecodeTransactionBatch(std::string_view frame,
                                                 size_t max_frame_bytes = kMaxAnyBatchFrameBytes);
-Result<ResultBatch> DecodeResultBatch(std::string_view frame, size_t max_frame_bytes = kMaxAnyBatchFrameBytes);
+Result<ResultBatch> DecodeResultBatch(std::string_view frame,
+                                      size_t max_frame_bytes = kMaxAnyBatchFrameBytes);
 Result<Heartbeat> DecodeHeartbeat(std::string_view frame);
 Result<WorkerReady> DecodeWorkerReady(std::string_view frame);
 Result<BatchDone> DecodeBatchDone(std::string_view frame);

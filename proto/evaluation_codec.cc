@@ -135,7 +135,8 @@ bool AsRequestKind(const msgpack::object& o, EvaluationRequest::Kind* out) {
 
 Status DecodeFailure(const msgpack::object& o, size_t index, std::string* out) {
   if (AsString(o, out)) return Status::Ok();
-  return Status::Error("field 'failures[" + std::to_string(index) + "]': expected a string, got " + TypeName(o));
+  return Status::Error("field 'failures[" + std::to_string(index) + "]': expected a string, got " +
+                       TypeName(o));
 }
 
 Status DecodeModelRows(const msgpack::object& o, size_t index, ModelRows* m) {

@@ -105,11 +105,11 @@ struct TransactionBatch {
 // not score it; the sink then routes it to the dead-letter queue with that
 // reason instead of publishing a result.
 struct ScoreResult {
-  int64_t transaction_id = 0;    // the Transaction's id
-  double fraud_probability = 0;  // P(fraud) from the model, in [0, 1]
-  int32_t is_fraudulent = 0;     // fraud_probability >= threshold
-  double confidence = 0;         // probability of the predicted class
-  std::string error;             // empty when scored
+  int64_t transaction_id = 0;       // the Transaction's id
+  double fraud_probability = 0;     // P(fraud) from the model, in [0, 1]
+  int32_t is_fraudulent = 0;        // fraud_probability >= threshold
+  double confidence = 0;            // probability of the predicted class
+  std::string error;                // empty when scored
   std::string transaction_id_text;  // the Transaction's id_text
 
   bool operator==(const ScoreResult&) const = default;
@@ -220,7 +220,7 @@ struct EvaluationRequest {
     kEnd = 2,    // forget the run
   };
   Kind kind = Kind::kQuery;
-  uint64_t run = 0;  // never 0
+  uint64_t run = 0;   // never 0
   uint64_t rows = 0;  // kBegin: the rows the run's file has, >= 1
   // kQuery: the figures' options (EvaluationOptions, scoring/evaluation.h).
   double threshold = 0.5;
@@ -254,11 +254,11 @@ struct EvaluationReply {
   // Why the request was refused (unknown run, no room, bad options); the
   // other fields are then empty.
   std::string error;
-  uint64_t rows = 0;         // the run's rows
-  uint64_t scored = 0;       // answered with a score
-  uint64_t failed = 0;       // answered with an error (not scored)
-  std::vector<std::string> failures;  // the first few: "row 7 (id 8): reason"
-  std::vector<ModelRows> models;      // who scored the scored rows
+  uint64_t rows = 0;                   // the run's rows
+  uint64_t scored = 0;                 // answered with a score
+  uint64_t failed = 0;                 // answered with an error (not scored)
+  std::vector<std::string> failures;   // the first few: "row 7 (id 8): reason"
+  std::vector<ModelRows> models;       // who scored the scored rows
   std::vector<RowRange> pending_rows;  // list_pending: rows not answered yet (the first ranges)
   // Once every row is answered and some were scored: the figures over the
   // scored rows, in row order (what `scorepipe evaluate` computes locally).

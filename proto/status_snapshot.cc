@@ -162,7 +162,9 @@ void WriteSnapshotJson(const VentilatorSnapshot& ventilator, JsonWriter& json) {
   WriteObject(ventilator, VentilatorFields(), json);
 }
 
-void WriteSnapshotJson(const WorkerSnapshot& worker, JsonWriter& json) { WriteObject(worker, WorkerFields(), json); }
+void WriteSnapshotJson(const WorkerSnapshot& worker, JsonWriter& json) {
+  WriteObject(worker, WorkerFields(), json);
+}
 
 std::string StatusSnapshotJson(const StatusSnapshot& snapshot) {
   std::string out;

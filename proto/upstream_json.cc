@@ -35,14 +35,13 @@ char* WriteDigits(char* p, int64_t value, int width) {
 }
 
 void AppendBase64(std::string_view bytes, std::string* out) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const auto byte = [&bytes](size_t k) -> uint32_t { return static_cast<uint8_t>(bytes[k]); };
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t group = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    const char quad[4] = {kAlphabet[group >> 18], kAlphabet[(group >> 12) & 63],
-                          kAlphabet[(group >> 6) & 63], kAlphabet[group & 63]};
+    const char quad[4] = {kAlphabet[group >> 18], kAlphabet[(group >> 12) & 63], kAlphabet[(group >> 6) & 63],
+                          kAlphabet[group & 63]};
     out->append(quad, 4);
   }
   const size_t rest = bytes.size() - i;
@@ -58,8 +57,7 @@ void AppendBase64(std::string_view bytes, std::string* out) {
 
 // Saturates at the first and last millisecond that ParseIso8601 accepts.
 constexpr int64_t kMsPerDay = 86'400'000;
-constexpr int64_t kFirstDay =
-    std::chrono::sys_days(std::chrono::year(1) / 1 / 1).time_since_epoch().count();
+constexpr int64_t kFirstDay = std::chrono::sys_days(std::chrono::year(1) / 1 / 1).time_since_epoch().count();
 constexpr int64_t kLastDay =
     std::chrono::sys_days(std::chrono::year(9999) / 12 / 31).time_since_epoch().count();
 
@@ -112,8 +110,8 @@ std::string Describe(simdjson::dom::element value) {
 
 // The fields a Transaction is built from, in the order they are checked.
 enum Field : size_t { kId, kCustomerId, kVendorId, kAmount, kTimestamp, kStatus, kFieldCount };
-constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "id", "customer_id", "vendor_id", "amount", "timestamp", "status"};
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {"id",     "customer_id", "vendor_id",
+                                                                   "amount", "timestamp",   "status"};
 
 // The value of each known field in one message object; of a repeated key,
 // the last (as Python's json.loads keeps).
@@ -304,7 +302,8 @@ Status ReadTimestamp(const FoundFields& found, std::string* text, double* unix_s
   if (s.size() > kMaxTimestampTextBytes) {
     // A date to the upstream (V8 skips comments in parentheses), but more
     // text than the wire carries per transaction (proto/codec.h).
-    return FieldError(kTimestamp, "a date of " + std::to_string(s.size()) + " bytes; scorepipe takes at most " +
+    return FieldError(kTimestamp, "a date of " + std::to_string(s.size()) +
+                                      " bytes; scorepipe takes at most " +
                                       std::to_string(kMaxTimestampTextBytes));
   }
   text->assign(s);
@@ -318,8 +317,7 @@ Status ReadStatus(const FoundFields& found, std::string* out) {
   std::string_view s;
   if (value.get_string().get(s) != simdjson::SUCCESS ||
       (s != "accepted" && s != "rejected" && s != "pending")) {
-    return FieldError(kStatus,
-                      "expected one of accepted, rejected, pending; got " + Describe(value));
+    return FieldError(kStatus, "expected one of accepted, rejected, pending; got " + Describe(value));
   }
   out->assign(s);
   return Status::Ok();
@@ -478,11 +476,11 @@ void AppendTransactionId(int64_t id, std::string_view id_text, std::string* out)
   WriteTransactionId(id, id_text, json);
 }
 
-std::string DeadLetterJson(std::string_view reason, std::string_view stage,
-                           std::string_view original, int64_t failed_at_us) {
+std::string DeadLetterJson(std::string_view reason, std::string_view stage, std::string_view original,
+                           int64_t failed_at_us) {
   const bool valid_utf8 = simdjson::validate_utf8(original.data(), original.size());
-  const std::string_view kept =
-      valid_utf8 ? Utf8Prefix(original, kDeadLetterMessageBytes) : original.substr(0, kDeadLetterMessageBytes);
+  const std::string_view kept = valid_utf8 ? Utf8Prefix(original, kDeadLetterMessageBytes)
+                                           : original.substr(0, kDeadLetterMessageBytes);
   const std::string_view why = Utf8Prefix(reason, kDeadLetterReasonBytes);
   std::string out;
   out.reserve(96 + why.size() + stage.size() + kept.size() * 4 / 3);

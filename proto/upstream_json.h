@@ -15,8 +15,8 @@
 #include <string>
 #include <string_view>
 
-#include "proto/messages.h"
 #include "proto/json_writer.h"
+#include "proto/messages.h"
 #include "proto/status.h"
 
 namespace simdjson::dom {
@@ -61,8 +61,8 @@ class TransactionParser {
 
  private:
   size_t max_message_bytes_;
-  std::unique_ptr<char[]> buffer_;                 // max_message_bytes_ + simdjson padding
-  std::unique_ptr<simdjson::dom::parser> parser_;  // behind a pointer: simdjson.h is huge
+  std::unique_ptr<char[]> buffer_;                     // max_message_bytes_ + simdjson padding
+  std::unique_ptr<simdjson::dom::parser> parser_;      // behind a pointer: simdjson.h is huge
   std::unique_ptr<simdjson::dom::parser> key_parser_;  // unescapes a key spelt with escapes
 };
 
@@ -143,8 +143,8 @@ inline constexpr size_t kDeadLetterReasonBytes = 1024;
 // \u00XX escape.
 inline constexpr size_t kMaxDeadLetterJsonBytes =
     6 * (kDeadLetterMessageBytes + kDeadLetterReasonBytes + 256) + 256;
-std::string DeadLetterJson(std::string_view reason, std::string_view stage,
-                           std::string_view original, int64_t failed_at_us);
+std::string DeadLetterJson(std::string_view reason, std::string_view stage, std::string_view original,
+                           int64_t failed_at_us);
 
 // The longest prefix of `text` of at most `max` bytes that does not end
 // inside a UTF-8 sequence (for text that is valid UTF-8; other text is cut at

@@ -229,7 +229,8 @@ class FieldReader {
     if (array.type != msgpack::type::ARRAY) {
       Fail(nullptr, "expected an array of " + expected + " fields, got " + TypeName(array));
     } else if (array.via.array.size < fewest || array.via.array.size > expected_fields) {
-      Fail(nullptr, "expected an array of " + expected + " fields, got " + std::to_string(array.via.array.size));
+      Fail(nullptr,
+           "expected an array of " + expected + " fields, got " + std::to_string(array.via.array.size));
     } else {
       next_ = array.via.array.ptr;
       end_ = array.via.array.ptr + array.via.array.size;

@@ -120,8 +120,7 @@ class Queue {
   // take effect reports duplicates. Outcomes that cannot fit the lease are
   // not an error but a Settlement with `refused` set, so that callers retry
   // only what may succeed later.
-  virtual Result<Settlement> Settle(const std::string& lease_id,
-                                    const std::vector<Outcome>& outcomes) = 0;
+  virtual Result<Settlement> Settle(const std::string& lease_id, const std::vector<Outcome>& outcomes) = 0;
 
   // Settles several leases, each exactly as Settle would, in as few round
   // trips as the kind allows (lists: one transaction for them all), so that a

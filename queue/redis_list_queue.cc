@@ -186,7 +186,9 @@ std::string RedisListQueue::Describe() const {
          " dead_letter=" + config_.dead_letter;
 }
 
-Status RedisListQueue::Push(const std::vector<std::string>& messages) { return Append(config_.input, messages); }
+Status RedisListQueue::Push(const std::vector<std::string>& messages) {
+  return Append(config_.input, messages);
+}
 
 Status RedisListQueue::Append(const std::string& queue, const std::vector<std::string>& messages) {
   // LPUSH k a b puts b at the head: a, pushed first, is popped first.
@@ -245,7 +247,8 @@ Status RedisListQueue::Take(size_t max, int block_ms, Lease* lease) {
 Status RedisListQueue::TakeNow(size_t max, Lease* lease) {
   const std::string count = std::to_string(max);
   client_.SetReadTimeoutMs(kReplyGraceMs);
-  auto taken = client_.Eval(&take_, 3, {config_.input, inflight_key_, seq_key_, lease->id, count, lease_prefix_});
+  auto taken =
+      client_.Eval(&take_, 3, {config_.input, inflight_key_, seq_key_, lease->id, count, lease_prefix_});
   if (!taken.ok()) return taken.status();
   const redisReply* reply = taken.value().get();
   if (IsArray(reply, 1) && IsInteger(reply->element[0]) && reply->element[0]->integer == 0) {
@@ -253,7 +256,8 @@ Status RedisListQueue::TakeNow(size_t max, Lease* lease) {
     *lease = Lease{};  // its messages are someone else's now
     return Status::Error("lease " + lost + " is no longer held (reclaimed or settled)");
   }
-  if (!IsArray(reply, 3) || !IsInteger(reply->element[0])) return Status::Error("unexpected reply from the take script");
+  if (!IsArray(reply, 3) || !IsInteger(reply->element[0]))
+    return Status::Error("unexpected reply from the take script");
   lease->id = ReplyText(reply->element[1]);
   if (lease->deliveries == 0 && !lease->id.empty()) lease->deliveries = 1;
   const size_t got = reply->element[2]->type == REDIS_REPLY_ARRAY ? reply->element[2]->elements : 0;
@@ -295,8 +299,9 @@ Result<std::vector<Settlement>> RedisListQueue::SettleMany(std::span<const Settl
   // the lease keys makes EXEC fail if anyone touched a lease meanwhile
   // (another settlement of it, a reclaim renaming it, a release): then the
   // checks run again and see the lease gone.
-  const std::string what = open.size() == 1 ? context(requests[open[0]].lease_id)
-                                            : "settling " + std::to_string(open.size()) + " leases of " + config_.input;
+  const std::string what = open.size() == 1
+                               ? context(requests[open[0]].lease_id)
+                               : "settling " + std::to_string(open.size()) + " leases of " + config_.input;
   for (int attempt = 0; attempt < kSettleAttempts; ++attempt) {
     std::vector<std::vector<std::string_view>> checks;
     checks.reserve(1 + 2 * open.size());
@@ -339,7 +344,8 @@ Result<std::vector<Settlement>> RedisListQueue::SettleMany(std::span<const Settl
       AppendPushes(config_.dead_letter, requests[i].outcomes, Outcome::Route::kDeadLetter, &commands);
     }
     if (settling.empty()) {
-      if (auto unwatched = client_.Command({"UNWATCH"}); !unwatched.ok()) return unwatched.status().WithContext(what);
+      if (auto unwatched = client_.Command({"UNWATCH"}); !unwatched.ok())
+        return unwatched.status().WithContext(what);
       return out;
     }
     commands.push_back({"EXEC"});
@@ -349,7 +355,8 @@ Result<std::vector<Settlement>> RedisListQueue::SettleMany(std::span<const Settl
     if (exec->type == REDIS_REPLY_NIL) continue;  // a lease changed under us: look again
     if (exec->type != REDIS_REPLY_ARRAY) {
       for (const RedisReply& r : done.value()) {
-        if (r->type == REDIS_REPLY_ERROR) return client_.ReplyError("settle transaction", r.get()).WithContext(what);
+        if (r->type == REDIS_REPLY_ERROR)
+          return client_.ReplyError("settle transaction", r.get()).WithContext(what);
       }
       return Unexpected(what, "settle transaction");
     }
@@ -365,8 +372,8 @@ Status RedisListQueue::Release(const Lease& lease) {
   const std::string context = "releasing lease '" + lease.id + "' of " + config_.input;
   if (!IsLeaseId(lease.id)) return Status::Error(context + ": not a lease id of this queue");
   client_.SetReadTimeoutMs(kReplyGraceMs);
-  auto released =
-      client_.Eval(&release_, 4, {inflight_key_, LeaseKey(lease.id), config_.input, deliveries_key_, lease.id});
+  auto released = client_.Eval(&release_, 4,
+                               {inflight_key_, LeaseKey(lease.id), config_.input, deliveries_key_, lease.id});
   return released.ok() ? Status::Ok() : released.status().WithContext(context);
 }
 
@@ -378,8 +385,8 @@ Status RedisListQueue::Reclaim(int older_than_ms, size_t max, Lease* out) {
   const std::string older_than = std::to_string(older_than_ms);
   const std::string count = std::to_string(max);
   client_.SetReadTimeoutMs(kReplyGraceMs);
-  auto reclaimed =
-      client_.Eval(&reclaim_, 3, {inflight_key_, seq_key_, deliveries_key_, older_than, count, lease_prefix_});
+  auto reclaimed = client_.Eval(&reclaim_, 3,
+                                {inflight_key_, seq_key_, deliveries_key_, older_than, count, lease_prefix_});
   if (!reclaimed.ok()) return reclaimed.status().WithContext(context);
   const redisReply* reply = reclaimed.value().get();
   if (IsArray(reply, 0)) return Status::Ok();

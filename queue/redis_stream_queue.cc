@@ -286,7 +286,8 @@ Status RedisStreamQueue::ReadDeliveries(Lease* lease) {
     // [[id, consumer, idle ms, deliveries]], or [] for an entry acknowledged since
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) continue;
     const redisReply* entry = reply->element[0];
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 4 || entry->element[3]->type != REDIS_REPLY_INTEGER) {
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 4 ||
+        entry->element[3]->type != REDIS_REPLY_INTEGER) {
       return Status::Error("unexpected reply to XPENDING");
     }
     most = std::max<uint32_t>(

@@ -68,13 +68,15 @@ std::string LinkProblem(ClientLink& link) {
   return failure ? link.peer() + ": " + *failure : std::string();
 }
 
-bool SendFrame(ClientLink& link, zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline) {
+bool SendFrame(ClientLink& link, zmq::message_t& frame,
+               std::optional<std::chrono::steady_clock::time_point> deadline) {
   constexpr int kSliceMs = 50;  // how often it looks at the stop flag and the link
   while (true) {
     if (link.socket().send(frame, zmq::send_flags::dontwait)) return true;
     if (deadline ? std::chrono::steady_clock::now() >= *deadline : StopRequested()) return false;
     link.Tend();
-    if (link.State() != ClientLink::LinkState::kRefused) NotifyAlive();  // held back by a full peer is not hung
+    if (link.State() != ClientLink::LinkState::kRefused)
+      NotifyAlive();  // held back by a full peer is not hung
     PollFor(link.socket(), ZMQ_POLLOUT, kSliceMs);
   }
 }

@@ -22,10 +22,10 @@
 #include <string>
 #include <zmq.hpp>
 
-#include "runtime/link_security.h"
-#include "runtime/curve.h"
-#include "runtime/node.h"
 #include "proto/status.h"
+#include "runtime/curve.h"
+#include "runtime/link_security.h"
+#include "runtime/node.h"
 
 namespace scorepipe {
 
@@ -38,8 +38,8 @@ class ClientLink {
 
   // `peer` names the server in log lines ("the sink"). Nothing is connected
   // until Open().
-  ClientLink(zmq::context_t& context, zmq::socket_type type, const LinkSecurity& security, std::string endpoint,
-             std::string peer, Setup setup);
+  ClientLink(zmq::context_t& context, zmq::socket_type type, const LinkSecurity& security,
+             std::string endpoint, std::string peer, Setup setup);
   ClientLink(const ClientLink&) = delete;
   ClientLink& operator=(const ClientLink&) = delete;
 

@@ -33,7 +33,8 @@ Result<std::unique_ptr<ZapAuthenticator>> LinkSecurity::Authenticate(zmq::contex
                          " is not the one security.server_key names (" + server_key_ +
                          "), so every client would refuse this server; on the head, both name one key pair");
   }
-  Result<std::unique_ptr<ZapAuthenticator>> zap = ZapAuthenticator::Start(context, authorized_dir_, own_.public_key);
+  Result<std::unique_ptr<ZapAuthenticator>> zap =
+      ZapAuthenticator::Start(context, authorized_dir_, own_.public_key);
   if (!zap.ok()) return zap.status().WithContext("security.authorized_keys");
   return zap;
 }

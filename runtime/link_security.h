@@ -14,8 +14,8 @@
 #include <zmq.hpp>
 
 #include "config/topology.h"
-#include "runtime/curve.h"
 #include "proto/status.h"
+#include "runtime/curve.h"
 
 namespace scorepipe {
 

@@ -33,8 +33,8 @@ class MetricsEndpoint {
                                                         std::shared_ptr<prometheus::Registry> registry);
   // The same on the first free port of `first` .. `first` + `count` - 1
   // (several workers on one host).
-  static Result<std::unique_ptr<MetricsEndpoint>> StartInRange(const std::string& address, int first, int count,
-                                                               std::shared_ptr<prometheus::Registry> registry);
+  static Result<std::unique_ptr<MetricsEndpoint>> StartInRange(
+      const std::string& address, int first, int count, std::shared_ptr<prometheus::Registry> registry);
   ~MetricsEndpoint();
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
@@ -54,7 +54,8 @@ class MetricsEndpoint {
 };
 
 // A new metric without labels in `registry`.
-prometheus::Counter& AddCounter(prometheus::Registry& registry, const std::string& name, const std::string& help);
+prometheus::Counter& AddCounter(prometheus::Registry& registry, const std::string& name,
+                                const std::string& help);
 prometheus::Gauge& AddGauge(prometheus::Registry& registry, const std::string& name, const std::string& help);
 // A latency histogram in seconds, on LatencyBuckets().
 prometheus::Histogram& AddLatencyHistogram(prometheus::Registry& registry, const std::string& name,

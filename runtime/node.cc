@@ -104,7 +104,6 @@ void OnHangupSignal(int /*signal*/) {
 
 constexpr int kPollSliceMs = 50;  // how often waiting code looks at the stop flag
 
-
 }  // namespace
 
 void InstallStopSignalHandlers() {
@@ -140,8 +139,8 @@ void SleepUnlessStopped(int ms) {
     auto now = std::chrono::steady_clock::now();
     if (now >= until) return;
     NotifyAlive();  // waiting to retry a dependency is not hung
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        until - now, std::chrono::milliseconds(kPollSliceMs)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(kPollSliceMs)));
   }
 }
 

@@ -8,13 +8,14 @@
 #ifndef SCOREPIPE_RUNTIME_NODE_H_
 #define SCOREPIPE_RUNTIME_NODE_H_
 
+#include <spdlog/formatter.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <spdlog/formatter.h>
 #include <zmq.hpp>
 
 #include "proto/status.h"

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <zmq.hpp>
 
-#include "runtime/link_security.h"
 #include "proto/status.h"
+#include "runtime/link_security.h"
 
 namespace scorepipe {
 

@@ -36,7 +36,8 @@ void ServiceNotifier::Stopping() { Send("STOPPING=1\nSTATUS=draining what it hol
 void ServiceNotifier::Alive() {
   if (watchdog_interval_.count() == 0) return;
   const auto now = std::chrono::steady_clock::now();
-  if (last_ping_ != std::chrono::steady_clock::time_point{} && now - last_ping_ < watchdog_interval_ / 2) return;
+  if (last_ping_ != std::chrono::steady_clock::time_point{} && now - last_ping_ < watchdog_interval_ / 2)
+    return;
   last_ping_ = now;
   Send("WATCHDOG=1");
 }

@@ -23,8 +23,7 @@ Result<std::unique_ptr<Model>> LoadModel(const ModelConfig& cfg, size_t expected
     case ModelFormat::kLinear:
       return LoadLinearModel(cfg.path, std::move(version), expected_features);
   }
-  return Status::Error(cfg.path + ": unknown model format " +
-                       std::to_string(static_cast<int>(cfg.format)));
+  return Status::Error(cfg.path + ": unknown model format " + std::to_string(static_cast<int>(cfg.format)));
 }
 
 Scorer::Scorer(FeatureExtractor features, std::unique_ptr<Model> model, double threshold)

@@ -88,9 +88,9 @@ class Scorer {
   FeatureExtractor features_;
   std::unique_ptr<Model> model_;
   double threshold_;
-  std::vector<float> rows_;      // reused per batch
-  std::vector<double> p_fraud_;  // reused per batch
-  std::vector<double> part_;     // one range's probabilities while halving
+  std::vector<float> rows_;              // reused per batch
+  std::vector<double> p_fraud_;          // reused per batch
+  std::vector<double> part_;             // one range's probabilities while halving
   std::vector<std::string> row_errors_;  // per row while halving; empty otherwise
 };
 

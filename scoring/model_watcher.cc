@@ -155,8 +155,9 @@ void ModelWatcher::Loop() {
 }
 
 void ModelWatcher::Check(const Result<std::vector<HistoryRecord>>& history) {
-  Result<ModelConfig> resolved = ResolveLive(
-      config_, history.ok() ? Result<std::optional<std::string>>(ReplayLiveVersion(*history)) : history.status());
+  Result<ModelConfig> resolved =
+      ResolveLive(config_, history.ok() ? Result<std::optional<std::string>>(ReplayLiveVersion(*history))
+                                        : history.status());
   const auto now = std::chrono::steady_clock::now();
   const std::string version = resolved.ok() ? resolved->version : std::string();
   {

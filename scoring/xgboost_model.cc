@@ -21,9 +21,8 @@ namespace {
 
 // In-place prediction of the transformed value (probabilities) with every
 // tree; NaN marks a missing value, as in training.
-constexpr const char* kPredictConfig =
-    R"({"type":0,"training":false,"iteration_begin":0,"iteration_end":0,)"
-    R"("strict_shape":false,"cache_id":0,"missing":NaN})";
+constexpr const char* kPredictConfig = R"({"type":0,"training":false,"iteration_begin":0,"iteration_end":0,)"
+                                       R"("strict_shape":false,"cache_id":0,"missing":NaN})";
 
 constexpr const char* kFloatTypestr = std::endian::native == std::endian::little ? "<f4" : ">f4";
 
@@ -54,8 +53,8 @@ std::string ObjectiveName(BoosterHandle handle) {
 
 // libxgboost's probabilities for n_rows rows of num_features floats, one
 // in-place prediction; replaces *p.
-Status LibxgboostPredict(BoosterHandle handle, const float* rows, size_t n_rows,
-                         size_t num_features, std::vector<double>* p) {
+Status LibxgboostPredict(BoosterHandle handle, const float* rows, size_t n_rows, size_t num_features,
+                         std::vector<double>* p) {
   p->clear();
   if (n_rows == 0) return Status::Ok();
   // A NumPy-style __array_interface__ describing the caller's buffer; no copy.
@@ -66,15 +65,14 @@ Status LibxgboostPredict(BoosterHandle handle, const float* rows, size_t n_rows,
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
-  if (XGBoosterPredictFromDense(handle, array_interface, kPredictConfig, nullptr, &shape, &dim,
-                                &result) != 0) {
+  if (XGBoosterPredictFromDense(handle, array_interface, kPredictConfig, nullptr, &shape, &dim, &result) !=
+      0) {
     return Status::Error("prediction failed: " + XgboostLastError());
   }
   bst_ulong total = 1;
   for (bst_ulong i = 0; i < dim; ++i) total *= shape[i];
   if (total != n_rows) {
-    return Status::Error("expected " + std::to_string(n_rows) + " predictions, got " +
-                         std::to_string(total));
+    return Status::Error("expected " + std::to_string(n_rows) + " predictions, got " + std::to_string(total));
   }
   p->assign(result, result + n_rows);
   return Status::Ok();
@@ -93,13 +91,12 @@ Result<TreeEnsemble> VerifiedTreeEnsemble(BoosterHandle handle, size_t num_featu
   Result<TreeEnsemble> ensemble = TreeEnsemble::FromXgboostJson(std::string_view(json, len));
   if (!ensemble.ok()) return ensemble.status();
   if (ensemble->num_features() != num_features) {
-    return Status::Error("it reads " + std::to_string(ensemble->num_features()) +
-                         " features, libxgboost " + std::to_string(num_features));
+    return Status::Error("it reads " + std::to_string(ensemble->num_features()) + " features, libxgboost " +
+                         std::to_string(num_features));
   }
   const std::vector<float> rows = ensemble->ProbeRows(kProbeRows, kProbeSeed);
   std::vector<double> expected;
-  if (Status s = LibxgboostPredict(handle, rows.data(), kProbeRows, num_features, &expected);
-      !s.ok()) {
+  if (Status s = LibxgboostPredict(handle, rows.data(), kProbeRows, num_features, &expected); !s.ok()) {
     return s.WithContext("libxgboost on the probe rows");
   }
   std::vector<double> native(kProbeRows);
@@ -219,14 +216,14 @@ Result<std::unique_ptr<Model>> LoadXgboostModel(const std::string& path, std::st
   std::string description = "xgboost model " + version + ": ";
   Result<TreeEnsemble> ensemble = VerifiedTreeEnsemble(handle, static_cast<size_t>(num_features));
   if (ensemble.ok()) {
-    description += "native tree evaluator (" + std::to_string(ensemble->num_trees()) +
-                   " trees, depth " + std::to_string(ensemble->max_depth()) +
-                   ", verified against libxgboost on " + std::to_string(kProbeRows) + " rows)";
+    description += "native tree evaluator (" + std::to_string(ensemble->num_trees()) + " trees, depth " +
+                   std::to_string(ensemble->max_depth()) + ", verified against libxgboost on " +
+                   std::to_string(kProbeRows) + " rows)";
     native = std::move(ensemble).value();
     spdlog::info("{}", description);
   } else {
-    description += "libxgboost (the native tree evaluator does not take it: " +
-                   ensemble.status().message() + ")";
+    description +=
+        "libxgboost (the native tree evaluator does not take it: " + ensemble.status().message() + ")";
     spdlog::warn("{} ({})", description, path);
   }
   // The model owns the booster from here.

@@ -8,7 +8,8 @@ LeaseParts::LeaseParts(size_t max_leases, std::chrono::milliseconds max_age)
     : max_leases_(max_leases), max_age_(max_age) {}
 
 Result<LeasePartsAdded> LeaseParts::Add(const std::string& lease, const LeasePart& part,
-                                        std::vector<Outcome> outcomes, std::string frame, Clock::time_point now) {
+                                        std::vector<Outcome> outcomes, std::string frame,
+                                        Clock::time_point now) {
   const std::string where = "lease " + lease + " part [" + std::to_string(part.begin) + ", " +
                             std::to_string(part.end) + ") of " + std::to_string(part.lease_size);
   if (part.whole() || part.begin >= part.end || part.end > part.lease_size) {
@@ -20,7 +21,8 @@ Result<LeasePartsAdded> LeaseParts::Add(const std::string& lease, const LeasePar
   auto it = leases_.find(lease);
   if (it == leases_.end()) {
     if (leases_.size() >= max_leases_) {
-      return Status::Error(where + ": " + std::to_string(max_leases_) + " split leases are assembled already");
+      return Status::Error(where + ": " + std::to_string(max_leases_) +
+                           " split leases are assembled already");
     }
     Assembly assembly;
     assembly.outcomes.resize(part.lease_size);

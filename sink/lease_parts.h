@@ -25,9 +25,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "queue/queue.h"
 #include "proto/messages.h"
 #include "proto/status.h"
+#include "queue/queue.h"
 
 namespace scorepipe {
 

@@ -9,8 +9,8 @@
 #include "proto/codec.h"
 #include "proto/evaluation_codec.h"
 #include "proto/json_writer.h"
-#include "runtime/service_notify.h"
 #include "proto/upstream_json.h"
+#include "runtime/service_notify.h"
 
 namespace scorepipe {
 namespace {
@@ -144,7 +144,7 @@ std::vector<zmq::message_t> Sink::Group(zmq::message_t first) {
 bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time_point> deadline) {
   // Decode and format; what does not decode is refused here and goes no further.
   if (requests_.size() < frames.size()) requests_.resize(frames.size());  // kept: their strings are reused
-  std::vector<size_t> frame_of;  // request -> frame
+  std::vector<size_t> frame_of;                                           // request -> frame
   std::vector<ResultBatch> batches;
   size_t used = 0;
   for (size_t f = 0; f < frames.size(); ++f) {
@@ -160,7 +160,8 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
       continue;
     }
     SettleRequest& request = requests_[used];
-    if (Status formatted = FormatOutcomes(batch.value(), config_.model_fields, &request.outcomes); !formatted.ok()) {
+    if (Status formatted = FormatOutcomes(batch.value(), config_.model_fields, &request.outcomes);
+        !formatted.ok()) {
       ++stats_.frames_refused;
       metrics_.Refused();
       spdlog::error("refusing a result batch: {}", formatted.message());
@@ -169,9 +170,8 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     std::vector<std::string> split_frames;
     if (!batch->part.whole()) {
       // One part of a split lease: held until its lease is whole.
-      Result<LeasePartsAdded> added =
-          lease_parts_.Add(batch->lease, batch->part, std::move(request.outcomes),
-                           std::string(bytes), Clock::now());
+      Result<LeasePartsAdded> added = lease_parts_.Add(batch->lease, batch->part, std::move(request.outcomes),
+                                                       std::string(bytes), Clock::now());
       request.outcomes.clear();
       if (!added.ok()) {
         Refuse("a part of a split batch from " + batch->worker_id + ": " + added.status().message());
@@ -253,7 +253,8 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     if (publish_ && split_frames_[r].empty()) {
       publish_->send(frames[frame_of[r]], zmq::send_flags::dontwait);
     } else if (publish_) {
-      for (const std::string& part : split_frames_[r]) publish_->send(zmq::buffer(part), zmq::send_flags::dontwait);
+      for (const std::string& part : split_frames_[r])
+        publish_->send(zmq::buffer(part), zmq::send_flags::dontwait);
     }
     // Only a batch that settled in full: a duplicate's copy wrote them already.
     // (A split lease's shadow scores are not gathered: shadow entries are
@@ -276,12 +277,13 @@ void Sink::SettleWithoutRefused(SettleRequest& request, Settlement* settlement) 
     metrics_.OutputRefused();
     uint64_t held_back = 0;
     if (output_refused_log_.ShouldLog(&held_back)) {
-      spdlog::warn("lease {}: the queue refused outcome {} ({}); dead-lettering it and settling the rest ({} more "
-                   "since the last report)",
-                   request.lease_id, index, settlement->refused, held_back);
+      spdlog::warn(
+          "lease {}: the queue refused outcome {} ({}); dead-lettering it and settling the rest ({} more "
+          "since the last report)",
+          request.lease_id, index, settlement->refused, held_back);
     }
-    refused.text = DeadLetterJson("the queue refused the result: " + settlement->refused, "sink", refused.text,
-                                  NowUnixMicros());
+    refused.text = DeadLetterJson("the queue refused the result: " + settlement->refused, "sink",
+                                  refused.text, NowUnixMicros());
     refused.route = Outcome::Route::kDeadLetter;
     Result<Settlement> again = queue_->Settle(request.lease_id, request.outcomes);
     if (!again.ok()) {
@@ -347,9 +349,10 @@ void Sink::Step() {
   }
   AnswerStatus();
   if (const size_t dropped = lease_parts_.Expire(Clock::now()); dropped > 0) {
-    spdlog::warn("dropped {} split leases still incomplete after queue.inflight_timeout_ms: their leases come "
-                 "back",
-                 dropped);
+    spdlog::warn(
+        "dropped {} split leases still incomplete after queue.inflight_timeout_ms: their leases come "
+        "back",
+        dropped);
   }
 }
 
@@ -376,7 +379,8 @@ Status Sink::Run() {
   Backoff backoff;
   for (Result<QueueDepth> depth = queue_->Depth(); !depth.ok() && !StopRequested(); depth = queue_->Depth()) {
     uint64_t held_back = 0;
-    if (queue_error_log_.ShouldLog(&held_back)) spdlog::error("queue unavailable, retrying: {}", depth.status().message());
+    if (queue_error_log_.ShouldLog(&held_back))
+      spdlog::error("queue unavailable, retrying: {}", depth.status().message());
     SleepUnlessStopped(backoff.NextDelayMs());
   }
   NotifyReady("writing results to " + queue_->Describe());

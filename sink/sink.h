@@ -41,12 +41,12 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "queue/queue.h"
-#include "runtime/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
-#include "runtime/node.h"
 #include "proto/status.h"
+#include "queue/queue.h"
+#include "runtime/link_security.h"
+#include "runtime/node.h"
 #include "sink/evaluation_runs.h"
 #include "sink/lease_parts.h"
 #include "sink/sink_metrics.h"
@@ -104,7 +104,8 @@ class Sink {
   // counted, and the entries are dropped (at-most-once: results first).
   void AppendShadowEntries();
   // Writes the results of `frames`; false if it gave up (stop during an outage).
-  bool Handle(std::vector<zmq::message_t>& frames, std::optional<std::chrono::steady_clock::time_point> deadline);
+  bool Handle(std::vector<zmq::message_t>& frames,
+              std::optional<std::chrono::steady_clock::time_point> deadline);
   // `first` and what else is waiting, up to kMaxGroup frames.
   std::vector<zmq::message_t> Group(zmq::message_t first);
   // After the output refused one outcome of `request` (settlement's
@@ -141,7 +142,7 @@ class Sink {
   RateLimitedLog output_refused_log_;
   const std::string shadow_queue_;
   std::vector<std::string> shadow_entries_;  // of the batches settled last
-  const size_t max_frame_bytes_;  // of a result batch: MaxBatchFrameBytes(bridge.batch_size)
+  const size_t max_frame_bytes_;             // of a result batch: MaxBatchFrameBytes(bridge.batch_size)
   LeaseParts lease_parts_;
   // Per request of the group being settled: the live-feed frames of a split
   // lease's parts (empty for a whole batch, whose own frame is sent).

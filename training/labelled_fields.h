@@ -13,8 +13,8 @@ namespace scorepipe::labelled_internal {
 
 // The upstream fields, in the order the writer puts them.
 enum UpstreamField { kId, kCustomerId, kVendorId, kTimestamp, kStatus, kAmount, kNumFields };
-inline constexpr std::array<std::string_view, kNumFields> kFieldNames = {"id",        "customer_id", "vendor_id",
-                                                                         "timestamp", "status",      "amount"};
+inline constexpr std::array<std::string_view, kNumFields> kFieldNames = {
+    "id", "customer_id", "vendor_id", "timestamp", "status", "amount"};
 
 inline bool IsNumericField(int field) { return field != kTimestamp && field != kStatus; }
 

@@ -88,7 +88,8 @@ class JsonLinesRowParser final : public RowParser {
 
 }  // namespace
 
-std::unique_ptr<RowParser> NewJsonLinesRowParser(const std::string& name, const LabelledFileOptions& options) {
+std::unique_ptr<RowParser> NewJsonLinesRowParser(const std::string& name,
+                                                 const LabelledFileOptions& options) {
   return std::make_unique<JsonLinesRowParser>(name, options);
 }
 

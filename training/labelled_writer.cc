@@ -121,9 +121,9 @@ Status LabelledFileWriter::Append(const Transaction& t, float label) {
     return Status::Error(path_ + ": transaction " + IdString(t) + ": the label must be 0 or 1");
   }
   // A NaN or an infinity cannot be written as a number the reader takes back.
-  for (const auto& [name, value] : {std::pair{kFieldNames[kAmount], t.amount},
-                                    std::pair{kFieldNames[kCustomerId], t.customer_id},
-                                    std::pair{kFieldNames[kVendorId], t.vendor_id}}) {
+  for (const auto& [name, value] :
+       {std::pair{kFieldNames[kAmount], t.amount}, std::pair{kFieldNames[kCustomerId], t.customer_id},
+        std::pair{kFieldNames[kVendorId], t.vendor_id}}) {
     if (!std::isfinite(value)) {
       return Status::Error(path_ + ": transaction " + IdString(t) + ": the " + std::string(name) +
                            " is not finite");

@@ -42,8 +42,7 @@ double Sigmoid(double z) { return 1.0 / (1.0 + PortableExp(-z)); }
 constexpr int64_t kRiskyVendors[] = {7, 42, 77, 133, 256, 311, 347, 389};
 
 bool IsRiskyVendor(int64_t vendor_id) {
-  return std::find(std::begin(kRiskyVendors), std::end(kRiskyVendors), vendor_id) !=
-         std::end(kRiskyVendors);
+  return std::find(std::begin(kRiskyVendors), std::end(kRiskyVendors), vendor_id) != std::end(kRiskyVendors);
 }
 
 // About 1% of customers carry a risk the model never sees (it has no
@@ -64,8 +63,7 @@ int FormatUtc(int64_t unix_s, char* buf, size_t size) {
   const std::chrono::hh_mm_ss hms{tp - day};
   return std::snprintf(buf, size, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                       static_cast<int>(hms.hours().count()),
-                       static_cast<int>(hms.minutes().count()),
+                       static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
                        static_cast<int>(hms.seconds().count()));
 }
 
@@ -88,9 +86,7 @@ uint64_t SyntheticTransactions::NextU64() {
   return result;
 }
 
-double SyntheticTransactions::NextUnit() {
-  return static_cast<double>(NextU64() >> 11) * 0x1.0p-53;
-}
+double SyntheticTransactions::NextUnit() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
 
 LabelledTransaction SyntheticTransactions::Next() {
   LabelledTransaction out;
@@ -98,8 +94,7 @@ LabelledTransaction SyntheticTransactions::Next() {
   tx.id = next_id_++;
   tx.customer_id = static_cast<double>(1 + static_cast<int64_t>(NextU64() % kNumCustomers));
   tx.vendor_id = static_cast<double>(1 + static_cast<int64_t>(NextU64() % kNumVendors));
-  const int64_t unix_s =
-      kFirstUnixS + static_cast<int64_t>(NextU64() % (kLastUnixS - kFirstUnixS + 1));
+  const int64_t unix_s = kFirstUnixS + static_cast<int64_t>(NextU64() % (kLastUnixS - kFirstUnixS + 1));
 
   const double u_status = NextUnit();
   tx.status = u_status < 0.88 ? "accepted" : u_status < 0.95 ? "rejected" : "pending";
@@ -109,8 +104,8 @@ LabelledTransaction SyntheticTransactions::Next() {
   double z = -6.0;
   for (int i = 0; i < 12; ++i) z += NextUnit();
   const double raw_amount = PortableExp(4.2 + 1.2 * z);
-  const int64_t cents = std::clamp(static_cast<int64_t>(std::llround(raw_amount * 100.0)),
-                                   kMinAmountCents, kMaxAmountCents);
+  const int64_t cents =
+      std::clamp(static_cast<int64_t>(std::llround(raw_amount * 100.0)), kMinAmountCents, kMaxAmountCents);
   tx.amount = static_cast<double>(cents) / 100.0;
 
   // The fraud pattern, as log-odds: about 3% fraud overall.
@@ -139,8 +134,8 @@ LabelledTransaction SyntheticTransactions::Next() {
       json, sizeof json,
       R"({"id":%lld,"customer_id":%lld,"vendor_id":%lld,"timestamp":"%s","status":"%s","amount":%lld.%02lld})",
       static_cast<long long>(tx.id), static_cast<long long>(tx.customer_id),
-      static_cast<long long>(tx.vendor_id), ts, tx.status.c_str(),
-      static_cast<long long>(cents / 100), static_cast<long long>(cents % 100));
+      static_cast<long long>(tx.vendor_id), ts, tx.status.c_str(), static_cast<long long>(cents / 100),
+      static_cast<long long>(cents % 100));
   out.json.assign(json, static_cast<size_t>(n));
   return out;
 }

@@ -53,8 +53,7 @@ Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
   if (ec) return Status::Error(o.out_dir + ": cannot create the directory: " + ec.message());
 
   // Data: features by the same extractor the worker uses.
-  progress("generating " + std::to_string(o.rows) + " transactions (seed " +
-           std::to_string(o.seed) + ")");
+  progress("generating " + std::to_string(o.rows) + " transactions (seed " + std::to_string(o.seed) + ")");
   const FeatureSpec spec = UpstreamFeatureSpec();
   const FeatureExtractor extractor(spec);
   std::vector<Transaction> txs;
@@ -75,8 +74,7 @@ Result<TrainReport> TrainDemoModel(const TrainOptions& o) {
   report.model_path = (dir / "model.json").string();
   report.features_path = (dir / "features.yaml").string();
   report.metrics_path = (dir / "metrics.json").string();
-  Result<TrainingReport> trained =
-      TrainModel(x, extractor.width(), labels, training, report.model_path);
+  Result<TrainingReport> trained = TrainModel(x, extractor.width(), labels, training, report.model_path);
   if (!trained.ok()) return trained.status();
   report.train_rows = trained->train_rows;
   report.test_rows = trained->validation_rows;

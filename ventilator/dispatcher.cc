@@ -47,8 +47,8 @@ void Dispatcher::RequeueFront(Entry entry) {
   entry.routing_id.clear();
   if (entry.attempts >= entry.max_attempts) {
     ++stats_.poisoned;
-    std::string reason = "every worker that took it died or timed out on it (" + std::to_string(entry.attempts) +
-                         (entry.attempts == 1 ? " attempt)" : " attempts)");
+    std::string reason = "every worker that took it died or timed out on it (" +
+                         std::to_string(entry.attempts) + (entry.attempts == 1 ? " attempt)" : " attempts)");
     poisoned_.push_back(Poisoned{entry.batch_id, std::move(entry.frame), entry.attempts, std::move(reason)});
     return;
   }

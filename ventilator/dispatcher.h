@@ -63,9 +63,9 @@ struct WorkerView {
   double transactions_per_second = 0;  // between its last two heartbeats
   std::string model_name;              // from its last heartbeat: the model it runs
   std::string model_version;
-  std::string model_error;             // why the live version did not load; empty: none failed
-  std::string shadow_version;          // the version it scores in shadow; empty: none
-  std::string link_error;              // why a link of it is refused; empty: its links are fine
+  std::string model_error;     // why the live version did not load; empty: none failed
+  std::string shadow_version;  // the version it scores in shadow; empty: none
+  std::string link_error;      // why a link of it is refused; empty: its links are fine
 };
 
 struct DispatcherStats {

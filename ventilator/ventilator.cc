@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "proto/codec.h"
-#include "runtime/service_notify.h"
 #include "proto/status_snapshot.h"
 #include "proto/upstream_json.h"
+#include "runtime/service_notify.h"
 
 namespace scorepipe {
 namespace {
@@ -25,7 +25,6 @@ constexpr int kSliceMs = 100;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 constexpr int kDrainQuietMs = 300;
 constexpr int kControlHwm = 1000;
-
 
 const char* StateName(WorkerState state) {
   switch (state) {
@@ -122,8 +121,9 @@ Status Ventilator::Bind() {
   Result<LinkSecurity> security = LoadServerSecurity(topology_.security, context_, &zap_);
   if (!security.ok()) return security.status();
   const VentilatorConfig& c = topology_.ventilator;
-  for (auto [socket, endpoint] : {std::pair{&intake_, &c.intake.bind}, std::pair{&work_, &c.workers.bind},
-                                  std::pair{&heartbeat_, &c.heartbeat.bind}, std::pair{&status_, &c.status.bind}}) {
+  for (auto [socket, endpoint] :
+       {std::pair{&intake_, &c.intake.bind}, std::pair{&work_, &c.workers.bind},
+        std::pair{&heartbeat_, &c.heartbeat.bind}, std::pair{&status_, &c.status.bind}}) {
     if (Status s = security->BindAsServer(*socket, *endpoint); !s.ok()) return s;
   }
   security_ = std::move(security.value());
@@ -316,7 +316,8 @@ ResultBatch PoisonedBatchResult(TransactionBatch batch, const std::string& reaso
 }
 
 std::optional<std::pair<TransactionBatch, TransactionBatch>> SplitBatch(const TransactionBatch& batch,
-                                                                        uint64_t first_id, uint64_t second_id) {
+                                                                        uint64_t first_id,
+                                                                        uint64_t second_id) {
   const size_t messages = batch.transactions.size() + batch.rejects.size();
   if (messages < 2) return std::nullopt;
   std::pair<TransactionBatch, TransactionBatch> parts;
@@ -335,10 +336,12 @@ std::optional<std::pair<TransactionBatch, TransactionBatch>> SplitBatch(const Tr
     parts.first.evaluation.first_row = batch.evaluation.first_row;
     parts.second.evaluation.first_row = batch.evaluation.first_row + half;
     const auto labels_middle = std::min(batch.evaluation.labels.size(), half);
-    parts.first.evaluation.labels.assign(batch.evaluation.labels.begin(),
-                                         batch.evaluation.labels.begin() + static_cast<std::ptrdiff_t>(labels_middle));
-    parts.second.evaluation.labels.assign(batch.evaluation.labels.begin() + static_cast<std::ptrdiff_t>(labels_middle),
-                                          batch.evaluation.labels.end());
+    parts.first.evaluation.labels.assign(
+        batch.evaluation.labels.begin(),
+        batch.evaluation.labels.begin() + static_cast<std::ptrdiff_t>(labels_middle));
+    parts.second.evaluation.labels.assign(
+        batch.evaluation.labels.begin() + static_cast<std::ptrdiff_t>(labels_middle),
+        batch.evaluation.labels.end());
     return parts;
   }
   const bool whole = batch.part.whole();
@@ -382,14 +385,16 @@ void Ventilator::HandlePoisoned() {
       // The first part goes first: push the second to the front, then the first.
       for (const TransactionBatch* part : {&parts->second, &parts->first}) {
         const std::string encoded = Encode(*part);
-        dispatcher_.EnqueueFront(part->batch_id, zmq::message_t(encoded.data(), encoded.size()), kPartAttempts);
+        dispatcher_.EnqueueFront(part->batch_id, zmq::message_t(encoded.data(), encoded.size()),
+                                 kPartAttempts);
       }
       continue;
     }
     const std::string reason = "poison: " + p.reason;
-    spdlog::error("batch {} ({} message{}) {}; dead-lettering it", p.batch_id, messages, messages == 1 ? "" : "s",
-                  reason);
-    const std::string encoded = Encode(PoisonedBatchResult(std::move(batch.value()), reason, NowUnixMicros()));
+    spdlog::error("batch {} ({} message{}) {}; dead-lettering it", p.batch_id, messages,
+                  messages == 1 ? "" : "s", reason);
+    const std::string encoded =
+        Encode(PoisonedBatchResult(std::move(batch.value()), reason, NowUnixMicros()));
     zmq::message_t frame(encoded.data(), encoded.size());
     if (!SendFrame(*to_sink_, frame, SteadyClock::now() + std::chrono::seconds(1))) {
       spdlog::error("the sink did not take poison batch {}: its lease brings it back later", p.batch_id);

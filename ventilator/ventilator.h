@@ -33,12 +33,12 @@
 #include <utility>
 #include <zmq.hpp>
 
-#include "runtime/client_link.h"
-#include "runtime/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
-#include "runtime/node.h"
 #include "proto/status.h"
+#include "runtime/client_link.h"
+#include "runtime/link_security.h"
+#include "runtime/node.h"
 #include "ventilator/dispatcher.h"
 #include "ventilator/ventilator_metrics.h"
 
@@ -116,7 +116,8 @@ inline constexpr uint32_t kPartAttempts = 2;
 // run's batch into two runs of rows. Nothing when it holds one message or
 // none: that one is the poison.
 std::optional<std::pair<TransactionBatch, TransactionBatch>> SplitBatch(const TransactionBatch& batch,
-                                                                        uint64_t first_id, uint64_t second_id);
+                                                                        uint64_t first_id,
+                                                                        uint64_t second_id);
 
 // What the sink gets for a poison batch: every transaction unscored with
 // `reason` (so dead-lettered, or a failed row of an evaluation run), the

@@ -7,10 +7,12 @@
 namespace scorepipe {
 
 VentilatorMetrics::VentilatorMetrics(prometheus::Registry& registry)
-    : received_(AddCounter(registry, "scorepipe_ventilator_batches_received_total", "Batches received from bridges")),
+    : received_(AddCounter(registry, "scorepipe_ventilator_batches_received_total",
+                           "Batches received from bridges")),
       dispatched_(AddCounter(registry, "scorepipe_ventilator_batches_dispatched_total",
                              "Batches sent to workers, re-dispatches included")),
-      done_(AddCounter(registry, "scorepipe_ventilator_batches_done_total", "Batches the workers reported done")),
+      done_(AddCounter(registry, "scorepipe_ventilator_batches_done_total",
+                       "Batches the workers reported done")),
       redispatched_(AddCounter(registry, "scorepipe_ventilator_redispatched_total",
                                "Batches sent again: their worker died, left, was replaced or ran over time")),
       overdue_(AddCounter(registry, "scorepipe_ventilator_overdue_total",
@@ -22,10 +24,13 @@ VentilatorMetrics::VentilatorMetrics(prometheus::Registry& registry)
                        "Workers declared dead (no heartbeat), gone or replaced")),
       refused_(AddCounter(registry, "scorepipe_ventilator_frames_refused_total",
                           "Frames that did not decode (wrong format or version) and were dropped")),
-      heartbeats_(AddCounter(registry, "scorepipe_ventilator_heartbeats_total", "Heartbeats received from workers")),
+      heartbeats_(
+          AddCounter(registry, "scorepipe_ventilator_heartbeats_total", "Heartbeats received from workers")),
       live_workers_(AddGauge(registry, "scorepipe_ventilator_live_workers", "Workers alive now")),
-      queued_(AddGauge(registry, "scorepipe_ventilator_queued_batches", "Batches waiting for a worker's credit")),
-      in_flight_(AddGauge(registry, "scorepipe_ventilator_in_flight_batches", "Batches at workers, not yet done")),
+      queued_(
+          AddGauge(registry, "scorepipe_ventilator_queued_batches", "Batches waiting for a worker's credit")),
+      in_flight_(
+          AddGauge(registry, "scorepipe_ventilator_in_flight_batches", "Batches at workers, not yet done")),
       heartbeat_age_(prometheus::BuildGauge()
                          .Name("scorepipe_worker_heartbeat_age_seconds")
                          .Help("Seconds since the ventilator last heard from a live worker")

@@ -11,8 +11,8 @@
 
 #include "config/topology_writer.h"
 #include "proto/codec.h"
-#include "runtime/curve.h"
 #include "proto/upstream_json.h"
+#include "runtime/curve.h"
 #include "runtime/service_notify.h"
 
 namespace scorepipe {
@@ -129,9 +129,10 @@ void Worker::TendLinks(bool now) {
   }
   if (want && announced_ != want) {
     if (want == WorkerState::kBlocked) {
-      spdlog::warn("cannot deliver results, so taking no work (the ventilator takes back what this worker "
-                   "holds): {}",
-                   problem);
+      spdlog::warn(
+          "cannot deliver results, so taking no work (the ventilator takes back what this worker "
+          "holds): {}",
+          problem);
     } else if (announced_ == WorkerState::kBlocked) {
       spdlog::info("the sink takes results again: taking work");
     }
@@ -176,7 +177,8 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
     // Say so at once: the ventilator takes the batch back now (and splits
     // or dead-letters it) instead of after the batch's deadline.
     if (Result<uint64_t> id = PeekBatchId(FrameView(frame)); id.ok()) {
-      BatchDone refused{id.value(), session_, std::string(Utf8Prefix(batch.status().message(), kMaxErrorTextBytes))};
+      BatchDone refused{id.value(), session_,
+                        std::string(Utf8Prefix(batch.status().message(), kMaxErrorTextBytes))};
       const std::string encoded = Encode(refused);
       work_->send(zmq::buffer(encoded), zmq::send_flags::dontwait);
     }
@@ -192,7 +194,8 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   result_.evaluation = std::move(batch->evaluation);
   const auto scoring_started = Clock::now();
   Status scored = scorer_.Score(batch->transactions, &result_.results);
-  metrics_.Scored(batch->transactions.size(), std::chrono::duration<double>(Clock::now() - scoring_started).count());
+  metrics_.Scored(batch->transactions.size(),
+                  std::chrono::duration<double>(Clock::now() - scoring_started).count());
   if (!scored.ok()) {
     // The whole batch failed in the model: every transaction goes to the dead
     // letters with the reason rather than vanish.
@@ -292,9 +295,10 @@ void Worker::ScoreShadow(const std::vector<Transaction>& transactions, uint64_t 
     metrics_.ShadowFailed();
     uint64_t held_back = 0;
     if (shadow_log_.ShouldLog(&held_back)) {
-      spdlog::warn("batch {}: the version in shadow ({}) failed, no shadow scores for it: {} ({} more since "
-                   "the last report)",
-                   batch_id, shadow_->model().version(), scored.message(), held_back);
+      spdlog::warn(
+          "batch {}: the version in shadow ({}) failed, no shadow scores for it: {} ({} more since "
+          "the last report)",
+          batch_id, shadow_->model().version(), scored.message(), held_back);
     }
     return;
   }
@@ -415,7 +419,8 @@ Status Worker::Run() {
   const char* following = topology_.model.registry.empty() ? "" : ", following the registry's live version";
   spdlog::info("worker {} scoring with model {} {} ({}{}): {} -> {}; heartbeat every {} ms", id_,
                topology_.model.name, scorer_.model().version(), topology_.model.path, following,
-               topology_.ventilator.workers.connect, topology_.sink.results.connect, topology_.heartbeat.interval_ms);
+               topology_.ventilator.workers.connect, topology_.sink.results.connect,
+               topology_.heartbeat.interval_ms);
   if (!topology_.model.registry.empty()) {
     watcher_ = std::make_unique<ModelWatcher>(topology_.model, scorer_.model().version(),
                                               [this](const Status&) { metrics_.LoadFailed(); });
@@ -464,7 +469,8 @@ Status Worker::Run() {
   heartbeat_thread_.join();
   watcher_.reset();
   spdlog::info(
-      "worker {} stopped: scored {} transactions in {} batches, refused {} frames, reconnected {} times, gave "
+      "worker {} stopped: scored {} transactions in {} batches, refused {} frames, reconnected {} times, "
+      "gave "
       "back {} batches, rebuilt the sink link {} times",
       id_, stats_.transactions_scored, stats_.batches_scored, stats_.frames_refused, stats_.reconnects,
       stats_.given_back, sink_->rebuilds());

@@ -13,10 +13,10 @@
 //   "<id>#<session>.<connection>": a ROUTER ignores a peer that reuses the
 //   routing id of a connection it still holds (a cut link leaves the old TCP
 //   connection open on the ventilator's side for minutes), and a new id tells
-//   the ventilator at once that batches sent on the old one are lost. An answer saying the ventilator does not know this worker (it
-//   restarted) makes the worker announce itself again too. The heartbeat
-//   runs beside the scoring, so a long batch does not look like a dead worker;
-//   a hung one still does through the ventilator's batch timeout.
+//   the ventilator at once that batches sent on the old one are lost. An answer saying the ventilator does
+//   not know this worker (it restarted) makes the worker announce itself again too. The heartbeat runs beside
+//   the scoring, so a long batch does not look like a dead worker; a hung one still does through the
+//   ventilator's batch timeout.
 // - results (PUSH to the sink): one ResultBatch per batch, sent before the
 //   BatchDone.
 // Every link recovers from a refused CURVE handshake (a key authorized on the
@@ -57,12 +57,12 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "runtime/client_link.h"
-#include "runtime/link_security.h"
 #include "config/topology.h"
 #include "proto/messages.h"
-#include "runtime/node.h"
 #include "proto/status.h"
+#include "runtime/client_link.h"
+#include "runtime/link_security.h"
+#include "runtime/node.h"
 #include "scoring/model.h"
 #include "scoring/model_watcher.h"
 #include "worker/worker_metrics.h"
@@ -73,9 +73,10 @@ struct WorkerStats {
   uint64_t batches_scored = 0;
   uint64_t transactions_scored = 0;
   uint64_t frames_refused = 0;
-  uint64_t reconnects = 0;  // the ventilator went silent and the worker connected again
+  uint64_t reconnects = 0;      // the ventilator went silent and the worker connected again
   uint64_t model_switches = 0;  // newly live registry versions switched to
-  uint64_t given_back = 0;      // batches dropped because the results link was refused (the ventilator re-sends them)
+  uint64_t given_back =
+      0;  // batches dropped because the results link was refused (the ventilator re-sends them)
 };
 
 class Worker {
@@ -139,7 +140,7 @@ class Worker {
   const uint64_t session_;
   LinkSecurity security_;  // set by Connect(), before the heartbeat thread starts
   std::optional<zmq::socket_t> work_;
-  std::optional<ClientLink> sink_;  // the results link; made by Connect()
+  std::optional<ClientLink> sink_;    // the results link; made by Connect()
   bool sink_up_since_built_ = false;  // the current results socket completed a handshake
   // What the current work channel was last told: nothing yet, active or blocked.
   std::optional<WorkerState> announced_;
@@ -156,9 +157,9 @@ class Worker {
   // Shared with the heartbeat thread.
   std::thread heartbeat_thread_;
   std::atomic<bool> heartbeat_stop_{false};
-  std::atomic<bool> reconnect_{false};  // the ventilator went silent
-  std::atomic<uint32_t> connection_{0};  // counts the heartbeat thread's connections
-  std::atomic<bool> announce_{false};   // the ventilator does not know us
+  std::atomic<bool> reconnect_{false};            // the ventilator went silent
+  std::atomic<uint32_t> connection_{0};           // counts the heartbeat thread's connections
+  std::atomic<bool> announce_{false};             // the ventilator does not know us
   std::atomic<bool> ventilator_answered_{false};  // on the current heartbeat connection
   mutable std::mutex link_mu_;
   std::string sink_problem_;        // guarded by link_mu_: for the heartbeats' link_error

@@ -15,7 +15,8 @@ prometheus::Family<prometheus::Gauge>& AddInfoFamily(prometheus::Registry& regis
 
 WorkerMetrics::WorkerMetrics(prometheus::Registry& registry, const std::string& model_name,
                              const std::string& model_version, const std::string& model_format)
-    : transactions_(AddCounter(registry, "scorepipe_worker_transactions_scored_total", "Transactions scored")),
+    : transactions_(
+          AddCounter(registry, "scorepipe_worker_transactions_scored_total", "Transactions scored")),
       batches_(AddCounter(registry, "scorepipe_worker_batches_scored_total", "Batches scored")),
       refused_(AddCounter(registry, "scorepipe_worker_frames_refused_total",
                           "Frames from the ventilator that did not decode and were dropped")),
@@ -25,25 +26,29 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry, const std::string& 
                                    "Time to score one batch: features and model")),
       switches_(AddCounter(registry, "scorepipe_worker_model_switches_total",
                            "Times the worker switched to a newly live model version between batches")),
-      load_failures_(AddCounter(registry, "scorepipe_worker_model_load_failures_total",
-                                "Newly live model versions that failed to load (the worker kept its version)")),
+      load_failures_(
+          AddCounter(registry, "scorepipe_worker_model_load_failures_total",
+                     "Newly live model versions that failed to load (the worker kept its version)")),
       model_info_(AddInfoFamily(registry, "scorepipe_model_info",
                                 "The model this worker scores with (always 1; the labels say which)")),
       running_model_(nullptr),
       shadow_transactions_(AddCounter(registry, "scorepipe_worker_shadow_transactions_scored_total",
                                       "Transactions also scored by the version in shadow")),
-      shadow_failures_(AddCounter(registry, "scorepipe_worker_shadow_failures_total",
-                                  "Batches the version in shadow failed on (they went without shadow scores)")),
+      shadow_failures_(
+          AddCounter(registry, "scorepipe_worker_shadow_failures_total",
+                     "Batches the version in shadow failed on (they went without shadow scores)")),
       shadow_info_(AddInfoFamily(registry, "scorepipe_model_shadow_info",
                                  "The version in shadow beside the live one (always 1; absent when none)")) {
-  running_model_ = &model_info_.Add({{"name", model_name}, {"version", model_version}, {"format", model_format}});
+  running_model_ =
+      &model_info_.Add({{"name", model_name}, {"version", model_version}, {"format", model_format}});
   running_model_->Set(1);
 }
 
 void WorkerMetrics::ModelSwitched(const std::string& model_name, const std::string& model_version,
                                   const std::string& model_format) {
   model_info_.Remove(running_model_);
-  running_model_ = &model_info_.Add({{"name", model_name}, {"version", model_version}, {"format", model_format}});
+  running_model_ =
+      &model_info_.Add({{"name", model_name}, {"version", model_version}, {"format", model_format}});
   running_model_->Set(1);
   switches_.Increment();
 }

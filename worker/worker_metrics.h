@@ -24,8 +24,8 @@ namespace scorepipe {
 class WorkerMetrics {
  public:
   // `model_name`, `model_version` and `model_format` label scorepipe_model_info.
-  WorkerMetrics(prometheus::Registry& registry, const std::string& model_name, const std::string& model_version,
-                const std::string& model_format);
+  WorkerMetrics(prometheus::Registry& registry, const std::string& model_name,
+                const std::string& model_version, const std::string& model_format);
   WorkerMetrics(const WorkerMetrics&) = delete;
   WorkerMetrics& operator=(const WorkerMetrics&) = delete;
 
@@ -39,7 +39,9 @@ class WorkerMetrics {
   void LoadFailed() { load_failures_.Increment(); }
   // The version in shadow changed; an empty version: none now.
   void ShadowChanged(const std::string& model_name, const std::string& model_version);
-  void ShadowScored(size_t transactions) { shadow_transactions_.Increment(static_cast<double>(transactions)); }
+  void ShadowScored(size_t transactions) {
+    shadow_transactions_.Increment(static_cast<double>(transactions));
+  }
   void ShadowFailed() { shadow_failures_.Increment(); }
 
  private:

@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "training/synthetic.h"
 #include "proto/messages.h"
 #include "scoring/feature_spec.h"
 #include "scoring/model.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::microbench {
 

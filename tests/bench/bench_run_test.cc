@@ -12,7 +12,8 @@ TEST(RunBenchTest, AnUnknownRunIsRefusedBeforeAnythingStarts) {
   const Status status = RunBench(options);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("'warp-speed'"), std::string::npos) << status.message();
-  EXPECT_NE(status.message().find("memory"), std::string::npos) << "lists what is allowed: " << status.message();
+  EXPECT_NE(status.message().find("memory"), std::string::npos)
+      << "lists what is allowed: " << status.message();
 }
 
 }  // namespace

@@ -4,10 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include "training/synthetic.h"
 #include "config/topology.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/suite_redis.h"
+#include "training/synthetic.h"
 
 namespace scorepipe {
 namespace {

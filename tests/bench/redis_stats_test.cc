@@ -28,7 +28,8 @@ TEST(ParseCommandStatsTest, ReadsCallsAndMicrosecondsOfEachCommand) {
 }
 
 TEST(ParseCommandStatsTest, ACommandLineWithoutItsFiguresIsAnErrorNamingIt) {
-  Result<std::vector<RedisCommandStat>> stats = ParseCommandStats("cmdstat_lpush:calls=3,usec_per_call=1.0\r\n");
+  Result<std::vector<RedisCommandStat>> stats =
+      ParseCommandStats("cmdstat_lpush:calls=3,usec_per_call=1.0\r\n");
   ASSERT_FALSE(stats.ok());
   EXPECT_NE(stats.status().message().find("'lpush'"), std::string::npos) << stats.status().message();
   EXPECT_FALSE(ParseCommandStats("cmdstat_lpush:calls=x,usec=2\r\n").ok());

@@ -11,7 +11,8 @@ RunFigures Sample() {
   run.detail = "2 workers";
   run.transactions = 2000000;
   run.seconds = 4;
-  run.nodes = {NodeFigures{"bridge", 1.5, 10 << 20, 8 << 20}, NodeFigures{"worker-1", 2.5, 30 << 20, 20 << 20}};
+  run.nodes = {NodeFigures{"bridge", 1.5, 10 << 20, 8 << 20},
+               NodeFigures{"worker-1", 2.5, 30 << 20, 20 << 20}};
   return run;
 }
 
@@ -36,9 +37,9 @@ TEST(ReportTest, JsonLineCarriesEveryFigureOnOneLine) {
   EXPECT_EQ(json.find('\n'), std::string::npos);
   EXPECT_EQ(json.front(), '{');
   EXPECT_EQ(json.back(), '}');
-  for (const char* part : {"\"run\":\"pipeline drain redis-list\"", "\"tx_per_s\":500000", "\"vs_redis_move\":0.500",
-                           "\"p99_ms\":1.2500", "\"cpu_s_per_million\":2.0000", "\"name\":\"worker-1\"",
-                           "\"quick\":true"}) {
+  for (const char* part :
+       {"\"run\":\"pipeline drain redis-list\"", "\"tx_per_s\":500000", "\"vs_redis_move\":0.500",
+        "\"p99_ms\":1.2500", "\"cpu_s_per_million\":2.0000", "\"name\":\"worker-1\"", "\"quick\":true"}) {
     EXPECT_NE(json.find(part), std::string::npos) << part << " in " << json;
   }
 }
@@ -91,9 +92,9 @@ namespace {
 
 TEST(MemoryFlatTest, GrowthBeyondToleranceOrTwoMegabytesIsNamed) {
   RunFigures run;
-  run.nodes = {NodeFigures{"bridge", 0, 0, 9 << 20, 8 << 20},          // +1 MB: within 2 MB
-               NodeFigures{"worker-1", 0, 0, 200 << 20, 180 << 20},    // +20 MB of 180: over 5%
-               NodeFigures{"redis-server", 0, 0, 900 << 20, 10 << 20}}; // Redis holds the backlog: ignored
+  run.nodes = {NodeFigures{"bridge", 0, 0, 9 << 20, 8 << 20},            // +1 MB: within 2 MB
+               NodeFigures{"worker-1", 0, 0, 200 << 20, 180 << 20},      // +20 MB of 180: over 5%
+               NodeFigures{"redis-server", 0, 0, 900 << 20, 10 << 20}};  // Redis holds the backlog: ignored
   std::string why;
   EXPECT_FALSE(MemoryFlat(run, 0.05, &why));
   EXPECT_EQ(why, "worker-1 180.0 -> 200.0 MB");

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "training/labelled_writer.h"
 #include "tests/support/temp_dir.h"
+#include "training/labelled_writer.h"
 
 namespace scorepipe {
 namespace {
@@ -23,7 +23,7 @@ TEST(BatchesHoldingTest, EachBatchThatHoldsAPendingRowOnceInOrder) {
   // Batches of 10 rows, 5 batches (rows 0..49).
   EXPECT_THAT(BatchesHolding({{0, 1}}, 10, 5), ElementsAre(0));
   EXPECT_THAT(BatchesHolding({{9, 11}}, 10, 5), ElementsAre(0, 1));  // across a boundary
-  EXPECT_THAT(BatchesHolding({{10, 20}}, 10, 5), ElementsAre(1));     // exactly one batch
+  EXPECT_THAT(BatchesHolding({{10, 20}}, 10, 5), ElementsAre(1));    // exactly one batch
   EXPECT_THAT(BatchesHolding({{3, 4}, {5, 6}, {25, 41}}, 10, 5), ElementsAre(0, 2, 3, 4));
   EXPECT_THAT(BatchesHolding({{45, 48}}, 10, 5), ElementsAre(4));  // the last, short batch
 }
@@ -86,7 +86,7 @@ TEST_F(RowsFromFileTest, CountsTheRowsAndReadsBatchesInAnyOrder) {
   ASSERT_NE(rows, nullptr);
   EXPECT_EQ(rows->rows(), 5u);
   EXPECT_THAT(Ids(*rows, 0, 2), ElementsAre(1, 2));
-  EXPECT_THAT(Ids(*rows, 2, 2), ElementsAre(5));  // skips batch 1
+  EXPECT_THAT(Ids(*rows, 2, 2), ElementsAre(5));     // skips batch 1
   EXPECT_THAT(Ids(*rows, 1, 2), ElementsAre(3, 4));  // back: the file is read again
   EXPECT_THAT(Ids(*rows, 1, 3), ElementsAre(4, 5));  // another batch size
   LabelledData batch;

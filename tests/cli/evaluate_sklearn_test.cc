@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/cli/command_test_fixture.h"
 #include "proto/evaluation.h"
 #include "scoring/evaluation.h"
+#include "tests/cli/command_test_fixture.h"
 
 namespace scorepipe {
 namespace {

@@ -3,8 +3,6 @@
 // own systemd units beside them), that a staged root holds no key, and that
 // it refuses what it should. `scorepipe keys`, the step with which each host
 // makes its own keys, run as the units run it.
-#include "cli/install_command.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,8 +12,9 @@
 #include <optional>
 #include <sstream>
 
-#include "local_cluster/child_process.h"
+#include "cli/install_command.h"
 #include "config/topology.h"
+#include "local_cluster/child_process.h"
 #include "runtime/curve.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
@@ -83,14 +82,15 @@ class InstallTest : public ::testing::Test {
 TEST_F(InstallTest, AHeadAndWorkerHostGetsProgramsUnitsTopologyAndModels) {
   Result<InstallReport> report = InstallRoles({"head", "worker"});
   ASSERT_TRUE(report.ok()) << report.status().message();
-  for (const char* program : {"scorepipe", "scorepipe-bridge", "scorepipe-ventilator", "scorepipe-sink",
-                              "scorepipe-worker"}) {
+  for (const char* program :
+       {"scorepipe", "scorepipe-bridge", "scorepipe-ventilator", "scorepipe-sink", "scorepipe-worker"}) {
     const fs::path path = Under(std::string("/usr/local/bin/") + program);
     ASSERT_TRUE(fs::exists(path)) << path;
     EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, static_cast<fs::perms>(0755)) << path;
   }
-  for (const char* unit : {"scorepipe-bridge.service", "scorepipe-ventilator.service", "scorepipe-sink.service",
-                           "scorepipe-worker@.service", "scorepipe.target", "scorepipe-.service.d/10-scorepipe.conf"}) {
+  for (const char* unit :
+       {"scorepipe-bridge.service", "scorepipe-ventilator.service", "scorepipe-sink.service",
+        "scorepipe-worker@.service", "scorepipe.target", "scorepipe-.service.d/10-scorepipe.conf"}) {
     EXPECT_TRUE(fs::exists(Under(std::string("/etc/systemd/system/") + unit))) << unit;
   }
   const std::string dropin = Read(Under("/etc/systemd/system/scorepipe-.service.d/10-scorepipe.conf"));
@@ -104,17 +104,20 @@ TEST_F(InstallTest, AHeadAndWorkerHostGetsProgramsUnitsTopologyAndModels) {
   ASSERT_TRUE(installed.ok()) << installed.status().message();
   EXPECT_EQ(installed->model.path, "/etc/scorepipe/models/demo/model.json");
   EXPECT_EQ(installed->model.features, "/etc/scorepipe/models/demo/features.yaml");
-  EXPECT_EQ(Read(Under(installed->model.path)), Read(ClusterHarness::SourceDir() + "/models/demo/model.json"));
+  EXPECT_EQ(Read(Under(installed->model.path)),
+            Read(ClusterHarness::SourceDir() + "/models/demo/model.json"));
   EXPECT_TRUE(fs::exists(Under(installed->model.features)));
 
   ASSERT_EQ(report->next_steps.size(), 3u);
   EXPECT_EQ(report->next_steps[0], "systemctl daemon-reload");
-  EXPECT_NE(report->next_steps[2].find("scorepipe-worker@{1..2}"), std::string::npos) << report->next_steps[2];
+  EXPECT_NE(report->next_steps[2].find("scorepipe-worker@{1..2}"), std::string::npos)
+      << report->next_steps[2];
 }
 
 TEST_F(InstallTest, ARegistryModelStaysInItsRegistry) {
   const fs::path config = root_ / "registry-topology.yaml";
-  std::ofstream(config) << "model: {registry: /var/lib/scorepipe/models, name: fraud}\nsecurity: {mode: none}\n";
+  std::ofstream(config)
+      << "model: {registry: /var/lib/scorepipe/models, name: fraud}\nsecurity: {mode: none}\n";
   options_.config_path = config.string();
   Result<InstallReport> report = InstallRoles({"worker"});
   ASSERT_TRUE(report.ok()) << report.status().message();
@@ -141,7 +144,8 @@ TEST_F(InstallTest, TheInstalledUnitsPassSystemdAnalyzeVerify) {
   // unknown key in the shared drop-in.
   fs::remove(Under("/usr/local/bin/scorepipe-sink"));
   EXPECT_NE(Verify({"scorepipe-sink.service"}, &output), 0) << output;
-  std::ofstream(Under("/etc/systemd/system/scorepipe-.service.d/10-scorepipe.conf"), std::ios::app) << "Bogus=1\n";
+  std::ofstream(Under("/etc/systemd/system/scorepipe-.service.d/10-scorepipe.conf"), std::ios::app)
+      << "Bogus=1\n";
   Verify({"scorepipe-bridge.service"}, &output);
   EXPECT_NE(output.find("Bogus"), std::string::npos) << output;
 }
@@ -212,10 +216,10 @@ TEST(InstallCommandTest, PrintsWhatItWroteAndWhatToRunNext) {
   EXPECT_NE(out.find("/usr/local/bin/scorepipe-worker"), std::string::npos) << out;
   EXPECT_NE(out.find("systemctl daemon-reload"), std::string::npos) << out;
 
-  Result<ChildProcess> bad = ChildProcess::Start(
-      {ClusterHarness::BinDir() + "/scorepipe", "install", "--role", "worker", "-c", "/etc/hostname", "--root",
-       std::string(dir) + "/root2"},
-      log);
+  Result<ChildProcess> bad =
+      ChildProcess::Start({ClusterHarness::BinDir() + "/scorepipe", "install", "--role", "worker", "-c",
+                           "/etc/hostname", "--root", std::string(dir) + "/root2"},
+                          log);
   ASSERT_TRUE(bad.ok());
   ASSERT_TRUE(bad->WaitFor(std::chrono::seconds(60)));
   EXPECT_EQ(bad->exit_code(), 2) << Read(log);

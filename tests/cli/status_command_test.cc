@@ -1,6 +1,8 @@
 // `scorepipe status` and `scorepipe push` as a person runs them: the real
 // binary against a real cluster (`scorepipe up`) on a private redis-server,
 // against a ventilator that is not there, and against both queue kinds.
+#include "cli/status_command.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -13,9 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "queue/redis_client.h"
 #include "local_cluster/child_process.h"
-#include "cli/status_command.h"
+#include "queue/redis_client.h"
 #include "runtime/node.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/wait.h"

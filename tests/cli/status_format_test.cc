@@ -1,8 +1,6 @@
 // The parts of `scorepipe status` that need no cluster: reading the
 // ventilator's snapshot (including what the real StatusJson writes) and the
 // table and JSON it prints.
-#include "cli/status_command.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -10,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "cli/status_command.h"
 #include "proto/messages.h"
 #include "ventilator/dispatcher.h"
 #include "ventilator/ventilator.h"
@@ -179,10 +178,11 @@ TEST(StatusTableTest, HeaderSaysWhatTheClusterIsDoing) {
 TEST(StatusTableTest, OneAlignedRowPerWorker) {
   const std::string table = FormatStatusTable(GoodReport());
   const std::string rows = table.substr(table.find("WORKER"));
-  EXPECT_EQ(rows,
-            "WORKER             HOST      PID  STATE     MODEL        HEARTBEAT  IN FLIGHT  SCORED TX    TX/S\n"
-            "head-1-worker-1    head-1   4250  active    fraud v3    120 ms ago          2     25,600  63,488\n"
-            "gpu-box-worker-17  gpu-box    77  draining  -         1,540 ms ago          1  1,234,567       0\n");
+  EXPECT_EQ(
+      rows,
+      "WORKER             HOST      PID  STATE     MODEL        HEARTBEAT  IN FLIGHT  SCORED TX    TX/S\n"
+      "head-1-worker-1    head-1   4250  active    fraud v3    120 ms ago          2     25,600  63,488\n"
+      "gpu-box-worker-17  gpu-box    77  draining  -         1,540 ms ago          1  1,234,567       0\n");
 }
 
 TEST(StatusTableTest, ShowsTheVersionInShadowBesideTheLiveOne) {

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "durable/file_util.h"
+#include "scoring/model_registry.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
-#include "durable/file_util.h"
-#include "scoring/model_registry.h"
 
 namespace scorepipe {
 namespace {

@@ -61,7 +61,8 @@ TEST(ConfigurationDocTest, DocumentsEveryKeyTheLoaderAcceptsAndNoOther) {
   for (const std::string& key : keys) EXPECT_TRUE(documented.contains(key)) << key << " is not in " << kDoc;
   const std::set<std::string> accepted(keys.begin(), keys.end());
   for (const auto& [key, row] : documented) {
-    EXPECT_TRUE(accepted.contains(key)) << kDoc << ":" << row.line << ": `" << key << "` is not a key the loader accepts";
+    EXPECT_TRUE(accepted.contains(key))
+        << kDoc << ":" << row.line << ": `" << key << "` is not a key the loader accepts";
   }
 }
 
@@ -77,8 +78,8 @@ TEST(ConfigurationDocTest, EachDefaultShownIsTheCodesDefault) {
     if (!defaults.contains(key)) continue;  // reported by the other test
     if (required.contains(key) || row.default_cell == "(required)") {
       EXPECT_TRUE(required.contains(key) && row.default_cell == "(required)")
-          << kDoc << ":" << row.line << ": " << key << " is shown as '" << row.default_cell << "'; the loader "
-          << (required.contains(key) ? "requires it" : "does not require it");
+          << kDoc << ":" << row.line << ": " << key << " is shown as '" << row.default_cell
+          << "'; the loader " << (required.contains(key) ? "requires it" : "does not require it");
       continue;
     }
     const std::string& code = defaults[key];

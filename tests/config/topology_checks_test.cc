@@ -38,8 +38,7 @@ constexpr char kQueueNames[] =
 
 TEST(LoadTopologyTest, OutputEqualToInputIsRejectedAtOutput) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  input: q\n  output: q\n")),
-            std::string("t.yaml:3:11: queue.output: 'q' is also queue.input ('q'); allowed: ") +
-                kQueueNames);
+            std::string("t.yaml:3:11: queue.output: 'q' is also queue.input ('q'); allowed: ") + kQueueNames);
 }
 
 TEST(LoadTopologyTest, DeadLetterEqualToInputIsRejected) {
@@ -98,8 +97,9 @@ TEST(LoadTopologyTest, BlockTimeoutAtHalfTheInflightTimeoutIsRejected) {
 }
 
 TEST(LoadTopologyTest, BlockTimeoutJustBelowHalfTheInflightTimeoutIsAccepted) {
-  auto topology = LoadWithModel("queue:\n  inflight_timeout_ms: 1001\n"
-                                "bridge:\n  block_timeout_ms: 500\n");
+  auto topology = LoadWithModel(
+      "queue:\n  inflight_timeout_ms: 1001\n"
+      "bridge:\n  block_timeout_ms: 500\n");
   EXPECT_TRUE(topology.ok()) << ErrorOf(topology);
 }
 
@@ -286,9 +286,7 @@ TEST(LoadTopologyTest, IpcConnectToAnotherPathIsRejected) {
 
 // --- Topologies built in code -------------------------------------------
 
-TEST(ValidateTopologyTest, CompleteTopologyIsValid) {
-  EXPECT_TRUE(ValidateTopology(ValidTopology()).ok());
-}
+TEST(ValidateTopologyTest, CompleteTopologyIsValid) { EXPECT_TRUE(ValidateTopology(ValidTopology()).ok()); }
 
 TEST(ValidateTopologyTest, DefaultTopologyLacksAModel) {
   const Topology defaults;  // named: GCC 12 -O2 warns falsely about a temporary's strings
@@ -299,16 +297,14 @@ TEST(ValidateTopologyTest, DefaultTopologyLacksAModel) {
 TEST(ValidateTopologyTest, NamesKeyValueAndAllowedWithoutAPlace) {
   Topology t = ValidTopology();
   t.queue.redis.port = 70000;
-  EXPECT_EQ(ValidateTopology(t).message(),
-            "queue.redis.port: 70000 is out of range; allowed: 1..65535");
+  EXPECT_EQ(ValidateTopology(t).message(), "queue.redis.port: 70000 is out of range; allowed: 1..65535");
 }
 
 TEST(ValidateTopologyTest, PrefixesTheSource) {
   Topology t = ValidTopology();
   t.source = "x.yaml";
   t.workers.count = 300;
-  EXPECT_EQ(ValidateTopology(t).message(),
-            "x.yaml: workers.count: 300 is out of range; allowed: 0..256");
+  EXPECT_EQ(ValidateTopology(t).message(), "x.yaml: workers.count: 300 is out of range; allowed: 0..256");
 }
 
 TEST(ValidateTopologyTest, NanThresholdIsRejected) {
@@ -320,18 +316,16 @@ TEST(ValidateTopologyTest, NanThresholdIsRejected) {
 TEST(ValidateTopologyTest, UnknownEnumValueIsRejected) {
   Topology t = ValidTopology();
   t.model.format = static_cast<ModelFormat>(7);
-  EXPECT_EQ(ValidateTopology(t).message(),
-            "model.format: 7 is not a known value; allowed: xgboost, linear");
+  EXPECT_EQ(ValidateTopology(t).message(), "model.format: 7 is not a known value; allowed: xgboost, linear");
 }
 
 TEST(ValidateTopologyTest, BlockTimeoutNotBelowHalfTheInflightTimeoutIsRejected) {
   Topology t = ValidTopology();
   t.queue.inflight_timeout_ms = 1000;
   t.bridge.block_timeout_ms = 500;
-  EXPECT_EQ(ValidateTopology(t).message(),
-            std::string("bridge.block_timeout_ms: '500' is not below half of "
-                        "queue.inflight_timeout_ms ('1000'); allowed: ") +
-                kBlockTimeoutRule);
+  EXPECT_EQ(ValidateTopology(t).message(), std::string("bridge.block_timeout_ms: '500' is not below half of "
+                                                       "queue.inflight_timeout_ms ('1000'); allowed: ") +
+                                               kBlockTimeoutRule);
 }
 
 TEST(ValidateTopologyTest, SendHwmBelowCreditIsRejected) {
@@ -339,8 +333,7 @@ TEST(ValidateTopologyTest, SendHwmBelowCreditIsRejected) {
   t.ventilator.send_hwm = 2;
   t.workers.credit = 3;
   EXPECT_EQ(ValidateTopology(t).message(),
-            std::string("ventilator.send_hwm: '2' is below workers.credit ('3'); allowed: ") +
-                kCreditRule);
+            std::string("ventilator.send_hwm: '2' is below workers.credit ('3'); allowed: ") + kCreditRule);
 }
 
 TEST(ValidateTopologyTest, StatusBindCollidingWithHeartbeatBindIsRejected) {
@@ -363,9 +356,10 @@ TEST(ValidateTopologyTest, ConflictIsNamedAtTheLaterKey) {
 TEST(ValidateTopologyTest, MetricsPortsDifferPerRoleUnlessOff) {
   Topology t = ValidTopology();
   t.metrics.sink_port = t.metrics.bridge_port;
-  EXPECT_EQ(ValidateTopology(t).message(),
-            "metrics.sink_port: '9101' is also metrics.bridge_port ('9101'); allowed: a different port per role "
-            "(or 0: off)");
+  EXPECT_EQ(
+      ValidateTopology(t).message(),
+      "metrics.sink_port: '9101' is also metrics.bridge_port ('9101'); allowed: a different port per role "
+      "(or 0: off)");
   t.metrics.sink_port = 0;
   t.metrics.bridge_port = 0;
   EXPECT_TRUE(ValidateTopology(t).ok()) << ValidateTopology(t).message();
@@ -374,9 +368,10 @@ TEST(ValidateTopologyTest, MetricsPortsDifferPerRoleUnlessOff) {
 TEST(ValidateTopologyTest, AHeadRolesMetricsPortInTheWorkersRangeIsRejected) {
   Topology t = ValidTopology();
   t.metrics.ventilator_port = 9110;  // workers take 9104..9167
-  EXPECT_EQ(ValidateTopology(t).message(),
-            "metrics.ventilator_port: '9110' is in the workers' range 9104..9167 (metrics.worker_port); allowed: a "
-            "port outside 9104..9167, or 0 (off)");
+  EXPECT_EQ(
+      ValidateTopology(t).message(),
+      "metrics.ventilator_port: '9110' is in the workers' range 9104..9167 (metrics.worker_port); allowed: a "
+      "port outside 9104..9167, or 0 (off)");
   t.metrics.worker_port = 0;
   EXPECT_TRUE(ValidateTopology(t).ok()) << ValidateTopology(t).message();
 }
@@ -419,9 +414,10 @@ TEST(LoadTopologyTest, RegistryAndModelFilesAreNotBothSet) {
   EXPECT_EQ(ErrorOf(Load("model: {registry: models, name: fraud, format: linear}\n")),
             "t.yaml:1:48: model.format: is set beside model.registry; allowed: no model.format with "
             "model.registry: each version's meta.yaml says its format");
-  EXPECT_EQ(ErrorOf(Load("model: {registry: models, name: fraud, version: v1}\n")),
-            "t.yaml:1:49: model.version: 'v1' is set beside model.registry; allowed: empty: the registry's live "
-            "version");
+  EXPECT_EQ(
+      ErrorOf(Load("model: {registry: models, name: fraud, version: v1}\n")),
+      "t.yaml:1:49: model.version: 'v1' is set beside model.registry; allowed: empty: the registry's live "
+      "version");
 }
 
 }  // namespace

@@ -64,72 +64,72 @@ TEST_P(OutOfRangeTest, IsRejectedAtTheValue) {
 
 INSTANTIATE_TEST_SUITE_P(
     LoadTopology, OutOfRangeTest,
-    ::testing::Values(
-        Case{"PullWaitNegative", "queue:\n  pull_wait_ms: -1\n",
-             "t.yaml:2:17: queue.pull_wait_ms: -1 is out of range; allowed: 0..600000"},
-        Case{"HttpTimeoutBelow100", "queue:\n  http_timeout_ms: 99\n",
-             "t.yaml:2:20: queue.http_timeout_ms: 99 is out of range; allowed: 100..600000"},
-        Case{"PushRetryAboveAnHour", "queue:\n  push_retry_ms: 3600001\n",
-             "t.yaml:2:18: queue.push_retry_ms: 3600001 is out of range; allowed: 100..3600000"},
-        Case{"RedisPortZero", "queue:\n  redis:\n    port: 0\n",
-             "t.yaml:3:11: queue.redis.port: 0 is out of range; allowed: 1..65535"},
-        Case{"RedisPortAbove65535", "queue:\n  redis:\n    port: 70000\n",
-             "t.yaml:3:11: queue.redis.port: 70000 is out of range; allowed: 1..65535"},
-        Case{"RedisDbAbove15", "queue:\n  redis:\n    db: 16\n",
-             "t.yaml:3:9: queue.redis.db: 16 is out of range; allowed: 0..15"},
-        Case{"RedisDbNegative", "queue:\n  redis:\n    db: -1\n",
-             "t.yaml:3:9: queue.redis.db: -1 is out of range; allowed: 0..15"},
-        Case{"ConnectTimeoutZero", "queue:\n  redis:\n    connect_timeout_ms: 0\n",
-             "t.yaml:3:25: queue.redis.connect_timeout_ms: 0 is out of range; "
-             "allowed: 1..600000"},
-        Case{"BatchSizeZero", "bridge:\n  batch_size: 0\n",
-             "t.yaml:2:15: bridge.batch_size: 0 is out of range; allowed: 1..65536"},
-        Case{"BatchSizeAbove65536", "bridge:\n  batch_size: 65537\n",
-             "t.yaml:2:15: bridge.batch_size: 65537 is out of range; allowed: 1..65536"},
-        Case{"LingerNegative", "bridge:\n  linger_ms: -1\n",
-             "t.yaml:2:14: bridge.linger_ms: -1 is out of range; allowed: 0..60000"},
-        Case{"BlockTimeoutAbove60000", "bridge:\n  block_timeout_ms: 60001\n",
-             "t.yaml:2:21: bridge.block_timeout_ms: 60001 is out of range; allowed: 1..60000"},
-        Case{"MaxMessageBytesBelow64", "bridge:\n  max_message_bytes: 63\n",
-             "t.yaml:2:22: bridge.max_message_bytes: 63 is out of range; "
-             "allowed: 64..16777216"},
-        Case{"SendHwmZero", "ventilator:\n  send_hwm: 0\n",
-             "t.yaml:2:13: ventilator.send_hwm: 0 is out of range; allowed: 1..100000"},
-        Case{"InflightTimeoutBelow100", "queue:\n  inflight_timeout_ms: 99\n",
-             "t.yaml:2:24: queue.inflight_timeout_ms: 99 is out of range; "
-             "allowed: 100..86400000"},
-        Case{"InflightTimeoutAbove86400000", "queue:\n  inflight_timeout_ms: 86400001\n",
-             "t.yaml:2:24: queue.inflight_timeout_ms: 86400001 is out of range; "
-             "allowed: 100..86400000"},
-        Case{"SendHwmAbove100000", "ventilator:\n  send_hwm: 100001\n",
-             "t.yaml:2:13: ventilator.send_hwm: 100001 is out of range; allowed: 1..100000"},
-        Case{"BatchTimeoutBelow100", "ventilator:\n  batch_timeout_ms: 99\n",
-             "t.yaml:2:21: ventilator.batch_timeout_ms: 99 is out of range; "
-             "allowed: 100..3600000"},
-        Case{"BatchTimeoutAbove3600000", "ventilator:\n  batch_timeout_ms: 3600001\n",
-             "t.yaml:2:21: ventilator.batch_timeout_ms: 3600001 is out of range; "
-             "allowed: 100..3600000"},
-        Case{"HeartbeatIntervalBelow10", "heartbeat:\n  interval_ms: 9\n",
-             "t.yaml:2:16: heartbeat.interval_ms: 9 is out of range; allowed: 10..60000"},
-        Case{"HeartbeatIntervalAbove60000", "heartbeat:\n  interval_ms: 60001\n",
-             "t.yaml:2:16: heartbeat.interval_ms: 60001 is out of range; allowed: 10..60000"},
-        Case{"LivenessZero", "heartbeat:\n  liveness: 0\n",
-             "t.yaml:2:13: heartbeat.liveness: 0 is out of range; allowed: 1..100"},
-        Case{"LivenessAbove100", "heartbeat:\n  liveness: 101\n",
-             "t.yaml:2:13: heartbeat.liveness: 101 is out of range; allowed: 1..100"},
-        Case{"CreditZero", "workers:\n  credit: 0\n",
-             "t.yaml:2:11: workers.credit: 0 is out of range; allowed: 1..64"},
-        // Also above send_hwm; the key's own range is reported first.
-        Case{"CreditAbove64", "workers:\n  credit: 65\n",
-             "t.yaml:2:11: workers.credit: 65 is out of range; allowed: 1..64"},
-        Case{"WorkersAbove256", "workers:\n  count: 257\n",
-             "t.yaml:2:10: workers.count: 257 is out of range; allowed: 0..256"},
-        Case{"WorkersNegative", "workers:\n  count: -1\n",
-             "t.yaml:2:10: workers.count: -1 is out of range; allowed: 0..256"},
-        Case{"ThresholdAboveOne", "model:\n  path: m\n  features: f\n  threshold: 1.5\n",
-             "t.yaml:4:14: model.threshold: 1.5 is out of range; allowed: 0..1"},
-        Case{"ThresholdNegative", "model:\n  path: m\n  features: f\n  threshold: -0.1\n",
-             "t.yaml:4:14: model.threshold: -0.1 is out of range; allowed: 0..1"}),
+    ::testing::Values(Case{"PullWaitNegative", "queue:\n  pull_wait_ms: -1\n",
+                           "t.yaml:2:17: queue.pull_wait_ms: -1 is out of range; allowed: 0..600000"},
+                      Case{"HttpTimeoutBelow100", "queue:\n  http_timeout_ms: 99\n",
+                           "t.yaml:2:20: queue.http_timeout_ms: 99 is out of range; allowed: 100..600000"},
+                      Case{
+                          "PushRetryAboveAnHour", "queue:\n  push_retry_ms: 3600001\n",
+                          "t.yaml:2:18: queue.push_retry_ms: 3600001 is out of range; allowed: 100..3600000"},
+                      Case{"RedisPortZero", "queue:\n  redis:\n    port: 0\n",
+                           "t.yaml:3:11: queue.redis.port: 0 is out of range; allowed: 1..65535"},
+                      Case{"RedisPortAbove65535", "queue:\n  redis:\n    port: 70000\n",
+                           "t.yaml:3:11: queue.redis.port: 70000 is out of range; allowed: 1..65535"},
+                      Case{"RedisDbAbove15", "queue:\n  redis:\n    db: 16\n",
+                           "t.yaml:3:9: queue.redis.db: 16 is out of range; allowed: 0..15"},
+                      Case{"RedisDbNegative", "queue:\n  redis:\n    db: -1\n",
+                           "t.yaml:3:9: queue.redis.db: -1 is out of range; allowed: 0..15"},
+                      Case{"ConnectTimeoutZero", "queue:\n  redis:\n    connect_timeout_ms: 0\n",
+                           "t.yaml:3:25: queue.redis.connect_timeout_ms: 0 is out of range; "
+                           "allowed: 1..600000"},
+                      Case{"BatchSizeZero", "bridge:\n  batch_size: 0\n",
+                           "t.yaml:2:15: bridge.batch_size: 0 is out of range; allowed: 1..65536"},
+                      Case{"BatchSizeAbove65536", "bridge:\n  batch_size: 65537\n",
+                           "t.yaml:2:15: bridge.batch_size: 65537 is out of range; allowed: 1..65536"},
+                      Case{"LingerNegative", "bridge:\n  linger_ms: -1\n",
+                           "t.yaml:2:14: bridge.linger_ms: -1 is out of range; allowed: 0..60000"},
+                      Case{"BlockTimeoutAbove60000", "bridge:\n  block_timeout_ms: 60001\n",
+                           "t.yaml:2:21: bridge.block_timeout_ms: 60001 is out of range; allowed: 1..60000"},
+                      Case{"MaxMessageBytesBelow64", "bridge:\n  max_message_bytes: 63\n",
+                           "t.yaml:2:22: bridge.max_message_bytes: 63 is out of range; "
+                           "allowed: 64..16777216"},
+                      Case{"SendHwmZero", "ventilator:\n  send_hwm: 0\n",
+                           "t.yaml:2:13: ventilator.send_hwm: 0 is out of range; allowed: 1..100000"},
+                      Case{"InflightTimeoutBelow100", "queue:\n  inflight_timeout_ms: 99\n",
+                           "t.yaml:2:24: queue.inflight_timeout_ms: 99 is out of range; "
+                           "allowed: 100..86400000"},
+                      Case{"InflightTimeoutAbove86400000", "queue:\n  inflight_timeout_ms: 86400001\n",
+                           "t.yaml:2:24: queue.inflight_timeout_ms: 86400001 is out of range; "
+                           "allowed: 100..86400000"},
+                      Case{"SendHwmAbove100000", "ventilator:\n  send_hwm: 100001\n",
+                           "t.yaml:2:13: ventilator.send_hwm: 100001 is out of range; allowed: 1..100000"},
+                      Case{"BatchTimeoutBelow100", "ventilator:\n  batch_timeout_ms: 99\n",
+                           "t.yaml:2:21: ventilator.batch_timeout_ms: 99 is out of range; "
+                           "allowed: 100..3600000"},
+                      Case{"BatchTimeoutAbove3600000", "ventilator:\n  batch_timeout_ms: 3600001\n",
+                           "t.yaml:2:21: ventilator.batch_timeout_ms: 3600001 is out of range; "
+                           "allowed: 100..3600000"},
+                      Case{"HeartbeatIntervalBelow10", "heartbeat:\n  interval_ms: 9\n",
+                           "t.yaml:2:16: heartbeat.interval_ms: 9 is out of range; allowed: 10..60000"},
+                      Case{"HeartbeatIntervalAbove60000", "heartbeat:\n  interval_ms: 60001\n",
+                           "t.yaml:2:16: heartbeat.interval_ms: 60001 is out of range; allowed: 10..60000"},
+                      Case{"LivenessZero", "heartbeat:\n  liveness: 0\n",
+                           "t.yaml:2:13: heartbeat.liveness: 0 is out of range; allowed: 1..100"},
+                      Case{"LivenessAbove100", "heartbeat:\n  liveness: 101\n",
+                           "t.yaml:2:13: heartbeat.liveness: 101 is out of range; allowed: 1..100"},
+                      Case{"CreditZero", "workers:\n  credit: 0\n",
+                           "t.yaml:2:11: workers.credit: 0 is out of range; allowed: 1..64"},
+                      // Also above send_hwm; the key's own range is reported first.
+                      Case{"CreditAbove64", "workers:\n  credit: 65\n",
+                           "t.yaml:2:11: workers.credit: 65 is out of range; allowed: 1..64"},
+                      Case{"WorkersAbove256", "workers:\n  count: 257\n",
+                           "t.yaml:2:10: workers.count: 257 is out of range; allowed: 0..256"},
+                      Case{"WorkersNegative", "workers:\n  count: -1\n",
+                           "t.yaml:2:10: workers.count: -1 is out of range; allowed: 0..256"},
+                      Case{"ThresholdAboveOne", "model:\n  path: m\n  features: f\n  threshold: 1.5\n",
+                           "t.yaml:4:14: model.threshold: 1.5 is out of range; allowed: 0..1"},
+                      Case{"ThresholdNegative", "model:\n  path: m\n  features: f\n  threshold: -0.1\n",
+                           "t.yaml:4:14: model.threshold: -0.1 is out of range; allowed: 0..1"}),
     CaseName);
 
 // --- http-mq URLs -------------------------------------------------------
@@ -150,9 +150,9 @@ constexpr char kUrlAllowed[] =
 class BadUrlTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(BadUrlTest, IsRejectedAtTheValue) {
-  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  url: \"" + GetParam().yaml + "\"\n")),
-            "t.yaml:2:8: queue.url: '" + GetParam().yaml + "' " + GetParam().message + "; allowed: " +
-                kUrlAllowed);
+  EXPECT_EQ(
+      ErrorOf(LoadWithModel("queue:\n  url: \"" + GetParam().yaml + "\"\n")),
+      "t.yaml:2:8: queue.url: '" + GetParam().yaml + "' " + GetParam().message + "; allowed: " + kUrlAllowed);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -203,9 +203,9 @@ TEST(LoadTopologyTest, EmptyStreamFieldIsRejected) {
 }
 
 TEST(LoadTopologyTest, StreamFieldWithWhitespaceIsRejected) {
-  EXPECT_EQ(ErrorOf(LoadWithModel("queue:\n  stream_field: \"the message\"\n")),
-            std::string("t.yaml:2:17: queue.stream_field: 'the message' contains whitespace") +
-                kFieldAllowed);
+  EXPECT_EQ(
+      ErrorOf(LoadWithModel("queue:\n  stream_field: \"the message\"\n")),
+      std::string("t.yaml:2:17: queue.stream_field: 'the message' contains whitespace") + kFieldAllowed);
 }
 
 TEST(LoadTopologyTest, EmptyRedisHostIsRejected) {
@@ -238,8 +238,7 @@ TEST(LoadTopologyTest, EmptyModelVersionIsRejected) {
 
 // --- Endpoints ----------------------------------------------------------
 
-constexpr char kBindAllowed[] =
-    "tcp://host:port, tcp://*:port, ipc://path or inproc://name, port 1..65535";
+constexpr char kBindAllowed[] = "tcp://host:port, tcp://*:port, ipc://path or inproc://name, port 1..65535";
 constexpr char kConnectAllowed[] =
     "tcp://host:port with a concrete host (not *), ipc://path or inproc://name, port 1..65535";
 
@@ -261,11 +260,9 @@ INSTANTIATE_TEST_SUITE_P(
                          "allowed: ") +
                  kBindAllowed},
         Case{"NoPort", "sink:\n  bind: tcp://*\n",
-             std::string("t.yaml:2:9: sink.bind: 'tcp://*' has no port; allowed: ") +
-                 kBindAllowed},
+             std::string("t.yaml:2:9: sink.bind: 'tcp://*' has no port; allowed: ") + kBindAllowed},
         Case{"NoHost", "sink:\n  bind: \"tcp://:5558\"\n",
-             std::string("t.yaml:2:9: sink.bind: 'tcp://:5558' has no host; allowed: ") +
-                 kBindAllowed},
+             std::string("t.yaml:2:9: sink.bind: 'tcp://:5558' has no host; allowed: ") + kBindAllowed},
         Case{"WildcardPort", "sink:\n  bind: \"tcp://127.0.0.1:*\"\n",
              std::string("t.yaml:2:9: sink.bind: 'tcp://127.0.0.1:*' has port '*', not a "
                          "number; allowed: ") +
@@ -283,17 +280,14 @@ INSTANTIATE_TEST_SUITE_P(
                          "allowed: ") +
                  kBindAllowed},
         Case{"IpcWithoutPath", "ventilator:\n  bind: \"ipc://\"\n",
-             std::string("t.yaml:2:9: ventilator.bind: 'ipc://' names no path; allowed: ") +
-                 kBindAllowed},
+             std::string("t.yaml:2:9: ventilator.bind: 'ipc://' names no path; allowed: ") + kBindAllowed},
         Case{"InprocWithoutName", "ventilator:\n  bind: \"inproc://\"\n",
-             std::string("t.yaml:2:9: ventilator.bind: 'inproc://' names no name; allowed: ") +
-                 kBindAllowed},
+             std::string("t.yaml:2:9: ventilator.bind: 'inproc://' names no name; allowed: ") + kBindAllowed},
         Case{"ConnectToEveryInterface", "ventilator:\n  connect: \"tcp://*:5557\"\n",
              std::string("t.yaml:2:12: ventilator.connect: 'tcp://*:5557' has host '*', which "
                          "only a bind may use; allowed: ") +
                  kConnectAllowed},
-        Case{"HeartbeatConnectToEveryInterface",
-             "ventilator:\n  heartbeat_connect: \"tcp://*:5560\"\n",
+        Case{"HeartbeatConnectToEveryInterface", "ventilator:\n  heartbeat_connect: \"tcp://*:5560\"\n",
              std::string("t.yaml:2:22: ventilator.heartbeat_connect: 'tcp://*:5560' has host "
                          "'*', which only a bind may use; allowed: ") +
                  kConnectAllowed},
@@ -303,8 +297,7 @@ INSTANTIATE_TEST_SUITE_P(
                  kBindAllowed},
         // Unlike the live feed, the status socket cannot be turned off.
         Case{"EmptyStatusBind", "ventilator:\n  status_bind: \"\"\n",
-             std::string("t.yaml:2:16: ventilator.status_bind: '' is empty; allowed: ") +
-                 kBindAllowed},
+             std::string("t.yaml:2:16: ventilator.status_bind: '' is empty; allowed: ") + kBindAllowed},
         Case{"StatusConnectWithoutPort", "ventilator:\n  status_connect: tcp://head\n",
              std::string("t.yaml:2:19: ventilator.status_connect: 'tcp://head' has no port; "
                          "allowed: ") +

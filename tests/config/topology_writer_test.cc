@@ -32,12 +32,12 @@ std::string Describe(const Topology& t) {
   out << std::setprecision(std::numeric_limits<double>::max_digits10);
   out << "queue.kind " << static_cast<int>(t.queue.kind) << "\nredis " << t.queue.redis.host << " "
       << t.queue.redis.port << " " << t.queue.redis.db << " " << t.queue.redis.connect_timeout_ms << " ["
-      << t.queue.redis.user << "] [" << t.queue.redis.password_file << "] [" << t.queue.redis.password_env << "]"
-      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << " " << t.queue.shadow
-      << "\nstream ["
-      << t.queue.group << "] [" << t.queue.stream_field << "] " << t.queue.inflight_timeout_ms << "\nhttp-mq ["
-      << t.queue.url << "] [" << t.queue.journal_dir << "] " << t.queue.pull_wait_ms << " "
-      << t.queue.http_timeout_ms << " " << t.queue.push_retry_ms << "\nbridge "
+      << t.queue.redis.user << "] [" << t.queue.redis.password_file << "] [" << t.queue.redis.password_env
+      << "]"
+      << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << " "
+      << t.queue.shadow << "\nstream [" << t.queue.group << "] [" << t.queue.stream_field << "] "
+      << t.queue.inflight_timeout_ms << "\nhttp-mq [" << t.queue.url << "] [" << t.queue.journal_dir << "] "
+      << t.queue.pull_wait_ms << " " << t.queue.http_timeout_ms << " " << t.queue.push_retry_ms << "\nbridge "
       << t.bridge.batch_size << " " << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " "
       << t.bridge.max_message_bytes << "\nventilator [" << t.ventilator.workers.bind << "] ["
       << t.ventilator.workers.connect << "] [" << t.ventilator.intake.bind << "] ["
@@ -47,10 +47,10 @@ std::string Describe(const Topology& t) {
       << "\nheartbeat " << t.heartbeat.interval_ms << " " << t.heartbeat.liveness << "\nsink ["
       << t.sink.results.bind << "] [" << t.sink.results.connect << "] [" << t.sink.publish.bind << "] ["
       << t.sink.publish.connect << "] [" << t.sink.status.bind << "] [" << t.sink.status.connect << "] "
-      << static_cast<int>(t.sink.model_fields) << "\nworkers " << t.workers.count << " " << t.workers.credit << "\nmodel ["
-      << t.model.path << "] " << static_cast<int>(t.model.format) << " [" << t.model.features << "] "
-      << t.model.threshold << " [" << t.model.version << "] [" << t.model.registry << "] [" << t.model.name
-      << "] " << t.model.watch_ms << "\nmetrics [" << t.metrics.address << "] "
+      << static_cast<int>(t.sink.model_fields) << "\nworkers " << t.workers.count << " " << t.workers.credit
+      << "\nmodel [" << t.model.path << "] " << static_cast<int>(t.model.format) << " [" << t.model.features
+      << "] " << t.model.threshold << " [" << t.model.version << "] [" << t.model.registry << "] ["
+      << t.model.name << "] " << t.model.watch_ms << "\nmetrics [" << t.metrics.address << "] "
       << t.metrics.bridge_port << " " << t.metrics.ventilator_port << " " << t.metrics.sink_port << " "
       << t.metrics.worker_port << "\nlogging " << t.logging.level << " " << static_cast<int>(t.logging.format)
       << "\nsecurity " << static_cast<int>(t.security.mode) << " [" << t.security.secret_key << "] ["

@@ -3,8 +3,6 @@
 // every key, paths, the file as a whole, unknown keys, shapes and types,
 // required keys and hostile texts, each checking the whole one-line message
 // (file:line:column, key, what is wrong, allowed).
-#include "config/topology.h"
-
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -18,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "config/topology.h"
 #include "tests/config/topology_test_util.h"
 
 namespace scorepipe {
@@ -49,18 +48,18 @@ std::string Summary(const Topology& t) {
       << "\nqueues " << t.queue.input << " " << t.queue.output << " " << t.queue.dead_letter << " "
       << t.queue.shadow << "\nstream " << t.queue.group << " " << t.queue.stream_field << " "
       << t.queue.inflight_timeout_ms << "\nhttp-mq " << t.queue.url << " [" << t.queue.journal_dir << "] "
-      << t.queue.pull_wait_ms << " " << t.queue.http_timeout_ms << " " << t.queue.push_retry_ms << "\nbridge " << t.bridge.batch_size << " "
-      << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " " << t.bridge.max_message_bytes
-      << "\nventilator " << t.ventilator.workers.bind << " " << t.ventilator.workers.connect << " "
-      << t.ventilator.intake.bind << " " << t.ventilator.intake.connect << " "
-      << t.ventilator.heartbeat.bind << " " << t.ventilator.heartbeat.connect << " "
-      << t.ventilator.status.bind << " " << t.ventilator.status.connect << " "
-      << t.ventilator.send_hwm << " " << t.ventilator.batch_timeout_ms << "\nheartbeat "
-      << t.heartbeat.interval_ms << " " << t.heartbeat.liveness << "\nsink " << t.sink.results.bind
-      << " " << t.sink.results.connect << " " << t.sink.publish.bind << " "
-      << t.sink.publish.connect << " " << t.sink.status.bind << " " << t.sink.status.connect << "\nworkers " << t.workers.count << " " << t.workers.credit
-      << "\nmetrics " << t.metrics.address << " " << t.metrics.bridge_port << " " << t.metrics.ventilator_port
-      << " " << t.metrics.sink_port << " " << t.metrics.worker_port << "\nlogging " << t.logging.level << " "
+      << t.queue.pull_wait_ms << " " << t.queue.http_timeout_ms << " " << t.queue.push_retry_ms << "\nbridge "
+      << t.bridge.batch_size << " " << t.bridge.linger_ms << " " << t.bridge.block_timeout_ms << " "
+      << t.bridge.max_message_bytes << "\nventilator " << t.ventilator.workers.bind << " "
+      << t.ventilator.workers.connect << " " << t.ventilator.intake.bind << " " << t.ventilator.intake.connect
+      << " " << t.ventilator.heartbeat.bind << " " << t.ventilator.heartbeat.connect << " "
+      << t.ventilator.status.bind << " " << t.ventilator.status.connect << " " << t.ventilator.send_hwm << " "
+      << t.ventilator.batch_timeout_ms << "\nheartbeat " << t.heartbeat.interval_ms << " "
+      << t.heartbeat.liveness << "\nsink " << t.sink.results.bind << " " << t.sink.results.connect << " "
+      << t.sink.publish.bind << " " << t.sink.publish.connect << " " << t.sink.status.bind << " "
+      << t.sink.status.connect << "\nworkers " << t.workers.count << " " << t.workers.credit << "\nmetrics "
+      << t.metrics.address << " " << t.metrics.bridge_port << " " << t.metrics.ventilator_port << " "
+      << t.metrics.sink_port << " " << t.metrics.worker_port << "\nlogging " << t.logging.level << " "
       << static_cast<int>(t.logging.format) << "\n";
   return out.str();
 }
@@ -335,35 +334,35 @@ TEST_P(UnknownKeyTest, IsRejectedWithTheKeysAllowedThere) {
 
 INSTANTIATE_TEST_SUITE_P(
     LoadTopology, UnknownKeyTest,
-    ::testing::Values(
-        Case{"TopLevel", "quue: {}\n",
-             std::string("t.yaml:1:1: quue: unknown key; allowed: ") + kSections},
-        Case{"Queue", "queue:\n  kidn: x\n",
-             "t.yaml:2:3: queue.kidn: unknown key; allowed: kind, redis, input, output, "
-             "dead_letter, shadow, group, stream_field, inflight_timeout_ms, max_deliveries, url, journal_dir, pull_wait_ms, "
-             "http_timeout_ms, push_retry_ms"},
-        Case{"Redis", "queue:\n  redis:\n    prot: 1\n",
-             "t.yaml:3:5: queue.redis.prot: unknown key; allowed: host, port, db, "
-             "connect_timeout_ms, user, password_file, password_env"},
-        Case{"Bridge", "bridge: {batch: 1}\n",
-             "t.yaml:1:10: bridge.batch: unknown key; allowed: batch_size, linger_ms, "
-             "block_timeout_ms, max_message_bytes"},
-        Case{"Ventilator", "ventilator:\n  workers_bind: x\n",
-             "t.yaml:2:3: ventilator.workers_bind: unknown key; allowed: bind, connect, "
-             "intake_bind, intake_connect, heartbeat_bind, heartbeat_connect, status_bind, "
-             "status_connect, send_hwm, batch_timeout_ms"},
-        Case{"Heartbeat", "heartbeat:\n  interval: 100\n",
-             "t.yaml:2:3: heartbeat.interval: unknown key; allowed: interval_ms, liveness"},
-        Case{"Sink", "sink:\n  publish: x\n",
-             "t.yaml:2:3: sink.publish: unknown key; allowed: bind, connect, publish_bind, "
-             "publish_connect, status_bind, status_connect, model_fields"},
-        Case{"Workers", "workers: {cnt: 1}\n",
-             "t.yaml:1:11: workers.cnt: unknown key; allowed: count, credit"},
-        Case{"Model", "model:\n  treshold: 0.4\n",
-             "t.yaml:2:3: model.treshold: unknown key; allowed: path, format, features, "
-             "threshold, version, registry, name, watch_ms"},
-        Case{"Logging", "logging: {lvl: x}\n",
-             "t.yaml:1:11: logging.lvl: unknown key; allowed: level, format"}),
+    ::testing::Values(Case{"TopLevel", "quue: {}\n",
+                           std::string("t.yaml:1:1: quue: unknown key; allowed: ") + kSections},
+                      Case{"Queue", "queue:\n  kidn: x\n",
+                           "t.yaml:2:3: queue.kidn: unknown key; allowed: kind, redis, input, output, "
+                           "dead_letter, shadow, group, stream_field, inflight_timeout_ms, max_deliveries, "
+                           "url, journal_dir, pull_wait_ms, "
+                           "http_timeout_ms, push_retry_ms"},
+                      Case{"Redis", "queue:\n  redis:\n    prot: 1\n",
+                           "t.yaml:3:5: queue.redis.prot: unknown key; allowed: host, port, db, "
+                           "connect_timeout_ms, user, password_file, password_env"},
+                      Case{"Bridge", "bridge: {batch: 1}\n",
+                           "t.yaml:1:10: bridge.batch: unknown key; allowed: batch_size, linger_ms, "
+                           "block_timeout_ms, max_message_bytes"},
+                      Case{"Ventilator", "ventilator:\n  workers_bind: x\n",
+                           "t.yaml:2:3: ventilator.workers_bind: unknown key; allowed: bind, connect, "
+                           "intake_bind, intake_connect, heartbeat_bind, heartbeat_connect, status_bind, "
+                           "status_connect, send_hwm, batch_timeout_ms"},
+                      Case{"Heartbeat", "heartbeat:\n  interval: 100\n",
+                           "t.yaml:2:3: heartbeat.interval: unknown key; allowed: interval_ms, liveness"},
+                      Case{"Sink", "sink:\n  publish: x\n",
+                           "t.yaml:2:3: sink.publish: unknown key; allowed: bind, connect, publish_bind, "
+                           "publish_connect, status_bind, status_connect, model_fields"},
+                      Case{"Workers", "workers: {cnt: 1}\n",
+                           "t.yaml:1:11: workers.cnt: unknown key; allowed: count, credit"},
+                      Case{"Model", "model:\n  treshold: 0.4\n",
+                           "t.yaml:2:3: model.treshold: unknown key; allowed: path, format, features, "
+                           "threshold, version, registry, name, watch_ms"},
+                      Case{"Logging", "logging: {lvl: x}\n",
+                           "t.yaml:1:11: logging.lvl: unknown key; allowed: level, format"}),
     CaseName);
 
 // --- Shapes and types ---------------------------------------------------
@@ -371,7 +370,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(LoadTopologyTest, SectionThatIsAScalarIsRejected) {
   EXPECT_EQ(ErrorOf(LoadWithModel("queue: redis\n")),
             "t.yaml:1:8: queue: 'redis' is not a map; allowed: a map of kind, redis, input, "
-            "output, dead_letter, shadow, group, stream_field, inflight_timeout_ms, max_deliveries, url, journal_dir, "
+            "output, dead_letter, shadow, group, stream_field, inflight_timeout_ms, max_deliveries, url, "
+            "journal_dir, "
             "pull_wait_ms, http_timeout_ms, push_retry_ms");
 }
 
@@ -443,20 +443,18 @@ TEST(LoadTopologyTest, UnsupportedModelFormatIsRejected) {
 
 TEST(LoadTopologyTest, MissingModelPathIsReportedAtTheModelSection) {
   EXPECT_EQ(ErrorOf(Load("workers: {count: 1}\nmodel:\n  features: f.yaml\n")),
-            std::string("t.yaml:2:1: model.path: required key is missing; allowed: ") +
-                kModelFileAllowed);
+            std::string("t.yaml:2:1: model.path: required key is missing; allowed: ") + kModelFileAllowed);
 }
 
 TEST(LoadTopologyTest, MissingModelFeaturesIsRejected) {
-  EXPECT_EQ(ErrorOf(Load("model: {path: m.json}\n")),
-            std::string("t.yaml:1:1: model.features: required key is missing; allowed: ") +
-                kModelFileAllowed);
+  EXPECT_EQ(
+      ErrorOf(Load("model: {path: m.json}\n")),
+      std::string("t.yaml:1:1: model.features: required key is missing; allowed: ") + kModelFileAllowed);
 }
 
 TEST(LoadTopologyTest, MissingModelSectionIsReportedAtTheTop) {
   EXPECT_EQ(ErrorOf(Load("workers: {count: 1}\n")),
-            std::string("t.yaml:1:1: model.path: required key is missing; allowed: ") +
-                kModelFileAllowed);
+            std::string("t.yaml:1:1: model.path: required key is missing; allowed: ") + kModelFileAllowed);
 }
 
 // --- http-mq ------------------------------------------------------------
@@ -504,7 +502,8 @@ TEST(LoadTopologyTest, MetricsAndLogFormatKeysLoad) {
 }
 
 TEST(LoadTopologyTest, RedisCredentialsAreNamedNeverGiven) {
-  auto topology = LoadWithModel("queue:\n  redis:\n    user: scorer\n    password_file: secrets/redis.pass\n");
+  auto topology =
+      LoadWithModel("queue:\n  redis:\n    user: scorer\n    password_file: secrets/redis.pass\n");
   ASSERT_TRUE(topology.ok()) << ErrorOf(topology);
   EXPECT_EQ(topology->queue.redis.user, "scorer");
   EXPECT_TRUE(fs::path(topology->queue.redis.password_file).is_absolute()) << "relative to the file's folder";
@@ -526,7 +525,8 @@ TEST(LoadTopologyTest, RedisCredentialsAreNamedNeverGiven) {
 // --- security -------------------------------------------------------------
 
 TEST(LoadTopologyTest, SecurityModeMustBeStated) {
-  EXPECT_EQ(ErrorOf(LoadRaw(kModel)), "t.yaml:1:1: security.mode: required key is missing; allowed: curve, none");
+  EXPECT_EQ(ErrorOf(LoadRaw(kModel)),
+            "t.yaml:1:1: security.mode: required key is missing; allowed: curve, none");
   EXPECT_EQ(ErrorOf(LoadRaw(kModel + "security: {}\n")),
             "t.yaml:2:1: security.mode: required key is missing; allowed: curve, none");
   EXPECT_EQ(ErrorOf(LoadRaw(kModel + "security: {mode: tls}\n")),
@@ -538,9 +538,10 @@ TEST(LoadTopologyTest, SecurityModeMustBeStated) {
 }
 
 TEST(LoadTopologyTest, CurveFilesResolveAgainstTheBaseDir) {
-  auto t = Load(kModel +
-                "security:\n  mode: curve\n  secret_key: keys/node.key_secret\n  server_key: /etc/k/../head.key\n"
-                "  authorized_keys: keys/authorized\n");
+  auto t =
+      Load(kModel +
+           "security:\n  mode: curve\n  secret_key: keys/node.key_secret\n  server_key: /etc/k/../head.key\n"
+           "  authorized_keys: keys/authorized\n");
   ASSERT_TRUE(t.ok()) << ErrorOf(t);
   EXPECT_EQ(t->security.mode, SecurityMode::kCurve);
   EXPECT_EQ(t->security.secret_key, "/base/keys/node.key_secret");
@@ -578,7 +579,8 @@ void ExpectErrorInBoundedMemory(const std::function<std::string()>& error_of_loa
 // document without consuming it, and its LoadAll() then appended empty
 // documents until memory ran out (the fuzzer's 2 GB finding).
 TEST(LoadTopologyTest, StrayCommaWhereTheDocumentBeginsIsASyntaxError) {
-  ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw(",")); }, "t.yaml:1:1: syntax error: unexpected ','");
+  ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw(",")); },
+                             "t.yaml:1:1: syntax error: unexpected ','");
   ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw("# the fuzzer's shape\n,# note\n" + kModel)); },
                              "t.yaml:2:1: syntax error: unexpected ','");
   ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw("--- ,\n")); },
@@ -586,8 +588,9 @@ TEST(LoadTopologyTest, StrayCommaWhereTheDocumentBeginsIsASyntaxError) {
 }
 
 TEST(LoadTopologyTest, StrayCommaAfterTheDocumentIsASyntaxError) {
-  ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw("{model: {path: m.json, features: f.yaml}}\n,\n")); },
-                             "t.yaml:2:1: syntax error: unexpected ','");
+  ExpectErrorInBoundedMemory(
+      [] { return ErrorOf(LoadRaw("{model: {path: m.json, features: f.yaml}}\n,\n")); },
+      "t.yaml:2:1: syntax error: unexpected ','");
   ExpectErrorInBoundedMemory([] { return ErrorOf(LoadRaw(kModel + "---\n- queue\n,")); },
                              "t.yaml:4:1: syntax error: unexpected ','");
 }

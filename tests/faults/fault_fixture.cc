@@ -7,8 +7,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "queue/queue.h"
 #include "config/topology_writer.h"
+#include "queue/queue.h"
 #include "tests/support/outcome_audit.h"
 #include "tests/support/wait.h"
 
@@ -69,8 +69,8 @@ void FaultTest::MakeCluster(const ClusterOptions& options) {
 
 void FaultTest::StartStream(milliseconds per_round) {
   stream_started_ = Clock::now();
-  producer_ =
-      std::make_unique<PacedProducer>(cluster().topology().queue, /*seed=*/2026, plan_.transactions, per_round * plan_.rounds);
+  producer_ = std::make_unique<PacedProducer>(cluster().topology().queue, /*seed=*/2026, plan_.transactions,
+                                              per_round * plan_.rounds);
   producer_->Start();
   Note("pushing " + std::to_string(plan_.transactions) + " transactions over " +
        Seconds(per_round * plan_.rounds));

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "local_cluster/child_process.h"
 #include "config/topology.h"
+#include "local_cluster/child_process.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/paced_producer.h"
 
@@ -114,8 +114,8 @@ std::string QueueKindTestName(const ::testing::TestParamInfo<QueueKind>& info);
 // journal, not in a Redis a test can restart; its kill test runs against the
 // service's stand-in in tests/integration/http_mq_test.cc
 // (ABridgeKilledAfterItsPullsLosesNothing).
-#define SCOREPIPE_FOR_EVERY_REDIS_QUEUE_KIND(suite)                                       \
-  INSTANTIATE_TEST_SUITE_P(QueueKinds, suite,                                             \
+#define SCOREPIPE_FOR_EVERY_REDIS_QUEUE_KIND(suite)                                           \
+  INSTANTIATE_TEST_SUITE_P(QueueKinds, suite,                                                 \
                            ::testing::Values(QueueKind::kRedisList, QueueKind::kRedisStream), \
                            QueueKindTestName)
 

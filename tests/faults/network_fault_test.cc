@@ -29,7 +29,8 @@ class NetworkFaultTest : public FaultTest {
     // CI runs as root on a machine that has them: a skip there would hide a
     // broken lab, so it fails; elsewhere (no root, a container) it skips.
     const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) == "true") FAIL() << "cannot make network namespaces under CI: " << why;
+    if (ci != nullptr && std::string(ci) == "true")
+      FAIL() << "cannot make network namespaces under CI: " << why;
     GTEST_SKIP() << "cannot make network namespaces here: " << why;
   }
   void TearDown() override {

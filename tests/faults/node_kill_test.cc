@@ -32,7 +32,8 @@ TEST_P(NodeKillTest, SinkBridgeAndVentilatorKilledMidStreamLoseNothing) {
   EXPECT_EQ(Occurrences(up_log, " exited with code 137"), static_cast<size_t>(kills))
       << cluster().LogTail("up");
   EXPECT_EQ(Occurrences(up_log, " exited with code "), static_cast<size_t>(kills)) << cluster().LogTail("up");
-  FinishAndCheck(Scenario("kill -9 sink, bridge, ventilator in turn"), std::to_string(kills) + " nodes killed");
+  FinishAndCheck(Scenario("kill -9 sink, bridge, ventilator in turn"),
+                 std::to_string(kills) + " nodes killed");
 }
 
 SCOREPIPE_FOR_EVERY_REDIS_QUEUE_KIND(NodeKillTest);

@@ -5,11 +5,11 @@
 
 #include <gtest/gtest.h>
 
-#include "training/synthetic.h"
 #include "config/topology.h"
 #include "proto/upstream_json.h"
-#include "tests/support/cluster_harness.h"
 #include "scoring/model.h"
+#include "tests/support/cluster_harness.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {

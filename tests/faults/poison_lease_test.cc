@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
-#include "training/synthetic.h"
 #include "queue/queue.h"
 #include "tests/support/cluster_harness.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {

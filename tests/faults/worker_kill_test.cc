@@ -78,7 +78,8 @@ TEST_P(WorkerKillTest, RandomWorkerKilledEveryFewHundredMillisecondsLosesNothing
       << cluster().LogTail("up");
   EXPECT_EQ(Occurrences(up_log, " exited with code "), static_cast<size_t>(kills)) << cluster().LogTail("up");
   EXPECT_EQ(Occurrences(up_log, "started worker-"), static_cast<size_t>(kWorkers + kills));
-  FinishAndCheck(Scenario("kill -9 a random worker every 200-500 ms"), std::to_string(kills) + " workers killed");
+  FinishAndCheck(Scenario("kill -9 a random worker every 200-500 ms"),
+                 std::to_string(kills) + " workers killed");
 }
 
 SCOREPIPE_FOR_EVERY_REDIS_QUEUE_KIND(WorkerKillTest);

@@ -20,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto request = scorepipe::DecodeEvaluationRequest(frame); request.ok()) {
     (void)scorepipe::Encode(request.value());
   }
-  if (auto reply = scorepipe::DecodeEvaluationReply(frame); reply.ok()) (void)scorepipe::Encode(reply.value());
+  if (auto reply = scorepipe::DecodeEvaluationReply(frame); reply.ok())
+    (void)scorepipe::Encode(reply.value());
   return 0;
 }

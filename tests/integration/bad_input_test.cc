@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "training/synthetic.h"
 #include "local_cluster/synthetic_push.h"
-#include "tests/support/cluster_harness.h"
 #include "proto/upstream_json.h"
+#include "tests/support/cluster_harness.h"
 #include "tests/support/result_check.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {

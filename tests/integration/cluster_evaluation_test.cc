@@ -8,20 +8,20 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <cinttypes>
 #include <chrono>
+#include <cinttypes>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <sstream>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "runtime/request.h"
 #include "proto/codec.h"
 #include "proto/evaluation_codec.h"
+#include "runtime/request.h"
 #include "tests/integration/registry_cluster.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
@@ -40,8 +40,8 @@ constexpr char kEvaluationKey[] = ",\"evaluation\":";
 std::string WriteDataset(ClusterHarness& h, size_t rows) {
   const std::string path = (h.dir() / "labelled.csv").string();
   std::string out;
-  EXPECT_EQ(RunCommand({ClusterHarness::BinDir() + "/scorepipe", "dataset", "-n", std::to_string(rows), "-o", path,
-                        "--seed", "11"},
+  EXPECT_EQ(RunCommand({ClusterHarness::BinDir() + "/scorepipe", "dataset", "-n", std::to_string(rows), "-o",
+                        path, "--seed", "11"},
                        (h.dir() / "dataset.log").string(), &out),
             0)
       << out;
@@ -51,8 +51,8 @@ std::string WriteDataset(ClusterHarness& h, size_t rows) {
 // `scorepipe evaluate --cluster` of `data` on the cluster of `h`, with `extra`.
 std::vector<std::string> ClusterEvaluateArgv(ClusterHarness& h, const std::string& data,
                                              const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {ClusterHarness::BinDir() + "/scorepipe", "evaluate", "--cluster",
-                                   h.topology_path(), "--data", data};
+  std::vector<std::string> argv = {
+      ClusterHarness::BinDir() + "/scorepipe", "evaluate", "--cluster", h.topology_path(), "--data", data};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -101,7 +101,6 @@ class ClusterEvaluationTest : public ::testing::Test {
   std::vector<std::string> ClusterEvaluate(const std::string& data, const std::vector<std::string>& extra) {
     return ClusterEvaluateArgv(*h_, data, extra);
   }
-
 
   // `scorepipe evaluate --json` on the demo model's files, run here.
   std::string LocalJson(const std::string& data) {
@@ -176,7 +175,6 @@ class ClusterEvaluationTest : public ::testing::Test {
 
   void Signal(const std::string& name, int signal) { SignalNode(*h_, name, signal); }
 
-
   std::unique_ptr<ClusterHarness> h_;
 };
 
@@ -192,8 +190,9 @@ TEST_F(ClusterEvaluationTest, FiguresEqualTheLocalEvaluationAndNothingReachesThe
   const std::string local = LocalJson(data);
   ASSERT_FALSE(local.empty());
   EXPECT_EQ(Figures(cluster), Figures(local));
-  EXPECT_THAT(cluster, HasSubstr("\"model\":{\"source\":\"cluster\",\"name\":\"demo\",\"version\":\"demo-1\","
-                                 "\"versions\":[{\"name\":\"demo\",\"version\":\"demo-1\",\"rows\":30000}]}"));
+  EXPECT_THAT(cluster,
+              HasSubstr("\"model\":{\"source\":\"cluster\",\"name\":\"demo\",\"version\":\"demo-1\","
+                        "\"versions\":[{\"name\":\"demo\",\"version\":\"demo-1\",\"rows\":30000}]}"));
   EXPECT_THAT(cluster, HasSubstr("\"scored_rows\":30000,\"unscored_rows\":0,"));
   EXPECT_THAT(cluster, HasSubstr("\"batches\":118,\"batch_rows\":256,"));
   printf("cluster: %s\n", cluster.substr(cluster.find("\"cluster\":"), 160).c_str());
@@ -228,7 +227,8 @@ TEST_F(ClusterEvaluationTest, AWorkerKilledMidRunLosesNoRow) {
   // Overdue, found dead, or replaced by its restarted self: the ventilator
   // says which of worker-2's batches it sent elsewhere.
   EXPECT_THAT(h_->ReadLog("ventilator"),
-              ::testing::ContainsRegex("worker-2 \\(.*(\\): [1-9][0-9]* batches|re-dispatching its [1-9][0-9]* batches)"));
+              ::testing::ContainsRegex(
+                  "worker-2 \\(.*(\\): [1-9][0-9]* batches|re-dispatching its [1-9][0-9]* batches)"));
 }
 
 // Both workers are stopped, so the ventilator holds batches; it is killed
@@ -313,11 +313,13 @@ TEST_F(ClusterEvaluationTest, WithoutACluster) {
   EXPECT_EQ(RunCommand(ClusterEvaluate(data, {}), (h_->dir() / "none.log").string(), &out), 1) << out;
   EXPECT_THAT(out, HasSubstr("the sink at " + h_->topology().sink.status.connect + " did not answer within"));
   // A model named beside --cluster is a usage mistake.
-  EXPECT_EQ(RunCommand(ClusterEvaluate(data, {"--name", "fraud"}), (h_->dir() / "both.log").string(), &out), 1);
+  EXPECT_EQ(RunCommand(ClusterEvaluate(data, {"--name", "fraud"}), (h_->dir() / "both.log").string(), &out),
+            1);
   EXPECT_THAT(out, HasSubstr("--cluster evaluates the model live on the cluster"));
   // Batches larger than bridge.batch_size would break the nodes' frame limits.
   const std::string over = std::to_string(h_->topology().bridge.batch_size + 1);
-  EXPECT_EQ(RunCommand(ClusterEvaluate(data, {"--batch-rows", over}), (h_->dir() / "over.log").string(), &out), 1);
+  EXPECT_EQ(
+      RunCommand(ClusterEvaluate(data, {"--batch-rows", over}), (h_->dir() / "over.log").string(), &out), 1);
   EXPECT_THAT(out, HasSubstr("--batch-rows " + over + " is over the topology's bridge.batch_size"));
 }
 

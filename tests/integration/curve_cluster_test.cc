@@ -10,20 +10,19 @@
 #include <sys/stat.h>
 
 #include <csignal>
-
 #include <filesystem>
 #include <fstream>
 #include <zmq.hpp>
 
-#include "training/synthetic.h"
-#include "local_cluster/synthetic_push.h"
 #include "config/topology_writer.h"
+#include "local_cluster/synthetic_push.h"
 #include "proto/codec.h"
 #include "runtime/curve.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/fake_service_manager.h"
 #include "tests/support/status_probe.h"
 #include "tests/support/wait.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {
@@ -55,15 +54,17 @@ class CurveClusterTest : public ::testing::Test {
     EXPECT_TRUE(pair.ok());
     const std::string prefix = (dir / "node").string();
     EXPECT_TRUE(WriteKeyPair(prefix, pair.value()).ok());
-    if (authorized) fs::copy_file(prefix + ".key", fs::path(h_->topology().security.authorized_keys) / (name + ".key"));
+    if (authorized)
+      fs::copy_file(prefix + ".key", fs::path(h_->topology().security.authorized_keys) / (name + ".key"));
     Topology t = h_->topology();
     t.security.secret_key = prefix + ".key_secret";
     if (!server_key.empty()) t.security.server_key = server_key;
     const std::string path = (dir / "topology.yaml").string();
     std::ofstream(path) << TopologyToYaml(t);
     if (manager) manager->Expose(/*watchdog_usec=*/2000000);
-    auto started = ChildProcess::Start({ClusterHarness::BinDir() + "/scorepipe-worker", "-c", path, "--id", name},
-                                       (h_->dir() / "logs" / (name + ".log")).string());
+    auto started =
+        ChildProcess::Start({ClusterHarness::BinDir() + "/scorepipe-worker", "-c", path, "--id", name},
+                            (h_->dir() / "logs" / (name + ".log")).string());
     unsetenv("NOTIFY_SOCKET");
     unsetenv("WATCHDOG_USEC");
     EXPECT_TRUE(started.ok()) << started.status().message();
@@ -78,11 +79,13 @@ class CurveClusterTest : public ::testing::Test {
     for (size_t i = 0; i < n; ++i) messages.push_back(generator.Next().json);
     pushed_ += n;
     ASSERT_TRUE(PushMessages(h_->redis(), h_->topology().queue.input, messages).ok());
-    ASSERT_TRUE(h_->WaitForOutputs(static_cast<long long>(pushed_), seconds(60))) << h_->LogTail("ventilator");
+    ASSERT_TRUE(h_->WaitForOutputs(static_cast<long long>(pushed_), seconds(60)))
+        << h_->LogTail("ventilator");
   }
 
   void Authorize(const std::string& name) {
-    std::ofstream(fs::path(h_->topology().security.authorized_keys) / (name + ".key")) << public_keys_[name] << "\n";
+    std::ofstream(fs::path(h_->topology().security.authorized_keys) / (name + ".key"))
+        << public_keys_[name] << "\n";
   }
 
   std::optional<ClusterStatus> Cluster() {
@@ -127,7 +130,8 @@ TEST_F(CurveClusterTest, AWorkerHostWithAnAuthorizedKeyScores) {
 TEST_F(CurveClusterTest, AWorkerHostWithAnUnknownKeyGetsNothingAndIsLogged) {
   ChildProcess rogue = StartWorkerHost("rogue-host", /*authorized=*/false);
   const std::string& key = public_keys_["rogue-host"];
-  ASSERT_TRUE(WaitUntil([&] { return h_->ReadLog("ventilator").find(key) != std::string::npos; }, seconds(20)))
+  ASSERT_TRUE(
+      WaitUntil([&] { return h_->ReadLog("ventilator").find(key) != std::string::npos; }, seconds(20)))
       << h_->LogTail("ventilator");
   const std::string log = h_->ReadLog("ventilator");
   const size_t line = log.find("refused a connection from 127.0.0.1");
@@ -187,7 +191,8 @@ TEST_F(CurveClusterTest, AWorkerWhoseKeyIsAuthorizedAfterItStartedScoresOverEver
       << "the late-authorized worker scored nothing: " << h_->ReadLog("late-host");
   auto after = Cluster();
   ASSERT_TRUE(after.has_value());
-  EXPECT_EQ(after->ventilator.overdue, before->ventilator.overdue) << "a batch went overdue on a worker that could not deliver";
+  EXPECT_EQ(after->ventilator.overdue, before->ventilator.overdue)
+      << "a batch went overdue on a worker that could not deliver";
   EXPECT_EQ(after->ventilator.redispatched, before->ventilator.redispatched);
   EXPECT_EQ(h_->Length(h_->topology().queue.output), static_cast<long long>(pushed_));
   EXPECT_TRUE(worker.Running()) << h_->ReadLog("late-host");
@@ -228,7 +233,8 @@ TEST_F(CurveClusterTest, AWorkerTheSinkRefusesTakesNoWorkSaysWhyAndComesBackOnce
   ASSERT_NO_FATAL_FAILURE(PushAndWait(4000));
   auto during = Cluster();
   ASSERT_TRUE(during.has_value());
-  EXPECT_EQ(during->ventilator.overdue, before->ventilator.overdue) << "no batch waits on a worker that cannot deliver";
+  EXPECT_EQ(during->ventilator.overdue, before->ventilator.overdue)
+      << "no batch waits on a worker that cannot deliver";
   ASSERT_NE(during->FindId("fickle-host"), nullptr);
   EXPECT_EQ(during->FindId("fickle-host")->transactions_scored, 0);
   EXPECT_EQ(during->ventilator.live_workers, 1) << "a blocked worker is not live";
@@ -306,7 +312,8 @@ TEST_F(CurveClusterTest, AWorkerThatPinsTheWrongServerKeyNeverConnects) {
   EXPECT_EQ(h_->ReadLog("misled-host").find("batch"), std::string::npos) << h_->ReadLog("misled-host");
   EXPECT_TRUE(WaitUntil(
       [&] {
-        return h_->ReadLog("misled-host").find("does not hold the secret half of the key security.server_key names") !=
+        return h_->ReadLog("misled-host")
+                   .find("does not hold the secret half of the key security.server_key names") !=
                std::string::npos;
       },
       seconds(15)))

@@ -26,13 +26,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "training/synthetic.h"
-#include "queue/queue.h"
 #include "local_cluster/synthetic_push.h"
 #include "proto/upstream_json.h"
+#include "queue/queue.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/result_check.h"
 #include "tests/support/wait.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {

@@ -3,17 +3,17 @@
 // intake, work, heartbeat and status; sink results). No node dies or
 // restarts, and the cluster then scores as before, every transaction once.
 #include <gtest/gtest.h>
-#include <msgpack.hpp>
 
+#include <msgpack.hpp>
 #include <random>
 #include <zmq.hpp>
 
-#include "training/synthetic.h"
 #include "local_cluster/synthetic_push.h"
 #include "proto/codec.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/wait.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {
@@ -114,7 +114,8 @@ TEST(HostileInputTest, NoFrameSentToAnySocketTakesANodeDown) {
   std::vector<std::string> second;
   for (int i = 0; i < 2000; ++i) second.push_back(generator.Next().json);
   ASSERT_TRUE(PushMessages(h.redis(), t.queue.input, second).ok());
-  ASSERT_TRUE(h.WaitForOutputs(2500, std::chrono::seconds(60))) << h.LogTail("ventilator") << h.LogTail("sink");
+  ASSERT_TRUE(h.WaitForOutputs(2500, std::chrono::seconds(60)))
+      << h.LogTail("ventilator") << h.LogTail("sink");
   EXPECT_EQ(h.Length(t.queue.output), 2500);
   EXPECT_EQ(h.Length(t.queue.dead_letter), 0) << "garbage never becomes a dead letter of a real lease";
   for (const std::string& n : nodes) EXPECT_EQ(h.NodePid(n), pids[n]) << n << " was restarted";

@@ -175,9 +175,9 @@ TEST(HttpMqPipelineTest, ABridgeKilledAfterItsPullsLosesNothing) {
 // about 5% that scorepipe cannot score (seeded as they come, spread through).
 // The results queue holds 50 at most and the test drains it as a consumer
 // does. A tenth of the valid transactions are unusual but valid (RFC 2822
-// and date-only timestamps, ids written 123.0). Every valid transaction is scored, every invalid one is in the
-// journal's dead-letter file with its reason, and no result waits on a dead
-// letter: the service has no dead-letter queue, so dead letters never go there.
+// and date-only timestamps, ids written 123.0). Every valid transaction is scored, every invalid one is in
+// the journal's dead-letter file with its reason, and no result waits on a dead letter: the service has no
+// dead-letter queue, so dead letters never go there.
 TEST(HttpMqPipelineTest, DeadLettersNeverHoldResultsUpOnACappedResultsQueue) {
   auto h = MakeCluster(2);
   ASSERT_TRUE(h);
@@ -257,7 +257,8 @@ TEST(HttpMqPipelineTest, DeadLettersNeverHoldResultsUpOnACappedResultsQueue) {
       simdjson::dom::parser parser;
       int64_t id = 0;
       double number = 0;
-      if (!parser.parse(r).at_key("transaction_id").get_double().get(number)) id = static_cast<int64_t>(number);
+      if (!parser.parse(r).at_key("transaction_id").get_double().get(number))
+        id = static_cast<int64_t>(number);
       if (id > 0 && pushed_at.count(id)) {
         longest = std::max(longest, Clock::now() - pushed_at[id]);
       }

@@ -5,12 +5,12 @@
 
 #include <numeric>
 
-#include "training/synthetic.h"
 #include "local_cluster/synthetic_push.h"
 #include "runtime/node.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/wait.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {
@@ -68,12 +68,14 @@ TEST(MetricsTest, EveryNodesCountersFollowTheTrafficAndAgreeWithRedis) {
   EXPECT_EQ(Sample(sink, "scorepipe_sink_dead_letters_total{stage=\"bridge\"}"), 2);
   EXPECT_EQ(Sample(sink, "scorepipe_sink_dead_letters_total{stage=\"worker\"}"), 0);
   EXPECT_EQ(Sample(sink, "scorepipe_sink_duplicates_total"), 0);
-  EXPECT_EQ(Sample(sink, "scorepipe_sink_end_to_end_seconds_count"), Sample(sink, "scorepipe_sink_batches_total"));
+  EXPECT_EQ(Sample(sink, "scorepipe_sink_end_to_end_seconds_count"),
+            Sample(sink, "scorepipe_sink_batches_total"));
   EXPECT_GT(Sample(sink, "scorepipe_sink_end_to_end_seconds_sum"), 0);
   EXPECT_EQ(Sample(ventilator, "scorepipe_ventilator_live_workers"), 2);
   EXPECT_EQ(Sample(ventilator, "scorepipe_ventilator_in_flight_batches"), 0);
   for (const char* name : {"worker-1", "worker-2"}) {  // `scorepipe up` names them <host>-worker-N
-    const std::string age = "scorepipe_worker_heartbeat_age_seconds{worker=\"" + HostName() + "-" + name + "\"}";
+    const std::string age =
+        "scorepipe_worker_heartbeat_age_seconds{worker=\"" + HostName() + "-" + name + "\"}";
     EXPECT_GE(Sample(ventilator, age), 0) << age << " in\n" << ventilator;
     EXPECT_LT(Sample(ventilator, age), 5);
   }
@@ -89,7 +91,9 @@ TEST(MetricsTest, EveryNodesCountersFollowTheTrafficAndAgreeWithRedis) {
     auto worker = ScrapeMetrics("127.0.0.1", port);
     ASSERT_TRUE(worker.ok()) << worker.status().message();
     scored += Sample(worker.value(), "scorepipe_worker_transactions_scored_total");
-    EXPECT_EQ(Sample(worker.value(), "scorepipe_model_info{format=\"xgboost\",name=\"demo\",version=\"demo-1\"}"), 1)
+    EXPECT_EQ(
+        Sample(worker.value(), "scorepipe_model_info{format=\"xgboost\",name=\"demo\",version=\"demo-1\"}"),
+        1)
         << worker.value();
     EXPECT_EQ(Sample(worker.value(), "scorepipe_worker_scoring_seconds_count"),
               Sample(worker.value(), "scorepipe_worker_batches_scored_total"));

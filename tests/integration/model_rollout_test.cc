@@ -24,9 +24,11 @@
 
 #include "local_cluster/synthetic_push.h"
 #include "proto/codec.h"
-#include "runtime/node.h"
 #include "proto/timestamp.h"
 #include "proto/upstream_json.h"
+#include "runtime/node.h"
+#include "scoring/model.h"
+#include "scoring/model_registry.h"
 #include "tests/integration/registry_cluster.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/metrics_scrape.h"
@@ -35,8 +37,6 @@
 #include "tests/support/run_command.h"
 #include "tests/support/status_probe.h"
 #include "tests/support/wait.h"
-#include "scoring/model.h"
-#include "scoring/model_registry.h"
 
 namespace scorepipe::testing {
 namespace {
@@ -316,7 +316,8 @@ TEST_F(ModelRolloutTest,
   ASSERT_TRUE(WaitForStatus("v1", "", &status)) << h_->LogTail("worker-1");
 }
 
-TEST_F(ModelRolloutTest, AWorkerRestartingAfterTheLiveVersionsFileBrokeRunsThePreviousOneAndTheOtherKeepsItsOwn) {
+TEST_F(ModelRolloutTest,
+       AWorkerRestartingAfterTheLiveVersionsFileBrokeRunsThePreviousOneAndTheOtherKeepsItsOwn) {
   // The trial's case: v2 is live and running, then its file breaks on disk.
   ASSERT_EQ(Model({"promote", "fraud", "v2"}), 0);
   ASSERT_TRUE(h_->StartUp().ok());
@@ -366,7 +367,8 @@ TEST_F(ModelRolloutTest, AWorkerRestartingAfterTheLiveVersionsFileBrokeRunsThePr
       ASSERT_NEAR(r->confidence, v1_expected.at(r->transaction_id)->confidence, 1e-12) << json;
     }
   }
-  std::printf("after worker-1's restart: %zu results by v1, %zu by v2\n", per_version["v1"], per_version["v2"]);
+  std::printf("after worker-1's restart: %zu results by v1, %zu by v2\n", per_version["v1"],
+              per_version["v2"]);
   EXPECT_EQ(per_version["v1"] + per_version["v2"], kTotal);
   EXPECT_GT(per_version["v1"], 0u) << "the restarted worker scored nothing";
 }

@@ -7,10 +7,10 @@
 #include <set>
 #include <thread>
 
-#include "training/synthetic.h"
 #include "local_cluster/synthetic_push.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/result_check.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {
@@ -124,7 +124,8 @@ TEST(PipelineTest, UpRestartsAWorkerThatDies) {
   // the new transactions go in after the restart.)
   const auto until = std::chrono::steady_clock::now() + seconds(30);
   std::string after = h->ReadLog("up");
-  while (after.find("started worker-1", at + 1) == std::string::npos && std::chrono::steady_clock::now() < until) {
+  while (after.find("started worker-1", at + 1) == std::string::npos &&
+         std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     after = h->ReadLog("up");
   }

@@ -2,9 +2,9 @@
 // with the password the topology names by file, and scores as usual.
 #include <gtest/gtest.h>
 
-#include "training/synthetic.h"
 #include "local_cluster/synthetic_push.h"
 #include "tests/support/cluster_harness.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {

@@ -18,12 +18,12 @@
 #include <utility>
 #include <vector>
 
+#include "scoring/model.h"
+#include "scoring/model_registry.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/run_command.h"
 #include "tests/support/status_probe.h"
 #include "tests/support/wait.h"
-#include "scoring/model.h"
-#include "scoring/model_registry.h"
 
 namespace scorepipe::testing {
 

@@ -5,12 +5,12 @@
 #include <csignal>
 #include <zmq.hpp>
 
-#include "training/synthetic.h"
 #include "local_cluster/synthetic_push.h"
 #include "proto/codec.h"
 #include "runtime/node.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/result_check.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 namespace {

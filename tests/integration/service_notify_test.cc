@@ -30,7 +30,8 @@ class ServiceNotifyTest : public ::testing::Test {
   }
 
   // Starts `role` with NOTIFY_SOCKET and WATCHDOG_USEC pointing at `manager`.
-  ChildProcess Start(FakeServiceManager& manager, const std::string& role, std::vector<std::string> args = {}) {
+  ChildProcess Start(FakeServiceManager& manager, const std::string& role,
+                     std::vector<std::string> args = {}) {
     manager.Expose(kWatchdogUsec);
     Result<ChildProcess> child = cluster_->StartRole(role, args, role);
     unsetenv("NOTIFY_SOCKET");
@@ -82,7 +83,8 @@ TEST_F(ServiceNotifyTest, AWorkerIsNotReadyUntilItsLinksAreUpAndItsStatusSaysWhy
   EXPECT_NE(meanwhile.find("STATUS=waiting for its links: the ventilator: no answer yet"), std::string::npos)
       << meanwhile;
   EXPECT_NE(meanwhile.find("the sink: not connected yet"), std::string::npos) << meanwhile;
-  EXPECT_NE(meanwhile.find("WATCHDOG=1"), std::string::npos) << "waiting for the head is not hanging: " << meanwhile;
+  EXPECT_NE(meanwhile.find("WATCHDOG=1"), std::string::npos)
+      << "waiting for the head is not hanging: " << meanwhile;
   Result<ChildProcess> sink = cluster_->StartRole("sink", {}, "sink");
   ASSERT_TRUE(sink.ok()) << sink.status().message();
   meanwhile.clear();
@@ -102,7 +104,8 @@ TEST_F(ServiceNotifyTest, SinkIsNotReadyUntilRedisAnswersButStaysAlive) {
   ChildProcess sink = Start(manager, "sink");
   std::string meanwhile;
   EXPECT_FALSE(manager.WaitFor("READY=1", milliseconds(1500), &meanwhile).has_value());
-  EXPECT_NE(meanwhile.find("WATCHDOG=1"), std::string::npos) << "waiting for Redis is not hanging: " << meanwhile;
+  EXPECT_NE(meanwhile.find("WATCHDOG=1"), std::string::npos)
+      << "waiting for Redis is not hanging: " << meanwhile;
   ASSERT_TRUE(cluster_->RestartRedis().ok());
   EXPECT_TRUE(manager.WaitFor("READY=1", kStarts).has_value()) << cluster_->LogTail("sink");
   sink.Stop(kStarts);

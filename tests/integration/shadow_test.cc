@@ -181,10 +181,11 @@ TEST_F(ShadowTest, TheVersionInShadowScoresBesideTheLiveOneWithoutTouchingTheRes
   EXPECT_EQ(h_->Length(topology.queue.shadow), static_cast<long long>(kTotal));
   EXPECT_EQ(WorkersSum("scorepipe_worker_shadow_transactions_scored_total"), static_cast<double>(kTotal));
 
-  std::printf("shadow: %zu transactions, %zu results, %zu shadow entries, agreement %.4f (%zu of %zu), "
-              "mean |dp| %.4f, PSI %.4f; after --off: %zu more transactions, %lld shadow entries\n",
-              kTotal, results, entries.size(), computed.agreement, agree, kTotal, computed.mean_abs_delta,
-              computed.psi, size_t{1000}, h_->Length(topology.queue.shadow));
+  std::printf(
+      "shadow: %zu transactions, %zu results, %zu shadow entries, agreement %.4f (%zu of %zu), "
+      "mean |dp| %.4f, PSI %.4f; after --off: %zu more transactions, %lld shadow entries\n",
+      kTotal, results, entries.size(), computed.agreement, agree, kTotal, computed.mean_abs_delta,
+      computed.psi, size_t{1000}, h_->Length(topology.queue.shadow));
   RecordProperty("shadow_entries", static_cast<int>(entries.size()));
   RecordProperty("agreement_permille", static_cast<int>(computed.agreement * 1000));
 }

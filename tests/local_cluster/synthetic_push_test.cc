@@ -23,8 +23,12 @@ class RecordingQueue : public Queue {
     all.insert(all.end(), messages.begin(), messages.end());
     return Status::Ok();
   }
-  Status Append(const std::string&, const std::vector<std::string>&) override { return Status::Error("not used"); }
-  Result<std::vector<std::string>> Peek(const std::string&, size_t) override { return Status::Error("not used"); }
+  Status Append(const std::string&, const std::vector<std::string>&) override {
+    return Status::Error("not used");
+  }
+  Result<std::vector<std::string>> Peek(const std::string&, size_t) override {
+    return Status::Error("not used");
+  }
   Status Take(size_t, int, Lease*) override { return Status::Error("not used"); }
   Result<Settlement> Settle(const std::string&, const std::vector<Outcome>&) override {
     return Status::Error("not used");

@@ -1,15 +1,15 @@
 #include "proto/codec.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <msgpack.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <msgpack.hpp>
 
 #include "proto/evaluation_codec.h"
 #include "tests/proto/codec_test_util.h"
@@ -105,9 +105,14 @@ ResultBatch SampleEvaluationResultBatch() {
 
 // One valid frame of each kind.
 std::vector<std::string> ValidFrames() {
-  return {Encode(SampleTransactionBatch()), Encode(SampleResultBatch()), Encode(SampleHeartbeat()),
-          Encode(SampleWorkerReady()), Encode(SampleBatchDone()), Encode(SampleEvaluationBatch()),
-          Encode(SampleEvaluationResultBatch()), Encode(SampleEvaluationRequest()),
+  return {Encode(SampleTransactionBatch()),
+          Encode(SampleResultBatch()),
+          Encode(SampleHeartbeat()),
+          Encode(SampleWorkerReady()),
+          Encode(SampleBatchDone()),
+          Encode(SampleEvaluationBatch()),
+          Encode(SampleEvaluationResultBatch()),
+          Encode(SampleEvaluationRequest()),
           Encode(SampleEvaluationReply())};
 }
 
@@ -389,7 +394,8 @@ TEST(CodecTest, ARegularBatchLeavesTheEvaluationFieldsOutForOlderNodes) {
 TEST(CodecTest, EvaluationRowsThatDoNotFitTheBatchAreRefused) {
   TransactionBatch batch = SampleEvaluationBatch();
   batch.evaluation.labels.pop_back();
-  EXPECT_EQ(DecodeTransactionBatch(Encode(batch)).status().message(), "field 'labels': 1 labels for 2 transactions");
+  EXPECT_EQ(DecodeTransactionBatch(Encode(batch)).status().message(),
+            "field 'labels': 1 labels for 2 transactions");
   ResultBatch results = SampleEvaluationResultBatch();
   results.evaluation.labels.push_back(1.0f);
   EXPECT_EQ(DecodeResultBatch(Encode(results)).status().message(), "field 'labels': 3 labels for 2 results");
@@ -573,8 +579,7 @@ TEST(CodecTest, EveryTruncationIsRejected) {
 
 TEST(CodecTest, TruncationIsReportedAsTruncated) {
   const std::string frame = Encode(SampleTransactionBatch());
-  EXPECT_EQ(DecodeTransactionBatch(frame.substr(0, frame.size() - 1)).status().message(),
-            "truncated frame");
+  EXPECT_EQ(DecodeTransactionBatch(frame.substr(0, frame.size() - 1)).status().message(), "truncated frame");
   EXPECT_EQ(PeekKind(frame.substr(0, 3)).status().message(), "truncated frame");
   EXPECT_EQ(PeekKind(frame.substr(0, 7)).status().message(), "truncated frame");
 }
@@ -667,7 +672,8 @@ TEST(CodecTest, EnvelopeOfWrongLengthIsRejected) {
 TEST(CodecTest, WrongVersionIsRejected) {
   const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "SCPW", 7);
   for (const auto& decode : AllDecoders()) {
-    EXPECT_EQ(decode(frame).message(), "wire version 7 not supported (this node speaks " + std::to_string(kWireVersion) + ")");
+    EXPECT_EQ(decode(frame).message(),
+              "wire version 7 not supported (this node speaks " + std::to_string(kWireVersion) + ")");
   }
 }
 
@@ -758,7 +764,8 @@ TEST(CodecTest, BatchFramesAreBoundByTheLimitOfTheirBatchSize) {
   EXPECT_EQ(DecodeResultBatch(frame, limit).status().message(), over);
   // At the limit the size passes (the padding then fails as trailing bytes).
   frame.resize(limit);
-  EXPECT_NE(DecodeTransactionBatch(frame, limit).status().message().find("after the message"), std::string::npos);
+  EXPECT_NE(DecodeTransactionBatch(frame, limit).status().message().find("after the message"),
+            std::string::npos);
 }
 
 TEST(CodecTest, APartOfALeaseRoundTripsInBothBatchKinds) {
@@ -782,7 +789,8 @@ TEST(CodecTest, APartThatDoesNotFitItsLeaseIsRefused) {
     batch.part = bad;
     Result<TransactionBatch> decoded = DecodeTransactionBatch(Encode(batch));
     ASSERT_FALSE(decoded.ok()) << bad.begin << " " << bad.end << " " << bad.lease_size;
-    EXPECT_NE(decoded.status().message().find("field 'part'"), std::string::npos) << decoded.status().message();
+    EXPECT_NE(decoded.status().message().find("field 'part'"), std::string::npos)
+        << decoded.status().message();
   }
   batch.part = LeasePart{0, n + 1, 40};
   batch.rejects = {Reject{50, "{}"}};  // outside the part

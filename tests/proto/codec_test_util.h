@@ -88,9 +88,7 @@ inline Result<TransactionBatch> Decode(std::string_view frame, const Transaction
 inline Result<ResultBatch> Decode(std::string_view frame, const ResultBatch*) {
   return DecodeResultBatch(frame);
 }
-inline Result<Heartbeat> Decode(std::string_view frame, const Heartbeat*) {
-  return DecodeHeartbeat(frame);
-}
+inline Result<Heartbeat> Decode(std::string_view frame, const Heartbeat*) { return DecodeHeartbeat(frame); }
 inline Result<WorkerReady> Decode(std::string_view frame, const WorkerReady*) {
   return DecodeWorkerReady(frame);
 }

@@ -21,7 +21,8 @@ using testing::SampleEvaluationRequest;
 
 TEST(CodecTest, EvaluationRequestsRoundTripInEveryKind) {
   EvaluationRequest request = SampleEvaluationRequest();
-  for (auto kind : {EvaluationRequest::Kind::kBegin, EvaluationRequest::Kind::kQuery, EvaluationRequest::Kind::kEnd}) {
+  for (auto kind :
+       {EvaluationRequest::Kind::kBegin, EvaluationRequest::Kind::kQuery, EvaluationRequest::Kind::kEnd}) {
     request.kind = kind;
     ExpectRoundTrip(request);
   }

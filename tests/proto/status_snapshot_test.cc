@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <random>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace scorepipe {
 namespace {
@@ -12,9 +12,23 @@ namespace {
 // Valid UTF-8 of every kind: ASCII with control characters, quotes and
 // backslashes, two-, three- and four-byte characters.
 std::string RandomText(std::mt19937_64& rng) {
-  static const std::vector<std::string> kPieces = {"a", "Z", " ", "\"", "\\", "\n", "\t", std::string(1, '\0'),
-                                                   "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
-                                                   "\xf0\x9f\x92\xb3", "/", "{", "}"};
+  static const std::vector<std::string> kPieces = {"a",
+                                                   "Z",
+                                                   " ",
+                                                   "\"",
+                                                   "\\",
+                                                   "\n",
+                                                   "\t",
+                                                   std::string(1, '\0'),
+                                                   "\x01",
+                                                   "\x1f",
+                                                   "\x7f",
+                                                   "\xc3\xa9",
+                                                   "\xe2\x82\xac",
+                                                   "\xf0\x9f\x92\xb3",
+                                                   "/",
+                                                   "{",
+                                                   "}"};
   std::string s;
   for (size_t n = rng() % 20; n > 0; --n) s += kPieces[rng() % kPieces.size()];
   return s;

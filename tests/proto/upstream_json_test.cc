@@ -104,13 +104,13 @@ TEST_F(TransactionParserTest, AcceptsEveryStatus) {
 }
 
 TEST_F(TransactionParserTest, AcceptsIntegerAndFloatAmounts) {
-  for (auto [literal, value] : std::vector<std::pair<std::string, double>>{
-           {"0", 0.0},
-           {"0.0", 0.0},
-           {"12.75", 12.75},
-           {"1e3", 1000.0},
-           {"-0.0", 0.0},
-           {"18446744073709551615", 18446744073709551615.0}}) {
+  for (auto [literal, value] :
+       std::vector<std::pair<std::string, double>>{{"0", 0.0},
+                                                   {"0.0", 0.0},
+                                                   {"12.75", 12.75},
+                                                   {"1e3", 1000.0},
+                                                   {"-0.0", 0.0},
+                                                   {"18446744073709551615", 18446744073709551615.0}}) {
     Result<Transaction> t = parser_.Parse(WithField("amount", literal));
     ASSERT_TRUE(t.ok()) << literal << ": " << t.status().message();
     EXPECT_EQ(t->amount, value) << literal;
@@ -162,8 +162,7 @@ TEST_F(TransactionParserTest, ParserIsReusableAfterAnError) {
 }
 
 TEST_F(TransactionParserTest, ReportsEachMissingField) {
-  for (std::string_view field :
-       {"id", "customer_id", "vendor_id", "amount", "timestamp", "status"}) {
+  for (std::string_view field : {"id", "customer_id", "vendor_id", "amount", "timestamp", "status"}) {
     EXPECT_EQ(Reason(WithoutField(field)), "missing field '" + std::string(field) + "'");
   }
 }
@@ -247,15 +246,13 @@ TEST_F(TransactionParserTest, NumbersBeyondWhatADoubleHoldsAreNotJson) {
 }
 
 TEST_F(TransactionParserTest, AmountMustBeANonNegativeNumber) {
-  for (const auto& [literal, shown] :
-       std::vector<std::pair<std::string, std::string>>{{"-1", "-1"},
-                                                        {"-0.01", "-0.01"},
-                                                        {"\"100\"", "\"100\""},
-                                                        {"null", "null"},
-                                                        {"false", "false"},
-                                                        {"[1]", "an array"}}) {
-    EXPECT_EQ(Reason(WithField("amount", literal)),
-              "field 'amount': expected a number >= 0, got " + shown);
+  for (const auto& [literal, shown] : std::vector<std::pair<std::string, std::string>>{{"-1", "-1"},
+                                                                                       {"-0.01", "-0.01"},
+                                                                                       {"\"100\"", "\"100\""},
+                                                                                       {"null", "null"},
+                                                                                       {"false", "false"},
+                                                                                       {"[1]", "an array"}}) {
+    EXPECT_EQ(Reason(WithField("amount", literal)), "field 'amount': expected a number >= 0, got " + shown);
   }
   EXPECT_TRUE(Contains(Reason(WithField("amount", "1e400")), "not valid JSON"));
 }
@@ -284,8 +281,7 @@ TEST_F(TransactionParserTest, TimestampTakesEveryFormTheUpstreamTook) {
 }
 
 TEST_F(TransactionParserTest, TimestampKeepsTheOriginalText) {
-  Result<Transaction> t =
-      parser_.Parse(WithField("timestamp", R"("2023-01-01 13:00:00.25+01:00")"));
+  Result<Transaction> t = parser_.Parse(WithField("timestamp", R"("2023-01-01 13:00:00.25+01:00")"));
   ASSERT_TRUE(t.ok()) << t.status().message();
   EXPECT_EQ(t->timestamp, "2023-01-01 13:00:00.25+01:00");
   EXPECT_EQ(t->timestamp_unix_s, 1672574400.25);
@@ -319,8 +315,7 @@ TEST_F(TransactionParserTest, MessageMustBeAJsonObject) {
 }
 
 TEST_F(TransactionParserTest, EmptyOrBrokenJsonIsRejected) {
-  for (std::string_view text :
-       {"", "   ", "{", "{\"id\":1,}", "not json", "{'id':1}", "{\"id\":\"\xff\"}"}) {
+  for (std::string_view text : {"", "   ", "{", "{\"id\":1,}", "not json", "{'id':1}", "{\"id\":\"\xff\"}"}) {
     EXPECT_TRUE(Contains(Reason(text), "not valid JSON: ")) << text;
   }
 }
@@ -355,8 +350,8 @@ TEST_F(TransactionParserTest, OversizedMessageIsRejectedBeforeParsing) {
 }
 
 TEST_F(TransactionParserTest, ReasonIsOneShortLineWithoutTheWholeMessage) {
-  const std::string json = WithField(
-      "status", "\"" + std::string("line one\\nline two ") + std::string(10000, 'x') + "\"");
+  const std::string json =
+      WithField("status", "\"" + std::string("line one\\nline two ") + std::string(10000, 'x') + "\"");
   const std::string reason = Reason(json);
   EXPECT_LT(reason.size(), 160u) << reason;
   EXPECT_EQ(reason.find('\n'), std::string::npos) << reason;
@@ -542,7 +537,9 @@ TEST(AppendResultJsonTest, NamesTheModelAfterTheUpstreamFields) {
   const ResultModel unnamed{"", "v1"};  // from a worker that predates model names
   out.clear();
   AppendResultJson(result, "t", &unnamed, &out);
-  EXPECT_EQ(out, R"({"transaction_id":2,"timestamp":"t","is_fraudulent":1,"confidence":0.75,"model_version":"v1"})");
+  EXPECT_EQ(
+      out,
+      R"({"transaction_id":2,"timestamp":"t","is_fraudulent":1,"confidence":0.75,"model_version":"v1"})");
 }
 
 TEST(AppendResultJsonTest, AppendsAfterExistingText) {
@@ -557,8 +554,8 @@ TEST(AppendResultJsonTest, AppendsAfterExistingText) {
 }
 
 TEST(AppendResultJsonTest, ConfidenceParsesBackToTheSameDouble) {
-  for (double confidence : {0.1 + 0.2, 1.0 / 3, 2.0 / 3, 0.95, 0.5, 0.0, 1.0, 0.9999999999999999,
-                            1e-7, 5e-324, 0.1234567890123456789}) {
+  for (double confidence : {0.1 + 0.2, 1.0 / 3, 2.0 / 3, 0.95, 0.5, 0.0, 1.0, 0.9999999999999999, 1e-7,
+                            5e-324, 0.1234567890123456789}) {
     ScoreResult result;
     result.confidence = confidence;
     std::string out;
@@ -630,10 +627,9 @@ simdjson::dom::element ParseDeadLetter(simdjson::dom::parser& parser, const std:
 }
 
 TEST(DeadLetterJsonTest, WritesReasonStageTimeAndMessage) {
-  EXPECT_EQ(
-      DeadLetterJson("missing field 'id'", "bridge", R"({"amount":1})", 1'767'268'800'123'000),
-      R"({"reason":"missing field 'id'","stage":"bridge",)"
-      R"("failed_at":"2026-01-01T12:00:00.123Z","message":"{\"amount\":1}"})");
+  EXPECT_EQ(DeadLetterJson("missing field 'id'", "bridge", R"({"amount":1})", 1'767'268'800'123'000),
+            R"({"reason":"missing field 'id'","stage":"bridge",)"
+            R"("failed_at":"2026-01-01T12:00:00.123Z","message":"{\"amount\":1}"})");
 }
 
 TEST(DeadLetterJsonTest, EmbedsAnyValidUtf8OriginalExactly) {
@@ -686,8 +682,8 @@ namespace {
 TEST(TransactionParserTimestampLimitTest, ADateIsTakenUpToTheWiresLimitAndRefusedPastIt) {
   TransactionParser parser(65536);
   const std::string head = "Sun, 01 Jan 2023 12:00:00 GMT (";
-  for (size_t length : {kMaxTimestampTextBytes - 1, kMaxTimestampTextBytes, kMaxTimestampTextBytes + 1,
-                        size_t{4000}}) {
+  for (size_t length :
+       {kMaxTimestampTextBytes - 1, kMaxTimestampTextBytes, kMaxTimestampTextBytes + 1, size_t{4000}}) {
     const std::string date = head + std::string(length - head.size() - 1, 'x') + ")";
     ASSERT_EQ(date.size(), length);
     ASSERT_TRUE(ParseTimestamp(date).ok()) << "V8 reads it";

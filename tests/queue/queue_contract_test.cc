@@ -21,10 +21,10 @@
 #include <thread>
 #include <vector>
 
-#include "queue/queue.h"
-#include "queue/redis_client.h"
 #include "local_cluster/local_redis.h"
 #include "proto/upstream_json.h"
+#include "queue/queue.h"
+#include "queue/redis_client.h"
 #include "tests/support/http_mq_stand_in.h"
 #include "tests/support/suite_redis.h"
 #include "tests/support/temp_dir.h"

@@ -58,7 +58,8 @@ class ClientLinkTest : public ::testing::Test {
       security = LoadServerSecurity(t.Curve("head", "head"), context, &zap);
       if (!security.ok()) return;
       pull.set(zmq::sockopt::linger, 0);
-      if (security->BindAsServer(pull, "tcp://127.0.0.1:*").ok()) endpoint = pull.get(zmq::sockopt::last_endpoint);
+      if (security->BindAsServer(pull, "tcp://127.0.0.1:*").ok())
+        endpoint = pull.get(zmq::sockopt::last_endpoint);
     }
     zmq::context_t context;
     std::unique_ptr<ZapAuthenticator> zap;
@@ -100,7 +101,8 @@ TEST_F(ClientLinkTest, APlainLinkComesUpAndCarriesFrames) {
   pull.set(zmq::sockopt::linger, 0);
   pull.bind("tcp://127.0.0.1:*");
   LinkSecurity plain;
-  ClientLink link(context, zmq::socket_type::push, plain, pull.get(zmq::sockopt::last_endpoint), "the sink", Push());
+  ClientLink link(context, zmq::socket_type::push, plain, pull.get(zmq::sockopt::last_endpoint), "the sink",
+                  Push());
   ASSERT_TRUE(link.Open().ok());
   ASSERT_TRUE(Reaches(link, LinkState::kUp));
   link.socket().send(zmq::buffer(std::string("result")), zmq::send_flags::dontwait);

@@ -54,8 +54,8 @@ class CurveTest : public ::testing::Test {
 
   // Whether a message sent by a client with `own` keys that pins
   // `server_public` arrives at the server.
-  bool Arrives(zmq::context_t& context, zmq::socket_t& pull, const std::string& endpoint, const CurveKeyPair& own,
-               const std::string& server_public, int wait_ms) {
+  bool Arrives(zmq::context_t& context, zmq::socket_t& pull, const std::string& endpoint,
+               const CurveKeyPair& own, const std::string& server_public, int wait_ms) {
     zmq::socket_t push(context, zmq::socket_type::push);
     push.set(zmq::sockopt::linger, 0);
     EXPECT_TRUE(MakeCurveClient(push, own, server_public).ok());
@@ -147,12 +147,14 @@ TEST_F(CurveTest, AnAuthorizedClientGetsThroughAndAnUnknownOneGetsNothing) {
 
   auto stranger = NewCurveKeyPair();
   ASSERT_TRUE(stranger.ok());
-  EXPECT_FALSE(Arrives(server.context, server.pull, server.endpoint, stranger.value(), server_.public_key, kQuietMs));
+  EXPECT_FALSE(
+      Arrives(server.context, server.pull, server.endpoint, stranger.value(), server_.public_key, kQuietMs));
   EXPECT_GE(server.auth.value()->refused(), 1u);
 
   // Its key added to the folder, the same client gets in on its next connection: no restart.
   Authorize(stranger.value(), "worker-host-2");
-  EXPECT_TRUE(Arrives(server.context, server.pull, server.endpoint, stranger.value(), server_.public_key, kArrivesMs));
+  EXPECT_TRUE(Arrives(server.context, server.pull, server.endpoint, stranger.value(), server_.public_key,
+                      kArrivesMs));
 }
 
 TEST_F(CurveTest, AClientPinningAnotherServerKeyDoesNotConnect) {
@@ -160,7 +162,8 @@ TEST_F(CurveTest, AClientPinningAnotherServerKeyDoesNotConnect) {
   ASSERT_TRUE(server.auth.ok()) << server.auth.status().message();
   auto impostor = NewCurveKeyPair();
   ASSERT_TRUE(impostor.ok());
-  EXPECT_FALSE(Arrives(server.context, server.pull, server.endpoint, client_, impostor->public_key, kQuietMs));
+  EXPECT_FALSE(
+      Arrives(server.context, server.pull, server.endpoint, client_, impostor->public_key, kQuietMs));
   EXPECT_EQ(server.auth.value()->accepted(), 0u);
 }
 
@@ -200,7 +203,8 @@ TEST_F(CurveTest, AHandshakeWatchTellsARefusedKeyFromAWrongServerKey) {
 
   const auto misled = WatchedFailure(server.context, server.endpoint, client_, stranger->public_key);
   ASSERT_TRUE(misled.has_value());
-  EXPECT_NE(misled->find("broke off: the server there does not hold the secret half"), std::string::npos) << *misled;
+  EXPECT_NE(misled->find("broke off: the server there does not hold the secret half"), std::string::npos)
+      << *misled;
 }
 
 TEST_F(CurveTest, AMissingAuthorizedFolderIsAnError) {

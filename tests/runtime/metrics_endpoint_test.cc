@@ -42,15 +42,15 @@ TEST(MetricsEndpointTest, ATakenPortIsAnErrorNamingItAndARangeTakesTheNextFree) 
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.status().message().find("127.0.0.1:" + std::to_string(taken)), std::string::npos)
       << again.status().message();
-  Result<std::unique_ptr<MetricsEndpoint>> next = MetricsEndpoint::StartInRange("127.0.0.1", taken, 64, registry);
+  Result<std::unique_ptr<MetricsEndpoint>> next =
+      MetricsEndpoint::StartInRange("127.0.0.1", taken, 64, registry);
   ASSERT_TRUE(next.ok()) << next.status().message();
   EXPECT_GT(next.value()->port(), taken);
   EXPECT_LT(next.value()->port(), taken + 64);
 }
 
 TEST(SampleValueTest, FindsExactlyTheNamedSample) {
-  const std::string text =
-      "# TYPE a_total counter\na_total 3\na_total_other 9\nb{reason=\"x\"} 1.5\n";
+  const std::string text = "# TYPE a_total counter\na_total 3\na_total_other 9\nb{reason=\"x\"} 1.5\n";
   EXPECT_EQ(SampleValue(text, "a_total"), 3);
   EXPECT_EQ(SampleValue(text, "b{reason=\"x\"}"), 1.5);
   EXPECT_EQ(SampleValue(text, "b"), std::nullopt);

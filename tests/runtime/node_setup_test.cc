@@ -57,7 +57,8 @@ int SetUpAndCheck(const std::string& level_override, spdlog::level::level_enum e
   auto set_up = SetUpNode("bridge", "b7", kLocalYaml, level_override);
   if (!set_up.ok()) return kNotLoaded;
   auto loaded = LoadTopologyFile(kLocalYaml);
-  if (!loaded.ok() || TopologyToYaml(set_up.value()) != TopologyToYaml(loaded.value()) || set_up->source != kLocalYaml) {
+  if (!loaded.ok() || TopologyToYaml(set_up.value()) != TopologyToYaml(loaded.value()) ||
+      set_up->source != kLocalYaml) {
     return kWrongTopology;
   }
   if (spdlog::default_logger()->name() != "bridge-b7") return kWrongLogger;
@@ -77,12 +78,14 @@ TEST_F(SetUpNodeDeathTest, LogLevelOverrideWinsOverTheTopology) {
 // local.yaml says security.mode none: the node warns on stderr at start, and
 // a curve topology does not.
 TEST_F(SetUpNodeDeathTest, PlainLinksAreWarnedAboutAtStart) {
-  EXPECT_EXIT(std::_Exit(SetUpAndCheck("", spdlog::level::info)), ::testing::ExitedWithCode(kPassed),
-              "bridge\\[b7\\] warning security.mode is none: the links between nodes are neither encrypted nor "
-              "authenticated");
+  EXPECT_EXIT(
+      std::_Exit(SetUpAndCheck("", spdlog::level::info)), ::testing::ExitedWithCode(kPassed),
+      "bridge\\[b7\\] warning security.mode is none: the links between nodes are neither encrypted nor "
+      "authenticated");
   Topology curve = LocalTopology();
   curve.security = {SecurityMode::kCurve, "/k/node.key_secret", "/k/head.key", "/k/authorized"};
-  const std::string path = (fs::temp_directory_path() / ("scorepipe-curve-" + std::to_string(getpid()) + ".yaml")).string();
+  const std::string path =
+      (fs::temp_directory_path() / ("scorepipe-curve-" + std::to_string(getpid()) + ".yaml")).string();
   std::ofstream(path) << TopologyToYaml(curve);
   EXPECT_EXIT(
       {

@@ -65,8 +65,8 @@ TEST(FeatureSpecTest, LoadsUpstreamFeaturesInOrder) {
 }
 
 TEST(FeatureSpecTest, IndexDefaultIsMinusOneWhenOmitted) {
-  Result<FeatureSpec> spec = LoadFeatureSpecString(
-      OneFeature("{name: s, field: status, transform: index, values: [a]}"), "f.yaml");
+  Result<FeatureSpec> spec =
+      LoadFeatureSpecString(OneFeature("{name: s, field: status, transform: index, values: [a]}"), "f.yaml");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->features[0].default_value, -1);
 }
@@ -98,8 +98,7 @@ TEST(FeatureSpecTest, LoadsFromFileAndNamesItInErrors) {
 TEST(FeatureSpecTest, MissingFileIsError) {
   Result<FeatureSpec> spec = LoadFeatureSpecFile("/nonexistent/features.yaml");
   ASSERT_FALSE(spec.ok());
-  EXPECT_EQ(spec.status().message(),
-            "/nonexistent/features.yaml: cannot open: No such file or directory");
+  EXPECT_EQ(spec.status().message(), "/nonexistent/features.yaml: cannot open: No such file or directory");
 }
 
 TEST(FeatureSpecTest, ErrorsCarryFileLineColumnKeyAndAllowedValues) {
@@ -147,9 +146,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"FeaturesNotAList",
                 "features: 3\n",
                 {"f.yaml:1:11: features: expected a non-empty list of features"}},
-        BadSpec{"FeaturesEmpty",
-                "features: []\n",
-                {"f.yaml:1:11: features: expected a non-empty list"}},
+        BadSpec{"FeaturesEmpty", "features: []\n", {"f.yaml:1:11: features: expected a non-empty list"}},
         BadSpec{"FeatureNotAMapping",
                 "features:\n  - timestamp\n",
                 {"f.yaml:2:5: features[0]: expected a mapping with keys name, field, transform, "
@@ -224,14 +221,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"ValueTwice",
                 OneFeature("{name: a, field: status, transform: index, values: [a, b, a]}\n"),
                 {"features[0].values[2]: 'a' is listed twice"}},
-        BadSpec{
-            "DefaultNotANumber",
-            OneFeature("{name: a, field: status, transform: index, values: [a], default: none}\n"),
-            {"features[0].default: expected a finite number"}},
-        BadSpec{
-            "DefaultNotFinite",
-            OneFeature("{name: a, field: status, transform: index, values: [a], default: .nan}\n"),
-            {"features[0].default: expected a finite number"}}),
+        BadSpec{"DefaultNotANumber",
+                OneFeature("{name: a, field: status, transform: index, values: [a], default: none}\n"),
+                {"features[0].default: expected a finite number"}},
+        BadSpec{"DefaultNotFinite",
+                OneFeature("{name: a, field: status, transform: index, values: [a], default: .nan}\n"),
+                {"features[0].default: expected a finite number"}}),
     [](const ::testing::TestParamInfo<BadSpec>& info) { return std::string(info.param.name); });
 
 class FeatureExtractorTest : public ::testing::Test {
@@ -268,8 +263,8 @@ TEST_F(FeatureExtractorTest, RowsAreRowMajorInTransactionOrder) {
   txs[2].timestamp_unix_s = 1767225600;
   std::vector<float> rows;
   upstream_.Extract(txs, &rows);
-  EXPECT_THAT(rows, ElementsAre(1672574400.0f, 1, 1, 100, 1672574400.0f, 1, 7, 12.5f, 1767225600.0f,
-                                1, 1, 100));
+  EXPECT_THAT(rows,
+              ElementsAre(1672574400.0f, 1, 1, 100, 1672574400.0f, 1, 7, 12.5f, 1767225600.0f, 1, 1, 100));
 }
 
 TEST_F(FeatureExtractorTest, NumberTransformReadsEveryNumericField) {

@@ -77,8 +77,7 @@ TEST_F(LinearModelTest, EmptyBatchGivesNoProbabilities) {
 TEST_F(LinearModelTest, MissingFileIsErrorWithPath) {
   Result<std::unique_ptr<Model>> model = LoadLinearModel("/nonexistent/linear.yaml", "v", 4);
   ASSERT_FALSE(model.ok());
-  EXPECT_EQ(model.status().message(),
-            "/nonexistent/linear.yaml: cannot open: No such file or directory");
+  EXPECT_EQ(model.status().message(), "/nonexistent/linear.yaml: cannot open: No such file or directory");
 }
 
 TEST_F(LinearModelTest, WidthMismatchIsError) {

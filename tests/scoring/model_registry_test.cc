@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "tests/support/temp_dir.h"
 #include "tests/scoring/model_test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace scorepipe {
 namespace {
@@ -252,24 +252,22 @@ TEST(ReplayShadowVersionTest, TheLastShadowHoldsUntilUnshadowedOrPutLive) {
   using A = HistoryAction;
   EXPECT_EQ(ReplayShadowVersion({}), std::nullopt);
   EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}})), "v2");
-  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kShadow, "v3"}})), "v3");
+  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kShadow, "v3"}})),
+            "v3");
   EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kUnshadow, "v2"}})),
             std::nullopt);
   EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kPromote, "v2"}})),
             std::nullopt)
       << "its promotion ends its shadowing";
-  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"},
-                                         {A::kShadow, "v2"},
-                                         {A::kPromote, "v2"},
-                                         {A::kRollback, "v1"}})),
+  EXPECT_EQ(ReplayShadowVersion(Records(
+                {{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kPromote, "v2"}, {A::kRollback, "v1"}})),
             std::nullopt)
       << "a roll-back does not put it back in shadow";
-  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kPromote, "v3"}})), "v2")
+  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kPromote, "v3"}})),
+            "v2")
       << "another version's promotion leaves it in shadow";
-  EXPECT_EQ(ReplayShadowVersion(Records({{A::kPromote, "v1"},
-                                         {A::kPromote, "v2"},
-                                         {A::kShadow, "v1"},
-                                         {A::kRollback, "v1"}})),
+  EXPECT_EQ(ReplayShadowVersion(Records(
+                {{A::kPromote, "v1"}, {A::kPromote, "v2"}, {A::kShadow, "v1"}, {A::kRollback, "v1"}})),
             std::nullopt)
       << "a roll-back that puts it live ends its shadowing";
   EXPECT_EQ(ReplayLiveVersion(Records({{A::kPromote, "v1"}, {A::kShadow, "v2"}, {A::kUnshadow, "v2"}})), "v1")
@@ -307,7 +305,8 @@ TEST_F(ModelRegistryTest, ShadowAndUnshadowAreRecordedAndReplayed) {
   Result<std::vector<HistoryRecord>> history = registry_.History("fraud");
   ASSERT_TRUE(history.ok()) << history.status().message();
   std::vector<std::string> actions;
-  for (const HistoryRecord& r : *history) actions.push_back(std::string(HistoryActionName(r.action)) + " " + r.version);
+  for (const HistoryRecord& r : *history)
+    actions.push_back(std::string(HistoryActionName(r.action)) + " " + r.version);
   EXPECT_THAT(actions, ElementsAre("register v1", "register v2", "register v3", "promote v1", "shadow v2",
                                    "shadow v3", "unshadow v3", "shadow v2", "promote v2"));
 }

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "training/synthetic.h"
 #include "tests/scoring/model_test_util.h"
+#include "training/synthetic.h"
 
 namespace scorepipe {
 namespace {
@@ -29,8 +29,7 @@ void PrintTo(const FormatCase& c, std::ostream* os) { *os << c.name; }
 std::string DemoXgboost(const testing::ScratchDir&) { return testing::DemoDir() + "/model.json"; }
 
 std::string SmallLinear(const testing::ScratchDir& dir) {
-  return dir.Write("linear.yaml",
-                   "format: linear\nweights: [1.0e-9, 0.6, 0.001, 0.002]\nbias: -4\n");
+  return dir.Write("linear.yaml", "format: linear\nweights: [1.0e-9, 0.6, 0.001, 0.002]\nbias: -4\n");
 }
 
 class ModelContractTest : public ::testing::TestWithParam<FormatCase> {
@@ -113,8 +112,7 @@ TEST_P(ModelContractTest, FeatureCountMismatchIsErrorWithPath) {
   Result<std::unique_ptr<Model>> model = LoadModel(cfg, 5);
   ASSERT_FALSE(model.ok());
   EXPECT_THAT(model.status().message(), HasSubstr(cfg.path + ":"));
-  EXPECT_THAT(model.status().message(),
-              HasSubstr("the model takes 4 features but the feature spec has 5"));
+  EXPECT_THAT(model.status().message(), HasSubstr("the model takes 4 features but the feature spec has 5"));
 }
 
 TEST_P(ModelContractTest, MissingFileIsErrorWithPath) {
@@ -133,11 +131,12 @@ TEST_P(ModelContractTest, CorruptFileIsErrorWithPath) {
   EXPECT_THAT(model.status().message(), HasSubstr(cfg.path + ":"));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Model, ModelContractTest,
-    ::testing::Values(FormatCase{"Xgboost", ModelFormat::kXgboost, &DemoXgboost},
-                      FormatCase{"Linear", ModelFormat::kLinear, &SmallLinear}),
-    [](const ::testing::TestParamInfo<FormatCase>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Model, ModelContractTest,
+                         ::testing::Values(FormatCase{"Xgboost", ModelFormat::kXgboost, &DemoXgboost},
+                                           FormatCase{"Linear", ModelFormat::kLinear, &SmallLinear}),
+                         [](const ::testing::TestParamInfo<FormatCase>& info) {
+                           return std::string(info.param.name);
+                         });
 
 TEST(LoadModelTest, EmptyPathIsError) {
   Result<std::unique_ptr<Model>> model = LoadModel(ModelConfig{}, 4);

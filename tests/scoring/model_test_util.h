@@ -17,9 +17,9 @@
 #include <utility>
 #include <vector>
 
-#include "training/synthetic.h"
 #include "config/topology.h"
 #include "scoring/feature_spec.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 
@@ -44,8 +44,7 @@ class ScratchDir {
       if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
     }
     path_ = std::filesystem::path(::testing::TempDir()) /
-            ("scorepipe_worker_" + std::to_string(::getpid()) + "_" + name + "_" +
-             std::to_string(counter++));
+            ("scorepipe_worker_" + std::to_string(::getpid()) + "_" + name + "_" + std::to_string(counter++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

@@ -12,10 +12,10 @@
 #include <optional>
 #include <string>
 
+#include "scoring/model_registry.h"
+#include "tests/scoring/model_test_util.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
-#include "tests/scoring/model_test_util.h"
-#include "scoring/model_registry.h"
 
 namespace scorepipe {
 namespace {

@@ -17,8 +17,6 @@ namespace scorepipe {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using registry_internal::AppendHistoryRecord;
 using registry_internal::MetaYaml;
 using registry_internal::NamedSubfolders;
@@ -26,6 +24,8 @@ using registry_internal::NumberText;
 using registry_internal::ReadHistoryFile;
 using registry_internal::ReadMetaFile;
 using registry_internal::ReadMinAuc;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 class RegistryFilesTest : public ::testing::Test {
  protected:
@@ -42,9 +42,14 @@ class RegistryFilesTest : public ::testing::Test {
 };
 
 TEST_F(RegistryFilesTest, HistoryRecordsReadBackAsAppended) {
-  const HistoryRecord registered{"2026-11-24T00:12:34Z", HistoryAction::kRegister, "v1", "ana", std::nullopt,
-                                 false, ""};
-  const HistoryRecord promoted{"2026-11-24T00:13:00Z", HistoryAction::kPromote, "v2", "bo", "v1", true,
+  const HistoryRecord registered{
+      "2026-11-24T00:12:34Z", HistoryAction::kRegister, "v1", "ana", std::nullopt, false, ""};
+  const HistoryRecord promoted{"2026-11-24T00:13:00Z",
+                               HistoryAction::kPromote,
+                               "v2",
+                               "bo",
+                               "v1",
+                               true,
                                "a \"quoted\" note\nover two lines"};
   EXPECT_THAT(*ReadHistoryFile(History()), ElementsAre()) << "no file: no history";
   ASSERT_TRUE(AppendHistoryRecord(dir_.path().string(), registered).ok());
@@ -73,10 +78,11 @@ TEST_F(RegistryFilesTest, ALastLineStillBeingAppendedIsLeftForTheNextRead) {
 TEST_F(RegistryFilesTest, ABadHistoryLineIsNamedWithItsLine) {
   const std::string line =
       R"({"at":"t","action":"register","version":"v1","by":"ana","from":null,"forced":false,"note":""})";
-  Write(registry_internal::kHistoryFile, line + "\n\n" + R"({"at":"t","action":"deploy","version":"v1",)" +
-                                             R"("by":"ana","note":""})" + "\n");
-  EXPECT_EQ(ReadHistoryFile(History()).status().message(),
-            History() + ":3: unknown action 'deploy'; allowed: register, promote, rollback, shadow, unshadow");
+  Write(registry_internal::kHistoryFile,
+        line + "\n\n" + R"({"at":"t","action":"deploy","version":"v1",)" + R"("by":"ana","note":""})" + "\n");
+  EXPECT_EQ(
+      ReadHistoryFile(History()).status().message(),
+      History() + ":3: unknown action 'deploy'; allowed: register, promote, rollback, shadow, unshadow");
   Write(registry_internal::kHistoryFile, "{\"at\":1}\n");
   EXPECT_THAT(ReadHistoryFile(History()).status().message(), HasSubstr(History() + ":1: key 'at'"));
 }
@@ -131,7 +137,8 @@ TEST_F(RegistryFilesTest, VersionFoldersListInNaturalOrderWithoutHiddenOnes) {
   for (const char* name : {"v10", "v2", "v1", ".tmp-v3", "v02b"}) fs::create_directory(dir_.path() / name);
   Write("v4", "a file, not a folder");
   EXPECT_THAT(*NamedSubfolders(dir_.path().string()), ElementsAre("v1", "v2", "v02b", "v10"));
-  EXPECT_THAT(NamedSubfolders((dir_.path() / "missing").string()).status().message(), HasSubstr("cannot list"));
+  EXPECT_THAT(NamedSubfolders((dir_.path() / "missing").string()).status().message(),
+              HasSubstr("cannot list"));
 }
 
 TEST(RegistryNumberTextTest, WholeNumbersAsSuchOthersShortest) {

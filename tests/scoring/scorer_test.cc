@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "tests/scoring/model_test_util.h"
 #include "scoring/model.h"
+#include "tests/scoring/model_test_util.h"
 
 namespace scorepipe {
 namespace {
@@ -91,8 +91,7 @@ TEST_F(ScorerTest, ModelSeesExtractedFeatureRows) {
   Scorer scorer = MakeScorer({0.1, 0.2});
   std::vector<ScoreResult> results;
   ASSERT_TRUE(scorer.Score(Transactions(2), &results).ok());
-  EXPECT_THAT(model_->last_rows_,
-              ::testing::ElementsAre(1767225600.0f, 1, 5, 0, 1767225600.0f, 1, 6, 10));
+  EXPECT_THAT(model_->last_rows_, ::testing::ElementsAre(1767225600.0f, 1, 5, 0, 1767225600.0f, 1, 6, 10));
 }
 
 TEST_F(ScorerTest, NonFiniteOrOutOfRangeProbabilityMarksOnlyThatRow) {
@@ -186,7 +185,8 @@ TEST(ScorerSplitTest, OnlyTheRowsTheModelFailsOnAreFailedInEveryBatchShape) {
                                                             : HasSubstr("threw: the devil's amount"));
       } else {
         EXPECT_EQ(results[i].error, "") << "n=" << n << " row " << i;
-        EXPECT_DOUBLE_EQ(results[i].fraud_probability, static_cast<double>(static_cast<float>(txs[i].vendor_id)) / 1000.0);
+        EXPECT_DOUBLE_EQ(results[i].fraud_probability,
+                         static_cast<double>(static_cast<float>(txs[i].vendor_id)) / 1000.0);
       }
     }
     // Halving costs O(bad x log n) calls, not one per row.
@@ -225,8 +225,7 @@ TEST(LoadScorerTest, FeatureSpecWiderThanModelIsError) {
 )");
   Result<Scorer> scorer = LoadScorer(cfg);
   ASSERT_FALSE(scorer.ok());
-  EXPECT_EQ(scorer.status().message(),
-            cfg.path + ": the model takes 4 features but the feature spec has 5");
+  EXPECT_EQ(scorer.status().message(), cfg.path + ": the model takes 4 features but the feature spec has 5");
 }
 
 TEST(LoadScorerTest, BadFeatureSpecIsError) {

@@ -20,10 +20,10 @@
 #include <utility>
 #include <vector>
 
-#include "tests/scoring/model_test_util.h"
 #include "durable/file_util.h"
 #include "scoring/model.h"
 #include "scoring/xgboost_model.h"
+#include "tests/scoring/model_test_util.h"
 
 namespace scorepipe {
 namespace {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "training/synthetic.h"
-#include "tests/scoring/model_test_util.h"
 #include "scoring/model.h"
+#include "tests/scoring/model_test_util.h"
+#include "training/synthetic.h"
 
 namespace scorepipe {
 namespace {
@@ -108,8 +108,7 @@ TEST(XgboostModelTest, EmptyBatchGivesNoProbabilities) {
 TEST(XgboostModelTest, MissingFileIsErrorWithPath) {
   Result<std::unique_ptr<Model>> model = LoadXgboostModel("/nonexistent/model.json", "v", 4);
   ASSERT_FALSE(model.ok());
-  EXPECT_EQ(model.status().message(),
-            "/nonexistent/model.json: cannot open: No such file or directory");
+  EXPECT_EQ(model.status().message(), "/nonexistent/model.json: cannot open: No such file or directory");
 }
 
 TEST(XgboostModelTest, TruncatedFileIsErrorWithLibxgboostReason) {

@@ -57,15 +57,16 @@ TEST(LeasePartsTest, APositionAnsweredTwiceKeepsItsFirstOutcomeAndCountsADuplica
 TEST(LeasePartsTest, PartsThatDoNotFitAreRefusedAndHoldNothing) {
   LeaseParts parts(1, std::chrono::seconds(30));
   const auto now = Clock::now();
-  EXPECT_FALSE(parts.Add("L", LeasePart{}, {}, "", now).ok());                          // whole, not a part
-  EXPECT_FALSE(parts.Add("L", LeasePart{2, 2, 4}, {}, "", now).ok());                   // empty
-  EXPECT_FALSE(parts.Add("L", LeasePart{2, 5, 4}, OutcomesFor(2, 5), "", now).ok());    // past the lease
-  EXPECT_FALSE(parts.Add("L", LeasePart{0, 2, 4}, OutcomesFor(0, 1), "", now).ok());    // too few outcomes
+  EXPECT_FALSE(parts.Add("L", LeasePart{}, {}, "", now).ok());                        // whole, not a part
+  EXPECT_FALSE(parts.Add("L", LeasePart{2, 2, 4}, {}, "", now).ok());                 // empty
+  EXPECT_FALSE(parts.Add("L", LeasePart{2, 5, 4}, OutcomesFor(2, 5), "", now).ok());  // past the lease
+  EXPECT_FALSE(parts.Add("L", LeasePart{0, 2, 4}, OutcomesFor(0, 1), "", now).ok());  // too few outcomes
   EXPECT_EQ(parts.held(), 0u);
   ASSERT_TRUE(parts.Add("L", LeasePart{0, 2, 4}, OutcomesFor(0, 2), "", now).ok());
   Result<LeasePartsAdded> other_size = parts.Add("L", LeasePart{2, 5, 5}, OutcomesFor(2, 5), "", now);
   ASSERT_FALSE(other_size.ok());
-  EXPECT_NE(other_size.status().message().find("4 messages"), std::string::npos) << other_size.status().message();
+  EXPECT_NE(other_size.status().message().find("4 messages"), std::string::npos)
+      << other_size.status().message();
   Result<LeasePartsAdded> full = parts.Add("M", LeasePart{0, 1, 2}, OutcomesFor(0, 1), "", now);
   ASSERT_FALSE(full.ok());
   EXPECT_NE(full.status().message().find("assembled already"), std::string::npos);
@@ -102,7 +103,8 @@ TEST(LeasePartsTest, AnyCutOfALeaseInAnyOrderSettlesItExactlyOnce) {
       ++completed;
       EXPECT_EQ(i, pieces.size() - 1);
       ASSERT_EQ(added->complete->size(), size);
-      for (uint32_t p = 0; p < size; ++p) EXPECT_EQ((*added->complete)[p].text, "outcome " + std::to_string(p));
+      for (uint32_t p = 0; p < size; ++p)
+        EXPECT_EQ((*added->complete)[p].text, "outcome " + std::to_string(p));
     }
     EXPECT_EQ(completed, 1) << "lease of " << size << " in " << pieces.size() << " parts";
   }

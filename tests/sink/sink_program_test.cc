@@ -14,9 +14,9 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "queue/queue.h"
 #include "proto/codec.h"
 #include "proto/evaluation_codec.h"
+#include "queue/queue.h"
 #include "runtime/node.h"
 #include "scoring/evaluation.h"
 #include "tests/support/cluster_harness.h"
@@ -248,7 +248,8 @@ TEST_F(SinkProgramTest, AFailedShadowAppendLosesTheShadowEntriesNeverTheResults)
   Push(leased_batch(7));
   ASSERT_TRUE(WaitUntil([&] { return cluster_->Outputs() >= 1; }, kPatience)) << cluster_->LogTail("sink");
   EXPECT_EQ(WaitForMetric("scorepipe_sink_shadow_entries_lost_total", 1), 1) << cluster_->LogTail("sink");
-  EXPECT_NE(cluster_->ReadLog("sink").find("dropping 1 shadow entries for " + shadow_queue), std::string::npos)
+  EXPECT_NE(cluster_->ReadLog("sink").find("dropping 1 shadow entries for " + shadow_queue),
+            std::string::npos)
       << cluster_->LogTail("sink");
 
   // Once queue.shadow takes appends again, the next batch's entry lands.
@@ -306,7 +307,8 @@ TEST_F(SinkProgramTest, ASplitLeaseSettlesOnceWhenEveryPartHasAnsweredInLeaseOrd
   ASSERT_EQ(results.size(), 5u);
   const int expected_ids[] = {1, 2, 3, 4, 6};
   for (size_t i = 0; i < results.size(); ++i) {
-    EXPECT_NE(results[i].find("\"transaction_id\":" + std::to_string(expected_ids[i]) + ","), std::string::npos)
+    EXPECT_NE(results[i].find("\"transaction_id\":" + std::to_string(expected_ids[i]) + ","),
+              std::string::npos)
         << results[i];
   }
   EXPECT_EQ(cluster_->Entries(cluster_->topology().queue.dead_letter),
@@ -345,7 +347,8 @@ TEST(SinkProgramHttpMqTest, AResultTheServiceRefusesIsDeadLetteredAndTheRestWrit
 
   Result<std::unique_ptr<Queue>> queue = OpenQueue(cluster.topology().queue);
   ASSERT_TRUE(queue.ok()) << queue.status().message();
-  const std::string tx = R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})";
+  const std::string tx =
+      R"({"id":1,"customer_id":1,"vendor_id":1,"timestamp":"2023-01-01T12:00:00Z","status":"accepted","amount":1})";
   cluster.stand_in().Seed(cluster.topology().queue.input, {tx, tx, tx});
   Lease lease;
   ASSERT_TRUE(queue.value()->Take(3, 1000, &lease).ok());
@@ -356,7 +359,9 @@ TEST(SinkProgramHttpMqTest, AResultTheServiceRefusesIsDeadLetteredAndTheRestWrit
   batch.worker_id = "w1";
   batch.model_version = "v1";
   batch.scored_at_us = NowUnixMicros();
-  batch.results = {{1, 0.2, 0, 0.8, "", ""}, {0, 0.3, 0, 0.7, "", ""}, {3, 0.9, 1, 0.9, "", ""}};  // id 0: the service refuses it
+  batch.results = {{1, 0.2, 0, 0.8, "", ""},
+                   {0, 0.3, 0, 0.7, "", ""},
+                   {3, 0.9, 1, 0.9, "", ""}};  // id 0: the service refuses it
   const std::string encoded = Encode(batch);
   results.send(zmq::buffer(encoded));
 

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "local_cluster/private_topology.h"
 #include "config/topology_writer.h"
+#include "local_cluster/private_topology.h"
 #include "tests/support/result_check.h"
 #include "tests/support/wait.h"
 

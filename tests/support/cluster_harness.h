@@ -22,20 +22,20 @@
 #include <string>
 #include <vector>
 
-#include "queue/redis_client.h"
+#include "config/topology.h"
 #include "local_cluster/child_process.h"
 #include "local_cluster/local_redis.h"
-#include "runtime/link_security.h"
-#include "config/topology.h"
 #include "proto/messages.h"
 #include "proto/status.h"
+#include "queue/redis_client.h"
+#include "runtime/link_security.h"
 #include "tests/support/http_mq_stand_in.h"
 
 namespace scorepipe::testing {
 
 struct ClusterOptions {
-  int workers = 2;           // workers.count: the workers `scorepipe up` starts
-  bool append_only = false;  // Redis AOF persistence, so that a restart keeps every list
+  int workers = 2;                               // workers.count: the workers `scorepipe up` starts
+  bool append_only = false;                      // Redis AOF persistence, so that a restart keeps every list
   QueueKind queue_kind = QueueKind::kRedisList;  // queue.kind: lists, streams or the HTTP service
   // http-mq: the stand-in's long-poll wait (queue.pull_wait_ms): short, so
   // that a bridge stops soon.

@@ -61,11 +61,13 @@ std::optional<std::string> FakeServiceManager::Next(std::chrono::milliseconds ti
   return std::string(buffer, static_cast<size_t>(n));
 }
 
-std::optional<std::string> FakeServiceManager::WaitFor(const std::string& state, std::chrono::milliseconds timeout,
+std::optional<std::string> FakeServiceManager::WaitFor(const std::string& state,
+                                                       std::chrono::milliseconds timeout,
                                                        std::string* skipped) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     std::optional<std::string> datagram = Next(left);
     if (!datagram) return std::nullopt;

@@ -180,8 +180,8 @@ TEST(HostileCorpusTest, TheBridgesParserAgreesWithEveryLabel) {
     bool agrees = parsed.ok() == valid;
     if (agrees && valid) {
       // An id that is not a plain integer travels as its text.
-      const double id =
-          parsed->id_text.empty() ? static_cast<double>(parsed->id) : std::strtod(parsed->id_text.c_str(), nullptr);
+      const double id = parsed->id_text.empty() ? static_cast<double>(parsed->id)
+                                                : std::strtod(parsed->id_text.c_str(), nullptr);
       agrees = id == m.id;
     }
     if (!agrees) {

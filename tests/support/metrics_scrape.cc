@@ -13,7 +13,8 @@ Result<std::string> ScrapeMetrics(const std::string& host, int port) {
   httplib::Result response = client.Get("/metrics");
   const std::string where = "http://" + host + ":" + std::to_string(port) + "/metrics";
   if (!response) return Status::Error("GET " + where + ": " + httplib::to_string(response.error()));
-  if (response->status != 200) return Status::Error("GET " + where + ": status " + std::to_string(response->status));
+  if (response->status != 200)
+    return Status::Error("GET " + where + ": status " + std::to_string(response->status));
   return response->body;
 }
 
@@ -24,7 +25,8 @@ std::optional<double> SampleValue(std::string_view exposition, std::string_view 
     if (end == std::string_view::npos) end = exposition.size();
     const std::string_view line = exposition.substr(at, end - at);
     at = end + 1;
-    if (line.size() > sample.size() && line.substr(0, sample.size()) == sample && line[sample.size()] == ' ') {
+    if (line.size() > sample.size() && line.substr(0, sample.size()) == sample &&
+        line[sample.size()] == ' ') {
       return std::strtod(std::string(line.substr(sample.size() + 1)).c_str(), nullptr);
     }
   }

@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <utility>
 
-#include "training/synthetic.h"
 #include "queue/queue.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 
-PacedProducer::PacedProducer(QueueConfig queue, uint64_t seed, size_t total, std::chrono::milliseconds duration,
-                             size_t chunk)
-    : queue_(std::move(queue)), seed_(seed), total_(total), duration_(duration), chunk_(std::max<size_t>(chunk, 1)) {
+PacedProducer::PacedProducer(QueueConfig queue, uint64_t seed, size_t total,
+                             std::chrono::milliseconds duration, size_t chunk)
+    : queue_(std::move(queue)),
+      seed_(seed),
+      total_(total),
+      duration_(duration),
+      chunk_(std::max<size_t>(chunk, 1)) {
   transactions_.reserve(total);
 }
 

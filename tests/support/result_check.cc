@@ -5,11 +5,11 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "training/synthetic.h"
 #include "config/topology.h"
 #include "proto/timestamp.h"
 #include "proto/upstream_json.h"
 #include "scoring/model.h"
+#include "training/synthetic.h"
 
 namespace scorepipe::testing {
 

@@ -14,9 +14,9 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "runtime/link_security.h"
 #include "proto/status.h"
 #include "proto/status_snapshot.h"
+#include "runtime/link_security.h"
 
 namespace scorepipe::testing {
 

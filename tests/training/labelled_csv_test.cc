@@ -1,8 +1,6 @@
 // Tests of reading labelled CSV files (training/labelled_csv.cc, through
 // training/labelled_data.h): columns in any order, RFC 4180 quoting, and an
 // error naming the line for each way a row can be wrong.
-#include "training/labelled_data.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,15 +8,16 @@
 #include <vector>
 
 #include "tests/training/labelled_test_util.h"
+#include "training/labelled_data.h"
 
 namespace scorepipe {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::ErrorOf;
+using ::testing::HasSubstr;
 using testing::kHeader;
 using testing::ReadGood;
+using ::testing::StartsWith;
 
 TEST(LabelledDataTest, ReadsCsvInAnyColumnOrderWithQuotesAndExtraColumns) {
   const LabelledData data =

@@ -13,16 +13,16 @@
 #include <string>
 #include <vector>
 
-#include "training/labelled_writer.h"
-#include "training/synthetic.h"
 #include "tests/scoring/model_test_util.h"
 #include "tests/training/labelled_test_util.h"
+#include "training/labelled_writer.h"
+#include "training/synthetic.h"
 
 namespace scorepipe {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ErrorOf;
+using ::testing::HasSubstr;
 using testing::kHeader;
 
 TEST(LabelledDataTest, FormatComesFromTheExtension) {

@@ -1,8 +1,6 @@
 // Tests of reading labelled JSON-lines files (training/labelled_jsonl.cc,
 // through training/labelled_data.h): the label key, and an error naming the
 // line for each way a line can be wrong.
-#include "training/labelled_data.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,14 +8,15 @@
 #include <vector>
 
 #include "tests/training/labelled_test_util.h"
+#include "training/labelled_data.h"
 
 namespace scorepipe {
 namespace {
 
-using ::testing::StartsWith;
 using testing::ErrorOf;
 using testing::kHeader;
 using testing::ReadGood;
+using ::testing::StartsWith;
 
 TEST(LabelledDataTest, ReadsJsonLinesWithTheLabelKey) {
   const LabelledData data = ReadGood(

@@ -11,8 +11,8 @@
 #include <string>
 #include <utility>
 
-#include "training/labelled_data.h"
 #include "tests/scoring/model_test_util.h"
+#include "training/labelled_data.h"
 
 namespace scorepipe::testing {
 

@@ -18,9 +18,9 @@
 #include "durable/file_util.h"
 #include "proto/json_writer.h"
 #include "proto/upstream_json.h"
+#include "tests/scoring/model_test_util.h"
 #include "training/labelled_data.h"
 #include "training/synthetic.h"
-#include "tests/scoring/model_test_util.h"
 
 namespace scorepipe {
 namespace {
@@ -181,9 +181,12 @@ TEST(LabelledFileWriterTest, RefusesNumbersThatAreNotFinite) {
       amount.amount = -bad;
       Result<LabelledFileWriter> writer = LabelledFileWriter::Open(dir.File(name));
       ASSERT_TRUE(writer.ok()) << writer.status().message();
-      EXPECT_THAT(writer->Append(customer, 1).message(), HasSubstr(": transaction 7: the customer_id is not finite"));
-      EXPECT_THAT(writer->Append(vendor, 1).message(), HasSubstr(": transaction 7: the vendor_id is not finite"));
-      EXPECT_THAT(writer->Append(amount, 1).message(), HasSubstr(": transaction 7: the amount is not finite"));
+      EXPECT_THAT(writer->Append(customer, 1).message(),
+                  HasSubstr(": transaction 7: the customer_id is not finite"));
+      EXPECT_THAT(writer->Append(vendor, 1).message(),
+                  HasSubstr(": transaction 7: the vendor_id is not finite"));
+      EXPECT_THAT(writer->Append(amount, 1).message(),
+                  HasSubstr(": transaction 7: the amount is not finite"));
       ASSERT_TRUE(writer->Append(good, 1).ok());
       ASSERT_TRUE(writer->Close().ok());
       Result<LabelledData> back = ReadLabelledFile(dir.File(name), {});

@@ -101,8 +101,8 @@ TEST(SyntheticTransactionsTest, JsonFollowsUpstreamSchemaAndMatchesParsed) {
     EXPECT_EQ(tx.timestamp, t.json.substr(static_cast<size_t>(m.position(4)), 20));
     const int year = std::stoi(m[4]);
     EXPECT_EQ(year, 2026);
-    const int64_t unix_s = UtcSeconds(year, std::stoi(m[5]), std::stoi(m[6]), std::stoi(m[7]),
-                                      std::stoi(m[8]), std::stoi(m[9]));
+    const int64_t unix_s =
+        UtcSeconds(year, std::stoi(m[5]), std::stoi(m[6]), std::stoi(m[7]), std::stoi(m[8]), std::stoi(m[9]));
     EXPECT_EQ(static_cast<double>(unix_s), tx.timestamp_unix_s) << tx.timestamp;
     EXPECT_TRUE(t.label == 0 || t.label == 1);
     ++statuses[tx.status];

@@ -124,12 +124,10 @@ TEST(TrainDemoModelTest, BadOptionsAreErrors) {
   testing::ScratchDir dir;
   TrainOptions o = SmallRun(dir.path());
   o.rows = 10;
-  EXPECT_EQ(TrainDemoModel(o).status().message(),
-            "train options: rows: 10 is out of range; allowed: >= 100");
+  EXPECT_EQ(TrainDemoModel(o).status().message(), "train options: rows: 10 is out of range; allowed: >= 100");
   o = SmallRun(dir.path());
   o.eta = 0;
-  EXPECT_EQ(TrainDemoModel(o).status().message(),
-            "train options: eta: 0 is out of range; allowed: (0, 1]");
+  EXPECT_EQ(TrainDemoModel(o).status().message(), "train options: eta: 0 is out of range; allowed: (0, 1]");
   o = SmallRun("");
   EXPECT_THAT(TrainDemoModel(o).status().message(), HasSubstr("out_dir"));
 }

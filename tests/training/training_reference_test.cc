@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/scoring/model_test_util.h"
 #include "durable/file_util.h"
+#include "tests/scoring/model_test_util.h"
 #include "training/trainer.h"
 #include "training/training.h"
 

@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
-#include "tests/scoring/model_test_util.h"
 #include "scoring/evaluation.h"
 #include "scoring/feature_spec.h"
 #include "scoring/linear_model.h"
 #include "scoring/model.h"
+#include "tests/scoring/model_test_util.h"
 
 namespace scorepipe {
 namespace {
@@ -112,14 +112,17 @@ TEST(TrainModelTest, TrainingOverAModelReplacesItWhole) {
     Result<TrainingReport> report = TrainModel(data.rows, 4, data.labels, Options(algorithm), path);
     ASSERT_TRUE(report.ok()) << report.status().message();
 
-    const std::string seen_by_reader((std::istreambuf_iterator<char>(reader)), std::istreambuf_iterator<char>());
+    const std::string seen_by_reader((std::istreambuf_iterator<char>(reader)),
+                                     std::istreambuf_iterator<char>());
     EXPECT_EQ(seen_by_reader, old_text);
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()),
-              1)
+    EXPECT_EQ(
+        std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()),
+        1)
         << "only the model";
-    ASSERT_TRUE(LoadAsWorker(dir, path, algorithm == TrainAlgorithm::kXgboost ? ModelFormat::kXgboost
-                                                                              : ModelFormat::kLinear)
-                    .ok());
+    ASSERT_TRUE(
+        LoadAsWorker(dir, path,
+                     algorithm == TrainAlgorithm::kXgboost ? ModelFormat::kXgboost : ModelFormat::kLinear)
+            .ok());
   }
 }
 
