@@ -26,7 +26,14 @@ using testing::ReferenceJsonString;
 TEST(JsonWriterTest, PutsCommasBetweenMembersAndElementsOnly) {
   std::string out;
   JsonWriter json(&out);
-  json.BeginObject().Field("a", int64_t{1}).Key("b").BeginArray().Int(1).String("x").BeginObject().EndObject();
+  json.BeginObject()
+      .Field("a", int64_t{1})
+      .Key("b")
+      .BeginArray()
+      .Int(1)
+      .String("x")
+      .BeginObject()
+      .EndObject();
   json.BeginArray().EndArray().EndArray().Field("c", true).Key("d").Null().EndObject();
   EXPECT_EQ(out, R"({"a":1,"b":[1,"x",{},[]],"c":true,"d":null})");
 }
