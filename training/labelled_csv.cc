@@ -188,20 +188,19 @@ class CsvRowParser final : public RowParser {
     // The row as the upstream's JSON message, so that the bridge's parser
     // judges it: numbers go in as literals when they are JSON numbers, and
     // as strings otherwise, which the parser then rejects with their text.
-    json_ = "{";
+    json_.clear();
+    JsonWriter json(&json_);
+    json.BeginObject();
     for (int f = 0; f < kNumFields; ++f) {
-      if (f > 0) json_ += ',';
-      json_ += '"';
-      json_ += kFieldNames[f];
-      json_ += "\":";
+      json.Key(kFieldNames[f]);
       const std::string& value = fields_[columns_.column[f]];
       if (IsNumericField(f) && IsJsonNumber(value)) {
-        json_ += value;
+        json.Raw(value);
       } else {
-        AppendJsonString(value, &json_);
+        json.String(value);
       }
     }
-    json_ += '}';
+    json.EndObject();
     Result<Transaction> transaction = parser_.Parse(json_);
     if (!transaction.ok()) return RowError(name_, record.line, transaction.status().message());
     Result<float> label = ParseCsvLabel(fields_[columns_.column[kNumFields]], options_.label_column);

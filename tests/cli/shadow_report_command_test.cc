@@ -117,7 +117,7 @@ TEST(ShadowReportTest, TextAndJsonCarryTheFigures) {
   EXPECT_THAT(FormatShadowReport(BuildShadowReport({})), HasSubstr("nothing to compare"));
 }
 
-TEST(ShadowReport, JsonWritesEveryFigureInItsFormatAndOrder) {
+TEST(ShadowReportTest, JsonWritesEveryFigureInItsFormatAndOrder) {
   ShadowReport report;
   report.entries = 3;
   report.unreadable = 1;
