@@ -14,6 +14,7 @@ namespace {
 using wire::DecodeVector;
 using wire::Describe;
 using wire::FieldReader;
+using wire::PackDouble;
 using wire::Packer;
 using wire::PackString;
 
@@ -69,7 +70,7 @@ void PackWholeOrDouble(Packer& p, double value) {
   if (value == std::trunc(value) && value >= -kInt64Bound && value < kInt64Bound) {
     p.pack_int64(static_cast<int64_t>(value));
   } else {
-    p.pack_double(value);
+    PackDouble(p, value);
   }
 }
 
@@ -101,9 +102,9 @@ void PackBody(Packer& p, const TransactionBatch& batch) {
     p.pack_int64(t.id);
     PackWholeOrDouble(p, t.customer_id);
     PackWholeOrDouble(p, t.vendor_id);
-    p.pack_double(t.amount);
+    PackDouble(p, t.amount);
     PackString(p, t.timestamp);
-    p.pack_double(t.timestamp_unix_s);
+    PackDouble(p, t.timestamp_unix_s);
     PackString(p, t.status);
     if (!t.id_text.empty()) PackString(p, t.id_text);
   }
@@ -117,9 +118,9 @@ void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
   for (const ScoreResult& s : results) {
     p.pack_array(s.transaction_id_text.empty() ? kScoreResultFields : kScoreResultFieldsWithIdText);
     p.pack_int64(s.transaction_id);
-    p.pack_double(s.fraud_probability);
+    PackDouble(p, s.fraud_probability);
     p.pack_int32(s.is_fraudulent);
-    p.pack_double(s.confidence);
+    PackDouble(p, s.confidence);
     PackString(p, s.error);
     if (!s.transaction_id_text.empty()) PackString(p, s.transaction_id_text);
   }

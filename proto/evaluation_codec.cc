@@ -15,6 +15,7 @@ using wire::AsDouble;
 using wire::AsString;
 using wire::DecodeVector;
 using wire::FieldReader;
+using wire::PackDouble;
 using wire::Packer;
 using wire::PackString;
 using wire::TypeName;
@@ -38,7 +39,7 @@ void PackStrings(Packer& p, const std::vector<std::string>& strings) {
 
 void PackOptionalDouble(Packer& p, const std::optional<double>& value) {
   if (value) {
-    p.pack_double(*value);
+    PackDouble(p, *value);
   } else {
     p.pack_nil();
   }
@@ -49,13 +50,13 @@ void PackBody(Packer& p, const EvaluationRequest& request) {
   p.pack_uint8(static_cast<uint8_t>(request.kind));
   p.pack_uint64(request.run);
   p.pack_uint64(request.rows);
-  p.pack_double(request.threshold);
+  PackDouble(p, request.threshold);
   p.pack_int32(request.calibration_bins);
   p.pack(request.list_pending);
 }
 
 void PackFigures(Packer& p, const Evaluation& e) {
-  p.pack_double(e.threshold);
+  PackDouble(p, e.threshold);
   p.pack_uint64(e.rows);
   p.pack_uint64(e.positives);
   p.pack_uint64(e.negatives);
@@ -67,20 +68,20 @@ void PackFigures(Packer& p, const Evaluation& e) {
   p.pack_uint64(e.confusion.false_positives);
   p.pack_uint64(e.confusion.true_negatives);
   p.pack_uint64(e.confusion.false_negatives);
-  p.pack_double(e.precision);
-  p.pack_double(e.recall);
-  p.pack_double(e.f1);
-  p.pack_double(e.accuracy);
-  p.pack_double(e.log_loss);
-  p.pack_double(e.brier);
+  PackDouble(p, e.precision);
+  PackDouble(p, e.recall);
+  PackDouble(p, e.f1);
+  PackDouble(p, e.accuracy);
+  PackDouble(p, e.log_loss);
+  PackDouble(p, e.brier);
   p.pack_array(static_cast<uint32_t>(e.calibration.size()));
   for (const CalibrationBin& bin : e.calibration) {
     p.pack_array(kCalibrationBinFields);
-    p.pack_double(bin.lower);
-    p.pack_double(bin.upper);
+    PackDouble(p, bin.lower);
+    PackDouble(p, bin.upper);
     p.pack_uint64(bin.count);
-    p.pack_double(bin.mean_predicted);
-    p.pack_double(bin.observed_rate);
+    PackDouble(p, bin.mean_predicted);
+    PackDouble(p, bin.observed_rate);
   }
 }
 

@@ -11,6 +11,7 @@
 #ifndef SCOREPIPE_PROTO_WIRE_H_
 #define SCOREPIPE_PROTO_WIRE_H_
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -52,6 +53,25 @@ using Packer = msgpack::packer<StringSink>;
 inline void PackString(Packer& packer, std::string_view s) {
   packer.pack_str(static_cast<uint32_t>(s.size()));
   packer.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+// Packs a double. msgpack-c packs a whole double as an integer (smaller on
+// the wire; AsDouble reads either back), but its range check lets 2^64 itself
+// through to a uint64_t conversion, which is undefined behaviour; a double at
+// or above 2^64 goes out as float64 here instead. Every double on the wire is
+// packed by this function, never by pack_double directly.
+inline void PackDouble(Packer& packer, double value) {
+  constexpr double kTwoTo64 = 18446744073709551616.0;
+  if (!(value >= kTwoTo64)) {  // NaN included: msgpack writes it as float64
+    packer.pack_double(value);
+    return;
+  }
+  const auto bits = std::bit_cast<uint64_t>(value);
+  char bytes[9];
+  bytes[0] = static_cast<char>(0xcb);  // float64, then big-endian bits
+  for (int i = 0; i < 8; ++i) bytes[1 + i] = static_cast<char>((bits >> (56 - 8 * i)) & 0xff);
+  // packer has no raw write; a body writer appends its bytes as given.
+  packer.pack_bin_body(bytes, sizeof bytes);
 }
 
 // Packs the envelope, then the body with `pack_body(Packer&)`, into a string

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -522,6 +524,73 @@ TEST(CodecTest, NanSurvivesTheWire) {
   Result<ResultBatch> decoded = DecodeResultBatch(Encode(batch));
   ASSERT_TRUE(decoded.ok()) << decoded.status().message();
   EXPECT_TRUE(std::isnan(decoded->results[0].fraud_probability));
+}
+
+// Every double a field can hold, packed and read back: random bit patterns
+// and the edges of msgpack-c's whole-double-as-integer packing (2^63, 2^64
+// and their neighbours, where a conversion to an integer would overflow).
+// Each comes back with the same bits, except that -0 may come back as +0 (a
+// whole double travels as an integer) and a NaN as some NaN.
+TEST(CodecTest, EveryDoubleRoundTripsInEveryDoubleField) {
+  std::vector<double> values;
+  for (double edge :
+       {9223372036854775808.0, -9223372036854775808.0, 18446744073709551616.0, -18446744073709551616.0,
+        9007199254740992.0, 4294967296.0, 1e300, std::numeric_limits<double>::max(),
+        std::numeric_limits<double>::min(), std::numeric_limits<double>::denorm_min(),
+        std::numeric_limits<double>::infinity(), 0.0}) {
+    for (double v : {edge, -edge}) {
+      values.push_back(v);
+      values.push_back(std::nextafter(v, std::numeric_limits<double>::infinity()));
+      values.push_back(std::nextafter(v, -std::numeric_limits<double>::infinity()));
+    }
+  }
+  std::mt19937_64 rng(20261207);
+  for (int i = 0; i < 20000; ++i) values.push_back(std::bit_cast<double>(rng()));
+  std::uniform_real_distribution<double> whole_range(-4e19, 4e19);
+  for (int i = 0; i < 20000; ++i) values.push_back(std::trunc(whole_range(rng)));
+
+  const auto same = [](double sent, double got) {
+    if (std::isnan(sent)) return std::isnan(got);
+    if (sent == 0) return got == 0;
+    return std::bit_cast<uint64_t>(sent) == std::bit_cast<uint64_t>(got);
+  };
+  constexpr size_t kPerBatch = 1000;
+  for (size_t first = 0; first < values.size(); first += kPerBatch) {
+    TransactionBatch batch;
+    ResultBatch results;
+    EvaluationRequest request = SampleEvaluationRequest();
+    const size_t end = std::min(values.size(), first + kPerBatch);
+    for (size_t i = first; i < end; ++i) {
+      const double v = values[i];
+      batch.transactions.push_back({static_cast<int64_t>(i), v, v, v, "", v, "", ""});
+      results.results.push_back({static_cast<int64_t>(i), v, 0, v, "", ""});
+    }
+    Result<TransactionBatch> got = DecodeTransactionBatch(Encode(batch));
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    Result<ResultBatch> got_results = DecodeResultBatch(Encode(results));
+    ASSERT_TRUE(got_results.ok()) << got_results.status().message();
+    for (size_t i = first; i < end; ++i) {
+      const Transaction& t = got->transactions[i - first];
+      const ScoreResult& r = got_results->results[i - first];
+      const double v = values[i];
+      ASSERT_TRUE(same(v, t.customer_id) && same(v, t.vendor_id) && same(v, t.amount) &&
+                  same(v, t.timestamp_unix_s) && same(v, r.fraud_probability) && same(v, r.confidence))
+          << "value " << v << " (bits " << std::hex << std::bit_cast<uint64_t>(v) << ")";
+    }
+    request.threshold = values[first];
+    Result<EvaluationRequest> got_request = DecodeEvaluationRequest(Encode(request));
+    ASSERT_TRUE(got_request.ok()) << got_request.status().message();
+    ASSERT_TRUE(same(values[first], got_request->threshold)) << values[first];
+  }
+}
+
+// 2^64 is a whole double that fits no msgpack integer: it goes out as float64.
+TEST(CodecTest, ADoubleOfTwoToTheSixtyFourTravelsAsFloat64) {
+  ResultBatch results;
+  results.results.push_back({1, 18446744073709551616.0, 0, 0.5, "", ""});
+  const std::string frame = Encode(results);
+  const std::string float64 = std::string("\xcb\x43\xf0\x00\x00\x00\x00\x00\x00", 9);
+  EXPECT_NE(frame.find(float64), std::string::npos);
 }
 
 TEST(CodecTest, PeekKindNamesEachKind) {
