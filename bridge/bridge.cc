@@ -193,6 +193,7 @@ void Bridge::TendIntake() {
     status = "taking from " + queue_->Describe();
   }
   if (status == service_status_) return;
+  ProcessHealth().SetProblem("links", state == ClientLink::LinkState::kRefused ? status : "");
   if (!NotifiedReady() && state == ClientLink::LinkState::kUp) {
     NotifyReady(status);
   } else {
@@ -253,10 +254,14 @@ Status Bridge::Run() {
       uint64_t held_back = 0;
       if (queue_error_log_.ShouldLog(&held_back))
         spdlog::error("queue unavailable, retrying: {}", s.message());
+      ProcessHealth().SetProblem("queue", "unavailable: " + s.message());
       SleepUnlessStopped(backoff.NextDelayMs());
       continue;
     }
-    if (backoff.attempts() > 0) spdlog::info("queue reachable again");
+    if (backoff.attempts() > 0) {
+      spdlog::info("queue reachable again");
+      ProcessHealth().SetProblem("queue", "");
+    }
     backoff.Reset();
     TendIntake();
   }

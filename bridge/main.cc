@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
                 "reason, and sends valid batches to the ventilator.",
        .id_help = "",
        .default_id = nullptr,
-       .run = [](scorepipe::Topology& topology, const std::string&,
+       .slot_help = "",
+       .run = [](scorepipe::Topology& topology, const scorepipe::NodeIdentity&,
                  zmq::context_t& context) -> scorepipe::Status {
          auto queue = scorepipe::OpenQueue(topology.queue);
          if (!queue.ok()) return queue.status();

@@ -51,6 +51,28 @@ std::vector<std::string> Oldest(RedisClient& redis, const std::string& list, int
   return out;
 }
 
+}  // namespace
+
+Result<std::string> FindDemoTopology(const std::string& bin_dir) {
+  const std::vector<fs::path> candidates = {
+      "config/local.yaml",                                         // the repository, as the README runs it
+      fs::path(bin_dir) / "../../config/local.yaml",               // a build tree: <repo>/build/bin
+      fs::path(bin_dir) / "../share/scorepipe/config/local.yaml",  // an install under a prefix
+      "/usr/share/scorepipe/config/local.yaml",                    // the Debian package
+  };
+  std::error_code error;
+  for (const fs::path& candidate : candidates) {
+    if (fs::is_regular_file(candidate, error)) return fs::weakly_canonical(candidate, error).string();
+  }
+  std::string tried;
+  for (const fs::path& candidate : candidates)
+    tried += (tried.empty() ? "" : ", ") + candidate.lexically_normal().string();
+  return Status::Error("no topology to start from (looked for " + tried +
+                       "); run it in the repository, or give -c FILE (the repository's config/local.yaml)");
+}
+
+namespace {
+
 Result<Topology> DeriveTopology(const DemoOptions& options, int redis_port, const fs::path& dir) {
   Result<Topology> loaded = LoadTopologyFile(options.config_path);
   if (!loaded.ok()) return loaded.status();
@@ -190,12 +212,12 @@ Status RunDemo(const DemoOptions& options) {
 
 Command AddDemoCommand(CLI::App& app) {
   auto options = std::make_shared<DemoOptions>();
-  options->config_path = "config/local.yaml";
   CLI::App* demo = app.add_subcommand("demo",
                                       "start a private Redis and a local cluster, push synthetic "
                                       "transactions, show results and throughput, stop everything");
-  demo->add_option("-c,--config", options->config_path, "topology to start from")
-      ->capture_default_str()
+  demo->add_option("-c,--config", options->config_path,
+                   "topology to start from (default: config/local.yaml here, else the one of this "
+                   "build's source tree, else of the installed package)")
       ->check(CLI::ExistingFile);
   demo->add_option("-n,--transactions", options->transactions, "synthetic transactions to push")
       ->capture_default_str()
@@ -207,6 +229,14 @@ Command AddDemoCommand(CLI::App& app) {
   demo->add_flag("--keep", options->keep_dir, "keep the temporary directory with the logs");
   return {demo, [options] {
             options->bin_dir = BinDir();
+            if (options->config_path.empty()) {
+              Result<std::string> found = FindDemoTopology(options->bin_dir);
+              if (!found.ok()) {
+                std::fprintf(stderr, "scorepipe demo: %s\n", found.status().message().c_str());
+                return 2;
+              }
+              options->config_path = found.value();
+            }
             InstallStopSignalHandlers();
             Status s = RunDemo(*options);
             if (!s.ok()) {

@@ -21,7 +21,7 @@
 namespace scorepipe {
 
 struct DemoOptions {
-  std::string config_path;       // the topology to start from (config/local.yaml)
+  std::string config_path;       // the topology to start from (FindDemoTopology when empty)
   std::string bin_dir;           // where scorepipe and scorepipe-<role> are
   size_t transactions = 200000;  // synthetic transactions to push
   int workers = 0;               // 0: the topology's workers.count
@@ -31,6 +31,13 @@ struct DemoOptions {
 };
 
 Status RunDemo(const DemoOptions& options);
+
+// The topology `demo` starts from when -c is not given: config/local.yaml in
+// the working directory (the repository), else the one of the source tree
+// `bin_dir` was built in (<repo>/build/bin), else an installed one
+// (<prefix>/share/scorepipe/config/local.yaml, /usr/share/scorepipe/...).
+// The error lists where it looked and says how to go on.
+Result<std::string> FindDemoTopology(const std::string& bin_dir);
 
 // Registers `scorepipe demo`.
 Command AddDemoCommand(CLI::App& app);

@@ -38,7 +38,8 @@ struct ChosenModel {
   std::string name;    // the registry's model name; empty for files
 };
 
-Result<ChosenModel> ChooseModel(const EvaluateOptions& o) {
+// The flags that name the model go together (a usage error otherwise).
+Status CheckModelFlags(const EvaluateOptions& o) {
   const bool from_registry = !o.name.empty();
   const bool from_files = !o.model_path.empty() || !o.features_path.empty();
   if (from_registry == from_files) {
@@ -46,10 +47,30 @@ Result<ChosenModel> ChooseModel(const EvaluateOptions& o) {
         "name the model either from the registry (--name NAME [--version V]) or as files (--model PATH "
         "--features PATH), not both");
   }
+  if (from_registry && !o.format.empty()) {
+    return Status::Error("--format is for --model files; the registry knows the format");
+  }
+  if (!from_registry && !o.version.empty())
+    return Status::Error("--version is for a registry model (--name)");
+  if (!from_registry && (o.model_path.empty() || o.features_path.empty())) {
+    return Status::Error("a model from files needs both --model and --features");
+  }
+  if (!from_registry && !o.format.empty() && !ParseRegistryFormat(o.format)) {
+    return Status::Error("--format: '" + o.format + "' is not xgboost or linear");
+  }
+  return Status::Ok();
+}
+
+// The model the flags name (CheckModelFlags passed).
+Result<ChosenModel> ChooseModel(const EvaluateOptions& o) {
   ChosenModel chosen;
-  if (from_registry) {
-    if (!o.format.empty())
-      return Status::Error("--format is for --model files; the registry knows the format");
+  if (!o.name.empty()) {
+    // A name the registry does not hold says so, not which file is missing.
+    if (Result<std::vector<std::string>> versions = ModelRegistry(o.registry).ListVersions(o.name);
+        !versions.ok()) {
+      return Status::Error("--name " + o.name + ": " + versions.status().message() +
+                           " (`scorepipe model list --registry " + o.registry + "` lists the models)");
+    }
     ModelConfig wanted;
     wanted.registry = o.registry;
     wanted.name = o.name;
@@ -61,18 +82,12 @@ Result<ChosenModel> ChooseModel(const EvaluateOptions& o) {
     chosen.source = "registry";
     chosen.name = o.name;
   } else {
-    if (!o.version.empty()) return Status::Error("--version is for a registry model (--name)");
-    if (o.model_path.empty() || o.features_path.empty()) {
-      return Status::Error("a model from files needs both --model and --features");
-    }
     if (o.format.empty()) {
       Result<ModelFormat> format = ModelFormatByExtension(o.model_path);
       if (!format.ok()) return format.status();
       chosen.config.format = *format;
     } else {
-      std::optional<ModelFormat> format = ParseRegistryFormat(o.format);
-      if (!format) return Status::Error("--format: '" + o.format + "' is not xgboost or linear");
-      chosen.config.format = *format;
+      chosen.config.format = *ParseRegistryFormat(o.format);
     }
     chosen.config.path = o.model_path;
     chosen.config.features = o.features_path;
@@ -222,7 +237,15 @@ std::string JsonReport(const ReportHead& head, const EvaluateOptions& o, const E
   for (const std::string& example : head.unscored_examples) json.String(example);
   json.EndArray().EndObject();
   if (!head.cluster_json.empty()) json.Key("cluster").Raw(head.cluster_json);
-  json.Field("pr_auc", kAveragePrecisionNote).Key("evaluation").Raw(EvaluationToJson(e)).EndObject();
+  // pr_auc: the figure (null when undefined, as average_precision is), and
+  // what it is beside it.
+  json.Key("pr_auc");
+  if (e.average_precision) {
+    json.Number(*e.average_precision);
+  } else {
+    json.Null();
+  }
+  json.Field("pr_auc_note", kAveragePrecisionNote).Key("evaluation").Raw(EvaluationToJson(e)).EndObject();
   out += '\n';
   return out;
 }
@@ -279,14 +302,20 @@ ReportHead ClusterHead(const EvaluateOptions& o, const ClusterRun& run, size_t b
 }
 
 // --cluster: the rows go through the running cluster (cli/evaluate_cluster_command.h).
-Status EvaluateWithCluster(const EvaluateOptions& o, const EvaluationOptions& evaluation_options, FILE* out,
-                           FILE* err) {
+// --cluster takes none of the flags of a local evaluation (a usage error otherwise).
+Status CheckClusterFlags(const EvaluateOptions& o) {
   if (!o.name.empty() || !o.version.empty() || !o.model_path.empty() || !o.features_path.empty() ||
       !o.format.empty() || !o.scores_out.empty()) {
     return Status::Error(
         "--cluster evaluates the model live on the cluster; --name, --version, --model, --features, --format "
         "and --scores-out are for a local evaluation");
   }
+  return Status::Ok();
+}
+
+// CheckClusterFlags passed.
+Status EvaluateWithCluster(const EvaluateOptions& o, const EvaluationOptions& evaluation_options, FILE* out,
+                           FILE* err) {
   Result<Topology> topology = LoadTopologyFile(o.cluster_config);
   if (!topology.ok()) return topology.status();
   // The file is read as its batches go out: the command holds one batch at a time.
@@ -334,16 +363,23 @@ int RunEvaluate(const EvaluateOptions& o, FILE* out, FILE* err) {
     fprintf(err, "scorepipe evaluate: %s\n", status.message().c_str());
     return 1;
   };
+  // Flags that do not go together, or a value out of range: exit 2.
+  const auto usage = [err](const Status& status) {
+    fprintf(err, "scorepipe evaluate: %s\nRun with --help for more information.\n", status.message().c_str());
+    return 2;
+  };
   EvaluationOptions evaluation_options;
   evaluation_options.threshold = o.threshold;
   evaluation_options.calibration_bins = o.bins;
-  if (Status s = evaluation_options.Validate(); !s.ok()) return fail(s);
-  if (o.batch_rows == 0) return fail(Status::Error("batch rows: must be at least 1"));
-  if (o.data_path.empty()) return fail(Status::Error("--data names the labelled file to evaluate on"));
+  if (Status s = evaluation_options.Validate(); !s.ok()) return usage(s);
+  if (o.batch_rows == 0) return usage(Status::Error("--batch-rows: must be at least 1"));
+  if (o.data_path.empty()) return usage(Status::Error("--data names the labelled file to evaluate on"));
   if (!o.cluster_config.empty()) {
+    if (Status s = CheckClusterFlags(o); !s.ok()) return usage(s);
     Status s = EvaluateWithCluster(o, evaluation_options, out, err);
     return s.ok() ? 0 : fail(s);
   }
+  if (Status s = CheckModelFlags(o); !s.ok()) return usage(s);
   Result<ChosenModel> model = ChooseModel(o);
   if (!model.ok()) return fail(model.status());
   Result<Scorer> scorer = LoadScorer(model->config);

@@ -9,6 +9,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "cli/embedded_files.h"
 #include "config/topology.h"
@@ -152,6 +155,72 @@ Result<std::vector<InstallRole>> ParseInstallRoles(const std::vector<std::string
   return roles;
 }
 
+namespace {
+
+// The keys whose values are paths, resolved against the topology file's
+// folder when relative.
+const char* const kPathKeys[] = {"model.path",
+                                 "model.features",
+                                 "model.registry",
+                                 "queue.journal_dir",
+                                 "queue.redis.password_file",
+                                 "security.secret_key",
+                                 "security.server_key",
+                                 "security.authorized_keys"};
+
+std::string PathValue(const Topology& t, std::string_view key) {
+  if (key == "model.path") return t.model.path;
+  if (key == "model.features") return t.model.features;
+  if (key == "model.registry") return t.model.registry;
+  if (key == "queue.journal_dir") return t.queue.journal_dir;
+  if (key == "queue.redis.password_file") return t.queue.redis.password_file;
+  if (key == "security.secret_key") return t.security.secret_key;
+  if (key == "security.server_key") return t.security.server_key;
+  return t.security.authorized_keys;
+}
+
+// The operator's own topology text, comments and layout kept, with the
+// model files pointing at their installed copies and every path absolute
+// (the installed file lives in another folder, and relative paths start at
+// the file's folder). Checked by loading it back: it must read as
+// `installed` does.
+Result<std::string> InstalledTopologyText(const std::string& original_path, const Topology& installed,
+                                          const std::string& installed_path) {
+  Result<std::string> original = ReadWholeFile(original_path);
+  if (!original.ok()) return original.status();
+  Result<Topology> reread =
+      LoadTopologyString(original.value(), original_path, fs::absolute(original_path).parent_path().string());
+  if (!reread.ok()) return reread.status();
+  std::map<std::string, std::string> values;
+  for (const char* key : kPathKeys) {
+    if (!reread->spots.contains(key)) continue;
+    values[key] = PathValue(installed, key);  // absolute: the loader resolved it
+  }
+  Result<std::string> text = RewriteTopologyValues(original.value(), reread.value(), values);
+  if (!text.ok()) return text.status();
+  const std::string header = "# Installed by `scorepipe install` from " +
+                             fs::absolute(original_path).string() +
+                             " (model paths point at the installed copies; relative paths made absolute)\n";
+  const std::string result = header + text.value();
+  Result<Topology> check =
+      LoadTopologyString(result, installed_path, fs::path(installed_path).parent_path().string());
+  if (!check.ok()) return check.status().WithContext("the rewritten topology does not load");
+  if (TopologyToYaml(check.value()) != TopologyToYaml(installed)) {
+    return Status::Error("the rewritten topology does not read as the one being installed");
+  }
+  return result;
+}
+
+// What an install writes, read and checked in full before the first write,
+// so that a refused install writes nothing.
+struct PlannedFile {
+  std::string absolute;
+  std::string contents;
+  mode_t mode;
+};
+
+}  // namespace
+
 Result<InstallReport> Install(const InstallOptions& options) {
   if (options.roles.empty()) return Status::Error("install: no role given");
   for (const std::string* path : {&options.root, &options.prefix}) {
@@ -166,6 +235,13 @@ Result<InstallReport> Install(const InstallOptions& options) {
   InstallReport report;
   Writer writer(options.root, &report);
   const std::string bin = (fs::path(options.prefix) / "bin").string();
+  std::vector<PlannedFile> plan;
+  auto plan_copy = [&](const std::string& from, const std::string& to, mode_t mode) -> Status {
+    Result<std::string> contents = ReadWholeFile(from);
+    if (!contents.ok()) return contents.status();
+    plan.push_back({to, std::move(contents.value()), mode});
+    return Status::Ok();
+  };
 
   // Programs.
   std::vector<std::string> programs = {"scorepipe"};
@@ -174,7 +250,7 @@ Result<InstallReport> Install(const InstallOptions& options) {
   for (const std::string& program : programs) {
     const fs::path built = fs::path(options.bin_dir) / program;
     if (!fs::exists(built)) return Status::Error("install: " + built.string() + " is missing: build first");
-    if (Status s = writer.Copy(built, bin + "/" + program, kProgram); !s.ok())
+    if (Status s = plan_copy(built.string(), bin + "/" + program, kProgram); !s.ok())
       return s.WithContext("install");
   }
 
@@ -185,30 +261,32 @@ Result<InstallReport> Install(const InstallOptions& options) {
   for (std::string* file : {&topology.model.path, &topology.model.features}) {
     if (!topology.model.registry.empty()) break;
     const std::string installed = model_dir + "/" + fs::path(*file).filename().string();
-    if (Status s = writer.Copy(*file, installed, kData); !s.ok())
-      return s.WithContext("install: model files");
+    if (Status s = plan_copy(*file, installed, kData); !s.ok()) {
+      const char* key = file == &topology.model.path ? "model.path" : "model.features";
+      return s.WithContext("install: " + KeyPlace(loaded.value(), key));
+    }
     *file = installed;
   }
   const std::string config_file = std::string(kConfigDir) + "/topology.yaml";
-  const std::string config_text = "# Installed by `scorepipe install` from " +
-                                  fs::absolute(options.config_path).string() + "\n" +
-                                  TopologyToYaml(topology);
+  Result<std::string> config_text =
+      InstalledTopologyText(options.config_path, topology, writer.Under(config_file).string());
+  if (!config_text.ok()) return config_text.status().WithContext("install: " + options.config_path);
   if (fs::exists(writer.Under(config_file))) {
     Result<std::string> present = ReadWholeFile(writer.Under(config_file).string());
     if (!present.ok()) return present.status().WithContext("install");
-    if (present.value() != config_text && !options.force) {
+    if (present.value() != config_text.value() && !options.force) {
       return Status::Error(
           "install: " + writer.Under(config_file).string() +
           " exists and differs from the one being installed; --force replaces it (the old one "
           "is kept as topology.yaml.old)");
     }
-    if (present.value() != config_text) {
-      if (Status s = writer.Write(config_file + ".old", present.value(), kData); !s.ok()) return s;
-    }
+    if (present.value() != config_text.value())
+      plan.push_back({config_file + ".old", present.value(), kData});
   }
-  if (Status s = writer.Write(config_file, config_text, kData); !s.ok()) return s.WithContext("install");
+  plan.push_back({config_file, config_text.value(), kData});
 
-  // Units, the drop-in they share, the target, and the README they link to.
+  // Units, the drop-in they share, the target, and the README and docs they
+  // link to.
   const std::string doc_dir = (fs::path(options.prefix) / "share/doc/scorepipe").string() + "/";
   auto unit_text = [&](std::string_view shipped) {
     return ReplaceAll(ReplaceAll(std::string(shipped), kShippedBinDir, bin + "/"), kShippedDocDir, doc_dir);
@@ -221,15 +299,18 @@ Result<InstallReport> Install(const InstallOptions& options) {
     const std::string_view shipped = Embedded("systemd/" + unit);
     if (shipped.empty())
       return Status::Error("install: systemd/" + unit + " was not built into this program");
-    if (Status s = writer.Write(std::string(kUnitDir) + "/" + unit, unit_text(shipped), kData); !s.ok()) {
-      return s.WithContext("install");
+    plan.push_back({std::string(kUnitDir) + "/" + unit, unit_text(shipped), kData});
+  }
+  for (const EmbeddedFile& f : kEmbeddedFiles) {
+    if (f.path == "README.md" || f.path.starts_with("docs/")) {
+      plan.push_back({doc_dir + std::string(f.path), std::string(f.contents), kData});
     }
   }
-  if (Status s = writer.Write(doc_dir + "README.md", Embedded("README.md"), kData); !s.ok()) {
-    return s.WithContext("install");
-  }
-  if (Status s = writer.Write(kSysusersFile, Embedded("systemd/sysusers.d/scorepipe.conf"), kData); !s.ok()) {
-    return s.WithContext("install");
+  plan.push_back({kSysusersFile, std::string(Embedded("systemd/sysusers.d/scorepipe.conf")), kData});
+
+  for (const PlannedFile& file : plan) {
+    if (Status s = writer.Write(file.absolute, file.contents, file.mode); !s.ok())
+      return s.WithContext("install");
   }
 
   const bool system_root = fs::equivalent(options.root, "/");
@@ -367,6 +448,10 @@ Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, 
     }
     report.next_steps.push_back("copy " + security.server_key + " (this head's public key " +
                                 own->public_key + ") to " + security.server_key + " on every worker host");
+    report.next_steps.push_back(
+        "authorize each worker host here: copy its public key (its install or "
+        "`scorepipe keys` prints it) to " +
+        security.authorized_keys + "/<host>.key; until then the head refuses it");
     return report;  // a head's own key is always let in
   }
   if (!fs::exists(security.server_key)) {
@@ -407,16 +492,20 @@ Command AddInstallCommand(CLI::App& app) {
       "  /etc/systemd/system/scorepipe-<role>.service (the worker as scorepipe-worker@.service),\n"
       "    scorepipe-.service.d/10-scorepipe.conf (what every node unit shares: Type=notify,\n"
       "    WatchdogSec, Restart=always, hardening) and scorepipe.target\n"
-      "  /etc/scorepipe/topology.yaml (validated first) and /etc/scorepipe/models/<model folder>/\n"
-      "  PREFIX/share/doc/scorepipe/README.md\n"
+      "  /etc/scorepipe/topology.yaml (validated first): your file as you wrote it, comments\n"
+      "    included, with the model paths pointing at /etc/scorepipe/models/<model folder>/ and\n"
+      "    every other path made absolute\n"
+      "  PREFIX/share/doc/scorepipe/README.md and the docs/ it links to\n"
       "  /usr/lib/sysusers.d/scorepipe.conf (declares the system user `scorepipe`)\n"
       "When --root is / it also creates the user and, for security.mode curve, this host's key\n"
       "pair (`scorepipe keys`), given to `scorepipe`: a chown that fails is an error. A staged\n"
       "root (--root DIR, for a package or an image) holds no user and no key: each host gets\n"
       "the user from sysusers.d at boot and makes its own keys at the first start of a node\n"
       "unit. Then it prints the systemctl commands that start the roles. Run it again to\n"
-      "upgrade: programs and units are replaced atomically, keys are kept. Exit code: 0\n"
-      "installed, 1 a file could not be written, 2 bad usage or a topology that does not load.");
+      "upgrade: programs and units are replaced atomically, keys are kept. Everything is read\n"
+      "and checked before the first file is written: a refused install writes nothing. Exit\n"
+      "code: 0 installed, 1 refused or a file could not be written, 2 bad usage or a topology\n"
+      "that does not load.");
   return {install, [state] {
             InstallOptions& options = state->options;
             auto roles = ParseInstallRoles(state->roles);

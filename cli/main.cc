@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/check_command.h"
 #include "cli/command.h"
 #include "cli/dataset_command.h"
 #include "cli/demo_command.h"
@@ -22,6 +23,7 @@
 #include "cli/status_command.h"
 #include "cli/train_command.h"
 #include "cli/up_command.h"
+#include "proto/build_info.h"
 
 namespace {
 
@@ -47,12 +49,14 @@ int main(int argc, char** argv) {
       "Node programs (each also runs alone, e.g. on another host):\n"
       "  scorepipe bridge|ventilator|worker|sink -c FILE   (see `scorepipe worker --help`)\n"
       "  scorepipe train-demo --out DIR                    (fit the demo XGBoost model)"};
+  app.set_version_flag("--version", scorepipe::VersionLine("scorepipe"),
+                       "prints the version, the commit and the build type, and exits");
   app.require_subcommand(1);
   const std::vector<scorepipe::Command> commands = {
       scorepipe::AddUpCommand(app),     scorepipe::AddDemoCommand(app),     scorepipe::AddPushCommand(app),
       scorepipe::AddStatusCommand(app), scorepipe::AddInstallCommand(app),  scorepipe::AddKeygenCommand(app),
       scorepipe::AddKeysCommand(app),   scorepipe::AddModelCommand(app),    scorepipe::AddDatasetCommand(app),
-      scorepipe::AddTrainCommand(app),  scorepipe::AddEvaluateCommand(app),
+      scorepipe::AddTrainCommand(app),  scorepipe::AddEvaluateCommand(app), scorepipe::AddCheckCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,15 @@ int Fail(FILE* err, const char* action, const Status& status) {
 }
 
 int List(const ModelRegistry& registry, const ModelCommandOptions& options, FILE* out, FILE* err) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(registry.root(), error)) {
+    // Most likely a mistyped --registry (or SCOREPIPE_REGISTRY): say so
+    // rather than list nothing.
+    return Fail(err, "list",
+                Status::Error("no registry at " + registry.root() +
+                              " (the first `scorepipe model register` or `scorepipe train` makes one; "
+                              "--registry or SCOREPIPE_REGISTRY names another)"));
+  }
   if (options.name.empty()) {
     Result<std::vector<std::string>> models = registry.ListModels();
     if (!models.ok()) return Fail(err, "list", models.status());

@@ -1,5 +1,6 @@
 #include "cli/status_command.h"
 
+#include <httplib.h>
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -92,6 +93,19 @@ std::string FormatStatusTable(const StatusReport& report) {
   } else {
     out += "ventilator  " + report.ventilator_error + "\n";
   }
+  for (const HeadNodeHealth& node : report.head) {
+    std::string state;
+    if (node.url.empty()) {
+      state = "no health endpoint (metrics." + node.role + "_port is 0)";
+    } else if (node.http_status == 200) {
+      state = "ready: " + Printable(node.reason, 300);
+    } else if (node.http_status == 0) {
+      state = "(!) no answer at " + node.url + ": " + Printable(node.reason, 300);
+    } else {
+      state = "(!) not ready: " + Printable(node.reason, 400);
+    }
+    out += node.role + std::string(node.role.size() < 12 ? 12 - node.role.size() : 1, ' ') + state + "\n";
+  }
   const std::string where = report.queue_description.empty() ? "" : "  (" + report.queue_description + ")";
   if (report.depth) {
     // A negative count: the queue cannot tell (http-mq has no length to ask).
@@ -143,6 +157,17 @@ std::string FormatStatusJson(const StatusReport& report) {
     for (const WorkerSnapshot& w : report.snapshot->workers) WriteSnapshotJson(w, json);
   }
   json.EndArray();
+  json.Key("head").BeginArray();
+  for (const HeadNodeHealth& node : report.head) {
+    json.BeginObject().Field("role", node.role).Field("url", node.url).Key("ready");
+    if (node.http_status == 0) {
+      json.Null();
+    } else {
+      json.Bool(node.http_status == 200);
+    }
+    json.Field("reason", node.reason).EndObject();
+  }
+  json.EndArray();
   json.Key("queue").BeginObject().Field("description", report.queue_description).Key("waiting");
   if (report.depth && report.depth->waiting >= 0) {
     json.Int(report.depth->waiting);
@@ -160,6 +185,7 @@ std::string FormatStatusJson(const StatusReport& report) {
   for (const std::string* error : {&report.ventilator_error, &report.queue_error}) {
     if (!error->empty()) json.String(*error);
   }
+  for (const std::string& problem : report.HeadProblems()) json.String(problem);
   json.EndArray().EndObject();
   return out;
 }
@@ -167,6 +193,58 @@ std::string FormatStatusJson(const StatusReport& report) {
 Result<std::string> QueryVentilator(zmq::context_t& context, const std::string& endpoint,
                                     std::chrono::milliseconds timeout, const LinkSecurity& security) {
   return AskOnce(context, endpoint, "status", timeout, security, "the ventilator");
+}
+
+HeadNodeHealth ProbeHeadNode(const std::string& role, const std::string& host, int port,
+                             std::chrono::milliseconds timeout) {
+  HeadNodeHealth health;
+  health.role = role;
+  if (port == 0) return health;
+  const std::string host_in_url = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  health.url = "http://" + host_in_url + ":" + std::to_string(port) + "/readyz";
+  httplib::Client client(host, port);
+  const auto seconds = static_cast<time_t>(timeout.count() / 1000);
+  const auto micros = static_cast<time_t>((timeout.count() % 1000) * 1000);
+  client.set_connection_timeout(seconds, micros);
+  client.set_read_timeout(seconds, micros);
+  httplib::Result reply = client.Get("/readyz");
+  if (!reply) {
+    health.reason = httplib::to_string(reply.error());
+    return health;
+  }
+  health.http_status = reply->status;
+  health.reason = reply->body;
+  for (std::string_view prefix : {"ok: ", "not ok: "}) {
+    if (health.reason.starts_with(prefix)) health.reason.erase(0, prefix.size());
+  }
+  while (!health.reason.empty() && health.reason.back() == '\n') health.reason.pop_back();
+  return health;
+}
+
+std::vector<std::string> StatusReport::HeadProblems() const {
+  std::vector<std::string> problems;
+  for (const HeadNodeHealth& node : head) {
+    if (node.url.empty() || node.http_status == 200) continue;
+    problems.push_back(node.http_status == 0
+                           ? "the " + node.role + " did not answer at " + node.url + ": " + node.reason
+                           : "the " + node.role + " is not ready: " + node.reason);
+  }
+  return problems;
+}
+
+std::string HeadMetricsHost(const Topology& topology) {
+  const std::string& address = topology.metrics.address;
+  if (!address.empty() && address != "0.0.0.0" && address != "::" && address != "*") return address;
+  // tcp://HOST:PORT (HOST may be [v6]); anything else is this host.
+  const std::string& connect = topology.ventilator.status.connect;
+  constexpr std::string_view kTcp = "tcp://";
+  const size_t colon = connect.rfind(':');
+  if (connect.starts_with(kTcp) && colon > kTcp.size()) {
+    std::string host = connect.substr(kTcp.size(), colon - kTcp.size());
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host != "*") return host;
+  }
+  return "127.0.0.1";
 }
 
 StatusReport CollectStatus(zmq::context_t& context, const std::string& endpoint,
@@ -225,6 +303,11 @@ int RunStatus(const StatusOptions& options) {
     const auto started = Clock::now();
     StatusReport report = CollectStatus(context, endpoint, std::chrono::milliseconds(options.timeout_ms),
                                         queue.get(), *security);
+    const std::string head_host = HeadMetricsHost(*topology);
+    report.head = {ProbeHeadNode("bridge", head_host, topology->metrics.bridge_port,
+                                 std::chrono::milliseconds(options.timeout_ms)),
+                   ProbeHeadNode("sink", head_host, topology->metrics.sink_port,
+                                 std::chrono::milliseconds(options.timeout_ms))};
     if (!queue) report.queue_error = queue_error;
     if (StopRequested()) break;  // Ctrl-C while waiting: the last screen stays
     code = report.ok() ? 0 : 1;
@@ -233,6 +316,9 @@ int RunStatus(const StatusOptions& options) {
       if (!options.watch) {
         for (const std::string* e : {&report.ventilator_error, &report.queue_error}) {
           if (!e->empty()) std::fprintf(stderr, "scorepipe status: %s\n", e->c_str());
+        }
+        for (const std::string& problem : report.HeadProblems()) {
+          std::fprintf(stderr, "scorepipe status: %s\n", problem.c_str());
         }
       }
     } else {

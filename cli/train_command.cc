@@ -114,15 +114,51 @@ YAML::Node DataSummary(const TrainCommandOptions& o, const FeatureSpec& spec, co
   return YAML::Load(out.c_str());  // the emitter's number formatting (0.3, not 0.29999999999999999)
 }
 
+// A check's message in the words of the command line: the training
+// options' fields ("train options: max_depth: ...") and the other values
+// it names become the flags that set them ("--max-depth: ...").
+Status AsFlags(const Status& status) {
+  if (status.ok()) return status;
+  std::string message = status.message();
+  constexpr std::string_view kPrefix = "train options: ";
+  if (message.starts_with(kPrefix)) message.erase(0, kPrefix.size());
+  static const std::pair<std::string_view, std::string_view> kFlags[] = {
+      {"validation_fraction", "--validation-fraction"},
+      {"rounds", "--rounds"},
+      {"max_depth", "--max-depth"},
+      {"eta", "--eta"},
+      {"subsample", "--subsample"},
+      {"min_child_weight", "--min-child-weight"},
+      {"lambda", "--lambda"},
+      {"early_stopping_rounds", "--early-stopping-rounds"},
+      {"nthread", "--nthread"},
+      {"seed", "--seed"},
+      {"l2", "--l2"},
+      {"max_iterations", "--max-iterations"},
+      {"tolerance", "--tolerance"},
+      {"objective", "--algorithm"},
+      {"label column", "--label-column"},
+      {"model name", "--name"},
+      {"version", "--version"},
+  };
+  for (const auto& [field, flag] : kFlags) {
+    if (message.starts_with(field) && message.size() > field.size() &&
+        (message[field.size()] == ':' || message[field.size()] == ' ')) {
+      return Status::Error(std::string(flag) + message.substr(field.size()));
+    }
+  }
+  return Status::Error(message);
+}
+
 }  // namespace
 
 int RunTrainCommand(const TrainCommandOptions& options, FILE* out, FILE* err) {
   // Everything that can be checked before the data is read, is.
-  if (Status s = ValidateTrainingOptions(options.training); !s.ok()) return Fail(err, 2, s);
-  if (Status s = ValidateRegistryName(options.name, "model name"); !s.ok()) return Fail(err, 2, s);
+  if (Status s = ValidateTrainingOptions(options.training); !s.ok()) return Fail(err, 2, AsFlags(s));
+  if (Status s = ValidateRegistryName(options.name, "model name"); !s.ok()) return Fail(err, 2, AsFlags(s));
   const ModelRegistry registry(options.registry);
   if (!options.version.empty()) {
-    if (Status s = ValidateRegistryName(options.version, "version"); !s.ok()) return Fail(err, 2, s);
+    if (Status s = ValidateRegistryName(options.version, "version"); !s.ok()) return Fail(err, 2, AsFlags(s));
     std::error_code ec;
     if (fs::exists(registry.VersionDir(options.name, options.version), ec)) {
       return Fail(err, 1,
@@ -134,7 +170,7 @@ int RunTrainCommand(const TrainCommandOptions& options, FILE* out, FILE* err) {
   if (!spec.ok()) return Fail(err, 1, spec.status());
   LabelledFileOptions file_options;
   file_options.label_column = options.label_column;
-  if (Status s = file_options.Validate(); !s.ok()) return Fail(err, 2, s);
+  if (Status s = file_options.Validate(); !s.ok()) return Fail(err, 2, AsFlags(s));
 
   auto progress = [err](const std::string& line) {
     fprintf(err, "%s\n", line.c_str());

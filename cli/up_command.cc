@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "cli/preflight.h"
 #include "local_cluster/supervisor.h"
 #include "runtime/node.h"
 #include "runtime/node_setup.h"
-#include "scoring/model_watcher.h"
 
 namespace scorepipe {
 namespace {
@@ -26,9 +28,12 @@ int RunUp(const UpOptions& options) {
     std::fprintf(stderr, "scorepipe up: %s\n", topology.status().message().c_str());
     return 2;
   }
-  // A model that cannot load would only make every worker fail: say so now.
-  if (auto model = LoadModelOf(topology->model); !model.ok()) {
-    spdlog::critical("cannot load the model: {}", model.status().message());
+  // A bad key file or a model that cannot load would only make nodes fail
+  // and restart over and over: say so now, every problem at once.
+  if (std::vector<std::string> problems = Preflight(*topology, PreflightScope{}); !problems.empty()) {
+    for (const std::string& problem : problems) spdlog::critical("{}", problem);
+    spdlog::critical("not starting: {} problem{} (`scorepipe check -c {}` lists them again)", problems.size(),
+                     problems.size() == 1 ? "" : "s", options.config_path);
     return 1;
   }
   if (!options.log_dir.empty()) std::filesystem::create_directories(options.log_dir);

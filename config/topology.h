@@ -24,7 +24,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proto/status.h"
@@ -255,6 +257,14 @@ struct SecurityConfig {
 
 struct Topology {
   std::string source;  // the file it was loaded from, for messages; may be empty
+  // Where the file sets each key: dotted key -> where its value starts
+  // (empty for a Topology built in code). KeyPlace() and
+  // RewriteTopologyValues() (topology_writer.h) use it.
+  struct TextSpot {
+    int line = 0;    // 1-based
+    int column = 0;  // 0-based byte offset in the line
+  };
+  std::map<std::string, TextSpot, std::less<>> spots;
   QueueConfig queue;
   BridgeConfig bridge;
   VentilatorConfig ventilator;
@@ -266,6 +276,11 @@ struct Topology {
   LoggingConfig logging;
   SecurityConfig security;
 };
+
+// Where `key` is set, for a message about what it names: "source:line:
+// key" when the file sets it, "source: key" when it is loaded from a file
+// that leaves it out, else "key".
+std::string KeyPlace(const Topology& topology, std::string_view key);
 
 // Every key a topology file may hold, dotted ("queue.redis.port"), in the
 // order of config/local.yaml (docs/configuration.md documents each).

@@ -202,6 +202,14 @@ class KeyLister {
 
 }  // namespace
 
+std::string KeyPlace(const Topology& topology, std::string_view key) {
+  if (topology.source.empty()) return std::string(key);
+  if (auto it = topology.spots.find(key); it != topology.spots.end()) {
+    return topology.source + ":" + std::to_string(it->second.line) + ": " + std::string(key);
+  }
+  return topology.source + ": " + std::string(key);
+}
+
 std::vector<std::string> TopologyKeys() {
   const Topology defaults;
   KeyLister lister;

@@ -2,6 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+#include <vector>
+
 namespace scorepipe {
 
 const char* ModelFormatName(ModelFormat format) {
@@ -138,6 +143,98 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+namespace {
+
+// Where the scalar that starts at `begin` of `line` ends: after its closing
+// quote when quoted, else before a comment, a flow separator or trailing
+// blanks.
+size_t ScalarEnd(std::string_view line, size_t begin) {
+  const char first = line[begin];
+  if (first == '"' || first == '\'') {
+    for (size_t i = begin + 1; i < line.size(); ++i) {
+      if (first == '"' && line[i] == '\\') {
+        ++i;
+      } else if (line[i] == first) {
+        if (first == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
+          ++i;  // '' is a quote inside single quotes
+        } else {
+          return i + 1;
+        }
+      }
+    }
+    return std::string_view::npos;
+  }
+  size_t end = begin;
+  while (end < line.size()) {
+    const char c = line[end];
+    if (c == ',' || c == '}' || c == ']') break;
+    if (c == '#' && end > begin && (line[end - 1] == ' ' || line[end - 1] == '\t')) break;
+    ++end;
+  }
+  while (end > begin && (line[end - 1] == ' ' || line[end - 1] == '\t')) --end;
+  return end;
+}
+
+// `value` as a YAML scalar: plain when nothing in it means something to
+// YAML, else double-quoted.
+std::string YamlScalar(const std::string& value) {
+  bool plain = !value.empty();
+  for (char c : value) {
+    const bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
+                      c == '-' || c == '+' || c == '@' || c == '=';
+    plain = plain && safe;
+  }
+  if (plain && value[0] != '-' && value[0] != '@') return value;
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+Result<std::string> RewriteTopologyValues(const std::string& text, const Topology& loaded,
+                                          const std::map<std::string, std::string>& values) {
+  // Line starts, so that a (line, column) is an offset into `text`.
+  std::vector<size_t> starts = {0};
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') starts.push_back(i + 1);
+  }
+  struct Edit {
+    size_t begin;
+    size_t end;
+    std::string value;
+  };
+  std::vector<Edit> edits;
+  for (const auto& [key, value] : values) {
+    auto spot = loaded.spots.find(key);
+    if (spot == loaded.spots.end())
+      return Status::Error(key + " is not set in the file, so it cannot be rewritten");
+    const size_t line_index = static_cast<size_t>(spot->second.line - 1);
+    if (line_index >= starts.size())
+      return Status::Error(key + ": line " + std::to_string(spot->second.line) + " is past the end");
+    const size_t line_start = starts[line_index];
+    const size_t line_end = std::min(text.find('\n', line_start), text.size());
+    const std::string_view line(text.data() + line_start, line_end - line_start);
+    const auto column = static_cast<size_t>(spot->second.column);
+    if (column >= line.size() || line[column] == ' ' || line[column] == '#') {
+      return Status::Error(key + ": no value at line " + std::to_string(spot->second.line) + " column " +
+                           std::to_string(column + 1));
+    }
+    const size_t end = ScalarEnd(line, column);
+    if (end == std::string_view::npos || end <= column) {
+      return Status::Error(key + ": the value at line " + std::to_string(spot->second.line) + " has no end");
+    }
+    edits.push_back({line_start + column, line_start + end, YamlScalar(value)});
+  }
+  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin > b.begin; });
+  std::string out = text;
+  for (const Edit& edit : edits) out.replace(edit.begin, edit.end - edit.begin, edit.value);
+  return out;
 }
 
 }  // namespace scorepipe

@@ -190,6 +190,11 @@ class Loader {
 
     Topology topology;
     topology.source = name_;
+    for (const auto& [key, entry] : entries_) {
+      if (!entry.mark.is_null() && entry.mark.line >= 0) {
+        topology.spots[key] = Topology::TextSpot{entry.mark.line + 1, entry.mark.column};
+      }
+    }
     VisitFields(topology, *this);
     if (problem_) return At(*problem_);
 

@@ -2,12 +2,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace scorepipe {
 
 Result<std::string> ReadWholeFile(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) return Status::Error(path + " is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Error(path + ": cannot open: " + std::strerror(errno));
   std::ostringstream text;

@@ -13,7 +13,8 @@
 
 namespace scorepipe {
 
-// The file's bytes, or "path: cannot open: <reason>". Reads what a stream
+// The file's bytes, or "path: cannot open: <reason>" ("path is a directory,
+// not a file" for a folder). Reads what a stream
 // gives (a pipe, /dev/stdin), not only regular files.
 Result<std::string> ReadWholeFile(const std::string& path);
 

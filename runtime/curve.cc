@@ -75,6 +75,10 @@ Status WriteKeyPair(const std::string& prefix, const CurveKeyPair& pair) {
 }
 
 Result<std::string> ReadKeyFile(const std::string& path) {
+  std::error_code error;
+  if (fs::is_directory(path, error)) {
+    return Status::Error(path + " is a directory; allowed: a key file, as `scorepipe keygen` writes");
+  }
   std::ifstream in(path);
   if (!in) return Status::Error("cannot read key file " + path + ": " + std::strerror(errno));
   std::string key;
@@ -92,6 +96,15 @@ Result<CurveKeyPair> ReadKeyPair(const std::string& secret_path) {
   if (::stat(secret_path.c_str(), &info) != 0) {
     return Status::Error("cannot read key file " + secret_path + ": " + std::strerror(errno));
   }
+  if (S_ISDIR(info.st_mode)) {
+    return Status::Error(secret_path + " is a directory; allowed: a secret key file (<name>" +
+                         std::string(kSecretKeySuffix) + ", as `scorepipe keygen` writes)");
+  }
+  if (secret_path.ends_with(kPublicKeySuffix)) {
+    const std::string prefix = secret_path.substr(0, secret_path.size() - kPublicKeySuffix.size());
+    return Status::Error(secret_path + " is a public key file, not a secret one: name its secret half, " +
+                         prefix + std::string(kSecretKeySuffix));
+  }
   if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     return Status::Error("secret key file " + secret_path + " is readable by others; chmod 600 it");
   }
@@ -99,6 +112,12 @@ Result<CurveKeyPair> ReadKeyPair(const std::string& secret_path) {
   if (!secret.ok()) return secret.status();
   Result<std::string> pub = ReadKeyFile(PublicKeyPathOf(secret_path));
   if (!pub.ok()) return pub.status();
+  char derived[kCurveKeyChars + 1];
+  if (zmq_curve_public(derived, secret.value().c_str()) != 0 || pub.value() != derived) {
+    return Status::Error("the public key " + PublicKeyPathOf(secret_path) + " is not the public half of " +
+                         secret_path + " (their pair is " + derived +
+                         "): keep the two files of one pair together");
+  }
   return CurveKeyPair{pub.value(), secret.value()};
 }
 
@@ -166,6 +185,36 @@ bool ZapAuthenticator::Authorized(const std::string& client_key) const {
   return false;
 }
 
+namespace {
+
+std::atomic<uint64_t> g_curve_refusals[kCurveRefusalKinds];
+
+}  // namespace
+
+CurveRefusalLabels LabelsOf(CurveRefusal refusal) {
+  switch (refusal) {
+    case CurveRefusal::kKeyNotAuthorized:
+      return {"server", "key_not_authorized"};
+    case CurveRefusal::kMalformedRequest:
+      return {"server", "malformed_request"};
+    case CurveRefusal::kOwnKeyRefused:
+      return {"client", "own_key_refused"};
+    case CurveRefusal::kServerKeyMismatch:
+      return {"client", "server_key_mismatch"};
+    case CurveRefusal::kProtocolError:
+      return {"client", "protocol_error"};
+  }
+  return {"?", "?"};
+}
+
+void CountCurveRefusal(CurveRefusal refusal) {
+  g_curve_refusals[static_cast<size_t>(refusal)].fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t CurveRefusals(CurveRefusal refusal) {
+  return g_curve_refusals[static_cast<size_t>(refusal)].load(std::memory_order_relaxed);
+}
+
 void ZapAuthenticator::Loop(zmq::socket_t handler) {
   RateLimitedLog refused_log;
   while (!stop_) {
@@ -207,6 +256,10 @@ void ZapAuthenticator::Loop(zmq::socket_t handler) {
       }
     }
     (status == "200" ? accepted_ : refused_) += 1;
+    if (status != "200") {
+      CountCurveRefusal(text == "key not authorized" ? CurveRefusal::kKeyNotAuthorized
+                                                     : CurveRefusal::kMalformedRequest);
+    }
     const std::string request_id = request.size() > 1 ? request[1].to_string() : "";
     handler.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);
     handler.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
@@ -261,6 +314,7 @@ void HandshakeWatch::on_event_disconnected(const zmq_event_t&, const char*) { up
 
 void HandshakeWatch::on_event_handshake_failed_no_detail(const zmq_event_t&, const char* address) {
   up_ = false;
+  CountCurveRefusal(CurveRefusal::kServerKeyMismatch);
   failure_ =
       "the CURVE handshake with " + peer_ + " at " + address +
       " broke off: the server there does not hold the secret half of the key security.server_key names "
@@ -269,6 +323,7 @@ void HandshakeWatch::on_event_handshake_failed_no_detail(const zmq_event_t&, con
 
 void HandshakeWatch::on_event_handshake_failed_protocol(const zmq_event_t& event, const char* address) {
   up_ = false;
+  CountCurveRefusal(CurveRefusal::kProtocolError);
   char code[16];
   std::snprintf(code, sizeof code, "0x%x", static_cast<unsigned>(event.value));
   failure_ = "the CURVE handshake with " + peer_ + " at " + address + " failed: ZMTP protocol error " + code;
@@ -276,6 +331,7 @@ void HandshakeWatch::on_event_handshake_failed_protocol(const zmq_event_t& event
 
 void HandshakeWatch::on_event_handshake_failed_auth(const zmq_event_t& event, const char* address) {
   up_ = false;
+  CountCurveRefusal(CurveRefusal::kOwnKeyRefused);
   failure_ = peer_ + " at " + address + " refused this host's CURVE key " + own_public_key_ + " (status " +
              std::to_string(event.value) + "): add it to the head's security.authorized_keys folder";
 }

@@ -56,6 +56,27 @@ Result<CurveKeyPair> ReadKeyPair(const std::string& secret_path);
 Status MakeCurveServer(zmq::socket_t& socket, const CurveKeyPair& own);
 Status MakeCurveClient(zmq::socket_t& socket, const CurveKeyPair& own, const std::string& server_public_key);
 
+// CURVE connections this process refused, or was refused by a server, by
+// reason: what every node exports as scorepipe_curve_refused_total{side,
+// reason} (runtime/process_metrics.h). The ZAP handler counts the server
+// side, every HandshakeWatch the client side. Thread-safe.
+enum class CurveRefusal : uint8_t {
+  kKeyNotAuthorized = 0,  // server: a client key not in security.authorized_keys
+  kMalformedRequest = 1,  // server: a ZAP request that is not a well-formed CURVE one
+  kOwnKeyRefused = 2,     // client: the server refused this host's key
+  kServerKeyMismatch =
+      3,               // client: the handshake broke off (the server holds another key than the pinned one)
+  kProtocolError = 4,  // client: a ZMTP protocol error during the handshake
+};
+inline constexpr size_t kCurveRefusalKinds = 5;
+struct CurveRefusalLabels {
+  std::string_view side;    // "server" | "client"
+  std::string_view reason;  // "key_not_authorized", "malformed_request", "own_key_refused", ...
+};
+CurveRefusalLabels LabelsOf(CurveRefusal refusal);
+void CountCurveRefusal(CurveRefusal refusal);
+uint64_t CurveRefusals(CurveRefusal refusal);
+
 // The ZAP handler of a context: accepts a CURVE client whose public key is
 // `own_public_key` (the server's own, so that the head's nodes reach each
 // other) or is in one of the `*.key` files of `authorized_dir`; refuses every

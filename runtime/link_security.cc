@@ -1,5 +1,7 @@
 #include "runtime/link_security.h"
 
+#include <filesystem>
+
 #include "runtime/node.h"
 
 namespace scorepipe {
@@ -57,6 +59,44 @@ Result<LinkSecurity> LoadServerSecurity(const SecurityConfig& config, zmq::conte
   if (!handler.ok()) return handler.status();
   *zap = std::move(handler.value());
   return security;
+}
+
+std::vector<std::string> CheckSecurityFiles(const Topology& topology, bool server) {
+  namespace fs = std::filesystem;
+  const SecurityConfig& config = topology.security;
+  std::vector<std::string> problems;
+  if (config.mode == SecurityMode::kNone) return problems;
+  auto problem = [&](std::string_view key, const std::string& what) {
+    problems.push_back(KeyPlace(topology, key) + ": " + what);
+  };
+  Result<CurveKeyPair> own = ReadKeyPair(config.secret_key);
+  if (!own.ok()) problem("security.secret_key", own.status().message());
+  Result<std::string> server_key = ReadKeyFile(config.server_key);
+  if (!server_key.ok()) problem("security.server_key", server_key.status().message());
+  if (!server) return problems;
+  if (own.ok() && server_key.ok() && own->public_key != server_key.value()) {
+    problem("security.secret_key",
+            "this node's public key " + own->public_key + " is not the one security.server_key names (" +
+                server_key.value() +
+                "), so every client would refuse this server; on the head, both name one key pair");
+  }
+  std::error_code error;
+  if (!fs::is_directory(config.authorized_keys, error)) {
+    problem("security.authorized_keys",
+            config.authorized_keys +
+                (fs::exists(config.authorized_keys, error) ? " is not a folder" : " does not exist") +
+                "; allowed: a folder of client public keys (*.key)");
+    return problems;
+  }
+  for (const auto& entry : fs::directory_iterator(config.authorized_keys, error)) {
+    if (entry.path().extension() != kPublicKeySuffix) continue;
+    if (Result<std::string> key = ReadKeyFile(entry.path().string()); !key.ok()) {
+      problem("security.authorized_keys", key.status().message());
+    }
+  }
+  if (error)
+    problem("security.authorized_keys", "cannot list " + config.authorized_keys + ": " + error.message());
+  return problems;
 }
 
 const char* PlainLinksWarning() {

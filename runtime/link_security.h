@@ -11,6 +11,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 #include <zmq.hpp>
 
 #include "config/topology.h"
@@ -54,6 +56,16 @@ class LinkSecurity {
 // then Authenticate(context), the handler kept in *zap for the node's life.
 Result<LinkSecurity> LoadServerSecurity(const SecurityConfig& config, zmq::context_t& context,
                                         std::unique_ptr<ZapAuthenticator>* zap);
+
+// Every problem with the key files `topology.security` names, each placed
+// at its topology key ("cluster.yaml:93: security.secret_key: ..."):
+// missing or unreadable files, a directory, a public key named as the
+// secret one, a secret key readable by others, a pair whose halves do not
+// match. `server` (the ventilator and the sink, which bind) also checks that
+// its own public key is the one security.server_key names and that
+// security.authorized_keys is a folder whose *.key files hold keys. Empty
+// for security.mode none, or when all is well. Reads files only.
+std::vector<std::string> CheckSecurityFiles(const Topology& topology, bool server);
 
 // The warning a node logs at start when its links are plain.
 const char* PlainLinksWarning();

@@ -1,7 +1,12 @@
-// Prometheus metrics of a node: the HTTP endpoint that serves a node's
-// registry (prometheus-cpp's pull exposer; it answers scrapes on its own
-// threads), the latency buckets every node uses, and a way to make a
-// Counter follow a cumulative count that a component already keeps.
+// Prometheus metrics and health of a node: the HTTP endpoint (civetweb; it
+// answers on its own threads) that serves
+//   GET /metrics  the node's registry and the process's own metrics
+//                 (runtime/process_metrics.h), as Prometheus text;
+//   GET /livez    200 while the node's main loop turns, else 503;
+//   GET /readyz   200 while the node can do its job now, else 503
+//                 (runtime/node_health.h), the reason as the body;
+// the latency buckets every node uses, and a way to make a Counter follow a
+// cumulative count that a component already keeps.
 //
 // A MetricsEndpoint is owned by the node's main; prometheus metric objects
 // may be updated from any thread, and are read by the endpoint's threads.
@@ -18,10 +23,6 @@
 #include <string>
 
 #include "proto/status.h"
-
-namespace prometheus {
-class Exposer;
-}
 
 namespace scorepipe {
 
@@ -44,13 +45,12 @@ class MetricsEndpoint {
   std::string url() const;
 
  private:
-  MetricsEndpoint(std::unique_ptr<prometheus::Exposer> exposer, std::string address, int port,
-                  std::shared_ptr<prometheus::Registry> registry);
+  struct Server;
+  MetricsEndpoint(std::unique_ptr<Server> server, std::string address, int port);
 
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<Server> server_;
   std::string address_;
   int port_;
-  std::shared_ptr<prometheus::Registry> registry_;
 };
 
 // A new metric without labels in `registry`.

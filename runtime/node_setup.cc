@@ -29,8 +29,10 @@ Result<Topology> SetUpNode(std::string_view role, std::string_view id, const std
   return topology;
 }
 
+int WorkerMetricsPort(const MetricsConfig& metrics, int slot) { return metrics.worker_port + slot - 1; }
+
 int ServeNodeMetrics(std::string_view role, const Topology& topology,
-                     std::shared_ptr<prometheus::Registry> registry) {
+                     std::shared_ptr<prometheus::Registry> registry, int slot) {
   const MetricsConfig& m = topology.metrics;
   const bool worker = role == "worker";
   const int port = worker                 ? m.worker_port
@@ -43,8 +45,10 @@ int ServeNodeMetrics(std::string_view role, const Topology& topology,
     return 0;
   }
   Result<std::unique_ptr<MetricsEndpoint>> endpoint =
-      worker ? MetricsEndpoint::StartInRange(m.address, port, kWorkerMetricsPorts, std::move(registry))
-             : MetricsEndpoint::Start(m.address, port, std::move(registry));
+      worker && slot == 0
+          ? MetricsEndpoint::StartInRange(m.address, port, kWorkerMetricsPorts, std::move(registry))
+          : MetricsEndpoint::Start(m.address, worker ? WorkerMetricsPort(m, slot) : port,
+                                   std::move(registry));
   if (!endpoint.ok()) {
     spdlog::error("no metrics: {}", endpoint.status().message());
     return 0;

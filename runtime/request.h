@@ -21,8 +21,10 @@ namespace scorepipe {
 // says `peer` (e.g. "the ventilator") at `endpoint` did not answer within
 // `timeout` (also when a stop is requested meanwhile, unless `stoppable` is
 // false: a last word sent while the process stops). With CURVE `security`
-// the request goes as its client, and the error then asks whether this
-// host's key is authorized on the head.
+// the request goes as its client: a refused handshake comes back at once as
+// the error, saying which side refused (the server this host's key, or this
+// host the server's); silence still asks whether this host's key is
+// authorized on the head.
 Result<std::string> AskOnce(zmq::context_t& context, const std::string& endpoint, std::string_view request,
                             std::chrono::milliseconds timeout, const LinkSecurity& security,
                             const std::string& peer, bool stoppable = true);

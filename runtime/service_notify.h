@@ -15,6 +15,8 @@
 #include <chrono>
 #include <string_view>
 
+#include "runtime/node_health.h"
+
 namespace scorepipe {
 
 class ServiceNotifier {
@@ -44,13 +46,24 @@ class ServiceNotifier {
   std::chrono::steady_clock::time_point last_ping_{};
 };
 
-// The process-wide notifier (made on first use) and shorthands for it.
+// The process-wide notifier (made on first use) and shorthands for it, which
+// also keep the node's health (runtime/node_health.h: /livez, /readyz) in
+// step: NotifyReady starts the node, NotifyAlive beats, NotifyStopping stops.
 ServiceNotifier& ProcessNotifier();
-inline void NotifyReady(std::string_view status) { ProcessNotifier().Ready(status); }
+inline void NotifyReady(std::string_view status) {
+  ProcessNotifier().Ready(status);
+  ProcessHealth().Started(status);
+}
 inline bool NotifiedReady() { return ProcessNotifier().ready(); }
 inline void NotifyStatus(std::string_view status) { ProcessNotifier().Status(status); }
-inline void NotifyStopping() { ProcessNotifier().Stopping(); }
-inline void NotifyAlive() { ProcessNotifier().Alive(); }
+inline void NotifyStopping() {
+  ProcessNotifier().Stopping();
+  ProcessHealth().Stopping();
+}
+inline void NotifyAlive() {
+  ProcessNotifier().Alive();
+  ProcessHealth().Beat();
+}
 
 }  // namespace scorepipe
 

@@ -9,8 +9,8 @@ packages=(
   libhiredis-dev libxgboost-dev libcli11-dev libsimdjson-dev
   # sd_notify (Type=notify units) and systemd-analyze (the unit tests)
   libsystemd-dev systemd
-  # every node's /metrics endpoint; the tests scrape it with cpp-httplib
-  prometheus-cpp-dev
+  # every node's /metrics, /livez and /readyz (civetweb); the tests scrape them with cpp-httplib
+  prometheus-cpp-dev libcivetweb-dev
   # queue.kind http-mq: libcurl is its client; cpp-httplib serves the tests'
   # stand-in for it and scrapes /metrics
   libcurl4-openssl-dev libcpp-httplib-dev

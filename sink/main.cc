@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
                 "queue in the upstream result format and republishes them on a live PUB feed.",
        .id_help = "",
        .default_id = nullptr,
-       .run = [](scorepipe::Topology& topology, const std::string&,
+       .slot_help = "",
+       .run = [](scorepipe::Topology& topology, const scorepipe::NodeIdentity&,
                  zmq::context_t& context) -> scorepipe::Status {
          auto queue = scorepipe::OpenQueue(topology.queue);
          if (!queue.ok()) return queue.status();

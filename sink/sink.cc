@@ -208,6 +208,7 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     if (queue_error_log_.ShouldLog(&held_back)) {
       spdlog::error("queue unavailable, retrying: {}", s.status().message());
     }
+    ProcessHealth().SetProblem("queue", "unavailable: " + s.status().message());
     const bool out_of_time = deadline ? Clock::now() >= *deadline : StopRequested();
     if (out_of_time) {
       spdlog::error("stopping with {} batches unsettled (their leases bring them back): {}", used,
@@ -216,7 +217,10 @@ bool Sink::Handle(std::vector<zmq::message_t>& frames, std::optional<Clock::time
     }
     SleepUnlessStopped(backoff.NextDelayMs());
   }
-  if (backoff.attempts() > 0) spdlog::info("queue reachable again");
+  if (backoff.attempts() > 0) {
+    spdlog::info("queue reachable again");
+    ProcessHealth().SetProblem("queue", "");
+  }
 
   for (size_t r = 0; r < used; ++r) {
     const ResultBatch& batch = batches[r];
@@ -381,8 +385,10 @@ Status Sink::Run() {
     uint64_t held_back = 0;
     if (queue_error_log_.ShouldLog(&held_back))
       spdlog::error("queue unavailable, retrying: {}", depth.status().message());
+    ProcessHealth().SetProblem("queue", "unavailable: " + depth.status().message());
     SleepUnlessStopped(backoff.NextDelayMs());
   }
+  ProcessHealth().SetProblem("queue", "");
   NotifyReady("writing results to " + queue_->Describe());
   while (!StopRequested()) {
     NotifyAlive();

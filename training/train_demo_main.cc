@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "proto/build_info.h"
 #include "training/trainer.h"
 
 int main(int argc, char** argv) {
@@ -25,7 +26,13 @@ int main(int argc, char** argv) {
   app.add_option("--nthread", options.nthread, "Training threads")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.set_version_flag("--version", scorepipe::VersionLine("scorepipe-train-demo"),
+                       "prints the version, the commit and the build type, and exits");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // usage errors exit 2, as every scorepipe program
+  }
 
   options.progress = [](const std::string& line) {
     std::printf("%s\n", line.c_str());

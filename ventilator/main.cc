@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
                 "a dead worker's batches go to the others. Answers `scorepipe status`.",
        .id_help = "",
        .default_id = nullptr,
-       .run = [](scorepipe::Topology& topology, const std::string&,
+       .slot_help = "",
+       .run = [](scorepipe::Topology& topology, const scorepipe::NodeIdentity&,
                  zmq::context_t& context) -> scorepipe::Status {
          scorepipe::Ventilator ventilator(topology, context);
          if (scorepipe::Status s = ventilator.Bind(); !s.ok()) return s;

@@ -157,7 +157,9 @@ void Worker::TendLinks(bool now) {
   }
   if (status == service_status_) return;
   service_status_ = status;
-  if (problem.empty() && ventilator_problem.empty() && !NotifiedReady()) {
+  const bool links_up = problem.empty() && ventilator_problem.empty();
+  ProcessHealth().SetProblem("links", links_up ? "" : status);
+  if (links_up && !NotifiedReady()) {
     NotifyReady(status);
   } else {
     NotifyStatus(status);

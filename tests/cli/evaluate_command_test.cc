@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -90,6 +91,17 @@ TEST_F(EvaluateCommandTest, ReportsEveryFigureAsTextAndAsJson) {
     EXPECT_THAT(out, HasSubstr(key));
   }
   EXPECT_THAT(out, Not(HasSubstr("\"lower\":0.9")));  // 4 bins, not 10
+  // pr_auc holds the figure (the average precision), its note beside it.
+  const size_t pr_auc = out.find("\"pr_auc\":");
+  ASSERT_NE(pr_auc, std::string::npos) << out;
+  const size_t average_precision = out.find("\"average_precision\":");
+  ASSERT_NE(average_precision, std::string::npos) << out;
+  const auto number_after = [&](size_t at) {
+    return std::strtod(out.c_str() + out.find(':', at) + 1, nullptr);
+  };
+  EXPECT_GT(number_after(pr_auc), 0);
+  EXPECT_EQ(number_after(pr_auc), number_after(average_precision));
+  EXPECT_THAT(out, HasSubstr("\"pr_auc_note\":\"PR AUC is the average precision"));
 }
 
 TEST_F(EvaluateCommandTest, ModelFromTheRegistryLiveOrNamedVersion) {
@@ -190,10 +202,21 @@ TEST_F(EvaluateCommandTest, BadFilesAndUsageAreClearErrors) {
       HasSubstr("ROC AUC            undefined (auc: needs both classes; got 0 positives and 1 negatives)"));
   EXPECT_EQ(EvaluateDemo({"--data", one_class, "--label-column", "y"}, &out), 1);
   EXPECT_THAT(out, HasSubstr("the header has no column 'y'"));
-  EXPECT_EQ(EvaluateDemo({"--data", one_class, "--name", "fraud"}, &out), 1);
+  // Flags that do not go together are usage errors (exit 2), as bad values are.
+  EXPECT_EQ(EvaluateDemo({"--data", one_class, "--name", "fraud"}, &out), 2);
   EXPECT_THAT(out, HasSubstr("either from the registry"));
-  EXPECT_EQ(Scorepipe({"evaluate", "--model", Demo("model.json"), "--data", one_class}, &out), 1);
+  EXPECT_EQ(Scorepipe({"evaluate", "--model", Demo("model.json"), "--data", one_class}, &out), 2);
   EXPECT_THAT(out, HasSubstr("needs both --model and --features"));
+  EXPECT_EQ(EvaluateDemo({"--data", one_class, "--version", "v1"}, &out), 2);
+  EXPECT_EQ(EvaluateDemo({"--data", one_class, "--format", "onnx"}, &out), 2);
+  EXPECT_EQ(Scorepipe({"evaluate", "--data", one_class}, &out), 2);
+  EXPECT_EQ(EvaluateDemo({"--data", one_class, "--cluster", Write("t.yaml", "")}, &out), 2);
+  EXPECT_THAT(out, HasSubstr("--cluster evaluates the model live on the cluster"));
+  // A name the registry does not hold says so.
+  const std::string registry = File("empty-registry");
+  EXPECT_EQ(Scorepipe({"evaluate", "--registry", registry, "--name", "nosuch", "--data", one_class}, &out),
+            1);
+  EXPECT_THAT(out, HasSubstr("--name nosuch: no model 'nosuch' in " + registry)) << out;
   EXPECT_EQ(EvaluateDemo({"--data", one_class, "--format", "linear"}, &out), 1);  // JSON read as YAML
   EXPECT_EQ(EvaluateDemo({"--data", one_class, "--threshold", "2"}, &out), 2);
   EXPECT_EQ(Scorepipe({"evaluate", "--help"}, &out), 0);

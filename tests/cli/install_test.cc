@@ -190,6 +190,96 @@ TEST_F(InstallTest, ATopologyThatDoesNotLoadWritesNothing) {
   EXPECT_FALSE(fs::exists(Under("/etc")));
 }
 
+// The installed topology is the operator's file, comments and layout kept:
+// only the paths change (the model files to their installed copies, every
+// path absolute), and it reads as the topology being installed.
+TEST_F(InstallTest, TheInstalledTopologyKeepsTheOperatorsText) {
+  const fs::path config = root_ / "mine" / "cluster.yaml";
+  fs::create_directories(config.parent_path());
+  fs::copy_file(ClusterHarness::SourceDir() + "/models/demo/model.json", root_ / "mine" / "model.json");
+  fs::copy_file(ClusterHarness::SourceDir() + "/models/demo/features.yaml", root_ / "mine" / "features.yaml");
+  std::ofstream(config) << "# our fraud cluster, v7\n"
+                           "queue:\n"
+                           "  kind: redis-list   # the upstream pushes here\n"
+                           "  input: 'tx-in'\n"
+                           "model: {path: model.json, features: \"features.yaml\", version: v7}  # mine\n"
+                           "security:\n"
+                           "  mode: none\n";
+  options_.config_path = config.string();
+  Result<InstallReport> report = InstallRoles({"worker"});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  const std::string text = Read(Under("/etc/scorepipe/topology.yaml"));
+  EXPECT_EQ(text, "# Installed by `scorepipe install` from " + config.string() +
+                      " (model paths point at the installed copies; relative paths made absolute)\n"
+                      "# our fraud cluster, v7\n"
+                      "queue:\n"
+                      "  kind: redis-list   # the upstream pushes here\n"
+                      "  input: 'tx-in'\n"
+                      "model: {path: /etc/scorepipe/models/mine/model.json, features: "
+                      "/etc/scorepipe/models/mine/features.yaml, version: v7}  # mine\n"
+                      "security:\n"
+                      "  mode: none\n");
+  Result<Topology> installed = LoadTopologyFile(Under("/etc/scorepipe/topology.yaml").string());
+  ASSERT_TRUE(installed.ok()) << installed.status().message();
+  EXPECT_EQ(installed->queue.input, "tx-in");
+  EXPECT_EQ(installed->model.version, "v7");
+  EXPECT_EQ(installed->model.name, "mine");
+
+  // The shipped example, full of comments, keeps every one of them.
+  options_.config_path = ClusterHarness::SourceDir() + "/config/local.yaml";
+  options_.force = true;
+  report = InstallRoles({"worker"});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  const std::string local = Read(options_.config_path);
+  const std::string again = Read(Under("/etc/scorepipe/topology.yaml"));
+  std::istringstream lines(local);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t comment = line.find("  # ");
+    if (line.rfind("#", 0) == 0 || comment != std::string::npos) {
+      const std::string part = line.rfind("#", 0) == 0 ? line : line.substr(comment);
+      EXPECT_NE(again.find(part), std::string::npos) << part;
+    }
+  }
+  EXPECT_NE(again.find("path: /etc/scorepipe/models/demo/model.json"), std::string::npos) << again;
+}
+
+// Everything is read and checked first: a refusal at any step leaves the
+// root as it was.
+TEST_F(InstallTest, ARefusedInstallWritesNothing) {
+  const fs::path config = root_ / "topology.yaml";
+  std::ofstream(config) << "model: {path: " << (root_ / "gone.json").string()
+                        << ", features: " << ClusterHarness::SourceDir()
+                        << "/models/demo/features.yaml}\nsecurity: {mode: none}\n";
+  options_.config_path = config.string();
+  Result<InstallReport> refused = InstallRoles({"all"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("model.path"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("gone.json"), std::string::npos) << refused.status().message();
+  EXPECT_FALSE(fs::exists(Under("/usr"))) << "no program was written";
+  EXPECT_FALSE(fs::exists(Under("/etc")));
+
+  // A differing topology without --force: not even the programs of the
+  // other prefix are written.
+  options_.config_path = ClusterHarness::SourceDir() + "/config/local.yaml";
+  ASSERT_TRUE(InstallRoles({"worker"}).ok());
+  options_.config_path = ClusterHarness::SourceDir() + "/config/cluster.example.yaml";
+  options_.prefix = "/opt/other";
+  ASSERT_FALSE(InstallRoles({"worker"}).ok());
+  EXPECT_FALSE(fs::exists(Under("/opt/other")));
+}
+
+TEST_F(InstallTest, TheDocsTheReadmeLinksToAreInstalledBesideIt) {
+  ASSERT_TRUE(InstallRoles({"worker"}).ok());
+  const std::string readme = Read(Under("/usr/local/share/doc/scorepipe/README.md"));
+  for (const char* doc : {"architecture", "configuration", "models", "operations"}) {
+    const std::string path = std::string("docs/") + doc + ".md";
+    EXPECT_NE(readme.find(path), std::string::npos) << "the README links to " << path;
+    EXPECT_EQ(Read(Under("/usr/local/share/doc/scorepipe/" + path)),
+              Read(ClusterHarness::SourceDir() + "/" + path))
+        << path;
+  }
+}
+
 TEST(ParseInstallRolesTest, GroupsExpandOnceAndUnknownNamesAreRefused) {
   Result<std::vector<InstallRole>> roles = ParseInstallRoles({"worker", "head", "sink"});
   ASSERT_TRUE(roles.ok());
@@ -442,8 +532,13 @@ TEST_F(HostKeysTest, AHeadAlsoGetsTheServerKeyAndAWorkerIsToldWhatToCopy) {
   EXPECT_EQ(head->public_key, pair->public_key);
   EXPECT_EQ(ReadKeyFile((dir_ / "keys/head.key").string()).value(), pair->public_key);
   EXPECT_TRUE(fs::is_directory(dir_ / "keys/authorized"));
-  ASSERT_EQ(head->next_steps.size(), 1u);
+  ASSERT_EQ(head->next_steps.size(), 2u);
   EXPECT_NE(head->next_steps[0].find((dir_ / "keys/head.key").string()), std::string::npos);
+  EXPECT_NE(head->next_steps[1].find("authorize each worker host here: copy its public key"),
+            std::string::npos)
+      << head->next_steps[1];
+  EXPECT_NE(head->next_steps[1].find((dir_ / "keys/authorized").string() + "/<host>.key"), std::string::npos)
+      << head->next_steps[1];
 
   fs::remove_all(dir_ / "keys");
   Result<HostKeysReport> worker = SetUpHostKeys(topology->security, false, "");

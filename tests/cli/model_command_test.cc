@@ -69,6 +69,11 @@ class ModelCommandTest : public ::testing::Test {
 
 TEST_F(ModelCommandTest, RegisterListShowPromoteRollback) {
   std::string out;
+  // A registry that is not there is an error (a mistyped --registry), an
+  // empty one lists nothing.
+  ASSERT_EQ(Model({"list"}, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("scorepipe model list: no registry at " + registry().string()));
+  fs::create_directories(registry());
   ASSERT_EQ(Model({"list"}, &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("no models in"));
 
@@ -187,8 +192,8 @@ TEST_F(ModelCommandTest, RegisterRefusesAModelThatDoesNotLoadAndRecordsNothing) 
       << out_;
   EXPECT_THAT(out_, HasSubstr("the model takes 4 features but the feature spec has 3"));
 
-  ASSERT_EQ(Model({"list"}, &out_), 0) << out_;
-  EXPECT_THAT(out_, HasSubstr("no models in")) << "a refused register records nothing";
+  ASSERT_EQ(Model({"list"}, &out_), 1) << out_;
+  EXPECT_THAT(out_, HasSubstr("no registry at")) << "a refused register records nothing";
   ASSERT_EQ(RegisterDemo({}, &out_), 0) << out_;
   EXPECT_THAT(out_, HasSubstr("registered fraud v1")) << "no version number was used up";
 }

@@ -19,6 +19,7 @@
 #include "queue/redis_client.h"
 #include "runtime/node.h"
 #include "tests/support/cluster_harness.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/wait.h"
 
 namespace scorepipe::testing {
@@ -95,6 +96,17 @@ class ScorepipeCommandTest : public ::testing::Test {
         },
         milliseconds(60000), milliseconds(100));
     ASSERT_TRUE(joined) << h_->LogTail("up");
+    // The bridge and the sink are ready too (status asks their /readyz).
+    const MetricsConfig& ports = h_->topology().metrics;
+    for (int port : {ports.bridge_port, ports.sink_port}) {
+      const bool ready = WaitUntil(
+          [&] {
+            auto reply = HttpGet("127.0.0.1", port, "/readyz");
+            return reply.ok() && reply->status == 200;
+          },
+          milliseconds(60000), milliseconds(100));
+      ASSERT_TRUE(ready) << port << "\n" << h_->LogTail("bridge") << h_->LogTail("sink");
+    }
   }
 
   std::string topology() const { return h_->topology_path(); }
@@ -127,6 +139,14 @@ TEST_F(ScorepipeCommandTest, JsonShowsTheWorkerOfARunningCluster) {
   EXPECT_THAT(std::string(std::string_view(doc["queue"]["description"])),
               HasSubstr("redis-list redis://127.0.0.1:"));
   EXPECT_EQ(simdjson::dom::array(doc["errors"]).size(), 0u);
+  simdjson::dom::array head = doc["head"];
+  ASSERT_EQ(head.size(), 2u);
+  for (simdjson::dom::element node : head) {
+    EXPECT_TRUE(bool(node["ready"])) << std::string_view(node["reason"]);
+    EXPECT_THAT(std::string(std::string_view(node["url"])), HasSubstr("http://127.0.0.1:"));
+  }
+  EXPECT_EQ(std::string_view(head.at(0)["role"]), "bridge");
+  EXPECT_EQ(std::string_view(head.at(1)["role"]), "sink");
 }
 
 TEST_F(ScorepipeCommandTest, TableShowsTheVentilatorTheQueueAndOneRowPerWorker) {
@@ -139,6 +159,9 @@ TEST_F(ScorepipeCommandTest, TableShowsTheVentilatorTheQueueAndOneRowPerWorker) 
   EXPECT_THAT(run.output, HasSubstr("WORKER"));
   EXPECT_THAT(run.output, HasSubstr(HostName() + "-worker-1  " + HostName()));
   EXPECT_THAT(run.output, HasSubstr(std::to_string(h_->NodePid("worker-1")) + "  active"));
+  // The bridge and the sink say, through their /readyz, that they work.
+  EXPECT_THAT(run.output, HasSubstr("\nbridge      ready: taking from redis-list redis://127.0.0.1:"));
+  EXPECT_THAT(run.output, HasSubstr("\nsink        ready: writing results to redis-list redis://127.0.0.1:"));
 }
 
 TEST_F(ScorepipeCommandTest, AnUnreachableQueueStillShowsTheWorkersAndExitsOne) {

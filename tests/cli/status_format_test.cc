@@ -175,6 +175,71 @@ TEST(StatusTableTest, HeaderSaysWhatTheClusterIsDoing) {
                                "(redis-list 127.0.0.1:6379 input=transactions_queue)\n"));
 }
 
+// A line per head node, from its /readyz: ready with what it does, not
+// ready with why (which side refused a key, a queue that does not answer),
+// no answer, or no endpoint; any but ready makes the report fail.
+TEST(StatusTableTest, SaysWhetherTheBridgeAndTheSinkCanWork) {
+  StatusReport report = GoodReport();
+  report.head = {{"bridge", "http://head-1:9101/readyz", 200, "taking from redis-list 127.0.0.1:6379"},
+                 {"sink", "http://head-1:9103/readyz", 200, "writing results to redis-list 127.0.0.1:6379"}};
+  EXPECT_TRUE(report.ok());
+  std::string table = FormatStatusTable(report);
+  EXPECT_THAT(table, HasSubstr("lost 1\nbridge      ready: taking from redis-list 127.0.0.1:6379\n"
+                               "sink        ready: writing results to redis-list 127.0.0.1:6379\nqueue  "));
+
+  report.head[0] = {"bridge", "http://head-1:9101/readyz", 503,
+                    "links: links down: the ventilator at tcp://head-1:5560 refused this host's CURVE key K"};
+  report.head[1] = {"sink", "http://head-1:9103/readyz", 0, "Could not establish connection"};
+  EXPECT_FALSE(report.ok());
+  table = FormatStatusTable(report);
+  EXPECT_THAT(table,
+              HasSubstr("bridge      (!) not ready: links: links down: the ventilator at tcp://head-1:5560 "
+                        "refused this host's CURVE key K\n"));
+  EXPECT_THAT(table, HasSubstr("sink        (!) no answer at http://head-1:9103/readyz: Could not establish "
+                               "connection\n"));
+  EXPECT_THAT(
+      report.HeadProblems(),
+      ::testing::ElementsAre(HasSubstr("the bridge is not ready: links:"),
+                             "the sink did not answer at http://head-1:9103/readyz: Could not establish "
+                             "connection"));
+
+  report.head = {{"bridge", "", 0, ""}};
+  EXPECT_TRUE(report.ok()) << "metrics off: nothing to ask";
+  EXPECT_THAT(FormatStatusTable(report),
+              HasSubstr("bridge      no health endpoint (metrics.bridge_port is 0)\n"));
+}
+
+TEST(StatusJsonOutputTest, CarriesTheHeadNodesHealth) {
+  StatusReport report = GoodReport();
+  report.head = {{"bridge", "http://head-1:9101/readyz", 200, "taking"},
+                 {"sink", "http://head-1:9103/readyz", 503, "queue: unavailable"},
+                 {"bridge", "http://head-2:9101/readyz", 0, "timeout"}};
+  const std::string json = FormatStatusJson(report);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  simdjson::dom::array head = doc["head"];
+  ASSERT_EQ(head.size(), 3u);
+  EXPECT_TRUE(bool(head.at(0)["ready"]));
+  EXPECT_FALSE(bool(head.at(1)["ready"]));
+  EXPECT_TRUE(head.at(2)["ready"].is_null());
+  EXPECT_EQ(std::string_view(head.at(1)["reason"]), "queue: unavailable");
+  EXPECT_EQ(std::string_view(head.at(2)["url"]), "http://head-2:9101/readyz");
+  EXPECT_EQ(simdjson::dom::array(doc["errors"]).size(), 2u);
+}
+
+TEST(StatusHeadHostTest, AsksTheMetricsAddressOrElseTheVentilatorsHost) {
+  Topology t;
+  t.metrics.address = "0.0.0.0";
+  t.ventilator.status.connect = "tcp://head-1.example:5561";
+  EXPECT_EQ(HeadMetricsHost(t), "head-1.example");
+  t.metrics.address = "10.0.0.5";
+  EXPECT_EQ(HeadMetricsHost(t), "10.0.0.5");
+  t.metrics.address = "::";
+  t.ventilator.status.connect = "ipc:///run/scorepipe/status.ipc";
+  EXPECT_EQ(HeadMetricsHost(t), "127.0.0.1");
+}
+
 TEST(StatusTableTest, OneAlignedRowPerWorker) {
   const std::string table = FormatStatusTable(GoodReport());
   const std::string rows = table.substr(table.find("WORKER"));

@@ -21,6 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ClusterHarness;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class TrainCommandTest : public ::testing::Test {
  protected:
@@ -128,7 +129,19 @@ TEST_F(TrainCommandTest, BadInputsAreClearErrors) {
   const std::string data = Dataset("demo.csv", 2000);
   std::string out;
   EXPECT_EQ(Train(data, {"--eta", "0"}, &out), 2) << out;
-  EXPECT_THAT(out, HasSubstr("eta: 0 is out of range; allowed: (0, 1]"));
+  EXPECT_THAT(out, HasSubstr("scorepipe train: --eta: 0 is out of range; allowed: (0, 1]"));
+  // Every check speaks of the flag the user gave, not of an internal field.
+  EXPECT_EQ(Train(data, {"--max-depth", "0"}, &out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("scorepipe train: --max-depth: 0 is out of range"));
+  EXPECT_EQ(Train(data, {"--min-child-weight", "-1"}, &out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("scorepipe train: --min-child-weight: "));
+  EXPECT_EQ(Train(data, {"--validation-fraction", "1"}, &out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("scorepipe train: --validation-fraction: 1 is out of range"));
+  EXPECT_EQ(Train(data, {"--algorithm", "linear", "--l2", "-1"}, &out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("scorepipe train: --l2: "));
+  EXPECT_EQ(Train(data, {"--label-column", "amount"}, &out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("scorepipe train: --label-column: 'amount' is an upstream transaction field"));
+  EXPECT_THAT(out, Not(HasSubstr("train options")));
   EXPECT_EQ(Train(data, {"--algorithm", "forest"}, &out), 2) << out;
   EXPECT_EQ(Train(dir_.path().string() + "/missing.csv", {}, &out), 2) << out;
   EXPECT_THAT(out, HasSubstr("missing.csv"));
@@ -153,6 +166,7 @@ TEST_F(TrainCommandTest, BadInputsAreClearErrors) {
   EXPECT_EQ(Train(data, {"--rounds", "3", "--version", "v7"}, &out), 1) << out;
   EXPECT_THAT(out, HasSubstr("fraud v7 exists already"));
   EXPECT_EQ(Train(data, {"--version", "../x"}, &out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("scorepipe train: --version '../x' starts with a dot"));
 }
 
 }  // namespace

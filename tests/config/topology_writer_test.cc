@@ -5,14 +5,18 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iterator>
 #include <limits>
+#include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "config/topology.h"
 #include "tests/config/topology_test_util.h"
@@ -193,6 +197,96 @@ INSTANTIATE_TEST_SUITE_P(TrickyStrings, TopologyToYamlStringTest,
                          ::testing::Values("null", "~", "true", "1.0", "007", "#hash", "a: b", "[x]", "*star",
                                            "!tag", "'single'", "\"double\"", " leading", "trailing ",
                                            "caf\xc3\xa9"));
+
+// RewriteTopologyValues on the shipped files and on generated ones (block
+// and flow maps, plain and quoted values, comments after them): the chosen
+// values change to any string, hostile ones included, and the rest of the
+// text stays byte for byte.
+TEST(RewriteTopologyValuesTest, ChangesOnlyTheChosenValuesInAnyLayout) {
+  std::mt19937 rng(20261207);
+  const std::string alphabet = "abcXYZ019 ./_-:#'\"\\{}[],&*!|>%@`\t";
+  auto random_value = [&] {
+    std::string v;
+    const size_t n = rng() % 24;
+    for (size_t i = 0; i < n; ++i) v += alphabet[rng() % alphabet.size()];
+    return v;
+  };
+  const std::vector<std::string> layouts = {
+      "model:\n  name: fraud\n  version: v1\n  path: m.json\n  features: f.yaml   # the spec\nsecurity:\n  "
+      "mode: none\n",
+      "model: {path: 'm.json', name: fraud, version: v1, features: \"f.yaml\"}  # flow\nsecurity: {mode: "
+      "none}\n",
+      "# head\nmodel:\n  path: \"m.json\" # c\n  features: 'f''s.yaml'\n  name: fraud\n  version: "
+      "v1\nsecurity:\n  mode: none\n",
+      "model: {features: f.yaml,path: m.json,name: fraud,version: v1}\nsecurity: {mode: none}\n",
+  };
+  for (int round = 0; round < 400; ++round) {
+    const std::string& text = layouts[static_cast<size_t>(round) % layouts.size()];
+    Result<Topology> loaded = LoadTopologyString(text, "t.yaml", "/base");
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    std::string path = "/new/" + random_value() + ".json";
+    std::string features = random_value() + ".yaml";
+    Result<std::string> rewritten =
+        RewriteTopologyValues(text, loaded.value(), {{"model.path", path}, {"model.features", features}});
+    ASSERT_TRUE(rewritten.ok()) << rewritten.status().message();
+    Result<Topology> again = LoadTopologyString(rewritten.value(), "t.yaml", "/base");
+    ASSERT_TRUE(again.ok()) << again.status().message() << "\n" << rewritten.value();
+    EXPECT_EQ(again->model.path, fs::path(path).lexically_normal().string()) << rewritten.value();
+    EXPECT_EQ(again->model.features, (fs::path("/base") / features).lexically_normal().string())
+        << rewritten.value();
+    // Outside the two values, the text is the same: every comment and line.
+    const size_t first_comment = text.find('#');
+    if (first_comment != std::string::npos) {
+      const std::string comment = text.substr(first_comment, text.find('\n', first_comment) - first_comment);
+      EXPECT_NE(rewritten->find(comment), std::string::npos) << comment << " in\n" << rewritten.value();
+    }
+    EXPECT_EQ(std::count(rewritten->begin(), rewritten->end(), '\n'),
+              std::count(text.begin(), text.end(), '\n'));
+  }
+}
+
+TEST(RewriteTopologyValuesTest, KeepsEveryCommentOfTheShippedFiles) {
+  for (const std::string name : {"local.yaml", "cluster.example.yaml"}) {
+    const std::string path = std::string(SCOREPIPE_SOURCE_DIR) + "/config/" + name;
+    std::ifstream in(path);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Result<Topology> loaded = LoadTopologyFile(path);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    Result<std::string> rewritten = RewriteTopologyValues(
+        text, loaded.value(), {{"model.path", "/x/m.json"}, {"queue.input", "in#put:'x'"}});
+    ASSERT_TRUE(rewritten.ok()) << rewritten.status().message();
+    Result<Topology> again = LoadTopologyString(rewritten.value(), path, "/");
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_EQ(again->model.path, "/x/m.json");
+    EXPECT_EQ(again->queue.input, "in#put:'x'");
+    loaded->model.path = "/x/m.json";
+    loaded->queue.input = "in#put:'x'";
+    loaded->model.features = again->model.features;  // relative: resolved against another folder
+    loaded->model.version = again->model.version;
+    loaded->model.name = again->model.name;
+    EXPECT_EQ(Describe(again.value()), Describe(loaded.value())) << name;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      const size_t hash = line.find(" #");
+      if (hash != std::string::npos) {
+        EXPECT_NE(rewritten->find(line.substr(hash)), std::string::npos) << line;
+      }
+    }
+  }
+}
+
+TEST(RewriteTopologyValuesTest, AKeyTheFileDoesNotSetIsAnError) {
+  const std::string text = "model: {path: m.json, features: f.yaml}\nsecurity: {mode: none}\n";
+  Result<Topology> loaded = LoadTopologyString(text, "t.yaml", "/base");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  Result<std::string> refused = RewriteTopologyValues(text, loaded.value(), {{"queue.input", "x"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), "queue.input is not set in the file, so it cannot be rewritten");
+  // The loader's places, for messages: the line of each key.
+  EXPECT_EQ(KeyPlace(loaded.value(), "model.features"), "t.yaml:1: model.features");
+  EXPECT_EQ(KeyPlace(loaded.value(), "queue.input"), "t.yaml: queue.input");
+  EXPECT_EQ(KeyPlace(Topology{}, "queue.input"), "queue.input");
+}
 
 }  // namespace
 }  // namespace scorepipe

@@ -312,9 +312,9 @@ TEST_F(ClusterEvaluationTest, WithoutACluster) {
   // No sink answers: the run cannot begin, and the command says where it asked.
   EXPECT_EQ(RunCommand(ClusterEvaluate(data, {}), (h_->dir() / "none.log").string(), &out), 1) << out;
   EXPECT_THAT(out, HasSubstr("the sink at " + h_->topology().sink.status.connect + " did not answer within"));
-  // A model named beside --cluster is a usage mistake.
+  // A model named beside --cluster is a usage mistake (exit 2).
   EXPECT_EQ(RunCommand(ClusterEvaluate(data, {"--name", "fraud"}), (h_->dir() / "both.log").string(), &out),
-            1);
+            2);
   EXPECT_THAT(out, HasSubstr("--cluster evaluates the model live on the cluster"));
   // Batches larger than bridge.batch_size would break the nodes' frame limits.
   const std::string over = std::to_string(h_->topology().bridge.batch_size + 1);

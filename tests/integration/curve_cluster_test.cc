@@ -20,6 +20,8 @@
 #include "runtime/curve.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/fake_service_manager.h"
+#include "tests/support/metrics_scrape.h"
+#include "tests/support/run_command.h"
 #include "tests/support/status_probe.h"
 #include "tests/support/wait.h"
 #include "training/synthetic.h"
@@ -151,6 +153,41 @@ TEST_F(CurveClusterTest, AWorkerHostWithAnUnknownKeyGetsNothingAndIsLogged) {
       },
       seconds(15)))
       << h_->ReadLog("rogue-host");
+
+  // Both sides count the refusals by reason, and the worker is not ready.
+  const MetricsConfig& ports = h_->topology().metrics;
+  auto ventilator = ScrapeMetrics("127.0.0.1", ports.ventilator_port);
+  ASSERT_TRUE(ventilator.ok()) << ventilator.status().message();
+  EXPECT_GT(
+      SampleValue(*ventilator, "scorepipe_curve_refused_total{reason=\"key_not_authorized\",side=\"server\"}")
+          .value_or(0),
+      0)
+      << *ventilator;
+  const int rogue_port = MetricsPortFromLog(h_->ReadLog("rogue-host"));
+  ASSERT_GT(rogue_port, 0) << h_->ReadLog("rogue-host");
+  auto worker = ScrapeMetrics("127.0.0.1", rogue_port);
+  ASSERT_TRUE(worker.ok()) << worker.status().message();
+  EXPECT_GT(SampleValue(*worker, "scorepipe_curve_refused_total{reason=\"own_key_refused\",side=\"client\"}")
+                .value_or(0),
+            0)
+      << *worker;
+  auto ready = HttpGet("127.0.0.1", rogue_port, "/readyz");
+  ASSERT_TRUE(ready.ok()) << ready.status().message();
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_NE(ready->body.find("refused this host's CURVE key " + key), std::string::npos) << ready->body;
+  auto live = HttpGet("127.0.0.1", rogue_port, "/livez");
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->status, 200) << live->body;
+
+  // `scorepipe status` run with the rogue host's keys says the head refused it.
+  std::string out;
+  const int code = RunCommand({ClusterHarness::BinDir() + "/scorepipe", "status", "-c",
+                               (h_->dir() / "rogue-host" / "topology.yaml").string()},
+                              (h_->dir() / "logs" / "rogue-status.log").string(), &out);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("the ventilator at " + h_->topology().ventilator.status.connect), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("refused this host's CURVE key " + key), std::string::npos) << out;
 }
 
 TEST_F(CurveClusterTest, AWorkerWhoseKeyIsAuthorizedAfterItStartedScoresOverEveryLink) {

@@ -101,5 +101,61 @@ TEST(MetricsTest, EveryNodesCountersFollowTheTrafficAndAgreeWithRedis) {
   EXPECT_EQ(scored, kValid);
 }
 
+// Every role's /livez and /readyz on a running cluster: all live and ready;
+// a worker given --slot N serves on metrics.worker_port + N - 1; with Redis
+// gone, the bridge says it is not ready and why (and stays live), and is
+// ready again once Redis is back.
+TEST(MetricsTest, EveryRoleAnswersHealthProbesAndSaysWhenItCannotWork) {
+  auto created = ClusterHarness::Create(1);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  ClusterHarness& h = *created.value();
+  const MetricsConfig& ports = h.topology().metrics;
+  ASSERT_TRUE(h.StartUp().ok());
+  auto slotted = h.StartRole("worker", {"--id", "slotted", "--slot", "3"}, "slotted");
+  ASSERT_TRUE(slotted.ok()) << slotted.status().message();
+  const int slotted_port = ports.worker_port + 2;
+
+  const auto probe = [](int port, const std::string& path) {
+    Result<HttpReply> reply = HttpGet("127.0.0.1", port, path);
+    return reply.ok() ? reply.value() : HttpReply{0, reply.status().message()};
+  };
+  // Polls `port`'s /readyz until it answers `status`; the last answer.
+  const auto await_readiness = [&](int port, int status) {
+    HttpReply ready;
+    const bool reached = WaitUntil(
+        [&] {
+          ready = probe(port, "/readyz");
+          return ready.status == status;
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(100));
+    EXPECT_TRUE(reached) << "wanted " << status << ", last: " << ready.status << " " << ready.body;
+    return ready;
+  };
+  struct Role {
+    std::string name;
+    int port;
+  };
+  const std::vector<Role> roles = {{"bridge", ports.bridge_port},
+                                   {"ventilator", ports.ventilator_port},
+                                   {"sink", ports.sink_port},
+                                   {"slotted", slotted_port}};
+  for (const Role& role : roles) {
+    SCOPED_TRACE(role.name);
+    const HttpReply ready = await_readiness(role.port, 200);
+    EXPECT_EQ(ready.body.rfind("ok: ", 0), 0u) << ready.body << h.LogTail(role.name);
+    const HttpReply live = probe(role.port, "/livez");
+    EXPECT_EQ(live.status, 200) << live.body;
+    EXPECT_EQ(live.body, "ok: the main loop turns\n");
+  }
+  EXPECT_EQ(MetricsPortFromLog(h.ReadLog("slotted")), slotted_port) << h.LogTail("slotted");
+
+  h.StopRedis();
+  const HttpReply down = await_readiness(ports.bridge_port, 503);
+  EXPECT_NE(down.body.find("queue: unavailable"), std::string::npos) << down.body;
+  EXPECT_EQ(probe(ports.bridge_port, "/livez").status, 200) << "waiting for Redis is not hung";
+  ASSERT_TRUE(h.RestartRedis().ok());
+  await_readiness(ports.bridge_port, 200);  // ready again once Redis is back
+}
+
 }  // namespace
 }  // namespace scorepipe::testing

@@ -18,6 +18,18 @@ Result<std::string> ScrapeMetrics(const std::string& host, int port) {
   return response->body;
 }
 
+Result<HttpReply> HttpGet(const std::string& host, int port, const std::string& path) {
+  httplib::Client client(host, port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  httplib::Result response = client.Get(path);
+  if (!response) {
+    return Status::Error("GET http://" + host + ":" + std::to_string(port) + path + ": " +
+                         httplib::to_string(response.error()));
+  }
+  return HttpReply{response->status, response->body};
+}
+
 std::optional<double> SampleValue(std::string_view exposition, std::string_view sample) {
   size_t at = 0;
   while (at < exposition.size()) {

@@ -16,6 +16,13 @@ namespace scorepipe::testing {
 // The body of GET http://host:port/metrics; an error unless 200.
 Result<std::string> ScrapeMetrics(const std::string& host, int port);
 
+// GET http://host:port`path`: its status and body; an error when nothing answers.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+Result<HttpReply> HttpGet(const std::string& host, int port, const std::string& path);
+
 // The value of the sample named exactly `sample` ("name" or
 // "name{label=\"value\",...}" as the endpoint writes it), if present.
 std::optional<double> SampleValue(std::string_view exposition, std::string_view sample);

@@ -1,0 +1,226 @@
+// `scorepipe check` (a dry run over a topology and its files), `--version`
+// and the exit codes of every program, run as a person runs them.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "cli/demo_command.h"
+#include "config/topology.h"
+#include "config/topology_writer.h"
+#include "runtime/curve.h"
+#include "tests/cli/command_test_fixture.h"
+
+namespace scorepipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CheckCommandTest : public CommandTest {
+ protected:
+  // The demo topology with CURVE on, its keys made in this test's folder:
+  // the head's pair (named as this node's and as the server's) and one
+  // authorized worker key.
+  Topology CurveTopology() {
+    Result<Topology> t = LoadTopologyFile(ClusterHarness::SourceDir() + "/config/local.yaml");
+    EXPECT_TRUE(t.ok()) << t.status().message();
+    Topology topology = t.value();
+    fs::create_directories(File("keys/authorized"));
+    EXPECT_TRUE(WriteKeyPair(File("keys/head"), NewCurveKeyPair().value()).ok());
+    EXPECT_TRUE(WriteKeyPair(File("keys/authorized/worker-1"), NewCurveKeyPair().value()).ok());
+    fs::remove(File("keys/authorized/worker-1.key_secret"));
+    topology.security.mode = SecurityMode::kCurve;
+    topology.security.secret_key = File("keys/head.key_secret");
+    topology.security.server_key = File("keys/head.key");
+    topology.security.authorized_keys = File("keys/authorized");
+    return topology;
+  }
+
+  std::string WriteTopology(const Topology& topology, const std::string& name = "topology.yaml") {
+    return Write(name, TopologyToYaml(topology));
+  }
+
+  // The 1-based line of the first line of `file` that starts (after
+  // indentation) with `key_prefix`.
+  static int LineOf(const std::string& file, const std::string& key_prefix) {
+    std::ifstream in(file);
+    int n = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++n;
+      const size_t first = line.find_first_not_of(' ');
+      if (first != std::string::npos && line.compare(first, key_prefix.size(), key_prefix) == 0) return n;
+    }
+    return 0;
+  }
+};
+
+TEST_F(CheckCommandTest, TheDemoTopologyIsFine) {
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", ClusterHarness::SourceDir() + "/config/local.yaml"}, &out), 0) << out;
+  EXPECT_NE(out.find("ok for every role"), std::string::npos) << out;
+  EXPECT_NE(out.find("security.mode is none"), std::string::npos) << out;
+}
+
+TEST_F(CheckCommandTest, ACurveTopologyWithItsKeysInPlaceIsFine) {
+  const std::string path = WriteTopology(CurveTopology());
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", path}, &out), 0) << out;
+  EXPECT_EQ(out, path + ": ok for every role (topology, key files, model)\n");
+}
+
+// Every problem at once, each at its key's line in the file.
+TEST_F(CheckCommandTest, ListsEveryProblemAtItsTopologyKey) {
+  Topology t = CurveTopology();
+  fs::create_directories(File("a-folder"));
+  t.model.path = File("a-folder");
+  t.security.secret_key = File("keys/head.key");  // the public half
+  t.security.server_key = File("keys/no-such.key");
+  t.security.authorized_keys = File("keys/missing-folder");
+  const std::string path = WriteTopology(t);
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", path}, &out), 1) << out;
+  const auto expect_at = [&](const std::string& key, const std::string& leaf, const std::string& what) {
+    const std::string place = path + ":" + std::to_string(LineOf(path, leaf + ":")) + ": " + key + ": ";
+    EXPECT_NE(out.find(place), std::string::npos) << place << " in\n" << out;
+    EXPECT_NE(out.find(what), std::string::npos) << what << " in\n" << out;
+  };
+  expect_at("model.path", "path", File("a-folder") + " is a directory, not a file");
+  expect_at("security.secret_key", "secret_key",
+            File("keys/head.key") + " is a public key file, not a secret one: name its secret half, " +
+                File("keys/head.key_secret"));
+  expect_at("security.server_key", "server_key", "cannot read key file " + File("keys/no-such.key"));
+  expect_at("security.authorized_keys", "authorized_keys", File("keys/missing-folder") + " does not exist");
+  EXPECT_NE(out.find("4 problems in " + path + " for every role"), std::string::npos) << out;
+}
+
+TEST_F(CheckCommandTest, KeyFilesThatDoNotHoldAPairOrAreOpenToOthersAreProblems) {
+  Topology t = CurveTopology();
+  // The public key beside the secret one is another pair's.
+  ASSERT_TRUE(WriteKeyPair(File("keys/other"), NewCurveKeyPair().value()).ok());
+  fs::copy_file(File("keys/other.key"), File("keys/head.key"), fs::copy_options::overwrite_existing);
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", WriteTopology(t)}, &out), 1) << out;
+  EXPECT_NE(out.find("is not the public half of " + File("keys/head.key_secret")), std::string::npos) << out;
+
+  ASSERT_EQ(::chmod(File("keys/other.key_secret").c_str(), 0644), 0);
+  t.security.secret_key = File("keys/other.key_secret");
+  t.security.server_key = File("keys/other.key");
+  EXPECT_EQ(Scorepipe({"check", "-c", WriteTopology(t), "--role", "worker"}, &out), 1) << out;
+  EXPECT_NE(out.find("security.secret_key: secret key file " + File("keys/other.key_secret") +
+                     " is readable by others; chmod 600 it"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("1 problem in"), std::string::npos) << out;
+}
+
+// A worker host has no authorized-keys folder and need not; the head's
+// own pair must be the server's.
+TEST_F(CheckCommandTest, TheRoleSaysWhichFilesMatter) {
+  Topology t = CurveTopology();
+  ASSERT_TRUE(WriteKeyPair(File("keys/worker-host"), NewCurveKeyPair().value()).ok());
+  t.security.secret_key = File("keys/worker-host.key_secret");
+  t.security.authorized_keys = File("keys/not-on-this-host");
+  const std::string path = WriteTopology(t);
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", path, "--role", "worker"}, &out), 0) << out;
+  EXPECT_NE(out.find("ok for a worker"), std::string::npos) << out;
+  EXPECT_EQ(Scorepipe({"check", "-c", path, "--role", "head"}, &out), 1) << out;
+  EXPECT_NE(out.find("is not the one security.server_key names"), std::string::npos) << out;
+  EXPECT_NE(out.find("not-on-this-host does not exist"), std::string::npos) << out;
+}
+
+TEST_F(CheckCommandTest, AModelThatDoesNotLoadIsAProblem) {
+  Topology t = CurveTopology();
+  t.model.path = Write("broken.json", "{\"learner\": [not a model");
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", WriteTopology(t)}, &out), 1) << out;
+  EXPECT_NE(out.find("model.path: cannot load the model: "), std::string::npos) << out;
+  EXPECT_NE(out.find("broken.json"), std::string::npos) << out;
+  // Only the head runs here: the model is not its business.
+  EXPECT_EQ(Scorepipe({"check", "-c", WriteTopology(t), "--role", "head"}, &out), 0) << out;
+}
+
+// The shipped example copied into another folder: its relative model paths
+// now point nowhere, and check says where they start.
+TEST_F(CheckCommandTest, ACopiedExampleSaysWhereItsRelativePathsStart) {
+  const std::string copy = File("cluster.yaml");
+  fs::copy_file(ClusterHarness::SourceDir() + "/config/cluster.example.yaml", copy);
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", copy, "--role", "worker"}, &out), 1) << out;
+  EXPECT_NE(
+      out.find(copy + ":" + std::to_string(LineOf(copy, "path:")) + ": model.path: cannot load the model"),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find("(relative paths start at the topology file's folder, " +
+                     File("").substr(0, File("").size() - 1) + ")"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(CheckCommandTest, ATopologyThatDoesNotLoadIsOneProblem) {
+  const std::string path = Write("bad.yaml", "queue: {kind: redis}\nnosuch: 1\n");
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", path}, &out), 1) << out;
+  EXPECT_NE(out.find(path + ":2:1: nosuch: unknown key"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 problem: the topology does not load"), std::string::npos) << out;
+}
+
+// Usage errors exit 2 in every program; --help and --version exit 0.
+TEST_F(CheckCommandTest, EveryProgramSaysItsVersionAndExitsTwoOnBadUsage) {
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check"}, &out), 2) << out;
+  EXPECT_EQ(Scorepipe({"check", "-c", "x", "--role", "nosuch"}, &out), 2) << out;
+  EXPECT_EQ(Scorepipe({"nosuch"}, &out), 2) << out;
+  EXPECT_EQ(Scorepipe({"--version"}, &out), 0) << out;
+  const std::regex version(
+      R"(scorepipe [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{12}(\+dirty)?|unknown), \w+\)\n)");
+  EXPECT_TRUE(std::regex_match(out, version)) << out;
+  for (const std::string program : {"bridge", "ventilator", "worker", "sink", "train-demo"}) {
+    SCOPED_TRACE(program);
+    const std::string path = ClusterHarness::BinDir() + "/scorepipe-" + program;
+    EXPECT_EQ(Run({path, "--version"}, &out), 0) << out;
+    EXPECT_TRUE(
+        std::regex_match(out, std::regex("scorepipe-" + program + R"( [0-9.]+ \(commit [^,]+, \w+\)\n)")))
+        << out;
+    EXPECT_EQ(Run({path, "--help"}, &out), 0) << out;
+    EXPECT_EQ(Run({path, "--no-such-flag"}, &out), 2) << out;
+    if (program != "train-demo") {
+      EXPECT_EQ(Run({path}, &out), 2) << out;  // -c is required
+    }
+  }
+  const std::string worker = ClusterHarness::BinDir() + "/scorepipe-worker";
+  const std::string local = ClusterHarness::SourceDir() + "/config/local.yaml";
+  for (const std::string slot : {"0", "65", "x"}) {
+    EXPECT_EQ(Run({worker, "-c", local, "--slot", slot}, &out), 2) << slot << ": " << out;
+  }
+  // `scorepipe worker ...` runs the same program.
+  EXPECT_EQ(Scorepipe({"worker", "--version"}, &out), 0) << out;
+  EXPECT_EQ(out.rfind("scorepipe-worker ", 0), 0u) << out;
+}
+
+// `scorepipe demo` outside the repository finds the topology of the source
+// tree it was built from, or says where it looked and what to give.
+TEST_F(CheckCommandTest, TheDemoFindsItsTopologyOrSaysHow) {
+  Result<std::string> found = FindDemoTopology(ClusterHarness::BinDir());
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  if (!fs::exists("config/local.yaml")) {  // not run from the repository itself
+    EXPECT_EQ(found.value(),
+              fs::weakly_canonical(ClusterHarness::SourceDir() + "/config/local.yaml").string());
+  }
+  if (fs::exists("/usr/share/scorepipe/config/local.yaml")) GTEST_SKIP() << "an installed package answers";
+  Result<std::string> lost = FindDemoTopology(File("no/bin"));
+  if (fs::exists("config/local.yaml")) return;
+  ASSERT_FALSE(lost.ok());
+  EXPECT_NE(lost.status().message().find("no topology to start from (looked for config/local.yaml, " +
+                                         File("config/local.yaml")),
+            std::string::npos)
+      << lost.status().message();
+  EXPECT_NE(lost.status().message().find("give -c FILE"), std::string::npos) << lost.status().message();
+}
+
+}  // namespace
+}  // namespace scorepipe::testing
