@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -155,6 +156,32 @@ TEST_F(UpCommandTest, UpStopsWithAnErrorNamingTheBridgeWhenItExitsAtOnceOnEveryS
   EXPECT_THAT(up_log, HasSubstr("last exit code 3"));
   EXPECT_THAT(up_log, HasSubstr("see its log " + LogPath("bridge") + " (last line: bridge: a broken build)"));
   EXPECT_THAT(up_log, HasSubstr("all nodes stopped"));
+}
+
+// A bad key file (here a secret key open to everyone, and a server key that
+// is not there) stops `up` before any node starts: every problem at its
+// topology key, once, instead of nodes restarting over and over.
+TEST_F(UpCommandTest, UpChecksTheKeyFilesBeforeItStartsAnyNode) {
+  Topology& t = h_->topology();
+  ASSERT_EQ(t.security.mode, SecurityMode::kCurve);
+  ASSERT_EQ(::chmod(t.security.secret_key.c_str(), 0644), 0);
+  t.security.server_key = (h_->dir() / "keys" / "nowhere.key").string();
+  ASSERT_TRUE(h_->WriteTopology().ok());
+  const std::string logs = (h_->dir() / "logs").string();
+  Result<ChildProcess> up = ChildProcess::Start(
+      {ClusterHarness::BinDir() + "/scorepipe", "up", "-c", h_->topology_path(), "--log-dir", logs},
+      logs + "/up.log");
+  ASSERT_TRUE(up.ok()) << up.status().message();
+  ASSERT_TRUE(up->WaitFor(seconds(30))) << Logs();
+  EXPECT_EQ(up->exit_code(), 1);
+  const std::string up_log = Read(LogPath("up"));
+  EXPECT_THAT(up_log, HasSubstr(h_->topology_path() + ":"));
+  EXPECT_THAT(up_log, HasSubstr(": security.secret_key: secret key file " + t.security.secret_key +
+                                " is readable by others; chmod 600 it"));
+  EXPECT_THAT(up_log, HasSubstr(": security.server_key: cannot read key file " + t.security.server_key));
+  EXPECT_THAT(up_log, HasSubstr("not starting: 2 problems"));
+  EXPECT_THAT(up_log, Not(HasSubstr("started "))) << "no node was started";
+  EXPECT_FALSE(fs::exists(LogPath("bridge")));
 }
 
 }  // namespace
