@@ -151,14 +151,16 @@ TEST_F(CheckCommandTest, ACopiedExampleSaysWhereItsRelativePathsStart) {
   fs::copy_file(ClusterHarness::SourceDir() + "/config/cluster.example.yaml", copy);
   std::string out;
   EXPECT_EQ(Scorepipe({"check", "-c", copy, "--role", "worker"}, &out), 1) << out;
-  EXPECT_NE(
-      out.find(copy + ":" + std::to_string(LineOf(copy, "path:")) + ": model.path: cannot load the model"),
-      std::string::npos)
-      << out;
-  EXPECT_NE(out.find("(relative paths start at the topology file's folder, " +
-                     File("").substr(0, File("").size() - 1) + ")"),
-            std::string::npos)
-      << out;
+  const std::string folder = fs::path(copy).parent_path().string();
+  for (const std::string key : {"path", "features"}) {
+    const std::string file =
+        (fs::path(folder).parent_path() / "models/demo" / (key == "path" ? "model.json" : "features.yaml"))
+            .string();
+    const std::string expected =
+        copy + ":" + std::to_string(LineOf(copy, key + ":")) + ": model." + key + ": " + file +
+        " does not exist (relative paths start at the topology file's folder, " + folder + ")";
+    EXPECT_NE(out.find(expected), std::string::npos) << expected << " in\n" << out;
+  }
 }
 
 TEST_F(CheckCommandTest, ATopologyThatDoesNotLoadIsOneProblem) {
