@@ -29,6 +29,11 @@ packages=(
   # evaluate_sklearn_test: `scorepipe evaluate`'s figures against scikit-learn's
   # (tests/cli/sklearn_metrics.py runs under Debian's /usr/bin/python3)
   python3 python3-sklearn
+  # monitoring/: promtool checks the alerting rules and the Prometheus
+  # configuration and runs the rules' unit tests (tests/monitoring/); its
+  # monitoring_check.py reads the rules with PyYAML. Installing prometheus
+  # enables its service; where no systemd runs, it just is not started.
+  prometheus python3-yaml
   # tests/support/upstream_oracle/oracle.mjs: the upstream's own checks (V8's
   # Date.parse, its zod TransactionSchema) that the timestamp tests compare with;
   # npm below (NodeSource's nodejs brings its own)
