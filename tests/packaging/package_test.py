@@ -287,6 +287,13 @@ class LogrotateTest(unittest.TestCase):
             errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
             return result.returncode, errors, result.stderr
 
+        # The file is the one docs/operations.md shows.
+        with open(os.path.join(SOURCE, "docs", "operations.md")) as f:
+            shown = re.search(r"```\n(/var/log/scorepipe/\*\.log \{\n.*?\n\})\n```", f.read(), re.S).group(1)
+        with open(config) as f:
+            stanza = "".join(line for line in f if not line.startswith("#")).strip()
+        self.assertEqual(stanza, shown)
+
         code, errors, output = check(config)
         self.assertEqual((code, errors), (0, []), output)
         self.assertIn("rotating pattern: /var/log/scorepipe/*.log", output)
