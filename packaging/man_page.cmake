@@ -1,5 +1,6 @@
 # Writes OUTPUT (NAME.1.gz): the man page of PROGRAM made by help2man from
-# its --help, with WHATIS as its one-line summary and VERSION as its version,
+# its --help and --version, with WHATIS as its one-line summary (VERSION,
+# the project's, stands in for a program without --version),
 # and a SEE ALSO section naming the other programs of SEE_ALSO and the docs
 # in DOC_DIR. A program with subcommands (scorepipe) also gets a COMMANDS
 # section holding each subcommand's --help, nested ones (scorepipe model
@@ -81,7 +82,16 @@ string(APPEND include
        "\\fIdocs/configuration.md\\fR (every topology key) and \\fIdocs/models.md\\fR (the model registry).\n")
 file(WRITE "${page}.include" "${include}")
 
-execute_process(COMMAND ${HELP2MAN} --no-info --name=${WHATIS} --version-string=${VERSION}
+# The version: what the program's --version prints, when it has one that
+# names this version; else VERSION (the project's).
+execute_process(COMMAND ${PROGRAM} --version OUTPUT_VARIABLE version_text RESULT_VARIABLE code ERROR_QUIET)
+string(REPLACE "." "\\." version_pattern "${VERSION}")
+if(code EQUAL 0 AND version_text MATCHES "(^|[^0-9.])${version_pattern}([^0-9.]|$)")
+  set(version_option "")
+else()
+  set(version_option --version-string=${VERSION})
+endif()
+execute_process(COMMAND ${HELP2MAN} --no-info --name=${WHATIS} ${version_option}
                         --include=${page}.include --output=${page} ${PROGRAM}
                 RESULT_VARIABLE code)
 if(NOT code EQUAL 0)

@@ -33,6 +33,11 @@ def pkg_config_systemd(variable):
     return run(["pkg-config", "systemd", f"--variable={variable}"]).strip().lstrip("/")
 
 
+def project_version():
+    with open(os.path.join(SOURCE, "CMakeLists.txt")) as f:
+        return re.search(r"project\(scorepipe VERSION (\S+)", f.read()).group(1)
+
+
 UNIT_DIR = pkg_config_systemd("systemdsystemunitdir")  # lib/systemd/system on Debian 12
 SYSUSERS_DIR = pkg_config_systemd("sysusersdir")
 
@@ -121,6 +126,9 @@ class ContentsTest(unittest.TestCase):
             with gzip.open(os.path.join(Package.root, f"usr/share/man/man1/{program}.1.gz"), "rt") as page:
                 text = page.read()
             self.assertRegex(text, r'\n\.SH NAME\n' + re.escape(program) + r' \\- \w')
+            # Its version: the program's --version, or the project's.
+            self.assertRegex(text, rf'\n\.TH {re.escape(program.upper())} "1" "[^"]+" '
+                                   rf'"{re.escape(program)} {re.escape(project_version())}[ "]')
             self.assertIn(".SH OPTIONS", text)
 
     def test_the_scorepipe_man_page_holds_the_help_of_every_subcommand(self):
@@ -170,8 +178,7 @@ class ContentsTest(unittest.TestCase):
 
 class ControlTest(unittest.TestCase):
     def test_the_version_is_the_projects_with_the_changelogs_revision(self):
-        with open(os.path.join(SOURCE, "CMakeLists.txt")) as f:
-            project = re.search(r"project\(scorepipe VERSION (\S+)", f.read()).group(1)
+        project = project_version()
         with gzip.open(os.path.join(Package.root, "usr/share/doc/scorepipe/changelog.Debian.gz"), "rt") as f:
             newest = re.match(r"scorepipe \(([^)]+)\) ", f.readline()).group(1)
         version = Package.field("Version")
