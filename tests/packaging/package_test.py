@@ -187,6 +187,13 @@ class ContentsTest(unittest.TestCase):
             for relative in named:
                 self.assertTrue(os.path.isfile(os.path.join(os.path.dirname(path), relative)), f"{example}: {relative}")
 
+    def test_the_monitoring_files(self):
+        shipped = sorted(p for p in Package.listing if p.startswith("usr/share/scorepipe/monitoring/"))
+        expected = sorted(f"usr/share/scorepipe/monitoring/{name}"
+                          for name in os.listdir(os.path.join(SOURCE, "monitoring")))
+        self.assertEqual(shipped, expected)
+        self.assertIn("usr/share/scorepipe/monitoring/alerts.yml", shipped)  # prometheus.yml's rule_files
+
     def test_nothing_under_usr_local_or_the_administrators_unit_folder(self):
         for path in Package.listing:
             self.assertFalse(path.startswith("usr/local"), path)
