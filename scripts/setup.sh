@@ -38,6 +38,11 @@ packages=(
   # Date.parse, its zod TransactionSchema) that the timestamp tests compare with;
   # npm below (NodeSource's nodejs brings its own)
   nodejs
+  # the Debian package (scripts/package.sh, tests/packaging/): man pages from
+  # --help, dpkg-shlibdeps and dpkg-buildflags, lintian; the tests also run
+  # the completion under bash-completion, check the logrotate file with
+  # logrotate, and read the programs' libraries with objdump (binutils)
+  help2man dpkg-dev lintian bash-completion logrotate binutils
 )
 
 missing=()
