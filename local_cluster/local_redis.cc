@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -37,22 +38,40 @@ bool Answers(int port, pid_t pid, const std::string& password_file) {
 
 }  // namespace
 
-Result<int> FindFreePort() {
+namespace {
+
+// Binds 127.0.0.1:`port` (0: any) and lets go: the port it got, or 0.
+int TryPort(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return Status::Error(std::string("socket: ") + std::strerror(errno));
+  if (fd < 0) return 0;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
+  address.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    int error = errno;
-    close(fd);
-    return Status::Error(std::string("cannot find a free port: ") + std::strerror(error));
-  }
+  const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+                     getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
   close(fd);
-  return static_cast<int>(ntohs(address.sin_port));
+  return bound ? static_cast<int>(ntohs(address.sin_port)) : 0;
+}
+
+}  // namespace
+
+Result<int> FindFreePort() {
+  // Below Linux's ephemeral range (32768..60999 by default), where the
+  // kernel picks the local port of every outgoing connection: a port from
+  // that range can be taken by any client's connect between this check and
+  // the bind that follows it (a node's metrics port was, once in a few
+  // thousand runs). A random start spreads parallel test processes.
+  constexpr int kFirst = 20000;
+  constexpr int kCount = 12000;
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  const int start = static_cast<int>(rng() % kCount);
+  for (int i = 0; i < 200; ++i) {
+    if (int port = TryPort(kFirst + (start + i * 7919) % kCount); port != 0) return port;
+  }
+  if (int port = TryPort(0); port != 0) return port;  // the kernel's choice, as a last resort
+  return Status::Error(std::string("cannot find a free port: ") + std::strerror(errno));
 }
 
 Result<std::string> FindProgram(const std::string& program) {

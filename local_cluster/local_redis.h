@@ -47,7 +47,8 @@ class LocalRedis {
   std::string password_file_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that was free a moment ago, below the kernel's
+// ephemeral range (so that no outgoing connection takes it meanwhile).
 Result<int> FindFreePort();
 // The absolute path of `program` on PATH (or itself when it has a slash).
 Result<std::string> FindProgram(const std::string& program);
