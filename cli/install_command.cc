@@ -91,12 +91,6 @@ class Writer {
     return Status::Ok();
   }
 
-  Status Copy(const fs::path& from, const std::string& absolute, mode_t mode) {
-    Result<std::string> contents = ReadWholeFile(from.string());
-    if (!contents.ok()) return contents.status();
-    return Write(absolute, contents.value(), mode);
-  }
-
  private:
   fs::path root_;
   InstallReport* report_;
