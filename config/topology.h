@@ -8,7 +8,7 @@
 // The YAML keys mirror these structs, with two exceptions: each Endpoint is
 // spelled as two flat keys (ventilator.bind/connect -> VentilatorConfig.workers,
 // ventilator.intake_bind/intake_connect -> intake, likewise heartbeat_bind/
-// heartbeat_connect and status_bind/status_connect, sink.bind/connect ->
+// heartbeat_connect, status_bind/status_connect and gateway_bind/gateway_connect, sink.bind/connect ->
 // SinkConfig.results, sink.publish_bind/publish_connect -> publish,
 // sink.status_bind/status_connect -> status), and enums
 // are spelled as in their comments (redis-list, redis-stream, http-mq; xgboost, linear;
@@ -135,6 +135,9 @@ struct VentilatorConfig {
   Endpoint intake{"tcp://*:5556", "tcp://127.0.0.1:5556"};     // PULL from the bridge
   Endpoint heartbeat{"tcp://*:5560", "tcp://127.0.0.1:5560"};  // ROUTER: heartbeats both ways
   Endpoint status{"tcp://*:5561", "tcp://127.0.0.1:5561"};     // REP: `scorepipe status`
+  // ROUTER: gateways (any number) send online batches in and get their
+  // results back here (docs/architecture.md, "Online scoring").
+  Endpoint gateways{"tcp://*:5563", "tcp://127.0.0.1:5563"};
   // Batches queued per worker pipe, 1..100000; at least workers.credit.
   int send_hwm = 4;
   // A batch a worker has not finished this long after it was sent goes to
@@ -166,6 +169,47 @@ struct SinkConfig {
   // how far it is; docs/models.md).
   Endpoint status{"tcp://*:5562", "tcp://127.0.0.1:5562"};
   ModelFields model_fields = ModelFields::kInclude;
+};
+
+// How the gateway's HTTP port is secured: TLS with bearer tokens, or
+// neither (a single-host demo), under the same explicit rule as CURVE.
+enum class GatewaySecurity {
+  kTls,   // HTTPS only; every request needs a bearer token from tokens_file
+  kNone,  // plain HTTP without tokens: a single-host demo; the gateway warns at start
+};
+
+// The gateway role (gateway/): online scoring over HTTP into the same
+// cluster. Any number of gateways run, each connecting to the ventilator's
+// `gateways` endpoint; a load balancer spreads callers over them.
+struct GatewayConfig {
+  std::string address = "0.0.0.0";  // listen address: an IP or host name
+  int port = 8080;                  // the HTTP(S) port, 1..65535
+  int threads = 1;                  // event-loop threads, each with its own link to the head, 1..64
+  // Dynamic batching: concurrent requests share a batch, sent when it holds
+  // max_batch_size transactions or max_queue_delay_us after its first one
+  // (0: at the end of the event-loop turn that filled it).
+  int max_batch_size = 64;       // 1..65536; bridge.batch_size caps it (every node's frame limit)
+  int max_queue_delay_us = 200;  // 0..1000000
+  // A request not answered this long gets 504, 10..600000; keep it above a
+  // dead worker's re-dispatch time (heartbeat.interval_ms x liveness).
+  int request_timeout_ms = 15000;
+  int max_request_items = 4096;        // transactions (or tensor rows) per request, 1..1000000
+  int max_body_bytes = 8 << 20;        // a larger body gets 413, 1024..1073741824
+  int max_header_bytes = 16 << 10;     // larger headers get 431, 1024..1048576
+  int read_timeout_ms = 10000;         // a request's headers and body must arrive within, 100..3600000
+  int idle_timeout_ms = 60000;         // a keep-alive connection idle this long is closed, 100..3600000
+  int max_connections = 20000;         // more are closed at accept, 1..1000000
+  int max_concurrent_requests = 8192;  // past this, 503 with Retry-After, 1..1000000
+  GatewaySecurity security = GatewaySecurity::kTls;
+  // TLS (security tls): PEM certificate chain and private key; relative
+  // paths start at the topology file's directory.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Bearer tokens (security tls), one per line, never in the YAML: callers
+  // send "Authorization: Bearer <token>". admin_tokens_file's tokens may also
+  // promote and roll back models; empty: model administration is off.
+  std::string tokens_file;
+  std::string admin_tokens_file;
 };
 
 struct WorkersConfig {
@@ -229,6 +273,7 @@ struct MetricsConfig {
   int ventilator_port = 9102;
   int sink_port = 9103;
   int worker_port = 9104;
+  int gateway_port = 9168;
 };
 constexpr int kWorkerMetricsPorts = 64;
 
@@ -271,6 +316,7 @@ struct Topology {
   HeartbeatConfig heartbeat;
   SinkConfig sink;
   WorkersConfig workers;
+  GatewayConfig gateway;
   ModelConfig model;
   MetricsConfig metrics;
   LoggingConfig logging;

@@ -171,7 +171,8 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
   // Metrics ports: the head's roles share a host, and workers may share it too.
   const NamedValue metrics_ports[] = {{"metrics.bridge_port", std::to_string(t.metrics.bridge_port)},
                                       {"metrics.ventilator_port", std::to_string(t.metrics.ventilator_port)},
-                                      {"metrics.sink_port", std::to_string(t.metrics.sink_port)}};
+                                      {"metrics.sink_port", std::to_string(t.metrics.sink_port)},
+                                      {"metrics.gateway_port", std::to_string(t.metrics.gateway_port)}};
   for (size_t j = 0; j < std::size(metrics_ports); ++j) {
     const int port = std::stoi(metrics_ports[j].value);
     if (port == 0) continue;
@@ -202,6 +203,7 @@ std::optional<Problem> FindProblem(const Topology& t, const InFile& in_file) {
       {"ventilator.intake_bind", "ventilator.intake_connect", t.ventilator.intake},
       {"ventilator.heartbeat_bind", "ventilator.heartbeat_connect", t.ventilator.heartbeat},
       {"ventilator.status_bind", "ventilator.status_connect", t.ventilator.status},
+      {"ventilator.gateway_bind", "ventilator.gateway_connect", t.ventilator.gateways},
       {"sink.bind", "sink.connect", t.sink.results},
       {"sink.publish_bind", "sink.publish_connect", t.sink.publish},
       {"sink.status_bind", "sink.status_connect", t.sink.status},

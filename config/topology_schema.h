@@ -79,6 +79,10 @@ inline constexpr EnumName<ModelFormat> kModelFormats[] = {
     {"xgboost", ModelFormat::kXgboost},
     {"linear", ModelFormat::kLinear},
 };
+inline constexpr EnumName<GatewaySecurity> kGatewaySecurities[] = {
+    {"tls", GatewaySecurity::kTls},
+    {"none", GatewaySecurity::kNone},
+};
 inline constexpr EnumName<ModelFields> kModelFieldsNames[] = {
     {"include", ModelFields::kInclude},
     {"omit", ModelFields::kOmit},
@@ -223,6 +227,8 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("ventilator.heartbeat_connect", t.ventilator.heartbeat.connect, kConnectRule);
   v.String("ventilator.status_bind", t.ventilator.status.bind, kBindRule);
   v.String("ventilator.status_connect", t.ventilator.status.connect, kConnectRule);
+  v.String("ventilator.gateway_bind", t.ventilator.gateways.bind, kBindRule);
+  v.String("ventilator.gateway_connect", t.ventilator.gateways.connect, kConnectRule);
   v.Int("ventilator.send_hwm", t.ventilator.send_hwm, IntRule{1, 100000});
   v.Int("ventilator.batch_timeout_ms", t.ventilator.batch_timeout_ms, IntRule{100, 3600000});
 
@@ -240,6 +246,25 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.Int("workers.count", t.workers.count, IntRule{0, 256});
   v.Int("workers.credit", t.workers.credit, IntRule{1, 64});
 
+  v.String("gateway.address", t.gateway.address, kHostRule);
+  v.Int("gateway.port", t.gateway.port, IntRule{1, 65535});
+  v.Int("gateway.threads", t.gateway.threads, IntRule{1, 64});
+  v.Int("gateway.max_batch_size", t.gateway.max_batch_size, IntRule{1, 65536});
+  v.Int("gateway.max_queue_delay_us", t.gateway.max_queue_delay_us, IntRule{0, 1000000});
+  v.Int("gateway.request_timeout_ms", t.gateway.request_timeout_ms, IntRule{10, 600000});
+  v.Int("gateway.max_request_items", t.gateway.max_request_items, IntRule{1, 1000000});
+  v.Int("gateway.max_body_bytes", t.gateway.max_body_bytes, IntRule{1024, 1073741824});
+  v.Int("gateway.max_header_bytes", t.gateway.max_header_bytes, IntRule{1024, 1048576});
+  v.Int("gateway.read_timeout_ms", t.gateway.read_timeout_ms, IntRule{100, 3600000});
+  v.Int("gateway.idle_timeout_ms", t.gateway.idle_timeout_ms, IntRule{100, 3600000});
+  v.Int("gateway.max_connections", t.gateway.max_connections, IntRule{1, 1000000});
+  v.Int("gateway.max_concurrent_requests", t.gateway.max_concurrent_requests, IntRule{1, 1000000});
+  v.Enum("gateway.security", t.gateway.security, Names(kGatewaySecurities));
+  v.String("gateway.tls_cert_file", t.gateway.tls_cert_file, kOptionalFileRule);
+  v.String("gateway.tls_key_file", t.gateway.tls_key_file, kOptionalFileRule);
+  v.String("gateway.tokens_file", t.gateway.tokens_file, kOptionalFileRule);
+  v.String("gateway.admin_tokens_file", t.gateway.admin_tokens_file, kOptionalFileRule);
+
   v.String("model.path", t.model.path, kModelFileRule, Presence::kRequiredWithoutRegistry);
   v.Enum("model.format", t.model.format, Names(kModelFormats));
   v.String("model.features", t.model.features, kModelFileRule, Presence::kRequiredWithoutRegistry);
@@ -254,6 +279,7 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.Int("metrics.ventilator_port", t.metrics.ventilator_port, IntRule{0, 65535});
   v.Int("metrics.sink_port", t.metrics.sink_port, IntRule{0, 65535});
   v.Int("metrics.worker_port", t.metrics.worker_port, IntRule{0, 65535 - (kWorkerMetricsPorts - 1)});
+  v.Int("metrics.gateway_port", t.metrics.gateway_port, IntRule{0, 65535});
 
   v.String("logging.level", t.logging.level, kLogLevelRule);
   v.Enum("logging.format", t.logging.format, Names(kLogFormats));

@@ -82,6 +82,8 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "heartbeat_connect" << YAML::Value << t.ventilator.heartbeat.connect;
   out << YAML::Key << "status_bind" << YAML::Value << t.ventilator.status.bind;
   out << YAML::Key << "status_connect" << YAML::Value << t.ventilator.status.connect;
+  out << YAML::Key << "gateway_bind" << YAML::Value << t.ventilator.gateways.bind;
+  out << YAML::Key << "gateway_connect" << YAML::Value << t.ventilator.gateways.connect;
   out << YAML::Key << "send_hwm" << YAML::Value << t.ventilator.send_hwm;
   out << YAML::Key << "batch_timeout_ms" << YAML::Value << t.ventilator.batch_timeout_ms;
   out << YAML::EndMap;
@@ -106,6 +108,28 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "credit" << YAML::Value << t.workers.credit;
   out << YAML::EndMap;
 
+  const GatewayConfig& g = t.gateway;
+  out << YAML::Key << "gateway" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "address" << YAML::Value << g.address;
+  out << YAML::Key << "port" << YAML::Value << g.port;
+  out << YAML::Key << "threads" << YAML::Value << g.threads;
+  out << YAML::Key << "max_batch_size" << YAML::Value << g.max_batch_size;
+  out << YAML::Key << "max_queue_delay_us" << YAML::Value << g.max_queue_delay_us;
+  out << YAML::Key << "request_timeout_ms" << YAML::Value << g.request_timeout_ms;
+  out << YAML::Key << "max_request_items" << YAML::Value << g.max_request_items;
+  out << YAML::Key << "max_body_bytes" << YAML::Value << g.max_body_bytes;
+  out << YAML::Key << "max_header_bytes" << YAML::Value << g.max_header_bytes;
+  out << YAML::Key << "read_timeout_ms" << YAML::Value << g.read_timeout_ms;
+  out << YAML::Key << "idle_timeout_ms" << YAML::Value << g.idle_timeout_ms;
+  out << YAML::Key << "max_connections" << YAML::Value << g.max_connections;
+  out << YAML::Key << "max_concurrent_requests" << YAML::Value << g.max_concurrent_requests;
+  out << YAML::Key << "security" << YAML::Value << (g.security == GatewaySecurity::kTls ? "tls" : "none");
+  out << YAML::Key << "tls_cert_file" << YAML::Value << g.tls_cert_file;
+  out << YAML::Key << "tls_key_file" << YAML::Value << g.tls_key_file;
+  out << YAML::Key << "tokens_file" << YAML::Value << g.tokens_file;
+  out << YAML::Key << "admin_tokens_file" << YAML::Value << g.admin_tokens_file;
+  out << YAML::EndMap;
+
   out << YAML::Key << "model" << YAML::Value << YAML::BeginMap;
   if (t.model.registry.empty()) {  // the files of one model
     out << YAML::Key << "path" << YAML::Value << t.model.path;
@@ -128,6 +152,7 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "ventilator_port" << YAML::Value << t.metrics.ventilator_port;
   out << YAML::Key << "sink_port" << YAML::Value << t.metrics.sink_port;
   out << YAML::Key << "worker_port" << YAML::Value << t.metrics.worker_port;
+  out << YAML::Key << "gateway_port" << YAML::Value << t.metrics.gateway_port;
   out << YAML::EndMap;
 
   out << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;

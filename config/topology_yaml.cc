@@ -206,6 +206,10 @@ class Loader {
     topology.security.server_key = Resolve(topology.security.server_key);
     topology.security.authorized_keys = Resolve(topology.security.authorized_keys);
     topology.model.registry = Resolve(topology.model.registry);
+    topology.gateway.tls_cert_file = Resolve(topology.gateway.tls_cert_file);
+    topology.gateway.tls_key_file = Resolve(topology.gateway.tls_key_file);
+    topology.gateway.tokens_file = Resolve(topology.gateway.tokens_file);
+    topology.gateway.admin_tokens_file = Resolve(topology.gateway.admin_tokens_file);
     if (!entries_.contains("model.version") && topology.model.registry.empty()) {
       topology.model.version = fs::path(topology.model.path).stem().string();
     }

@@ -24,6 +24,7 @@ Topology PrivateTopology(Topology base, int redis_port, const std::string& dir) 
   base.ventilator.intake = ipc("intake.ipc");
   base.ventilator.heartbeat = ipc("heartbeat.ipc");
   base.ventilator.status = ipc("status.ipc");
+  base.ventilator.gateways = ipc("gateways.ipc");
   base.sink.results = ipc("results.ipc");
   base.sink.publish = ipc("live.ipc");
   base.sink.status = ipc("sink-status.ipc");
@@ -49,6 +50,7 @@ Topology PrivateTopology(Topology base, int redis_port, const std::string& dir) 
   base.metrics.bridge_port = free_port(outside_workers);
   base.metrics.ventilator_port = free_port(outside_workers);
   base.metrics.sink_port = free_port(outside_workers);
+  base.metrics.gateway_port = free_port(outside_workers);
   return base;
 }
 

@@ -39,6 +39,7 @@ int ServeNodeMetrics(std::string_view role, const Topology& topology,
                    : role == "bridge"     ? m.bridge_port
                    : role == "ventilator" ? m.ventilator_port
                    : role == "sink"       ? m.sink_port
+                   : role == "gateway"    ? m.gateway_port
                                           : 0;
   if (port == 0) {
     spdlog::info("metrics off (metrics.{}_port is 0)", role);

@@ -292,7 +292,7 @@ TEST_F(LoadTopologyFileTest, DirectoryIsNotATopology) {
 // --- The file as a whole ------------------------------------------------
 
 constexpr char kSections[] =
-    "queue, bridge, ventilator, heartbeat, sink, workers, model, metrics, logging, security";
+    "queue, bridge, ventilator, heartbeat, sink, workers, gateway, model, metrics, logging, security";
 
 TEST(LoadTopologyTest, EmptyFileIsRejected) {
   EXPECT_EQ(ErrorOf(LoadRaw("")),
@@ -350,7 +350,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"Ventilator", "ventilator:\n  workers_bind: x\n",
                            "t.yaml:2:3: ventilator.workers_bind: unknown key; allowed: bind, connect, "
                            "intake_bind, intake_connect, heartbeat_bind, heartbeat_connect, status_bind, "
-                           "status_connect, send_hwm, batch_timeout_ms"},
+                           "status_connect, gateway_bind, gateway_connect, send_hwm, batch_timeout_ms"},
                       Case{"Heartbeat", "heartbeat:\n  interval: 100\n",
                            "t.yaml:2:3: heartbeat.interval: unknown key; allowed: interval_ms, liveness"},
                       Case{"Sink", "sink:\n  publish: x\n",
