@@ -28,6 +28,10 @@ constexpr uint32_t kEvaluationBatchFields = kTransactionBatchFields + kEvaluatio
 // evaluation fields (run 0 and no labels when the batch is no evaluation's).
 constexpr uint32_t kPartFields = 3;
 constexpr uint32_t kPartBatchFields = kEvaluationBatchFields + kPartFields;
+// An online batch adds online, feature_width and features after the part
+// fields (0, 0, 0 for a whole batch).
+constexpr uint32_t kOnlineFields = 3;
+constexpr uint32_t kOnlineBatchFields = kPartBatchFields + kOnlineFields;
 constexpr uint32_t kTransactionFields = 7;
 // A Transaction (and its ScoreResult) whose id is not a plain integer also
 // carries the id's text, last; other frames are unchanged, so older nodes
@@ -49,6 +53,7 @@ constexpr uint32_t kWorkerReadyFields = 6;
 constexpr uint32_t kBatchDoneFields = 2;
 // A BatchDone that says why the worker refused the batch.
 constexpr uint32_t kRefusedBatchDoneFields = 3;
+constexpr uint32_t kHeadStatusFields = 5;
 
 // ---------------------------------------------------------------------------
 // Encoding
@@ -91,8 +96,12 @@ void PackPart(Packer& p, const LeasePart& part) {
 
 void PackBody(Packer& p, const TransactionBatch& batch) {
   const bool evaluation = batch.evaluation.run != 0;
-  const bool part = !batch.part.whole();
-  p.pack_array(part ? kPartBatchFields : evaluation ? kEvaluationBatchFields : kTransactionBatchFields);
+  const bool online = batch.online;
+  const bool part = online || !batch.part.whole();
+  p.pack_array(online       ? kOnlineBatchFields
+               : part       ? kPartBatchFields
+               : evaluation ? kEvaluationBatchFields
+                            : kTransactionBatchFields);
   p.pack_uint64(batch.batch_id);
   p.pack_int64(batch.created_at_us);
   PackString(p, batch.lease);
@@ -111,6 +120,11 @@ void PackBody(Packer& p, const TransactionBatch& batch) {
   PackRejects(p, batch.rejects);
   if (evaluation || part) PackEvaluationRows(p, batch.evaluation);
   if (part) PackPart(p, batch.part);
+  if (!online) return;
+  p.pack_true();
+  p.pack_uint32(batch.feature_width);
+  p.pack_array(static_cast<uint32_t>(batch.features.size()));
+  for (float value : batch.features) p.pack_float(value);
 }
 
 void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
@@ -181,6 +195,16 @@ void PackBody(Packer& p, const BatchDone& done) {
   p.pack_uint64(done.batch_id);
   p.pack_uint64(done.session);
   if (!done.refused.empty()) PackString(p, done.refused);
+}
+
+void PackBody(Packer& p, const HeadStatus& status) {
+  p.pack_array(kHeadStatusFields);
+  p.pack_uint64(status.session);
+  p.pack_uint32(status.live_workers);
+  p.pack_uint32(status.queued);
+  PackString(p, status.model_name);
+  p.pack_array(static_cast<uint32_t>(status.model_versions.size()));
+  for (const std::string& version : status.model_versions) PackString(p, version);
 }
 
 // Packs the envelope and then `message` as the body (see wire::EncodeFrame).
@@ -264,23 +288,19 @@ Status ReadEvaluationRows(FieldReader& r, size_t items, const char* what, Evalua
   return DecodeVector(*labels, DecodeLabel, &rows->labels);
 }
 
-// Reads the part fields (see PackPart) and checks that they describe a
-// range of a lease that holds the batch's `items` and `rejects`.
-Status ReadPart(FieldReader& r, size_t items, const std::vector<Reject>& rejects, LeasePart* part) {
-  r.Read("part_begin", &part->begin);
-  r.Read("part_end", &part->end);
-  r.Read("part_lease_size", &part->lease_size);
-  if (!r.ok()) return r.status();
-  if (part->lease_size == 0 || part->begin >= part->end || part->end > part->lease_size) {
-    return Status::Error("field 'part': [" + std::to_string(part->begin) + ", " + std::to_string(part->end) +
-                         ") is not a part of a lease of " + std::to_string(part->lease_size) + " messages");
+// Checks that `part` describes a part of a lease holding `items` messages
+// besides `rejects`.
+Status CheckPart(const LeasePart& part, size_t items, const std::vector<Reject>& rejects) {
+  if (part.lease_size == 0 || part.begin >= part.end || part.end > part.lease_size) {
+    return Status::Error("field 'part': [" + std::to_string(part.begin) + ", " + std::to_string(part.end) +
+                         ") is not a part of a lease of " + std::to_string(part.lease_size) + " messages");
   }
-  if (items + rejects.size() != part->end - part->begin) {
+  if (items + rejects.size() != part.end - part.begin) {
     return Status::Error("field 'part': " + std::to_string(items + rejects.size()) +
-                         " messages for a part of " + std::to_string(part->end - part->begin));
+                         " messages for a part of " + std::to_string(part.end - part.begin));
   }
   for (const Reject& reject : rejects) {
-    if (reject.position < part->begin || reject.position >= part->end) {
+    if (reject.position < part.begin || reject.position >= part.end) {
       return Status::Error("field 'part': a reject at position " + std::to_string(reject.position) +
                            " is outside it");
     }
@@ -288,8 +308,58 @@ Status ReadPart(FieldReader& r, size_t items, const std::vector<Reject>& rejects
   return Status::Ok();
 }
 
+// Reads the part fields (see PackPart) and checks them (CheckPart).
+Status ReadPart(FieldReader& r, size_t items, const std::vector<Reject>& rejects, LeasePart* part) {
+  r.Read("part_begin", &part->begin);
+  r.Read("part_end", &part->end);
+  r.Read("part_lease_size", &part->lease_size);
+  if (!r.ok()) return r.status();
+  return CheckPart(*part, items, rejects);
+}
+
+bool AsFloat(const msgpack::object& o, float* out) {
+  double value = 0;
+  if (!wire::AsDouble(o, &value)) return false;
+  *out = static_cast<float>(value);
+  return true;
+}
+
+Status DecodeFeature(const msgpack::object& o, size_t index, float* value) {
+  if (AsFloat(o, value)) return Status::Ok();
+  return Status::Error("field 'features[" + std::to_string(index) + "]': expected a number, got " +
+                       Describe(o));
+}
+
+// Reads the online fields (see PackBody) and checks them against the batch.
+Status ReadOnline(FieldReader& r, TransactionBatch* batch) {
+  r.Read("online", &batch->online);
+  r.Read("feature_width", &batch->feature_width);
+  const msgpack::object_array* features = r.ReadArray("features");
+  if (!r.ok()) return r.status();
+  if (!batch->online) return Status::Error("field 'online': false, but the online fields are there");
+  if (batch->evaluation.run != 0)
+    return Status::Error("field 'online': an evaluation run's batch is not online");
+  if (batch->feature_width == 0) {
+    if (features->size != 0)
+      return Status::Error("field 'features': feature_width is 0 but there are features");
+    return Status::Ok();
+  }
+  if (batch->feature_width > kMaxFeatureWidth) {
+    return Status::Error("field 'feature_width': " + std::to_string(batch->feature_width) + " is over " +
+                         std::to_string(kMaxFeatureWidth));
+  }
+  if (!batch->transactions.empty() || !batch->rejects.empty()) {
+    return Status::Error("field 'features': a batch of feature rows with transactions or rejects");
+  }
+  if (features->size == 0 || features->size % batch->feature_width != 0) {
+    return Status::Error("field 'features': " + std::to_string(features->size) +
+                         " floats are not whole rows of " + std::to_string(batch->feature_width));
+  }
+  return DecodeVector(*features, DecodeFeature, &batch->features);
+}
+
 Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
-  FieldReader r(body, kPartBatchFields, nullptr, 0, kTransactionBatchFields);
+  FieldReader r(body, kOnlineBatchFields, nullptr, 0, kTransactionBatchFields);
   r.Read("batch_id", &batch->batch_id);
   r.Read("created_at_us", &batch->created_at_us);
   r.Read("lease", &batch->lease);
@@ -302,7 +372,19 @@ Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
   if (Status s = DecodeVector(*items, DecodeTransaction, &batch->transactions); !s.ok()) return s;
   if (Status s = DecodeVector(*rejects, DecodeReject, &batch->rejects); !s.ok()) return s;
   if (!r.HasMore()) return Status::Ok();
-  return ReadPart(r, items->size, batch->rejects, &batch->part);
+  LeasePart part;
+  r.Read("part_begin", &part.begin);
+  r.Read("part_end", &part.end);
+  r.Read("part_lease_size", &part.lease_size);
+  if (!r.ok()) return r.status();
+  batch->part = part;
+  const bool online = r.HasMore();
+  if (online) {
+    if (Status s = ReadOnline(r, batch); !s.ok()) return s;
+    // A whole online batch writes its part fields as 0, 0, 0.
+    if (part == LeasePart{}) return Status::Ok();
+  }
+  return CheckPart(batch->part, batch->rows(), batch->rejects);
 }
 
 Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
@@ -370,6 +452,23 @@ Status DecodeBody(const msgpack::object& body, BatchDone* done) {
   return r.status();
 }
 
+Status DecodeVersion(const msgpack::object& o, size_t index, std::string* version) {
+  if (wire::AsString(o, version)) return Status::Ok();
+  return Status::Error("field 'model_versions[" + std::to_string(index) + "]': expected a string, got " +
+                       Describe(o));
+}
+
+Status DecodeBody(const msgpack::object& body, HeadStatus* status) {
+  FieldReader r(body, kHeadStatusFields, nullptr, 0);
+  r.Read("session", &status->session);
+  r.Read("live_workers", &status->live_workers);
+  r.Read("queued", &status->queued);
+  r.Read("model_name", &status->model_name);
+  const msgpack::object_array* versions = r.ReadArray("model_versions");
+  if (!r.ok()) return r.status();
+  return DecodeVector(*versions, DecodeVersion, &status->model_versions);
+}
+
 template <typename T>
 Result<T> DecodeFrame(std::string_view frame, MessageKind expected, size_t max_frame_bytes = kMaxFrameBytes) {
   return wire::DecodeFrame<T>(frame, expected, max_frame_bytes, [](const msgpack::object& body, T* message) {
@@ -395,6 +494,8 @@ const char* MessageKindName(MessageKind kind) {
       return "EvaluationRequest";
     case MessageKind::kEvaluationReply:
       return "EvaluationReply";
+    case MessageKind::kHeadStatus:
+      return "HeadStatus";
   }
   return "unknown message kind";
 }
@@ -426,6 +527,12 @@ std::string Encode(const WorkerReady& ready) {
 
 std::string Encode(const BatchDone& done) { return EncodeFrame(MessageKind::kBatchDone, 32, done); }
 
+std::string Encode(const HeadStatus& status) {
+  size_t hint = 48 + status.model_name.size();
+  for (const std::string& version : status.model_versions) hint += 8 + version.size();
+  return EncodeFrame(MessageKind::kHeadStatus, hint, status);
+}
+
 Result<MessageKind> PeekKind(std::string_view frame) {
   Result<wire::Envelope> envelope = wire::ReadEnvelope(frame);
   if (!envelope.ok()) return envelope.status();
@@ -435,18 +542,20 @@ Result<MessageKind> PeekKind(std::string_view frame) {
 Result<uint64_t> PeekBatchId(std::string_view frame) {
   Result<wire::Envelope> envelope = wire::ReadEnvelope(frame);
   if (!envelope.ok()) return envelope.status();
-  if (envelope->kind != MessageKind::kTransactionBatch) {
-    return Status::Error(std::string("expected a TransactionBatch, got a ") +
+  const bool transactions = envelope->kind == MessageKind::kTransactionBatch;
+  if (!transactions && envelope->kind != MessageKind::kResultBatch) {
+    return Status::Error(std::string("expected a TransactionBatch or a ResultBatch, got a ") +
                          MessageKindName(envelope->kind));
   }
   wire::ByteCursor cursor(frame.substr(envelope->body_offset));
   uint64_t value = 0;
   Status status = wire::CheckRead(wire::ReadArrayHeader(cursor, &value), "body is not an array");
   if (!status.ok()) return status;
-  if (value != kTransactionBatchFields && value != kEvaluationBatchFields && value != kPartBatchFields) {
-    return Status::Error("message body: expected an array of " + std::to_string(kTransactionBatchFields) +
-                         ", " + std::to_string(kEvaluationBatchFields) + " or " +
-                         std::to_string(kPartBatchFields) + " fields, got " + std::to_string(value));
+  const uint64_t fewest = transactions ? kTransactionBatchFields : kResultBatchFieldsBefore;
+  const uint64_t most = transactions ? kOnlineBatchFields : kPartResultBatchFields;
+  if (value < fewest || value > most) {
+    return Status::Error("message body: expected an array of " + std::to_string(fewest) + " to " +
+                         std::to_string(most) + " fields, got " + std::to_string(value));
   }
   status = wire::CheckRead(wire::ReadUnsigned(cursor, &value), "batch_id is not a uint64");
   if (!status.ok()) return status;
@@ -475,6 +584,10 @@ Result<WorkerReady> DecodeWorkerReady(std::string_view frame) {
 
 Result<BatchDone> DecodeBatchDone(std::string_view frame) {
   return DecodeFrame<BatchDone>(frame, MessageKind::kBatchDone);
+}
+
+Result<HeadStatus> DecodeHeadStatus(std::string_view frame) {
+  return DecodeFrame<HeadStatus>(frame, MessageKind::kHeadStatus);
 }
 
 }  // namespace scorepipe

@@ -63,6 +63,7 @@ enum class MessageKind : uint8_t {
   kBatchDone = 5,
   kEvaluationRequest = 6,  // evaluation_codec.h
   kEvaluationReply = 7,    // evaluation_codec.h
+  kHeadStatus = 8,
 };
 
 const char* MessageKindName(MessageKind kind);
@@ -72,16 +73,27 @@ std::string Encode(const ResultBatch& batch);
 std::string Encode(const Heartbeat& heartbeat);
 std::string Encode(const WorkerReady& ready);
 std::string Encode(const BatchDone& done);
+std::string Encode(const HeadStatus& status);
 
 // Reads only the envelope: magic, version and kind.
 Result<MessageKind> PeekKind(std::string_view frame);
-// Reads only the envelope and the batch id of a TransactionBatch (the
-// ventilator routes batches without decoding their transactions).
+// Reads only the envelope and the batch id of a TransactionBatch or a
+// ResultBatch (the ventilator routes batches and online results without
+// decoding their transactions).
 Result<uint64_t> PeekBatchId(std::string_view frame);
+
+// The widest feature row an online batch may carry (16 KiB of floats, below
+// kMaxWireBytesPerMessage), and the most floats one batch may carry.
+inline constexpr uint32_t kMaxFeatureWidth = 4096;
+inline constexpr size_t kMaxBatchFeatures = kMaxBatchItems;
 
 // A TransactionBatch or ResultBatch carries the evaluation fields only when
 // its evaluation.run is not 0 (then with one label, 0 or 1, per transaction),
-// so a regular batch reads the same on nodes that predate them.
+// so a regular batch reads the same on nodes that predate them; likewise a
+// TransactionBatch carries the online fields (online, feature_width,
+// features) only when it is online. An online batch is no evaluation run's,
+// and a batch of feature rows has no transactions and no rejects, at most
+// kMaxFeatureWidth floats a row and kMaxBatchFeatures floats in all.
 //
 // Each decoder fails (never throws) on a frame that is truncated, not msgpack,
 // foreign (wrong magic), of another version, of another kind, or over limits,
@@ -99,6 +111,7 @@ Result<ResultBatch> DecodeResultBatch(std::string_view frame,
 Result<Heartbeat> DecodeHeartbeat(std::string_view frame);
 Result<WorkerReady> DecodeWorkerReady(std::string_view frame);
 Result<BatchDone> DecodeBatchDone(std::string_view frame);
+Result<HeadStatus> DecodeHeadStatus(std::string_view frame);
 
 }  // namespace scorepipe
 

@@ -97,7 +97,20 @@ struct TransactionBatch {
   std::vector<Reject> rejects;  // by increasing position
   EvaluationRows evaluation;    // run 0 unless an evaluation run's batch
   LeasePart part;               // whole unless the ventilator split the batch
+  // An online batch, from a gateway (docs/architecture.md, "Online
+  // scoring"): its lease is the gateway's own name for the batch, its
+  // results go back on the work channel to the ventilator, which hands them
+  // to the gateway that sent it, and nothing of it touches the queue.
+  bool online = false;
+  // An online batch of feature rows instead of transactions (a KServe v2
+  // tensor): feature_width > 0 floats per row, row-major, in the model's
+  // feature order; `transactions` is then empty and each row is one message
+  // of the lease. 0: a batch of transactions.
+  uint32_t feature_width = 0;
+  std::vector<float> features;
 
+  // The messages of the batch: its transactions, or its feature rows.
+  size_t rows() const { return feature_width == 0 ? transactions.size() : features.size() / feature_width; }
   bool operator==(const TransactionBatch&) const = default;
 };
 
@@ -210,6 +223,21 @@ struct BatchDone {
   std::string refused;
 
   bool operator==(const BatchDone&) const = default;
+};
+
+// Ventilator -> gateway, the answer to each of the gateway's heartbeats
+// (docs/architecture.md, "Online scoring"): the head is alive, and whether
+// anything can score now.
+struct HeadStatus {
+  uint64_t session = 0;       // the ventilator's, random per process start
+  uint32_t live_workers = 0;  // active workers (Dispatcher::live_workers)
+  uint32_t queued = 0;        // batches waiting for a worker's credit
+  std::string model_name;     // the model the live workers run (empty: none reported yet)
+  // The versions the live workers score with, sorted, without repeats
+  // (more than one while a roll-out reaches every worker).
+  std::vector<std::string> model_versions;
+
+  bool operator==(const HeadStatus&) const = default;
 };
 
 // `scorepipe evaluate --cluster` -> sink (REQ/REP on sink.status).

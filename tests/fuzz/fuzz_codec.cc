@@ -17,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)scorepipe::DecodeHeartbeat(frame);
   (void)scorepipe::DecodeWorkerReady(frame);
   (void)scorepipe::DecodeBatchDone(frame);
+  if (auto status = scorepipe::DecodeHeadStatus(frame); status.ok()) (void)scorepipe::Encode(status.value());
   if (auto request = scorepipe::DecodeEvaluationRequest(frame); request.ok()) {
     (void)scorepipe::Encode(request.value());
   }

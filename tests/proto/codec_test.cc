@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <msgpack.hpp>
@@ -106,16 +107,36 @@ ResultBatch SampleEvaluationResultBatch() {
 }
 
 // One valid frame of each kind.
+// An online batch of transactions, as a gateway sends it.
+TransactionBatch SampleOnlineBatch() {
+  TransactionBatch batch = SampleTransactionBatch();
+  batch.rejects.clear();
+  batch.online = true;
+  batch.lease = "g1:42";
+  return batch;
+}
+
+// An online batch of three feature rows of width 4 (a KServe v2 tensor).
+TransactionBatch SampleFeatureBatch() {
+  TransactionBatch batch;
+  batch.batch_id = 77;
+  batch.created_at_us = 1700000000000000;
+  batch.lease = "g1:43";
+  batch.online = true;
+  batch.feature_width = 4;
+  batch.features = {1.5f, -2.0f, 0.0f, 3.25e9f, 7.0f, 1e-30f, -0.0f, 12.0f, 0.5f, 0.25f, 100.0f, -1.0f};
+  return batch;
+}
+
+HeadStatus SampleHeadStatus() { return HeadStatus{0x1234567890ull, 3, 1, "fraud", {"v1", "v2"}}; }
+
 std::vector<std::string> ValidFrames() {
-  return {Encode(SampleTransactionBatch()),
-          Encode(SampleResultBatch()),
-          Encode(SampleHeartbeat()),
-          Encode(SampleWorkerReady()),
-          Encode(SampleBatchDone()),
-          Encode(SampleEvaluationBatch()),
-          Encode(SampleEvaluationResultBatch()),
-          Encode(SampleEvaluationRequest()),
-          Encode(SampleEvaluationReply())};
+  return {Encode(SampleTransactionBatch()),  Encode(SampleOnlineBatch()),
+          Encode(SampleFeatureBatch()),      Encode(SampleHeadStatus()),
+          Encode(SampleResultBatch()),       Encode(SampleHeartbeat()),
+          Encode(SampleWorkerReady()),       Encode(SampleBatchDone()),
+          Encode(SampleEvaluationBatch()),   Encode(SampleEvaluationResultBatch()),
+          Encode(SampleEvaluationRequest()), Encode(SampleEvaluationReply())};
 }
 
 // Succeeds when `text` contains `part`, printing `text` when it does not.
@@ -182,6 +203,7 @@ std::vector<std::function<Status(std::string_view)>> AllDecoders() {
       [](std::string_view f) { return DecodeHeartbeat(f).status(); },
       [](std::string_view f) { return DecodeWorkerReady(f).status(); },
       [](std::string_view f) { return DecodeBatchDone(f).status(); },
+      [](std::string_view f) { return DecodeHeadStatus(f).status(); },
       [](std::string_view f) { return DecodeEvaluationRequest(f).status(); },
       [](std::string_view f) { return DecodeEvaluationReply(f).status(); },
       [](std::string_view f) { return PeekKind(f).status(); },
@@ -449,7 +471,14 @@ TEST(CodecTest, PeekBatchIdReadsOnlyTheId) {
   ASSERT_TRUE(id.ok()) << id.status().message();
   EXPECT_EQ(*id, 0xabcdef0123456789ull);
   EXPECT_EQ(PeekBatchId(Encode(SampleHeartbeat())).status().message(),
-            "expected a TransactionBatch, got a Heartbeat");
+            "expected a TransactionBatch or a ResultBatch, got a Heartbeat");
+  // Online batches and results too: the ventilator routes both by their id.
+  EXPECT_EQ(*PeekBatchId(Encode(SampleFeatureBatch())), 77u);
+  ResultBatch result = SampleResultBatch();
+  result.batch_id = 0xfedcba9876543210ull;
+  EXPECT_EQ(*PeekBatchId(Encode(result)), 0xfedcba9876543210ull);
+  result.part = LeasePart{0, static_cast<uint32_t>(result.results.size() + result.rejects.size()), 90};
+  EXPECT_EQ(*PeekBatchId(Encode(result)), 0xfedcba9876543210ull);
   const std::string encoded = Encode(batch);
   for (size_t cut = 0; cut < 16; ++cut) {
     EXPECT_FALSE(PeekBatchId(encoded.substr(0, cut)).ok()) << cut;
@@ -701,6 +730,7 @@ TEST(CodecTest, RandomlyCorruptedFramesDecodeToAValueThatEncodesAgainOrToAnError
     ASSERT_NO_FATAL_FAILURE(ExpectValueOrError<Heartbeat>(frame, i));
     ASSERT_NO_FATAL_FAILURE(ExpectValueOrError<WorkerReady>(frame, i));
     ASSERT_NO_FATAL_FAILURE(ExpectValueOrError<BatchDone>(frame, i));
+    ASSERT_NO_FATAL_FAILURE(ExpectValueOrError<HeadStatus>(frame, i));
     for (const auto& decode : AllDecoders()) {
       Status status = Status::Ok();
       ASSERT_NO_THROW(status = decode(frame)) << i;
@@ -747,7 +777,7 @@ TEST(CodecTest, WrongVersionIsRejected) {
 }
 
 TEST(CodecTest, UnknownKindIsRejected) {
-  for (uint64_t kind : {0u, 8u, 255u}) {
+  for (uint64_t kind : {0u, 9u, 255u}) {
     const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "SCPW", kWireVersion, kind);
     for (const auto& decode : AllDecoders()) {
       EXPECT_EQ(decode(frame).message(), "unknown message kind " + std::to_string(kind));
@@ -866,6 +896,86 @@ TEST(CodecTest, APartThatDoesNotFitItsLeaseIsRefused) {
   EXPECT_NE(DecodeTransactionBatch(Encode(batch)).status().message().find("outside it"), std::string::npos);
 }
 
+TEST(CodecTest, OnlineBatchesRoundTripWholeAndInParts) {
+  ExpectRoundTrip(SampleOnlineBatch());
+  ExpectRoundTrip(SampleFeatureBatch());
+  ExpectRoundTrip(SampleHeadStatus());
+  ExpectRoundTrip(HeadStatus{});
+  // A part of an online batch, as the ventilator cuts a poison one.
+  TransactionBatch part = SampleFeatureBatch();
+  part.part = LeasePart{4, 7, 9};
+  ExpectRoundTrip(part);
+  TransactionBatch transactions = SampleOnlineBatch();
+  transactions.part = LeasePart{1, 1 + static_cast<uint32_t>(transactions.transactions.size()), 60};
+  ExpectRoundTrip(transactions);
+  // A batch that is not online leaves the fields out, as before them.
+  EXPECT_EQ(BodyFields(Encode(SampleTransactionBatch())), 5u);
+  EXPECT_EQ(BodyFields(Encode(SampleOnlineBatch())), 14u);
+}
+
+TEST(CodecTest, GeneratedFeatureBatchesRoundTripBitForBit) {
+  std::mt19937 random(20);
+  std::uniform_int_distribution<uint32_t> bits;
+  std::uniform_int_distribution<uint32_t> width(1, 64);
+  std::uniform_int_distribution<uint32_t> rows(1, 40);
+  for (int i = 0; i < 300; ++i) {
+    TransactionBatch batch;
+    batch.batch_id = bits(random);
+    batch.online = true;
+    batch.lease = "gw#" + std::to_string(i);
+    batch.feature_width = i == 0 ? kMaxFeatureWidth : width(random);
+    const uint32_t n = i == 0 ? 2 : rows(random);
+    for (uint32_t k = 0; k < n * batch.feature_width; ++k) {
+      // Any float that is not a NaN (NaN != NaN would fail the comparison;
+      // NaNs are checked below): infinities, subnormals, -0.
+      float value = 0;
+      do {
+        const uint32_t pattern = bits(random);
+        std::memcpy(&value, &pattern, sizeof value);
+      } while (std::isnan(value));
+      batch.features.push_back(value);
+    }
+    Result<TransactionBatch> decoded = DecodeTransactionBatch(Encode(batch));
+    ASSERT_TRUE(decoded.ok()) << i << ": " << decoded.status().message();
+    ASSERT_EQ(decoded->features.size(), batch.features.size());
+    ASSERT_EQ(
+        std::memcmp(decoded->features.data(), batch.features.data(), batch.features.size() * sizeof(float)),
+        0)
+        << i;
+    EXPECT_EQ(decoded->rows(), n);
+  }
+  TransactionBatch nan = SampleFeatureBatch();
+  nan.features[0] = std::numeric_limits<float>::quiet_NaN();
+  Result<TransactionBatch> decoded = DecodeTransactionBatch(Encode(nan));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_TRUE(std::isnan(decoded->features[0]));
+}
+
+TEST(CodecTest, FeatureRowsThatDoNotFitTheBatchAreRefused) {
+  auto refusal = [](const TransactionBatch& batch) {
+    return DecodeTransactionBatch(Encode(batch)).status().message();
+  };
+  TransactionBatch ragged = SampleFeatureBatch();
+  ragged.features.pop_back();
+  EXPECT_EQ(refusal(ragged), "field 'features': 11 floats are not whole rows of 4");
+  TransactionBatch wide = SampleFeatureBatch();
+  wide.feature_width = kMaxFeatureWidth + 1;
+  wide.features.assign(kMaxFeatureWidth + 1, 1.0f);
+  EXPECT_EQ(refusal(wide), "field 'feature_width': 4097 is over 4096");
+  TransactionBatch mixed = SampleFeatureBatch();
+  mixed.transactions = SampleTransactionBatch().transactions;
+  EXPECT_EQ(refusal(mixed), "field 'features': a batch of feature rows with transactions or rejects");
+  TransactionBatch widthless = SampleFeatureBatch();
+  widthless.feature_width = 0;
+  EXPECT_EQ(refusal(widthless), "field 'features': feature_width is 0 but there are features");
+  TransactionBatch evaluation = SampleOnlineBatch();
+  evaluation.evaluation = EvaluationRows{3, 0, std::vector<float>(evaluation.transactions.size(), 1.0f)};
+  EXPECT_EQ(refusal(evaluation), "field 'online': an evaluation run's batch is not online");
+  TransactionBatch part = SampleFeatureBatch();
+  part.part = LeasePart{0, 2, 9};  // three rows in a part of two
+  EXPECT_EQ(refusal(part), "field 'part': 3 messages for a part of 2");
+}
+
 TEST(CodecTest, ABatchDoneMaySayWhyTheBatchWasRefused) {
   ExpectRoundTrip(BatchDone{7, 9, "frame declares a string of more than 1048576 bytes"});
   // Without a reason it is the two fields older ventilators read.
@@ -975,11 +1085,11 @@ TEST(CodecTest, WrongFieldCountIsRejected) {
     p.pack_int64(2);
   });
   EXPECT_EQ(DecodeTransactionBatch(short_body).status().message(),
-            "message body: expected an array of 5 to 11 fields, got 2");
+            "message body: expected an array of 5 to 14 fields, got 2");
 
   const std::string body_not_array = Frame([](Packer& p) { p.pack_nil(); });
   EXPECT_EQ(DecodeTransactionBatch(body_not_array).status().message(),
-            "message body: expected an array of 5 to 11 fields, got nil");
+            "message body: expected an array of 5 to 14 fields, got nil");
 }
 
 TEST(CodecTest, MapOrBinaryInPlaceOfAFieldIsATypeError) {

@@ -93,6 +93,9 @@ inline Result<WorkerReady> Decode(std::string_view frame, const WorkerReady*) {
   return DecodeWorkerReady(frame);
 }
 inline Result<BatchDone> Decode(std::string_view frame, const BatchDone*) { return DecodeBatchDone(frame); }
+inline Result<HeadStatus> Decode(std::string_view frame, const HeadStatus*) {
+  return DecodeHeadStatus(frame);
+}
 inline Result<EvaluationRequest> Decode(std::string_view frame, const EvaluationRequest*) {
   return DecodeEvaluationRequest(frame);
 }
