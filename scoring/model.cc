@@ -62,20 +62,45 @@ void Scorer::PredictSplitting(size_t begin, size_t end) {
 
 Status Scorer::Score(const std::vector<Transaction>& txs, std::vector<ScoreResult>* out) {
   features_.Extract(txs, &rows_);
+  ScoreHeldRows(txs.size(), out);
+  for (size_t i = 0; i < txs.size(); ++i) {
+    (*out)[i].transaction_id = txs[i].id;
+    (*out)[i].transaction_id_text = txs[i].id_text;
+  }
+  return Status::Ok();
+}
+
+Status Scorer::ScoreRows(const float* rows, size_t n_rows, size_t width, std::vector<ScoreResult>* out) {
+  if (width != features_.width()) {
+    out->assign(n_rows, ScoreResult{});
+    for (ScoreResult& r : *out) {
+      r.error = "model " + model_->version() + " takes " + std::to_string(features_.width()) +
+                " features a row, not " + std::to_string(width);
+    }
+    return Status::Ok();
+  }
+  rows_.assign(rows, rows + n_rows * width);
+  ScoreHeldRows(n_rows, out);
+  for (ScoreResult& r : *out) {
+    r.transaction_id = 0;
+    r.transaction_id_text.clear();
+  }
+  return Status::Ok();
+}
+
+void Scorer::ScoreHeldRows(size_t n_rows, std::vector<ScoreResult>* out) {
   row_errors_.clear();
-  if (Status s = Predict(rows_.data(), txs.size(), &p_fraud_); !s.ok()) {
+  if (Status s = Predict(rows_.data(), n_rows, &p_fraud_); !s.ok()) {
     // The model failed on the batch: find the rows it fails on, halving, so
     // that only those go to the dead letters and their neighbours are scored.
-    p_fraud_.assign(txs.size(), 0.0);
-    row_errors_.assign(txs.size(), std::string());
-    if (!txs.empty()) PredictSplitting(0, txs.size());
+    p_fraud_.assign(n_rows, 0.0);
+    row_errors_.assign(n_rows, std::string());
+    if (n_rows > 0) PredictSplitting(0, n_rows);
   }
-  out->resize(txs.size());
-  for (size_t i = 0; i < txs.size(); ++i) {
+  out->resize(n_rows);
+  for (size_t i = 0; i < n_rows; ++i) {
     ScoreResult& r = (*out)[i];
     const double p = p_fraud_[i];
-    r.transaction_id = txs[i].id;
-    r.transaction_id_text = txs[i].id_text;
     if (!row_errors_.empty() && !row_errors_[i].empty()) {
       r.fraud_probability = 0;
       r.is_fraudulent = 0;
@@ -94,7 +119,6 @@ Status Scorer::Score(const std::vector<Transaction>& txs, std::vector<ScoreResul
                 ", not a number in [0, 1]";
     }
   }
-  return Status::Ok();
 }
 
 Result<Scorer> LoadScorer(const ModelConfig& cfg) {

@@ -72,6 +72,11 @@ class Scorer {
   // failure of the model fails the call; the Status stays for the caller's
   // sake (the worker treats an error as every row failing).
   Status Score(const std::vector<Transaction>& txs, std::vector<ScoreResult>* out);
+  // The same for feature rows given directly (an online KServe v2 tensor):
+  // n_rows rows of `width` floats, row-major, in the feature spec's order.
+  // Results carry transaction id 0. Rows of another width than the spec's
+  // all get an error naming both widths.
+  Status ScoreRows(const float* rows, size_t n_rows, size_t width, std::vector<ScoreResult>* out);
 
   const FeatureExtractor& features() const { return features_; }
   const Model& model() const { return *model_; }
@@ -84,6 +89,8 @@ class Scorer {
   // Predicts rows [begin, end) of rows_ into p_fraud_, halving a range the
   // model fails on down to single rows, whose error goes to row_errors_.
   void PredictSplitting(size_t begin, size_t end);
+  // Scores the n_rows rows held in rows_ into *out (ids left as they are).
+  void ScoreHeldRows(size_t n_rows, std::vector<ScoreResult>* out);
 
   FeatureExtractor features_;
   std::unique_ptr<Model> model_;

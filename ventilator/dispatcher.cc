@@ -34,26 +34,62 @@ void Dispatcher::Enqueue(uint64_t batch_id, zmq::message_t frame) {
   queue_.push_back(std::move(entry));
 }
 
-void Dispatcher::EnqueueFront(uint64_t batch_id, zmq::message_t frame, uint32_t max_attempts) {
+void Dispatcher::EnqueueOnline(uint64_t batch_id, zmq::message_t frame, std::string return_to,
+                               SteadyClock::time_point expires) {
+  ++stats_.online_received;
+  Entry entry;
+  entry.batch_id = batch_id;
+  entry.frame = std::move(frame);
+  entry.max_attempts = max_attempts_;
+  entry.return_to = std::move(return_to);
+  entry.expires = expires;
+  online_.push_back(std::move(entry));
+}
+
+void Dispatcher::EnqueueFront(uint64_t batch_id, zmq::message_t frame, uint32_t max_attempts,
+                              std::string return_to, SteadyClock::time_point expires) {
   ++stats_.parts;
   Entry entry;
   entry.batch_id = batch_id;
   entry.frame = std::move(frame);
   entry.max_attempts = std::max<uint32_t>(max_attempts, 1);
-  queue_.push_front(std::move(entry));
+  entry.return_to = std::move(return_to);
+  entry.expires = expires;
+  QueueOf(entry).push_front(std::move(entry));
 }
 
 void Dispatcher::RequeueFront(Entry entry) {
   entry.routing_id.clear();
+  if (entry.answered) return;  // its caller has its results: nothing is left to do
   if (entry.attempts >= entry.max_attempts) {
     ++stats_.poisoned;
     std::string reason = "every worker that took it died or timed out on it (" +
                          std::to_string(entry.attempts) + (entry.attempts == 1 ? " attempt)" : " attempts)");
-    poisoned_.push_back(Poisoned{entry.batch_id, std::move(entry.frame), entry.attempts, std::move(reason)});
+    poisoned_.push_back(Poisoned{entry.batch_id, std::move(entry.frame), entry.attempts, std::move(reason),
+                                 std::move(entry.return_to), entry.expires});
     return;
   }
   ++stats_.redispatched;
-  queue_.push_front(std::move(entry));
+  QueueOf(entry).push_front(std::move(entry));
+}
+
+std::optional<std::string> Dispatcher::TakeReturnAddress(uint64_t batch_id) {
+  if (auto entry = ledger_.find(batch_id); entry != ledger_.end()) {
+    if (entry->second.return_to.empty() || entry->second.answered) return std::nullopt;
+    entry->second.answered = true;
+    ++stats_.online_answered;
+    return entry->second.return_to;
+  }
+  // Taken back from a worker declared dead that answered after all: the
+  // queued copy has nothing left to do.
+  for (auto entry = online_.begin(); entry != online_.end(); ++entry) {
+    if (entry->batch_id != batch_id) continue;
+    std::string return_to = std::move(entry->return_to);
+    online_.erase(entry);
+    ++stats_.online_answered;
+    return return_to;
+  }
+  return std::nullopt;
 }
 
 Requeue Dispatcher::DropWorker(std::string routing_id, std::string reason) {
@@ -179,7 +215,8 @@ void Dispatcher::OnDone(const std::string& routing_id, const BatchDone& done, St
       ++stats_.poisoned;
       ++stats_.refused;
       poisoned_.push_back(Poisoned{done.batch_id, std::move(entry->second.frame), entry->second.attempts,
-                                   "worker " + w.worker_id + " refused it: " + done.refused});
+                                   "worker " + w.worker_id + " refused it: " + done.refused,
+                                   std::move(entry->second.return_to), entry->second.expires});
     }
     ledger_.erase(entry);
     if (w.in_flight > 0) --w.in_flight;
@@ -189,7 +226,8 @@ void Dispatcher::OnDone(const std::string& routing_id, const BatchDone& done, St
 }
 
 std::optional<Dispatcher::Assignment> Dispatcher::Next() const {
-  if (queue_.empty()) return std::nullopt;
+  const std::deque<Entry>& queue = online_.empty() ? queue_ : online_;
+  if (queue.empty()) return std::nullopt;
   const WorkerView* best = nullptr;
   for (const auto& [id, w] : workers_) {
     if (w.credit == 0 || w.state != WorkerState::kActive) continue;
@@ -199,13 +237,14 @@ std::optional<Dispatcher::Assignment> Dispatcher::Next() const {
     }
   }
   if (best == nullptr) return std::nullopt;
-  return Assignment{best->routing_id, queue_.front().batch_id, &queue_.front().frame};
+  return Assignment{best->routing_id, queue.front().batch_id, &queue.front().frame};
 }
 
 void Dispatcher::Sent(const Assignment& assignment, SteadyClock::time_point now) {
-  if (queue_.empty() || queue_.front().batch_id != assignment.batch_id) return;
-  Entry entry = std::move(queue_.front());
-  queue_.pop_front();
+  std::deque<Entry>& queue = online_.empty() ? queue_ : online_;
+  if (queue.empty() || queue.front().batch_id != assignment.batch_id) return;
+  Entry entry = std::move(queue.front());
+  queue.pop_front();
   entry.routing_id = assignment.routing_id;
   entry.deadline = now + batch_timeout_;
   ++entry.attempts;
@@ -267,6 +306,10 @@ std::vector<Requeue> Dispatcher::Expire(SteadyClock::time_point now) {
     entry = ledger_.erase(entry);
   }
   for (auto& [id, r] : overdue) requeues.push_back(std::move(r));
+  // Online batches whose caller has been answered with a timeout meanwhile.
+  const size_t before = online_.size();
+  std::erase_if(online_, [&](const Entry& entry) { return entry.expires <= now; });
+  stats_.online_expired += before - online_.size();
   return requeues;
 }
 
@@ -275,7 +318,11 @@ bool Dispatcher::WantsMore() const {
   for (const auto& [id, w] : workers_) {
     if (w.state == WorkerState::kActive) credit += w.credit;
   }
-  return credit > queue_.size();
+  return credit > queued();
+}
+
+std::deque<Dispatcher::Entry>& Dispatcher::QueueOf(const Entry& entry) {
+  return entry.return_to.empty() ? queue_ : online_;
 }
 
 std::vector<WorkerView> Dispatcher::Workers() const {

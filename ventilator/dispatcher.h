@@ -24,6 +24,13 @@
 // (EnqueueFront, with fewer attempts each) until the messages that fail are
 // alone, and dead-letters those (docs/architecture.md, "Poison").
 //
+// Online batches (from gateways; docs/architecture.md, "Online scoring") go
+// the same way with three differences: they are sent before the bridge's
+// (a caller waits on each), their results come back through the ventilator
+// to the gateway that sent them (TakeReturnAddress: once per batch, so a
+// re-dispatched batch answers its caller once), and one still queued when
+// its caller's timeout has passed is dropped.
+//
 // Time is passed in, so tests drive it. One thread owns a Dispatcher.
 #ifndef SCOREPIPE_VENTILATOR_DISPATCHER_H_
 #define SCOREPIPE_VENTILATOR_DISPATCHER_H_
@@ -75,10 +82,13 @@ struct DispatcherStats {
   uint64_t redispatched = 0;  // batches sent again (dead worker or overdue)
   uint64_t overdue = 0;       // of which overdue
   uint64_t workers_joined = 0;
-  uint64_t workers_lost = 0;  // declared dead, gone or replaced
-  uint64_t poisoned = 0;      // batches given up after max_attempts, or refused by a worker
-  uint64_t refused = 0;       // of which refused
-  uint64_t parts = 0;         // parts of poison batches enqueued (EnqueueFront)
+  uint64_t workers_lost = 0;     // declared dead, gone or replaced
+  uint64_t poisoned = 0;         // batches given up after max_attempts, or refused by a worker
+  uint64_t refused = 0;          // of which refused
+  uint64_t parts = 0;            // parts of poison batches enqueued (EnqueueFront)
+  uint64_t online_received = 0;  // online batches from gateways (EnqueueOnline)
+  uint64_t online_answered = 0;  // of which the results went back (TakeReturnAddress)
+  uint64_t online_expired = 0;   // of which dropped while queued past their expiry
 };
 
 // Why batches went back to the queue, for the caller's log line.
@@ -104,15 +114,29 @@ class Dispatcher {
     uint64_t batch_id = 0;
     zmq::message_t frame;
     uint32_t attempts = 0;
-    std::string reason;  // why: "every worker that took it died or timed out (5 attempts)", ...
+    std::string reason;     // why: "every worker that took it died or timed out (5 attempts)", ...
+    std::string return_to;  // an online batch's gateway (routing id); empty: the bridge's
+    SteadyClock::time_point expires{};  // an online batch's expiry
   };
   std::vector<Poisoned> TakePoisoned();
 
   // A batch from the bridge, to be sent.
   void Enqueue(uint64_t batch_id, zmq::message_t frame);
-  // A part of a poison batch: sent before anything queued, given up after
-  // `max_attempts` (>= 1).
-  void EnqueueFront(uint64_t batch_id, zmq::message_t frame, uint32_t max_attempts);
+  // An online batch from the gateway `return_to` (its routing id): sent
+  // before every batch of the bridge, in order among online batches; its
+  // results go back to `return_to` (TakeReturnAddress). Dropped while still
+  // queued at `expires` (its caller has had a timeout by then).
+  void EnqueueOnline(uint64_t batch_id, zmq::message_t frame, std::string return_to,
+                     SteadyClock::time_point expires);
+  // A part of a poison batch: sent before anything queued of its kind
+  // (online with a `return_to`), given up after `max_attempts` (>= 1).
+  void EnqueueFront(uint64_t batch_id, zmq::message_t frame, uint32_t max_attempts,
+                    std::string return_to = {}, SteadyClock::time_point expires = {});
+  // A worker sent an online batch's results: where they go (the gateway's
+  // routing id), the first time only; nothing for a batch that is not
+  // online, already answered, or unknown. A queued copy (taken back from a
+  // worker that answered after all) is dropped.
+  std::optional<std::string> TakeReturnAddress(uint64_t batch_id);
 
   // A worker's announcement on the work channel. Returns a requeue when it
   // replaces an older session of the same worker id, or when it leaves.
@@ -148,7 +172,7 @@ class Dispatcher {
   // is left unread, which stops the bridge (back-pressure to the queue).
   bool WantsMore() const;
 
-  size_t queued() const { return queue_.size(); }
+  size_t queued() const { return queue_.size() + online_.size(); }
   size_t in_flight() const { return ledger_.size(); }
   // Workers that can take batches now or finish what they hold: blocked ones
   // (a refused link) do not count.
@@ -164,7 +188,12 @@ class Dispatcher {
     uint32_t attempts = 0;   // times sent
     uint32_t max_attempts = 0;
     SteadyClock::time_point deadline;
+    std::string return_to;              // online: the gateway's routing id
+    SteadyClock::time_point expires{};  // online: dropped while queued from then on
+    bool answered = false;              // online: its results went back
   };
+  // The queue an entry waits in: online_ for online batches.
+  std::deque<Entry>& QueueOf(const Entry& entry);
 
   // Moves every ledger entry of `routing_id` to the front of the queue and
   // forgets the worker. `routing_id` by value: callers pass the key of
@@ -179,8 +208,9 @@ class Dispatcher {
   const std::chrono::milliseconds dead_after_;
   const uint32_t max_attempts_;
   std::vector<Poisoned> poisoned_;
-  std::map<std::string, WorkerView> workers_;  // by routing id
-  std::deque<Entry> queue_;
+  std::map<std::string, WorkerView> workers_;   // by routing id
+  std::deque<Entry> queue_;                     // the bridge's batches
+  std::deque<Entry> online_;                    // online batches: sent first
   std::unordered_map<uint64_t, Entry> ledger_;  // by batch id
   DispatcherStats stats_;
 };

@@ -92,6 +92,7 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
       work_(context, zmq::socket_type::router),
       heartbeat_(context, zmq::socket_type::router),
       status_(context, zmq::socket_type::rep),
+      gateways_(context, zmq::socket_type::router),
       dispatcher_(static_cast<uint32_t>(topology.workers.credit),
                   std::chrono::milliseconds(topology.ventilator.batch_timeout_ms),
                   std::chrono::milliseconds(static_cast<int64_t>(topology.heartbeat.interval_ms) *
@@ -108,13 +109,20 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
   work_.set(zmq::sockopt::sndhwm, topology.ventilator.send_hwm);
   work_.set(zmq::sockopt::rcvhwm, kControlHwm);
   work_.set(zmq::sockopt::router_mandatory, true);
-  work_.set(zmq::sockopt::maxmsgsize, int64_t{1} << 16);  // only small control messages come in
+  // Control messages, and online batches' results (a batch frame at most).
+  work_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes_));
   work_.set(zmq::sockopt::linger, 0);  // whatever is unsent at exit is in the queue's leases
   heartbeat_.set(zmq::sockopt::router_mandatory, false);
   heartbeat_.set(zmq::sockopt::maxmsgsize, int64_t{1} << 16);
   heartbeat_.set(zmq::sockopt::linger, 0);
   status_.set(zmq::sockopt::maxmsgsize, int64_t{1} << 12);
   status_.set(zmq::sockopt::linger, 0);
+  // A send to a gateway that is gone fails at once instead of queueing.
+  gateways_.set(zmq::sockopt::router_mandatory, true);
+  gateways_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes_));
+  gateways_.set(zmq::sockopt::sndhwm, kControlHwm);
+  gateways_.set(zmq::sockopt::rcvhwm, kControlHwm);
+  gateways_.set(zmq::sockopt::linger, 0);
 }
 
 Status Ventilator::Bind() {
@@ -123,7 +131,8 @@ Status Ventilator::Bind() {
   const VentilatorConfig& c = topology_.ventilator;
   for (auto [socket, endpoint] :
        {std::pair{&intake_, &c.intake.bind}, std::pair{&work_, &c.workers.bind},
-        std::pair{&heartbeat_, &c.heartbeat.bind}, std::pair{&status_, &c.status.bind}}) {
+        std::pair{&heartbeat_, &c.heartbeat.bind}, std::pair{&status_, &c.status.bind},
+        std::pair{&gateways_, &c.gateways.bind}}) {
     if (Status s = security->BindAsServer(*socket, *endpoint); !s.ok()) return s;
   }
   security_ = std::move(security.value());
@@ -173,6 +182,88 @@ void Ventilator::ReadIntake() {
   }
 }
 
+void Ventilator::ReadGateways(SteadyClock::time_point now) {
+  for (int i = 0; i < 256; ++i) {
+    zmq::message_t identity;
+    if (!gateways_.recv(identity, zmq::recv_flags::dontwait)) return;
+    zmq::message_t body;
+    if (!identity.more() || !gateways_.recv(body, zmq::recv_flags::dontwait)) continue;
+    while (body.more()) {  // a gateway sends one frame; drop extra parts
+      zmq::message_t extra;
+      if (!gateways_.recv(extra, zmq::recv_flags::dontwait)) break;
+      body.swap(extra);
+      if (!body.more()) break;
+    }
+    Result<MessageKind> kind = PeekKind(FrameView(body));
+    if (!kind.ok()) {
+      Refused("gateway link", body.size(), kind.status().message());
+      continue;
+    }
+    if (kind.value() == MessageKind::kHeartbeat) {
+      AnswerGateway(identity);
+      continue;
+    }
+    Result<uint64_t> batch_id = PeekBatchId(FrameView(body));
+    if (!batch_id.ok() || kind.value() != MessageKind::kTransactionBatch) {
+      Refused("gateway link", body.size(),
+              batch_id.ok() ? std::string("unexpected ") + MessageKindName(kind.value())
+                            : batch_id.status().message());
+      continue;
+    }
+    dispatcher_.EnqueueOnline(batch_id.value(), std::move(body), std::string(FrameView(identity)),
+                              now + std::chrono::milliseconds(topology_.gateway.request_timeout_ms));
+  }
+}
+
+void Ventilator::AnswerGateway(const zmq::message_t& identity) {
+  HeadStatus status;
+  status.session = session_;
+  status.live_workers = static_cast<uint32_t>(dispatcher_.live_workers());
+  status.queued = static_cast<uint32_t>(dispatcher_.queued());
+  for (const WorkerView& w : dispatcher_.Workers()) {
+    if (w.state != WorkerState::kActive) continue;
+    if (status.model_name.empty()) status.model_name = w.model_name;
+    if (!w.model_version.empty()) status.model_versions.push_back(w.model_version);
+  }
+  std::sort(status.model_versions.begin(), status.model_versions.end());
+  status.model_versions.erase(std::unique(status.model_versions.begin(), status.model_versions.end()),
+                              status.model_versions.end());
+  const std::string encoded = Encode(status);
+  zmq::message_t frame(encoded.data(), encoded.size());
+  SendToGateway(FrameView(identity), frame);
+}
+
+bool Ventilator::SendToGateway(std::string_view routing_id, zmq::message_t& frame) {
+  try {
+    if (!gateways_.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    return gateways_.send(frame, zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EHOSTUNREACH) throw;
+    return false;  // that gateway is gone: its callers had their answer from it already
+  }
+}
+
+void Ventilator::ForwardOnlineResult(zmq::message_t& body) {
+  Result<uint64_t> batch_id = PeekBatchId(FrameView(body));
+  if (!batch_id.ok()) {
+    Refused("work channel", body.size(), batch_id.status().message());
+    return;
+  }
+  std::optional<std::string> gateway = dispatcher_.TakeReturnAddress(batch_id.value());
+  if (!gateway) return;  // answered already (a re-dispatched copy), or not online
+  if (!SendToGateway(*gateway, body)) {
+    uint64_t held_back = 0;
+    if (gateway_log_.ShouldLog(&held_back)) {
+      spdlog::warn(
+          "the gateway of online batch {} is gone or full: its results are dropped ({} more since "
+          "the last report)",
+          batch_id.value(), held_back);
+    }
+  }
+}
+
 void Ventilator::ReadWork(SteadyClock::time_point now) {
   for (int i = 0; i < 256; ++i) {
     zmq::message_t identity;
@@ -198,6 +289,8 @@ void Ventilator::ReadWork(SteadyClock::time_point now) {
         continue;
       }
       dispatcher_.OnDone(routing_id, done.value(), now);
+    } else if (kind.value() == MessageKind::kResultBatch) {
+      ForwardOnlineResult(body);
     } else if (kind.value() == MessageKind::kWorkerReady) {
       Result<WorkerReady> ready = DecodeWorkerReady(FrameView(body));
       if (!ready.ok()) {
@@ -386,7 +479,7 @@ void Ventilator::HandlePoisoned() {
       for (const TransactionBatch* part : {&parts->second, &parts->first}) {
         const std::string encoded = Encode(*part);
         dispatcher_.EnqueueFront(part->batch_id, zmq::message_t(encoded.data(), encoded.size()),
-                                 kPartAttempts);
+                                 kPartAttempts, p.return_to, p.expires);
       }
       continue;
     }
@@ -396,6 +489,13 @@ void Ventilator::HandlePoisoned() {
     const std::string encoded =
         Encode(PoisonedBatchResult(std::move(batch.value()), reason, NowUnixMicros()));
     zmq::message_t frame(encoded.data(), encoded.size());
+    if (!p.return_to.empty()) {
+      // An online batch's caller hears of it from its gateway.
+      if (!SendToGateway(p.return_to, frame)) {
+        spdlog::warn("the gateway of poison online batch {} is gone: nothing more to do", p.batch_id);
+      }
+      continue;
+    }
     if (!SendFrame(*to_sink_, frame, SteadyClock::now() + std::chrono::seconds(1))) {
       spdlog::error("the sink did not take poison batch {}: its lease brings it back later", p.batch_id);
     }
@@ -407,6 +507,7 @@ void Ventilator::Step(int timeout_ms, bool intake) {
       {work_.handle(), 0, ZMQ_POLLIN, 0},
       {heartbeat_.handle(), 0, ZMQ_POLLIN, 0},
       {status_.handle(), 0, ZMQ_POLLIN, 0},
+      {gateways_.handle(), 0, ZMQ_POLLIN, 0},
   };
   const bool read_intake = intake && dispatcher_.WantsMore();
   if (read_intake) items.push_back({intake_.handle(), 0, ZMQ_POLLIN, 0});
@@ -419,6 +520,7 @@ void Ventilator::Step(int timeout_ms, bool intake) {
   if (to_sink_) to_sink_->Tend();
   ReadHeartbeats(now);
   ReadWork(now);
+  ReadGateways(now);
   AnswerStatus(now);
   if (read_intake) ReadIntake();
   Expire(now);

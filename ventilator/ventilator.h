@@ -11,6 +11,11 @@
 //   ventilator's own, so both sides see the other alive; a separate socket,
 //   so heartbeats never wait behind batch frames.
 // - status (REP): answers `scorepipe status` with a JSON snapshot.
+// - gateways (ROUTER): online batches from any number of gateways, sent
+//   before the bridge's; a worker returns an online batch's ResultBatch on
+//   the work channel and it goes back here to the gateway that sent it; each
+//   gateway heartbeat is answered with a HeadStatus (docs/architecture.md,
+//   "Online scoring").
 // - to the sink (PUSH, connects to sink.connect): a poison message goes there
 //   as a ResultBatch whose transaction carries the reason, so it is
 //   dead-lettered, not retried forever. A poison batch (taken back from
@@ -65,6 +70,14 @@ class Ventilator {
  private:
   void ReadIntake();
   void ReadWork(SteadyClock::time_point now);
+  // Online batches and heartbeats from gateways.
+  void ReadGateways(SteadyClock::time_point now);
+  // Answers a gateway's heartbeat with a HeadStatus.
+  void AnswerGateway(const zmq::message_t& identity);
+  // False when that gateway is gone or its pipe is full.
+  bool SendToGateway(std::string_view routing_id, zmq::message_t& frame);
+  // A worker's results of an online batch, to the gateway that sent it.
+  void ForwardOnlineResult(zmq::message_t& body);
   void ReadHeartbeats(SteadyClock::time_point now);
   void AnswerStatus(SteadyClock::time_point now);
   void Dispatch(SteadyClock::time_point now);
@@ -84,6 +97,7 @@ class Ventilator {
   zmq::socket_t work_;
   zmq::socket_t heartbeat_;
   zmq::socket_t status_;
+  zmq::socket_t gateways_;
   LinkSecurity security_;  // set by Bind()
   // Poison batches' dead letters go straight to the sink; made by Bind().
   std::optional<ClientLink> to_sink_;
@@ -98,6 +112,7 @@ class Ventilator {
   SteadyClock::time_point next_metrics_;
   RateLimitedLog refused_log_;
   RateLimitedLog overdue_log_;
+  RateLimitedLog gateway_log_;
   // Ids of the parts of split batches, made as the bridge makes batch ids: a
   // random base per run in the high 32 bits, a counter in the low 32.
   const uint64_t part_id_base_;

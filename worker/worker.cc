@@ -195,22 +195,27 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   // An evaluation run's rows and labels go back with the scores, for the sink.
   result_.evaluation = std::move(batch->evaluation);
   const auto scoring_started = Clock::now();
-  Status scored = scorer_.Score(batch->transactions, &result_.results);
-  metrics_.Scored(batch->transactions.size(),
-                  std::chrono::duration<double>(Clock::now() - scoring_started).count());
+  const size_t rows = batch->rows();
+  Status scored = batch->feature_width == 0 ? scorer_.Score(batch->transactions, &result_.results)
+                                            : scorer_.ScoreRows(batch->features.data(), rows,
+                                                                batch->feature_width, &result_.results);
+  metrics_.Scored(rows, std::chrono::duration<double>(Clock::now() - scoring_started).count());
   if (!scored.ok()) {
     // The whole batch failed in the model: every transaction goes to the dead
     // letters with the reason rather than vanish.
     spdlog::error("batch {}: {}", batch->batch_id, scored.message());
-    result_.results.assign(batch->transactions.size(), ScoreResult{});
-    for (size_t i = 0; i < batch->transactions.size(); ++i) {
-      result_.results[i].transaction_id = batch->transactions[i].id;
-      result_.results[i].transaction_id_text = batch->transactions[i].id_text;
+    result_.results.assign(rows, ScoreResult{});
+    for (size_t i = 0; i < rows; ++i) {
+      if (batch->feature_width == 0) {
+        result_.results[i].transaction_id = batch->transactions[i].id;
+        result_.results[i].transaction_id_text = batch->transactions[i].id_text;
+      }
       result_.results[i].error = "model failed: " + scored.message();
     }
   }
-  // An evaluation run measures the live version; the shadow would add time only.
-  if (scored.ok() && result_.evaluation.run == 0) {
+  // An evaluation run measures the live version, and an online caller waits:
+  // the shadow would add time only.
+  if (scored.ok() && result_.evaluation.run == 0 && !batch->online) {
     ScoreShadow(batch->transactions, batch->batch_id);
   } else {
     result_.shadow_results.clear();
@@ -219,7 +224,9 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   result_.scored_at_us = NowUnixMicros();
   std::string encoded = Encode(result_);
   zmq::message_t out(encoded.data(), encoded.size());
-  switch (SendResult(out, deadline)) {
+  // An online batch's results go back to the ventilator, which hands them to
+  // the gateway that asked (docs/architecture.md, "Online scoring").
+  switch (batch->online ? SendOnline(out, deadline) : SendResult(out, deadline)) {
     case Delivery::kSent:
       break;
     case Delivery::kStopped:
@@ -238,7 +245,7 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
   work_->send(zmq::buffer(done), zmq::send_flags::dontwait);
   held_ = 0;
   ++stats_.batches_scored;
-  stats_.transactions_scored += batch->transactions.size();
+  stats_.transactions_scored += rows;
   batches_scored_ = stats_.batches_scored;
   transactions_scored_ = stats_.transactions_scored;
   return true;
@@ -253,6 +260,15 @@ Worker::Delivery Worker::SendResult(zmq::message_t& frame, std::optional<Clock::
     if (sink_->State() == ClientLink::LinkState::kRefused) return Delivery::kRefused;
     NotifyAlive();  // held back by a full peer is not hung
     PollFor(sink_->socket(), ZMQ_POLLOUT, kPollSliceMs);
+  }
+}
+
+Worker::Delivery Worker::SendOnline(zmq::message_t& frame, std::optional<Clock::time_point> deadline) {
+  while (true) {
+    if (work_->send(frame, zmq::send_flags::dontwait)) return Delivery::kSent;
+    if (deadline ? Clock::now() >= *deadline : StopRequested()) return Delivery::kStopped;
+    NotifyAlive();  // held back by a full peer is not hung
+    PollFor(*work_, ZMQ_POLLOUT, kPollSliceMs);
   }
 }
 

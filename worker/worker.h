@@ -18,7 +18,10 @@
 //   the scoring, so a long batch does not look like a dead worker; a hung one still does through the
 //   ventilator's batch timeout.
 // - results (PUSH to the sink): one ResultBatch per batch, sent before the
-//   BatchDone.
+//   BatchDone. An online batch's ResultBatch (from a gateway) goes on the
+//   work channel instead, before its BatchDone: the ventilator hands it to
+//   the gateway (docs/architecture.md, "Online scoring"). Online batches are
+//   not scored in shadow: their caller waits.
 // Every link recovers from a refused CURVE handshake (a key authorized on the
 // head after the worker started, or keys changed there): the heartbeat
 // channel by the Paranoid Pirate above, the results link by a ClientLink
@@ -112,6 +115,8 @@ class Worker {
   bool Handle(const zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
   enum class Delivery { kSent, kStopped, kRefused };
   Delivery SendResult(zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
+  // An online batch's results, on the work channel (never kRefused).
+  Delivery SendOnline(zmq::message_t& frame, std::optional<std::chrono::steady_clock::time_point> deadline);
   // Rebuilds a refused results link, announces the worker active or blocked
   // as its links allow, and keeps readiness and the service status true.
   // At most every few milliseconds unless `now` (or nothing was announced yet).

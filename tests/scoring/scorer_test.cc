@@ -197,6 +197,45 @@ TEST(ScorerSplitTest, OnlyTheRowsTheModelFailsOnAreFailedInEveryBatchShape) {
   }
 }
 
+TEST_F(ScorerTest, FeatureRowsAreScoredAsGivenAndEqualTheTransactionsScores) {
+  // The rows the spec extracts from two transactions, given directly (a
+  // KServe v2 tensor), reach the model unchanged and score the same.
+  Scorer scorer = MakeScorer({0.25, 0.75});
+  std::vector<ScoreResult> from_transactions;
+  ASSERT_TRUE(scorer.Score(Transactions(2), &from_transactions).ok());
+  const std::vector<float> rows = model_->last_rows_;
+  std::vector<ScoreResult> from_rows = from_transactions;  // reused output: ids are cleared
+  ASSERT_TRUE(scorer.ScoreRows(rows.data(), 2, 4, &from_rows).ok());
+  EXPECT_EQ(model_->last_rows_, rows);
+  ASSERT_EQ(from_rows.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(from_rows[i].transaction_id, 0);
+    EXPECT_EQ(from_rows[i].fraud_probability, from_transactions[i].fraud_probability);
+    EXPECT_EQ(from_rows[i].is_fraudulent, from_transactions[i].is_fraudulent);
+    EXPECT_EQ(from_rows[i].confidence, from_transactions[i].confidence);
+    EXPECT_TRUE(from_rows[i].error.empty());
+  }
+}
+
+TEST_F(ScorerTest, FeatureRowsOfAnotherWidthFailEveryRowNamingBothWidths) {
+  Scorer scorer = MakeScorer({0.25, 0.75, 0.5});
+  const std::vector<float> rows(9, 1.0f);
+  std::vector<ScoreResult> results;
+  ASSERT_TRUE(scorer.ScoreRows(rows.data(), 3, 3, &results).ok());
+  ASSERT_EQ(results.size(), 3u);
+  for (const ScoreResult& r : results) EXPECT_EQ(r.error, "model fixed-1 takes 4 features a row, not 3");
+}
+
+TEST_F(ScorerTest, FeatureRowsTheModelFailsOnFailWithTheModelsReason) {
+  Scorer scorer = MakeScorer({0.1, 0.1});
+  model_->fail_ = true;
+  const std::vector<float> rows(8, 1.0f);
+  std::vector<ScoreResult> results;
+  ASSERT_TRUE(scorer.ScoreRows(rows.data(), 2, 4, &results).ok());
+  ASSERT_EQ(results.size(), 2u);
+  for (const ScoreResult& r : results) EXPECT_THAT(r.error, HasSubstr("model exploded"));
+}
+
 TEST_F(ScorerTest, EmptyBatchGivesNoResults) {
   Scorer scorer = MakeScorer({});
   std::vector<ScoreResult> results(2);

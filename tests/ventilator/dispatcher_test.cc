@@ -438,5 +438,116 @@ TEST_F(DispatcherPoisonTest, PartsGoFirstAndAreGivenUpAfterTheirOwnAttempts) {
   EXPECT_EQ(d.stats().parts, 1u);
 }
 
+// --- Online batches (from gateways) ----------------------------------------
+
+TEST_F(DispatcherTest, OnlineBatchesGoBeforeTheBridgesInTheirOwnOrder) {
+  Join("a", "A", 2);
+  Enqueue(1);
+  Enqueue(2);
+  d.EnqueueOnline(10, zmq::message_t(std::string("10")), "gw", now + milliseconds(5000));
+  d.EnqueueOnline(11, zmq::message_t(std::string("11")), "gw", now + milliseconds(5000));
+  EXPECT_EQ(d.queued(), 4u);
+  auto sent = SendAll();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].second, 10u);
+  EXPECT_EQ(sent[1].second, 11u);
+  EXPECT_EQ(d.stats().online_received, 2u);
+}
+
+TEST_F(DispatcherTest, AnOnlineBatchIsAnsweredOnceEvenWhenDispatchedTwice) {
+  Join("a", "A", 1);
+  Join("b", "B", 1);
+  d.EnqueueOnline(10, zmq::message_t(std::string("10")), "gw-1", now + milliseconds(60000));
+  auto first = SendAll();
+  ASSERT_EQ(first.size(), 1u);
+  // Overdue: it goes to the other worker; then both answer.
+  now += kBatchTimeout + milliseconds(1);
+  Beat("a");
+  Beat("b");
+  d.Expire(now);
+  auto second = SendAll();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(second[0].first, first[0].first);
+  EXPECT_EQ(d.TakeReturnAddress(10), std::optional<std::string>("gw-1"));
+  EXPECT_EQ(d.TakeReturnAddress(10), std::nullopt);
+  EXPECT_EQ(d.stats().online_answered, 1u);
+  // A bridge batch has no return address.
+  Enqueue(3);
+  d.OnDone(second[0].first, BatchDone{10, 1, {}}, now);
+  auto third = SendAll();
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(d.TakeReturnAddress(3), std::nullopt);
+  EXPECT_EQ(d.TakeReturnAddress(999), std::nullopt);
+}
+
+TEST_F(DispatcherTest, AnAnsweredBatchIsNotSentAgainWhenItsWorkerDies) {
+  Join("a", "A", 1);
+  Join("b", "B", 1);
+  d.EnqueueOnline(10, zmq::message_t(std::string("10")), "gw", now + milliseconds(60000));
+  auto sent = SendAll();
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_TRUE(d.TakeReturnAddress(10).has_value());
+  // Its worker dies after the results and before its BatchDone.
+  now += kDeadAfter + milliseconds(1);
+  Beat(sent[0].first == "a" ? "b" : "a");
+  d.Expire(now);
+  EXPECT_EQ(d.queued(), 0u);
+  EXPECT_EQ(d.in_flight(), 0u);
+  EXPECT_TRUE(SendAll().empty());
+}
+
+TEST_F(DispatcherTest, AQueuedCopyIsDroppedWhenTheDeadWorkerAnswersAfterAll) {
+  Join("a", "A", 1);
+  d.EnqueueOnline(10, zmq::message_t(std::string("10")), "gw", now + milliseconds(60000));
+  ASSERT_EQ(SendAll().size(), 1u);
+  now += kDeadAfter + milliseconds(1);
+  d.Expire(now);  // "a" is silent: the batch is queued again, nobody to take it
+  EXPECT_EQ(d.queued(), 1u);
+  EXPECT_EQ(d.TakeReturnAddress(10), std::optional<std::string>("gw"));
+  EXPECT_EQ(d.queued(), 0u);
+}
+
+TEST_F(DispatcherTest, AnOnlineBatchStillQueuedAtItsExpiryIsDropped) {
+  d.EnqueueOnline(10, zmq::message_t(std::string("10")), "gw", now + milliseconds(500));
+  d.EnqueueOnline(11, zmq::message_t(std::string("11")), "gw", now + milliseconds(5000));
+  Enqueue(1);
+  now += milliseconds(501);
+  d.Expire(now);
+  EXPECT_EQ(d.queued(), 2u);
+  EXPECT_EQ(d.stats().online_expired, 1u);
+  Join("a", "A", 2);
+  auto sent = SendAll();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].second, 11u);
+  EXPECT_EQ(sent[1].second, 1u);
+}
+
+TEST_F(DispatcherTest, APoisonOnlineBatchKeepsItsReturnAddressAndItsPartsStayOnline) {
+  Dispatcher one{2, kBatchTimeout, kDeadAfter, /*max_attempts=*/1};
+  WorkerReady ready;
+  ready.worker_id = "A";
+  ready.session = 1;
+  ready.credit = 2;
+  one.OnReady("a", ready, now);
+  const auto expires = now + milliseconds(60000);
+  one.EnqueueOnline(10, zmq::message_t(std::string("10")), "gw-9", expires);
+  auto a = one.Next();
+  ASSERT_TRUE(a.has_value());
+  one.Sent(*a, now);
+  one.OnDone("a", BatchDone{10, 1, "does not decode"}, now);
+  std::vector<Dispatcher::Poisoned> poisoned = one.TakePoisoned();
+  ASSERT_EQ(poisoned.size(), 1u);
+  EXPECT_EQ(poisoned[0].return_to, "gw-9");
+  EXPECT_EQ(poisoned[0].expires, expires);
+  // Its parts go before the bridge's batches, and answer the same gateway.
+  one.Enqueue(1, zmq::message_t(std::string("1")));
+  one.EnqueueFront(20, zmq::message_t(std::string("20")), 2, poisoned[0].return_to, poisoned[0].expires);
+  a = one.Next();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->batch_id, 20u);
+  one.Sent(*a, now);
+  EXPECT_EQ(one.TakeReturnAddress(20), std::optional<std::string>("gw-9"));
+}
+
 }  // namespace
 }  // namespace scorepipe
