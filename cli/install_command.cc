@@ -160,7 +160,11 @@ const char* const kPathKeys[] = {"model.path",
                                  "queue.redis.password_file",
                                  "security.secret_key",
                                  "security.server_key",
-                                 "security.authorized_keys"};
+                                 "security.authorized_keys",
+                                 "gateway.tls_cert_file",
+                                 "gateway.tls_key_file",
+                                 "gateway.tokens_file",
+                                 "gateway.admin_tokens_file"};
 
 std::string PathValue(const Topology& t, std::string_view key) {
   if (key == "model.path") return t.model.path;
@@ -170,6 +174,10 @@ std::string PathValue(const Topology& t, std::string_view key) {
   if (key == "queue.redis.password_file") return t.queue.redis.password_file;
   if (key == "security.secret_key") return t.security.secret_key;
   if (key == "security.server_key") return t.security.server_key;
+  if (key == "gateway.tls_cert_file") return t.gateway.tls_cert_file;
+  if (key == "gateway.tls_key_file") return t.gateway.tls_key_file;
+  if (key == "gateway.tokens_file") return t.gateway.tokens_file;
+  if (key == "gateway.admin_tokens_file") return t.gateway.admin_tokens_file;
   return t.security.authorized_keys;
 }
 

@@ -29,16 +29,17 @@ LAYERS = {
     "scoring": ["proto", "durable", "config"],
     "training": ["proto", "durable", "config", "scoring"],
     "local_cluster": ["proto", "durable", "config", "runtime", "queue", "scoring", "training"],
-    # The four roles: each on the layers it needs, never on another role.
+    # The roles: each on the layers it needs, never on another role.
     "bridge": ["proto", "durable", "config", "runtime", "queue"],
     "ventilator": ["proto", "durable", "config", "runtime"],
     "worker": ["proto", "durable", "config", "runtime", "scoring"],
     "sink": ["proto", "durable", "config", "runtime", "queue", "scoring"],
+    "gateway": ["proto", "durable", "config", "runtime", "scoring"],
     # The top: the command and the benchmarks; nothing includes them.
     "cli": ["proto", "durable", "config", "runtime", "queue", "scoring", "training", "local_cluster"],
     "bench": ["proto", "durable", "config", "runtime", "queue", "scoring", "training", "local_cluster"],
 }
-ROLES = {"bridge", "ventilator", "worker", "sink"}
+ROLES = {"bridge", "ventilator", "worker", "sink", "gateway"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 SOURCE = (".h", ".cc", ".hpp", ".cpp")
 

@@ -1,0 +1,342 @@
+#include "gateway/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
+#include <unordered_set>
+
+namespace scorepipe {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+// The first read of a request waits for this much at most per call.
+constexpr size_t kReadChunk = 16 << 10;
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void Close() = 0;
+};
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(net::io_context& io_context, HttpServerOptions opts, HttpHandler on_request,
+       std::shared_ptr<ConnectionBudget> connections)
+      : io(io_context),
+        options(std::move(opts)),
+        handler(std::move(on_request)),
+        budget(std::move(connections)),
+        acceptor(io_context),
+        retry_accept(io_context) {}
+
+  void Accept();
+
+  net::io_context& io;
+  const HttpServerOptions options;
+  HttpHandler handler;
+  std::shared_ptr<ConnectionBudget> budget;
+  tcp::acceptor acceptor;
+  net::steady_timer retry_accept;
+  std::optional<ssl::context> tls;
+  HttpServerStats stats;
+  std::unordered_set<SessionBase*> sessions;
+  bool stopped = false;
+};
+
+namespace {
+
+template <typename Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <typename... StreamArgs>
+  Session(std::shared_ptr<HttpServer::Impl> server, StreamArgs&&... stream_args)
+      : server_(std::move(server)), stream_(std::forward<StreamArgs>(stream_args)...) {
+    server_->sessions.insert(this);
+  }
+  ~Session() override {
+    server_->sessions.erase(this);
+    server_->budget->Give();
+  }
+
+  void Run() {
+    if constexpr (kTls) {
+      Lowest().expires_after(server_->options.read_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  ++self->server_->stats.tls_failures;
+                                  spdlog::debug("gateway: TLS handshake failed: {}", ec.message());
+                                  self->Close();
+                                  return;
+                                }
+                                self->WaitForRequest();
+                              });
+    } else {
+      WaitForRequest();
+    }
+  }
+
+  void Close() override {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().close();
+  }
+
+ private:
+  static constexpr bool kTls = std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>;
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  // Waits up to idle_timeout for the first bytes of the next request.
+  void WaitForRequest() {
+    if (closed_) return;
+    if (buffer_.size() > 0) {
+      ReadRequest();
+      return;
+    }
+    Lowest().expires_after(server_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) {
+                                if (ec == beast::error::timeout) ++self->server_->stats.timeouts;
+                                self->Close();
+                                return;
+                              }
+                              self->buffer_.commit(n);
+                              self->ReadRequest();
+                            });
+  }
+
+  // The whole request must arrive within read_timeout.
+  void ReadRequest() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
+    parser_->body_limit(server_->options.max_body_bytes);
+    Lowest().expires_after(server_->options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (closed_) return;
+    HttpServerStats& stats = server_->stats;
+    if (ec == http::error::end_of_stream || ec == net::error::eof) {
+      Close();
+      return;
+    }
+    if (ec == beast::error::timeout) {
+      ++stats.timeouts;
+      Close();
+      return;
+    }
+    if (ec == http::error::header_limit) {
+      ++stats.bad_requests;
+      Refuse(431, "the request headers are over " + std::to_string(server_->options.max_header_bytes) +
+                      " bytes (gateway.max_header_bytes)");
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      ++stats.bad_requests;
+      Refuse(413, "the request body is over " + std::to_string(server_->options.max_body_bytes) +
+                      " bytes (gateway.max_body_bytes)");
+      return;
+    }
+    if (ec) {
+      if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+        ++stats.bad_requests;
+        Refuse(400, "the request is not HTTP/1.1: " + ec.message());
+        return;
+      }
+      Close();
+      return;
+    }
+    http::request<http::string_body> request = parser_->release();
+    keep_alive_ = request.keep_alive();
+    ++stats.requests;
+    if (stats.in_progress >= server_->options.max_concurrent_requests) {
+      ++stats.overloaded;
+      HttpResponse busy;
+      busy.status = 503;
+      busy.body =
+          R"({"error":"the gateway is at its limit of requests in progress (gateway.max_concurrent_requests); try again"})";
+      busy.headers.emplace_back("Retry-After", "1");
+      Write(std::move(busy));
+      return;
+    }
+    ++stats.in_progress;
+    HttpRequest out;
+    out.method = std::string(request.method_string());
+    out.target = std::string(request.target());
+    if (auto it = request.find(http::field::authorization); it != request.end()) {
+      out.authorization = std::string(it->value());
+    }
+    if (auto it = request.find(http::field::content_type); it != request.end()) {
+      out.content_type = std::string(it->value());
+    }
+    out.body = std::move(request.body());
+    answered_ = false;
+    server_->handler(std::move(out), [self = this->shared_from_this()](HttpResponse response) {
+      if (self->answered_) return;  // a second answer is a bug of the caller: ignored
+      self->answered_ = true;
+      --self->server_->stats.in_progress;
+      self->Write(std::move(response));
+    });
+  }
+
+  // Answers `status` with the reason, then closes.
+  void Refuse(int status, const std::string& why) {
+    keep_alive_ = false;
+    HttpResponse response;
+    response.status = status;
+    response.body = R"({"error":")" + why + R"("})";
+    Write(std::move(response));
+  }
+
+  void Write(HttpResponse answer) {
+    if (closed_) return;
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<unsigned>(answer.status));
+    response_.set(http::field::server, server_->options.server_name);
+    response_.set(http::field::content_type, answer.content_type);
+    for (auto& [name, value] : answer.headers) response_.set(name, value);
+    response_.keep_alive(keep_alive_);
+    response_.body() = std::move(answer.body);
+    response_.prepare_payload();
+    Lowest().expires_after(server_->options.read_timeout);
+    http::async_write(stream_, response_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        if (ec == beast::error::timeout) ++self->server_->stats.timeouts;
+        self->Close();
+        return;
+      }
+      if (!self->response_.keep_alive()) {
+        self->Close();
+        return;
+      }
+      self->WaitForRequest();
+    });
+  }
+
+  std::shared_ptr<HttpServer::Impl> server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  bool keep_alive_ = true;
+  bool answered_ = true;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    if (self->stopped) return;
+    if (ec) {
+      // Out of descriptors, say: try again shortly instead of spinning.
+      spdlog::warn("gateway: accept failed: {}", ec.message());
+      self->retry_accept.expires_after(std::chrono::milliseconds(50));
+      self->retry_accept.async_wait([self](beast::error_code wait_ec) {
+        if (!wait_ec && !self->stopped) self->Accept();
+      });
+      return;
+    }
+    if (!self->budget->TryTake()) {
+      ++self->stats.connections_refused;
+      beast::error_code ignored;
+      socket.close(ignored);
+      self->Accept();
+      return;
+    }
+    ++self->stats.connections_accepted;
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (self->tls) {
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(self, std::move(socket), *self->tls)
+          ->Run();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(self, std::move(socket))->Run();
+    }
+    self->Accept();
+  });
+}
+
+HttpServer::HttpServer(net::io_context& io, HttpServerOptions options, HttpHandler handler,
+                       std::shared_ptr<ConnectionBudget> budget)
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler), std::move(budget))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() {
+  const HttpServerOptions& o = impl_->options;
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return Status::Error("TLS needs both a certificate and a key file");
+  }
+  if (!o.tls_cert_file.empty()) {
+    impl_->tls.emplace(ssl::context::tls_server);
+    ssl::context& tls = *impl_->tls;
+    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    beast::error_code ec;
+    tls.use_certificate_chain_file(o.tls_cert_file, ec);
+    if (ec) return Status::Error("TLS certificate " + o.tls_cert_file + ": " + ec.message());
+    tls.use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+    if (ec) return Status::Error("TLS key " + o.tls_key_file + ": " + ec.message());
+  }
+  beast::error_code ec;
+  const net::ip::address address = net::ip::make_address(o.address == "*" ? "0.0.0.0" : o.address, ec);
+  if (ec) return Status::Error("gateway.address '" + o.address + "': " + ec.message());
+  const tcp::endpoint endpoint(address, static_cast<uint16_t>(o.port));
+  tcp::acceptor& acceptor = impl_->acceptor;
+  const std::string where = o.address + ":" + std::to_string(o.port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return Status::Error("cannot open a socket for " + where + ": " + ec.message());
+  acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (o.reuse_port) {
+    const int on = 1;
+    ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+  }
+  acceptor.bind(endpoint, ec);
+  if (ec) return Status::Error("cannot listen on " + where + ": " + ec.message());
+  acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Error("cannot listen on " + where + ": " + ec.message());
+  impl_->Accept();
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+  impl_->retry_accept.cancel();
+  // Close() does not erase: the sessions go when their handlers finish.
+  for (SessionBase* session : std::vector<SessionBase*>(impl_->sessions.begin(), impl_->sessions.end())) {
+    session->Close();
+  }
+}
+
+int HttpServer::port() const {
+  beast::error_code ec;
+  const tcp::endpoint endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+const HttpServerStats& HttpServer::stats() const { return impl_->stats; }
+
+}  // namespace scorepipe
