@@ -1,6 +1,6 @@
 // scorepipe: the one command for people. Each subcommand lives in its
 // cli/<name>_command file; this lists them. `bridge|ventilator|worker|sink|
-// train-demo` run the role programs that sit beside this one (as
+// gateway|train-demo` run the role programs that sit beside this one (as
 // `git <command>` does).
 #include <unistd.h>
 
@@ -41,13 +41,14 @@ int ExecRole(const std::string& role, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (const char* role : {"bridge", "ventilator", "worker", "sink", "train-demo"}) {
+  for (const char* role : {"bridge", "ventilator", "worker", "sink", "gateway", "train-demo"}) {
     if (argc >= 2 && std::strcmp(argv[1], role) == 0) return ExecRole(role, argc, argv);
   }
   CLI::App app{
       "scorepipe: real-time fraud scoring of payment transactions on a ZeroMQ cluster.\n"
       "Node programs (each also runs alone, e.g. on another host):\n"
       "  scorepipe bridge|ventilator|worker|sink -c FILE   (see `scorepipe worker --help`)\n"
+      "  scorepipe gateway -c FILE                         (online scoring over HTTP: docs/gateway.md)\n"
       "  scorepipe train-demo --out DIR                    (fit the demo XGBoost model)"};
   app.set_version_flag("--version", scorepipe::VersionLine("scorepipe"),
                        "prints the version, the commit and the build type, and exits");

@@ -80,17 +80,17 @@ struct SentBatch {
   size_t remaining = 0;
 };
 
-HttpResponse JsonResponse(int status, std::string body) {
-  HttpResponse response;
+HttpAnswer JsonResponse(int status, std::string body) {
+  HttpAnswer response;
   response.status = status;
   response.body = std::move(body);
   return response;
 }
 
-HttpResponse Error(int status, std::string_view message) { return JsonResponse(status, ErrorJson(message)); }
+HttpAnswer Error(int status, std::string_view message) { return JsonResponse(status, ErrorJson(message)); }
 
-HttpResponse Unavailable(std::string_view message) {
-  HttpResponse response = Error(503, message);
+HttpAnswer Unavailable(std::string_view message) {
+  HttpAnswer response = Error(503, message);
   response.headers.emplace_back("Retry-After", "1");
   return response;
 }
@@ -167,7 +167,7 @@ struct Gateway::Impl {
         flush_timer(io),
         server(
             io, ServerOptions(t, shard_index),
-            [this](HttpRequest&& r, HttpReply reply) { Handle(std::move(r), std::move(reply)); },
+            [this](HttpCall&& r, HttpReply reply) { Handle(std::move(r), std::move(reply)); },
             std::move(budget)) {}
 
   static HttpServerOptions ServerOptions(const Topology& t, int shard_index) {
@@ -193,9 +193,9 @@ struct Gateway::Impl {
   Status Run();
 
   // --- HTTP ---
-  void Handle(HttpRequest&& request, HttpReply reply);
-  void Score(HttpRequest&& request, HttpReply reply);
-  void Infer(HttpRequest&& request, HttpReply reply, std::string_view version);
+  void Handle(HttpCall&& request, HttpReply reply);
+  void Score(HttpCall&& request, HttpReply reply);
+  void Infer(HttpCall&& request, HttpReply reply, std::string_view version);
   // Whether the model is this one; answers 404 when not.
   bool KnownModel(std::string_view name, std::optional<std::string_view> version, HttpReply& reply);
   bool Ready(std::string* why) const;
@@ -206,7 +206,7 @@ struct Gateway::Impl {
   void ScheduleFlush();
   void Flush();
   void Send(OpenBatch& open);
-  void Fail(const std::vector<Segment>& segments, const HttpResponse& response);
+  void Fail(const std::vector<Segment>& segments, const HttpAnswer& response);
   void Complete(Call& call);
 
   // --- head link ---
@@ -487,6 +487,10 @@ bool Gateway::Impl::Ready(std::string* why) const {
     *why = "no live worker";
     return false;
   }
+  if (head.model_versions.empty()) {
+    *why = "no live worker has reported its model yet";
+    return false;
+  }
   return true;
 }
 
@@ -597,7 +601,7 @@ void Gateway::Impl::Send(OpenBatch& open) {
   }
 }
 
-void Gateway::Impl::Fail(const std::vector<Segment>& segments, const HttpResponse& response) {
+void Gateway::Impl::Fail(const std::vector<Segment>& segments, const HttpAnswer& response) {
   for (const Segment& segment : segments) {
     Call& call = *segment.call;
     if (call.done) continue;
@@ -633,7 +637,7 @@ void Gateway::Impl::Complete(Call& call) {
 // ---------------------------------------------------------------------------
 // Routes
 
-void Gateway::Impl::Handle(HttpRequest&& request, HttpReply reply) {
+void Gateway::Impl::Handle(HttpCall&& request, HttpReply reply) {
   ++stats.requests;
   const std::string_view path = PathOf(request.target);
   const std::vector<std::string_view> parts = Split(path);
@@ -656,7 +660,7 @@ void Gateway::Impl::Handle(HttpRequest&& request, HttpReply reply) {
                                              [&](const std::string& t) { return TokenEquals(t, token); });
     if (!known) {
       ++stats.unauthorized;
-      HttpResponse response =
+      HttpAnswer response =
           Error(401, bearer ? "unknown bearer token" : "no bearer token: send Authorization: Bearer <token>");
       response.headers.emplace_back("WWW-Authenticate", "Bearer");
       return reply(std::move(response));
@@ -717,7 +721,7 @@ bool Gateway::Impl::KnownModel(std::string_view name, std::optional<std::string_
   return true;
 }
 
-void Gateway::Impl::Score(HttpRequest&& request, HttpReply reply) {
+void Gateway::Impl::Score(HttpCall&& request, HttpReply reply) {
   auto call = std::make_shared<Call>();
   call->kind = Call::Kind::kScore;
   if (auto error = ParseScoreBody(request.body, static_cast<size_t>(topology.gateway.max_request_items),
@@ -741,7 +745,7 @@ void Gateway::Impl::Score(HttpRequest&& request, HttpReply reply) {
   Submit(call, call->items.transactions.size());
 }
 
-void Gateway::Impl::Infer(HttpRequest&& request, HttpReply reply, std::string_view /*version*/) {
+void Gateway::Impl::Infer(HttpCall&& request, HttpReply reply, std::string_view /*version*/) {
   auto call = std::make_shared<Call>();
   call->kind = Call::Kind::kInfer;
   if (auto error =

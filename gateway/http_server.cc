@@ -22,6 +22,8 @@ using tcp = net::ip::tcp;
 
 // The first read of a request waits for this much at most per call.
 constexpr size_t kReadChunk = 16 << 10;
+// After a refusal, this much of what the client still sends is read and dropped.
+constexpr size_t kLingerBytes = 64 << 20;
 
 class SessionBase {
  public:
@@ -169,7 +171,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     ++stats.requests;
     if (stats.in_progress >= server_->options.max_concurrent_requests) {
       ++stats.overloaded;
-      HttpResponse busy;
+      HttpAnswer busy;
       busy.status = 503;
       busy.body =
           R"({"error":"the gateway is at its limit of requests in progress (gateway.max_concurrent_requests); try again"})";
@@ -178,7 +180,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return;
     }
     ++stats.in_progress;
-    HttpRequest out;
+    HttpCall out;
     out.method = std::string(request.method_string());
     out.target = std::string(request.target());
     if (auto it = request.find(http::field::authorization); it != request.end()) {
@@ -189,7 +191,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     out.body = std::move(request.body());
     answered_ = false;
-    server_->handler(std::move(out), [self = this->shared_from_this()](HttpResponse response) {
+    server_->handler(std::move(out), [self = this->shared_from_this()](HttpAnswer response) {
       if (self->answered_) return;  // a second answer is a bug of the caller: ignored
       self->answered_ = true;
       --self->server_->stats.in_progress;
@@ -197,16 +199,41 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     });
   }
 
+  // After a last answer: stops sending, then reads and drops what the
+  // client still sends (the rest of a refused body) for up to read_timeout
+  // and kLingerBytes, so that it reads the answer instead of losing it to a
+  // reset; then closes.
+  void LingerThenClose() {
+    if (closed_) return;
+    beast::error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().expires_after(server_->options.read_timeout);
+    Drain();
+  }
+
+  void Drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > kLingerBytes) {
+                                self->Close();
+                                return;
+                              }
+                              self->Drain();
+                            });
+  }
+
   // Answers `status` with the reason, then closes.
   void Refuse(int status, const std::string& why) {
     keep_alive_ = false;
-    HttpResponse response;
+    HttpAnswer response;
     response.status = status;
     response.body = R"({"error":")" + why + R"("})";
     Write(std::move(response));
   }
 
-  void Write(HttpResponse answer) {
+  void Write(HttpAnswer answer) {
     if (closed_) return;
     response_ = {};
     response_.version(11);
@@ -225,7 +252,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         return;
       }
       if (!self->response_.keep_alive()) {
-        self->Close();
+        self->LingerThenClose();
         return;
       }
       self->WaitForRequest();
@@ -240,6 +267,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   bool keep_alive_ = true;
   bool answered_ = true;
   bool closed_ = false;
+  size_t lingered_ = 0;
 };
 
 }  // namespace

@@ -14,7 +14,7 @@
 //   Retry-After without reaching the handler.
 // A request that does not parse gets 400 and the connection closes.
 //
-// The handler sees neither Beast nor Asio: it gets an HttpRequest and a
+// The handler sees neither Beast nor Asio: it gets an HttpCall and a
 // Reply to call exactly once, at once or later, on the server's thread.
 //
 // An HttpServer lives on one io_context, run by one thread; Start and Stop
@@ -42,7 +42,7 @@ class io_context;
 
 namespace scorepipe {
 
-struct HttpRequest {
+struct HttpCall {
   std::string method;  // "GET", "POST", ...
   std::string target;  // "/v2/models/fraud/infer?x=1"
   std::string authorization;
@@ -50,7 +50,7 @@ struct HttpRequest {
   std::string body;
 };
 
-struct HttpResponse {
+struct HttpAnswer {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
@@ -58,8 +58,8 @@ struct HttpResponse {
 };
 
 // Answers one request; call exactly once.
-using HttpReply = std::function<void(HttpResponse)>;
-using HttpHandler = std::function<void(HttpRequest&&, HttpReply)>;
+using HttpReply = std::function<void(HttpAnswer)>;
+using HttpHandler = std::function<void(HttpCall&&, HttpReply)>;
 
 struct HttpServerOptions {
   std::string address = "0.0.0.0";

@@ -15,6 +15,10 @@ packages=(
   # stand-in for it and scrapes /metrics
   libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the gateway: its HTTP server (Boost.Beast/Asio) and TLS (OpenSSL); the
+  # tests speak to it with curl and make certificates with openssl; the
+  # benchmark loads it with wrk and h2load
+  libboost-dev libssl-dev openssl curl wrk nghttp2-client
   # the fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizers
   clang libclang-rt-14-dev
   # scripts/lint.sh: the formatting check and the chosen clang-tidy checks

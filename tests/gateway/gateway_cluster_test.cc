@@ -1,0 +1,274 @@
+// The gateway in front of a real cluster (`scorepipe up` over CURVE, a
+// private Redis, real workers): spoken to with curl and with Python's
+// http.client (gateway_api_check.py) as clients of the Open Inference
+// Protocol and of the upstream-format API would; TLS and bearer tokens; and
+// the faults: a worker killed mid-request, the head killed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "config/topology_writer.h"
+#include "local_cluster/local_redis.h"
+#include "proto/json_writer.h"
+#include "scoring/model.h"
+#include "tests/support/cluster_harness.h"
+#include "tests/support/result_check.h"
+#include "tests/support/run_command.h"
+#include "tests/support/wait.h"
+
+namespace scorepipe::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+struct Curl {
+  int exit_code = -1;
+  int status = 0;  // the HTTP status, 0 when none came
+  std::string body;
+};
+
+class GatewayClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto h = ClusterHarness::Create(2);
+    ASSERT_TRUE(h.ok()) << h.status().message();
+    h_ = std::move(h).value();
+    Result<int> port = FindFreePort();
+    ASSERT_TRUE(port.ok());
+    h_->topology().gateway.port = port.value();
+    h_->topology().gateway.security = GatewaySecurity::kNone;
+    h_->topology().gateway.max_queue_delay_us = 100;
+  }
+
+  void StartGateway() {
+    ASSERT_TRUE(h_->WriteTopology().ok());
+    auto gateway = h_->StartRole("gateway", {}, "gateway");
+    ASSERT_TRUE(gateway.ok()) << gateway.status().message();
+    gateway_.emplace(std::move(gateway).value());
+  }
+
+  std::string Url(const std::string& path) const {
+    const GatewayConfig& g = h_->topology().gateway;
+    return std::string(g.security == GatewaySecurity::kTls ? "https" : "http") +
+           "://127.0.0.1:" + std::to_string(g.port) + path;
+  }
+
+  // curl as a person runs it; extra arguments before the URL.
+  Curl Run(const std::string& method, const std::string& path, const std::string& body = "",
+           std::vector<std::string> extra = {}) {
+    const std::string body_file = (h_->dir() / "curl-body.json").string();
+    std::ofstream(body_file) << body;
+    std::vector<std::string> argv = {"/usr/bin/curl",
+                                     "-s",
+                                     "-k",
+                                     "-X",
+                                     method,
+                                     "--max-time",
+                                     "20",
+                                     "-w",
+                                     "\n%{http_code}",
+                                     "-H",
+                                     "Content-Type: application/json"};
+    if (!body.empty()) {
+      argv.push_back("--data-binary");
+      argv.push_back("@" + body_file);
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(Url(path));
+    std::string out;
+    Curl curl;
+    const std::string log = (h_->dir() / ("curl-" + std::to_string(++curls_) + ".log")).string();
+    curl.exit_code = RunCommand(argv, log, &out, seconds(30));
+    std::filesystem::remove(log);
+    const size_t newline = out.rfind('\n');
+    if (newline != std::string::npos) {
+      curl.body = out.substr(0, newline);
+      curl.status = std::atoi(out.c_str() + newline + 1);
+    }
+    return curl;
+  }
+
+  bool WaitReady(milliseconds timeout) {
+    return WaitUntil([&] { return Run("GET", "/v2/health/ready").status == 200; }, timeout);
+  }
+
+  std::unique_ptr<ClusterHarness> h_;
+  std::optional<ChildProcess> gateway_;
+  int curls_ = 0;
+};
+
+// Writes the transactions, their feature rows and the model's own
+// probabilities for gateway_api_check.py.
+std::string WriteExpectations(ClusterHarness& h, const SyntheticInput& input) {
+  Result<Scorer> scorer = LoadScorer(h.topology().model);
+  EXPECT_TRUE(scorer.ok()) << scorer.status().message();
+  std::vector<float> rows;
+  scorer->features().Extract(input.parsed, &rows);
+  std::vector<ScoreResult> results;
+  EXPECT_TRUE(scorer->Score(input.parsed, &results).ok());
+  const size_t width = scorer->features().width();
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject().Key("transactions").BeginArray();
+  for (const std::string& message : input.messages) json.Raw(message);
+  json.EndArray().Key("features").BeginArray();
+  for (size_t r = 0; r < input.parsed.size(); ++r) {
+    json.BeginArray();
+    for (size_t c = 0; c < width; ++c) json.Number(static_cast<double>(rows[r * width + c]));
+    json.EndArray();
+  }
+  json.EndArray().Key("probabilities").BeginArray();
+  for (const ScoreResult& r : results) json.Number(r.fraud_probability);
+  json.EndArray().EndObject();
+  const std::string path = (h.dir() / "expect.json").string();
+  std::ofstream(path) << out;
+  return path;
+}
+
+TEST_F(GatewayClusterTest, EveryEndpointAndErrorAnswersAsTheProtocolSaysWithTheModelsOwnScores) {
+  ASSERT_TRUE(h_->StartUp().ok());
+  StartGateway();
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway") << h_->LogTail("up");
+  const std::string expect = WriteExpectations(*h_, MakeSyntheticInput(40, 1, 7));
+  std::string out;
+  const int rc = RunCommand(
+      {"/usr/bin/python3", ClusterHarness::SourceDir() + "/tests/gateway/gateway_api_check.py", "--port",
+       std::to_string(h_->topology().gateway.port), "--model", h_->topology().model.name, "--expect", expect},
+      (h_->dir() / "check.log").string(), &out, seconds(120));
+  EXPECT_EQ(rc, 0) << out << h_->LogTail("gateway");
+}
+
+TEST_F(GatewayClusterTest, CurlGetsScoresAndEachErrorStatus) {
+  ASSERT_TRUE(h_->StartUp().ok());
+  StartGateway();
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  const SyntheticInput input = MakeSyntheticInput(3, 100, 9);
+  Curl one = Run("POST", "/v1/score", input.messages[0]);
+  EXPECT_EQ(one.status, 200) << one.body;
+  Result<ParsedResult> parsed = ParseUpstreamResult(one.body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message() << ": " << one.body;
+  Status same = CheckAgainstModel({one.body}, {input.parsed[0]}, h_->topology_path());
+  EXPECT_TRUE(same.ok()) << same.message();
+  EXPECT_EQ(Run("POST", "/v1/score", "{\"id\":1}").status, 422);
+  EXPECT_EQ(Run("POST", "/v1/score", "[").status, 400);
+  EXPECT_EQ(Run("GET", "/v1/score").status, 405);
+  EXPECT_EQ(Run("GET", "/v2/models/nosuch").status, 404);
+  EXPECT_EQ(Run("GET", "/v2/health/live").status, 200);
+}
+
+TEST_F(GatewayClusterTest, WithTlsEveryRequestNeedsAKnownTokenAndPlainHttpIsRefusedCleanly) {
+  const std::string dir = h_->dir().string();
+  std::string out;
+  ASSERT_EQ(RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        dir + "/gw.key", "-out", dir + "/gw.crt", "-days", "1", "-subj", "/CN=127.0.0.1"},
+                       dir + "/openssl.log", &out),
+            0)
+      << out;
+  std::ofstream(dir + "/tokens") << "# callers\nsecret-one\n\n  secret-two  \n";
+  GatewayConfig& g = h_->topology().gateway;
+  g.security = GatewaySecurity::kTls;
+  g.tls_cert_file = dir + "/gw.crt";
+  g.tls_key_file = dir + "/gw.key";
+  g.tokens_file = dir + "/tokens";
+  ASSERT_TRUE(h_->StartUp().ok());
+  StartGateway();
+  // Probes need no token.
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  const SyntheticInput input = MakeSyntheticInput(1, 1, 3);
+  Curl none = Run("POST", "/v1/score", input.messages[0]);
+  EXPECT_EQ(none.status, 401) << none.body;
+  EXPECT_THAT(none.body, HasSubstr("no bearer token"));
+  EXPECT_EQ(Run("POST", "/v1/score", input.messages[0], {"-H", "Authorization: Bearer wrong"}).status, 401);
+  EXPECT_EQ(Run("POST", "/v1/score", input.messages[0], {"-H", "Authorization: Bearer secret-one"}).status,
+            200);
+  EXPECT_EQ(Run("POST", "/v1/score", input.messages[0], {"-H", "Authorization: Bearer secret-two"}).status,
+            200);
+  EXPECT_EQ(Run("GET", "/v2", "", {"-H", "Authorization: Bearer secret-two"}).status, 200);
+  // Plain HTTP to the TLS port: no HTTP answer, and the gateway goes on.
+  std::string plain_out;
+  const int plain = RunCommand({"/usr/bin/curl", "-s", "--max-time", "10", "-w", "%{http_code}",
+                                "http://127.0.0.1:" + std::to_string(g.port) + "/v2/health/live"},
+                               dir + "/plain.log", &plain_out);
+  EXPECT_NE(plain, 0) << plain_out;
+  EXPECT_EQ(Run("GET", "/v2/health/live").status, 200);
+}
+
+TEST_F(GatewayClusterTest, AWorkerKilledMidRequestStillGetsTheRequestItsAnswer) {
+  h_->topology().workers.count = 1;
+  // A slow-ish worker is not needed: the kill lands while batches are in
+  // flight under load; re-dispatch answers within heartbeat x liveness.
+  h_->topology().heartbeat.interval_ms = 200;
+  h_->topology().gateway.request_timeout_ms = 20000;
+  ASSERT_TRUE(h_->StartUp().ok());
+  auto second = h_->StartRole("worker", {"--id", "spare"}, "spare");
+  ASSERT_TRUE(second.ok());
+  StartGateway();
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  const SyntheticInput input = MakeSyntheticInput(200, 1, 5);
+  std::string body = "[";
+  for (size_t i = 0; i < input.messages.size(); ++i) body += (i ? "," : "") + input.messages[i];
+  body += "]";
+  // Requests in a loop on another thread while worker-1 is killed.
+  std::atomic<int> answered{0};
+  std::atomic<int> wrong{0};
+  std::atomic<bool> stop{false};
+  std::thread load([&] {
+    while (!stop) {
+      Curl c = Run("POST", "/v1/score", body);
+      if (c.status == 200 && c.body.find("\"transaction_id\":200") != std::string::npos) {
+        ++answered;
+      } else {
+        ++wrong;
+        ADD_FAILURE() << c.status << " " << c.body.substr(0, 300);
+      }
+    }
+  });
+  ASSERT_TRUE(WaitUntil([&] { return answered >= 3; }, seconds(30)));
+  const pid_t worker = h_->NodePid("worker-1");
+  ASSERT_GT(worker, 0);
+  ::kill(worker, SIGKILL);
+  const int before = answered;
+  EXPECT_TRUE(WaitUntil([&] { return answered >= before + 5; }, seconds(30))) << h_->LogTail("gateway");
+  stop = true;
+  load.join();
+  EXPECT_EQ(wrong, 0);
+}
+
+TEST_F(GatewayClusterTest, WithTheHeadKilledRequestsFailFastWith503AndServeAgainWhenItIsBack) {
+  ASSERT_TRUE(h_->StartUp().ok());
+  StartGateway();
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  const SyntheticInput input = MakeSyntheticInput(1, 1, 3);
+  ASSERT_EQ(Run("POST", "/v1/score", input.messages[0]).status, 200);
+  // The head host dies: `up` and every node it started, at once.
+  std::vector<pid_t> nodes;
+  for (const char* node : {"ventilator", "bridge", "sink", "worker-1", "worker-2"})
+    nodes.push_back(h_->NodePid(node));
+  h_->up().Signal(SIGKILL);
+  for (pid_t pid : nodes) {
+    if (pid > 0) ::kill(pid, SIGKILL);
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Run("GET", "/v2/health/ready").status == 400; }, seconds(10)))
+      << h_->LogTail("gateway");
+  const auto started = std::chrono::steady_clock::now();
+  Curl down = Run("POST", "/v1/score", input.messages[0]);
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_LT(took, seconds(2));
+  // The head comes back: the gateway serves again without a restart.
+  ASSERT_TRUE(h_->up().WaitFor(seconds(10)));
+
+  ASSERT_TRUE(h_->StartUp().ok());
+  EXPECT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  EXPECT_EQ(Run("POST", "/v1/score", input.messages[0]).status, 200);
+}
+
+}  // namespace
+}  // namespace scorepipe::testing
