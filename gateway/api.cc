@@ -203,6 +203,19 @@ std::optional<ApiError> ParseScoreBody(std::string_view body, size_t max_items, 
   // not see trailing content or a flaw after the last item it reads); the
   // on-demand reader then gives each item's text as it was written, so an
   // id comes back exactly as sent ("5005.50").
+  // The usual case first: one object, read once by the parser that checks
+  // it (only a body it refuses is looked at again, to tell bad JSON, 400,
+  // from a bad transaction, 422).
+  const size_t first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && body[first] == '{') {
+    Result<Transaction> transaction = parser.Parse(body);
+    if (transaction.ok()) {
+      items->count = 1;
+      items->transactions.push_back(std::move(transaction).value());
+      items->positions.push_back(0);
+      return std::nullopt;
+    }
+  }
   thread_local dom::parser strict;
   thread_local ondemand::parser lazy;
   const simdjson::padded_string padded(body);

@@ -205,6 +205,11 @@ struct Gateway::Impl {
   void AddTo(OpenBatch& open, const std::shared_ptr<Call>& call, size_t from, size_t count);
   void ScheduleFlush();
   void Flush();
+  // How many batches this gateway keeps with the head at once: every live
+  // worker's credit.
+  size_t MostInFlight() const;
+  // A batch was answered: sends what waited for it.
+  void Answered();
   void Send(OpenBatch& open);
   void Fail(const std::vector<Segment>& segments, const HttpAnswer& response);
   void Complete(Call& call);
@@ -253,6 +258,7 @@ struct Gateway::Impl {
   OpenBatch open_transactions;
   OpenBatch open_rows;
   bool flush_scheduled = false;
+  bool held_for_credit = false;  // open rows wait for an answer (Flush)
   uint64_t next_batch = 0;
   std::unordered_map<uint64_t, SentBatch> sent;
   std::deque<std::weak_ptr<Call>> by_deadline;  // deadlines never decrease
@@ -393,7 +399,10 @@ void Gateway::Impl::OnResults(ResultBatch batch) {
     call.scored_at_us = std::max(call.scored_at_us, batch.scored_at_us);
     if (--call.remaining == 0) Complete(call);
   }
-  if (record.remaining == 0) sent.erase(it);
+  if (record.remaining == 0) {
+    sent.erase(it);
+    Answered();
+  }
 }
 
 Status Gateway::Impl::Run() {
@@ -461,6 +470,7 @@ void Gateway::Impl::OnTick() {
     return std::all_of(entry.second.segments.begin(), entry.second.segments.end(),
                        [](const Segment& s) { return s.call->done; });
   });
+  Answered();
   tick.expires_after(kTick);
   tick.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) OnTick();
@@ -560,8 +570,26 @@ void Gateway::Impl::ScheduleFlush() {
 
 void Gateway::Impl::Flush() {
   flush_scheduled = false;
+  // Adaptive batching: while every worker's credit is taken by this
+  // gateway's batches, the rows wait for the next answer and go in one
+  // larger batch then (Send() of a full batch does not wait). At low rates
+  // nothing waits; under load batches grow by themselves.
+  if (sent.size() >= MostInFlight()) {
+    held_for_credit = open_transactions.rows() > 0 || open_rows.rows() > 0;
+    return;
+  }
+  held_for_credit = false;
   if (open_transactions.rows() > 0) Send(open_transactions);
   if (open_rows.rows() > 0) Send(open_rows);
+}
+
+size_t Gateway::Impl::MostInFlight() const {
+  return std::max<size_t>(
+      1, static_cast<size_t>(head.live_workers) * static_cast<size_t>(topology.workers.credit));
+}
+
+void Gateway::Impl::Answered() {
+  if (held_for_credit && sent.size() < MostInFlight()) Flush();
 }
 
 void Gateway::Impl::Send(OpenBatch& open) {

@@ -25,10 +25,17 @@ constexpr size_t kReadChunk = 16 << 10;
 // After a refusal, this much of what the client still sends is read and dropped.
 constexpr size_t kLingerBytes = 64 << 20;
 
+using Clock = std::chrono::steady_clock;
+
+// A connection as the server's sweep sees it: each waits against a deadline
+// (the sweep closes it past that), set when it starts a read or a write;
+// none while its request is with the handler. A timer per operation would
+// cost a timer-queue change (and often a system call) per request.
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
   virtual void Close() = 0;
+  Clock::time_point deadline = Clock::time_point::max();
 };
 
 }  // namespace
@@ -44,6 +51,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         retry_accept(io_context) {}
 
   void Accept();
+  // Closes the connections past their deadline, every sweep_period.
+  void Sweep();
 
   net::io_context& io;
   const HttpServerOptions options;
@@ -51,6 +60,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::shared_ptr<ConnectionBudget> budget;
   tcp::acceptor acceptor;
   net::steady_timer retry_accept;
+  net::steady_timer sweep_timer{io};
   std::optional<ssl::context> tls;
   HttpServerStats stats;
   std::unordered_set<SessionBase*> sessions;
@@ -74,7 +84,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void Run() {
     if constexpr (kTls) {
-      Lowest().expires_after(server_->options.read_timeout);
+      Within(server_->options.read_timeout);
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) {
@@ -110,11 +120,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       ReadRequest();
       return;
     }
-    Lowest().expires_after(server_->options.idle_timeout);
+    Within(server_->options.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) {
-                                if (ec == beast::error::timeout) ++self->server_->stats.timeouts;
                                 self->Close();
                                 return;
                               }
@@ -123,25 +132,36 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                             });
   }
 
-  // The whole request must arrive within read_timeout.
+  // The whole request must arrive within read_timeout: the headers first,
+  // whose size is checked here (the parser's own limit counts only what it
+  // has not parsed yet, so it lets up to about twice its limit through),
+  // then the body.
   void ReadRequest() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
     parser_->body_limit(server_->options.max_body_bytes);
-    Lowest().expires_after(server_->options.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    Within(server_->options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t header_bytes) {
+                              if (!ec && header_bytes > self->server_->options.max_header_bytes) {
+                                ec = http::error::header_limit;
+                              }
+                              if (ec || self->parser_->is_done()) {
+                                self->OnRead(ec);
+                                return;
+                              }
+                              http::async_read(
+                                  self->stream_, self->buffer_, *self->parser_,
+                                  [self](beast::error_code body_ec, size_t) { self->OnRead(body_ec); });
+                            });
   }
+
+  void Within(std::chrono::milliseconds timeout) { deadline = Clock::now() + timeout; }
 
   void OnRead(beast::error_code ec) {
     if (closed_) return;
     HttpServerStats& stats = server_->stats;
     if (ec == http::error::end_of_stream || ec == net::error::eof) {
-      Close();
-      return;
-    }
-    if (ec == beast::error::timeout) {
-      ++stats.timeouts;
       Close();
       return;
     }
@@ -168,6 +188,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     http::request<http::string_body> request = parser_->release();
     keep_alive_ = request.keep_alive();
+    deadline = Clock::time_point::max();  // with the handler now, which answers in its own time
     ++stats.requests;
     if (stats.in_progress >= server_->options.max_concurrent_requests) {
       ++stats.overloaded;
@@ -207,7 +228,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (closed_) return;
     beast::error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-    Lowest().expires_after(server_->options.read_timeout);
+    Within(server_->options.read_timeout);
     Drain();
   }
 
@@ -244,10 +265,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     response_.keep_alive(keep_alive_);
     response_.body() = std::move(answer.body);
     response_.prepare_payload();
-    Lowest().expires_after(server_->options.read_timeout);
+    Within(server_->options.read_timeout);
     http::async_write(stream_, response_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) {
-        if (ec == beast::error::timeout) ++self->server_->stats.timeouts;
         self->Close();
         return;
       }
@@ -271,6 +291,27 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 };
 
 }  // namespace
+
+void HttpServer::Impl::Sweep() {
+  const auto shortest = std::min(options.read_timeout, options.idle_timeout);
+  const auto period = std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(10),
+                                                            std::chrono::milliseconds(250));
+  sweep_timer.expires_after(period);
+  sweep_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->stopped) return;
+    const auto now = Clock::now();
+    std::vector<SessionBase*> late;
+    for (SessionBase* session : self->sessions) {
+      if (session->deadline <= now) late.push_back(session);
+    }
+    for (SessionBase* session : late) {
+      ++self->stats.timeouts;
+      session->deadline = Clock::time_point::max();
+      session->Close();
+    }
+    self->Sweep();
+  });
+}
 
 void HttpServer::Impl::Accept() {
   acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
@@ -313,7 +354,9 @@ HttpServer::~HttpServer() { Stop(); }
 Status HttpServer::Start() {
   const HttpServerOptions& o = impl_->options;
   if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
-    return Status::Error("TLS needs both a certificate and a key file");
+    return Status::Error(o.tls_cert_file.empty()
+                             ? "TLS needs a certificate file beside the key " + o.tls_key_file
+                             : "TLS needs a key file beside the certificate " + o.tls_cert_file);
   }
   if (!o.tls_cert_file.empty()) {
     impl_->tls.emplace(ssl::context::tls_server);
@@ -344,6 +387,7 @@ Status HttpServer::Start() {
   acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Status::Error("cannot listen on " + where + ": " + ec.message());
   impl_->Accept();
+  impl_->Sweep();
   return Status::Ok();
 }
 
@@ -353,6 +397,7 @@ void HttpServer::Stop() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
   impl_->retry_accept.cancel();
+  impl_->sweep_timer.cancel();
   // Close() does not erase: the sessions go when their handlers finish.
   for (SessionBase* session : std::vector<SessionBase*>(impl_->sessions.begin(), impl_->sessions.end())) {
     session->Close();
