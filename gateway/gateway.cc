@@ -154,7 +154,7 @@ Result<std::vector<std::string>> ReadTokenFile(const std::string& path) {
 
 struct Gateway::Impl {
   Impl(const Topology& t, zmq::context_t& zmq_context, std::string node_id, int shard_index,
-       std::shared_ptr<ConnectionBudget> budget)
+       std::shared_ptr<ConnectionBudget> connection_budget, GatewayMetrics& gateway_metrics)
       : topology(t),
         context(zmq_context),
         id(std::move(node_id)),
@@ -165,10 +165,12 @@ struct Gateway::Impl {
         parser(static_cast<size_t>(t.bridge.max_message_bytes)),
         tick(io),
         flush_timer(io),
+        budget(connection_budget),
+        metrics(gateway_metrics),
         server(
             io, ServerOptions(t, shard_index),
             [this](HttpCall&& r, HttpReply reply) { Handle(std::move(r), std::move(reply)); },
-            std::move(budget)) {}
+            std::move(connection_budget)) {}
 
   static HttpServerOptions ServerOptions(const Topology& t, int shard_index) {
     const GatewayConfig& g = t.gateway;
@@ -234,6 +236,8 @@ struct Gateway::Impl {
   net::io_context io;
   net::steady_timer tick;
   net::steady_timer flush_timer;
+  std::shared_ptr<ConnectionBudget> budget;
+  GatewayMetrics& metrics;
   HttpServer server;
   GatewayStats stats;
 
@@ -428,7 +432,14 @@ void Gateway::Impl::OnTick() {
     io.stop();
     return;
   }
-  if (shard == 0) NotifyAlive();
+  if (shard == 0) {
+    NotifyAlive();
+    ProcessHealth().Beat();
+    metrics.HeadUp(head_up);
+    metrics.Connections(budget->held());
+    std::string why;
+    ProcessHealth().SetProblem("links", Ready(&why) ? "" : "the head: " + why);
+  }
   if (link->Tend()) WatchLink();
   const auto state = link->State();
   const auto dead_after = std::chrono::milliseconds(static_cast<int64_t>(topology.heartbeat.interval_ms) *
@@ -461,6 +472,7 @@ void Gateway::Impl::OnTick() {
     by_deadline.pop_front();
     if (!call || call->done) continue;
     ++stats.timeouts;
+    metrics.TimedOut();
     call->done = true;
     call->reply(Error(504, "no answer within gateway.request_timeout_ms (" +
                                std::to_string(topology.gateway.request_timeout_ms) + " ms)"));
@@ -483,6 +495,7 @@ void Gateway::Impl::HeadDown(const std::string& why) {
   head_problem = why;
   for (auto& [key, record] : sent) {
     stats.head_down += record.segments.size();
+    metrics.HeadDown(record.segments.size());
     Fail(record.segments, Unavailable(why));
   }
   sent.clear();
@@ -617,6 +630,7 @@ void Gateway::Impl::Send(OpenBatch& open) {
   }
   ++stats.batches_sent;
   stats.rows_sent += batch.rows();
+  metrics.BatchSent(batch.rows());
   SentBatch& record = sent[key];
   record.remaining = batch.rows();
   record.segments = std::move(batch.segments);
@@ -665,10 +679,25 @@ void Gateway::Impl::Complete(Call& call) {
 // ---------------------------------------------------------------------------
 // Routes
 
-void Gateway::Impl::Handle(HttpCall&& request, HttpReply reply) {
+// Which metrics bucket a path is (the route decides what it is).
+ApiEndpoint EndpointOf(const std::vector<std::string_view>& parts) {
+  if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "score") return ApiEndpoint::kScore;
+  if (parts.empty() || parts[0] != "v2") return ApiEndpoint::kOther;
+  if (parts.size() >= 2 && parts[1] == "health") return ApiEndpoint::kHealth;
+  if (!parts.empty() && parts.back() == "infer") return ApiEndpoint::kInfer;
+  return ApiEndpoint::kMetadata;
+}
+
+void Gateway::Impl::Handle(HttpCall&& request, HttpReply answer) {
   ++stats.requests;
   const std::string_view path = PathOf(request.target);
   const std::vector<std::string_view> parts = Split(path);
+  HttpReply reply = [this, endpoint = EndpointOf(parts), arrived = Clock::now(),
+                     answer = std::move(answer)](HttpAnswer response) {
+    metrics.Answered(endpoint, response.status,
+                     std::chrono::duration<double>(Clock::now() - arrived).count());
+    answer(std::move(response));
+  };
   // Health first: a load balancer's probes need no token.
   if (parts.size() == 3 && parts[0] == "v2" && parts[1] == "health") {
     if (request.method != "GET") return reply(Error(405, "use GET"));
@@ -688,6 +717,7 @@ void Gateway::Impl::Handle(HttpCall&& request, HttpReply reply) {
                                              [&](const std::string& t) { return TokenEquals(t, token); });
     if (!known) {
       ++stats.unauthorized;
+      metrics.Unauthorized();
       HttpAnswer response =
           Error(401, bearer ? "unknown bearer token" : "no bearer token: send Authorization: Bearer <token>");
       response.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -793,8 +823,8 @@ void Gateway::Impl::Infer(HttpCall&& request, HttpReply reply, std::string_view 
 // ---------------------------------------------------------------------------
 
 Gateway::Gateway(const Topology& topology, zmq::context_t& context, std::string id, int shard,
-                 std::shared_ptr<ConnectionBudget> budget)
-    : impl_(std::make_unique<Impl>(topology, context, std::move(id), shard, std::move(budget))) {}
+                 std::shared_ptr<ConnectionBudget> budget, GatewayMetrics& metrics)
+    : impl_(std::make_unique<Impl>(topology, context, std::move(id), shard, std::move(budget), metrics)) {}
 
 Gateway::~Gateway() = default;
 

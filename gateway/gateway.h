@@ -31,6 +31,7 @@
 #include <zmq.hpp>
 
 #include "config/topology.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/http_server.h"
 #include "proto/status.h"
 
@@ -48,10 +49,12 @@ struct GatewayStats {
 
 class Gateway {
  public:
-  // `shard` numbers the event-loop threads (0..threads-1); `budget` is
-  // shared by all of them (gateway.max_connections).
+  // `shard` numbers the event-loop threads (0..threads-1); `budget`
+  // (gateway.max_connections) and `metrics` are shared by all of them and
+  // outlive them. Shard 0 also keeps the process's readiness
+  // (runtime/node_health.h) and the gauges.
   Gateway(const Topology& topology, zmq::context_t& context, std::string id, int shard,
-          std::shared_ptr<ConnectionBudget> budget);
+          std::shared_ptr<ConnectionBudget> budget, GatewayMetrics& metrics);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;

@@ -28,13 +28,15 @@ void RaiseOpenFileLimit() {
 Status RunGateways(Topology& topology, const NodeIdentity& node, zmq::context_t& context) {
   RaiseOpenFileLimit();
   auto budget = std::make_shared<ConnectionBudget>(static_cast<size_t>(topology.gateway.max_connections));
+  auto registry = std::make_shared<prometheus::Registry>();
+  GatewayMetrics metrics(*registry);
   std::vector<std::unique_ptr<Gateway>> shards;
   for (int shard = 0; shard < topology.gateway.threads; ++shard) {
-    auto gateway = std::make_unique<Gateway>(topology, context, node.id, shard, budget);
+    auto gateway = std::make_unique<Gateway>(topology, context, node.id, shard, budget, metrics);
     if (Status s = gateway->Start(); !s.ok()) return s;
     shards.push_back(std::move(gateway));
   }
-  ServeNodeMetrics("gateway", topology, std::make_shared<prometheus::Registry>());
+  ServeNodeMetrics("gateway", topology, registry);
   const GatewayConfig& g = topology.gateway;
   spdlog::info("gateway: {}://{}:{} -> {} ({} thread{}, batches of up to {} after {} us)",
                g.security == GatewaySecurity::kTls ? "https" : "http", g.address, shards[0]->port(),

@@ -161,6 +161,19 @@ TEST_F(GatewayClusterTest, CurlGetsScoresAndEachErrorStatus) {
   EXPECT_EQ(Run("GET", "/v1/score").status, 405);
   EXPECT_EQ(Run("GET", "/v2/models/nosuch").status, 404);
   EXPECT_EQ(Run("GET", "/v2/health/live").status, 200);
+  // The node's own health and metrics port, as every node has one.
+  const std::string metrics = "http://127.0.0.1:" + std::to_string(h_->topology().metrics.gateway_port);
+  std::string out;
+  EXPECT_EQ(
+      RunCommand({"/usr/bin/curl", "-sf", metrics + "/readyz"}, (h_->dir() / "readyz.log").string(), &out), 0)
+      << out;
+  ASSERT_EQ(
+      RunCommand({"/usr/bin/curl", "-sf", metrics + "/metrics"}, (h_->dir() / "metrics.log").string(), &out),
+      0);
+  EXPECT_THAT(out, HasSubstr("scorepipe_gateway_requests_total{code=\"2xx\",endpoint=\"score\"} 1"));
+  EXPECT_THAT(out, HasSubstr("scorepipe_gateway_requests_total{code=\"4xx\",endpoint=\"score\"} 3"));
+  EXPECT_THAT(out, HasSubstr("scorepipe_gateway_head_up 1"));
+  EXPECT_THAT(out, HasSubstr("scorepipe_gateway_rows_total 1"));
 }
 
 TEST_F(GatewayClusterTest, WithTlsEveryRequestNeedsAKnownTokenAndPlainHttpIsRefusedCleanly) {
