@@ -14,7 +14,7 @@ import tempfile
 import unittest
 
 COMPLETION, BIN = (os.path.abspath(sys.argv.pop(1)) for _ in range(2))
-NODE_PROGRAMS = ["bridge", "ventilator", "worker", "sink", "train-demo"]
+NODE_PROGRAMS = ["bridge", "ventilator", "worker", "sink", "gateway", "train-demo"]
 
 
 def help_of(program, *args):
