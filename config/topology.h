@@ -210,6 +210,11 @@ struct GatewayConfig {
   // promote and roll back models; empty: model administration is off.
   std::string tokens_file;
   std::string admin_tokens_file;
+  // Asynchronous tasks (POST /v1/tasks): a finished task's results are kept
+  // this long, 1..2592000 s. Tasks live in the queue's Redis (queue.redis;
+  // queue.kind redis-list or redis-stream), each leased like a queue message
+  // (queue.inflight_timeout_ms, queue.max_deliveries).
+  int task_ttl_s = 3600;
 };
 
 struct WorkersConfig {

@@ -264,6 +264,7 @@ void VisitFields(TopologyT& t, Visitor& v) {
   v.String("gateway.tls_key_file", t.gateway.tls_key_file, kOptionalFileRule);
   v.String("gateway.tokens_file", t.gateway.tokens_file, kOptionalFileRule);
   v.String("gateway.admin_tokens_file", t.gateway.admin_tokens_file, kOptionalFileRule);
+  v.Int("gateway.task_ttl_s", t.gateway.task_ttl_s, IntRule{1, 2592000});
 
   v.String("model.path", t.model.path, kModelFileRule, Presence::kRequiredWithoutRegistry);
   v.Enum("model.format", t.model.format, Names(kModelFormats));

@@ -128,6 +128,7 @@ std::string TopologyToYaml(const Topology& t) {
   out << YAML::Key << "tls_key_file" << YAML::Value << g.tls_key_file;
   out << YAML::Key << "tokens_file" << YAML::Value << g.tokens_file;
   out << YAML::Key << "admin_tokens_file" << YAML::Value << g.admin_tokens_file;
+  out << YAML::Key << "task_ttl_s" << YAML::Value << g.task_ttl_s;
   out << YAML::EndMap;
 
   out << YAML::Key << "model" << YAML::Value << YAML::BeginMap;

@@ -9,12 +9,16 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <charconv>
+#include <condition_variable>
 #include <deque>
 #include <fstream>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
 #include "gateway/api.h"
+#include "gateway/task_store.h"
 #include "proto/build_info.h"
 #include "proto/codec.h"
 #include "proto/json_writer.h"
@@ -78,6 +82,56 @@ struct OpenBatch {
 struct SentBatch {
   std::vector<Segment> segments;
   size_t remaining = 0;
+};
+
+// The gateway's Redis calls (TaskStore), on a thread of their own so that an
+// event loop never waits on Redis: a job runs there and posts what it found
+// back to the loop. Jobs run in order; the destructor finishes the running
+// one and drops the rest (their tasks stay leased in Redis, for whoever
+// takes them over).
+class TaskRunner {
+ public:
+  explicit TaskRunner(TaskStoreOptions options) : store_(std::move(options)), thread_([this] { Loop(); }) {}
+  ~TaskRunner() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  TaskRunner(const TaskRunner&) = delete;
+  TaskRunner& operator=(const TaskRunner&) = delete;
+
+  void Post(std::function<void(TaskStore&)> job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::function<void(TaskStore&)> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        if (stop_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job(store_);
+    }
+  }
+
+  TaskStore store_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void(TaskStore&)>> jobs_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the rest is built
 };
 
 HttpAnswer JsonResponse(int status, std::string body) {
@@ -197,6 +251,13 @@ struct Gateway::Impl {
   // --- HTTP ---
   void Handle(HttpCall&& request, HttpReply reply);
   void Score(HttpCall&& request, HttpReply reply);
+  // A parsed upstream-format call: scored, or answered at once.
+  void StartScoring(const std::shared_ptr<Call>& call);
+  // Asynchronous tasks (TaskStore): accept, look up, score one (leased).
+  void CreateTask(HttpCall&& request, HttpReply reply);
+  void GetTask(std::string id, HttpReply reply);
+  void ScoreTask(const std::string& id, const std::string& body);
+  void ReclaimTasks();
   void Infer(HttpCall&& request, HttpReply reply, std::string_view version);
   // Whether the model is this one; answers 404 when not.
   bool KnownModel(std::string_view name, std::optional<std::string_view> version, HttpReply& reply);
@@ -266,6 +327,9 @@ struct Gateway::Impl {
   uint64_t next_batch = 0;
   std::unordered_map<uint64_t, SentBatch> sent;
   std::deque<std::weak_ptr<Call>> by_deadline;  // deadlines never decrease
+  Clock::time_point next_reclaim{};
+  // Last: destroyed first, so that no job runs while the rest goes.
+  std::unique_ptr<TaskRunner> tasks;  // asynchronous tasks; null without a Redis queue
 };
 
 // ---------------------------------------------------------------------------
@@ -292,6 +356,14 @@ Status Gateway::Impl::Start() {
   if (!spec.ok()) return spec.status();
   for (const FeatureDef& feature : spec->features) feature_names.push_back(feature.name);
   feature_width = static_cast<uint32_t>(feature_names.size());
+  if (topology.queue.kind != QueueKind::kHttpMq) {
+    TaskStoreOptions options;
+    options.redis = topology.queue.redis;
+    options.lease_ms = topology.queue.inflight_timeout_ms;
+    options.max_attempts = topology.queue.max_deliveries;
+    options.ttl_s = topology.gateway.task_ttl_s;
+    tasks = std::make_unique<TaskRunner>(std::move(options));
+  }
   if (Status s = OpenLink(); !s.ok()) return s;
   if (Status s = server.Start(); !s.ok()) return s;
   return Status::Ok();
@@ -464,6 +536,12 @@ void Gateway::Impl::OnTick() {
     const std::string encoded = Encode(beat);
     link->socket().send(zmq::buffer(encoded), zmq::send_flags::dontwait);
     DrainLink();
+  }
+  // Tasks whose lease ran out (a gateway died with them, or the head was
+  // down): a few times per lease.
+  if (tasks && head_up && now >= next_reclaim) {
+    next_reclaim = now + std::chrono::milliseconds(std::max(100, topology.queue.inflight_timeout_ms / 4));
+    ReclaimTasks();
   }
   // Requests past their time.
   while (!by_deadline.empty()) {
@@ -728,6 +806,18 @@ void Gateway::Impl::Handle(HttpCall&& request, HttpReply answer) {
     if (request.method != "POST") return reply(Error(405, "use POST"));
     return Score(std::move(request), std::move(reply));
   }
+  if (parts.size() >= 2 && parts.size() <= 3 && parts[0] == "v1" && parts[1] == "tasks") {
+    if (!tasks) {
+      return reply(
+          Error(501, "asynchronous tasks need the queue's Redis (queue.kind redis-list or redis-stream)"));
+    }
+    if (parts.size() == 2) {
+      if (request.method != "POST") return reply(Error(405, "use POST"));
+      return CreateTask(std::move(request), std::move(reply));
+    }
+    if (request.method != "GET") return reply(Error(405, "use GET"));
+    return GetTask(std::string(parts[2]), std::move(reply));
+  }
   if (parts.size() == 1 && parts[0] == "v2") {
     if (request.method != "GET") return reply(Error(405, "use GET"));
     return reply(JsonResponse(200, ServerMetadataJson(ThisBuild().version)));
@@ -787,6 +877,10 @@ void Gateway::Impl::Score(HttpCall&& request, HttpReply reply) {
     return reply(Error(error->status, error->message));
   }
   call->reply = std::move(reply);
+  StartScoring(call);
+}
+
+void Gateway::Impl::StartScoring(const std::shared_ptr<Call>& call) {
   if (call->items.transactions.empty()) {
     // Nothing valid to score: every item has its reason.
     int status = 422;
@@ -801,6 +895,98 @@ void Gateway::Impl::Score(HttpCall&& request, HttpReply reply) {
     return call->reply(Unavailable(head_problem.empty() ? "the head does not answer" : head_problem));
   }
   Submit(call, call->items.transactions.size());
+}
+
+void Gateway::Impl::CreateTask(HttpCall&& request, HttpReply reply) {
+  ScoreItems items;
+  if (auto error = ParseScoreBody(request.body, static_cast<size_t>(topology.gateway.max_request_items),
+                                  parser, &items)) {
+    return reply(Error(error->status, error->message));
+  }
+  // Recorded in Redis first: only a recorded task is answered 202.
+  tasks->Post([this, body = std::move(request.body), reply = std::move(reply)](TaskStore& store) mutable {
+    Result<std::string> id = store.Create(body, NowUnixMicros() / 1000);
+    net::post(io, [this, id = std::move(id), body = std::move(body), reply = std::move(reply)]() mutable {
+      if (!id.ok()) return reply(Unavailable(id.status().message()));
+      std::string out;
+      JsonWriter(&out)
+          .BeginObject()
+          .Key("task_id")
+          .String(id.value())
+          .Key("status")
+          .String("PENDING")
+          .EndObject();
+      reply(JsonResponse(202, std::move(out)));
+      ScoreTask(id.value(), body);
+    });
+  });
+}
+
+void Gateway::Impl::GetTask(std::string id, HttpReply reply) {
+  tasks->Post([this, id = std::move(id), reply = std::move(reply)](TaskStore& store) mutable {
+    Result<TaskStore::View> view = store.Get(id);
+    net::post(io, [id = std::move(id), view = std::move(view), reply = std::move(reply)]() mutable {
+      if (!view.ok()) return reply(Unavailable(view.status().message()));
+      using State = TaskStore::View::State;
+      if (view->state == State::kUnknown) {
+        return reply(
+            Error(404, "no task " + id + " (unknown, or its results expired after gateway.task_ttl_s)"));
+      }
+      std::string out;
+      JsonWriter json(&out);
+      json.BeginObject().Key("task_id").String(id);
+      if (view->state == State::kPending) json.Key("status").String("PENDING");
+      if (view->state == State::kSuccess)
+        json.Key("status").String("SUCCESS").Key("results").Raw(view->results);
+      if (view->state == State::kFailure)
+        json.Key("status").String("FAILURE").Key("reason").String(view->reason);
+      json.EndObject();
+      reply(JsonResponse(200, std::move(out)));
+    });
+  });
+}
+
+// Scores a task this gateway holds the lease of. Its answer settles it; a
+// 503 or 504 leaves it pending, for this or another gateway to take over
+// once its lease runs out.
+void Gateway::Impl::ScoreTask(const std::string& id, const std::string& body) {
+  auto call = std::make_shared<Call>();
+  call->kind = Call::Kind::kScore;
+  if (auto error = ParseScoreBody(body, static_cast<size_t>(topology.gateway.max_request_items), parser,
+                                  &call->items)) {
+    // Checked before it was recorded: only a topology changed meanwhile
+    // (a lower gateway.max_request_items) gets here.
+    tasks->Post(
+        [id, why = error->message](TaskStore& store) { (void)store.Fail(id, why, NowUnixMicros() / 1000); });
+    return;
+  }
+  call->reply = [this, id](HttpAnswer answer) {
+    if (answer.status == 503 || answer.status == 504) return;
+    tasks->Post([id, results = std::move(answer.body)](TaskStore& store) {
+      Result<bool> settled = store.Complete(id, results, NowUnixMicros() / 1000);
+      if (!settled.ok())
+        spdlog::warn("gateway: task {}: {} (it is scored again once its lease runs out)", id,
+                     settled.status().message());
+    });
+  };
+  if (!head_up) return;  // left pending: taken over once its lease runs out
+  StartScoring(call);
+}
+
+void Gateway::Impl::ReclaimTasks() {
+  tasks->Post([this](TaskStore& store) {
+    Result<std::vector<TaskStore::Leased>> leased = store.Reclaim(NowUnixMicros() / 1000, 64);
+    if (!leased.ok()) {
+      spdlog::warn("gateway: {}", leased.status().message());
+      return;
+    }
+    if (leased->empty()) return;
+    net::post(io, [this, leased = std::move(leased).value()] {
+      spdlog::info("gateway: took over {} task{} whose lease ran out", leased.size(),
+                   leased.size() == 1 ? "" : "s");
+      for (const TaskStore::Leased& task : leased) ScoreTask(task.id, task.body);
+    });
+  });
 }
 
 void Gateway::Impl::Infer(HttpCall&& request, HttpReply reply, std::string_view /*version*/) {

@@ -34,7 +34,7 @@ LAYERS = {
     "ventilator": ["proto", "durable", "config", "runtime"],
     "worker": ["proto", "durable", "config", "runtime", "scoring"],
     "sink": ["proto", "durable", "config", "runtime", "queue", "scoring"],
-    "gateway": ["proto", "durable", "config", "runtime", "scoring"],
+    "gateway": ["proto", "durable", "config", "runtime", "queue", "scoring"],
     # The top: the command and the benchmarks; nothing includes them.
     "cli": ["proto", "durable", "config", "runtime", "queue", "scoring", "training", "local_cluster"],
     "bench": ["proto", "durable", "config", "runtime", "queue", "scoring", "training", "local_cluster"],

@@ -5,11 +5,14 @@
 // the faults: a worker killed mid-request, the head killed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "config/topology_writer.h"
@@ -281,6 +284,124 @@ TEST_F(GatewayClusterTest, WithTheHeadKilledRequestsFailFastWith503AndServeAgain
   ASSERT_TRUE(h_->StartUp().ok());
   EXPECT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
   EXPECT_EQ(Run("POST", "/v1/score", input.messages[0]).status, 200);
+}
+
+// The upstream results a task's answer holds (its "results" array).
+std::vector<std::string> TaskResults(const std::string& answer, std::string* status) {
+  simdjson::dom::parser json;
+  simdjson::dom::element doc;
+  std::vector<std::string> out;
+  if (json.parse(answer).get(doc) != simdjson::SUCCESS) return out;
+  std::string_view text;
+  if (doc["status"].get(text) == simdjson::SUCCESS) *status = std::string(text);
+  simdjson::dom::array results;
+  if (doc["results"].get(results) != simdjson::SUCCESS) return out;
+  for (simdjson::dom::element result : results) out.push_back(simdjson::minify(result));
+  return out;
+}
+
+std::string TaskId(const std::string& answer) {
+  const size_t at = answer.find("\"task_id\":\"");
+  return at == std::string::npos ? "" : answer.substr(at + 11, 32);
+}
+
+TEST_F(GatewayClusterTest, ATaskIsAcceptedAt202ThenAnsweredWithTheModelsOwnScores) {
+  ASSERT_TRUE(h_->StartUp().ok());
+  StartGateway();
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  const SyntheticInput input = MakeSyntheticInput(5, 10, 4);
+  std::string body = "[";
+  for (size_t i = 0; i < input.messages.size(); ++i) body += (i ? "," : "") + input.messages[i];
+  body += "]";
+  Curl accepted = Run("POST", "/v1/tasks", body);
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  EXPECT_THAT(accepted.body, HasSubstr("\"status\":\"PENDING\""));
+  const std::string id = TaskId(accepted.body);
+  ASSERT_EQ(id.size(), 32u) << accepted.body;
+  std::string status;
+  std::vector<std::string> results;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        results = TaskResults(Run("GET", "/v1/tasks/" + id).body, &status);
+        return status == "SUCCESS";
+      },
+      seconds(10)))
+      << status;
+  Status same = CheckAgainstModel(results, input.parsed, h_->topology_path());
+  EXPECT_TRUE(same.ok()) << same.message();
+  EXPECT_EQ(Run("GET", "/v1/tasks/0123456789abcdef0123456789abcdef").status, 404);
+  EXPECT_EQ(Run("POST", "/v1/tasks", "[").status, 400);
+  EXPECT_EQ(Run("GET", "/v1/tasks").status, 405);
+}
+
+TEST_F(GatewayClusterTest, TheGatewayKilledLosesNoAcceptedTaskAndEachIsAnsweredOnce) {
+  h_->topology().queue.inflight_timeout_ms = 2000;  // a dead gateway's tasks are taken over after this
+  ASSERT_TRUE(h_->StartUp().ok());
+  StartGateway();
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  const SyntheticInput input = MakeSyntheticInput(3, 1, 8);
+  const std::string body = "[" + input.messages[0] + "," + input.messages[1] + "," + input.messages[2] + "]";
+  std::vector<std::string> ids;
+  std::mutex mu;
+  std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    while (!stop) {
+      Curl c = Run("POST", "/v1/tasks", body);
+      if (c.status == 202) {
+        std::lock_guard<std::mutex> lock(mu);
+        ids.push_back(TaskId(c.body));
+      }
+    }
+  });
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return ids.size() >= 20;
+      },
+      seconds(30)));
+  stop = true;
+  producer.join();
+  // The head pauses (the ventilator stopped, not gone): tasks are still
+  // accepted (recorded in Redis) but not answered; then the gateway dies.
+  const pid_t ventilator = h_->NodePid("ventilator");
+  ASSERT_GT(ventilator, 0);
+  ::kill(ventilator, SIGSTOP);
+  size_t pending = 0;
+  for (int i = 0; i < 10; ++i) {
+    Curl c = Run("POST", "/v1/tasks", body);
+    ASSERT_EQ(c.status, 202) << c.body;
+    ids.push_back(TaskId(c.body));
+  }
+  for (const std::string& id : ids) {
+    pending += Run("GET", "/v1/tasks/" + id).body.find("PENDING") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_GE(pending, 10u);
+  gateway_->Signal(SIGKILL);
+  ASSERT_TRUE(gateway_->WaitFor(seconds(10)));
+  ::kill(ventilator, SIGCONT);
+  StartGateway();
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  size_t answered = 0;
+  for (const std::string& id : ids) {
+    std::string status;
+    std::vector<std::string> results;
+    const bool done = WaitUntil(
+        [&] {
+          results = TaskResults(Run("GET", "/v1/tasks/" + id).body, &status);
+          return status == "SUCCESS" || status == "FAILURE";
+        },
+        seconds(20));
+    EXPECT_TRUE(done && status == "SUCCESS") << id << ": " << status;
+    Status same =
+        CheckAgainstModel(results, {input.parsed[0], input.parsed[1], input.parsed[2]}, h_->topology_path());
+    EXPECT_TRUE(same.ok()) << id << ": " << same.message();
+    answered += done ? 1 : 0;
+  }
+  EXPECT_EQ(answered, ids.size());
+  // Nothing left leased.
+  EXPECT_EQ(h_->redis().Command({"ZCARD", "scorepipe:pending"}).value()->integer, 0);
+  std::cout << ids.size() << " tasks accepted before the kill (" << pending
+            << " of them unanswered then), every one answered once\n";
 }
 
 }  // namespace
