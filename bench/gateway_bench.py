@@ -121,6 +121,7 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rate", type=int, default=5000, help="paced run: requests/s in all")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None, help="gateway.threads (default: the topology's)")
     parser.add_argument("--max-queue-delay-us", type=int, default=None,
                         help="gateway.max_queue_delay_us (default: the topology's)")
     parser.add_argument("--json", default="bench-results.jsonl", help='append one JSON line per run ("": none)')
@@ -154,6 +155,8 @@ def main():
         topology["workers"]["count"] = args.workers
         gateway_port = free_port()
         topology["gateway"].update({"port": gateway_port, "address": "127.0.0.1", "security": "none"})
+        if args.threads is not None:
+            topology["gateway"]["threads"] = args.threads
         if args.max_queue_delay_us is not None:
             topology["gateway"]["max_queue_delay_us"] = args.max_queue_delay_us
         for key in ("path", "features"):

@@ -184,7 +184,8 @@ enum class GatewaySecurity {
 struct GatewayConfig {
   std::string address = "0.0.0.0";  // listen address: an IP or host name
   int port = 8080;                  // the HTTP(S) port, 1..65535
-  int threads = 1;                  // event-loop threads, each with its own link to the head, 1..64
+  int threads = 0;                  // event-loop threads, each with its own link to the head, 0..64;
+                                    // 0: one per CPU core
   // Dynamic batching: concurrent requests share a batch, sent when it holds
   // max_batch_size transactions or max_queue_delay_us after its first one
   // (0: at the end of the event-loop turn that filled it).

@@ -248,7 +248,7 @@ void VisitFields(TopologyT& t, Visitor& v) {
 
   v.String("gateway.address", t.gateway.address, kHostRule);
   v.Int("gateway.port", t.gateway.port, IntRule{1, 65535});
-  v.Int("gateway.threads", t.gateway.threads, IntRule{1, 64});
+  v.Int("gateway.threads", t.gateway.threads, IntRule{0, 64});
   v.Int("gateway.max_batch_size", t.gateway.max_batch_size, IntRule{1, 65536});
   v.Int("gateway.max_queue_delay_us", t.gateway.max_queue_delay_us, IntRule{0, 1000000});
   v.Int("gateway.request_timeout_ms", t.gateway.request_timeout_ms, IntRule{10, 600000});

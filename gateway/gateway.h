@@ -1,7 +1,8 @@
 // Gateway: online scoring over HTTP into the same cluster (docs/gateway.md,
 // docs/architecture.md "Online scoring").
 //
-// One Gateway per event-loop thread (gateway.threads), each on its own
+// One Gateway per event-loop thread (gateway.threads, resolved: 0 is one per
+// core, see gateway_main.h), each on its own
 // io_context, HTTP server (sharing the port through SO_REUSEPORT) and link
 // to the head:
 // - HTTP in (gateway/http_server.h): the API of gateway/api.h, with bearer

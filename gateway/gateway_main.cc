@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -27,6 +28,9 @@ void RaiseOpenFileLimit() {
 
 Status RunGateways(Topology& topology, const NodeIdentity& node, zmq::context_t& context) {
   RaiseOpenFileLimit();
+  if (topology.gateway.threads == 0) {
+    topology.gateway.threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
+  }
   auto budget = std::make_shared<ConnectionBudget>(static_cast<size_t>(topology.gateway.max_connections));
   auto registry = std::make_shared<prometheus::Registry>();
   GatewayMetrics metrics(*registry);
