@@ -189,8 +189,8 @@ struct GatewayConfig {
   // Dynamic batching: concurrent requests share a batch, sent when it holds
   // max_batch_size transactions or max_queue_delay_us after its first one
   // (0: at the end of the event-loop turn that filled it).
-  int max_batch_size = 64;       // 1..65536; bridge.batch_size caps it (every node's frame limit)
-  int max_queue_delay_us = 0;    // 0..1000000
+  int max_batch_size = 64;     // 1..65536; bridge.batch_size caps it (every node's frame limit)
+  int max_queue_delay_us = 0;  // 0..1000000
   // A request not answered this long gets 504, 10..600000; keep it above a
   // dead worker's re-dispatch time (heartbeat.interval_ms x liveness).
   int request_timeout_ms = 15000;
