@@ -256,12 +256,14 @@ struct Gateway::Impl {
   // Asynchronous tasks (TaskStore): accept, look up, score one (leased).
   void CreateTask(HttpCall&& request, HttpReply reply);
   void GetTask(std::string id, HttpReply reply);
-  void ScoreTask(const std::string& id, const std::string& body);
+  void ScoreTask(const std::string& id, ScoreItems items);
   void ReclaimTasks();
   void Infer(HttpCall&& request, HttpReply reply, std::string_view version);
   // Whether the model is this one; answers 404 when not.
   bool KnownModel(std::string_view name, std::optional<std::string_view> version, HttpReply& reply);
   bool Ready(std::string* why) const;
+  // Why the head cannot take work now.
+  std::string HeadProblem() const { return head_problem.empty() ? "the head does not answer" : head_problem; }
 
   // --- batching ---
   void Submit(const std::shared_ptr<Call>& call, size_t rows);
@@ -274,7 +276,10 @@ struct Gateway::Impl {
   // A batch was answered: sends what waited for it.
   void Answered();
   void Send(OpenBatch& open);
-  void Fail(const std::vector<Segment>& segments, const HttpAnswer& response);
+  // Answers every call of `segments` not answered yet; how many it answered.
+  size_t Fail(const std::vector<Segment>& segments, const HttpAnswer& response);
+  // Answers the calls of `segments` 503 for want of a head, and counts them.
+  void FailForHead(const std::vector<Segment>& segments, const std::string& why);
   void Complete(Call& call);
 
   // --- head link ---
@@ -571,17 +576,13 @@ void Gateway::Impl::HeadDown(const std::string& why) {
   spdlog::warn("gateway: {}: answering 503 until it answers again", why);
   head_up = false;
   head_problem = why;
-  for (auto& [key, record] : sent) {
-    stats.head_down += record.segments.size();
-    metrics.HeadDown(record.segments.size());
-    Fail(record.segments, Unavailable(why));
-  }
+  for (auto& [key, record] : sent) FailForHead(record.segments, why);
   sent.clear();
 }
 
 bool Gateway::Impl::Ready(std::string* why) const {
   if (!head_up) {
-    *why = head_problem.empty() ? "the head does not answer" : head_problem;
+    *why = HeadProblem();
     return false;
   }
   if (head.live_workers == 0) {
@@ -599,6 +600,10 @@ bool Gateway::Impl::Ready(std::string* why) const {
 // Batching
 
 void Gateway::Impl::Submit(const std::shared_ptr<Call>& call, size_t rows) {
+  if (!head_up) {  // answered at once, not batched
+    FailForHead({Segment{call, 0, 0, static_cast<uint32_t>(rows)}}, HeadProblem());
+    return;
+  }
   call->results.resize(rows);
   call->version_of.assign(rows, 0);
   call->remaining = rows;
@@ -625,13 +630,9 @@ void Gateway::Impl::Submit(const std::shared_ptr<Call>& call, size_t rows) {
 
 void Gateway::Impl::AddTo(OpenBatch& open, const std::shared_ptr<Call>& call, size_t from, size_t count) {
   const auto batch_offset = static_cast<uint32_t>(open.rows());
-  if (call->kind == Call::Kind::kScore) {
-    auto& txs = call->items.transactions;
-    open.batch.transactions.insert(open.batch.transactions.end(),
-                                   txs.begin() + static_cast<std::ptrdiff_t>(from),
-                                   txs.begin() + static_cast<std::ptrdiff_t>(from + count));
-  } else if (call->infer.feature_width == 0) {
-    auto& txs = call->infer.transactions;
+  if (call->kind == Call::Kind::kScore || call->infer.feature_width == 0) {
+    const std::vector<Transaction>& txs =
+        call->kind == Call::Kind::kScore ? call->items.transactions : call->infer.transactions;
     open.batch.transactions.insert(open.batch.transactions.end(),
                                    txs.begin() + static_cast<std::ptrdiff_t>(from),
                                    txs.begin() + static_cast<std::ptrdiff_t>(from + count));
@@ -687,7 +688,7 @@ void Gateway::Impl::Send(OpenBatch& open) {
   OpenBatch batch = std::move(open);
   open = OpenBatch{};
   if (!head_up) {
-    Fail(batch.segments, Unavailable(head_problem.empty() ? "the head does not answer" : head_problem));
+    FailForHead(batch.segments, HeadProblem());
     return;
   }
   const uint64_t key = batch_id_base + (++next_batch & 0xffffffffull);
@@ -721,13 +722,22 @@ void Gateway::Impl::Send(OpenBatch& open) {
   }
 }
 
-void Gateway::Impl::Fail(const std::vector<Segment>& segments, const HttpAnswer& response) {
+size_t Gateway::Impl::Fail(const std::vector<Segment>& segments, const HttpAnswer& response) {
+  size_t answered = 0;
   for (const Segment& segment : segments) {
     Call& call = *segment.call;
     if (call.done) continue;
     call.done = true;
     call.reply(response);
+    ++answered;
   }
+  return answered;
+}
+
+void Gateway::Impl::FailForHead(const std::vector<Segment>& segments, const std::string& why) {
+  const size_t answered = Fail(segments, Unavailable(why));
+  stats.head_down += answered;
+  metrics.HeadDown(answered);
 }
 
 void Gateway::Impl::Complete(Call& call) {
@@ -749,7 +759,9 @@ void Gateway::Impl::Complete(Call& call) {
       return;
     }
   }
-  // The version that scored the rows; during a roll-out, the newest of them.
+  // The version that scored the rows. A request split over batches during a
+  // roll-out may have been scored by two: the answer names the greatest by
+  // name (the protocol's answer has room for one).
   const std::string& version = *std::max_element(call.versions.begin(), call.versions.end());
   call.reply(JsonResponse(200, InferResponseJson(call.infer, call.results, topology.model.name, version)));
 }
@@ -889,11 +901,6 @@ void Gateway::Impl::StartScoring(const std::shared_ptr<Call>& call) {
         JsonResponse(status, ScoreResponseJson(call->items, {}, {}, topology.model.name, "", &status)));
     return;
   }
-  if (!head_up) {
-    ++stats.head_down;
-    call->done = true;
-    return call->reply(Unavailable(head_problem.empty() ? "the head does not answer" : head_problem));
-  }
   Submit(call, call->items.transactions.size());
 }
 
@@ -904,9 +911,10 @@ void Gateway::Impl::CreateTask(HttpCall&& request, HttpReply reply) {
     return reply(Error(error->status, error->message));
   }
   // Recorded in Redis first: only a recorded task is answered 202.
-  tasks->Post([this, body = std::move(request.body), reply = std::move(reply)](TaskStore& store) mutable {
+  tasks->Post([this, body = std::move(request.body), items = std::move(items),
+               reply = std::move(reply)](TaskStore& store) mutable {
     Result<std::string> id = store.Create(body, NowUnixMicros() / 1000);
-    net::post(io, [this, id = std::move(id), body = std::move(body), reply = std::move(reply)]() mutable {
+    net::post(io, [this, id = std::move(id), items = std::move(items), reply = std::move(reply)]() mutable {
       if (!id.ok()) return reply(Unavailable(id.status().message()));
       std::string out;
       JsonWriter(&out)
@@ -917,7 +925,7 @@ void Gateway::Impl::CreateTask(HttpCall&& request, HttpReply reply) {
           .String("PENDING")
           .EndObject();
       reply(JsonResponse(202, std::move(out)));
-      ScoreTask(id.value(), body);
+      ScoreTask(id.value(), std::move(items));
     });
   });
 }
@@ -949,17 +957,10 @@ void Gateway::Impl::GetTask(std::string id, HttpReply reply) {
 // Scores a task this gateway holds the lease of. Its answer settles it; a
 // 503 or 504 leaves it pending, for this or another gateway to take over
 // once its lease runs out.
-void Gateway::Impl::ScoreTask(const std::string& id, const std::string& body) {
+void Gateway::Impl::ScoreTask(const std::string& id, ScoreItems items) {
   auto call = std::make_shared<Call>();
   call->kind = Call::Kind::kScore;
-  if (auto error = ParseScoreBody(body, static_cast<size_t>(topology.gateway.max_request_items), parser,
-                                  &call->items)) {
-    // Checked before it was recorded: only a topology changed meanwhile
-    // (a lower gateway.max_request_items) gets here.
-    tasks->Post(
-        [id, why = error->message](TaskStore& store) { (void)store.Fail(id, why, NowUnixMicros() / 1000); });
-    return;
-  }
+  call->items = std::move(items);
   call->reply = [this, id](HttpAnswer answer) {
     if (answer.status == 503 || answer.status == 504) return;
     tasks->Post([id, results = std::move(answer.body)](TaskStore& store) {
@@ -984,7 +985,19 @@ void Gateway::Impl::ReclaimTasks() {
     net::post(io, [this, leased = std::move(leased).value()] {
       spdlog::info("gateway: took over {} task{} whose lease ran out", leased.size(),
                    leased.size() == 1 ? "" : "s");
-      for (const TaskStore::Leased& task : leased) ScoreTask(task.id, task.body);
+      for (const TaskStore::Leased& task : leased) {
+        ScoreItems items;
+        if (auto error = ParseScoreBody(task.body, static_cast<size_t>(topology.gateway.max_request_items),
+                                        parser, &items)) {
+          // Checked before it was recorded: only a topology changed meanwhile
+          // (a lower gateway.max_request_items) gets here.
+          tasks->Post([id = task.id, why = error->message](TaskStore& store) {
+            (void)store.Fail(id, why, NowUnixMicros() / 1000);
+          });
+          continue;
+        }
+        ScoreTask(task.id, std::move(items));
+      }
     });
   });
 }
@@ -998,11 +1011,6 @@ void Gateway::Impl::Infer(HttpCall&& request, HttpReply reply, std::string_view 
     return reply(Error(error->status, error->message));
   }
   call->reply = std::move(reply);
-  if (!head_up) {
-    ++stats.head_down;
-    call->done = true;
-    return call->reply(Unavailable(head_problem.empty() ? "the head does not answer" : head_problem));
-  }
   Submit(call, call->infer.rows());
 }
 

@@ -17,9 +17,7 @@ prometheus::Family<prometheus::Histogram>& Seconds(prometheus::Registry& registr
 }
 
 prometheus::Histogram& AddSeconds(prometheus::Registry& registry, const char* endpoint) {
-  return Seconds(registry).Add({{"endpoint", endpoint}}, prometheus::Histogram::BucketBoundaries{
-                                                             0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
-                                                             0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+  return Seconds(registry).Add({{"endpoint", endpoint}}, LatencyBuckets());
 }
 
 }  // namespace
@@ -37,16 +35,9 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
                             "Requests answered 503 because the head (the ventilator) did not answer")),
       unauthorized_(AddCounter(registry, "scorepipe_gateway_unauthorized_total",
                                "Requests answered 401: no bearer token, or an unknown one")),
-      head_up_(prometheus::BuildGauge()
-                   .Name("scorepipe_gateway_head_up")
-                   .Help("1 while the head answers the gateway's heartbeats, else 0")
-                   .Register(registry)
-                   .Add({})),
-      connections_(prometheus::BuildGauge()
-                       .Name("scorepipe_gateway_connections")
-                       .Help("HTTP connections open now")
-                       .Register(registry)
-                       .Add({})) {
+      head_up_(AddGauge(registry, "scorepipe_gateway_head_up",
+                        "1 while the head answers the gateway's heartbeats, else 0")),
+      connections_(AddGauge(registry, "scorepipe_gateway_connections", "HTTP connections open now")) {
   auto& family = prometheus::BuildCounter()
                      .Name("scorepipe_gateway_requests_total")
                      .Help("HTTP requests answered, by endpoint and status class")

@@ -11,6 +11,8 @@
 #include <optional>
 #include <unordered_set>
 
+#include "proto/json_writer.h"
+
 namespace scorepipe {
 namespace {
 
@@ -250,7 +252,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     keep_alive_ = false;
     HttpAnswer response;
     response.status = status;
-    response.body = R"({"error":")" + why + R"("})";
+    JsonWriter(&response.body).BeginObject().Key("error").String(why).EndObject();
     Write(std::move(response));
   }
 
