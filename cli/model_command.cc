@@ -165,7 +165,7 @@ int Register(const ModelRegistry& registry, const ModelCommandOptions& options, 
 }
 
 int Promote(const ModelRegistry& registry, const ModelCommandOptions& options, FILE* out, FILE* err) {
-  PromoteRequest request{options.name, options.version, options.force, options.min_auc, options.note};
+  PromoteRequest request{options.name, options.version, options.force, options.min_auc, options.note, ""};
   Result<PromoteResult> result = registry.Promote(request);
   if (!result.ok()) return Fail(err, "promote", result.status());
   fprintf(out, "promoted %s %s (was %s)\n", options.name.c_str(), options.version.c_str(),

@@ -18,6 +18,8 @@
 #include <unordered_map>
 
 #include "gateway/api.h"
+#include "gateway/job_thread.h"
+#include "gateway/model_admin.h"
 #include "gateway/task_store.h"
 #include "proto/build_info.h"
 #include "proto/codec.h"
@@ -84,55 +86,13 @@ struct SentBatch {
   size_t remaining = 0;
 };
 
-// The gateway's Redis calls (TaskStore), on a thread of their own so that an
-// event loop never waits on Redis: a job runs there and posts what it found
-// back to the loop. Jobs run in order; the destructor finishes the running
-// one and drops the rest (their tasks stay leased in Redis, for whoever
-// takes them over).
-class TaskRunner {
- public:
-  explicit TaskRunner(TaskStoreOptions options) : store_(std::move(options)), thread_([this] { Loop(); }) {}
-  ~TaskRunner() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-  TaskRunner(const TaskRunner&) = delete;
-  TaskRunner& operator=(const TaskRunner&) = delete;
-
-  void Post(std::function<void(TaskStore&)> job) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      jobs_.push_back(std::move(job));
-    }
-    wake_.notify_one();
-  }
-
- private:
-  void Loop() {
-    while (true) {
-      std::function<void(TaskStore&)> job;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-        if (stop_) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job(store_);
-    }
-  }
-
-  TaskStore store_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<std::function<void(TaskStore&)>> jobs_;
-  bool stop_ = false;
-  std::thread thread_;  // last: starts once the rest is built
-};
+// The gateway's Redis calls (TaskStore) run on a JobThread (an event loop
+// never waits on Redis). Jobs the destructor drops leave their tasks leased
+// in Redis, for whoever takes them over.
+using TaskRunner = JobThread<TaskStore>;
+// Model administration (ModelAdmin) reads and writes the registry and loads
+// models to check them: on a JobThread too.
+using AdminRunner = JobThread<ModelAdmin>;
 
 HttpAnswer JsonResponse(int status, std::string body) {
   HttpAnswer response;
@@ -256,6 +216,9 @@ struct Gateway::Impl {
   // Asynchronous tasks (TaskStore): accept, look up, score one (leased).
   void CreateTask(HttpCall&& request, HttpReply reply);
   void GetTask(std::string id, HttpReply reply);
+  // Model administration (ModelAdmin), on its thread; `by` the admin token's name.
+  void Administer(HttpCall&& request, const std::vector<std::string_view>& parts, const std::string& by,
+                  HttpReply reply);
   void ScoreTask(const std::string& id, ScoreItems items);
   void ReclaimTasks();
   void Infer(HttpCall&& request, HttpReply reply, std::string_view version);
@@ -314,6 +277,7 @@ struct Gateway::Impl {
   bool draining_posted = false;
 
   std::vector<std::string> tokens;
+  std::vector<AdminToken> admin_tokens;  // empty: model administration is off
   std::vector<std::string> feature_names;
   uint32_t feature_width = 0;
 
@@ -334,7 +298,8 @@ struct Gateway::Impl {
   std::deque<std::weak_ptr<Call>> by_deadline;  // deadlines never decrease
   Clock::time_point next_reclaim{};
   // Last: destroyed first, so that no job runs while the rest goes.
-  std::unique_ptr<TaskRunner> tasks;  // asynchronous tasks; null without a Redis queue
+  std::unique_ptr<TaskRunner> tasks;   // asynchronous tasks; null without a Redis queue
+  std::unique_ptr<AdminRunner> admin;  // model administration; null without admin tokens
 };
 
 // ---------------------------------------------------------------------------
@@ -353,6 +318,17 @@ Status Gateway::Impl::Start() {
     tokens = std::move(read).value();
   } else if (shard == 0) {
     spdlog::warn("gateway.security is none: plain HTTP without tokens, for a single-host demo only");
+  }
+  if (!g.admin_tokens_file.empty()) {
+    if (topology.model.registry.empty()) {
+      return Status::Error(
+          "gateway.admin_tokens_file is set, but model administration works on a registry and "
+          "model.registry is not set (or leave gateway.admin_tokens_file empty)");
+    }
+    Result<std::vector<AdminToken>> read = ReadAdminTokenFile(g.admin_tokens_file);
+    if (!read.ok()) return Status::Error("gateway.admin_tokens_file: " + read.status().message());
+    admin_tokens = std::move(read).value();
+    admin = std::make_unique<AdminRunner>(topology.model.registry);
   }
   // The feature spec the tensor form follows: the live version's.
   Result<ModelConfig> model = ResolveModel(topology.model);
@@ -798,22 +774,41 @@ void Gateway::Impl::Handle(HttpCall&& request, HttpReply answer) {
       return reply(JsonResponse(400, ReadyJson({}, false, why)));
     }
   }
-  if (topology.gateway.security == GatewaySecurity::kTls) {
-    constexpr std::string_view kBearer = "Bearer ";
-    const std::string_view given = request.authorization;
-    const bool bearer = given.size() > kBearer.size() && given.substr(0, kBearer.size()) == kBearer;
-    const std::string_view token = bearer ? given.substr(kBearer.size()) : std::string_view();
-    const bool known = bearer && std::any_of(tokens.begin(), tokens.end(),
-                                             [&](const std::string& t) { return TokenEquals(t, token); });
-    if (!known) {
-      ++stats.unauthorized;
-      metrics.Unauthorized();
-      HttpAnswer response =
-          Error(401, bearer ? "unknown bearer token" : "no bearer token: send Authorization: Bearer <token>");
-      response.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return reply(std::move(response));
+  constexpr std::string_view kBearer = "Bearer ";
+  const std::string_view given = request.authorization;
+  const bool bearer = given.size() > kBearer.size() && given.substr(0, kBearer.size()) == kBearer;
+  const std::string_view token = bearer ? given.substr(kBearer.size()) : std::string_view();
+  const AdminToken* admin_token = nullptr;
+  if (bearer) {
+    for (const AdminToken& t : admin_tokens) {
+      if (TokenEquals(t.token, token)) admin_token = &t;
     }
   }
+  const bool known = admin_token != nullptr ||
+                     (bearer && std::any_of(tokens.begin(), tokens.end(),
+                                            [&](const std::string& t) { return TokenEquals(t, token); }));
+  auto unauthorized = [&] {
+    ++stats.unauthorized;
+    metrics.Unauthorized();
+    HttpAnswer response =
+        Error(401, bearer ? "unknown bearer token" : "no bearer token: send Authorization: Bearer <token>");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    reply(std::move(response));
+  };
+  // Model administration: an admin token always, whatever gateway.security says.
+  if (IsAdminPath(parts)) {
+    if (!admin) {
+      return reply(
+          Error(403, "model administration is off: set gateway.admin_tokens_file (and model.registry)"));
+    }
+    if (admin_token == nullptr) {
+      if (known)
+        return reply(Error(403, "this token may not administer models (not in gateway.admin_tokens_file)"));
+      return unauthorized();
+    }
+    return Administer(std::move(request), parts, admin_token->name, std::move(reply));
+  }
+  if (topology.gateway.security == GatewaySecurity::kTls && !known) return unauthorized();
   if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "score") {
     if (request.method != "POST") return reply(Error(405, "use POST"));
     return Score(std::move(request), std::move(reply));
@@ -926,6 +921,25 @@ void Gateway::Impl::CreateTask(HttpCall&& request, HttpReply reply) {
           .EndObject();
       reply(JsonResponse(202, std::move(out)));
       ScoreTask(id.value(), std::move(items));
+    });
+  });
+}
+
+void Gateway::Impl::Administer(HttpCall&& request, const std::vector<std::string_view>& parts,
+                               const std::string& by, HttpReply reply) {
+  std::vector<std::string> path(parts.begin(), parts.end());
+  const size_t question = request.target.find('?');
+  std::string query = question == std::string::npos ? std::string() : request.target.substr(question + 1);
+  admin->Post([this, method = std::move(request.method), path = std::move(path), query = std::move(query),
+               body = std::move(request.body), by, reply = std::move(reply)](ModelAdmin& models) mutable {
+    const std::vector<std::string_view> views(path.begin(), path.end());
+    AdminAnswer answer = models.Handle(method, views, query, body, by);
+    if (answer.status == 200 &&
+        (views.back() == "promote" || views.back() == "rollback" || views.back() == "demote")) {
+      spdlog::info("gateway: model administration by {}: {} {}", by, method, answer.body);
+    }
+    net::post(io, [answer = std::move(answer), reply = std::move(reply)]() mutable {
+      reply(JsonResponse(answer.status, std::move(answer.body)));
     });
   });
 }

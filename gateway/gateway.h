@@ -20,7 +20,9 @@
 //   intervals: every request waiting on it is answered 503 at once, and so
 //   is every new one until it answers again;
 // - every request is answered exactly once: its results, its errors, 503,
-//   or 504 after gateway.request_timeout_ms.
+//   or 504 after gateway.request_timeout_ms;
+// - model administration (gateway/model_admin.h) behind the admin tokens
+//   of gateway.admin_tokens_file, on a thread of its own.
 //
 // Run() is called once, on the thread that built the Gateway; the Gateway
 // owns its sockets, its io_context and every request it holds.

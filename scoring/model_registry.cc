@@ -421,14 +421,16 @@ Result<PromoteResult> ModelRegistry::Promote(const PromoteRequest& request) cons
     return Status::Error(request.name + " " + request.version + " is already live");
   }
   PromoteResult result;
-  result.record = HistoryRecord{NowIso8601(), HistoryAction::kPromote, request.version, CurrentUser(),
-                                live,         !failed.empty(),         request.note};
+  result.record = HistoryRecord{
+      NowIso8601(), HistoryAction::kPromote, request.version, request.by.empty() ? CurrentUser() : request.by,
+      live,         !failed.empty(),         request.note};
   result.overridden = failed;
   if (Status s = AppendRecord(*this, request.name, result.record); !s.ok()) return s;
   return result;
 }
 
-Result<HistoryRecord> ModelRegistry::Rollback(const std::string& name, const std::string& note) const {
+Result<HistoryRecord> ModelRegistry::Rollback(const std::string& name, const std::string& note,
+                                              const std::string& by) const {
   Result<std::vector<std::string>> versions = ListVersions(name);
   if (!versions.ok()) return versions.status();
   Result<LockedHistory> history = LockHistory(*this, name);
@@ -444,7 +446,9 @@ Result<HistoryRecord> ModelRegistry::Rollback(const std::string& name, const std
     return Status::Error("refusing to roll " + name + " back to " + back + ": " + loads.message() +
                          "; promote a version that loads instead");
   }
-  HistoryRecord record{NowIso8601(), HistoryAction::kRollback, back, CurrentUser(), live.back(), false, note};
+  HistoryRecord record{
+      NowIso8601(), HistoryAction::kRollback, back, by.empty() ? CurrentUser() : by, live.back(), false,
+      note};
   if (Status s = AppendRecord(*this, name, record); !s.ok()) return s;
   return record;
 }

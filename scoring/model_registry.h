@@ -114,6 +114,7 @@ struct PromoteRequest {
   bool force = false;
   std::optional<double> min_auc;  // default: registry.yaml's min_auc, if any
   std::string note;
+  std::string by;  // who, for the history; empty: the user running this process
 };
 
 // What Promote did, and the quality checks --force overrode (empty unless forced).
@@ -183,8 +184,10 @@ class ModelRegistry {
   // Records "promote".
   Result<PromoteResult> Promote(const PromoteRequest& request) const;
   // Puts back the version live before the current one after checking that
-  // it loads; an error when there is none or it does not load.
-  Result<HistoryRecord> Rollback(const std::string& name, const std::string& note) const;
+  // it loads; an error when there is none or it does not load. `by` names
+  // who for the history; empty: the user running this process.
+  Result<HistoryRecord> Rollback(const std::string& name, const std::string& note,
+                                 const std::string& by = "") const;
   // Puts `version` in shadow (replacing the one there, if any) after checking
   // that it loads with its features (no metric check: a shadow decides
   // nothing). Refuses the live version, the version already in shadow, and a

@@ -70,7 +70,7 @@ class ModelRegistryTest : public ::testing::Test {
 
   Result<PromoteResult> Promote(const std::string& version, bool force = false,
                                 std::optional<double> min_auc = std::nullopt) {
-    return registry_.Promote(PromoteRequest{"fraud", version, force, min_auc, ""});
+    return registry_.Promote(PromoteRequest{"fraud", version, force, min_auc, "", ""});
   }
 
   std::optional<std::string> Live() {

@@ -53,7 +53,7 @@ class ModelWatcherTest : public ::testing::Test {
   }
   void Promote(const std::string& version, bool force = false) {
     Result<PromoteResult> result =
-        registry_.Promote(PromoteRequest{"fraud", version, force, std::nullopt, ""});
+        registry_.Promote(PromoteRequest{"fraud", version, force, std::nullopt, "", ""});
     ASSERT_TRUE(result.ok()) << result.status().message();
   }
 
