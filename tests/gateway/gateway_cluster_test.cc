@@ -6,9 +6,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -20,6 +24,8 @@
 #include "proto/json_writer.h"
 #include "scoring/model.h"
 #include "tests/support/cluster_harness.h"
+#include "tests/support/metrics_scrape.h"
+#include "tests/support/raw_http_client.h"
 #include "tests/support/result_check.h"
 #include "tests/support/run_command.h"
 #include "tests/support/wait.h"
@@ -177,6 +183,119 @@ TEST_F(GatewayClusterTest, CurlGetsScoresAndEachErrorStatus) {
   EXPECT_THAT(out, HasSubstr("scorepipe_gateway_requests_total{code=\"4xx\",endpoint=\"score\"} 3"));
   EXPECT_THAT(out, HasSubstr("scorepipe_gateway_head_up 1"));
   EXPECT_THAT(out, HasSubstr("scorepipe_gateway_rows_total 1"));
+}
+
+// Hostile clients at once, against the real gateway in front of a cluster:
+// 10,000 idle connections held open, slowloris clients sending a header
+// byte at a time, and a client that pipelines requests and never reads its
+// answers. Meanwhile an ordinary client's requests are all answered with
+// the model's own scores; the slow ones are closed after read_timeout, the
+// greedy one once its write times out, and the idle ones after
+// idle_timeout, after which the gateway holds no connection.
+TEST_F(GatewayClusterTest, TenThousandIdleConnectionsSlowlorisAndANonReaderLeaveOthersServed) {
+  constexpr size_t kIdle = 10000;
+  // This process holds the idle connections (the gateway, its child, as
+  // many in its own table): the soft limit up to the hard one.
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  ASSERT_GE(limit.rlim_max, kIdle + 1000)
+      << "this test needs an open-file hard limit (ulimit -Hn) of " << kIdle + 1000 << " or more";
+  limit.rlim_cur = limit.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0) << std::strerror(errno);
+  GatewayConfig& g = h_->topology().gateway;
+  g.read_timeout_ms = 1500;
+  g.idle_timeout_ms = 12000;  // the idle ones stay while the others are served
+  ASSERT_TRUE(h_->StartUp().ok());
+  StartGateway();
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  const int port = g.port;
+  const int metrics_port = h_->topology().metrics.gateway_port;
+  auto Connections = [&] {
+    Result<std::string> text = ScrapeMetrics("127.0.0.1", metrics_port);
+    return text.ok() ? SampleValue(text.value(), "scorepipe_gateway_connections").value_or(-1) : -1;
+  };
+
+  std::vector<std::unique_ptr<RawHttpClient>> idle;
+  idle.reserve(kIdle);
+  for (size_t i = 0; i < kIdle; ++i) {
+    idle.push_back(std::make_unique<RawHttpClient>(port));
+    ASSERT_TRUE(idle.back()->ok()) << "connection " << i << ": " << std::strerror(idle.back()->error());
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Connections() >= static_cast<double>(kIdle); }, seconds(20)))
+      << "the gateway holds " << Connections() << " connections";
+
+  // The greedy client: pipelined 100-transaction requests, never read,
+  // behind a small receive buffer.
+  const SyntheticInput input = MakeSyntheticInput(100, 1, 33);
+  std::string batch = "[";
+  for (size_t i = 0; i < input.messages.size(); ++i) batch += (i ? "," : "") + input.messages[i];
+  batch += "]";
+  const std::string one_post =
+      "POST /v1/score HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(batch.size()) + "\r\n\r\n" + batch;
+  RawHttpClient greedy(port, 4096);
+  ASSERT_TRUE(greedy.ok());
+  std::string pipelined;
+  for (int i = 0; i < 400; ++i) pipelined += one_post;
+  // As much as the gateway takes: it stops reading once its answers stop
+  // leaving, so this times out with most of it unsent.
+  greedy.Send(pipelined, milliseconds(300));
+
+  // Slowloris clients, a header byte every 100 ms, on a thread.
+  std::atomic<bool> slow_done{false};
+  std::vector<double> slow_closed_after_s(3, -1);
+  std::thread slowloris([&] {
+    std::vector<std::unique_ptr<RawHttpClient>> slow;
+    for (int i = 0; i < 3; ++i) slow.push_back(std::make_unique<RawHttpClient>(port));
+    const std::string request = "GET /v2/health/live HTTP/1.1\r\nHost: t\r\nX-Slow: " + std::string(400, 's');
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t byte = 0; byte < request.size() && !slow_done; ++byte) {
+      for (size_t i = 0; i < slow.size(); ++i) {
+        if (slow_closed_after_s[i] >= 0) continue;
+        if (!slow[i]->Send(request.substr(byte, 1), milliseconds(100)) ||
+            slow[i]->WaitClosed(milliseconds(30))) {
+          slow_closed_after_s[i] =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        }
+      }
+      if (std::all_of(slow_closed_after_s.begin(), slow_closed_after_s.end(),
+                      [](double t) { return t >= 0; })) {
+        break;
+      }
+      std::this_thread::sleep_for(milliseconds(40));
+    }
+  });
+
+  // The ordinary client, meanwhile: every answer whole and the model's own.
+  std::vector<std::string> answers;
+  for (int i = 0; i < 60; ++i) {
+    Curl r = Run("POST", "/v1/score", input.messages[static_cast<size_t>(i) % input.messages.size()]);
+    ASSERT_EQ(r.status, 200) << "request " << i << ": " << r.body;
+    answers.push_back(r.body);
+  }
+  std::vector<Transaction> asked;
+  for (int i = 0; i < 60; ++i) asked.push_back(input.parsed[static_cast<size_t>(i) % input.parsed.size()]);
+  Status same = CheckAgainstModel(answers, asked, h_->topology_path());
+  EXPECT_TRUE(same.ok()) << same.message();
+  EXPECT_GE(Connections(), static_cast<double>(kIdle)) << "the idle ones went before the others were served";
+
+  slowloris.join();
+  for (size_t i = 0; i < slow_closed_after_s.size(); ++i) {
+    EXPECT_GE(slow_closed_after_s[i], 1.0) << "slowloris " << i << " closed before read_timeout";
+    EXPECT_LE(slow_closed_after_s[i], 6.0) << "slowloris " << i << " held past 4 x read_timeout";
+  }
+  std::string got;
+  EXPECT_TRUE(greedy.WaitClosed(seconds(20), &got)) << "the client that never reads was never closed";
+  size_t answered = 0;
+  for (size_t at = got.find("HTTP/1.1 "); at != std::string::npos; at = got.find("HTTP/1.1 ", at + 1))
+    ++answered;
+  EXPECT_LT(answered, 400u) << "it was answered everything it asked";
+  // Still serving, and the idle ones go after idle_timeout.
+  EXPECT_EQ(Run("GET", "/v2/health/ready").status, 200);
+  EXPECT_TRUE(idle.front()->WaitClosed(seconds(40))) << "an idle connection outlived idle_timeout";
+  EXPECT_TRUE(WaitUntil([&] { return Connections() == 0; }, seconds(20)))
+      << "the gateway still holds " << Connections() << " connections";
 }
 
 TEST_F(GatewayClusterTest, WithTlsEveryRequestNeedsAKnownTokenAndPlainHttpIsRefusedCleanly) {
