@@ -16,8 +16,11 @@ links in a temporary folder and free ports), then runs:
   paced-ceiling  GET /v2/health/live at the same rate (the latency HTTP alone adds)
   batch100     POST /v1/score with 100 transactions a request
 
-Each figure is also given as a ratio to the ceiling. Prints a table and appends
-one JSON line per run to --json.
+Each figure is also given as a ratio to the ceiling. Each run also gives the
+CPU time the gateway process and the whole cluster (every process started
+here but redis-server) spent per request, in microseconds, measured over the
+run after its warm-up: a figure that a busy or noisy machine moves far less
+than a rate. Prints a table and appends one JSON line per run to --json.
 """
 import argparse
 import json
@@ -67,7 +70,23 @@ def wait_ready(port, timeout):
     return False
 
 
-def h2load(url, seconds, connections, body=None, rps=None, log=None, warm_up=1):
+def cpu_seconds(pids):
+    """CPU time (user + system, every thread) of each pid, in seconds; 0 for one gone."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        except OSError:
+            total[pid] = 0.0
+    return total
+
+
+def h2load(url, seconds, connections, body=None, rps=None, log=None, warm_up=1, cpu=None):
+    """Runs h2load; its figures, with CPU µs a request of each group of
+    pids in `cpu` ({name: [pid]}) as "<name>_us" when given."""
     cmd = ["h2load", "--h1", "-t", "1", "-c", str(connections), "-D", f"{seconds:g}",
            "--warm-up-time", str(warm_up), "-H", "Content-Type: application/json"]
     if body:
@@ -77,8 +96,18 @@ def h2load(url, seconds, connections, body=None, rps=None, log=None, warm_up=1):
     if log:
         cmd += ["--log-file", log]
     cmd.append(url)
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + warm_up + 60)
-    out = done.stdout + done.stderr
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    before = None
+    if cpu:
+        time.sleep(warm_up + 0.1)
+        before = {name: cpu_seconds(pids) for name, pids in cpu.items()}
+    try:
+        stdout, _ = proc.communicate(timeout=seconds + warm_up + 60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    after = {name: cpu_seconds(pids) for name, pids in cpu.items()} if cpu else None
+    out = stdout
     figures = {"rps": 0.0, "succeeded": 0, "failed": 0, "2xx": 0, "non2xx": 0}
     for line in out.splitlines():
         line = line.strip()
@@ -94,6 +123,11 @@ def h2load(url, seconds, connections, body=None, rps=None, log=None, warm_up=1):
             figures["non2xx"] = sum(int(words[words.index(k) - 1]) for k in ("3xx", "4xx", "5xx"))
     if figures["rps"] == 0.0:
         raise RuntimeError("h2load printed no figures:\n" + out)
+    if cpu:
+        requests = figures["rps"] * (seconds - 0.1)
+        for name in cpu:
+            used = sum(after[name][pid] - before[name][pid] for pid in cpu[name])
+            figures[name + "_us"] = used * 1e6 / requests
     return figures
 
 
@@ -173,6 +207,22 @@ def main():
         if not wait_ready(gateway_port, 60):
             sys.exit("gateway_bench: the gateway did not become ready; see " + os.path.join(work, "nodes.log"))
 
+        # Whose CPU time each run counts: the gateway, and every process of
+        # the cluster (scorepipe up's nodes, found by the work folder in
+        # their command line).
+        gateway_pid = procs[-1].pid
+        cluster_pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as f:
+                        line = f.read().decode(errors="replace")
+                except OSError:
+                    continue
+                if work in line and "scorepipe" in line and "redis-server" not in line:
+                    cluster_pids.append(int(entry))
+        cpu = {"gateway": [gateway_pid], "cluster": cluster_pids}
+
         one = os.path.join(work, "one.json")
         with open(one, "w") as f:
             json.dump(transaction(1), f)
@@ -183,11 +233,12 @@ def main():
         live, score = base + "/v2/health/live", base + "/v1/score"
         s, c = args.seconds, args.connections
         runs = []
-        ceiling = h2load(live, s, c)
-        runs.append({"run": "ceiling", "requests_per_s": ceiling["rps"], "transactions_per_s": None})
-        single = h2load(score, s, c, body=one)
+        cpu_of = lambda f: {"gateway_cpu_us": f.get("gateway_us"), "cluster_cpu_us": f.get("cluster_us")}
+        ceiling = h2load(live, s, c, cpu=cpu)
+        runs.append({"run": "ceiling", "requests_per_s": ceiling["rps"], "transactions_per_s": None, **cpu_of(ceiling)})
+        single = h2load(score, s, c, body=one, cpu=cpu)
         runs.append({"run": "single", "requests_per_s": single["rps"], "transactions_per_s": single["rps"],
-                     "non_2xx": single["non2xx"] + single["failed"]})
+                     "non_2xx": single["non2xx"] + single["failed"], **cpu_of(single)})
         paced_clients = 16
         per_client = max(1, args.rate // paced_clients)
         paced_log = os.path.join(work, "paced.log")
@@ -201,21 +252,22 @@ def main():
         c50, c99, c999, cn = percentiles(ceiling_log)
         runs.append({"run": "paced-ceiling", "requests_per_s": paced_ceiling["rps"], "transactions_per_s": None,
                      "p50_ms": c50, "p99_ms": c99, "p999_ms": c999, "timed": cn})
-        batch = h2load(score, s, c, body=hundred)
+        batch = h2load(score, s, c, body=hundred, cpu=cpu)
         runs.append({"run": "batch100", "requests_per_s": batch["rps"], "transactions_per_s": batch["rps"] * 100,
-                     "non_2xx": batch["non2xx"] + batch["failed"]})
+                     "non_2xx": batch["non2xx"] + batch["failed"], **cpu_of(batch)})
 
         print(f"gateway benchmark: {c} connections, {args.workers} worker(s), {s:g} s a run, paced at "
               f"{per_client * paced_clients}/s over {paced_clients} connections")
         print(f"{'run':<14} {'req/s':>10} {'tx/s':>10} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} "
-              f"{'non-2xx':>8}")
+              f"{'non-2xx':>8} {'gw us/req':>10} {'all us/req':>11}")
         for run in runs:
             run["ratio_to_ceiling"] = run["requests_per_s"] / ceiling["rps"]
             fmt = lambda v, spec: ("-" if v is None else format(v, spec))
             print(f"{run['run']:<14} {run['requests_per_s']:>10.0f} {fmt(run.get('transactions_per_s'), '10.0f'):>10} "
                   f"{run['ratio_to_ceiling']:>7.3f} {fmt(run.get('p50_ms'), '8.3f'):>8} "
                   f"{fmt(run.get('p99_ms'), '8.3f'):>8} {fmt(run.get('p999_ms'), '9.3f'):>9} "
-                  f"{fmt(run.get('non_2xx'), 'd'):>8}")
+                  f"{fmt(run.get('non_2xx'), 'd'):>8} {fmt(run.get('gateway_cpu_us'), '10.2f'):>10} "
+                  f"{fmt(run.get('cluster_cpu_us'), '11.2f'):>11}")
         if args.json:
             with open(args.json, "a") as f:
                 for run in runs:

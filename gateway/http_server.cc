@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -9,6 +10,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_set>
 
 #include "proto/json_writer.h"
@@ -134,28 +137,70 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                             });
   }
 
-  // The whole request must arrive within read_timeout: the headers first,
-  // whose size is checked here (the parser's own limit counts only what it
-  // has not parsed yet, so it lets up to about twice its limit through),
-  // then the body.
+  // The whole request must arrive within read_timeout. What the last read
+  // brought is parsed here at once (a small request is whole after one
+  // read: no further operation); only what is still missing is read
+  // asynchronously, the headers first, whose size is checked here (the
+  // parser's own limit counts only what it has not parsed yet, so it lets
+  // up to about twice its limit through across reads), then the body.
   void ReadRequest() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
     parser_->body_limit(server_->options.max_body_bytes);
+    header_bytes_ = 0;
     Within(server_->options.read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, size_t header_bytes) {
-                              if (!ec && header_bytes > self->server_->options.max_header_bytes) {
-                                ec = http::error::header_limit;
-                              }
-                              if (ec || self->parser_->is_done()) {
-                                self->OnRead(ec);
-                                return;
-                              }
-                              http::async_read(
-                                  self->stream_, self->buffer_, *self->parser_,
-                                  [self](beast::error_code body_ec, size_t) { self->OnRead(body_ec); });
-                            });
+    beast::error_code ec;
+    if (ParseBuffered(ec)) {
+      OnRead(ec);
+      return;
+    }
+    if (!parser_->is_header_done()) {
+      http::async_read_header(
+          stream_, buffer_, *parser_,
+          [self = this->shared_from_this()](beast::error_code read_ec, size_t header_bytes) {
+            self->header_bytes_ += header_bytes;
+            if (!read_ec && self->header_bytes_ > self->server_->options.max_header_bytes) {
+              read_ec = http::error::header_limit;
+            }
+            if (read_ec || self->parser_->is_done()) {
+              self->OnRead(read_ec);
+              return;
+            }
+            self->ReadBody();
+          });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  // Feeds the parser what buffer_ holds: true when that made the request
+  // whole, or wrong (`ec`); false when more must be read.
+  bool ParseBuffered(beast::error_code& ec) {
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      const bool had_header = parser_->is_header_done();
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (!had_header) {
+        header_bytes_ += used;  // the parser may take the request line before the rest has come
+        if (header_bytes_ > server_->options.max_header_bytes) {
+          ec = http::error::header_limit;
+          return true;
+        }
+      }
+      if (ec == http::error::need_more) {
+        ec = {};
+        return false;
+      }
+      if (ec) return true;
+      if (!had_header && parser_->is_header_done()) parser_->eager(true);
+      if (used == 0) return false;
+    }
+    return parser_->is_done();
   }
 
   void Within(std::chrono::milliseconds timeout) { deadline = Clock::now() + timeout; }
@@ -256,24 +301,33 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     Write(std::move(response));
   }
 
+  // Writes the answer: its head, serialized here into a buffer the
+  // connection keeps (no allocation once it has grown), then its body, in
+  // one gathered write.
   void Write(HttpAnswer answer) {
     if (closed_) return;
-    response_ = {};
-    response_.version(11);
-    response_.result(static_cast<unsigned>(answer.status));
-    response_.set(http::field::server, server_->options.server_name);
-    response_.set(http::field::content_type, answer.content_type);
-    for (auto& [name, value] : answer.headers) response_.set(name, value);
-    response_.keep_alive(keep_alive_);
-    response_.body() = std::move(answer.body);
-    response_.prepare_payload();
+    head_.clear();
+    head_ += "HTTP/1.1 ";
+    head_ += std::to_string(answer.status);
+    head_ += ' ';
+    const beast::string_view reason =
+        http::obsolete_reason(http::int_to_status(static_cast<unsigned>(answer.status)));
+    head_.append(reason.data(), reason.size());
+    AppendField("Server", server_->options.server_name);
+    AppendField("Content-Type", answer.content_type);
+    for (const auto& [name, value] : answer.headers) AppendField(name, value);
+    AppendField("Content-Length", std::to_string(answer.body.size()));
+    if (!keep_alive_) AppendField("Connection", "close");
+    head_ += "\r\n\r\n";
+    body_ = std::move(answer.body);
     Within(server_->options.read_timeout);
-    http::async_write(stream_, response_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+    const std::array<net::const_buffer, 2> out{net::buffer(head_), net::buffer(body_)};
+    net::async_write(stream_, out, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) {
         self->Close();
         return;
       }
-      if (!self->response_.keep_alive()) {
+      if (!self->keep_alive_) {
         self->LingerThenClose();
         return;
       }
@@ -281,11 +335,23 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     });
   }
 
+  // "\r\nName: value" (the head's line breaks come before each field).
+  // Names and values are the server's and the handler's own, never a
+  // client's.
+  void AppendField(std::string_view name, std::string_view value) {
+    head_ += "\r\n";
+    head_ += name;
+    head_ += ": ";
+    head_ += value;
+  }
+
   std::shared_ptr<HttpServer::Impl> server_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> response_;
+  size_t header_bytes_ = 0;  // of the request being read
+  std::string head_;         // of the answer being written
+  std::string body_;
   bool keep_alive_ = true;
   bool answered_ = true;
   bool closed_ = false;
