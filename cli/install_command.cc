@@ -42,9 +42,13 @@ const std::vector<std::pair<std::string, std::vector<InstallRole>>> kRoleNames =
     {"ventilator", {InstallRole::kVentilator}},
     {"sink", {InstallRole::kSink}},
     {"worker", {InstallRole::kWorker}},
+    {"gateway", {InstallRole::kGateway}},
     {"head", {InstallRole::kBridge, InstallRole::kVentilator, InstallRole::kSink}},
-    {"all", {InstallRole::kBridge, InstallRole::kVentilator, InstallRole::kSink, InstallRole::kWorker}},
+    {"all",
+     {InstallRole::kBridge, InstallRole::kVentilator, InstallRole::kSink, InstallRole::kWorker,
+      InstallRole::kGateway}},
 };
+constexpr const char* kRoleList = "bridge, ventilator, sink, worker, gateway, head, all";
 
 std::string UnitName(InstallRole role) {
   return role == InstallRole::kWorker ? "scorepipe-worker@.service"
@@ -126,8 +130,16 @@ const char* InstallRoleName(InstallRole role) {
       return "sink";
     case InstallRole::kWorker:
       return "worker";
+    case InstallRole::kGateway:
+      return "gateway";
   }
   return "?";
+}
+
+bool IsHeadHost(const std::vector<InstallRole>& roles) {
+  return std::any_of(roles.begin(), roles.end(), [](InstallRole role) {
+    return role != InstallRole::kWorker && role != InstallRole::kGateway;
+  });
 }
 
 Result<std::vector<InstallRole>> ParseInstallRoles(const std::vector<std::string>& names) {
@@ -136,15 +148,13 @@ Result<std::vector<InstallRole>> ParseInstallRoles(const std::vector<std::string
     auto it =
         std::find_if(kRoleNames.begin(), kRoleNames.end(), [&](const auto& r) { return r.first == name; });
     if (it == kRoleNames.end()) {
-      return Status::Error("unknown role '" + name +
-                           "'; allowed: bridge, ventilator, sink, worker, head, all");
+      return Status::Error("unknown role '" + name + "'; allowed: " + kRoleList);
     }
     for (InstallRole role : it->second) {
       if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
     }
   }
-  if (roles.empty())
-    return Status::Error("no role given; allowed: bridge, ventilator, sink, worker, head, all");
+  if (roles.empty()) return Status::Error(std::string("no role given; allowed: ") + kRoleList);
   std::sort(roles.begin(), roles.end());
   return roles;
 }
@@ -320,8 +330,7 @@ Result<InstallReport> Install(const InstallOptions& options) {
     if (Status s = CreateUser(&report); !s.ok()) return s.WithContext("install");
   }
   if (topology.security.mode == SecurityMode::kCurve) {
-    const bool head = std::any_of(options.roles.begin(), options.roles.end(),
-                                  [](InstallRole role) { return role != InstallRole::kWorker; });
+    const bool head = IsHeadHost(options.roles);
     if (system_root) {
       // This host's keys now, so that the next steps can name its public key;
       // they must belong to the nodes' user, or no node could read them.
@@ -335,21 +344,31 @@ Result<InstallReport> Install(const InstallOptions& options) {
       report.next_steps.push_back(
           "no keys staged: each host makes its own pair at " + topology.security.secret_key +
           " at the first start of a scorepipe unit (or run `" + bin + "/scorepipe keys --role " +
-          (head ? "head" : "worker") + " --owner " + kUser + "` there as root), then prints what to copy");
+          (head ? "head" : InstallRoleName(options.roles.front())) + " --owner " + kUser +
+          "` there as root), then prints what to copy");
     }
   }
 
   report.next_steps.push_back("systemctl daemon-reload");
   std::string enable = "systemctl enable --now scorepipe.target";
   for (InstallRole role : options.roles) {
-    if (role != InstallRole::kWorker)
+    if (role != InstallRole::kWorker && role != InstallRole::kGateway)
       enable += std::string(" scorepipe-") + InstallRoleName(role) + ".service";
   }
   report.next_steps.push_back(enable);
-  if (std::find(options.roles.begin(), options.roles.end(), InstallRole::kWorker) != options.roles.end()) {
+  const auto runs = [&](InstallRole role) {
+    return std::find(options.roles.begin(), options.roles.end(), role) != options.roles.end();
+  };
+  if (runs(InstallRole::kWorker)) {
     report.next_steps.push_back("systemctl enable --now scorepipe-worker@{1.." +
                                 std::to_string(topology.workers.count) +
                                 "}.service   # one per worker (workers.count)");
+  }
+  if (runs(InstallRole::kGateway)) {
+    report.next_steps.push_back(
+        "systemctl enable --now scorepipe-gateway.service   # HTTP on gateway.port; first `scorepipe check "
+        "--role gateway -c " +
+        config_file + "` (its TLS and token files)");
   }
   return report;
 }
@@ -449,9 +468,10 @@ Result<HostKeysReport> SetUpHostKeys(const SecurityConfig& security, bool head, 
       report.written.push_back(security.authorized_keys + "/");
     }
     report.next_steps.push_back("copy " + security.server_key + " (this head's public key " +
-                                own->public_key + ") to " + security.server_key + " on every worker host");
+                                own->public_key + ") to " + security.server_key +
+                                " on every worker and gateway host");
     report.next_steps.push_back(
-        "authorize each worker host here: copy its public key (its install or "
+        "authorize each worker and gateway host here: copy its public key (its install or "
         "`scorepipe keys` prints it) to " +
         security.authorized_keys + "/<host>.key; until then the head refuses it");
     return report;  // a head's own key is always let in
@@ -476,7 +496,8 @@ Command AddInstallCommand(CLI::App& app) {
                                          "put this host's part of a cluster in place for systemd: programs, "
                                          "units, topology, models, user, keys");
   install
-      ->add_option("--role", state->roles, "what this host runs: bridge, ventilator, sink, worker, head, all")
+      ->add_option("--role", state->roles,
+                   "what this host runs: bridge, ventilator, sink, worker, gateway, head, all (every role)")
       ->required()
       ->delimiter(',');
   install->add_option("-c,--config", state->options.config_path, "the cluster's topology YAML")
@@ -496,7 +517,8 @@ Command AddInstallCommand(CLI::App& app) {
       "    WatchdogSec, Restart=always, hardening) and scorepipe.target\n"
       "  /etc/scorepipe/topology.yaml (validated first): your file as you wrote it, comments\n"
       "    included, with the model paths pointing at /etc/scorepipe/models/<model folder>/ and\n"
-      "    every other path made absolute\n"
+      "    every other path made absolute: the keys, the password file and the gateway's TLS\n"
+      "    and token files stay where it names them (put them there, readable by `scorepipe`)\n"
       "  PREFIX/share/doc/scorepipe/README.md and the docs/ it links to\n"
       "  /usr/lib/sysusers.d/scorepipe.conf (declares the system user `scorepipe`)\n"
       "When --root is / it also creates the user and, for security.mode curve, this host's key\n"

@@ -34,13 +34,20 @@ enum class InstallRole {
   kVentilator,  // scorepipe-ventilator.service
   kSink,        // scorepipe-sink.service
   kWorker,      // scorepipe-worker@.service, one instance per worker
+  kGateway,     // scorepipe-gateway.service: HTTP in, a client of the head like a worker
 };
 
 // Role names as the command takes them: bridge, ventilator, sink, worker,
-// head (bridge + ventilator + sink), all. Each role once, in that order; an
-// unknown name is an error that lists the allowed ones.
+// gateway, head (bridge + ventilator + sink), all (every role: one host runs
+// the whole cluster). Each role once, in that order; an unknown name is an
+// error that lists the allowed ones.
 Result<std::vector<InstallRole>> ParseInstallRoles(const std::vector<std::string>& names);
 const char* InstallRoleName(InstallRole role);
+
+// Whether a host with `roles` is a head: it runs a server of the links
+// (bridge, ventilator or sink) and so holds the server key and the
+// authorized-keys folder. Workers and gateways only connect to the head.
+bool IsHeadHost(const std::vector<InstallRole>& roles);
 
 struct InstallOptions {
   std::string config_path;            // the topology to install

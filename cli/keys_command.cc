@@ -1,6 +1,5 @@
 #include "cli/keys_command.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -25,9 +24,7 @@ int RunHostKeys(const HostKeysOptions& options) {
     printf("security.mode is not curve in %s: no keys to make\n", options.config_path.c_str());
     return 0;
   }
-  const bool head =
-      std::any_of(roles->begin(), roles->end(), [](InstallRole r) { return r != InstallRole::kWorker; });
-  Result<HostKeysReport> keys = SetUpHostKeys(topology->security, head, options.owner);
+  Result<HostKeysReport> keys = SetUpHostKeys(topology->security, IsHeadHost(roles.value()), options.owner);
   if (!keys.ok()) {
     fprintf(stderr, "scorepipe keys: %s\n", keys.status().message().c_str());
     return 1;
@@ -74,16 +71,17 @@ Command AddKeysCommand(CLI::App& app) {
       "keys", "make this host's CURVE keys from the topology when missing (each node unit runs it at start)");
   keys->add_option("-c,--config", options->config_path, "the installed topology")->capture_default_str();
   keys->add_option("--role", options->role_names,
-                   "what this host runs: bridge, ventilator, sink, worker, head, all")
+                   "what this host runs: bridge, ventilator, sink, worker, gateway, head, all")
       ->required()
       ->delimiter(',');
   keys->add_option("--owner", options->owner,
                    "give the key pair to this user (as root; the units give it to scorepipe)");
   keys->footer(
       "With security.mode curve: makes the key pair at security.secret_key when it is missing\n"
-      "and never replaces one; on a head (any role but worker) also the server key file (its\n"
-      "own public key) and the authorized-keys folder. The files belong to whoever runs it,\n"
-      "or to --owner (also a pair that was there); a chown that fails is an error. Prints the\n"
+      "and never replaces one; on a head (any role but worker and gateway, which only connect\n"
+      "to the head) also the server key file (its own public key) and the authorized-keys\n"
+      "folder. The files belong to whoever runs it, or to --owner (also a pair that was\n"
+      "there); a chown that fails is an error. Prints the\n"
       "public key and what to copy to which host. Runs at each start of a node unit\n"
       "(ExecStartPre), so a host made from a staged image makes its own keys at its first\n"
       "start. Exit code: 0 the keys are in place (or security.mode none), 1 not made or not\n"

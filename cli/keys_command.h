@@ -12,7 +12,7 @@
 namespace scorepipe {
 
 // `scorepipe keys`: SetUpHostKeys for the topology at `config_path`, a head
-// when `role_names` hold a role other than worker. Prints what it made, the
+// when `role_names` hold a role other than worker and gateway (IsHeadHost). Prints what it made, the
 // public key and the next steps. Returns the exit code: 0 the keys are in
 // place, 1 they could not be made or given to `owner`, 2 bad roles or a
 // topology that does not load.

@@ -71,6 +71,20 @@ std::string LocalTime() {
   return buffer;
 }
 
+// A blank line and one row per gateway process; nothing when none is linked
+// (most clusters run none).
+std::string GatewayRows(const StatusSnapshot& snapshot) {
+  if (snapshot.gateways.empty()) return "";
+  std::vector<std::vector<std::string>> rows = {
+      {"GATEWAY", "HOST", "PID", "LINKS", "HEARTBEAT", "IN FLIGHT", "ANSWERED"}};
+  for (const GatewaySnapshot& g : snapshot.gateways) {
+    rows.push_back({Printable(g.id), Printable(g.host), std::to_string(g.pid), std::to_string(g.links),
+                    WithThousands(g.last_heartbeat_ms) + " ms ago", WithThousands(g.in_flight_batches),
+                    WithThousands(g.batches_answered)});
+  }
+  return "\n" + Columns(rows, {false, false, true, true, true, true, true});
+}
+
 }  // namespace
 
 std::string FormatStatusTable(const StatusReport& report) {
@@ -118,7 +132,7 @@ std::string FormatStatusTable(const StatusReport& report) {
   if (!report.snapshot) return out;
 
   out += "\n";
-  if (report.snapshot->workers.empty()) return out + "no workers connected\n";
+  if (report.snapshot->workers.empty()) return out + "no workers connected\n" + GatewayRows(*report.snapshot);
   std::vector<std::vector<std::string>> rows = {
       {"WORKER", "HOST", "PID", "STATE", "MODEL", "HEARTBEAT", "IN FLIGHT", "SCORED TX", "TX/S"}};
   std::string failures;
@@ -140,7 +154,8 @@ std::string FormatStatusTable(const StatusReport& report) {
                     std::to_string(w.in_flight_batches), WithThousands(w.transactions_scored),
                     WithThousands(Rounded(w.transactions_per_second))});
   }
-  return out + Columns(rows, {false, false, true, false, false, true, true, true, true}) + failures;
+  return out + Columns(rows, {false, false, true, false, false, true, true, true, true}) + failures +
+         GatewayRows(*report.snapshot);
 }
 
 std::string FormatStatusJson(const StatusReport& report) {
@@ -155,6 +170,11 @@ std::string FormatStatusJson(const StatusReport& report) {
   json.Key("workers").BeginArray();
   if (report.snapshot) {
     for (const WorkerSnapshot& w : report.snapshot->workers) WriteSnapshotJson(w, json);
+  }
+  json.EndArray();
+  json.Key("gateways").BeginArray();
+  if (report.snapshot) {
+    for (const GatewaySnapshot& g : report.snapshot->gateways) WriteSnapshotJson(g, json);
   }
   json.EndArray();
   json.Key("head").BeginArray();
@@ -359,7 +379,9 @@ Command AddStatusCommand(CLI::App& app) {
       "workers lost) and the queue (messages waiting, messages in flight under a lease;\n"
       "http-mq cannot tell how many wait: 'unknown', and in flight is its lease journal);\n"
       "then one row per worker: id, host, pid, state, time since its last heartbeat,\n"
-      "batches in flight, transactions scored and its rate.\n"
+      "batches in flight, transactions scored and its rate; then one row per gateway linked\n"
+      "to the ventilator: id, host, pid, links (one per event-loop thread), time since it was\n"
+      "last heard, online batches in flight and answered.\n"
       "Exit code: 0 both answered, 1 the ventilator did not answer within --timeout-ms or\n"
       "the queue is unreachable (what is known is still printed), 2 bad usage or a topology\n"
       "that does not load.");

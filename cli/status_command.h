@@ -58,11 +58,11 @@ struct StatusReport {
 };
 
 // The table: the header lines (ventilator, batches, a line per head node,
-// queue), then one row per worker, then a line per failure. Ends with a
-// newline.
+// queue), then one row per worker, then a line per failure, then (when any
+// is linked) one row per gateway. Ends with a newline.
 std::string FormatStatusTable(const StatusReport& report);
 
-// One line of JSON: {"ventilator":{...}|null,"workers":[...],
+// One line of JSON: {"ventilator":{...}|null,"workers":[...],"gateways":[...],
 // "head":[{"role","url","ready":true|false|null,"reason"}],
 // "queue":{"description","waiting","in_flight"},"errors":[...]} with null for
 // what did not answer (and for a waiting count the queue cannot tell) and the

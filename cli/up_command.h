@@ -1,6 +1,7 @@
-// `scorepipe up`: runs bridge, ventilator, sink and workers.count workers on
-// this host under the supervisor (local_cluster/supervisor.h), restarting a
-// node that dies, until Ctrl-C or SIGTERM.
+// `scorepipe up`: runs bridge, ventilator, sink and workers.count workers
+// (and with --gateway a gateway) on this host under the supervisor
+// (local_cluster/supervisor.h), restarting a node that dies, until Ctrl-C or
+// SIGTERM.
 #ifndef SCOREPIPE_CLI_UP_COMMAND_H_
 #define SCOREPIPE_CLI_UP_COMMAND_H_
 

@@ -65,6 +65,7 @@ Supervisor::Supervisor(SupervisorOptions options, const Topology& topology) : op
     Node n;
     n.name = name;
     n.worker = role == "worker";
+    n.gateway = role == "gateway";
     n.stop_grace = role == "bridge" ? BridgeStopGrace(topology.queue) : kStopGrace;
     n.argv = {options_.bin_dir + "/scorepipe-" + role, "-c", options_.config_path};
     if (!options_.log_level.empty()) {
@@ -81,6 +82,7 @@ Supervisor::Supervisor(SupervisorOptions options, const Topology& topology) : op
     node(name, "worker", {"--id", HostName() + "-" + name});
   }
   node("bridge", "bridge", {});
+  if (options_.gateway) node("gateway", "gateway", {});
 }
 
 std::string Supervisor::LogPath(const Node& node) const {
@@ -137,7 +139,7 @@ Status Supervisor::NothingCanWork() const {
         ++failing_workers;
         failing_worker = &n;
       }
-    } else if (cannot_start(n)) {
+    } else if (!n.gateway && cannot_start(n)) {
       return Status::Error(n.name + " cannot start: it exited " + how + " (" + ExitText(n.last_exit_code) +
                            "); the cluster cannot work without it, so every node is stopped" + where(n));
     }
@@ -189,20 +191,30 @@ void Supervisor::PassOnHangup() {
 }
 
 void Supervisor::StopAll() {
-  // nodes_ is in start order (sink, ventilator, workers, bridge); stopping
-  // bridge, ventilator, workers, sink lets every batch in flight drain out.
+  // nodes_ is in start order (sink, ventilator, workers, bridge, gateway);
+  // stopping gateway, bridge, ventilator, workers, sink lets every batch in
+  // flight drain out.
+  const auto named = [&](const std::string& name) -> Node* {
+    for (Node& n : nodes_) {
+      if (n.name == name) return &n;
+    }
+    return nullptr;
+  };
   std::vector<Node*> order;
-  order.push_back(&nodes_.back());                                             // bridge
-  order.push_back(&nodes_[1]);                                                 // ventilator
-  for (size_t i = 2; i + 1 < nodes_.size(); ++i) order.push_back(&nodes_[i]);  // workers
-  order.push_back(&nodes_.front());                                            // sink
+  for (const char* name : {"gateway", "bridge", "ventilator"}) {
+    if (Node* n = named(name)) order.push_back(n);
+  }
+  for (Node& n : nodes_) {
+    if (n.worker) order.push_back(&n);
+  }
+  if (Node* n = named("sink")) order.push_back(n);
   for (size_t i = 0; i < order.size(); ++i) {
     Node* node = order[i];
     if (!node->process || !node->process->Running()) continue;
     node->process->Signal(SIGTERM);
     // Workers stop together; every other role is awaited before the next one.
-    const bool next_is_worker = i + 1 < order.size() && order[i + 1]->name.rfind("worker-", 0) == 0;
-    if (node->name.rfind("worker-", 0) == 0 && next_is_worker) continue;
+    const bool next_is_worker = i + 1 < order.size() && order[i + 1]->worker;
+    if (node->worker && next_is_worker) continue;
     for (size_t j = 0; j <= i; ++j) {
       if (order[j]->process && !order[j]->process->WaitFor(order[j]->stop_grace)) {
         spdlog::error("{} did not stop within {} ms; killing it", order[j]->name,

@@ -1,9 +1,11 @@
 // Supervisor: `scorepipe up`, a whole cluster on this host as child
-// processes: sink, ventilator, `workers.count` workers and the bridge.
+// processes: sink, ventilator, `workers.count` workers and the bridge, and
+// when asked (SupervisorOptions::gateway) a gateway.
 //
 // Starts them in that order (the result path exists before work flows),
 // restarts a child that dies, and on a stop request stops them in the order
-// that drains the pipeline: bridge, ventilator, workers, sink. Each gets a
+// that drains the pipeline: gateway (its callers get their answers or a
+// 503 first), bridge, ventilator, workers, sink. Each gets a
 // grace period before it is killed; a bridge on http-mq gets at least its
 // pull-n's limit, since it waits for the answer of its outstanding pull
 // (queue/http_mq_queue.h).
@@ -15,7 +17,8 @@
 // times in a row within RestartBackoff::kQuickExit of its start without one
 // of its children ever staying up longer since `up` started (a program or
 // configuration that cannot start). The error names the node, its last exit
-// code and its log.
+// code and its log. A gateway that keeps dying backs off and keeps trying,
+// as a worker slot does: the queue's path works without it.
 //
 // A SIGHUP (runtime/node.h: `up` reopens its own log) is passed on to every
 // running child, which reopens its <log_dir>/<name>.log; a child started
@@ -66,6 +69,7 @@ struct SupervisorOptions {
   std::string bin_dir;      // where the scorepipe-<role> programs are
   std::string log_dir;      // children's logs go to <log_dir>/<name>.log; empty: this stderr
   std::string log_level;    // passed on to the children when not empty
+  bool gateway = false;     // also run scorepipe-gateway (node "gateway")
 };
 
 class Supervisor {
@@ -80,8 +84,9 @@ class Supervisor {
 
  private:
   struct Node {
-    std::string name;  // "sink", "worker-2", ...
+    std::string name;  // "sink", "worker-2", "gateway", ...
     bool worker = false;
+    bool gateway = false;
     std::vector<std::string> argv;
     std::optional<ChildProcess> process;
     std::chrono::steady_clock::time_point started_at{};

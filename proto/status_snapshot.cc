@@ -66,6 +66,20 @@ const std::vector<Field<WorkerSnapshot>>& WorkerFields() {
   return fields;
 }
 
+const std::vector<Field<GatewaySnapshot>>& GatewayFields() {
+  using G = GatewaySnapshot;
+  static const std::vector<Field<G>> fields = {
+      {"id", &G::id},
+      {"host", &G::host},
+      {"pid", &G::pid},
+      {"links", &G::links},
+      {"last_heartbeat_ms", &G::last_heartbeat_ms},
+      {"in_flight_batches", &G::in_flight_batches},
+      {"batches_answered", &G::batches_answered},
+  };
+  return fields;
+}
+
 const char* TypeName(const std::string&) { return "a string"; }
 const char* TypeName(int64_t) { return "an integer"; }
 const char* TypeName(double) { return "a number"; }
@@ -145,6 +159,14 @@ Result<StatusSnapshot> ParseStatusJson(std::string_view json) {
     return Status::Error("workers: missing or not an array");
   }
 
+  // A ventilator from before gateways leaves the list out.
+  simdjson::dom::array gateways;
+  simdjson::dom::element gateways_element;
+  const bool has_gateways = root["gateways"].get(gateways_element) == simdjson::SUCCESS;
+  if (has_gateways && gateways_element.get(gateways) != simdjson::SUCCESS) {
+    return Status::Error("gateways: not an array");
+  }
+
   StatusSnapshot snapshot;
   std::string error = ReadFields(ventilator, "ventilator", VentilatorFields(), &snapshot.ventilator);
   if (!error.empty()) return Status::Error(error);
@@ -153,6 +175,14 @@ Result<StatusSnapshot> ParseStatusJson(std::string_view json) {
     simdjson::dom::object worker;
     if (element.get(worker) != simdjson::SUCCESS) return Status::Error(path + ": not an object");
     error = ReadFields(worker, path, WorkerFields(), &snapshot.workers.emplace_back());
+    if (!error.empty()) return Status::Error(error);
+  }
+  if (!has_gateways) return snapshot;
+  for (simdjson::dom::element element : gateways) {
+    const std::string path = "gateways[" + std::to_string(snapshot.gateways.size()) + "]";
+    simdjson::dom::object gateway;
+    if (element.get(gateway) != simdjson::SUCCESS) return Status::Error(path + ": not an object");
+    error = ReadFields(gateway, path, GatewayFields(), &snapshot.gateways.emplace_back());
     if (!error.empty()) return Status::Error(error);
   }
   return snapshot;
@@ -166,6 +196,10 @@ void WriteSnapshotJson(const WorkerSnapshot& worker, JsonWriter& json) {
   WriteObject(worker, WorkerFields(), json);
 }
 
+void WriteSnapshotJson(const GatewaySnapshot& gateway, JsonWriter& json) {
+  WriteObject(gateway, GatewayFields(), json);
+}
+
 std::string StatusSnapshotJson(const StatusSnapshot& snapshot) {
   std::string out;
   JsonWriter json(&out);
@@ -173,6 +207,8 @@ std::string StatusSnapshotJson(const StatusSnapshot& snapshot) {
   WriteSnapshotJson(snapshot.ventilator, json);
   json.Key("workers").BeginArray();
   for (const WorkerSnapshot& worker : snapshot.workers) WriteSnapshotJson(worker, json);
+  json.EndArray().Key("gateways").BeginArray();
+  for (const GatewaySnapshot& gateway : snapshot.gateways) WriteSnapshotJson(gateway, json);
   json.EndArray().EndObject();
   return out;
 }

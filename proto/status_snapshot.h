@@ -61,26 +61,42 @@ struct WorkerSnapshot {
   std::string link_error;
 };
 
+// A gateway process the ventilator hears from: its event-loop threads each
+// have a link of their own (gateway.threads), counted together here.
+struct GatewaySnapshot {
+  std::string id;  // the gateway's node id
+  std::string host;
+  int64_t pid = 0;
+  int64_t links = 0;              // its links heard within the heartbeat timeout
+  int64_t last_heartbeat_ms = 0;  // how long ago the ventilator last heard from any of them
+  int64_t in_flight_batches = 0;  // its online batches queued or at a worker, not yet answered
+  int64_t batches_answered = 0;   // its online batches whose results went back to it
+};
+
 struct StatusSnapshot {
   VentilatorSnapshot ventilator;
   std::vector<WorkerSnapshot> workers;
+  std::vector<GatewaySnapshot> gateways;  // empty from a ventilator before them
 };
 
 // Parses the ventilator's reply. Every field above is required but those a
 // ventilator from before them leaves out (poisoned; a worker's model,
-// model_version, model_error, shadow_version and link_error); a missing or
+// model_version, model_error, shadow_version and link_error; the whole
+// "gateways" list, whose entries then have every field); a missing or
 // mistyped one is named, e.g. "workers[1].pid: missing". Fields it does not
 // know are ignored. Never throws.
 Result<StatusSnapshot> ParseStatusJson(std::string_view json);
 
-// The snapshot as the ventilator sends it: {"ventilator":{...},"workers":[...]},
-// every field in the order above, rates and uptime with one decimal.
+// The snapshot as the ventilator sends it:
+// {"ventilator":{...},"workers":[...],"gateways":[...]}, every field in the
+// order above, rates and uptime with one decimal.
 std::string StatusSnapshotJson(const StatusSnapshot& snapshot);
 
 // One half of it, as a value in `json` (`scorepipe status --json` embeds them
 // in its own report).
 void WriteSnapshotJson(const VentilatorSnapshot& ventilator, JsonWriter& json);
 void WriteSnapshotJson(const WorkerSnapshot& worker, JsonWriter& json);
+void WriteSnapshotJson(const GatewaySnapshot& gateway, JsonWriter& json);
 
 }  // namespace scorepipe
 

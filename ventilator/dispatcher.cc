@@ -332,4 +332,13 @@ std::vector<WorkerView> Dispatcher::Workers() const {
   return out;
 }
 
+std::map<std::string, size_t> Dispatcher::OnlineByGateway() const {
+  std::map<std::string, size_t> counts;
+  for (const Entry& entry : online_) ++counts[entry.return_to];
+  for (const auto& [id, entry] : ledger_) {
+    if (!entry.return_to.empty() && !entry.answered) ++counts[entry.return_to];
+  }
+  return counts;
+}
+
 }  // namespace scorepipe

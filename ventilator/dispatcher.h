@@ -178,6 +178,9 @@ class Dispatcher {
   // (a refused link) do not count.
   size_t live_workers() const;
   std::vector<WorkerView> Workers() const;
+  // Online batches not yet answered (queued or at a worker), counted by
+  // their gateway's routing id; for `scorepipe status`, not the hot path.
+  std::map<std::string, size_t> OnlineByGateway() const;
   const DispatcherStats& stats() const { return stats_; }
 
  private:

@@ -43,7 +43,7 @@ const char* StateName(WorkerState state) {
 }  // namespace
 
 std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, int64_t pid, double uptime_s,
-                       SteadyClock::time_point now) {
+                       SteadyClock::time_point now, std::vector<GatewaySnapshot> gateways) {
   const DispatcherStats& s = dispatcher.stats();
   const std::vector<WorkerView> workers = dispatcher.Workers();
   StatusSnapshot snapshot;
@@ -82,6 +82,7 @@ std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, in
     out.shadow_version = w.shadow_version;
     out.link_error = w.link_error;
   }
+  snapshot.gateways = std::move(gateways);
   return StatusSnapshotJson(snapshot);
 }
 
@@ -97,6 +98,8 @@ Ventilator::Ventilator(const Topology& topology, zmq::context_t& context)
                   std::chrono::milliseconds(topology.ventilator.batch_timeout_ms),
                   std::chrono::milliseconds(static_cast<int64_t>(topology.heartbeat.interval_ms) *
                                             topology.heartbeat.liveness)),
+      gateway_links_(std::chrono::milliseconds(static_cast<int64_t>(topology.heartbeat.interval_ms) *
+                                               topology.heartbeat.liveness)),
       started_(SteadyClock::now()),
       next_expire_(started_),
       session_(NewSession()),
@@ -200,6 +203,15 @@ void Ventilator::ReadGateways(SteadyClock::time_point now) {
       continue;
     }
     if (kind.value() == MessageKind::kHeartbeat) {
+      Result<Heartbeat> heartbeat = DecodeHeartbeat(FrameView(body));
+      if (!heartbeat.ok()) {
+        Refused("gateway link", body.size(), heartbeat.status().message());
+        continue;
+      }
+      if (gateway_links_.OnHeartbeat(std::string(FrameView(identity)), heartbeat.value(), now)) {
+        spdlog::info("gateway {} ({} pid {}) linked; {} gateway link{}", heartbeat->sender, heartbeat->host,
+                     heartbeat->pid, gateway_links_.links(), gateway_links_.links() == 1 ? "" : "s");
+      }
       AnswerGateway(identity);
       continue;
     }
@@ -210,7 +222,9 @@ void Ventilator::ReadGateways(SteadyClock::time_point now) {
                             : batch_id.status().message());
       continue;
     }
-    dispatcher_.EnqueueOnline(batch_id.value(), std::move(body), std::string(FrameView(identity)),
+    std::string routing_id(FrameView(identity));
+    gateway_links_.OnBatch(routing_id, now);
+    dispatcher_.EnqueueOnline(batch_id.value(), std::move(body), std::move(routing_id),
                               now + std::chrono::milliseconds(topology_.gateway.request_timeout_ms));
   }
 }
@@ -253,7 +267,9 @@ void Ventilator::ForwardOnlineResult(zmq::message_t& body) {
   }
   std::optional<std::string> gateway = dispatcher_.TakeReturnAddress(batch_id.value());
   if (!gateway) return;  // answered already (a re-dispatched copy), or not online
-  if (!SendToGateway(*gateway, body)) {
+  if (SendToGateway(*gateway, body)) {
+    gateway_links_.OnAnswered(*gateway);
+  } else {
     uint64_t held_back = 0;
     if (gateway_log_.ShouldLog(&held_back)) {
       spdlog::warn(
@@ -358,7 +374,8 @@ void Ventilator::AnswerStatus(SteadyClock::time_point now) {
     if (!status_.recv(request, zmq::recv_flags::dontwait)) break;
   }
   const double uptime = std::chrono::duration<double>(now - started_).count();
-  const std::string json = StatusJson(dispatcher_, HostName(), getpid(), uptime, now);
+  const std::string json = StatusJson(dispatcher_, HostName(), getpid(), uptime, now,
+                                      gateway_links_.Snapshot(now, dispatcher_.OnlineByGateway()));
   status_.send(zmq::buffer(json), zmq::send_flags::dontwait);
 }
 
@@ -385,6 +402,10 @@ void Ventilator::Expire(SteadyClock::time_point now) {
   if (now < next_expire_) return;
   next_expire_ = now + std::chrono::milliseconds(std::min(kSliceMs, topology_.heartbeat.interval_ms));
   for (const Requeue& r : dispatcher_.Expire(now)) LogRequeue(r);
+  if (const size_t forgotten = gateway_links_.Expire(now); forgotten > 0) {
+    spdlog::info("{} gateway link{} not heard from within the heartbeat timeout: forgotten; {} left",
+                 forgotten, forgotten == 1 ? "" : "s", gateway_links_.links());
+  }
   HandlePoisoned();
 }
 

@@ -15,7 +15,8 @@
 //   before the bridge's; a worker returns an online batch's ResultBatch on
 //   the work channel and it goes back here to the gateway that sent it; each
 //   gateway heartbeat is answered with a HeadStatus (docs/architecture.md,
-//   "Online scoring").
+//   "Online scoring"); the gateways heard from are in the status snapshot
+//   (GatewayTable).
 // - to the sink (PUSH, connects to sink.connect): a poison message goes there
 //   as a ResultBatch whose transaction carries the reason, so it is
 //   dead-lettered, not retried forever. A poison batch (taken back from
@@ -45,6 +46,7 @@
 #include "runtime/link_security.h"
 #include "runtime/node.h"
 #include "ventilator/dispatcher.h"
+#include "ventilator/gateway_table.h"
 #include "ventilator/ventilator_metrics.h"
 
 namespace scorepipe {
@@ -64,6 +66,7 @@ class Ventilator {
 
   const VentilatorStats& stats() const { return stats_; }
   const Dispatcher& dispatcher() const { return dispatcher_; }
+  const GatewayTable& gateways() const { return gateway_links_; }
   // Its metrics, for the node's /metrics endpoint (runtime/node_setup.h).
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
@@ -102,6 +105,7 @@ class Ventilator {
   // Poison batches' dead letters go straight to the sink; made by Bind().
   std::optional<ClientLink> to_sink_;
   Dispatcher dispatcher_;
+  GatewayTable gateway_links_;
   const SteadyClock::time_point started_;
   SteadyClock::time_point next_expire_;
   uint64_t heartbeat_sequence_ = 0;
@@ -140,9 +144,10 @@ std::optional<std::pair<TransactionBatch, TransactionBatch>> SplitBatch(const Tr
 ResultBatch PoisonedBatchResult(TransactionBatch batch, const std::string& reason, int64_t now_us);
 
 // The status snapshot `scorepipe status` prints, as one JSON object:
-// {"ventilator":{...},"workers":[{...}, ...]} (see docs/operations.md).
+// {"ventilator":{...},"workers":[{...}, ...],"gateways":[{...}, ...]} (see
+// docs/operations.md); `gateways` from GatewayTable::Snapshot.
 std::string StatusJson(const Dispatcher& dispatcher, const std::string& host, int64_t pid, double uptime_s,
-                       SteadyClock::time_point now);
+                       SteadyClock::time_point now, std::vector<GatewaySnapshot> gateways = {});
 
 }  // namespace scorepipe
 

@@ -1,10 +1,18 @@
 // `scorepipe check` (a dry run over a topology and its files), `--version`
 // and the exit codes of every program, run as a person runs them.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <string>
 #include <vector>
@@ -181,7 +189,7 @@ TEST_F(CheckCommandTest, EveryProgramSaysItsVersionAndExitsTwoOnBadUsage) {
   const std::regex version(
       R"(scorepipe [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{12}(\+dirty)?|unknown), \w+\)\n)");
   EXPECT_TRUE(std::regex_match(out, version)) << out;
-  for (const std::string program : {"bridge", "ventilator", "worker", "sink", "train-demo"}) {
+  for (const std::string program : {"bridge", "ventilator", "worker", "sink", "gateway", "train-demo"}) {
     SCOPED_TRACE(program);
     const std::string path = ClusterHarness::BinDir() + "/scorepipe-" + program;
     EXPECT_EQ(Run({path, "--version"}, &out), 0) << out;
@@ -202,6 +210,193 @@ TEST_F(CheckCommandTest, EveryProgramSaysItsVersionAndExitsTwoOnBadUsage) {
   // `scorepipe worker ...` runs the same program.
   EXPECT_EQ(Scorepipe({"worker", "--version"}, &out), 0) << out;
   EXPECT_EQ(out.rfind("scorepipe-worker ", 0), 0u) << out;
+}
+
+// --- A gateway host ---------------------------------------------------------
+
+class GatewayCheckTest : public CheckCommandTest {
+ protected:
+  // The demo topology with the gateway on TLS, its certificate, key and
+  // tokens made in this test's folder (`name`.crt, `name`.pem).
+  Topology TlsTopology() {
+    Result<Topology> t = LoadTopologyFile(ClusterHarness::SourceDir() + "/config/local.yaml");
+    EXPECT_TRUE(t.ok()) << t.status().message();
+    Topology topology = t.value();
+    MakeCertificate("gw");
+    GatewayConfig& g = topology.gateway;
+    g.security = GatewaySecurity::kTls;
+    g.tls_cert_file = File("gw.crt");
+    g.tls_key_file = File("gw.pem");
+    g.tokens_file = Write("tokens", "# callers\nsecret-one\n");
+    return topology;
+  }
+
+  void MakeCertificate(const std::string& name) {
+    std::string out;
+    ASSERT_EQ(Run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                   File(name + ".pem"), "-out", File(name + ".crt"), "-days", "1", "-subj", "/CN=127.0.0.1"},
+                  &out),
+              0)
+        << out;
+  }
+
+  // `scorepipe check` of `t` for every role: what it printed, its exit code in *code.
+  std::string CheckAll(const Topology& t, int* code) {
+    std::string out;
+    *code = Scorepipe({"check", "-c", WriteTopology(t)}, &out);
+    return out;
+  }
+};
+
+TEST_F(GatewayCheckTest, ATlsGatewayWithItsFilesInPlaceIsFine) {
+  int code = 0;
+  const std::string out = CheckAll(TlsTopology(), &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("ok for every role"), std::string::npos) << out;
+}
+
+TEST_F(GatewayCheckTest, TlsWithoutItsFilesSaysWhichAreMissing) {
+  Topology t = TlsTopology();
+  t.gateway.tls_key_file.clear();
+  t.gateway.tokens_file.clear();
+  int code = 0;
+  const std::string out = CheckAll(t, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find(": gateway.security: tls needs gateway.tls_key_file, gateway.tokens_file (or "
+                     "gateway.security: none, for a single-host demo)\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("1 problem in "), std::string::npos) << out;
+}
+
+TEST_F(GatewayCheckTest, ACertificateOrKeyThatCannotBeReadOrIsNotPemIsAProblemAtItsKey) {
+  Topology t = TlsTopology();
+  t.gateway.tls_cert_file = File("nowhere.crt");
+  t.gateway.tls_key_file = Write("garbage.pem", "not a key\n");
+  int code = 0;
+  std::string out = CheckAll(t, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(
+      out.find(": gateway.tls_cert_file: cannot read " + File("nowhere.crt") + ": No such file or directory"),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find(": gateway.tls_key_file: " + File("garbage.pem") + " holds no PEM private key"),
+            std::string::npos)
+      << out;
+
+  t = TlsTopology();
+  t.gateway.tls_cert_file = File("gw.pem");  // the key where the certificate belongs
+  out = CheckAll(t, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find(": gateway.tls_cert_file: " + File("gw.pem") + " holds no PEM certificate"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(GatewayCheckTest, AKeyThatIsNotTheCertificatesIsAProblem) {
+  Topology t = TlsTopology();
+  MakeCertificate("other");
+  t.gateway.tls_key_file = File("other.pem");
+  int code = 0;
+  const std::string out = CheckAll(t, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find(": gateway.tls_key_file: the key in " + File("other.pem") +
+                     " is not the one of the certificate in " + File("gw.crt")),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(GatewayCheckTest, AnExpiredCertificateIsAProblem) {
+  Topology t = TlsTopology();
+  // The same key, in a certificate whose time ran out yesterday.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> key_file(std::fopen(File("gw.pem").c_str(), "r"),
+                                                           &std::fclose);
+  ASSERT_TRUE(key_file);
+  EVP_PKEY* key = PEM_read_PrivateKey(key_file.get(), nullptr, nullptr, nullptr);
+  ASSERT_NE(key, nullptr);
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 7);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -2 * 86400);
+  X509_gmtime_adj(X509_getm_notAfter(cert), -86400);
+  X509_set_pubkey(cert, key);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert, X509_get_subject_name(cert));
+  ASSERT_GT(X509_sign(cert, key, EVP_sha256()), 0);
+  {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(File("expired.crt").c_str(), "w"),
+                                                        &std::fclose);
+    ASSERT_EQ(PEM_write_X509(out.get(), cert), 1);
+  }
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  t.gateway.tls_cert_file = File("expired.crt");
+  int code = 0;
+  const std::string out = CheckAll(t, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find(": gateway.tls_cert_file: the certificate in " + File("expired.crt") + " has expired"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(GatewayCheckTest, ATokensFileWithoutATokenOrAnAdminFileThatCannotBeReadIsAProblem) {
+  Topology t = TlsTopology();
+  t.gateway.tokens_file = Write("empty-tokens", "# none yet\n\n");
+  t.gateway.admin_tokens_file = File("no-admins");
+  int code = 0;
+  const std::string out = CheckAll(t, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find(": gateway.tokens_file: the token file " + File("empty-tokens") + " holds no token"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(": gateway.admin_tokens_file: cannot read " + File("no-admins")), std::string::npos)
+      << out;
+}
+
+// The gateway's files matter to a gateway host (and to `all`), not to a
+// head or a worker host.
+TEST_F(GatewayCheckTest, OnlyAGatewayHostLooksAtTheGatewaysFiles) {
+  Topology t = TlsTopology();
+  t.gateway.tokens_file = File("nowhere");
+  const std::string path = WriteTopology(t);
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", path, "--role", "head"}, &out), 0) << out;
+  EXPECT_EQ(Scorepipe({"check", "-c", path, "--role", "worker"}, &out), 0) << out;
+  EXPECT_EQ(Scorepipe({"check", "-c", path, "--role", "gateway"}, &out), 1) << out;
+  EXPECT_NE(out.find(": gateway.tokens_file: cannot read the token file"), std::string::npos) << out;
+  EXPECT_NE(out.find("for a gateway"), std::string::npos) << out;
+}
+
+// A gateway host's head runs elsewhere and must answer now; its port must
+// be free. Here no ventilator runs and something holds the port.
+TEST_F(GatewayCheckTest, AGatewayHostProbesItsPortAndTheHead) {
+  Topology t = TlsTopology();
+  const int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(holder, 1), 0);
+  socklen_t size = sizeof address;
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  t.gateway.address = "127.0.0.1";
+  t.gateway.port = ntohs(address.sin_port);
+  t.ventilator.gateways.bind = "ipc://" + File("no-ventilator.ipc");
+  t.ventilator.gateways.connect = t.ventilator.gateways.bind;
+  std::string out;
+  EXPECT_EQ(Scorepipe({"check", "-c", WriteTopology(t), "--role", "gateway"}, &out), 1) << out;
+  ::close(holder);
+  EXPECT_NE(out.find(": gateway.port: cannot bind 127.0.0.1:" + std::to_string(t.gateway.port) +
+                     ": Address already in use"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(": ventilator.gateway_connect: the ventilator at ipc://" + File("no-ventilator.ipc") +
+                     " did not answer a gateway's heartbeat within 2000 ms"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("2 problems in "), std::string::npos) << out;
 }
 
 // `scorepipe demo` outside the repository finds the topology of the source

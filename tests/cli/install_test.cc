@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -134,7 +135,8 @@ TEST_F(InstallTest, TheInstalledUnitsPassSystemdAnalyzeVerify) {
   ASSERT_TRUE(report.ok()) << report.status().message();
   std::string output;
   EXPECT_EQ(Verify({"scorepipe-bridge.service", "scorepipe-ventilator.service", "scorepipe-sink.service",
-                    "scorepipe-worker@1.service", "scorepipe-worker@7.service", "scorepipe.target"},
+                    "scorepipe-worker@1.service", "scorepipe-worker@7.service", "scorepipe-gateway.service",
+                    "scorepipe.target"},
                    &output),
             0)
       << output;
@@ -161,6 +163,60 @@ TEST_F(InstallTest, AWorkerHostGetsNoHeadRoles) {
   EXPECT_NE(unit.find("ExecStart=/opt/scorepipe/bin/scorepipe-worker "), std::string::npos) << unit;
   std::string output;
   EXPECT_EQ(Verify({"scorepipe-worker@1.service"}, &output), 0) << output;
+}
+
+// A gateway host is a client of the head, as a worker host is: its program
+// and unit only, its TLS and token files named by absolute paths where the
+// operator put them (not copied), and a next step that enables it.
+TEST_F(InstallTest, AGatewayHostGetsItsProgramAndUnitAndNoHeadRoles) {
+  const fs::path config = root_ / "mine" / "cluster.yaml";
+  fs::create_directories(config.parent_path());
+  std::ofstream(config) << "model: {path: " << ClusterHarness::SourceDir()
+                        << "/models/demo/model.json, features: " << ClusterHarness::SourceDir()
+                        << "/models/demo/features.yaml}\n"
+                           "security: {mode: none}\n"
+                           "gateway: {security: tls, tls_cert_file: tls/gw.crt, tls_key_file: tls/gw.pem, "
+                           "tokens_file: tls/tokens}\n";
+  options_.config_path = config.string();
+  Result<InstallReport> report = InstallRoles({"gateway"});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_TRUE(fs::exists(Under("/usr/local/bin/scorepipe-gateway")));
+  EXPECT_TRUE(fs::exists(Under("/usr/local/bin/scorepipe")));
+  for (const char* other : {"bridge", "ventilator", "sink", "worker"}) {
+    EXPECT_FALSE(fs::exists(Under(std::string("/usr/local/bin/scorepipe-") + other))) << other;
+  }
+  EXPECT_FALSE(fs::exists(Under("/etc/systemd/system/scorepipe-worker@.service")));
+  const std::string unit = Read(Under("/etc/systemd/system/scorepipe-gateway.service"));
+  EXPECT_NE(unit.find("ExecStart=/usr/local/bin/scorepipe-gateway -c /etc/scorepipe/topology.yaml\n"),
+            std::string::npos)
+      << unit;
+  EXPECT_NE(unit.find("\nLimitNOFILE=262144\n"), std::string::npos) << unit;
+  EXPECT_NE(unit.find("WantedBy=scorepipe.target"), std::string::npos) << unit;
+
+  Result<Topology> installed = LoadTopologyFile(Under("/etc/scorepipe/topology.yaml").string());
+  ASSERT_TRUE(installed.ok()) << installed.status().message();
+  EXPECT_EQ(installed->gateway.tls_cert_file, (root_ / "mine/tls/gw.crt").string());
+  EXPECT_EQ(installed->gateway.tls_key_file, (root_ / "mine/tls/gw.pem").string());
+  EXPECT_EQ(installed->gateway.tokens_file, (root_ / "mine/tls/tokens").string());
+
+  std::string steps;
+  for (const std::string& step : report->next_steps) steps += step + "\n";
+  EXPECT_NE(steps.find("systemctl enable --now scorepipe-gateway.service"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("scorepipe check --role gateway"), std::string::npos) << steps;
+  EXPECT_EQ(steps.find("scorepipe-bridge"), std::string::npos) << steps;
+  std::string output;
+  EXPECT_EQ(Verify({"scorepipe-gateway.service"}, &output), 0) << output;
+  EXPECT_EQ(output, "") << "warnings count as failures";
+}
+
+// Staged with CURVE, a gateway host is told to make a client's keys.
+TEST_F(InstallTest, AStagedGatewayHostMakesAClientsKeys) {
+  options_.config_path = ClusterHarness::SourceDir() + "/config/cluster.example.yaml";
+  Result<InstallReport> report = InstallRoles({"gateway"});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  std::string steps;
+  for (const std::string& step : report->next_steps) steps += step + "\n";
+  EXPECT_NE(steps.find("scorepipe keys --role gateway --owner scorepipe"), std::string::npos) << steps;
 }
 
 TEST_F(InstallTest, ADifferentInstalledTopologyIsReplacedOnlyWithForce) {
@@ -271,7 +327,7 @@ TEST_F(InstallTest, ARefusedInstallWritesNothing) {
 TEST_F(InstallTest, TheDocsTheReadmeLinksToAreInstalledBesideIt) {
   ASSERT_TRUE(InstallRoles({"worker"}).ok());
   const std::string readme = Read(Under("/usr/local/share/doc/scorepipe/README.md"));
-  for (const char* doc : {"architecture", "configuration", "models", "operations"}) {
+  for (const char* doc : {"architecture", "configuration", "gateway", "models", "operations"}) {
     const std::string path = std::string("docs/") + doc + ".md";
     EXPECT_NE(readme.find(path), std::string::npos) << "the README links to " << path;
     EXPECT_EQ(Read(Under("/usr/local/share/doc/scorepipe/" + path)),
@@ -288,7 +344,31 @@ TEST(ParseInstallRolesTest, GroupsExpandOnceAndUnknownNamesAreRefused) {
   Result<std::vector<InstallRole>> unknown = ParseInstallRoles({"broker"});
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("'broker'"), std::string::npos);
+  EXPECT_NE(unknown.status().message().find("gateway"), std::string::npos) << unknown.status().message();
   EXPECT_FALSE(ParseInstallRoles({}).ok());
+}
+
+// `all` is every role one host can run, the gateway included; `head` is the
+// three servers of the links, so not the gateway, which connects to them.
+TEST(ParseInstallRolesTest, AllHoldsTheGatewayAndHeadDoesNot) {
+  Result<std::vector<InstallRole>> all = ParseInstallRoles({"all"});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all.value(),
+            (std::vector<InstallRole>{InstallRole::kBridge, InstallRole::kVentilator, InstallRole::kSink,
+                                      InstallRole::kWorker, InstallRole::kGateway}));
+  Result<std::vector<InstallRole>> head = ParseInstallRoles({"head"});
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(std::count(head->begin(), head->end(), InstallRole::kGateway), 0);
+  EXPECT_EQ(ParseInstallRoles({"gateway"}).value(), std::vector<InstallRole>{InstallRole::kGateway});
+  EXPECT_STREQ(InstallRoleName(InstallRole::kGateway), "gateway");
+}
+
+TEST(IsHeadHostTest, OnlyTheServersOfTheLinksMakeAHead) {
+  EXPECT_FALSE(IsHeadHost({InstallRole::kWorker}));
+  EXPECT_FALSE(IsHeadHost({InstallRole::kGateway}));
+  EXPECT_FALSE(IsHeadHost({InstallRole::kWorker, InstallRole::kGateway}));
+  EXPECT_TRUE(IsHeadHost({InstallRole::kSink, InstallRole::kGateway}));
+  EXPECT_TRUE(IsHeadHost({InstallRole::kVentilator}));
 }
 
 TEST(InstallCommandTest, PrintsWhatItWroteAndWhatToRunNext) {
@@ -353,7 +433,7 @@ TEST_F(InstallTest, AStagedRootHoldsNoKeyAndDeclaresTheUser) {
 TEST_F(InstallTest, EachNodeUnitMakesTheHostsKeysBeforeItStarts) {
   options_.prefix = "/opt/scorepipe";
   ASSERT_TRUE(InstallRoles({"all"}).ok());
-  for (const char* role : {"bridge", "ventilator", "sink", "worker"}) {
+  for (const char* role : {"bridge", "ventilator", "sink", "worker", "gateway"}) {
     const std::string unit = Read(Under(std::string("/etc/systemd/system/scorepipe-") + role +
                                         (std::string(role) == "worker" ? "@" : "") + ".service"));
     const std::string step = std::string("ExecStartPre=+/opt/scorepipe/bin/scorepipe keys --role ") + role +
@@ -482,6 +562,18 @@ TEST_F(HostKeysTest, AChownThatFailsIsAnErrorAndLeavesNoPair) {
   EXPECT_FALSE(fs::exists(Secret()));
 }
 
+// A gateway connects to the head as a worker does: `keys --role gateway`
+// makes a client's pair, never the head's server key, and says what to copy.
+TEST_F(HostKeysTest, AGatewayHostMakesAClientsPair) {
+  std::string out;
+  ASSERT_EQ(Keys({"--role", "gateway"}, &out), 0) << out;
+  EXPECT_TRUE(fs::exists(Secret()));
+  EXPECT_TRUE(fs::exists(Public()));
+  EXPECT_FALSE(fs::exists(dir_ / "keys/head.key")) << "only the head's own key may be written there";
+  EXPECT_FALSE(fs::exists(dir_ / "keys/authorized"));
+  EXPECT_NE(out.find("authorize this host on the head"), std::string::npos) << out;
+}
+
 TEST_F(HostKeysTest, TwoHostsMakeTwoDifferentPairs) {
   for (const char* host : {"host-a", "host-b"}) fs::create_directories(dir_ / host);
   std::string out;
@@ -534,7 +626,7 @@ TEST_F(HostKeysTest, AHeadAlsoGetsTheServerKeyAndAWorkerIsToldWhatToCopy) {
   EXPECT_TRUE(fs::is_directory(dir_ / "keys/authorized"));
   ASSERT_EQ(head->next_steps.size(), 2u);
   EXPECT_NE(head->next_steps[0].find((dir_ / "keys/head.key").string()), std::string::npos);
-  EXPECT_NE(head->next_steps[1].find("authorize each worker host here: copy its public key"),
+  EXPECT_NE(head->next_steps[1].find("authorize each worker and gateway host here: copy its public key"),
             std::string::npos)
       << head->next_steps[1];
   EXPECT_NE(head->next_steps[1].find((dir_ / "keys/authorized").string() + "/<host>.key"), std::string::npos)

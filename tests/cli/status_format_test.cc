@@ -11,6 +11,7 @@
 #include "cli/status_command.h"
 #include "proto/messages.h"
 #include "ventilator/dispatcher.h"
+#include "ventilator/gateway_table.h"
 #include "ventilator/ventilator.h"
 
 namespace scorepipe {
@@ -104,6 +105,30 @@ TEST(StatusJsonParseTest, ReadsWhatTheVentilatorWrites) {
   EXPECT_EQ(parsed->workers[0].pid, 1234);
   EXPECT_EQ(parsed->workers[0].state, "active");
   EXPECT_EQ(parsed->workers[0].credit, 2);
+}
+
+// The gateways the ventilator heard from, through the real StatusJson.
+TEST(StatusJsonParseTest, ReadsTheGatewaysTheVentilatorWrites) {
+  Dispatcher dispatcher(2, std::chrono::seconds(10), std::chrono::seconds(3));
+  GatewayTable gateways(std::chrono::seconds(3));
+  const auto now = SteadyClock::now();
+  Heartbeat beat;
+  beat.sender = "edge-gw";
+  beat.host = "edge";
+  beat.pid = 31;
+  gateways.OnHeartbeat("edge-gw/0#1", beat, now);
+  gateways.OnHeartbeat("edge-gw/1#2", beat, now);
+  dispatcher.EnqueueOnline(10, zmq::message_t(std::string("10")), "edge-gw/1#2",
+                           now + std::chrono::seconds(5));
+  Result<StatusSnapshot> parsed = ParseStatusJson(
+      StatusJson(dispatcher, "head", 99, 12.5, now, gateways.Snapshot(now, dispatcher.OnlineByGateway())));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  ASSERT_EQ(parsed->gateways.size(), 1u);
+  EXPECT_EQ(parsed->gateways[0].id, "edge-gw");
+  EXPECT_EQ(parsed->gateways[0].host, "edge");
+  EXPECT_EQ(parsed->gateways[0].pid, 31);
+  EXPECT_EQ(parsed->gateways[0].links, 2);
+  EXPECT_EQ(parsed->gateways[0].in_flight_batches, 1);
 }
 
 TEST(StatusJsonParseTest, ReadsAVentilatorWithoutWorkers) {
@@ -250,6 +275,48 @@ TEST(StatusTableTest, OneAlignedRowPerWorker) {
       "gpu-box-worker-17  gpu-box    77  draining  -         1,540 ms ago          1  1,234,567       0\n");
 }
 
+StatusReport WithGateways(StatusReport report) {
+  GatewaySnapshot a;
+  a.id = "gw-a";
+  a.host = "edge-1";
+  a.pid = 501;
+  a.links = 2;
+  a.last_heartbeat_ms = 310;
+  a.in_flight_batches = 3;
+  a.batches_answered = 120456;
+  GatewaySnapshot b;
+  b.id = "gw-b";
+  b.host = "edge-22";
+  b.pid = 77;
+  b.links = 16;
+  b.last_heartbeat_ms = 1200;
+  report.snapshot->gateways = {a, b};
+  return report;
+}
+
+TEST(StatusTableTest, OneAlignedRowPerGatewayAfterTheWorkers) {
+  const std::string table = FormatStatusTable(WithGateways(GoodReport()));
+  ASSERT_NE(table.find("GATEWAY"), std::string::npos) << table;
+  EXPECT_LT(table.find("gpu-box-worker-17"), table.find("GATEWAY"));
+  EXPECT_EQ(table.substr(table.find("GATEWAY")),
+            "GATEWAY  HOST     PID  LINKS     HEARTBEAT  IN FLIGHT  ANSWERED\n"
+            "gw-a     edge-1   501      2    310 ms ago          3   120,456\n"
+            "gw-b     edge-22   77     16  1,200 ms ago          0         0\n");
+  EXPECT_THAT(table, HasSubstr("0\n\nGATEWAY")) << "a blank line after the workers";
+}
+
+TEST(StatusTableTest, NoGatewayNoGatewayRows) {
+  EXPECT_THAT(FormatStatusTable(GoodReport()), Not(HasSubstr("GATEWAY")));
+}
+
+TEST(StatusTableTest, GatewaysAreShownWithoutWorkersToo) {
+  StatusReport report = WithGateways(GoodReport());
+  report.snapshot->workers.clear();
+  const std::string table = FormatStatusTable(report);
+  EXPECT_THAT(table, HasSubstr("no workers connected\n\nGATEWAY"));
+  EXPECT_THAT(table, HasSubstr("gw-b     edge-22"));
+}
+
 TEST(StatusTableTest, ShowsTheVersionInShadowBesideTheLiveOne) {
   StatusReport report = GoodReport();
   report.snapshot->workers[0].shadow_version = "v4";
@@ -350,6 +417,18 @@ TEST(StatusJsonOutputTest, CarriesTheSnapshotAndTheQueue) {
   EXPECT_EQ(json.find('\n'), std::string::npos);
 }
 
+TEST(StatusJsonOutputTest, CarriesTheGateways) {
+  const std::string json = FormatStatusJson(WithGateways(GoodReport()));
+  Result<StatusSnapshot> again = ParseStatusJson(json);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  ASSERT_EQ(again->gateways.size(), 2u);
+  EXPECT_EQ(again->gateways[0].batches_answered, 120456);
+  EXPECT_EQ(again->gateways[1].links, 16);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(json);
+  EXPECT_EQ(std::string_view(doc["gateways"].at(1)["host"]), "edge-22");
+}
+
 TEST(StatusJsonOutputTest, NullForWhatDidNotAnswerAndTheReasons) {
   StatusReport report = GoodReport();
   report.snapshot.reset();
@@ -362,6 +441,7 @@ TEST(StatusJsonOutputTest, NullForWhatDidNotAnswerAndTheReasons) {
   ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
   EXPECT_TRUE(doc["ventilator"].is_null());
   EXPECT_EQ(simdjson::dom::array(doc["workers"]).size(), 0u);
+  EXPECT_EQ(simdjson::dom::array(doc["gateways"]).size(), 0u);
   EXPECT_TRUE(doc["queue"]["waiting"].is_null());
   EXPECT_TRUE(doc["queue"]["in_flight"].is_null());
   simdjson::dom::array errors = doc["errors"];

@@ -1,8 +1,9 @@
 // `scorepipe up` and the node programs as an operator runs them, on a real
 // cluster with a private redis-server: SIGHUP after logrotate renamed the
 // logs (every process keeps running and writes on to new files at the old
-// paths), and a cluster that cannot work (a head node that exits at once on
-// every start) ending `up` with an error that names it.
+// paths), a cluster that cannot work (a head node that exits at once on
+// every start) ending `up` with an error that names it, and `up --gateway`:
+// its gateway in `scorepipe status`, restarted when killed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -16,8 +17,10 @@
 #include <vector>
 
 #include "local_cluster/child_process.h"
+#include "local_cluster/local_redis.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/paced_producer.h"
+#include "tests/support/run_command.h"
 #include "tests/support/wait.h"
 
 namespace scorepipe::testing {
@@ -182,6 +185,70 @@ TEST_F(UpCommandTest, UpChecksTheKeyFilesBeforeItStartsAnyNode) {
   EXPECT_THAT(up_log, HasSubstr("not starting: 2 problems"));
   EXPECT_THAT(up_log, Not(HasSubstr("started "))) << "no node was started";
   EXPECT_FALSE(fs::exists(LogPath("bridge")));
+}
+
+// `up --gateway` runs a gateway beside the cluster: `scorepipe status` shows
+// it (one link per event-loop thread), a gateway killed with -9 is started
+// again and shown anew, and up stops it with the rest.
+TEST_F(UpCommandTest, UpWithGatewayRunsOneThatStatusShowsAndRestartsIt) {
+  Result<int> port = FindFreePort();
+  ASSERT_TRUE(port.ok());
+  h_->topology().gateway.port = port.value();
+  h_->topology().gateway.security = GatewaySecurity::kNone;
+  h_->topology().gateway.threads = 2;
+  ASSERT_TRUE(h_->WriteTopology().ok());
+  const std::string logs = (h_->dir() / "logs").string();
+  Result<ChildProcess> up = ChildProcess::Start({ClusterHarness::BinDir() + "/scorepipe", "up", "-c",
+                                                 h_->topology_path(), "--log-dir", logs, "--gateway"},
+                                                logs + "/up.log");
+  ASSERT_TRUE(up.ok()) << up.status().message();
+  const pid_t first = h_->WaitForNodeStart("gateway", 0, seconds(30));
+  ASSERT_NE(first, 0) << Read(LogPath("up"));
+
+  // The gateway's line in `scorepipe status --json`, once it shows `pid`.
+  const auto shown = [&](pid_t pid) {
+    std::string out;
+    RunCommand({ClusterHarness::BinDir() + "/scorepipe", "status", "-c", h_->topology_path(), "--json"},
+               logs + "/status.log", &out);
+    return out.find("\"gateways\":[{\"id\":") != std::string::npos &&
+           out.find("\"pid\":" + std::to_string(pid) + ",\"links\":2,") != std::string::npos;
+  };
+  EXPECT_TRUE(WaitUntil([&] { return shown(first); }, seconds(30))) << Read(logs + "/status.log");
+  std::string table;
+  RunCommand({ClusterHarness::BinDir() + "/scorepipe", "status", "-c", h_->topology_path()},
+             logs + "/table.log", &table);
+  EXPECT_THAT(table, HasSubstr("GATEWAY"));
+
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  const pid_t second = h_->WaitForNodeStart("gateway", first, seconds(30));
+  ASSERT_NE(second, 0) << Read(LogPath("up"));
+  EXPECT_TRUE(WaitUntil([&] { return shown(second); }, seconds(30))) << Read(logs + "/status.log");
+
+  up->Signal(SIGTERM);
+  ASSERT_TRUE(up->WaitFor(seconds(60)));
+  EXPECT_EQ(up->exit_code(), 0) << Read(LogPath("up"));
+  const std::string up_log = Read(LogPath("up"));
+  EXPECT_THAT(up_log, HasSubstr("all nodes stopped"));
+  EXPECT_NE(kill(second, 0), 0) << "the gateway was stopped with the rest";
+}
+
+// A gateway host's check asks the running head once, through CURVE with
+// this host's key, as a gateway does.
+TEST_F(UpCommandTest, CheckForAGatewayHostAsksTheRunningHead) {
+  ASSERT_EQ(h_->topology().security.mode, SecurityMode::kCurve);
+  Result<int> port = FindFreePort();
+  ASSERT_TRUE(port.ok());
+  h_->topology().gateway.port = port.value();
+  h_->topology().gateway.security = GatewaySecurity::kNone;
+  ASSERT_TRUE(h_->StartUp().ok());
+  ASSERT_NO_FATAL_FAILURE(PushAndWait(100));
+  std::string out;
+  EXPECT_EQ(RunCommand({ClusterHarness::BinDir() + "/scorepipe", "check", "-c", h_->topology_path(), "--role",
+                        "gateway"},
+                       (h_->dir() / "check.log").string(), &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("ok for a gateway"));
 }
 
 }  // namespace

@@ -93,8 +93,9 @@ class CompletionTest(unittest.TestCase):
 
     def test_the_values_it_knows(self):
         self.assertEqual(complete(["scorepipe", "install", "--role", "w"]), ["worker"])
+        self.assertEqual(complete(["scorepipe", "install", "--role", "g"]), ["gateway"])
         self.assertEqual(complete(["scorepipe", "keys", "--role", "head,s"]), ["head,sink"])
-        self.assertEqual(complete(["scorepipe", "check", "--role", ""]), ["all", "head", "worker"])
+        self.assertEqual(complete(["scorepipe", "check", "--role", ""]), ["all", "gateway", "head", "worker"])
         self.assertEqual(complete(["scorepipe", "up", "-c", "x.yaml", "--log-level", "w"]), ["warn"])
         self.assertEqual(complete(["scorepipe", "train", "--algorithm", ""]), ["linear", "xgboost"])
         self.assertEqual(complete(["scorepipe", "push", "-n", ""]), [])

@@ -18,7 +18,7 @@ import unittest
 
 SOURCE, BUILD, CPACK = (os.path.abspath(sys.argv.pop(1)) for _ in range(3))
 PROGRAMS = ["scorepipe", "scorepipe-bridge", "scorepipe-ventilator", "scorepipe-worker", "scorepipe-sink",
-            "scorepipe-train-demo"]
+            "scorepipe-gateway", "scorepipe-train-demo"]
 
 
 def run(argv, **kwargs):
@@ -108,6 +108,7 @@ class ContentsTest(unittest.TestCase):
                     self.assertShips(f"{UNIT_DIR}/{relative}", "-rw-r--r--")
         self.assertIn("scorepipe-.service.d/10-scorepipe.conf", shipped_units)
         self.assertIn("scorepipe-worker@.service", shipped_units)
+        self.assertIn("scorepipe-gateway.service", shipped_units)
 
     def test_the_sysusers_logrotate_and_completion_files(self):
         self.assertShips(f"{SYSUSERS_DIR}/scorepipe.conf", "-rw-r--r--")
@@ -168,7 +169,7 @@ class ContentsTest(unittest.TestCase):
 
     def test_the_docs_copyright_and_changelog(self):
         doc = "usr/share/doc/scorepipe"
-        for name in ["README.md", "docs/operations.md", "copyright", "changelog.Debian.gz"]:
+        for name in ["README.md", "docs/operations.md", "docs/gateway.md", "copyright", "changelog.Debian.gz"]:
             self.assertShips(f"{doc}/{name}", "-rw-r--r--")
         with open(os.path.join(Package.root, doc, "changelog.Debian.gz"), "rb") as f:
             header = f.read(10)
@@ -281,7 +282,7 @@ class UnitsTest(unittest.TestCase):
 
     def test_the_units_run_the_packaged_programs_and_link_the_packaged_readme(self):
         names = Package.units() + ["scorepipe-.service.d/10-scorepipe.conf"]
-        self.assertEqual(len(names), 6, names)
+        self.assertEqual(len(names), 7, names)
         for name in names:
             text = self.unit_text(name)
             self.assertNotIn("/usr/local", text, name)
@@ -419,7 +420,7 @@ class MaintainerScriptsTest(unittest.TestCase):
         self.assertEqual(code, 0)
         recorded, others = self.update_states(calls)
         self.assertEqual(recorded, self.enabled_units())
-        self.assertEqual(len(recorded), 4)
+        self.assertEqual(len(recorded), 5)
         self.assertEqual(others, ["systemd-sysusers scorepipe.conf", "systemctl --system daemon-reload"])
 
     def test_without_systemd_running_it_only_creates_the_user_and_records_the_units(self):

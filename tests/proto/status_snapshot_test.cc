@@ -77,6 +77,16 @@ TEST(StatusSnapshotTest, WhatIsWrittenReadsBackFieldForField) {
       w.shadow_version = RandomText(rng);
       w.link_error = RandomText(rng);
     }
+    for (size_t n = rng() % 4; n > 0; --n) {
+      GatewaySnapshot& g = s.gateways.emplace_back();
+      g.id = RandomText(rng);
+      g.host = RandomText(rng);
+      g.pid = static_cast<int64_t>(rng() % 100000);
+      g.links = static_cast<int64_t>(rng() % 64);
+      g.last_heartbeat_ms = static_cast<int64_t>(rng() % 100000);
+      g.in_flight_batches = static_cast<int64_t>(rng() % 1000);
+      g.batches_answered = static_cast<int64_t>(rng() >> 1);
+    }
     const std::string json = StatusSnapshotJson(s);
     Result<StatusSnapshot> back = ParseStatusJson(json);
     ASSERT_TRUE(back.ok()) << back.status().message() << "\n" << json;
@@ -89,6 +99,12 @@ TEST(StatusSnapshotTest, WhatIsWrittenReadsBackFieldForField) {
     for (size_t i = 0; i < s.workers.size(); ++i) {
       EXPECT_EQ(back->workers[i].transactions_scored, s.workers[i].transactions_scored);
       EXPECT_EQ(back->workers[i].credit, s.workers[i].credit);
+    }
+    ASSERT_EQ(back->gateways.size(), s.gateways.size());
+    for (size_t i = 0; i < s.gateways.size(); ++i) {
+      EXPECT_EQ(back->gateways[i].id, s.gateways[i].id);
+      EXPECT_EQ(back->gateways[i].links, s.gateways[i].links);
+      EXPECT_EQ(back->gateways[i].batches_answered, s.gateways[i].batches_answered);
     }
   }
 }
@@ -124,6 +140,44 @@ TEST(StatusSnapshotTest, AVentilatorFromBeforePoisonedIsStillRead) {
   Result<StatusSnapshot> back = ParseStatusJson(json);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->ventilator.poisoned, 0);
+}
+
+// The format is versioned by its optional fields: a ventilator from before
+// gateways sends no "gateways" list, and that reads as none.
+TEST(StatusSnapshotTest, AVentilatorFromBeforeGatewaysIsStillRead) {
+  StatusSnapshot s;
+  s.workers.emplace_back().id = "w-1";
+  std::string json = StatusSnapshotJson(s);
+  const std::string list = ",\"gateways\":[]";
+  ASSERT_NE(json.find(list), std::string::npos) << json;
+  json.erase(json.find(list), list.size());
+  Result<StatusSnapshot> back = ParseStatusJson(json);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(back->gateways.empty());
+  EXPECT_EQ(back->workers.at(0).id, "w-1");
+}
+
+TEST(StatusSnapshotTest, AGatewayEntryNeedsEveryField) {
+  StatusSnapshot s;
+  s.gateways.emplace_back().links = 2;
+  std::string json = StatusSnapshotJson(s);
+  const std::string field = "\"links\":2,";
+  ASSERT_NE(json.find(field), std::string::npos) << json;
+  json.erase(json.find(field), field.size());
+  Result<StatusSnapshot> back = ParseStatusJson(json);
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.status().message(), "gateways[0].links: missing");
+
+  json = StatusSnapshotJson(s);
+  json.insert(json.find("\"gateways\":[") + 12, "7,");
+  back = ParseStatusJson(json);
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.status().message(), "gateways[0]: not an object");
+  json = StatusSnapshotJson(StatusSnapshot{});
+  json.replace(json.find("\"gateways\":[]"), 13, "\"gateways\":{}");
+  back = ParseStatusJson(json);
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.status().message(), "gateways: not an array");
 }
 
 TEST(StatusSnapshotTest, AMistypedFieldIsNamedByItsPath) {

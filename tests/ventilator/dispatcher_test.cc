@@ -454,6 +454,21 @@ TEST_F(DispatcherTest, OnlineBatchesGoBeforeTheBridgesInTheirOwnOrder) {
   EXPECT_EQ(d.stats().online_received, 2u);
 }
 
+// For `scorepipe status`: each gateway's online batches until answered,
+// queued or at a worker; the bridge's batches are nobody's.
+TEST_F(DispatcherTest, CountsEachGatewaysOnlineBatchesUntilAnswered) {
+  Join("a", "A", 1);
+  Enqueue(1);
+  d.EnqueueOnline(10, zmq::message_t(std::string("10")), "gw-1", now + milliseconds(5000));
+  d.EnqueueOnline(11, zmq::message_t(std::string("11")), "gw-1", now + milliseconds(5000));
+  d.EnqueueOnline(12, zmq::message_t(std::string("12")), "gw-2", now + milliseconds(5000));
+  EXPECT_EQ(d.OnlineByGateway(), (std::map<std::string, size_t>{{"gw-1", 2}, {"gw-2", 1}}));
+  ASSERT_EQ(SendAll().size(), 1u);  // 10 to the worker, the rest queued
+  EXPECT_EQ(d.OnlineByGateway(), (std::map<std::string, size_t>{{"gw-1", 2}, {"gw-2", 1}}));
+  ASSERT_EQ(d.TakeReturnAddress(10), "gw-1");
+  EXPECT_EQ(d.OnlineByGateway(), (std::map<std::string, size_t>{{"gw-1", 1}, {"gw-2", 1}}));
+}
+
 TEST_F(DispatcherTest, AnOnlineBatchIsAnsweredOnceEvenWhenDispatchedTwice) {
   Join("a", "A", 1);
   Join("b", "B", 1);
