@@ -145,9 +145,14 @@ void CheckGatewayFiles(const Topology& topology, bool features, std::vector<std:
       }
     }
   }
-  if (!g.admin_tokens_file.empty() && !std::ifstream(g.admin_tokens_file)) {
-    problems->push_back(KeyPlace(topology, "gateway.admin_tokens_file") + ": cannot read " +
-                        g.admin_tokens_file + ": " + std::strerror(errno));
+  if (!g.admin_tokens_file.empty()) {
+    if (Result<std::vector<AdminToken>> admins = LoadAdminTokenFile(g.admin_tokens_file); !admins.ok()) {
+      problems->push_back(KeyPlace(topology, "gateway.admin_tokens_file") + ": " + admins.status().message());
+    }
+    if (topology.model.registry.empty()) {
+      problems->push_back(KeyPlace(topology, "gateway.admin_tokens_file") +
+                          ": model administration works on a registry, and model.registry is not set");
+    }
   }
   if (!features) return;
   Result<ModelConfig> model = ResolveModel(topology.model);

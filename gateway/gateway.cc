@@ -17,6 +17,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "config/token_file.h"
 #include "gateway/api.h"
 #include "gateway/job_thread.h"
 #include "gateway/model_admin.h"
@@ -150,21 +151,6 @@ bool TokenEquals(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
-
-Result<std::vector<std::string>> ReadTokenFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::Error("cannot read the token file " + path + ": " + std::strerror(errno));
-  std::vector<std::string> tokens;
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    const size_t last = line.find_last_not_of(" \t\r");
-    tokens.push_back(line.substr(first, last - first + 1));
-  }
-  if (tokens.empty()) return Status::Error("the token file " + path + " holds no token");
-  return tokens;
-}
 
 struct Gateway::Impl {
   Impl(const Topology& t, zmq::context_t& zmq_context, std::string node_id, int shard_index,
@@ -313,7 +299,7 @@ Status Gateway::Impl::Start() {
           "gateway.security is tls: set gateway.tls_cert_file, gateway.tls_key_file and gateway.tokens_file "
           "(or gateway.security: none for a single-host demo)");
     }
-    Result<std::vector<std::string>> read = ReadTokenFile(g.tokens_file);
+    Result<std::vector<std::string>> read = LoadTokenFile(g.tokens_file);
     if (!read.ok()) return Status::Error("gateway.tokens_file: " + read.status().message());
     tokens = std::move(read).value();
   } else if (shard == 0) {
@@ -325,7 +311,7 @@ Status Gateway::Impl::Start() {
           "gateway.admin_tokens_file is set, but model administration works on a registry and "
           "model.registry is not set (or leave gateway.admin_tokens_file empty)");
     }
-    Result<std::vector<AdminToken>> read = ReadAdminTokenFile(g.admin_tokens_file);
+    Result<std::vector<AdminToken>> read = LoadAdminTokenFile(g.admin_tokens_file);
     if (!read.ok()) return Status::Error("gateway.admin_tokens_file: " + read.status().message());
     admin_tokens = std::move(read).value();
     admin = std::make_unique<AdminRunner>(topology.model.registry);

@@ -77,11 +77,6 @@ class Gateway {
   std::unique_ptr<Impl> impl_;
 };
 
-// Reads a bearer-token file: one token per line, blank lines and lines
-// starting with '#' skipped, surrounding whitespace trimmed. An error names
-// the file; a file without any token is an error too.
-Result<std::vector<std::string>> ReadTokenFile(const std::string& path);
-
 }  // namespace scorepipe
 
 #endif  // SCOREPIPE_GATEWAY_GATEWAY_H_

@@ -4,10 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "config/topology_writer.h"
 #include "proto/json_writer.h"
@@ -122,37 +118,7 @@ std::optional<AdminAnswer> ParseFields(std::string_view body, bool may_be_empty,
   return std::nullopt;
 }
 
-bool ValidTokenName(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '@' || c == '-';
-  });
-}
-
 }  // namespace
-
-Result<std::vector<AdminToken>> ReadAdminTokenFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::Error("cannot read the admin token file " + path + ": " + std::strerror(errno));
-  std::vector<AdminToken> tokens;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    std::istringstream fields(line);
-    std::vector<std::string> words;
-    for (std::string word; fields >> word;) words.push_back(word);
-    if (words.empty() || words[0][0] == '#') continue;
-    const std::string where = path + ":" + std::to_string(number) + ": ";
-    if (words.size() > 2) return Status::Error(where + "expected \"<token>\" or \"<name> <token>\"");
-    AdminToken token;
-    token.token = words.back();
-    token.name = words.size() == 2 ? words[0] : "admin-" + std::to_string(tokens.size() + 1);
-    if (!ValidTokenName(token.name)) {
-      return Status::Error(where + "the name '" + token.name + "' has a character outside [A-Za-z0-9._@-]");
-    }
-    tokens.push_back(std::move(token));
-  }
-  if (tokens.empty()) return Status::Error("the admin token file " + path + " holds no token");
-  return tokens;
-}
 
 bool IsAdminPath(const std::vector<std::string_view>& parts) {
   if (parts.size() >= 2 && parts[0] == "v1" && parts[1] == "models") return true;

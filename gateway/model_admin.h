@@ -45,20 +45,6 @@ struct AdminAnswer {
   std::string body;  // JSON
 };
 
-// An admin token: a line of gateway.admin_tokens_file, either "<token>" or
-// "<name> <token>"; the name goes into the registry's history as who did
-// it ("admin-<n>" for the n-th token without one).
-struct AdminToken {
-  std::string name;
-  std::string token;
-};
-
-// Reads an admin token file: blank lines and lines starting with '#'
-// skipped, surrounding whitespace trimmed. An error names the file and line
-// (more than two fields, a name outside [A-Za-z0-9._@-]); a file without a
-// token is an error too.
-Result<std::vector<AdminToken>> ReadAdminTokenFile(const std::string& path);
-
 // True for the paths ModelAdmin answers: /v1/models[/...] and /model/...
 bool IsAdminPath(const std::vector<std::string_view>& parts);
 

@@ -350,8 +350,18 @@ TEST_F(GatewayCheckTest, ATokensFileWithoutATokenOrAnAdminFileThatCannotBeReadIs
   EXPECT_NE(out.find(": gateway.tokens_file: the token file " + File("empty-tokens") + " holds no token"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find(": gateway.admin_tokens_file: cannot read " + File("no-admins")), std::string::npos)
+  EXPECT_NE(out.find(": gateway.admin_tokens_file: cannot read the admin token file " + File("no-admins")),
+            std::string::npos)
       << out;
+  // An admin file read as the gateway reads it, and only with a registry.
+  t.gateway.admin_tokens_file = Write("bad-admins", "ana tok extra\n");
+  const std::string bad = CheckAll(t, &code);
+  EXPECT_NE(bad.find(File("bad-admins") + ":1: expected \"<token>\" or \"<name> <token>\""),
+            std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("model administration works on a registry, and model.registry is not set"),
+            std::string::npos)
+      << bad;
 }
 
 // The gateway's files matter to a gateway host (and to `all`), not to a

@@ -1,6 +1,7 @@
 // Bearer-token files as the gateway and `scorepipe check` read them.
 #include "config/token_file.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -11,6 +12,8 @@
 
 namespace scorepipe {
 namespace {
+
+using ::testing::HasSubstr;
 
 class TokenFileTest : public ::testing::Test {
  protected:
@@ -49,6 +52,26 @@ TEST_F(TokenFileTest, AFileThatCannotBeReadIsAnErrorNamingIt) {
   ASSERT_FALSE(tokens.ok());
   EXPECT_EQ(tokens.status().message(),
             "cannot read the token file " + dir_ + "/missing: No such file or directory");
+}
+
+TEST_F(TokenFileTest, AdminTokensAreNamedOrNumberedAndBadLinesAreNamed) {
+  const std::string path = dir_ + "/admin";
+  std::ofstream(path) << "# admins\n\n  s3cret  \nana  t0ken\n";
+  auto tokens = LoadAdminTokenFile(path);
+  ASSERT_TRUE(tokens.ok()) << tokens.status().message();
+  ASSERT_EQ(tokens->size(), 2u);
+  EXPECT_EQ((*tokens)[0].name, "admin-1");
+  EXPECT_EQ((*tokens)[0].token, "s3cret");
+  EXPECT_EQ((*tokens)[1].name, "ana");
+  EXPECT_EQ((*tokens)[1].token, "t0ken");
+
+  std::ofstream(path) << "a b c\n";
+  EXPECT_THAT(LoadAdminTokenFile(path).status().message(), HasSubstr(path + ":1:"));
+  std::ofstream(path) << "ok tok\nb/ad tok\n";
+  EXPECT_THAT(LoadAdminTokenFile(path).status().message(), HasSubstr(":2: the name 'b/ad'"));
+  std::ofstream(path) << "# nothing\n";
+  EXPECT_THAT(LoadAdminTokenFile(path).status().message(), HasSubstr("holds no token"));
+  EXPECT_THAT(LoadAdminTokenFile(path + ".missing").status().message(), HasSubstr("cannot read"));
 }
 
 }  // namespace

@@ -251,26 +251,5 @@ TEST_F(ModelAdminTest, GeneratedAndHostileBodiesNeverBreakTheRegistry) {
   }
 }
 
-TEST(AdminTokenFileTest, NamesAreOptionalAndBadLinesAreNamed) {
-  testing::TempDir dir("admin-tokens");
-  const std::string path = (dir.path() / "admin").string();
-  std::ofstream(path) << "# admins\n\n  s3cret  \nana  t0ken\n";
-  auto tokens = ReadAdminTokenFile(path);
-  ASSERT_TRUE(tokens.ok()) << tokens.status().message();
-  ASSERT_EQ(tokens->size(), 2u);
-  EXPECT_EQ((*tokens)[0].name, "admin-1");
-  EXPECT_EQ((*tokens)[0].token, "s3cret");
-  EXPECT_EQ((*tokens)[1].name, "ana");
-  EXPECT_EQ((*tokens)[1].token, "t0ken");
-
-  std::ofstream(path) << "a b c\n";
-  EXPECT_THAT(ReadAdminTokenFile(path).status().message(), HasSubstr(path + ":1:"));
-  std::ofstream(path) << "ok tok\nb/ad tok\n";
-  EXPECT_THAT(ReadAdminTokenFile(path).status().message(), HasSubstr(":2: the name 'b/ad'"));
-  std::ofstream(path) << "# nothing\n";
-  EXPECT_THAT(ReadAdminTokenFile(path).status().message(), HasSubstr("holds no token"));
-  EXPECT_THAT(ReadAdminTokenFile(path + ".missing").status().message(), HasSubstr("cannot read"));
-}
-
 }  // namespace
 }  // namespace scorepipe
