@@ -22,6 +22,7 @@
 #include "tests/integration/registry_cluster.h"
 #include "tests/support/cluster_harness.h"
 #include "tests/support/result_check.h"
+#include "tests/support/run_command.h"
 #include "tests/support/wait.h"
 
 namespace scorepipe::testing {
@@ -212,6 +213,35 @@ TEST_F(GatewayAdminClusterTest, AdminEndpointsNeedAnAdminToken) {
   ASSERT_TRUE(list);
   EXPECT_EQ(list->status, 200) << list->body;
   EXPECT_THAT(list->body, HasSubstr(R"({"name":"fraud","live":"v1","shadow":null})"));
+
+  // As an operator's scripts call it: curl, and Python's http.client.
+  const std::string base = "http://127.0.0.1:" + std::to_string(h_->topology().gateway.port);
+  std::string out;
+  EXPECT_EQ(RunCommand({"/usr/bin/curl", "-s", "-w", "\n%{http_code}", "-H",
+                        std::string("Authorization: Bearer ") + kAdminToken, "-X", "POST", "-d",
+                        R"({"version":"v9"})", base + "/v1/models/fraud/promote"},
+                       (h_->dir() / "curl-admin.log").string(), &out),
+            0);
+  EXPECT_THAT(out, HasSubstr("has no version 'v9'"));
+  EXPECT_THAT(out, ::testing::EndsWith("\n404"));
+  const std::string script =
+      "import http.client, json, sys\n"
+      "c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=20)\n"
+      "c.request('GET', '/v1/models/fraud', headers={'Authorization': 'Bearer ' + sys.argv[2]})\n"
+      "r = c.getresponse(); body = json.loads(r.read())\n"
+      "assert r.status == 200, r.status\n"
+      "assert body['live'] == 'v1' and [v['version'] for v in body['versions']] == ['v1', 'v2'], body\n"
+      "c.request('GET', '/model/demote?model_name=fraud', headers={'Authorization': 'Bearer ' + "
+      "sys.argv[2]})\n"
+      "r = c.getresponse(); body = json.loads(r.read())\n"
+      "assert r.status == 409 and 'nothing to roll back' in body['error'], (r.status, body)\n"
+      "print('ok')\n";
+  EXPECT_EQ(
+      RunCommand({"/usr/bin/python3", "-c", script, std::to_string(h_->topology().gateway.port), kAdminToken},
+                 (h_->dir() / "python-admin.log").string(), &out),
+      0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("ok"));
 }
 
 }  // namespace
