@@ -84,9 +84,31 @@ def cpu_seconds(pids):
     return total
 
 
-def h2load(url, seconds, connections, body=None, rps=None, log=None, warm_up=1, cpu=None):
+def idle_seconds():
+    """The machine's idle time so far, every CPU, in seconds (/proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")  # idle, iowait
+
+
+def gateway_counters(metrics_url):
+    """The gateway's batch counters from its metrics endpoint: (batches, rows)."""
+    if not metrics_url:
+        return None
+    with urllib.request.urlopen(metrics_url, timeout=5) as r:
+        text = r.read().decode()
+    values = {}
+    for line in text.splitlines():
+        for name in ("scorepipe_gateway_batches_total", "scorepipe_gateway_rows_total"):
+            if line.startswith(name + " "):
+                values[name] = float(line.split()[1])
+    return values.get("scorepipe_gateway_batches_total", 0.0), values.get("scorepipe_gateway_rows_total", 0.0)
+
+
+def h2load(url, seconds, connections, body=None, rps=None, log=None, warm_up=1, cpu=None, metrics_url=None):
     """Runs h2load; its figures, with CPU µs a request of each group of
-    pids in `cpu` ({name: [pid]}) as "<name>_us" when given."""
+    pids in `cpu` ({name: [pid]}) as "<name>_us" when given, and the rows
+    a batch the gateway sent as "rows_per_batch" when `metrics_url` is."""
     cmd = ["h2load", "--h1", "-t", "1", "-c", str(connections), "-D", f"{seconds:g}",
            "--warm-up-time", str(warm_up), "-H", "Content-Type: application/json"]
     if body:
@@ -101,12 +123,16 @@ def h2load(url, seconds, connections, body=None, rps=None, log=None, warm_up=1, 
     if cpu:
         time.sleep(warm_up + 0.1)
         before = {name: cpu_seconds(pids) for name, pids in cpu.items()}
+        counted = gateway_counters(metrics_url)
+        idle_before = idle_seconds()
     try:
         stdout, _ = proc.communicate(timeout=seconds + warm_up + 60)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
     after = {name: cpu_seconds(pids) for name, pids in cpu.items()} if cpu else None
+    counted_after = gateway_counters(metrics_url) if cpu else None
+    idle_after = idle_seconds() if cpu else None
     out = stdout
     figures = {"rps": 0.0, "succeeded": 0, "failed": 0, "2xx": 0, "non2xx": 0}
     for line in out.splitlines():
@@ -128,6 +154,9 @@ def h2load(url, seconds, connections, body=None, rps=None, log=None, warm_up=1, 
         for name in cpu:
             used = sum(after[name][pid] - before[name][pid] for pid in cpu[name])
             figures[name + "_us"] = used * 1e6 / requests
+        figures["idle"] = (idle_after - idle_before) / (os.cpu_count() * (seconds - 0.1))
+        if counted and counted_after and counted_after[0] > counted[0]:
+            figures["rows_per_batch"] = (counted_after[1] - counted[1]) / (counted_after[0] - counted[0])
     return figures
 
 
@@ -161,9 +190,15 @@ def main():
     parser.add_argument("--json", default="bench-results.jsonl", help='append one JSON line per run ("": none)')
     parser.add_argument("--quick", action="store_true", help="CI-sized: 2 s runs (a smoke test)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--only", default="single,paced,batch100",
+                        help="which runs after the ceiling, comma-separated (default: all: single,paced,batch100)")
     args = parser.parse_args()
     if args.quick:
         args.seconds = 2
+    args.only = set(filter(None, args.only.split(",")))
+    unknown = args.only - {"single", "paced", "batch100"}
+    if unknown:
+        parser.error("--only: unknown run(s) " + ", ".join(sorted(unknown)))
     for tool in ("h2load", "redis-server"):
         if not shutil.which(tool):
             sys.exit(f"gateway_bench: {tool} is missing (bash scripts/setup.sh installs it)")
@@ -184,8 +219,11 @@ def main():
             endpoint = f"ipc://{work}/{section}-{key or 'main'}.ipc"
             topology[section][key + "bind"] = endpoint
             topology[section][key + "connect"] = endpoint
-        for key in ("bridge_port", "ventilator_port", "sink_port", "worker_port", "gateway_port"):
+        for key in ("bridge_port", "ventilator_port", "sink_port", "worker_port"):
             topology["metrics"][key] = 0
+        gateway_metrics_port = free_port()
+        topology["metrics"]["gateway_port"] = gateway_metrics_port
+        topology["metrics"]["address"] = "127.0.0.1"
         topology["workers"]["count"] = args.workers
         gateway_port = free_port()
         topology["gateway"].update({"port": gateway_port, "address": "127.0.0.1", "security": "none"})
@@ -233,33 +271,39 @@ def main():
         live, score = base + "/v2/health/live", base + "/v1/score"
         s, c = args.seconds, args.connections
         runs = []
-        cpu_of = lambda f: {"gateway_cpu_us": f.get("gateway_us"), "cluster_cpu_us": f.get("cluster_us")}
+        cpu_of = lambda f: {"gateway_cpu_us": f.get("gateway_us"), "cluster_cpu_us": f.get("cluster_us"),
+                            "rows_per_batch": f.get("rows_per_batch"), "idle": f.get("idle")}
+        metrics_url = f"http://127.0.0.1:{gateway_metrics_port}/metrics"
+        print(f"gateway_bench: gateway at {base}, its metrics at {metrics_url}", file=sys.stderr, flush=True)
         ceiling = h2load(live, s, c, cpu=cpu)
         runs.append({"run": "ceiling", "requests_per_s": ceiling["rps"], "transactions_per_s": None, **cpu_of(ceiling)})
-        single = h2load(score, s, c, body=one, cpu=cpu)
-        runs.append({"run": "single", "requests_per_s": single["rps"], "transactions_per_s": single["rps"],
-                     "non_2xx": single["non2xx"] + single["failed"], **cpu_of(single)})
+        if "single" in args.only:
+            single = h2load(score, s, c, body=one, cpu=cpu, metrics_url=metrics_url)
+            runs.append({"run": "single", "requests_per_s": single["rps"], "transactions_per_s": single["rps"],
+                         "non_2xx": single["non2xx"] + single["failed"], **cpu_of(single)})
         paced_clients = 16
         per_client = max(1, args.rate // paced_clients)
-        paced_log = os.path.join(work, "paced.log")
-        paced = h2load(score, s, paced_clients, body=one, rps=per_client, log=paced_log)
-        p50, p99, p999, n = percentiles(paced_log)
-        runs.append({"run": "paced", "requests_per_s": paced["rps"], "transactions_per_s": paced["rps"],
-                     "p50_ms": p50, "p99_ms": p99, "p999_ms": p999, "timed": n,
-                     "non_2xx": paced["non2xx"] + paced["failed"]})
-        ceiling_log = os.path.join(work, "paced-ceiling.log")
-        paced_ceiling = h2load(live, s, paced_clients, rps=per_client, log=ceiling_log)
-        c50, c99, c999, cn = percentiles(ceiling_log)
-        runs.append({"run": "paced-ceiling", "requests_per_s": paced_ceiling["rps"], "transactions_per_s": None,
-                     "p50_ms": c50, "p99_ms": c99, "p999_ms": c999, "timed": cn})
-        batch = h2load(score, s, c, body=hundred, cpu=cpu)
-        runs.append({"run": "batch100", "requests_per_s": batch["rps"], "transactions_per_s": batch["rps"] * 100,
-                     "non_2xx": batch["non2xx"] + batch["failed"], **cpu_of(batch)})
+        if "paced" in args.only:
+            paced_log = os.path.join(work, "paced.log")
+            paced = h2load(score, s, paced_clients, body=one, rps=per_client, log=paced_log)
+            p50, p99, p999, n = percentiles(paced_log)
+            runs.append({"run": "paced", "requests_per_s": paced["rps"], "transactions_per_s": paced["rps"],
+                         "p50_ms": p50, "p99_ms": p99, "p999_ms": p999, "timed": n,
+                         "non_2xx": paced["non2xx"] + paced["failed"]})
+            ceiling_log = os.path.join(work, "paced-ceiling.log")
+            paced_ceiling = h2load(live, s, paced_clients, rps=per_client, log=ceiling_log)
+            c50, c99, c999, cn = percentiles(ceiling_log)
+            runs.append({"run": "paced-ceiling", "requests_per_s": paced_ceiling["rps"], "transactions_per_s": None,
+                         "p50_ms": c50, "p99_ms": c99, "p999_ms": c999, "timed": cn})
+        if "batch100" in args.only:
+            batch = h2load(score, s, c, body=hundred, cpu=cpu, metrics_url=metrics_url)
+            runs.append({"run": "batch100", "requests_per_s": batch["rps"], "transactions_per_s": batch["rps"] * 100,
+                         "non_2xx": batch["non2xx"] + batch["failed"], **cpu_of(batch)})
 
         print(f"gateway benchmark: {c} connections, {args.workers} worker(s), {s:g} s a run, paced at "
               f"{per_client * paced_clients}/s over {paced_clients} connections")
         print(f"{'run':<14} {'req/s':>10} {'tx/s':>10} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} "
-              f"{'non-2xx':>8} {'gw us/req':>10} {'all us/req':>11}")
+              f"{'non-2xx':>8} {'gw us/req':>10} {'all us/req':>11} {'rows/batch':>10} {'idle':>5}")
         for run in runs:
             run["ratio_to_ceiling"] = run["requests_per_s"] / ceiling["rps"]
             fmt = lambda v, spec: ("-" if v is None else format(v, spec))
@@ -267,7 +311,7 @@ def main():
                   f"{run['ratio_to_ceiling']:>7.3f} {fmt(run.get('p50_ms'), '8.3f'):>8} "
                   f"{fmt(run.get('p99_ms'), '8.3f'):>8} {fmt(run.get('p999_ms'), '9.3f'):>9} "
                   f"{fmt(run.get('non_2xx'), 'd'):>8} {fmt(run.get('gateway_cpu_us'), '10.2f'):>10} "
-                  f"{fmt(run.get('cluster_cpu_us'), '11.2f'):>11}")
+                  f"{fmt(run.get('cluster_cpu_us'), '11.2f'):>11} {fmt(run.get('rows_per_batch'), '10.1f'):>10} {fmt(run.get('idle'), '5.2f'):>5}")
         if args.json:
             with open(args.json, "a") as f:
                 for run in runs:

@@ -25,7 +25,9 @@ namespace scorepipe {
 
 inline constexpr std::string_view kWireMagic = "SCPW";
 // 2: leases and rejects in batches; the worker/ventilator credit messages.
-inline constexpr uint32_t kWireVersion = 2;
+// 3: online batches (the gateway); a worker's ResultBatch of an online batch
+//    on the work channel is also its BatchDone.
+inline constexpr uint32_t kWireVersion = 3;
 // Batches with more transactions or results than this are refused.
 inline constexpr size_t kMaxBatchItems = 1u << 20;
 // The largest bridge.batch_size a topology may set.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cinttypes>
 #include <cstdio>
 #include <string_view>
@@ -19,6 +20,8 @@ namespace {
 
 // The metrics follow the dispatcher this often.
 constexpr auto kMetricsPeriod = std::chrono::seconds(1);
+// How often Step tends the sink link (a refused link is rebuilt after its backoff).
+constexpr auto kTendPeriod = std::chrono::milliseconds(50);
 
 constexpr int kSliceMs = 100;
 // A stopping ventilator keeps handing out and collecting batches this long.
@@ -259,13 +262,8 @@ bool Ventilator::SendToGateway(std::string_view routing_id, zmq::message_t& fram
   }
 }
 
-void Ventilator::ForwardOnlineResult(zmq::message_t& body) {
-  Result<uint64_t> batch_id = PeekBatchId(FrameView(body));
-  if (!batch_id.ok()) {
-    Refused("work channel", body.size(), batch_id.status().message());
-    return;
-  }
-  std::optional<std::string> gateway = dispatcher_.TakeReturnAddress(batch_id.value());
+void Ventilator::ForwardOnlineResult(uint64_t batch_id, zmq::message_t& body) {
+  std::optional<std::string> gateway = dispatcher_.TakeReturnAddress(batch_id);
   if (!gateway) return;  // answered already (a re-dispatched copy), or not online
   if (SendToGateway(*gateway, body)) {
     gateway_links_.OnAnswered(*gateway);
@@ -275,7 +273,7 @@ void Ventilator::ForwardOnlineResult(zmq::message_t& body) {
       spdlog::warn(
           "the gateway of online batch {} is gone or full: its results are dropped ({} more since "
           "the last report)",
-          batch_id.value(), held_back);
+          batch_id, held_back);
     }
   }
 }
@@ -306,7 +304,15 @@ void Ventilator::ReadWork(SteadyClock::time_point now) {
       }
       dispatcher_.OnDone(routing_id, done.value(), now);
     } else if (kind.value() == MessageKind::kResultBatch) {
-      ForwardOnlineResult(body);
+      // An online batch's results are also its BatchDone (the worker sends
+      // no other): one message less a batch on the gateway's path.
+      Result<uint64_t> batch_id = PeekBatchId(FrameView(body));
+      if (!batch_id.ok()) {
+        Refused("work channel", body.size(), batch_id.status().message());
+        continue;
+      }
+      ForwardOnlineResult(batch_id.value(), body);
+      dispatcher_.OnDone(routing_id, BatchDone{batch_id.value(), 0, {}}, now);
     } else if (kind.value() == MessageKind::kWorkerReady) {
       Result<WorkerReady> ready = DecodeWorkerReady(FrameView(body));
       if (!ready.ok()) {
@@ -524,26 +530,34 @@ void Ventilator::HandlePoisoned() {
 }
 
 void Ventilator::Step(int timeout_ms, bool intake) {
-  std::vector<zmq::pollitem_t> items = {
+  // Only the sockets that have something are read: a read that finds
+  // nothing costs ZeroMQ two system calls (it looks at its mailbox), and at
+  // thousands of online batches a second every pass counts.
+  enum : size_t { kWork, kHeartbeat, kStatus, kGateways, kIntake, kItems };
+  std::array<zmq::pollitem_t, kItems> items = {{
       {work_.handle(), 0, ZMQ_POLLIN, 0},
       {heartbeat_.handle(), 0, ZMQ_POLLIN, 0},
       {status_.handle(), 0, ZMQ_POLLIN, 0},
       {gateways_.handle(), 0, ZMQ_POLLIN, 0},
-  };
+      {intake_.handle(), 0, ZMQ_POLLIN, 0},
+  }};
   const bool read_intake = intake && dispatcher_.WantsMore();
-  if (read_intake) items.push_back({intake_.handle(), 0, ZMQ_POLLIN, 0});
   try {
-    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(timeout_ms));
+    zmq::poll(items.data(), read_intake ? kItems : kItems - 1, std::chrono::milliseconds(timeout_ms));
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
   }
+  const auto has = [&items](size_t i) { return (items[i].revents & ZMQ_POLLIN) != 0; };
   const auto now = SteadyClock::now();
-  if (to_sink_) to_sink_->Tend();
-  ReadHeartbeats(now);
-  ReadWork(now);
-  ReadGateways(now);
-  AnswerStatus(now);
-  if (read_intake) ReadIntake();
+  if (to_sink_ && now >= next_tend_) {  // reads the link's handshake events: a few system calls
+    to_sink_->Tend();
+    next_tend_ = now + kTendPeriod;
+  }
+  if (has(kHeartbeat)) ReadHeartbeats(now);
+  if (has(kWork)) ReadWork(now);
+  if (has(kGateways)) ReadGateways(now);
+  if (has(kStatus)) AnswerStatus(now);
+  if (read_intake && has(kIntake)) ReadIntake();
   Expire(now);
   Dispatch(now);
   if (now >= next_metrics_) {

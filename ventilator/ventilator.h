@@ -79,8 +79,8 @@ class Ventilator {
   void AnswerGateway(const zmq::message_t& identity);
   // False when that gateway is gone or its pipe is full.
   bool SendToGateway(std::string_view routing_id, zmq::message_t& frame);
-  // A worker's results of an online batch, to the gateway that sent it.
-  void ForwardOnlineResult(zmq::message_t& body);
+  // A worker's results of online batch `batch_id`, to the gateway that sent it.
+  void ForwardOnlineResult(uint64_t batch_id, zmq::message_t& body);
   void ReadHeartbeats(SteadyClock::time_point now);
   void AnswerStatus(SteadyClock::time_point now);
   void Dispatch(SteadyClock::time_point now);
@@ -114,6 +114,7 @@ class Ventilator {
   std::shared_ptr<prometheus::Registry> registry_;
   VentilatorMetrics metrics_;
   SteadyClock::time_point next_metrics_;
+  SteadyClock::time_point next_tend_;  // when Step next tends the sink link
   RateLimitedLog refused_log_;
   RateLimitedLog overdue_log_;
   RateLimitedLog gateway_log_;

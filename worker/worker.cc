@@ -241,8 +241,12 @@ bool Worker::Handle(const zmq::message_t& frame, std::optional<Clock::time_point
       TendLinks(true);
       return true;
   }
-  const std::string done = Encode(BatchDone{batch->batch_id, session_, {}});
-  work_->send(zmq::buffer(done), zmq::send_flags::dontwait);
+  // An online batch's results went on the work channel and are its
+  // BatchDone as well; the others need one.
+  if (!batch->online) {
+    const std::string done = Encode(BatchDone{batch->batch_id, session_, {}});
+    work_->send(zmq::buffer(done), zmq::send_flags::dontwait);
+  }
   held_ = 0;
   ++stats_.batches_scored;
   stats_.transactions_scored += rows;

@@ -5,6 +5,7 @@
 // the faults: a worker killed mid-request, the head killed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <simdjson.h>
 #include <sys/resource.h>
 
@@ -376,6 +377,67 @@ TEST_F(GatewayClusterTest, AWorkerKilledMidRequestStillGetsTheRequestItsAnswer) 
   stop = true;
   load.join();
   EXPECT_EQ(wrong, 0);
+}
+
+// An online batch's results on the work channel are also its BatchDone (the
+// worker sends no other): each answer gives the worker its credit back. With
+// a credit of 1 and a batch timeout far beyond the test, one lost credit
+// would leave every later request waiting until its 504.
+TEST_F(GatewayClusterTest, EachOnlineAnswerGivesTheWorkerItsCreditBack) {
+  h_->topology().workers.count = 1;
+  h_->topology().workers.credit = 1;
+  h_->topology().ventilator.batch_timeout_ms = 120000;
+  h_->topology().gateway.request_timeout_ms = 10000;
+  ASSERT_TRUE(h_->StartUp().ok());
+  StartGateway();
+  ASSERT_TRUE(WaitReady(seconds(30))) << h_->LogTail("gateway");
+  const SyntheticInput input = MakeSyntheticInput(4, 1, 41);
+  std::string body = "[";
+  for (size_t i = 0; i < input.messages.size(); ++i) body += (i ? "," : "") + input.messages[i];
+  body += "]";
+  constexpr int kClients = 6;
+  constexpr int kEach = 40;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&] {
+      httplib::Client client("127.0.0.1", h_->topology().gateway.port);
+      client.set_read_timeout(std::chrono::seconds(30));
+      for (int i = 0; i < kEach; ++i) {
+        httplib::Result r = client.Post("/v1/score", body, "application/json");
+        if (!r || r->status != 200 || r->body.find("\"transaction_id\":4") == std::string::npos) {
+          ADD_FAILURE() << (r ? std::to_string(r->status) + " " + r->body.substr(0, 200) : "no answer");
+          return;  // one stuck request says enough
+        }
+        ++answered;
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(answered, kClients * kEach) << h_->LogTail("gateway");
+
+  // The ventilator counted each of the gateway's batches done (its metrics
+  // follow within a second), none went elsewhere, nothing is left in flight.
+  auto Sample = [&](int port, const char* name) {
+    Result<std::string> text = ScrapeMetrics("127.0.0.1", port);
+    return text.ok() ? SampleValue(text.value(), name).value_or(-1) : -1;
+  };
+  const int ventilator = h_->topology().metrics.ventilator_port;
+  const double sent = Sample(h_->topology().metrics.gateway_port, "scorepipe_gateway_batches_total");
+  EXPECT_GE(sent, 1);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return Sample(ventilator, "scorepipe_ventilator_batches_done_total") >= sent &&
+               Sample(ventilator, "scorepipe_ventilator_in_flight_batches") == 0 &&
+               Sample(ventilator, "scorepipe_ventilator_batches_done_total") ==
+                   Sample(ventilator, "scorepipe_ventilator_batches_dispatched_total");
+      },
+      seconds(10)))
+      << "the gateway sent " << sent << " batches; the ventilator dispatched "
+      << Sample(ventilator, "scorepipe_ventilator_batches_dispatched_total") << ", done "
+      << Sample(ventilator, "scorepipe_ventilator_batches_done_total") << ", in flight "
+      << Sample(ventilator, "scorepipe_ventilator_in_flight_batches");
+  EXPECT_EQ(Sample(ventilator, "scorepipe_ventilator_redispatched_total"), 0);
 }
 
 TEST_F(GatewayClusterTest, WithTheHeadKilledRequestsFailFastWith503AndServeAgainWhenItIsBack) {
