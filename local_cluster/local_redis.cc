@@ -57,6 +57,11 @@ int TryPort(int port) {
 
 }  // namespace
 
+Result<int> PortToTry(int configured) {
+  if (configured != 0) return configured;
+  return FindFreePort();
+}
+
 Result<int> FindFreePort() {
   // Below Linux's ephemeral range (32768..60999 by default), where the
   // kernel picks the local port of every outgoing connection: a port from
@@ -103,12 +108,9 @@ Result<std::unique_ptr<LocalRedis>> LocalRedis::Start(const LocalRedisOptions& o
   }
   std::string last_error = "no attempt made";
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    int port = options.port;
-    if (port == 0) {
-      Result<int> free_port = FindFreePort();
-      if (!free_port.ok()) return free_port.status();
-      port = free_port.value();
-    }
+    Result<int> port_to_try = PortToTry(options.port);
+    if (!port_to_try.ok()) return port_to_try.status();
+    const int port = port_to_try.value();
     std::vector<std::string> argv = {server.value(),
                                      "--port",
                                      std::to_string(port),

@@ -50,6 +50,8 @@ class LocalRedis {
 // A TCP port on 127.0.0.1 that was free a moment ago, below the kernel's
 // ephemeral range (so that no outgoing connection takes it meanwhile).
 Result<int> FindFreePort();
+// The port a server should try: `configured`, or a free one when it is 0.
+Result<int> PortToTry(int configured);
 // The absolute path of `program` on PATH (or itself when it has a slash).
 Result<std::string> FindProgram(const std::string& program);
 

@@ -24,6 +24,10 @@ packages=(
   # scripts/lint.sh: the formatting check and the chosen clang-tidy checks
   clang-format clang-tidy
   redis-server
+  # the prediction archive (issue 21): the archiver's client is libpq; the
+  # tests and the demo start their own PostgreSQL server (initdb in a
+  # temporary folder, run as the postgres user the package creates)
+  postgresql libpq-dev
   # tests/training/training_reference.py: Python XGBoost (and numpy), the
   # reference that `scorepipe train`'s XGBoost must match
   python3-xgboost python3-numpy
