@@ -28,6 +28,8 @@ LAYERS = {
     "queue": ["proto", "durable", "config", "runtime"],
     "scoring": ["proto", "durable", "config"],
     "training": ["proto", "durable", "config", "scoring"],
+    # The prediction archive in PostgreSQL (libpq, the schema).
+    "archive": ["proto", "config"],
     "local_cluster": ["proto", "durable", "config", "runtime", "queue", "scoring", "training"],
     # The roles: each on the layers it needs, never on another role.
     "bridge": ["proto", "durable", "config", "runtime", "queue"],
@@ -36,7 +38,7 @@ LAYERS = {
     "sink": ["proto", "durable", "config", "runtime", "queue", "scoring"],
     "gateway": ["proto", "durable", "config", "runtime", "queue", "scoring"],
     # The top: the command and the benchmarks; nothing includes them.
-    "cli": ["proto", "durable", "config", "runtime", "queue", "scoring", "training", "local_cluster"],
+    "cli": ["proto", "durable", "config", "runtime", "queue", "scoring", "training", "archive", "local_cluster"],
     "bench": ["proto", "durable", "config", "runtime", "queue", "scoring", "training", "local_cluster"],
 }
 ROLES = {"bridge", "ventilator", "worker", "sink", "gateway"}
