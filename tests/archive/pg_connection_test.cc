@@ -18,19 +18,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class PgConnectionTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    Result<std::string> conninfo = testing::FreshArchiveDatabase();
-    ASSERT_TRUE(conninfo.ok()) << conninfo.status().message();
-    conninfo_ = conninfo.value();
-    auto db = PgConnection::Connect(conninfo_);
-    ASSERT_TRUE(db.ok()) << db.status().message();
-    db_.emplace(std::move(db).value());
-  }
-  std::string conninfo_;
-  std::optional<PgConnection> db_;
-};
+using PgConnectionTest = testing::ArchiveDatabaseTest;
 
 // Text PostgreSQL's text type holds: any UTF-8 but NUL.
 std::string RandomText(std::mt19937& rng) {

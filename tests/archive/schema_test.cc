@@ -21,16 +21,8 @@ using ::testing::HasSubstr;
 
 int Or(const Result<int>& r, int fallback) { return r.ok() ? r.value() : fallback; }
 
-class SchemaTest : public ::testing::Test {
+class SchemaTest : public testing::ArchiveDatabaseTest {
  protected:
-  void SetUp() override {
-    Result<std::string> conninfo = testing::FreshArchiveDatabase();
-    ASSERT_TRUE(conninfo.ok()) << conninfo.status().message();
-    conninfo_ = conninfo.value();
-    auto db = PgConnection::Connect(conninfo_);
-    ASSERT_TRUE(db.ok()) << db.status().message();
-    db_.emplace(std::move(db).value());
-  }
   std::string Ask(const std::string& sql) {
     Result<PgRows> rows = db_->Run(sql);
     return rows.ok() ? rows->Scalar() : "error: " + rows.status().message();
@@ -43,8 +35,6 @@ class SchemaTest : public ::testing::Test {
         {key, scored_at});
     return r.ok() ? Status::Ok() : r.status();
   }
-  std::string conninfo_;
-  std::optional<PgConnection> db_;
 };
 
 TEST_F(SchemaTest, MigrationsRunOnceInOrderAndAreRecorded) {
