@@ -47,6 +47,10 @@ Result<PgConnection> PgConnection::Connect(const std::string& conninfo) {
     PQfinish(conn);
     return Status::Error("cannot connect to PostgreSQL: " + why);
   }
+  // PostgreSQL's notices ("already exists, skipping") are not errors; by
+  // default libpq prints them on stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return PgConnection(conn);
 }
 
@@ -72,7 +76,14 @@ Result<PgRows> PgConnection::Run(std::string_view sql,
   const std::string text(sql);
   std::vector<const char*> values;
   values.reserve(params.size());
-  for (const std::optional<std::string>& p : params) values.push_back(p ? p->c_str() : nullptr);
+  for (const std::optional<std::string>& p : params) {
+    if (p && p->find('\0') != std::string::npos) {
+      return Status::Error("PostgreSQL: " + Shorten(sql) + ": parameter $" +
+                           std::to_string(values.size() + 1) +
+                           " holds a NUL byte, which PostgreSQL's text cannot");
+    }
+    values.push_back(p ? p->c_str() : nullptr);
+  }
   ResultPtr result(PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
                                 values.empty() ? nullptr : values.data(), nullptr, nullptr, 0));
   const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
@@ -159,6 +170,9 @@ void AppendCopyText(std::string_view value, std::string* row) {
         break;
       case '\r':
         *row += "\\r";
+        break;
+      case '\0':
+        *row += "\\\\u0000";  // PostgreSQL's text holds no NUL: kept visible, as JSON writes it
         break;
       default:
         *row += c;

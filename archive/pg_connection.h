@@ -46,7 +46,8 @@ class PgConnection {
   ~PgConnection();
 
   // Runs `sql` (one statement when `params` are given; $1, $2 ... name them,
-  // each a text value or NULL) and returns what it gave.
+  // each a text value or NULL) and returns what it gave. A value holding a
+  // NUL byte is refused (PostgreSQL's text cannot hold one).
   Result<PgRows> Run(std::string_view sql, const std::vector<std::optional<std::string>>& params = {});
   // Runs one or more statements without parameters (DDL, BEGIN, COMMIT).
   Status Exec(std::string_view sql);
@@ -63,7 +64,8 @@ class PgConnection {
 };
 
 // COPY's text format: one value made safe for a tab-separated row
-// (backslash, tab, newline, carriage return escaped).
+// (backslash, tab, newline, carriage return escaped). PostgreSQL's text
+// cannot hold NUL: a NUL byte is stored as the six characters \u0000.
 void AppendCopyText(std::string_view value, std::string* row);
 // The NULL marker of COPY's text format.
 inline constexpr std::string_view kCopyNull = "\\N";

@@ -71,6 +71,18 @@ TEST_F(PgConnectionTest, CopyTextCarriesAnyTextUnchangedAndCountsTheRows) {
   EXPECT_FALSE(back->rows[500][1].has_value());
 }
 
+TEST_F(PgConnectionTest, ANulByteIsKeptVisibleByCopyAndRefusedAsAParameter) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE t (s text)").ok());
+  std::string data;
+  AppendCopyText(std::string("a\0b", 3), &data);
+  data += "\n";
+  ASSERT_TRUE(db_->CopyIn("COPY t FROM STDIN", data).ok());
+  EXPECT_EQ(db_->Run("SELECT s FROM t")->Scalar(), "a\\u0000b");
+  Result<PgRows> refused = db_->Run("SELECT $1::text", {std::string("x\0y", 3)});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("parameter $1 holds a NUL byte"));
+}
+
 TEST_F(PgConnectionTest, FailuresSayPostgresReasonAndSqlstateAndTheConnectionGoesOn) {
   Result<PgRows> bad = db_->Run("SELEC 1");
   ASSERT_FALSE(bad.ok());
