@@ -58,17 +58,10 @@ void Field(std::string_view text, std::string* row) {
 
 }  // namespace
 
-std::string ArchiveResultKey(std::string_view lease, size_t position) {
-  std::string key(lease);
-  key += ':';
-  key += std::to_string(position);
-  return key;
-}
-
-std::string PredictionCopyText(const std::vector<PredictionRow>& rows) {
+std::string PredictionCopyText(const std::vector<ArchiveRecord>& rows) {
   std::string out;
   out.reserve(rows.size() * 256);
-  for (const PredictionRow& r : rows) {
+  for (const ArchiveRecord& r : rows) {
     Field(r.result_key, &out);
     AppendTimestamp(r.scored_at_us, &out);
     out += '\t';
@@ -110,10 +103,10 @@ std::string PredictionCopyText(const std::vector<PredictionRow>& rows) {
   return out;
 }
 
-Result<uint64_t> PredictionWriter::Write(PgConnection& db, const std::vector<PredictionRow>& rows) {
+Result<uint64_t> PredictionWriter::Write(PgConnection& db, const std::vector<ArchiveRecord>& rows) {
   if (rows.empty()) return uint64_t{0};
   std::set<int64_t> days;
-  for (const PredictionRow& r : rows) days.insert(DayOf(r.scored_at_us));
+  for (const ArchiveRecord& r : rows) days.insert(DayOf(r.scored_at_us));
   for (int64_t day : days) {
     if (days_made_.count(day) > 0) continue;
     if (Status s = EnsureDayPartitions(db, day, day); !s.ok()) return s;

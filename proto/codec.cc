@@ -496,6 +496,8 @@ const char* MessageKindName(MessageKind kind) {
       return "EvaluationReply";
     case MessageKind::kHeadStatus:
       return "HeadStatus";
+    case MessageKind::kArchiveRecord:
+      return "ArchiveRecord";
   }
   return "unknown message kind";
 }

@@ -66,6 +66,7 @@ enum class MessageKind : uint8_t {
   kEvaluationRequest = 6,  // evaluation_codec.h
   kEvaluationReply = 7,    // evaluation_codec.h
   kHeadStatus = 8,
+  kArchiveRecord = 9,  // archive_record.h: a settled result on its way to the archive
 };
 
 const char* MessageKindName(MessageKind kind);

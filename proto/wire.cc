@@ -105,7 +105,7 @@ Result<Envelope> ReadEnvelope(std::string_view frame, size_t max_frame_bytes) {
   status = CheckRead(ReadUnsigned(cursor, &value), "kind is not an unsigned integer");
   if (!status.ok()) return status;
   if (value < static_cast<uint64_t>(MessageKind::kTransactionBatch) ||
-      value > static_cast<uint64_t>(MessageKind::kHeadStatus)) {
+      value > static_cast<uint64_t>(MessageKind::kArchiveRecord)) {
     return Status::Error("unknown message kind " + std::to_string(value));
   }
   return Envelope{static_cast<MessageKind>(value), cursor.offset()};

@@ -30,11 +30,11 @@ std::string RandomText(std::mt19937& rng, size_t most) {
   return out;
 }
 
-PredictionRow RandomRow(std::mt19937& rng, size_t index) {
+ArchiveRecord RandomRow(std::mt19937& rng, size_t index) {
   std::uniform_int_distribution<int64_t> micros(-2'208'988'800'000'000, 7'258'118'400'000'000);  // 1900..2200
   std::uniform_real_distribution<double> unit(0, 1);
   std::uniform_int_distribution<int> coin(0, 3);
-  PredictionRow r;
+  ArchiveRecord r;
   r.result_key = ArchiveResultKey(RandomText(rng, 6), index);
   r.scored_at_us = micros(rng);
   r.transaction_id = RandomText(rng, 12);
@@ -86,17 +86,17 @@ class PredictionWriterTest : public testing::ArchiveDatabaseTest {
   std::string Count() { return db_->Run("SELECT count(*) FROM predictions")->Scalar(); }
 
   // Every row as stored, by result key.
-  std::map<std::string, PredictionRow> ReadBack() {
+  std::map<std::string, ArchiveRecord> ReadBack() {
     Result<PgRows> rows = db_->Run(
         "SELECT result_key, (extract(epoch FROM scored_at) * 1000000)::bigint, transaction_id, "
         "(extract(epoch FROM transaction_at) * 1000000)::bigint, timestamp_text, customer_id, vendor_id, "
         "amount, status, features, score, is_fraud, model_name, model_version, shadow_version, shadow_score "
         "FROM predictions");
     EXPECT_TRUE(rows.ok()) << rows.status().message();
-    std::map<std::string, PredictionRow> out;
+    std::map<std::string, ArchiveRecord> out;
     if (!rows.ok()) return out;
     for (const auto& v : rows->rows) {
-      PredictionRow r;
+      ArchiveRecord r;
       r.result_key = *v[0];
       r.scored_at_us = std::stoll(*v[1]);
       r.transaction_id = *v[2];
@@ -119,7 +119,7 @@ class PredictionWriterTest : public testing::ArchiveDatabaseTest {
   }
 };
 
-void ExpectSame(const PredictionRow& got, const PredictionRow& want) {
+void ExpectSame(const ArchiveRecord& got, const ArchiveRecord& want) {
   EXPECT_EQ(got.scored_at_us, want.scored_at_us);
   EXPECT_EQ(got.transaction_id, want.transaction_id);
   EXPECT_EQ(got.transaction_at_us, want.transaction_at_us);
@@ -145,15 +145,15 @@ void ExpectSame(const PredictionRow& got, const PredictionRow& want) {
 
 TEST_F(PredictionWriterTest, GeneratedRowsReadBackExactlyInTheirDaysPartitions) {
   std::mt19937 rng(42);
-  std::vector<PredictionRow> rows;
+  std::vector<ArchiveRecord> rows;
   for (size_t i = 0; i < 400; ++i) rows.push_back(RandomRow(rng, i));
   PredictionWriter writer;
   Result<uint64_t> wrote = writer.Write(*db_, rows);
   ASSERT_TRUE(wrote.ok()) << wrote.status().message();
   EXPECT_EQ(wrote.value(), rows.size());
-  const std::map<std::string, PredictionRow> back = ReadBack();
+  const std::map<std::string, ArchiveRecord> back = ReadBack();
   ASSERT_EQ(back.size(), rows.size());
-  for (const PredictionRow& want : rows) {
+  for (const ArchiveRecord& want : rows) {
     auto it = back.find(want.result_key);
     ASSERT_NE(it, back.end()) << want.result_key;
     ExpectSame(it->second, want);
@@ -168,10 +168,10 @@ TEST_F(PredictionWriterTest, GeneratedRowsReadBackExactlyInTheirDaysPartitions) 
 
 TEST_F(PredictionWriterTest, RowsWrittenAgainAddNothingAndOverlappingOnesOnlyTheNew) {
   std::mt19937 rng(5);
-  std::vector<PredictionRow> rows;
+  std::vector<ArchiveRecord> rows;
   for (size_t i = 0; i < 200; ++i) rows.push_back(RandomRow(rng, i));
-  const std::vector<PredictionRow> first(rows.begin(), rows.begin() + 120);
-  const std::vector<PredictionRow> overlap(rows.begin() + 80, rows.end());
+  const std::vector<ArchiveRecord> first(rows.begin(), rows.begin() + 120);
+  const std::vector<ArchiveRecord> overlap(rows.begin() + 80, rows.end());
   PredictionWriter writer;
   EXPECT_EQ(writer.Write(*db_, first).value(), 120u);
   EXPECT_EQ(writer.Write(*db_, first).value(), 0u);
@@ -179,7 +179,7 @@ TEST_F(PredictionWriterTest, RowsWrittenAgainAddNothingAndOverlappingOnesOnlyThe
   EXPECT_EQ(another.Write(*db_, overlap).value(), 80u);
   EXPECT_EQ(Count(), "200");
   // A retried row keeps what was stored first.
-  std::vector<PredictionRow> changed = {rows[0]};
+  std::vector<ArchiveRecord> changed = {rows[0]};
   changed[0].score = 0.123;
   EXPECT_EQ(writer.Write(*db_, changed).value(), 0u);
   EXPECT_EQ(ReadBack()[rows[0].result_key].score, rows[0].score);
@@ -187,7 +187,7 @@ TEST_F(PredictionWriterTest, RowsWrittenAgainAddNothingAndOverlappingOnesOnlyThe
 
 TEST_F(PredictionWriterTest, AFailedWriteLeavesNothingAndTheSameWriteLaterStoresAll) {
   std::mt19937 rng(9);
-  std::vector<PredictionRow> rows;
+  std::vector<ArchiveRecord> rows;
   for (size_t i = 0; i < 50; ++i) rows.push_back(RandomRow(rng, i));
   PredictionWriter writer;
   // The connection is cut before the write (a server restart, a network drop).
@@ -214,11 +214,6 @@ TEST_F(PredictionWriterTest, NothingToWriteIsNoTransaction) {
   PredictionWriter writer;
   EXPECT_EQ(writer.Write(*db_, {}).value(), 0u);
   EXPECT_EQ(Count(), "0");
-}
-
-TEST(ArchiveResultKeyTest, NamesTheLeaseAndThePlace) {
-  EXPECT_EQ(ArchiveResultKey("1700000000000-0", 3), "1700000000000-0:3");
-  EXPECT_NE(ArchiveResultKey("a:1", 2), ArchiveResultKey("a", 12));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "proto/archive_record.h"
 #include "proto/codec.h"
 #include "proto/evaluation_codec.h"
 
@@ -17,6 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)scorepipe::DecodeHeartbeat(frame);
   (void)scorepipe::DecodeWorkerReady(frame);
   (void)scorepipe::DecodeBatchDone(frame);
+  if (auto record = scorepipe::DecodeArchiveRecord(frame); record.ok())
+    (void)scorepipe::Encode(record.value());
   if (auto status = scorepipe::DecodeHeadStatus(frame); status.ok()) (void)scorepipe::Encode(status.value());
   if (auto request = scorepipe::DecodeEvaluationRequest(frame); request.ok()) {
     (void)scorepipe::Encode(request.value());

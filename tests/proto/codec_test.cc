@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "proto/archive_record.h"
 #include "proto/evaluation_codec.h"
 #include "tests/proto/codec_test_util.h"
 
@@ -206,6 +207,7 @@ std::vector<std::function<Status(std::string_view)>> AllDecoders() {
       [](std::string_view f) { return DecodeHeadStatus(f).status(); },
       [](std::string_view f) { return DecodeEvaluationRequest(f).status(); },
       [](std::string_view f) { return DecodeEvaluationReply(f).status(); },
+      [](std::string_view f) { return DecodeArchiveRecord(f).status(); },
       [](std::string_view f) { return PeekKind(f).status(); },
   };
 }
@@ -777,7 +779,7 @@ TEST(CodecTest, WrongVersionIsRejected) {
 }
 
 TEST(CodecTest, UnknownKindIsRejected) {
-  for (uint64_t kind : {0u, 9u, 255u}) {
+  for (uint64_t kind : {0u, 10u, 255u}) {
     const std::string frame = Frame([](Packer& p) { p.pack_array(0); }, "SCPW", kWireVersion, kind);
     for (const auto& decode : AllDecoders()) {
       EXPECT_EQ(decode(frame).message(), "unknown message kind " + std::to_string(kind));
