@@ -73,7 +73,10 @@ std::string PredictionCopyText(const std::vector<ArchiveRecord>& rows) {
     }
     out += '\t';
     Field(r.timestamp_text, &out);
-    out += std::to_string(r.customer_id) + '\t' + std::to_string(r.vendor_id) + '\t';
+    AppendFloat(r.customer_id, &out);
+    out += '\t';
+    AppendFloat(r.vendor_id, &out);
+    out += '\t';
     AppendFloat(r.amount, &out);
     out += '\t';
     Field(r.status, &out);

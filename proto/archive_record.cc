@@ -102,8 +102,8 @@ std::string Encode(const ArchiveRecord& r) {
     wire::PackString(p, r.transaction_id);
     PackOptional(p, r.transaction_at_us);
     wire::PackString(p, r.timestamp_text);
-    p.pack_int64(r.customer_id);
-    p.pack_int64(r.vendor_id);
+    wire::PackDouble(p, r.customer_id);
+    wire::PackDouble(p, r.vendor_id);
     wire::PackDouble(p, r.amount);
     wire::PackString(p, r.status);
     p.pack_array(static_cast<uint32_t>(r.features.size()));

@@ -28,8 +28,8 @@ struct ArchiveRecord {
   std::string transaction_id;
   std::optional<int64_t> transaction_at_us;  // the transaction's own time, when it parsed
   std::string timestamp_text;                // its timestamp as the message gave it
-  int64_t customer_id = 0;
-  int64_t vendor_id = 0;
+  double customer_id = 0;                    // as the transaction gave them (the upstream's JSON numbers)
+  double vendor_id = 0;
   double amount = 0;
   std::string status;
   std::vector<float> features;  // the model's input, in the feature spec's order

@@ -41,6 +41,11 @@ constexpr uint32_t kRejectFields = 2;
 constexpr uint32_t kResultBatchFields = 11;
 constexpr uint32_t kEvaluationResultBatchFields = kResultBatchFields + kEvaluationFields;
 constexpr uint32_t kPartResultBatchFields = kEvaluationResultBatchFields + kPartFields;
+// With the archive on, a ResultBatch adds the results' transactions, the
+// feature width and the feature rows after the part fields (0, 0, 0 for a
+// whole batch).
+constexpr uint32_t kArchiveFields = 3;
+constexpr uint32_t kArchiveResultBatchFields = kPartResultBatchFields + kArchiveFields;
 // A ResultBatch from a worker that predates created_at_us and model_name (7
 // fields), or the shadow fields (9).
 constexpr uint32_t kResultBatchFieldsBefore = 7;
@@ -94,6 +99,26 @@ void PackPart(Packer& p, const LeasePart& part) {
   p.pack_uint32(part.lease_size);
 }
 
+void PackFloats(Packer& p, const std::vector<float>& values) {
+  p.pack_array(static_cast<uint32_t>(values.size()));
+  for (float value : values) p.pack_float(value);
+}
+
+void PackTransactions(Packer& p, const std::vector<Transaction>& transactions) {
+  p.pack_array(static_cast<uint32_t>(transactions.size()));
+  for (const Transaction& t : transactions) {
+    p.pack_array(t.id_text.empty() ? kTransactionFields : kTransactionFieldsWithIdText);
+    p.pack_int64(t.id);
+    PackWholeOrDouble(p, t.customer_id);
+    PackWholeOrDouble(p, t.vendor_id);
+    PackDouble(p, t.amount);
+    PackString(p, t.timestamp);
+    PackDouble(p, t.timestamp_unix_s);
+    PackString(p, t.status);
+    if (!t.id_text.empty()) PackString(p, t.id_text);
+  }
+}
+
 void PackBody(Packer& p, const TransactionBatch& batch) {
   const bool evaluation = batch.evaluation.run != 0;
   const bool online = batch.online;
@@ -105,26 +130,14 @@ void PackBody(Packer& p, const TransactionBatch& batch) {
   p.pack_uint64(batch.batch_id);
   p.pack_int64(batch.created_at_us);
   PackString(p, batch.lease);
-  p.pack_array(static_cast<uint32_t>(batch.transactions.size()));
-  for (const Transaction& t : batch.transactions) {
-    p.pack_array(t.id_text.empty() ? kTransactionFields : kTransactionFieldsWithIdText);
-    p.pack_int64(t.id);
-    PackWholeOrDouble(p, t.customer_id);
-    PackWholeOrDouble(p, t.vendor_id);
-    PackDouble(p, t.amount);
-    PackString(p, t.timestamp);
-    PackDouble(p, t.timestamp_unix_s);
-    PackString(p, t.status);
-    if (!t.id_text.empty()) PackString(p, t.id_text);
-  }
+  PackTransactions(p, batch.transactions);
   PackRejects(p, batch.rejects);
   if (evaluation || part) PackEvaluationRows(p, batch.evaluation);
   if (part) PackPart(p, batch.part);
   if (!online) return;
   p.pack_true();
   p.pack_uint32(batch.feature_width);
-  p.pack_array(static_cast<uint32_t>(batch.features.size()));
-  for (float value : batch.features) p.pack_float(value);
+  PackFloats(p, batch.features);
 }
 
 void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
@@ -142,8 +155,10 @@ void PackScoreResults(Packer& p, const std::vector<ScoreResult>& results) {
 
 void PackBody(Packer& p, const ResultBatch& batch) {
   const bool evaluation = batch.evaluation.run != 0;
-  const bool part = !batch.part.whole();
-  p.pack_array(part         ? kPartResultBatchFields
+  const bool archive = !batch.archive_inputs.empty();
+  const bool part = archive || !batch.part.whole();
+  p.pack_array(archive      ? kArchiveResultBatchFields
+               : part       ? kPartResultBatchFields
                : evaluation ? kEvaluationResultBatchFields
                             : kResultBatchFields);
   p.pack_uint64(batch.batch_id);
@@ -159,6 +174,10 @@ void PackBody(Packer& p, const ResultBatch& batch) {
   PackScoreResults(p, batch.shadow_results);
   if (evaluation || part) PackEvaluationRows(p, batch.evaluation);
   if (part) PackPart(p, batch.part);
+  if (!archive) return;
+  PackTransactions(p, batch.archive_inputs);
+  p.pack_uint32(batch.archive_feature_width);
+  PackFloats(p, batch.archive_features);
 }
 
 void PackBody(Packer& p, const Heartbeat& heartbeat) {
@@ -308,15 +327,6 @@ Status CheckPart(const LeasePart& part, size_t items, const std::vector<Reject>&
   return Status::Ok();
 }
 
-// Reads the part fields (see PackPart) and checks them (CheckPart).
-Status ReadPart(FieldReader& r, size_t items, const std::vector<Reject>& rejects, LeasePart* part) {
-  r.Read("part_begin", &part->begin);
-  r.Read("part_end", &part->end);
-  r.Read("part_lease_size", &part->lease_size);
-  if (!r.ok()) return r.status();
-  return CheckPart(*part, items, rejects);
-}
-
 bool AsFloat(const msgpack::object& o, float* out) {
   double value = 0;
   if (!wire::AsDouble(o, &value)) return false;
@@ -387,8 +397,33 @@ Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
   return CheckPart(batch->part, batch->rows(), batch->rejects);
 }
 
+// Reads the archive's fields (see PackBody) and checks them against the
+// batch's results (decoded already).
+Status ReadArchive(FieldReader& r, ResultBatch* batch) {
+  const msgpack::object_array* inputs = r.ReadArray("archive_inputs");
+  r.Read("archive_feature_width", &batch->archive_feature_width);
+  const msgpack::object_array* features = r.ReadArray("archive_features");
+  if (!r.ok()) return r.status();
+  const size_t results = batch->results.size();
+  if (inputs->size != results) {
+    return Status::Error("field 'archive_inputs': " + std::to_string(inputs->size) + " transactions for " +
+                         std::to_string(results) + " results");
+  }
+  if (batch->archive_feature_width > kMaxFeatureWidth) {
+    return Status::Error("field 'archive_feature_width': " + std::to_string(batch->archive_feature_width) +
+                         " is over " + std::to_string(kMaxFeatureWidth));
+  }
+  if (features->size != static_cast<size_t>(batch->archive_feature_width) * results) {
+    return Status::Error("field 'archive_features': " + std::to_string(features->size) + " floats are not " +
+                         std::to_string(results) + " rows of " +
+                         std::to_string(batch->archive_feature_width));
+  }
+  if (Status s = DecodeVector(*inputs, DecodeTransaction, &batch->archive_inputs); !s.ok()) return s;
+  return DecodeVector(*features, DecodeFeature, &batch->archive_features);
+}
+
 Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
-  FieldReader r(body, kPartResultBatchFields, nullptr, 0, kResultBatchFieldsBefore);
+  FieldReader r(body, kArchiveResultBatchFields, nullptr, 0, kResultBatchFieldsBefore);
   r.Read("batch_id", &batch->batch_id);
   r.Read("lease", &batch->lease);
   r.Read("worker_id", &batch->worker_id);
@@ -410,7 +445,18 @@ Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {
   }
   if (Status s = DecodeVector(*rejects, DecodeReject, &batch->rejects); !s.ok()) return s;
   if (!r.HasMore()) return Status::Ok();
-  return ReadPart(r, items->size, batch->rejects, &batch->part);
+  LeasePart part;
+  r.Read("part_begin", &part.begin);
+  r.Read("part_end", &part.end);
+  r.Read("part_lease_size", &part.lease_size);
+  if (!r.ok()) return r.status();
+  batch->part = part;
+  if (r.HasMore()) {
+    if (Status s = ReadArchive(r, batch); !s.ok()) return s;
+    // A whole batch with the archive's fields writes its part fields as 0, 0, 0.
+    if (part == LeasePart{}) return Status::Ok();
+  }
+  return CheckPart(batch->part, items->size, batch->rejects);
 }
 
 Status DecodeBody(const msgpack::object& body, Heartbeat* heartbeat) {
@@ -554,7 +600,7 @@ Result<uint64_t> PeekBatchId(std::string_view frame) {
   Status status = wire::CheckRead(wire::ReadArrayHeader(cursor, &value), "body is not an array");
   if (!status.ok()) return status;
   const uint64_t fewest = transactions ? kTransactionBatchFields : kResultBatchFieldsBefore;
-  const uint64_t most = transactions ? kOnlineBatchFields : kPartResultBatchFields;
+  const uint64_t most = transactions ? kOnlineBatchFields : kArchiveResultBatchFields;
   if (value < fewest || value > most) {
     return Status::Error("message body: expected an array of " + std::to_string(fewest) + " to " +
                          std::to_string(most) + " fields, got " + std::to_string(value));

@@ -156,6 +156,14 @@ struct ResultBatch {
   EvaluationRows evaluation;
   // The TransactionBatch's part of its lease, passed through.
   LeasePart part;
+  // The archive's part (docs/architecture.md, "The prediction archive"):
+  // with the archive on, the worker adds each result's transaction and its
+  // feature row (archive_feature_width floats a result, in the results'
+  // order), for the sink's ArchiveRecords. Empty otherwise, and from a
+  // worker that predates the fields.
+  std::vector<Transaction> archive_inputs;
+  uint32_t archive_feature_width = 0;
+  std::vector<float> archive_features;
 
   bool operator==(const ResultBatch&) const = default;
 };

@@ -40,8 +40,9 @@ ArchiveRecord RandomRow(std::mt19937& rng, size_t index) {
   r.transaction_id = RandomText(rng, 12);
   if (coin(rng) != 0) r.transaction_at_us = micros(rng);
   r.timestamp_text = RandomText(rng, 10);
-  r.customer_id = std::uniform_int_distribution<int64_t>(INT64_MIN, INT64_MAX)(rng);
-  r.vendor_id = static_cast<int64_t>(index);
+  r.customer_id =
+      coin(rng) == 0 ? 1e300 : static_cast<double>(std::uniform_int_distribution<int64_t>(1, 1LL << 53)(rng));
+  r.vendor_id = static_cast<double>(index) + 0.5;
   r.amount = coin(rng) == 0 ? -0.0 : unit(rng) * 1e9;
   r.status = RandomText(rng, 8);
   const size_t width = std::uniform_int_distribution<size_t>(0, 12)(rng);
@@ -102,8 +103,8 @@ class PredictionWriterTest : public testing::ArchiveDatabaseTest {
       r.transaction_id = *v[2];
       if (v[3]) r.transaction_at_us = std::stoll(*v[3]);
       r.timestamp_text = *v[4];
-      r.customer_id = std::stoll(*v[5]);
-      r.vendor_id = std::stoll(*v[6]);
+      r.customer_id = std::strtod(v[5]->c_str(), nullptr);
+      r.vendor_id = std::strtod(v[6]->c_str(), nullptr);
       r.amount = std::strtod(v[7]->c_str(), nullptr);
       r.status = *v[8];
       r.features = Floats(*v[9]);

@@ -135,7 +135,7 @@ TEST_F(DeadWorkerDetectionTest, DeadWorkerLeavesWithinLivenessAndANewWorkerGetsW
   for (const char* id : {"detect-1", "detect-2"}) ASSERT_NO_FATAL_FAILURE(StartWorker(id));
   ASSERT_TRUE(WaitUntil([&] { return Status().ventilator.live_workers == 2; }, seconds(30)))
       << "the workers did not join\n"
-      << Logs();
+      << Logs() << cluster().LogTail("detect-1") << cluster().LogTail("detect-2");
   StartStream(seconds(8));
   ASSERT_TRUE(WaitForProgress(Step())) << Logs();
 

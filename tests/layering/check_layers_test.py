@@ -45,7 +45,8 @@ class CheckLayersTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         lines = result.stdout.splitlines()
         self.assertRegex(result.stdout, r"\nsink -> queue: \d+ includes? in \d+ files?\n")
-        self.assertEqual(lines[-1], "included by no folder: bridge, ventilator, worker, sink, gateway, cli, bench")
+        # archive/: the archiver and the commands that read the archive are to come (issue 21).
+        self.assertEqual(lines[-1], "included by no folder: archive, bridge, ventilator, worker, sink, gateway, cli, bench")
         self.assertFalse(any(line.startswith("proto -> ") for line in lines), result.stdout)
 
         self.plant("proto/codec.cc", "queue/queue.h")

@@ -40,8 +40,8 @@ ArchiveRecord RandomRecord(std::mt19937& rng, size_t i) {
   r.transaction_id = RandomText(rng);
   if (coin(rng) != 0) r.transaction_at_us = any(rng);
   r.timestamp_text = RandomText(rng);
-  r.customer_id = any(rng);
-  r.vendor_id = any(rng);
+  r.customer_id = static_cast<double>(any(rng));
+  r.vendor_id = unit(rng) * 1e12;
   r.amount = coin(rng) == 0 ? std::numeric_limits<double>::max() : unit(rng) * 1e6;
   r.status = RandomText(rng);
   for (int n = coin(rng) * 5; n > 0; --n) {

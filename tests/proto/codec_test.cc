@@ -291,7 +291,8 @@ TEST(CodecTest, AResultBatchFromAnOlderWorkerWithoutCreatedAtDecodes) {
   ASSERT_TRUE(older.ok()) << older.status().message();
   EXPECT_EQ(older->created_at_us, 0);
   EXPECT_EQ(older->model_name, "");
-  const std::string eighteen = ResultBatchFrameOf(18, [](Packer& p) {
+  // One field more than the newest (the archive's fields end at 20).
+  const std::string twenty_one = ResultBatchFrameOf(21, [](Packer& p) {
     PackStr(p, "v2");
     p.pack_array(0);
     p.pack_uint64(6);
@@ -300,11 +301,14 @@ TEST(CodecTest, AResultBatchFromAnOlderWorkerWithoutCreatedAtDecodes) {
     p.pack_uint32(0);
     p.pack_uint32(1);
     p.pack_uint32(1);
+    p.pack_array(0);
+    p.pack_uint32(0);
+    p.pack_array(0);
     p.pack_int64(6);
   });
-  Result<ResultBatch> too_many = DecodeResultBatch(eighteen);
+  Result<ResultBatch> too_many = DecodeResultBatch(twenty_one);
   ASSERT_FALSE(too_many.ok());
-  EXPECT_NE(too_many.status().message().find("7 to 17 fields, got 18"), std::string::npos)
+  EXPECT_NE(too_many.status().message().find("7 to 20 fields, got 21"), std::string::npos)
       << too_many.status().message();
 }
 
