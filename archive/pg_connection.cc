@@ -26,6 +26,23 @@ std::string Shorten(std::string_view sql) {
   return sql.size() > kShown ? out + "..." : out;
 }
 
+// What failed and why, for a statement PostgreSQL refused.
+Status Failure(std::string_view sql, const PGresult* result, PGconn* conn) {
+  return Status::Error("PostgreSQL: " + Shorten(sql) + ": " + Why(result, conn));
+}
+
+// The rows a command changed, from its tag ("INSERT 0 5", "COPY 5"); 0 for others.
+uint64_t Affected(PGresult* result) {
+  const char* count = PQcmdTuples(result);
+  return count != nullptr && *count != '\0' ? std::stoull(count) : 0;
+}
+
+// Run and Exec take any statement that did not fail.
+bool Succeeded(const PGresult* result) {
+  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+}
+
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
 };
@@ -42,8 +59,7 @@ Result<PgConnection> PgConnection::Connect(const std::string& conninfo) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (conn == nullptr) return Status::Error("PostgreSQL: out of memory making a connection");
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    const std::string why = Why(nullptr, conn);
     PQfinish(conn);
     return Status::Error("cannot connect to PostgreSQL: " + why);
   }
@@ -86,10 +102,7 @@ Result<PgRows> PgConnection::Run(std::string_view sql,
   }
   ResultPtr result(PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
                                 values.empty() ? nullptr : values.data(), nullptr, nullptr, 0));
-  const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    return Status::Error("PostgreSQL: " + Shorten(sql) + ": " + Why(result.get(), conn_));
-  }
+  if (!Succeeded(result.get())) return Failure(sql, result.get(), conn_);
   PgRows out;
   const int columns = PQnfields(result.get());
   for (int c = 0; c < columns; ++c) out.columns.emplace_back(PQfname(result.get(), c));
@@ -107,8 +120,7 @@ Result<PgRows> PgConnection::Run(std::string_view sql,
       }
     }
   }
-  const char* affected = PQcmdTuples(result.get());
-  if (affected != nullptr && *affected != '\0') out.affected = std::stoull(affected);
+  out.affected = Affected(result.get());
   return out;
 }
 
@@ -116,11 +128,7 @@ Status PgConnection::Exec(std::string_view sql) {
   if (conn_ == nullptr) return Status::Error("PostgreSQL: no connection");
   const std::string text(sql);
   ResultPtr result(PQexec(conn_, text.c_str()));
-  const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    return Status::Error("PostgreSQL: " + Shorten(sql) + ": " + Why(result.get(), conn_));
-  }
-  return Status::Ok();
+  return Succeeded(result.get()) ? Status::Ok() : Failure(sql, result.get(), conn_);
 }
 
 Result<uint64_t> PgConnection::CopyIn(std::string_view copy_sql, std::string_view data) {
@@ -128,7 +136,7 @@ Result<uint64_t> PgConnection::CopyIn(std::string_view copy_sql, std::string_vie
   const std::string text(copy_sql);
   ResultPtr started(PQexec(conn_, text.c_str()));
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN) {
-    return Status::Error("PostgreSQL: " + Shorten(copy_sql) + ": " + Why(started.get(), conn_));
+    return Failure(copy_sql, started.get(), conn_);
   }
   // Sent in pieces: libpq buffers them; a blocking connection waits for room.
   constexpr size_t kPiece = 1 << 20;
@@ -143,16 +151,11 @@ Result<uint64_t> PgConnection::CopyIn(std::string_view copy_sql, std::string_vie
   }
   ResultPtr finished(PQgetResult(conn_));
   const bool ok = finished && PQresultStatus(finished.get()) == PGRES_COMMAND_OK;
-  Status status = ok ? Status::Ok()
-                     : Status::Error("PostgreSQL: " + Shorten(copy_sql) + ": " + Why(finished.get(), conn_));
-  uint64_t rows = 0;
-  if (ok) {
-    const char* count = PQcmdTuples(finished.get());
-    if (count != nullptr && *count != '\0') rows = std::stoull(count);
-  }
+  Status failed = ok ? Status::Ok() : Failure(copy_sql, finished.get(), conn_);
+  const uint64_t rows = ok ? Affected(finished.get()) : 0;
   // Drain what else the COPY left (libpq's rule: read results until none).
   while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
-  if (!status.ok()) return status;
+  if (!failed.ok()) return failed;
   return rows;
 }
 

@@ -63,6 +63,22 @@ class PgConnection {
   pg_conn* conn_ = nullptr;
 };
 
+// Runs `body` (returning a Status or a Result) between BEGIN and COMMIT; a
+// failure of the body or of the COMMIT rolls back (when the connection
+// still stands) and is returned as it is.
+template <typename Body>
+auto InTransaction(PgConnection& db, Body body) -> decltype(body()) {
+  if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
+  auto result = body();
+  if (result.ok()) {
+    Status committed = db.Exec("COMMIT");
+    if (committed.ok()) return result;
+    result = committed;
+  }
+  if (!db.IsBroken()) (void)db.Exec("ROLLBACK");
+  return result;
+}
+
 // COPY's text format: one value made safe for a tab-separated row
 // (backslash, tab, newline, carriage return escaped). PostgreSQL's text
 // cannot hold NUL: a NUL byte is stored as the six characters \u0000.

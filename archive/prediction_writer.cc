@@ -116,25 +116,21 @@ Result<uint64_t> PredictionWriter::Write(PgConnection& db, const std::vector<Arc
     days_made_.insert(day);
   }
   const std::string data = PredictionCopyText(rows);
-  if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
-  auto fail = [&db](const Status& why) -> Result<uint64_t> {
-    if (!db.IsBroken()) (void)db.Exec("ROLLBACK");
-    return why;
-  };
-  if (Status s =
-          db.Exec("CREATE TEMP TABLE IF NOT EXISTS archive_staging (LIKE predictions INCLUDING DEFAULTS) "
-                  "ON COMMIT DELETE ROWS");
-      !s.ok()) {
-    return fail(s);
-  }
-  Result<uint64_t> copied =
-      db.CopyIn(std::string("COPY archive_staging (") + kColumns + ") FROM STDIN", data);
-  if (!copied.ok()) return fail(copied.status());
-  Result<PgRows> inserted = db.Run(std::string("INSERT INTO predictions (") + kColumns + ") SELECT " +
-                                   kColumns + " FROM archive_staging ON CONFLICT DO NOTHING");
-  if (!inserted.ok()) return fail(inserted.status());
-  if (Status s = db.Exec("COMMIT"); !s.ok()) return fail(s);
-  return inserted->affected;
+  return InTransaction(db, [&]() -> Result<uint64_t> {
+    if (Status s =
+            db.Exec("CREATE TEMP TABLE IF NOT EXISTS archive_staging (LIKE predictions INCLUDING DEFAULTS) "
+                    "ON COMMIT DELETE ROWS");
+        !s.ok()) {
+      return s;
+    }
+    Result<uint64_t> copied =
+        db.CopyIn(std::string("COPY archive_staging (") + kColumns + ") FROM STDIN", data);
+    if (!copied.ok()) return copied.status();
+    Result<PgRows> inserted = db.Run(std::string("INSERT INTO predictions (") + kColumns + ") SELECT " +
+                                     kColumns + " FROM archive_staging ON CONFLICT DO NOTHING");
+    if (!inserted.ok()) return inserted.status();
+    return inserted->affected;
+  });
 }
 
 }  // namespace scorepipe

@@ -79,19 +79,6 @@ std::optional<int64_t> DayOfPartition(std::string_view name) {
   return std::chrono::sys_days{date}.time_since_epoch().count();
 }
 
-// Runs `body` inside BEGIN ... COMMIT; rolls back when it fails.
-template <typename Body>
-auto InTransaction(PgConnection& db, Body body) -> decltype(body()) {
-  if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
-  auto result = body();
-  if (!result.ok()) {
-    (void)db.Exec("ROLLBACK");
-    return result;
-  }
-  if (Status s = db.Exec("COMMIT"); !s.ok()) return s;
-  return result;
-}
-
 }  // namespace
 
 const std::vector<Migration>& ArchiveMigrations() {

@@ -86,6 +86,24 @@ Status RunToEnd(const std::vector<std::string>& argv, const std::string& log_pat
   return Status::Ok();
 }
 
+// The words before a PostgreSQL program that drop root to `user` (setpriv,
+// keeping the parent-death signal every ChildProcess has); none unless this
+// process is root.
+Result<std::vector<std::string>> AsUser(const std::string& user) {
+  if (::geteuid() != 0) return std::vector<std::string>{};
+  const passwd* entry = ::getpwnam(user.c_str());
+  if (entry == nullptr) {
+    return Status::Error("PostgreSQL refuses to run as root, and there is no user '" + user +
+                         "' to run it as (Debian's postgresql package creates 'postgres')");
+  }
+  return std::vector<std::string>{"/usr/bin/setpriv",
+                                  "--reuid=" + std::to_string(entry->pw_uid),
+                                  "--regid=" + std::to_string(entry->pw_gid),
+                                  "--init-groups",
+                                  "--pdeathsig=SIGINT",
+                                  "--"};
+}
+
 }  // namespace
 
 LocalPostgres::LocalPostgres(LocalPostgresOptions options, std::string bin_dir, std::string data_dir,
@@ -94,8 +112,7 @@ LocalPostgres::LocalPostgres(LocalPostgresOptions options, std::string bin_dir, 
       bin_dir_(std::move(bin_dir)),
       data_dir_(std::move(data_dir)),
       socket_dir_(data_dir_),
-      port_(port),
-      as_user_(::geteuid() == 0) {}
+      port_(port) {}
 
 Result<std::unique_ptr<LocalPostgres>> LocalPostgres::Start(const LocalPostgresOptions& options) {
   if (options.dir.empty() || !fs::is_directory(options.dir)) {
@@ -106,31 +123,25 @@ Result<std::unique_ptr<LocalPostgres>> LocalPostgres::Start(const LocalPostgresO
   if (!initdb.ok()) return initdb.status();
   const std::string data_dir = fs::absolute(options.dir).string() + "/pg";
 
-  std::vector<std::string> as;  // the prefix that drops root, if this is root
-  if (::geteuid() == 0) {
+  Result<std::vector<std::string>> as = AsUser(options.user);  // empty unless root
+  if (!as.ok()) return as.status();
+  if (!as->empty()) {
+    // The user gets the data folder and must reach it: the directory above
+    // becomes traversable.
     const passwd* user = ::getpwnam(options.user.c_str());
-    if (user == nullptr) {
-      return Status::Error("PostgreSQL refuses to run as root, and there is no user '" + options.user +
-                           "' to run it as (Debian's postgresql package creates 'postgres')");
-    }
     std::error_code ec;
     fs::create_directories(data_dir, ec);
     if (ec) return Status::Error("cannot make " + data_dir + ": " + ec.message());
-    // The user must reach its folder: the directory above becomes traversable.
     fs::permissions(options.dir, fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add, ec);
     if (ec) return Status::Error("cannot open " + options.dir + " to " + options.user + ": " + ec.message());
-    if (::chown(data_dir.c_str(), user->pw_uid, user->pw_gid) != 0) {
+    if (user == nullptr || ::chown(data_dir.c_str(), user->pw_uid, user->pw_gid) != 0) {
       return Status::Error("cannot give " + data_dir + " to " + options.user + ": " + std::strerror(errno));
     }
-    as = {"/usr/bin/setpriv", "--reuid=" + std::to_string(user->pw_uid),
-          "--regid=" + std::to_string(user->pw_gid), "--init-groups",
-          // the server goes when this process does, as every ChildProcess
-          "--pdeathsig=SIGINT", "--"};
   }
 
   const bool fresh = !fs::exists(data_dir + "/PG_VERSION");
   if (fresh) {
-    std::vector<std::string> argv = as;
+    std::vector<std::string> argv = as.value();
     argv.insert(argv.end(), {initdb.value(), "--pgdata=" + data_dir, "--username=postgres", "--auth=trust",
                              "--encoding=UTF8", "--no-locale", "--no-instructions"});
     if (Status s = RunToEnd(argv, options.dir + "/pg-initdb.log", kInitdbTimeout); !s.ok()) {
@@ -151,8 +162,7 @@ Result<std::unique_ptr<LocalPostgres>> LocalPostgres::Start(const LocalPostgresO
       continue;
     }
     if (fresh) {
-      PGconn* admin = PQconnectdb(
-          ("host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=postgres").c_str());
+      PGconn* admin = PQconnectdb(server->conninfo("postgres").c_str());
       std::string why;
       if (PQstatus(admin) != CONNECTION_OK) {
         why = PQerrorMessage(admin);
@@ -172,17 +182,9 @@ Result<std::unique_ptr<LocalPostgres>> LocalPostgres::Start(const LocalPostgresO
 Status LocalPostgres::Launch(bool wait_for_old) {
   Result<std::string> postgres = Program(bin_dir_, "postgres");
   if (!postgres.ok()) return postgres.status();
-  std::vector<std::string> argv;
-  if (as_user_) {
-    const passwd* user = ::getpwnam(options_.user.c_str());
-    if (user == nullptr) return Status::Error("no user '" + options_.user + "'");
-    argv = {"/usr/bin/setpriv",
-            "--reuid=" + std::to_string(user->pw_uid),
-            "--regid=" + std::to_string(user->pw_gid),
-            "--init-groups",
-            "--pdeathsig=SIGINT",
-            "--"};
-  }
+  Result<std::vector<std::string>> as = AsUser(options_.user);
+  if (!as.ok()) return as.status();
+  std::vector<std::string> argv = std::move(as).value();
   argv.insert(argv.end(), {postgres.value(), "-D", data_dir_, "-p", std::to_string(port_), "-k", socket_dir_,
                            "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=60"});
   const std::string log = options_.dir + "/pg-" + std::to_string(port_) + ".log";
@@ -213,8 +215,8 @@ Status LocalPostgres::Launch(bool wait_for_old) {
 
 LocalPostgres::~LocalPostgres() { Stop(); }
 
-std::string LocalPostgres::conninfo() const {
-  return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + Quote(options_.database) +
+std::string LocalPostgres::conninfo(const std::string& database) const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + Quote(database) +
          " user=postgres connect_timeout=5";
 }
 

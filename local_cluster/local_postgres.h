@@ -46,8 +46,10 @@ class LocalPostgres {
 
   int port() const { return port_; }
   pid_t pid() const { return process_ ? process_->pid() : -1; }
-  // A libpq connection string for `database` over TCP on 127.0.0.1.
-  std::string conninfo() const;
+  // A libpq connection string for the options' `database` over TCP on
+  // 127.0.0.1; and for another database of the same server.
+  std::string conninfo() const { return conninfo(options_.database); }
+  std::string conninfo(const std::string& database) const;
   // The folder of the Unix socket (libpq's host= for a socket connection).
   const std::string& socket_dir() const { return socket_dir_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -72,7 +74,6 @@ class LocalPostgres {
   std::string data_dir_;
   std::string socket_dir_;
   int port_;
-  bool as_user_;  // this process is root: the programs run as options_.user
   std::optional<ChildProcess> process_;
 };
 

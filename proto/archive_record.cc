@@ -27,36 +27,17 @@ void PackOptional(Packer& p, const std::optional<double>& value) {
   }
 }
 
-bool AsOptionalInt64(const msgpack::object& o, std::optional<int64_t>* out) {
+// A field that may be nil (std::nullopt), else what `Convert` reads.
+template <typename T, bool (*Convert)(const msgpack::object&, T*)>
+bool AsOptional(const msgpack::object& o, std::optional<T>* out) {
   if (o.type == msgpack::type::NIL) {
     out->reset();
     return true;
   }
-  int64_t value = 0;
-  if (!wire::AsInt64(o, &value)) return false;
+  T value{};
+  if (!Convert(o, &value)) return false;
   *out = value;
   return true;
-}
-
-bool AsOptionalDouble(const msgpack::object& o, std::optional<double>* out) {
-  if (o.type == msgpack::type::NIL) {
-    out->reset();
-    return true;
-  }
-  double value = 0;
-  if (!wire::AsDouble(o, &value)) return false;
-  *out = value;
-  return true;
-}
-
-Status DecodeFeature(const msgpack::object& o, size_t index, float* value) {
-  double number = 0;
-  if (wire::AsDouble(o, &number)) {
-    *value = static_cast<float>(number);
-    return Status::Ok();
-  }
-  return Status::Error("field 'features[" + std::to_string(index) + "]': expected a number, got " +
-                       wire::Describe(o));
 }
 
 Status DecodeBody(const msgpack::object& body, ArchiveRecord* r) {
@@ -64,7 +45,7 @@ Status DecodeBody(const msgpack::object& body, ArchiveRecord* r) {
   f.Read("result_key", &r->result_key);
   f.Read("scored_at_us", &r->scored_at_us);
   f.Read("transaction_id", &r->transaction_id);
-  f.Read("transaction_at_us", "an int64 or nil", AsOptionalInt64, &r->transaction_at_us);
+  f.Read("transaction_at_us", "an int64 or nil", AsOptional<int64_t, wire::AsInt64>, &r->transaction_at_us);
   f.Read("timestamp_text", &r->timestamp_text);
   f.Read("customer_id", &r->customer_id);
   f.Read("vendor_id", &r->vendor_id);
@@ -76,10 +57,10 @@ Status DecodeBody(const msgpack::object& body, ArchiveRecord* r) {
   f.Read("model_name", &r->model_name);
   f.Read("model_version", &r->model_version);
   f.Read("shadow_version", &r->shadow_version);
-  f.Read("shadow_score", "a number or nil", AsOptionalDouble, &r->shadow_score);
+  f.Read("shadow_score", "a number or nil", AsOptional<double, wire::AsDouble>, &r->shadow_score);
   if (!f.ok()) return f.status();
   if (r->result_key.empty()) return Status::Error("field 'result_key': empty");
-  return wire::DecodeVector(*features, DecodeFeature, &r->features);
+  return wire::DecodeVector(*features, wire::DecodeFeature, &r->features);
 }
 
 }  // namespace

@@ -327,19 +327,6 @@ Status CheckPart(const LeasePart& part, size_t items, const std::vector<Reject>&
   return Status::Ok();
 }
 
-bool AsFloat(const msgpack::object& o, float* out) {
-  double value = 0;
-  if (!wire::AsDouble(o, &value)) return false;
-  *out = static_cast<float>(value);
-  return true;
-}
-
-Status DecodeFeature(const msgpack::object& o, size_t index, float* value) {
-  if (AsFloat(o, value)) return Status::Ok();
-  return Status::Error("field 'features[" + std::to_string(index) + "]': expected a number, got " +
-                       Describe(o));
-}
-
 // Reads the online fields (see PackBody) and checks them against the batch.
 Status ReadOnline(FieldReader& r, TransactionBatch* batch) {
   r.Read("online", &batch->online);
@@ -365,7 +352,7 @@ Status ReadOnline(FieldReader& r, TransactionBatch* batch) {
     return Status::Error("field 'features': " + std::to_string(features->size) +
                          " floats are not whole rows of " + std::to_string(batch->feature_width));
   }
-  return DecodeVector(*features, DecodeFeature, &batch->features);
+  return DecodeVector(*features, wire::DecodeFeature, &batch->features);
 }
 
 Status DecodeBody(const msgpack::object& body, TransactionBatch* batch) {
@@ -419,7 +406,7 @@ Status ReadArchive(FieldReader& r, ResultBatch* batch) {
                          std::to_string(batch->archive_feature_width));
   }
   if (Status s = DecodeVector(*inputs, DecodeTransaction, &batch->archive_inputs); !s.ok()) return s;
-  return DecodeVector(*features, DecodeFeature, &batch->archive_features);
+  return DecodeVector(*features, wire::DecodeFeature, &batch->archive_features);
 }
 
 Status DecodeBody(const msgpack::object& body, ResultBatch* batch) {

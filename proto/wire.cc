@@ -143,4 +143,14 @@ std::string Describe(const msgpack::object& o) {
   return TypeName(o);
 }
 
+Status DecodeFeature(const msgpack::object& o, size_t index, float* value) {
+  double number = 0;
+  if (AsDouble(o, &number)) {
+    *value = static_cast<float>(number);
+    return Status::Ok();
+  }
+  return Status::Error("field 'features[" + std::to_string(index) + "]': expected a number, got " +
+                       Describe(o));
+}
+
 }  // namespace scorepipe::wire

@@ -320,6 +320,10 @@ inline bool BorrowFromFrame(msgpack::type::object_type /*type*/, size_t /*length
   return true;
 }
 
+// One float of a feature row ("features[i]" in the error): any msgpack
+// number, narrowed to float.
+Status DecodeFeature(const msgpack::object& o, size_t index, float* value);
+
 // Decodes every item of `items` with `decode_item` into `out`.
 template <typename T, typename DecodeItem>
 Status DecodeVector(const msgpack::object_array& items, DecodeItem decode_item, std::vector<T>* out) {

@@ -32,8 +32,7 @@ Result<std::string> FreshArchiveDatabase() {
   if (!admin.ok()) return admin.status();
   const std::string name = "t" + std::to_string(++server->databases);
   if (Status s = admin->Exec("CREATE DATABASE " + name); !s.ok()) return s;
-  return "host=127.0.0.1 port=" + std::to_string(server->postgres->port()) + " dbname=" + name +
-         " user=postgres connect_timeout=5";
+  return server->postgres->conninfo(name);
 }
 
 }  // namespace scorepipe::testing
